@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vmtrust attest library: TPM access through tpm2-tss ESAPI (PCRs, keys,
+ * quotes), the hypervisor measurement log, UEFI event-log parsing and
+ * replay, and offline verification of evidence.
+ *
+ * Conventions as in policy.h: 0 or a count on success, a negative errno on
+ * failure, ret_* written only on success, errors logged once through the
+ * policy_set_log() sink. TPM failures map to: -ENODEV (no TPM reachable:
+ * TCTI could not be loaded or connected), -ECOMM (the TPM went away in the
+ * middle of a command), -EREMOTEIO (the TPM answered with an error code);
+ * the TSS2_RC text goes into the log line.
+ */
+#ifndef VMTRUST_ATTEST_H
+#define VMTRUST_ATTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+/* ---- TPM context and PCRs ------------------------------------------------ */
+
+struct attest_ctx;
+
+/* Opens the TPM named by a TCTI string ("swtpm:host=127.0.0.1,port=2321",
+ * "device:/dev/tpmrm0", as tpm2-tools' -T). */
+int attest_ctx_new(struct attest_ctx **ret, const char *tcti);
+void attest_ctx_free(struct attest_ctx *ctx);
+DEFINE_CLEANUP_FUNC(struct attest_ctx *, attest_ctx_free)
+
+/* The PCR banks the TPM has allocated with at least one PCR selected, of the
+ * algorithms vmtrust supports. Returns the count written to banks[]. */
+int attest_pcr_banks(struct attest_ctx *ctx, struct policy_pcr_bank *banks, size_t max);
+
+/* Reads one PCR of one bank into out (alg->size bytes). */
+int attest_pcr_read(struct attest_ctx *ctx, const struct policy_hash_alg *alg, unsigned pcr,
+		    uint8_t *out);
+
+/* Extends one PCR with one digest per bank, in a single TPM2_PCR_Extend. */
+int attest_pcr_extend(struct attest_ctx *ctx, unsigned pcr, const struct policy_digest *digests,
+		      size_t n_digests);
+
+/* ---- hypervisor measurement log ------------------------------------------ */
+
+/* The log lives in the state directory as JSON lines, one TCG Canonical
+ * Event Log record each: {"recnum", "pcr", "digests": [{"hashAlg",
+ * "digest"}], "content_type": "vmtrust_file", "content": {"path", "size",
+ * "digests": {"sha256": hex, ...}}}. The digest extended per bank is
+ * H("vmtrust-file-v1" NUL path NUL size-le64 H(content)), so the path is
+ * bound to the content. Each record is written and fsync'ed before its
+ * extend; only the last record can be pending (extend not done). */
+#define ATTEST_MLOG_NAME "measurements.log"
+#define ATTEST_MLOG_MAX (16 * 1024 * 1024)
+#define ATTEST_MLOG_RECORDS_MAX 100000
+#define ATTEST_RECORD_BANKS_MAX 4
+
+struct json_object;
+struct attest_mlog;
+
+struct attest_record {
+	uint64_t recnum;
+	unsigned pcr;
+	char *path;
+	uint64_t size;
+	size_t n_digests;
+	struct policy_digest digests[ATTEST_RECORD_BANKS_MAX];       /* extended */
+	struct policy_digest file_digests[ATTEST_RECORD_BANKS_MAX];  /* same banks, same order */
+};
+
+/* Parses a log strictly: consecutive recnums from 0, known keys, every
+ * extended digest recomputed from its content. -EBADMSG (logged with the
+ * line) on any fault, -EFBIG over the limits. */
+int attest_mlog_parse(const char *name, const char *data, size_t len, struct attest_mlog **ret);
+/* Opens STATE_DIR/measurements.log under a shared (or, creating it, an
+ * exclusive) lock and parses it. A missing log is an empty one when not
+ * exclusive. With ret_fd, the locked descriptor is handed over. */
+int attest_mlog_load(const char *state_dir, bool exclusive, int *ret_fd, struct attest_mlog **ret);
+void attest_mlog_free(struct attest_mlog *log);
+DEFINE_CLEANUP_FUNC(struct attest_mlog *, attest_mlog_free)
+size_t attest_mlog_count(const struct attest_mlog *log);
+const struct attest_record *attest_mlog_record(const struct attest_mlog *log, size_t i);
+
+/* Replays the first n_records records into one PCR of one bank, from zero;
+ * *ret_extends (may be NULL) counts the extends. */
+int attest_mlog_replay(const struct attest_mlog *log, size_t n_records, unsigned pcr,
+		       const struct policy_hash_alg *alg, uint8_t *out, size_t *ret_extends);
+
+/* The digest a file record extends, for one bank. */
+int attest_record_event_digest(const char *path, uint64_t size, const struct policy_digest *file,
+			       struct policy_digest *ret);
+int attest_record_to_json(const struct attest_record *rec, struct json_object **ret);
+
+typedef void (*attest_measured_fn)(const struct attest_record *rec, void *userdata);
+
+/* Measures files into pcr (every bank that has it allocated): under the log's
+ * lock, first reconciles log and TPM (a pending last record is extended
+ * now; any other disagreement is -EUCLEAN), then for each file hashes it,
+ * appends and fsyncs its record, extends, and calls cb. Re-measuring a file
+ * adds a record. PCRs 16 and 23 are refused (resettable at locality 0). */
+int attest_measure(struct attest_ctx *ctx, const char *state_dir, unsigned pcr,
+		   const char *const *paths, size_t n_paths, attest_measured_fn cb, void *userdata);
+
+/* The default hypervisor set, when the policy names no reference values:
+ * the qemu-system binaries, libvirtd/virtqemud, OVMF and SeaBIOS firmware,
+ * the kvm modules of the running kernel, libvirt's qemu.conf and hooks;
+ * those that exist as regular files below root (NULL: /). A NULL-terminated
+ * list, freed with attest_strv_free(). */
+int attest_default_set(const char *root, char ***ret, size_t *ret_n);
+void attest_strv_free(char **v);
+
+/* ---- evidence ----------------------------------------------------------- */
+
+/* One JSON document that proves a host's state to a verifier:
+ *   {"vmtrust_evidence": 1,
+ *    "nonce": hex,
+ *    "ak": {"public": base64 TPM2B_PUBLIC, "pem": SubjectPublicKeyInfo},
+ *    "quote": {"attest": base64 TPMS_ATTEST (as tpm2_quote -m),
+ *              "signature": base64 TPMT_SIGNATURE (as tpm2_quote -s)},
+ *    "pcrs": {"sha256": {"0": hex, ...}, ...},
+ *    "uefi_eventlog": base64 (optional),
+ *    "measurement_log": the log's text (optional)}
+ * The byte fields are those tpm2-tools reads and writes. */
+#define ATTEST_EVIDENCE_MAX (48 * 1024 * 1024)
+#define ATTEST_NONCE_MAX 64
+
+struct attest_evidence {
+	uint8_t nonce[ATTEST_NONCE_MAX];
+	size_t nonce_len;
+	uint8_t *ak_public;          /* TPM2B_PUBLIC, marshalled */
+	size_t ak_public_len;
+	char *ak_pem;
+	uint8_t *attest;             /* TPMS_ATTEST, marshalled */
+	size_t attest_len;
+	uint8_t *signature;          /* TPMT_SIGNATURE, marshalled */
+	size_t signature_len;
+	struct policy_pcr_value *pcrs;
+	size_t n_pcrs;
+	uint8_t *uefi_log;           /* may be NULL */
+	size_t uefi_log_len;
+	char *mlog;                  /* may be NULL */
+	size_t mlog_len;
+};
+
+/* Parses evidence JSON with hard bounds (at most ATTEST_EVIDENCE_MAX
+ * bytes, known keys, valid base64/hex, digest sizes per bank). -EBADMSG
+ * (logged with the JSON path) when malformed, -EFBIG when too large. */
+int attest_evidence_parse(const char *name, const char *json, size_t len,
+			  struct attest_evidence **ret);
+/* Serializes evidence; *ret is malloc'ed, NUL-terminated. */
+int attest_evidence_to_json(const struct attest_evidence *e, char **ret);
+void attest_evidence_free(struct attest_evidence *e);
+DEFINE_CLEANUP_FUNC(struct attest_evidence *, attest_evidence_free)
+
+/* ---- UEFI event log ------------------------------------------------------ */
+/*
+ * The TCG PC Client measured-boot event log, crypto-agile (TCG_PCR_EVENT2
+ * records after a "Spec ID Event03" header) or legacy SHA-1 (TCG_PCR_EVENT
+ * records only), as /sys/kernel/security/tpm0/binary_bios_measurements
+ * gives it. Parsing and replay are pure: bytes in, events and PCR values
+ * out, no TPM and no files.
+ */
+
+#define ATTEST_EVENTLOG_DEFAULT_PATH "/sys/kernel/security/tpm0/binary_bios_measurements"
+#define ATTEST_EVENTLOG_SIZE_MAX (16u * 1024 * 1024)  /* a whole log */
+#define ATTEST_EVENT_DATA_MAX (1u * 1024 * 1024)      /* the data of one event */
+#define ATTEST_EVENTLOG_EVENTS_MAX 65536u             /* records in one log */
+#define ATTEST_EVENTLOG_ALGS_MAX 16u                  /* algorithms in a Spec ID event */
+
+/* Event types (TCG PC Client Platform Firmware Profile, 10.4.1). */
+enum attest_event_type {
+	ATTEST_EV_PREBOOT_CERT = 0x00000000,
+	ATTEST_EV_POST_CODE = 0x00000001,
+	ATTEST_EV_UNUSED = 0x00000002,
+	ATTEST_EV_NO_ACTION = 0x00000003,
+	ATTEST_EV_SEPARATOR = 0x00000004,
+	ATTEST_EV_ACTION = 0x00000005,
+	ATTEST_EV_EVENT_TAG = 0x00000006,
+	ATTEST_EV_S_CRTM_CONTENTS = 0x00000007,
+	ATTEST_EV_S_CRTM_VERSION = 0x00000008,
+	ATTEST_EV_CPU_MICROCODE = 0x00000009,
+	ATTEST_EV_PLATFORM_CONFIG_FLAGS = 0x0000000a,
+	ATTEST_EV_TABLE_OF_DEVICES = 0x0000000b,
+	ATTEST_EV_COMPACT_HASH = 0x0000000c,
+	ATTEST_EV_IPL = 0x0000000d,
+	ATTEST_EV_IPL_PARTITION_DATA = 0x0000000e,
+	ATTEST_EV_NONHOST_CODE = 0x0000000f,
+	ATTEST_EV_NONHOST_CONFIG = 0x00000010,
+	ATTEST_EV_NONHOST_INFO = 0x00000011,
+	ATTEST_EV_OMIT_BOOT_DEVICE_EVENTS = 0x00000012,
+	ATTEST_EV_POST_CODE2 = 0x00000013,
+	ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG = 0x80000001,
+	ATTEST_EV_EFI_VARIABLE_BOOT = 0x80000002,
+	ATTEST_EV_EFI_BOOT_SERVICES_APPLICATION = 0x80000003,
+	ATTEST_EV_EFI_BOOT_SERVICES_DRIVER = 0x80000004,
+	ATTEST_EV_EFI_RUNTIME_SERVICES_DRIVER = 0x80000005,
+	ATTEST_EV_EFI_GPT_EVENT = 0x80000006,
+	ATTEST_EV_EFI_ACTION = 0x80000007,
+	ATTEST_EV_EFI_PLATFORM_FIRMWARE_BLOB = 0x80000008,
+	ATTEST_EV_EFI_HANDOFF_TABLES = 0x80000009,
+	ATTEST_EV_EFI_PLATFORM_FIRMWARE_BLOB2 = 0x8000000a,
+	ATTEST_EV_EFI_HANDOFF_TABLES2 = 0x8000000b,
+	ATTEST_EV_EFI_VARIABLE_BOOT2 = 0x8000000c,
+	ATTEST_EV_EFI_GPT_EVENT2 = 0x8000000d,
+	ATTEST_EV_EFI_HCRTM_EVENT = 0x80000010,
+	ATTEST_EV_EFI_VARIABLE_AUTHORITY = 0x800000e0,
+	ATTEST_EV_EFI_SPDM_FIRMWARE_BLOB = 0x800000e1,
+	ATTEST_EV_EFI_SPDM_FIRMWARE_CONFIG = 0x800000e2,
+};
+
+struct attest_eventlog;
+struct json_object;
+
+/* A digest algorithm of the log, as its Spec ID event declares it (a legacy
+ * log has one: sha1, 20 bytes). */
+struct attest_eventlog_alg {
+	uint16_t alg_id;                    /* TPM_ALG_ID */
+	uint16_t size;                      /* digest size in bytes */
+	const struct policy_hash_alg *alg;  /* NULL: unknown to vmtrust, not replayed */
+};
+
+/* One logged digest of an event; value points into the log's own copy. */
+struct attest_event_digest {
+	const struct attest_eventlog_alg *bank;
+	const uint8_t *value;               /* bank->size bytes */
+};
+
+/* One record of the log; pointers stay valid until attest_eventlog_free(). */
+struct attest_event {
+	uint32_t index;                     /* 0 for the first record (the Spec ID event) */
+	uint32_t pcr;
+	uint32_t type;                      /* enum attest_event_type, or any other value */
+	size_t offset;                      /* byte offset of the record in the log */
+	size_t size;                        /* bytes of the whole record */
+	size_t n_digests;
+	const struct attest_event_digest *digests;
+	const uint8_t *data;
+	size_t data_len;
+	bool digest_checked;                /* the type's digest is a hash of its data... */
+	bool digest_mismatch;               /* ...and a logged digest is not (a warning) */
+};
+
+/* Parses a whole log of len bytes (at most ATTEST_EVENTLOG_SIZE_MAX; the log
+ * keeps its own copy); name is used in messages. Each length is checked
+ * against the bytes left and the limits above; a fault is logged once as
+ * "event log 'NAME': truncated event 37 at byte 15012: ..." and returns
+ * -EBADMSG (-EFBIG for an oversized input, -ENOMEM). A digest that does not
+ * match its data is no error: see attest_event.digest_mismatch. */
+int attest_eventlog_parse(const char *name, const uint8_t *data, size_t len,
+			  struct attest_eventlog **ret);
+void attest_eventlog_free(struct attest_eventlog *log);
+DEFINE_CLEANUP_FUNC(struct attest_eventlog *, attest_eventlog_free)
+
+const struct attest_event *attest_eventlog_events(const struct attest_eventlog *log, size_t *ret_n);
+bool attest_eventlog_is_crypto_agile(const struct attest_eventlog *log);
+/* The log's digest algorithms, in the order of its Spec ID event. */
+const struct attest_eventlog_alg *attest_eventlog_algs(const struct attest_eventlog *log,
+							size_t *ret_n);
+/* The locality of the StartupLocality event (0..4), or -ENOENT. */
+int attest_eventlog_startup_locality(const struct attest_eventlog *log);
+/* Events whose digest does not match their data. */
+size_t attest_eventlog_n_mismatches(const struct attest_eventlog *log);
+
+/* Replays the log: every PCR starts at zero (PCR 0 at the StartupLocality
+ * value), each event but EV_NO_ACTION extends the logged digests of the
+ * algorithms vmtrust knows. *ret_values (malloc'ed, free()) holds the PCRs
+ * that had at least one extend, sorted by bank (TPM_ALG_ID) then PCR; none
+ * for a log without measurements. -ENOMEM, -EIO (OpenSSL). */
+int attest_eventlog_replay(const struct attest_eventlog *log, struct policy_pcr_value **ret_values,
+			   size_t *ret_n);
+
+/* "EV_EFI_ACTION"; NULL for a type this table does not know. */
+const char *attest_event_type_name(uint32_t type);
+
+/* Describes an event as a JSON object: index, offset, pcr, type, digests,
+ * size, data_check, and "event" with the decoded data (EFI variable,
+ * image load, firmware blob, separator, action and post code strings,
+ * Spec ID, StartupLocality; else hex). Strings are printable ASCII, any
+ * other byte escaped as \xNN. -ENOMEM. */
+int attest_event_to_json(const struct attest_event *ev, struct json_object **ret);
+
+/* Secure Boot as the EV_EFI_VARIABLE_DRIVER_CONFIG event of the SecureBoot
+ * variable (EFI global variable GUID) records it: 1 on, 0 off (or the
+ * variable measured empty), -ENOENT with no such event, -EBADMSG for a
+ * value that is not one byte. */
+int attest_eventlog_secure_boot(const struct attest_eventlog *log);
+
+#endif

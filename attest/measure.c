@@ -1,0 +1,694 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The hypervisor measurement log: TCG Canonical Event Log records in JSON,
+ * one per line, appended under a lock, each written and fsync'ed before its
+ * digests are extended into the TPM (a write-ahead log). A record whose
+ * extend never happened (a crash, the TPM gone) can only be the last one:
+ * the next measurement completes it, and a verifier accepts it as pending.
+ *
+ * What is extended binds the path to the content: for each bank,
+ * H("vmtrust-file-v1" NUL path NUL size-le64 H(content)).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+
+#include "attest.h"
+#include "tpm-internal.h"
+
+#define RECORD_TAG "vmtrust-file-v1"
+#define READ_CHUNK (1024 * 1024)
+
+struct attest_mlog {
+	struct attest_record *records;
+	size_t n;
+	size_t valid_len;     /* bytes up to the end of the last whole line */
+};
+
+DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
+DEFINE_CLEANUP_FUNC(json_tokener *, json_tokener_free)
+
+static void record_done(struct attest_record *rec)
+{
+	free(rec->path);
+	rec->path = NULL;
+}
+
+void attest_mlog_free(struct attest_mlog *log)
+{
+	if (!log)
+		return;
+	for (size_t i = 0; i < log->n; i++)
+		record_done(&log->records[i]);
+	free(log->records);
+	free(log);
+}
+
+size_t attest_mlog_count(const struct attest_mlog *log)
+{
+	return log ? log->n : 0;
+}
+
+const struct attest_record *attest_mlog_record(const struct attest_mlog *log, size_t i)
+{
+	return log && i < log->n ? &log->records[i] : NULL;
+}
+
+static void le64(uint8_t out[8], uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(v >> (8 * i));
+}
+
+int attest_record_event_digest(const char *path, uint64_t size, const struct policy_digest *file,
+			       struct policy_digest *ret)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t size_le[8];
+	unsigned len = 0;
+	int ok;
+
+	if (!md)
+		return -ENOMEM;
+	le64(size_le, size);
+	ok = EVP_DigestInit_ex2(md, EVP_get_digestbyname(file->alg->ossl), NULL) == 1 &&
+	     EVP_DigestUpdate(md, RECORD_TAG, sizeof(RECORD_TAG)) == 1 &&
+	     EVP_DigestUpdate(md, path, strlen(path) + 1) == 1 &&
+	     EVP_DigestUpdate(md, size_le, sizeof(size_le)) == 1 &&
+	     EVP_DigestUpdate(md, file->value, file->alg->size) == 1 &&
+	     EVP_DigestFinal_ex(md, ret->value, &len) == 1 && len == file->alg->size;
+	EVP_MD_CTX_free(md);
+	if (!ok)
+		return -ENOTRECOVERABLE;
+	ret->alg = file->alg;
+	return 0;
+}
+
+/* ---- parsing ---- */
+
+static int rec_fault(const char *name, size_t line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int rec_fault(const char *name, size_t line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return policy_log_errno(EBADMSG, "measurement log '%s': record on line %zu: %s", name, line,
+				msg);
+}
+
+static bool only_keys(json_object *o, const char *const *keys)
+{
+	json_object_object_foreach(o, k, v) {
+		bool ok = false;
+
+		(void)v;
+		for (const char *const *a = keys; *a; a++)
+			ok = ok || strcmp(*a, k) == 0;
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static int get_hex_digest(json_object *v, const struct policy_hash_alg *alg,
+			  struct policy_digest *out)
+{
+	if (!json_object_is_type(v, json_type_string) ||
+	    policy_hex_decode(json_object_get_string(v), out->value, alg->size) < 0)
+		return -EBADMSG;
+	out->alg = alg;
+	return 0;
+}
+
+static int parse_record(const char *name, size_t line, json_object *o, uint64_t want_recnum,
+			struct attest_record *rec)
+{
+	static const char *const top_keys[] = { "recnum", "pcr", "digests", "content_type",
+						"content", NULL };
+	static const char *const content_keys[] = { "path", "size", "digests", NULL };
+	json_object *v, *content, *digests, *fdigests;
+	int64_t i;
+	size_t n;
+
+	if (!json_object_is_type(o, json_type_object) || !only_keys(o, top_keys))
+		return rec_fault(name, line, "not a record object, or unknown keys");
+	if (!json_object_object_get_ex(o, "recnum", &v) || !json_object_is_type(v, json_type_int) ||
+	    (i = json_object_get_int64(v)) < 0 || (uint64_t)i != want_recnum)
+		return rec_fault(name, line, "recnum is not %llu: a record is missing, added or reordered",
+				 (unsigned long long)want_recnum);
+	rec->recnum = (uint64_t)i;
+	if (!json_object_object_get_ex(o, "pcr", &v) || !json_object_is_type(v, json_type_int) ||
+	    (i = json_object_get_int64(v)) < 0 || i >= POLICY_PCR_MAX)
+		return rec_fault(name, line, "pcr is missing or out of range");
+	rec->pcr = (unsigned)i;
+	if (!json_object_object_get_ex(o, "content_type", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), "vmtrust_file") != 0)
+		return rec_fault(name, line, "content_type is not \"vmtrust_file\"");
+	if (!json_object_object_get_ex(o, "content", &content) ||
+	    !json_object_is_type(content, json_type_object) || !only_keys(content, content_keys))
+		return rec_fault(name, line, "content is missing or has unknown keys");
+	if (!json_object_object_get_ex(content, "path", &v) || !json_object_is_type(v, json_type_string) ||
+	    json_object_get_string(v)[0] != '/' ||
+	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		return rec_fault(name, line, "content.path is not an absolute path");
+	if (!json_object_object_get_ex(content, "size", &v) || !json_object_is_type(v, json_type_int) ||
+	    (i = json_object_get_int64(v)) < 0)
+		return rec_fault(name, line, "content.size is missing or negative");
+	rec->size = (uint64_t)i;
+	if (!json_object_object_get_ex(content, "digests", &fdigests) ||
+	    !json_object_is_type(fdigests, json_type_object))
+		return rec_fault(name, line, "content.digests is missing");
+	if (!json_object_object_get_ex(o, "digests", &digests) ||
+	    !json_object_is_type(digests, json_type_array))
+		return rec_fault(name, line, "digests is missing");
+	n = json_object_array_length(digests);
+	if (n == 0 || n > ATTEST_RECORD_BANKS_MAX ||
+	    (size_t)json_object_object_length(fdigests) != n)
+		return rec_fault(name, line, "%zu digests: expected one per bank, the same banks in content",
+				 n);
+	rec->path = strdup(json_object_get_string(json_object_object_get(content, "path")));
+	if (!rec->path)
+		return -ENOMEM;
+	for (size_t k = 0; k < n; k++) {
+		json_object *d = json_object_array_get_idx(digests, k), *alg, *hex, *fd;
+		const struct policy_hash_alg *a;
+		struct policy_digest expect;
+
+		if (!json_object_is_type(d, json_type_object) ||
+		    !json_object_object_get_ex(d, "hashAlg", &alg) ||
+		    !json_object_object_get_ex(d, "digest", &hex) ||
+		    !(a = policy_hash_alg_by_name(json_object_get_string(alg))))
+			return rec_fault(name, line, "digests[%zu] is not a known hashAlg and digest", k);
+		for (size_t j = 0; j < k; j++)
+			if (rec->digests[j].alg == a)
+				return rec_fault(name, line, "bank %s listed twice", a->name);
+		if (get_hex_digest(hex, a, &rec->digests[k]) < 0)
+			return rec_fault(name, line, "digests[%zu] is not a %s digest", k, a->name);
+		if (!json_object_object_get_ex(fdigests, a->name, &fd) ||
+		    get_hex_digest(fd, a, &rec->file_digests[k]) < 0)
+			return rec_fault(name, line, "content.digests.%s is missing or malformed", a->name);
+		/* The extended digest must be the one the content gives. */
+		if (attest_record_event_digest(rec->path, rec->size, &rec->file_digests[k], &expect) < 0)
+			return -ENOTRECOVERABLE;
+		if (memcmp(expect.value, rec->digests[k].value, a->size) != 0)
+			return rec_fault(name, line, "the %s digest does not match its content", a->name);
+	}
+	rec->n_digests = n;
+	return 0;
+}
+
+int attest_mlog_parse(const char *name, const char *data, size_t len, struct attest_mlog **ret)
+{
+	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
+	size_t pos = 0, line = 0, cap = 0;
+
+	if (len > ATTEST_MLOG_MAX)
+		return policy_log_errno(EFBIG, "measurement log '%s': %zu bytes exceed the limit of %d",
+					name, len, ATTEST_MLOG_MAX);
+	log = calloc(1, sizeof(*log));
+	if (!log)
+		return -ENOMEM;
+	while (pos < len) {
+		_cleanup_(json_tokener_freep) json_tokener *tok = NULL;
+		_cleanup_(json_object_putp) json_object *o = NULL;
+		const char *nl = memchr(data + pos, '\n', len - pos);
+		size_t l;
+		int r;
+
+		line++;
+		if (!nl)
+			/* A torn write: never fsync'ed whole, so never extended. */
+			return policy_log_errno(EBADMSG,
+						"measurement log '%s': record on line %zu is incomplete (no newline) at byte %zu",
+						name, line, pos);
+		l = (size_t)(nl - (data + pos));
+		if (log->n >= ATTEST_MLOG_RECORDS_MAX)
+			return policy_log_errno(EFBIG, "measurement log '%s': more than %d records", name,
+						ATTEST_MLOG_RECORDS_MAX);
+		tok = json_tokener_new();
+		if (!tok)
+			return -ENOMEM;
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+		o = json_tokener_parse_ex(tok, data + pos, (int)l);
+		if (!o || json_tokener_get_error(tok) != json_tokener_success ||
+		    json_tokener_get_parse_end(tok) != l)
+			return rec_fault(name, line, "not valid JSON at byte %zu", pos);
+		if (log->n == cap) {
+			struct attest_record *nr;
+
+			cap = cap ? cap * 2 : 16;
+			nr = realloc(log->records, cap * sizeof(*nr));
+			if (!nr)
+				return -ENOMEM;
+			log->records = nr;
+		}
+		memset(&log->records[log->n], 0, sizeof(log->records[0]));
+		r = parse_record(name, line, o, log->n, &log->records[log->n]);
+		if (r < 0) {
+			record_done(&log->records[log->n]);
+			return r;
+		}
+		log->n++;
+		pos += l + 1;
+	}
+	log->valid_len = pos;
+	*ret = TAKE_PTR(log);
+	return 0;
+}
+
+int attest_mlog_replay(const struct attest_mlog *log, size_t n_records, unsigned pcr,
+		       const struct policy_hash_alg *alg, uint8_t *out, size_t *ret_extends)
+{
+	EVP_MD_CTX *md;
+	size_t extends = 0;
+	int r = 0;
+
+	memset(out, 0, alg->size);
+	md = EVP_MD_CTX_new();
+	if (!md)
+		return -ENOMEM;
+	for (size_t i = 0; log && i < n_records && i < log->n; i++) {
+		const struct attest_record *rec = &log->records[i];
+
+		if (rec->pcr != pcr)
+			continue;
+		for (size_t k = 0; k < rec->n_digests; k++) {
+			unsigned len;
+
+			if (rec->digests[k].alg != alg)
+				continue;
+			if (EVP_DigestInit_ex2(md, EVP_get_digestbyname(alg->ossl), NULL) != 1 ||
+			    EVP_DigestUpdate(md, out, alg->size) != 1 ||
+			    EVP_DigestUpdate(md, rec->digests[k].value, alg->size) != 1 ||
+			    EVP_DigestFinal_ex(md, out, &len) != 1) {
+				r = -ENOTRECOVERABLE;
+				goto out;
+			}
+			extends++;
+		}
+	}
+	if (ret_extends)
+		*ret_extends = extends;
+out:
+	EVP_MD_CTX_free(md);
+	return r;
+}
+
+/* ---- measuring ---- */
+
+static int read_all_fd(int fd, const char *path, char **ret, size_t *ret_len)
+{
+	_cleanup_(freep) char *buf = NULL;
+	struct stat st;
+	size_t len = 0;
+
+	if (fstat(fd, &st) < 0)
+		return policy_log_errno(errno, "cannot stat '%s': %s", path, strerror(errno));
+	if ((uint64_t)st.st_size > ATTEST_MLOG_MAX)
+		return policy_log_errno(EFBIG, "measurement log '%s': %lld bytes exceed the limit of %d",
+					path, (long long)st.st_size, ATTEST_MLOG_MAX);
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	while (len < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + len, (size_t)st.st_size - len, (off_t)len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return policy_log_errno(errno, "cannot read '%s': %s", path, strerror(errno));
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+static int log_path(const char *state_dir, char **ret)
+{
+	return asprintf(ret, "%s/%s", state_dir, ATTEST_MLOG_NAME) < 0 ? -ENOMEM : 0;
+}
+
+int attest_mlog_load(const char *state_dir, bool exclusive, int *ret_fd, struct attest_mlog **ret)
+{
+	_cleanup_(freep) char *path = NULL, *data = NULL;
+	_cleanup_close_ int fd = -1;
+	size_t len = 0;
+	int r;
+
+	r = log_path(state_dir, &path);
+	if (r < 0)
+		return r;
+	if (exclusive && mkdir(state_dir, 0700) < 0 && errno != EEXIST)
+		return policy_log_errno(errno, "cannot create state directory '%s': %s", state_dir,
+					strerror(errno));
+	for (;;) {
+		struct stat a, b;
+
+		fd = open(path, exclusive ? O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC : O_RDONLY | O_CLOEXEC,
+			  0600);
+		if (fd < 0 && errno == ENOENT && !exclusive) {
+			/* No log yet: nothing was measured. */
+			struct attest_mlog *empty = calloc(1, sizeof(*empty));
+
+			if (!empty)
+				return -ENOMEM;
+			*ret = empty;
+			if (ret_fd)
+				*ret_fd = -1;
+			return 0;
+		}
+		if (fd < 0)
+			return policy_log_errno(errno, "cannot open measurement log '%s': %s", path,
+						strerror(errno));
+		if (flock(fd, exclusive ? LOCK_EX : LOCK_SH) < 0)
+			return policy_log_errno(errno, "cannot lock measurement log '%s': %s", path,
+						strerror(errno));
+		/* The log may have been moved aside (a TPM reset) while we waited
+		 * for the lock: then take the new one. */
+		if (fstat(fd, &a) < 0)
+			return policy_log_errno(errno, "cannot stat '%s': %s", path, strerror(errno));
+		if (stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			break;
+		close(TAKE_FD(fd));
+	}
+	r = read_all_fd(fd, path, &data, &len);
+	if (r < 0)
+		return r;
+	r = attest_mlog_parse(path, data, len, ret);
+	if (r < 0)
+		return r;
+	if (ret_fd)
+		*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* After a TPM reset (a reboot) the PCR starts from zero again, and the log
+ * of the previous boot no longer applies: it is kept as measurements.log.prev
+ * and a new log begins. Returns 1 when the log was moved aside. */
+static int rotate_after_reset(struct attest_ctx *ctx, const char *state_dir,
+			      const struct attest_mlog *log, unsigned pcr)
+{
+	_cleanup_(freep) char *path = NULL, *prev = NULL;
+	const struct policy_pcr_bank *banks;
+	size_t n_banks;
+	int r;
+
+	if (log->n == 0)
+		return 0;
+	r = attest_ctx_banks(ctx, &banks, &n_banks);
+	if (r < 0)
+		return r;
+	for (size_t b = 0; b < n_banks; b++) {
+		static const uint8_t zero[POLICY_DIGEST_MAX];
+		uint8_t tpm[POLICY_DIGEST_MAX];
+
+		if (!(banks[b].mask & (1u << pcr)))
+			continue;
+		r = attest_pcr_read(ctx, banks[b].alg, pcr, tpm);
+		if (r < 0)
+			return r;
+		if (memcmp(tpm, zero, banks[b].alg->size) != 0)
+			return 0;
+	}
+	for (size_t i = 0; i < log->n; i++)
+		if (log->records[i].pcr == pcr) {
+			r = log_path(state_dir, &path);
+			if (r < 0 || asprintf(&prev, "%s.prev", path) < 0)
+				return -ENOMEM;
+			if (rename(path, prev) < 0)
+				return policy_log_errno(errno, "cannot move '%s' aside: %s", path,
+							strerror(errno));
+			policy_logf(POLICY_LOG_WARNING,
+				    "pcr %u was reset since the measurement log was written: "
+				    "the old log is now '%s'", pcr, prev);
+			return 1;
+		}
+	return 0;
+}
+
+/* Makes the log and the TPM agree before a new record: equal, or the last
+ * record pending (then extended now). Anything else: -EUCLEAN. */
+static int reconcile(struct attest_ctx *ctx, const char *state_dir, const struct attest_mlog *log,
+		     unsigned pcr)
+{
+	const struct policy_pcr_bank *banks;
+	size_t n_banks;
+	bool pending = false;
+	int r;
+
+	r = attest_ctx_banks(ctx, &banks, &n_banks);
+	if (r < 0)
+		return r;
+	for (size_t b = 0; b < n_banks; b++) {
+		uint8_t tpm[POLICY_DIGEST_MAX], all[POLICY_DIGEST_MAX], prefix[POLICY_DIGEST_MAX];
+		const struct policy_hash_alg *alg = banks[b].alg;
+
+		if (!(banks[b].mask & (1u << pcr)))
+			continue;
+		r = attest_pcr_read(ctx, alg, pcr, tpm);
+		if (r < 0)
+			return r;
+		r = attest_mlog_replay(log, log->n, pcr, alg, all, NULL);
+		if (r < 0)
+			return r;
+		if (memcmp(tpm, all, alg->size) == 0)
+			continue;
+		r = attest_mlog_replay(log, log->n ? log->n - 1 : 0, pcr, alg, prefix, NULL);
+		if (r < 0)
+			return r;
+		if (log->n > 0 && log->records[log->n - 1].pcr == pcr &&
+		    memcmp(tpm, prefix, alg->size) == 0) {
+			pending = true;
+			continue;
+		}
+		return policy_log_errno(EUCLEAN,
+					"measurement log '%s/%s' does not replay to pcr %u of bank %s: "
+					"the log was changed or pcr %u was extended by something else",
+					state_dir, ATTEST_MLOG_NAME, pcr, alg->name, pcr);
+	}
+	if (pending) {
+		const struct attest_record *last = &log->records[log->n - 1];
+
+		policy_logf(POLICY_LOG_WARNING,
+			    "measurement of '%s' (record %llu) was interrupted before its extend; completing it",
+			    last->path, (unsigned long long)last->recnum);
+		return attest_pcr_extend(ctx, pcr, last->digests, last->n_digests);
+	}
+	return 0;
+}
+
+static int hash_file(const char *path, const struct policy_pcr_bank *banks, size_t n_banks,
+		     unsigned pcr, struct attest_record *rec)
+{
+	EVP_MD_CTX *md[ATTEST_RECORD_BANKS_MAX] = { 0 };
+	_cleanup_close_ int fd = -1;
+	_cleanup_(freep) uint8_t *buf = NULL;
+	struct stat st;
+	size_t n = 0;
+	uint64_t total = 0;
+	int r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return policy_log_errno(errno, "cannot measure '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return policy_log_errno(errno, "cannot measure '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return policy_log_errno(EINVAL, "cannot measure '%s': not a regular file", path);
+	buf = malloc(READ_CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	for (size_t b = 0; b < n_banks && n < ATTEST_RECORD_BANKS_MAX; b++) {
+		if (!(banks[b].mask & (1u << pcr)))
+			continue;
+		md[n] = EVP_MD_CTX_new();
+		if (!md[n] || EVP_DigestInit_ex2(md[n], EVP_get_digestbyname(banks[b].alg->ossl), NULL) != 1) {
+			EVP_MD_CTX_free(md[n]);
+			md[n] = NULL;
+			r = -ENOMEM;
+			goto out;
+		}
+		rec->file_digests[n].alg = banks[b].alg;
+		n++;
+	}
+	for (;;) {
+		ssize_t got = read(fd, buf, READ_CHUNK);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			r = policy_log_errno(errno, "cannot measure '%s': %s", path, strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		for (size_t k = 0; k < n; k++)
+			EVP_DigestUpdate(md[k], buf, (size_t)got);
+		total += (uint64_t)got;
+	}
+	for (size_t k = 0; k < n; k++) {
+		unsigned len;
+
+		if (EVP_DigestFinal_ex(md[k], rec->file_digests[k].value, &len) != 1) {
+			r = -ENOTRECOVERABLE;
+			goto out;
+		}
+	}
+	rec->size = total;
+	rec->n_digests = n;
+	rec->pcr = pcr;
+	for (size_t k = 0; k < n; k++) {
+		r = attest_record_event_digest(path, total, &rec->file_digests[k], &rec->digests[k]);
+		if (r < 0)
+			goto out;
+	}
+out:
+	for (size_t k = 0; k < ATTEST_RECORD_BANKS_MAX; k++)
+		EVP_MD_CTX_free(md[k]);
+	return r;
+}
+
+int attest_record_to_json(const struct attest_record *rec, json_object **ret)
+{
+	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
+	json_object *digests = json_object_new_array(), *content = json_object_new_object(),
+		    *fd = json_object_new_object();
+	char hex[2 * POLICY_DIGEST_MAX + 1];
+
+	if (!o || !digests || !content || !fd) {
+		json_object_put(digests);
+		json_object_put(content);
+		json_object_put(fd);
+		return -ENOMEM;
+	}
+	json_object_object_add(o, "recnum", json_object_new_uint64(rec->recnum));
+	json_object_object_add(o, "pcr", json_object_new_int((int)rec->pcr));
+	for (size_t k = 0; k < rec->n_digests; k++) {
+		json_object *d = json_object_new_object();
+
+		policy_hex_encode(rec->digests[k].value, rec->digests[k].alg->size, hex);
+		json_object_object_add(d, "hashAlg", json_object_new_string(rec->digests[k].alg->name));
+		json_object_object_add(d, "digest", json_object_new_string(hex));
+		json_object_array_add(digests, d);
+		policy_hex_encode(rec->file_digests[k].value, rec->file_digests[k].alg->size, hex);
+		json_object_object_add(fd, rec->file_digests[k].alg->name, json_object_new_string(hex));
+	}
+	json_object_object_add(o, "digests", digests);
+	json_object_object_add(o, "content_type", json_object_new_string("vmtrust_file"));
+	json_object_object_add(content, "path", json_object_new_string(rec->path));
+	json_object_object_add(content, "size", json_object_new_uint64(rec->size));
+	json_object_object_add(content, "digests", fd);
+	json_object_object_add(o, "content", content);
+	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+static int append_record(int fd, const char *state_dir, const struct attest_record *rec)
+{
+	_cleanup_(json_object_putp) json_object *o = NULL;
+	_cleanup_(freep) char *line = NULL;
+	const char *s;
+	size_t len, done = 0;
+	int r;
+
+	r = attest_record_to_json(rec, &o);
+	if (r < 0)
+		return r;
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (asprintf(&line, "%s\n", s) < 0)
+		return -ENOMEM;
+	len = strlen(line);
+	while (done < len) {
+		ssize_t n = write(fd, line + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int err = n < 0 ? errno : EIO;
+			struct stat st;
+
+			/* Take a torn line back out, so the log stays whole. */
+			if (done > 0 && fstat(fd, &st) == 0)
+				(void)!ftruncate(fd, st.st_size - (off_t)done);
+			return policy_log_errno(err, "cannot append to measurement log '%s/%s': %s",
+						state_dir, ATTEST_MLOG_NAME, strerror(err));
+		}
+		done += (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		return policy_log_errno(errno, "cannot append to measurement log '%s/%s': %s",
+					state_dir, ATTEST_MLOG_NAME, strerror(errno));
+	return 0;
+}
+
+int attest_measure(struct attest_ctx *ctx, const char *state_dir, unsigned pcr,
+		   const char *const *paths, size_t n_paths, attest_measured_fn cb, void *userdata)
+{
+	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
+	_cleanup_close_ int fd = -1;
+	const struct policy_pcr_bank *banks;
+	size_t n_banks;
+	int r;
+
+	if (pcr >= POLICY_PCR_MAX || pcr == 16 || pcr == 23)
+		return policy_log_errno(EINVAL, "cannot measure into pcr %u: it can be reset at locality 0 or does not exist",
+					pcr);
+	r = attest_ctx_banks(ctx, &banks, &n_banks);
+	if (r < 0)
+		return r;
+	r = attest_mlog_load(state_dir, true, &fd, &log);
+	if (r < 0)
+		return r;
+	r = rotate_after_reset(ctx, state_dir, log, pcr);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		/* Hold the old lock until the new log is locked. */
+		_cleanup_close_ int old = TAKE_FD(fd);
+
+		attest_mlog_free(TAKE_PTR(log));
+		r = attest_mlog_load(state_dir, true, &fd, &log);
+		if (r < 0)
+			return r;
+	}
+	r = reconcile(ctx, state_dir, log, pcr);
+	if (r < 0)
+		return r;
+
+	for (size_t i = 0; i < n_paths; i++) {
+		struct attest_record rec = { .recnum = log->n + i };
+
+		r = hash_file(paths[i], banks, n_banks, pcr, &rec);
+		if (r < 0)
+			return r;
+		if (rec.n_digests == 0)
+			return policy_log_errno(EOPNOTSUPP, "cannot measure '%s': pcr %u is in no bank of the tpm",
+						paths[i], pcr);
+		rec.path = (char *)paths[i];
+		r = append_record(fd, state_dir, &rec);
+		if (r < 0)
+			return r;
+		r = attest_pcr_extend(ctx, pcr, rec.digests, rec.n_digests);
+		if (r < 0)
+			return r;
+		if (cb)
+			cb(&rec, userdata);
+	}
+	return 0;
+}

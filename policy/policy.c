@@ -1,0 +1,1150 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Policy files: JSON (json-c) into an immutable model, validated strictly:
+ * schema version, known keys only, types, ranges, digest lengths, absolute
+ * canonical paths, no duplicate entries. Every fault names the file and the
+ * JSON path. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "policy-internal.h"
+#include "policy.h"
+
+#define POLICY_LIST_MAX 4096
+#define POLICY_STRING_MAX (64 * 1024)
+#define DEFAULT_MEASUREMENT_PCR 15
+#define MAX_AGE_LIMIT (366ULL * 24 * 3600)
+
+struct policy {
+	json_object *root;          /* the strings of the model point into it */
+	uint64_t sequence;
+	const char *description;
+	unsigned measurement_pcr;
+	struct policy_pcr_bank quote_sel[4];
+	size_t n_quote_sel;
+	struct policy_pcr_value *pcr_values;
+	size_t n_pcr_values;
+	struct policy_reference *refs;
+	size_t n_refs;
+	struct policy_key *aks;
+	size_t n_aks;
+	enum policy_secure_boot secure_boot;
+	struct policy_key *image_keys;
+	size_t n_image_keys;
+	const char **cas;
+	size_t n_cas;
+	const char **revoked_keys;
+	size_t n_revoked_keys;
+	struct policy_digest *revoked_digests;
+	size_t n_revoked_digests;
+	struct policy_image_rule *rules;
+	size_t n_rules;
+	struct policy_pcr_bank release_sel[4];
+	size_t n_release_sel;
+	struct policy_key release_authority;
+	bool has_release_authority;
+	bool release_requires_attestation;
+	const char **required_checks;
+	size_t n_required_checks;
+	struct policy_version_min *min_versions;
+	size_t n_min_versions;
+	uint64_t cache_max_age;
+};
+
+/* The walk through the document: the file name and the JSON path of the
+ * value being looked at, for messages. */
+struct walk {
+	const char *name;
+	char path[512];
+	size_t len;
+};
+
+static int fault(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fault(struct walk *w, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return policy_log_errno(EINVAL, "policy '%s': %s: %s", w->name, w->path, msg);
+}
+
+static bool is_identifier(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+static size_t push_key(struct walk *w, const char *key)
+{
+	size_t mark = w->len;
+	int n;
+
+	if (is_identifier(key))
+		n = snprintf(w->path + w->len, sizeof(w->path) - w->len, ".%s", key);
+	else
+		n = snprintf(w->path + w->len, sizeof(w->path) - w->len, "[\"%.64s\"]", key);
+	if (n > 0)
+		w->len = w->len + (size_t)n < sizeof(w->path) ? w->len + (size_t)n : sizeof(w->path) - 1;
+	return mark;
+}
+
+static size_t push_index(struct walk *w, size_t i)
+{
+	size_t mark = w->len;
+	int n = snprintf(w->path + w->len, sizeof(w->path) - w->len, "[%zu]", i);
+
+	if (n > 0)
+		w->len = w->len + (size_t)n < sizeof(w->path) ? w->len + (size_t)n : sizeof(w->path) - 1;
+	return mark;
+}
+
+static void pop(struct walk *w, size_t mark)
+{
+	w->len = mark;
+	w->path[mark] = '\0';
+}
+
+static const char *type_name(json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null: return "null";
+	case json_type_boolean: return "a boolean";
+	case json_type_double: return "a fraction";
+	case json_type_int: return "an integer";
+	case json_type_object: return "an object";
+	case json_type_array: return "an array";
+	case json_type_string: return "a string";
+	}
+	return "unknown";
+}
+
+static int expect_type(struct walk *w, json_object *v, enum json_type t, const char *what)
+{
+	if (!json_object_is_type(v, t))
+		return fault(w, "expected %s, got %s", what, type_name(v));
+	return 0;
+}
+
+static int check_keys(struct walk *w, json_object *obj, const char *const *allowed)
+{
+	json_object_object_foreach(obj, key, val) {
+		bool ok = false;
+
+		(void)val;
+		for (const char *const *a = allowed; *a; a++)
+			if (strcmp(*a, key) == 0)
+				ok = true;
+		if (!ok) {
+			size_t m = push_key(w, key);
+			int r = fault(w, "unknown key");
+
+			pop(w, m);
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int get_string(struct walk *w, json_object *v, const char **ret)
+{
+	int r = expect_type(w, v, json_type_string, "a string");
+	const char *s;
+	size_t len;
+
+	if (r < 0)
+		return r;
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (len != strlen(s))
+		return fault(w, "string contains a NUL character");
+	if (len == 0)
+		return fault(w, "empty string");
+	if (len > POLICY_STRING_MAX)
+		return fault(w, "string longer than %d bytes", POLICY_STRING_MAX);
+	*ret = s;
+	return 0;
+}
+
+static int get_uint(struct walk *w, json_object *v, uint64_t max, uint64_t *ret)
+{
+	int r = expect_type(w, v, json_type_int, "an integer");
+	int64_t i;
+
+	if (r < 0)
+		return r;
+	i = json_object_get_int64(v);
+	if (i < 0)
+		return fault(w, "must not be negative");
+	if ((uint64_t)i > max)
+		return fault(w, "out of range (at most %llu)", (unsigned long long)max);
+	*ret = (uint64_t)i;
+	return 0;
+}
+
+static int get_bool(struct walk *w, json_object *v, bool *ret)
+{
+	int r = expect_type(w, v, json_type_boolean, "a boolean");
+
+	if (r < 0)
+		return r;
+	*ret = json_object_get_boolean(v);
+	return 0;
+}
+
+static int get_array(struct walk *w, json_object *v, size_t *ret_n)
+{
+	int r = expect_type(w, v, json_type_array, "an array");
+	size_t n;
+
+	if (r < 0)
+		return r;
+	n = json_object_array_length(v);
+	if (n > POLICY_LIST_MAX)
+		return fault(w, "more than %d entries", POLICY_LIST_MAX);
+	*ret_n = n;
+	return 0;
+}
+
+static int get_path(struct walk *w, json_object *v, const char **ret)
+{
+	const char *s;
+	int r = get_string(w, v, &s);
+
+	if (r < 0)
+		return r;
+	if (s[0] != '/')
+		return fault(w, "'%s' is not an absolute path", s);
+	if (strlen(s) >= PATH_MAX)
+		return fault(w, "path longer than %d bytes", PATH_MAX - 1);
+	if (strstr(s, "//") || strstr(s, "/./") || strstr(s, "/../") ||
+	    (strlen(s) > 1 && s[strlen(s) - 1] == '/') ||
+	    (strlen(s) >= 2 && strcmp(s + strlen(s) - 2, "/.") == 0) ||
+	    (strlen(s) >= 3 && strcmp(s + strlen(s) - 3, "/..") == 0))
+		return fault(w, "'%s' is not a canonical path", s);
+	*ret = s;
+	return 0;
+}
+
+static int get_digest(struct walk *w, json_object *v, const struct policy_hash_alg *alg,
+		      struct policy_digest *ret)
+{
+	const char *s;
+	int r = get_string(w, v, &s);
+
+	if (r < 0)
+		return r;
+	if (strlen(s) != 2 * alg->size)
+		return fault(w, "a %s digest has %zu hex digits, not %zu", alg->name, 2 * alg->size,
+			     strlen(s));
+	if (policy_hex_decode(s, ret->value, alg->size) < 0)
+		return fault(w, "not a hex string");
+	ret->alg = alg;
+	return 0;
+}
+
+static int get_alg(struct walk *w, const char *name, const struct policy_hash_alg **ret)
+{
+	const struct policy_hash_alg *alg = policy_hash_alg_by_name(name);
+
+	if (!alg)
+		return fault(w, "unknown hash algorithm (sha1, sha256, sha384, sha512)");
+	*ret = alg;
+	return 0;
+}
+
+static bool digest_eq(const struct policy_digest *a, const struct policy_digest *b)
+{
+	return a->alg == b->alg && memcmp(a->value, b->value, a->alg->size) == 0;
+}
+
+/* {"sha256": ["hex", ...], "sha1": "hex"}: one digest or a list per bank. */
+static int get_digest_set(struct walk *w, json_object *v, struct policy_digest **ret,
+			  size_t *ret_n)
+{
+	_cleanup_(freep) struct policy_digest *d = NULL;
+	size_t n = 0, cap = 0;
+	int r = expect_type(w, v, json_type_object, "an object of digests by algorithm");
+
+	if (r < 0)
+		return r;
+	json_object_object_foreach(v, key, val) {
+		const struct policy_hash_alg *alg = NULL;
+		size_t m = push_key(w, key), count = 1;
+
+		r = get_alg(w, key, &alg);
+		if (r < 0)
+			return r;
+		if (json_object_is_type(val, json_type_array)) {
+			r = get_array(w, val, &count);
+			if (r < 0)
+				return r;
+			if (count == 0)
+				return fault(w, "empty list of digests");
+		}
+		if (n + count > cap) {
+			struct policy_digest *nd;
+
+			cap = n + count;
+			nd = realloc(d, cap * sizeof(*d));
+			if (!nd)
+				return -ENOMEM;
+			d = nd;
+		}
+		for (size_t i = 0; i < count; i++) {
+			json_object *item = json_object_is_type(val, json_type_array) ?
+						    json_object_array_get_idx(val, i) : val;
+			size_t mi = json_object_is_type(val, json_type_array) ? push_index(w, i) : w->len;
+
+			r = get_digest(w, item, alg, &d[n]);
+			if (r < 0)
+				return r;
+			for (size_t k = 0; k < n; k++)
+				if (digest_eq(&d[k], &d[n]))
+					return fault(w, "duplicate entry: digest listed twice");
+			n++;
+			pop(w, mi);
+		}
+		pop(w, m);
+	}
+	if (n == 0)
+		return fault(w, "no digests");
+	*ret = TAKE_PTR(d);
+	*ret_n = n;
+	return 0;
+}
+
+/* {"sha256": [0, 7, 14]} */
+static int get_pcr_selection(struct walk *w, json_object *v, struct policy_pcr_bank *banks,
+			     size_t *ret_n)
+{
+	size_t n = 0;
+	int r = expect_type(w, v, json_type_object, "an object of PCR lists by bank");
+
+	if (r < 0)
+		return r;
+	json_object_object_foreach(v, key, val) {
+		const struct policy_hash_alg *alg = NULL;
+		size_t m = push_key(w, key), count;
+		uint32_t mask = 0;
+
+		r = get_alg(w, key, &alg);
+		if (r < 0)
+			return r;
+		r = get_array(w, val, &count);
+		if (r < 0)
+			return r;
+		if (count == 0)
+			return fault(w, "empty PCR list");
+		for (size_t i = 0; i < count; i++) {
+			size_t mi = push_index(w, i);
+			uint64_t pcr;
+
+			r = get_uint(w, json_object_array_get_idx(val, i), POLICY_PCR_MAX - 1, &pcr);
+			if (r < 0)
+				return r;
+			if (mask & (1u << pcr))
+				return fault(w, "duplicate entry: PCR %u listed twice", (unsigned)pcr);
+			mask |= 1u << pcr;
+			pop(w, mi);
+		}
+		banks[n].alg = alg;
+		banks[n].mask = mask;
+		n++;
+		pop(w, m);
+	}
+	if (n == 0)
+		return fault(w, "no bank selected");
+	*ret_n = n;
+	return 0;
+}
+
+/* A list of unique strings. With paths, each must be an absolute path. */
+static int get_string_set(struct walk *w, json_object *v, bool paths, const char ***ret,
+			  size_t *ret_n)
+{
+	_cleanup_(freep) const char **s = NULL;
+	size_t n;
+	int r = get_array(w, v, &n);
+
+	if (r < 0)
+		return r;
+	s = calloc(n + 1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t m = push_index(w, i);
+
+		r = paths ? get_path(w, json_object_array_get_idx(v, i), &s[i]) :
+			    get_string(w, json_object_array_get_idx(v, i), &s[i]);
+		if (r < 0)
+			return r;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(s[k], s[i]) == 0)
+				return fault(w, "duplicate entry: '%s' listed twice", s[i]);
+		pop(w, m);
+	}
+	*ret = TAKE_PTR(s);
+	*ret_n = n;
+	return 0;
+}
+
+static int get_public_key(struct walk *w, json_object *v, struct policy_key *key)
+{
+	const char *pem, *why;
+	EVP_PKEY *pkey;
+	int r = get_string(w, v, &pem);
+
+	if (r < 0)
+		return r;
+	pkey = policy_pkey_from_pem(pem, strlen(pem));
+	if (!pkey)
+		return fault(w, "not a PEM public key or certificate");
+	if (policy_pkey_supported(pkey, &why) < 0) {
+		EVP_PKEY_free(pkey);
+		return fault(w, "unsupported key: %s", why);
+	}
+	key->pem = pem;
+	key->pkey = pkey;
+	return 0;
+}
+
+/* [{"id": "...", "public_key": "PEM"}] */
+static int get_keys(struct walk *w, json_object *v, struct policy_key **ret, size_t *ret_n)
+{
+	static const char *const keys[] = { "id", "public_key", NULL };
+	struct policy_key *k;
+	size_t n;
+	int r = get_array(w, v, &n);
+
+	if (r < 0)
+		return r;
+	k = calloc(n + 1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	/* Handed over before filling, so that policy_free() frees what is done. */
+	*ret = k;
+	*ret_n = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(v, i), *x;
+		size_t m = push_index(w, i), mk;
+
+		r = expect_type(w, e, json_type_object, "an object");
+		if (r < 0)
+			return r;
+		r = check_keys(w, e, keys);
+		if (r < 0)
+			return r;
+		if (!json_object_object_get_ex(e, "id", &x))
+			return fault(w, "missing key 'id'");
+		mk = push_key(w, "id");
+		r = get_string(w, x, &k[i].id);
+		if (r < 0)
+			return r;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(k[j].id, k[i].id) == 0)
+				return fault(w, "duplicate entry: key id '%s' listed twice", k[i].id);
+		pop(w, mk);
+		if (!json_object_object_get_ex(e, "public_key", &x))
+			return fault(w, "missing key 'public_key'");
+		mk = push_key(w, "public_key");
+		r = get_public_key(w, x, &k[i]);
+		if (r < 0)
+			return r;
+		*ret_n = i + 1;
+		pop(w, mk);
+		pop(w, m);
+	}
+	return 0;
+}
+
+static int load_measurement(struct walk *w, struct policy *p, json_object *v)
+{
+	static const char *const keys[] = { "pcr", NULL };
+	json_object *x;
+	int r = expect_type(w, v, json_type_object, "an object");
+
+	if (r < 0)
+		return r;
+	r = check_keys(w, v, keys);
+	if (r < 0)
+		return r;
+	if (json_object_object_get_ex(v, "pcr", &x)) {
+		size_t m = push_key(w, "pcr");
+		uint64_t pcr;
+
+		r = get_uint(w, x, POLICY_PCR_MAX - 1, &pcr);
+		if (r < 0)
+			return r;
+		/* 16 (debug) and 23 (application) can be reset at locality 0, so
+		 * they cannot hold a measurement that the host must not undo. */
+		if (pcr == 16 || pcr == 23)
+			return fault(w, "PCR %u can be reset at locality 0", (unsigned)pcr);
+		p->measurement_pcr = (unsigned)pcr;
+		pop(w, m);
+	}
+	return 0;
+}
+
+/* {"sha256": {"0": "hex", ...}} */
+static int load_pcr_values(struct walk *w, struct policy *p, json_object *v)
+{
+	size_t n = 0;
+	int r = expect_type(w, v, json_type_object, "an object of PCR values by bank");
+
+	if (r < 0)
+		return r;
+	json_object_object_foreach(v, bank, pcrs) {
+		(void)bank;
+		if (json_object_is_type(pcrs, json_type_object))
+			n += (size_t)json_object_object_length(pcrs);
+	}
+	p->pcr_values = calloc(n + 1, sizeof(*p->pcr_values));
+	if (!p->pcr_values)
+		return -ENOMEM;
+	json_object_object_foreach(v, key, val) {
+		const struct policy_hash_alg *alg = NULL;
+		size_t m = push_key(w, key);
+
+		r = get_alg(w, key, &alg);
+		if (r < 0)
+			return r;
+		r = expect_type(w, val, json_type_object, "an object of PCR values by index");
+		if (r < 0)
+			return r;
+		json_object_object_foreach(val, idx, digest) {
+			struct policy_pcr_value *pv = &p->pcr_values[p->n_pcr_values];
+			struct policy_digest d;
+			size_t mi = push_key(w, idx);
+			char *end;
+			unsigned long pcr;
+
+			errno = 0;
+			pcr = strtoul(idx, &end, 10);
+			if (!*idx || *end || idx[0] == '-' || idx[0] == '+' || errno ||
+			    pcr >= POLICY_PCR_MAX || (idx[0] == '0' && idx[1]))
+				return fault(w, "not a PCR index (0 to %d)", POLICY_PCR_MAX - 1);
+			r = get_digest(w, digest, alg, &d);
+			if (r < 0)
+				return r;
+			pv->alg = alg;
+			pv->pcr = (unsigned)pcr;
+			memcpy(pv->value, d.value, alg->size);
+			p->n_pcr_values++;
+			pop(w, mi);
+		}
+		pop(w, m);
+	}
+	return 0;
+}
+
+/* [{"path": "/usr/bin/qemu-system-x86_64", "required": true, "digests": {...}}] */
+static int load_references(struct walk *w, struct policy *p, json_object *v)
+{
+	static const char *const keys[] = { "path", "required", "digests", NULL };
+	size_t n;
+	int r = get_array(w, v, &n);
+
+	if (r < 0)
+		return r;
+	p->refs = calloc(n + 1, sizeof(*p->refs));
+	if (!p->refs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct policy_reference *ref = &p->refs[i];
+		json_object *e = json_object_array_get_idx(v, i), *x;
+		size_t m = push_index(w, i), mk;
+		struct policy_digest *d;
+
+		r = expect_type(w, e, json_type_object, "an object");
+		if (r < 0)
+			return r;
+		r = check_keys(w, e, keys);
+		if (r < 0)
+			return r;
+		if (!json_object_object_get_ex(e, "path", &x))
+			return fault(w, "missing key 'path'");
+		mk = push_key(w, "path");
+		r = get_path(w, x, &ref->path);
+		if (r < 0)
+			return r;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(p->refs[k].path, ref->path) == 0)
+				return fault(w, "duplicate entry: '%s' is also at $.reference_values[%zu]",
+					     ref->path, k);
+		pop(w, mk);
+		ref->required = true;
+		if (json_object_object_get_ex(e, "required", &x)) {
+			mk = push_key(w, "required");
+			r = get_bool(w, x, &ref->required);
+			if (r < 0)
+				return r;
+			pop(w, mk);
+		}
+		if (!json_object_object_get_ex(e, "digests", &x))
+			return fault(w, "missing key 'digests'");
+		mk = push_key(w, "digests");
+		r = get_digest_set(w, x, &d, &ref->n_digests);
+		if (r < 0)
+			return r;
+		ref->digests = d;
+		p->n_refs = i + 1;
+		pop(w, mk);
+		pop(w, m);
+	}
+	return 0;
+}
+
+static int load_secure_boot(struct walk *w, struct policy *p, json_object *v)
+{
+	const char *s;
+	int r = get_string(w, v, &s);
+
+	if (r < 0)
+		return r;
+	if (strcmp(s, "required") == 0)
+		p->secure_boot = POLICY_SECURE_BOOT_REQUIRED;
+	else if (strcmp(s, "disabled") == 0)
+		p->secure_boot = POLICY_SECURE_BOOT_DISABLED;
+	else if (strcmp(s, "any") == 0)
+		p->secure_boot = POLICY_SECURE_BOOT_ANY;
+	else
+		return fault(w, "expected \"required\", \"disabled\" or \"any\"");
+	return 0;
+}
+
+static int load_image_trust(struct walk *w, struct policy *p, json_object *v)
+{
+	static const char *const keys[] = { "keys", "ca_certificates", "revoked_keys",
+					    "revoked_digests", NULL };
+	json_object *x;
+	size_t m;
+	int r = expect_type(w, v, json_type_object, "an object");
+
+	if (r < 0)
+		return r;
+	r = check_keys(w, v, keys);
+	if (r < 0)
+		return r;
+	if (json_object_object_get_ex(v, "keys", &x)) {
+		m = push_key(w, "keys");
+		r = get_keys(w, x, &p->image_keys, &p->n_image_keys);
+		if (r < 0)
+			return r;
+		pop(w, m);
+	}
+	if (json_object_object_get_ex(v, "ca_certificates", &x)) {
+		m = push_key(w, "ca_certificates");
+		r = get_string_set(w, x, false, &p->cas, &p->n_cas);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < p->n_cas; i++) {
+			BIO *bio = BIO_new_mem_buf(p->cas[i], -1);
+			X509 *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+
+			BIO_free(bio);
+			if (!cert) {
+				push_index(w, i);
+				return fault(w, "not a PEM X.509 certificate");
+			}
+			X509_free(cert);
+		}
+		pop(w, m);
+	}
+	if (json_object_object_get_ex(v, "revoked_keys", &x)) {
+		m = push_key(w, "revoked_keys");
+		r = get_string_set(w, x, false, &p->revoked_keys, &p->n_revoked_keys);
+		if (r < 0)
+			return r;
+		pop(w, m);
+	}
+	if (json_object_object_get_ex(v, "revoked_digests", &x)) {
+		m = push_key(w, "revoked_digests");
+		r = get_digest_set(w, x, &p->revoked_digests, &p->n_revoked_digests);
+		if (r < 0)
+			return r;
+		pop(w, m);
+	}
+	return 0;
+}
+
+static bool image_key_known(const struct policy *p, const char *id)
+{
+	for (size_t i = 0; i < p->n_image_keys; i++)
+		if (strcmp(p->image_keys[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+static int load_inspect(struct walk *w, struct policy_image_rule *rule, json_object *v)
+{
+	static const char *const keys[] = { "must_match", "must_be_absent", NULL };
+	json_object *x;
+	size_t m;
+	int r = expect_type(w, v, json_type_object, "an object");
+
+	if (r < 0)
+		return r;
+	r = check_keys(w, v, keys);
+	if (r < 0)
+		return r;
+	rule->inspect = true;
+	if (json_object_object_get_ex(v, "must_match", &x)) {
+		struct policy_file_digest *fd;
+		size_t i = 0;
+
+		m = push_key(w, "must_match");
+		r = expect_type(w, x, json_type_object, "an object of digests by path");
+		if (r < 0)
+			return r;
+		fd = calloc((size_t)json_object_object_length(x) + 1, sizeof(*fd));
+		if (!fd)
+			return -ENOMEM;
+		rule->must_match = fd;
+		json_object_object_foreach(x, path, digest) {
+			size_t mp = push_key(w, path);
+			json_object *ps = json_object_new_string(path);
+			_cleanup_(freep) struct policy_digest *d = NULL;
+			const char *checked;
+			size_t nd;
+
+			if (!ps)
+				return -ENOMEM;
+			r = get_path(w, ps, &checked);
+			json_object_put(ps);
+			if (r < 0)
+				return r;
+			r = get_digest_set(w, digest, &d, &nd);
+			if (r < 0)
+				return r;
+			if (nd != 1)
+				return fault(w, "expected exactly one digest");
+			fd[i].path = path;   /* the key's storage lives as long as the root */
+			fd[i].digest = d[0];
+			rule->n_must_match = ++i;
+			pop(w, mp);
+		}
+		pop(w, m);
+	}
+	if (json_object_object_get_ex(v, "must_be_absent", &x)) {
+		const char **s;
+
+		m = push_key(w, "must_be_absent");
+		r = get_string_set(w, x, true, &s, &rule->n_must_be_absent);
+		if (r < 0)
+			return r;
+		rule->must_be_absent = s;
+		pop(w, m);
+	}
+	return 0;
+}
+
+/* [{"name": "debian-12", "min_sequence": 3, "keys": [...], "domains": [...],
+ *   "inspect": {...}}] */
+static int load_images(struct walk *w, struct policy *p, json_object *v)
+{
+	static const char *const keys[] = { "name", "min_sequence", "keys", "domains", "inspect",
+					    NULL };
+	size_t n;
+	int r = get_array(w, v, &n);
+
+	if (r < 0)
+		return r;
+	p->rules = calloc(n + 1, sizeof(*p->rules));
+	if (!p->rules)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct policy_image_rule *rule = &p->rules[i];
+		json_object *e = json_object_array_get_idx(v, i), *x;
+		size_t m = push_index(w, i), mk;
+
+		p->n_rules = i + 1;
+		r = expect_type(w, e, json_type_object, "an object");
+		if (r < 0)
+			return r;
+		r = check_keys(w, e, keys);
+		if (r < 0)
+			return r;
+		if (!json_object_object_get_ex(e, "name", &x))
+			return fault(w, "missing key 'name'");
+		mk = push_key(w, "name");
+		r = get_string(w, x, &rule->name);
+		if (r < 0)
+			return r;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(p->rules[k].name, rule->name) == 0)
+				return fault(w, "duplicate entry: image '%s' is also at $.images[%zu]",
+					     rule->name, k);
+		pop(w, mk);
+		if (json_object_object_get_ex(e, "min_sequence", &x)) {
+			mk = push_key(w, "min_sequence");
+			r = get_uint(w, x, UINT64_MAX >> 11, &rule->min_sequence);
+			if (r < 0)
+				return r;
+			pop(w, mk);
+		}
+		if (json_object_object_get_ex(e, "keys", &x)) {
+			const char **s;
+
+			mk = push_key(w, "keys");
+			r = get_string_set(w, x, false, &s, &rule->n_keys);
+			if (r < 0)
+				return r;
+			rule->keys = s;
+			for (size_t k = 0; k < rule->n_keys; k++)
+				if (!image_key_known(p, s[k])) {
+					push_index(w, k);
+					return fault(w, "key id '%s' is not in $.image_trust.keys", s[k]);
+				}
+			pop(w, mk);
+		}
+		if (json_object_object_get_ex(e, "domains", &x)) {
+			const char **s;
+
+			mk = push_key(w, "domains");
+			r = get_string_set(w, x, false, &s, &rule->n_domains);
+			if (r < 0)
+				return r;
+			rule->domains = s;
+			pop(w, mk);
+		}
+		if (json_object_object_get_ex(e, "inspect", &x)) {
+			mk = push_key(w, "inspect");
+			r = load_inspect(w, rule, x);
+			if (r < 0)
+				return r;
+			pop(w, mk);
+		}
+		pop(w, m);
+	}
+	return 0;
+}
+
+static int load_key_release(struct walk *w, struct policy *p, json_object *v)
+{
+	static const char *const keys[] = { "pcr_selection", "authorize_key", "require_attestation",
+					    NULL };
+	json_object *x;
+	size_t m;
+	int r = expect_type(w, v, json_type_object, "an object");
+
+	if (r < 0)
+		return r;
+	r = check_keys(w, v, keys);
+	if (r < 0)
+		return r;
+	if (json_object_object_get_ex(v, "pcr_selection", &x)) {
+		m = push_key(w, "pcr_selection");
+		r = get_pcr_selection(w, x, p->release_sel, &p->n_release_sel);
+		if (r < 0)
+			return r;
+		pop(w, m);
+	}
+	if (json_object_object_get_ex(v, "authorize_key", &x)) {
+		m = push_key(w, "authorize_key");
+		r = get_public_key(w, x, &p->release_authority);
+		if (r < 0)
+			return r;
+		p->release_authority.id = "authorize_key";
+		p->has_release_authority = true;
+		pop(w, m);
+	}
+	if (json_object_object_get_ex(v, "require_attestation", &x)) {
+		m = push_key(w, "require_attestation");
+		r = get_bool(w, x, &p->release_requires_attestation);
+		if (r < 0)
+			return r;
+		pop(w, m);
+	}
+	return 0;
+}
+
+static int load_host(struct walk *w, struct policy *p, json_object *v)
+{
+	static const char *const keys[] = { "required_checks", "min_versions", NULL };
+	json_object *x;
+	size_t m;
+	int r = expect_type(w, v, json_type_object, "an object");
+
+	if (r < 0)
+		return r;
+	r = check_keys(w, v, keys);
+	if (r < 0)
+		return r;
+	if (json_object_object_get_ex(v, "required_checks", &x)) {
+		m = push_key(w, "required_checks");
+		r = get_string_set(w, x, false, &p->required_checks, &p->n_required_checks);
+		if (r < 0)
+			return r;
+		pop(w, m);
+	}
+	if (json_object_object_get_ex(v, "min_versions", &x)) {
+		size_t i = 0;
+
+		m = push_key(w, "min_versions");
+		r = expect_type(w, x, json_type_object, "an object of versions by package");
+		if (r < 0)
+			return r;
+		p->min_versions = calloc((size_t)json_object_object_length(x) + 1,
+					 sizeof(*p->min_versions));
+		if (!p->min_versions)
+			return -ENOMEM;
+		json_object_object_foreach(x, pkg, ver) {
+			size_t mp = push_key(w, pkg);
+
+			p->min_versions[i].package = pkg;
+			r = get_string(w, ver, &p->min_versions[i].version);
+			if (r < 0)
+				return r;
+			p->n_min_versions = ++i;
+			pop(w, mp);
+		}
+		pop(w, m);
+	}
+	return 0;
+}
+
+static int load_root(struct walk *w, struct policy *p, json_object *root)
+{
+	static const char *const keys[] = {
+		"schema_version", "sequence", "description", "measurement", "pcr_selection",
+		"pcr_values", "reference_values", "attestation_keys", "secure_boot",
+		"image_trust", "images", "key_release", "host", "verdict_cache_max_age", NULL,
+	};
+	json_object *x;
+	uint64_t version;
+	size_t m;
+	int r;
+
+	r = expect_type(w, root, json_type_object, "an object at the top level");
+	if (r < 0)
+		return r;
+	r = check_keys(w, root, keys);
+	if (r < 0)
+		return r;
+
+	if (!json_object_object_get_ex(root, "schema_version", &x))
+		return fault(w, "missing key 'schema_version'");
+	m = push_key(w, "schema_version");
+	r = get_uint(w, x, UINT32_MAX, &version);
+	if (r < 0)
+		return r;
+	if (version != POLICY_SCHEMA_VERSION)
+		return fault(w, "unsupported schema version %llu (this vmtrust reads %d)",
+			     (unsigned long long)version, POLICY_SCHEMA_VERSION);
+	pop(w, m);
+
+	if (!json_object_object_get_ex(root, "sequence", &x))
+		return fault(w, "missing key 'sequence'");
+	m = push_key(w, "sequence");
+	r = get_uint(w, x, UINT64_MAX >> 11, &p->sequence);
+	if (r < 0)
+		return r;
+	pop(w, m);
+
+	static const struct {
+		const char *key;
+		int (*load)(struct walk *w, struct policy *p, json_object *v);
+	} sections[] = {
+		{ "measurement", load_measurement },
+		{ "pcr_values", load_pcr_values },
+		{ "reference_values", load_references },
+		{ "secure_boot", load_secure_boot },
+		{ "image_trust", load_image_trust },
+		{ "images", load_images },        /* after image_trust: it names its keys */
+		{ "key_release", load_key_release },
+		{ "host", load_host },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(sections); i++) {
+		if (!json_object_object_get_ex(root, sections[i].key, &x))
+			continue;
+		m = push_key(w, sections[i].key);
+		r = sections[i].load(w, p, x);
+		if (r < 0)
+			return r;
+		pop(w, m);
+	}
+
+	if (json_object_object_get_ex(root, "description", &x)) {
+		m = push_key(w, "description");
+		r = get_string(w, x, &p->description);
+		if (r < 0)
+			return r;
+		pop(w, m);
+	}
+	if (json_object_object_get_ex(root, "pcr_selection", &x)) {
+		m = push_key(w, "pcr_selection");
+		r = get_pcr_selection(w, x, p->quote_sel, &p->n_quote_sel);
+		if (r < 0)
+			return r;
+		pop(w, m);
+	}
+	if (json_object_object_get_ex(root, "attestation_keys", &x)) {
+		m = push_key(w, "attestation_keys");
+		r = get_keys(w, x, &p->aks, &p->n_aks);
+		if (r < 0)
+			return r;
+		pop(w, m);
+	}
+	if (json_object_object_get_ex(root, "verdict_cache_max_age", &x)) {
+		m = push_key(w, "verdict_cache_max_age");
+		r = get_uint(w, x, MAX_AGE_LIMIT, &p->cache_max_age);
+		if (r < 0)
+			return r;
+		pop(w, m);
+	}
+	return 0;
+}
+
+static void free_keys(struct policy_key *k, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		EVP_PKEY_free(k[i].pkey);
+	free(k);
+}
+
+void policy_free(struct policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_refs; i++)
+		free((void *)p->refs[i].digests);
+	free(p->refs);
+	free(p->pcr_values);
+	free_keys(p->aks, p->n_aks);
+	free_keys(p->image_keys, p->n_image_keys);
+	free(p->cas);
+	free(p->revoked_keys);
+	free(p->revoked_digests);
+	for (size_t i = 0; i < p->n_rules; i++) {
+		free((void *)p->rules[i].keys);
+		free((void *)p->rules[i].domains);
+		free((void *)p->rules[i].must_match);
+		free((void *)p->rules[i].must_be_absent);
+	}
+	free(p->rules);
+	EVP_PKEY_free(p->release_authority.pkey);
+	free(p->required_checks);
+	free(p->min_versions);
+	json_object_put(p->root);
+	free(p);
+}
+
+int policy_load_buffer(const char *name, const char *data, size_t len, struct policy **ret)
+{
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct walk w = { .name = name, .path = "$", .len = 1 };
+	json_tokener *tok;
+	json_object *root;
+	enum json_tokener_error jerr;
+	size_t end;
+	int r;
+
+	/* JSON_TOKENER_STRICT also refuses trailing data after the value. */
+	if (len > POLICY_FILE_MAX)
+		return policy_log_errno(EFBIG, "policy '%s': %zu bytes exceed the limit of %d", name,
+					len, POLICY_FILE_MAX);
+	if (len > INT_MAX)
+		return -EFBIG;
+	tok = json_tokener_new_ex(64);
+	if (!tok)
+		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, data, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (!root || jerr != json_tokener_success) {
+		json_object_put(root);
+		if (jerr == json_tokener_continue || (jerr == json_tokener_success && !root))
+			return policy_log_errno(EBADMSG,
+						"policy '%s': $: unexpected end of input at byte %zu",
+						name, len);
+		return policy_log_errno(EBADMSG, "policy '%s': $: not valid JSON at byte %zu: %s", name,
+					end, json_tokener_error_desc(jerr));
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		json_object_put(root);
+		return -ENOMEM;
+	}
+	p->root = root;
+	p->measurement_pcr = DEFAULT_MEASUREMENT_PCR;
+	p->release_requires_attestation = true;
+	r = load_root(&w, p, root);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(p);
+	return 0;
+}
+
+int policy_load(const char *path, struct policy **ret)
+{
+	_cleanup_(freep) char *data = NULL;
+	size_t len;
+	int r;
+
+	r = policy_read_file(path, POLICY_FILE_MAX, &data, &len);
+	if (r < 0)
+		return r;
+	return policy_load_buffer(path, data, len, ret);
+}
+
+int policy_check_sequence(const struct policy *p, const char *name, uint64_t min_sequence)
+{
+	if (p->sequence < min_sequence)
+		return policy_log_errno(ESTALE,
+					"policy '%s': $.sequence: %llu is older than %llu, the minimum accepted",
+					name, (unsigned long long)p->sequence,
+					(unsigned long long)min_sequence);
+	return 0;
+}
+
+uint64_t policy_sequence(const struct policy *p) { return p->sequence; }
+const char *policy_description(const struct policy *p) { return p->description; }
+unsigned policy_measurement_pcr(const struct policy *p) { return p->measurement_pcr; }
+enum policy_secure_boot policy_secure_boot(const struct policy *p) { return p->secure_boot; }
+uint64_t policy_verdict_cache_max_age(const struct policy *p) { return p->cache_max_age; }
+
+bool policy_key_release_requires_attestation(const struct policy *p)
+{
+	return p->release_requires_attestation;
+}
+
+const struct policy_key *policy_key_release_authority(const struct policy *p)
+{
+	return p->has_release_authority ? &p->release_authority : NULL;
+}
+
+#define ACCESSOR(type, fn, field)                                 \
+	type fn(const struct policy *p, size_t *ret_n)            \
+	{                                                         \
+		*ret_n = p->n_##field;                            \
+		return p->field;                                  \
+	}
+
+ACCESSOR(const struct policy_pcr_bank *, policy_quote_selection, quote_sel)
+ACCESSOR(const struct policy_pcr_value *, policy_pcr_values, pcr_values)
+ACCESSOR(const struct policy_reference *, policy_references, refs)
+ACCESSOR(const struct policy_key *, policy_attestation_keys, aks)
+ACCESSOR(const struct policy_key *, policy_image_keys, image_keys)
+ACCESSOR(const char *const *, policy_image_cas, cas)
+ACCESSOR(const char *const *, policy_revoked_keys, revoked_keys)
+ACCESSOR(const struct policy_digest *, policy_revoked_digests, revoked_digests)
+ACCESSOR(const struct policy_image_rule *, policy_image_rules, rules)
+ACCESSOR(const struct policy_pcr_bank *, policy_key_release_selection, release_sel)
+ACCESSOR(const char *const *, policy_host_required_checks, required_checks)
+ACCESSOR(const struct policy_version_min *, policy_host_min_versions, min_versions)

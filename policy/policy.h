@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vmtrust policy library: what a host trusts (reference values, keys, rules)
+ * loaded from a JSON policy file into an immutable model, policy signatures,
+ * and the low-level helpers that every vmtrust library shares (logging, hex,
+ * hash algorithms, bounded file I/O, cleanup attributes).
+ *
+ * Every function that can fail returns 0 (or a count) on success and a
+ * negative errno on failure. Out-parameters named ret_* are written only on
+ * success. Errors are reported once, through the log sink, by the function
+ * that detects them.
+ */
+#ifndef VMTRUST_POLICY_H
+#define VMTRUST_POLICY_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+/* ---- ownership helpers ------------------------------------------------ */
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+#define TAKE_PTR(p)                           \
+	({                                    \
+		__typeof__(p) _p_ = (p);      \
+		(p) = NULL;                   \
+		_p_;                          \
+	})
+
+#define DEFINE_CLEANUP_FUNC(type, func)               \
+	static inline void func##p(type *p)           \
+	{                                             \
+		if (*p)                               \
+			func(*p);                     \
+	}
+
+#define TAKE_FD(fd)                           \
+	({                                    \
+		int _fd_ = (fd);              \
+		(fd) = -1;                    \
+		_fd_;                         \
+	})
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+void policy_closep(int *fd);
+#define _cleanup_close_ _cleanup_(policy_closep)
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- logging ---------------------------------------------------------- */
+
+enum policy_log_level {
+	POLICY_LOG_ERR = 3,
+	POLICY_LOG_WARNING = 4,
+	POLICY_LOG_INFO = 6,
+	POLICY_LOG_DEBUG = 7,
+};
+
+typedef void (*policy_log_fn)(int level, const char *msg, void *userdata);
+
+/* Installs the process-wide log sink used by every vmtrust library (like
+ * crypt_set_log_callback(NULL, ...)). With no sink, nothing is printed. */
+void policy_set_log(policy_log_fn fn, void *userdata);
+
+/* Formats a message and hands it to the sink. Returns -err (err > 0) so that
+ * a caller can write "return policy_log_errno(EINVAL, ...);". */
+int policy_log_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void policy_logf(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- hash algorithms --------------------------------------------------- */
+
+#define POLICY_DIGEST_MAX 64
+
+struct policy_hash_alg {
+	const char *name;   /* "sha256", as in JSON and tpm2-tools */
+	const char *ossl;   /* OpenSSL digest name */
+	uint16_t tpm_alg;   /* TPM2_ALG_ID */
+	size_t size;        /* digest size in bytes */
+};
+
+/* Look-ups in the table of supported algorithms (sha1, sha256, sha384,
+ * sha512); NULL when unknown. */
+const struct policy_hash_alg *policy_hash_alg_by_name(const char *name);
+const struct policy_hash_alg *policy_hash_alg_by_tpm(uint16_t tpm_alg);
+const struct policy_hash_alg *policy_hash_algs(size_t *ret_n);
+
+/* ---- hex ---------------------------------------------------------------- */
+
+/* Decodes exactly out_len bytes from a hex string of exactly 2*out_len
+ * digits (either case). -EINVAL on any other input. */
+int policy_hex_decode(const char *hex, uint8_t *out, size_t out_len);
+/* Writes 2*len lowercase digits and a NUL into out (size >= 2*len+1). */
+void policy_hex_encode(const uint8_t *in, size_t len, char *out);
+
+/* ---- bounded file I/O --------------------------------------------------- */
+
+/* Reads a whole regular file of at most max_size bytes into a NUL-terminated
+ * buffer. -EFBIG when larger, -EISDIR/-EINVAL for a non-regular file, other
+ * errnos from open/read. The error is logged naming the file. */
+int policy_read_file(const char *path, size_t max_size, char **ret_data, size_t *ret_len);
+
+/* Writes data to path atomically: a temporary file in the same directory,
+ * fsync, rename, fsync of the directory. On failure nothing is left behind
+ * and an existing file is untouched. */
+int policy_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
+
+/* ---- the policy model ---------------------------------------------------- */
+
+#define POLICY_SCHEMA_VERSION 1
+#define POLICY_FILE_MAX (1024 * 1024)
+#define POLICY_PCR_MAX 24
+
+struct policy;
+
+struct policy_digest {
+	const struct policy_hash_alg *alg;
+	uint8_t value[POLICY_DIGEST_MAX];
+};
+
+/* A set of PCR indexes per bank: bit i of mask set for PCR i. */
+struct policy_pcr_bank {
+	const struct policy_hash_alg *alg;
+	uint32_t mask;
+};
+
+struct policy_pcr_value {
+	const struct policy_hash_alg *alg;
+	unsigned pcr;
+	uint8_t value[POLICY_DIGEST_MAX];
+};
+
+/* A file of the hypervisor stack and the digests it may have. */
+struct policy_reference {
+	const char *path;
+	bool required;
+	size_t n_digests;
+	const struct policy_digest *digests;
+};
+
+/* A trusted public key (attestation key, image signer, policy authority). */
+struct policy_key {
+	const char *id;
+	const char *pem;            /* SubjectPublicKeyInfo, PEM */
+	void *pkey;                 /* EVP_PKEY *, owned by the policy */
+};
+
+struct policy_file_digest {
+	const char *path;
+	struct policy_digest digest;
+};
+
+struct policy_image_rule {
+	const char *name;
+	uint64_t min_sequence;
+	size_t n_keys;
+	const char *const *keys;            /* ids of image_trust keys; none: any */
+	size_t n_domains;
+	const char *const *domains;         /* libvirt domain names or UUIDs */
+	bool inspect;
+	size_t n_must_match;
+	const struct policy_file_digest *must_match;
+	size_t n_must_be_absent;
+	const char *const *must_be_absent;
+};
+
+enum policy_secure_boot {
+	POLICY_SECURE_BOOT_ANY,
+	POLICY_SECURE_BOOT_REQUIRED,
+	POLICY_SECURE_BOOT_DISABLED,
+};
+
+struct policy_version_min {
+	const char *package;
+	const char *version;
+};
+
+/* Loads and validates a policy file (at most POLICY_FILE_MAX bytes). Each
+ * fault is logged once as "policy 'FILE': $.json.path: reason". Errors:
+ * -ENOENT/-EACCES (file), -EFBIG (too large), -EBADMSG (not JSON, truncated),
+ * -EINVAL (schema), -ENOMEM. The result is freed with policy_free(). */
+int policy_load(const char *path, struct policy **ret);
+/* The same on a buffer; name is used in messages. */
+int policy_load_buffer(const char *name, const char *data, size_t len, struct policy **ret);
+void policy_free(struct policy *p);
+DEFINE_CLEANUP_FUNC(struct policy *, policy_free)
+
+uint64_t policy_sequence(const struct policy *p);
+const char *policy_description(const struct policy *p);
+
+/* The PCR into which hypervisor measurements are extended, and the banks. */
+unsigned policy_measurement_pcr(const struct policy *p);
+const struct policy_pcr_bank *policy_quote_selection(const struct policy *p, size_t *ret_n);
+const struct policy_pcr_value *policy_pcr_values(const struct policy *p, size_t *ret_n);
+const struct policy_reference *policy_references(const struct policy *p, size_t *ret_n);
+const struct policy_key *policy_attestation_keys(const struct policy *p, size_t *ret_n);
+enum policy_secure_boot policy_secure_boot(const struct policy *p);
+
+const struct policy_key *policy_image_keys(const struct policy *p, size_t *ret_n);
+const char *const *policy_image_cas(const struct policy *p, size_t *ret_n);
+const char *const *policy_revoked_keys(const struct policy *p, size_t *ret_n);
+const struct policy_digest *policy_revoked_digests(const struct policy *p, size_t *ret_n);
+const struct policy_image_rule *policy_image_rules(const struct policy *p, size_t *ret_n);
+
+const struct policy_pcr_bank *policy_key_release_selection(const struct policy *p, size_t *ret_n);
+const struct policy_key *policy_key_release_authority(const struct policy *p); /* or NULL */
+bool policy_key_release_requires_attestation(const struct policy *p);
+
+const char *const *policy_host_required_checks(const struct policy *p, size_t *ret_n);
+const struct policy_version_min *policy_host_min_versions(const struct policy *p, size_t *ret_n);
+uint64_t policy_verdict_cache_max_age(const struct policy *p);
+
+/* -ESTALE, logged, when the policy's sequence is below min_sequence: a host
+ * refuses a policy older than the one it accepted last. */
+int policy_check_sequence(const struct policy *p, const char *name, uint64_t min_sequence);
+
+/* ---- signatures ---------------------------------------------------------- */
+
+/* Signs data with a PEM private key (Ed25519: pure EdDSA; ECDSA: SHA-256
+ * for P-256, SHA-384 for P-384, DER; RSA: PSS, SHA-256, salt = digest
+ * length), the same bytes the openssl CLI makes and checks. *ret_sig is
+ * malloc'ed. -EINVAL when the file holds no PEM private key,
+ * -EOPNOTSUPP for an unsupported kind of key. */
+int policy_sign(const char *key_path, const void *data, size_t len, uint8_t **ret_sig,
+		size_t *ret_sig_len);
+
+/* Verifies a signature made by policy_sign with a PEM public key file
+ * (or a certificate). 0 when good, -EKEYREJECTED when not. */
+int policy_verify(const char *pub_path, const void *data, size_t len, const uint8_t *sig,
+		  size_t sig_len);
+/* The same with a loaded EVP_PKEY (void * keeps OpenSSL out of this header). */
+int policy_verify_pkey(void *pkey, const void *data, size_t len, const uint8_t *sig,
+		       size_t sig_len);
+
+/* Reads a PEM public key (SubjectPublicKeyInfo or an X.509 certificate) and
+ * checks it is of a supported kind. Returns an EVP_PKEY * in *ret. */
+int policy_load_public_key(const char *path, void **ret);
+void policy_pkey_free(void *pkey);
+
+/* Signs a policy file, writing FILE.sig (or sig_path) atomically. */
+int policy_sign_file(const char *key_path, const char *policy_path, const char *sig_path);
+
+/* Loads a policy only if its detached signature (sig_path, default
+ * FILE.sig) verifies with the public key; -EKEYREJECTED when unsigned or
+ * tampered. */
+int policy_load_signed(const char *path, const char *sig_path, const char *pub_path,
+		       struct policy **ret);
+
+#endif

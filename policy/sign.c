@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Detached signatures over files with OpenSSL 3 EVP: Ed25519, ECDSA
+ * P-256/P-384, RSA-PSS. The bytes are those of the openssl CLI, so a
+ * signature can be checked without vmtrust (README has the recipe). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "policy-internal.h"
+#include "policy.h"
+
+#define KEY_FILE_MAX (64 * 1024)
+#define SIG_FILE_MAX (16 * 1024)
+
+DEFINE_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
+DEFINE_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
+DEFINE_CLEANUP_FUNC(BIO *, BIO_free)
+
+static void wipe_freep(char **p)
+{
+	if (*p) {
+		OPENSSL_cleanse(*p, strlen(*p));
+		free(*p);
+	}
+}
+
+int policy_pkey_supported(EVP_PKEY *pkey, const char **ret_why)
+{
+	char group[64];
+
+	switch (EVP_PKEY_get_base_id(pkey)) {
+	case EVP_PKEY_ED25519:
+		return 0;
+	case EVP_PKEY_EC:
+		if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
+						   sizeof(group), NULL) != 1)
+			break;
+		if (strcmp(group, "prime256v1") == 0 || strcmp(group, "secp384r1") == 0)
+			return 0;
+		*ret_why = "elliptic curve other than P-256 or P-384";
+		return -EOPNOTSUPP;
+	case EVP_PKEY_RSA:
+	case EVP_PKEY_RSA_PSS:
+		if (EVP_PKEY_get_bits(pkey) >= 2048)
+			return 0;
+		*ret_why = "RSA key shorter than 2048 bits";
+		return -EOPNOTSUPP;
+	default:
+		break;
+	}
+	*ret_why = "not an Ed25519, ECDSA P-256/P-384 or RSA key";
+	return -EOPNOTSUPP;
+}
+
+EVP_PKEY *policy_pkey_from_pem(const char *pem, size_t len)
+{
+	_cleanup_(BIO_freep) BIO *bio = NULL;
+	EVP_PKEY *pkey;
+	X509 *cert;
+
+	if (len > INT32_MAX)
+		return NULL;
+	bio = BIO_new_mem_buf(pem, (int)len);
+	if (!bio)
+		return NULL;
+	pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	if (pkey)
+		return pkey;
+	(void)BIO_reset(bio);
+	cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	ERR_clear_error();
+	if (!cert)
+		return NULL;
+	pkey = X509_get_pubkey(cert);
+	X509_free(cert);
+	return pkey;
+}
+
+/* The digest for a key: none for Ed25519 (pure EdDSA), SHA-384 for P-384,
+ * SHA-256 otherwise. */
+static const char *digest_for(EVP_PKEY *pkey)
+{
+	char group[64];
+
+	switch (EVP_PKEY_get_base_id(pkey)) {
+	case EVP_PKEY_ED25519:
+		return NULL;
+	case EVP_PKEY_EC:
+		if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
+						   sizeof(group), NULL) == 1 &&
+		    strcmp(group, "secp384r1") == 0)
+			return "SHA384";
+		return "SHA256";
+	default:
+		return "SHA256";
+	}
+}
+
+static int set_pss(EVP_PKEY *pkey, EVP_PKEY_CTX *pctx)
+{
+	int id = EVP_PKEY_get_base_id(pkey);
+
+	if (id != EVP_PKEY_RSA && id != EVP_PKEY_RSA_PSS)
+		return 0;
+	if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) <= 0)
+		return -EINVAL;
+	return 0;
+}
+
+static const char *ossl_error(void)
+{
+	unsigned long e = ERR_get_error();
+
+	ERR_clear_error();
+	return e ? ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "unknown error" :
+		   "unknown error";
+}
+
+int policy_sign(const char *key_path, const void *data, size_t len, uint8_t **ret_sig,
+		size_t *ret_sig_len)
+{
+	_cleanup_(wipe_freep) char *pem = NULL;
+	_cleanup_(BIO_freep) BIO *bio = NULL;
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = NULL;
+	_cleanup_(freep) uint8_t *sig = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	const char *why;
+	size_t sig_len = 0, pem_len;
+	int r;
+
+	r = policy_read_file(key_path, KEY_FILE_MAX, &pem, &pem_len);
+	if (r < 0)
+		return r;
+	bio = BIO_new_mem_buf(pem, (int)pem_len);
+	if (!bio)
+		return -ENOMEM;
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	if (!pkey)
+		return policy_log_errno(EINVAL, "cannot use key '%s': not a PEM private key: %s",
+					key_path, ossl_error());
+	if (policy_pkey_supported(pkey, &why) < 0)
+		return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': %s", key_path, why);
+	md = EVP_MD_CTX_new();
+	if (!md)
+		return -ENOMEM;
+	if (EVP_DigestSignInit_ex(md, &pctx, digest_for(pkey), NULL, NULL, pkey, NULL) != 1 ||
+	    set_pss(pkey, pctx) < 0 ||
+	    EVP_DigestSign(md, NULL, &sig_len, data, len) != 1)
+		return policy_log_errno(EINVAL, "cannot sign with key '%s': %s", key_path, ossl_error());
+	sig = malloc(sig_len);
+	if (!sig)
+		return -ENOMEM;
+	if (EVP_DigestSign(md, sig, &sig_len, data, len) != 1)
+		return policy_log_errno(EINVAL, "cannot sign with key '%s': %s", key_path, ossl_error());
+	*ret_sig = TAKE_PTR(sig);
+	*ret_sig_len = sig_len;
+	return 0;
+}
+
+int policy_verify_pkey(void *key, const void *data, size_t len, const uint8_t *sig,
+		       size_t sig_len)
+{
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = NULL;
+	EVP_PKEY *pkey = key;
+	EVP_PKEY_CTX *pctx = NULL;
+	int ok;
+
+	md = EVP_MD_CTX_new();
+	if (!md)
+		return -ENOMEM;
+	if (EVP_DigestVerifyInit_ex(md, &pctx, digest_for(pkey), NULL, NULL, pkey, NULL) != 1 ||
+	    set_pss(pkey, pctx) < 0) {
+		ERR_clear_error();
+		return -EINVAL;
+	}
+	ok = EVP_DigestVerify(md, sig, sig_len, data, len);
+	ERR_clear_error();
+	return ok == 1 ? 0 : -EKEYREJECTED;
+}
+
+int policy_load_public_key(const char *path, void **ret)
+{
+	_cleanup_(freep) char *pem = NULL;
+	EVP_PKEY *pkey;
+	const char *why;
+	size_t len;
+	int r;
+
+	r = policy_read_file(path, KEY_FILE_MAX, &pem, &len);
+	if (r < 0)
+		return r;
+	pkey = policy_pkey_from_pem(pem, len);
+	if (!pkey)
+		return policy_log_errno(EINVAL, "cannot use key '%s': not a PEM public key or certificate",
+					path);
+	if (policy_pkey_supported(pkey, &why) < 0) {
+		EVP_PKEY_free(pkey);
+		return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': %s", path, why);
+	}
+	*ret = pkey;
+	return 0;
+}
+
+void policy_pkey_free(void *pkey)
+{
+	EVP_PKEY_free(pkey);
+}
+
+int policy_verify(const char *pub_path, const void *data, size_t len, const uint8_t *sig,
+		  size_t sig_len)
+{
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
+	int r;
+
+	r = policy_load_public_key(pub_path, (void **)&pkey);
+	if (r < 0)
+		return r;
+	return policy_verify_pkey(pkey, data, len, sig, sig_len);
+}
+
+static char *default_sig_path(const char *path)
+{
+	char *s;
+
+	return asprintf(&s, "%s.sig", path) < 0 ? NULL : s;
+}
+
+int policy_sign_file(const char *key_path, const char *policy_path, const char *sig_path)
+{
+	_cleanup_(freep) char *data = NULL, *def = NULL;
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	_cleanup_(freep) uint8_t *sig = NULL;
+	size_t len, sig_len;
+	int r;
+
+	r = policy_read_file(policy_path, POLICY_FILE_MAX, &data, &len);
+	if (r < 0)
+		return r;
+	/* Never sign what a host would refuse to load. */
+	r = policy_load_buffer(policy_path, data, len, &p);
+	if (r < 0)
+		return r;
+	r = policy_sign(key_path, data, len, &sig, &sig_len);
+	if (r < 0)
+		return r;
+	if (!sig_path) {
+		sig_path = def = default_sig_path(policy_path);
+		if (!def)
+			return -ENOMEM;
+	}
+	return policy_write_file_atomic(sig_path, sig, sig_len, 0644);
+}
+
+int policy_load_signed(const char *path, const char *sig_path, const char *pub_path,
+		       struct policy **ret)
+{
+	_cleanup_(freep) char *data = NULL, *sig = NULL, *def = NULL;
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
+	size_t len, sig_len;
+	int r;
+
+	r = policy_load_public_key(pub_path, (void **)&pkey);
+	if (r < 0)
+		return r;
+	/* Read once: the bytes verified are the bytes parsed. */
+	r = policy_read_file(path, POLICY_FILE_MAX, &data, &len);
+	if (r < 0)
+		return r;
+	if (!sig_path) {
+		sig_path = def = default_sig_path(path);
+		if (!def)
+			return -ENOMEM;
+	}
+	if (access(sig_path, F_OK) < 0 && errno == ENOENT)
+		return policy_log_errno(EKEYREJECTED, "policy '%s' is not signed: no signature '%s'",
+					path, sig_path);
+	r = policy_read_file(sig_path, SIG_FILE_MAX, &sig, &sig_len);
+	if (r < 0)
+		return r;
+	r = policy_verify_pkey(pkey, data, len, (const uint8_t *)sig, sig_len);
+	if (r == -EKEYREJECTED)
+		return policy_log_errno(EKEYREJECTED,
+					"policy '%s': signature '%s' does not verify with key '%s'",
+					path, sig_path, pub_path);
+	if (r < 0)
+		return policy_log_errno(-r, "policy '%s': cannot verify signature with key '%s'", path,
+					pub_path);
+	return policy_load_buffer(path, data, len, ret);
+}

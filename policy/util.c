@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Low-level helpers shared by every vmtrust library. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <tss2/tss2_tpm2_types.h>
+
+#include "policy.h"
+
+static policy_log_fn log_fn;
+static void *log_userdata;
+
+void policy_set_log(policy_log_fn fn, void *userdata)
+{
+	log_fn = fn;
+	log_userdata = userdata;
+}
+
+static void log_va(int level, const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	if (!log_fn)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_fn(level, buf, log_userdata);
+}
+
+void policy_logf(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_va(level, fmt, ap);
+	va_end(ap);
+}
+
+int policy_log_errno(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_va(POLICY_LOG_ERR, fmt, ap);
+	va_end(ap);
+	return -(err < 0 ? -err : err);
+}
+
+void policy_closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+
+		close(*fd);
+		errno = saved;
+	}
+}
+
+static const struct policy_hash_alg hash_algs[] = {
+	{ "sha1", "SHA1", TPM2_ALG_SHA1, 20 },
+	{ "sha256", "SHA256", TPM2_ALG_SHA256, 32 },
+	{ "sha384", "SHA384", TPM2_ALG_SHA384, 48 },
+	{ "sha512", "SHA512", TPM2_ALG_SHA512, 64 },
+};
+
+const struct policy_hash_alg *policy_hash_alg_by_name(const char *name)
+{
+	for (size_t i = 0; name && i < ELEMENTSOF(hash_algs); i++)
+		if (strcmp(hash_algs[i].name, name) == 0)
+			return &hash_algs[i];
+	return NULL;
+}
+
+const struct policy_hash_alg *policy_hash_alg_by_tpm(uint16_t tpm_alg)
+{
+	for (size_t i = 0; i < ELEMENTSOF(hash_algs); i++)
+		if (hash_algs[i].tpm_alg == tpm_alg)
+			return &hash_algs[i];
+	return NULL;
+}
+
+const struct policy_hash_alg *policy_hash_algs(size_t *ret_n)
+{
+	*ret_n = ELEMENTSOF(hash_algs);
+	return hash_algs;
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int policy_hex_decode(const char *hex, uint8_t *out, size_t out_len)
+{
+	if (!hex || strlen(hex) != 2 * out_len)
+		return -EINVAL;
+	for (size_t i = 0; i < out_len; i++) {
+		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+void policy_hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+int policy_read_file(const char *path, size_t max_size, char **ret_data, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_(freep) char *buf = NULL;
+	struct stat st;
+	size_t len = 0, cap;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return policy_log_errno(errno, "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return policy_log_errno(errno, "cannot stat '%s': %s", path, strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return policy_log_errno(EISDIR, "cannot read '%s': is a directory", path);
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max_size)
+		return policy_log_errno(EFBIG, "cannot read '%s': %lld bytes exceed the limit of %zu",
+					path, (long long)st.st_size, max_size);
+
+	/* Sysfs files report size 0 or 4096: read until EOF, bounded. */
+	cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= cap) {
+			size_t ncap = cap * 2;
+			char *nbuf;
+
+			if (cap > max_size + 1)
+				return policy_log_errno(EFBIG, "cannot read '%s': larger than the limit of %zu bytes",
+							path, max_size);
+			nbuf = realloc(buf, ncap);
+			if (!nbuf)
+				return -ENOMEM;
+			buf = nbuf;
+			cap = ncap;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return policy_log_errno(errno, "cannot read '%s': %s", path, strerror(errno));
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max_size)
+			return policy_log_errno(EFBIG, "cannot read '%s': larger than the limit of %zu bytes",
+						path, max_size);
+	}
+	buf[len] = '\0';
+	*ret_data = TAKE_PTR(buf);
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
+int policy_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+	_cleanup_(freep) char *tmp = NULL, *dircopy = NULL;
+	_cleanup_close_ int fd = -1, dfd = -1;
+	const uint8_t *p = data;
+	int r;
+
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return policy_log_errno(errno, "cannot create a temporary file for '%s': %s", path,
+					strerror(errno));
+	if (fchmod(fd, mode) < 0) {
+		r = policy_log_errno(errno, "cannot set the mode of '%s': %s", tmp, strerror(errno));
+		goto fail;
+	}
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = policy_log_errno(n < 0 ? errno : EIO, "cannot write '%s': %s", path,
+					     strerror(n < 0 ? errno : EIO));
+			goto fail;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) < 0) {
+		r = policy_log_errno(errno, "cannot write '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	if (rename(tmp, path) < 0) {
+		r = policy_log_errno(errno, "cannot write '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	dircopy = strdup(path);
+	if (dircopy) {
+		dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0)
+			(void)fsync(dfd);
+	}
+	return 0;
+fail:
+	(void)unlink(tmp);
+	return r;
+}

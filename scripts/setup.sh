@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian package that vmtrust's build, tests and main job need.
+# Idempotent and non-interactive; returns at once when everything is present.
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential cmake pkg-config clang
+	libtss2-dev libssl-dev libcryptsetup-dev libguestfs-dev libjson-c-dev check
+	# real peers for tests and the main job
+	swtpm swtpm-tools tpm2-tools openssl cryptsetup-bin qemu-utils
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+		missing+=("$p")
+	fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup: missing packages: ${missing[*]}; run as root to install them" >&2
+	exit 1
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

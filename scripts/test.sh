@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The tests: installs what they need (scripts/setup.sh), builds vmtrust twice
+# (plain, and with ASan+UBSan), runs the whole suite on the plain build and
+# the unit and integration labels on the sanitizer build. Prints ctest's
+# summaries; exits non-zero if any test failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVMTRUST_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+
+status=0
+echo "== tests (plain build)"
+ctest --test-dir build --output-on-failure -j"$jobs" || status=1
+echo "== tests under ASan+UBSan (labels unit, integration)"
+ctest --test-dir build-asan --output-on-failure -j"$jobs" -L 'unit|integration' || status=1
+exit $status

@@ -1,0 +1,73 @@
+# Shared helpers for the CLI test scripts. Source it; it sets -eu, makes a
+# scratch directory $T removed on exit, and counts checks.
+set -euo pipefail
+
+VMTRUST=${VMTRUST_BIN:?VMTRUST_BIN must name the vmtrust binary}
+T=$(mktemp -d "${TMPDIR:-/tmp}/vmtrust-test.XXXXXX")
+_passed=0
+_failed=0
+_cleanups=()
+
+_at_exit() {
+	local rc=$?
+	for c in "${_cleanups[@]}"; do eval "$c" || true; done
+	rm -rf "$T"
+	exit $rc
+}
+trap _at_exit EXIT
+trap 'exit 130' INT TERM
+
+# at_exit CMD: run CMD (a string) when the script ends, however it ends.
+at_exit() { _cleanups+=("$1"); }
+
+fail() { echo "FAIL: $*" >&2; _failed=$((_failed + 1)); }
+pass() { _passed=$((_passed + 1)); }
+
+# run CMD...: runs a command capturing $out, $err and $rc; never aborts.
+run() {
+	set +e
+	"$@" >"$T/.out" 2>"$T/.err"
+	rc=$?
+	set -e
+	out=$(cat "$T/.out")
+	err=$(cat "$T/.err")
+}
+
+# expect CODE REGEX CMD...: CMD exits CODE and stderr is exactly one line
+# matching REGEX (for CODE 0: stderr matched only when REGEX is non-empty).
+expect() {
+	local code=$1 re=$2 name
+	shift 2
+	name="$*"
+	run "$@"
+	if [ "$rc" != "$code" ]; then
+		fail "$name: exit $rc, expected $code; stderr: $err"
+		return 0
+	fi
+	if [ "$code" != 0 ]; then
+		if [ "$(printf '%s\n' "$err" | grep -c .)" != 1 ]; then
+			fail "$name: expected one error line, got: $err"
+			return 0
+		fi
+	fi
+	if [ -n "$re" ] && ! printf '%s\n' "$err" | grep -Eq -- "$re"; then
+		fail "$name: stderr '$err' does not match /$re/"
+		return 0
+	fi
+	pass
+}
+
+# expect_out REGEX: the last run's stdout matches REGEX.
+expect_out() {
+	if printf '%s\n' "$out" | grep -Eq -- "$1"; then pass; else fail "stdout does not match /$1/: $out"; fi
+}
+
+# tree_sum DIR: a digest of every file name and content below DIR, to show
+# that a failed command wrote nothing.
+tree_sum() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum | sha256sum); }
+
+# finish: the closing line, and the exit code.
+finish() {
+	echo "$_passed passed, $_failed failed"
+	[ "$_failed" = 0 ]
+}

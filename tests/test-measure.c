@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The hypervisor measurement log against a real TPM (swtpm): the log replays
+ * to the PCR, computed here independently with OpenSSL; re-measuring adds a
+ * record; a pending last record is completed; a changed, removed, reordered
+ * or added record is refused; concurrent runs keep log and PCR in step; a TPM
+ * reset starts a new log.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+
+#include "attest.h"
+#include "swtpm-fixture.h"
+
+static struct swtpm_fixture tpm;
+static struct attest_ctx *ctx;
+static char dir[64], state[128], files[4][160];
+static char last_error[1024];
+static unsigned n_errors;
+
+static void capture(int level, const char *msg, void *userdata)
+{
+	if (level <= POLICY_LOG_ERR) {
+		snprintf(last_error, sizeof(last_error), "%s", msg);
+		n_errors++;
+	}
+}
+
+static void write_file(const char *path, const char *content)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(content, f);
+	fclose(f);
+}
+
+static void setup(void)
+{
+	policy_set_log(capture, NULL);
+	ck_assert_int_eq(swtpm_fixture_start(&tpm), 0);
+	ck_assert_int_eq(attest_ctx_new(&ctx, tpm.tcti), 0);
+	snprintf(dir, sizeof(dir), "/tmp/vmtrust-measure-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(state, sizeof(state), "%s/state", dir);
+	for (int i = 0; i < 4; i++) {
+		char content[64];
+
+		snprintf(files[i], sizeof(files[i]), "%s/file%d", dir, i);
+		snprintf(content, sizeof(content), "hypervisor component %d\n", i);
+		write_file(files[i], content);
+	}
+	n_errors = 0;
+}
+
+static void teardown(void)
+{
+	attest_ctx_free(ctx);
+	ctx = NULL;
+	swtpm_fixture_stop(&tpm);
+	swtpm_fixture_rm_rf(dir);
+}
+
+/* The expected PCR after measuring the given files in order, computed from
+ * the documented record format, not through the code under test. */
+static void expected_pcr(const char *md_name, const char *const *paths, size_t n, uint8_t *out)
+{
+	const EVP_MD *md = EVP_get_digestbyname(md_name);
+	size_t size = (size_t)EVP_MD_get_size(md);
+
+	memset(out, 0, size);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t file[64], event[64], size_le[8] = { 0 };
+		char *data;
+		size_t len;
+		unsigned l;
+		EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+		ck_assert_int_eq(policy_read_file(paths[i], 1 << 20, &data, &len), 0);
+		ck_assert_int_eq(EVP_Digest(data, len, file, &l, md, NULL), 1);
+		free(data);
+		for (int k = 0; k < 8; k++)
+			size_le[k] = (uint8_t)((uint64_t)len >> (8 * k));
+		EVP_DigestInit(c, md);
+		EVP_DigestUpdate(c, "vmtrust-file-v1", 16);
+		EVP_DigestUpdate(c, paths[i], strlen(paths[i]) + 1);
+		EVP_DigestUpdate(c, size_le, 8);
+		EVP_DigestUpdate(c, file, size);
+		EVP_DigestFinal(c, event, &l);
+		EVP_DigestInit(c, md);
+		EVP_DigestUpdate(c, out, size);
+		EVP_DigestUpdate(c, event, size);
+		EVP_DigestFinal(c, out, &l);
+		EVP_MD_CTX_free(c);
+	}
+}
+
+static void assert_pcr(unsigned pcr, const char *const *paths, size_t n)
+{
+	static const char *const banks[] = { "sha1", "sha256" };
+
+	for (size_t b = 0; b < ELEMENTSOF(banks); b++) {
+		const struct policy_hash_alg *alg = policy_hash_alg_by_name(banks[b]);
+		uint8_t want[64], got[64];
+
+		expected_pcr(banks[b], paths, n, want);
+		ck_assert_int_eq(attest_pcr_read(ctx, alg, pcr, got), 0);
+		ck_assert_mem_eq(got, want, alg->size);
+	}
+}
+
+static char *log_file(void)
+{
+	char *p;
+
+	ck_assert_int_ge(asprintf(&p, "%s/%s", state, ATTEST_MLOG_NAME), 0);
+	return p;
+}
+
+START_TEST(test_measure_replays)
+{
+	const char *const set[] = { files[0], files[1] };
+	const char *const all[] = { files[0], files[1], files[0] };
+	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
+	const struct policy_hash_alg *sha256 = policy_hash_alg_by_name("sha256");
+	uint8_t replay[64], tpm_value[64];
+	size_t extends;
+
+	ck_assert_int_eq(attest_measure(ctx, state, 15, set, 2, NULL, NULL), 0);
+	assert_pcr(15, set, 2);
+	/* re-measuring adds a record, as IMA does */
+	ck_assert_int_eq(attest_measure(ctx, state, 15, set, 1, NULL, NULL), 0);
+	assert_pcr(15, all, 3);
+
+	ck_assert_int_eq(attest_mlog_load(state, false, NULL, &log), 0);
+	ck_assert_uint_eq(attest_mlog_count(log), 3);
+	ck_assert_str_eq(attest_mlog_record(log, 2)->path, files[0]);
+	ck_assert_uint_eq(attest_mlog_record(log, 2)->recnum, 2);
+	ck_assert_uint_eq(attest_mlog_record(log, 1)->size, strlen("hypervisor component 1\n"));
+	ck_assert_int_eq(attest_mlog_replay(log, 3, 15, sha256, replay, &extends), 0);
+	ck_assert_uint_eq(extends, 3);
+	ck_assert_int_eq(attest_pcr_read(ctx, sha256, 15, tpm_value), 0);
+	ck_assert_mem_eq(replay, tpm_value, 32);
+	ck_assert_uint_eq(n_errors, 0);
+}
+END_TEST
+
+START_TEST(test_bad_inputs)
+{
+	const char *const missing[] = { "/nonexistent/qemu" };
+	const char *const a_dir[] = { "/tmp" };
+	const char *const set[] = { files[0] };
+
+	ck_assert_int_eq(attest_measure(ctx, state, 15, missing, 1, NULL, NULL), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(last_error, "cannot measure '/nonexistent/qemu'"));
+	ck_assert_int_eq(attest_measure(ctx, state, 15, a_dir, 1, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(attest_measure(ctx, state, 16, set, 1, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(attest_measure(ctx, state, 23, set, 1, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(attest_measure(ctx, state, 24, set, 1, NULL, NULL), -EINVAL);
+	/* nothing was extended */
+	assert_pcr(15, set, 0);
+}
+END_TEST
+
+/* Rewrites line `line` (0-based) of the log with edit(), or drops/moves it. */
+static void edit_log(int op, size_t line)
+{
+	_cleanup_(freep) char *path = log_file(), *data = NULL;
+	char *lines[16];
+	size_t len, n = 0;
+	FILE *f;
+
+	ck_assert_int_eq(policy_read_file(path, 1 << 20, &data, &len), 0);
+	for (char *save = NULL, *l = strtok_r(data, "\n", &save); l && n < 16; l = strtok_r(NULL, "\n", &save))
+		lines[n++] = l;
+	ck_assert_uint_gt(n, line);
+	f = fopen(path, "w");
+	for (size_t i = 0; i < n; i++) {
+		if (op == 0 && i == line) {            /* change one digest character */
+			char *d = strstr(lines[i], "\"digest\":\"");
+
+			ck_assert_ptr_nonnull(d);
+			d[10] = d[10] == '0' ? '1' : '0';
+		}
+		if (op == 1 && i == line)              /* remove */
+			continue;
+		if (op == 2 && i == line && i + 1 < n) { /* swap with the next */
+			fprintf(f, "%s\n%s\n", lines[i + 1], lines[i]);
+			i++;
+			continue;
+		}
+		fprintf(f, "%s\n", lines[i]);
+	}
+	fclose(f);
+}
+
+START_TEST(test_tampered_log)
+{
+	const char *const set[] = { files[0], files[1], files[2] };
+	struct attest_mlog *log = NULL;
+	static const char *const reasons[] = {
+		"digest does not match its content",
+		"recnum is not 1: a record is missing, added or reordered",
+		"recnum is not 0: a record is missing, added or reordered",
+	};
+
+	ck_assert_int_eq(attest_measure(ctx, state, 15, set, 3, NULL, NULL), 0);
+	/* _i: 0 changed, 1 removed, 2 reordered */
+	edit_log(_i, _i == 0 ? 1 : (_i == 1 ? 1 : 0));
+	n_errors = 0;
+	ck_assert_int_eq(attest_mlog_load(state, false, NULL, &log), -EBADMSG);
+	ck_assert_ptr_null(log);
+	ck_assert_uint_eq(n_errors, 1);
+	ck_assert_msg(strstr(last_error, reasons[_i]), "'%s' lacks '%s'", last_error, reasons[_i]);
+	/* and measuring refuses to go on from a broken log */
+	ck_assert_int_eq(attest_measure(ctx, state, 15, set, 1, NULL, NULL), -EBADMSG);
+}
+END_TEST
+
+/* A record appended without its extend: what a crash between the fsync and
+ * the extend leaves. */
+static void append_unextended(const char *path, uint64_t recnum)
+{
+	_cleanup_(freep) char *lf = log_file();
+	struct attest_record rec = { .recnum = recnum, .pcr = 15, .path = (char *)path };
+	json_object *o;
+	char *data;
+	size_t len;
+	unsigned l;
+	FILE *f;
+
+	ck_assert_int_eq(policy_read_file(path, 1 << 20, &data, &len), 0);
+	rec.n_digests = 2;
+	rec.file_digests[0].alg = policy_hash_alg_by_name("sha1");
+	rec.file_digests[1].alg = policy_hash_alg_by_name("sha256");
+	EVP_Digest(data, len, rec.file_digests[0].value, &l, EVP_sha1(), NULL);
+	EVP_Digest(data, len, rec.file_digests[1].value, &l, EVP_sha256(), NULL);
+	rec.size = len;
+	free(data);
+	for (int k = 0; k < 2; k++)
+		ck_assert_int_eq(attest_record_event_digest(path, len, &rec.file_digests[k], &rec.digests[k]), 0);
+	ck_assert_int_eq(attest_record_to_json(&rec, &o), 0);
+	f = fopen(lf, "a");
+	fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	fclose(f);
+	json_object_put(o);
+}
+
+START_TEST(test_pending_record_completed)
+{
+	const char *const first[] = { files[0] };
+	const char *const next[] = { files[2] };
+	const char *const all[] = { files[0], files[1], files[2] };
+
+	ck_assert_int_eq(attest_measure(ctx, state, 15, first, 1, NULL, NULL), 0);
+	append_unextended(files[1], 1);
+	/* the next run completes the pending extend, then measures */
+	ck_assert_int_eq(attest_measure(ctx, state, 15, next, 1, NULL, NULL), 0);
+	assert_pcr(15, all, 3);
+}
+END_TEST
+
+START_TEST(test_added_record_refused)
+{
+	const char *const first[] = { files[0] };
+
+	ck_assert_int_eq(attest_measure(ctx, state, 15, first, 1, NULL, NULL), 0);
+	/* two records that were never extended: not a crash, a forgery */
+	append_unextended(files[1], 1);
+	append_unextended(files[2], 2);
+	ck_assert_int_eq(attest_measure(ctx, state, 15, first, 1, NULL, NULL), -EUCLEAN);
+	ck_assert_ptr_nonnull(strstr(last_error, "does not replay to pcr 15"));
+}
+END_TEST
+
+START_TEST(test_foreign_extend_refused)
+{
+	const char *const first[] = { files[0] };
+	struct policy_digest d[2] = { { .alg = policy_hash_alg_by_name("sha1") },
+				      { .alg = policy_hash_alg_by_name("sha256") } };
+
+	ck_assert_int_eq(attest_measure(ctx, state, 15, first, 1, NULL, NULL), 0);
+	ck_assert_int_eq(attest_pcr_extend(ctx, 15, d, 2), 0);
+	ck_assert_int_eq(attest_measure(ctx, state, 15, first, 1, NULL, NULL), -EUCLEAN);
+}
+END_TEST
+
+START_TEST(test_concurrent)
+{
+	enum { WORKERS = 4, ROUNDS = 5 };
+	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
+	const struct policy_hash_alg *sha256 = policy_hash_alg_by_name("sha256");
+	uint8_t replay[64], value[64];
+	pid_t pids[WORKERS];
+
+	for (int w = 0; w < WORKERS; w++) {
+		pids[w] = fork();
+		ck_assert_int_ge(pids[w], 0);
+		if (pids[w] == 0) {
+			struct attest_ctx *c;
+			const char *const one[] = { files[w] };
+
+			/* swtpm serves one connection at a time: retry while busy */
+			for (int round = 0; round < ROUNDS; round++) {
+				int r = -1;
+
+				for (int tries = 0; tries < 200 && r < 0; tries++) {
+					if (attest_ctx_new(&c, tpm.tcti) < 0) {
+						usleep(20000);
+						continue;
+					}
+					r = attest_measure(c, state, 15, one, 1, NULL, NULL);
+					attest_ctx_free(c);
+				}
+				if (r < 0)
+					_exit(1);
+			}
+			_exit(0);
+		}
+	}
+	/* the parent's own connection would block the workers */
+	attest_ctx_free(ctx);
+	ctx = NULL;
+	for (int w = 0; w < WORKERS; w++) {
+		int status;
+
+		ck_assert_int_eq(waitpid(pids[w], &status, 0), pids[w]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker %d failed", w);
+	}
+	ck_assert_int_eq(attest_ctx_new(&ctx, tpm.tcti), 0);
+	ck_assert_int_eq(attest_mlog_load(state, false, NULL, &log), 0);
+	ck_assert_uint_eq(attest_mlog_count(log), WORKERS * ROUNDS);
+	ck_assert_int_eq(attest_mlog_replay(log, WORKERS * ROUNDS, 15, sha256, replay, NULL), 0);
+	ck_assert_int_eq(attest_pcr_read(ctx, sha256, 15, value), 0);
+	ck_assert_mem_eq(replay, value, 32);
+}
+END_TEST
+
+START_TEST(test_tpm_reset_starts_new_log)
+{
+	const char *const first[] = { files[0], files[1] };
+	const char *const next[] = { files[2] };
+	_cleanup_(freep) char *prev = NULL;
+	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
+
+	ck_assert_int_eq(attest_measure(ctx, state, 15, first, 2, NULL, NULL), 0);
+	attest_ctx_free(ctx);
+	ctx = NULL;
+	ck_assert_int_eq(swtpm_fixture_restart(&tpm), 0);
+	ck_assert_int_eq(attest_ctx_new(&ctx, tpm.tcti), 0);
+	ck_assert_int_eq(attest_measure(ctx, state, 15, next, 1, NULL, NULL), 0);
+	assert_pcr(15, next, 1);
+	ck_assert_int_ge(asprintf(&prev, "%s/%s.prev", state, ATTEST_MLOG_NAME), 0);
+	ck_assert_int_eq(access(prev, F_OK), 0);
+	ck_assert_int_eq(attest_mlog_load(state, false, NULL, &log), 0);
+	ck_assert_uint_eq(attest_mlog_count(log), 1);
+}
+END_TEST
+
+START_TEST(test_tpm_gone)
+{
+	const char *const first[] = { files[0] };
+	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
+	int r;
+
+	swtpm_fixture_kill(&tpm);
+	r = attest_measure(ctx, state, 15, first, 1, NULL, NULL);
+	ck_assert_msg(r == -ECOMM || r == -ENODEV, "got %d", r);
+	/* nothing half-written: the log is whole (empty, or one pending record) */
+	ck_assert_int_eq(attest_mlog_load(state, false, NULL, &log), 0);
+	ck_assert_uint_le(attest_mlog_count(log), 1);
+}
+END_TEST
+
+static const char *const bad_logs[] = {
+	"{\"recnum\":0}",                                                   /* no newline: torn */
+	"not json\n",
+	"[]\n",
+	"{\"recnum\":0,\"pcr\":15,\"digests\":[],\"content_type\":\"vmtrust_file\",\"content\":{\"path\":\"/a\",\"size\":1,\"digests\":{}}}\n",
+	"{\"recnum\":0,\"pcr\":99,\"digests\":[],\"content_type\":\"vmtrust_file\",\"content\":{}}\n",
+	"{\"recnum\":0,\"pcr\":15,\"digests\":[{\"hashAlg\":\"md5\",\"digest\":\"00\"}],\"content_type\":\"vmtrust_file\",\"content\":{\"path\":\"/a\",\"size\":1,\"digests\":{\"md5\":\"00\"}}}\n",
+	"{\"recnum\":0,\"pcr\":15,\"digests\":[],\"content_type\":\"other\",\"content\":{}}\n",
+	"{\"recnum\":0,\"pcr\":15,\"extra\":1}\n",
+};
+
+START_TEST(test_parse_bad)
+{
+	struct attest_mlog *log = NULL;
+
+	n_errors = 0;
+	ck_assert_int_eq(attest_mlog_parse("t", bad_logs[_i], strlen(bad_logs[_i]), &log), -EBADMSG);
+	ck_assert_ptr_null(log);
+	ck_assert_uint_eq(n_errors, 1);
+	ck_assert_ptr_nonnull(strstr(last_error, "measurement log 't': record on line 1"));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("measure");
+	TCase *tc = tcase_create("measure");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_measure_replays);
+	tcase_add_test(tc, test_bad_inputs);
+	tcase_add_loop_test(tc, test_tampered_log, 0, 3);
+	tcase_add_test(tc, test_pending_record_completed);
+	tcase_add_test(tc, test_added_record_refused);
+	tcase_add_test(tc, test_foreign_extend_refused);
+	tcase_add_test(tc, test_concurrent);
+	tcase_add_test(tc, test_tpm_reset_starts_new_log);
+	tcase_add_test(tc, test_tpm_gone);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("parse");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_parse_bad, 0, (int)ELEMENTSOF(bad_logs));
+	suite_add_tcase(s, tc);
+
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

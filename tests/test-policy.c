@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* policy/: loading, validation (every malformed case names the JSON path),
+ * helpers, signatures with every supported key type. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "policy.h"
+
+static char last_error[1024];
+static unsigned n_errors;
+
+static void capture(int level, const char *msg, void *userdata)
+{
+	if (level <= POLICY_LOG_ERR) {
+		snprintf(last_error, sizeof(last_error), "%s", msg);
+		n_errors++;
+	}
+}
+
+static void setup(void)
+{
+	last_error[0] = '\0';
+	n_errors = 0;
+	policy_set_log(capture, NULL);
+}
+
+static char *testdata(const char *rel)
+{
+	const char *dir = getenv("VMTRUST_TESTDATA");
+	char *p;
+
+	ck_assert_ptr_nonnull(dir);
+	ck_assert_int_ge(asprintf(&p, "%s/%s", dir, rel), 0);
+	return p;
+}
+
+/* ---- helpers ---- */
+
+START_TEST(test_hex)
+{
+	uint8_t b[4];
+	char s[9];
+
+	ck_assert_int_eq(policy_hex_decode("00aBcDeF", b, 4), 0);
+	ck_assert_int_eq(b[0], 0x00);
+	ck_assert_int_eq(b[1], 0xab);
+	ck_assert_int_eq(b[3], 0xef);
+	policy_hex_encode(b, 4, s);
+	ck_assert_str_eq(s, "00abcdef");
+	ck_assert_int_eq(policy_hex_decode("00abcde", b, 4), -EINVAL);
+	ck_assert_int_eq(policy_hex_decode("00abcdeg", b, 4), -EINVAL);
+	ck_assert_int_eq(policy_hex_decode("00abcdef00", b, 4), -EINVAL);
+	ck_assert_int_eq(policy_hex_decode(NULL, b, 4), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_hash_algs)
+{
+	size_t n;
+	const struct policy_hash_alg *algs = policy_hash_algs(&n);
+
+	ck_assert_uint_eq(n, 4);
+	for (size_t i = 0; i < n; i++) {
+		EVP_MD *md = EVP_MD_fetch(NULL, algs[i].ossl, NULL);
+
+		ck_assert_ptr_nonnull(md);
+		ck_assert_int_eq((size_t)EVP_MD_get_size(md), algs[i].size);
+		EVP_MD_free(md);
+		ck_assert_ptr_eq(policy_hash_alg_by_name(algs[i].name), &algs[i]);
+		ck_assert_ptr_eq(policy_hash_alg_by_tpm(algs[i].tpm_alg), &algs[i]);
+	}
+	ck_assert_uint_eq(policy_hash_alg_by_name("sha256")->tpm_alg, 0x000b);
+	ck_assert_ptr_null(policy_hash_alg_by_name("md5"));
+	ck_assert_ptr_null(policy_hash_alg_by_tpm(0x0012));
+}
+END_TEST
+
+START_TEST(test_read_file_limits)
+{
+	char dir[] = "/tmp/vmtrust-policy-XXXXXX", path[64];
+	char *data = NULL;
+	size_t len = 0;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "0123456789", 10), 10);
+	close(fd);
+
+	ck_assert_int_eq(policy_read_file(path, 10, &data, &len), 0);
+	ck_assert_uint_eq(len, 10);
+	ck_assert_str_eq(data, "0123456789");
+	free(data);
+	data = NULL;
+	ck_assert_int_eq(policy_read_file(path, 9, &data, &len), -EFBIG);
+	ck_assert_ptr_null(data);
+	ck_assert_int_eq(policy_read_file(dir, 100, &data, &len), -EISDIR);
+	ck_assert_int_eq(policy_read_file("/nonexistent/x", 100, &data, &len), -ENOENT);
+	ck_assert_str_eq(last_error, "cannot open '/nonexistent/x': No such file or directory");
+	/* a stream with no size (like sysfs): bounded while reading */
+	ck_assert_int_eq(policy_read_file("/dev/zero", 100000, &data, &len), -EFBIG);
+
+	ck_assert_int_eq(policy_write_file_atomic(path, "new", 3, 0640), 0);
+	ck_assert_int_eq(policy_read_file(path, 10, &data, &len), 0);
+	ck_assert_str_eq(data, "new");
+	free(data);
+	/* a failed atomic write leaves the old file and no temporary behind */
+	ck_assert_int_lt(policy_write_file_atomic("/nonexistent/dir/f", "x", 1, 0600), 0);
+	unlink(path);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+/* ---- loading ---- */
+
+START_TEST(test_full_policy)
+{
+	_cleanup_(freep) char *path = testdata("policy/full.json");
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	const struct policy_reference *refs;
+	const struct policy_pcr_bank *sel;
+	const struct policy_pcr_value *vals;
+	const struct policy_image_rule *rules;
+	const struct policy_key *keys;
+	size_t n;
+
+	ck_assert_int_eq(policy_load(path, &p), 0);
+	ck_assert_uint_eq(n_errors, 0);
+	ck_assert_uint_eq(policy_sequence(p), 42);
+	ck_assert_str_eq(policy_description(p), "test policy with every section");
+	ck_assert_uint_eq(policy_measurement_pcr(p), 15);
+
+	sel = policy_quote_selection(p, &n);
+	ck_assert_uint_eq(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(sel[i].alg->name, "sha256") == 0)
+			ck_assert_uint_eq(sel[i].mask, 0x80ff);
+		else
+			ck_assert_uint_eq(sel[i].mask, 0x81);
+	}
+
+	vals = policy_pcr_values(p, &n);
+	ck_assert_uint_eq(n, 3);
+	for (size_t i = 0; i < n; i++)
+		if (vals[i].pcr == 7)
+			ck_assert_uint_eq(vals[i].value[31], 0xab);
+
+	refs = policy_references(p, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(refs[0].path, "/usr/bin/qemu-system-x86_64");
+	ck_assert(refs[0].required);
+	ck_assert_uint_eq(refs[0].n_digests, 2);
+	ck_assert_uint_eq(refs[0].digests[1].value[0], 0x02);
+	ck_assert(!refs[1].required);
+	ck_assert_uint_eq(refs[1].n_digests, 2);
+
+	keys = policy_attestation_keys(p, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(keys[0].id, "host-a");
+	ck_assert_int_eq(EVP_PKEY_get_base_id(keys[0].pkey), EVP_PKEY_EC);
+	ck_assert_int_eq(policy_secure_boot(p), POLICY_SECURE_BOOT_REQUIRED);
+
+	keys = policy_image_keys(p, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(EVP_PKEY_get_base_id(keys[0].pkey), EVP_PKEY_ED25519);
+	policy_image_cas(p, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(policy_revoked_keys(p, &n)[0], "old-publisher");
+	ck_assert_uint_eq(policy_revoked_digests(p, &n)[0].value[0], 0x05);
+
+	rules = policy_image_rules(p, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(rules[0].name, "debian-12");
+	ck_assert_uint_eq(rules[0].min_sequence, 3);
+	ck_assert_uint_eq(rules[0].n_keys, 1);
+	ck_assert_uint_eq(rules[0].n_domains, 2);
+	ck_assert(rules[0].inspect);
+	ck_assert_uint_eq(rules[0].n_must_match, 1);
+	ck_assert_str_eq(rules[0].must_match[0].path, "/etc/os-release");
+	ck_assert_str_eq(rules[0].must_be_absent[0], "/etc/ssh/ssh_host_rsa_key");
+
+	sel = policy_key_release_selection(p, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(sel[0].mask, (1u << 7) | (1u << 15));
+	ck_assert_ptr_nonnull(policy_key_release_authority(p));
+	ck_assert(policy_key_release_requires_attestation(p));
+	ck_assert_str_eq(policy_host_required_checks(p, &n)[1], "kvm");
+	ck_assert_str_eq(policy_host_min_versions(p, &n)[0].version, "1:7.2");
+	ck_assert_uint_eq(policy_verdict_cache_max_age(p), 300);
+
+	ck_assert_int_eq(policy_check_sequence(p, "x", 42), 0);
+	ck_assert_int_eq(policy_check_sequence(p, "x", 43), -ESTALE);
+}
+END_TEST
+
+START_TEST(test_minimal_defaults)
+{
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	static const char json[] = "{\"schema_version\": 1, \"sequence\": 0}";
+	size_t n;
+
+	ck_assert_int_eq(policy_load_buffer("m", json, strlen(json), &p), 0);
+	ck_assert_uint_eq(policy_measurement_pcr(p), 15);
+	ck_assert_int_eq(policy_secure_boot(p), POLICY_SECURE_BOOT_ANY);
+	ck_assert(policy_key_release_requires_attestation(p));
+	ck_assert_ptr_null(policy_key_release_authority(p));
+	policy_references(p, &n);
+	ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
+#define DIGEST64 "0101010101010101010101010101010101010101010101010101010101010101"
+#define HEAD "{\"schema_version\":1,\"sequence\":1,"
+
+static const struct bad_case {
+	const char *json;
+	int err;
+	const char *message;   /* the whole line after "policy 'bad': " */
+} bad_cases[] = {
+	{ "hello", -EBADMSG, "$: not valid JSON at byte 0: unexpected character" },
+	{ "{\"schema_version\": 1, \"seq", -EBADMSG, "$: unexpected end of input at byte 26" },
+	{ "", -EBADMSG, "$: unexpected end of input at byte 0" },
+	{ "{\"schema_version\":1,\"sequence\":1} x", -EBADMSG,
+	  "$: not valid JSON at byte 34: unexpected character" },
+	{ "[1, 2]", -EINVAL, "$: expected an object at the top level, got an array" },
+	{ "{\"sequence\": 1}", -EINVAL, "$: missing key 'schema_version'" },
+	{ "{\"schema_version\": 2, \"sequence\": 1}", -EINVAL,
+	  "$.schema_version: unsupported schema version 2 (this vmtrust reads 1)" },
+	{ "{\"schema_version\": 1}", -EINVAL, "$: missing key 'sequence'" },
+	{ "{\"schema_version\": 1, \"sequence\": \"1\"}", -EINVAL,
+	  "$.sequence: expected an integer, got a string" },
+	{ "{\"schema_version\": 1, \"sequence\": 1.5}", -EINVAL,
+	  "$.sequence: expected an integer, got a fraction" },
+	{ "{\"schema_version\": 1, \"sequence\": -1}", -EINVAL, "$.sequence: must not be negative" },
+	{ HEAD "\"bogus\": true}", -EINVAL, "$.bogus: unknown key" },
+	{ HEAD "\"measurement\": {\"pcr\": 16}}", -EINVAL,
+	  "$.measurement.pcr: PCR 16 can be reset at locality 0" },
+	{ HEAD "\"measurement\": {\"pcr\": 24}}", -EINVAL, "$.measurement.pcr: out of range (at most 23)" },
+	{ HEAD "\"measurement\": {\"pcrs\": 1}}", -EINVAL, "$.measurement.pcrs: unknown key" },
+	{ HEAD "\"pcr_selection\": {\"md5\": [1]}}", -EINVAL,
+	  "$.pcr_selection.md5: unknown hash algorithm (sha1, sha256, sha384, sha512)" },
+	{ HEAD "\"pcr_selection\": {\"sha256\": [1, 7, 1]}}", -EINVAL,
+	  "$.pcr_selection.sha256[2]: duplicate entry: PCR 1 listed twice" },
+	{ HEAD "\"pcr_selection\": {\"sha256\": []}}", -EINVAL, "$.pcr_selection.sha256: empty PCR list" },
+	{ HEAD "\"pcr_values\": {\"sha256\": {\"x\": \"" DIGEST64 "\"}}}", -EINVAL,
+	  "$.pcr_values.sha256.x: not a PCR index (0 to 23)" },
+	{ HEAD "\"pcr_values\": {\"sha1\": {\"0\": \"" DIGEST64 "\"}}}", -EINVAL,
+	  "$.pcr_values.sha1[\"0\"]: a sha1 digest has 40 hex digits, not 64" },
+	{ HEAD "\"reference_values\": [{\"path\": \"/usr/bin/qemu\", \"digests\": {\"sha256\": [\"0101\"]}}]}",
+	  -EINVAL, "$.reference_values[0].digests.sha256[0]: a sha256 digest has 64 hex digits, not 4" },
+	{ HEAD "\"reference_values\": [{\"path\": \"/usr/bin/qemu\", \"digests\": {\"sha256\": "
+	       "\"zz01010101010101010101010101010101010101010101010101010101010101\"}}]}",
+	  -EINVAL, "$.reference_values[0].digests.sha256: not a hex string" },
+	{ HEAD "\"reference_values\": [{\"path\": \"usr/bin/qemu\", \"digests\": {\"sha256\": \"" DIGEST64 "\"}}]}",
+	  -EINVAL, "$.reference_values[0].path: 'usr/bin/qemu' is not an absolute path" },
+	{ HEAD "\"reference_values\": [{\"path\": \"/usr/../bin/qemu\", \"digests\": {\"sha256\": \"" DIGEST64 "\"}}]}",
+	  -EINVAL, "$.reference_values[0].path: '/usr/../bin/qemu' is not a canonical path" },
+	{ HEAD "\"reference_values\": [{\"path\": \"/a\", \"digests\": {\"sha256\": \"" DIGEST64 "\"}},"
+	       "{\"path\": \"/a\", \"digests\": {\"sha256\": \"" DIGEST64 "\"}}]}",
+	  -EINVAL, "$.reference_values[1].path: duplicate entry: '/a' is also at $.reference_values[0]" },
+	{ HEAD "\"reference_values\": [{\"path\": \"/a\", \"digests\": {\"sha256\": [\"" DIGEST64 "\", \"" DIGEST64 "\"]}}]}",
+	  -EINVAL, "$.reference_values[0].digests.sha256[1]: duplicate entry: digest listed twice" },
+	{ HEAD "\"reference_values\": [{\"path\": \"/a\"}]}", -EINVAL,
+	  "$.reference_values[0]: missing key 'digests'" },
+	{ HEAD "\"reference_values\": [{\"path\": \"/a\", \"digests\": {}}]}", -EINVAL,
+	  "$.reference_values[0].digests: no digests" },
+	{ HEAD "\"reference_values\": [{\"path\": \"/a\\u0000b\", \"digests\": {}}]}", -EINVAL,
+	  "$.reference_values[0].path: string contains a NUL character" },
+	{ HEAD "\"reference_values\": {}}", -EINVAL, "$.reference_values: expected an array, got an object" },
+	{ HEAD "\"secure_boot\": \"maybe\"}", -EINVAL,
+	  "$.secure_boot: expected \"required\", \"disabled\" or \"any\"" },
+	{ HEAD "\"attestation_keys\": [{\"id\": \"a\", \"public_key\": \"not a key\"}]}", -EINVAL,
+	  "$.attestation_keys[0].public_key: not a PEM public key or certificate" },
+	{ HEAD "\"attestation_keys\": [{\"public_key\": \"x\"}]}", -EINVAL,
+	  "$.attestation_keys[0]: missing key 'id'" },
+	{ HEAD "\"images\": [{\"name\": \"a\", \"keys\": [\"nobody\"]}]}", -EINVAL,
+	  "$.images[0].keys[0]: key id 'nobody' is not in $.image_trust.keys" },
+	{ HEAD "\"images\": [{\"name\": \"a\"}, {\"name\": \"a\"}]}", -EINVAL,
+	  "$.images[1].name: duplicate entry: image 'a' is also at $.images[0]" },
+	{ HEAD "\"images\": [{\"name\": \"a\", \"inspect\": {\"must_be_absent\": [\"/x\", \"/x\"]}}]}", -EINVAL,
+	  "$.images[0].inspect.must_be_absent[1]: duplicate entry: '/x' listed twice" },
+	{ HEAD "\"images\": [{\"name\": \"a\", \"inspect\": {\"must_match\": {\"etc/x\": {\"sha256\": \"" DIGEST64 "\"}}}}]}",
+	  -EINVAL, "$.images[0].inspect.must_match[\"etc/x\"]: 'etc/x' is not an absolute path" },
+	{ HEAD "\"image_trust\": {\"ca_certificates\": [\"junk\"]}}", -EINVAL,
+	  "$.image_trust.ca_certificates[0]: not a PEM X.509 certificate" },
+	{ HEAD "\"key_release\": {\"require_attestation\": 1}}", -EINVAL,
+	  "$.key_release.require_attestation: expected a boolean, got an integer" },
+	{ HEAD "\"host\": {\"min_versions\": {\"qemu\": 7}}}", -EINVAL,
+	  "$.host.min_versions.qemu: expected a string, got an integer" },
+	{ HEAD "\"verdict_cache_max_age\": 99999999999}", -EINVAL,
+	  "$.verdict_cache_max_age: out of range (at most 31622400)" },
+	{ HEAD "\"description\": \"\"}", -EINVAL, "$.description: empty string" },
+};
+
+START_TEST(test_bad_policy)
+{
+	const struct bad_case *c = &bad_cases[_i];
+	struct policy *p = (struct policy *)0x1;
+	char expected[1024];
+
+	ck_assert_int_eq(policy_load_buffer("bad", c->json, strlen(c->json), &p), c->err);
+	ck_assert_ptr_eq(p, (struct policy *)0x1);   /* ret untouched on failure */
+	ck_assert_uint_eq(n_errors, 1);
+	snprintf(expected, sizeof(expected), "policy 'bad': %s", c->message);
+	ck_assert_str_eq(last_error, expected);
+}
+END_TEST
+
+START_TEST(test_oversized)
+{
+	size_t len = POLICY_FILE_MAX + 1;
+	_cleanup_(freep) char *big = malloc(len);
+	struct policy *p = NULL;
+
+	ck_assert_ptr_nonnull(big);
+	memset(big, ' ', len);
+	big[0] = '{';
+	big[len - 1] = '}';
+	ck_assert_int_eq(policy_load_buffer("big", big, len, &p), -EFBIG);
+	ck_assert_ptr_null(p);
+	ck_assert_str_eq(last_error, "policy 'big': 1048577 bytes exceed the limit of 1048576");
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	struct policy *p = NULL;
+
+	ck_assert_int_eq(policy_load("/nonexistent/policy.json", &p), -ENOENT);
+	ck_assert_ptr_null(p);
+	ck_assert_uint_eq(n_errors, 1);
+	ck_assert_int_eq(policy_load("/", &p), -EISDIR);
+}
+END_TEST
+
+/* ---- signatures ---- */
+
+static const char *const key_specs[] = { "ed25519", "p256", "p384", "rsa3072" };
+
+static char *make_key(const char *dir, const char *spec, char **ret_pub)
+{
+	EVP_PKEY *pkey;
+	char *priv, *pub;
+	FILE *f;
+
+	if (strcmp(spec, "ed25519") == 0)
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	else if (strcmp(spec, "p256") == 0)
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	else if (strcmp(spec, "p384") == 0)
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	else
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
+	ck_assert_ptr_nonnull(pkey);
+	ck_assert_int_ge(asprintf(&priv, "%s/%s.key", dir, spec), 0);
+	ck_assert_int_ge(asprintf(&pub, "%s/%s.pub", dir, spec), 0);
+	f = fopen(priv, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+	f = fopen(pub, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(PEM_write_PUBKEY(f, pkey), 1);
+	fclose(f);
+	EVP_PKEY_free(pkey);
+	*ret_pub = pub;
+	return priv;
+}
+
+START_TEST(test_sign_verify)
+{
+	char dir[] = "/tmp/vmtrust-sign-XXXXXX";
+	_cleanup_(freep) char *priv = NULL, *pub = NULL, *other_priv = NULL, *other_pub = NULL;
+	_cleanup_(freep) char *pol = NULL, *sig = NULL;
+	_cleanup_(freep) uint8_t *s = NULL;
+	struct policy *p = NULL;
+	static const char json[] = "{\"schema_version\": 1, \"sequence\": 7}\n";
+	size_t s_len;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	priv = make_key(dir, key_specs[_i], &pub);
+	other_priv = make_key(dir, key_specs[(_i + 1) % ELEMENTSOF(key_specs)], &other_pub);
+
+	/* raw sign/verify */
+	ck_assert_int_eq(policy_sign(priv, "abc", 3, &s, &s_len), 0);
+	ck_assert_int_eq(policy_verify(pub, "abc", 3, s, s_len), 0);
+	ck_assert_int_eq(policy_verify(pub, "abd", 3, s, s_len), -EKEYREJECTED);
+	ck_assert_int_eq(policy_verify(other_pub, "abc", 3, s, s_len), -EKEYREJECTED);
+	s[s_len / 2] ^= 1;
+	ck_assert_int_eq(policy_verify(pub, "abc", 3, s, s_len), -EKEYREJECTED);
+
+	/* a signed policy file */
+	ck_assert_int_ge(asprintf(&pol, "%s/policy.json", dir), 0);
+	ck_assert_int_ge(asprintf(&sig, "%s/policy.json.sig", dir), 0);
+	f = fopen(pol, "w");
+	fputs(json, f);
+	fclose(f);
+	ck_assert_int_eq(policy_load_signed(pol, NULL, pub, &p), -EKEYREJECTED);
+	ck_assert_ptr_nonnull(strstr(last_error, "is not signed: no signature '"));
+	ck_assert_int_eq(policy_sign_file(priv, pol, NULL), 0);
+	ck_assert_int_eq(access(sig, F_OK), 0);
+	ck_assert_int_eq(policy_load_signed(pol, NULL, pub, &p), 0);
+	ck_assert_uint_eq(policy_sequence(p), 7);
+	policy_free(p);
+	p = NULL;
+	ck_assert_int_eq(policy_load_signed(pol, NULL, other_pub, &p), -EKEYREJECTED);
+	ck_assert_ptr_null(p);
+
+	/* tampered: one byte of the policy changed, still valid JSON */
+	f = fopen(pol, "w");
+	fputs("{\"schema_version\": 1, \"sequence\": 8}\n", f);
+	fclose(f);
+	ck_assert_int_eq(policy_load_signed(pol, NULL, pub, &p), -EKEYREJECTED);
+	ck_assert_ptr_nonnull(strstr(last_error, "does not verify"));
+
+	/* a private key where a public one is expected, and the reverse */
+	ck_assert_int_eq(policy_sign(pub, "abc", 3, &s, &s_len), -EINVAL);
+
+	unlink(pol);
+	unlink(sig);
+	unlink(priv);
+	unlink(pub);
+	unlink(other_priv);
+	unlink(other_pub);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+START_TEST(test_sign_refuses_invalid_policy)
+{
+	char dir[] = "/tmp/vmtrust-sign-XXXXXX";
+	_cleanup_(freep) char *priv = NULL, *pub = NULL, *pol = NULL, *sig = NULL;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	priv = make_key(dir, "ed25519", &pub);
+	ck_assert_int_ge(asprintf(&pol, "%s/p.json", dir), 0);
+	ck_assert_int_ge(asprintf(&sig, "%s/p.json.sig", dir), 0);
+	f = fopen(pol, "w");
+	fputs("{\"schema_version\": 1}", f);
+	fclose(f);
+	ck_assert_int_eq(policy_sign_file(priv, pol, NULL), -EINVAL);
+	ck_assert_int_eq(access(sig, F_OK), -1);
+	unlink(pol);
+	unlink(priv);
+	unlink(pub);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+START_TEST(test_weak_keys_refused)
+{
+	char dir[] = "/tmp/vmtrust-weak-XXXXXX", path[64];
+	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+	void *loaded = NULL;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/rsa1024.pub", dir);
+	f = fopen(path, "w");
+	PEM_write_PUBKEY(f, pkey);
+	fclose(f);
+	EVP_PKEY_free(pkey);
+	ck_assert_int_eq(policy_load_public_key(path, &loaded), -EOPNOTSUPP);
+	ck_assert_ptr_null(loaded);
+	ck_assert_ptr_nonnull(strstr(last_error, "RSA key shorter than 2048 bits"));
+
+	pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
+	f = fopen(path, "w");
+	PEM_write_PUBKEY(f, pkey);
+	fclose(f);
+	EVP_PKEY_free(pkey);
+	ck_assert_int_eq(policy_load_public_key(path, &loaded), -EOPNOTSUPP);
+	unlink(path);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+static Suite *policy_suite(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *tc;
+
+	tc = tcase_create("helpers");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_hex);
+	tcase_add_test(tc, test_hash_algs);
+	tcase_add_test(tc, test_read_file_limits);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("load");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_full_policy);
+	tcase_add_test(tc, test_minimal_defaults);
+	tcase_add_test(tc, test_oversized);
+	tcase_add_test(tc, test_missing_file);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("malformed");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_loop_test(tc, test_bad_policy, 0, (int)ELEMENTSOF(bad_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("signatures");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_loop_test(tc, test_sign_verify, 0, (int)ELEMENTSOF(key_specs));
+	tcase_add_test(tc, test_sign_refuses_invalid_policy);
+	tcase_add_test(tc, test_weak_keys_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(policy_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vmtrust policy check | sign */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "policy.h"
+
+DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
+
+static int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
+static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv);
+
+static const struct cli_verb policy_verbs[] = {
+	{ "check", "[--key PUB [--signature SIG]] [--min-sequence N] FILE",
+	  "validate a policy file and print a summary",
+	  "  --key PUB          refuse the policy unless its detached signature verifies\n"
+	  "                     with this public key (PEM key or certificate)\n"
+	  "  --signature SIG    the signature file (default: FILE.sig)\n"
+	  "  --min-sequence N   refuse a policy whose sequence is below N (rollback)\n",
+	  cmd_check },
+	{ "sign", "--key KEY [-o SIG] FILE", "write a detached signature of a policy file",
+	  "  --key KEY          PEM private key: Ed25519, ECDSA P-256/P-384 or RSA (PSS)\n"
+	  "  -o, --output SIG   where to write the signature (default: FILE.sig)\n",
+	  cmd_sign },
+	{ 0 },
+};
+
+const struct cli_area cli_area_policy = {
+	"policy", "Validate, summarize and sign trust policies", policy_verbs,
+};
+
+static int parse_u64(const char *s, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static void format_selection(const struct policy_pcr_bank *b, size_t n, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		len += (size_t)snprintf(buf + len, size - len, "%s%s:", i ? " " : "", b[i].alg->name);
+		for (unsigned pcr = 0, first = 1; pcr < POLICY_PCR_MAX && len < size; pcr++)
+			if (b[i].mask & (1u << pcr)) {
+				len += (size_t)snprintf(buf + len, size - len, "%s%u", first ? "" : ",", pcr);
+				first = 0;
+			}
+		if (len >= size)
+			break;
+	}
+}
+
+static json_object *selection_json(const struct policy_pcr_bank *b, size_t n)
+{
+	json_object *o = json_object_new_object();
+
+	for (size_t i = 0; o && i < n; i++) {
+		json_object *a = json_object_new_array();
+
+		for (unsigned pcr = 0; a && pcr < POLICY_PCR_MAX; pcr++)
+			if (b[i].mask & (1u << pcr))
+				json_object_array_add(a, json_object_new_int((int)pcr));
+		json_object_object_add(o, b[i].alg->name, a);
+	}
+	return o;
+}
+
+static int print_summary(struct cli_ctx *ctx, const char *path, const struct policy *p,
+			 const char *signed_by)
+{
+	size_t n_sel, n_vals, n_refs, n_aks, n_ikeys, n_cas, n_rk, n_rd, n_rules, n_rel, n_chk,
+		n_ver, required = 0;
+	const struct policy_pcr_bank *sel = policy_quote_selection(p, &n_sel);
+	const struct policy_reference *refs = policy_references(p, &n_refs);
+	const struct policy_pcr_bank *rel = policy_key_release_selection(p, &n_rel);
+	static const char *const sb[] = { "any", "required", "disabled" };
+	char buf[512];
+
+	policy_pcr_values(p, &n_vals);
+	policy_attestation_keys(p, &n_aks);
+	policy_image_keys(p, &n_ikeys);
+	policy_image_cas(p, &n_cas);
+	policy_revoked_keys(p, &n_rk);
+	policy_revoked_digests(p, &n_rd);
+	policy_image_rules(p, &n_rules);
+	policy_host_required_checks(p, &n_chk);
+	policy_host_min_versions(p, &n_ver);
+	for (size_t i = 0; i < n_refs; i++)
+		required += refs[i].required;
+
+	if (ctx->json) {
+		_cleanup_(json_object_putp) json_object *o = json_object_new_object();
+
+		if (!o)
+			return CLI_EXIT_INTERNAL;
+		json_object_object_add(o, "file", json_object_new_string(path));
+		json_object_object_add(o, "valid", json_object_new_boolean(1));
+		json_object_object_add(o, "signed_by", signed_by ? json_object_new_string(signed_by) : NULL);
+		json_object_object_add(o, "schema_version", json_object_new_int(POLICY_SCHEMA_VERSION));
+		json_object_object_add(o, "sequence", json_object_new_uint64(policy_sequence(p)));
+		json_object_object_add(o, "measurement_pcr",
+				       json_object_new_int((int)policy_measurement_pcr(p)));
+		json_object_object_add(o, "pcr_selection", selection_json(sel, n_sel));
+		json_object_object_add(o, "pcr_values", json_object_new_uint64(n_vals));
+		json_object_object_add(o, "reference_values", json_object_new_uint64(n_refs));
+		json_object_object_add(o, "required_files", json_object_new_uint64(required));
+		json_object_object_add(o, "attestation_keys", json_object_new_uint64(n_aks));
+		json_object_object_add(o, "secure_boot", json_object_new_string(sb[policy_secure_boot(p)]));
+		json_object_object_add(o, "image_keys", json_object_new_uint64(n_ikeys));
+		json_object_object_add(o, "ca_certificates", json_object_new_uint64(n_cas));
+		json_object_object_add(o, "revoked_keys", json_object_new_uint64(n_rk));
+		json_object_object_add(o, "revoked_digests", json_object_new_uint64(n_rd));
+		json_object_object_add(o, "image_rules", json_object_new_uint64(n_rules));
+		json_object_object_add(o, "key_release_selection", selection_json(rel, n_rel));
+		json_object_object_add(o, "key_release_authorized",
+				       json_object_new_boolean(policy_key_release_authority(p) != NULL));
+		json_object_object_add(o, "host_required_checks", json_object_new_uint64(n_chk));
+		json_object_object_add(o, "host_min_versions", json_object_new_uint64(n_ver));
+		json_object_object_add(o, "verdict_cache_max_age",
+				       json_object_new_uint64(policy_verdict_cache_max_age(p)));
+		cli_print_json(o);
+		return CLI_EXIT_OK;
+	}
+
+	printf("policy '%s': valid\n", path);
+	printf("  schema version %d, sequence %" PRIu64 "\n", POLICY_SCHEMA_VERSION,
+	       policy_sequence(p));
+	if (policy_description(p))
+		printf("  description: %s\n", policy_description(p));
+	printf("  signature: %s%s%s\n", signed_by ? "good, key '" : "not checked (no --key)",
+	       signed_by ? signed_by : "", signed_by ? "'" : "");
+	printf("  measurement pcr: %u\n", policy_measurement_pcr(p));
+	format_selection(sel, n_sel, buf, sizeof(buf));
+	printf("  quote selection: %s\n", n_sel ? buf : "none");
+	printf("  expected pcr values: %zu\n", n_vals);
+	printf("  reference values: %zu paths, %zu required\n", n_refs, required);
+	printf("  attestation keys: %zu\n", n_aks);
+	printf("  secure boot: %s\n", sb[policy_secure_boot(p)]);
+	printf("  image trust: %zu keys, %zu CAs, %zu revoked keys, %zu revoked digests\n", n_ikeys,
+	       n_cas, n_rk, n_rd);
+	printf("  image rules: %zu\n", n_rules);
+	format_selection(rel, n_rel, buf, sizeof(buf));
+	printf("  key release: pcrs %s, authorized policy %s, attestation %s\n", n_rel ? buf : "none",
+	       policy_key_release_authority(p) ? "yes" : "no",
+	       policy_key_release_requires_attestation(p) ? "required" : "not required");
+	printf("  host: %zu required checks, %zu minimum versions\n", n_chk, n_ver);
+	printf("  verdict cache max age: %" PRIu64 " s\n", policy_verdict_cache_max_age(p));
+	return CLI_EXIT_OK;
+}
+
+static int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "signature", required_argument, NULL, 's' },
+		{ "min-sequence", required_argument, NULL, 'm' },
+		{ 0 },
+	};
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	const char *key = NULL, *sig = NULL;
+	uint64_t min_seq = 0;
+	int c, r;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'k': key = optarg; break;
+		case 's': sig = optarg; break;
+		case 'm':
+			if (parse_u64(optarg, &min_seq) < 0)
+				return cli_usage_error("policy", &policy_verbs[0],
+						       "--min-sequence '%s' is not a number", optarg);
+			break;
+		case ':':
+			return cli_usage_error("policy", &policy_verbs[0], "option '%s' needs a value",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error("policy", &policy_verbs[0], "unknown option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("policy", &policy_verbs[0], "expected one policy FILE");
+	if (sig && !key)
+		return cli_usage_error("policy", &policy_verbs[0], "--signature needs --key");
+
+	r = key ? policy_load_signed(argv[optind], sig, key, &p) : policy_load(argv[optind], &p);
+	if (r < 0)
+		return cli_fail(r, "cannot load policy '%s'", argv[optind]);
+	r = policy_check_sequence(p, argv[optind], min_seq);
+	if (r < 0)
+		return cli_fail(r, "policy '%s' refused", argv[optind]);
+	return print_summary(ctx, argv[optind], p, key);
+}
+
+static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "output", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	const char *key = NULL, *out = NULL;
+	int c, r;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'k': key = optarg; break;
+		case 'o': out = optarg; break;
+		case ':':
+			return cli_usage_error("policy", &policy_verbs[1], "option '%s' needs a value",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error("policy", &policy_verbs[1], "unknown option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (!key)
+		return cli_usage_error("policy", &policy_verbs[1], "missing --key");
+	if (optind != argc - 1)
+		return cli_usage_error("policy", &policy_verbs[1], "expected one policy FILE");
+	r = policy_sign_file(key, argv[optind], out);
+	if (r < 0)
+		return cli_fail(r, "cannot sign policy '%s'", argv[optind]);
+	if (ctx->verbosity >= 0)
+		fprintf(stderr, "vmtrust: signed '%s'\n", argv[optind]);
+	return CLI_EXIT_OK;
+}
