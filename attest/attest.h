@@ -153,6 +153,17 @@ int attest_evidence_to_json(const struct attest_evidence *e, char **ret);
 void attest_evidence_free(struct attest_evidence *e);
 DEFINE_CLEANUP_FUNC(struct attest_evidence *, attest_evidence_free)
 
+/* Writes a policy (JSON text, *ret malloc'ed) from known-good evidence:
+ * each measurement-log record's file digests become reference values for
+ * its path (required), the AK is pinned, quoted PCR values become expected
+ * values (except measurement_pcr, which the log proves), and the quoted
+ * PCRs the selection. With base_json (a policy written before), merges into
+ * it: digests and AKs are added, a PCR value that differs is dropped with a
+ * warning, the sequence grows by one. The caller validates and writes. */
+int attest_policy_from_evidence(const char *base_json, size_t base_len,
+				const struct attest_evidence *const *evidence, size_t n,
+				unsigned measurement_pcr, char **ret);
+
 /* ---- UEFI event log ------------------------------------------------------ */
 /*
  * The TCG PC Client measured-boot event log, crypto-agile (TCG_PCR_EVENT2

@@ -92,32 +92,34 @@ static const char *alg_label(const struct attest_eventlog_alg *a, char buf[stati
 
 /* ---- building the event and digest arrays ----------------------------- */
 
-static int grow(void **array, size_t *cap, size_t need, size_t elem)
+/* The array with room for need elements (doubling), or NULL when out of
+ * memory (the old array stays). */
+static void *grow(void *array, size_t *cap, size_t need, size_t elem)
 {
 	size_t ncap;
 	void *p;
 
 	if (need <= *cap)
-		return 0;
+		return array;
 	ncap = *cap ? *cap * 2 : 64;
 	while (ncap < need)
 		ncap *= 2;
-	p = reallocarray(*array, ncap, elem);
-	if (!p)
-		return -ENOMEM;
-	*array = p;
-	*cap = ncap;
-	return 0;
+	p = reallocarray(array, ncap, elem);
+	if (p)
+		*cap = ncap;
+	return p;
 }
 
 static struct attest_event *new_event(struct parser *ps, size_t offset, uint32_t pcr, uint32_t type)
 {
 	struct attest_eventlog *log = ps->log;
-	struct attest_event *ev;
+	struct attest_event *events, *ev;
 
-	if (grow((void **)&log->events, &log->cap_events, log->n_events + 1, sizeof(*log->events)) < 0)
+	events = grow(log->events, &log->cap_events, log->n_events + 1, sizeof(*events));
+	if (!events)
 		return NULL;
-	ev = &log->events[log->n_events];
+	log->events = events;
+	ev = &events[log->n_events];
 	*ev = (struct attest_event){
 		.index = (uint32_t)log->n_events,
 		.pcr = pcr,
@@ -131,11 +133,13 @@ static int add_digest(struct parser *ps, struct attest_event *ev,
 		      const struct attest_eventlog_alg *bank, const uint8_t *value)
 {
 	struct attest_eventlog *log = ps->log;
+	struct attest_event_digest *digests;
 
-	if (grow((void **)&log->digests, &log->cap_digests, log->n_digests + 1,
-		 sizeof(*log->digests)) < 0)
+	digests = grow(log->digests, &log->cap_digests, log->n_digests + 1, sizeof(*digests));
+	if (!digests)
 		return -ENOMEM;
-	log->digests[log->n_digests++] = (struct attest_event_digest){ bank, value };
+	log->digests = digests;
+	digests[log->n_digests++] = (struct attest_event_digest){ bank, value };
 	ev->n_digests++;
 	return 0;
 }
@@ -249,13 +253,13 @@ static int check_digests(struct parser *ps, struct attest_event *ev)
 		ev->digest_checked = true;
 		r = hash(ps->mdctx, md, ev->data, ev->data_len, NULL, 0, md_value);
 		if (r < 0)
-			return r;
+			goto fail;
 		if (memcmp(md_value, d->value, d->bank->size) == 0)
 			continue;
 		if (alt) {
 			r = hash(ps->mdctx, md, alt, alt_len, NULL, 0, md_value);
 			if (r < 0)
-				return r;
+				goto fail;
 			if (memcmp(md_value, d->value, d->bank->size) == 0)
 				continue;
 		}
@@ -264,6 +268,10 @@ static int check_digests(struct parser *ps, struct attest_event *ev)
 	if (ev->digest_mismatch)
 		ps->log->n_mismatches++;
 	return 0;
+
+fail:
+	return policy_log_errno(EIO, "event log '%s': event %" PRIu32 " at byte %zu: hashing in openssl failed",
+				ps->log->name, ev->index, ev->offset);
 }
 
 /* ---- the records --------------------------------------------------------- */
@@ -321,6 +329,20 @@ static int note_no_action(struct parser *ps, const struct attest_event *ev)
 		return malformed(ps, ev->index, ev->offset, "%s", "a second StartupLocality event");
 	ps->log->startup_locality = ev->data[SIGNATURE_SIZE];
 	return 0;
+}
+
+/* The checks of a complete record: PCR range, StartupLocality, data digest. */
+static int finish_event(struct parser *ps, struct attest_event *ev)
+{
+	int r;
+
+	r = check_pcr(ps, ev);
+	if (r < 0)
+		return r;
+	r = note_no_action(ps, ev);
+	if (r < 0)
+		return r;
+	return check_digests(ps, ev);
 }
 
 /* TCG_EfiSpecIDEventStruct: the algorithms and digest sizes of the log. */
@@ -442,13 +464,7 @@ static int parse_first(struct parser *ps, size_t *ret_size)
 		return r;
 
 	if (!log->crypto_agile) {
-		r = check_pcr(ps, ev);
-		if (r < 0)
-			return r;
-		r = note_no_action(ps, ev);
-		if (r < 0)
-			return r;
-		r = check_digests(ps, ev);
+		r = finish_event(ps, ev);
 		if (r < 0)
 			return r;
 	}
@@ -482,13 +498,7 @@ static int parse_legacy(struct parser *ps, size_t off, size_t *ret_size)
 	if (r < 0)
 		return r;
 	log->n_events++;
-	r = check_pcr(ps, ev);
-	if (r < 0)
-		return r;
-	r = note_no_action(ps, ev);
-	if (r < 0)
-		return r;
-	r = check_digests(ps, ev);
+	r = finish_event(ps, ev);
 	if (r < 0)
 		return r;
 	*ret_size = ev->size;
@@ -558,13 +568,7 @@ static int parse_agile(struct parser *ps, size_t off, size_t *ret_size)
 	ev->size = q + 4 + size - off;
 	log->n_events++;
 
-	r = check_pcr(ps, ev);
-	if (r < 0)
-		return r;
-	r = note_no_action(ps, ev);
-	if (r < 0)
-		return r;
-	r = check_digests(ps, ev);
+	r = finish_event(ps, ev);
 	if (r < 0)
 		return r;
 	*ret_size = ev->size;

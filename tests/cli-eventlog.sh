@@ -46,6 +46,14 @@ head -c 115 "$T/legacy.bin" >"$T/cut.bin"
 expect 2 "^vmtrust: event log '$T/cut.bin': truncated event 2 at byte 77: event size 23 exceeds the 6 bytes left$" \
 	"$VMTRUST" attest eventlog "$T/cut.bin"
 [ -z "$out" ] && pass || fail "a truncated log printed: $out"
+# a PCR index no TPM has (tpm2_eventlog 5.4 writes out of bounds on it)
+python3 -c '
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+d[0:4] = (100000).to_bytes(4, "little")
+open(sys.argv[2], "wb").write(d)' "$T/legacy.bin" "$T/pcr.bin"
+expect 2 "^vmtrust: event log '$T/pcr.bin': event 0 at byte 0: pcr 100000 out of range" \
+	"$VMTRUST" attest eventlog "$T/pcr.bin"
 expect 2 "unexpected argument 'b'" "$VMTRUST" attest eventlog "$T/legacy.bin" b
 expect 2 "unknown option '--bogus'" "$VMTRUST" attest eventlog --bogus
 expect 0 "" "$VMTRUST" attest eventlog -- "$T/legacy.bin"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A private swtpm per test: see swtpm-fixture.h. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -14,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +27,7 @@
 #define PORT_LAST 32000
 #define START_ATTEMPTS 8
 #define READY_TIMEOUT_MS 5000
+#define DIR_PREFIX "vmtrust-swtpm."
 
 /* swtpm control channel: CMD_GET_CAPABILITY, answered by 8 bytes. */
 static const uint8_t ctrl_get_capability[4] = { 0, 0, 0, 1 };
@@ -247,13 +250,47 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 	return 0;
 }
 
+/* A failed Check test exits without its teardown: swtpm dies with it, its
+ * state directory stays. The directory names its owner, "PREFIX<pid>.XXXXXX";
+ * the next start removes those whose owner is gone. */
+static void sweep_stale(const char *tmp)
+{
+	DIR *d = opendir(tmp);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX], *end;
+		struct stat st;
+		long pid;
+
+		if (strncmp(de->d_name, DIR_PREFIX, strlen(DIR_PREFIX)) != 0)
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + strlen(DIR_PREFIX), &end, 10);
+		if (errno != 0 || pid <= 0 || *end != '.' || strlen(end) != 7)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", tmp, de->d_name) >= sizeof(path))
+			continue;
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid())
+			swtpm_fixture_rm_rf(path);
+	}
+	closedir(d);
+}
+
 int swtpm_fixture_start(struct swtpm_fixture *f)
 {
 	const char *tmp = getenv("TMPDIR");
 	int r;
 
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	sweep_stale(tmp);
 	*f = (struct swtpm_fixture){ .pid = -1 };
-	snprintf(f->dir, sizeof(f->dir), "%s/vmtrust-swtpm.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	snprintf(f->dir, sizeof(f->dir), "%s/" DIR_PREFIX "%d.XXXXXX", tmp, (int)getpid());
 	if (!mkdtemp(f->dir)) {
 		r = -errno;
 		fprintf(stderr, "swtpm-fixture: cannot create '%s': %s\n", f->dir, strerror(errno));

@@ -44,9 +44,10 @@ int swtpm_fixture_restart(struct swtpm_fixture *f);
  * a fixture whose start failed. */
 void swtpm_fixture_stop(struct swtpm_fixture *f);
 
-/* Removes a directory tree, errors ignored. A Check runner can point TMPDIR
- * at a directory of its own and remove it at the end: a failed test exits
- * without its teardown, and only swtpm itself dies with it. */
+/* Removes a directory tree, errors ignored. (A failed Check test exits
+ * without its teardown: swtpm dies with the test, and the next start removes
+ * the state directories of test processes that are gone. A runner that
+ * wants no trace at all points TMPDIR at a directory of its own.) */
 void swtpm_fixture_rm_rf(const char *dir);
 
 #endif

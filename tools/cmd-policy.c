@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attest.h"
 #include "cli.h"
 #include "policy.h"
 
@@ -15,6 +16,7 @@ DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 static int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
 static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv);
+static int cmd_init(struct cli_ctx *ctx, int argc, char **argv);
 
 static const struct cli_verb policy_verbs[] = {
 	{ "check", "[--key PUB [--signature SIG]] [--min-sequence N] FILE",
@@ -28,6 +30,15 @@ static const struct cli_verb policy_verbs[] = {
 	  "  --key KEY          PEM private key: Ed25519, ECDSA P-256/P-384 or RSA (PSS)\n"
 	  "  -o, --output SIG   where to write the signature (default: FILE.sig)\n",
 	  cmd_sign },
+	{ "init", "--from-evidence EVIDENCE... [--merge POLICY] -o OUT",
+	  "write a policy from a known-good host's evidence",
+	  "  --from-evidence E  evidence from 'vmtrust attest quote' (repeatable: several\n"
+	  "                     hosts; their file digests and AKs are all allowed)\n"
+	  "  --merge POLICY     add to this policy; its sequence grows by one\n"
+	  "  --pcr N            the measurement PCR of a new policy (default 15)\n"
+	  "  -o, --output OUT   where to write the policy (atomically)\n"
+	  "Review the result and sign it: 'vmtrust policy sign'.\n",
+	  cmd_init },
 	{ 0 },
 };
 
@@ -242,5 +253,99 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_fail(r, "cannot sign policy '%s'", argv[optind]);
 	if (ctx->verbosity >= 0)
 		fprintf(stderr, "vmtrust: signed '%s'\n", argv[optind]);
+	return CLI_EXIT_OK;
+}
+
+static void evidence_list_freep(struct attest_evidence ***list)
+{
+	for (size_t i = 0; *list && (*list)[i]; i++)
+		attest_evidence_free((*list)[i]);
+	free(*list);
+}
+
+static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "from-evidence", required_argument, NULL, 'e' },
+		{ "merge", required_argument, NULL, 'm' },
+		{ "pcr", required_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	const struct cli_verb *verb = cli_verb_of(&cli_area_policy, "init");
+	_cleanup_(evidence_list_freep) struct attest_evidence **ev = NULL;
+	_cleanup_(freep) char *base = NULL, *out_json = NULL;
+	_cleanup_(policy_freep) struct policy *checked = NULL, *base_policy = NULL;
+	const char *merge = NULL, *out = NULL;
+	size_t n = 0, base_len = 0;
+	uint64_t pcr = 15;
+	int c, r;
+
+	ev = calloc((size_t)argc + 1, sizeof(*ev));
+	if (!ev)
+		return cli_fail(-ENOMEM, "cannot write policy");
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'e': {
+			_cleanup_(freep) char *data = NULL;
+			size_t len;
+
+			r = policy_read_file(optarg, ATTEST_EVIDENCE_MAX, &data, &len);
+			if (r < 0)
+				return cli_fail(r, "cannot read evidence '%s'", optarg);
+			r = attest_evidence_parse(optarg, data, len, &ev[n]);
+			if (r < 0)
+				return cli_fail(r, "cannot read evidence '%s'", optarg);
+			n++;
+			break;
+		}
+		case 'm': merge = optarg; break;
+		case 'o': out = optarg; break;
+		case 'p':
+			if (parse_u64(optarg, &pcr) < 0 || pcr >= POLICY_PCR_MAX)
+				return cli_usage_error("policy", verb, "--pcr '%s' is not a PCR index", optarg);
+			break;
+		case ':':
+			return cli_usage_error("policy", verb, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return cli_usage_error("policy", verb, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (n == 0)
+		return cli_usage_error("policy", verb, "missing --from-evidence");
+	if (!out)
+		return cli_usage_error("policy", verb, "missing -o OUT");
+	if (optind != argc)
+		return cli_usage_error("policy", verb, "unexpected argument '%s'", argv[optind]);
+	if (merge) {
+		/* Merge only into a policy that is valid as it stands. */
+		r = policy_read_file(merge, POLICY_FILE_MAX, &base, &base_len);
+		if (r < 0)
+			return cli_fail(r, "cannot read policy '%s'", merge);
+		r = policy_load_buffer(merge, base, base_len, &base_policy);
+		if (r < 0)
+			return cli_fail(r, "cannot merge into policy '%s'", merge);
+		pcr = policy_measurement_pcr(base_policy);
+	}
+	r = attest_policy_from_evidence(base, base_len, (const struct attest_evidence *const *)ev, n,
+					(unsigned)pcr, &out_json);
+	if (r < 0)
+		return cli_fail(r, "cannot write policy '%s'", out);
+	/* What is written must load: never leave a policy a host would refuse. */
+	r = policy_load_buffer(out, out_json, strlen(out_json), &checked);
+	if (r < 0)
+		return cli_fail(r, "cannot write policy '%s'", out);
+	r = policy_write_file_atomic(out, out_json, strlen(out_json), 0644);
+	if (r < 0)
+		return cli_fail(r, "cannot write policy '%s'", out);
+	if (ctx->verbosity >= 0) {
+		size_t n_refs, n_aks;
+
+		policy_references(checked, &n_refs);
+		policy_attestation_keys(checked, &n_aks);
+		fprintf(stderr, "vmtrust: wrote '%s': sequence %" PRIu64 ", %zu reference paths, %zu attestation keys; review and sign it\n",
+			out, policy_sequence(checked), n_refs, n_aks);
+	}
 	return CLI_EXIT_OK;
 }

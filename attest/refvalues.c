@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Reference values from a known-good host: a policy written from evidence.
+ * Each measured file becomes a reference value for its path, the quoted PCR
+ * values become expected values, the AK is pinned. Evidence of several hosts
+ * (or a policy written before) merges: digests are added per path, AKs are
+ * added, and a PCR whose value differs between hosts is left out, since one
+ * expected value cannot hold for both.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+
+#include "attest.h"
+
+DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
+
+static json_object *get_or_add(json_object *parent, const char *key, enum json_type t)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(parent, key, &v) && json_object_is_type(v, t))
+		return v;
+	v = t == json_type_array ? json_object_new_array() : json_object_new_object();
+	if (v)
+		json_object_object_add(parent, key, v);
+	return v;
+}
+
+static bool array_has_string(json_object *a, const char *s)
+{
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(a, i)), s) == 0)
+			return true;
+	return false;
+}
+
+/* reference_values: add the record's digests to its path's entry. */
+static int add_reference(json_object *refs, const struct attest_record *rec)
+{
+	json_object *entry = NULL, *digests;
+
+	for (size_t i = 0; i < json_object_array_length(refs); i++) {
+		json_object *e = json_object_array_get_idx(refs, i), *p;
+
+		if (json_object_object_get_ex(e, "path", &p) &&
+		    strcmp(json_object_get_string(p), rec->path) == 0)
+			entry = e;
+	}
+	if (!entry) {
+		entry = json_object_new_object();
+		if (!entry)
+			return -ENOMEM;
+		json_object_object_add(entry, "path", json_object_new_string(rec->path));
+		json_object_object_add(entry, "required", json_object_new_boolean(1));
+		json_object_array_add(refs, entry);
+	}
+	digests = get_or_add(entry, "digests", json_type_object);
+	if (!digests)
+		return -ENOMEM;
+	for (size_t k = 0; k < rec->n_digests; k++) {
+		const struct policy_digest *d = &rec->file_digests[k];
+		char hex[2 * POLICY_DIGEST_MAX + 1];
+		json_object *list, *one;
+
+		policy_hex_encode(d->value, d->alg->size, hex);
+		if (json_object_object_get_ex(digests, d->alg->name, &one) &&
+		    json_object_is_type(one, json_type_string)) {
+			/* one digest written as a string: make it a list */
+			list = json_object_new_array();
+			if (!list)
+				return -ENOMEM;
+			json_object_array_add(list, json_object_get(one));
+			json_object_object_add(digests, d->alg->name, list);
+		}
+		list = get_or_add(digests, d->alg->name, json_type_array);
+		if (!list)
+			return -ENOMEM;
+		if (!array_has_string(list, hex))
+			json_object_array_add(list, json_object_new_string(hex));
+	}
+	return 0;
+}
+
+static int add_ak(json_object *aks, const char *pem)
+{
+	uint8_t md[32];
+	char id[20];
+
+	for (size_t i = 0; i < json_object_array_length(aks); i++) {
+		json_object *p;
+
+		if (json_object_object_get_ex(json_object_array_get_idx(aks, i), "public_key", &p) &&
+		    strcmp(json_object_get_string(p), pem) == 0)
+			return 0;
+	}
+	if (EVP_Digest(pem, strlen(pem), md, NULL, EVP_sha256(), NULL) != 1)
+		return -ENOTRECOVERABLE;
+	snprintf(id, sizeof(id), "ak-%02x%02x%02x%02x%02x%02x", md[0], md[1], md[2], md[3], md[4],
+		 md[5]);
+	json_object *k = json_object_new_object();
+
+	if (!k)
+		return -ENOMEM;
+	json_object_object_add(k, "id", json_object_new_string(id));
+	json_object_object_add(k, "public_key", json_object_new_string(pem));
+	json_object_array_add(aks, k);
+	return 0;
+}
+
+/* pcr_values: a value this host agrees with stays; one that differs goes. */
+static void merge_pcr_values(json_object *values, const struct attest_evidence *e, bool first,
+			     json_object *dropped)
+{
+	for (size_t i = 0; i < e->n_pcrs; i++) {
+		const struct policy_pcr_value *v = &e->pcrs[i];
+		char hex[2 * POLICY_DIGEST_MAX + 1], idx[8], key[32];
+		json_object *bank = get_or_add(values, v->alg->name, json_type_object), *old;
+
+		if (!bank)
+			continue;
+		snprintf(idx, sizeof(idx), "%u", v->pcr);
+		snprintf(key, sizeof(key), "%s:%u", v->alg->name, v->pcr);
+		policy_hex_encode(v->value, v->alg->size, hex);
+		if (json_object_object_get_ex(dropped, key, NULL))
+			continue;
+		if (json_object_object_get_ex(bank, idx, &old)) {
+			if (strcmp(json_object_get_string(old), hex) != 0) {
+				json_object_object_del(bank, idx);
+				json_object_object_add(dropped, key, NULL);
+			}
+		} else if (first) {
+			json_object_object_add(bank, idx, json_object_new_string(hex));
+		}
+	}
+}
+
+int attest_policy_from_evidence(const char *base_json, size_t base_len,
+				const struct attest_evidence *const *evidence, size_t n,
+				unsigned measurement_pcr, char **ret)
+{
+	_cleanup_(json_object_putp) json_object *root = NULL, *dropped = NULL;
+	json_object *refs, *aks, *values, *sel, *v;
+	bool first_values;
+	char *s;
+	int r;
+
+	if (base_json) {
+		json_tokener *tok = json_tokener_new();
+
+		if (!tok)
+			return -ENOMEM;
+		root = json_tokener_parse_ex(tok, base_json, (int)base_len);
+		json_tokener_free(tok);
+		if (!root || !json_object_is_type(root, json_type_object))
+			return policy_log_errno(EBADMSG, "cannot merge: the base policy is not a JSON object");
+		/* A new policy: the sequence grows, so hosts can refuse the old one. */
+		if (json_object_object_get_ex(root, "sequence", &v))
+			json_object_object_add(root, "sequence",
+					       json_object_new_int64(json_object_get_int64(v) + 1));
+		first_values = !json_object_object_get_ex(root, "pcr_values", NULL);
+	} else {
+		root = json_object_new_object();
+		if (!root)
+			return -ENOMEM;
+		json_object_object_add(root, "schema_version", json_object_new_int(POLICY_SCHEMA_VERSION));
+		json_object_object_add(root, "sequence", json_object_new_int(1));
+		json_object_object_add(root, "description",
+				       json_object_new_string("reference values from known-good evidence; review before signing"));
+		v = json_object_new_object();
+		json_object_object_add(v, "pcr", json_object_new_int((int)measurement_pcr));
+		json_object_object_add(root, "measurement", v);
+		first_values = true;
+	}
+	dropped = json_object_new_object();
+	refs = get_or_add(root, "reference_values", json_type_array);
+	aks = get_or_add(root, "attestation_keys", json_type_array);
+	values = get_or_add(root, "pcr_values", json_type_object);
+	sel = get_or_add(root, "pcr_selection", json_type_object);
+	if (!dropped || !refs || !aks || !values || !sel)
+		return -ENOMEM;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct attest_evidence *e = evidence[i];
+		_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
+
+		if (!e->ak_pem)
+			return policy_log_errno(EBADMSG, "evidence %zu has no AK public key in PEM", i + 1);
+		r = add_ak(aks, e->ak_pem);
+		if (r < 0)
+			return r;
+		if (e->mlog) {
+			r = attest_mlog_parse("evidence measurement log", e->mlog, e->mlog_len, &log);
+			if (r < 0)
+				return r;
+			for (size_t k = 0; k < attest_mlog_count(log); k++) {
+				r = add_reference(refs, attest_mlog_record(log, k));
+				if (r < 0)
+					return r;
+			}
+		}
+		merge_pcr_values(values, e, first_values && i == 0, dropped);
+		/* The selection covers what the evidence quoted. */
+		for (size_t k = 0; k < e->n_pcrs; k++) {
+			json_object *list = get_or_add(sel, e->pcrs[k].alg->name, json_type_array);
+			bool have = false;
+
+			if (!list)
+				return -ENOMEM;
+			for (size_t j = 0; j < json_object_array_length(list); j++)
+				have = have || json_object_get_int(json_object_array_get_idx(list, j)) ==
+						       (int)e->pcrs[k].pcr;
+			if (!have)
+				json_object_array_add(list, json_object_new_int((int)e->pcrs[k].pcr));
+		}
+	}
+	json_object_object_foreach(dropped, key, unused) {
+		(void)unused;
+		policy_logf(POLICY_LOG_WARNING, "pcr %s differs between the hosts: no expected value kept",
+			    key);
+	}
+	/* The measurement PCR changes with every measurement: its value is the
+	 * log's to prove, not a fixed expectation. */
+	json_object_object_foreach(values, bank, pcrs) {
+		char idx[8];
+
+		(void)bank;
+		snprintf(idx, sizeof(idx), "%u", measurement_pcr);
+		json_object_object_del(pcrs, idx);
+	}
+	s = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							     JSON_C_TO_STRING_SPACED |
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (!s)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
+}
