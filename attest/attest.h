@@ -59,10 +59,18 @@ int attest_pcr_extend(struct attest_ctx *ctx, unsigned pcr, const struct policy_
 struct json_object;
 struct attest_mlog;
 
+enum attest_record_kind {
+	ATTEST_RECORD_FILE,     /* a measured file: path, size, content digests */
+	ATTEST_RECORD_EVENT,    /* an event (a launch decision, an audit): type,
+				 * description, size and digests of its data */
+};
+
 struct attest_record {
 	uint64_t recnum;
 	unsigned pcr;
-	char *path;
+	enum attest_record_kind kind;
+	char *event_type;       /* events: "launch", "host-audit", ...; else NULL */
+	char *path;             /* files: the path; events: the description */
 	uint64_t size;
 	size_t n_digests;
 	struct policy_digest digests[ATTEST_RECORD_BANKS_MAX];       /* extended */
@@ -92,6 +100,16 @@ int attest_record_event_digest(const char *path, uint64_t size, const struct pol
 			       struct policy_digest *ret);
 int attest_record_to_json(const struct attest_record *rec, struct json_object **ret);
 
+/* Event records: content_type "vmtrust_event", content {"type",
+ * "description", "size", "digests"}; extended per bank:
+ * H("vmtrust-event-v1" NUL type NUL description NUL size-le64 H(data)).
+ * attest_measure_event() hashes data, appends and extends under the same
+ * lock and rules as files. The type is [a-z0-9-]{1,64}. With ret, the
+ * record's numbers and digests are copied (ret->path and event_type NULL). */
+int attest_measure_event(struct attest_ctx *ctx, const char *state_dir, unsigned pcr,
+			 const char *event_type, const char *description, const void *data,
+			 size_t len, struct attest_record *ret);
+
 typedef void (*attest_measured_fn)(const struct attest_record *rec, void *userdata);
 
 /* Measures files into pcr (every bank that has it allocated): under the log's
@@ -109,6 +127,136 @@ int attest_measure(struct attest_ctx *ctx, const char *state_dir, unsigned pcr,
  * list, freed with attest_strv_free(). */
 int attest_default_set(const char *root, char ***ret, size_t *ret_n);
 void attest_strv_free(char **v);
+
+/* ---- keys and enrollment ------------------------------------------------- */
+/*
+ * The endorsement key (EK) is re-created from a TCG EK Credential Profile
+ * default template whenever it is needed: a primary key is a function of
+ * its template and the TPM's endorsement seed, so nothing is written to NV.
+ * RSA 2048 (template L-1) or ECC NIST P-256 (L-2), both AES-128-CFB storage
+ * keys with the PolicySecret(TPM_RH_ENDORSEMENT) authPolicy, as
+ * tpm2_createek makes them.
+ *
+ * The attestation key (AK) is a restricted signing key (fixedTPM,
+ * fixedParent, sensitiveDataOrigin, userWithAuth, restricted, sign) created
+ * as a child of the EK, as tpm2_createak does: ECDSA P-256 with SHA-256, or
+ * RSASSA 2048 with SHA-256. Each use re-creates the EK, loads the AK below
+ * it and flushes both. Files in the state directory, the bytes tpm2-tools
+ * writes:
+ *   ak.pub   TPM2B_PUBLIC (tpm2_createak -u)    ek.pub  TPM2B_PUBLIC (tpm2_createek -u)
+ *   ak.priv  TPM2B_PRIVATE (tpm2_createak -r)   ek.pem  SubjectPublicKeyInfo, PEM
+ *   ak.pem   SubjectPublicKeyInfo, PEM          ak.name the AK's name (tpm2_createak -n)
+ * ak.priv is wrapped by the EK (it loads only in this TPM) and kept 0600.
+ *
+ * Enrollment proves to a verifier, who needs no TPM, that the AK lives in
+ * the TPM of a given EK (TPM 2.0 Part 1, 24: MakeCredential in software on
+ * the verifier, TPM2_ActivateCredential on the host).
+ */
+enum attest_key_alg {
+	ATTEST_KEY_RSA,        /* RSA 2048; an AK signs with RSASSA-PKCS1-v1_5 SHA-256 */
+	ATTEST_KEY_ECC,        /* ECC NIST P-256; an AK signs with ECDSA SHA-256 */
+};
+
+#define ATTEST_AK_PUB_FILE "ak.pub"
+#define ATTEST_AK_PRIV_FILE "ak.priv"
+#define ATTEST_AK_PEM_FILE "ak.pem"
+#define ATTEST_AK_NAME_FILE "ak.name"
+#define ATTEST_EK_PUB_FILE "ek.pub"
+#define ATTEST_EK_PEM_FILE "ek.pem"
+
+#define ATTEST_PUBLIC_MAX 1024            /* a marshalled TPM2B_PUBLIC we accept */
+#define ATTEST_NAME_MAX 66                /* a name: TPM_ALG_ID and a digest */
+#define ATTEST_CREDENTIAL_MAX 64          /* the secret a credential carries */
+#define ATTEST_ID_OBJECT_MAX 256          /* a marshalled TPM2B_ID_OBJECT */
+#define ATTEST_ENCRYPTED_SECRET_MAX 1024  /* a marshalled TPM2B_ENCRYPTED_SECRET */
+
+/* "rsa" or "ecc" to the enum; -EINVAL (not logged) for anything else. */
+int attest_key_alg_from_string(const char *s, enum attest_key_alg *ret);
+const char *attest_key_alg_to_string(enum attest_key_alg alg);
+
+/* Creates the EK of ek_alg and a new AK of ak_alg below it, and writes the
+ * six files into state_dir (created 0700 if missing; each file atomically).
+ * -EEXIST (logged) when state_dir already holds an AK and !replace: a new
+ * AK must be enrolled with the verifier again. ret_name (ATTEST_NAME_MAX
+ * bytes, may be NULL) receives the AK's name. */
+int attest_enroll(struct attest_ctx *ctx, const char *state_dir, enum attest_key_alg ek_alg,
+		  enum attest_key_alg ak_alg, bool replace, uint8_t *ret_name,
+		  size_t *ret_name_len);
+
+/* The EK's public part, re-created in the TPM and flushed: *ret_public a
+ * marshalled TPM2B_PUBLIC, *ret_pem SubjectPublicKeyInfo (both malloc'ed;
+ * either may be NULL). */
+int attest_ek_public(struct attest_ctx *ctx, enum attest_key_alg alg, uint8_t **ret_public,
+		     size_t *ret_len, char **ret_pem);
+
+/* Pure helpers on a marshalled TPM2B_PUBLIC (RSA or ECC), no TPM. Malformed
+ * input: -EBADMSG, unsupported key kinds: -EOPNOTSUPP, both logged. */
+/* The object's name: nameAlg (2 bytes, big-endian) || H_nameAlg(TPMT_PUBLIC). */
+int attest_public_name(const uint8_t *pub, size_t len, uint8_t *ret_name, size_t *ret_name_len);
+/* The public key as SubjectPublicKeyInfo PEM (malloc'ed, NUL-terminated). */
+int attest_public_to_pem(const uint8_t *pub, size_t len, char **ret_pem);
+/* 0 when pub is an AK a verifier may trust for quotes: a restricted signing
+ * key, not a decryption key, fixedTPM, fixedParent, sensitiveDataOrigin,
+ * RSASSA or ECDSA. -EKEYREJECTED (logged, naming the fault) otherwise. */
+int attest_ak_public_check(const uint8_t *pub, size_t len);
+/* The TPM2B_PUBLIC of a default-template EK (RSA 2048 or ECC P-256) whose
+ * key is in a PEM public key or certificate: what a verifier that knows the
+ * EK from its certificate needs for attest_make_credential(). */
+int attest_ek_public_from_pem(const char *pem, size_t pem_len, uint8_t **ret_public,
+			      size_t *ret_len);
+
+/* A credential: what TPM2_MakeCredential returns. */
+struct attest_credential {
+	uint8_t blob[ATTEST_ID_OBJECT_MAX];            /* TPM2B_ID_OBJECT, marshalled */
+	size_t blob_len;
+	uint8_t secret[ATTEST_ENCRYPTED_SECRET_MAX];   /* TPM2B_ENCRYPTED_SECRET, marshalled */
+	size_t secret_len;
+};
+
+/* TPM2_MakeCredential in software (OpenSSL), for a verifier without a TPM:
+ * seals secret (1 to the digest size of the EK's nameAlg bytes) to the key
+ * named ak_name in the TPM of ek_public (a marshalled TPM2B_PUBLIC of a
+ * restricted decryption key: RSA, seed by OAEP with label "IDENTITY"; or
+ * ECC, seed by ECDH and KDFe). -EBADMSG/-EINVAL for malformed input,
+ * -EOPNOTSUPP for an EK of an unsupported kind, -EIO for OpenSSL faults. */
+int attest_make_credential(const uint8_t *ek_public, size_t ek_public_len, const uint8_t *ak_name,
+			   size_t ak_name_len, const uint8_t *secret, size_t secret_len,
+			   struct attest_credential *ret);
+
+/* TPM2_ActivateCredential with the enrolled AK and its EK: the secret goes
+ * to ret_secret (room for ATTEST_CREDENTIAL_MAX bytes; the caller wipes it).
+ * The response is encrypted on the way from the TPM (a session salted with
+ * the EK). -EKEYREJECTED (logged) when the credential was not made for this
+ * AK and EK; -ENOENT when not enrolled; TPM errors as above. */
+int attest_activate_credential(struct attest_ctx *ctx, const char *state_dir,
+			       const struct attest_credential *cred, uint8_t *ret_secret,
+			       size_t *ret_secret_len);
+
+/* ---- quotes -------------------------------------------------------------- */
+
+struct attest_evidence;
+
+/* The selection quoted when a policy names none: PCRs 0 to 7 and the
+ * measurement PCR, in each of the sha1 and sha256 banks the TPM has
+ * allocated (of those PCRs, the ones allocated). Returns the number of
+ * banks written to sel (at most 2); -EOPNOTSUPP (logged) when neither bank
+ * exists. */
+int attest_default_quote_selection(struct attest_ctx *ctx, unsigned measurement_pcr,
+				   struct policy_pcr_bank *sel, size_t max);
+
+/* Quotes the selection with the enrolled AK (qualifyingData = nonce, 1 to
+ * ATTEST_NONCE_MAX bytes) and gathers the evidence: TPMS_ATTEST and
+ * TPMT_SIGNATURE as tpm2_quote -m/-s write them, the PCR values of the
+ * selection (in selection order; the quote's pcrDigest is checked against
+ * them), ak.pub and its PEM, the UEFI log (uefi_log_path; NULL: the
+ * kernel's ATTEST_EVENTLOG_DEFAULT_PATH when it exists; "": none) and the
+ * measurement log of state_dir. The log's lock is held from reading the log
+ * until the quote is signed, so the log always covers what the quoted
+ * measurement PCR holds (a log that does not exist yet is created empty and
+ * locked). *ret is freed with attest_evidence_free(). */
+int attest_quote(struct attest_ctx *ctx, const char *state_dir, const struct policy_pcr_bank *sel,
+		 size_t n_sel, const uint8_t *nonce, size_t nonce_len, const char *uefi_log_path,
+		 struct attest_evidence **ret);
 
 /* ---- evidence ----------------------------------------------------------- */
 

@@ -24,6 +24,8 @@
 #include "tpm-internal.h"
 
 #define RECORD_TAG "vmtrust-file-v1"
+#define EVENT_TAG "vmtrust-event-v1"
+#define EVENT_TYPE_MAX 64
 #define READ_CHUNK (1024 * 1024)
 
 struct attest_mlog {
@@ -38,7 +40,9 @@ DEFINE_CLEANUP_FUNC(json_tokener *, json_tokener_free)
 static void record_done(struct attest_record *rec)
 {
 	free(rec->path);
+	free(rec->event_type);
 	rec->path = NULL;
+	rec->event_type = NULL;
 }
 
 void attest_mlog_free(struct attest_mlog *log)
@@ -67,10 +71,13 @@ static void le64(uint8_t out[8], uint64_t v)
 		out[i] = (uint8_t)(v >> (8 * i));
 }
 
-int attest_record_event_digest(const char *path, uint64_t size, const struct policy_digest *file,
-			       struct policy_digest *ret)
+/* H(tag NUL [type NUL] name NUL size-le64 H(content)) in the content
+ * digest's bank. */
+static int record_digest(const char *event_type, const char *name, uint64_t size,
+			 const struct policy_digest *content, struct policy_digest *ret)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	const char *tag = event_type ? EVENT_TAG : RECORD_TAG;
 	uint8_t size_le[8];
 	unsigned len = 0;
 	int ok;
@@ -78,17 +85,24 @@ int attest_record_event_digest(const char *path, uint64_t size, const struct pol
 	if (!md)
 		return -ENOMEM;
 	le64(size_le, size);
-	ok = EVP_DigestInit_ex2(md, EVP_get_digestbyname(file->alg->ossl), NULL) == 1 &&
-	     EVP_DigestUpdate(md, RECORD_TAG, sizeof(RECORD_TAG)) == 1 &&
-	     EVP_DigestUpdate(md, path, strlen(path) + 1) == 1 &&
+	ok = EVP_DigestInit_ex2(md, EVP_get_digestbyname(content->alg->ossl), NULL) == 1 &&
+	     EVP_DigestUpdate(md, tag, strlen(tag) + 1) == 1 &&
+	     (!event_type || EVP_DigestUpdate(md, event_type, strlen(event_type) + 1) == 1) &&
+	     EVP_DigestUpdate(md, name, strlen(name) + 1) == 1 &&
 	     EVP_DigestUpdate(md, size_le, sizeof(size_le)) == 1 &&
-	     EVP_DigestUpdate(md, file->value, file->alg->size) == 1 &&
-	     EVP_DigestFinal_ex(md, ret->value, &len) == 1 && len == file->alg->size;
+	     EVP_DigestUpdate(md, content->value, content->alg->size) == 1 &&
+	     EVP_DigestFinal_ex(md, ret->value, &len) == 1 && len == content->alg->size;
 	EVP_MD_CTX_free(md);
 	if (!ok)
 		return -ENOTRECOVERABLE;
-	ret->alg = file->alg;
+	ret->alg = content->alg;
 	return 0;
+}
+
+int attest_record_event_digest(const char *path, uint64_t size, const struct policy_digest *file,
+			       struct policy_digest *ret)
+{
+	return record_digest(NULL, path, size, file, ret);
 }
 
 /* ---- parsing ---- */
@@ -131,13 +145,27 @@ static int get_hex_digest(json_object *v, const struct policy_hash_alg *alg,
 	return 0;
 }
 
+static bool valid_event_type(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n == 0 || n > EVENT_TYPE_MAX)
+		return false;
+	for (; *t; t++)
+		if (!((*t >= 'a' && *t <= 'z') || (*t >= '0' && *t <= '9') || *t == '-'))
+			return false;
+	return true;
+}
+
 static int parse_record(const char *name, size_t line, json_object *o, uint64_t want_recnum,
 			struct attest_record *rec)
 {
 	static const char *const top_keys[] = { "recnum", "pcr", "digests", "content_type",
 						"content", NULL };
-	static const char *const content_keys[] = { "path", "size", "digests", NULL };
+	static const char *const file_keys[] = { "path", "size", "digests", NULL };
+	static const char *const event_keys[] = { "type", "description", "size", "digests", NULL };
 	json_object *v, *content, *digests, *fdigests;
+	const char *ctype, *label;
 	int64_t i;
 	size_t n;
 
@@ -152,17 +180,38 @@ static int parse_record(const char *name, size_t line, json_object *o, uint64_t 
 	    (i = json_object_get_int64(v)) < 0 || i >= POLICY_PCR_MAX)
 		return rec_fault(name, line, "pcr is missing or out of range");
 	rec->pcr = (unsigned)i;
-	if (!json_object_object_get_ex(o, "content_type", &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    strcmp(json_object_get_string(v), "vmtrust_file") != 0)
-		return rec_fault(name, line, "content_type is not \"vmtrust_file\"");
+	if (!json_object_object_get_ex(o, "content_type", &v) || !json_object_is_type(v, json_type_string))
+		return rec_fault(name, line, "content_type is missing");
+	ctype = json_object_get_string(v);
+	if (strcmp(ctype, "vmtrust_file") == 0)
+		rec->kind = ATTEST_RECORD_FILE;
+	else if (strcmp(ctype, "vmtrust_event") == 0)
+		rec->kind = ATTEST_RECORD_EVENT;
+	else
+		return rec_fault(name, line, "content_type is not \"vmtrust_file\" or \"vmtrust_event\"");
 	if (!json_object_object_get_ex(o, "content", &content) ||
-	    !json_object_is_type(content, json_type_object) || !only_keys(content, content_keys))
+	    !json_object_is_type(content, json_type_object) ||
+	    !only_keys(content, rec->kind == ATTEST_RECORD_FILE ? file_keys : event_keys))
 		return rec_fault(name, line, "content is missing or has unknown keys");
-	if (!json_object_object_get_ex(content, "path", &v) || !json_object_is_type(v, json_type_string) ||
-	    json_object_get_string(v)[0] != '/' ||
-	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
-		return rec_fault(name, line, "content.path is not an absolute path");
+	label = rec->kind == ATTEST_RECORD_FILE ? "path" : "description";
+	if (!json_object_object_get_ex(content, label, &v) || !json_object_is_type(v, json_type_string) ||
+	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v) ||
+	    json_object_get_string_len(v) == 0 ||
+	    (rec->kind == ATTEST_RECORD_FILE && json_object_get_string(v)[0] != '/'))
+		return rec_fault(name, line, "content.%s is missing or invalid%s", label,
+				 rec->kind == ATTEST_RECORD_FILE ? " (not an absolute path)" : "");
+	rec->path = strdup(json_object_get_string(v));
+	if (!rec->path)
+		return -ENOMEM;
+	if (rec->kind == ATTEST_RECORD_EVENT) {
+		if (!json_object_object_get_ex(content, "type", &v) ||
+		    !json_object_is_type(v, json_type_string) ||
+		    !valid_event_type(json_object_get_string(v)))
+			return rec_fault(name, line, "content.type is missing or invalid");
+		rec->event_type = strdup(json_object_get_string(v));
+		if (!rec->event_type)
+			return -ENOMEM;
+	}
 	if (!json_object_object_get_ex(content, "size", &v) || !json_object_is_type(v, json_type_int) ||
 	    (i = json_object_get_int64(v)) < 0)
 		return rec_fault(name, line, "content.size is missing or negative");
@@ -178,9 +227,6 @@ static int parse_record(const char *name, size_t line, json_object *o, uint64_t 
 	    (size_t)json_object_object_length(fdigests) != n)
 		return rec_fault(name, line, "%zu digests: expected one per bank, the same banks in content",
 				 n);
-	rec->path = strdup(json_object_get_string(json_object_object_get(content, "path")));
-	if (!rec->path)
-		return -ENOMEM;
 	for (size_t k = 0; k < n; k++) {
 		json_object *d = json_object_array_get_idx(digests, k), *alg, *hex, *fd;
 		const struct policy_hash_alg *a;
@@ -200,7 +246,7 @@ static int parse_record(const char *name, size_t line, json_object *o, uint64_t 
 		    get_hex_digest(fd, a, &rec->file_digests[k]) < 0)
 			return rec_fault(name, line, "content.digests.%s is missing or malformed", a->name);
 		/* The extended digest must be the one the content gives. */
-		if (attest_record_event_digest(rec->path, rec->size, &rec->file_digests[k], &expect) < 0)
+		if (record_digest(rec->event_type, rec->path, rec->size, &rec->file_digests[k], &expect) < 0)
 			return -ENOTRECOVERABLE;
 		if (memcmp(expect.value, rec->digests[k].value, a->size) != 0)
 			return rec_fault(name, line, "the %s digest does not match its content", a->name);
@@ -590,8 +636,14 @@ int attest_record_to_json(const struct attest_record *rec, json_object **ret)
 		json_object_object_add(fd, rec->file_digests[k].alg->name, json_object_new_string(hex));
 	}
 	json_object_object_add(o, "digests", digests);
-	json_object_object_add(o, "content_type", json_object_new_string("vmtrust_file"));
-	json_object_object_add(content, "path", json_object_new_string(rec->path));
+	if (rec->kind == ATTEST_RECORD_EVENT) {
+		json_object_object_add(o, "content_type", json_object_new_string("vmtrust_event"));
+		json_object_object_add(content, "type", json_object_new_string(rec->event_type));
+		json_object_object_add(content, "description", json_object_new_string(rec->path));
+	} else {
+		json_object_object_add(o, "content_type", json_object_new_string("vmtrust_file"));
+		json_object_object_add(content, "path", json_object_new_string(rec->path));
+	}
 	json_object_object_add(content, "size", json_object_new_uint64(rec->size));
 	json_object_object_add(content, "digests", fd);
 	json_object_object_add(o, "content", content);
@@ -637,21 +689,18 @@ static int append_record(int fd, const char *state_dir, const struct attest_reco
 	return 0;
 }
 
-int attest_measure(struct attest_ctx *ctx, const char *state_dir, unsigned pcr,
-		   const char *const *paths, size_t n_paths, attest_measured_fn cb, void *userdata)
+/* Opens the log for a new record: locked, rotated after a TPM reset,
+ * reconciled with the PCR. */
+static int open_for_append(struct attest_ctx *ctx, const char *state_dir, unsigned pcr,
+			   int *ret_fd, struct attest_mlog **ret_log)
 {
 	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
 	_cleanup_close_ int fd = -1;
-	const struct policy_pcr_bank *banks;
-	size_t n_banks;
 	int r;
 
 	if (pcr >= POLICY_PCR_MAX || pcr == 16 || pcr == 23)
 		return policy_log_errno(EINVAL, "cannot measure into pcr %u: it can be reset at locality 0 or does not exist",
 					pcr);
-	r = attest_ctx_banks(ctx, &banks, &n_banks);
-	if (r < 0)
-		return r;
 	r = attest_mlog_load(state_dir, true, &fd, &log);
 	if (r < 0)
 		return r;
@@ -670,25 +719,101 @@ int attest_measure(struct attest_ctx *ctx, const char *state_dir, unsigned pcr,
 	r = reconcile(ctx, state_dir, log, pcr);
 	if (r < 0)
 		return r;
+	*ret_fd = TAKE_FD(fd);
+	*ret_log = TAKE_PTR(log);
+	return 0;
+}
 
+/* The write-ahead step: the record on disk first, then the extend. */
+static int commit_record(struct attest_ctx *ctx, int fd, const char *state_dir,
+			 const struct attest_record *rec)
+{
+	int r;
+
+	if (rec->n_digests == 0)
+		return policy_log_errno(EOPNOTSUPP, "cannot measure '%s': pcr %u is in no bank of the tpm",
+					rec->path, rec->pcr);
+	r = append_record(fd, state_dir, rec);
+	if (r < 0)
+		return r;
+	return attest_pcr_extend(ctx, rec->pcr, rec->digests, rec->n_digests);
+}
+
+int attest_measure(struct attest_ctx *ctx, const char *state_dir, unsigned pcr,
+		   const char *const *paths, size_t n_paths, attest_measured_fn cb, void *userdata)
+{
+	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
+	_cleanup_close_ int fd = -1;
+	const struct policy_pcr_bank *banks;
+	size_t n_banks;
+	int r;
+
+	r = attest_ctx_banks(ctx, &banks, &n_banks);
+	if (r < 0)
+		return r;
+	r = open_for_append(ctx, state_dir, pcr, &fd, &log);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < n_paths; i++) {
-		struct attest_record rec = { .recnum = log->n + i };
+		struct attest_record rec = { .recnum = log->n + i, .kind = ATTEST_RECORD_FILE };
 
 		r = hash_file(paths[i], banks, n_banks, pcr, &rec);
 		if (r < 0)
 			return r;
-		if (rec.n_digests == 0)
-			return policy_log_errno(EOPNOTSUPP, "cannot measure '%s': pcr %u is in no bank of the tpm",
-						paths[i], pcr);
 		rec.path = (char *)paths[i];
-		r = append_record(fd, state_dir, &rec);
-		if (r < 0)
-			return r;
-		r = attest_pcr_extend(ctx, pcr, rec.digests, rec.n_digests);
+		r = commit_record(ctx, fd, state_dir, &rec);
 		if (r < 0)
 			return r;
 		if (cb)
 			cb(&rec, userdata);
+	}
+	return 0;
+}
+
+int attest_measure_event(struct attest_ctx *ctx, const char *state_dir, unsigned pcr,
+			 const char *event_type, const char *description, const void *data,
+			 size_t len, struct attest_record *ret)
+{
+	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
+	_cleanup_close_ int fd = -1;
+	const struct policy_pcr_bank *banks;
+	struct attest_record rec = { .kind = ATTEST_RECORD_EVENT, .pcr = pcr };
+	size_t n_banks;
+	int r;
+
+	if (!event_type || !valid_event_type(event_type) || !description || !*description)
+		return policy_log_errno(EINVAL, "cannot measure event: invalid type or empty description");
+	r = attest_ctx_banks(ctx, &banks, &n_banks);
+	if (r < 0)
+		return r;
+	r = open_for_append(ctx, state_dir, pcr, &fd, &log);
+	if (r < 0)
+		return r;
+	rec.recnum = log->n;
+	rec.size = len;
+	rec.path = (char *)description;
+	rec.event_type = (char *)event_type;
+	for (size_t b = 0; b < n_banks && rec.n_digests < ATTEST_RECORD_BANKS_MAX; b++) {
+		struct policy_digest *content = &rec.file_digests[rec.n_digests];
+
+		if (!(banks[b].mask & (1u << pcr)))
+			continue;
+		content->alg = banks[b].alg;
+		if (EVP_Digest(data, len, content->value, NULL, EVP_get_digestbyname(banks[b].alg->ossl),
+			       NULL) != 1)
+			return -ENOTRECOVERABLE;
+		r = record_digest(event_type, description, len, content, &rec.digests[rec.n_digests]);
+		if (r < 0)
+			return r;
+		rec.n_digests++;
+	}
+	r = commit_record(ctx, fd, state_dir, &rec);
+	if (r < 0)
+		return r;
+	if (ret) {
+		*ret = rec;
+		ret->path = NULL;
+		ret->event_type = NULL;
 	}
 	return 0;
 }

@@ -382,6 +382,54 @@ START_TEST(test_tpm_gone)
 }
 END_TEST
 
+START_TEST(test_event_record)
+{
+	const char *const first[] = { files[0] };
+	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
+	const struct policy_hash_alg *sha256 = policy_hash_alg_by_name("sha256");
+	const struct attest_record *rec;
+	struct attest_record out;
+	uint8_t want[32], got[32], file_pcr[32], content[32], event[32], size_le[8] = { 5 };
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned l;
+
+	ck_assert_int_eq(attest_measure(ctx, state, 15, first, 1, NULL, NULL), 0);
+	ck_assert_int_eq(attest_measure_event(ctx, state, 15, "launch", "domain web1 allowed", "hello", 5,
+					      &out), 0);
+	ck_assert_uint_eq(out.recnum, 1);
+	ck_assert_int_eq(out.kind, ATTEST_RECORD_EVENT);
+
+	/* expected: the file record, then H(tag NUL type NUL desc NUL le64(5) H("hello")) */
+	expected_pcr("sha256", first, 1, file_pcr);
+	EVP_Digest("hello", 5, content, &l, EVP_sha256(), NULL);
+	EVP_DigestInit(c, EVP_sha256());
+	EVP_DigestUpdate(c, "vmtrust-event-v1", 17);
+	EVP_DigestUpdate(c, "launch", 7);
+	EVP_DigestUpdate(c, "domain web1 allowed", 20);
+	EVP_DigestUpdate(c, size_le, 8);
+	EVP_DigestUpdate(c, content, 32);
+	EVP_DigestFinal(c, event, &l);
+	EVP_DigestInit(c, EVP_sha256());
+	EVP_DigestUpdate(c, file_pcr, 32);
+	EVP_DigestUpdate(c, event, 32);
+	EVP_DigestFinal(c, want, &l);
+	EVP_MD_CTX_free(c);
+	ck_assert_int_eq(attest_pcr_read(ctx, sha256, 15, got), 0);
+	ck_assert_mem_eq(got, want, 32);
+
+	ck_assert_int_eq(attest_mlog_load(state, false, NULL, &log), 0);
+	ck_assert_uint_eq(attest_mlog_count(log), 2);
+	rec = attest_mlog_record(log, 1);
+	ck_assert_int_eq(rec->kind, ATTEST_RECORD_EVENT);
+	ck_assert_str_eq(rec->event_type, "launch");
+	ck_assert_str_eq(rec->path, "domain web1 allowed");
+	ck_assert_uint_eq(rec->size, 5);
+
+	ck_assert_int_eq(attest_measure_event(ctx, state, 15, "Bad Type", "x", "", 0, NULL), -EINVAL);
+	ck_assert_int_eq(attest_measure_event(ctx, state, 15, "launch", "", "", 0, NULL), -EINVAL);
+}
+END_TEST
+
 static const char *const bad_logs[] = {
 	"{\"recnum\":0}",                                                   /* no newline: torn */
 	"not json\n",
@@ -423,6 +471,7 @@ int main(void)
 	tcase_add_test(tc, test_concurrent);
 	tcase_add_test(tc, test_tpm_reset_starts_new_log);
 	tcase_add_test(tc, test_tpm_gone);
+	tcase_add_test(tc, test_event_record);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");
