@@ -7,8 +7,11 @@ packages=(
 	# build
 	build-essential cmake pkg-config clang
 	libtss2-dev libssl-dev libcryptsetup-dev libguestfs-dev libjson-c-dev check
+	libxml2-dev libvirt-dev
 	# real peers for tests and the main job
 	swtpm swtpm-tools tpm2-tools openssl cryptsetup-bin qemu-utils
+	# the launch hook's end-to-end tests: libvirtd with qemu under TCG, a guest kernel
+	libvirt-daemon-system libvirt-clients qemu-system-x86 linux-image-amd64
 )
 
 missing=()

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The launch audit log: JSON lines, hash-chained, appended under a lock and
+ * fsync'ed; each line's SHA-256 goes into the TPM as a "launch" event. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+
+#include "attest.h"
+#include "launch.h"
+
+#define LINE_MAX_LEN (256 * 1024)
+
+DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
+
+static void sha256_hex(const void *data, size_t len, uint8_t out[32], char hex[65])
+{
+	EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL);
+	policy_hex_encode(out, 32, hex);
+}
+
+/* The seq and digest of the last whole line; a torn tail (a crash in the
+ * middle of a write: never fsync'ed whole, never measured) is cut off. */
+static int read_tail(int fd, const char *path, uint64_t *ret_next, char prev[65])
+{
+	_cleanup_(freep) char *buf = NULL;
+	_cleanup_(json_object_putp) json_object *o = NULL;
+	struct stat st;
+	size_t take, start, end;
+	ssize_t n;
+	json_object *seq;
+	uint8_t md[32];
+
+	if (fstat(fd, &st) < 0)
+		return policy_log_errno(errno, "cannot stat '%s': %s", path, strerror(errno));
+	if (st.st_size > LAUNCH_AUDIT_MAX)
+		return policy_log_errno(EFBIG, "audit log '%s' exceeds %d bytes: rotate it", path,
+					LAUNCH_AUDIT_MAX);
+	if (st.st_size == 0) {
+		*ret_next = 0;
+		memset(prev, '0', 64);
+		prev[64] = '\0';
+		return 0;
+	}
+	take = (size_t)st.st_size < LINE_MAX_LEN + 1 ? (size_t)st.st_size : LINE_MAX_LEN + 1;
+	buf = malloc(take + 1);
+	if (!buf)
+		return -ENOMEM;
+	n = pread(fd, buf, take, st.st_size - (off_t)take);
+	if (n != (ssize_t)take)
+		return policy_log_errno(n < 0 ? errno : EIO, "cannot read audit log '%s'", path);
+	buf[take] = '\0';
+	end = take;
+	if (buf[end - 1] != '\n') {
+		char *nl = memrchr(buf, '\n', end);
+		off_t keep = nl ? st.st_size - (off_t)(end - (size_t)(nl - buf) - 1) : 0;
+
+		if (!nl && (size_t)st.st_size > take)
+			return policy_log_errno(EBADMSG, "audit log '%s': last line longer than %d bytes", path,
+						LINE_MAX_LEN);
+		policy_logf(POLICY_LOG_WARNING, "audit log '%s': removing an incomplete last line", path);
+		if (ftruncate(fd, keep) < 0)
+			return policy_log_errno(errno, "cannot repair audit log '%s': %s", path, strerror(errno));
+		if (!nl) {
+			*ret_next = 0;
+			memset(prev, '0', 64);
+			prev[64] = '\0';
+			return 0;
+		}
+		end = (size_t)(nl - buf) + 1;
+	}
+	end--;                          /* the newline */
+	buf[end] = '\0';
+	start = 0;
+	for (size_t i = end; i > 0; i--)
+		if (buf[i - 1] == '\n') {
+			start = i;
+			break;
+		}
+	if (start == 0 && (size_t)st.st_size > take)
+		return policy_log_errno(EBADMSG, "audit log '%s': last line longer than %d bytes", path,
+					LINE_MAX_LEN);
+	o = json_tokener_parse(buf + start);
+	if (!o || !json_object_object_get_ex(o, "seq", &seq) || !json_object_is_type(seq, json_type_int))
+		return policy_log_errno(EBADMSG, "audit log '%s': the last line is not a record", path);
+	*ret_next = (uint64_t)json_object_get_int64(seq) + 1;
+	sha256_hex(buf + start, end - start, md, prev);
+	return 0;
+}
+
+int launch_audit_append(const char *state_dir, const struct launch_record *rec,
+			uint8_t ret_digest[32], char **ret_line)
+{
+	_cleanup_(freep) char *path = NULL, *line = NULL;
+	_cleanup_(json_object_putp) json_object *o = NULL;
+	_cleanup_close_ int fd = -1;
+	json_object *reasons, *files;
+	char prev[65], now[32];
+	uint64_t seq = 0;
+	struct tm tm;
+	time_t t = time(NULL);
+	size_t len, done = 0;
+	int r;
+
+	if (asprintf(&path, "%s/%s", state_dir, LAUNCH_AUDIT_NAME) < 0)
+		return -ENOMEM;
+	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
+		return policy_log_errno(errno, "cannot create state directory '%s': %s", state_dir,
+					strerror(errno));
+	fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return policy_log_errno(errno, "cannot open audit log '%s': %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX) < 0)
+		return policy_log_errno(errno, "cannot lock audit log '%s': %s", path, strerror(errno));
+	r = read_tail(fd, path, &seq, prev);
+	if (r < 0)
+		return r;
+
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	o = json_object_new_object();
+	reasons = json_object_new_array();
+	files = json_object_new_array();
+	if (!o || !reasons || !files) {
+		json_object_put(reasons);
+		json_object_put(files);
+		return -ENOMEM;
+	}
+	json_object_object_add(o, "seq", json_object_new_uint64(seq));
+	json_object_object_add(o, "time", json_object_new_string(now));
+	json_object_object_add(o, "domain", json_object_new_string(rec->domain));
+	if (rec->uuid)
+		json_object_object_add(o, "uuid", json_object_new_string(rec->uuid));
+	json_object_object_add(o, "operation", json_object_new_string(rec->operation));
+	json_object_object_add(o, "verdict", json_object_new_string(rec->allowed ? "allowed" : "denied"));
+	for (size_t i = 0; i < rec->n_reasons; i++)
+		json_object_array_add(reasons, json_object_new_string(rec->reasons[i]));
+	json_object_object_add(o, "reasons", reasons);
+	for (size_t i = 0; i < rec->n_files; i++) {
+		json_object *f = json_object_new_object();
+
+		if (!f)
+			return -ENOMEM;
+		json_object_object_add(f, "path", json_object_new_string(rec->files[i].path));
+		if (rec->files[i].sha256[0])
+			json_object_object_add(f, "sha256", json_object_new_string(rec->files[i].sha256));
+		json_object_array_add(files, f);
+	}
+	json_object_object_add(o, "files", files);
+	json_object_object_add(o, "prev", json_object_new_string(prev));
+
+	line = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							   JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (!line)
+		return -ENOMEM;
+	len = strlen(line);
+	if (len > LINE_MAX_LEN)
+		return policy_log_errno(E2BIG, "audit record for '%s' longer than %d bytes", rec->domain,
+					LINE_MAX_LEN);
+	line[len] = '\n';       /* written with its newline, then restored */
+	while (done < len + 1) {
+		ssize_t n = write(fd, line + done, len + 1 - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int err = n < 0 ? errno : EIO;
+			struct stat st;
+
+			if (done > 0 && fstat(fd, &st) == 0)
+				(void)!ftruncate(fd, st.st_size - (off_t)done);
+			line[len] = '\0';
+			return policy_log_errno(err, "cannot append to audit log '%s': %s", path,
+						strerror(err));
+		}
+		done += (size_t)n;
+	}
+	line[len] = '\0';
+	if (fsync(fd) < 0)
+		return policy_log_errno(errno, "cannot append to audit log '%s': %s", path, strerror(errno));
+	EVP_Digest(line, len, ret_digest, NULL, EVP_sha256(), NULL);
+	if (ret_line)
+		*ret_line = TAKE_PTR(line);
+	return 0;
+}
+
+/* The sha256 content digest of a launch event, or NULL. */
+static const uint8_t *launch_event_digest(const struct attest_record *rec)
+{
+	if (rec->kind != ATTEST_RECORD_EVENT || strcmp(rec->event_type, "launch") != 0)
+		return NULL;
+	for (size_t k = 0; k < rec->n_digests; k++)
+		if (strcmp(rec->file_digests[k].alg->name, "sha256") == 0)
+			return rec->file_digests[k].value;
+	return NULL;
+}
+
+int launch_audit_verify(const char *name, const char *text, size_t len, const char *mlog_text,
+			size_t mlog_len)
+{
+	_cleanup_(attest_mlog_freep) struct attest_mlog *mlog = NULL;
+	_cleanup_(freep) const uint8_t **events = NULL;
+	char prev[65];
+	size_t pos = 0, n = 0, n_events = 0;
+	int r;
+
+	memset(prev, '0', 64);
+	prev[64] = '\0';
+	if (len > LAUNCH_AUDIT_MAX)
+		return policy_log_errno(EFBIG, "audit log '%s' exceeds %d bytes", name, LAUNCH_AUDIT_MAX);
+	if (mlog_text) {
+		r = attest_mlog_parse("measurement log", mlog_text, mlog_len, &mlog);
+		if (r < 0)
+			return r;
+		events = calloc(attest_mlog_count(mlog) + 1, sizeof(*events));
+		if (!events)
+			return -ENOMEM;
+		for (size_t i = 0; i < attest_mlog_count(mlog); i++) {
+			const uint8_t *d = launch_event_digest(attest_mlog_record(mlog, i));
+
+			if (d)
+				events[n_events++] = d;
+		}
+	}
+	while (pos < len) {
+		_cleanup_(json_object_putp) json_object *o = NULL;
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		json_tokener *tok;
+		json_object *seq, *p;
+		uint8_t md[32];
+		size_t l;
+
+		if (!nl)
+			return policy_log_errno(EBADMSG, "audit log '%s': record %zu is incomplete", name, n);
+		l = (size_t)(nl - (text + pos));
+		if (l > LINE_MAX_LEN)
+			return policy_log_errno(EBADMSG, "audit log '%s': record %zu is too long", name, n);
+		tok = json_tokener_new();
+		if (!tok)
+			return -ENOMEM;
+		o = json_tokener_parse_ex(tok, text + pos, (int)l);
+		if (json_tokener_get_error(tok) != json_tokener_success) {
+			json_object_put(TAKE_PTR(o));
+		}
+		json_tokener_free(tok);
+		if (!o || !json_object_object_get_ex(o, "seq", &seq) ||
+		    !json_object_object_get_ex(o, "prev", &p) || !json_object_is_type(p, json_type_string) ||
+		    json_object_get_int64(seq) != (int64_t)n)
+			return policy_log_errno(EBADMSG,
+						"audit log '%s': record %zu is missing, reordered or malformed", name, n);
+		if (strcmp(json_object_get_string(p), prev) != 0)
+			return policy_log_errno(EBADMSG,
+						"audit log '%s': record %zu does not chain to the one before: a record was changed or removed",
+						name, n);
+		sha256_hex(text + pos, l, md, prev);
+		if (n < n_events && memcmp(events[n], md, 32) != 0)
+			return policy_log_errno(EBADMSG,
+						"audit log '%s': record %zu is not the one the TPM measured", name, n);
+		pos += l + 1;
+		n++;
+	}
+	if (n < n_events)
+		return policy_log_errno(EBADMSG,
+					"audit log '%s': %zu records, but the TPM measured %zu launches: records were removed",
+					name, n, n_events);
+	if (mlog && n > n_events)
+		policy_logf(POLICY_LOG_WARNING, "audit log '%s': the last %zu records were not measured",
+			    name, n - n_events);
+	return (int)(n > INT32_MAX ? INT32_MAX : n);
+}

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* launch/: the domain XML parser (what a VM runs from; what cannot be
+ * verified is refused) and the hash-chained audit log, checked against the
+ * launch events a real TPM (swtpm) measured. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attest.h"
+#include "launch.h"
+#include "swtpm-fixture.h"
+
+static char last_error[1024];
+static unsigned n_errors;
+
+static void capture(int level, const char *msg, void *userdata)
+{
+	if (level <= POLICY_LOG_ERR) {
+		snprintf(last_error, sizeof(last_error), "%s", msg);
+		n_errors++;
+	}
+}
+
+static void setup(void)
+{
+	policy_set_log(capture, NULL);
+	n_errors = 0;
+	last_error[0] = '\0';
+}
+
+static const char good_xml[] =
+	"<domain type='qemu'>\n"
+	"  <name>web1</name>\n"
+	"  <uuid>7b1c8f1e-5a55-4c8e-9a0e-2f8f0c7d9e11</uuid>\n"
+	"  <os><type arch='x86_64'>hvm</type>\n"
+	"    <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>\n"
+	"    <nvram template='/usr/share/OVMF/OVMF_VARS.fd'>/var/lib/libvirt/qemu/nvram/web1.fd</nvram>\n"
+	"    <kernel>/boot/vmlinuz</kernel><initrd>/boot/initrd.img</initrd>\n"
+	"  </os>\n"
+	"  <devices>\n"
+	"    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\n"
+	"      <source file='/images/web1.qcow2'/><target dev='vda' bus='virtio'/></disk>\n"
+	"    <disk type='file' device='disk'><driver name='qemu' type='raw'/>\n"
+	"      <source file='/images/data.img'><encryption format='luks'>\n"
+	"        <secret type='passphrase' uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/></encryption></source>\n"
+	"      <target dev='vdb' bus='virtio'/></disk>\n"
+	"    <disk type='block' device='disk'><driver name='qemu' type='raw'/>\n"
+	"      <source dev='/dev/sdb'/><target dev='vdc'/><readonly/></disk>\n"
+	"    <disk type='file' device='cdrom'><target dev='hdc' bus='ide'/></disk>\n"
+	"  </devices>\n"
+	"</domain>\n";
+
+START_TEST(test_domain_good)
+{
+	_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
+
+	ck_assert_int_eq(launch_domain_parse(good_xml, strlen(good_xml), &d), 0);
+	ck_assert_str_eq(d->name, "web1");
+	ck_assert_str_eq(d->uuid, "7b1c8f1e-5a55-4c8e-9a0e-2f8f0c7d9e11");
+	ck_assert_str_eq(d->kernel, "/boot/vmlinuz");
+	ck_assert_str_eq(d->initrd, "/boot/initrd.img");
+	ck_assert_str_eq(d->loader, "/usr/share/OVMF/OVMF_CODE.fd");
+	ck_assert_str_eq(d->nvram_template, "/usr/share/OVMF/OVMF_VARS.fd");
+	ck_assert_uint_eq(d->n_disks, 4);
+	ck_assert_str_eq(d->disks[0].source, "/images/web1.qcow2");
+	ck_assert_str_eq(d->disks[0].format, "qcow2");
+	ck_assert_str_eq(d->disks[0].target, "vda");
+	ck_assert(!d->disks[0].encrypted);
+	ck_assert(d->disks[1].encrypted);
+	ck_assert_str_eq(d->disks[1].secret_uuid, "0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f");
+	ck_assert(d->disks[2].block);
+	ck_assert(d->disks[2].readonly);
+	ck_assert_str_eq(d->disks[2].source, "/dev/sdb");
+	ck_assert_ptr_null(d->disks[3].source);   /* an empty cdrom */
+	ck_assert_uint_eq(n_errors, 0);
+}
+END_TEST
+
+#define DOM(devices) "<domain type='qemu'><name>x</name><devices>" devices "</devices></domain>"
+
+static const struct bad_xml {
+	const char *xml;
+	int err;
+	const char *reason;
+} bad_xmls[] = {
+	{ "<domain><name>x</name>", -EBADMSG, "domain: malformed xml" },
+	{ "not xml at all", -EBADMSG, "domain: malformed xml" },
+	{ "<vm><name>x</name></vm>", -EBADMSG, "the root element is not <domain>" },
+	{ "<domain><devices/></domain>", -EBADMSG, "domain: no <name>" },
+	{ "<!DOCTYPE domain [<!ENTITY x SYSTEM 'file:///etc/shadow'>]><domain><name>&x;</name></domain>",
+	  -EOPNOTSUPP, "with a DTD is not accepted" },
+	{ DOM("<disk type='network' device='disk'><source protocol='nbd' name='x'><host name='10.0.0.1'/></source>"
+	      "<target dev='vda'/></disk>"),
+	  -EOPNOTSUPP, "source type 'network' cannot be verified" },
+	{ DOM("<disk type='volume' device='disk'><source pool='p' volume='v'/><target dev='vda'/></disk>"),
+	  -EOPNOTSUPP, "source type 'volume' cannot be verified" },
+	{ DOM("<disk device='disk'><source file='/a'/><target dev='vda'/></disk>"),
+	  -EOPNOTSUPP, "source type '(none)'" },
+	{ DOM("<disk type='file' device='disk'><source file='images/a.qcow2'/><target dev='vda'/></disk>"),
+	  -EOPNOTSUPP, "'images/a.qcow2' is not an absolute path" },
+	{ DOM("<disk type='file' device='disk'><target dev='vda'/></disk>"), -EOPNOTSUPP, "has no source" },
+	{ DOM("<disk type='file' device='disk'><source file='/a'/><backingStore type='file'>"
+	      "<format type='qcow2'/><source file='/evil'/></backingStore><target dev='vda'/></disk>"),
+	  -EOPNOTSUPP, "an explicit <backingStore> is not accepted" },
+	{ DOM("<filesystem type='mount'><source dir='/'/><target dir='root'/></filesystem>"), -EOPNOTSUPP,
+	  "<filesystem> passthrough" },
+	{ "<domain><name>x</name><os><kernel>vmlinuz</kernel></os></domain>", -EOPNOTSUPP,
+	  "kernel 'vmlinuz' is not an absolute path" },
+};
+
+START_TEST(test_domain_bad)
+{
+	const struct bad_xml *c = &bad_xmls[_i];
+	struct launch_domain *d = NULL;
+
+	ck_assert_int_eq(launch_domain_parse(c->xml, strlen(c->xml), &d), c->err);
+	ck_assert_ptr_null(d);
+	ck_assert_uint_eq(n_errors, 1);
+	ck_assert_msg(strstr(last_error, c->reason), "'%s' lacks '%s'", last_error, c->reason);
+}
+END_TEST
+
+START_TEST(test_domain_truncated)
+{
+	/* every prefix: no crash, and never a domain with fewer disks than asked */
+	for (size_t len = 0; len < strlen(good_xml) - 1; len++) {
+		struct launch_domain *d = NULL;
+		char *copy = malloc(len + 1);
+
+		memcpy(copy, good_xml, len);
+		copy[len] = '\0';
+		ck_assert_int_lt(launch_domain_parse(copy, len, &d), 0);
+		ck_assert_ptr_null(d);
+		free(copy);
+	}
+}
+END_TEST
+
+START_TEST(test_domain_oversized)
+{
+	size_t len = LAUNCH_XML_MAX + 1;
+	char *big = malloc(len);
+	struct launch_domain *d = NULL;
+
+	memset(big, ' ', len);
+	ck_assert_int_eq(launch_domain_parse(big, len, &d), -EFBIG);
+	free(big);
+}
+END_TEST
+
+/* ---- audit log ---- */
+
+static char dir[64];
+
+static void setup_dir(void)
+{
+	setup();
+	snprintf(dir, sizeof(dir), "/tmp/vmtrust-launch-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown_dir(void)
+{
+	swtpm_fixture_rm_rf(dir);
+}
+
+static void append(const char *domain, bool allowed, uint8_t digest[32])
+{
+	static const char *const reasons[] = { "image 'a.qcow2': chunk 3 digest mismatch" };
+	struct launch_file files[] = { { .path = "/images/a.qcow2", .sha256 = "ab" } };
+	struct launch_record rec = {
+		.domain = domain, .operation = "prepare", .allowed = allowed,
+		.n_reasons = allowed ? 0 : 1, .reasons = reasons, .n_files = 1, .files = files,
+	};
+
+	ck_assert_int_eq(launch_audit_append(dir, &rec, digest, NULL), 0);
+}
+
+static char *read_log(size_t *len)
+{
+	char path[128], *data;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, LAUNCH_AUDIT_NAME);
+	ck_assert_int_eq(policy_read_file(path, LAUNCH_AUDIT_MAX, &data, len), 0);
+	return data;
+}
+
+static void write_log(const char *data)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, LAUNCH_AUDIT_NAME);
+	f = fopen(path, "w");
+	fputs(data, f);
+	fclose(f);
+}
+
+START_TEST(test_audit_chain)
+{
+	uint8_t d[32];
+	_cleanup_(freep) char *log = NULL;
+	size_t len;
+
+	append("web1", true, d);
+	append("web2", false, d);
+	append("web1", true, d);
+	log = read_log(&len);
+	ck_assert_int_eq(launch_audit_verify("a", log, len, NULL, 0), 3);
+	ck_assert_ptr_nonnull(strstr(log, "\"seq\":1,"));
+	ck_assert_ptr_nonnull(strstr(log, "\"verdict\":\"denied\",\"reasons\":[\"image 'a.qcow2': chunk 3"));
+}
+END_TEST
+
+START_TEST(test_audit_tampered)
+{
+	static const char *const reasons[] = {
+		"record 2 does not chain to the one before",          /* a verdict changed */
+		"record 1 is missing, reordered or malformed",        /* a record removed */
+		"record 0 is missing, reordered or malformed",        /* two swapped */
+	};
+	uint8_t d[32];
+	_cleanup_(freep) char *log = NULL;
+	char *l1, *l2, *l3, buf[8192];
+	size_t len;
+
+	append("web1", false, d);
+	append("web2", false, d);
+	append("web3", false, d);
+	log = read_log(&len);
+	l1 = log;
+	l2 = strchr(l1, '\n') + 1;
+	l3 = strchr(l2, '\n') + 1;
+	l2[-1] = l3[-1] = '\0';
+	if (_i == 0) {
+		char *v = strstr(l2, "denied");
+
+		memcpy(v, "allowd", 6);
+		snprintf(buf, sizeof(buf), "%s\n%s\n%s", l1, l2, l3);
+	} else if (_i == 1) {
+		snprintf(buf, sizeof(buf), "%s\n%s", l1, l3);
+	} else {
+		snprintf(buf, sizeof(buf), "%s\n%s\n%s", l2, l1, l3);
+	}
+	n_errors = 0;
+	ck_assert_int_eq(launch_audit_verify("a", buf, strlen(buf), NULL, 0), -EBADMSG);
+	ck_assert_uint_eq(n_errors, 1);
+	ck_assert_msg(strstr(last_error, reasons[_i]), "'%s' lacks '%s'", last_error, reasons[_i]);
+}
+END_TEST
+
+START_TEST(test_audit_torn_tail_repaired)
+{
+	uint8_t d[32];
+	_cleanup_(freep) char *log = NULL, *torn = NULL;
+	size_t len;
+
+	append("web1", true, d);
+	log = read_log(&len);
+	ck_assert_int_ge(asprintf(&torn, "%s{\"seq\":1,\"time\":", log), 0);
+	write_log(torn);
+	append("web2", true, d);
+	free(log);
+	log = read_log(&len);
+	ck_assert_int_eq(launch_audit_verify("a", log, len, NULL, 0), 2);
+}
+END_TEST
+
+/* The audit log against the launch events the TPM measured. */
+START_TEST(test_audit_against_tpm)
+{
+	struct swtpm_fixture tpm;
+	struct attest_ctx *ctx;
+	_cleanup_(freep) char *log = NULL, *mlog = NULL, *mlog_path = NULL;
+	size_t len, mlen;
+	uint8_t d[32];
+
+	ck_assert_int_eq(swtpm_fixture_start(&tpm), 0);
+	ck_assert_int_eq(attest_ctx_new(&ctx, tpm.tcti), 0);
+	for (int i = 0; i < 3; i++) {
+		_cleanup_(freep) char *line = NULL;
+		struct launch_record rec = { .domain = "web1", .operation = "prepare", .allowed = i != 1 };
+
+		ck_assert_int_eq(launch_audit_append(dir, &rec, d, &line), 0);
+		ck_assert_int_eq(attest_measure_event(ctx, dir, 15, "launch", "web1", line, strlen(line), NULL), 0);
+	}
+	attest_ctx_free(ctx);
+	swtpm_fixture_stop(&tpm);
+
+	log = read_log(&len);
+	ck_assert_int_ge(asprintf(&mlog_path, "%s/%s", dir, ATTEST_MLOG_NAME), 0);
+	ck_assert_int_eq(policy_read_file(mlog_path, ATTEST_MLOG_MAX, &mlog, &mlen), 0);
+	ck_assert_int_eq(launch_audit_verify("a", log, len, mlog, mlen), 3);
+
+	/* the last record deleted: its chain is intact, the TPM says otherwise */
+	{
+		char *copy = strndup(log, len);
+		char *last = NULL;
+
+		for (char *p = copy; (p = strchr(p, '\n')) && p[1]; p++)
+			last = p;
+		ck_assert_ptr_nonnull(last);
+		last[1] = '\0';
+		n_errors = 0;
+		ck_assert_int_eq(launch_audit_verify("a", copy, strlen(copy), mlog, mlen), -EBADMSG);
+		ck_assert_ptr_nonnull(strstr(last_error, "2 records, but the TPM measured 3 launches"));
+		free(copy);
+	}
+	{
+		/* the last record changed: no later record to break the chain, the TPM sees it */
+		char *copy = strndup(log, len), *v = strstr(strrchr(copy, '{'), "allowed");
+
+		ck_assert_ptr_nonnull(v);
+		memcpy(v, "denied!", 7);
+		n_errors = 0;
+		ck_assert_int_eq(launch_audit_verify("a", copy, strlen(copy), mlog, mlen), -EBADMSG);
+		ck_assert_ptr_nonnull(strstr(last_error, "record 2 is not the one the TPM measured"));
+		free(copy);
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("launch");
+	TCase *tc = tcase_create("domain");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_domain_good);
+	tcase_add_loop_test(tc, test_domain_bad, 0, (int)ELEMENTSOF(bad_xmls));
+	tcase_add_test(tc, test_domain_truncated);
+	tcase_add_test(tc, test_domain_oversized);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("audit");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup_dir, teardown_dir);
+	tcase_add_test(tc, test_audit_chain);
+	tcase_add_loop_test(tc, test_audit_tampered, 0, 3);
+	tcase_add_test(tc, test_audit_torn_tail_repaired);
+	tcase_add_test(tc, test_audit_against_tpm);
+	suite_add_tcase(s, tc);
+
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
