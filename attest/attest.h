@@ -232,6 +232,16 @@ int attest_activate_credential(struct attest_ctx *ctx, const char *state_dir,
 			       const struct attest_credential *cred, uint8_t *ret_secret,
 			       size_t *ret_secret_len);
 
+/* The verifier's judgement of an enrollment: the host answered the
+ * credential made for ak_name with secret, whose SHA-256 the verifier kept
+ * (secret_sha256), and named ak_public as its AK. 0 when the secret is the
+ * one sealed (compared in constant time), ak_public has the name ak_name
+ * and passes attest_ak_public_check(); -EKEYREJECTED (logged) otherwise.
+ * Pure: no TPM. */
+int attest_enroll_check(const uint8_t *ak_name, size_t ak_name_len, const uint8_t secret_sha256[32],
+			const uint8_t *secret, size_t secret_len, const uint8_t *ak_public,
+			size_t ak_public_len);
+
 /* ---- quotes -------------------------------------------------------------- */
 
 struct attest_evidence;
@@ -248,12 +258,15 @@ int attest_default_quote_selection(struct attest_ctx *ctx, unsigned measurement_
  * ATTEST_NONCE_MAX bytes) and gathers the evidence: TPMS_ATTEST and
  * TPMT_SIGNATURE as tpm2_quote -m/-s write them, the PCR values of the
  * selection (in selection order; the quote's pcrDigest is checked against
- * them), ak.pub and its PEM, the UEFI log (uefi_log_path; NULL: the
- * kernel's ATTEST_EVENTLOG_DEFAULT_PATH when it exists; "": none) and the
- * measurement log of state_dir. The log's lock is held from reading the log
- * until the quote is signed, so the log always covers what the quoted
- * measurement PCR holds (a log that does not exist yet is created empty and
- * locked). *ret is freed with attest_evidence_free(). */
+ * them; PCRs that change in between make it quote again, at most 3 times,
+ * then -EAGAIN), ak.pub and its PEM, the UEFI log (uefi_log_path; NULL: the
+ * kernel's ATTEST_EVENTLOG_DEFAULT_PATH when it exists, and then it must be
+ * readable; "": none) and the measurement log of state_dir. The log's lock
+ * is held from reading the log until the quote is signed, so the log always
+ * covers what the quoted measurement PCR holds (a log that does not exist
+ * yet is created empty and locked). Selected banks must be allocated
+ * (-EOPNOTSUPP); a bank named twice is quoted once with both masks. Every
+ * transient object is flushed. *ret is freed with attest_evidence_free(). */
 int attest_quote(struct attest_ctx *ctx, const char *state_dir, const struct policy_pcr_bank *sel,
 		 size_t n_sel, const uint8_t *nonce, size_t nonce_len, const char *uefi_log_path,
 		 struct attest_evidence **ret);
@@ -311,6 +324,194 @@ DEFINE_CLEANUP_FUNC(struct attest_evidence *, attest_evidence_free)
 int attest_policy_from_evidence(const char *base_json, size_t base_len,
 				const struct attest_evidence *const *evidence, size_t n,
 				unsigned measurement_pcr, char **ret);
+
+/* ---- host audit ---------------------------------------------------------- */
+/*
+ * The hardening against VM escape that can be seen from the host, each
+ * measure checked and evidenced: CPU virtualization extensions, KVM, IOMMU,
+ * NX, CPU vulnerability mitigations; libvirt's qemu settings (user, seccomp
+ * sandbox, sVirt security driver, VNC/SPICE listen addresses); the vmtrust
+ * launch hook; TPM, measured-boot log, Secure Boot; hypervisor package
+ * versions against the policy's minimums. Everything is read below a root
+ * directory (/proc, /sys, /dev, /etc, /var/lib/dpkg), every file bounded.
+ *
+ * Each check passes, fails or is unknown. A check fails only on positive
+ * evidence of a weakness; an input that is missing or unreadable makes it
+ * unknown, with the reason as its evidence, never a pass.
+ *
+ * Check ids (stable): cpu-virt, kvm, iommu, nx, cpu-mitigations,
+ * qemu-user, qemu-seccomp, security-driver, graphics-listen, vmtrust-hook,
+ * tpm, boot-log, secure-boot, and package:NAME for each package of the
+ * policy's host.min_versions.
+ *
+ * Required checks: those the policy names in host.required_checks, and
+ * package:NAME for every host.min_versions entry; a required check must be
+ * there and pass (unknown does not do). When the policy names no required
+ * checks (or there is no policy), every other check must not fail: unknown
+ * ones are reported and do not count.
+ */
+#define ATTEST_AUDIT_JSON_MAX (1024 * 1024)
+
+enum attest_audit_status {
+	ATTEST_AUDIT_PASS,
+	ATTEST_AUDIT_FAIL,
+	ATTEST_AUDIT_UNKNOWN,
+};
+
+struct attest_audit;
+
+struct attest_audit_check {
+	const char *id;
+	enum attest_audit_status status;
+	const char *evidence;       /* what was seen, or why it could not be; printable ASCII */
+	const char *measure;        /* the seed measure it serves */
+	const char *hint;           /* how to fix a fail or an unknown; may be NULL */
+	bool required;              /* under the policy given to attest_audit_run() */
+};
+
+/* Audits the host below root (NULL: "/"). p may be NULL. -EINVAL (logged)
+ * for a policy that requires a check with an unknown id, or names an invalid
+ * package or version in host.min_versions; -ENOTDIR/-ENOENT when root is not
+ * a directory; -ENOMEM. Unreadable inputs are no error: see the checks. */
+int attest_audit_run(const char *root, const struct policy *p, struct attest_audit **ret);
+void attest_audit_free(struct attest_audit *a);
+DEFINE_CLEANUP_FUNC(struct attest_audit *, attest_audit_free)
+
+/* The checks in a fixed order: the ids above, then packages by name. */
+const struct attest_audit_check *attest_audit_checks(const struct attest_audit *a, size_t *ret_n);
+/* The check of that id, or NULL. */
+const struct attest_audit_check *attest_audit_find(const struct attest_audit *a, const char *id);
+
+/* 1 when the audit satisfies the policy (p may be NULL) by the rule above,
+ * 0 when not; -EINVAL (logged) for a policy with unknown check ids. */
+int attest_audit_ok(const struct attest_audit *a, const struct policy *p);
+
+/* Checks the policy's host section: every required check id known
+ * (package:NAME only for a package of min_versions), package names and
+ * versions valid. -EINVAL, logged as "policy: $.host...: reason". */
+int attest_audit_check_policy(const struct policy *p);
+
+/* The canonical form, for evidence and measurement: compact JSON, keys in
+ * this order, checks in the order above, no whitespace:
+ *   {"vmtrust_host_audit":1,"checks":[{"id":"cpu-virt","status":"pass",
+ *    "evidence":"..."},...]}
+ * The same audit always gives the same bytes. *ret is malloc'ed. */
+int attest_audit_to_json(const struct attest_audit *a, char **ret);
+/* Parses the canonical form strictly (known keys and ids, no duplicates, at
+ * most ATTEST_AUDIT_JSON_MAX bytes), for a verifier: the checks' measure is
+ * filled in, hint is NULL, required false. -EBADMSG (logged with the JSON
+ * path), -EFBIG. */
+int attest_audit_parse(const char *name, const char *json, size_t len, struct attest_audit **ret);
+
+const char *attest_audit_status_name(enum attest_audit_status s);   /* "pass", ... */
+
+/* Debian version order (dpkg's: epoch, upstream and revision compared with
+ * '~' before everything, even the end). *ret_cmp <0, 0 or >0. -EINVAL for
+ * a string that is not a valid version (not logged). */
+int attest_deb_version_compare(const char *a, const char *b, int *ret_cmp);
+
+/* ---- verification ---- */
+/*
+ * Offline verification of evidence against a policy: pure (no TPM, no
+ * files, no root), the same code on the host and on a remote verifier.
+ * Each check leaves an entry in the verdict, named by a stable id:
+ *
+ *   ak-trusted       ak.public is one of the policy's attestation keys (and
+ *                    ak.pem, when present, is the same key)
+ *   ak-attributes    the AK is a restricted signing key, fixedTPM and
+ *                    sensitiveDataOrigin (a key that signs anything could
+ *                    sign a forged TPMS_ATTEST)
+ *   signature        quote.signature (ECDSA, RSASSA, RSAPSS; not SHA-1)
+ *                    verifies with the AK over quote.attest
+ *   attest-magic     TPMS_ATTEST.magic is TPM_GENERATED_VALUE
+ *   attest-type      TPMS_ATTEST.type is TPM_ST_ATTEST_QUOTE
+ *   nonce            extraData is the evidence's nonce and the one asked for
+ *                    (a warning when none was asked for)
+ *   pcr-digest       pcrDigest = H(the evidence's values of the quote's
+ *                    selection, banks in selection order, PCRs ascending),
+ *                    H the signature's hash, as tpm2_checkquote computes it
+ *   unquoted-pcrs    (warning) values in the evidence the quote does not
+ *                    select: ignored, never compared with anything
+ *   uefi-log         the UEFI log's replay equals every quoted PCR it extends
+ *   secure-boot      when the policy asks: the state the log records, from
+ *                    events in PCRs the quote proves
+ *   measurement-log  the log replays to the quoted measurement PCR in every
+ *                    quoted bank; if only all but the last record do, that
+ *                    record is pending (a warning) and counts as not measured
+ *   reference:PATH   each measured file's digest is a reference value for
+ *                    PATH ("unknown component" when PATH has none)
+ *   required:PATH    each required reference has a measured record
+ *   pcr-value:ALG:N  the quoted value is the one the policy expects (a
+ *                    value the quote does not cover fails)
+ *
+ * Checks whose input is missing fail with "not checked: ..." rather than
+ * vanish; the verdict is good when no check failed.
+ */
+enum attest_check_status {
+	ATTEST_CHECK_OK,
+	ATTEST_CHECK_WARNING,       /* worth a look; the verdict stays good */
+	ATTEST_CHECK_FAILED,
+};
+
+struct attest_check {
+	const char *name;           /* a stable id, above */
+	enum attest_check_status status;
+	const char *reason;         /* one lowercase line, the failing thing first */
+};
+
+struct attest_verdict;
+
+/* Verifies evidence against a policy. nonce (nonce_len bytes) is the one the
+ * verifier asked for; NULL: not checked (a warning check records it). Returns
+ * 0 when it could evaluate, with the verdict in *ret (which may be bad), a
+ * negative errno only for an internal failure (-ENOMEM, -ENOTRECOVERABLE for
+ * OpenSSL). Faults of the evidence are reasons in the verdict, not logged
+ * errors. */
+int attest_verify(const struct policy *p, const struct attest_evidence *e, const uint8_t *nonce,
+		  size_t nonce_len, struct attest_verdict **ret);
+void attest_verdict_free(struct attest_verdict *v);
+DEFINE_CLEANUP_FUNC(struct attest_verdict *, attest_verdict_free)
+
+/* A host's logs repeat from quote to quote: verification keeps what parsing
+ * and replaying the last few gave (at most 8 of each kind, each at most
+ * 1 MiB), keyed by their exact bytes. This drops them (for a benchmark, or
+ * before exit). Thread-safe, as attest_verify() is. */
+void attest_verify_cache_flush(void);
+
+/* True when no check failed (warnings allowed). */
+bool attest_verdict_ok(const struct attest_verdict *v);
+/* The checks in the order they were made; pointers live as long as v. */
+size_t attest_verdict_count(const struct attest_verdict *v);
+const struct attest_check *attest_verdict_check(const struct attest_verdict *v, size_t i);
+/* The check of that name, or NULL. */
+const struct attest_check *attest_verdict_find(const struct attest_verdict *v, const char *name);
+/* "ok", "warning", "failed". */
+const char *attest_check_status_name(enum attest_check_status s);
+/* {"verdict": "good"|"bad", "checks": [{"name", "status", "reason"}]}. */
+int attest_verdict_to_json(const struct attest_verdict *v, struct json_object **ret);
+
+/* Bytes of one input file; data NULL when not given, name for messages. */
+struct attest_blob {
+	const char *name;
+	const uint8_t *data;
+	size_t len;
+};
+
+/* What tpm2-tools writes: ak_public as tpm2_createak -u (TPM2B_PUBLIC),
+ * attest and signature as tpm2_quote -m and -s (TPMS_ATTEST, TPMT_SIGNATURE
+ * in the default tss format), pcrs as tpm2_quote -o (the default serialized
+ * structs of tpm2-tools 5, or -F values); logs optional. */
+struct attest_import {
+	struct attest_blob ak_public, attest, signature, pcrs, uefi_log, mlog;
+	const uint8_t *nonce;       /* the qualifying data given to tpm2_quote -q */
+	size_t nonce_len;
+};
+
+/* Builds evidence from tpm2-tools files, checking each is what it should be
+ * (not its signature: that is attest_verify's). ak.pem is derived from
+ * ak.public. -EINVAL for a PEM AK, a nonce other than the quote's, no PCR
+ * values; -EBADMSG for a malformed file; -EFBIG over the limits. Logged. */
+int attest_evidence_import(const struct attest_import *in, struct attest_evidence **ret);
 
 /* ---- UEFI event log ------------------------------------------------------ */
 /*

@@ -1,20 +1,326 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vmtrust imgverify library: VM image formats (raw, qcow2 and its backing
- * chain, parsed with hard bounds), signed image manifests, guest inspection.
- * Conventions as in policy.h.
+ * chain, parsed with hard bounds, never probed by qemu), chunked parallel
+ * hashing, signed image manifests (an in-toto Statement in a DSSE envelope)
+ * and their verification against a trust policy.
+ *
+ * Conventions as in policy.h: 0 (or a count) on success, a negative errno on
+ * failure, every error logged once through the policy log sink by the
+ * function that detects it, ret_* written only on success.
+ *
+ * Errors that mean "this image must not run" (exit 1 in the CLI):
+ *   -EKEYREJECTED  no signature by a trusted key, a bad signature, a
+ *                  certificate that does not chain to a policy CA, a signer
+ *                  the image's rule does not allow
+ *   -EKEYEXPIRED   the manifest (or the signing certificate) expired, or was
+ *                  issued in the future
+ *   -EKEYREVOKED   the signing key or a layer digest is revoked by the policy
+ *   -ESTALE        the manifest's sequence is older than the policy allows
+ *   -EUCLEAN       the image on disk differs from the signed one (size,
+ *                  format, header facts, backing reference, a chunk digest),
+ *                  or it changed while being verified
+ * Errors that mean "the input cannot be checked" (exit 2): -EBADMSG
+ * (malformed header or manifest), -EINVAL, -ENOENT, -ELOOP (a backing file
+ * that is a symbolic link), -EFBIG (over a limit), -EOPNOTSUPP (an
+ * unsupported algorithm, key or feature), -EMEDIUMTYPE (not raw or qcow2).
  */
 #ifndef VMTRUST_IMGVERIFY_H
 #define VMTRUST_IMGVERIFY_H
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
 #include "policy.h"
+
+/* ---- limits and names ---------------------------------------------------- */
+
+#define IMGVERIFY_CHAIN_MAX 16                   /* layers in a backing chain */
+#define IMGVERIFY_BACKING_NAME_MAX 1023          /* as qcow2 itself allows */
+#define IMGVERIFY_FORMAT_NAME_MAX 15             /* backing format extension */
+#define IMGVERIFY_HEADER_READ_MAX (2u << 20)     /* the first cluster, at most */
+#define IMGVERIFY_MANIFEST_MAX (32 * 1024 * 1024)
+#define IMGVERIFY_CHUNK_SIZE_DEFAULT (4u << 20)
+#define IMGVERIFY_CHUNK_SIZE_MIN (64u << 10)
+#define IMGVERIFY_CHUNK_SIZE_MAX (1u << 30)
+#define IMGVERIFY_CHUNKS_MAX 16384               /* per layer; chunks grow beyond */
+#define IMGVERIFY_SIZE_MAX (1ull << 56)          /* a virtual or file size */
+#define IMGVERIFY_CLOCK_SKEW 300                 /* seconds an issue time may lead */
+#define IMGVERIFY_THREADS_MAX 64
+
+#define IMGVERIFY_PAYLOAD_TYPE "application/vnd.in-toto+json"
+#define IMGVERIFY_STATEMENT_TYPE "https://in-toto.io/Statement/v1"
+#define IMGVERIFY_PREDICATE_TYPE "urn:vmtrust:image-manifest:v1"
+
+/* ---- the context ------------------------------------------------------- */
 
 struct imgverify_ctx;
 
-/* A context that carries the trust policy (borrowed, may be NULL when a
- * single public key is given instead). */
+/* A context that carries the trust policy (borrowed, may be NULL when keys
+ * are given with imgverify_add_key_file() instead). */
 int imgverify_ctx_new(struct imgverify_ctx **ret, const struct policy *policy);
 void imgverify_ctx_free(struct imgverify_ctx *ctx);
 DEFINE_CLEANUP_FUNC(struct imgverify_ctx *, imgverify_ctx_free)
+
+/* Trusts one more public key (PEM SubjectPublicKeyInfo or certificate) for
+ * verification, besides the policy's image_trust keys; the context owns it.
+ * Errors as policy_load_public_key(). */
+int imgverify_add_key_file(struct imgverify_ctx *ctx, const char *path);
+
+/* Hashing threads: 0 (default) means one per online CPU. */
+void imgverify_set_threads(struct imgverify_ctx *ctx, unsigned n);
+
+/* The clock used for expiry and certificate validity (default: time()). */
+void imgverify_set_time(struct imgverify_ctx *ctx, time_t now);
+
+/* Progress of hashing, called in the calling thread (never from a worker)
+ * after each chunk: bytes done and total of one layer. Libraries do not
+ * print: the CLI draws a bar when stderr is a terminal. */
+typedef void (*imgverify_progress_fn)(const char *layer, uint64_t done, uint64_t total,
+				      void *userdata);
+void imgverify_set_progress(struct imgverify_ctx *ctx, imgverify_progress_fn fn, void *userdata);
+
+/* ---- formats -------------------------------------------------------------- */
+
+enum imgverify_format {
+	IMGVERIFY_FORMAT_RAW = 1,
+	IMGVERIFY_FORMAT_QCOW2 = 2,
+};
+
+/* "raw", "qcow2"; NULL for anything else. And back: 0 when unknown. */
+const char *imgverify_format_name(enum imgverify_format f);
+enum imgverify_format imgverify_format_from_name(const char *name);
+
+#define IMGVERIFY_QCOW2_INCOMPAT_DIRTY (1ull << 0)
+#define IMGVERIFY_QCOW2_INCOMPAT_CORRUPT (1ull << 1)
+#define IMGVERIFY_QCOW2_INCOMPAT_DATA_FILE (1ull << 2)
+#define IMGVERIFY_QCOW2_INCOMPAT_COMPRESSION (1ull << 3)
+#define IMGVERIFY_QCOW2_INCOMPAT_EXTL2 (1ull << 4)
+#define IMGVERIFY_QCOW2_AUTOCLEAR_BITMAPS (1ull << 0)
+#define IMGVERIFY_QCOW2_AUTOCLEAR_DATA_FILE_RAW (1ull << 1)
+
+#define IMGVERIFY_QCOW2_CRYPT_NONE 0
+#define IMGVERIFY_QCOW2_CRYPT_AES 1
+#define IMGVERIFY_QCOW2_CRYPT_LUKS 2
+
+/* The facts of an image header that decide how qemu reads it. For raw,
+ * only format is set (virtual_size is the file size, filled by the caller
+ * that knows it). Fixed-size: no allocation, no free. */
+struct imgverify_header {
+	enum imgverify_format format;
+	uint64_t virtual_size;
+	uint32_t version;                 /* qcow2: 2 or 3 */
+	uint32_t cluster_bits;            /* 9..21 */
+	uint32_t crypt_method;            /* IMGVERIFY_QCOW2_CRYPT_* (AES is refused) */
+	uint32_t refcount_order;          /* 0..6 */
+	uint32_t header_length;           /* 72 for v2 */
+	uint32_t nb_snapshots;
+	uint64_t incompatible_features;
+	uint64_t compatible_features;
+	uint64_t autoclear_features;
+	uint8_t compression_type;         /* 0 zlib, 1 zstd */
+	bool has_backing;
+	char backing[IMGVERIFY_BACKING_NAME_MAX + 1];               /* as written */
+	char backing_format[IMGVERIFY_FORMAT_NAME_MAX + 1];         /* "raw", "qcow2" */
+	uint32_t parsed_bytes;            /* the prefix of the file the parse read */
+};
+
+/* Parses the first bytes of an image file (len bytes of buf, at most
+ * IMGVERIFY_HEADER_READ_MAX are looked at; file_size bounds offsets) with
+ * hard bounds on every field. name is used in messages. Refuses (and logs):
+ * -EBADMSG a malformed or truncated qcow2 header; -EMEDIUMTYPE another
+ * format (qcow1, QED, VMDK, VHDX, VHD, VDI, Parallels); -EOPNOTSUPP
+ * unknown incompatible features, a dirty or corrupt image, an external data
+ * file, legacy AES encryption; -EINVAL a backing name that is json:, has a
+ * protocol (nbd:, http:, file: ...), is empty or not text, a missing or
+ * unsupported backing format. Anything else is raw. */
+int imgverify_header_parse(const char *name, const void *buf, size_t len, uint64_t file_size,
+			   struct imgverify_header *ret);
+
+/* ---- hashing -------------------------------------------------------------- */
+
+#define IMGVERIFY_DIGEST_SIZE 32   /* SHA-256 */
+
+/* The digests of one file: SHA-256 of every chunk_size piece (the last may
+ * be shorter), root = SHA-256 of the concatenated chunk digests, and the
+ * plain SHA-256 of the whole file when asked for. */
+struct imgverify_digests {
+	uint64_t size;
+	uint64_t chunk_size;
+	size_t n_chunks;
+	uint8_t *chunks;                        /* n_chunks * IMGVERIFY_DIGEST_SIZE */
+	uint8_t root[IMGVERIFY_DIGEST_SIZE];
+	bool has_sha256;
+	uint8_t sha256[IMGVERIFY_DIGEST_SIZE];
+	uint64_t bytes_read;                    /* data read: holes are not */
+};
+void imgverify_digests_done(struct imgverify_digests *d);
+
+/* Hashes size bytes of an open regular file with pread, chunks in parallel
+ * (imgverify_set_threads), skipping holes (SEEK_DATA/SEEK_HOLE: a chunk
+ * with no data gets the digest of zeros without being read). With whole,
+ * also the sequential SHA-256 of the file. When prefix is given, the first
+ * prefix_len bytes read must equal it (what a parser checked is what is
+ * hashed). -EBUSY when the file ends early or the prefix differs (it
+ * changed while being read), -EIO on read errors, -EFBIG when size needs
+ * more than IMGVERIFY_CHUNKS_MAX chunks, -EINVAL for a bad chunk size. */
+int imgverify_hash_fd(struct imgverify_ctx *ctx, const char *name, int fd, uint64_t size,
+		      uint64_t chunk_size, bool whole, const void *prefix, size_t prefix_len,
+		      struct imgverify_digests *ret);
+
+/* The chunk size used when signing a file of this size: the default, or a
+ * larger power of two so that there are at most IMGVERIFY_CHUNKS_MAX. */
+uint64_t imgverify_chunk_size_for(uint64_t size);
+
+/* ---- manifests ------------------------------------------------------------ */
+
+/* DSSE pre-authentication encoding: "DSSEv1" SP len(type) SP type SP
+ * len(body) SP body, lengths in ASCII decimal. *ret is malloc'ed. */
+int imgverify_dsse_pae(const char *type, const void *body, size_t body_len, uint8_t **ret,
+		       size_t *ret_len);
+
+/* Base64 (RFC 4648): encoding with the standard alphabet and padding;
+ * decoding accepts the standard or URL-safe alphabet, padding optional,
+ * nothing else (no whitespace). -EINVAL on bad input. */
+int imgverify_base64_encode(const void *data, size_t len, char **ret);
+int imgverify_base64_decode(const char *s, size_t len, uint8_t **ret, size_t *ret_len);
+
+/* A layer as the manifest signs it, or as found on disk. */
+struct imgverify_layer {
+	char *name;                    /* top: the file name; below: the backing reference */
+	char *path;                    /* the file opened (NULL in a parsed manifest) */
+	uint64_t size;                 /* file size */
+	struct imgverify_header header;
+	struct imgverify_digests digests;
+	bool hashed;                   /* digests hold the file's content */
+};
+
+struct imgverify_manifest {
+	char *name;                    /* the image name policy rules match */
+	char *version;                 /* free text, or NULL */
+	uint64_t sequence;
+	int64_t issued;                /* seconds since the epoch, UTC */
+	int64_t expires;
+	size_t n_layers;               /* top first, then its backing, and so on */
+	struct imgverify_layer *layers;
+};
+void imgverify_manifest_free(struct imgverify_manifest *m);
+DEFINE_CLEANUP_FUNC(struct imgverify_manifest *, imgverify_manifest_free)
+
+/* Parses an in-toto Statement holding a vmtrust image predicate: strict
+ * (known keys only, types, ranges, hex digests, chunk counts that match the
+ * sizes, a chain whose backing references name the next layer). Call it
+ * only on a payload whose signature verified. -EBADMSG for a malformed
+ * statement, -EOPNOTSUPP for another statement or predicate type or an
+ * unsupported digest algorithm. */
+int imgverify_statement_parse(const char *name, const char *payload, size_t len,
+			      struct imgverify_manifest **ret);
+
+struct imgverify_signature {
+	char *keyid;                   /* a hint, never trusted: may be NULL */
+	uint8_t *sig;
+	size_t sig_len;
+	char *cert;                    /* PEM: the signing certificate, then intermediates */
+};
+
+struct imgverify_envelope {
+	char *payload_type;
+	uint8_t *payload;              /* NUL-terminated for convenience */
+	size_t payload_len;
+	size_t n_signatures;
+	struct imgverify_signature *signatures;
+};
+void imgverify_envelope_free(struct imgverify_envelope *e);
+DEFINE_CLEANUP_FUNC(struct imgverify_envelope *, imgverify_envelope_free)
+
+/* Parses a DSSE JSON envelope (at most IMGVERIFY_MANIFEST_MAX bytes);
+ * unknown fields are ignored, as DSSE requires. -EBADMSG when malformed. */
+int imgverify_envelope_parse(const char *name, const char *json, size_t len,
+			     struct imgverify_envelope **ret);
+
+/* The key id vmtrust writes: lowercase hex SHA-256 of the DER
+ * SubjectPublicKeyInfo (openssl pkey -pubin -outform DER | sha256sum).
+ * out holds 2 * IMGVERIFY_DIGEST_SIZE + 1 bytes. */
+int imgverify_key_fingerprint(void *pkey, char *out);
+
+/* ---- signing ---------------------------------------------------------------- */
+
+struct imgverify_sign_opts {
+	const char *key_path;            /* PEM private key */
+	const char *const *cert_paths;   /* PEM certificates: the key's first */
+	size_t n_cert_paths;
+	const char *name;                /* image name (required) */
+	const char *version;             /* or NULL */
+	uint64_t sequence;
+	int64_t issued;                  /* 0: now */
+	int64_t expires;                 /* must be after issued */
+	uint64_t chunk_size;             /* 0: imgverify_chunk_size_for() */
+};
+
+/* Walks the image's backing chain, refusing what verification would refuse,
+ * hashes every layer and returns the signed DSSE envelope (JSON text,
+ * malloc'ed) in *ret_json. Writes nothing. -EBUSY when a layer changed while
+ * being hashed. */
+int imgverify_sign(struct imgverify_ctx *ctx, const char *image,
+		   const struct imgverify_sign_opts *opts, char **ret_json, size_t *ret_len);
+
+/* "IMAGE.manifest.json", malloc'ed; NULL when out of memory. */
+char *imgverify_default_manifest_path(const char *image);
+
+/* Opens the image and walks its backing chain (headers only, or with
+ * digests when hash is set), with the same checks as signing. The result
+ * is a manifest without name and times (layers only). */
+int imgverify_inspect(struct imgverify_ctx *ctx, const char *image, bool hash,
+		      struct imgverify_manifest **ret);
+
+/* ---- verification ------------------------------------------------------------ */
+
+struct imgverify_failure {
+	int error;                       /* negative errno, as above */
+	char *layer;                     /* or NULL when it is about the manifest */
+	char *message;                   /* without the "cannot verify 'IMAGE': " prefix */
+};
+
+struct imgverify_report {
+	char *image;
+	char *manifest_path;
+	bool verified;                   /* true only when every check held */
+	bool signature_ok;
+	char *signer;                    /* "key 'publisher'", "certificate 'CN=...'" */
+	char *keyid;                     /* fingerprint of the key that verified */
+	struct imgverify_manifest *manifest;   /* once its signature verified */
+	size_t n_layers;                 /* as found on disk, top first */
+	struct imgverify_layer *layers;
+	size_t n_failures;
+	struct imgverify_failure *failures;
+};
+void imgverify_report_free(struct imgverify_report *r);
+DEFINE_CLEANUP_FUNC(struct imgverify_report *, imgverify_report_free)
+
+#define IMGVERIFY_FAIL_FAST (1u << 0)   /* stop at the first failure */
+
+/* Verifies an image and its backing chain against a manifest (NULL: the
+ * default path): a signature by a trusted key (an added key, a policy
+ * image_trust key, or a certificate chaining to a policy CA with
+ * digitalSignature usage), not expired, not issued in the future, sequence
+ * at least the policy rule's min_sequence, key and digests not revoked,
+ * every layer's size, format, header facts, backing reference and chunk
+ * digests as signed, nothing changed while verifying.
+ *
+ * Returns 0 when all hold. Otherwise the error of the first denial (or the
+ * first failure when none is a denial), each failure logged as one line
+ * "cannot verify 'IMAGE': ...". Unlike a ret_ parameter, *report is written
+ * on failure too whenever the manifest could be read, so that a caller can
+ * show every reason; free it with imgverify_report_free(). */
+int imgverify_verify(struct imgverify_ctx *ctx, const char *image, const char *manifest,
+		     unsigned flags, struct imgverify_report **report);
+
+/* ---- times --------------------------------------------------------------- */
+
+/* RFC 3339 UTC times as the manifest writes them: "2025-01-31T12:00:00Z"
+ * (exactly that form). -EINVAL otherwise. out holds 21 bytes. */
+int imgverify_time_parse(const char *s, int64_t *ret);
+void imgverify_time_format(int64_t t, char *out);
 
 #endif

@@ -93,4 +93,34 @@ int launch_audit_append(const char *state_dir, const struct launch_record *rec,
 int launch_audit_verify(const char *name, const char *text, size_t len, const char *mlog_text,
 			size_t mlog_len);
 
+/* ---- the decision ------------------------------------------------------------ */
+
+struct launch_config {
+	const struct policy *policy;    /* NULL: every launch is denied */
+	const char *tcti;
+	const char *state_dir;
+	const char *uefi_log_path;      /* NULL: the kernel's, when present */
+};
+
+struct launch_decision;
+
+/* Decides whether dom may start: a fresh quote of this host verified
+ * against the policy, then every disk, kernel, initrd, loader and NVRAM
+ * template verified against its signed manifest (IMAGE.manifest.json) and
+ * the policy's image rules for this domain. Returns 0 with the decision
+ * (allowed or denied with every reason) or a negative errno when not even a
+ * decision could be formed (then deny). */
+int launch_decide(const struct launch_config *cfg, const struct launch_domain *dom,
+		  struct launch_decision **ret);
+void launch_decision_free(struct launch_decision *d);
+DEFINE_CLEANUP_FUNC(struct launch_decision *, launch_decision_free)
+bool launch_decision_allowed(const struct launch_decision *d);
+const char *const *launch_decision_reasons(const struct launch_decision *d, size_t *ret_n);
+const struct launch_file *launch_decision_files(const struct launch_decision *d, size_t *ret_n);
+
+/* Records a decision: appended to the audit log, and the line measured into
+ * the TPM as a "launch" event. */
+int launch_record(const struct launch_config *cfg, const struct launch_domain *dom,
+		  const char *operation, const struct launch_decision *d);
+
 #endif

@@ -74,6 +74,13 @@ void policy_set_log(policy_log_fn fn, void *userdata);
 int policy_log_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void policy_logf(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Diverts the calling thread's error messages into buf (size bytes, the
+ * first error kept) instead of the sink, which sees them as debug lines,
+ * until called again with a NULL buf. For a library that reports a fault of
+ * untrusted input as data (a verdict's reason) rather than as an error.
+ * buf starts out empty. */
+void policy_log_capture(char *buf, size_t size);
+
 /* ---- hash algorithms --------------------------------------------------- */
 
 #define POLICY_DIGEST_MAX 64

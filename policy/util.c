@@ -23,14 +23,31 @@ void policy_set_log(policy_log_fn fn, void *userdata)
 	log_userdata = userdata;
 }
 
+static __thread char *capture_buf;
+static __thread size_t capture_size;
+
+void policy_log_capture(char *buf, size_t size)
+{
+	capture_buf = size ? buf : NULL;
+	capture_size = size;
+	if (capture_buf)
+		capture_buf[0] = '\0';
+}
+
 static void log_va(int level, const char *fmt, va_list ap)
 {
 	char buf[1024];
 
-	if (!log_fn)
+	if (!log_fn && !capture_buf)
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	log_fn(level, buf, log_userdata);
+	if (capture_buf && level <= POLICY_LOG_ERR) {
+		if (!capture_buf[0])
+			snprintf(capture_buf, capture_size, "%s", buf);
+		level = POLICY_LOG_DEBUG;
+	}
+	if (log_fn)
+		log_fn(level, buf, log_userdata);
 }
 
 void policy_logf(int level, const char *fmt, ...)

@@ -10,6 +10,7 @@ packages=(
 	libxml2-dev libvirt-dev
 	# real peers for tests and the main job
 	swtpm swtpm-tools tpm2-tools openssl cryptsetup-bin qemu-utils
+	keyutils jq          # vmtrust disk tests: keyctl, token JSON
 	# the launch hook's end-to-end tests: libvirtd with qemu under TCG, a guest kernel
 	libvirt-daemon-system libvirt-clients qemu-system-x86 linux-image-amd64
 )

@@ -1,0 +1,673 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Image formats: a bounded parser of qcow2 (v2, v3) headers and their
+ * extensions, recognition of the formats vmtrust refuses, and the walk down
+ * a backing chain. qemu never probes anything here: every offset and length
+ * read from a file is checked against the buffer, the first cluster and the
+ * file size before it is used (qemu docs/interop/qcow2.txt). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "imgverify-internal.h"
+
+#define QCOW2_MAGIC "QFI\xfb"
+#define QCOW2_V2_HEADER 72
+#define QCOW2_V3_HEADER 104
+#define QCOW2_CLUSTER_BITS_MIN 9
+#define QCOW2_CLUSTER_BITS_MAX 21
+#define QCOW2_INCOMPAT_KNOWN UINT64_C(0x1f)
+
+#define EXT_END 0x00000000u
+#define EXT_BACKING_FORMAT 0xe2792acau
+#define EXT_FEATURE_TABLE 0x6803f857u
+#define EXT_BITMAPS 0x23852875u
+#define EXT_CRYPTO 0x0537be77u
+#define EXT_DATA_FILE 0x44415441u
+#define EXT_MAX 1024
+
+#define RAW_PROBE 512    /* what recognizing other formats reads */
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+	return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+const char *imgverify_format_name(enum imgverify_format f)
+{
+	switch (f) {
+	case IMGVERIFY_FORMAT_RAW: return "raw";
+	case IMGVERIFY_FORMAT_QCOW2: return "qcow2";
+	}
+	return NULL;
+}
+
+enum imgverify_format imgverify_format_from_name(const char *name)
+{
+	if (name && strcmp(name, "raw") == 0)
+		return IMGVERIFY_FORMAT_RAW;
+	if (name && strcmp(name, "qcow2") == 0)
+		return IMGVERIFY_FORMAT_QCOW2;
+	return 0;
+}
+
+bool is_printable(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static int whyf(char *why, size_t size, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int whyf(char *why, size_t size, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return -err;
+}
+
+/* Formats that a file may not be signed or used as "raw" with: qemu (or a
+ * tool probing it) would read them as something else, several of them
+ * naming other files (VMDK extents, QED backing files). */
+static const char *other_format(const uint8_t *b, size_t len)
+{
+	static const struct {
+		size_t off;
+		const char *magic;
+		size_t len;
+		const char *name;
+	} magics[] = {
+		{ 0, "QED\0", 4, "QED" },
+		{ 0, "KDMV", 4, "VMDK" },
+		{ 0, "COWD", 4, "VMDK (ESX)" },
+		{ 0, "# Disk DescriptorFile", 21, "VMDK descriptor" },
+		{ 0, "vhdxfile", 8, "VHDX" },
+		{ 0, "conectix", 8, "VHD" },
+		{ 64, "\x7f\x10\xda\xbe", 4, "VDI" },
+		{ 0, "WithoutFreeSpace", 16, "Parallels" },
+		{ 0, "WithouFreSpacExt", 16, "Parallels" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(magics); i++)
+		if (len >= magics[i].off + magics[i].len &&
+		    memcmp(b + magics[i].off, magics[i].magic, magics[i].len) == 0)
+			return magics[i].name;
+	return NULL;
+}
+
+/* A backing reference qemu would take for a file name: not json:, no
+ * protocol prefix (a colon before the first slash: nbd:, http:, file:...),
+ * printable, no NUL. */
+int check_backing_name(const char *name, size_t len, char *why, size_t why_size)
+{
+	const char *colon, *slash;
+
+	if (len == 0)
+		return whyf(why, why_size, EINVAL, "backing file name is empty");
+	if (memchr(name, '\0', len))
+		return whyf(why, why_size, EINVAL, "backing file name contains a NUL byte");
+	if (!is_printable(name, len))
+		return whyf(why, why_size, EINVAL, "backing file name contains control characters");
+	if (strncmp(name, "json:", 5) == 0)
+		return whyf(why, why_size, EINVAL,
+			    "backing file name '%.64s' is refused: json: names are not files", name);
+	colon = strchr(name, ':');
+	slash = strchr(name, '/');
+	if (colon && (!slash || colon < slash))
+		return whyf(why, why_size, EINVAL,
+			    "backing file name '%.64s' is refused: '%.*s:' is a protocol, not a file",
+			    name, (int)(colon - name > 16 ? 16 : colon - name), name);
+	return 0;
+}
+
+static int parse_extensions(const uint8_t *buf, size_t len, uint64_t off, uint64_t end,
+			    uint64_t file_size, struct imgverify_header *h, bool *ret_crypto_ext,
+			    char *why, size_t why_size)
+{
+	bool seen_format = false, seen_crypto = false, seen_table = false, seen_bitmaps = false;
+
+	for (unsigned n = 0; off < end; n++) {
+		uint32_t type, elen;
+
+		if (n >= EXT_MAX)
+			return whyf(why, why_size, EBADMSG, "more than %d qcow2 header extensions", EXT_MAX);
+		if (end - off < 8)
+			return whyf(why, why_size, EBADMSG,
+				    "qcow2 header extension at byte %" PRIu64 " crosses the end of the extension area",
+				    off);
+		if (off + 8 > len)
+			return whyf(why, why_size, EBADMSG,
+				    "truncated qcow2 header: extension at byte %" PRIu64 " needs %" PRIu64 " bytes, there are %zu",
+				    off, off + 8, len);
+		type = be32(buf + off);
+		elen = be32(buf + off + 4);
+		off += 8;
+		if (off > h->parsed_bytes)
+			h->parsed_bytes = (uint32_t)off;
+		if (type == EXT_END)
+			break;
+		if (elen > end - off)
+			return whyf(why, why_size, EBADMSG,
+				    "qcow2 header extension 0x%08x of %" PRIu32 " bytes crosses the end of the extension area",
+				    type, elen);
+		if (off + elen > len)
+			return whyf(why, why_size, EBADMSG,
+				    "truncated qcow2 header: extension 0x%08x needs %" PRIu64 " bytes, there are %zu",
+				    type, off + elen, len);
+		h->parsed_bytes = (uint32_t)(off + elen);
+		switch (type) {
+		case EXT_BACKING_FORMAT:
+			if (seen_format)
+				return whyf(why, why_size, EBADMSG, "duplicate backing format extension");
+			seen_format = true;
+			if (elen == 0 || elen > IMGVERIFY_FORMAT_NAME_MAX ||
+			    memchr(buf + off, '\0', elen) || !is_printable((const char *)buf + off, elen))
+				return whyf(why, why_size, EINVAL,
+					    "backing format extension of %" PRIu32 " bytes is not a format name",
+					    elen);
+			memcpy(h->backing_format, buf + off, elen);
+			h->backing_format[elen] = '\0';
+			break;
+		case EXT_DATA_FILE: {
+			size_t show = elen > 64 ? 64 : elen;
+			char name[65];
+
+			memcpy(name, buf + off, show);
+			name[show] = '\0';
+			if (!is_printable(name, strlen(name)))
+				name[0] = '\0';
+			return whyf(why, why_size, EOPNOTSUPP,
+				    "qcow2 image names an external data file '%s': refused", name);
+		}
+		case EXT_CRYPTO: {
+			uint64_t coff, clen;
+
+			if (seen_crypto)
+				return whyf(why, why_size, EBADMSG, "duplicate encryption header extension");
+			seen_crypto = true;
+			if (elen != 16)
+				return whyf(why, why_size, EBADMSG,
+					    "encryption header extension of %" PRIu32 " bytes, not 16", elen);
+			coff = be64(buf + off);
+			clen = be64(buf + off + 8);
+			if (coff == 0 || coff & ((1ull << h->cluster_bits) - 1) || coff > file_size ||
+			    clen > file_size - coff)
+				return whyf(why, why_size, EBADMSG,
+					    "encryption header at %" PRIu64 " of %" PRIu64 " bytes is outside the file or not cluster aligned",
+					    coff, clen);
+			break;
+		}
+		case EXT_FEATURE_TABLE:
+			if (seen_table)
+				return whyf(why, why_size, EBADMSG, "duplicate feature name table");
+			seen_table = true;
+			if (elen % 48)
+				return whyf(why, why_size, EBADMSG,
+					    "feature name table of %" PRIu32 " bytes is not a multiple of 48", elen);
+			break;
+		case EXT_BITMAPS:
+			if (seen_bitmaps)
+				return whyf(why, why_size, EBADMSG, "duplicate bitmaps extension");
+			seen_bitmaps = true;
+			if (elen < 24)
+				return whyf(why, why_size, EBADMSG, "bitmaps extension of %" PRIu32 " bytes", elen);
+			break;
+		default:
+			break;   /* unknown extensions can be ignored, says the spec */
+		}
+		off += ((uint64_t)elen + 7) & ~7ull;
+	}
+	*ret_crypto_ext = seen_crypto;
+	return 0;
+}
+
+/* The L1 table, refcount table and snapshot table lie in the file, cluster
+ * aligned: a file cut short of them is truncated, one with offsets beyond
+ * it is malformed. */
+static int check_tables(const uint8_t *buf, uint64_t cluster_size, uint64_t file_size, char *why,
+			size_t why_size)
+{
+	uint32_t l1_size = be32(buf + 36), rc_clusters = be32(buf + 56), nb_snapshots = be32(buf + 60);
+	uint64_t l1_off = be64(buf + 40), rc_off = be64(buf + 48), snap_off = be64(buf + 64);
+	uint64_t mask = cluster_size - 1;
+
+	if (rc_off == 0)
+		return whyf(why, why_size, EBADMSG, "qcow2 image has no refcount table");
+	if (rc_off & mask || l1_off & mask || (nb_snapshots && snap_off & mask))
+		return whyf(why, why_size, EBADMSG,
+			    "qcow2 table offsets are not cluster aligned (L1 %" PRIu64 ", refcount %" PRIu64 ")",
+			    l1_off, rc_off);
+	if (rc_off >= file_size || rc_clusters == 0 ||
+	    rc_clusters > (file_size - rc_off) / cluster_size + ((file_size - rc_off) % cluster_size != 0))
+		return whyf(why, why_size, EBADMSG,
+			    "truncated qcow2 image: its refcount table at %" PRIu64 " (%" PRIu32 " clusters) is beyond the end of the file (%" PRIu64 " bytes)",
+			    rc_off, rc_clusters, file_size);
+	if (l1_size && (l1_off == 0 || l1_off >= file_size || l1_size > (file_size - l1_off) / 8))
+		return whyf(why, why_size, EBADMSG,
+			    "truncated qcow2 image: its L1 table at %" PRIu64 " (%" PRIu32 " entries) is beyond the end of the file (%" PRIu64 " bytes)",
+			    l1_off, l1_size, file_size);
+	if (nb_snapshots && (snap_off == 0 || snap_off >= file_size))
+		return whyf(why, why_size, EBADMSG,
+			    "truncated qcow2 image: its snapshot table at %" PRIu64 " is beyond the end of the file",
+			    snap_off);
+	return 0;
+}
+
+static int parse_qcow2(const uint8_t *buf, size_t len, uint64_t file_size, struct imgverify_header *h,
+		       char *why, size_t why_size)
+{
+	uint64_t backing_off, cluster_size, ext_end;
+	uint32_t backing_len, need;
+	bool crypto_ext = false;
+	int r;
+
+	h->format = IMGVERIFY_FORMAT_QCOW2;
+	if (len < 8)
+		return whyf(why, why_size, EBADMSG,
+			    "truncated qcow2 header: %zu bytes, the version needs 8", len);
+	h->version = be32(buf + 4);
+	if (h->version == 1)
+		return whyf(why, why_size, EMEDIUMTYPE,
+			    "a qcow (version 1) image: only raw and qcow2 are supported");
+	if (h->version != 2 && h->version != 3)
+		return whyf(why, why_size, EOPNOTSUPP, "qcow2 version %" PRIu32 " is not supported",
+			    h->version);
+	need = h->version == 2 ? QCOW2_V2_HEADER : QCOW2_V3_HEADER;
+	if (len < need)
+		return whyf(why, why_size, EBADMSG,
+			    "truncated qcow2 header: %zu bytes, version %" PRIu32 " needs %" PRIu32,
+			    len, h->version, need);
+
+	backing_off = be64(buf + 8);
+	backing_len = be32(buf + 16);
+	h->cluster_bits = be32(buf + 20);
+	h->virtual_size = be64(buf + 24);
+	h->crypt_method = be32(buf + 32);
+	h->nb_snapshots = be32(buf + 60);
+	if (h->cluster_bits < QCOW2_CLUSTER_BITS_MIN || h->cluster_bits > QCOW2_CLUSTER_BITS_MAX)
+		return whyf(why, why_size, EBADMSG,
+			    "qcow2 cluster_bits %" PRIu32 " is out of range %d..%d", h->cluster_bits,
+			    QCOW2_CLUSTER_BITS_MIN, QCOW2_CLUSTER_BITS_MAX);
+	cluster_size = 1ull << h->cluster_bits;
+	if (h->virtual_size > IMGVERIFY_SIZE_MAX)
+		return whyf(why, why_size, EBADMSG,
+			    "qcow2 virtual size %" PRIu64 " exceeds the limit of %llu", h->virtual_size,
+			    IMGVERIFY_SIZE_MAX);
+	r = check_tables(buf, cluster_size, file_size, why, why_size);
+	if (r < 0)
+		return r;
+	switch (h->crypt_method) {
+	case IMGVERIFY_QCOW2_CRYPT_NONE:
+	case IMGVERIFY_QCOW2_CRYPT_LUKS:
+		break;
+	case IMGVERIFY_QCOW2_CRYPT_AES:
+		return whyf(why, why_size, EOPNOTSUPP,
+			    "qcow2 legacy AES encryption is refused: it is insecure (use LUKS)");
+	default:
+		return whyf(why, why_size, EBADMSG, "qcow2 crypt_method %" PRIu32 " is unknown",
+			    h->crypt_method);
+	}
+
+	if (h->version == 2) {
+		h->header_length = QCOW2_V2_HEADER;
+		h->refcount_order = 4;
+	} else {
+		h->incompatible_features = be64(buf + 72);
+		h->compatible_features = be64(buf + 80);
+		h->autoclear_features = be64(buf + 88);
+		h->refcount_order = be32(buf + 96);
+		h->header_length = be32(buf + 100);
+		if (h->header_length < QCOW2_V3_HEADER || h->header_length % 8 ||
+		    h->header_length > cluster_size)
+			return whyf(why, why_size, EBADMSG,
+				    "qcow2 header_length %" PRIu32 " is not a multiple of 8 between %d and the cluster size %" PRIu64,
+				    h->header_length, QCOW2_V3_HEADER, cluster_size);
+		if (len < h->header_length)
+			return whyf(why, why_size, EBADMSG,
+				    "truncated qcow2 header: %zu bytes, header_length is %" PRIu32, len,
+				    h->header_length);
+		if (h->refcount_order > 6)
+			return whyf(why, why_size, EBADMSG, "qcow2 refcount_order %" PRIu32 " exceeds 6",
+				    h->refcount_order);
+		if (h->incompatible_features & ~QCOW2_INCOMPAT_KNOWN)
+			return whyf(why, why_size, EOPNOTSUPP,
+				    "qcow2 unknown incompatible features 0x%" PRIx64 ": refused",
+				    h->incompatible_features & ~QCOW2_INCOMPAT_KNOWN);
+		if (h->incompatible_features & IMGVERIFY_QCOW2_INCOMPAT_CORRUPT)
+			return whyf(why, why_size, EOPNOTSUPP, "qcow2 image is marked corrupt");
+		if (h->incompatible_features & IMGVERIFY_QCOW2_INCOMPAT_DIRTY)
+			return whyf(why, why_size, EOPNOTSUPP,
+				    "qcow2 image is dirty (refcounts may be inconsistent): run 'qemu-img check -r all' first");
+		if (h->incompatible_features & IMGVERIFY_QCOW2_INCOMPAT_EXTL2 && h->cluster_bits < 14)
+			return whyf(why, why_size, EBADMSG,
+				    "qcow2 extended L2 entries need cluster_bits of at least 14, not %" PRIu32,
+				    h->cluster_bits);
+		h->compression_type = h->header_length > QCOW2_V3_HEADER ? buf[104] : 0;
+		if (h->incompatible_features & IMGVERIFY_QCOW2_INCOMPAT_COMPRESSION ?
+			    h->compression_type != 1 : h->compression_type != 0)
+			return whyf(why, why_size, EBADMSG,
+				    "qcow2 compression_type %u does not agree with the compression feature bit",
+				    h->compression_type);
+	}
+	h->parsed_bytes = h->header_length;
+
+	ext_end = cluster_size < file_size ? cluster_size : file_size;
+	if (backing_off) {
+		if (backing_off < h->header_length || backing_off > cluster_size)
+			return whyf(why, why_size, EBADMSG,
+				    "qcow2 backing file name offset %" PRIu64 " is outside the first cluster's free space",
+				    backing_off);
+		if (backing_len == 0 || backing_len > IMGVERIFY_BACKING_NAME_MAX ||
+		    backing_len > cluster_size - backing_off)
+			return whyf(why, why_size, EBADMSG,
+				    "qcow2 backing file name of %" PRIu32 " bytes at %" PRIu64 " is out of bounds (at most %d bytes, inside the first cluster)",
+				    backing_len, backing_off, IMGVERIFY_BACKING_NAME_MAX);
+		if (backing_off + backing_len > len)
+			return whyf(why, why_size, EBADMSG,
+				    "truncated qcow2 header: the backing file name needs %" PRIu64 " bytes, there are %zu",
+				    backing_off + backing_len, len);
+		ext_end = backing_off;
+	}
+	r = parse_extensions(buf, len, h->header_length, ext_end, file_size, h, &crypto_ext, why,
+			     why_size);
+	if (r < 0)
+		return r;
+	/* After the extensions: the data file's name, when there, says more. */
+	if (h->incompatible_features & IMGVERIFY_QCOW2_INCOMPAT_DATA_FILE ||
+	    h->autoclear_features & IMGVERIFY_QCOW2_AUTOCLEAR_DATA_FILE_RAW)
+		return whyf(why, why_size, EOPNOTSUPP, "qcow2 image uses an external data file: refused");
+	if (h->crypt_method == IMGVERIFY_QCOW2_CRYPT_LUKS && !crypto_ext)
+		return whyf(why, why_size, EBADMSG, "qcow2 LUKS encryption without its header extension");
+	if (h->crypt_method != IMGVERIFY_QCOW2_CRYPT_LUKS && crypto_ext)
+		return whyf(why, why_size, EBADMSG, "qcow2 encryption header extension without LUKS encryption");
+	if (backing_off) {
+		const char *name = (const char *)buf + backing_off;
+
+		memcpy(h->backing, name, backing_len);
+		h->backing[backing_len] = '\0';
+		if (backing_off + backing_len > h->parsed_bytes)
+			h->parsed_bytes = (uint32_t)(backing_off + backing_len);
+		r = check_backing_name(name, backing_len, why, why_size);
+		if (r < 0)
+			return r;
+		h->has_backing = true;
+		if (!h->backing_format[0])
+			return whyf(why, why_size, EINVAL,
+				    "backing file '%s' has no backing format: give it when creating the image (qemu-img create -F FORMAT)",
+				    h->backing);
+		if (!imgverify_format_from_name(h->backing_format))
+			return whyf(why, why_size, EOPNOTSUPP,
+				    "backing format '%s' of '%s' is not supported (raw or qcow2)",
+				    h->backing_format, h->backing);
+	} else if (h->backing_format[0]) {
+		return whyf(why, why_size, EBADMSG, "qcow2 backing format '%s' without a backing file",
+			    h->backing_format);
+	}
+	return 0;
+}
+
+int header_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct imgverify_header *h,
+		 char *why, size_t why_size)
+{
+	const char *other;
+
+	memset(h, 0, sizeof(*h));
+	why[0] = '\0';
+	if (len > IMGVERIFY_HEADER_READ_MAX)
+		len = IMGVERIFY_HEADER_READ_MAX;
+	if (len > file_size)
+		len = file_size;
+	if (len >= 4 && memcmp(buf, QCOW2_MAGIC, 4) == 0)
+		return parse_qcow2(buf, len, file_size, h, why, why_size);
+	other = other_format(buf, len);
+	if (other)
+		return whyf(why, why_size, EMEDIUMTYPE,
+			    "a %s image: only raw and qcow2 are supported", other);
+	h->format = IMGVERIFY_FORMAT_RAW;
+	h->virtual_size = file_size;
+	h->parsed_bytes = (uint32_t)(len < RAW_PROBE ? len : RAW_PROBE);
+	return 0;
+}
+
+int imgverify_header_parse(const char *name, const void *buf, size_t len, uint64_t file_size,
+			   struct imgverify_header *ret)
+{
+	struct imgverify_header h;
+	char why[512];
+	int r;
+
+	r = header_parse(buf, len, file_size, &h, why, sizeof(why));
+	if (r < 0)
+		return policy_log_errno(r, "image '%s': %s", name, why);
+	*ret = h;
+	return 0;
+}
+
+/* ---- the backing chain ---- */
+
+int backing_path(const char *layer_path, const char *backing, char **ret)
+{
+	const char *slash;
+	char *p;
+
+	if (backing[0] == '/') {
+		p = strdup(backing);
+	} else {
+		slash = strrchr(layer_path, '/');
+		if (!slash)
+			p = strdup(backing);
+		else if (asprintf(&p, "%.*s/%s", (int)(slash - layer_path), layer_path, backing) < 0)
+			p = NULL;
+	}
+	if (!p)
+		return -ENOMEM;
+	*ret = p;
+	return 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s && s[1] ? s + 1 : path;
+}
+
+static int read_full(int fd, uint8_t *buf, size_t len, uint64_t off, size_t *ret_n)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, buf + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	*ret_n = done;
+	return 0;
+}
+
+/* Opens and parses one layer. The header read is bounded by the first
+ * cluster (qcow2) or the probe area (raw). */
+static int layer_open(struct sink *s, const char *name, const char *path, bool backing,
+		      struct chain_layer *c)
+{
+	uint8_t peek[24];
+	size_t want, got;
+	char why[512];
+	int r;
+
+	c->l.name = strdup(name);
+	c->l.path = strdup(path);
+	if (!c->l.name || !c->l.path)
+		return -ENOMEM;
+	/* O_NONBLOCK: a FIFO named by a header must not hang the open; only a
+	 * regular file is read. */
+	c->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (backing ? O_NOFOLLOW : 0));
+	if (c->fd < 0) {
+		if (errno == ELOOP && backing)
+			return sink_fail(s, ELOOP, name,
+					 "backing file '%s' is a symbolic link: refused (name the real file in the image instead)",
+					 path);
+		/* The image itself is named in the message's prefix already. */
+		return sink_fail(s, errno, backing ? name : NULL, "cannot open '%s': %s", path,
+				 strerror(errno));
+	}
+	if (fstat(c->fd, &c->st) < 0)
+		return sink_fail(s, errno, backing ? name : NULL, "cannot stat '%s': %s", path,
+				 strerror(errno));
+	if (!S_ISREG(c->st.st_mode))
+		return sink_fail(s, EINVAL, backing ? name : NULL, "'%s' is not a regular file", path);
+	if ((uint64_t)c->st.st_size > IMGVERIFY_SIZE_MAX)
+		return sink_fail(s, EFBIG, name, "'%s' of %lld bytes exceeds the limit of %llu", path,
+				 (long long)c->st.st_size, IMGVERIFY_SIZE_MAX);
+	c->l.size = (uint64_t)c->st.st_size;
+
+	r = read_full(c->fd, peek, sizeof(peek), 0, &got);
+	if (r < 0)
+		return sink_fail(s, EIO, name, "cannot read '%s': %s", path, strerror(-r));
+	want = RAW_PROBE;
+	if (got >= 24 && memcmp(peek, QCOW2_MAGIC, 4) == 0) {
+		uint32_t bits = be32(peek + 20);
+
+		want = bits >= QCOW2_CLUSTER_BITS_MIN && bits <= QCOW2_CLUSTER_BITS_MAX ?
+			       (size_t)1 << bits : QCOW2_V3_HEADER;
+	}
+	if (want > c->l.size)
+		want = (size_t)c->l.size;
+	c->head = malloc(want ? want : 1);
+	if (!c->head)
+		return -ENOMEM;
+	r = read_full(c->fd, c->head, want, 0, &c->head_len);
+	if (r < 0)
+		return sink_fail(s, EIO, name, "cannot read '%s': %s", path, strerror(-r));
+	r = header_parse(c->head, c->head_len, c->l.size, &c->l.header, why, sizeof(why));
+	if (r < 0)
+		return sink_fail(s, r, name, "%s", why);
+	if (c->l.header.parsed_bytes < c->head_len)
+		c->head_len = c->l.header.parsed_bytes;
+	c->parsed = true;
+	return 0;
+}
+
+int chain_start(struct sink *s, const char *image, struct chain *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < IMGVERIFY_CHAIN_MAX; i++)
+		c->layers[i].fd = -1;
+	c->n = 1;
+	return layer_open(s, base_name(image), image, false, &c->layers[0]);
+}
+
+int chain_next(struct sink *s, struct chain *c)
+{
+	struct chain_layer *up = &c->layers[c->n - 1], *down;
+	_cleanup_(freep) char *path = NULL;
+	int r;
+
+	if (!up->parsed || !up->l.header.has_backing)
+		return 0;
+	if (c->n == IMGVERIFY_CHAIN_MAX)
+		return sink_fail(s, EFBIG, up->l.name, "backing chain longer than %d layers",
+				 IMGVERIFY_CHAIN_MAX);
+	r = backing_path(up->l.path, up->l.header.backing, &path);
+	if (r < 0)
+		return r;
+	down = &c->layers[c->n++];
+	r = layer_open(s, up->l.header.backing, path, true, down);
+	if (r < 0)
+		return r;
+	for (size_t k = 0; k + 1 < c->n; k++)
+		if (c->layers[k].st.st_dev == down->st.st_dev && c->layers[k].st.st_ino == down->st.st_ino) {
+			down->parsed = false;
+			return sink_fail(s, ELOOP, down->l.name, "backing chain loops: '%s' is layer '%s' again",
+					 path, c->layers[k].l.name);
+		}
+	if (imgverify_format_from_name(up->l.header.backing_format) != down->l.header.format) {
+		down->parsed = false;
+		return sink_fail(s, EMEDIUMTYPE, down->l.name, "'%s' is a %s image but '%s' names it %s",
+				 path, imgverify_format_name(down->l.header.format), up->l.name,
+				 up->l.header.backing_format);
+	}
+	return 1;
+}
+
+int chain_open(struct sink *s, const char *image, struct chain *c)
+{
+	int r = chain_start(s, image, c);
+
+	while (r >= 0 && (r = chain_next(s, c)) > 0)
+		;
+	return r < 0 ? r : 0;
+}
+
+void chain_close(struct chain *c)
+{
+	/* Only the layers [0, n) were ever set up: a zeroed chain is empty. */
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->layers[i].fd >= 0)
+			close(c->layers[i].fd);
+		c->layers[i].fd = -1;
+		free(c->layers[i].head);
+		c->layers[i].head = NULL;
+		layer_done(&c->layers[i].l);
+		c->layers[i].parsed = false;
+	}
+	c->n = 0;
+}
+
+static bool same_stat(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+int chain_hash_layer(struct imgverify_ctx *ctx, struct sink *s, struct chain_layer *c,
+		     uint64_t chunk_size, bool whole)
+{
+	struct timespec t0, t1;
+	struct stat after;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = imgverify_hash_fd(ctx, c->l.name, c->fd, c->l.size, chunk_size, whole, c->head,
+			      c->head_len, &c->l.digests);
+	if (r == -EBUSY)
+		goto changed;
+	if (r < 0)
+		return sink_fail(s, r, c->l.name, "cannot read '%s': %s", c->l.path, strerror(-r));
+	if (fstat(c->fd, &after) < 0)
+		return sink_fail(s, errno, c->l.name, "cannot stat '%s': %s", c->l.path, strerror(errno));
+	if (!same_stat(&c->st, &after)) {
+		imgverify_digests_done(&c->l.digests);
+		goto changed;
+	}
+	c->l.hashed = true;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	policy_logf(POLICY_LOG_DEBUG, "layer '%s': %zu chunks of %" PRIu64 " bytes, %" PRIu64 " of %" PRIu64 " MiB read (the rest holes), %ld ms, %u threads",
+		    c->l.name, c->l.digests.n_chunks, chunk_size, c->l.digests.bytes_read >> 20,
+		    c->l.size >> 20,
+		    (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+		    ctx_threads(ctx));
+	return 0;
+changed:
+	return -EBUSY;   /* the caller says what it means for it */
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* imgverify internals shared by its source files; not installed. */
+#ifndef VMTRUST_IMGVERIFY_INTERNAL_H
+#define VMTRUST_IMGVERIFY_INTERNAL_H
+
+#include <stdarg.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "imgverify.h"
+
+struct extra_key {
+	char *name;
+	EVP_PKEY *pkey;
+};
+
+struct imgverify_ctx {
+	const struct policy *policy;
+	struct extra_key *keys;
+	size_t n_keys;
+	unsigned threads;
+	bool now_set;
+	time_t now;
+	imgverify_progress_fn progress;
+	void *progress_userdata;
+};
+
+time_t ctx_now(const struct imgverify_ctx *ctx);
+unsigned ctx_threads(const struct imgverify_ctx *ctx);
+
+/* Where failures go: each is logged once as "cannot VERB 'IMAGE': MSG"
+ * (MSG starting with "layer 'L': " when it is about a layer), and kept in
+ * the report when there is one. */
+struct sink {
+	const char *verb;                 /* "verify", "sign", "read" */
+	const char *image;
+	struct imgverify_report *report;  /* or NULL */
+	int first;                        /* the first error, 0 while none */
+	int first_denial;
+};
+
+bool error_is_denial(int err);
+int sink_fail(struct sink *s, int err, const char *layer, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Records a failure already logged by a helper (policy_read_file). */
+int sink_record(struct sink *s, int err, const char *layer, const char *msg);
+
+/* ---- format.c ---- */
+
+/* Like imgverify_header_parse() but silent: the reason goes into why. */
+int header_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct imgverify_header *h,
+		 char *why, size_t why_size);
+
+/* Refuses backing names qemu would not take as a plain file name. */
+int check_backing_name(const char *name, size_t len, char *why, size_t why_size);
+
+/* One open layer of a chain: the descriptor every check and every hash
+ * reads from, its stat at opening, and the header bytes that were parsed. */
+struct chain_layer {
+	struct imgverify_layer l;
+	int fd;
+	struct stat st;
+	uint8_t *head;
+	size_t head_len;
+	bool parsed;           /* the header was read and accepted */
+};
+
+struct chain {
+	size_t n;
+	struct chain_layer layers[IMGVERIFY_CHAIN_MAX];
+};
+
+/* Opens the image and each backing file in turn (backing files relative to
+ * the directory of the layer naming them, never through a symlink as the
+ * last component), parses each header and checks the chain (depth, loops,
+ * backing formats). On failure the layers opened so far stay in c (c->n)
+ * and the failure is in the sink. */
+int chain_open(struct sink *s, const char *image, struct chain *c);
+/* The same a step at a time: chain_start() opens the image as layer 0,
+ * chain_next() the backing file of the last layer (1 when it opened one, 0
+ * at the end of the chain). Verification compares each header with the
+ * manifest before it follows the backing reference it names. */
+int chain_start(struct sink *s, const char *image, struct chain *c);
+int chain_next(struct sink *s, struct chain *c);
+void chain_close(struct chain *c);
+
+/* Hashes one opened layer (whole: also the plain SHA-256) and checks that
+ * it did not change meanwhile (fstat before and after). On success the
+ * digests are in c->l.digests. Returns -EBUSY when it changed. */
+int chain_hash_layer(struct imgverify_ctx *ctx, struct sink *s, struct chain_layer *c,
+		     uint64_t chunk_size, bool whole);
+
+/* A path for a backing reference as qemu resolves it: absolute as is, else
+ * relative to the directory of the layer that names it. */
+int backing_path(const char *layer_path, const char *backing, char **ret);
+
+/* ---- manifest.c ---- */
+
+/* Builds the in-toto Statement (compact JSON, malloc'ed) for a manifest. */
+int statement_build(const struct imgverify_manifest *m, char **ret, size_t *ret_len);
+/* Builds the DSSE envelope around a payload with one signature. */
+int envelope_build(const char *payload, size_t payload_len, const char *keyid,
+		   const uint8_t *sig, size_t sig_len, const char *cert_pem, char **ret,
+		   size_t *ret_len);
+
+/* The public parsers, with a copy of the logged message in err. */
+int statement_parse(const char *name, const char *payload, size_t len,
+		    struct imgverify_manifest **ret, char *err, size_t err_size);
+int envelope_parse(const char *name, const char *json, size_t len, struct imgverify_envelope **ret,
+		   char *err, size_t err_size);
+
+void layer_done(struct imgverify_layer *l);
+
+/* ---- helpers ---- */
+
+/* The kinds of key vmtrust signs with, as policy/sign.c accepts them:
+ * Ed25519, ECDSA P-256/P-384, RSA of 2048 bits or more. -EOPNOTSUPP with
+ * a static reason in *why otherwise. */
+int key_supported(EVP_PKEY *pkey, const char **why);
+
+void hex32(const uint8_t d[IMGVERIFY_DIGEST_SIZE], char out[2 * IMGVERIFY_DIGEST_SIZE + 1]);
+
+/* true when an untrusted string is printable text we may quote in a
+ * message (no control characters). */
+bool is_printable(const char *s, size_t len);
+
+#endif

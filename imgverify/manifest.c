@@ -1,0 +1,1077 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Image manifests: an in-toto Statement v1 whose predicate describes the
+ * layers of an image, inside a DSSE envelope. The payload is parsed only
+ * after its signature verified, strictly (known keys, types, ranges); the
+ * envelope follows DSSE (unknown fields ignored). */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+
+#include "imgverify-internal.h"
+
+#define STRING_MAX 1024
+#define SIG_MAX (16 * 1024)
+#define CERT_MAX (64 * 1024)
+#define SIGNATURES_MAX 16
+#define SEQUENCE_MAX (UINT64_MAX >> 11)   /* as policy min_sequence: exact in a double */
+
+DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
+
+/* ---- base64 ---- */
+
+int imgverify_base64_encode(const void *data, size_t len, char **ret)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const uint8_t *in = data;
+	char *out, *o;
+
+	if (len > (SIZE_MAX - 1) / 4 * 3 - 3)
+		return -EFBIG;
+	out = o = malloc((len + 2) / 3 * 4 + 1);
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16;
+
+		if (i + 1 < len)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < len)
+			v |= in[i + 2];
+		*o++ = alphabet[v >> 18 & 63];
+		*o++ = alphabet[v >> 12 & 63];
+		*o++ = i + 1 < len ? alphabet[v >> 6 & 63] : '=';
+		*o++ = i + 2 < len ? alphabet[v & 63] : '=';
+	}
+	*o = '\0';
+	*ret = out;
+	return 0;
+}
+
+static int b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+int imgverify_base64_decode(const char *s, size_t len, uint8_t **ret, size_t *ret_len)
+{
+	_cleanup_(freep) uint8_t *out = NULL;
+	size_t n = 0, pad = 0, full;
+	uint32_t acc = 0;
+	unsigned bits = 0;
+
+	while (pad < 2 && len > 0 && s[len - 1] == '=') {
+		len--;
+		pad++;
+	}
+	if (pad && (len + pad) % 4)
+		return -EINVAL;
+	if (len % 4 == 1)
+		return -EINVAL;
+	full = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
+	out = malloc(full + 1);
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < len; i++) {
+		int v = b64_value(s[i]);
+
+		if (v < 0)
+			return -EINVAL;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	/* The bits left over must be zero: one encoding per byte string. */
+	if (acc & ((1u << bits) - 1))
+		return -EINVAL;
+	out[n] = '\0';
+	*ret = TAKE_PTR(out);
+	*ret_len = n;
+	return 0;
+}
+
+/* ---- DSSE ---- */
+
+int imgverify_dsse_pae(const char *type, const void *body, size_t body_len, uint8_t **ret,
+		       size_t *ret_len)
+{
+	size_t tlen = strlen(type), hlen;
+	char head[96];
+	uint8_t *out;
+	int n;
+
+	if (tlen > STRING_MAX)
+		return -EINVAL;
+	n = snprintf(head, sizeof(head), "DSSEv1 %zu ", tlen);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return -EINVAL;
+	hlen = (size_t)n;
+	if (body_len > SIZE_MAX - 2 * sizeof(head) - tlen)
+		return -EFBIG;
+	out = malloc(hlen + tlen + 32 + body_len);
+	if (!out)
+		return -ENOMEM;
+	memcpy(out, head, hlen);
+	memcpy(out + hlen, type, tlen);
+	n = snprintf((char *)out + hlen + tlen, 32, " %zu ", body_len);
+	memcpy(out + hlen + tlen + (size_t)n, body, body_len);
+	*ret = out;
+	*ret_len = hlen + tlen + (size_t)n + body_len;
+	return 0;
+}
+
+/* ---- times ---- */
+
+int imgverify_time_parse(const char *s, int64_t *ret)
+{
+	struct tm tm = { 0 }, back;
+	unsigned y, mo, d, h, mi, se;
+	char z;
+	int n = 0;
+	time_t t;
+
+	if (!s || strlen(s) != 20 ||
+	    sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2u%c%n", &y, &mo, &d, &h, &mi, &se, &z, &n) != 7 ||
+	    n != 20 || z != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':')
+		return -EINVAL;
+	for (int i = 0; i < 19; i++)
+		if ((i == 4 || i == 7 || i == 10 || i == 13 || i == 16) ? false : (s[i] < '0' || s[i] > '9'))
+			return -EINVAL;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59)
+		return -EINVAL;
+	tm.tm_year = (int)y - 1900;
+	tm.tm_mon = (int)mo - 1;
+	tm.tm_mday = (int)d;
+	tm.tm_hour = (int)h;
+	tm.tm_min = (int)mi;
+	tm.tm_sec = (int)se;
+	t = timegm(&tm);
+	if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != (int)d || back.tm_mon != (int)mo - 1)
+		return -EINVAL;
+	*ret = (int64_t)t;
+	return 0;
+}
+
+void imgverify_time_format(int64_t t, char *out)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) != 20)
+		strcpy(out, "1970-01-01T00:00:00Z");
+}
+
+/* ---- freeing ---- */
+
+void layer_done(struct imgverify_layer *l)
+{
+	free(l->name);
+	free(l->path);
+	imgverify_digests_done(&l->digests);
+	memset(l, 0, sizeof(*l));
+}
+
+void imgverify_manifest_free(struct imgverify_manifest *m)
+{
+	if (!m)
+		return;
+	free(m->name);
+	free(m->version);
+	for (size_t i = 0; i < m->n_layers; i++)
+		layer_done(&m->layers[i]);
+	free(m->layers);
+	free(m);
+}
+
+void imgverify_envelope_free(struct imgverify_envelope *e)
+{
+	if (!e)
+		return;
+	free(e->payload_type);
+	free(e->payload);
+	for (size_t i = 0; i < e->n_signatures; i++) {
+		free(e->signatures[i].keyid);
+		free(e->signatures[i].sig);
+		free(e->signatures[i].cert);
+	}
+	free(e->signatures);
+	free(e);
+}
+
+void hex32(const uint8_t d[IMGVERIFY_DIGEST_SIZE], char out[2 * IMGVERIFY_DIGEST_SIZE + 1])
+{
+	policy_hex_encode(d, IMGVERIFY_DIGEST_SIZE, out);
+}
+
+/* ---- building ---- */
+
+static json_object *hex_string(const uint8_t d[IMGVERIFY_DIGEST_SIZE])
+{
+	char hex[2 * IMGVERIFY_DIGEST_SIZE + 1];
+
+	hex32(d, hex);
+	return json_object_new_string(hex);
+}
+
+static json_object *time_string(int64_t t)
+{
+	char buf[21];
+
+	imgverify_time_format(t, buf);
+	return json_object_new_string(buf);
+}
+
+/* json_object_object_add with a NULL value when allocation failed: the
+ * caller checks *ok once at the end. */
+static void add(json_object *o, const char *key, json_object *v, bool *ok)
+{
+	if (!o || !v || json_object_object_add(o, key, v) < 0) {
+		json_object_put(v);
+		*ok = false;
+	}
+}
+
+static void push(json_object *a, json_object *v, bool *ok)
+{
+	if (!a || !v || json_object_array_add(a, v) < 0) {
+		json_object_put(v);
+		*ok = false;
+	}
+}
+
+static json_object *qcow2_json(const struct imgverify_header *h, bool *ok)
+{
+	json_object *o = json_object_new_object();
+
+	add(o, "version", json_object_new_int((int)h->version), ok);
+	add(o, "cluster_size", json_object_new_int64((int64_t)1 << h->cluster_bits), ok);
+	add(o, "incompatible_features", json_object_new_uint64(h->incompatible_features), ok);
+	add(o, "compatible_features", json_object_new_uint64(h->compatible_features), ok);
+	add(o, "autoclear_features", json_object_new_uint64(h->autoclear_features), ok);
+	add(o, "refcount_order", json_object_new_int((int)h->refcount_order), ok);
+	add(o, "compression_type", json_object_new_string(h->compression_type ? "zstd" : "zlib"), ok);
+	add(o, "snapshots", json_object_new_int64(h->nb_snapshots), ok);
+	add(o, "encryption", json_object_new_string(h->crypt_method == IMGVERIFY_QCOW2_CRYPT_LUKS ?
+							   "luks" : "none"), ok);
+	return o;
+}
+
+static json_object *layer_json(const struct imgverify_layer *l, bool *ok)
+{
+	json_object *o = json_object_new_object(), *chunks, *list;
+
+	add(o, "name", json_object_new_string(l->name), ok);
+	add(o, "format", json_object_new_string(imgverify_format_name(l->header.format)), ok);
+	add(o, "size", json_object_new_uint64(l->size), ok);
+	add(o, "virtual_size", json_object_new_uint64(l->header.virtual_size), ok);
+	if (l->header.format == IMGVERIFY_FORMAT_QCOW2)
+		add(o, "qcow2", qcow2_json(&l->header, ok), ok);
+	if (l->header.has_backing) {
+		json_object *b = json_object_new_object();
+
+		add(b, "name", json_object_new_string(l->header.backing), ok);
+		add(b, "format", json_object_new_string(l->header.backing_format), ok);
+		add(o, "backing", b, ok);
+	}
+	chunks = json_object_new_object();
+	add(chunks, "algorithm", json_object_new_string("sha256"), ok);
+	add(chunks, "size", json_object_new_uint64(l->digests.chunk_size), ok);
+	add(chunks, "root", hex_string(l->digests.root), ok);
+	list = json_object_new_array_ext((int)l->digests.n_chunks);
+	for (size_t i = 0; *ok && i < l->digests.n_chunks; i++)
+		push(list, hex_string(l->digests.chunks + i * IMGVERIFY_DIGEST_SIZE), ok);
+	add(chunks, "digests", list, ok);
+	add(o, "chunks", chunks, ok);
+	return o;
+}
+
+int statement_build(const struct imgverify_manifest *m, char **ret, size_t *ret_len)
+{
+	_cleanup_(json_object_putp) json_object *root = json_object_new_object();
+	json_object *subjects = json_object_new_array(), *pred = json_object_new_object(),
+		    *image = json_object_new_object(), *layers = json_object_new_array();
+	bool ok = true;
+	const char *s;
+	char *out;
+
+	add(root, "_type", json_object_new_string(IMGVERIFY_STATEMENT_TYPE), &ok);
+	add(root, "subject", subjects, &ok);
+	add(root, "predicateType", json_object_new_string(IMGVERIFY_PREDICATE_TYPE), &ok);
+	add(root, "predicate", pred, &ok);
+	add(pred, "image", image, &ok);
+	add(pred, "layers", layers, &ok);
+	add(image, "name", json_object_new_string(m->name), &ok);
+	if (m->version)
+		add(image, "version", json_object_new_string(m->version), &ok);
+	add(image, "sequence", json_object_new_uint64(m->sequence), &ok);
+	add(image, "issued", time_string(m->issued), &ok);
+	add(image, "expires", time_string(m->expires), &ok);
+	for (size_t i = 0; ok && i < m->n_layers; i++) {
+		const struct imgverify_layer *l = &m->layers[i];
+		json_object *subj = json_object_new_object(), *digest = json_object_new_object();
+
+		add(subj, "name", json_object_new_string(l->name), &ok);
+		add(digest, "sha256", hex_string(l->digests.sha256), &ok);
+		add(subj, "digest", digest, &ok);
+		push(subjects, subj, &ok);
+		push(layers, layer_json(l, &ok), &ok);
+	}
+	if (!ok)
+		return -ENOMEM;
+	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!s || !(out = strdup(s)))
+		return -ENOMEM;
+	*ret_len = strlen(out);
+	*ret = out;
+	return 0;
+}
+
+int envelope_build(const char *payload, size_t payload_len, const char *keyid, const uint8_t *sig,
+		   size_t sig_len, const char *cert_pem, char **ret, size_t *ret_len)
+{
+	_cleanup_(json_object_putp) json_object *root = json_object_new_object();
+	_cleanup_(freep) char *p64 = NULL, *s64 = NULL;
+	json_object *sigs = json_object_new_array(), *one = json_object_new_object();
+	bool ok = true;
+	const char *s;
+	char *out;
+
+	if (imgverify_base64_encode(payload, payload_len, &p64) < 0 ||
+	    imgverify_base64_encode(sig, sig_len, &s64) < 0) {
+		json_object_put(sigs);
+		json_object_put(one);
+		return -ENOMEM;
+	}
+	add(root, "payloadType", json_object_new_string(IMGVERIFY_PAYLOAD_TYPE), &ok);
+	add(root, "payload", json_object_new_string(p64), &ok);
+	add(root, "signatures", sigs, &ok);
+	add(one, "keyid", json_object_new_string(keyid), &ok);
+	add(one, "sig", json_object_new_string(s64), &ok);
+	if (cert_pem)
+		add(one, "cert", json_object_new_string(cert_pem), &ok);
+	push(sigs, one, &ok);
+	if (!ok)
+		return -ENOMEM;
+	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+							 JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!s || asprintf(&out, "%s\n", s) < 0)
+		return -ENOMEM;
+	*ret_len = strlen(out);
+	*ret = out;
+	return 0;
+}
+
+/* ---- parsing ---- */
+
+/* Where in the document a fault is, for messages: "$.predicate.layers[1].size". */
+struct walk {
+	const char *name;
+	char path[256];
+	size_t len;
+	char *err;          /* a copy of the message for a report, or NULL */
+	size_t err_size;
+};
+
+static int faultv(struct walk *w, int err, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (w->err)
+		snprintf(w->err, w->err_size, "manifest '%s': %s: %s", w->name, w->path, msg);
+	return policy_log_errno(err, "manifest '%s': %s: %s", w->name, w->path, msg);
+}
+
+static int fault(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fault(struct walk *w, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = faultv(w, EBADMSG, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int unsupported(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int unsupported(struct walk *w, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = faultv(w, EOPNOTSUPP, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static size_t push_key(struct walk *w, const char *key)
+{
+	size_t mark = w->len;
+	int n = snprintf(w->path + w->len, sizeof(w->path) - w->len, ".%.64s", key);
+
+	if (n > 0)
+		w->len = w->len + (size_t)n < sizeof(w->path) ? w->len + (size_t)n : sizeof(w->path) - 1;
+	return mark;
+}
+
+static size_t push_index(struct walk *w, size_t i)
+{
+	size_t mark = w->len;
+	int n = snprintf(w->path + w->len, sizeof(w->path) - w->len, "[%zu]", i);
+
+	if (n > 0)
+		w->len = w->len + (size_t)n < sizeof(w->path) ? w->len + (size_t)n : sizeof(w->path) - 1;
+	return mark;
+}
+
+static void pop(struct walk *w, size_t mark)
+{
+	w->len = mark;
+	w->path[mark] = '\0';
+}
+
+static const char *type_name(json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null: return "null";
+	case json_type_boolean: return "a boolean";
+	case json_type_double: return "a fraction";
+	case json_type_int: return "an integer";
+	case json_type_object: return "an object";
+	case json_type_array: return "an array";
+	case json_type_string: return "a string";
+	}
+	return "unknown";
+}
+
+static int expect_type(struct walk *w, json_object *v, enum json_type t, const char *what)
+{
+	if (!json_object_is_type(v, t))
+		return fault(w, "expected %s, got %s", what, type_name(v));
+	return 0;
+}
+
+static int check_keys(struct walk *w, json_object *obj, const char *const *allowed)
+{
+	json_object_object_foreach(obj, key, val) {
+		bool ok = false;
+
+		(void)val;
+		for (const char *const *a = allowed; *a; a++)
+			if (strcmp(*a, key) == 0)
+				ok = true;
+		if (!ok) {
+			size_t m = push_key(w, key);
+			int r = fault(w, "unknown key");
+
+			pop(w, m);
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* The member key of obj, which must be there unless optional; *ret NULL
+ * when absent. The walk path is extended with the key (pop it after). */
+static int member(struct walk *w, json_object *obj, const char *key, bool optional,
+		  json_object **ret, size_t *mark)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v)) {
+		*ret = NULL;
+		*mark = w->len;
+		return optional ? 0 : fault(w, "missing key '%s'", key);
+	}
+	*mark = push_key(w, key);
+	*ret = v;
+	return 0;
+}
+
+static int get_string(struct walk *w, json_object *v, size_t max, const char **ret)
+{
+	int r = expect_type(w, v, json_type_string, "a string");
+	const char *s;
+	size_t len;
+
+	if (r < 0)
+		return r;
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (len != strlen(s))
+		return fault(w, "string contains a NUL character");
+	if (len == 0)
+		return fault(w, "empty string");
+	if (len > max)
+		return fault(w, "string longer than %zu bytes", max);
+	*ret = s;
+	return 0;
+}
+
+static int get_uint(struct walk *w, json_object *v, uint64_t max, uint64_t *ret)
+{
+	int r = expect_type(w, v, json_type_int, "an integer");
+	int64_t i;
+	uint64_t u;
+
+	if (r < 0)
+		return r;
+	i = json_object_get_int64(v);
+	u = json_object_get_uint64(v);
+	if (i < 0)
+		return fault(w, "must not be negative");
+	if (u > max)
+		return fault(w, "out of range (at most %" PRIu64 ")", max);
+	*ret = u;
+	return 0;
+}
+
+static int get_digest(struct walk *w, json_object *v, uint8_t out[IMGVERIFY_DIGEST_SIZE])
+{
+	const char *s;
+	int r = get_string(w, v, 4 * IMGVERIFY_DIGEST_SIZE, &s);
+
+	if (r < 0)
+		return r;
+	if (strlen(s) != 2 * IMGVERIFY_DIGEST_SIZE || policy_hex_decode(s, out, IMGVERIFY_DIGEST_SIZE) < 0)
+		return fault(w, "a sha256 digest has 64 hex digits");
+	return 0;
+}
+
+static int get_time(struct walk *w, json_object *v, int64_t *ret)
+{
+	const char *s;
+	int r = get_string(w, v, 32, &s);
+
+	if (r < 0)
+		return r;
+	if (imgverify_time_parse(s, ret) < 0)
+		return fault(w, "'%s' is not a UTC time like 2025-01-31T12:00:00Z", s);
+	return 0;
+}
+
+static int get_array(struct walk *w, json_object *v, size_t min, size_t max, size_t *ret_n)
+{
+	int r = expect_type(w, v, json_type_array, "an array");
+	size_t n;
+
+	if (r < 0)
+		return r;
+	n = json_object_array_length(v);
+	if (n < min || n > max)
+		return fault(w, "expected %zu to %zu entries, got %zu", min, max, n);
+	*ret_n = n;
+	return 0;
+}
+
+static int parse_image(struct walk *w, json_object *v, struct imgverify_manifest *m)
+{
+	static const char *const keys[] = { "name", "version", "sequence", "issued", "expires", NULL };
+	json_object *x;
+	const char *s;
+	size_t mk;
+	int r;
+
+	if ((r = expect_type(w, v, json_type_object, "an object")) < 0 || (r = check_keys(w, v, keys)) < 0)
+		return r;
+	if ((r = member(w, v, "name", false, &x, &mk)) < 0 || (r = get_string(w, x, 255, &s)) < 0)
+		return r;
+	if (!is_printable(s, strlen(s)))
+		return fault(w, "contains control characters");
+	if (!(m->name = strdup(s)))
+		return -ENOMEM;
+	pop(w, mk);
+	if ((r = member(w, v, "version", true, &x, &mk)) < 0)
+		return r;
+	if (x) {
+		if ((r = get_string(w, x, 255, &s)) < 0)
+			return r;
+		if (!is_printable(s, strlen(s)))
+			return fault(w, "contains control characters");
+		if (!(m->version = strdup(s)))
+			return -ENOMEM;
+		pop(w, mk);
+	}
+	if ((r = member(w, v, "sequence", false, &x, &mk)) < 0 ||
+	    (r = get_uint(w, x, SEQUENCE_MAX, &m->sequence)) < 0)
+		return r;
+	pop(w, mk);
+	if ((r = member(w, v, "issued", false, &x, &mk)) < 0 || (r = get_time(w, x, &m->issued)) < 0)
+		return r;
+	pop(w, mk);
+	if ((r = member(w, v, "expires", false, &x, &mk)) < 0 || (r = get_time(w, x, &m->expires)) < 0)
+		return r;
+	if (m->expires <= m->issued)
+		return fault(w, "expires before it was issued");
+	pop(w, mk);
+	return 0;
+}
+
+static int parse_qcow2(struct walk *w, json_object *v, struct imgverify_header *h)
+{
+	static const char *const keys[] = { "version", "cluster_size", "incompatible_features",
+					    "compatible_features", "autoclear_features",
+					    "refcount_order", "compression_type", "snapshots",
+					    "encryption", NULL };
+	json_object *x;
+	const char *s;
+	uint64_t u;
+	size_t mk;
+	int r;
+
+	if ((r = expect_type(w, v, json_type_object, "an object")) < 0 || (r = check_keys(w, v, keys)) < 0)
+		return r;
+	if ((r = member(w, v, "version", false, &x, &mk)) < 0 || (r = get_uint(w, x, 3, &u)) < 0)
+		return r;
+	if (u < 2)
+		return fault(w, "qcow2 version is 2 or 3");
+	h->version = (uint32_t)u;
+	pop(w, mk);
+	if ((r = member(w, v, "cluster_size", false, &x, &mk)) < 0 || (r = get_uint(w, x, 1u << 21, &u)) < 0)
+		return r;
+	if (u < 512 || (u & (u - 1)))
+		return fault(w, "a cluster size is a power of two from 512 to 2097152");
+	h->cluster_bits = (uint32_t)__builtin_ctzll(u);
+	pop(w, mk);
+	if ((r = member(w, v, "incompatible_features", false, &x, &mk)) < 0 ||
+	    (r = get_uint(w, x, UINT64_MAX, &h->incompatible_features)) < 0)
+		return r;
+	pop(w, mk);
+	if ((r = member(w, v, "compatible_features", false, &x, &mk)) < 0 ||
+	    (r = get_uint(w, x, UINT64_MAX, &h->compatible_features)) < 0)
+		return r;
+	pop(w, mk);
+	if ((r = member(w, v, "autoclear_features", false, &x, &mk)) < 0 ||
+	    (r = get_uint(w, x, UINT64_MAX, &h->autoclear_features)) < 0)
+		return r;
+	pop(w, mk);
+	if ((r = member(w, v, "refcount_order", false, &x, &mk)) < 0 || (r = get_uint(w, x, 6, &u)) < 0)
+		return r;
+	h->refcount_order = (uint32_t)u;
+	pop(w, mk);
+	if ((r = member(w, v, "compression_type", false, &x, &mk)) < 0 || (r = get_string(w, x, 16, &s)) < 0)
+		return r;
+	if (strcmp(s, "zlib") == 0)
+		h->compression_type = 0;
+	else if (strcmp(s, "zstd") == 0)
+		h->compression_type = 1;
+	else
+		return unsupported(w, "compression type '%s' is not supported", s);
+	pop(w, mk);
+	if ((r = member(w, v, "snapshots", false, &x, &mk)) < 0 || (r = get_uint(w, x, UINT32_MAX, &u)) < 0)
+		return r;
+	h->nb_snapshots = (uint32_t)u;
+	pop(w, mk);
+	if ((r = member(w, v, "encryption", false, &x, &mk)) < 0 || (r = get_string(w, x, 16, &s)) < 0)
+		return r;
+	if (strcmp(s, "none") == 0)
+		h->crypt_method = IMGVERIFY_QCOW2_CRYPT_NONE;
+	else if (strcmp(s, "luks") == 0)
+		h->crypt_method = IMGVERIFY_QCOW2_CRYPT_LUKS;
+	else
+		return unsupported(w, "encryption '%s' is not supported", s);
+	pop(w, mk);
+	return 0;
+}
+
+static int parse_chunks(struct walk *w, json_object *v, struct imgverify_layer *l)
+{
+	static const char *const keys[] = { "algorithm", "size", "root", "digests", NULL };
+	uint8_t root[IMGVERIFY_DIGEST_SIZE];
+	json_object *x;
+	const char *s;
+	uint64_t cs, want;
+	size_t mk, n;
+	unsigned dlen;
+	int r;
+
+	if ((r = expect_type(w, v, json_type_object, "an object")) < 0 || (r = check_keys(w, v, keys)) < 0)
+		return r;
+	if ((r = member(w, v, "algorithm", false, &x, &mk)) < 0 || (r = get_string(w, x, 32, &s)) < 0)
+		return r;
+	if (strcmp(s, "sha256") != 0)
+		return unsupported(w, "digest algorithm '%s' is not supported (sha256)", s);
+	pop(w, mk);
+	if ((r = member(w, v, "size", false, &x, &mk)) < 0 ||
+	    (r = get_uint(w, x, IMGVERIFY_CHUNK_SIZE_MAX, &cs)) < 0)
+		return r;
+	if (cs < IMGVERIFY_CHUNK_SIZE_MIN || (cs & (cs - 1)))
+		return fault(w, "a chunk size is a power of two from %u to %u", IMGVERIFY_CHUNK_SIZE_MIN,
+			     IMGVERIFY_CHUNK_SIZE_MAX);
+	pop(w, mk);
+	want = (l->size + cs - 1) / cs;
+	if ((r = member(w, v, "digests", false, &x, &mk)) < 0 ||
+	    (r = get_array(w, x, 0, IMGVERIFY_CHUNKS_MAX, &n)) < 0)
+		return r;
+	if (n != want)
+		return fault(w, "%zu digests for %" PRIu64 " bytes in chunks of %" PRIu64 ", not %" PRIu64,
+			     n, l->size, cs, want);
+	l->digests.chunks = malloc(n ? n * IMGVERIFY_DIGEST_SIZE : 1);
+	if (!l->digests.chunks)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t mi = push_index(w, i);
+
+		r = get_digest(w, json_object_array_get_idx(x, i), l->digests.chunks + i * IMGVERIFY_DIGEST_SIZE);
+		if (r < 0)
+			return r;
+		pop(w, mi);
+	}
+	l->digests.n_chunks = n;
+	l->digests.chunk_size = cs;
+	l->digests.size = l->size;
+	pop(w, mk);
+	if ((r = member(w, v, "root", false, &x, &mk)) < 0 || (r = get_digest(w, x, l->digests.root)) < 0)
+		return r;
+	if (EVP_Digest(l->digests.chunks, n * IMGVERIFY_DIGEST_SIZE, root, &dlen, EVP_sha256(), NULL) != 1)
+		return -ENOMEM;
+	if (memcmp(root, l->digests.root, IMGVERIFY_DIGEST_SIZE) != 0)
+		return fault(w, "the root is not the SHA-256 of the chunk digests");
+	pop(w, mk);
+	return 0;
+}
+
+static int parse_layer(struct walk *w, json_object *v, struct imgverify_layer *l)
+{
+	static const char *const keys[] = { "name", "format", "size", "virtual_size", "qcow2",
+					    "backing", "chunks", NULL };
+	static const char *const backing_keys[] = { "name", "format", NULL };
+	json_object *x, *y;
+	const char *s;
+	size_t mk, my;
+	char why[256];
+	int r;
+
+	if ((r = expect_type(w, v, json_type_object, "an object")) < 0 || (r = check_keys(w, v, keys)) < 0)
+		return r;
+	if ((r = member(w, v, "name", false, &x, &mk)) < 0 ||
+	    (r = get_string(w, x, IMGVERIFY_BACKING_NAME_MAX, &s)) < 0)
+		return r;
+	if (!is_printable(s, strlen(s)))
+		return fault(w, "contains control characters");
+	if (!(l->name = strdup(s)))
+		return -ENOMEM;
+	pop(w, mk);
+	if ((r = member(w, v, "format", false, &x, &mk)) < 0 || (r = get_string(w, x, 16, &s)) < 0)
+		return r;
+	l->header.format = imgverify_format_from_name(s);
+	if (!l->header.format)
+		return unsupported(w, "format '%s' is not supported (raw or qcow2)", s);
+	pop(w, mk);
+	if ((r = member(w, v, "size", false, &x, &mk)) < 0 || (r = get_uint(w, x, IMGVERIFY_SIZE_MAX, &l->size)) < 0)
+		return r;
+	pop(w, mk);
+	if ((r = member(w, v, "virtual_size", false, &x, &mk)) < 0 ||
+	    (r = get_uint(w, x, IMGVERIFY_SIZE_MAX, &l->header.virtual_size)) < 0)
+		return r;
+	if (l->header.format == IMGVERIFY_FORMAT_RAW && l->header.virtual_size != l->size)
+		return fault(w, "a raw layer's virtual size is its size");
+	pop(w, mk);
+	if ((r = member(w, v, "qcow2", true, &x, &mk)) < 0)
+		return r;
+	if (!x != (l->header.format != IMGVERIFY_FORMAT_QCOW2))
+		return fault(w, x ? "only a qcow2 layer has qcow2 facts" : "missing key 'qcow2'");
+	if (x) {
+		if ((r = parse_qcow2(w, x, &l->header)) < 0)
+			return r;
+		pop(w, mk);
+	}
+	if ((r = member(w, v, "backing", true, &x, &mk)) < 0)
+		return r;
+	if (x) {
+		if (l->header.format != IMGVERIFY_FORMAT_QCOW2)
+			return fault(w, "only a qcow2 layer has a backing file");
+		if ((r = expect_type(w, x, json_type_object, "an object")) < 0 ||
+		    (r = check_keys(w, x, backing_keys)) < 0)
+			return r;
+		if ((r = member(w, x, "name", false, &y, &my)) < 0 ||
+		    (r = get_string(w, y, IMGVERIFY_BACKING_NAME_MAX, &s)) < 0)
+			return r;
+		if (check_backing_name(s, strlen(s), why, sizeof(why)) < 0)
+			return fault(w, "%s", why);
+		strcpy(l->header.backing, s);
+		l->header.has_backing = true;
+		pop(w, my);
+		if ((r = member(w, x, "format", false, &y, &my)) < 0 || (r = get_string(w, y, 16, &s)) < 0)
+			return r;
+		if (!imgverify_format_from_name(s))
+			return unsupported(w, "format '%s' is not supported (raw or qcow2)", s);
+		strcpy(l->header.backing_format, s);
+		pop(w, my);
+		pop(w, mk);
+	}
+	if ((r = member(w, v, "chunks", false, &x, &mk)) < 0 || (r = parse_chunks(w, x, l)) < 0)
+		return r;
+	pop(w, mk);
+	return 0;
+}
+
+/* Parses JSON text strictly: one value, nothing after it, valid UTF-8. */
+/* A fault before the walk starts: the whole message is given. */
+static int jfault(struct walk *w, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int jfault(struct walk *w, int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (w->err)
+		snprintf(w->err, w->err_size, "%s", msg);
+	return policy_log_errno(err, "%s", msg);
+}
+
+static int parse_json(struct walk *w, const char *data, size_t len, json_object **ret)
+{
+	const char *name = w->name, *what = "manifest";
+	json_tokener *tok;
+	json_object *root;
+	enum json_tokener_error jerr;
+	size_t end;
+
+	if (len > IMGVERIFY_MANIFEST_MAX || len > INT_MAX)
+		return jfault(w, EFBIG, "%s '%s': %zu bytes exceed the limit of %d", what, name, len,
+			      IMGVERIFY_MANIFEST_MAX);
+	if (memchr(data, '\0', len))
+		return jfault(w, EBADMSG, "%s '%s': $: contains a NUL byte", what, name);
+	tok = json_tokener_new_ex(32);
+	if (!tok)
+		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, data, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (!root || jerr != json_tokener_success) {
+		json_object_put(root);
+		if (jerr == json_tokener_continue || (jerr == json_tokener_success && !root))
+			return jfault(w, EBADMSG, "%s '%s': $: unexpected end of input at byte %zu", what,
+				      name, len);
+		return jfault(w, EBADMSG, "%s '%s': $: not valid JSON at byte %zu: %s", what, name, end,
+			      json_tokener_error_desc(jerr));
+	}
+	*ret = root;
+	return 0;
+}
+
+int statement_parse(const char *name, const char *payload, size_t len,
+		    struct imgverify_manifest **ret, char *err, size_t err_size)
+{
+	static const char *const keys[] = { "_type", "subject", "predicateType", "predicate", NULL };
+	static const char *const pred_keys[] = { "image", "layers", NULL };
+	static const char *const subj_keys[] = { "name", "digest", NULL };
+	static const char *const digest_keys[] = { "sha256", NULL };
+	_cleanup_(json_object_putp) json_object *root = NULL;
+	_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL;
+	struct walk w = { .name = name, .path = "$", .len = 1, .err = err, .err_size = err_size };
+	json_object *x, *pred, *subjects, *layers;
+	const char *s;
+	size_t mk, mp, n, n_subjects;
+	int r;
+
+	r = parse_json(&w, payload, len, &root);
+	if (r < 0)
+		return r;
+	if ((r = expect_type(&w, root, json_type_object, "an object")) < 0 ||
+	    (r = check_keys(&w, root, keys)) < 0)
+		return r;
+	if ((r = member(&w, root, "_type", false, &x, &mk)) < 0 || (r = get_string(&w, x, 256, &s)) < 0)
+		return r;
+	if (strcmp(s, IMGVERIFY_STATEMENT_TYPE) != 0)
+		return unsupported(&w, "statement type '%.64s' is not supported (%s)", s,
+				   IMGVERIFY_STATEMENT_TYPE);
+	pop(&w, mk);
+	if ((r = member(&w, root, "predicateType", false, &x, &mk)) < 0 || (r = get_string(&w, x, 256, &s)) < 0)
+		return r;
+	if (strcmp(s, IMGVERIFY_PREDICATE_TYPE) != 0)
+		return unsupported(&w, "predicate type '%.64s' is not supported (%s)", s,
+				   IMGVERIFY_PREDICATE_TYPE);
+	pop(&w, mk);
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	if ((r = member(&w, root, "predicate", false, &pred, &mp)) < 0 ||
+	    (r = expect_type(&w, pred, json_type_object, "an object")) < 0 ||
+	    (r = check_keys(&w, pred, pred_keys)) < 0)
+		return r;
+	if ((r = member(&w, pred, "image", false, &x, &mk)) < 0 || (r = parse_image(&w, x, m)) < 0)
+		return r;
+	pop(&w, mk);
+	if ((r = member(&w, pred, "layers", false, &layers, &mk)) < 0 ||
+	    (r = get_array(&w, layers, 1, IMGVERIFY_CHAIN_MAX, &n)) < 0)
+		return r;
+	m->layers = calloc(n, sizeof(*m->layers));
+	if (!m->layers)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t mi = push_index(&w, i);
+
+		m->n_layers = i + 1;
+		r = parse_layer(&w, json_object_array_get_idx(layers, i), &m->layers[i]);
+		if (r < 0)
+			return r;
+		if (i > 0) {
+			const struct imgverify_layer *up = &m->layers[i - 1], *l = &m->layers[i];
+
+			if (!up->header.has_backing || strcmp(up->header.backing, l->name) != 0 ||
+			    imgverify_format_from_name(up->header.backing_format) != l->header.format)
+				return fault(&w, "layer '%s' is not the backing file (with its format) of the layer before it",
+					     l->name);
+		}
+		pop(&w, mi);
+	}
+	if (m->layers[n - 1].header.has_backing) {
+		push_index(&w, n - 1);
+		return fault(&w, "the last layer has a backing file the manifest does not describe");
+	}
+	pop(&w, mk);
+	pop(&w, mp);
+
+	if ((r = member(&w, root, "subject", false, &subjects, &mk)) < 0 ||
+	    (r = get_array(&w, subjects, 1, IMGVERIFY_CHAIN_MAX, &n_subjects)) < 0)
+		return r;
+	if (n_subjects != n)
+		return fault(&w, "%zu subjects for %zu layers", n_subjects, n);
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(subjects, i), *d;
+		size_t mi = push_index(&w, i), ms;
+
+		if ((r = expect_type(&w, e, json_type_object, "an object")) < 0 ||
+		    (r = check_keys(&w, e, subj_keys)) < 0)
+			return r;
+		if ((r = member(&w, e, "name", false, &x, &ms)) < 0 ||
+		    (r = get_string(&w, x, IMGVERIFY_BACKING_NAME_MAX, &s)) < 0)
+			return r;
+		if (strcmp(s, m->layers[i].name) != 0)
+			return fault(&w, "subject '%.64s' is not layer '%s'", s, m->layers[i].name);
+		pop(&w, ms);
+		if ((r = member(&w, e, "digest", false, &d, &ms)) < 0 ||
+		    (r = expect_type(&w, d, json_type_object, "an object")) < 0 ||
+		    (r = check_keys(&w, d, digest_keys)) < 0)
+			return r;
+		if ((r = member(&w, d, "sha256", false, &x, &ms)) < 0 ||
+		    (r = get_digest(&w, x, m->layers[i].digests.sha256)) < 0)
+			return r;
+		m->layers[i].digests.has_sha256 = true;
+		pop(&w, mi);
+	}
+	*ret = TAKE_PTR(m);
+	return 0;
+}
+
+int envelope_parse(const char *name, const char *json, size_t len, struct imgverify_envelope **ret,
+		   char *err, size_t err_size)
+{
+	_cleanup_(json_object_putp) json_object *root = NULL;
+	_cleanup_(imgverify_envelope_freep) struct imgverify_envelope *e = NULL;
+	struct walk w = { .name = name, .path = "$", .len = 1, .err = err, .err_size = err_size };
+	json_object *x, *sigs;
+	const char *s;
+	size_t mk, n;
+	int r;
+
+	r = parse_json(&w, json, len, &root);
+	if (r < 0)
+		return r;
+	if ((r = expect_type(&w, root, json_type_object, "a DSSE envelope (an object)")) < 0)
+		return r;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	if ((r = member(&w, root, "payloadType", false, &x, &mk)) < 0 || (r = get_string(&w, x, 256, &s)) < 0)
+		return r;
+	if (!(e->payload_type = strdup(s)))
+		return -ENOMEM;
+	pop(&w, mk);
+	if ((r = member(&w, root, "payload", false, &x, &mk)) < 0 ||
+	    (r = get_string(&w, x, IMGVERIFY_MANIFEST_MAX, &s)) < 0)
+		return r;
+	r = imgverify_base64_decode(s, strlen(s), &e->payload, &e->payload_len);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return fault(&w, "not base64");
+	pop(&w, mk);
+	if ((r = member(&w, root, "signatures", false, &sigs, &mk)) < 0 ||
+	    (r = get_array(&w, sigs, 0, SIGNATURES_MAX, &n)) < 0)
+		return r;
+	e->signatures = calloc(n ? n : 1, sizeof(*e->signatures));
+	if (!e->signatures)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct imgverify_signature *sig = &e->signatures[i];
+		json_object *o = json_object_array_get_idx(sigs, i);
+		size_t mi = push_index(&w, i), ms;
+
+		e->n_signatures = i + 1;
+		if ((r = expect_type(&w, o, json_type_object, "an object")) < 0)
+			return r;
+		if ((r = member(&w, o, "sig", false, &x, &ms)) < 0 || (r = get_string(&w, x, SIG_MAX, &s)) < 0)
+			return r;
+		r = imgverify_base64_decode(s, strlen(s), &sig->sig, &sig->sig_len);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			return fault(&w, "not base64");
+		pop(&w, ms);
+		if ((r = member(&w, o, "keyid", true, &x, &ms)) < 0)
+			return r;
+		/* DSSE: an unset keyid is the same as an empty one. */
+		if (x && json_object_get_string_len(x) > 0) {
+			if ((r = get_string(&w, x, 256, &s)) < 0)
+				return r;
+			if (!is_printable(s, strlen(s)))
+				return fault(&w, "contains control characters");
+			if (!(sig->keyid = strdup(s)))
+				return -ENOMEM;
+			pop(&w, ms);
+		}
+		if ((r = member(&w, o, "cert", true, &x, &ms)) < 0)
+			return r;
+		if (x) {
+			if ((r = get_string(&w, x, CERT_MAX, &s)) < 0)
+				return r;
+			if (!(sig->cert = strdup(s)))
+				return -ENOMEM;
+			pop(&w, ms);
+		}
+		pop(&w, mi);
+	}
+	*ret = TAKE_PTR(e);
+	return 0;
+}
+
+int imgverify_statement_parse(const char *name, const char *payload, size_t len,
+			      struct imgverify_manifest **ret)
+{
+	return statement_parse(name, payload, len, ret, NULL, 0);
+}
+
+int imgverify_envelope_parse(const char *name, const char *json, size_t len,
+			     struct imgverify_envelope **ret)
+{
+	return envelope_parse(name, json, len, ret, NULL, 0);
+}

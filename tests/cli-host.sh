@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# vmtrust host audit: on fixture trees (a hardened host passes; a weakness
+# fails with exit 1 and one stderr line; missing inputs are unknown, never
+# pass; the policy's required checks decide; --json is valid and carries
+# every check), then once on this machine: no crash, exit 0 or 1, and no
+# pass for a check whose input is not here.
+. "$(dirname "$0")/lib.sh"
+
+# hardened DIR: a host where every check passes.
+hardened() {
+	local r=$1
+	mkdir -p "$r"/proc/4242/attr "$r"/dev "$r"/sys/module/kvm_intel "$r"/sys/module/kvm \
+		"$r"/sys/module/apparmor/parameters "$r"/sys/class/iommu/dmar0 "$r"/sys/class/tpm/tpm0 \
+		"$r"/sys/firmware/acpi/tables "$r"/sys/devices/system/cpu/vulnerabilities "$r"/sys/fs \
+		"$r"/sys/kernel/security/tpm0 "$r"/sys/firmware/efi/efivars "$r"/etc/libvirt/hooks \
+		"$r"/var/lib/dpkg
+	printf 'processor\t: 0\nflags\t\t: fpu pae nx lm vmx ept\n' >"$r/proc/cpuinfo"
+	printf 'BOOT_IMAGE=/vmlinuz ro intel_iommu=on quiet\n' >"$r/proc/cmdline"
+	printf 'qemu-system-x86\n' >"$r/proc/4242/comm"
+	printf 'Name:\tqemu-system-x86\nUid:\t64055\t64055\t64055\t64055\nSeccomp:\t2\n' >"$r/proc/4242/status"
+	printf 'qemu-system-x86_64\0-accel\0kvm\0-vnc\0127.0.0.1:0\0' >"$r/proc/4242/cmdline"
+	printf 'libvirt-0a1b (enforce)\n' >"$r/proc/4242/attr/current"
+	if [ "$(id -u)" = 0 ]; then mknod "$r/dev/kvm" c 10 232; else ln -s /dev/null "$r/dev/kvm"; fi
+	echo Y >"$r/sys/module/apparmor/parameters/enabled"
+	echo 2 >"$r/sys/class/tpm/tpm0/tpm_version_major"
+	printf DMAR >"$r/sys/firmware/acpi/tables/DMAR"
+	echo "Not affected" >"$r/sys/devices/system/cpu/vulnerabilities/meltdown"
+	echo "Mitigation: Enhanced / Automatic IBRS; IBPB: conditional" >"$r/sys/devices/system/cpu/vulnerabilities/spectre_v2"
+	echo "capability,yama,apparmor" >"$r/sys/kernel/security/lsm"
+	# a crypto-agile log (sha256) that measures SecureBoot = 1
+	python3 - "$r/sys/kernel/security/tpm0/binary_bios_measurements" <<'EOF'
+import hashlib, struct, sys
+def ev(pcr, typ, data):
+    return struct.pack('<III', pcr, typ, 1) + struct.pack('<H', 0x0b) + hashlib.sha256(data).digest() + struct.pack('<I', len(data)) + data
+spec = b'Spec ID Event03\0' + struct.pack('<IBBBBI', 0, 0, 2, 0, 2, 1) + struct.pack('<HH', 0x0b, 32) + b'\0'
+log = struct.pack('<II', 0, 3) + b'\0' * 20 + struct.pack('<I', len(spec)) + spec
+guid = bytes.fromhex('61dfe48bca93d211aa0d00e098032b8c')
+var = guid + struct.pack('<QQ', 10, 1) + 'SecureBoot'.encode('utf-16-le') + b'\1'
+log += ev(7, 0x80000001, var)
+for pcr in range(8):
+    log += ev(pcr, 4, b'\0\0\0\0')
+open(sys.argv[1], 'wb').write(log)
+EOF
+	printf '\6\0\0\0\1' >"$r/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+	cat >"$r/etc/libvirt/qemu.conf" <<'EOF'
+# the QEMU driver
+user = "libvirt-qemu"
+group = "libvirt-qemu"
+security_driver = "apparmor"
+seccomp_sandbox = 1
+vnc_listen = "127.0.0.1"
+EOF
+	printf '#!/bin/sh\nexec /usr/bin/vmtrust hook qemu "$@"\n' >"$r/etc/libvirt/hooks/qemu"
+	chmod 755 "$r/etc/libvirt/hooks/qemu"
+	printf 'Package: qemu-system-x86\nStatus: install ok installed\nVersion: 1:7.2+dfsg-7+deb12u18\n' >"$r/var/lib/dpkg/status"
+}
+
+# policy FILE JSON-HOST-SECTION
+policy() { printf '{"schema_version": 1, "sequence": 1, "host": %s}\n' "$2" >"$1"; }
+
+# status JSON ID: the status of a check in a --json report
+status() { printf '%s' "$1" | python3 -c 'import json,sys; print({c["id"]: c["status"] for c in json.load(sys.stdin)["checks"]}[sys.argv[1]])' "$2"; }
+
+export VMTRUST_POLICY="$T/none.json"
+policy "$T/none.json" '{}'
+
+H="$T/hardened"
+hardened "$H"
+
+# ---- a hardened host: everything passes, exit 0
+expect 0 "" "$VMTRUST" host audit --root "$H"
+expect_out "^PASS    cpu-virt$"
+expect_out "^PASS    secure-boot$"
+expect_out "^host audit of '$H': 13 pass, 0 fail, 0 unknown: ok \(no check may fail\)$"
+[ "$(printf '%s\n' "$out" | grep -c '^PASS ')" = 13 ] && pass || fail "not 13 PASS lines: $out"
+expect 0 "" "$VMTRUST" -v host audit --root "$H"
+expect_out "^PASS    iommu: IOMMU units active: dmar0; ACPI DMAR table; kernel command line: intel_iommu=on$"
+expect_out "^PASS    vmtrust-hook: '/etc/libvirt/hooks/qemu' is a script that runs 'vmtrust hook'$"
+expect_out "^        measure: 1. minimal hypervisor privileges$"
+expect 0 "" "$VMTRUST" host audit --json --root "$H"
+printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["ok"] is True and d["required"] == "default", d
+ids = [c["id"] for c in d["checks"]]
+assert ids == ["cpu-virt", "kvm", "iommu", "nx", "cpu-mitigations", "qemu-user", "qemu-seccomp",
+               "security-driver", "graphics-listen", "vmtrust-hook", "tpm", "boot-log", "secure-boot"], ids
+for c in d["checks"]:
+    assert c["status"] == "pass" and c["evidence"] and c["measure"] and c["hint"] is None and c["required"] is False, c
+' && pass || fail "--json of the hardened host"
+
+# ---- with a policy: min_versions make package checks, required ones
+policy "$T/p-min.json" '{"min_versions": {"qemu-system-x86": "1:7.2"}}'
+expect 0 "" "$VMTRUST" --policy "$T/p-min.json" host audit --root "$H"
+expect_out "^PASS    package:qemu-system-x86 \(required\)$"
+policy "$T/p-new.json" '{"min_versions": {"qemu-system-x86": "1:8.2"}}'
+expect 1 "^vmtrust: host audit not ok: package:qemu-system-x86 fail$" "$VMTRUST" --policy "$T/p-new.json" host audit --root "$H"
+expect_out "^FAIL    package:qemu-system-x86 \(required\): 'qemu-system-x86' 1:7.2\+dfsg-7\+deb12u18 is older than 1:8.2, the minimum$"
+expect_out "^        hint: upgrade the package"
+
+# ---- a weakness: exit 1, the check fails with its evidence and a hint
+W="$T/weak"
+hardened "$W"
+sed -i 's/^vnc_listen = .*/vnc_listen = "0.0.0.0"/' "$W/etc/libvirt/qemu.conf"
+expect 1 "^vmtrust: host audit not ok: graphics-listen fail$" "$VMTRUST" host audit --root "$W"
+expect_out "^FAIL    graphics-listen: qemu.conf: vnc_listen = \"0.0.0.0\" without vnc_tls"
+expect_out "^        hint: keep vnc_listen and spice_listen on 127.0.0.1"
+expect 1 "" "$VMTRUST" host audit --json --root "$W"
+[ "$(status "$out" graphics-listen)" = fail ] && pass || fail "--json: graphics-listen not fail"
+printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["ok"] is False' && pass || fail "--json ok is not false"
+
+# the policy requires other checks: the weakness does not count
+policy "$T/p-req.json" '{"required_checks": ["iommu", "kvm"]}'
+expect 0 "" "$VMTRUST" --policy "$T/p-req.json" host audit --root "$W"
+expect_out "^PASS    iommu \(required\)$"
+expect_out "^FAIL    graphics-listen: "
+expect_out "\(the policy's required checks\)$"
+# ...or requires it
+policy "$T/p-gr.json" '{"required_checks": ["graphics-listen"]}'
+expect 1 "^vmtrust: host audit not ok: graphics-listen fail$" "$VMTRUST" --policy "$T/p-gr.json" host audit --root "$W"
+
+# ---- missing inputs: unknown, never pass; unknown does not fail the default rule
+E="$T/empty"
+mkdir -p "$E"
+expect 0 "" "$VMTRUST" host audit --json --root "$E"
+printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["ok"] is True, d
+for c in d["checks"]:
+    assert c["status"] == "unknown" and "cannot read" in c["evidence"], c
+' && pass || fail "an empty root: every check unknown with a reason"
+# a required check that is unknown: exit 1
+policy "$T/p-tpm.json" '{"required_checks": ["tpm"]}'
+expect 1 "^vmtrust: host audit not ok: tpm unknown$" "$VMTRUST" --policy "$T/p-tpm.json" host audit --root "$E"
+expect_out "^UNKNOWN tpm \(required\): cannot read '$E/sys/class': No such file or directory$"
+# unreadable: a directory where a file is expected, a dangling link
+U="$T/unreadable"
+hardened "$U"
+rm "$U/proc/cpuinfo" && mkdir "$U/proc/cpuinfo"
+rm "$U/etc/libvirt/qemu.conf" && ln -s /nonexistent/qemu.conf "$U/etc/libvirt/qemu.conf"
+expect 0 "" "$VMTRUST" host audit --root "$U"
+expect_out "^UNKNOWN cpu-virt: cannot read '$U/proc/cpuinfo': is a directory$"
+expect_out "^UNKNOWN qemu-user: cannot read '$U/etc/libvirt/qemu.conf': No such file or directory"
+expect_out "^UNKNOWN graphics-listen: cannot read"
+# a malformed qemu.conf: unknown with the line
+printf 'user = "qemu"\nvnc_listen = 0.0.0.0\n' >"$U/etc/libvirt/qemu.conf.bad"
+rm "$U/etc/libvirt/qemu.conf" && mv "$U/etc/libvirt/qemu.conf.bad" "$U/etc/libvirt/qemu.conf"
+expect 0 "" "$VMTRUST" host audit --root "$U"
+expect_out "^UNKNOWN graphics-listen: '$U/etc/libvirt/qemu.conf' line 2: expecting a separator"
+
+# ---- bad input: exit 2, one line
+expect 2 "^vmtrust: cannot audit root '$T/nonexistent': No such file or directory$" "$VMTRUST" host audit --root "$T/nonexistent"
+expect 2 "^vmtrust: cannot audit root '$H/proc/cpuinfo': not a directory$" "$VMTRUST" host audit --root "$H/proc/cpuinfo"
+policy "$T/p-typo.json" '{"required_checks": ["iommmu"]}'
+expect 2 "^vmtrust: policy: \\\$.host.required_checks\[0\]: unknown audit check 'iommmu'" "$VMTRUST" --policy "$T/p-typo.json" host audit --root "$H"
+[ -z "$out" ] && pass || fail "a bad policy printed a report: $out"
+policy "$T/p-badver.json" '{"min_versions": {"qemu-system-x86": "latest"}}'
+expect 2 "is not a valid Debian version$" "$VMTRUST" --policy "$T/p-badver.json" host audit --root "$H"
+printf 'not json' >"$T/p-broken.json"
+expect 2 "^vmtrust: policy '$T/p-broken.json': " "$VMTRUST" --policy "$T/p-broken.json" host audit --root "$H"
+expect 2 "^vmtrust: unknown option '--bogus'" "$VMTRUST" host audit --bogus
+expect 2 "^vmtrust: option '--root' needs a value" "$VMTRUST" host audit --root
+expect 2 "^vmtrust: unexpected argument 'extra'" "$VMTRUST" host audit --root "$H" extra
+# the audit reads only: nothing under the root changed
+before=$(tree_sum "$H")
+run "$VMTRUST" host audit --root "$H"
+[ "$(tree_sum "$H")" = "$before" ] && pass || fail "the audit changed the tree"
+
+# ---- this machine: no crash, 0 or 1, and no pass without its input
+unset VMTRUST_POLICY
+run "$VMTRUST" --policy "$T/none.json" host audit --json
+if [ "$rc" = 0 ] || [ "$rc" = 1 ]; then pass; else fail "audit of / exited $rc: $err"; fi
+printf '%s' "$out" | python3 -c 'import json,sys; json.load(sys.stdin)' && pass || fail "audit of /: --json not valid"
+not_pass() { # ID WHY
+	local s
+	s=$(status "$out" "$1")
+	[ "$s" != pass ] && pass || fail "$1 passes on this machine, but $2"
+}
+if [ ! -e /sys/class/tpm/tpm0 ] && [ ! -e /dev/tpmrm0 ]; then not_pass tpm "there is no TPM"; fi
+if [ ! -e /sys/kernel/security/tpm0/binary_bios_measurements ]; then not_pass boot-log "there is no boot log"; fi
+if [ ! -e /sys/firmware/efi ]; then not_pass secure-boot "this machine did not boot with UEFI"; fi
+if [ -z "$(ls -A /sys/class/iommu 2>/dev/null)" ]; then not_pass iommu "there is no IOMMU"; fi
+if [ ! -e /etc/libvirt/hooks/qemu ] && [ -z "$(ls -A /etc/libvirt/hooks/qemu.d 2>/dev/null)" ]; then
+	not_pass vmtrust-hook "no hook is installed"
+fi
+if ! grep -qwE 'vmx|svm' /proc/cpuinfo; then not_pass cpu-virt "the cpu has neither vmx nor svm"; fi
+if [ ! -e /dev/kvm ]; then not_pass kvm "there is no /dev/kvm"; fi
+run "$VMTRUST" --policy "$T/none.json" host audit
+if [ "$rc" = 0 ] || [ "$rc" = 1 ]; then pass; else fail "audit of / (text) exited $rc: $err"; fi
+printf '%s\n' "$out" | sed -n '$p' | grep -Eq "^host audit of '/': [0-9]+ pass, [0-9]+ fail, [0-9]+ unknown: (ok|not ok)" && pass || fail "audit of /: no summary line"
+finish

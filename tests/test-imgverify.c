@@ -1,0 +1,1330 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* imgverify/: qcow2 headers built byte by byte (good, malformed, refused,
+ * truncated at every length), chunked hashing against OpenSSL over whole
+ * files (sparse and dense, odd sizes, thread counts), DSSE PAE and base64,
+ * manifest parsing of bad statements and envelopes, and signing and
+ * verification through the library (keys, times, policy rules,
+ * revocation, a file changed while it is verified). */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "imgverify.h"
+#include "policy.h"
+
+static char last_error[1024];
+static unsigned n_errors;
+
+static void capture(int level, const char *msg, void *userdata)
+{
+	if (level <= POLICY_LOG_ERR) {
+		snprintf(last_error, sizeof(last_error), "%s", msg);
+		n_errors++;
+	}
+}
+
+static void setup(void)
+{
+	last_error[0] = '\0';
+	n_errors = 0;
+	policy_set_log(capture, NULL);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+/* ---- qcow2 headers, byte by byte ---- */
+
+struct ext {
+	uint32_t type;
+	const char *data;
+	uint32_t len;
+};
+
+struct qspec {
+	uint32_t version;          /* 0: 3 */
+	uint32_t cluster_bits;     /* 0: 16 */
+	uint32_t crypt;
+	uint64_t incompat, compat, autoclear;
+	int header_length;         /* 0: 112 for v3; -1: leave 0 */
+	uint32_t refcount_order;   /* 0: 4 */
+	uint8_t compression;
+	const char *backing;
+	const char *backing_fmt;   /* NULL: no extension */
+	struct ext extra[3];
+	uint64_t backing_off;      /* 0: after the extensions */
+	uint32_t backing_len;      /* 0: strlen */
+	bool no_rc;                /* refcount table offset 0 */
+};
+
+/* Writes a qcow2 header into buf (one cluster, zeroed) and returns the
+ * length of its meaningful part; the file it stands for is 4 clusters. */
+static size_t build(const struct qspec *q, uint8_t *buf)
+{
+	uint32_t bits = q->cluster_bits ? q->cluster_bits : 16;
+	uint64_t cs = 1ull << (bits < 9 || bits > 21 ? 16 : bits);
+	uint32_t version = q->version ? q->version : 3;
+	uint32_t hlen = q->header_length > 0 ? (uint32_t)q->header_length :
+			q->header_length < 0 ? 0 : version == 2 ? 72 : 112;
+	size_t off, end;
+
+	memcpy(buf, "QFI\xfb", 4);
+	put32(buf + 4, version);
+	put32(buf + 20, bits);
+	put64(buf + 24, 1ull << 30);
+	put32(buf + 32, q->crypt);
+	put32(buf + 36, 8);                   /* l1_size */
+	put64(buf + 40, 3 * cs);              /* l1_table_offset */
+	put64(buf + 48, q->no_rc ? 0 : cs);   /* refcount_table_offset */
+	put32(buf + 56, 1);
+	if (version >= 3) {
+		put64(buf + 72, q->incompat);
+		put64(buf + 80, q->compat);
+		put64(buf + 88, q->autoclear);
+		put32(buf + 96, q->refcount_order ? q->refcount_order : 4);
+		put32(buf + 100, hlen);
+		buf[104] = q->compression;
+	}
+	off = version == 2 ? 72 : (hlen >= 104 && hlen < 4096 ? hlen : 112);
+	if (q->backing_fmt) {
+		put32(buf + off, 0xe2792aca);
+		put32(buf + off + 4, (uint32_t)strlen(q->backing_fmt));
+		memcpy(buf + off + 8, q->backing_fmt, strlen(q->backing_fmt));
+		off += 8 + ((strlen(q->backing_fmt) + 7) & ~7ul);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(q->extra) && q->extra[i].type; i++) {
+		put32(buf + off, q->extra[i].type);
+		put32(buf + off + 4, q->extra[i].len);
+		if (q->extra[i].data)
+			memcpy(buf + off + 8, q->extra[i].data, q->extra[i].len);
+		off += 8 + ((q->extra[i].len + 7) & ~7u);
+		if (off + 8 > cs)
+			return cs;   /* an extension larger than the cluster */
+	}
+	put32(buf + off, 0);
+	put32(buf + off + 4, 0);
+	off += 8;
+	end = off;
+	if (q->backing) {
+		uint64_t boff = q->backing_off ? q->backing_off : off;
+		uint32_t blen = q->backing_len ? q->backing_len : (uint32_t)strlen(q->backing);
+
+		put64(buf + 8, boff);
+		put32(buf + 16, blen);
+		if (boff >= off && boff + strlen(q->backing) <= cs)
+			memcpy(buf + boff, q->backing, strlen(q->backing));
+		end = boff + blen <= cs ? boff + blen : end;
+	}
+	return end;
+}
+
+static const char crypto_ext[16] = { 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0 };
+
+struct header_case {
+	const char *name;
+	struct qspec q;
+	int err;                 /* 0: parses */
+	const char *message;     /* a part of the error message */
+};
+
+static const struct header_case header_cases[] = {
+	{ "v3", { 0 }, 0, NULL },
+	{ "v2", { .version = 2 }, 0, NULL },
+	{ "v3 with backing", { .backing = "base.qcow2", .backing_fmt = "qcow2" }, 0, NULL },
+	{ "v2 with raw backing", { .version = 2, .backing = "../b/base.raw", .backing_fmt = "raw" }, 0, NULL },
+	{ "absolute backing", { .backing = "/var/lib/images/base.qcow2", .backing_fmt = "qcow2" }, 0, NULL },
+	{ "colon after a slash", { .backing = "dir/a:b", .backing_fmt = "raw" }, 0, NULL },
+	{ "feature table and unknown extension",
+	  { .extra = { { 0x6803f857, NULL, 48 }, { 0x12345678, "abc", 3 } } }, 0, NULL },
+	{ "cluster bits 9", { .cluster_bits = 9 }, 0, NULL },
+	{ "cluster bits 21", { .cluster_bits = 21 }, 0, NULL },
+	{ "luks", { .crypt = 2, .extra = { { 0x0537be77, crypto_ext, 16 } } }, 0, NULL },
+	{ "zstd", { .incompat = 1u << 3, .compression = 1 }, 0, NULL },
+	{ "lazy refcounts", { .compat = 1 }, 0, NULL },
+
+	{ "version 1", { .version = 1 }, -EMEDIUMTYPE, "qcow (version 1)" },
+	{ "version 4", { .version = 4 }, -EOPNOTSUPP, "qcow2 version 4 is not supported" },
+	{ "cluster bits 8", { .cluster_bits = 8 }, -EBADMSG, "cluster_bits 8 is out of range 9..21" },
+	{ "cluster bits 22", { .cluster_bits = 22 }, -EBADMSG, "cluster_bits 22 is out of range" },
+	{ "header length 100", { .header_length = 100 }, -EBADMSG, "header_length 100" },
+	{ "header length 116", { .header_length = 116 }, -EBADMSG, "not a multiple of 8" },
+	{ "refcount order 7", { .refcount_order = 7 }, -EBADMSG, "refcount_order 7 exceeds 6" },
+	{ "no refcount table", { .no_rc = true }, -EBADMSG, "has no refcount table" },
+	{ "backing name 1024 bytes",
+	  { .backing = "base.qcow2", .backing_fmt = "qcow2", .backing_len = 1024 }, -EBADMSG,
+	  "backing file name of 1024 bytes" },
+	{ "backing name beyond the cluster",
+	  { .backing = "base.qcow2", .backing_fmt = "qcow2", .backing_off = 65530 }, -EBADMSG,
+	  "out of bounds" },
+	{ "backing offset past the cluster",
+	  { .backing = "base.qcow2", .backing_fmt = "qcow2", .backing_off = 70000 }, -EBADMSG,
+	  "outside the first cluster" },
+	{ "backing offset inside the header",
+	  { .backing = "base.qcow2", .backing_fmt = "qcow2", .backing_off = 64 }, -EBADMSG,
+	  "outside the first cluster" },
+	{ "json: backing", { .backing = "json:{\"file.filename\":\"/etc/shadow\"}", .backing_fmt = "raw" },
+	  -EINVAL, "json: names are not files" },
+	{ "nbd: backing", { .backing = "nbd://10.0.0.1/disk", .backing_fmt = "raw" }, -EINVAL,
+	  "'nbd:' is a protocol" },
+	{ "http: backing", { .backing = "http://example.com/base.qcow2", .backing_fmt = "qcow2" },
+	  -EINVAL, "'http:' is a protocol" },
+	{ "file: backing", { .backing = "file:base.qcow2", .backing_fmt = "qcow2" }, -EINVAL,
+	  "'file:' is a protocol" },
+	{ "control characters", { .backing = "base\n.qcow2", .backing_fmt = "qcow2" }, -EINVAL,
+	  "control characters" },
+	{ "no backing format", { .backing = "base.qcow2" }, -EINVAL, "has no backing format" },
+	{ "vmdk backing format", { .backing = "base.vmdk", .backing_fmt = "vmdk" }, -EOPNOTSUPP,
+	  "backing format 'vmdk' of 'base.vmdk' is not supported" },
+	{ "backing format alone", { .backing_fmt = "qcow2" }, -EBADMSG, "without a backing file" },
+	{ "duplicate backing format",
+	  { .backing = "b", .backing_fmt = "raw", .extra = { { 0xe2792aca, "raw", 3 } } }, -EBADMSG,
+	  "duplicate backing format" },
+	{ "external data file extension", { .extra = { { 0x44415441, "data.raw", 8 } } }, -EOPNOTSUPP,
+	  "external data file 'data.raw'" },
+	{ "external data file bit", { .incompat = 1u << 2 }, -EOPNOTSUPP, "external data file" },
+	{ "raw external data bit", { .autoclear = 1u << 1 }, -EOPNOTSUPP, "external data file" },
+	{ "aes", { .crypt = 1 }, -EOPNOTSUPP, "legacy AES encryption is refused" },
+	{ "luks without its extension", { .crypt = 2 }, -EBADMSG, "LUKS encryption without" },
+	{ "crypt method 3", { .crypt = 3 }, -EBADMSG, "crypt_method 3 is unknown" },
+	{ "unknown incompatible feature", { .incompat = 1u << 5 }, -EOPNOTSUPP,
+	  "unknown incompatible features 0x20" },
+	{ "dirty", { .incompat = 1 }, -EOPNOTSUPP, "dirty" },
+	{ "corrupt", { .incompat = 2 }, -EOPNOTSUPP, "marked corrupt" },
+	{ "compression bit without type", { .incompat = 1u << 3 }, -EBADMSG, "compression_type 0" },
+	{ "extension too long", { .extra = { { 0x12345678, NULL, 70000 } } }, -EBADMSG,
+	  "crosses the end of the extension area" },
+	{ "bad bitmaps extension", { .extra = { { 0x23852875, "x", 1 } } }, -EBADMSG, "bitmaps extension" },
+};
+
+START_TEST(test_header)
+{
+	const struct header_case *c = &header_cases[_i];
+	uint32_t bits = c->q.cluster_bits >= 9 && c->q.cluster_bits <= 21 ? c->q.cluster_bits : 16;
+	uint8_t *buf = calloc(1, 1u << bits);
+	struct imgverify_header h;
+	int r;
+
+	build(&c->q, buf);
+	memset(&h, 0xaa, sizeof(h));
+	r = imgverify_header_parse("img", buf, 1u << bits, 4ull << bits, &h);
+	ck_assert_msg(r == c->err, "%s: got %d, expected %d (%s)", c->name, r, c->err, last_error);
+	if (c->err) {
+		ck_assert_msg(strstr(last_error, c->message), "%s: message '%s' lacks '%s'", c->name,
+			      last_error, c->message);
+		ck_assert_msg(strncmp(last_error, "image 'img': ", 13) == 0, "%s", last_error);
+		ck_assert_uint_eq(n_errors, 1);
+		ck_assert_uint_eq(h.version, 0xaaaaaaaa);   /* ret untouched on failure */
+	} else {
+		ck_assert_uint_eq(n_errors, 0);
+		ck_assert_int_eq(h.format, IMGVERIFY_FORMAT_QCOW2);
+		ck_assert_uint_eq(h.version, c->q.version ? c->q.version : 3);
+		ck_assert_uint_eq(h.virtual_size, 1ull << 30);
+		ck_assert_uint_eq(h.cluster_bits, bits);
+		ck_assert_uint_eq(h.header_length, h.version == 2 ? 72 : 112);
+		ck_assert_uint_eq(h.refcount_order, 4);
+		ck_assert_uint_eq(h.crypt_method, c->q.crypt);
+		ck_assert_uint_eq(h.incompatible_features, c->q.incompat);
+		ck_assert(h.has_backing == (c->q.backing != NULL));
+		if (c->q.backing) {
+			ck_assert_str_eq(h.backing, c->q.backing);
+			ck_assert_str_eq(h.backing_format, c->q.backing_fmt);
+		}
+	}
+	free(buf);
+}
+END_TEST
+
+/* Every prefix of a header (a file cut there, or a buffer cut short of a
+ * larger file) is refused as truncated once the magic is there. */
+START_TEST(test_header_truncated)
+{
+	struct qspec specs[] = {
+		{ .backing = "base.qcow2", .backing_fmt = "qcow2", .extra = { { 0x6803f857, NULL, 48 } } },
+		{ .version = 2, .backing = "base.raw", .backing_fmt = "raw" },
+	};
+
+	for (size_t s = 0; s < ELEMENTSOF(specs); s++) {
+		uint8_t *buf = calloc(1, 65536);
+		size_t end = build(&specs[s], buf);
+		struct imgverify_header h;
+
+		ck_assert_int_eq(imgverify_header_parse("img", buf, end, 4 << 16, &h), 0);
+		for (size_t n = 0; n < end; n++) {
+			n_errors = 0;
+			for (int as_file = 0; as_file < 2; as_file++) {
+				int r = imgverify_header_parse("img", buf, n, as_file ? n : 4 << 16, &h);
+
+				if (n < 4) {
+					ck_assert_int_eq(r, 0);
+					ck_assert_int_eq(h.format, IMGVERIFY_FORMAT_RAW);
+				} else {
+					ck_assert_msg(r == -EBADMSG, "spec %zu, %zu bytes%s: %d %s", s, n,
+						      as_file ? " (file)" : "", r, last_error);
+				}
+			}
+		}
+		free(buf);
+	}
+}
+END_TEST
+
+START_TEST(test_header_raw_and_others)
+{
+	static const struct {
+		size_t off;
+		const char *magic;
+		size_t len;
+		int err;
+	} cases[] = {
+		{ 0, "QFI\xfa", 4, 0 },                          /* bad magic: just data */
+		{ 0, "hello", 5, 0 },
+		{ 0, "QED\0", 4, -EMEDIUMTYPE },
+		{ 0, "KDMV", 4, -EMEDIUMTYPE },
+		{ 0, "# Disk DescriptorFile", 21, -EMEDIUMTYPE },
+		{ 0, "vhdxfile", 8, -EMEDIUMTYPE },
+		{ 0, "conectix", 8, -EMEDIUMTYPE },
+		{ 64, "\x7f\x10\xda\xbe", 4, -EMEDIUMTYPE },
+		{ 0, "WithoutFreeSpace", 16, -EMEDIUMTYPE },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		uint8_t buf[512] = { 0 };
+		struct imgverify_header h;
+		int r;
+
+		memcpy(buf + cases[i].off, cases[i].magic, cases[i].len);
+		r = imgverify_header_parse("img", buf, sizeof(buf), 1 << 20, &h);
+		ck_assert_msg(r == cases[i].err, "case %zu: %d", i, r);
+		if (r == 0) {
+			ck_assert_int_eq(h.format, IMGVERIFY_FORMAT_RAW);
+			ck_assert_uint_eq(h.virtual_size, 1 << 20);
+		} else {
+			ck_assert_ptr_nonnull(strstr(last_error, "only raw and qcow2 are supported"));
+		}
+	}
+	/* A table beyond the end of the file: a truncated image. */
+	{
+		uint8_t *buf = calloc(1, 65536);
+		struct imgverify_header h;
+
+		build(&(struct qspec){ 0 }, buf);
+		ck_assert_int_eq(imgverify_header_parse("img", buf, 65536, 65536 * 2, &h), -EBADMSG);
+		ck_assert_ptr_nonnull(strstr(last_error, "truncated qcow2 image"));
+		free(buf);
+	}
+	ck_assert_int_eq(imgverify_format_from_name("qcow2"), IMGVERIFY_FORMAT_QCOW2);
+	ck_assert_int_eq(imgverify_format_from_name("vmdk"), 0);
+	ck_assert_str_eq(imgverify_format_name(IMGVERIFY_FORMAT_RAW), "raw");
+}
+END_TEST
+
+/* ---- hashing ---- */
+
+static char tmpdir[64];
+
+static void tmp_setup(void)
+{
+	setup();
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/vmtrust-img-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void tmp_teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static char *tmp_path(const char *name)
+{
+	char *p;
+
+	ck_assert_int_ge(asprintf(&p, "%s/%s", tmpdir, name), 0);
+	return p;
+}
+
+static void write_at(const char *path, uint64_t off, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT, 0644);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, data, len, (off_t)off), (ssize_t)len);
+	close(fd);
+}
+
+static void set_size(const char *path, uint64_t size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT, 0644);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
+	close(fd);
+}
+
+static void sha256(const void *data, size_t len, uint8_t out[32])
+{
+	unsigned n;
+
+	ck_assert_int_eq(EVP_Digest(data, len, out, &n, EVP_sha256(), NULL), 1);
+}
+
+static void hash_file(struct imgverify_ctx *ctx, const char *path, uint64_t chunk_size, bool whole,
+		      struct imgverify_digests *d)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(imgverify_hash_fd(ctx, path, fd, (uint64_t)st.st_size, chunk_size, whole, NULL,
+					   0, d), 0);
+	close(fd);
+}
+
+/* Every digest recomputed with OpenSSL from the bytes in memory. */
+static void check_against_openssl(const uint8_t *data, uint64_t size, uint64_t cs,
+				  const struct imgverify_digests *d)
+{
+	size_t n = (size_t)((size + cs - 1) / cs);
+	uint8_t *all = malloc(n * 32 + 1), want[32];
+
+	ck_assert_uint_eq(d->n_chunks, n);
+	ck_assert_uint_eq(d->chunk_size, cs);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t len = size - i * cs < cs ? size - i * cs : cs;
+
+		sha256(data + i * cs, (size_t)len, all + i * 32);
+		ck_assert_msg(memcmp(all + i * 32, d->chunks + i * 32, 32) == 0, "chunk %zu", i);
+	}
+	sha256(all, n * 32, want);
+	ck_assert(memcmp(want, d->root, 32) == 0);
+	if (d->has_sha256) {
+		sha256(data, (size_t)size, want);
+		ck_assert(memcmp(want, d->sha256, 32) == 0);
+	}
+	free(all);
+}
+
+START_TEST(test_hash_odd_sizes)
+{
+	static const uint64_t sizes[] = { 0, 1, 65535, 65536, 65537, 3 * 65536 + 17, 1000003 };
+	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ctx = NULL;
+	_cleanup_(freep) char *path = tmp_path("odd");
+	uint8_t *data = malloc(1000003);
+
+	for (size_t i = 0; i < 1000003; i++)
+		data[i] = (uint8_t)(i * 7 + (i >> 9));
+	ck_assert_int_eq(imgverify_ctx_new(&ctx, NULL), 0);
+	for (size_t s = 0; s < ELEMENTSOF(sizes); s++) {
+		for (unsigned threads = 1; threads <= 5; threads += 2) {
+			struct imgverify_digests d = { 0 };
+
+			unlink(path);
+			set_size(path, 0);
+			if (sizes[s])
+				write_at(path, 0, data, (size_t)sizes[s]);
+			imgverify_set_threads(ctx, threads);
+			hash_file(ctx, path, 65536, true, &d);
+			check_against_openssl(data, sizes[s], 65536, &d);
+			ck_assert_uint_eq(d.bytes_read, sizes[s]);
+			imgverify_digests_done(&d);
+		}
+	}
+	free(data);
+}
+END_TEST
+
+START_TEST(test_hash_sparse_equals_dense)
+{
+	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ctx = NULL;
+	_cleanup_(freep) char *sparse = tmp_path("sparse"), *dense = tmp_path("dense");
+	const uint64_t cs = 65536, size = 40 * cs + 1234;
+	uint8_t *data = calloc(1, size), zero[32], *z = calloc(1, cs);
+	struct imgverify_digests a = { 0 }, b = { 0 }, c = { 0 };
+	int fd;
+
+	ck_assert_int_eq(imgverify_ctx_new(&ctx, NULL), 0);
+	/* data in chunk 3 (partly), 10 (a page), 39 to the end */
+	memset(data + 3 * cs + 100, 0x5a, 5000);
+	memset(data + 10 * cs, 0xa5, 4096);
+	memset(data + 39 * cs, 0x11, size - 39 * cs);
+	set_size(sparse, size);
+	write_at(sparse, 3 * cs + 100, data + 3 * cs + 100, 5000);
+	write_at(sparse, 10 * cs, data + 10 * cs, 4096);
+	write_at(sparse, 39 * cs, data + 39 * cs, size - 39 * cs);
+	write_at(dense, 0, data, size);
+
+	hash_file(ctx, sparse, cs, true, &a);
+	hash_file(ctx, dense, cs, true, &b);
+	check_against_openssl(data, size, cs, &a);
+	check_against_openssl(data, size, cs, &b);
+	ck_assert(memcmp(a.chunks, b.chunks, a.n_chunks * 32) == 0);
+	ck_assert(memcmp(a.root, b.root, 32) == 0);
+	ck_assert(memcmp(a.sha256, b.sha256, 32) == 0);
+	ck_assert_uint_eq(b.bytes_read, size);
+	/* holes are not read, where the file system reports them */
+	fd = open(sparse, O_RDONLY);
+	if (lseek(fd, 0, SEEK_DATA) == (off_t)(3 * cs))
+		ck_assert_uint_le(a.bytes_read, 4 * cs + (size - 39 * cs) + cs);
+	close(fd);
+	/* a hole chunk has the digest of zeros */
+	sha256(z, cs, zero);
+	ck_assert(memcmp(a.chunks + 0 * 32, zero, 32) == 0);
+	ck_assert(memcmp(a.chunks + 20 * 32, zero, 32) == 0);
+
+	/* a fully sparse file, its last chunk short */
+	set_size(sparse, 0);
+	set_size(sparse, size);
+	hash_file(ctx, sparse, cs, false, &c);
+	ck_assert(!c.has_sha256);
+	memset(data, 0, size);
+	check_against_openssl(data, size, cs, &c);
+	imgverify_digests_done(&a);
+	imgverify_digests_done(&b);
+	imgverify_digests_done(&c);
+	free(data);
+	free(z);
+}
+END_TEST
+
+static unsigned progress_calls;
+static uint64_t progress_last;
+
+static void count_progress(const char *layer, uint64_t done, uint64_t total, void *userdata)
+{
+	ck_assert_uint_le(done, total);
+	ck_assert_uint_ge(done, progress_last);
+	progress_last = done;
+	progress_calls++;
+}
+
+START_TEST(test_hash_errors)
+{
+	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ctx = NULL;
+	_cleanup_(freep) char *path = tmp_path("f");
+	struct imgverify_digests d = { 0 };
+	uint8_t data[200000];
+	int fd;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)i;
+	ck_assert_int_eq(imgverify_ctx_new(&ctx, NULL), 0);
+	write_at(path, 0, data, sizeof(data));
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	/* the parsed prefix must be what is hashed */
+	ck_assert_int_eq(imgverify_hash_fd(ctx, "f", fd, sizeof(data), 65536, false, data, 512, &d), 0);
+	imgverify_digests_done(&d);
+	data[100] ^= 1;
+	ck_assert_int_eq(imgverify_hash_fd(ctx, "f", fd, sizeof(data), 65536, false, data, 512, &d), -EBUSY);
+	ck_assert_ptr_null(d.chunks);
+	/* a file shorter than it was: it changed */
+	ck_assert_int_eq(imgverify_hash_fd(ctx, "f", fd, sizeof(data) + 1, 65536, true, NULL, 0, &d), -EBUSY);
+	/* chunk sizes and counts */
+	ck_assert_int_eq(imgverify_hash_fd(ctx, "f", fd, sizeof(data), 65537, false, NULL, 0, &d), -EINVAL);
+	ck_assert_int_eq(imgverify_hash_fd(ctx, "f", fd, sizeof(data), 4096, false, NULL, 0, &d), -EINVAL);
+	ck_assert_int_eq(imgverify_hash_fd(ctx, "f", fd, 65536ull * (IMGVERIFY_CHUNKS_MAX + 1), 65536,
+					   false, NULL, 0, &d), -EFBIG);
+	/* progress, from the calling thread, up to the total */
+	imgverify_set_progress(ctx, count_progress, NULL);
+	progress_calls = 0;
+	progress_last = 0;
+	ck_assert_int_eq(imgverify_hash_fd(ctx, "f", fd, sizeof(data), 65536, true, NULL, 0, &d), 0);
+	ck_assert_uint_ge(progress_calls, 2);
+	ck_assert_uint_eq(progress_last, sizeof(data));
+	imgverify_digests_done(&d);
+	close(fd);
+
+	ck_assert_uint_eq(imgverify_chunk_size_for(1ull << 30), 4u << 20);
+	ck_assert_uint_eq(imgverify_chunk_size_for(64ull << 30), 4u << 20);
+	ck_assert_uint_eq(imgverify_chunk_size_for((64ull << 30) + 1), 8u << 20);
+	ck_assert_uint_eq(imgverify_chunk_size_for(1ull << 50), IMGVERIFY_CHUNK_SIZE_MAX);
+}
+END_TEST
+
+/* ---- DSSE, base64, times ---- */
+
+START_TEST(test_pae)
+{
+	static const struct {
+		const char *type, *body, *pae;
+	} vectors[] = {
+		/* the example of the DSSE protocol */
+		{ "http://example.com/HelloWorld", "hello world",
+		  "DSSEv1 29 http://example.com/HelloWorld 11 hello world" },
+		{ "", "", "DSSEv1 0  0 " },
+		{ "application/vnd.in-toto+json", "{}", "DSSEv1 28 application/vnd.in-toto+json 2 {}" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(vectors); i++) {
+		uint8_t *pae;
+		size_t len;
+
+		ck_assert_int_eq(imgverify_dsse_pae(vectors[i].type, vectors[i].body, strlen(vectors[i].body),
+						    &pae, &len), 0);
+		ck_assert_uint_eq(len, strlen(vectors[i].pae));
+		ck_assert(memcmp(pae, vectors[i].pae, len) == 0);
+		free(pae);
+	}
+	/* a body with a NUL and 1000 bytes: lengths are bytes */
+	{
+		uint8_t body[1000] = { 0 }, *pae;
+		size_t len;
+
+		ck_assert_int_eq(imgverify_dsse_pae("t", body, sizeof(body), &pae, &len), 0);
+		ck_assert_uint_eq(len, strlen("DSSEv1 1 t 1000 ") + 1000);
+		ck_assert(memcmp(pae, "DSSEv1 1 t 1000 ", 16) == 0);
+		free(pae);
+	}
+}
+END_TEST
+
+START_TEST(test_base64)
+{
+	static const struct {
+		const char *plain, *b64;
+	} vectors[] = {
+		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+		{ "\xfb\xff", "+/8=" },
+	};
+	static const char *const bad[] = { "Zg=", "Z", "Zm9v!", "Zm 9v", "Zh==", "Zm9=", "Zg===", "=Zg=" };
+
+	for (size_t i = 0; i < ELEMENTSOF(vectors); i++) {
+		char *enc;
+		uint8_t *dec;
+		size_t len;
+
+		ck_assert_int_eq(imgverify_base64_encode(vectors[i].plain, strlen(vectors[i].plain), &enc), 0);
+		ck_assert_str_eq(enc, vectors[i].b64);
+		free(enc);
+		ck_assert_int_eq(imgverify_base64_decode(vectors[i].b64, strlen(vectors[i].b64), &dec, &len), 0);
+		ck_assert_uint_eq(len, strlen(vectors[i].plain));
+		ck_assert(memcmp(dec, vectors[i].plain, len) == 0);
+		free(dec);
+	}
+	{
+		uint8_t *dec;
+		size_t len;
+
+		/* URL-safe and unpadded are accepted */
+		ck_assert_int_eq(imgverify_base64_decode("-_8", 3, &dec, &len), 0);
+		ck_assert_uint_eq(len, 2);
+		ck_assert_uint_eq(dec[0], 0xfb);
+		free(dec);
+		for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+			ck_assert_msg(imgverify_base64_decode(bad[i], strlen(bad[i]), &dec, &len) == -EINVAL,
+				      "'%s' accepted", bad[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_times)
+{
+	int64_t t;
+	char buf[21];
+
+	ck_assert_int_eq(imgverify_time_parse("2025-01-31T12:00:00Z", &t), 0);
+	ck_assert_int_eq(t, 1738324800);
+	imgverify_time_format(t, buf);
+	ck_assert_str_eq(buf, "2025-01-31T12:00:00Z");
+	ck_assert_int_eq(imgverify_time_parse("2024-02-29T00:00:00Z", &t), 0);
+	ck_assert_int_eq(imgverify_time_parse("2025-02-29T00:00:00Z", &t), -EINVAL);
+	ck_assert_int_eq(imgverify_time_parse("2025-01-31T12:00:00", &t), -EINVAL);
+	ck_assert_int_eq(imgverify_time_parse("2025-01-31T12:00:00+00:00", &t), -EINVAL);
+	ck_assert_int_eq(imgverify_time_parse("2025-01-31 12:00:00Z", &t), -EINVAL);
+	ck_assert_int_eq(imgverify_time_parse("2025-13-01T00:00:00Z", &t), -EINVAL);
+	ck_assert_int_eq(imgverify_time_parse("+025-01-31T12:00:00Z", &t), -EINVAL);
+	ck_assert_int_eq(imgverify_time_parse("1969-12-31T23:59:59Z", &t), -EINVAL);
+}
+END_TEST
+
+/* ---- keys and signing ---- */
+
+static const char *const key_specs[] = { "ed25519", "p256", "p384", "rsa" };
+
+static char *make_key(const char *spec, char **ret_pub, EVP_PKEY **ret_pkey)
+{
+	EVP_PKEY *pkey;
+	char *priv, *pub, name[64];
+	FILE *f;
+
+	if (strcmp(spec, "ed25519") == 0 || strcmp(spec, "other") == 0)
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	else if (strcmp(spec, "p256") == 0)
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	else if (strcmp(spec, "p384") == 0)
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	else
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	ck_assert_ptr_nonnull(pkey);
+	snprintf(name, sizeof(name), "%s.key", spec);
+	priv = tmp_path(name);
+	snprintf(name, sizeof(name), "%s.pub", spec);
+	pub = tmp_path(name);
+	f = fopen(priv, "w");
+	ck_assert_int_eq(PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+	f = fopen(pub, "w");
+	ck_assert_int_eq(PEM_write_PUBKEY(f, pkey), 1);
+	fclose(f);
+	if (ret_pkey)
+		*ret_pkey = pkey;
+	else
+		EVP_PKEY_free(pkey);
+	if (ret_pub)
+		*ret_pub = pub;
+	else
+		free(pub);
+	return priv;
+}
+
+static void write_file(const char *path, const char *data, size_t len)
+{
+	ck_assert_int_eq(policy_write_file_atomic(path, data, len, 0644), 0);
+}
+
+/* A raw base with data, and a qcow2 top layer naming it, made by hand:
+ * the top's header, then its refcount table and L1 clusters. */
+static char *make_image(void)
+{
+	_cleanup_(freep) char *base = tmp_path("base.raw");
+	char *top = tmp_path("top.qcow2");
+	uint8_t *buf = calloc(1, 4 << 16), block[4096];
+
+	for (size_t i = 0; i < sizeof(block); i++)
+		block[i] = (uint8_t)(i * 13);
+	set_size(base, 300000);
+	write_at(base, 70000, block, sizeof(block));
+	build(&(struct qspec){ .backing = "base.raw", .backing_fmt = "raw" }, buf);
+	buf[(3 << 16) + 100] = 0x42;   /* something in the "L1" cluster */
+	write_at(top, 0, buf, 4 << 16);
+	free(buf);
+	return top;
+}
+
+static struct imgverify_sign_opts sign_opts(const char *key)
+{
+	struct imgverify_sign_opts o = {
+		.key_path = key, .name = "test-image", .version = "1.0", .sequence = 7,
+		.issued = (int64_t)time(NULL) - 60, .expires = (int64_t)time(NULL) + 86400,
+		.chunk_size = 65536,
+	};
+	return o;
+}
+
+static char *sign_to(struct imgverify_ctx *ctx, const char *image, const struct imgverify_sign_opts *o)
+{
+	char *json, *path = imgverify_default_manifest_path(image);
+	size_t len;
+
+	ck_assert_int_eq(imgverify_sign(ctx, image, o, &json, &len), 0);
+	write_file(path, json, len);
+	free(json);
+	return path;
+}
+
+static bool has_failure(const struct imgverify_report *rep, int err, const char *text)
+{
+	for (size_t i = 0; i < rep->n_failures; i++)
+		if (rep->failures[i].error == err && strstr(rep->failures[i].message, text))
+			return true;
+	return false;
+}
+
+START_TEST(test_sign_verify_keys)
+{
+	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *signer = NULL, *verifier = NULL,
+							    *wrong = NULL;
+	_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL, *rep2 = NULL;
+	_cleanup_(freep) char *pub = NULL, *other_pub = NULL, *manifest = NULL;
+	_cleanup_(freep) char *priv = make_key(key_specs[_i], &pub, NULL);
+	_cleanup_(freep) char *other = make_key("other", &other_pub, NULL);
+	_cleanup_(freep) char *top = make_image();
+	struct imgverify_sign_opts o = sign_opts(priv);
+
+	ck_assert_int_eq(imgverify_ctx_new(&signer, NULL), 0);
+	manifest = sign_to(signer, top, &o);
+	ck_assert_int_eq(imgverify_ctx_new(&verifier, NULL), 0);
+	ck_assert_int_eq(imgverify_add_key_file(verifier, pub), 0);
+	ck_assert_int_eq(imgverify_verify(verifier, top, NULL, 0, &rep), 0);
+	ck_assert(rep->verified);
+	ck_assert_uint_eq(rep->n_failures, 0);
+	ck_assert_uint_eq(rep->n_layers, 2);
+	ck_assert_str_eq(rep->layers[1].name, "base.raw");
+	ck_assert_str_eq(rep->manifest->name, "test-image");
+	ck_assert_str_eq(rep->manifest->version, "1.0");
+	ck_assert_uint_eq(rep->manifest->sequence, 7);
+	ck_assert_uint_eq(rep->manifest->layers[1].digests.n_chunks, 5);
+	ck_assert_uint_eq(n_errors, 0);
+
+	ck_assert_int_eq(imgverify_ctx_new(&wrong, NULL), 0);
+	ck_assert_int_eq(imgverify_add_key_file(wrong, other_pub), 0);
+	ck_assert_int_eq(imgverify_verify(wrong, top, manifest, 0, &rep2), -EKEYREJECTED);
+	ck_assert(!rep2->verified);
+	ck_assert_uint_eq(rep2->n_failures, 1);
+	ck_assert_ptr_nonnull(strstr(last_error, "is not signed by a trusted key"));
+	ck_assert_ptr_null(rep2->manifest);   /* never parsed */
+}
+END_TEST
+
+/* Flipping bytes, truncating and extending layers, swapping the backing
+ * file: each is a mismatch naming the layer. */
+START_TEST(test_verify_tampering)
+{
+	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ctx = NULL;
+	_cleanup_(freep) char *pub = NULL, *manifest = NULL;
+	_cleanup_(freep) char *priv = make_key("ed25519", &pub, NULL);
+	_cleanup_(freep) char *top = make_image(), *base = tmp_path("base.raw"), *copy = tmp_path("copy");
+	struct imgverify_sign_opts o = sign_opts(priv);
+	static const struct {
+		const char *what;
+		int file;          /* 0 top, 1 base */
+		int op;            /* 0 flip byte at off, 1 truncate to off, 2 append */
+		uint64_t off;
+		const char *message;
+	} cases[] = {
+		{ "flip in the top", 0, 0, 3 * 65536 + 7, "layer 'top.qcow2': chunk 3 digest mismatch" },
+		{ "flip in the base", 1, 0, 270000, "layer 'base.raw': chunk 4 digest mismatch" },
+		{ "flip in a hole", 1, 0, 5, "layer 'base.raw': chunk 0 digest mismatch" },
+		{ "truncated base", 1, 1, 299999, "layer 'base.raw': size 299999 differs from the signed 300000 (truncated)" },
+		{ "extended top", 0, 2, 0, "layer 'top.qcow2': size 262145 differs from the signed 262144 (extended)" },
+	};
+	char cmd[512];
+
+	ck_assert_int_eq(imgverify_ctx_new(&ctx, NULL), 0);
+	manifest = sign_to(ctx, top, &o);
+	ck_assert_int_eq(imgverify_add_key_file(ctx, pub), 0);
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+		const char *f = cases[i].file ? base : top;
+		uint8_t b = 0;
+		int fd;
+
+		snprintf(cmd, sizeof(cmd), "cp --sparse=always '%s' '%s'", f, copy);
+		ck_assert_int_eq(system(cmd), 0);
+		fd = open(f, O_RDWR);
+		if (cases[i].op == 0) {
+			ck_assert_int_eq(pread(fd, &b, 1, (off_t)cases[i].off), 1);
+			b ^= 0x80;
+			ck_assert_int_eq(pwrite(fd, &b, 1, (off_t)cases[i].off), 1);
+		} else if (cases[i].op == 1) {
+			ck_assert_int_eq(ftruncate(fd, (off_t)cases[i].off), 0);
+		} else {
+			ck_assert_int_eq(pwrite(fd, "x", 1, lseek(fd, 0, SEEK_END)), 1);
+		}
+		close(fd);
+		n_errors = 0;
+		ck_assert_int_eq(imgverify_verify(ctx, top, NULL, 0, &rep), -EUCLEAN);
+		ck_assert_msg(rep->n_failures == 1 && strcmp(rep->failures[0].message, cases[i].message) == 0,
+			      "%s: %zu failures, first '%s'", cases[i].what, rep->n_failures,
+			      rep->n_failures ? rep->failures[0].message : "");
+		ck_assert_uint_eq(n_errors, 1);
+		ck_assert_str_eq(last_error + strlen(last_error) - strlen(cases[i].message), cases[i].message);
+		ck_assert_int_eq(rename(copy, f), 0);
+	}
+	/* a backing file swapped for another valid one */
+	{
+		_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+
+		set_size(base, 300000);
+		write_at(base, 0, "other", 5);
+		ck_assert_int_eq(imgverify_verify(ctx, top, NULL, 0, &rep), -EUCLEAN);
+		ck_assert(has_failure(rep, -EUCLEAN, "layer 'base.raw': chunk 0 digest mismatch"));
+	}
+}
+END_TEST
+
+/* The file changes under the verifier: the progress callback (called in
+ * the verifying thread, while workers hash) writes to it. */
+static const char *changing_path;
+
+static void change_file(const char *layer, uint64_t done, uint64_t total, void *userdata)
+{
+	int *done_once = userdata;
+	struct timespec ts = { 0, 20 * 1000 * 1000 };   /* past the file system's time granularity */
+
+	if (*done_once || strcmp(layer, "base.raw") != 0)
+		return;
+	*done_once = 1;
+	nanosleep(&ts, NULL);
+	write_at(changing_path, 299999, "\x01", 1);
+}
+
+START_TEST(test_verify_changed_meanwhile)
+{
+	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ctx = NULL;
+	_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+	_cleanup_(freep) char *pub = NULL, *manifest = NULL;
+	_cleanup_(freep) char *priv = make_key("p256", &pub, NULL);
+	_cleanup_(freep) char *top = make_image(), *base = tmp_path("base.raw");
+	struct imgverify_sign_opts o = sign_opts(priv);
+	int once = 0;
+
+	ck_assert_int_eq(imgverify_ctx_new(&ctx, NULL), 0);
+	manifest = sign_to(ctx, top, &o);
+	ck_assert_int_eq(imgverify_add_key_file(ctx, pub), 0);
+	changing_path = base;
+	imgverify_set_threads(ctx, 1);
+	imgverify_set_progress(ctx, change_file, &once);
+	ck_assert_int_eq(imgverify_verify(ctx, top, NULL, 0, &rep), -EUCLEAN);
+	ck_assert(once);
+	ck_assert(has_failure(rep, -EUCLEAN, "layer 'base.raw': '"));
+	ck_assert(has_failure(rep, -EUCLEAN, "base.raw' changed while being verified"));
+}
+END_TEST
+
+static char *policy_json(EVP_PKEY *key, const char *revoked_key, const char *revoked_digest,
+			 uint64_t min_sequence, const char *rule_key)
+{
+	json_object *root = json_object_new_object(), *trust = json_object_new_object(),
+		    *keys = json_object_new_array(), *k = json_object_new_object(),
+		    *images = json_object_new_array(), *rule = json_object_new_object();
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *pem, *out;
+	long len;
+
+	PEM_write_bio_PUBKEY(bio, key);
+	len = BIO_get_mem_data(bio, &pem);
+	json_object_object_add(root, "schema_version", json_object_new_int(1));
+	json_object_object_add(root, "sequence", json_object_new_int(1));
+	json_object_object_add(k, "id", json_object_new_string("publisher"));
+	json_object_object_add(k, "public_key", json_object_new_string_len(pem, (int)len));
+	json_object_array_add(keys, k);
+	json_object_object_add(trust, "keys", keys);
+	if (revoked_key) {
+		json_object *a = json_object_new_array();
+
+		json_object_array_add(a, json_object_new_string(revoked_key));
+		json_object_object_add(trust, "revoked_keys", a);
+	}
+	if (revoked_digest) {
+		json_object *a = json_object_new_array(), *d = json_object_new_object();
+
+		json_object_array_add(a, json_object_new_string(revoked_digest));
+		json_object_object_add(d, "sha256", a);
+		json_object_object_add(trust, "revoked_digests", d);
+	}
+	json_object_object_add(root, "image_trust", trust);
+	json_object_object_add(rule, "name", json_object_new_string("test-image"));
+	json_object_object_add(rule, "min_sequence", json_object_new_int64((int64_t)min_sequence));
+	if (rule_key) {
+		json_object *a = json_object_new_array();
+
+		json_object_array_add(a, json_object_new_string(rule_key));
+		json_object_object_add(rule, "keys", a);
+	}
+	json_object_array_add(images, rule);
+	json_object_object_add(root, "images", images);
+	out = strdup(json_object_to_json_string(root));
+	json_object_put(root);
+	BIO_free(bio);
+	return out;
+}
+
+START_TEST(test_verify_policy)
+{
+	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ctx = NULL;
+	_cleanup_(freep) char *manifest = NULL;
+	EVP_PKEY *pkey = NULL;
+	_cleanup_(freep) char *priv = make_key("p384", NULL, &pkey);
+	_cleanup_(freep) char *top = make_image();
+	struct imgverify_sign_opts o = sign_opts(priv);
+	char fp[65], base_digest[65];
+	struct {
+		const char *what;
+		const char *revoked_key;
+		const char *revoked_digest;
+		uint64_t min_sequence;
+		const char *rule_key;
+		time_t now;
+		int err;
+		const char *message;
+	} cases[] = {
+		{ "good", NULL, NULL, 7, "publisher", 0, 0, NULL },
+		{ "rollback", NULL, NULL, 8, NULL, 0, -ESTALE,
+		  "image 'test-image' has sequence 7, older than 8, the minimum the policy accepts (rollback)" },
+		{ "revoked by id", "publisher", NULL, 0, NULL, 0, -EKEYREVOKED,
+		  "key 'publisher' is revoked by the policy (revoked_keys 'publisher')" },
+		{ "revoked by fingerprint", fp, NULL, 0, NULL, 0, -EKEYREVOKED, "is revoked by the policy" },
+		{ "revoked digest", NULL, base_digest, 0, NULL, 0, -EKEYREVOKED,
+		  "layer 'base.raw': digest sha256:" },
+		{ "expired", NULL, NULL, 0, NULL, time(NULL) + 2 * 86400, -EKEYEXPIRED, "the manifest expired at " },
+		{ "issued in the future", NULL, NULL, 0, NULL, time(NULL) - 3600, -EKEYREJECTED,
+		  "the manifest is issued in the future" },
+	};
+
+	ck_assert_int_eq(imgverify_ctx_new(&ctx, NULL), 0);
+	manifest = sign_to(ctx, top, &o);
+	ck_assert_int_eq(imgverify_key_fingerprint(pkey, fp), 0);
+	{
+		_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL;
+
+		ck_assert_int_eq(imgverify_inspect(ctx, top, true, &m), 0);
+		policy_hex_encode(m->layers[1].digests.sha256, 32, base_digest);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *v = NULL;
+		_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+		_cleanup_(policy_freep) struct policy *p = NULL;
+		_cleanup_(freep) char *json = policy_json(pkey, cases[i].revoked_key, cases[i].revoked_digest,
+							  cases[i].min_sequence, cases[i].rule_key);
+		int r;
+
+		ck_assert_int_eq(policy_load_buffer("p", json, strlen(json), &p), 0);
+		ck_assert_int_eq(imgverify_ctx_new(&v, p), 0);
+		if (cases[i].now)
+			imgverify_set_time(v, cases[i].now);
+		n_errors = 0;
+		r = imgverify_verify(v, top, NULL, 0, &rep);
+		ck_assert_msg(r == cases[i].err, "%s: %d (%s)", cases[i].what, r, last_error);
+		if (r == 0) {
+			ck_assert_str_eq(rep->signer, "key 'publisher'");
+			ck_assert_str_eq(rep->keyid, fp);
+			continue;
+		}
+		ck_assert_msg(rep->n_failures == 1 && strstr(rep->failures[0].message, cases[i].message),
+			      "%s: '%s'", cases[i].what, rep->n_failures ? rep->failures[0].message : "");
+		ck_assert_uint_eq(n_errors, 1);
+	}
+	/* no trusted key at all */
+	{
+		_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *v = NULL;
+		_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+
+		ck_assert_int_eq(imgverify_ctx_new(&v, NULL), 0);
+		ck_assert_int_eq(imgverify_verify(v, top, NULL, 0, &rep), -EKEYREJECTED);
+		ck_assert_ptr_nonnull(strstr(last_error, "no trusted key"));
+	}
+	EVP_PKEY_free(pkey);
+}
+END_TEST
+
+/* ---- manifests: bad statements and envelopes ---- */
+
+static char *good_payload;   /* a statement signed by the library */
+static size_t good_payload_len;
+
+static void manifest_setup(void)
+{
+	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ctx = NULL;
+	_cleanup_(imgverify_envelope_freep) struct imgverify_envelope *env = NULL;
+	_cleanup_(freep) char *priv = NULL, *top = NULL, *json = NULL;
+	struct imgverify_sign_opts o;
+	size_t len;
+
+	tmp_setup();
+	priv = make_key("ed25519", NULL, NULL);
+	top = make_image();
+	o = sign_opts(priv);
+	o.chunk_size = 131072;
+	ck_assert_int_eq(imgverify_ctx_new(&ctx, NULL), 0);
+	ck_assert_int_eq(imgverify_sign(ctx, top, &o, &json, &len), 0);
+	ck_assert_int_eq(imgverify_envelope_parse("m", json, len, &env), 0);
+	ck_assert_str_eq(env->payload_type, IMGVERIFY_PAYLOAD_TYPE);
+	ck_assert_uint_eq(env->n_signatures, 1);
+	ck_assert_uint_eq(strlen(env->signatures[0].keyid), 64);
+	good_payload = strndup((char *)env->payload, env->payload_len);
+	good_payload_len = env->payload_len;
+}
+
+static void manifest_teardown(void)
+{
+	free(good_payload);
+	tmp_teardown();
+}
+
+/* The good payload with the first occurrence of from replaced by to. */
+static char *edit(const char *from, const char *to)
+{
+	const char *at = strstr(good_payload, from);
+	char *out;
+
+	ck_assert_msg(at != NULL, "'%s' not in %s", from, good_payload);
+	ck_assert_int_ge(asprintf(&out, "%.*s%s%s", (int)(at - good_payload), good_payload, to,
+				  at + strlen(from)), 0);
+	return out;
+}
+
+struct statement_case {
+	const char *from, *to;
+	int err;
+	const char *message;
+};
+
+static const struct statement_case statement_cases[] = {
+	{ "{\"_type\"", "[\"_type\"", -EBADMSG, "$: not valid JSON at byte " },
+	{ "\"predicateType\"", "\"predicateType", -EBADMSG, "not valid JSON" },
+	{ "https://in-toto.io/Statement/v1", "https://in-toto.io/Statement/v0.1", -EOPNOTSUPP,
+	  "$._type: statement type 'https://in-toto.io/Statement/v0.1' is not supported" },
+	{ "urn:vmtrust:image-manifest:v1", "https://slsa.dev/provenance/v1", -EOPNOTSUPP,
+	  "$.predicateType: predicate type" },
+	{ "\"predicateType\"", "\"colour\":1,\"predicateType\"", -EBADMSG, "$.colour: unknown key" },
+	{ "\"virtual_size\":300000,", "\"virtual_size\":300000,\"extra\":true,", -EBADMSG,
+	  "$.predicate.layers[1].extra: unknown key" },
+	{ "\"algorithm\":\"sha256\"", "\"algorithm\":\"sha512\"", -EOPNOTSUPP,
+	  "$.predicate.layers[0].chunks.algorithm: digest algorithm 'sha512' is not supported" },
+	{ "\"name\":\"base.raw\",\"format\":\"raw\",\"size\"", "\"name\":\"base.raw\",\"format\":\"vmdk\",\"size\"",
+	  -EOPNOTSUPP, "$.predicate.layers[1].format: format 'vmdk' is not supported" },
+	{ "\"size\":300000,\"virtual_size\":300000", "\"size\":400000,\"virtual_size\":400000", -EBADMSG,
+	  "$.predicate.layers[1].chunks.digests: 3 digests for 400000 bytes in chunks of 131072, not 4" },
+	{ "\"size\":300000", "\"size\":-1", -EBADMSG, "$.predicate.layers[1].size: must not be negative" },
+	{ "\"size\":300000", "\"size\":\"300000\"", -EBADMSG, "expected an integer, got a string" },
+	{ "\"sequence\":7", "\"sequence\":7.5", -EBADMSG, "$.predicate.image.sequence: expected an integer, got a fraction" },
+	{ "\"root\":\"", "\"root\":\"00", -EBADMSG, "a sha256 digest has 64 hex digits" },
+	{ "\"digests\":[\"", "\"digests\":[\"0000000000000000000000000000000000000000000000000000000000000000\",\"",
+	  -EBADMSG, "$.predicate.layers[0].chunks.digests: 3 digests for 262144 bytes in chunks of 131072, not 2" },
+	{ "\"issued\":\"", "\"issued\":\"x", -EBADMSG, "is not a UTC time" },
+	{ "\"issued\":\"2", "\"issued\":\"3", -EBADMSG, "$.predicate.image.expires: expires before it was issued" },
+	{ "\"backing\":{\"name\":\"base.raw\"", "\"backing\":{\"name\":\"json:{}\"", -EBADMSG,
+	  "json: names are not files" },
+	{ "{\"name\":\"base.raw\",\"digest\"", "{\"name\":\"other.raw\",\"digest\"", -EBADMSG,
+	  "$.subject[1].name: subject 'other.raw' is not layer 'base.raw'" },
+	{ "\"name\":\"base.raw\",\"format\":\"raw\",\"size\"", "\"name\":\"other.raw\",\"format\":\"raw\",\"size\"",
+	  -EBADMSG, "layer 'other.raw' is not the backing file" },
+	{ "\"format\":\"raw\",\"size\":300000,\"virtual_size\":300000,",
+	  "\"format\":\"raw\",\"size\":300000,\"virtual_size\":300000,\"qcow2\":{},", -EBADMSG,
+	  "only a qcow2 layer has qcow2 facts" },
+	{ "\"cluster_size\":65536", "\"cluster_size\":65535", -EBADMSG, "a cluster size is a power of two" },
+	{ "\"encryption\":\"none\"", "\"encryption\":\"aes\"", -EOPNOTSUPP, "encryption 'aes' is not supported" },
+	{ "\"name\":\"test-image\"", "\"name\":\"\"", -EBADMSG, "$.predicate.image.name: empty string" },
+};
+
+START_TEST(test_statement_bad)
+{
+	const struct statement_case *c = &statement_cases[_i];
+	_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL;
+	_cleanup_(freep) char *payload = edit(c->from, c->to);
+	int r;
+
+	r = imgverify_statement_parse("m", payload, strlen(payload), &m);
+	ck_assert_msg(r == c->err, "case %d: %d, %s", _i, r, last_error);
+	ck_assert_ptr_null(m);
+	ck_assert_msg(strstr(last_error, c->message), "case %d: '%s' lacks '%s'", _i, last_error, c->message);
+	ck_assert_msg(strncmp(last_error, "manifest 'm': $", 15) == 0, "%s", last_error);
+	ck_assert_uint_eq(n_errors, 1);
+}
+END_TEST
+
+START_TEST(test_statement_good)
+{
+	_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL;
+
+	ck_assert_int_eq(imgverify_statement_parse("m", good_payload, good_payload_len, &m), 0);
+	ck_assert_uint_eq(m->n_layers, 2);
+	ck_assert_str_eq(m->layers[0].name, "top.qcow2");
+	ck_assert_int_eq(m->layers[0].header.format, IMGVERIFY_FORMAT_QCOW2);
+	ck_assert_str_eq(m->layers[0].header.backing, "base.raw");
+	ck_assert_str_eq(m->layers[0].header.backing_format, "raw");
+	ck_assert_uint_eq(m->layers[0].header.cluster_bits, 16);
+	ck_assert_uint_eq(m->layers[1].size, 300000);
+	ck_assert_uint_eq(m->layers[1].digests.chunk_size, 131072);
+	ck_assert_uint_eq(m->layers[1].digests.n_chunks, 3);
+	ck_assert(m->layers[1].digests.has_sha256);
+	ck_assert_int_ge(m->expires - m->issued, 86400 + 59);
+	ck_assert_int_le(m->expires - m->issued, 86400 + 61);
+	/* trailing data after the statement */
+	{
+		_cleanup_(freep) char *p = NULL;
+		struct imgverify_manifest *m2 = NULL;
+
+		ck_assert_int_ge(asprintf(&p, "%s {}", good_payload), 0);
+		ck_assert_int_eq(imgverify_statement_parse("m", p, strlen(p), &m2), -EBADMSG);
+		ck_assert_int_eq(imgverify_statement_parse("m", good_payload, good_payload_len - 1, &m2),
+				 -EBADMSG);
+		ck_assert_ptr_nonnull(strstr(last_error, "unexpected end of input"));
+	}
+}
+END_TEST
+
+START_TEST(test_envelope_bad)
+{
+	static const struct {
+		const char *json;
+		const char *message;
+	} cases[] = {
+		{ "", "$: unexpected end of input at byte 0" },
+		{ "[]", "$: expected a DSSE envelope (an object), got an array" },
+		{ "{\"payload\": \"e30=\", \"signatures\": []}", "$: missing key 'payloadType'" },
+		{ "{\"payloadType\": \"x\", \"payload\": \"e30\", \"signatures\": {}}", "$.signatures: expected an array" },
+		{ "{\"payloadType\": \"x\", \"payload\": \"!!\", \"signatures\": []}", "$.payload: not base64" },
+		{ "{\"payloadType\": \"x\", \"payload\": \"e30=\", \"signatures\": [{\"keyid\": \"a\"}]}",
+		  "$.signatures[0]: missing key 'sig'" },
+		{ "{\"payloadType\": \"x\", \"payload\": \"e30=\", \"signatures\": [{\"sig\": \"a\"}]}",
+		  "$.signatures[0].sig: not base64" },
+		{ "{\"payloadType\": \"x\", \"payload\": \"e30=\", \"signatures\": [{\"sig\": 5}]}",
+		  "$.signatures[0].sig: expected a string, got an integer" },
+		{ "{\"payloadType\": \"x\", \"payload\": \"e30=\", \"signatures\": [], \"x\": 1} 1",
+		  "not valid JSON" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct imgverify_envelope *e = NULL;
+
+		ck_assert_int_eq(imgverify_envelope_parse("m", cases[i].json, strlen(cases[i].json), &e), -EBADMSG);
+		ck_assert_ptr_null(e);
+		ck_assert_msg(strstr(last_error, cases[i].message), "case %zu: '%s'", i, last_error);
+	}
+	{
+		_cleanup_(imgverify_envelope_freep) struct imgverify_envelope *e = NULL;
+		const char *ok = "{\"payloadType\": \"t\", \"payload\": \"e30=\", \"unknown\": 1,"
+				 " \"signatures\": [{\"sig\": \"AAAA\", \"keyid\": \"\", \"x\": 2}]}";
+
+		/* DSSE: unknown fields are ignored, an empty keyid is none */
+		ck_assert_int_eq(imgverify_envelope_parse("m", ok, strlen(ok), &e), 0);
+		ck_assert_str_eq((char *)e->payload, "{}");
+		ck_assert_ptr_null(e->signatures[0].keyid);
+		ck_assert_uint_eq(e->signatures[0].sig_len, 3);
+	}
+}
+END_TEST
+
+/* ---- the chain on disk ---- */
+
+START_TEST(test_chain)
+{
+	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ctx = NULL;
+	_cleanup_(freep) char *top = make_image(), *base = tmp_path("base.raw"), *real = tmp_path("real.raw");
+	_cleanup_(freep) char *loop = tmp_path("loop.qcow2");
+	uint8_t *buf = calloc(1, 4 << 16);
+
+	ck_assert_int_eq(imgverify_ctx_new(&ctx, NULL), 0);
+	{
+		_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL;
+
+		ck_assert_int_eq(imgverify_inspect(ctx, top, false, &m), 0);
+		ck_assert_uint_eq(m->n_layers, 2);
+		ck_assert_str_eq(m->layers[1].path, base);
+	}
+	/* a backing file that is a symlink is refused */
+	ck_assert_int_eq(rename(base, real), 0);
+	ck_assert_int_eq(symlink("real.raw", base), 0);
+	{
+		struct imgverify_manifest *m = NULL;
+
+		ck_assert_int_eq(imgverify_inspect(ctx, top, false, &m), -ELOOP);
+		ck_assert_ptr_nonnull(strstr(last_error, "is a symbolic link"));
+	}
+	/* a missing one */
+	ck_assert_int_eq(unlink(base), 0);
+	{
+		struct imgverify_manifest *m = NULL;
+
+		ck_assert_int_eq(imgverify_inspect(ctx, top, false, &m), -ENOENT);
+		ck_assert_str_eq(last_error + strlen(last_error) - strlen("No such file or directory"),
+				 "No such file or directory");
+	}
+	/* a loop */
+	build(&(struct qspec){ .backing = "loop.qcow2", .backing_fmt = "qcow2" }, buf);
+	write_at(loop, 0, buf, 4 << 16);
+	{
+		struct imgverify_manifest *m = NULL;
+
+		ck_assert_int_eq(imgverify_inspect(ctx, loop, false, &m), -ELOOP);
+		ck_assert_ptr_nonnull(strstr(last_error, "backing chain loops"));
+	}
+	/* a backing format that is not the file's */
+	memset(buf, 0, 4 << 16);
+	build(&(struct qspec){ .backing = "real.raw", .backing_fmt = "qcow2" }, buf);
+	write_at(loop, 0, buf, 4 << 16);
+	{
+		struct imgverify_manifest *m = NULL;
+
+		ck_assert_int_eq(imgverify_inspect(ctx, loop, false, &m), -EMEDIUMTYPE);
+		ck_assert_ptr_nonnull(strstr(last_error, "is a raw image but 'loop.qcow2' names it qcow2"));
+	}
+	/* a FIFO named as a backing file does not hang the walk */
+	ck_assert_int_eq(mkfifo(base, 0600), 0);
+	{
+		struct imgverify_manifest *m = NULL;
+
+		ck_assert_int_eq(imgverify_inspect(ctx, top, false, &m), -EINVAL);
+		ck_assert_ptr_nonnull(strstr(last_error, "is not a regular file"));
+	}
+	free(buf);
+}
+END_TEST
+
+static Suite *imgverify_suite(void)
+{
+	Suite *s = suite_create("imgverify");
+	TCase *tc;
+
+	tc = tcase_create("qcow2 headers");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_loop_test(tc, test_header, 0, (int)ELEMENTSOF(header_cases));
+	tcase_add_test(tc, test_header_truncated);
+	tcase_add_test(tc, test_header_raw_and_others);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hashing");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, test_hash_odd_sizes);
+	tcase_add_test(tc, test_hash_sparse_equals_dense);
+	tcase_add_test(tc, test_hash_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dsse");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_pae);
+	tcase_add_test(tc, test_base64);
+	tcase_add_test(tc, test_times);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("manifest parsing");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, manifest_setup, manifest_teardown);
+	tcase_add_loop_test(tc, test_statement_bad, 0, (int)ELEMENTSOF(statement_cases));
+	tcase_add_test(tc, test_statement_good);
+	tcase_add_test(tc, test_envelope_bad);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("chain");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, test_chain);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("sign and verify");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_loop_test(tc, test_sign_verify_keys, 0, (int)ELEMENTSOF(key_specs));
+	tcase_add_test(tc, test_verify_tampering);
+	tcase_add_test(tc, test_verify_changed_meanwhile);
+	tcase_add_test(tc, test_verify_policy);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(imgverify_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

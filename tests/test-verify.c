@@ -1,0 +1,1277 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Offline verification of evidence, without a TPM: evidence made and signed
+ * in software (verify-fixture.c), each tampering checked for the verdict's
+ * specific failed check and reason, and that a fault of the evidence is a
+ * reason in the verdict, not a logged error. Also the tpm2-tools import.
+ */
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <tss2/tss2_mu.h>
+#include <tss2/tss2_tpm2_types.h>
+
+#include "attest.h"
+#include "verify-fixture.h"
+
+static char last_error[1024];
+static unsigned n_errors;
+
+static void capture(int level, const char *msg, void *userdata)
+{
+	if (level <= POLICY_LOG_ERR) {
+		snprintf(last_error, sizeof(last_error), "%s", msg);
+		n_errors++;
+	}
+}
+
+static struct vfx f;
+
+static void setup(void)
+{
+	policy_set_log(capture, NULL);
+	n_errors = 0;
+	last_error[0] = '\0';
+	vfx_init(&f);
+}
+
+static void teardown(void)
+{
+	vfx_done(&f);
+}
+
+/* Verifies e against the policy of f (pol: another one), nonce f's. */
+static struct attest_verdict *verify_with(struct policy *pol, struct attest_evidence *e,
+					  const uint8_t *nonce, size_t nonce_len)
+{
+	struct attest_verdict *v = NULL;
+
+	ck_assert_int_eq(attest_verify(pol, e, nonce, nonce_len, &v), 0);
+	ck_assert_ptr_nonnull(v);
+	/* faults of the evidence are verdicts, never logged errors */
+	ck_assert_msg(n_errors == 0, "an error was logged: %s", last_error);
+	return v;
+}
+
+static struct attest_verdict *verify(struct attest_evidence *e)
+{
+	json_object *j = vfx_policy_json(&f);
+	struct policy *pol = vfx_policy_load(j);
+	struct attest_verdict *v = verify_with(pol, e, f.nonce, f.nonce_len);
+
+	json_object_put(j);
+	policy_free(pol);
+	return v;
+}
+
+static void dump(const struct attest_verdict *v)
+{
+	for (size_t i = 0; i < attest_verdict_count(v); i++) {
+		const struct attest_check *c = attest_verdict_check(v, i);
+
+		fprintf(stderr, "  %s %s: %s\n", attest_check_status_name(c->status), c->name, c->reason);
+	}
+}
+
+static void assert_check(const struct attest_verdict *v, const char *name,
+			 enum attest_check_status st, const char *needle)
+{
+	const struct attest_check *c = attest_verdict_find(v, name);
+
+	if (!c || c->status != st || (needle && !strstr(c->reason, needle)))
+		dump(v);
+	ck_assert_msg(c, "no check '%s'", name);
+	ck_assert_msg(c->status == st, "check '%s' is %s, expected %s: %s", name,
+		      attest_check_status_name(c->status), attest_check_status_name(st), c->reason);
+	if (needle)
+		ck_assert_msg(strstr(c->reason, needle), "check '%s' reason '%s' lacks '%s'", name,
+			      c->reason, needle);
+}
+
+static void assert_bad(const struct attest_verdict *v, const char *name, const char *needle)
+{
+	ck_assert(!attest_verdict_ok(v));
+	assert_check(v, name, ATTEST_CHECK_FAILED, needle);
+}
+
+static void assert_all_ok(const struct attest_verdict *v)
+{
+	for (size_t i = 0; i < attest_verdict_count(v); i++)
+		if (attest_verdict_check(v, i)->status != ATTEST_CHECK_OK) {
+			dump(v);
+			ck_abort_msg("check '%s' is not ok", attest_verdict_check(v, i)->name);
+		}
+	ck_assert(attest_verdict_ok(v));
+}
+
+static void replace_mlog(struct attest_evidence *e, char *text)
+{
+	free(e->mlog);
+	e->mlog = text;
+	e->mlog_len = strlen(text);
+}
+
+/* ---- good evidence -------------------------------------------------------------- */
+
+START_TEST(test_good)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	struct attest_verdict *v = verify(e);
+	static const char *const names[] = {
+		"ak-trusted", "ak-attributes", "signature", "attest-magic", "attest-type", "nonce",
+		"pcr-digest", "uefi-log", "secure-boot", "measurement-log",
+		"reference:/usr/bin/qemu-system-x86_64", "reference:/usr/sbin/libvirtd",
+		"reference:/etc/libvirt/qemu.conf", "required:/usr/bin/qemu-system-x86_64",
+		"required:/usr/sbin/libvirtd", "required:/etc/libvirt/qemu.conf", "pcr-value:sha256:0",
+	};
+
+	assert_all_ok(v);
+	ck_assert_uint_eq(attest_verdict_count(v), ELEMENTSOF(names));
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		ck_assert_str_eq(attest_verdict_check(v, i)->name, names[i]);
+	assert_check(v, "measurement-log", ATTEST_CHECK_OK, "3 records replay to the quoted sha256:15");
+	assert_check(v, "secure-boot", ATTEST_CHECK_OK, "secure boot is on");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_good_roundtrip_json)
+{
+	struct attest_evidence *e = vfx_evidence(&f), *back = NULL;
+	struct attest_verdict *v;
+	json_object *o;
+	char *json;
+
+	ck_assert_int_eq(attest_evidence_to_json(e, &json), 0);
+	ck_assert_int_eq(attest_evidence_parse("e.json", json, strlen(json), &back), 0);
+	v = verify(back);
+	assert_all_ok(v);
+	ck_assert_int_eq(attest_verdict_to_json(v, &o), 0);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "verdict")), "good");
+	ck_assert_uint_eq(json_object_array_length(json_object_object_get(o, "checks")),
+			  attest_verdict_count(v));
+	json_object_put(o);
+	attest_verdict_free(v);
+	attest_evidence_free(back);
+	attest_evidence_free(e);
+	free(json);
+}
+END_TEST
+
+static void verify_rsa(bool pss)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	vfx_use_rsa(&f, pss);
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_all_ok(v);
+	assert_check(v, "signature", ATTEST_CHECK_OK, pss ? "rsapss with sha256" : "rsassa with sha256");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+
+START_TEST(test_good_rsassa)
+{
+	verify_rsa(false);
+}
+END_TEST
+
+START_TEST(test_good_rsapss)
+{
+	verify_rsa(true);
+}
+END_TEST
+
+START_TEST(test_no_nonce_is_a_warning)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	json_object *j = vfx_policy_json(&f);
+	struct policy *pol = vfx_policy_load(j);
+	struct attest_verdict *v = verify_with(pol, e, NULL, 0);
+
+	ck_assert(attest_verdict_ok(v));
+	assert_check(v, "nonce", ATTEST_CHECK_WARNING, "not checked: no nonce was asked for");
+	attest_verdict_free(v);
+	policy_free(pol);
+	json_object_put(j);
+	attest_evidence_free(e);
+}
+END_TEST
+
+/* ---- the quote -------------------------------------------------------------------- */
+
+START_TEST(test_tampered_attest)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	struct attest_verdict *v;
+
+	/* a byte of clockInfo: still a well-formed TPMS_ATTEST */
+	e->attest[6 + 34 + 2 + 16 + 3] ^= 0x01;
+	v = verify(e);
+	assert_bad(v, "signature", "does not verify with the AK");
+	assert_check(v, "nonce", ATTEST_CHECK_OK, NULL);
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_tampered_signature)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	struct attest_verdict *v;
+
+	e->signature[e->signature_len - 1] ^= 0x80;
+	v = verify(e);
+	assert_bad(v, "signature", "the ecdsa signature does not verify with the AK over quote.attest");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_unreadable_signature_and_attest)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	struct attest_verdict *v;
+
+	e->signature_len -= 1;
+	e->attest_len -= 1;
+	v = verify(e);
+	assert_bad(v, "signature", "is not a marshalled TPMT_SIGNATURE");
+	assert_bad(v, "attest-magic", "is not a marshalled TPMS_ATTEST");
+	assert_bad(v, "attest-type", "not checked");
+	assert_bad(v, "nonce", "not checked");
+	assert_bad(v, "pcr-digest", "not checked");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_tampered_pcr_value)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	struct attest_verdict *v;
+
+	for (size_t i = 0; i < e->n_pcrs; i++)
+		if (e->pcrs[i].pcr == 4)
+			e->pcrs[i].value[7] ^= 0x10;
+	v = verify(e);
+	assert_bad(v, "pcr-digest", "do not hash to the quote's pcrDigest");
+	assert_check(v, "signature", ATTEST_CHECK_OK, NULL);
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_missing_pcr_value)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	struct attest_verdict *v;
+
+	e->n_pcrs--;            /* the last one: sha256:15 */
+	v = verify(e);
+	assert_bad(v, "pcr-digest", "the quote selects sha256:15, the evidence has no value for it");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_unquoted_values_are_ignored)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+	json_object *j, *bank;
+	struct policy *pol;
+
+	f.extra_sha256 = 1u << 9;
+	e = vfx_evidence(&f);
+	j = vfx_policy_json(&f);
+	/* the policy expects the very value the evidence claims for sha256:9 */
+	bank = json_object_object_get(json_object_object_get(j, "pcr_values"), "sha256");
+	json_object_object_add(bank, "9", json_object_new_string(
+		"a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9"));
+	pol = vfx_policy_load(j);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_check(v, "unquoted-pcrs", ATTEST_CHECK_WARNING, "sha256:9");
+	assert_bad(v, "pcr-value:sha256:9", "not covered by the quote");
+	assert_check(v, "pcr-digest", ATTEST_CHECK_OK, NULL);
+	attest_verdict_free(v);
+	policy_free(pol);
+	json_object_put(j);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_wrong_nonce)
+{
+	static const uint8_t other[16] = { 0xff };
+	struct attest_evidence *e = vfx_evidence(&f);
+	json_object *j = vfx_policy_json(&f);
+	struct policy *pol = vfx_policy_load(j);
+	struct attest_verdict *v = verify_with(pol, e, other, sizeof(other));
+
+	assert_bad(v, "nonce", "is not the one asked for 'ff000000000000000000000000000000': replayed");
+	attest_verdict_free(v);
+	/* the evidence's claimed nonce is not the quote's */
+	e->nonce[0] ^= 1;
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_bad(v, "nonce", "the evidence's nonce '0101");
+	attest_verdict_free(v);
+	policy_free(pol);
+	json_object_put(j);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_wrong_magic)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	f.magic = 0x12345678;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_bad(v, "attest-magic", "magic 0x12345678 is not TPM_GENERATED_VALUE");
+	assert_check(v, "signature", ATTEST_CHECK_OK, NULL);
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_wrong_type)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	f.type = TPM2_ST_ATTEST_CERTIFY;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_bad(v, "attest-type", "type 0x8017 is not a quote");
+	assert_bad(v, "pcr-digest", "not checked");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+/* ---- the AK ------------------------------------------------------------------------- */
+
+START_TEST(test_unknown_ak)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	f.policy_ak = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_bad(v, "ak-trusted", "the AK is not one of the policy's 1 attestation keys");
+	/* the signature is good, with a key nobody trusts */
+	assert_check(v, "signature", ATTEST_CHECK_OK, NULL);
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_no_ak_in_policy)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	json_object *j = vfx_policy_json(&f);
+	struct attest_verdict *v;
+	struct policy *pol;
+
+	json_object_object_del(j, "attestation_keys");
+	pol = vfx_policy_load(j);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_bad(v, "ak-trusted", "the policy pins no attestation key");
+	attest_verdict_free(v);
+	policy_free(pol);
+	json_object_put(j);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_ak_pem_differs)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	struct attest_verdict *v;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data;
+	long len;
+
+	ck_assert_int_eq(PEM_write_bio_PUBKEY(bio, other), 1);
+	len = BIO_get_mem_data(bio, &data);
+	free(e->ak_pem);
+	e->ak_pem = strndup(data, (size_t)len);
+	v = verify(e);
+	assert_bad(v, "ak-trusted", "ak.pem is not the key of ak.public");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+	BIO_free(bio);
+	EVP_PKEY_free(other);
+}
+END_TEST
+
+START_TEST(test_ak_not_restricted)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	f.attrs &= ~TPMA_OBJECT_RESTRICTED;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_bad(v, "ak-attributes", "not a restricted signing key");
+	assert_check(v, "ak-trusted", ATTEST_CHECK_OK, NULL);
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	f.attrs |= TPMA_OBJECT_RESTRICTED;
+	f.attrs &= ~TPMA_OBJECT_SENSITIVEDATAORIGIN;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_bad(v, "ak-attributes", "was not made in the TPM");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_ak_unreadable)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	struct attest_verdict *v;
+
+	e->ak_public[1] += 1;           /* the TPM2B size: one byte more than there is */
+	v = verify(e);
+	assert_bad(v, "ak-trusted", "is not a marshalled TPM2B_PUBLIC");
+	assert_bad(v, "signature", "not checked: the AK is unusable");
+	attest_verdict_free(v);
+	e->ak_public[1] -= 1;
+
+	/* a point off the curve: the last byte of y */
+	e->ak_public[e->ak_public_len - 1] ^= 0x01;
+	v = verify(e);
+	assert_bad(v, "ak-trusted", "ak.public is not a usable key: the point is not on curve P-256");
+	assert_bad(v, "signature", "not checked: the AK is unusable");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+/* ---- the measurement log --------------------------------------------------------------- */
+
+START_TEST(test_mlog_record_changed)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	struct vfx_record recs[VFX_RECORDS_MAX];
+	struct attest_verdict *v;
+
+	/* consistently: the record's digests recomputed for other content */
+	memcpy(recs, f.recs, sizeof(recs));
+	recs[1].content = "libvirtd 6.6 with a hole\n";
+	replace_mlog(e, vfx_mlog_text(recs, f.n_recs));
+	v = verify(e);
+	assert_bad(v, "measurement-log", "the replay of 3 records differs from the quoted sha256:15");
+	assert_bad(v, "reference:/usr/sbin/libvirtd", "is not a reference value for '/usr/sbin/libvirtd'");
+	attest_verdict_free(v);
+
+	/* only the content's digest: the record contradicts itself */
+	replace_mlog(e, vfx_mlog_text(f.recs, f.n_recs));
+	{
+		char *p = strstr(e->mlog, "\"sha256\":\"");
+
+		ck_assert_ptr_nonnull(p);
+		p += strlen("\"sha256\":\"");
+		*p = *p == '0' ? '1' : '0';
+	}
+	v = verify(e);
+	assert_bad(v, "measurement-log", "record on line 1: the sha256 digest does not match its content");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_mlog_record_removed)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	struct vfx_record recs[VFX_RECORDS_MAX];
+	struct attest_verdict *v;
+	char *l0 = vfx_record_line(&f.recs[0], 0), *l2 = vfx_record_line(&f.recs[2], 2), *text;
+
+	/* as it was: a gap in the recnums */
+	ck_assert_int_ge(asprintf(&text, "%s%s", l0, l2), 0);
+	replace_mlog(e, text);
+	v = verify(e);
+	assert_bad(v, "measurement-log", "recnum is not 1: a record is missing, added or reordered");
+	attest_verdict_free(v);
+
+	/* renumbered */
+	recs[0] = f.recs[0];
+	recs[1] = f.recs[2];
+	replace_mlog(e, vfx_mlog_text(recs, 2));
+	v = verify(e);
+	assert_bad(v, "measurement-log", "the replay of 2 records differs");
+	assert_bad(v, "required:/usr/sbin/libvirtd", "is required and was not measured");
+	attest_verdict_free(v);
+
+	/* the last one */
+	replace_mlog(e, vfx_mlog_text(f.recs, 2));
+	v = verify(e);
+	assert_bad(v, "measurement-log", "the replay of 2 records differs");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+	free(l0);
+	free(l2);
+}
+END_TEST
+
+START_TEST(test_mlog_record_reordered)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	struct vfx_record recs[VFX_RECORDS_MAX];
+	struct attest_verdict *v;
+	char *l0 = vfx_record_line(&f.recs[0], 0), *l1 = vfx_record_line(&f.recs[1], 1),
+	     *l2 = vfx_record_line(&f.recs[2], 2), *text;
+
+	ck_assert_int_ge(asprintf(&text, "%s%s%s", l1, l0, l2), 0);
+	replace_mlog(e, text);
+	v = verify(e);
+	assert_bad(v, "measurement-log", "recnum is not 0");
+	attest_verdict_free(v);
+
+	recs[0] = f.recs[1];
+	recs[1] = f.recs[0];
+	recs[2] = f.recs[2];
+	replace_mlog(e, vfx_mlog_text(recs, 3));
+	v = verify(e);
+	assert_bad(v, "measurement-log", "the replay of 3 records differs from the quoted sha256:15: a record was changed, removed, reordered or added");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+	free(l0);
+	free(l1);
+	free(l2);
+}
+END_TEST
+
+START_TEST(test_mlog_record_added)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	struct vfx_record recs[VFX_RECORDS_MAX];
+	struct attest_verdict *v;
+
+	recs[0] = f.recs[0];
+	recs[1] = (struct vfx_record){ "/usr/lib/evil.so", "payload", NULL };
+	recs[2] = f.recs[1];
+	recs[3] = f.recs[2];
+	replace_mlog(e, vfx_mlog_text(recs, 4));
+	v = verify(e);
+	assert_bad(v, "measurement-log", "the replay of 4 records differs");
+	assert_bad(v, "reference:/usr/lib/evil.so", "unknown component: '/usr/lib/evil.so'");
+	attest_verdict_free(v);
+
+	/* at the end it reads as a pending record: not measured, harmless */
+	recs[0] = f.recs[0];
+	recs[1] = f.recs[1];
+	recs[2] = f.recs[2];
+	recs[3] = (struct vfx_record){ "/usr/lib/evil.so", "payload", NULL };
+	replace_mlog(e, vfx_mlog_text(recs, 4));
+	v = verify(e);
+	ck_assert(attest_verdict_ok(v));
+	assert_check(v, "measurement-log", ATTEST_CHECK_WARNING, "'/usr/lib/evil.so') is pending");
+	ck_assert_ptr_null(attest_verdict_find(v, "reference:/usr/lib/evil.so"));
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_mlog_pending_last)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+	json_object *j, *refs;
+	struct policy *pol;
+
+	vfx_add(&f, "/usr/share/OVMF/OVMF_CODE.fd", "ovmf");
+	f.n_extended = f.n_recs - 1;
+	e = vfx_evidence(&f);
+	j = vfx_policy_json(&f);
+	/* OVMF is in the policy but not required */
+	refs = json_object_object_get(j, "reference_values");
+	json_object_object_add(json_object_array_get_idx(refs, 3), "required",
+			       json_object_new_boolean(0));
+	pol = vfx_policy_load(j);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	ck_assert(attest_verdict_ok(v));
+	assert_check(v, "measurement-log", ATTEST_CHECK_WARNING,
+		     "the last record (3, '/usr/share/OVMF/OVMF_CODE.fd') is pending");
+	ck_assert_ptr_null(attest_verdict_find(v, "reference:/usr/share/OVMF/OVMF_CODE.fd"));
+	attest_verdict_free(v);
+	policy_free(pol);
+
+	/* required, it counts as not measured */
+	json_object_object_add(json_object_array_get_idx(refs, 3), "required",
+			       json_object_new_boolean(1));
+	pol = vfx_policy_load(j);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_bad(v, "required:/usr/share/OVMF/OVMF_CODE.fd", "its only record is pending");
+	attest_verdict_free(v);
+	policy_free(pol);
+	json_object_put(j);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_mlog_with_events)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	f.recs[f.n_recs++] = (struct vfx_record){ "domain web1 allowed", "launch data", "launch" };
+	vfx_add(&f, "/usr/bin/qemu-system-x86_64", "qemu-system-x86_64 7.2\n");
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_all_ok(v);
+	assert_check(v, "reference:/usr/bin/qemu-system-x86_64", ATTEST_CHECK_OK, "2 records");
+	ck_assert_ptr_null(attest_verdict_find(v, "reference:domain web1 allowed"));
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_mlog_absent)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	f.mlog = false;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_bad(v, "measurement-log", "the evidence has no measurement log, the policy names 3 reference values");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_measurement_pcr_not_quoted)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	f.sel_sha256 &= ~(1u << 15);
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_bad(v, "measurement-log", "pcr 15 (the policy's measurement pcr) is not in the quote's selection");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_banks_disagree)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	/* sha1:15 is quoted, but the records have sha256 digests only */
+	f.sel_sha1 = 1u << 15;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_bad(v, "measurement-log", "differs from the quoted sha1:15");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+/* ---- the policy ------------------------------------------------------------------------- */
+
+START_TEST(test_reference_mismatch)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	json_object *j = vfx_policy_json(&f), *ref;
+	struct attest_verdict *v;
+	struct policy *pol;
+	char want[65], msg[256];
+
+	ref = json_object_array_get_idx(json_object_object_get(j, "reference_values"), 0);
+	json_object_object_add(json_object_object_get(ref, "digests"), "sha256",
+			       json_object_new_string("0101010101010101010101010101010101010101010101010101010101010101"));
+	pol = vfx_policy_load(j);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	vfx_sha256_hex(f.recs[0].content, want);
+	snprintf(msg, sizeof(msg), "record 0: sha256 digest %s is not a reference value for '/usr/bin/qemu-system-x86_64'",
+		 want);
+	assert_bad(v, "reference:/usr/bin/qemu-system-x86_64", msg);
+	/* measured it was, only not to the reference */
+	assert_check(v, "required:/usr/bin/qemu-system-x86_64", ATTEST_CHECK_OK, NULL);
+	assert_check(v, "measurement-log", ATTEST_CHECK_OK, NULL);
+	attest_verdict_free(v);
+	policy_free(pol);
+	json_object_put(j);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_required_missing)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	json_object *j = vfx_policy_json(&f), *ref = json_object_new_object(), *d = json_object_new_object();
+	struct attest_verdict *v;
+	struct policy *pol;
+
+	json_object_object_add(d, "sha256", json_object_new_string(
+		"0202020202020202020202020202020202020202020202020202020202020202"));
+	json_object_object_add(ref, "path", json_object_new_string("/usr/sbin/virtqemud"));
+	json_object_object_add(ref, "digests", d);
+	json_object_array_add(json_object_object_get(j, "reference_values"), ref);
+	pol = vfx_policy_load(j);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_bad(v, "required:/usr/sbin/virtqemud", "'/usr/sbin/virtqemud' is required and was not measured");
+	attest_verdict_free(v);
+	policy_free(pol);
+	json_object_put(j);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_unknown_component)
+{
+	struct attest_evidence *e;
+	json_object *j;
+	struct attest_verdict *v;
+	struct policy *pol;
+
+	j = vfx_policy_json(&f);        /* without the next record */
+	vfx_add(&f, "/usr/local/bin/qemu-wrapper", "#!/bin/sh\n");
+	e = vfx_evidence(&f);
+	pol = vfx_policy_load(j);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_bad(v, "reference:/usr/local/bin/qemu-wrapper",
+		   "unknown component: '/usr/local/bin/qemu-wrapper' (record 3) is not in the policy's reference values");
+	assert_check(v, "measurement-log", ATTEST_CHECK_OK, NULL);
+	attest_verdict_free(v);
+	policy_free(pol);
+	json_object_put(j);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_pcr_value_mismatch)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	json_object *j = vfx_policy_json(&f), *bank;
+	struct attest_verdict *v;
+	struct policy *pol;
+
+	bank = json_object_object_get(json_object_object_get(j, "pcr_values"), "sha256");
+	json_object_object_add(bank, "0", json_object_new_string(
+		"0303030303030303030303030303030303030303030303030303030303030303"));
+	json_object_object_add(bank, "17", json_object_new_string(
+		"0303030303030303030303030303030303030303030303030303030303030303"));
+	pol = vfx_policy_load(j);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_bad(v, "pcr-value:sha256:0", "is not the policy's 0303030303030303030303030303030303030303030303030303030303030303");
+	assert_bad(v, "pcr-value:sha256:17", "not covered by the quote");
+	attest_verdict_free(v);
+	policy_free(pol);
+	json_object_put(j);
+	attest_evidence_free(e);
+}
+END_TEST
+
+/* ---- the UEFI log and Secure Boot ---------------------------------------------------------- */
+
+START_TEST(test_secure_boot_off)
+{
+	struct attest_evidence *e;
+	json_object *j = vfx_policy_json(&f);   /* requires it */
+	struct attest_verdict *v;
+	struct policy *pol = vfx_policy_load(j);
+
+	f.secure_boot = false;
+	e = vfx_evidence(&f);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_bad(v, "secure-boot", "secure boot is off, the policy requires it on");
+	assert_check(v, "uefi-log", ATTEST_CHECK_OK, "sha256:0,1,2,3,4,5,6,7");
+	attest_verdict_free(v);
+	policy_free(pol);
+
+	/* and the other way round */
+	json_object_object_add(j, "secure_boot", json_object_new_string("disabled"));
+	pol = vfx_policy_load(j);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_check(v, "secure-boot", ATTEST_CHECK_OK, "secure boot is off");
+	attest_verdict_free(v);
+	policy_free(pol);
+	json_object_put(j);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_secure_boot_no_log)
+{
+	struct attest_evidence *e;
+	json_object *j = vfx_policy_json(&f);
+	struct attest_verdict *v;
+	struct policy *pol = vfx_policy_load(j);
+
+	f.uefi = false;
+	e = vfx_evidence(&f);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_bad(v, "secure-boot", "the evidence has no UEFI event log, the policy requires secure boot on");
+	ck_assert_ptr_null(attest_verdict_find(v, "uefi-log"));
+	attest_verdict_free(v);
+	policy_free(pol);
+	json_object_put(j);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_secure_boot_unproven)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	/* the SecureBoot event in PCR 7, which the quote leaves out */
+	f.sel_sha256 &= ~(1u << 7);
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_bad(v, "secure-boot", "(event 2, pcr 7) is not proven by the quote");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_uefi_log_tampered)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	struct attest_verdict *v;
+
+	/* the last byte: the data of the last separator, in PCR 7; its digest
+	 * no longer matches, and the replay stays what it was: flip a digest */
+	e->uefi_log[e->uefi_log_len - 4 - 4 - 32 + 5] ^= 0x01;
+	v = verify(e);
+	assert_bad(v, "uefi-log", "the log's replay differs from the quoted sha256:7");
+	assert_bad(v, "secure-boot", "is not proven by the quote");
+	attest_verdict_free(v);
+
+	/* truncated: a reason from the parser */
+	e->uefi_log_len -= 3;
+	v = verify(e);
+	assert_bad(v, "uefi-log", "event log '$.uefi_eventlog'");
+	assert_bad(v, "secure-boot", "not checked: the UEFI event log is unreadable");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_conformance_log)
+{
+	const char *shared = getenv("VMTRUST_SHARED");
+	char path[4096];
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+	json_object *j;
+	struct policy *pol;
+
+	if (!shared)
+		return;
+	snprintf(path, sizeof(path), "%s/conformance/eventlogs/event-gce-ubuntu-2104-log.bin", shared);
+	if (access(path, R_OK) < 0)
+		return;
+	f.uefi_file = path;
+	f.sel_sha1 = 0xff;
+	e = vfx_evidence(&f);
+	j = vfx_policy_json(&f);
+	json_object_object_add(j, "secure_boot", json_object_new_string("required"));
+	pol = vfx_policy_load(j);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_check(v, "uefi-log", ATTEST_CHECK_OK, "sha1:0,1,2,3,4,5,6,7 sha256:0,1,2,3,4,5,6,7");
+	assert_bad(v, "secure-boot", "secure boot is off, the policy requires it on");
+	attest_verdict_free(v);
+	policy_free(pol);
+	json_object_put(j);
+	attest_evidence_free(e);
+}
+END_TEST
+
+/* ---- the cache of logs and keys ------------------------------------------------------------- */
+
+START_TEST(test_cache_is_keyed_by_bytes)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	json_object *j = vfx_policy_json(&f);
+	struct policy *pol = vfx_policy_load(j);
+	struct attest_verdict *v;
+	char *p, was;
+
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_all_ok(v);
+	attest_verdict_free(v);
+
+	/* the same lengths, other bytes: parsed again, and found out */
+	p = strstr(e->mlog, "\"sha256\":\"");
+	ck_assert_ptr_nonnull(p);
+	p += strlen("\"sha256\":\"");
+	was = *p;
+	*p = was == '0' ? '1' : '0';
+	e->uefi_log[e->uefi_log_len - 4 - 4 - 32 + 5] ^= 0x01;
+	e->ak_public[e->ak_public_len - 1] ^= 0x01;
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_bad(v, "measurement-log", "does not match its content");
+	assert_bad(v, "uefi-log", "differs from the quoted sha256:7");
+	assert_bad(v, "ak-trusted", "not on curve");
+	attest_verdict_free(v);
+
+	*p = was;
+	e->uefi_log[e->uefi_log_len - 4 - 4 - 32 + 5] ^= 0x01;
+	e->ak_public[e->ak_public_len - 1] ^= 0x01;
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_all_ok(v);
+	attest_verdict_free(v);
+	attest_verify_cache_flush();
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_all_ok(v);
+	attest_verdict_free(v);
+	policy_free(pol);
+	json_object_put(j);
+	attest_evidence_free(e);
+}
+END_TEST
+
+struct worker {
+	const struct policy *pol;
+	struct attest_evidence *e[3];
+	int bad;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+
+	for (int i = 0; i < 60; i++) {
+		struct attest_verdict *v = NULL;
+
+		if (i % 7 == 3)
+			attest_verify_cache_flush();
+		if (attest_verify(w->pol, w->e[i % 3], f.nonce, f.nonce_len, &v) < 0 ||
+		    !attest_verdict_ok(v))
+			w->bad++;
+		attest_verdict_free(v);
+	}
+	return NULL;
+}
+
+START_TEST(test_cache_threads)
+{
+	struct worker w = { 0 };
+	json_object *j = vfx_policy_json(&f);
+	pthread_t t[4];
+
+	w.pol = vfx_policy_load(j);
+	for (int i = 0; i < 3; i++) {
+		/* the same AK and UEFI log, measurement logs of 3, 4 and 5 records */
+		w.e[i] = vfx_evidence(&f);
+		f.recs[f.n_recs++] = (struct vfx_record){ "audit", "ok", "host-audit" };
+		f.n_extended = f.n_recs;
+	}
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, work, &w), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_int_eq(w.bad, 0);
+	for (int i = 0; i < 3; i++)
+		attest_evidence_free(w.e[i]);
+	policy_free((struct policy *)w.pol);
+	json_object_put(j);
+}
+END_TEST
+
+/* ---- malformed evidence ------------------------------------------------------------------------ */
+
+START_TEST(test_truncated_json)
+{
+	struct attest_evidence *e = vfx_evidence(&f), *back = NULL;
+	char *json;
+
+	ck_assert_int_eq(attest_evidence_to_json(e, &json), 0);
+	ck_assert_int_eq(attest_evidence_parse("e.json", json, strlen(json) / 2, &back), -EBADMSG);
+	ck_assert_ptr_null(back);
+	ck_assert_msg(strstr(last_error, "evidence 'e.json': $: unexpected end of input"), "%s",
+		      last_error);
+	free(json);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_oversized_evidence)
+{
+	size_t len = (size_t)ATTEST_EVIDENCE_MAX + 1;
+	char *big = malloc(len);
+	struct attest_evidence *back = NULL;
+
+	ck_assert_ptr_nonnull(big);
+	memset(big, ' ', len);
+	ck_assert_int_eq(attest_evidence_parse("big.json", big, len, &back), -EFBIG);
+	ck_assert_ptr_null(back);
+	ck_assert_msg(strstr(last_error, "exceed the limit"), "%s", last_error);
+	free(big);
+}
+END_TEST
+
+/* ---- tpm2-tools import --------------------------------------------------------------------------- */
+
+struct files {
+	uint8_t pub[sizeof(TPM2B_PUBLIC)];
+	size_t pub_len;
+	struct attest_evidence *e;
+};
+
+static void put_le(uint8_t *p, uint32_t v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* tpm2_quote -o as tpm2-tools 5 writes it: C structs, little endian. */
+static uint8_t *serialized_pcrs(const struct attest_evidence *e, size_t *ret_len)
+{
+	size_t lists = (e->n_pcrs + 7) / 8, len = 132 + 4 + lists * 532;
+	uint8_t *d = calloc(1, len);
+	uint32_t mask = 0;
+
+	ck_assert_ptr_nonnull(d);
+	for (size_t i = 0; i < e->n_pcrs; i++)
+		mask |= 1u << e->pcrs[i].pcr;
+	put_le(d, 1, 4);
+	put_le(d + 4, TPM2_ALG_SHA256, 2);
+	d[6] = 3;
+	put_le(d + 7, mask, 3);
+	d[10] = 0xcc;           /* padding is whatever memory held */
+	put_le(d + 132, (uint32_t)lists, 4);
+	for (size_t i = 0; i < e->n_pcrs; i++) {
+		uint8_t *list = d + 136 + (i / 8) * 532;
+
+		put_le(list, (uint32_t)(e->n_pcrs - (i / 8) * 8 > 8 ? 8 : e->n_pcrs - (i / 8) * 8), 4);
+		put_le(list + 4 + (i % 8) * 66, 32, 2);
+		memcpy(list + 4 + (i % 8) * 66 + 2, e->pcrs[i].value, 32);
+	}
+	*ret_len = len;
+	return d;
+}
+
+static void import_setup(struct files *fs, struct attest_import *in)
+{
+	memset(in, 0, sizeof(*in));
+	fs->e = vfx_evidence(&f);
+	vfx_public(&f, fs->pub, &fs->pub_len);
+	in->ak_public = (struct attest_blob){ "ak.pub", fs->pub, fs->pub_len };
+	in->attest = (struct attest_blob){ "msg", fs->e->attest, fs->e->attest_len };
+	in->signature = (struct attest_blob){ "sig", fs->e->signature, fs->e->signature_len };
+	in->mlog = (struct attest_blob){ "measurements.log", (const uint8_t *)fs->e->mlog,
+					 fs->e->mlog_len };
+	in->uefi_log = (struct attest_blob){ "uefi.bin", fs->e->uefi_log, fs->e->uefi_log_len };
+	in->nonce = f.nonce;
+	in->nonce_len = f.nonce_len;
+}
+
+START_TEST(test_import_serialized)
+{
+	struct attest_evidence *got = NULL;
+	struct attest_verdict *v;
+	struct attest_import in;
+	struct files fs;
+	size_t len;
+	uint8_t *pcrs;
+
+	f.sel_sha256 = 0xffffffu & ~(1u << 16) & ~(1u << 23);  /* 22 values: three lists */
+	import_setup(&fs, &in);
+	pcrs = serialized_pcrs(fs.e, &len);
+	in.pcrs = (struct attest_blob){ "pcrs", pcrs, len };
+	ck_assert_int_eq(attest_evidence_import(&in, &got), 0);
+	ck_assert_uint_eq(got->n_pcrs, 22);
+	ck_assert_ptr_nonnull(got->ak_pem);
+	v = verify(got);
+	assert_check(v, "pcr-digest", ATTEST_CHECK_OK, NULL);
+	assert_check(v, "ak-trusted", ATTEST_CHECK_OK, NULL);
+	ck_assert(attest_verdict_ok(v));
+	attest_verdict_free(v);
+	attest_evidence_free(got);
+
+	/* a value of the wrong size */
+	pcrs[136 + 4 + 66] = 20;
+	ck_assert_int_eq(attest_evidence_import(&in, &got), -EBADMSG);
+	ck_assert_msg(strstr(last_error, "pcr file 'pcrs': the value of sha256:1 has 20 bytes"), "%s",
+		      last_error);
+	free(pcrs);
+	attest_evidence_free(fs.e);
+}
+END_TEST
+
+START_TEST(test_import_values)
+{
+	struct attest_evidence *got = NULL;
+	struct attest_import in;
+	struct files fs;
+	uint8_t values[POLICY_PCR_MAX * 32];
+	struct attest_verdict *v;
+
+	import_setup(&fs, &in);
+	for (size_t i = 0; i < fs.e->n_pcrs; i++)
+		memcpy(values + 32 * i, fs.e->pcrs[i].value, 32);
+	in.pcrs = (struct attest_blob){ "pcrs", values, 32 * fs.e->n_pcrs };
+	ck_assert_int_eq(attest_evidence_import(&in, &got), 0);
+	v = verify(got);
+	assert_all_ok(v);
+	attest_verdict_free(v);
+	attest_evidence_free(got);
+
+	in.pcrs.len -= 1;
+	ck_assert_int_eq(attest_evidence_import(&in, &got), -EBADMSG);
+	ck_assert_msg(strstr(last_error, "neither tpm2-tools' serialized format nor the values the quote selects"),
+		      "%s", last_error);
+	attest_evidence_free(fs.e);
+}
+END_TEST
+
+START_TEST(test_import_faults)
+{
+	static const char pem[] = "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n";
+	static const uint8_t other[2] = { 1, 2 };
+	struct attest_evidence *got = NULL;
+	struct attest_import in, good;
+	struct files fs;
+
+	import_setup(&fs, &good);
+
+	in = good;      /* no --pcrs */
+	ck_assert_int_eq(attest_evidence_import(&in, &got), -EINVAL);
+	ck_assert_str_eq(last_error, "the quote selects sha256:0,1,2,3,4,5,6,7,15, but no PCR values were given (tpm2_quote -o FILE)");
+
+	in = good;
+	in.ak_public = (struct attest_blob){ "ak.pem", (const uint8_t *)pem, sizeof(pem) - 1 };
+	ck_assert_int_eq(attest_evidence_import(&in, &got), -EINVAL);
+	ck_assert_msg(strstr(last_error, "AK 'ak.pem' is a PEM public key"), "%s", last_error);
+
+	in = good;
+	in.nonce = other;
+	in.nonce_len = 2;
+	ck_assert_int_eq(attest_evidence_import(&in, &got), -EINVAL);
+	ck_assert_msg(strstr(last_error, "the quote's nonce is '000102"), "%s", last_error);
+
+	in = good;
+	in.attest.len--;
+	ck_assert_int_eq(attest_evidence_import(&in, &got), -EBADMSG);
+	ck_assert_msg(strstr(last_error, "message 'msg' is not a marshalled TPMS_ATTEST"), "%s", last_error);
+
+	in = good;
+	in.signature.len--;
+	ck_assert_int_eq(attest_evidence_import(&in, &got), -EBADMSG);
+	ck_assert_msg(strstr(last_error, "signature 'sig' is not a marshalled TPMT_SIGNATURE"), "%s",
+		      last_error);
+	ck_assert_ptr_null(got);
+	attest_evidence_free(fs.e);
+}
+END_TEST
+
+static Suite *verify_suite(void)
+{
+	Suite *s = suite_create("verify");
+	TCase *tc;
+
+	tc = tcase_create("good");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_good);
+	tcase_add_test(tc, test_good_roundtrip_json);
+	tcase_add_test(tc, test_good_rsassa);
+	tcase_add_test(tc, test_good_rsapss);
+	tcase_add_test(tc, test_no_nonce_is_a_warning);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("quote");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_tampered_attest);
+	tcase_add_test(tc, test_tampered_signature);
+	tcase_add_test(tc, test_unreadable_signature_and_attest);
+	tcase_add_test(tc, test_tampered_pcr_value);
+	tcase_add_test(tc, test_missing_pcr_value);
+	tcase_add_test(tc, test_unquoted_values_are_ignored);
+	tcase_add_test(tc, test_wrong_nonce);
+	tcase_add_test(tc, test_wrong_magic);
+	tcase_add_test(tc, test_wrong_type);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ak");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_unknown_ak);
+	tcase_add_test(tc, test_no_ak_in_policy);
+	tcase_add_test(tc, test_ak_pem_differs);
+	tcase_add_test(tc, test_ak_not_restricted);
+	tcase_add_test(tc, test_ak_unreadable);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("measurement-log");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_mlog_record_changed);
+	tcase_add_test(tc, test_mlog_record_removed);
+	tcase_add_test(tc, test_mlog_record_reordered);
+	tcase_add_test(tc, test_mlog_record_added);
+	tcase_add_test(tc, test_mlog_pending_last);
+	tcase_add_test(tc, test_mlog_with_events);
+	tcase_add_test(tc, test_mlog_absent);
+	tcase_add_test(tc, test_measurement_pcr_not_quoted);
+	tcase_add_test(tc, test_banks_disagree);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("policy");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_reference_mismatch);
+	tcase_add_test(tc, test_required_missing);
+	tcase_add_test(tc, test_unknown_component);
+	tcase_add_test(tc, test_pcr_value_mismatch);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("uefi");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_secure_boot_off);
+	tcase_add_test(tc, test_secure_boot_no_log);
+	tcase_add_test(tc, test_secure_boot_unproven);
+	tcase_add_test(tc, test_uefi_log_tampered);
+	tcase_add_test(tc, test_conformance_log);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("cache");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_cache_is_keyed_by_bytes);
+	tcase_add_test(tc, test_cache_threads);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("malformed");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_truncated_json);
+	tcase_add_test(tc, test_oversized_evidence);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("import");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_import_serialized);
+	tcase_add_test(tc, test_import_values);
+	tcase_add_test(tc, test_import_faults);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(verify_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
