@@ -42,6 +42,15 @@ int attest_pcr_read(struct attest_ctx *ctx, const struct policy_hash_alg *alg, u
 int attest_pcr_extend(struct attest_ctx *ctx, unsigned pcr, const struct policy_digest *digests,
 		      size_t n_digests);
 
+/* The lock that serializes vmtrust's TPM command sequences on one host
+ * (STATE_DIR/tpm.lock, flock): a TPM without a resource manager, such as
+ * swtpm, interleaves the sequences of several processes and has three
+ * object slots. *ret_fd is -1 (and 0 returned) when the state directory
+ * does not exist. Hold it around a whole sequence; never take it twice in
+ * one process. */
+#define ATTEST_TPM_LOCK_NAME "tpm.lock"
+int attest_tpm_lock(const char *state_dir, int *ret_fd);
+
 /* ---- hypervisor measurement log ------------------------------------------ */
 
 /* The log lives in the state directory as JSON lines, one TCG Canonical

@@ -197,6 +197,9 @@ int attest_policy_from_evidence(const char *base_json, size_t base_len,
 			if (r < 0)
 				return r;
 			for (size_t k = 0; k < attest_mlog_count(log); k++) {
+				/* Events (launch decisions, audits) are no files. */
+				if (attest_mlog_record(log, k)->kind != ATTEST_RECORD_FILE)
+					continue;
 				r = add_reference(refs, attest_mlog_record(log, k));
 				if (r < 0)
 					return r;

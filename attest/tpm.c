@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TPM access through tpm2-tss ESAPI: the context, PCR banks, reads, extends. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
@@ -378,5 +381,29 @@ int attest_pcr_extend(struct attest_ctx *ctx, unsigned pcr, const struct policy_
 			     ESYS_TR_NONE, &values);
 	if (rc != TSS2_RC_SUCCESS)
 		return attest_tss2_fail(ctx, rc, "cannot extend pcr %u", pcr);
+	return 0;
+}
+
+int attest_tpm_lock(const char *state_dir, int *ret_fd)
+{
+	_cleanup_(freep) char *path = NULL;
+	_cleanup_close_ int fd = -1;
+
+	*ret_fd = -1;
+	if (!state_dir)
+		return 0;
+	if (asprintf(&path, "%s/%s", state_dir, ATTEST_TPM_LOCK_NAME) < 0)
+		return -ENOMEM;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0 && errno == ENOENT) {
+		policy_logf(POLICY_LOG_DEBUG, "no state directory '%s': tpm use not serialized", state_dir);
+		return 0;
+	}
+	if (fd < 0)
+		return policy_log_errno(errno, "cannot open the tpm lock '%s': %s", path, strerror(errno));
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return policy_log_errno(errno, "cannot take the tpm lock '%s': %s", path, strerror(errno));
+	*ret_fd = TAKE_FD(fd);
 	return 0;
 }

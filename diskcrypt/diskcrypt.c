@@ -109,27 +109,7 @@ int diskcrypt_ctx_set_state_dir(struct diskcrypt_ctx *ctx, const char *dir)
 
 int dc_tpm_lock(struct diskcrypt_ctx *ctx, int *ret_fd)
 {
-	_cleanup_(freep) char *path = NULL;
-	_cleanup_close_ int fd = -1;
-
-	*ret_fd = -1;
-	if (!ctx->state_dir)
-		return 0;
-	if (asprintf(&path, "%s/%s", ctx->state_dir, DISKCRYPT_TPM_LOCK_FILE) < 0)
-		return -ENOMEM;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-	if (fd < 0 && errno == ENOENT) {
-		policy_logf(POLICY_LOG_DEBUG, "no state directory '%s': tpm use not serialized",
-			    ctx->state_dir);
-		return 0;
-	}
-	if (fd < 0)
-		return policy_log_errno(errno, "cannot open the tpm lock '%s': %s", path, strerror(errno));
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return policy_log_errno(errno, "cannot take the tpm lock '%s': %s", path, strerror(errno));
-	*ret_fd = TAKE_FD(fd);
-	return 0;
+	return attest_tpm_lock(ctx->state_dir, ret_fd);
 }
 
 int dc_sidecar_path(struct diskcrypt_ctx *ctx, char **ret)

@@ -97,19 +97,27 @@ int launch_audit_verify(const char *name, const char *text, size_t len, const ch
 
 struct launch_config {
 	const struct policy *policy;    /* NULL: every launch is denied */
+	const char *policy_id;          /* hex SHA-256 of the policy file: keys the host
+					 * verdict cache (NULL: no cache) */
 	const char *tcti;
 	const char *state_dir;
-	const char *uefi_log_path;      /* NULL: the kernel's, when present */
+	const char *uefi_log_path;      /* NULL: the kernel's, when present; "": none */
+	bool require_released_keys;     /* encrypted disks need a launch ticket (the hook) */
 };
 
 struct launch_decision;
 
 /* Decides whether dom may start: a fresh quote of this host verified
- * against the policy, then every disk, kernel, initrd, loader and NVRAM
- * template verified against its signed manifest (IMAGE.manifest.json) and
- * the policy's image rules for this domain. Returns 0 with the decision
- * (allowed or denied with every reason) or a negative errno when not even a
- * decision could be formed (then deny). */
+ * against the policy (or a cached good verdict, where the policy's
+ * verdict_cache_max_age allows it, for the same policy and measurement
+ * log), then every disk, kernel, initrd, loader and NVRAM template
+ * verified against its signed manifest (IMAGE.manifest.json, format as
+ * declared) and the policy's image rules for this domain (rule "domains":
+ * name or UUID), a block device denied; with require_released_keys, every
+ * encrypted disk's secret named by a launch ticket (consumed). The TPM
+ * lock (attest_tpm_lock) is held around the quote. Returns 0 with the
+ * decision (allowed, or denied with every reason) or a negative errno when
+ * not even a decision could be formed (then deny). */
 int launch_decide(const struct launch_config *cfg, const struct launch_domain *dom,
 		  struct launch_decision **ret);
 void launch_decision_free(struct launch_decision *d);
@@ -117,10 +125,98 @@ DEFINE_CLEANUP_FUNC(struct launch_decision *, launch_decision_free)
 bool launch_decision_allowed(const struct launch_decision *d);
 const char *const *launch_decision_reasons(const struct launch_decision *d, size_t *ret_n);
 const struct launch_file *launch_decision_files(const struct launch_decision *d, size_t *ret_n);
+bool launch_decision_host_cached(const struct launch_decision *d);
+/* Adds a reason: the decision is a denial from then on. 0 or -ENOMEM. */
+int launch_decision_deny(struct launch_decision *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- launch tickets: keys released by a good verdict ------------------------ */
+
+/* `vmtrust launch DOMAIN` releases the keys of a domain's encrypted disks
+ * after a good verdict, defines them as ephemeral private libvirt secrets,
+ * and leaves a ticket, STATE_DIR/launch-tickets/DOMAIN.json (0600: the
+ * domain, its UUID, the secrets' UUIDs, the time; never a key), before it
+ * starts the domain. The hook takes (reads and removes) the ticket at
+ * "prepare begin" and refuses any encrypted disk whose secret it does not
+ * name: a key defined by anything else, or a ticket older than
+ * LAUNCH_TICKET_MAX_AGE seconds, does not start a VM. */
+#define LAUNCH_TICKET_DIR "launch-tickets"
+#define LAUNCH_TICKET_MAX_AGE 120
+#define LAUNCH_TICKET_SECRETS_MAX 64
+
+struct launch_ticket;
+int launch_ticket_write(const char *state_dir, const struct launch_domain *dom,
+			const char *const *secret_uuids, size_t n);
+/* -ENOENT none, -ESTALE too old or from the future, -EBADMSG malformed or
+ * for another domain; the ticket is removed in every case. */
+int launch_ticket_take(const char *state_dir, const struct launch_domain *dom,
+		       struct launch_ticket **ret);
+bool launch_ticket_covers(const struct launch_ticket *t, const char *secret_uuid);
+void launch_ticket_free(struct launch_ticket *t);
+DEFINE_CLEANUP_FUNC(struct launch_ticket *, launch_ticket_free)
+/* Removes a domain's ticket, if any (the hook's "release end"). */
+int launch_ticket_remove(const char *state_dir, const char *domain_name);
 
 /* Records a decision: appended to the audit log, and the line measured into
  * the TPM as a "launch" event. */
 int launch_record(const struct launch_config *cfg, const struct launch_domain *dom,
 		  const char *operation, const struct launch_decision *d);
+
+/* ---- libvirt --------------------------------------------------------------- */
+
+/* `vmtrust launch DOMAIN`: looks the domain up in libvirt (uri NULL:
+ * qemu:///system; name or UUID), decides as launch_decide does, releases
+ * the key of every encrypted disk (diskcrypt_release, with pcr_policy for
+ * authorized tokens) and defines it as an ephemeral, private libvirt
+ * secret with the disk's secret UUID (refusing a UUID already defined),
+ * writes the launch ticket, records the decision (operation "launch"),
+ * starts the domain when allowed, and undefines the secrets whatever
+ * happened. Returns 0 with the decision (a refusal by libvirt, with the
+ * hook's reason, is a denial in it), or a negative errno. */
+int launch_libvirt_start(const struct launch_config *cfg, const char *uri, const char *name,
+			 const char *pcr_policy, struct launch_decision **ret);
+
+/* ---- the hook file ------------------------------------------------------------ */
+
+#define LAUNCH_HOOK_MARKER "# vmtrust launch hook"
+
+struct launch_hook_opts {
+	const char *hooks_dir;    /* /etc/libvirt/hooks */
+	bool drop_in;             /* qemu.d/vmtrust instead of qemu */
+	const char *exe;          /* vmtrust's absolute path */
+	const char *policy;       /* fixed into the script; NULL: vmtrust's default */
+	const char *state_dir;
+	const char *tcti;
+	const char *uefi_log;
+};
+
+/* The script: "#!/bin/sh", the marker line, and one exec of vmtrust with
+ * every setting single-quoted ("hook run -- $@"). */
+int launch_hook_script(const struct launch_hook_opts *o, char **ret, size_t *ret_len);
+/* Writes the script atomically (0755). A file there that is not ours is
+ * left alone: -EPERM, logged. */
+int launch_hook_install(const struct launch_hook_opts *o, char **ret_path);
+/* Removes our hook; -ENOENT when none, -EPERM for another program's. */
+int launch_hook_uninstall(const char *hooks_dir, bool drop_in, char **ret_path);
+/* 1 ours, 0 none, -EPERM another's. */
+int launch_hook_installed(const char *hooks_dir, bool drop_in);
+
+/* ---- a qemu command line ------------------------------------------------------ */
+
+/* Builds the domain a qemu command line would run (argv[0] is the qemu
+ * binary), for `vmtrust launch -- qemu-system-x86_64 ARGS...`, reading it as
+ * qemu does ("-opt" or "--opt", ",," an escaped comma, a bare argument is
+ * -hda, the last value wins): every drive (-drive as "drive0", "drive1"...,
+ * -hda..-hdd, -cdrom, -fda, -fdb, -sd, -mtdblock by their names, -blockdev
+ * by its node-name; format raw or qcow2 as given, NULL when qemu probes;
+ * encrypted for luks), -kernel, -initrd, -bios or pflash unit 0 as the
+ * loader (a further pflash unit is a disk, "pflash1"), the name (-name,
+ * else "qemu") and -uuid. Refuses, with one logged line, what cannot be
+ * verified before launch (the list is in qemuargs.c: among others
+ * -readconfig, json: and protocol filenames, relative paths, a drive with
+ * no file but an empty cdrom or floppy, a -blockdev it cannot follow to a
+ * file): -EOPNOTSUPP; an option without its value at the end of argv or
+ * what qemu would reject: -EINVAL. Free with launch_domain_free(). */
+int launch_domain_from_qemu_args(int argc, char *const *argv, struct launch_domain **ret);
 
 #endif

@@ -78,7 +78,8 @@ void policy_logf(int level, const char *fmt, ...) __attribute__((format(printf, 
  * first error kept) instead of the sink, which sees them as debug lines,
  * until called again with a NULL buf. For a library that reports a fault of
  * untrusted input as data (a verdict's reason) rather than as an error.
- * buf starts out empty. */
+ * buf starts out empty. Captures nest: each call with a buffer is undone
+ * by one call with NULL, which resumes the capture around it (if any). */
 void policy_log_capture(char *buf, size_t size);
 
 /* ---- hash algorithms --------------------------------------------------- */

@@ -23,17 +23,43 @@ void policy_set_log(policy_log_fn fn, void *userdata)
 	log_userdata = userdata;
 }
 
+/* Captures nest: an inner capture (a library calling another that
+ * captures) is undone by its own NULL call, and the outer one resumes. */
+#define CAPTURE_DEPTH 8
+static __thread struct {
+	char *buf;
+	size_t size;
+} capture_stack[CAPTURE_DEPTH];
+static __thread unsigned capture_depth;
 static __thread char *capture_buf;
 static __thread size_t capture_size;
 
 void policy_log_capture(char *buf, size_t size)
 {
-	capture_buf = size ? buf : NULL;
-	capture_size = size;
-	if (capture_buf)
+	if (size && buf) {
+		if (capture_depth < CAPTURE_DEPTH) {
+			capture_stack[capture_depth].buf = capture_buf;
+			capture_stack[capture_depth].size = capture_size;
+		}
+		capture_depth++;
+		capture_buf = buf;
+		capture_size = size;
 		capture_buf[0] = '\0';
+		return;
+	}
+	if (capture_depth == 0)
+		return;
+	capture_depth--;
+	if (capture_depth < CAPTURE_DEPTH) {
+		capture_buf = capture_stack[capture_depth].buf;
+		capture_size = capture_stack[capture_depth].size;
+	} else {
+		capture_buf = NULL;
+		capture_size = 0;
+	}
 }
 
+__attribute__((format(printf, 2, 0)))
 static void log_va(int level, const char *fmt, va_list ap)
 {
 	char buf[1024];

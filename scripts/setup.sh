@@ -6,11 +6,13 @@ set -euo pipefail
 packages=(
 	# build
 	build-essential cmake pkg-config clang
+	libclang-rt-14-dev   # scripts/fuzz.sh: libFuzzer and the sanitizer runtimes of clang 14
 	libtss2-dev libssl-dev libcryptsetup-dev libguestfs-dev libjson-c-dev check
 	libxml2-dev libvirt-dev
 	# real peers for tests and the main job
 	swtpm swtpm-tools tpm2-tools openssl cryptsetup-bin qemu-utils
 	keyutils jq          # vmtrust disk tests: keyctl, token JSON
+	python3 procps       # test scripts: JSON edits, pgrep/pkill
 	# the launch hook's end-to-end tests: libvirtd with qemu under TCG, a guest kernel
 	libvirt-daemon-system libvirt-clients qemu-system-x86 linux-image-amd64
 )

@@ -10,14 +10,17 @@ _cleanups=()
 
 _at_exit() {
 	local rc=$?
-	for c in "${_cleanups[@]}"; do eval "$c" || true; done
+	local i
+	# last registered, first run: a daemon outlives what talks to it
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[i]}" || true; done
 	rm -rf "$T"
 	exit $rc
 }
 trap _at_exit EXIT
 trap 'exit 130' INT TERM
 
-# at_exit CMD: run CMD (a string) when the script ends, however it ends.
+# at_exit CMD: run CMD (a string) when the script ends, however it ends;
+# the last registered runs first.
 at_exit() { _cleanups+=("$1"); }
 
 fail() { echo "FAIL: $*" >&2; _failed=$((_failed + 1)); }

@@ -51,6 +51,9 @@ extern const struct cli_area cli_area_policy;
 extern const struct cli_area cli_area_host;
 extern const struct cli_area cli_area_hook;
 
+/* `vmtrust launch ...`, an alias of `vmtrust hook launch ...`. */
+int cmd_hook_launch(struct cli_ctx *ctx, int argc, char **argv);
+
 /* The verb of an area by name (for usage messages). */
 const struct cli_verb *cli_verb_of(const struct cli_area *area, const char *name);
 

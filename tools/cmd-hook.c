@@ -1,10 +1,569 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vmtrust hook install / uninstall / status / run, and vmtrust launch. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
 #include "cli.h"
+#include "launch.h"
+#include "policy.h"
+
+#define HOOKS_DIR_DEFAULT "/etc/libvirt/hooks"
+#define HOOK_TIMEOUT_DEFAULT 60
+#define LIBVIRTD_PIDFILE "/run/libvirtd.pid"
+
+DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
+
+static int cmd_install(struct cli_ctx *ctx, int argc, char **argv);
+static int cmd_uninstall(struct cli_ctx *ctx, int argc, char **argv);
+static int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
+static int cmd_run(struct cli_ctx *ctx, int argc, char **argv);
 
 static const struct cli_verb hook_verbs[] = {
+	{ "install", "[--hooks-dir DIR] [--drop-in] [--uefi-log FILE] [--no-reload]",
+	  "install vmtrust as libvirt's qemu hook",
+	  "  --hooks-dir DIR    libvirt's hooks directory (default " HOOKS_DIR_DEFAULT ")\n"
+	  "  --drop-in          install DIR/qemu.d/vmtrust instead of DIR/qemu\n"
+	  "  --uefi-log FILE    the UEFI event log the hook quotes with (default: the kernel's)\n"
+	  "  --no-reload        do not tell a running libvirtd (SIGHUP) to pick the hook up\n"
+	  "The hook runs this vmtrust with the --policy, --state-dir and --tcti given now.\n"
+	  "Another program's hook is left alone (exit 2).\n",
+	  cmd_install },
+	{ "uninstall", "[--hooks-dir DIR] [--drop-in] [--no-reload]", "remove vmtrust's libvirt hook",
+	  "  Removes only a hook that vmtrust installed.\n", cmd_uninstall },
+	{ "status", "[--hooks-dir DIR] [--drop-in] [--json]", "tell whether the hook is installed",
+	  "  Exit 0 when vmtrust's hook is installed, 1 when not.\n", cmd_status },
+	{ "run", "[--timeout SEC] [--uefi-log FILE] -- NAME OPERATION SUB-OPERATION EXTRA",
+	  "the hook itself, as libvirt runs it (domain XML on stdin)",
+	  "  --timeout SEC      deny when no decision is made in time (default 60)\n"
+	  "At 'prepare begin': a fresh host attestation, every image verified, keys of\n"
+	  "encrypted disks released by 'vmtrust launch', the decision recorded; exit 0\n"
+	  "allows, 1 (with one line on stderr) denies, and so does any error. At\n"
+	  "'release end' a leftover launch ticket is removed. Other operations: exit 0.\n",
+	  cmd_run },
+	{ "launch", "[--uri URI] [--pcr-policy FILE] [--uefi-log FILE] DOMAIN | -- QEMU ARGS...",
+	  "start a domain through libvirt, or exec qemu, after a good verdict",
+	  "  --uri URI          libvirt connection (default qemu:///system)\n"
+	  "  --pcr-policy FILE  signed PCR policies, for keys sealed with an authorized policy\n"
+	  "                     (default STATE_DIR/pcr-policy.json)\n"
+	  "  --uefi-log FILE    the UEFI event log to quote with (default: the kernel's)\n"
+	  "DOMAIN: decides, releases the keys of encrypted disks as ephemeral private libvirt\n"
+	  "secrets, starts the domain (the hook decides again) and undefines the secrets.\n"
+	  "-- QEMU ARGS: verifies the drives, kernel, initrd and firmware named on the\n"
+	  "command line, records the decision, then execs qemu. Also 'vmtrust launch'.\n",
+	  cmd_hook_launch },
 	{ 0 },
 };
 
 const struct cli_area cli_area_hook = {
-	"hook", "The libvirt launch hook", hook_verbs,
+	"hook", "The libvirt launch hook, and launching VMs", hook_verbs,
 };
+
+enum {
+	OPT_HOOKS_DIR = 0x100,
+	OPT_DROP_IN,
+	OPT_UEFI_LOG,
+	OPT_NO_RELOAD,
+	OPT_TIMEOUT,
+	OPT_URI,
+	OPT_PCR_POLICY,
+};
+
+struct hook_opts {
+	const char *hooks_dir;
+	bool drop_in;
+	const char *uefi_log;
+	bool no_reload;
+	unsigned timeout;
+	const char *uri;
+	const char *pcr_policy;
+};
+
+static int parse_opts(const char *verb_name, int argc, char **argv, struct hook_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "hooks-dir", required_argument, NULL, OPT_HOOKS_DIR },
+		{ "drop-in", no_argument, NULL, OPT_DROP_IN },
+		{ "uefi-log", required_argument, NULL, OPT_UEFI_LOG },
+		{ "no-reload", no_argument, NULL, OPT_NO_RELOAD },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "uri", required_argument, NULL, OPT_URI },
+		{ "pcr-policy", required_argument, NULL, OPT_PCR_POLICY },
+		{ 0 },
+	};
+	const struct cli_verb *verb = cli_verb_of(&cli_area_hook, verb_name);
+	char *end;
+	long v;
+	int c;
+
+	*o = (struct hook_opts){ .hooks_dir = HOOKS_DIR_DEFAULT, .timeout = HOOK_TIMEOUT_DEFAULT };
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HOOKS_DIR: o->hooks_dir = optarg; break;
+		case OPT_DROP_IN: o->drop_in = true; break;
+		case OPT_UEFI_LOG: o->uefi_log = optarg; break;
+		case OPT_NO_RELOAD: o->no_reload = true; break;
+		case OPT_URI: o->uri = optarg; break;
+		case OPT_PCR_POLICY: o->pcr_policy = optarg; break;
+		case OPT_TIMEOUT:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || v < 1 || v > 3600)
+				return -cli_usage_error("hook", verb, "--timeout: '%s' is not 1..3600 seconds",
+							optarg);
+			o->timeout = (unsigned)v;
+			break;
+		default:
+			return -cli_usage_error("hook", verb, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	return 0;
+}
+
+/* Which options a verb accepts, checked after parsing (one parser). */
+static int only(const char *verb_name, const struct hook_opts *o, unsigned allowed)
+{
+	enum { A_HOOKS = 1, A_UEFI = 2, A_RELOAD = 4, A_TIMEOUT = 8, A_URI = 16, A_PCR = 32 };
+	const struct cli_verb *verb = cli_verb_of(&cli_area_hook, verb_name);
+	const struct {
+		bool set;
+		unsigned bit;
+		const char *name;
+	} t[] = {
+		{ strcmp(o->hooks_dir, HOOKS_DIR_DEFAULT) != 0 || o->drop_in, A_HOOKS, "--hooks-dir/--drop-in" },
+		{ o->uefi_log != NULL, A_UEFI, "--uefi-log" },
+		{ o->no_reload, A_RELOAD, "--no-reload" },
+		{ o->timeout != HOOK_TIMEOUT_DEFAULT, A_TIMEOUT, "--timeout" },
+		{ o->uri != NULL, A_URI, "--uri" },
+		{ o->pcr_policy != NULL, A_PCR, "--pcr-policy" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++)
+		if (t[i].set && !(allowed & t[i].bit))
+			return -cli_usage_error("hook", verb, "%s does not go with '%s'", t[i].name, verb_name);
+	return 0;
+}
+#define O_HOOKS 1u
+#define O_UEFI 2u
+#define O_RELOAD 4u
+#define O_TIMEOUT 8u
+#define O_URI 16u
+#define O_PCR 32u
+
+/* libvirtd reads its hooks at start and on SIGHUP. */
+static void reload_libvirtd(struct cli_ctx *ctx)
+{
+	_cleanup_(freep) char *text = NULL;
+	size_t len;
+	long pid;
+	char *end;
+
+	if (policy_read_file(LIBVIRTD_PIDFILE, 64, &text, &len) < 0)
+		return;
+	pid = strtol(text, &end, 10);
+	if (pid <= 1 || (*end && *end != '\n'))
+		return;
+	if (kill((pid_t)pid, SIGHUP) == 0 && ctx->verbosity >= 0)
+		fprintf(stderr, "vmtrust: libvirtd (pid %ld) told to reload its hooks\n", pid);
+}
+
+static int cmd_install(struct cli_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(policy_freep) struct policy *pol = NULL;
+	_cleanup_(freep) char *path = NULL, *exe = NULL, *policy = NULL, *state = NULL;
+	struct hook_opts o;
+	int r;
+
+	r = parse_opts("install", argc, argv, &o);
+	if (r == 0)
+		r = only("install", &o, O_HOOKS | O_UEFI | O_RELOAD);
+	if (r)
+		return -r;
+	if (optind != argc)
+		return cli_usage_error("hook", cli_verb_of(&cli_area_hook, "install"),
+				       "unexpected argument '%s'", argv[optind]);
+	/* A hook with a policy that does not load would deny every launch. */
+	r = cli_load_policy(ctx, true, &pol);
+	if (r < 0)
+		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
+	exe = realpath("/proc/self/exe", NULL);
+	policy = realpath(ctx->policy_path, NULL);
+	state = realpath(ctx->state_dir, NULL);
+	if (!exe || !policy)
+		return cli_fail(-errno, "cannot resolve vmtrust's or the policy's path");
+	r = launch_hook_install(&(struct launch_hook_opts){
+					.hooks_dir = o.hooks_dir,
+					.drop_in = o.drop_in,
+					.exe = exe,
+					.policy = policy,
+					.state_dir = state ? state : ctx->state_dir,
+					.tcti = ctx->tcti,
+					.uefi_log = o.uefi_log,
+				},
+				&path);
+	if (r < 0)
+		return cli_fail(r, "cannot install the hook");
+	if (ctx->verbosity >= 0)
+		printf("hook installed: %s\n", path);
+	if (!o.no_reload)
+		reload_libvirtd(ctx);
+	return CLI_EXIT_OK;
+}
+
+static int cmd_uninstall(struct cli_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_(freep) char *path = NULL;
+	struct hook_opts o;
+	int r;
+
+	r = parse_opts("uninstall", argc, argv, &o);
+	if (r == 0)
+		r = only("uninstall", &o, O_HOOKS | O_RELOAD);
+	if (r)
+		return -r;
+	if (optind != argc)
+		return cli_usage_error("hook", cli_verb_of(&cli_area_hook, "uninstall"),
+				       "unexpected argument '%s'", argv[optind]);
+	r = launch_hook_uninstall(o.hooks_dir, o.drop_in, &path);
+	if (r < 0)
+		return cli_fail(r, "cannot uninstall the hook");
+	if (ctx->verbosity >= 0)
+		printf("hook removed: %s\n", path);
+	if (!o.no_reload)
+		reload_libvirtd(ctx);
+	return CLI_EXIT_OK;
+}
+
+static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct hook_opts o;
+	int r;
+
+	r = parse_opts("status", argc, argv, &o);
+	if (r == 0)
+		r = only("status", &o, O_HOOKS);
+	if (r)
+		return -r;
+	if (optind != argc)
+		return cli_usage_error("hook", cli_verb_of(&cli_area_hook, "status"),
+				       "unexpected argument '%s'", argv[optind]);
+	r = launch_hook_installed(o.hooks_dir, o.drop_in);
+	if (r < 0)
+		return cli_fail(r, "cannot read the hook");
+	if (ctx->json) {
+		_cleanup_(json_object_putp) json_object *j = json_object_new_object();
+
+		if (!j)
+			return CLI_EXIT_INTERNAL;
+		json_object_object_add(j, "hooks_dir", json_object_new_string(o.hooks_dir));
+		json_object_object_add(j, "drop_in", json_object_new_boolean(o.drop_in));
+		json_object_object_add(j, "installed", json_object_new_boolean(r > 0));
+		cli_print_json(j);
+	} else if (r > 0 && ctx->verbosity >= 0) {
+		printf("vmtrust hook installed in %s\n", o.hooks_dir);
+	} else if (r == 0) {
+		fprintf(stderr, "vmtrust: no vmtrust hook installed in %s\n", o.hooks_dir);
+	}
+	return r > 0 ? CLI_EXIT_OK : CLI_EXIT_DENIED;
+}
+
+/* ---- the decision, shared by run and launch ---------------------------------------- */
+
+/* Hex SHA-256 of the policy file: what keys the host verdict cache. */
+static int policy_id(const char *path, char out[65])
+{
+	_cleanup_(freep) char *text = NULL;
+	uint8_t md[32];
+	size_t len;
+	int r;
+
+	r = policy_read_file(path, POLICY_FILE_MAX, &text, &len);
+	if (r < 0)
+		return r;
+	if (EVP_Digest(text, len, md, NULL, EVP_sha256(), NULL) != 1)
+		return -ENOTRECOVERABLE;
+	policy_hex_encode(md, sizeof(md), out);
+	return 0;
+}
+
+/* One line: "launch of 'NAME' denied: r1; r2" on stderr, or the
+ * decision as JSON on stdout. */
+static int report(struct cli_ctx *ctx, const char *name, const char *how, const struct launch_decision *d)
+{
+	size_t n, nf;
+	const char *const *reasons = launch_decision_reasons(d, &n);
+	const struct launch_file *files = launch_decision_files(d, &nf);
+	bool ok = launch_decision_allowed(d);
+
+	if (ctx->json) {
+		_cleanup_(json_object_putp) json_object *j = json_object_new_object();
+		json_object *a = json_object_new_array(), *fa = json_object_new_array();
+
+		if (!j || !a || !fa) {
+			json_object_put(a);
+			json_object_put(fa);
+			return CLI_EXIT_INTERNAL;
+		}
+		json_object_object_add(j, "domain", json_object_new_string(name));
+		json_object_object_add(j, "verdict", json_object_new_string(ok ? "allowed" : "denied"));
+		json_object_object_add(j, "host_verdict_cached",
+				       json_object_new_boolean(launch_decision_host_cached(d)));
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(a, json_object_new_string(reasons[i]));
+		json_object_object_add(j, "reasons", a);
+		for (size_t i = 0; i < nf; i++) {
+			json_object *f = json_object_new_object();
+
+			if (!f)
+				return CLI_EXIT_INTERNAL;
+			json_object_object_add(f, "path", json_object_new_string(files[i].path));
+			json_object_object_add(f, "sha256", json_object_new_string(files[i].sha256));
+			json_object_array_add(fa, f);
+		}
+		json_object_object_add(j, "files", fa);
+		cli_print_json(j);
+	}
+	if (ok) {
+		if (!ctx->json && ctx->verbosity >= 0 && how)
+			printf("%s '%s': allowed (%zu files verified)\n", how, name, nf);
+		return CLI_EXIT_OK;
+	}
+	fprintf(stderr, "vmtrust: launch of '%s' denied: ", name);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "%s%s", i ? "; " : "", reasons[i]);
+	fputc('\n', stderr);
+	return CLI_EXIT_DENIED;
+}
+
+static void config_for(struct cli_ctx *ctx, const struct policy *pol, const char *pid, const char *uefi_log,
+		       struct launch_config *ret)
+{
+	*ret = (struct launch_config){
+		.policy = pol,
+		.policy_id = pid,
+		.tcti = ctx->tcti,
+		.state_dir = ctx->state_dir,
+		.uefi_log_path = uefi_log,
+	};
+}
+
+/* ---- run: what libvirt calls ------------------------------------------------------ */
+
+/* Formatted before the alarm is set: the handler only writes and exits. */
+static char alarm_line[512];
+static size_t alarm_len;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	(void)!write(STDERR_FILENO, alarm_line, alarm_len);
+	_exit(CLI_EXIT_DENIED);
+}
+
+static int read_stdin(char **ret, size_t *ret_len)
+{
+	_cleanup_(freep) char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+
+	buf = malloc(LAUNCH_XML_MAX + 2);
+	if (!buf)
+		return -ENOMEM;
+	while (len <= LAUNCH_XML_MAX) {
+		n = read(STDIN_FILENO, buf + len, LAUNCH_XML_MAX + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > LAUNCH_XML_MAX)
+		return -EFBIG;
+	buf[len] = '\0';
+	*ret_len = len;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+/* Every path out of here that is not a good decision denies. */
+static int hook_prepare(struct cli_ctx *ctx, const char *name, const struct hook_opts *o)
+{
+	_cleanup_(policy_freep) struct policy *pol = NULL;
+	_cleanup_(launch_domain_freep) struct launch_domain *dom = NULL;
+	_cleanup_(launch_decision_freep) struct launch_decision *d = NULL;
+	_cleanup_(freep) char *xml = NULL;
+	struct launch_config cfg;
+	char pid[65], err[512];
+	size_t len = 0;
+	int r;
+
+	r = read_stdin(&xml, &len);
+	if (r < 0) {
+		fprintf(stderr, "vmtrust: launch of '%s' denied: domain xml on stdin: %s\n", name,
+			r == -EFBIG ? "larger than the limit" : strerror(-r));
+		return CLI_EXIT_DENIED;
+	}
+	policy_log_capture(err, sizeof(err));
+	r = launch_domain_parse(xml, len, &dom);
+	policy_log_capture(NULL, 0);
+	if (r < 0) {
+		fprintf(stderr, "vmtrust: launch of '%s' denied: %s\n", name, err[0] ? err : strerror(-r));
+		return CLI_EXIT_DENIED;
+	}
+	if (strcmp(dom->name, name) != 0) {
+		fprintf(stderr, "vmtrust: launch of '%s' denied: the domain xml names '%s'\n", name, dom->name);
+		return CLI_EXIT_DENIED;
+	}
+	policy_log_capture(err, sizeof(err));
+	r = policy_load(ctx->policy_path, &pol);
+	if (r >= 0)
+		r = policy_id(ctx->policy_path, pid);
+	policy_log_capture(NULL, 0);
+	if (r < 0) {
+		fprintf(stderr, "vmtrust: launch of '%s' denied: no policy: %s\n", name, err[0] ? err : strerror(-r));
+		return CLI_EXIT_DENIED;
+	}
+	config_for(ctx, pol, pid, o->uefi_log, &cfg);
+	cfg.require_released_keys = true;
+	policy_log_capture(err, sizeof(err));
+	r = launch_decide(&cfg, dom, &d);
+	policy_log_capture(NULL, 0);
+	if (r < 0) {
+		fprintf(stderr, "vmtrust: launch of '%s' denied: %s\n", name, err[0] ? err : strerror(-r));
+		return CLI_EXIT_DENIED;
+	}
+	/* A decision that cannot be recorded allows nothing. */
+	policy_log_capture(err, sizeof(err));
+	r = launch_record(&cfg, dom, "prepare", d);
+	policy_log_capture(NULL, 0);
+	if (r < 0 && launch_decision_deny(d, "the decision cannot be recorded: %s",
+					  err[0] ? err : strerror(-r)) < 0)
+		return CLI_EXIT_DENIED;
+	return report(ctx, name, NULL, d);
+}
+
+static int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const struct cli_verb *verb = cli_verb_of(&cli_area_hook, "run");
+	struct hook_opts o;
+	const char *name, *op, *sub;
+	int r;
+
+	r = parse_opts("run", argc, argv, &o);
+	if (r == 0)
+		r = only("run", &o, O_TIMEOUT | O_UEFI);
+	if (r)
+		return -r;
+	if (argc - optind < 3)
+		return cli_usage_error("hook", verb, "libvirt passes NAME OPERATION SUB-OPERATION");
+	name = argv[optind];
+	op = argv[optind + 1];
+	sub = argv[optind + 2];
+
+	if (strcmp(op, "prepare") == 0 && strcmp(sub, "begin") == 0) {
+		r = snprintf(alarm_line, sizeof(alarm_line),
+			     "vmtrust: launch of '%.200s' denied: no decision within %u s\n", name, o.timeout);
+		alarm_len = r > 0 ? strlen(alarm_line) : 0;
+		signal(SIGALRM, on_alarm);
+		alarm(o.timeout);
+		return hook_prepare(ctx, name, &o);
+	}
+	if (strcmp(op, "release") == 0 && strcmp(sub, "end") == 0) {
+		/* A ticket "vmtrust launch" left that no start consumed. */
+		r = launch_ticket_remove(ctx->state_dir, name);
+		return r < 0 ? cli_exit_code(r) : CLI_EXIT_OK;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* ---- launch ------------------------------------------------------------------------- */
+
+static int launch_exec(struct cli_ctx *ctx, const struct hook_opts *o, int argc, char **argv)
+{
+	_cleanup_(policy_freep) struct policy *pol = NULL;
+	_cleanup_(launch_domain_freep) struct launch_domain *dom = NULL;
+	_cleanup_(launch_decision_freep) struct launch_decision *d = NULL;
+	struct launch_config cfg;
+	char pid[65];
+	int r, ex;
+
+	r = launch_domain_from_qemu_args(argc, argv, &dom);
+	if (r < 0)
+		return cli_fail(r, "launch of '%s' denied", argv[0]);
+	r = cli_load_policy(ctx, true, &pol);
+	if (r >= 0)
+		r = policy_id(ctx->policy_path, pid);
+	if (r < 0)
+		return cli_fail(r, "launch of '%s' denied: cannot load policy '%s'", dom->name, ctx->policy_path);
+	config_for(ctx, pol, pid, o->uefi_log, &cfg);
+	r = launch_decide(&cfg, dom, &d);
+	for (size_t i = 0; r >= 0 && i < dom->n_disks; i++)
+		if (dom->disks[i].encrypted)
+			r = launch_decision_deny(d, "%s: encrypted drives start through libvirt "
+						 "('vmtrust launch DOMAIN')", dom->disks[i].target);
+	if (r >= 0)
+		r = launch_record(&cfg, dom, "exec", d);
+	if (r < 0)
+		return cli_fail(r, "launch of '%s' denied", dom->name);
+	ex = report(ctx, dom->name, NULL, d);
+	if (ex != CLI_EXIT_OK)
+		return ex;
+	fflush(NULL);
+	execvp(argv[0], argv);
+	return cli_fail(-errno, "cannot run '%s'", argv[0]);
+}
+
+int cmd_hook_launch(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const struct cli_verb *verb = cli_verb_of(&cli_area_hook, "launch");
+	_cleanup_(policy_freep) struct policy *pol = NULL;
+	_cleanup_(launch_decision_freep) struct launch_decision *d = NULL;
+	struct launch_config cfg;
+	char pcr_policy[PATH_MAX], pid[65];
+	struct hook_opts o;
+	bool dashdash;
+	int r;
+
+	r = parse_opts("launch", argc, argv, &o);
+	if (r == 0)
+		r = only("launch", &o, O_URI | O_PCR | O_UEFI);
+	if (r)
+		return -r;
+	dashdash = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
+	if (dashdash) {
+		if (optind >= argc)
+			return cli_usage_error("hook", verb, "missing the qemu command after --");
+		if (o.uri || o.pcr_policy)
+			return cli_usage_error("hook", verb, "--uri and --pcr-policy go with DOMAIN");
+		return launch_exec(ctx, &o, argc - optind, argv + optind);
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("hook", verb, "give one DOMAIN, or -- and a qemu command");
+	if (!o.pcr_policy) {
+		snprintf(pcr_policy, sizeof(pcr_policy), "%s/pcr-policy.json", ctx->state_dir);
+		o.pcr_policy = pcr_policy;
+	}
+	r = cli_load_policy(ctx, true, &pol);
+	if (r >= 0)
+		r = policy_id(ctx->policy_path, pid);
+	if (r < 0)
+		return cli_fail(r, "launch of '%s' denied: cannot load policy '%s'", argv[optind], ctx->policy_path);
+	config_for(ctx, pol, pid, o.uefi_log, &cfg);
+	r = launch_libvirt_start(&cfg, o.uri, argv[optind], o.pcr_policy, &d);
+	if (r < 0)
+		return cli_fail(r, "launch of '%s' denied", argv[optind]);
+	return report(ctx, argv[optind], "launch", d);
+}

@@ -121,6 +121,7 @@ static void print_main_help(void)
 	       "disk keys released only on a good attestation.\n\nAreas:\n");
 	for (size_t i = 0; i < ELEMENTSOF(areas); i++)
 		printf("  %-8s %s\n", areas[i]->name, areas[i]->summary);
+	printf("  %-8s %s\n", "launch", "Start a VM after a good verdict ('hook launch')");
 	printf("\n%s\nExit codes: 0 ok, 1 denied (verification failed), 2 bad input, 3 I/O error,\n"
 	       "4 TPM error, 5 internal error.\n", global_help);
 }
@@ -260,6 +261,14 @@ int main(int argc, char **argv)
 		}
 		fprintf(stderr, "vmtrust: missing area (try 'vmtrust --help')\n");
 		return CLI_EXIT_BAD_INPUT;
+	}
+	/* "vmtrust launch ..." is "vmtrust hook launch ...". */
+	if (strcmp(argv[1], "launch") == 0) {
+		if (ctx.help) {
+			print_verb_help(&cli_area_hook, cli_verb_of(&cli_area_hook, "launch"));
+			return CLI_EXIT_OK;
+		}
+		return cmd_hook_launch(&ctx, argc - 1, argv + 1);
 	}
 	for (size_t i = 0; i < ELEMENTSOF(areas); i++)
 		if (strcmp(argv[1], areas[i]->name) == 0)

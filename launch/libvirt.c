@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `vmtrust launch DOMAIN`: the one place that talks to libvirt. The hook
+ * must not call back into libvirt, so keys for encrypted disks are handed
+ * over from here: decide, release each key (attestation + unseal), define
+ * it as an ephemeral private libvirt secret, leave a launch ticket naming
+ * the secrets, start the domain (the hook decides again and takes the
+ * ticket), and undefine the secrets once QEMU has them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "attest.h"
+#include "diskcrypt.h"
+#include "launch.h"
+
+static void virt_quiet(void *userdata, virErrorPtr err)
+{
+	(void)userdata;
+	(void)err;
+}
+
+static const char *virt_error(void)
+{
+	const char *m = virGetLastErrorMessage();
+
+	return m ? m : "unknown libvirt error";
+}
+
+static void conn_closep(virConnectPtr *c)
+{
+	if (*c)
+		virConnectClose(*c);
+}
+
+static void dom_freep(virDomainPtr *d)
+{
+	if (*d)
+		virDomainFree(*d);
+}
+
+struct defined_secrets {
+	virSecretPtr secrets[LAUNCH_TICKET_SECRETS_MAX];
+	const char *uuids[LAUNCH_TICKET_SECRETS_MAX];
+	size_t n;
+};
+
+static void secrets_undefine(struct defined_secrets *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		if (virSecretUndefine(s->secrets[i]) < 0)
+			policy_logf(POLICY_LOG_WARNING, "secret %s: cannot undefine: %s", s->uuids[i],
+				    virt_error());
+		virSecretFree(s->secrets[i]);
+	}
+	s->n = 0;
+}
+
+/* Releases the key of one encrypted disk and defines it as a secret. */
+static int hand_over_key(const struct launch_config *cfg, const char *pcr_policy, virConnectPtr conn,
+			 const struct launch_disk *disk, struct launch_decision *d,
+			 struct defined_secrets *s)
+{
+	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
+	_cleanup_(diskcrypt_ctx_freep) struct diskcrypt_ctx *dc = NULL;
+	_cleanup_(diskcrypt_secret_freep) struct diskcrypt_secret *key = NULL;
+	_cleanup_(freep) char *xml = NULL;
+	struct diskcrypt_release_params rp = {
+		.policy = cfg->policy,
+		.pcr_policy = pcr_policy,
+		.uefi_log = cfg->uefi_log_path,
+		.token = -1,
+	};
+	virSecretPtr sec;
+	char err[512];
+	int r;
+
+	if (!disk->secret_uuid)
+		return launch_decision_deny(d, "%s: encrypted, but names no secret", disk->target);
+	if (s->n >= LAUNCH_TICKET_SECRETS_MAX)
+		return launch_decision_deny(d, "%s: too many encrypted disks", disk->target);
+	sec = virSecretLookupByUUIDString(conn, disk->secret_uuid);
+	if (sec) {
+		virSecretFree(sec);
+		return launch_decision_deny(d, "%s: secret %s is already defined in libvirt: vmtrust "
+					    "hands over only keys it released", disk->target,
+					    disk->secret_uuid);
+	}
+	policy_log_capture(err, sizeof(err));
+	r = attest_ctx_new(&tpm, cfg->tcti);
+	if (r >= 0)
+		r = diskcrypt_ctx_new(&dc, disk->source, tpm);
+	if (r >= 0)
+		r = diskcrypt_ctx_set_state_dir(dc, cfg->state_dir);
+	if (r >= 0)
+		r = diskcrypt_release(dc, &rp, &key, NULL, NULL);
+	policy_log_capture(NULL, 0);
+	if (r < 0)
+		return launch_decision_deny(d, "%s: %s", disk->target, err[0] ? err : strerror(-r));
+
+	if (asprintf(&xml,
+		     "<secret ephemeral='yes' private='yes'><uuid>%s</uuid>"
+		     "<usage type='volume'><volume>%s</volume></usage></secret>",
+		     disk->secret_uuid, disk->source) < 0)
+		return -ENOMEM;
+	sec = virSecretDefineXML(conn, xml, 0);
+	if (!sec)
+		return launch_decision_deny(d, "%s: cannot define secret %s: %s", disk->target,
+					    disk->secret_uuid, virt_error());
+	s->secrets[s->n] = sec;
+	s->uuids[s->n] = disk->secret_uuid;
+	s->n++;
+	if (virSecretSetValue(sec, diskcrypt_secret_data(key), diskcrypt_secret_size(key), 0) < 0)
+		return launch_decision_deny(d, "%s: cannot set secret %s: %s", disk->target,
+					    disk->secret_uuid, virt_error());
+	return 0;
+}
+
+int launch_libvirt_start(const struct launch_config *cfg, const char *uri, const char *name,
+			 const char *pcr_policy, struct launch_decision **ret)
+{
+	_cleanup_(conn_closep) virConnectPtr conn = NULL;
+	_cleanup_(dom_freep) virDomainPtr vdom = NULL;
+	_cleanup_(launch_domain_freep) struct launch_domain *dom = NULL;
+	_cleanup_(launch_decision_freep) struct launch_decision *d = NULL;
+	struct defined_secrets secrets = { .n = 0 };
+	struct launch_config c = *cfg;
+	bool ticketed = false;
+	char *xml;
+	int r;
+
+	virSetErrorFunc(NULL, virt_quiet);
+	uri = uri ? uri : "qemu:///system";
+	conn = virConnectOpen(uri);
+	if (!conn)
+		return policy_log_errno(ECONNREFUSED, "libvirt '%s': cannot connect: %s", uri, virt_error());
+	vdom = virDomainLookupByName(conn, name);
+	if (!vdom)
+		vdom = virDomainLookupByUUIDString(conn, name);
+	if (!vdom)
+		return policy_log_errno(ENOENT, "domain '%s': not defined in '%s'", name, uri);
+	r = virDomainIsActive(vdom);
+	if (r != 0)
+		return policy_log_errno(r > 0 ? EBUSY : EIO, "domain '%s': %s", name,
+					r > 0 ? "already running" : virt_error());
+	xml = virDomainGetXMLDesc(vdom, VIR_DOMAIN_XML_INACTIVE);
+	if (!xml)
+		return policy_log_errno(EIO, "domain '%s': cannot read its XML: %s", name, virt_error());
+	r = launch_domain_parse(xml, strlen(xml), &dom);
+	free(xml);
+	if (r < 0)
+		return r;
+
+	c.require_released_keys = false;
+	r = launch_decide(&c, dom, &d);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; launch_decision_allowed(d) && i < dom->n_disks; i++) {
+		if (!dom->disks[i].encrypted)
+			continue;
+		r = hand_over_key(cfg, pcr_policy, conn, &dom->disks[i], d, &secrets);
+		if (r < 0)
+			goto out;
+	}
+	if (launch_decision_allowed(d) && secrets.n > 0) {
+		r = launch_ticket_write(cfg->state_dir, dom, secrets.uuids, secrets.n);
+		if (r < 0)
+			goto out;
+		ticketed = true;
+	}
+	/* Recorded before anything starts: a decision that cannot be recorded
+	 * starts nothing. The hook records its own at "prepare begin". */
+	r = launch_record(cfg, dom, "launch", d);
+	if (r < 0)
+		goto out;
+	if (launch_decision_allowed(d) && virDomainCreate(vdom) < 0)
+		r = launch_decision_deny(d, "libvirt did not start it: %s", virt_error());
+out:
+	/* QEMU holds the keys now (or never will): libvirt need not. */
+	secrets_undefine(&secrets);
+	if (ticketed)
+		(void)launch_ticket_remove(cfg->state_dir, dom->name);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(d);
+	return 0;
+}

@@ -1,0 +1,1027 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A qemu command line read as the domain it would run, for `vmtrust launch
+ * -- qemu-system-x86_64 ...`: the files it boots from, each to be verified
+ * as a libvirt domain's are. The syntax is qemu's own (util/qemu-option.c,
+ * util/keyval.c, softmmu/vl.c): an option takes its value from the next
+ * argument whatever that looks like, so every option that takes one is in
+ * the table below; "--opt" is "-opt"; a bare argument is -hda; later values
+ * win over earlier ones. What names a file or a data source that cannot be
+ * verified before launch is refused, not skipped. */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "launch.h"
+
+#define QEMU_ARGS_MAX 16384     /* arguments */
+#define QEMU_DISKS_MAX 256      /* as domain.c */
+#define QEMU_NODES_MAX 256      /* -blockdev */
+#define QEMU_CHAIN_MAX 3        /* raw over luks over file */
+#define QEMU_PFLASH_MAX 64
+
+/* ---- suboptions: "key=value,key2=value2" ------------------------------------ */
+
+struct kv {
+	char *key;
+	char *value;
+};
+
+struct kvlist {
+	size_t n;
+	struct kv *v;
+};
+
+static void kvlist_done(struct kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	free(l->v);
+	l->n = 0;
+	l->v = NULL;
+}
+
+/* QemuOpts (-drive, -device, -name, ...) and keyval (-blockdev, -machine)
+ * differ in two points: keyval takes an implied first value up to the
+ * first comma, unescaped, and has no flags ("key" alone). */
+enum syntax { QEMU_OPTS, KEYVAL };
+
+/* A value up to a single ',' (",," is a comma); returns where it stopped. */
+static const char *get_value(const char *p, char **ret)
+{
+	size_t n = 0;
+	char *v = malloc(strlen(p) + 1);
+
+	*ret = v;
+	if (!v)
+		return p;
+	while (*p && (*p != ',' || p[1] == ',')) {
+		if (*p == ',')
+			p++;
+		v[n++] = *p++;
+	}
+	v[n] = '\0';
+	return p;
+}
+
+/* Last one wins, as in qemu. */
+static const char *kv_get(const struct kvlist *l, const char *key)
+{
+	for (size_t i = l->n; i > 0; i--)
+		if (strcmp(l->v[i - 1].key, key) == 0)
+			return l->v[i - 1].value;
+	return NULL;
+}
+
+static int kv_parse(const char *opt, const char *s, enum syntax syn, const char *implied, struct kvlist *l)
+{
+	const char *p = s;
+	size_t cap = 0;
+
+	kvlist_done(l);
+	while (*p) {
+		size_t len = strcspn(p, "=,");
+		char *key = NULL, *value = NULL;
+
+		if (p[len] != '=' && l->n == 0 && implied && (syn == QEMU_OPTS || len > 0)) {
+			key = strdup(implied);
+			if (syn == QEMU_OPTS) {
+				p = get_value(p, &value);
+			} else {
+				value = strndup(p, len);
+				p += len;
+			}
+		} else if (p[len] != '=') {
+			if (syn == KEYVAL)
+				return policy_log_errno(EINVAL, "qemu: -%s '%s': expected '=' after '%.*s'",
+							opt, s, (int)len, p);
+			/* A flag: "key" is key=on, "nokey" key=off. */
+			if (len >= 2 && strncmp(p, "no", 2) == 0) {
+				key = strndup(p + 2, len - 2);
+				value = strdup("off");
+			} else {
+				key = strndup(p, len);
+				value = strdup("on");
+			}
+			p += len;
+		} else {
+			key = strndup(p, len);
+			p = get_value(p + len + 1, &value);
+		}
+		if (*p == ',')
+			p++;
+		if (key && value && l->n == cap) {
+			struct kv *v = reallocarray(l->v, cap ? 2 * cap : 8, sizeof(*v));
+
+			if (v) {
+				l->v = v;
+				cap = cap ? 2 * cap : 8;
+			}
+		}
+		if (!key || !value || l->n == cap) {
+			free(key);
+			free(value);
+			return -ENOMEM;
+		}
+		l->v[l->n++] = (struct kv){ key, value };
+	}
+	return 0;
+}
+
+static bool startswith(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* qapi_bool_parse */
+static int parse_bool(const char *what, const char *key, const char *v, bool *ret)
+{
+	if (!v) {
+		*ret = false;
+		return 0;
+	}
+	if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "y")) {
+		*ret = true;
+		return 0;
+	}
+	if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "n")) {
+		*ret = false;
+		return 0;
+	}
+	return policy_log_errno(EINVAL, "qemu: %s: %s='%s' is not on or off", what, key, v);
+}
+
+/* ---- the domain being built ----------------------------------------------- */
+
+struct node {
+	struct kvlist o;
+	const char *name;       /* node-name, in o */
+	bool referenced;        /* the file of another node */
+	int pflash;             /* -machine pflashN=, or -1 */
+	/* followed */
+	const char *path;
+	const char *format;
+	bool encrypted;
+	bool readonly;
+};
+
+enum firmware { FW_NONE, FW_BIOS, FW_PFLASH };
+
+struct ctx {
+	struct launch_domain *d;
+	unsigned n_drives;      /* -drive options so far: "driveN" */
+	uint64_t pflash_units;
+	enum firmware fw;
+	char *machine_pflash[2];
+	struct node *nodes;
+	size_t n_nodes;
+};
+
+static void ctx_done(struct ctx *c)
+{
+	for (size_t i = 0; i < c->n_nodes; i++)
+		kvlist_done(&c->nodes[i].o);
+	free(c->nodes);
+	free(c->machine_pflash[0]);
+	free(c->machine_pflash[1]);
+}
+
+static int set_str(char **dst, const char *v)
+{
+	char *s = strdup(v);
+
+	if (!s)
+		return -ENOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+/* A plain file: the kernel, the initrd, the firmware. */
+static int check_path(const char *what, const char *path)
+{
+	if (path[0] != '/')
+		return policy_log_errno(EOPNOTSUPP, "qemu: %s '%s' is not an absolute path", what, path);
+	if (strlen(path) >= PATH_MAX)
+		return policy_log_errno(EOPNOTSUPP, "qemu: %s: a path of %zu bytes is too long", what,
+					strlen(path));
+	return 0;
+}
+
+/* A filename the block layer opens: "json:{...}" and "proto:..." (a ':'
+ * before any '/', path_has_protocol()) are data sources of their own. */
+static int check_block_file(const char *what, const char *path)
+{
+	size_t n = strcspn(path, ":/");
+
+	if (startswith(path, "json:"))
+		return policy_log_errno(EOPNOTSUPP,
+					"qemu: %s: a json: filename cannot be verified before launch", what);
+	if (path[n] == ':')
+		return policy_log_errno(EOPNOTSUPP,
+					"qemu: %s: protocol '%.*s' in '%s' cannot be verified before launch",
+					what, (int)n, path, path);
+	return check_path(what, path);
+}
+
+static int add_disk(struct launch_domain *d, const char *target, const char *device, const char *source,
+		    const char *format, bool readonly, bool encrypted)
+{
+	struct launch_disk *disks, *disk;
+
+	if (d->n_disks >= QEMU_DISKS_MAX)
+		return policy_log_errno(EOPNOTSUPP, "qemu: more than %d disks", QEMU_DISKS_MAX);
+	disks = reallocarray(d->disks, d->n_disks + 1, sizeof(*disks));
+	if (!disks)
+		return -ENOMEM;
+	d->disks = disks;
+	disk = &disks[d->n_disks++];
+	*disk = (struct launch_disk){ .readonly = readonly, .encrypted = encrypted };
+	if (!(disk->target = strdup(target)) || !(disk->device = strdup(device)) ||
+	    (source && !(disk->source = strdup(source))) || (format && !(disk->format = strdup(format))))
+		return -ENOMEM;
+	return 0;
+}
+
+static int set_firmware(struct ctx *c, enum firmware fw, const char *what, const char *path)
+{
+	int r = check_path(what, path);
+
+	if (r < 0)
+		return r;
+	/* With a pflash unit 0, a pc machine ignores -bios and an isapc one
+	 * ignores the pflash: either way one of them would not be the one
+	 * verified. */
+	if ((c->fw == FW_PFLASH && fw == FW_BIOS) || (c->fw == FW_BIOS && fw == FW_PFLASH))
+		return policy_log_errno(EOPNOTSUPP, "qemu: %s '%s': both -bios and a pflash unit 0 are given",
+					what, path);
+	c->fw = fw;
+	return set_str(&c->d->loader, path);
+}
+
+/* ---- -drive and its shortcuts ----------------------------------------------- */
+
+/* What a -drive may say to the block layer besides file= and format=: a
+ * source of data of its own (backing, data-file, file.filename, a protocol
+ * driver) is not followed. */
+static const char *const drive_file_opts[] = {
+	"file.driver", "file.aio", "file.aio-max-batch", "file.locking", "file.drop-cache",
+	"file.x-check-cache-dropped", "file.pr-manager", "file.cache.direct", "file.cache.no-flush",
+};
+
+static int check_drive_key(const char *what, const struct kv *kv, bool *encrypted)
+{
+	const char *k = kv->key;
+	bool known = false;
+
+	if (!strcmp(k, "backing") || startswith(k, "backing."))
+		return policy_log_errno(EOPNOTSUPP, "qemu: %s: an explicit backing file (%s=) is not accepted",
+					what, k);
+	if (!strcmp(k, "data-file") || startswith(k, "data-file."))
+		return policy_log_errno(EOPNOTSUPP, "qemu: %s: an external data file (%s=) is not accepted",
+					what, k);
+	if (!strcmp(k, "key-secret"))
+		*encrypted = true;
+	if (startswith(k, "encrypt.")) {
+		if (!strcmp(k, "encrypt.format") && strcmp(kv->value, "luks") != 0)
+			return policy_log_errno(EOPNOTSUPP, "qemu: %s: encryption '%s' is not supported", what,
+						kv->value);
+		*encrypted = true;
+		return 0;
+	}
+	if (startswith(k, "file.")) {
+		for (size_t i = 0; i < ELEMENTSOF(drive_file_opts); i++)
+			known |= !strcmp(k, drive_file_opts[i]);
+		if (!known || (!strcmp(k, "file.driver") && strcmp(kv->value, "file") != 0))
+			return policy_log_errno(EOPNOTSUPP, "qemu: %s: %s='%s' cannot be followed", what, k,
+						kv->value);
+		return 0;
+	}
+	if (strchr(k, '.') && !startswith(k, "cache.") && !startswith(k, "throttling."))
+		return policy_log_errno(EOPNOTSUPP, "qemu: %s: %s='%s' cannot be followed", what, k, kv->value);
+	return 0;
+}
+
+/* format= or driver=: what qemu opens the file as. luks is raw data to the
+ * image verifier, as libvirt's <driver type='raw'/><encryption
+ * format='luks'/>; no format at all is a probe, as is the verifier's. */
+static int drive_format(const char *what, const char *f, const char **ret, bool *encrypted)
+{
+	if (!f || !strcmp(f, "raw") || !strcmp(f, "qcow2")) {
+		*ret = f;
+		return 0;
+	}
+	if (!strcmp(f, "luks") || !strcmp(f, "file")) {
+		*encrypted |= !strcmp(f, "luks");
+		*ret = "raw";
+		return 0;
+	}
+	return policy_log_errno(EOPNOTSUPP, "qemu: %s: format '%s' cannot be verified before launch", what, f);
+}
+
+static int parse_unit(const char *what, const char *v, unsigned *ret)
+{
+	char *end;
+	unsigned long u;
+
+	errno = 0;
+	u = strtoul(v, &end, 10);
+	if (errno || end == v || *end || v[0] == '-' || u >= QEMU_PFLASH_MAX)
+		return policy_log_errno(EINVAL, "qemu: %s: pflash unit '%s' is not one of 0..%d", what, v,
+					QEMU_PFLASH_MAX - 1);
+	*ret = (unsigned)u;
+	return 0;
+}
+
+/* Unit 0 is the firmware the machine runs first (the loader); a further
+ * unit (OVMF's variable store) is a disk to verify like any other. */
+static int add_pflash(struct ctx *c, const char *what, const char *unit_str, const char *path,
+		      const char *format, bool readonly, bool encrypted)
+{
+	char target[32];
+	unsigned unit = 0;
+	int r;
+
+	if (unit_str) {
+		r = parse_unit(what, unit_str, &unit);
+		if (r < 0)
+			return r;
+	} else {
+		while (unit < QEMU_PFLASH_MAX && (c->pflash_units & (UINT64_C(1) << unit)))
+			unit++;
+		if (unit == QEMU_PFLASH_MAX)
+			return policy_log_errno(EINVAL, "qemu: %s: more than %d pflash units", what,
+						QEMU_PFLASH_MAX);
+	}
+	snprintf(target, sizeof(target), "pflash%u", unit);
+	if (!path || !*path)
+		return policy_log_errno(EOPNOTSUPP, "qemu: %s (%s) has no file", what, target);
+	r = check_block_file(target, path);
+	if (r < 0)
+		return r;
+	if (c->pflash_units & (UINT64_C(1) << unit))
+		return policy_log_errno(EINVAL, "qemu: %s: pflash unit %u is given twice", what, unit);
+	c->pflash_units |= UINT64_C(1) << unit;
+	if (unit == 0)
+		return set_firmware(c, FW_PFLASH, target, path);
+	return add_disk(c->d, target, "disk", path, format, readonly, encrypted);
+}
+
+static int do_drive(struct ctx *c, const char *arg)
+{
+	_cleanup_(kvlist_done) struct kvlist o = {};
+	const char *file, *fmt, *drv, *iface, *media, *format = NULL, *device = "disk";
+	bool readonly = false, encrypted = false;
+	char what[32];
+	int r;
+
+	snprintf(what, sizeof(what), "drive%u", c->n_drives++);
+	r = kv_parse("drive", arg, QEMU_OPTS, NULL, &o);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < o.n; i++) {
+		r = check_drive_key(what, &o.v[i], &encrypted);
+		if (r < 0)
+			return r;
+		if (!strcmp(o.v[i].key, "readonly") || !strcmp(o.v[i].key, "read-only")) {
+			r = parse_bool(what, o.v[i].key, o.v[i].value, &readonly);
+			if (r < 0)
+				return r;
+		}
+	}
+	file = kv_get(&o, "file");
+	fmt = kv_get(&o, "format");
+	drv = kv_get(&o, "driver");
+	iface = kv_get(&o, "if");
+	media = kv_get(&o, "media");
+	if (fmt && drv)
+		return policy_log_errno(EINVAL, "qemu: %s: both format= and driver= are given", what);
+	r = drive_format(what, fmt ? fmt : drv, &format, &encrypted);
+	if (r < 0)
+		return r;
+	if (iface && !strcmp(iface, "pflash")) {
+		const char *unit = kv_get(&o, "unit");
+
+		if (!unit)
+			unit = kv_get(&o, "index");
+		return add_pflash(c, what, unit, file, format, readonly, encrypted);
+	}
+	if (media && !strcmp(media, "cdrom")) {
+		device = "cdrom";
+		readonly = true;        /* as qemu opens it */
+	} else if (iface && !strcmp(iface, "floppy")) {
+		device = "floppy";
+	}
+	if (!file || !*file) {
+		/* An empty removable drive runs nothing. */
+		if (strcmp(device, "disk") != 0)
+			return add_disk(c->d, what, device, NULL, format, readonly, encrypted);
+		return policy_log_errno(EOPNOTSUPP, "qemu: %s has no file=", what);
+	}
+	r = check_block_file(what, file);
+	if (r < 0)
+		return r;
+	return add_disk(c->d, what, device, file, format, readonly, encrypted);
+}
+
+/* -hda FILE and the like: the whole value is the file name, commas and all
+ * (drive_add()). */
+static int do_drive_file(struct ctx *c, const char *target, const char *device, const char *file)
+{
+	int r;
+
+	if (!*file) {
+		if (strcmp(device, "disk") != 0)
+			return add_disk(c->d, target, device, NULL, NULL, !strcmp(device, "cdrom"), false);
+		return policy_log_errno(EOPNOTSUPP, "qemu: %s has no file", target);
+	}
+	r = check_block_file(target, file);
+	if (r < 0)
+		return r;
+	return add_disk(c->d, target, device, file, NULL, !strcmp(device, "cdrom"), false);
+}
+
+/* ---- -blockdev ------------------------------------------------------------------ */
+
+struct chain {
+	const char *top;        /* the driver of the first node */
+	const char *path;
+	const char *format;
+	bool encrypted;
+};
+
+static struct node *find_node(struct ctx *c, size_t before, const char *name)
+{
+	for (size_t i = 0; i < before; i++)
+		if (!strcmp(c->nodes[i].name, name))
+			return &c->nodes[i];
+	return NULL;
+}
+
+/* Follows a node down to its file: o's keys under prefix ("" or "file.",
+ * for a child given inline) make the node; a child given by name must be
+ * a node defined before (as qemu requires). Only file, a raw, qcow2 or luks
+ * node over a file node, and raw over luks over file are followed. */
+static int follow(struct ctx *c, size_t self, const char *name, const struct kvlist *o, const char *prefix,
+		  unsigned depth, struct chain *ret)
+{
+	size_t plen = strlen(prefix);
+	char k_driver[32], k_file[32], k_filename[32];
+	const char *driver, *ref, *filename;
+	bool encrypted = false, inline_child = false, is_format;
+	struct chain child = {};
+	int r;
+
+	if (depth > QEMU_CHAIN_MAX)
+		return policy_log_errno(EOPNOTSUPP,
+					"qemu: blockdev '%s': a chain of more than %d nodes cannot be followed",
+					name, QEMU_CHAIN_MAX);
+	/* prefix is at most QEMU_CHAIN_MAX times "file." */
+	snprintf(k_driver, sizeof(k_driver), "%sdriver", prefix);
+	snprintf(k_file, sizeof(k_file), "%sfile", prefix);
+	snprintf(k_filename, sizeof(k_filename), "%sfilename", prefix);
+	driver = kv_get(o, k_driver);
+	if (!driver)
+		return policy_log_errno(EINVAL, "qemu: blockdev '%s': no %s=", name, k_driver);
+	is_format = !strcmp(driver, "raw") || !strcmp(driver, "qcow2") || !strcmp(driver, "luks");
+	if (strcmp(driver, "file") != 0 && !is_format)
+		return policy_log_errno(EOPNOTSUPP,
+					"qemu: blockdev '%s': driver '%s' cannot be verified before launch",
+					name, driver);
+
+	for (size_t i = 0; i < o->n; i++) {
+		const char *k = o->v[i].key, *rest = k + plen, *v = o->v[i].value;
+
+		if (!startswith(k, prefix))
+			continue;
+		if (is_format && startswith(rest, "file.")) {
+			inline_child = true;    /* the child's own, checked there */
+			continue;
+		}
+		if (!strcmp(rest, "backing") || startswith(rest, "backing.")) {
+			if (!strcmp(rest, "backing") && !*v)
+				continue;       /* none */
+			return policy_log_errno(EOPNOTSUPP,
+						"qemu: blockdev '%s': an explicit backing node (%s=) is not accepted",
+						name, k);
+		}
+		if (!strcmp(rest, "data-file") || startswith(rest, "data-file."))
+			return policy_log_errno(EOPNOTSUPP,
+						"qemu: blockdev '%s': an external data file (%s=) is not accepted",
+						name, k);
+		if (!strcmp(rest, "key-secret"))
+			encrypted = true;
+		if (startswith(rest, "encrypt.") && !strcmp(driver, "qcow2")) {
+			if (!strcmp(rest, "encrypt.format") && strcmp(v, "luks") != 0)
+				return policy_log_errno(EOPNOTSUPP,
+							"qemu: blockdev '%s': encryption '%s' is not supported",
+							name, v);
+			encrypted = true;
+			continue;
+		}
+		if (strchr(rest, '.') && !startswith(rest, "cache."))
+			return policy_log_errno(EOPNOTSUPP, "qemu: blockdev '%s': %s='%s' cannot be followed",
+						name, k, v);
+	}
+
+	if (!strcmp(driver, "file")) {
+		char what[96];
+
+		filename = kv_get(o, k_filename);
+		snprintf(what, sizeof(what), "blockdev '%s' filename", name);
+		if (!filename || !*filename)
+			return policy_log_errno(EINVAL, "qemu: blockdev '%s': no %s=", name, k_filename);
+		r = check_block_file(what, filename);
+		if (r < 0)
+			return r;
+		*ret = (struct chain){ .top = driver, .path = filename, .format = "raw" };
+		return 0;
+	}
+
+	ref = kv_get(o, k_file);
+	if (ref && inline_child)
+		return policy_log_errno(EINVAL, "qemu: blockdev '%s': both %s= and %s.* are given", name,
+					k_file, k_file);
+	if (ref) {
+		struct node *n = find_node(c, self, ref);
+
+		if (!n)
+			return policy_log_errno(EOPNOTSUPP,
+						"qemu: blockdev '%s': node '%s' is not a -blockdev defined before it",
+						name, ref);
+		n->referenced = true;
+		r = follow(c, (size_t)(n - c->nodes), n->name, &n->o, "", depth + 1, &child);
+	} else if (inline_child) {
+		char p[32];
+
+		snprintf(p, sizeof(p), "%sfile.", prefix);
+		r = follow(c, self, name, o, p, depth + 1, &child);
+	} else {
+		return policy_log_errno(EINVAL, "qemu: blockdev '%s': no %s=", name, k_file);
+	}
+	if (r < 0)
+		return r;
+	if (strcmp(child.top, "file") != 0 && !(!strcmp(driver, "raw") && !strcmp(child.top, "luks")))
+		return policy_log_errno(EOPNOTSUPP,
+					"qemu: blockdev '%s': a %s node over a %s node cannot be followed", name,
+					driver, child.top);
+	*ret = (struct chain){
+		.top = driver,
+		.path = child.path,
+		.format = strcmp(driver, "qcow2") == 0 ? "qcow2" : "raw",
+		.encrypted = encrypted || child.encrypted || !strcmp(driver, "luks"),
+	};
+	return 0;
+}
+
+static int do_blockdev(struct ctx *c, const char *arg)
+{
+	struct node *nodes, *n;
+	int r;
+
+	/* JSON is parsed by qemu's own parser; a second one could read it
+	 * differently. */
+	if (arg[0] == '{')
+		return policy_log_errno(EOPNOTSUPP,
+					"qemu: -blockdev in JSON form is not accepted: use key=value");
+	if (c->n_nodes >= QEMU_NODES_MAX)
+		return policy_log_errno(EOPNOTSUPP, "qemu: more than %d -blockdev", QEMU_NODES_MAX);
+	nodes = reallocarray(c->nodes, c->n_nodes + 1, sizeof(*nodes));
+	if (!nodes)
+		return -ENOMEM;
+	c->nodes = nodes;
+	n = &nodes[c->n_nodes++];
+	*n = (struct node){ .pflash = -1 };
+	r = kv_parse("blockdev", arg, KEYVAL, "driver", &n->o);
+	if (r < 0)
+		return r;
+	n->name = kv_get(&n->o, "node-name");
+	if (!n->name || !*n->name)
+		return policy_log_errno(EINVAL, "qemu: -blockdev '%s' has no node-name=", arg);
+	if (find_node(c, c->n_nodes - 1, n->name))
+		return policy_log_errno(EINVAL, "qemu: blockdev '%s' is defined twice", n->name);
+	return 0;
+}
+
+/* After the whole command line: -machine pflash0=/pflash1= name nodes, and
+ * every node that is no other's file is a disk (or the firmware). */
+static int finish_blockdevs(struct ctx *c)
+{
+	int r;
+
+	for (size_t i = 0; i < c->n_nodes; i++) {
+		struct node *n = &c->nodes[i];
+		struct chain ch;
+		char what[96];
+
+		r = follow(c, i, n->name, &n->o, "", 0, &ch);
+		if (r < 0)
+			return r;
+		n->path = ch.path;
+		n->format = ch.format;
+		n->encrypted = ch.encrypted;
+		snprintf(what, sizeof(what), "blockdev '%s'", n->name);
+		r = parse_bool(what, "read-only", kv_get(&n->o, "read-only"), &n->readonly);
+		if (r < 0)
+			return r;
+	}
+	for (int u = 0; u < 2; u++) {
+		struct node *n;
+
+		if (!c->machine_pflash[u])
+			continue;
+		n = find_node(c, c->n_nodes, c->machine_pflash[u]);
+		if (!n)
+			return policy_log_errno(EOPNOTSUPP,
+						"qemu: -machine pflash%d='%s' is not a -blockdev node", u,
+						c->machine_pflash[u]);
+		if (c->pflash_units & (UINT64_C(1) << u))
+			return policy_log_errno(EINVAL, "qemu: pflash unit %d is given twice", u);
+		c->pflash_units |= UINT64_C(1) << u;
+		n->pflash = u;
+		if (u == 0) {
+			r = set_firmware(c, FW_PFLASH, "pflash0", n->path);
+			if (r < 0)
+				return r;
+		}
+	}
+	for (size_t i = 0; i < c->n_nodes; i++) {
+		struct node *n = &c->nodes[i];
+
+		if (n->referenced || n->pflash == 0)
+			continue;
+		r = add_disk(c->d, n->pflash == 1 ? "pflash1" : n->name, "disk", n->path, n->format,
+			     n->readonly, n->encrypted);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- other options with something to check -------------------------------------- */
+
+static int do_initrd(struct ctx *c, const char *what, const char *path)
+{
+	int r = check_path(what, path);
+
+	if (r < 0)
+		return r;
+	/* A multiboot kernel takes "mod1 args,mod2" here: another file than
+	 * the one verified would be loaded. */
+	if (strpbrk(path, ", "))
+		return policy_log_errno(EOPNOTSUPP,
+					"qemu: %s '%s': a ',' or ' ' would make it a list of modules", what, path);
+	return set_str(&c->d->initrd, path);
+}
+
+static int do_kernel(struct ctx *c, const char *what, const char *path)
+{
+	int r = check_path(what, path);
+
+	return r < 0 ? r : set_str(&c->d->kernel, path);
+}
+
+/* -machine: -kernel, -initrd and -bios are its kernel=, initrd= and
+ * firmware= (last one wins across them), and pflash0=/pflash1= name
+ * -blockdev nodes. */
+static int do_machine(struct ctx *c, const char *arg)
+{
+	_cleanup_(kvlist_done) struct kvlist o = {};
+	int r;
+
+	r = kv_parse("machine", arg, KEYVAL, "type", &o);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < o.n; i++) {
+		const char *k = o.v[i].key, *v = o.v[i].value;
+
+		r = 0;
+		if (!strcmp(k, "kernel"))
+			r = do_kernel(c, "kernel", v);
+		else if (!strcmp(k, "initrd"))
+			r = do_initrd(c, "initrd", v);
+		else if (!strcmp(k, "firmware"))
+			r = set_firmware(c, FW_BIOS, "bios", v);
+		else if (!strcmp(k, "dtb"))
+			r = policy_log_errno(EOPNOTSUPP,
+					     "qemu: -machine dtb= is refused: the device tree file is not verified");
+		else if (!strcmp(k, "pflash0") || !strcmp(k, "pflash1"))
+			r = set_str(&c->machine_pflash[k[6] - '0'], v);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int do_name(struct ctx *c, const char *arg)
+{
+	_cleanup_(kvlist_done) struct kvlist o = {};
+	const char *guest;
+	int r;
+
+	r = kv_parse("name", arg, QEMU_OPTS, "guest", &o);
+	if (r < 0)
+		return r;
+	guest = kv_get(&o, "guest");
+	if (!guest)
+		return 0;
+	if (!*guest)
+		return policy_log_errno(EINVAL, "qemu: -name gives an empty name");
+	return set_str(&c->d->name, guest);
+}
+
+/* Devices that run or serve a file of their own. */
+static const char *const refused_devices[] = {
+	"loader", "guest-loader", "nvdimm", "virtio-pmem", "virtio-pmem-pci",
+};
+static const char *const refused_device_prefixes[] = { "vhost-user-blk", "vhost-user-fs", "vhost-user-scsi" };
+
+static int check_device(const char *opt, const char *driver, const char *romfile)
+{
+	for (size_t i = 0; driver && i < ELEMENTSOF(refused_devices); i++)
+		if (!strcmp(driver, refused_devices[i]))
+			return policy_log_errno(EOPNOTSUPP,
+						"qemu: -%s %s is refused: what it loads is not verified", opt, driver);
+	for (size_t i = 0; driver && i < ELEMENTSOF(refused_device_prefixes); i++)
+		if (startswith(driver, refused_device_prefixes[i]))
+			return policy_log_errno(EOPNOTSUPP,
+						"qemu: -%s %s is refused: storage served by another process "
+						"cannot be verified", opt, driver);
+	if (romfile && *romfile)
+		return policy_log_errno(EOPNOTSUPP,
+					"qemu: -%s %s: romfile '%s' is refused: option roms are not verified", opt,
+					driver ? driver : "?", romfile);
+	return 0;
+}
+
+static int do_device(struct ctx *c, const char *arg)
+{
+	_cleanup_(kvlist_done) struct kvlist o = {};
+	int r;
+
+	if (arg[0] == '{')
+		return policy_log_errno(EOPNOTSUPP,
+					"qemu: -device in JSON form is not accepted: use key=value");
+	r = kv_parse("device", arg, QEMU_OPTS, "driver", &o);
+	if (r < 0)
+		return r;
+	return check_device("device", kv_get(&o, "driver"), kv_get(&o, "romfile"));
+}
+
+/* "-global DRIVER.PROP=VALUE" or "-global driver=,property=,value="
+ * (qemu_global_option()). */
+static int do_global(struct ctx *c, const char *arg)
+{
+	_cleanup_(kvlist_done) struct kvlist o = {};
+	size_t dl = strcspn(arg, ".="), pl = arg[dl] == '.' ? strcspn(arg + dl + 1, "=") : 0;
+	const char *prop;
+	int r;
+
+	if (arg[dl] == '.' && dl >= 1 && dl <= 63 && pl >= 1 && pl <= 63 && arg[dl + 1 + pl] == '=') {
+		char driver[64];
+		bool romfile = pl == strlen("romfile") && !strncmp(arg + dl + 1, "romfile", pl);
+
+		snprintf(driver, sizeof(driver), "%.*s", (int)dl, arg);
+		return check_device("global", driver, romfile ? arg + dl + pl + 2 : NULL);
+	}
+	r = kv_parse("global", arg, QEMU_OPTS, NULL, &o);
+	if (r < 0)
+		return r;
+	prop = kv_get(&o, "property");
+	return check_device("global", kv_get(&o, "driver"),
+			    prop && !strcmp(prop, "romfile") ? kv_get(&o, "value") : NULL);
+}
+
+/* An option whose key names a file, which is not verified. */
+static int refuse_key(const char *opt, const char *arg, const char *implied, const char *key, const char *why)
+{
+	_cleanup_(kvlist_done) struct kvlist o = {};
+	const char *v;
+	int r;
+
+	r = kv_parse(opt, arg, QEMU_OPTS, implied, &o);
+	if (r < 0)
+		return r;
+	v = kv_get(&o, key);
+	if (v && *v)
+		return policy_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt, key, v, why);
+	return 0;
+}
+
+/* ---- the option table --------------------------------------------------------- */
+
+enum kind {
+	ARG,            /* takes a value, nothing to check */
+	FLAG_REFUSED,
+	REFUSED,        /* takes a value; refused whatever it is */
+	DRIVE,
+	DRIVE_FILE,     /* -hda FILE ... */
+	PFLASH,
+	BLOCKDEV,
+	KERNEL,
+	INITRD,
+	BIOS,
+	MACHINE,
+	NAME,
+	UUID,
+	DEVICE,
+	GLOBAL,
+	FW_CFG,
+	SMBIOS,
+	BOOT,
+	USBDEVICE,
+};
+
+struct qopt {
+	const char *name;
+	enum kind kind;
+	const char *a, *b;      /* DRIVE_FILE: target, device; refused: why */
+};
+
+/* Every qemu option that takes a value (qemu-options.hx, HAS_ARG, up to
+ * qemu 9, and some removed ones), so that a value is never read as an
+ * option. An option not here is taken for a flag: qemu itself refuses one
+ * it does not know.
+ *
+ * Refused, as what they bring in cannot be verified before launch:
+ * -readconfig, -set, -L, -dtb (and -machine dtb=), -option-rom, -incoming,
+ * -loadvm, -add-fd, -fsdev, -virtfs, -acpitable, -plugin, -semihosting,
+ * -semihosting-config, -fw_cfg file=, -smbios file=, -boot splash=,
+ * -usbdevice disk:, -device (and -global) loader, guest-loader, nvdimm,
+ * virtio-pmem, vhost-user-blk/-fs/-scsi or a romfile=, -device and
+ * -blockdev in JSON form. On drives: json: and protocol filenames, relative
+ * paths, a drive with no file (but an empty cdrom or floppy), a format or
+ * blockdev driver other than raw, qcow2, luks (and file), backing and
+ * data-file options, file.* options that name another source, nodes that
+ * cannot be followed, an initrd with ',' or ' ' (multiboot modules), and
+ * -bios together with a pflash unit 0. */
+static const struct qopt qopts[] = {
+	{ "M", MACHINE, NULL, NULL },
+	{ "machine", MACHINE, NULL, NULL },
+	{ "drive", DRIVE, NULL, NULL },
+	{ "blockdev", BLOCKDEV, NULL, NULL },
+	{ "hda", DRIVE_FILE, "hda", "disk" },
+	{ "hdb", DRIVE_FILE, "hdb", "disk" },
+	{ "hdc", DRIVE_FILE, "hdc", "disk" },
+	{ "hdd", DRIVE_FILE, "hdd", "disk" },
+	{ "cdrom", DRIVE_FILE, "cdrom", "cdrom" },
+	{ "fda", DRIVE_FILE, "fda", "floppy" },
+	{ "fdb", DRIVE_FILE, "fdb", "floppy" },
+	{ "sd", DRIVE_FILE, "sd", "disk" },
+	{ "mtdblock", DRIVE_FILE, "mtdblock", "disk" },
+	{ "pflash", PFLASH, NULL, NULL },
+	{ "kernel", KERNEL, NULL, NULL },
+	{ "initrd", INITRD, NULL, NULL },
+	{ "bios", BIOS, NULL, NULL },
+	{ "name", NAME, NULL, NULL },
+	{ "uuid", UUID, NULL, NULL },
+	{ "device", DEVICE, NULL, NULL },
+	{ "global", GLOBAL, NULL, NULL },
+	{ "fw_cfg", FW_CFG, NULL, NULL },
+	{ "smbios", SMBIOS, NULL, NULL },
+	{ "boot", BOOT, NULL, NULL },
+	{ "usbdevice", USBDEVICE, NULL, NULL },
+	{ "readconfig", REFUSED, "a config file can add what is not verified", NULL },
+	{ "set", REFUSED, "it can change an option after it was checked", NULL },
+	{ "L", REFUSED, "it changes where the default firmware and option roms come from", NULL },
+	{ "dtb", REFUSED, "the device tree file is not verified", NULL },
+	{ "option-rom", REFUSED, "option roms are not verified", NULL },
+	{ "incoming", REFUSED, "the guest state would come from a migration stream", NULL },
+	{ "loadvm", REFUSED, "the guest state would come from a snapshot", NULL },
+	{ "add-fd", REFUSED, "what a passed file descriptor holds cannot be verified", NULL },
+	{ "fsdev", REFUSED, "a host directory passthrough cannot be verified", NULL },
+	{ "virtfs", REFUSED, "a host directory passthrough cannot be verified", NULL },
+	{ "acpitable", REFUSED, "acpi tables from files are not verified", NULL },
+	{ "plugin", REFUSED, "a tcg plugin can change what the guest runs", NULL },
+	{ "semihosting-config", REFUSED, "semihosting gives the guest the host's files", NULL },
+	{ "semihosting", FLAG_REFUSED, "semihosting gives the guest the host's files", NULL },
+};
+
+/* The others that take a value, with nothing in it to check. */
+static const char *const value_opts[] = {
+	"accel", "action", "append", "audio", "audiodev", "balloon", "bootp", "bt", "chardev",
+	"chroot", "clock", "compat", "cpu", "d", "D", "debugcon", "dfilter", "display", "dump-vmstate",
+	"echr", "g", "gdb", "hdachs", "icount", "iscsi", "k", "kvm-shadow-memory", "m", "mem-path",
+	"mon", "monitor", "msg", "net", "netdev", "nic", "numa", "object", "overcommit", "parallel",
+	"pcidevice", "pidfile", "prom-env", "qmp", "qmp-pretty", "qtest", "qtest-log", "realtime",
+	"redir", "rotate", "rtc", "run-with", "runas", "sandbox", "seed", "serial", "smb", "smp",
+	"soundhw", "spice", "startdate", "tb-size", "tftp", "tpmdev", "trace", "vga", "virtioconsole",
+	"vnc", "watchdog", "watchdog-action", "writeconfig", "xen-domid",
+};
+
+static const struct qopt *lookup(const char *name)
+{
+	static const struct qopt value = { "", ARG, NULL, NULL };
+
+	for (size_t i = 0; i < ELEMENTSOF(qopts); i++)
+		if (!strcmp(qopts[i].name, name))
+			return &qopts[i];
+	for (size_t i = 0; i < ELEMENTSOF(value_opts); i++)
+		if (!strcmp(value_opts[i], name))
+			return &value;
+	return NULL;
+}
+
+static int do_option(struct ctx *c, const struct qopt *q, const char *v)
+{
+	switch (q->kind) {
+	case ARG:
+		return 0;
+	case FLAG_REFUSED:
+	case REFUSED:
+		return policy_log_errno(EOPNOTSUPP, "qemu: -%s is refused: %s", q->name, q->a);
+	case DRIVE:
+		return do_drive(c, v);
+	case DRIVE_FILE:
+		return do_drive_file(c, q->a, q->b, v);
+	case PFLASH:
+		return add_pflash(c, "-pflash", NULL, v, NULL, false, false);
+	case BLOCKDEV:
+		return do_blockdev(c, v);
+	case KERNEL:
+		return do_kernel(c, "kernel", v);
+	case INITRD:
+		return do_initrd(c, "initrd", v);
+	case BIOS:
+		return set_firmware(c, FW_BIOS, "bios", v);
+	case MACHINE:
+		return do_machine(c, v);
+	case NAME:
+		return do_name(c, v);
+	case UUID:
+		return set_str(&c->d->uuid, v);
+	case DEVICE:
+		return do_device(c, v);
+	case GLOBAL:
+		return do_global(c, v);
+	case FW_CFG:
+		return refuse_key("fw_cfg", v, "name", "file", "fw_cfg files are not verified");
+	case SMBIOS:
+		return refuse_key("smbios", v, NULL, "file", "smbios files are not verified");
+	case BOOT:
+		return refuse_key("boot", v, "order", "splash", "the splash image is not verified");
+	case USBDEVICE:
+		if (startswith(v, "disk:"))
+			return policy_log_errno(EOPNOTSUPP, "qemu: -usbdevice '%s' is refused: use -drive", v);
+		return 0;
+	}
+	return 0;
+}
+
+int launch_domain_from_qemu_args(int argc, char *const *argv, struct launch_domain **ret)
+{
+	_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
+	_cleanup_(ctx_done) struct ctx c = {};
+	int r;
+
+	if (argc < 1 || !argv || !argv[0])
+		return policy_log_errno(EINVAL, "qemu: no command line");
+	if (argc > QEMU_ARGS_MAX)
+		return policy_log_errno(E2BIG, "qemu: %d arguments, more than %d", argc, QEMU_ARGS_MAX);
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	c.d = d;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct qopt *q;
+
+		if (!a)
+			return policy_log_errno(EINVAL, "qemu: argument %d is missing", i);
+		/* A bare argument is the first hard disk. */
+		if (a[0] != '-') {
+			r = do_drive_file(&c, "hda", "disk", a);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		q = lookup(a + (a[1] == '-' ? 2 : 1));
+		if (!q)
+			continue;
+		if (q->kind == FLAG_REFUSED) {
+			r = do_option(&c, q, NULL);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (i + 1 >= argc || !argv[i + 1])
+			return policy_log_errno(EINVAL, "qemu: option '%s' needs a value", a);
+		r = do_option(&c, q, argv[++i]);
+		if (r < 0)
+			return r;
+	}
+	r = finish_blockdevs(&c);
+	if (r < 0)
+		return r;
+	if (!d->name && set_str(&d->name, "qemu") < 0)
+		return -ENOMEM;
+	/* A caller iterates disks with n_disks; an empty array, as domain.c's. */
+	if (!d->disks && !(d->disks = calloc(1, sizeof(*d->disks))))
+		return -ENOMEM;
+	*ret = TAKE_PTR(d);
+	return 0;
+}

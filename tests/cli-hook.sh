@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# The launch hook end to end with the real thing: swtpm, libvirtd and
+# virtlogd (qemu driver, TCG), virsh, a real kernel booting in a domain of
+# type qemu. A signed domain starts; one byte changed in its base image and
+# libvirt refuses it with vmtrust's reason; an encrypted disk's key reaches
+# QEMU only through 'vmtrust launch' after a good verdict; a host whose PCR
+# holds an unknown measurement starts nothing and releases no key. libvirt's
+# configuration (/etc/libvirt) is left as the test found it.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/lib.sh"
+. "$here/swtpm.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: libvirtd's system instance and its hooks need root" >&2
+	exit 77
+fi
+for tool in virsh libvirtd virtlogd qemu-system-x86_64 qemu-img jq python3 openssl; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "FAIL: $tool not found: run scripts/setup.sh" >&2
+		exit 1
+	fi
+done
+kernel=$(find /boot -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n1)
+if [ -z "$kernel" ]; then
+	echo "FAIL: no kernel in /boot: run scripts/setup.sh (linux-image-amd64)" >&2
+	exit 1
+fi
+. "$here/libvirt.sh"
+
+# --- libvirtd: the machine's, or one started here and stopped at exit ---------
+libvirt_start || exit 1
+etc_before=$(tree_sum /etc/libvirt)
+
+# qemu runs as libvirt-qemu: it must reach the images
+chmod 755 "$T"
+swtpm_start
+export VMTRUST_STATE=$T/state
+mkdir -p "$VMTRUST_STATE"
+vm() { "$VMTRUST" "$@"; }
+A=vmtrust-test-$$-a
+B=vmtrust-test-$$-b
+at_exit "for d in $A $B; do $V destroy \$d >/dev/null 2>&1; $V undefine \$d >/dev/null 2>&1; done"
+
+# --- the host and its policy ------------------------------------------------------
+vm -q attest enroll >/dev/null
+printf 'qemu\n' >"$T/qemu-system-x86_64"
+vm -q attest measure --only "$T/qemu-system-x86_64" >/dev/null
+printf '{"schema_version": 1, "sequence": 1}\n' >"$T/empty.json"
+vm -q --policy "$T/empty.json" attest quote --nonce 00 --no-eventlog -o "$T/evidence.json"
+vm -q policy init --from-evidence "$T/evidence.json" -o "$T/base.json"
+openssl genpkey -algorithm ed25519 -out "$T/pub.key"
+openssl pkey -in "$T/pub.key" -pubout -out "$T/pub.pem"
+python3 - "$T/base.json" "$T/pub.pem" "$T/policy.json" "$A" "$B" <<'EOF'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["image_trust"] = {"keys": [{"id": "publisher", "public_key": open(sys.argv[2]).read()}]}
+p["images"] = [{"name": "web", "domains": [sys.argv[4]]}, {"name": "secret", "domains": [sys.argv[5]]}]
+# not PCR 15: every launch decision is extended into it
+p["key_release"] = {"pcr_selection": {"sha256": [7]}}
+json.dump(p, open(sys.argv[3], "w"), indent=1)
+EOF
+export VMTRUST_POLICY=$T/policy.json
+
+# --- images: a real kernel, a qcow2 overlay on a raw base, a LUKS1 disk ---------
+cp "$kernel" "$T/vmlinuz"
+qemu-img create -q -f raw "$T/base.raw" 16M
+qemu-img create -q -f qcow2 -b "$T/base.raw" -F raw "$T/web.qcow2"
+vm disk format --luks1 --size 16M "$T/secret.img" >/dev/null
+vm -q image sign --key "$T/pub.key" --name kernel "$T/vmlinuz"
+vm -q image sign --key "$T/pub.key" --name web "$T/web.qcow2"
+vm -q image sign --key "$T/pub.key" --name secret "$T/secret.img"
+SECRET_UUID=0a81f5b2-8403-4b23-88d6-21ccc2f80d6f
+
+domxml() { libvirt_domxml "$1" "$T/vmlinuz" "$2" "$T/$1.console"; }
+domxml "$A" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$T/web.qcow2'/><target dev='vda' bus='virtio'/></disk>" >"$T/a.xml"
+domxml "$B" "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$T/secret.img'><encryption format='luks'><secret type='passphrase' uuid='$SECRET_UUID'/></encryption></source><target dev='vda' bus='virtio'/></disk>" >"$T/b.xml"
+$V define "$T/a.xml" >/dev/null
+$V define "$T/b.xml" >/dev/null
+
+# booted WHAT NAME: the kernel of domain NAME printed its banner (it really runs)
+booted() {
+	if libvirt_booted "$T/$2.console"; then
+		pass
+	else
+		fail "$1: domain '$2' did not boot: $(head -c 300 "$T/$2.console" 2>/dev/null)"
+	fi
+}
+running() { [ "$($V domstate "$1" 2>/dev/null)" = running ]; }
+
+expect 0 "" vm --tcti "$VMTRUST_TCTI" hook install --uefi-log ''
+sleep 1
+
+# --- a signed domain starts, and really runs -------------------------------------
+expect 0 "" $V start "$A"
+booted "signed domain" "$A"
+$V destroy "$A" >/dev/null
+run jq -r 'select(.domain == "'"$A"'") | .operation + " " + .verdict' "$VMTRUST_STATE/launches.log"
+[ "$out" = "prepare allowed" ] && pass || fail "audit log for $A: $out"
+
+# --- one byte of its base image changed: refused with vmtrust's reason ------------
+cp "$T/base.raw" "$T/base.good"
+printf 'X' | dd of="$T/base.raw" bs=1 seek=4096 conv=notrunc status=none
+run $V start "$A"
+if [ "$rc" != 0 ] && printf '%s\n' "$err" | grep -q "vmtrust: launch of '$A' denied: vda: '$T/web.qcow2': .*base.raw"; then
+	pass
+else
+	fail "tampered base image: exit $rc: $err"
+fi
+running "$A" && fail "the tampered domain runs" || pass
+cp "$T/base.good" "$T/base.raw"
+
+# --- an encrypted disk: its key only through 'vmtrust launch' ---------------------
+run $V start "$B"
+if [ "$rc" != 0 ] && printf '%s\n' "$err" | grep -q "vda: encrypted, and no key was released for it by a good verdict"; then
+	pass
+else
+	fail "encrypted domain started without vmtrust launch: exit $rc: $err"
+fi
+expect 0 "" vm launch "$B"
+expect_out "launch '$B': allowed"
+running "$B" && pass || fail "vmtrust launch did not start '$B'"
+booted "encrypted domain (QEMU opened the LUKS1 disk with the released key)" "$B"
+$V secret-list | grep -q "$SECRET_UUID" && fail "the key is still defined in libvirt" || pass
+[ -z "$(ls -A "$VMTRUST_STATE/launch-tickets" 2>/dev/null)" ] && pass || fail "a launch ticket is left"
+$V destroy "$B" >/dev/null
+# a key defined by someone else is not a key released by a good verdict
+printf "<secret ephemeral='yes' private='yes'><uuid>%s</uuid><usage type='volume'><volume>%s</volume></usage></secret>" \
+	"$SECRET_UUID" "$T/secret.img" >"$T/secret.xml"
+$V secret-define "$T/secret.xml" >/dev/null
+run $V start "$B"
+[ "$rc" != 0 ] && pass || fail "a domain with a foreign secret started"
+expect 1 "secret $SECRET_UUID is already defined in libvirt" vm launch "$B"
+$V secret-undefine "$SECRET_UUID" >/dev/null
+
+# --- the host changed: an unknown measurement in PCR 15 ----------------------------
+printf 'evil\n' >"$T/evil"
+vm -q attest measure --only "$T/evil" >/dev/null
+run $V start "$A"
+if [ "$rc" != 0 ] && printf '%s\n' "$err" | grep -q "vmtrust: launch of '$A' denied: host: "; then
+	pass
+else
+	fail "a failed host attestation did not deny: exit $rc: $err"
+fi
+expect 1 "launch of '$B' denied: host: " vm launch "$B"
+running "$B" && fail "'$B' runs after a failed attestation" || pass
+$V secret-list | grep -q "$SECRET_UUID" && fail "a key was handed to libvirt after a failed attestation" || pass
+expect 1 "key withheld for '$T/secret.img'" vm disk unlock --check "$T/secret.img"
+
+# --- every decision recorded, the chain intact, the TPM's launch events agree ------
+python3 - "$VMTRUST_STATE/launches.log" "$VMTRUST_STATE/measurements.log" <<'EOF' && pass || fail "audit log against the measurement log"
+import hashlib, json, sys
+lines = open(sys.argv[1], "rb").read().splitlines()
+prev = "0" * 64
+digests = []
+for i, line in enumerate(lines):
+    rec = json.loads(line)
+    assert rec["seq"] == i and rec["prev"] == prev
+    prev = hashlib.sha256(line).hexdigest()
+events = [json.loads(l) for l in open(sys.argv[2]) if '"vmtrust_event"' in l]
+launch = [e for e in events if e["content"]["type"] == "launch"]
+assert len(launch) == len(lines), (len(launch), len(lines))
+EOF
+
+# --- uninstall; libvirt's configuration as found ---------------------------------
+$V undefine "$A" >/dev/null
+$V undefine "$B" >/dev/null
+expect 0 "" vm hook uninstall
+[ "$(tree_sum /etc/libvirt)" = "$etc_before" ] && pass || fail "/etc/libvirt changed"
+
+finish

@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# vmtrust hook install/uninstall/status/run and vmtrust launch -- CMD, on one
+# swtpm, without libvirtd (tests/cli-hook.sh has libvirtd): the hook fed
+# domain XML on stdin as libvirt does, every way it must deny, the audit
+# log and the TPM's launch events, and the exec path.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/lib.sh"
+. "$here/swtpm.sh"
+
+for tool in qemu-img openssl jq python3; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "FAIL: $tool not found: run scripts/setup.sh" >&2
+		exit 1
+	fi
+done
+
+swtpm_start
+export VMTRUST_STATE=$T/state
+mkdir -p "$VMTRUST_STATE"
+vm() { "$VMTRUST" "$@"; }
+
+# --- a host with a measured hypervisor, and a policy from its evidence -------
+vm -q attest enroll >/dev/null
+printf 'qemu\n' >"$T/qemu-system-x86_64"
+vm -q attest measure --only "$T/qemu-system-x86_64" >/dev/null
+printf '{"schema_version": 1, "sequence": 1}\n' >"$T/empty.json"
+vm -q --policy "$T/empty.json" attest quote --nonce 00 --no-eventlog -o "$T/evidence.json"
+vm -q policy init --from-evidence "$T/evidence.json" -o "$T/base.json"
+openssl genpkey -algorithm ed25519 -out "$T/pub.key"
+openssl pkey -in "$T/pub.key" -pubout -out "$T/pub.pem"
+python3 - "$T/base.json" "$T/pub.pem" "$T/policy.json" <<'EOF'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["image_trust"] = {"keys": [{"id": "publisher", "public_key": open(sys.argv[2]).read()}]}
+p["images"] = [{"name": "web", "domains": ["web1"]}]
+json.dump(p, open(sys.argv[3], "w"), indent=1)
+EOF
+export VMTRUST_POLICY=$T/policy.json
+
+# --- images: a qcow2 overlay on a raw base, a kernel ---------------------------
+qemu-img create -q -f raw "$T/base.raw" 4M
+printf 'base data' | dd of="$T/base.raw" conv=notrunc status=none
+qemu-img create -q -f qcow2 -b "$T/base.raw" -F raw "$T/web.qcow2"
+head -c 100000 /dev/urandom >"$T/vmlinuz"
+vm -q image sign --key "$T/pub.key" --name web "$T/web.qcow2"
+vm -q image sign --key "$T/pub.key" --name kernel "$T/vmlinuz"
+
+domxml() { # NAME DISK FORMAT [EXTRA-DISK-XML]
+	cat <<EOF
+<domain type='qemu'>
+  <name>$1</name>
+  <uuid>6f1c2b3a-0d4e-4f5a-9b8c-7d6e5f4a3b2c</uuid>
+  <memory unit='MiB'>128</memory>
+  <os><type arch='x86_64'>hvm</type><kernel>$T/vmlinuz</kernel></os>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='$3'/>
+      <source file='$2'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>${4:-}
+  </devices>
+</domain>
+EOF
+}
+domxml web1 "$T/web.qcow2" qcow2 >"$T/web1.xml"
+hook() { "$VMTRUST" hook run --uefi-log '' -- "$@"; }
+
+# --- allowed: host, both layers, the kernel; recorded and measured -----------
+expect 0 '' hook web1 prepare begin - <"$T/web1.xml"
+if [ -z "$err" ] && [ -z "$out" ]; then pass; else fail "an allowed launch printed: $out $err"; fi
+run jq -r '.verdict + " " + .operation + " " + (.files | map(.path) | join(","))' "$VMTRUST_STATE/launches.log"
+[ "$out" = "allowed prepare $T/web.qcow2,$T/base.raw,$T/vmlinuz" ] && pass || fail "audit record: $out"
+run grep -c '"content_type":"vmtrust_event"' "$VMTRUST_STATE/measurements.log"
+[ "$out" = 1 ] && pass || fail "launch events in the measurement log: $out"
+
+# other operations return at once, without reading stdin
+for op in "start begin" "started begin" "stopped end" "release end" "migrate begin" "reconnect begin"; do
+	# shellcheck disable=SC2086
+	expect 0 '' hook web1 $op - </dev/null
+done
+
+# --- denied: one line, exit 1, recorded ---------------------------------------
+cp "$T/base.raw" "$T/base.good"
+printf 'X' | dd of="$T/base.raw" bs=1 seek=3 conv=notrunc status=none
+expect 1 "^vmtrust: launch of 'web1' denied: vda: '$T/web.qcow2': .*base.raw" hook web1 prepare begin - <"$T/web1.xml"
+cp "$T/base.good" "$T/base.raw"
+run jq -r '.verdict' "$VMTRUST_STATE/launches.log"
+[ "$(printf '%s\n' "$out" | tail -n1)" = denied ] && pass || fail "the denial was not recorded: $out"
+
+# the rule's domains: web may run as web1 only
+domxml web2 "$T/web.qcow2" qcow2 >"$T/web2.xml"
+expect 1 "image 'web' is not allowed for domain 'web2'" hook web2 prepare begin - <"$T/web2.xml"
+# the declared format must be the signed one
+domxml web1 "$T/web.qcow2" raw >"$T/raw.xml"
+expect 1 "declared as raw, signed as qcow2" hook web1 prepare begin - <"$T/raw.xml"
+# an unsigned image, a block device
+qemu-img create -q -f raw "$T/unsigned.raw" 1M
+domxml web1 "$T/unsigned.raw" raw >"$T/unsigned.xml"
+expect 1 "vda: '$T/unsigned.raw': .*manifest" hook web1 prepare begin - <"$T/unsigned.xml"
+sed "s|<disk type='file' device='disk'>|<disk type='block' device='disk'>|; s|<source file=|<source dev=|" \
+	"$T/web1.xml" >"$T/block.xml"
+expect 1 "block device cannot be verified" hook web1 prepare begin - <"$T/block.xml"
+# an encrypted disk that no "vmtrust launch" released a key for
+enc="
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='$T/vmlinuz'><encryption format='luks'><secret type='passphrase' uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/></encryption></source>
+      <target dev='vdb' bus='virtio'/>
+    </disk>"
+domxml web1 "$T/web.qcow2" qcow2 "$enc" >"$T/enc.xml"
+expect 1 "vdb: encrypted, and no key was released for it by a good verdict" hook web1 prepare begin - <"$T/enc.xml"
+
+# bad input on stdin: malformed, a DTD, a network disk, oversized, another name
+printf '<domain><name>web1</name>' | expect 1 "^vmtrust: launch of 'web1' denied: .*" hook web1 prepare begin -
+printf '<!DOCTYPE d [<!ENTITY x "y">]><domain><name>web1</name></domain>' |
+	expect 1 "^vmtrust: launch of 'web1' denied: " hook web1 prepare begin -
+sed "s|<disk type='file' device='disk'>|<disk type='network' device='disk'>|; s|<source file='[^']*'/>|<source protocol='nbd' name='x'><host name='h'/></source>|" \
+	"$T/web1.xml" >"$T/net.xml"
+expect 1 "denied: .*network" hook web1 prepare begin - <"$T/net.xml"
+head -c $((4 * 1024 * 1024 + 1)) /dev/zero | expect 1 "domain xml on stdin: larger than the limit" hook web1 prepare begin -
+expect 1 "the domain xml names 'web1'" hook other prepare begin - <"$T/web1.xml"
+expect 0 '' hook web1 prepare begin - <"$T/web1.xml"
+
+# fail closed: no policy, a policy that does not load, the TPM gone
+expect 1 "denied: no policy: " "$VMTRUST" --policy "$T/none.json" hook run --uefi-log '' -- web1 prepare begin - <"$T/web1.xml"
+printf '{"schema_version": 1,' >"$T/trunc.json"
+expect 1 "denied: no policy: " "$VMTRUST" --policy "$T/trunc.json" hook run --uefi-log '' -- web1 prepare begin - <"$T/web1.xml"
+dead=$(swtpm_dead_port)
+expect 1 "denied: host: no fresh attestation: " "$VMTRUST" --tcti "swtpm:host=127.0.0.1,port=$dead" \
+	hook run --uefi-log '' -- web1 prepare begin - <"$T/web1.xml"
+# the host changed: an unknown measurement in the PCR
+printf 'evil\n' >"$T/evil"
+vm -q attest measure --only "$T/evil" >/dev/null
+expect 1 "denied: host: " hook web1 prepare begin - <"$T/web1.xml"
+
+# --- the audit log: a chain the TPM's launch events vouch for ------------------
+n=$(wc -l <"$VMTRUST_STATE/launches.log")
+[ "$n" -ge 10 ] && pass || fail "audit log has $n records"
+python3 - "$VMTRUST_STATE/launches.log" <<'EOF' && pass || fail "audit chain broken"
+import hashlib, json, sys
+prev = "0" * 64
+for i, line in enumerate(open(sys.argv[1], "rb")):
+    rec = json.loads(line)
+    assert rec["seq"] == i and rec["prev"] == prev, (i, rec["prev"], prev)
+    prev = hashlib.sha256(line.rstrip(b"\n")).hexdigest()
+EOF
+
+# --- vmtrust launch -- CMD: verified, recorded, then exec'ed --------------------
+vm -q image sign --key "$T/pub.key" --name web "$T/base.raw" -o "$T/base.raw.manifest.json"
+printf '{"schema_version": 1, "sequence": 1}\n' >"$T/empty.json"
+vm -q --policy "$T/empty.json" attest quote --nonce 00 --no-eventlog -o "$T/evidence2.json"
+vm -q policy init --from-evidence "$T/evidence2.json" -o "$T/base2.json"
+jq --slurpfile p "$T/policy.json" '. + {image_trust: $p[0].image_trust}' "$T/base2.json" >"$T/policy2.json"
+export VMTRUST_POLICY=$T/policy2.json
+run "$VMTRUST" launch -- /bin/echo -name guest=g1 -drive "file=$T/base.raw,format=raw,if=virtio" -kernel "$T/vmlinuz"
+if [ "$rc" = 0 ] && [ "$out" = "-name guest=g1 -drive file=$T/base.raw,format=raw,if=virtio -kernel $T/vmlinuz" ]; then
+	pass
+else
+	fail "launch -- echo: exit $rc, out '$out', err '$err'"
+fi
+run jq -r 'select(.operation == "exec") | .domain + " " + .verdict' "$VMTRUST_STATE/launches.log"
+[ "$out" = "g1 allowed" ] && pass || fail "exec record: $out"
+printf 'Y' | dd of="$T/base.raw" bs=1 seek=5 conv=notrunc status=none
+expect 1 "^vmtrust: launch of 'g1' denied: drive0: '$T/base.raw': " \
+	"$VMTRUST" launch -- /bin/echo -name g1 -drive "file=$T/base.raw,format=raw"
+[ -z "$out" ] && pass || fail "a denied launch ran the command: $out"
+expect 2 "json:" "$VMTRUST" launch -- /bin/echo -drive 'file=json:{"file.filename":"/x"}'
+cp "$T/base.good" "$T/base.raw"
+
+# --- install, status, uninstall; another program's hook is left alone --------
+H=$T/hooks
+expect 1 '' "$VMTRUST" hook status --hooks-dir "$H"
+expect 0 '' "$VMTRUST" --tcti "$VMTRUST_TCTI" hook install --hooks-dir "$H" --no-reload --uefi-log ''
+expect_out "hook installed: $H/qemu"
+[ -x "$H/qemu" ] && pass || fail "the hook is not executable"
+expect 0 '' "$VMTRUST" hook status --hooks-dir "$H"
+# the installed script is the hook: it allows and denies as 'hook run' does
+expect 0 "" "$H/qemu" web1 prepare begin - <"$T/web1.xml"
+printf 'X' | dd of="$T/base.raw" bs=1 seek=3 conv=notrunc status=none
+expect 1 "launch of 'web1' denied: vda:" "$H/qemu" web1 prepare begin - <"$T/web1.xml"
+cp "$T/base.good" "$T/base.raw"
+expect 0 '' "$VMTRUST" hook uninstall --hooks-dir "$H" --no-reload
+[ ! -e "$H/qemu" ] && pass || fail "uninstall left the hook"
+expect 2 "no vmtrust hook installed" "$VMTRUST" hook uninstall --hooks-dir "$H" --no-reload
+printf '#!/bin/sh\nexit 0\n' >"$H/qemu"
+chmod +x "$H/qemu"
+sum=$(sha256sum <"$H/qemu")
+expect 2 "another program's hook: left alone" "$VMTRUST" hook install --hooks-dir "$H" --no-reload
+expect 2 "another program's hook: left alone" "$VMTRUST" hook uninstall --hooks-dir "$H" --no-reload
+[ "$(sha256sum <"$H/qemu")" = "$sum" ] && pass || fail "another program's hook was changed"
+expect 0 '' "$VMTRUST" hook install --hooks-dir "$H" --drop-in --no-reload
+[ -x "$H/qemu.d/vmtrust" ] && pass || fail "no drop-in"
+expect 0 '' "$VMTRUST" hook uninstall --hooks-dir "$H" --drop-in --no-reload
+expect 2 "trunc.json" "$VMTRUST" --policy "$T/trunc.json" hook install --hooks-dir "$T/h2" --no-reload
+[ ! -e "$T/h2/qemu" ] && pass || fail "a hook was installed with a broken policy"
+
+# --- the host verdict cache: only where the policy allows it ------------------
+jq '. + {verdict_cache_max_age: 300}' "$T/policy2.json" >"$T/policy3.json"
+cached() { "$VMTRUST" --json --policy "$T/policy3.json" hook run --uefi-log '' -- web1 prepare begin - <"$T/web1.xml" 2>/dev/null |
+	jq -r '.verdict + " " + (.host_verdict_cached | tostring)'; }
+[ "$(cached)" = "allowed false" ] && pass || fail "first decision with a cache: not a fresh quote"
+[ "$(cached)" = "allowed true" ] && pass || fail "second decision: the cached verdict was not used"
+[ "$("$VMTRUST" --json hook run --uefi-log '' -- web1 prepare begin - <"$T/web1.xml" | jq -r .host_verdict_cached)" = false ] &&
+	pass || fail "a policy without verdict_cache_max_age used the cache"
+printf 'evil2\n' >"$T/evil2"
+vm -q attest measure --only "$T/evil2" >/dev/null
+[ "$(cached)" = "denied false" ] && pass || fail "a new measurement did not invalidate the cached verdict"
+[ ! -e "$VMTRUST_STATE/host-verdict.json" ] && pass || fail "a bad verdict left the cache"
+
+finish

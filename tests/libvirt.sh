@@ -1,0 +1,59 @@
+# libvirtd for test scripts and the main job. Source it after lib.sh (or
+# after defining at_exit and $T):
+#
+#	libvirt_start          # libvirtd answers on qemu:///system; $V is virsh
+#	libvirt_domxml NAME KERNEL DISK-XML CONSOLE   # a domain of type qemu
+#
+# The machine's libvirtd is used when it runs; otherwise virtlogd and
+# libvirtd are started here and stopped at exit. /etc/libvirt/hooks is
+# saved and put back at exit, and libvirtd told to reload it.
+
+V="virsh -q -c qemu:///system"
+
+libvirt_start() {
+	if ! $V version >/dev/null 2>&1; then
+		mkdir -p /run/libvirt /var/log/libvirt/qemu /var/lib/libvirt/qemu
+		if ! [ -S /run/libvirt/virtlogd-sock ]; then
+			virtlogd -d
+			at_exit 'pkill -x virtlogd'
+		fi
+		libvirtd -d
+		at_exit 'kill "$(cat /run/libvirtd.pid)"; sleep 1'
+		for _ in $(seq 50); do $V version >/dev/null 2>&1 && break; sleep 0.2; done
+	fi
+	if ! $V version >/dev/null 2>&1; then
+		echo "FAIL: libvirtd does not answer" >&2
+		return 1
+	fi
+	cp -a /etc/libvirt/hooks "$T/hooks.saved"
+	at_exit 'rm -rf /etc/libvirt/hooks && cp -a "$T/hooks.saved" /etc/libvirt/hooks && kill -HUP "$(cat /run/libvirtd.pid)"'
+}
+
+# libvirt_domxml NAME KERNEL DISK-XML CONSOLE: a domain of type qemu (TCG)
+# booting KERNEL with its serial console written to the file CONSOLE.
+libvirt_domxml() {
+	cat <<XML
+<domain type='qemu'>
+  <name>$1</name>
+  <memory unit='MiB'>192</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$2</kernel><cmdline>console=ttyS0</cmdline></os>
+  <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>
+  <devices>
+    <emulator>$(command -v qemu-system-x86_64)</emulator>
+    $3
+    <serial type='file'><source path='$4'/><target port='0'/></serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+XML
+}
+
+# libvirt_booted CONSOLE: waits (at most 60 s) for the kernel's banner.
+libvirt_booted() {
+	for _ in $(seq 120); do
+		grep -q 'Linux version' "$1" 2>/dev/null && return 0
+		sleep 0.5
+	done
+	return 1
+}
