@@ -202,6 +202,38 @@ static const uint8_t *launch_event_digest(const struct attest_record *rec)
 	return NULL;
 }
 
+int launch_audit_size(const char *state_dir, uint64_t *ret)
+{
+	_cleanup_(freep) char *path = NULL;
+	struct stat st;
+
+	if (asprintf(&path, "%s/%s", state_dir, LAUNCH_AUDIT_NAME) < 0)
+		return -ENOMEM;
+	if (stat(path, &st) < 0) {
+		if (errno != ENOENT)
+			return policy_log_errno(errno, "cannot stat audit log '%s': %s", path, strerror(errno));
+		st.st_size = 0;
+	}
+	*ret = (uint64_t)st.st_size;
+	return 0;
+}
+
+int launch_audit_truncate(const char *state_dir, uint64_t size)
+{
+	_cleanup_(freep) char *path = NULL;
+	_cleanup_close_ int fd = -1;
+
+	if (asprintf(&path, "%s/%s", state_dir, LAUNCH_AUDIT_NAME) < 0)
+		return -ENOMEM;
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return policy_log_errno(errno, "cannot open audit log '%s': %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX) < 0 || ftruncate(fd, (off_t)size) < 0 || fsync(fd) < 0)
+		return policy_log_errno(errno, "cannot take back the last record of '%s': %s", path,
+					strerror(errno));
+	return 0;
+}
+
 int launch_audit_verify(const char *name, const char *text, size_t len, const char *mlog_text,
 			size_t mlog_len)
 {

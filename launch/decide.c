@@ -441,6 +441,7 @@ int launch_record(const struct launch_config *cfg, const struct launch_domain *d
 {
 	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
 	_cleanup_(freep) char *line = NULL, *description = NULL;
+	_cleanup_close_ int lock = -1;
 	struct launch_record rec = {
 		.domain = dom->name,
 		.uuid = dom->uuid,
@@ -452,12 +453,8 @@ int launch_record(const struct launch_config *cfg, const struct launch_domain *d
 		.files = d->files,
 	};
 	uint8_t digest[32];
+	uint64_t size;
 	int r;
-
-	r = launch_audit_append(cfg->state_dir, &rec, digest, &line);
-	if (r < 0)
-		return r;
-	_cleanup_close_ int lock = -1;
 
 	if (asprintf(&description, "%s %s", dom->name, rec.allowed ? "allowed" : "denied") < 0)
 		return -ENOMEM;
@@ -467,7 +464,16 @@ int launch_record(const struct launch_config *cfg, const struct launch_domain *d
 	r = attest_ctx_new(&tpm, cfg->tcti);
 	if (r < 0)
 		return r;
-	return attest_measure_event(tpm, cfg->state_dir,
-				    cfg->policy ? policy_measurement_pcr(cfg->policy) : 15, "launch",
-				    description, line, strlen(line), NULL);
+	r = launch_audit_size(cfg->state_dir, &size);
+	if (r < 0)
+		return r;
+	r = launch_audit_append(cfg->state_dir, &rec, digest, &line);
+	if (r < 0)
+		return r;
+	r = attest_measure_event(tpm, cfg->state_dir,
+				 cfg->policy ? policy_measurement_pcr(cfg->policy) : 15, "launch",
+				 description, line, strlen(line), NULL);
+	if (r < 0)
+		(void)launch_audit_truncate(cfg->state_dir, size);
+	return r;
 }

@@ -85,6 +85,12 @@ struct launch_record {
 int launch_audit_append(const char *state_dir, const struct launch_record *rec,
 			uint8_t ret_digest[32], char **ret_line);
 
+/* The log's size now, and cutting it back to a size: a record whose
+ * measurement failed is taken back out (launch_record, under the TPM lock,
+ * which every appender holds, so the last record is its own). */
+int launch_audit_size(const char *state_dir, uint64_t *ret);
+int launch_audit_truncate(const char *state_dir, uint64_t size);
+
 /* Checks the chain of an audit log's text: consecutive seq from 0 and each
  * prev the SHA-256 of the line before. With mlog_text (the measurement log),
  * also that the launch events there are exactly the lines' digests, in
@@ -158,7 +164,9 @@ DEFINE_CLEANUP_FUNC(struct launch_ticket *, launch_ticket_free)
 int launch_ticket_remove(const char *state_dir, const char *domain_name);
 
 /* Records a decision: appended to the audit log, and the line measured into
- * the TPM as a "launch" event. */
+ * the TPM as a "launch" event, both under the TPM lock. When the TPM cannot
+ * be reached nothing is written; when the measurement fails the line is
+ * taken back out: every line of the log is one the TPM measured. */
 int launch_record(const struct launch_config *cfg, const struct launch_domain *dom,
 		  const char *operation, const struct launch_decision *d);
 

@@ -161,6 +161,9 @@ launch = [e for e in events if e["content"]["type"] == "launch"]
 assert len(launch) == len(lines), (len(launch), len(lines))
 EOF
 
+expect 0 "" vm hook log
+expect_out "records, chain intact, each one measured into the tpm in order"
+
 # --- uninstall; libvirt's configuration as found ---------------------------------
 $V undefine "$A" >/dev/null
 $V undefine "$B" >/dev/null

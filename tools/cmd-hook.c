@@ -13,6 +13,7 @@
 
 #include <openssl/evp.h>
 
+#include "attest.h"
 #include "cli.h"
 #include "launch.h"
 #include "policy.h"
@@ -27,6 +28,7 @@ static int cmd_install(struct cli_ctx *ctx, int argc, char **argv);
 static int cmd_uninstall(struct cli_ctx *ctx, int argc, char **argv);
 static int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 static int cmd_run(struct cli_ctx *ctx, int argc, char **argv);
+static int cmd_log(struct cli_ctx *ctx, int argc, char **argv);
 
 static const struct cli_verb hook_verbs[] = {
 	{ "install", "[--hooks-dir DIR] [--drop-in] [--uefi-log FILE] [--no-reload]",
@@ -61,6 +63,14 @@ static const struct cli_verb hook_verbs[] = {
 	  "-- QEMU ARGS: verifies the drives, kernel, initrd and firmware named on the\n"
 	  "command line, records the decision, then execs qemu. Also 'vmtrust launch'.\n",
 	  cmd_hook_launch },
+	{ "log", "[--evidence FILE] [LOG]", "check the launch audit log against the TPM's launch events",
+	  "  --evidence FILE    compare with the measurement log of this evidence (verify the\n"
+	  "                     evidence first with 'attest verify': then the TPM vouches for\n"
+	  "                     it); default: STATE_DIR/measurements.log\n"
+	  "LOG defaults to STATE_DIR/launches.log. Exit 0 when the hash chain is intact and\n"
+	  "every record is the one measured, in order (a deleted, changed or reordered\n"
+	  "record is seen); 1 when not. --json prints the records.\n",
+	  cmd_log },
 	{ 0 },
 };
 
@@ -76,6 +86,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_URI,
 	OPT_PCR_POLICY,
+	OPT_EVIDENCE,
 };
 
 struct hook_opts {
@@ -566,4 +577,106 @@ int cmd_hook_launch(struct cli_ctx *ctx, int argc, char **argv)
 	if (r < 0)
 		return cli_fail(r, "launch of '%s' denied", argv[optind]);
 	return report(ctx, argv[optind], "launch", d);
+}
+
+/* ---- log: the audit log against the measurement log ------------------------------ */
+
+static int print_log(struct cli_ctx *ctx, const char *text, size_t len)
+{
+	_cleanup_(json_object_putp) json_object *all = NULL;
+	size_t pos = 0;
+
+	if (ctx->json && !(all = json_object_new_array()))
+		return -ENOMEM;
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t l = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		_cleanup_(freep) char *line = strndup(text + pos, l);
+		json_object *o, *v;
+
+		if (!line)
+			return -ENOMEM;
+		pos += l + 1;
+		o = json_tokener_parse(line);
+		if (!o)
+			continue;
+		if (all) {
+			json_object_array_add(all, o);
+			continue;
+		}
+		if (ctx->verbosity >= 0) {
+			const char *keys[] = { "seq", "time", "domain", "operation", "verdict" };
+
+			for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+				printf("%s%s", i ? " " : "",
+				       json_object_object_get_ex(o, keys[i], &v) ? json_object_get_string(v) : "-");
+			putchar('\n');
+		}
+		json_object_put(o);
+	}
+	if (all)
+		cli_print_json(all);
+	return 0;
+}
+
+static int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "evidence", required_argument, NULL, OPT_EVIDENCE },
+		{ 0 },
+	};
+	const struct cli_verb *verb = cli_verb_of(&cli_area_hook, "log");
+	_cleanup_(attest_evidence_freep) struct attest_evidence *ev = NULL;
+	_cleanup_(freep) char *log_path = NULL, *text = NULL, *mlog_path = NULL, *mlog = NULL,
+			      *ev_text = NULL;
+	const char *evidence = NULL, *m;
+	size_t len = 0, mlog_len = 0, ev_len;
+	int c, n, r;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		if (c != OPT_EVIDENCE)
+			return cli_usage_error("hook", verb, "unknown option '%s'", argv[optind - 1]);
+		evidence = optarg;
+	}
+	if (argc - optind > 1)
+		return cli_usage_error("hook", verb, "unexpected argument '%s'", argv[optind + 1]);
+	if (optind < argc)
+		log_path = strdup(argv[optind]);
+	else if (asprintf(&log_path, "%s/%s", ctx->state_dir, LAUNCH_AUDIT_NAME) < 0)
+		log_path = NULL;
+	if (!log_path)
+		return CLI_EXIT_INTERNAL;
+	r = policy_read_file(log_path, LAUNCH_AUDIT_MAX, &text, &len);
+	if (r < 0)
+		return cli_fail(r, "cannot read the audit log '%s'", log_path);
+	if (evidence) {
+		r = policy_read_file(evidence, ATTEST_EVIDENCE_MAX, &ev_text, &ev_len);
+		if (r >= 0)
+			r = attest_evidence_parse(evidence, ev_text, ev_len, &ev);
+		if (r < 0)
+			return cli_fail(r, "cannot read evidence '%s'", evidence);
+		if (!ev->mlog)
+			return cli_fail(-EINVAL, "evidence '%s' holds no measurement log", evidence);
+		m = ev->mlog;
+		mlog_len = ev->mlog_len;
+	} else {
+		if (asprintf(&mlog_path, "%s/%s", ctx->state_dir, ATTEST_MLOG_NAME) < 0)
+			return CLI_EXIT_INTERNAL;
+		r = policy_read_file(mlog_path, ATTEST_MLOG_MAX, &mlog, &mlog_len);
+		if (r < 0)
+			return cli_fail(r, "cannot read the measurement log '%s'", mlog_path);
+		m = mlog;
+	}
+	n = launch_audit_verify(log_path, text, len, m, mlog_len);
+	if (n < 0)
+		/* A log that does not hold together is a failed verification. */
+		return n == -EBADMSG ? CLI_EXIT_DENIED : cli_fail(n, "cannot check '%s'", log_path);
+	r = print_log(ctx, text, len);
+	if (r < 0)
+		return cli_fail(r, "cannot print '%s'", log_path);
+	if (!ctx->json && ctx->verbosity >= 0)
+		printf("%d records, chain intact, each one measured into the tpm in order\n", n);
+	return CLI_EXIT_OK;
 }
