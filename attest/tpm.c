@@ -32,6 +32,9 @@ int attest_tss2_errno(TSS2_RC rc)
 	case TSS2_BASE_RC_TRY_AGAIN:
 	case TSS2_BASE_RC_MALFORMED_RESPONSE:
 	case TSS2_BASE_RC_INSUFFICIENT_RESPONSE:
+	/* ESAPI refuses every call after a command whose response never
+	 * came: the channel, again. */
+	case TSS2_BASE_RC_BAD_SEQUENCE:
 		return -ECOMM;
 	case TSS2_BASE_RC_BAD_VALUE:
 	case TSS2_BASE_RC_BAD_REFERENCE:
@@ -91,7 +94,11 @@ int attest_tss2_fail(struct attest_ctx *ctx, TSS2_RC rc, const char *fmt, ...)
 	int r;
 
 	va_start(ap, fmt);
-	r = log_rc(ctx, attest_tss2_errno(rc), rc, fmt, ap);
+	r = attest_tss2_errno(rc);
+	/* Once the connection was lost, what fails after is that loss. */
+	if (ctx && ctx->lost && r != -ENOMEM)
+		r = -ECOMM;
+	r = log_rc(ctx, r, rc, fmt, ap);
 	va_end(ap);
 	return r;
 }

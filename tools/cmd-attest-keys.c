@@ -239,6 +239,13 @@ int cmd_attest_enroll(struct cli_ctx *ctx, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("attest", verb, "unexpected argument '%s'", argv[optind]);
 
+	/* One TPM command sequence at a time on this host (swtpm has no
+	 * resource manager): the hook and disk unlock take the same lock. */
+	_cleanup_close_ int tpm_lock = -1;
+
+	r = attest_tpm_lock(ctx->state_dir, &tpm_lock);
+	if (r < 0)
+		return cli_fail(r, "cannot serialize tpm use");
 	r = attest_ctx_new(&tpm, ctx->tcti);
 	if (r < 0)
 		return cli_fail(r, "cannot open tpm '%s'", ctx->tcti);
@@ -455,6 +462,13 @@ int cmd_attest_enroll_response(struct cli_ctx *ctx, int argc, char **argv)
 	if (r < 0)
 		return cli_fail(r, "cannot read challenge '%s'", in);
 
+	/* One TPM command sequence at a time on this host (swtpm has no
+	 * resource manager): the hook and disk unlock take the same lock. */
+	_cleanup_close_ int tpm_lock = -1;
+
+	r = attest_tpm_lock(ctx->state_dir, &tpm_lock);
+	if (r < 0)
+		return cli_fail(r, "cannot serialize tpm use");
 	r = attest_ctx_new(&tpm, ctx->tcti);
 	if (r < 0)
 		return cli_fail(r, "cannot open tpm '%s'", ctx->tcti);

@@ -135,6 +135,13 @@ int cmd_attest_measure(struct cli_ctx *ctx, int argc, char **argv)
 	if (n == 0)
 		return cli_fail(-ENOENT, "nothing to measure: no hypervisor file found and no FILE given");
 
+	/* One TPM command sequence at a time on this host (swtpm has no
+	 * resource manager): the hook and disk unlock take the same lock. */
+	_cleanup_close_ int tpm_lock = -1;
+
+	r = attest_tpm_lock(ctx->state_dir, &tpm_lock);
+	if (r < 0)
+		return cli_fail(r, "cannot serialize tpm use");
 	r = attest_ctx_new(&tpm, ctx->tcti);
 	if (r < 0)
 		return cli_fail(r, "cannot open tpm '%s'", ctx->tcti);

@@ -26,6 +26,7 @@ int cmd_attest_quote(struct cli_ctx *ctx, int argc, char **argv)
 	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
 	_cleanup_(attest_evidence_freep) struct attest_evidence *e = NULL;
 	_cleanup_(freep) char *json = NULL, *text = NULL;
+	_cleanup_close_ int lock = -1;
 	struct policy_pcr_bank def[ATTEST_RECORD_BANKS_MAX];
 	const struct policy_pcr_bank *sel = NULL;
 	const char *nonce_hex = NULL, *out = "-", *eventlog = NULL;
@@ -74,6 +75,18 @@ int cmd_attest_quote(struct cli_ctx *ctx, int argc, char **argv)
 	if (pol)
 		sel = policy_quote_selection(pol, &n_sel);
 
+	/* One TPM command sequence at a time on this host (swtpm has no
+	 * resource manager): the hook and disk unlock take the same lock. */
+	_cleanup_close_ int tpm_lock = -1;
+
+	r = attest_tpm_lock(ctx->state_dir, &tpm_lock);
+	if (r < 0)
+		return cli_fail(r, "cannot serialize tpm use");
+	/* Serialized with measurers such as 'host audit --measure', whose record
+	 * and host-audit.json then come as a pair. */
+	r = attest_tpm_lock(ctx->state_dir, &lock);
+	if (r < 0)
+		return cli_fail(r, "cannot quote");
 	r = attest_ctx_new(&tpm, ctx->tcti);
 	if (r < 0)
 		return cli_fail(r, "cannot open tpm '%s'", ctx->tcti);
