@@ -75,13 +75,6 @@ int cmd_attest_quote(struct cli_ctx *ctx, int argc, char **argv)
 	if (pol)
 		sel = policy_quote_selection(pol, &n_sel);
 
-	/* One TPM command sequence at a time on this host (swtpm has no
-	 * resource manager): the hook and disk unlock take the same lock. */
-	_cleanup_close_ int tpm_lock = -1;
-
-	r = attest_tpm_lock(ctx->state_dir, &tpm_lock);
-	if (r < 0)
-		return cli_fail(r, "cannot serialize tpm use");
 	/* Serialized with measurers such as 'host audit --measure', whose record
 	 * and host-audit.json then come as a pair. */
 	r = attest_tpm_lock(ctx->state_dir, &lock);
