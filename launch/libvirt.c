@@ -7,6 +7,7 @@
  * the secrets, start the domain (the hook decides again and takes the
  * ticket), and undefine the secrets once QEMU has them.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,42 @@
 #include "diskcrypt.h"
 #include "launch.h"
 
+/* libvirt is opened only here, when a domain is launched through it: linked
+ * in, its ~45 libraries would be loaded by every vmtrust command (and by
+ * the hook at every start). The prototypes come from libvirt's headers. */
+#define VIRT_FUNCS(X)                                                              \
+	X(virConnectOpen) X(virConnectClose) X(virDomainLookupByName)              \
+	X(virDomainLookupByUUIDString) X(virDomainIsActive) X(virDomainGetXMLDesc)  \
+	X(virDomainFree) X(virDomainCreate) X(virSecretLookupByUUIDString)         \
+	X(virSecretFree) X(virSecretDefineXML) X(virSecretSetValue)                \
+	X(virSecretUndefine) X(virSetErrorFunc) X(virGetLastErrorMessage)
+
+static struct {
+#define X(f) __typeof__(&f) f;
+	VIRT_FUNCS(X)
+#undef X
+} virt;
+
+static int virt_load(void)
+{
+	static void *dl;
+	void *sym;
+
+	if (dl)
+		return 0;
+	dl = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
+	if (!dl)
+		return policy_log_errno(EOPNOTSUPP, "libvirt: cannot load its client library: %s", dlerror());
+#define X(f)                                                                                  \
+	sym = dlsym(dl, #f);                                                                  \
+	if (!sym)                                                                             \
+		return policy_log_errno(EOPNOTSUPP, "libvirt: its library lacks %s", #f);     \
+	memcpy(&virt.f, &sym, sizeof(sym));
+	VIRT_FUNCS(X)
+#undef X
+	return 0;
+}
+
 static void virt_quiet(void *userdata, virErrorPtr err)
 {
 	(void)userdata;
@@ -26,7 +63,7 @@ static void virt_quiet(void *userdata, virErrorPtr err)
 
 static const char *virt_error(void)
 {
-	const char *m = virGetLastErrorMessage();
+	const char *m = virt.virGetLastErrorMessage();
 
 	return m ? m : "unknown libvirt error";
 }
@@ -34,13 +71,13 @@ static const char *virt_error(void)
 static void conn_closep(virConnectPtr *c)
 {
 	if (*c)
-		virConnectClose(*c);
+		virt.virConnectClose(*c);
 }
 
 static void dom_freep(virDomainPtr *d)
 {
 	if (*d)
-		virDomainFree(*d);
+		virt.virDomainFree(*d);
 }
 
 struct defined_secrets {
@@ -52,10 +89,10 @@ struct defined_secrets {
 static void secrets_undefine(struct defined_secrets *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
-		if (virSecretUndefine(s->secrets[i]) < 0)
+		if (virt.virSecretUndefine(s->secrets[i]) < 0)
 			policy_logf(POLICY_LOG_WARNING, "secret %s: cannot undefine: %s", s->uuids[i],
 				    virt_error());
-		virSecretFree(s->secrets[i]);
+		virt.virSecretFree(s->secrets[i]);
 	}
 	s->n = 0;
 }
@@ -83,9 +120,9 @@ static int hand_over_key(const struct launch_config *cfg, const char *pcr_policy
 		return launch_decision_deny(d, "%s: encrypted, but names no secret", disk->target);
 	if (s->n >= LAUNCH_TICKET_SECRETS_MAX)
 		return launch_decision_deny(d, "%s: too many encrypted disks", disk->target);
-	sec = virSecretLookupByUUIDString(conn, disk->secret_uuid);
+	sec = virt.virSecretLookupByUUIDString(conn, disk->secret_uuid);
 	if (sec) {
-		virSecretFree(sec);
+		virt.virSecretFree(sec);
 		return launch_decision_deny(d, "%s: secret %s is already defined in libvirt: vmtrust "
 					    "hands over only keys it released", disk->target,
 					    disk->secret_uuid);
@@ -107,14 +144,14 @@ static int hand_over_key(const struct launch_config *cfg, const char *pcr_policy
 		     "<usage type='volume'><volume>%s</volume></usage></secret>",
 		     disk->secret_uuid, disk->source) < 0)
 		return -ENOMEM;
-	sec = virSecretDefineXML(conn, xml, 0);
+	sec = virt.virSecretDefineXML(conn, xml, 0);
 	if (!sec)
 		return launch_decision_deny(d, "%s: cannot define secret %s: %s", disk->target,
 					    disk->secret_uuid, virt_error());
 	s->secrets[s->n] = sec;
 	s->uuids[s->n] = disk->secret_uuid;
 	s->n++;
-	if (virSecretSetValue(sec, diskcrypt_secret_data(key), diskcrypt_secret_size(key), 0) < 0)
+	if (virt.virSecretSetValue(sec, diskcrypt_secret_data(key), diskcrypt_secret_size(key), 0) < 0)
 		return launch_decision_deny(d, "%s: cannot set secret %s: %s", disk->target,
 					    disk->secret_uuid, virt_error());
 	return 0;
@@ -133,21 +170,24 @@ int launch_libvirt_start(const struct launch_config *cfg, const char *uri, const
 	char *xml;
 	int r;
 
-	virSetErrorFunc(NULL, virt_quiet);
+	r = virt_load();
+	if (r < 0)
+		return r;
+	virt.virSetErrorFunc(NULL, virt_quiet);
 	uri = uri ? uri : "qemu:///system";
-	conn = virConnectOpen(uri);
+	conn = virt.virConnectOpen(uri);
 	if (!conn)
 		return policy_log_errno(ECONNREFUSED, "libvirt '%s': cannot connect: %s", uri, virt_error());
-	vdom = virDomainLookupByName(conn, name);
+	vdom = virt.virDomainLookupByName(conn, name);
 	if (!vdom)
-		vdom = virDomainLookupByUUIDString(conn, name);
+		vdom = virt.virDomainLookupByUUIDString(conn, name);
 	if (!vdom)
 		return policy_log_errno(ENOENT, "domain '%s': not defined in '%s'", name, uri);
-	r = virDomainIsActive(vdom);
+	r = virt.virDomainIsActive(vdom);
 	if (r != 0)
 		return policy_log_errno(r > 0 ? EBUSY : EIO, "domain '%s': %s", name,
 					r > 0 ? "already running" : virt_error());
-	xml = virDomainGetXMLDesc(vdom, VIR_DOMAIN_XML_INACTIVE);
+	xml = virt.virDomainGetXMLDesc(vdom, VIR_DOMAIN_XML_INACTIVE);
 	if (!xml)
 		return policy_log_errno(EIO, "domain '%s': cannot read its XML: %s", name, virt_error());
 	r = launch_domain_parse(xml, strlen(xml), &dom);
@@ -177,7 +217,7 @@ int launch_libvirt_start(const struct launch_config *cfg, const char *uri, const
 	r = launch_record(cfg, dom, "launch", d);
 	if (r < 0)
 		goto out;
-	if (launch_decision_allowed(d) && virDomainCreate(vdom) < 0)
+	if (launch_decision_allowed(d) && virt.virDomainCreate(vdom) < 0)
 		r = launch_decision_deny(d, "libvirt did not start it: %s", virt_error());
 out:
 	/* QEMU holds the keys now (or never will): libvirt need not. */
