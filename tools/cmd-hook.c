@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -563,6 +565,9 @@ int cmd_hook_launch(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("hook", verb, "give one DOMAIN, or -- and a qemu command");
+	/* Disk keys pass through this process: no core dump, no ptrace. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }) < 0)
+		return cli_fail(-errno, "cannot keep key material out of core dumps");
 	if (!o.pcr_policy) {
 		snprintf(pcr_policy, sizeof(pcr_policy), "%s/pcr-policy.json", ctx->state_dir);
 		o.pcr_policy = pcr_policy;
