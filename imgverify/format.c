@@ -110,10 +110,12 @@ static const char *other_format(const uint8_t *b, size_t len)
 
 /* A backing reference qemu would take for a file name: not json:, no
  * protocol prefix (a colon before the first slash: nbd:, http:, file:...),
- * printable, no NUL. */
+ * printable, no NUL. name need not be NUL-terminated: only its len bytes
+ * are looked at (in a header, what follows is the rest of the cluster). */
 int check_backing_name(const char *name, size_t len, char *why, size_t why_size)
 {
 	const char *colon, *slash;
+	int shown = (int)(len > 64 ? 64 : len);
 
 	if (len == 0)
 		return whyf(why, why_size, EINVAL, "backing file name is empty");
@@ -121,15 +123,15 @@ int check_backing_name(const char *name, size_t len, char *why, size_t why_size)
 		return whyf(why, why_size, EINVAL, "backing file name contains a NUL byte");
 	if (!is_printable(name, len))
 		return whyf(why, why_size, EINVAL, "backing file name contains control characters");
-	if (strncmp(name, "json:", 5) == 0)
+	if (len >= 5 && memcmp(name, "json:", 5) == 0)
 		return whyf(why, why_size, EINVAL,
-			    "backing file name '%.64s' is refused: json: names are not files", name);
-	colon = strchr(name, ':');
-	slash = strchr(name, '/');
+			    "backing file name '%.*s' is refused: json: names are not files", shown, name);
+	colon = memchr(name, ':', len);
+	slash = memchr(name, '/', len);
 	if (colon && (!slash || colon < slash))
 		return whyf(why, why_size, EINVAL,
-			    "backing file name '%.64s' is refused: '%.*s:' is a protocol, not a file",
-			    name, (int)(colon - name > 16 ? 16 : colon - name), name);
+			    "backing file name '%.*s' is refused: '%.*s:' is a protocol, not a file",
+			    shown, name, (int)(colon - name > 16 ? 16 : colon - name), name);
 	return 0;
 }
 

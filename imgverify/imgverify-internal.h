@@ -24,6 +24,7 @@ struct imgverify_ctx {
 	time_t now;
 	imgverify_progress_fn progress;
 	void *progress_userdata;
+	char *guest_dir;       /* tests: a directory is the guest, not libguestfs */
 };
 
 time_t ctx_now(const struct imgverify_ctx *ctx);
@@ -111,6 +112,45 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 		   char *err, size_t err_size);
 
 void layer_done(struct imgverify_layer *l);
+
+/* ---- inspect.c ---- */
+
+/* One check to run inside a guest, and who asks for it (for messages:
+ * "policy rule 'golden'", "the signed inspection"). */
+struct guest_spec {
+	const char *path;
+	enum imgverify_check_kind kind;
+	const uint8_t *want;              /* MATCH: IMGVERIFY_DIGEST_SIZE bytes */
+	const char *origin;
+};
+
+/* Inspects the guest of an open, checked chain (one appliance launch, or
+ * the test directory of ctx), runs the checks and sorts the result.
+ * Failures go to the sink. */
+int guest_run(struct imgverify_ctx *ctx, struct sink *s, const struct chain *c,
+	      const struct guest_spec *specs, size_t n_specs, const char *rule,
+	      struct imgverify_guest **ret);
+
+/* The checks of a rule's inspect section (none without one); *ret is
+ * malloc'ed and borrows from rule and origin. */
+int rule_specs(struct sink *s, const struct policy_image_rule *rule, const char *origin,
+	       struct guest_spec **ret, size_t *ret_n);
+
+/* Sets c->ok and c->message from what was found (present, hashed, found). */
+int check_eval(struct imgverify_guest_check *c, const char *origin);
+
+/* Absolute, canonical, printable, at most max bytes. */
+bool guest_path_ok(const char *path, size_t max);
+
+/* The kind of a /boot entry by its name, 0 when it is neither. */
+int boot_kind_of(const char *name);
+
+/* Sorts boot files and checks by path. */
+void guest_sort(struct imgverify_guest *g);
+
+/* Tests: inspect this directory as the guest's root instead of launching
+ * libguestfs on the image (the image is still walked and checked). */
+int ctx_set_guest_dir(struct imgverify_ctx *ctx, const char *dir);
 
 /* ---- helpers ---- */
 

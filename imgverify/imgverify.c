@@ -31,7 +31,19 @@ void imgverify_ctx_free(struct imgverify_ctx *ctx)
 		EVP_PKEY_free(ctx->keys[i].pkey);
 	}
 	free(ctx->keys);
+	free(ctx->guest_dir);
 	free(ctx);
+}
+
+int ctx_set_guest_dir(struct imgverify_ctx *ctx, const char *dir)
+{
+	char *d = dir ? strdup(dir) : NULL;
+
+	if (dir && !d)
+		return -ENOMEM;
+	free(ctx->guest_dir);
+	ctx->guest_dir = d;
+	return 0;
 }
 
 int imgverify_add_key_file(struct imgverify_ctx *ctx, const char *path)
@@ -171,6 +183,7 @@ void imgverify_report_free(struct imgverify_report *r)
 		free(r->failures[i].message);
 	}
 	free(r->failures);
+	imgverify_guest_free(r->guest);
 	free(r);
 }
 

@@ -24,6 +24,13 @@
  * (malformed header or manifest), -EINVAL, -ENOENT, -ELOOP (a backing file
  * that is a symbolic link), -EFBIG (over a limit), -EOPNOTSUPP (an
  * unsupported algorithm, key or feature), -EMEDIUMTYPE (not raw or qcow2).
+ *
+ * Guest inspection (libguestfs) adds: -EIO the appliance or a call into it
+ * failed (its own message is a debug line), -EMEDIUMTYPE no operating
+ * system found, -EOPNOTSUPP several operating systems or an encrypted
+ * layer, -EBADMSG a fact of the guest that is not bounded printable text,
+ * -EFBIG a guest over a limit below, -EBUSY an image file that changed or
+ * was replaced while the appliance read it.
  */
 #ifndef VMTRUST_IMGVERIFY_H
 #define VMTRUST_IMGVERIFY_H
@@ -175,6 +182,8 @@ uint64_t imgverify_chunk_size_for(uint64_t size);
 
 /* ---- manifests ------------------------------------------------------------ */
 
+struct imgverify_guest;
+
 /* DSSE pre-authentication encoding: "DSSEv1" SP len(type) SP type SP
  * len(body) SP body, lengths in ASCII decimal. *ret is malloc'ed. */
 int imgverify_dsse_pae(const char *type, const void *body, size_t body_len, uint8_t **ret,
@@ -204,6 +213,7 @@ struct imgverify_manifest {
 	int64_t expires;
 	size_t n_layers;               /* top first, then its backing, and so on */
 	struct imgverify_layer *layers;
+	struct imgverify_guest *inspection;   /* signed guest findings, or NULL */
 };
 void imgverify_manifest_free(struct imgverify_manifest *m);
 DEFINE_CLEANUP_FUNC(struct imgverify_manifest *, imgverify_manifest_free)
@@ -256,12 +266,18 @@ struct imgverify_sign_opts {
 	int64_t issued;                  /* 0: now */
 	int64_t expires;                 /* must be after issued */
 	uint64_t chunk_size;             /* 0: imgverify_chunk_size_for() */
+	bool inspect;                    /* also inspect the guest (one libguestfs
+					  * appliance launch), check the inspect
+					  * section of the policy rule named name,
+					  * record the findings in the manifest */
 };
 
 /* Walks the image's backing chain, refusing what verification would refuse,
  * hashes every layer and returns the signed DSSE envelope (JSON text,
  * malloc'ed) in *ret_json. Writes nothing. -EBUSY when a layer changed while
- * being hashed. */
+ * being hashed. With opts->inspect, -EUCLEAN (each failure logged) when the
+ * guest fails a check of the context policy's rule: such an image is not
+ * signed. */
 int imgverify_sign(struct imgverify_ctx *ctx, const char *image,
 		   const struct imgverify_sign_opts *opts, char **ret_json, size_t *ret_len);
 
@@ -294,11 +310,13 @@ struct imgverify_report {
 	struct imgverify_layer *layers;
 	size_t n_failures;
 	struct imgverify_failure *failures;
+	struct imgverify_guest *guest;   /* the inspection IMGVERIFY_INSPECT made, or NULL */
 };
 void imgverify_report_free(struct imgverify_report *r);
 DEFINE_CLEANUP_FUNC(struct imgverify_report *, imgverify_report_free)
 
 #define IMGVERIFY_FAIL_FAST (1u << 0)   /* stop at the first failure */
+#define IMGVERIFY_INSPECT (1u << 1)     /* also inspect the guest: see below */
 
 /* Verifies an image and its backing chain against a manifest (NULL: the
  * default path): a signature by a trusted key (an added key, a policy
@@ -308,6 +326,14 @@ DEFINE_CLEANUP_FUNC(struct imgverify_report *, imgverify_report_free)
  * every layer's size, format, header facts, backing reference and chunk
  * digests as signed, nothing changed while verifying.
  *
+ * The inspect section of the policy rule for the image's name, when there
+ * is one, is checked against the manifest's signed guest findings (no
+ * appliance is launched): a rule check the findings do not cover is a
+ * denial. With IMGVERIFY_INSPECT, and only once everything else held, the
+ * guest is inspected again (one libguestfs appliance launch): its findings
+ * must equal the signed ones (a manifest without findings is denied), and
+ * the rule's checks must hold on the guest as it is.
+ *
  * Returns 0 when all hold. Otherwise the error of the first denial (or the
  * first failure when none is a denial), each failure logged as one line
  * "cannot verify 'IMAGE': ...". Unlike a ret_ parameter, *report is written
@@ -315,6 +341,89 @@ DEFINE_CLEANUP_FUNC(struct imgverify_report *, imgverify_report_free)
  * show every reason; free it with imgverify_report_free(). */
 int imgverify_verify(struct imgverify_ctx *ctx, const char *image, const char *manifest,
 		     unsigned flags, struct imgverify_report **report);
+
+/* ---- guest inspection (libguestfs) ------------------------------------------ */
+
+#define IMGVERIFY_GUEST_BOOT_MAX 32             /* kernels and initrds in /boot */
+#define IMGVERIFY_GUEST_CHECKS_MAX 256          /* paths a rule or a manifest checks */
+#define IMGVERIFY_GUEST_MOUNTS_MAX 64           /* file systems of one guest */
+#define IMGVERIFY_GUEST_PATH_MAX 1024           /* bytes of a path inside the guest */
+#define IMGVERIFY_GUEST_TEXT_MAX 255            /* an OS fact: distro, hostname, ... */
+#define IMGVERIFY_GUEST_FILE_MAX (1ull << 30)   /* bytes of a guest file to hash */
+
+enum imgverify_boot_kind {
+	IMGVERIFY_BOOT_KERNEL = 1,     /* /boot/vmlinuz* */
+	IMGVERIFY_BOOT_INITRD = 2,     /* /boot/initrd*, /boot/initramfs* */
+};
+
+/* A kernel or initrd in the guest's /boot: a regular file and its SHA-256,
+ * or a symbolic link and its target (not followed, not hashed). */
+struct imgverify_boot_file {
+	char *path;
+	enum imgverify_boot_kind kind;
+	char *link;                              /* NULL for a regular file */
+	uint8_t sha256[IMGVERIFY_DIGEST_SIZE];
+};
+
+enum imgverify_check_kind {
+	IMGVERIFY_CHECK_MATCH = 1,     /* a regular file (symbolic links followed inside
+					* the guest) whose SHA-256 is want */
+	IMGVERIFY_CHECK_ABSENT = 2,    /* nothing at the path, not even a symbolic link */
+};
+
+/* One check of a path inside the guest, and what was found there. */
+struct imgverify_guest_check {
+	char *path;
+	enum imgverify_check_kind kind;
+	uint8_t want[IMGVERIFY_DIGEST_SIZE];     /* MATCH: the digest required */
+	bool present;                            /* something is at the path (lstat) */
+	bool hashed;                             /* a regular file: found is its SHA-256 */
+	uint8_t found[IMGVERIFY_DIGEST_SIZE];
+	bool ok;                                 /* the check held */
+	char *message;                           /* why not ("guest file '/x' is ..."), or NULL */
+};
+
+/* What inspection found in a guest. The strings are libguestfs's names
+ * ("linux", "debian", "x86_64"; "unknown" when it cannot tell), checked to
+ * be printable text of at most IMGVERIFY_GUEST_TEXT_MAX bytes. Boot files
+ * and checks are sorted by path. */
+struct imgverify_guest {
+	char *os_type;
+	char *distro;
+	int major_version;
+	int minor_version;
+	char *arch;
+	char *hostname;
+	size_t n_boot;
+	struct imgverify_boot_file *boot;
+	char *rule;                              /* the policy rule checked, or NULL */
+	size_t n_checks;
+	struct imgverify_guest_check *checks;
+	size_t n_failed;                         /* checks that did not hold */
+};
+void imgverify_guest_free(struct imgverify_guest *g);
+DEFINE_CLEANUP_FUNC(struct imgverify_guest *, imgverify_guest_free)
+
+/* Inspects the operating system inside an image with libguestfs, with one
+ * appliance launch: the image and its backing chain are first walked and
+ * checked as for signing (the format of every layer is vmtrust's own
+ * parse, handed to libguestfs and qemu explicitly: nothing is probed), the
+ * disk is added read-only, the appliance has no network, the guest's file
+ * systems are mounted read-only inside the appliance (never on the host).
+ * Finds the OS facts, hashes the kernels and initrds in /boot, and runs the
+ * checks of rule's inspect section (rule may be NULL: no checks). A failed
+ * check is a finding, not an error: 0 is returned and g->n_failed counts
+ * them. Errors as above; libguestfs never prints: its messages and
+ * debug output go to the log sink. *ret is freed with
+ * imgverify_guest_free(). */
+int imgverify_guest_inspect(struct imgverify_ctx *ctx, const char *image,
+			    const struct policy_image_rule *rule, struct imgverify_guest **ret);
+
+/* The rule of a policy for an image name, or NULL. */
+const struct policy_image_rule *imgverify_policy_rule(const struct policy *p, const char *name);
+
+/* "kernel", "initrd". */
+const char *imgverify_boot_kind_name(enum imgverify_boot_kind k);
 
 /* ---- times --------------------------------------------------------------- */
 

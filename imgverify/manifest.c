@@ -199,6 +199,7 @@ void imgverify_manifest_free(struct imgverify_manifest *m)
 	for (size_t i = 0; i < m->n_layers; i++)
 		layer_done(&m->layers[i]);
 	free(m->layers);
+	imgverify_guest_free(m->inspection);
 	free(m);
 }
 
@@ -304,6 +305,54 @@ static json_object *layer_json(const struct imgverify_layer *l, bool *ok)
 	return o;
 }
 
+/* The signed guest findings: OS facts, /boot, and the checks that held
+ * (a failed check is never signed: signing refuses). */
+static json_object *inspection_json(const struct imgverify_guest *g, bool *ok)
+{
+	json_object *o = json_object_new_object(), *os = json_object_new_object(),
+		    *boot = json_object_new_array(), *files = json_object_new_array(),
+		    *absent = json_object_new_array();
+
+	add(os, "type", json_object_new_string(g->os_type), ok);
+	add(os, "distro", json_object_new_string(g->distro), ok);
+	add(os, "major_version", json_object_new_int(g->major_version), ok);
+	add(os, "minor_version", json_object_new_int(g->minor_version), ok);
+	add(os, "arch", json_object_new_string(g->arch), ok);
+	add(os, "hostname", json_object_new_string(g->hostname), ok);
+	add(o, "os", os, ok);
+	for (size_t i = 0; i < g->n_boot; i++) {
+		const struct imgverify_boot_file *b = &g->boot[i];
+		json_object *e = json_object_new_object();
+
+		add(e, "path", json_object_new_string(b->path), ok);
+		add(e, "kind", json_object_new_string(imgverify_boot_kind_name(b->kind)), ok);
+		if (b->link)
+			add(e, "link", json_object_new_string(b->link), ok);
+		else
+			add(e, "sha256", hex_string(b->sha256), ok);
+		push(boot, e, ok);
+	}
+	add(o, "boot", boot, ok);
+	for (size_t i = 0; i < g->n_checks; i++) {
+		const struct imgverify_guest_check *c = &g->checks[i];
+
+		if (!c->ok)
+			continue;
+		if (c->kind == IMGVERIFY_CHECK_MATCH) {
+			json_object *e = json_object_new_object();
+
+			add(e, "path", json_object_new_string(c->path), ok);
+			add(e, "sha256", hex_string(c->found), ok);
+			push(files, e, ok);
+		} else {
+			push(absent, json_object_new_string(c->path), ok);
+		}
+	}
+	add(o, "files", files, ok);
+	add(o, "absent", absent, ok);
+	return o;
+}
+
 int statement_build(const struct imgverify_manifest *m, char **ret, size_t *ret_len)
 {
 	_cleanup_(json_object_putp) json_object *root = json_object_new_object();
@@ -319,6 +368,8 @@ int statement_build(const struct imgverify_manifest *m, char **ret, size_t *ret_
 	add(root, "predicate", pred, &ok);
 	add(pred, "image", image, &ok);
 	add(pred, "layers", layers, &ok);
+	if (m->inspection)
+		add(pred, "inspection", inspection_json(m->inspection, &ok), &ok);
 	add(image, "name", json_object_new_string(m->name), &ok);
 	if (m->version)
 		add(image, "version", json_object_new_string(m->version), &ok);
@@ -391,6 +442,7 @@ struct walk {
 	size_t err_size;
 };
 
+__attribute__((format(printf, 3, 0)))
 static int faultv(struct walk *w, int err, const char *fmt, va_list ap)
 {
 	char msg[512];
@@ -827,6 +879,213 @@ static int parse_layer(struct walk *w, json_object *v, struct imgverify_layer *l
 	return 0;
 }
 
+/* ---- the signed guest findings ---- */
+
+static int get_guest_text(struct walk *w, json_object *v, char **ret)
+{
+	const char *s;
+	int r = get_string(w, v, IMGVERIFY_GUEST_TEXT_MAX, &s);
+
+	if (r < 0)
+		return r;
+	if (!is_printable(s, strlen(s)))
+		return fault(w, "contains control characters");
+	*ret = strdup(s);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int get_guest_path(struct walk *w, json_object *v, const char *prev, const char **ret)
+{
+	const char *s;
+	int r = get_string(w, v, IMGVERIFY_GUEST_PATH_MAX, &s);
+
+	if (r < 0)
+		return r;
+	if (!guest_path_ok(s, IMGVERIFY_GUEST_PATH_MAX))
+		return fault(w, "'%.64s' is not an absolute canonical path",
+			     is_printable(s, strlen(s)) ? s : "?");
+	/* Sorted: one order per set, so that the signed bytes are canonical. */
+	if (prev && strcmp(prev, s) >= 0)
+		return fault(w, "'%.64s' is not after '%.64s': paths are sorted and listed once", s, prev);
+	*ret = s;
+	return 0;
+}
+
+static int parse_guest_os(struct walk *w, json_object *v, struct imgverify_guest *g)
+{
+	static const char *const keys[] = { "type", "distro", "major_version", "minor_version", "arch",
+					    "hostname", NULL };
+	char **texts[] = { &g->os_type, &g->distro, &g->arch, &g->hostname };
+	const char *names[] = { "type", "distro", "arch", "hostname" };
+	json_object *x;
+	uint64_t u;
+	size_t mk;
+	int r;
+
+	if ((r = expect_type(w, v, json_type_object, "an object")) < 0 || (r = check_keys(w, v, keys)) < 0)
+		return r;
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+		if ((r = member(w, v, names[i], false, &x, &mk)) < 0 || (r = get_guest_text(w, x, texts[i])) < 0)
+			return r;
+		pop(w, mk);
+	}
+	if ((r = member(w, v, "major_version", false, &x, &mk)) < 0 || (r = get_uint(w, x, INT_MAX, &u)) < 0)
+		return r;
+	g->major_version = (int)u;
+	pop(w, mk);
+	if ((r = member(w, v, "minor_version", false, &x, &mk)) < 0 || (r = get_uint(w, x, INT_MAX, &u)) < 0)
+		return r;
+	g->minor_version = (int)u;
+	pop(w, mk);
+	return 0;
+}
+
+static int parse_guest_boot(struct walk *w, json_object *v, struct imgverify_guest *g)
+{
+	static const char *const keys[] = { "path", "kind", "sha256", "link", NULL };
+	const char *prev = NULL;
+	size_t n;
+	int r;
+
+	if ((r = get_array(w, v, 0, IMGVERIFY_GUEST_BOOT_MAX, &n)) < 0)
+		return r;
+	g->boot = calloc(n ? n : 1, sizeof(*g->boot));
+	if (!g->boot)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct imgverify_boot_file *b = &g->boot[i];
+		json_object *e = json_object_array_get_idx(v, i), *x, *y;
+		size_t mi = push_index(w, i), mk;
+		const char *path, *s;
+
+		g->n_boot = i + 1;
+		if ((r = expect_type(w, e, json_type_object, "an object")) < 0 || (r = check_keys(w, e, keys)) < 0)
+			return r;
+		if ((r = member(w, e, "path", false, &x, &mk)) < 0 || (r = get_guest_path(w, x, prev, &path)) < 0)
+			return r;
+		if (strncmp(path, "/boot/", 6) != 0 || strchr(path + 6, '/') || !boot_kind_of(path + 6))
+			return fault(w, "'%.64s' is not a kernel or initrd in /boot", path);
+		if (!(b->path = strdup(path)))
+			return -ENOMEM;
+		prev = b->path;
+		pop(w, mk);
+		if ((r = member(w, e, "kind", false, &x, &mk)) < 0 || (r = get_string(w, x, 16, &s)) < 0)
+			return r;
+		b->kind = (enum imgverify_boot_kind)boot_kind_of(path + 6);
+		if (strcmp(s, imgverify_boot_kind_name(b->kind)) != 0)
+			return fault(w, "'%s' is a %s by its name, not '%.16s'", path,
+				     imgverify_boot_kind_name(b->kind), s);
+		pop(w, mk);
+		if ((r = member(w, e, "sha256", true, &x, &mk)) < 0)
+			return r;
+		if (x) {
+			if ((r = get_digest(w, x, b->sha256)) < 0)
+				return r;
+			pop(w, mk);
+		}
+		if ((r = member(w, e, "link", true, &y, &mk)) < 0)
+			return r;
+		pop(w, mk);
+		if (!x == !y)
+			return fault(w, "a boot file has either a sha256 or a link");
+		if (y) {
+			mk = push_key(w, "link");
+			if ((r = get_string(w, y, IMGVERIFY_GUEST_PATH_MAX, &s)) < 0)
+				return r;
+			if (!is_printable(s, strlen(s)))
+				return fault(w, "contains control characters");
+			if (!(b->link = strdup(s)))
+				return -ENOMEM;
+			pop(w, mk);
+		}
+		pop(w, mi);
+	}
+	return 0;
+}
+
+static int parse_inspection(struct walk *w, json_object *v, struct imgverify_guest **ret)
+{
+	static const char *const keys[] = { "os", "boot", "files", "absent", NULL };
+	static const char *const file_keys[] = { "path", "sha256", NULL };
+	_cleanup_(imgverify_guest_freep) struct imgverify_guest *g = calloc(1, sizeof(*g));
+	json_object *x, *files, *absent;
+	const char *prev = NULL;
+	size_t mk, ma, n_files, n_absent;
+	int r;
+
+	if (!g)
+		return -ENOMEM;
+	if ((r = expect_type(w, v, json_type_object, "an object")) < 0 || (r = check_keys(w, v, keys)) < 0)
+		return r;
+	if ((r = member(w, v, "os", false, &x, &mk)) < 0 || (r = parse_guest_os(w, x, g)) < 0)
+		return r;
+	pop(w, mk);
+	if ((r = member(w, v, "boot", false, &x, &mk)) < 0 || (r = parse_guest_boot(w, x, g)) < 0)
+		return r;
+	pop(w, mk);
+	if ((r = member(w, v, "files", false, &files, &mk)) < 0 ||
+	    (r = get_array(w, files, 0, IMGVERIFY_GUEST_CHECKS_MAX, &n_files)) < 0)
+		return r;
+	pop(w, mk);
+	if ((r = member(w, v, "absent", false, &absent, &ma)) < 0 ||
+	    (r = get_array(w, absent, 0, IMGVERIFY_GUEST_CHECKS_MAX - n_files, &n_absent)) < 0)
+		return r;
+	pop(w, ma);
+	g->checks = calloc(n_files + n_absent + 1, sizeof(*g->checks));
+	if (!g->checks)
+		return -ENOMEM;
+	mk = push_key(w, "files");
+	for (size_t i = 0; i < n_files; i++) {
+		struct imgverify_guest_check *c = &g->checks[g->n_checks];
+		json_object *e = json_object_array_get_idx(files, i);
+		size_t mi = push_index(w, i), mf;
+		const char *path;
+
+		if ((r = expect_type(w, e, json_type_object, "an object")) < 0 ||
+		    (r = check_keys(w, e, file_keys)) < 0)
+			return r;
+		if ((r = member(w, e, "path", false, &x, &mf)) < 0 || (r = get_guest_path(w, x, prev, &path)) < 0)
+			return r;
+		if (!(c->path = strdup(path)))
+			return -ENOMEM;
+		g->n_checks++;
+		prev = c->path;
+		pop(w, mf);
+		if ((r = member(w, e, "sha256", false, &x, &mf)) < 0 || (r = get_digest(w, x, c->found)) < 0)
+			return r;
+		pop(w, mf);
+		c->kind = IMGVERIFY_CHECK_MATCH;
+		memcpy(c->want, c->found, IMGVERIFY_DIGEST_SIZE);
+		c->present = c->hashed = c->ok = true;
+		pop(w, mi);
+	}
+	pop(w, mk);
+	prev = NULL;
+	mk = push_key(w, "absent");
+	for (size_t i = 0; i < n_absent; i++) {
+		struct imgverify_guest_check *c = &g->checks[g->n_checks];
+		size_t mi = push_index(w, i);
+		const char *path;
+
+		if ((r = get_guest_path(w, json_object_array_get_idx(absent, i), prev, &path)) < 0)
+			return r;
+		for (size_t k = 0; k < n_files; k++)
+			if (strcmp(g->checks[k].path, path) == 0)
+				return fault(w, "'%.64s' is both a file and absent", path);
+		if (!(c->path = strdup(path)))
+			return -ENOMEM;
+		g->n_checks++;
+		prev = c->path;
+		c->kind = IMGVERIFY_CHECK_ABSENT;
+		c->ok = true;
+		pop(w, mi);
+	}
+	pop(w, mk);
+	guest_sort(g);
+	*ret = TAKE_PTR(g);
+	return 0;
+}
+
 /* Parses JSON text strictly: one value, nothing after it, valid UTF-8. */
 /* A fault before the walk starts: the whole message is given. */
 static int jfault(struct walk *w, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -880,7 +1139,7 @@ int statement_parse(const char *name, const char *payload, size_t len,
 		    struct imgverify_manifest **ret, char *err, size_t err_size)
 {
 	static const char *const keys[] = { "_type", "subject", "predicateType", "predicate", NULL };
-	static const char *const pred_keys[] = { "image", "layers", NULL };
+	static const char *const pred_keys[] = { "image", "layers", "inspection", NULL };
 	static const char *const subj_keys[] = { "name", "digest", NULL };
 	static const char *const digest_keys[] = { "sha256", NULL };
 	_cleanup_(json_object_putp) json_object *root = NULL;
@@ -948,6 +1207,13 @@ int statement_parse(const char *name, const char *payload, size_t len,
 		return fault(&w, "the last layer has a backing file the manifest does not describe");
 	}
 	pop(&w, mk);
+	if ((r = member(&w, pred, "inspection", true, &x, &mk)) < 0)
+		return r;
+	if (x) {
+		if ((r = parse_inspection(&w, x, &m->inspection)) < 0)
+			return r;
+		pop(&w, mk);
+	}
 	pop(&w, mp);
 
 	if ((r = member(&w, root, "subject", false, &subjects, &mk)) < 0 ||

@@ -215,9 +215,41 @@ int imgverify_inspect(struct imgverify_ctx *ctx, const char *image, bool hash,
 	return 0;
 }
 
+/* Inspects the guest of the chain for its manifest: an image that fails
+ * a check of its policy rule is not signed. */
+static int inspect_for_signing(struct imgverify_ctx *ctx, struct sink *s, const struct chain *c,
+			       const char *name, struct imgverify_guest **ret)
+{
+	const struct policy_image_rule *rule = imgverify_policy_rule(ctx->policy, name);
+	_cleanup_(imgverify_guest_freep) struct imgverify_guest *g = NULL;
+	_cleanup_(freep) struct guest_spec *specs = NULL;
+	_cleanup_(freep) char *origin = NULL;
+	size_t n_specs;
+	int r;
+
+	if (rule && asprintf(&origin, "policy rule '%s'", rule->name) < 0) {
+		origin = NULL;
+		return -ENOMEM;
+	}
+	r = rule_specs(s, rule, origin, &specs, &n_specs);
+	if (r < 0)
+		return r;
+	r = guest_run(ctx, s, c, specs, n_specs, rule ? rule->name : NULL, &g);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < g->n_checks; i++)
+		if (!g->checks[i].ok)
+			r = sink_fail(s, EUCLEAN, NULL, "%s", g->checks[i].message ? g->checks[i].message : "?");
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(g);
+	return 0;
+}
+
 int imgverify_sign(struct imgverify_ctx *ctx, const char *image,
 		   const struct imgverify_sign_opts *opts, char **ret_json, size_t *ret_len)
 {
+	_cleanup_(imgverify_guest_freep) struct imgverify_guest *guest = NULL;
 	_cleanup_(chain_closep) struct chain c = { 0 };
 	_cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
 	_cleanup_(freep) char *certs = NULL, *statement = NULL, *json = NULL;
@@ -263,7 +295,13 @@ int imgverify_sign(struct imgverify_ctx *ctx, const char *image,
 	r = hash_chain(ctx, &s, &c, opts->chunk_size);
 	if (r < 0)
 		return r;
+	if (opts->inspect) {
+		r = inspect_for_signing(ctx, &s, &c, opts->name, &guest);
+		if (r < 0)
+			return r;
+	}
 
+	m.inspection = guest;   /* borrowed */
 	m.name = (char *)opts->name;
 	m.version = (char *)opts->version;
 	m.sequence = opts->sequence;

@@ -23,7 +23,6 @@
 #define CERTS_MAX 8
 #define MISMATCH_SHOWN 8
 
-DEFINE_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
 DEFINE_CLEANUP_FUNC(BIO *, BIO_free)
 DEFINE_CLEANUP_FUNC(X509_STORE *, X509_STORE_free)
 DEFINE_CLEANUP_FUNC(X509_STORE_CTX *, X509_STORE_CTX_free)
@@ -506,6 +505,198 @@ static void verify_layers(struct imgverify_ctx *ctx, struct sink *s, const char 
 	}
 }
 
+/* ---- the guest ---- */
+
+static char *rule_origin(const struct policy_image_rule *rule)
+{
+	char *o;
+
+	return asprintf(&o, "policy rule '%s'", rule->name) < 0 ? NULL : o;
+}
+
+/* What the signed findings say about a path, as a check would find it:
+ * false when they do not record it. */
+static bool signed_fact(const struct imgverify_guest *sg, const char *path,
+			struct imgverify_guest_check *out)
+{
+	for (size_t i = 0; i < sg->n_checks; i++)
+		if (strcmp(sg->checks[i].path, path) == 0) {
+			out->present = sg->checks[i].kind == IMGVERIFY_CHECK_MATCH;
+			out->hashed = out->present;
+			memcpy(out->found, sg->checks[i].found, IMGVERIFY_DIGEST_SIZE);
+			return true;
+		}
+	for (size_t i = 0; i < sg->n_boot; i++)
+		if (strcmp(sg->boot[i].path, path) == 0 && !sg->boot[i].link) {
+			out->present = out->hashed = true;
+			memcpy(out->found, sg->boot[i].sha256, IMGVERIFY_DIGEST_SIZE);
+			return true;
+		}
+	return false;
+}
+
+/* Without a new inspection: the rule's inspect checks against the signed
+ * findings. A check they do not answer is a denial (fail closed). */
+static void check_signed_guest(struct imgverify_ctx *ctx, struct sink *s,
+			       const struct imgverify_manifest *m)
+{
+	const struct policy_image_rule *rule = imgverify_policy_rule(ctx->policy, m->name);
+	_cleanup_(freep) struct guest_spec *specs = NULL;
+	_cleanup_(freep) char *origin = NULL;
+	size_t n;
+
+	if (!rule || !rule->inspect || rule->n_must_match + rule->n_must_be_absent == 0)
+		return;
+	origin = rule_origin(rule);
+	if (!origin) {
+		sink_fail(s, ENOMEM, NULL, "cannot check the guest: out of memory");
+		return;
+	}
+	if (rule_specs(s, rule, origin, &specs, &n) < 0)
+		return;
+	if (!m->inspection) {
+		sink_fail(s, EUCLEAN, NULL,
+			  "%s checks files inside the guest, but the manifest records no guest inspection: sign the image with --inspect, or verify with --inspect",
+			  origin);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct imgverify_guest_check c = { .path = (char *)specs[i].path, .kind = specs[i].kind };
+
+		if (specs[i].want)
+			memcpy(c.want, specs[i].want, IMGVERIFY_DIGEST_SIZE);
+		if (!signed_fact(m->inspection, specs[i].path, &c)) {
+			sink_fail(s, EUCLEAN, NULL,
+				  "%s checks guest file '%s', which the signed inspection does not record: verify with --inspect",
+				  origin, specs[i].path);
+			continue;
+		}
+		if (check_eval(&c, origin) < 0) {
+			sink_fail(s, ENOMEM, NULL, "cannot check the guest: out of memory");
+			return;
+		}
+		if (!c.ok)
+			sink_fail(s, EUCLEAN, NULL, "%s (signed inspection)", c.message);
+		free(c.message);
+	}
+}
+
+static void compare_text(struct sink *s, const char *what, const char *now, const char *sig)
+{
+	if (strcmp(now, sig) != 0)
+		sink_fail(s, EUCLEAN, NULL, "guest %s '%s' differs from the signed '%s'", what, now, sig);
+}
+
+/* The findings of a new inspection against the signed ones. */
+static void compare_guest(struct sink *s, const struct imgverify_guest *now,
+			  const struct imgverify_guest *sig)
+{
+	size_t i = 0, k = 0;
+
+	compare_text(s, "OS type", now->os_type, sig->os_type);
+	compare_text(s, "distribution", now->distro, sig->distro);
+	if (now->major_version != sig->major_version || now->minor_version != sig->minor_version)
+		sink_fail(s, EUCLEAN, NULL, "guest version %d.%d differs from the signed %d.%d",
+			  now->major_version, now->minor_version, sig->major_version, sig->minor_version);
+	compare_text(s, "architecture", now->arch, sig->arch);
+	compare_text(s, "hostname", now->hostname, sig->hostname);
+	/* Both sorted by path: one merge. */
+	while (i < now->n_boot || k < sig->n_boot) {
+		const struct imgverify_boot_file *a = i < now->n_boot ? &now->boot[i] : NULL;
+		const struct imgverify_boot_file *b = k < sig->n_boot ? &sig->boot[k] : NULL;
+		int c = !a ? 1 : !b ? -1 : strcmp(a->path, b->path);
+		char x[2 * IMGVERIFY_DIGEST_SIZE + 1], y[2 * IMGVERIFY_DIGEST_SIZE + 1];
+
+		if (c < 0) {
+			sink_fail(s, EUCLEAN, NULL, "guest %s '%s' is not in the manifest",
+				  imgverify_boot_kind_name(a->kind), a->path);
+			i++;
+			continue;
+		}
+		if (c > 0) {
+			sink_fail(s, EUCLEAN, NULL, "guest %s '%s' is missing: the manifest lists it",
+				  imgverify_boot_kind_name(b->kind), b->path);
+			k++;
+			continue;
+		}
+		if (!a->link != !b->link)
+			sink_fail(s, EUCLEAN, NULL, "guest %s '%s' is a %s, the signed one a %s",
+				  imgverify_boot_kind_name(a->kind), a->path, a->link ? "symbolic link" : "file",
+				  b->link ? "symbolic link" : "file");
+		else if (a->link && strcmp(a->link, b->link) != 0)
+			sink_fail(s, EUCLEAN, NULL, "guest link '%s' points to '%s', the signed one to '%s'",
+				  a->path, a->link, b->link);
+		else if (!a->link && memcmp(a->sha256, b->sha256, IMGVERIFY_DIGEST_SIZE) != 0) {
+			hex32(a->sha256, x);
+			hex32(b->sha256, y);
+			sink_fail(s, EUCLEAN, NULL, "guest %s '%s' has sha256:%s, the signed sha256:%s",
+				  imgverify_boot_kind_name(a->kind), a->path, x, y);
+		}
+		i++;
+		k++;
+	}
+}
+
+/* A new inspection (one appliance launch) of the verified chain: the
+ * rule's checks and the signed findings must hold on the guest as it is. */
+static void verify_guest(struct imgverify_ctx *ctx, struct sink *s, struct imgverify_report *rep,
+			 const struct chain *c)
+{
+	const struct imgverify_manifest *m = rep->manifest;
+	const struct imgverify_guest *sig = m->inspection;
+	const struct policy_image_rule *rule = imgverify_policy_rule(ctx->policy, m->name);
+	_cleanup_(freep) struct guest_spec *specs = NULL, *rule_checks = NULL;
+	_cleanup_(freep) char *origin = NULL;
+	size_t n = 0, n_rule = 0;
+	int r;
+
+	if (!sig) {
+		sink_fail(s, EUCLEAN, NULL,
+			  "the manifest records no guest inspection to compare with: sign the image with --inspect");
+		return;
+	}
+	if (rule && !(origin = rule_origin(rule))) {
+		sink_fail(s, ENOMEM, NULL, "cannot inspect the guest: out of memory");
+		return;
+	}
+	if (rule_specs(s, rule, origin, &rule_checks, &n_rule) < 0)
+		return;
+	specs = calloc(n_rule + sig->n_checks + 1, sizeof(*specs));
+	if (!specs) {
+		sink_fail(s, ENOMEM, NULL, "cannot inspect the guest: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n_rule; i++)
+		specs[n++] = rule_checks[i];
+	for (size_t i = 0; i < sig->n_checks; i++) {
+		const struct imgverify_guest_check *sc = &sig->checks[i];
+		bool dup = false;
+
+		/* The same check asked twice runs once. */
+		for (size_t k = 0; k < n_rule; k++)
+			if (specs[k].kind == sc->kind && strcmp(specs[k].path, sc->path) == 0 &&
+			    (sc->kind == IMGVERIFY_CHECK_ABSENT ||
+			     memcmp(specs[k].want, sc->found, IMGVERIFY_DIGEST_SIZE) == 0))
+				dup = true;
+		if (!dup)
+			specs[n++] = (struct guest_spec){ sc->path, sc->kind,
+							  sc->kind == IMGVERIFY_CHECK_MATCH ? sc->found : NULL,
+							  "the signed inspection" };
+	}
+	r = guest_run(ctx, s, c, specs, n, rule ? rule->name : NULL, &rep->guest);
+	if (r < 0) {
+		/* Most failures are in the sink already; never leave one out. */
+		if (!s->first)
+			sink_fail(s, r, NULL, "cannot inspect the guest: %s", strerror(-r));
+		return;
+	}
+	compare_guest(s, rep->guest, sig);
+	for (size_t i = 0; i < rep->guest->n_checks; i++)
+		if (!rep->guest->checks[i].ok)
+			sink_fail(s, EUCLEAN, NULL, "%s",
+				  rep->guest->checks[i].message ? rep->guest->checks[i].message : "?");
+}
+
 static void move_layers(struct chain *c, struct imgverify_report *rep)
 {
 	rep->layers = calloc(c->n ? c->n : 1, sizeof(*rep->layers));
@@ -576,8 +767,14 @@ int imgverify_verify(struct imgverify_ctx *ctx, const char *image, const char *m
 	check_times(ctx, &s, rep->manifest);
 	check_rule(ctx, &s, rep->manifest, &signer);
 	check_revoked(ctx, &s, rep->manifest, &signer);
+	if (!(flags & IMGVERIFY_INSPECT))
+		check_signed_guest(ctx, &s, rep->manifest);
 	if (!fail_fast(&s, flags))
 		verify_layers(ctx, &s, image, rep->manifest, &c, flags);
+	/* The slow part last, and only on an image whose every byte is the
+	 * signed one: an appliance is never launched on an untrusted disk. */
+	if ((flags & IMGVERIFY_INSPECT) && s.first == 0)
+		verify_guest(ctx, &s, rep, &c);
 	move_layers(&c, rep);
 out:
 	signer_done(&signer);

@@ -15,6 +15,8 @@ packages=(
 	python3 procps       # test scripts: JSON edits, pgrep/pkill
 	# the launch hook's end-to-end tests: libvirtd with qemu under TCG, a guest kernel
 	libvirt-daemon-system libvirt-clients qemu-system-x86 linux-image-amd64
+	# image inspection tests: guestfish builds the guest image (libguestfs itself)
+	guestfish
 )
 
 missing=()

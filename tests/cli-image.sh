@@ -276,8 +276,15 @@ done
 deny 2 "^vmtrust: cannot sign '$I/none.qcow2': cannot open '$I/none.qcow2': No such file or directory$" \
 	"$V" image sign --key "$K/ed25519.key" "$I/none.qcow2"
 deny 2 "^vmtrust: missing --key" "$V" image sign "$I/top.qcow2"
-deny 2 "^vmtrust: --inspect: guest inspection is not available in this version$" \
-	"$V" image sign --key "$K/ed25519.key" --inspect "$I/top.qcow2"
+# Guest inspection walks and checks the chain before libguestfs sees a file:
+# what vmtrust refuses never reaches the appliance (no launch here).
+for f in json.qcow2 nbd.qcow2 fake.raw; do
+	deny 2 "^vmtrust: cannot inspect '$I/$f': ${refused[$f]}" "$V" image inspect "$I/$f"
+done
+deny 2 "^vmtrust: cannot inspect '$I/none.qcow2': cannot open '$I/none.qcow2': No such file or directory$" \
+	"$V" image inspect "$I/none.qcow2"
+deny 2 "^vmtrust: --name and --manifest exclude each other" \
+	"$V" image inspect --name x --manifest "$M" "$I/top.qcow2"
 deny 2 "^vmtrust: expected one IMAGE" "$V" image verify --key "$K/ed25519.pub"
 deny 2 "^vmtrust: cannot create a temporary file for '$D/nodir/m.json': No such file or directory$" \
 	"$V" image sign --key "$K/ed25519.key" -o "$D/nodir/m.json" "$I/top.qcow2"
@@ -287,6 +294,8 @@ rm -f "$I"/json.qcow2 "$I"/nbd.qcow2 "$I"/http.qcow2 "$I"/vmdkfmt.qcow2 "$I"/dat
 qemu-img create -q -f qcow2 --object secret,id=s0,data=passphrase -o encrypt.format=luks,encrypt.key-secret=s0 \
 	"$I/enc.qcow2" 16M
 expect 0 "" "$V" -q image sign --key "$K/ed25519.key" "$I/enc.qcow2"
+deny 2 "^vmtrust: cannot inspect '$I/enc.qcow2': layer 'enc.qcow2': the layer is encrypted \(LUKS\): its guest cannot be inspected$" \
+	"$V" image inspect "$I/enc.qcow2"
 expect 0 "" "$V" image verify --key "$K/ed25519.pub" "$I/enc.qcow2"
 expect_out "^  layer 'enc.qcow2': qcow2 v3, .*, encrypted \(LUKS\)$"
 qemu-img create -q -f qcow2 "$I/plain.qcow2" 16M

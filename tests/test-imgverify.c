@@ -4,7 +4,10 @@
  * files (sparse and dense, odd sizes, thread counts), DSSE PAE and base64,
  * manifest parsing of bad statements and envelopes, and signing and
  * verification through the library (keys, times, policy rules,
- * revocation, a file changed while it is verified). */
+ * revocation, a file changed while it is verified), and guest inspection:
+ * the signed findings' strict parsing, and the checks, the /boot scan and
+ * sign/verify with inspection on a directory standing for the guest (the
+ * libguestfs appliance is tests/cli-inspect.sh's, labelled slow). */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +22,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "imgverify-internal.h"   /* ctx_set_guest_dir(): a directory as the guest */
 #include "imgverify.h"
 #include "policy.h"
 
@@ -336,6 +340,41 @@ START_TEST(test_header_raw_and_others)
 	ck_assert_int_eq(imgverify_format_from_name("qcow2"), IMGVERIFY_FORMAT_QCOW2);
 	ck_assert_int_eq(imgverify_format_from_name("vmdk"), 0);
 	ck_assert_str_eq(imgverify_format_name(IMGVERIFY_FORMAT_RAW), "raw");
+}
+END_TEST
+
+/* A backing name that ends the bytes given (found by fuzz/fuzz-qcow2.c):
+ * only its own bytes count, never what follows it in memory. */
+START_TEST(test_header_backing_name_at_end)
+{
+	static const struct {
+		const char *backing;
+		const char *after;       /* in memory past the given bytes */
+	} cases[] = {
+		{ "base", ":x" },        /* read on, it is the protocol 'base:' */
+		{ "jso", "n:x" },        /* read on, it is 'json:' */
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		uint8_t *buf = calloc(1, 65536), *exact;
+		size_t end = build(&(struct qspec){ .backing = cases[i].backing, .backing_fmt = "raw" }, buf);
+		struct imgverify_header h;
+
+		/* Exactly the header's bytes: reading on overflows (seen under ASan). */
+		exact = malloc(end);
+		ck_assert_ptr_nonnull(exact);
+		memcpy(exact, buf, end);
+		ck_assert_msg(imgverify_header_parse("img", exact, end, 4 << 16, &h) == 0, "%s: %s",
+			      cases[i].backing, last_error);
+		ck_assert_str_eq(h.backing, cases[i].backing);
+		/* Bytes after the name that would change the verdict. */
+		memcpy(buf + end, cases[i].after, strlen(cases[i].after));
+		ck_assert_msg(imgverify_header_parse("img", buf, end, 4 << 16, &h) == 0, "%s: %s",
+			      cases[i].backing, last_error);
+		ck_assert_str_eq(h.backing, cases[i].backing);
+		free(exact);
+		free(buf);
+	}
 }
 END_TEST
 
@@ -762,7 +801,7 @@ START_TEST(test_sign_verify_keys)
 	_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL, *rep2 = NULL;
 	_cleanup_(freep) char *pub = NULL, *other_pub = NULL, *manifest = NULL;
 	_cleanup_(freep) char *priv = make_key(key_specs[_i], &pub, NULL);
-	_cleanup_(freep) char *other = make_key("other", &other_pub, NULL);
+	__attribute__((unused)) _cleanup_(freep) char *other = make_key("other", &other_pub, NULL);
 	_cleanup_(freep) char *top = make_image();
 	struct imgverify_sign_opts o = sign_opts(priv);
 
@@ -1268,6 +1307,412 @@ START_TEST(test_chain)
 }
 END_TEST
 
+/* ---- guest inspection: the signed findings, and a directory as the guest ---- */
+
+#define D0 "0000000000000000000000000000000000000000000000000000000000000000"
+#define D1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define GOOD_OS "\"os\":{\"type\":\"linux\",\"distro\":\"debian\",\"major_version\":12,\"minor_version\":5,\"arch\":\"x86_64\",\"hostname\":\"golden\"}"
+#define GOOD_BOOT "\"boot\":[{\"path\":\"/boot/initrd.img-6.1\",\"kind\":\"initrd\",\"sha256\":\"" D0 "\"},{\"path\":\"/boot/vmlinuz\",\"kind\":\"kernel\",\"link\":\"vmlinuz-6.1\"},{\"path\":\"/boot/vmlinuz-6.1\",\"kind\":\"kernel\",\"sha256\":\"" D1 "\"}]"
+#define GOOD_FILES "\"files\":[{\"path\":\"/etc/hostname\",\"sha256\":\"" D1 "\"},{\"path\":\"/etc/os-release\",\"sha256\":\"" D0 "\"}]"
+#define GOOD_ABSENT "\"absent\":[\"/etc/ssh/ssh_host_ed25519_key\",\"/etc/ssh/ssh_host_rsa_key\"]"
+#define GOOD_INSPECTION "{" GOOD_OS "," GOOD_BOOT "," GOOD_FILES "," GOOD_ABSENT "}"
+
+/* The good statement with an inspection object added to its predicate. */
+static char *with_inspection(const char *inspection)
+{
+	size_t n = good_payload_len;
+	char *out;
+
+	ck_assert(n > 2 && strcmp(good_payload + n - 2, "}}") == 0);
+	ck_assert_int_ge(asprintf(&out, "%.*s,\"inspection\":%s}}", (int)(n - 2), good_payload, inspection), 0);
+	return out;
+}
+
+START_TEST(test_inspection_good)
+{
+	_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL, *old = NULL;
+	_cleanup_(freep) char *p = with_inspection(GOOD_INSPECTION);
+	const struct imgverify_guest *g;
+
+	/* A manifest from before inspection existed still parses. */
+	ck_assert_int_eq(imgverify_statement_parse("m", good_payload, good_payload_len, &old), 0);
+	ck_assert_ptr_null(old->inspection);
+
+	ck_assert_int_eq(imgverify_statement_parse("m", p, strlen(p), &m), 0);
+	g = m->inspection;
+	ck_assert_ptr_nonnull(g);
+	ck_assert_str_eq(g->os_type, "linux");
+	ck_assert_str_eq(g->distro, "debian");
+	ck_assert_int_eq(g->major_version, 12);
+	ck_assert_int_eq(g->minor_version, 5);
+	ck_assert_str_eq(g->arch, "x86_64");
+	ck_assert_str_eq(g->hostname, "golden");
+	ck_assert_uint_eq(g->n_boot, 3);
+	ck_assert_str_eq(g->boot[0].path, "/boot/initrd.img-6.1");
+	ck_assert_int_eq(g->boot[0].kind, IMGVERIFY_BOOT_INITRD);
+	ck_assert_ptr_null(g->boot[0].link);
+	ck_assert_str_eq(g->boot[1].link, "vmlinuz-6.1");
+	ck_assert_int_eq(g->boot[2].kind, IMGVERIFY_BOOT_KERNEL);
+	ck_assert_uint_eq(g->boot[2].sha256[0], 0x11);
+	ck_assert_uint_eq(g->n_checks, 4);
+	ck_assert_str_eq(g->checks[0].path, "/etc/hostname");
+	ck_assert_int_eq(g->checks[0].kind, IMGVERIFY_CHECK_MATCH);
+	ck_assert(g->checks[0].ok && g->checks[0].present && g->checks[0].hashed);
+	ck_assert_uint_eq(g->checks[0].found[0], 0x11);
+	ck_assert_str_eq(g->checks[2].path, "/etc/ssh/ssh_host_ed25519_key");
+	ck_assert_int_eq(g->checks[2].kind, IMGVERIFY_CHECK_ABSENT);
+	ck_assert(g->checks[2].ok && !g->checks[2].present);
+	ck_assert_uint_eq(g->n_failed, 0);
+
+	/* Empty sets are fine: a guest without /boot or rule checks. */
+	imgverify_manifest_free(TAKE_PTR(m));
+	free(p);
+	p = with_inspection("{" GOOD_OS ",\"boot\":[],\"files\":[],\"absent\":[]}");
+	ck_assert_int_eq(imgverify_statement_parse("m", p, strlen(p), &m), 0);
+	ck_assert_uint_eq(m->inspection->n_boot + m->inspection->n_checks, 0);
+	ck_assert_uint_eq(n_errors, 0);
+}
+END_TEST
+
+static const struct statement_case inspection_cases[] = {
+	{ GOOD_ABSENT, GOOD_ABSENT ",\"extra\":1", -EBADMSG, "$.predicate.inspection.extra: unknown key" },
+	{ GOOD_OS ",", "", -EBADMSG, "$.predicate.inspection: missing key 'os'" },
+	{ "," GOOD_ABSENT, "", -EBADMSG, "$.predicate.inspection: missing key 'absent'" },
+	{ "\"hostname\":\"golden\"", "\"hostname\":\"gol\\u001bden\"", -EBADMSG,
+	  "$.predicate.inspection.os.hostname: contains control characters" },
+	{ "\"hostname\":\"golden\"", "\"hostname\":\"\"", -EBADMSG, "$.predicate.inspection.os.hostname: empty string" },
+	{ "\"major_version\":12", "\"major_version\":-1", -EBADMSG,
+	  "$.predicate.inspection.os.major_version: must not be negative" },
+	{ "\"major_version\":12", "\"major_version\":\"12\"", -EBADMSG,
+	  "$.predicate.inspection.os.major_version: expected an integer, got a string" },
+	{ "\"minor_version\":5", "\"minor_version\":4294967296", -EBADMSG,
+	  "$.predicate.inspection.os.minor_version: out of range" },
+	{ "\"/etc/hostname\"", "\"/etc/../hostname\"", -EBADMSG,
+	  "$.predicate.inspection.files[0].path: '/etc/../hostname' is not an absolute canonical path" },
+	{ "\"/etc/hostname\"", "\"etc/hostname\"", -EBADMSG, "is not an absolute canonical path" },
+	{ "\"/etc/hostname\"", "\"/etc/x/\"", -EBADMSG, "is not an absolute canonical path" },
+	{ "\"/etc/hostname\"", "\"/etc/pa\\u0007sswd\"", -EBADMSG, "'?' is not an absolute canonical path" },
+	{ "\"/etc/hostname\"", "\"/etc/os-release\"", -EBADMSG,
+	  "$.predicate.inspection.files[1].path: '/etc/os-release' is not after '/etc/os-release': paths are sorted and listed once" },
+	{ "\"/etc/hostname\"", "\"/etc/z\"", -EBADMSG, "'/etc/os-release' is not after '/etc/z'" },
+	{ "\"/etc/ssh/ssh_host_ed25519_key\"", "\"/etc/hostname\"", -EBADMSG,
+	  "$.predicate.inspection.absent[0]: '/etc/hostname' is both a file and absent" },
+	{ "\"sha256\":\"" D1 "\"},{\"path\":\"/etc/os-release\"", "\"sha256\":\"" D1 "\",\"link\":\"x\"},{\"path\":\"/etc/os-release\"",
+	  -EBADMSG, "$.predicate.inspection.files[0].link: unknown key" },
+	{ "\"sha256\":\"" D0 "\"}]", "\"sha256\":\"00\"}]", -EBADMSG,
+	  "$.predicate.inspection.files[1].sha256: a sha256 digest has 64 hex digits" },
+	{ "\"/boot/initrd.img-6.1\"", "\"/etc/initrd.img-6.1\"", -EBADMSG,
+	  "$.predicate.inspection.boot[0].path: '/etc/initrd.img-6.1' is not a kernel or initrd in /boot" },
+	{ "\"/boot/initrd.img-6.1\"", "\"/boot/config-6.1\"", -EBADMSG, "is not a kernel or initrd in /boot" },
+	{ "\"/boot/initrd.img-6.1\"", "\"/boot/x/initrd.img\"", -EBADMSG, "is not a kernel or initrd in /boot" },
+	{ "\"kind\":\"initrd\"", "\"kind\":\"kernel\"", -EBADMSG,
+	  "$.predicate.inspection.boot[0].kind: '/boot/initrd.img-6.1' is a initrd by its name, not 'kernel'" },
+	{ "\"link\":\"vmlinuz-6.1\"", "\"link\":\"vmlinuz-6.1\",\"sha256\":\"" D0 "\"", -EBADMSG,
+	  "$.predicate.inspection.boot[1]: a boot file has either a sha256 or a link" },
+	{ ",\"link\":\"vmlinuz-6.1\"", "", -EBADMSG, "$.predicate.inspection.boot[1]: a boot file has either a sha256 or a link" },
+	{ "\"link\":\"vmlinuz-6.1\"", "\"link\":\"a\\nb\"", -EBADMSG,
+	  "$.predicate.inspection.boot[1].link: contains control characters" },
+	{ "\"/boot/vmlinuz\"", "\"/boot/vmlinuz-6.1\"", -EBADMSG,
+	  "$.predicate.inspection.boot[2].path: '/boot/vmlinuz-6.1' is not after '/boot/vmlinuz-6.1'" },
+	{ GOOD_ABSENT, "\"absent\":{}", -EBADMSG, "$.predicate.inspection.absent: expected an array, got an object" },
+	{ GOOD_OS, "\"os\":[]", -EBADMSG, "$.predicate.inspection.os: expected an object, got an array" },
+};
+
+START_TEST(test_inspection_bad)
+{
+	const struct statement_case *c = &inspection_cases[_i];
+	_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL;
+	_cleanup_(freep) char *good = with_inspection(GOOD_INSPECTION), *payload = NULL;
+	const char *at = strstr(good, c->from);
+	int r;
+
+	ck_assert_msg(at != NULL, "case %d: '%s' not in the statement", _i, c->from);
+	ck_assert_int_ge(asprintf(&payload, "%.*s%s%s", (int)(at - good), good, c->to, at + strlen(c->from)), 0);
+	r = imgverify_statement_parse("m", payload, strlen(payload), &m);
+	ck_assert_msg(r == c->err, "case %d: %d, %s", _i, r, last_error);
+	ck_assert_ptr_null(m);
+	ck_assert_msg(strstr(last_error, c->message), "case %d: '%s' lacks '%s'", _i, last_error, c->message);
+	ck_assert_uint_eq(n_errors, 1);
+}
+END_TEST
+
+START_TEST(test_inspection_limits)
+{
+	_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL;
+	_cleanup_(freep) char *boot = NULL, *p = NULL, *insp = NULL;
+	size_t len = 0, size = 64 * (IMGVERIFY_GUEST_BOOT_MAX + 1) * 2 + 256;
+
+	/* One boot file more than the limit. */
+	boot = malloc(size);
+	len += (size_t)snprintf(boot + len, size - len, "\"boot\":[");
+	for (int i = 0; i <= IMGVERIFY_GUEST_BOOT_MAX; i++)
+		len += (size_t)snprintf(boot + len, size - len, "%s{\"path\":\"/boot/vmlinuz-%02d\",\"kind\":\"kernel\",\"link\":\"x\"}",
+					i ? "," : "", i);
+	snprintf(boot + len, size - len, "]");
+	ck_assert_int_ge(asprintf(&insp, "{" GOOD_OS ",%s,\"files\":[],\"absent\":[]}", boot), 0);
+	p = with_inspection(insp);
+	ck_assert_int_eq(imgverify_statement_parse("m", p, strlen(p), &m), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(last_error, "$.predicate.inspection.boot: expected 0 to 32 entries, got 33"));
+}
+END_TEST
+
+/* A guest root: os-release as a symbolic link (as on Debian), kernels and
+ * initrds, an SSH host key, a dangling link, a link that leaves the root. */
+static char *make_guest(void)
+{
+	char *root = tmp_path("guest");
+	_cleanup_(freep) char *cmd = NULL;
+
+	ck_assert_int_ge(asprintf(&cmd,
+				  "set -e; cd '%s'; mkdir -p guest/etc/ssh guest/usr/lib guest/boot/initramfs.d; cd guest;"
+				  "printf 'ID=debian\\nVERSION_ID=\"12.5\"\\n' > usr/lib/os-release;"
+				  "ln -s ../usr/lib/os-release etc/os-release; echo golden > etc/hostname;"
+				  "printf kernel > boot/vmlinuz-6.1; printf initrd > boot/initrd.img-6.1;"
+				  "ln -s vmlinuz-6.1 boot/vmlinuz; printf c > boot/config-6.1;"
+				  "printf key > etc/ssh/ssh_host_rsa_key; ln -s nowhere etc/ssh/ssh_host_ed25519_key;"
+				  "ln -s /../../../../etc/hostname etc/escape",
+				  tmpdir), 0);
+	ck_assert_int_eq(system(cmd), 0);
+	return root;
+}
+
+static void sha256_hex(const char *data, char out[65])
+{
+	uint8_t d[32];
+	unsigned len;
+
+	ck_assert_int_eq(EVP_Digest(data, strlen(data), d, &len, EVP_sha256(), NULL), 1);
+	policy_hex_encode(d, 32, out);
+}
+
+static struct policy *rule_policy(const char *inspect)
+{
+	_cleanup_(freep) char *json = NULL;
+	struct policy *p = NULL;
+
+	ck_assert_int_ge(asprintf(&json, "{\"schema_version\": 1, \"sequence\": 1, \"images\": [{\"name\": \"test-image\", \"inspect\": %s}]}",
+				  inspect), 0);
+	ck_assert_int_eq(policy_load_buffer("p", json, strlen(json), &p), 0);
+	return p;
+}
+
+static const struct imgverify_guest_check *find_check(const struct imgverify_guest *g, const char *path)
+{
+	for (size_t i = 0; i < g->n_checks; i++)
+		if (strcmp(g->checks[i].path, path) == 0)
+			return &g->checks[i];
+	ck_abort_msg("no check of '%s'", path);
+	return NULL;
+}
+
+START_TEST(test_guest_dir)
+{
+	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ctx = NULL;
+	_cleanup_(imgverify_guest_freep) struct imgverify_guest *g = NULL;
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	_cleanup_(freep) char *top = make_image(), *root = make_guest(), *inspect = NULL;
+	char os_release[65], hostname[65], kernel[65], initrd[65];
+	const struct imgverify_guest_check *c;
+
+	sha256_hex("ID=debian\nVERSION_ID=\"12.5\"\n", os_release);
+	sha256_hex("golden\n", hostname);
+	sha256_hex("kernel", kernel);
+	sha256_hex("initrd", initrd);
+	ck_assert_int_ge(asprintf(&inspect,
+				  "{\"must_match\": {\"/etc/os-release\": {\"sha256\": \"%s\"}, \"/etc/hostname\": {\"sha256\": \"" D0 "\"},"
+				  " \"/etc/escape\": {\"sha256\": \"%s\"}, \"/etc/missing\": {\"sha256\": \"" D0 "\"}, \"/etc/ssh\": {\"sha256\": \"" D0 "\"}},"
+				  " \"must_be_absent\": [\"/etc/ssh/ssh_host_rsa_key\", \"/etc/ssh/ssh_host_ed25519_key\", \"/etc/ssh/nothing\", \"/etc/hostname/x\"]}",
+				  os_release, hostname), 0);
+	p = rule_policy(inspect);
+	ck_assert_int_eq(imgverify_ctx_new(&ctx, p), 0);
+	ck_assert_int_eq(ctx_set_guest_dir(ctx, root), 0);
+	ck_assert_int_eq(imgverify_guest_inspect(ctx, top, imgverify_policy_rule(p, "test-image"), &g), 0);
+	ck_assert_uint_eq(n_errors, 0);
+
+	ck_assert_str_eq(g->os_type, "linux");
+	ck_assert_str_eq(g->distro, "debian");
+	ck_assert_int_eq(g->major_version, 12);
+	ck_assert_int_eq(g->minor_version, 5);
+	ck_assert_str_eq(g->hostname, "golden");
+	ck_assert_str_eq(g->rule, "test-image");
+	/* /boot: two files hashed, the link recorded, config and the directory not. */
+	ck_assert_uint_eq(g->n_boot, 3);
+	ck_assert_str_eq(g->boot[0].path, "/boot/initrd.img-6.1");
+	ck_assert_str_eq(g->boot[1].path, "/boot/vmlinuz");
+	ck_assert_str_eq(g->boot[1].link, "vmlinuz-6.1");
+	ck_assert_str_eq(g->boot[2].path, "/boot/vmlinuz-6.1");
+	{
+		char hex[65];
+
+		policy_hex_encode(g->boot[0].sha256, 32, hex);
+		ck_assert_str_eq(hex, initrd);
+		policy_hex_encode(g->boot[2].sha256, 32, hex);
+		ck_assert_str_eq(hex, kernel);
+	}
+
+	ck_assert_uint_eq(g->n_checks, 9);
+	c = find_check(g, "/etc/os-release");   /* a link followed inside the guest */
+	ck_assert(c->ok && c->present && c->hashed);
+	c = find_check(g, "/etc/hostname");
+	ck_assert(!c->ok && c->hashed);
+	ck_assert_ptr_nonnull(strstr(c->message, "guest file '/etc/hostname' has sha256:"));
+	ck_assert_ptr_nonnull(strstr(c->message, ", policy rule 'test-image' requires sha256:" D0));
+	c = find_check(g, "/etc/escape");       /* an absolute link stays inside the root */
+	ck_assert(c->ok && c->hashed);
+	c = find_check(g, "/etc/missing");
+	ck_assert(!c->ok && !c->present);
+	ck_assert_str_eq(c->message, "guest file '/etc/missing' is missing: policy rule 'test-image' requires sha256:" D0);
+	c = find_check(g, "/etc/ssh");
+	ck_assert(!c->ok && c->present && !c->hashed);
+	ck_assert_ptr_nonnull(strstr(c->message, "is not a regular file"));
+	c = find_check(g, "/etc/ssh/ssh_host_rsa_key");
+	ck_assert(!c->ok && c->present);
+	ck_assert_str_eq(c->message, "guest file '/etc/ssh/ssh_host_rsa_key' is present: policy rule 'test-image' requires it absent");
+	c = find_check(g, "/etc/ssh/ssh_host_ed25519_key");   /* a dangling link is present */
+	ck_assert(!c->ok && c->present);
+	ck_assert(find_check(g, "/etc/ssh/nothing")->ok);
+	ck_assert(find_check(g, "/etc/hostname/x")->ok);      /* ENOTDIR: absent */
+	ck_assert_uint_eq(g->n_failed, 5);
+
+	/* Not an OS: no os-release. */
+	imgverify_guest_free(TAKE_PTR(g));
+	ck_assert_int_eq(ctx_set_guest_dir(ctx, tmpdir), 0);
+	ck_assert_int_eq(imgverify_guest_inspect(ctx, top, NULL, &g), -EMEDIUMTYPE);
+	ck_assert_ptr_null(g);
+	ck_assert_ptr_nonnull(strstr(last_error, "cannot inspect '"));
+	ck_assert_ptr_nonnull(strstr(last_error, "': no operating system found in '"));
+}
+END_TEST
+
+START_TEST(test_guest_boot_limit)
+{
+	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ctx = NULL;
+	_cleanup_(imgverify_guest_freep) struct imgverify_guest *g = NULL;
+	_cleanup_(freep) char *top = make_image(), *root = make_guest(), *cmd = NULL;
+
+	ck_assert_int_ge(asprintf(&cmd, "cd '%s/boot' && for i in $(seq 1 40); do : > initramfs-$i; done", root), 0);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(imgverify_ctx_new(&ctx, NULL), 0);
+	ck_assert_int_eq(ctx_set_guest_dir(ctx, root), 0);
+	ck_assert_int_eq(imgverify_guest_inspect(ctx, top, NULL, &g), -EFBIG);
+	ck_assert_ptr_nonnull(strstr(last_error, "the guest's /boot holds more than 32 kernels and initrds"));
+	ck_assert_uint_eq(n_errors, 1);
+}
+END_TEST
+
+START_TEST(test_guest_sign_verify)
+{
+	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *signer = NULL, *verifier = NULL;
+	_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+	_cleanup_(policy_freep) struct policy *p = NULL, *p_other = NULL, *p_wrong = NULL, *p_bad = NULL;
+	_cleanup_(freep) char *pub = NULL, *manifest = NULL, *inspect = NULL, *cmd = NULL, *json = NULL;
+	_cleanup_(freep) char *priv = make_key("ed25519", &pub, NULL);
+	_cleanup_(freep) char *top = make_image(), *root = make_guest();
+	struct imgverify_sign_opts o = sign_opts(priv);
+	char os_release[65];
+	size_t len;
+
+	sha256_hex("ID=debian\nVERSION_ID=\"12.5\"\n", os_release);
+	ck_assert_int_ge(asprintf(&inspect, "{\"must_match\": {\"/etc/os-release\": {\"sha256\": \"%s\"}}, \"must_be_absent\": [\"/etc/ssh/nothing\"]}",
+				  os_release), 0);
+	p = rule_policy(inspect);
+	p_other = rule_policy("{\"must_be_absent\": [\"/root/.ssh/authorized_keys\"]}");
+	p_wrong = rule_policy("{\"must_match\": {\"/etc/os-release\": {\"sha256\": \"" D0 "\"}}}");
+	p_bad = rule_policy("{\"must_be_absent\": [\"/etc/ssh/ssh_host_rsa_key\"]}");
+
+	/* Signing an image whose guest fails its rule: refused, nothing made. */
+	ck_assert_int_eq(imgverify_ctx_new(&signer, p_bad), 0);
+	ck_assert_int_eq(ctx_set_guest_dir(signer, root), 0);
+	o.inspect = true;
+	ck_assert_int_eq(imgverify_sign(signer, top, &o, &json, &len), -EUCLEAN);
+	ck_assert_ptr_null(json);
+	ck_assert_ptr_nonnull(strstr(last_error, "': guest file '/etc/ssh/ssh_host_rsa_key' is present: policy rule 'test-image' requires it absent"));
+	imgverify_ctx_free(TAKE_PTR(signer));
+
+	/* Signed under its rule: the findings are in the manifest. */
+	ck_assert_int_eq(imgverify_ctx_new(&signer, p), 0);
+	ck_assert_int_eq(ctx_set_guest_dir(signer, root), 0);
+	manifest = sign_to(signer, top, &o);
+
+	/* verify, no new inspection: the rule is answered by the signed findings */
+	n_errors = 0;
+	ck_assert_int_eq(imgverify_ctx_new(&verifier, p), 0);
+	ck_assert_int_eq(imgverify_add_key_file(verifier, pub), 0);
+	ck_assert_int_eq(ctx_set_guest_dir(verifier, root), 0);
+	ck_assert_int_eq(imgverify_verify(verifier, top, NULL, 0, &rep), 0);
+	ck_assert_ptr_nonnull(rep->manifest->inspection);
+	ck_assert_ptr_null(rep->guest);
+	ck_assert_uint_eq(rep->manifest->inspection->n_boot, 3);
+	ck_assert_uint_eq(rep->manifest->inspection->n_checks, 2);
+	imgverify_report_free(TAKE_PTR(rep));
+	/* ... and with a new inspection */
+	ck_assert_int_eq(imgverify_verify(verifier, top, NULL, IMGVERIFY_INSPECT, &rep), 0);
+	ck_assert_ptr_nonnull(rep->guest);
+	ck_assert(rep->verified);
+	ck_assert_uint_eq(n_errors, 0);
+	imgverify_report_free(TAKE_PTR(rep));
+	imgverify_ctx_free(TAKE_PTR(verifier));
+
+	/* A rule the signed findings do not answer, or contradict. */
+	ck_assert_int_eq(imgverify_ctx_new(&verifier, p_other), 0);
+	ck_assert_int_eq(imgverify_add_key_file(verifier, pub), 0);
+	ck_assert_int_eq(ctx_set_guest_dir(verifier, root), 0);
+	ck_assert_int_eq(imgverify_verify(verifier, top, NULL, 0, &rep), -EUCLEAN);
+	ck_assert(has_failure(rep, -EUCLEAN, "policy rule 'test-image' checks guest file '/root/.ssh/authorized_keys', which the signed inspection does not record: verify with --inspect"));
+	imgverify_report_free(TAKE_PTR(rep));
+	/* with --inspect, the rule holds on the guest as it is */
+	ck_assert_int_eq(imgverify_verify(verifier, top, NULL, IMGVERIFY_INSPECT, &rep), 0);
+	imgverify_report_free(TAKE_PTR(rep));
+	imgverify_ctx_free(TAKE_PTR(verifier));
+	ck_assert_int_eq(imgverify_ctx_new(&verifier, p_wrong), 0);
+	ck_assert_int_eq(imgverify_add_key_file(verifier, pub), 0);
+	ck_assert_int_eq(ctx_set_guest_dir(verifier, root), 0);
+	ck_assert_int_eq(imgverify_verify(verifier, top, NULL, 0, &rep), -EUCLEAN);
+	ck_assert(has_failure(rep, -EUCLEAN, "guest file '/etc/os-release' has sha256:"));
+	ck_assert(has_failure(rep, -EUCLEAN, "policy rule 'test-image' requires sha256:" D0 " (signed inspection)"));
+	imgverify_report_free(TAKE_PTR(rep));
+	imgverify_ctx_free(TAKE_PTR(verifier));
+
+	/* The guest changed after signing (the test directory stands for a
+	 * different disk): a new inspection differs from the signed one. */
+	ck_assert_int_ge(asprintf(&cmd, "cd '%s' && printf other > boot/vmlinuz-6.1 && echo other > etc/hostname && rm boot/vmlinuz && : > boot/initramfs-x && printf x > etc/ssh/nothing", root), 0);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(imgverify_ctx_new(&verifier, p), 0);
+	ck_assert_int_eq(imgverify_add_key_file(verifier, pub), 0);
+	ck_assert_int_eq(ctx_set_guest_dir(verifier, root), 0);
+	ck_assert_int_eq(imgverify_verify(verifier, top, NULL, 0, &rep), 0);   /* no new inspection */
+	imgverify_report_free(TAKE_PTR(rep));
+	ck_assert_int_eq(imgverify_verify(verifier, top, NULL, IMGVERIFY_INSPECT, &rep), -EUCLEAN);
+	ck_assert(!rep->verified);
+	ck_assert(has_failure(rep, -EUCLEAN, "guest hostname 'other' differs from the signed 'golden'"));
+	ck_assert(has_failure(rep, -EUCLEAN, "guest kernel '/boot/vmlinuz-6.1' has sha256:"));
+	ck_assert(has_failure(rep, -EUCLEAN, "guest kernel '/boot/vmlinuz' is missing: the manifest lists it"));
+	ck_assert(has_failure(rep, -EUCLEAN, "guest initrd '/boot/initramfs-x' is not in the manifest"));
+	ck_assert(has_failure(rep, -EUCLEAN, "guest file '/etc/ssh/nothing' is present: policy rule 'test-image' requires it absent"));
+	imgverify_report_free(TAKE_PTR(rep));
+	imgverify_ctx_free(TAKE_PTR(verifier));
+
+	/* A manifest without findings: --inspect has nothing to compare with,
+	 * and a rule with checks is not answered. */
+	o.inspect = false;
+	free(manifest);
+	manifest = sign_to(signer, top, &o);
+	ck_assert_int_eq(imgverify_ctx_new(&verifier, NULL), 0);
+	ck_assert_int_eq(imgverify_add_key_file(verifier, pub), 0);
+	ck_assert_int_eq(ctx_set_guest_dir(verifier, root), 0);
+	ck_assert_int_eq(imgverify_verify(verifier, top, NULL, 0, &rep), 0);
+	imgverify_report_free(TAKE_PTR(rep));
+	ck_assert_int_eq(imgverify_verify(verifier, top, NULL, IMGVERIFY_INSPECT, &rep), -EUCLEAN);
+	ck_assert(has_failure(rep, -EUCLEAN, "the manifest records no guest inspection to compare with: sign the image with --inspect"));
+	imgverify_report_free(TAKE_PTR(rep));
+	imgverify_ctx_free(TAKE_PTR(verifier));
+	ck_assert_int_eq(imgverify_ctx_new(&verifier, p), 0);
+	ck_assert_int_eq(imgverify_add_key_file(verifier, pub), 0);
+	ck_assert_int_eq(imgverify_verify(verifier, top, NULL, 0, &rep), -EUCLEAN);
+	ck_assert(has_failure(rep, -EUCLEAN, "policy rule 'test-image' checks files inside the guest, but the manifest records no guest inspection"));
+}
+END_TEST
+
 static Suite *imgverify_suite(void)
 {
 	Suite *s = suite_create("imgverify");
@@ -1278,6 +1723,7 @@ static Suite *imgverify_suite(void)
 	tcase_add_loop_test(tc, test_header, 0, (int)ELEMENTSOF(header_cases));
 	tcase_add_test(tc, test_header_truncated);
 	tcase_add_test(tc, test_header_raw_and_others);
+	tcase_add_test(tc, test_header_backing_name_at_end);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hashing");
@@ -1314,6 +1760,17 @@ static Suite *imgverify_suite(void)
 	tcase_add_test(tc, test_verify_tampering);
 	tcase_add_test(tc, test_verify_changed_meanwhile);
 	tcase_add_test(tc, test_verify_policy);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("guest inspection");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, manifest_setup, manifest_teardown);
+	tcase_add_test(tc, test_inspection_good);
+	tcase_add_loop_test(tc, test_inspection_bad, 0, (int)ELEMENTSOF(inspection_cases));
+	tcase_add_test(tc, test_inspection_limits);
+	tcase_add_test(tc, test_guest_dir);
+	tcase_add_test(tc, test_guest_boot_limit);
+	tcase_add_test(tc, test_guest_sign_verify);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* vmtrust image sign | verify | show */
+/* vmtrust image sign | verify | show | inspect */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -23,6 +23,7 @@ DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv);
 static int cmd_verify(struct cli_ctx *ctx, int argc, char **argv);
 static int cmd_show(struct cli_ctx *ctx, int argc, char **argv);
+static int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv);
 
 static const struct cli_verb image_verbs[] = {
 	{ "sign", "--key KEY [--cert CERT]... [options] [-o MANIFEST] IMAGE",
@@ -40,21 +41,35 @@ static const struct cli_verb image_verbs[] = {
 	  "  --chunk-size BYTES hashing chunk, a power of two (default 4 MiB, larger for\n"
 	  "                     layers over 64 GiB)\n"
 	  "  -o, --output FILE  where to write the manifest (default: IMAGE.manifest.json)\n"
-	  "  --inspect          also inspect the guest file systems (not in this version)\n",
+	  "  --inspect          also inspect the guest (libguestfs, one appliance launch):\n"
+	  "                     record its OS, kernels and initrds in the manifest, and\n"
+	  "                     refuse to sign when the policy rule of --name fails\n",
 	  cmd_sign },
-	{ "verify", "[--key PUB]... [--manifest MANIFEST] [--fail-fast] IMAGE",
+	{ "verify", "[--key PUB]... [--manifest MANIFEST] [--fail-fast] [--inspect] IMAGE",
 	  "verify an image and its backing chain against its signed manifest",
 	  "  --key PUB          trust this public key (PEM key or certificate; repeatable);\n"
 	  "                     without it the policy (--policy) is required and its\n"
 	  "                     image_trust keys and CAs are trusted\n"
 	  "  --manifest FILE    the manifest (default: IMAGE.manifest.json)\n"
 	  "  --fail-fast        stop at the first failure (default: report every one)\n"
+	  "  --inspect          once everything else holds, inspect the guest again\n"
+	  "                     (libguestfs, one appliance launch: slow) and compare it with\n"
+	  "                     the signed findings and the policy rule\n"
 	  "Exit 0 only when every check holds; 1 when the image is denied; 2 when an\n"
 	  "input cannot be read or is malformed. Writes nothing.\n",
 	  cmd_verify },
 	{ "show", "[--digests] IMAGE", "print the format facts of an image and its backing chain",
 	  "  --digests          also hash every layer (SHA-256 and chunk root)\n",
 	  cmd_show },
+	{ "inspect", "[--name NAME] [--manifest MANIFEST] IMAGE",
+	  "inspect the guest: OS, kernels and initrds, the policy rule's file checks",
+	  "  --name NAME        check the policy rule of this image name (default: the name\n"
+	  "                     in the image's manifest, when there is one)\n"
+	  "  --manifest FILE    where to read the image name (default: IMAGE.manifest.json);\n"
+	  "                     its signature is not checked here: use verify --inspect\n"
+	  "Read-only, explicit formats, no network, one libguestfs appliance launch.\n"
+	  "Exit 1 when a check of the rule fails.\n",
+	  cmd_inspect },
 	{ 0 },
 };
 
@@ -141,6 +156,7 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_image, "sign");
 	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ic = NULL;
+	_cleanup_(policy_freep) struct policy *p = NULL;
 	_cleanup_(freep) char *name = NULL, *def_out = NULL, *json = NULL;
 	_cleanup_(freep) const char **certs = NULL;
 	struct imgverify_sign_opts o = { .sequence = 1 };
@@ -186,9 +202,7 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 			if (parse_u64(optarg, &o.chunk_size) < 0 || o.chunk_size == 0)
 				return cli_usage_error("image", verb, "--chunk-size '%s' is not a number", optarg);
 			break;
-		case 'I':
-			fprintf(stderr, "vmtrust: --inspect: guest inspection is not available in this version\n");
-			return CLI_EXIT_BAD_INPUT;
+		case 'I': o.inspect = true; break;
 		case ':':
 			return cli_usage_error("image", verb, "option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -218,7 +232,13 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 			return cli_fail(-ENOMEM, "cannot sign '%s'", image);
 	}
 
-	r = imgverify_ctx_new(&ic, NULL);
+	/* The policy's rule for the name is checked inside the guest. */
+	if (o.inspect) {
+		r = cli_load_policy(ctx, false, &p);
+		if (r < 0)
+			return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
+	}
+	r = imgverify_ctx_new(&ic, p);
 	if (r < 0)
 		return cli_fail(r, "cannot sign '%s'", image);
 	install_progress(ctx, ic, &progress);
@@ -323,6 +343,102 @@ static void print_layer(const struct imgverify_layer *l)
 	}
 }
 
+static const char *check_name(enum imgverify_check_kind k)
+{
+	return k == IMGVERIFY_CHECK_MATCH ? "must_match" : "must_be_absent";
+}
+
+static json_object *guest_json(const struct imgverify_guest *g)
+{
+	json_object *o = json_object_new_object(), *os = json_object_new_object(),
+		    *boot = json_object_new_array(), *checks = json_object_new_array();
+	char hex[2 * IMGVERIFY_DIGEST_SIZE + 1];
+
+	if (!o || !os || !boot || !checks) {
+		json_object_put(o);
+		json_object_put(os);
+		json_object_put(boot);
+		json_object_put(checks);
+		return NULL;
+	}
+	json_object_object_add(os, "type", json_object_new_string(g->os_type));
+	json_object_object_add(os, "distro", json_object_new_string(g->distro));
+	json_object_object_add(os, "major_version", json_object_new_int(g->major_version));
+	json_object_object_add(os, "minor_version", json_object_new_int(g->minor_version));
+	json_object_object_add(os, "arch", json_object_new_string(g->arch));
+	json_object_object_add(os, "hostname", json_object_new_string(g->hostname));
+	json_object_object_add(o, "os", os);
+	for (size_t i = 0; i < g->n_boot; i++) {
+		const struct imgverify_boot_file *b = &g->boot[i];
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "path", json_object_new_string(b->path));
+		json_object_object_add(e, "kind", json_object_new_string(imgverify_boot_kind_name(b->kind)));
+		if (b->link) {
+			json_object_object_add(e, "link", json_object_new_string(b->link));
+		} else {
+			policy_hex_encode(b->sha256, IMGVERIFY_DIGEST_SIZE, hex);
+			json_object_object_add(e, "sha256", json_object_new_string(hex));
+		}
+		json_object_array_add(boot, e);
+	}
+	json_object_object_add(o, "boot", boot);
+	json_object_object_add(o, "rule", g->rule ? json_object_new_string(g->rule) : NULL);
+	for (size_t i = 0; i < g->n_checks; i++) {
+		const struct imgverify_guest_check *c = &g->checks[i];
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "path", json_object_new_string(c->path));
+		json_object_object_add(e, "check", json_object_new_string(check_name(c->kind)));
+		json_object_object_add(e, "ok", json_object_new_boolean(c->ok));
+		json_object_object_add(e, "present", json_object_new_boolean(c->present));
+		if (c->kind == IMGVERIFY_CHECK_MATCH) {
+			policy_hex_encode(c->want, IMGVERIFY_DIGEST_SIZE, hex);
+			json_object_object_add(e, "expected", json_object_new_string(hex));
+			policy_hex_encode(c->found, IMGVERIFY_DIGEST_SIZE, hex);
+			json_object_object_add(e, "sha256", c->hashed ? json_object_new_string(hex) : NULL);
+		}
+		json_object_object_add(e, "message", c->message ? json_object_new_string(c->message) : NULL);
+		json_object_array_add(checks, e);
+	}
+	json_object_object_add(o, "checks", checks);
+	json_object_object_add(o, "failed", json_object_new_uint64(g->n_failed));
+	return o;
+}
+
+static void print_guest(const struct imgverify_guest *g, bool checks)
+{
+	char hex[2 * IMGVERIFY_DIGEST_SIZE + 1];
+
+	printf("  guest: %s %s %d.%d, arch %s, hostname '%s'\n", g->os_type, g->distro, g->major_version,
+	       g->minor_version, g->arch, g->hostname);
+	for (size_t i = 0; i < g->n_boot; i++) {
+		const struct imgverify_boot_file *b = &g->boot[i];
+
+		policy_hex_encode(b->sha256, IMGVERIFY_DIGEST_SIZE, hex);
+		if (b->link)
+			printf("  %s '%s': link to '%s'\n", imgverify_boot_kind_name(b->kind), b->path, b->link);
+		else
+			printf("  %s '%s': sha256 %s\n", imgverify_boot_kind_name(b->kind), b->path, hex);
+	}
+	if (!checks)
+		return;
+	if (g->rule)
+		printf("  policy rule '%s': %zu of %zu checks held\n", g->rule, g->n_checks - g->n_failed,
+		       g->n_checks);
+	for (size_t i = 0; i < g->n_checks; i++) {
+		const struct imgverify_guest_check *c = &g->checks[i];
+
+		policy_hex_encode(c->found, IMGVERIFY_DIGEST_SIZE, hex);
+		if (!c->ok)
+			printf("    FAILED %s\n", c->message ? c->message : c->path);
+		else if (c->kind == IMGVERIFY_CHECK_MATCH)
+			printf("    ok     %s '%s': sha256 %s\n", check_name(c->kind), c->path, hex);
+		else
+			printf("    ok     %s '%s': absent\n", check_name(c->kind), c->path);
+	}
+}
+
 static int print_report(struct cli_ctx *ctx, const struct imgverify_report *rep)
 {
 	const struct imgverify_manifest *m = rep->manifest;
@@ -370,6 +486,13 @@ static int print_report(struct cli_ctx *ctx, const struct imgverify_report *rep)
 			json_object_array_add(failures, fo);
 		}
 		json_object_object_add(o, "failures", failures);
+		if (rep->guest) {
+			json_object *g = guest_json(rep->guest);
+
+			if (!g)
+				return -ENOMEM;
+			json_object_object_add(o, "guest", g);
+		}
 		cli_print_json(o);
 		return 0;
 	}
@@ -384,6 +507,10 @@ static int print_report(struct cli_ctx *ctx, const struct imgverify_report *rep)
 	printf("  issued %s, expires %s\n", t1, t2);
 	for (size_t i = 0; i < rep->n_layers; i++)
 		print_layer(&rep->layers[i]);
+	if (rep->guest)
+		print_guest(rep->guest, true);
+	else if (m->inspection)
+		printf("  guest inspection signed (not re-inspected: --inspect)\n");
 	return 0;
 }
 
@@ -393,6 +520,7 @@ static int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "manifest", required_argument, NULL, 'm' },
 		{ "fail-fast", no_argument, NULL, 'f' },
+		{ "inspect", no_argument, NULL, 'I' },
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_image, "verify");
@@ -415,6 +543,7 @@ static int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 		case 'k': keys[n_keys++] = optarg; break;
 		case 'm': manifest = optarg; break;
 		case 'f': flags |= IMGVERIFY_FAIL_FAST; break;
+		case 'I': flags |= IMGVERIFY_INSPECT; break;
 		case ':':
 			return cli_usage_error("image", verb, "option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -510,4 +639,119 @@ static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	return CLI_EXIT_OK;
+}
+
+/* ---- inspect ---- */
+
+/* The image name in a manifest, to pick the policy rule: the statement is
+ * parsed (strictly) but its signature is not checked, and the name is
+ * used for nothing else. 0 and NULL when there is no manifest. */
+static int manifest_name(const char *path, bool given, char **ret)
+{
+	_cleanup_(imgverify_envelope_freep) struct imgverify_envelope *env = NULL;
+	_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL;
+	_cleanup_(freep) char *data = NULL;
+	size_t len;
+	int r;
+
+	*ret = NULL;
+	if (!given && access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	r = policy_read_file(path, IMGVERIFY_MANIFEST_MAX, &data, &len);
+	if (r < 0)
+		return r;
+	r = imgverify_envelope_parse(path, data, len, &env);
+	if (r < 0)
+		return r;
+	if (strcmp(env->payload_type, IMGVERIFY_PAYLOAD_TYPE) != 0) {
+		fprintf(stderr, "vmtrust: manifest '%s': payload type is not %s\n", path, IMGVERIFY_PAYLOAD_TYPE);
+		return -EOPNOTSUPP;
+	}
+	r = imgverify_statement_parse(path, (const char *)env->payload, env->payload_len, &m);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(m->name);
+	return 0;
+}
+
+static int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "manifest", required_argument, NULL, 'm' },
+		{ 0 },
+	};
+	const struct cli_verb *verb = cli_verb_of(&cli_area_image, "inspect");
+	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ic = NULL;
+	_cleanup_(imgverify_guest_freep) struct imgverify_guest *g = NULL;
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	_cleanup_(freep) char *def_manifest = NULL, *from_manifest = NULL;
+	const struct policy_image_rule *rule = NULL;
+	const char *name = NULL, *manifest = NULL, *image;
+	int c, r;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'n': name = optarg; break;
+		case 'm': manifest = optarg; break;
+		case ':':
+			return cli_usage_error("image", verb, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return cli_usage_error("image", verb, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("image", verb, "expected one IMAGE");
+	if (name && manifest)
+		return cli_usage_error("image", verb, "--name and --manifest exclude each other");
+	image = argv[optind];
+
+	if (!name) {
+		bool given = manifest != NULL;
+
+		if (!manifest) {
+			manifest = def_manifest = imgverify_default_manifest_path(image);
+			if (!manifest)
+				return cli_fail(-ENOMEM, "cannot inspect '%s'", image);
+		}
+		r = manifest_name(manifest, given, &from_manifest);
+		if (r < 0)
+			return cli_fail(r, "cannot read manifest '%s'", manifest);
+		name = from_manifest;
+	}
+	/* A rule named on the command line must exist; one found through a
+	 * manifest may not (no rule: no checks). */
+	r = cli_load_policy(ctx, name && !from_manifest, &p);
+	if (r < 0)
+		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
+	rule = imgverify_policy_rule(p, name);
+	if (name && !from_manifest && !rule) {
+		fprintf(stderr, "vmtrust: policy '%s' has no rule for image '%s'\n", ctx->policy_path, name);
+		return CLI_EXIT_BAD_INPUT;
+	}
+
+	r = imgverify_ctx_new(&ic, p);
+	if (r < 0)
+		return cli_fail(r, "cannot inspect '%s'", image);
+	r = imgverify_guest_inspect(ic, image, rule, &g);
+	if (r < 0)
+		return cli_fail(r, "cannot inspect '%s'", image);
+	for (size_t i = 0; i < g->n_checks; i++)
+		if (!g->checks[i].ok && ctx->verbosity >= 0)
+			fprintf(stderr, "vmtrust: image '%s': %s\n", image, g->checks[i].message);
+	if (ctx->json) {
+		_cleanup_(json_object_putp) json_object *o = guest_json(g);
+
+		if (!o)
+			return cli_fail(-ENOMEM, "cannot inspect '%s'", image);
+		json_object_object_add(o, "image", json_object_new_string(image));
+		json_object_object_add(o, "verified", json_object_new_boolean(g->n_failed == 0));
+		cli_print_json(o);
+	} else if (ctx->verbosity >= 0) {
+		printf("image '%s': %s\n", image,
+		       g->n_failed ? "a check failed" : rule ? "every check held" : "inspected");
+		print_guest(g, true);
+	}
+	return g->n_failed ? CLI_EXIT_DENIED : CLI_EXIT_OK;
 }
