@@ -11,6 +11,10 @@
 V="virsh -q -c qemu:///system"
 
 libvirt_start() {
+	# one user of the machine's libvirtd and /etc/libvirt/hooks at a time
+	# (test runs of several build directories, the main job)
+	exec {_libvirt_lock}>/run/lock/vmtrust-libvirt.lock
+	flock "$_libvirt_lock"
 	if ! $V version >/dev/null 2>&1; then
 		mkdir -p /run/libvirt /var/log/libvirt/qemu /var/lib/libvirt/qemu
 		if ! [ -S /run/libvirt/virtlogd-sock ]; then
