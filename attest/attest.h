@@ -273,7 +273,11 @@ int attest_default_quote_selection(struct attest_ctx *ctx, unsigned measurement_
  * readable; "": none) and the measurement log of state_dir. The log's lock
  * is held from reading the log until the quote is signed, so the log always
  * covers what the quoted measurement PCR holds (a log that does not exist
- * yet is created empty and locked). Selected banks must be allocated
+ * yet is created empty and locked). The host audit of
+ * STATE_DIR/ATTEST_HOST_AUDIT_FILE goes in as host_audit when it is the data
+ * of the log's last "host-audit" event (size and digests compared); else it
+ * is left out, with a warning when the log has such an event (no file,
+ * another audit, unreadable). Selected banks must be allocated
  * (-EOPNOTSUPP); a bank named twice is quoted once with both masks. Every
  * transient object is flushed. *ret is freed with attest_evidence_free(). */
 int attest_quote(struct attest_ctx *ctx, const char *state_dir, const struct policy_pcr_bank *sel,
@@ -290,7 +294,9 @@ int attest_quote(struct attest_ctx *ctx, const char *state_dir, const struct pol
  *              "signature": base64 TPMT_SIGNATURE (as tpm2_quote -s)},
  *    "pcrs": {"sha256": {"0": hex, ...}, ...},
  *    "uefi_eventlog": base64 (optional),
- *    "measurement_log": the log's text (optional)}
+ *    "measurement_log": the log's text (optional),
+ *    "host_audit": the canonical host audit JSON, as a string: the exact
+ *                  bytes a "host-audit" event of the log measured (optional)}
  * The byte fields are those tpm2-tools reads and writes. */
 #define ATTEST_EVIDENCE_MAX (48 * 1024 * 1024)
 #define ATTEST_NONCE_MAX 64
@@ -311,11 +317,14 @@ struct attest_evidence {
 	size_t uefi_log_len;
 	char *mlog;                  /* may be NULL */
 	size_t mlog_len;
+	char *host_audit;            /* may be NULL; no NUL inside */
+	size_t host_audit_len;       /* at most ATTEST_AUDIT_JSON_MAX */
 };
 
 /* Parses evidence JSON with hard bounds (at most ATTEST_EVIDENCE_MAX
- * bytes, known keys, valid base64/hex, digest sizes per bank). -EBADMSG
- * (logged with the JSON path) when malformed, -EFBIG when too large. */
+ * bytes, known keys, valid base64/hex, digest sizes per bank, a host_audit
+ * that attest_audit_parse() takes). -EBADMSG (logged with the JSON path)
+ * when malformed, -EFBIG when too large. */
 int attest_evidence_parse(const char *name, const char *json, size_t len,
 			  struct attest_evidence **ret);
 /* Serializes evidence; *ret is malloc'ed, NUL-terminated. */
@@ -395,6 +404,17 @@ const struct attest_audit_check *attest_audit_find(const struct attest_audit *a,
  * 0 when not; -EINVAL (logged) for a policy with unknown check ids. */
 int attest_audit_ok(const struct attest_audit *a, const struct policy *p);
 
+/* A verifier's rule, for an audit received as evidence (attest_audit_parse)
+ * and a policy that may differ from the one the host audited with: each id
+ * of host.required_checks is there and passes, and for each entry of
+ * host.min_versions package:NAME is there, passes, and passed against a
+ * minimum (the "(minimum V)" its evidence ends with) at least the policy's.
+ * Other checks do not count. 1 when satisfied; 0 when not, with the
+ * failing checks in reason ("iommu fail, tpm unknown", at most size bytes);
+ * -EINVAL (logged) for a policy whose host section is invalid. */
+int attest_audit_evaluate(const struct attest_audit *a, const struct policy *p, char *reason,
+			  size_t size);
+
 /* Checks the policy's host section: every required check id known
  * (package:NAME only for a package of min_versions), package names and
  * versions valid. -EINVAL, logged as "policy: $.host...: reason". */
@@ -413,6 +433,20 @@ int attest_audit_to_json(const struct attest_audit *a, char **ret);
 int attest_audit_parse(const char *name, const char *json, size_t len, struct attest_audit **ret);
 
 const char *attest_audit_status_name(enum attest_audit_status s);   /* "pass", ... */
+
+/* Measuring an audit, so that a verifier sees it: the canonical JSON is the
+ * data of an event record of type ATTEST_HOST_AUDIT_EVENT with the
+ * description "host audit: N pass, M fail, K unknown" (attest_measure_event
+ * into pcr), then the same bytes replace STATE_DIR/ATTEST_HOST_AUDIT_FILE
+ * (atomically, 0600), where attest_quote() finds them. The file changes only
+ * once the record is measured. The caller holds the TPM lock
+ * (attest_tpm_lock), so that no quote comes between the two. With ret, the
+ * record as attest_measure_event() gives it. Errors as
+ * attest_measure_event() and policy_write_file_atomic(), logged. */
+#define ATTEST_HOST_AUDIT_EVENT "host-audit"
+#define ATTEST_HOST_AUDIT_FILE "host-audit.json"
+int attest_audit_measure(struct attest_ctx *ctx, const char *state_dir, unsigned pcr,
+			 const struct attest_audit *a, struct attest_record *ret);
 
 /* Debian version order (dpkg's: epoch, upstream and revision compared with
  * '~' before everything, even the end). *ret_cmp <0, 0 or >0. -EINVAL for
@@ -452,6 +486,13 @@ int attest_deb_version_compare(const char *a, const char *b, int *ret_cmp);
  *   required:PATH    each required reference has a measured record
  *   pcr-value:ALG:N  the quoted value is the one the policy expects (a
  *                    value the quote does not cover fails)
+ *   host-audit       when the evidence has a host audit or the policy's
+ *                    host section requires checks: the audit is the data
+ *                    of the last "host-audit" event of the measurement log
+ *                    (its event digest recomputed), that record is measured
+ *                    (the log replays to the quote, the record not
+ *                    pending), and it satisfies attest_audit_evaluate();
+ *                    with no requirement, failed checks are a warning
  *
  * Checks whose input is missing fail with "not checked: ..." rather than
  * vanish; the verdict is good when no check failed.

@@ -2526,6 +2526,112 @@ int attest_audit_ok(const struct attest_audit *a, const struct policy *p)
 	return 1;
 }
 
+/* Appends one failing check to a reason list: "a fail, b unknown". */
+__attribute__((format(printf, 3, 4)))
+static void reason_add(char *reason, size_t size, const char *fmt, ...)
+{
+	size_t len = strnlen(reason, size);
+	va_list ap;
+
+	if (size == 0 || len + 1 >= size)
+		return;
+	if (len > 0)
+		len += (size_t)snprintf(reason + len, size - len, ", ");
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(reason + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+/* The minimum a passed package check was audited against: the "V" of the
+ * "(minimum V)" that ends its evidence; NULL when there is none. */
+static const char *audited_minimum(const char *evidence, char *buf, size_t size)
+{
+	static const char tag[] = " (minimum ";
+	const char *at = NULL, *end;
+	size_t len;
+
+	for (const char *p = strstr(evidence, tag); p; p = strstr(p + 1, tag))
+		at = p;
+	if (!at)
+		return NULL;
+	at += strlen(tag);
+	end = at + strlen(at);
+	if (end == at || end[-1] != ')')
+		return NULL;
+	len = (size_t)(end - 1 - at);
+	if (len == 0 || len >= size)
+		return NULL;
+	memcpy(buf, at, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+int attest_audit_evaluate(const struct attest_audit *a, const struct policy *p, char *reason,
+			  size_t size)
+{
+	const struct policy_version_min *mv = NULL;
+	const char *const *req = NULL;
+	size_t n_req = 0, n_mv = 0;
+	bool ok = true;
+	int r;
+
+	if (size > 0)
+		reason[0] = '\0';
+	r = attest_audit_check_policy(p);
+	if (r < 0)
+		return r;
+	if (p) {
+		req = policy_host_required_checks(p, &n_req);
+		mv = policy_host_min_versions(p, &n_mv);
+	}
+	/* package:NAME ids are min_versions entries (checked above): below. */
+	for (size_t i = 0; i < n_req; i++) {
+		const struct attest_audit_check *c = attest_audit_find(a, req[i]);
+
+		if (has_prefix(req[i], PACKAGE_PREFIX))
+			continue;
+		if (c && c->status == ATTEST_AUDIT_PASS)
+			continue;
+		ok = false;
+		if (c)
+			reason_add(reason, size, "%s %s", req[i], attest_audit_status_name(c->status));
+		else
+			reason_add(reason, size, "%s not in the audit", req[i]);
+	}
+	for (size_t i = 0; i < n_mv; i++) {
+		char id[sizeof(PACKAGE_PREFIX) + PACKAGE_NAME_MAX], buf[VERSION_MAX];
+		const struct attest_audit_check *c;
+		const char *min;
+		int cmp;
+
+		bsnprintf(id, sizeof(id), PACKAGE_PREFIX "%s", mv[i].package);
+		c = attest_audit_find(a, id);
+		if (!c) {
+			ok = false;
+			reason_add(reason, size, "%s not in the audit", id);
+			continue;
+		}
+		if (c->status != ATTEST_AUDIT_PASS) {
+			ok = false;
+			reason_add(reason, size, "%s %s", id, attest_audit_status_name(c->status));
+			continue;
+		}
+		/* A pass says: at least the minimum the host audited against. */
+		min = audited_minimum(c->evidence, buf, sizeof(buf));
+		if (!min || attest_deb_version_compare(min, mv[i].version, &cmp) < 0) {
+			ok = false;
+			reason_add(reason, size, "%s passed against no minimum it names", id);
+		} else if (cmp < 0) {
+			ok = false;
+			reason_add(reason, size, "%s passed against the minimum %s, below the policy's %s",
+				   id, min, mv[i].version);
+		}
+	}
+	return ok ? 1 : 0;
+}
+
 /* ---- the run ------------------------------------------------------------------ */
 
 static void run_clear(struct run *run)
@@ -2788,5 +2894,39 @@ int attest_audit_parse(const char *name, const char *json, size_t len, struct at
 			return r;
 	}
 	*ret = TAKE_PTR(a);
+	return 0;
+}
+
+/* ---- measuring -------------------------------------------------------------- */
+
+int attest_audit_measure(struct attest_ctx *ctx, const char *state_dir, unsigned pcr,
+			 const struct attest_audit *a, struct attest_record *ret)
+{
+	_cleanup_(freep) char *json = NULL, *path = NULL;
+	char description[128];
+	size_t count[3] = { 0 };
+	struct attest_record rec;
+	int r;
+
+	if (!ctx || !state_dir || !a)
+		return policy_log_errno(EINVAL, "cannot measure the host audit: missing argument");
+	for (size_t i = 0; i < a->n_checks; i++)
+		count[a->checks[i].status]++;
+	bsnprintf(description, sizeof(description), "host audit: %zu pass, %zu fail, %zu unknown",
+		  count[ATTEST_AUDIT_PASS], count[ATTEST_AUDIT_FAIL], count[ATTEST_AUDIT_UNKNOWN]);
+	r = attest_audit_to_json(a, &json);
+	if (r < 0)
+		return r;
+	if (asprintf(&path, "%s/%s", state_dir, ATTEST_HOST_AUDIT_FILE) < 0)
+		return -ENOMEM;
+	r = attest_measure_event(ctx, state_dir, pcr, ATTEST_HOST_AUDIT_EVENT, description, json,
+				 strlen(json), &rec);
+	if (r < 0)
+		return r;
+	r = policy_write_file_atomic(path, json, strlen(json), 0600);
+	if (r < 0)
+		return r;
+	if (ret)
+		*ret = rec;
 	return 0;
 }

@@ -681,9 +681,12 @@ int attest_eventlog_replay(const struct attest_eventlog *log, struct policy_pcr_
 	banks = calloc(log->n_algs ? log->n_algs : 1, sizeof(*banks));
 	if (!mdctx || !banks)
 		return -ENOMEM;
+	/* Only the banks that are replayed: an unknown algorithm's digest may
+	 * be longer than a PCR row holds. */
 	if (log->startup_locality >= 0)
 		for (size_t k = 0; k < log->n_algs; k++)
-			banks[k].pcr[0][log->algs[k].size - 1] = (uint8_t)log->startup_locality;
+			if (log->md[k])
+				banks[k].pcr[0][log->algs[k].size - 1] = (uint8_t)log->startup_locality;
 
 	for (size_t i = 0; i < log->n_events; i++) {
 		const struct attest_event *ev = &log->events[i];

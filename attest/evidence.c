@@ -27,6 +27,7 @@ void attest_evidence_free(struct attest_evidence *e)
 	free(e->pcrs);
 	free(e->uefi_log);
 	free(e->mlog);
+	free(e->host_audit);
 	free(e);
 }
 
@@ -141,11 +142,47 @@ static int parse_pcrs(const char *name, json_object *o, struct attest_evidence *
 	return 0;
 }
 
+/* The audit's exact bytes, checked as the verifier will read them, so that
+ * a malformed one is bad input here rather than a verdict later. */
+static int parse_host_audit(const char *name, json_object *v, struct attest_evidence *e)
+{
+	_cleanup_(attest_audit_freep) struct attest_audit *a = NULL;
+	const char *s = json_object_get_string(v), *msg;
+	size_t len = (size_t)json_object_get_string_len(v);
+	char why[512], what[600];
+	int r;
+
+	if (len > ATTEST_AUDIT_JSON_MAX) {
+		snprintf(what, sizeof(what), "too large: %zu bytes, the limit is %d", len,
+			 ATTEST_AUDIT_JSON_MAX);
+		return ev_fault(name, "$.host_audit", what);
+	}
+	if (memchr(s, '\0', len))
+		return ev_fault(name, "$.host_audit", "contains a NUL byte");
+	policy_log_capture(why, sizeof(why));
+	r = attest_audit_parse("$.host_audit", s, len, &a);
+	policy_log_capture(NULL, 0);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		/* "host audit '$.host_audit': $.checks[0]: ...": the part after the name */
+		msg = strstr(why, "': ");
+		snprintf(what, sizeof(what), "not a host audit: %s", msg ? msg + 3 : why);
+		return ev_fault(name, "$.host_audit", what);
+	}
+	e->host_audit = strndup(s, len);
+	if (!e->host_audit)
+		return -ENOMEM;
+	e->host_audit_len = len;
+	return 0;
+}
+
 int attest_evidence_parse(const char *name, const char *json, size_t len,
 			  struct attest_evidence **ret)
 {
 	static const char *const top_keys[] = { "vmtrust_evidence", "nonce", "ak", "quote", "pcrs",
-						"uefi_eventlog", "measurement_log", NULL };
+						"uefi_eventlog", "measurement_log", "host_audit",
+						NULL };
 	static const char *const ak_keys[] = { "public", "pem", NULL };
 	static const char *const quote_keys[] = { "attest", "signature", NULL };
 	_cleanup_(attest_evidence_freep) struct attest_evidence *e = NULL;
@@ -263,9 +300,20 @@ int attest_evidence_parse(const char *name, const char *json, size_t len,
 		e->mlog_len = (size_t)json_object_get_string_len(v);
 		if (e->mlog_len > ATTEST_MLOG_MAX)
 			return ev_fault(name, "$.measurement_log", "too large");
+		/* Text: a NUL ("\u0000") would end the copy short of mlog_len. */
+		if (strlen(json_object_get_string(v)) != e->mlog_len)
+			return ev_fault(name, "$.measurement_log", "contains a NUL byte");
 		e->mlog = strndup(json_object_get_string(v), e->mlog_len);
 		if (!e->mlog)
 			return -ENOMEM;
+	}
+	r = get_member(name, root, "host_audit", "$.host_audit", json_type_string, false, &v);
+	if (r < 0)
+		return r;
+	if (v) {
+		r = parse_host_audit(name, v, e);
+		if (r < 0)
+			return r;
 	}
 	*ret = TAKE_PTR(e);
 	return 0;
@@ -326,6 +374,9 @@ int attest_evidence_to_json(const struct attest_evidence *e, char **ret)
 	if (e->mlog)
 		json_object_object_add(root, "measurement_log",
 				       json_object_new_string_len(e->mlog, (int)e->mlog_len));
+	if (e->host_audit)
+		json_object_object_add(root, "host_audit",
+				       json_object_new_string_len(e->host_audit, (int)e->host_audit_len));
 	s = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 							     JSON_C_TO_STRING_NOSLASHESCAPE));
 	if (!s)

@@ -709,7 +709,7 @@ static int open_for_append(struct attest_ctx *ctx, const char *state_dir, unsign
 		return r;
 	if (r > 0) {
 		/* Hold the old lock until the new log is locked. */
-		_cleanup_close_ int old = TAKE_FD(fd);
+		__attribute__((unused)) _cleanup_close_ int old = TAKE_FD(fd);
 
 		attest_mlog_free(TAKE_PTR(log));
 		r = attest_mlog_load(state_dir, true, &fd, &log);

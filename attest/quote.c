@@ -10,6 +10,7 @@
  * yet extended, which a verifier accepts).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -276,10 +277,11 @@ static int check_quote(struct attest_ctx *ctx, const TPM2B_ATTEST *quoted, const
 	return memcmp(digest, q->pcrDigest.buffer, hash->size) == 0;
 }
 
-/* The measurement log's text, read under its lock, which stays held by
- * *ret_fd. A log that does not exist yet is created (empty) and locked
- * exclusively: a first measurement cannot slip in before the quote. */
-static int lock_mlog(const char *state_dir, int *ret_fd, char **ret_text, size_t *ret_len)
+/* The measurement log's text and records, read under its lock, which stays
+ * held by *ret_fd. A log that does not exist yet is created (empty) and
+ * locked exclusively: a first measurement cannot slip in before the quote. */
+static int lock_mlog(const char *state_dir, int *ret_fd, char **ret_text, size_t *ret_len,
+		     struct attest_mlog **ret_log)
 {
 	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
 	_cleanup_close_ int fd = -1;
@@ -323,6 +325,63 @@ static int lock_mlog(const char *state_dir, int *ret_fd, char **ret_text, size_t
 	*ret_fd = TAKE_FD(fd);
 	*ret_text = TAKE_PTR(text);
 	*ret_len = len;
+	*ret_log = TAKE_PTR(log);
+	return 0;
+}
+
+/* The host audit the log's last host-audit event measured: the bytes of
+ * STATE_DIR/host-audit.json when their size and digest are that record's.
+ * Anything else leaves the audit out of the evidence (the verifier says
+ * what is missing); a warning says why, when the log has such a record. */
+static int read_host_audit(const char *state_dir, const struct attest_mlog *log, char **ret,
+			   size_t *ret_len)
+{
+	_cleanup_(freep) char *path = NULL, *data = NULL;
+	const struct attest_record *rec = NULL;
+	char why[512];
+	size_t len = 0;
+	bool same;
+	int r;
+
+	*ret = NULL;
+	*ret_len = 0;
+	for (size_t i = attest_mlog_count(log); i > 0 && !rec; i--) {
+		const struct attest_record *c = attest_mlog_record(log, i - 1);
+
+		if (c->kind == ATTEST_RECORD_EVENT && strcmp(c->event_type, ATTEST_HOST_AUDIT_EVENT) == 0)
+			rec = c;
+	}
+	if (!rec)
+		return 0;
+	if (asprintf(&path, "%s/%s", state_dir, ATTEST_HOST_AUDIT_FILE) < 0)
+		return -ENOMEM;
+	policy_log_capture(why, sizeof(why));
+	r = policy_read_file(path, ATTEST_AUDIT_JSON_MAX, &data, &len);
+	policy_log_capture(NULL, 0);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		policy_logf(POLICY_LOG_WARNING, "host audit left out of the evidence: %s (measured as "
+			    "record %" PRIu64 ")", why, rec->recnum);
+		return 0;
+	}
+	same = len == rec->size;
+	for (size_t k = 0; k < rec->n_digests && same; k++) {
+		const struct policy_digest *want = &rec->file_digests[k];
+		uint8_t d[EVP_MAX_MD_SIZE];
+
+		if (EVP_Digest(data, len, d, NULL, EVP_get_digestbyname(want->alg->ossl), NULL) != 1)
+			return policy_log_errno(ENOTRECOVERABLE, "cannot hash host audit '%s': openssl failed",
+						path);
+		same = memcmp(d, want->value, want->alg->size) == 0;
+	}
+	if (!same) {
+		policy_logf(POLICY_LOG_WARNING, "host audit '%s' left out of the evidence: it is not the "
+			    "audit of record %" PRIu64 ", the last one measured", path, rec->recnum);
+		return 0;
+	}
+	*ret = TAKE_PTR(data);
+	*ret_len = len;
 	return 0;
 }
 
@@ -364,6 +423,7 @@ int attest_quote(struct attest_ctx *ctx, const char *state_dir, const struct pol
 {
 	_cleanup_(attest_evidence_freep) struct attest_evidence *e = NULL;
 	_cleanup_(attest_obj_flush) struct attest_obj ak = ATTEST_OBJ_INIT(ctx);
+	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
 	_cleanup_close_ int log_fd = -1;
 	TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
 	const struct policy_hash_alg *hash;
@@ -409,7 +469,10 @@ int attest_quote(struct attest_ctx *ctx, const char *state_dir, const struct pol
 	if (r < 0)
 		return r;
 
-	r = lock_mlog(state_dir, &log_fd, &e->mlog, &e->mlog_len);
+	r = lock_mlog(state_dir, &log_fd, &e->mlog, &e->mlog_len, &log);
+	if (r < 0)
+		return r;
+	r = read_host_audit(state_dir, log, &e->host_audit, &e->host_audit_len);
 	if (r < 0)
 		return r;
 

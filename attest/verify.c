@@ -38,7 +38,6 @@
 
 DEFINE_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
 DEFINE_CLEANUP_FUNC(EVP_PKEY_CTX *, EVP_PKEY_CTX_free)
-DEFINE_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
 DEFINE_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free)
 DEFINE_CLEANUP_FUNC(BIGNUM *, BN_free)
 DEFINE_CLEANUP_FUNC(OSSL_PARAM_BLD *, OSSL_PARAM_BLD_free)
@@ -205,6 +204,7 @@ struct verify {
 	struct log_entry *mlog_entry;
 	const struct attest_mlog *mlog;
 	size_t n_measured;              /* records that count: all but a pending last */
+	bool mlog_bound;                /* the log replays to the quoted measurement PCR */
 };
 
 static int text_room(struct attest_verdict *v, size_t need)
@@ -226,6 +226,7 @@ static int text_room(struct attest_verdict *v, size_t need)
 }
 
 /* A check named prefix + suffix (suffix may be NULL). */
+__attribute__((format(printf, 5, 0)))
 static int add_checkv(struct verify *s, enum attest_check_status st, const char *prefix,
 		      const char *suffix, const char *fmt, va_list ap)
 {
@@ -1158,9 +1159,11 @@ static int check_mlog_replay(struct verify *s)
 		const struct attest_record *last = attest_mlog_record(s->mlog, n - 1);
 
 		s->n_measured = n - 1;
+		s->mlog_bound = true;
 		return WARN(s, "measurement-log", "the last record (%" PRIu64 ", '%s') is pending: its extend is not in the quoted %s, so it counts as not measured",
 			    last->recnum, last->path, pending);
 	}
+	s->mlog_bound = true;
 	return OK(s, "measurement-log", "%zu records replay to the quoted %s", n, all);
 }
 
@@ -1330,6 +1333,119 @@ static int check_references(struct verify *s)
 	return 0;
 }
 
+/* ---- the host audit ------------------------------------------------------------------ */
+
+/* H("vmtrust-event-v1" NUL type NUL description NUL size-le64 H(data)), the
+ * digest an event record extends (attest.h), in rec's bank k, recomputed
+ * here from the data: 1 when it is the record's, 0 when not. */
+static int event_digest_matches(struct verify *s, const struct attest_record *rec, size_t k,
+				const void *data, size_t len)
+{
+	static const char tag[] = "vmtrust-event-v1";
+	const struct policy_hash_alg *alg = rec->digests[k].alg;
+	const EVP_MD *md = md_of(alg);
+	uint8_t content[POLICY_DIGEST_MAX], digest[POLICY_DIGEST_MAX], size_le[8];
+
+	for (int i = 0; i < 8; i++)
+		size_le[i] = (uint8_t)((uint64_t)len >> (8 * i));
+	if (!md || EVP_DigestInit_ex2(s->md, md, NULL) != 1 || EVP_DigestUpdate(s->md, data, len) != 1 ||
+	    EVP_DigestFinal_ex(s->md, content, NULL) != 1 ||
+	    EVP_DigestInit_ex2(s->md, md, NULL) != 1 ||
+	    EVP_DigestUpdate(s->md, tag, sizeof(tag)) != 1 ||
+	    EVP_DigestUpdate(s->md, rec->event_type, strlen(rec->event_type) + 1) != 1 ||
+	    EVP_DigestUpdate(s->md, rec->path, strlen(rec->path) + 1) != 1 ||
+	    EVP_DigestUpdate(s->md, size_le, sizeof(size_le)) != 1 ||
+	    EVP_DigestUpdate(s->md, content, alg->size) != 1 ||
+	    EVP_DigestFinal_ex(s->md, digest, NULL) != 1)
+		return -ENOTRECOVERABLE;
+	return memcmp(digest, rec->digests[k].value, alg->size) == 0;
+}
+
+/* The evidence's host audit must be what the log's last host-audit event
+ * measured, that record must count as measured, and the audit must satisfy
+ * the policy's host section. */
+static int check_host_audit(struct verify *s)
+{
+	const struct attest_evidence *e = s->e;
+	_cleanup_(attest_audit_freep) struct attest_audit *a = NULL;
+	const struct attest_record *rec = NULL;
+	const struct attest_audit_check *c;
+	size_t n_req = 0, n_mv = 0, n_checks, idx = 0, count[3] = { 0 };
+	char reason[REASON_MAX / 2];
+	int r;
+
+	policy_host_required_checks(s->p, &n_req);
+	policy_host_min_versions(s->p, &n_mv);
+	for (size_t i = attest_mlog_count(s->mlog); i > 0 && !rec; i--) {
+		const struct attest_record *x = attest_mlog_record(s->mlog, i - 1);
+
+		if (x->kind == ATTEST_RECORD_EVENT && strcmp(x->event_type, ATTEST_HOST_AUDIT_EVENT) == 0) {
+			rec = x;
+			idx = i - 1;
+		}
+	}
+	if (!e->host_audit) {
+		if (n_req + n_mv == 0)
+			return 0;
+		if (rec)
+			return FAIL(s, "host-audit", "the policy requires %zu host audit checks, the evidence has no host audit, though the measurement log has one (record %" PRIu64 "): the host lost or changed its copy",
+				    n_req + n_mv, rec->recnum);
+		return FAIL(s, "host-audit", "the policy requires %zu host audit checks, the evidence has no host audit (measure one on the host: vmtrust host audit --measure)",
+			    n_req + n_mv);
+	}
+	if (!e->mlog)
+		return FAIL(s, "host-audit", "not checked: the evidence has a host audit but no measurement log to prove it");
+	if (!s->mlog_bound)
+		return FAIL(s, "host-audit", "not checked: the measurement log does not replay to the quote, so it proves no host audit");
+	if (!rec)
+		return FAIL(s, "host-audit", "the measurement log has no host-audit record: the host audit in the evidence was not measured");
+	if (rec->size != e->host_audit_len)
+		return FAIL(s, "host-audit", "the host audit is not the data of record %" PRIu64 ", the last host-audit record: %zu bytes, the record measured %" PRIu64,
+			    rec->recnum, e->host_audit_len, rec->size);
+	for (size_t k = 0; k < rec->n_digests; k++) {
+		r = event_digest_matches(s, rec, k, e->host_audit, e->host_audit_len);
+		if (r < 0)
+			return internal(s, r);
+		if (r == 0)
+			return FAIL(s, "host-audit", "the host audit is not the data of record %" PRIu64 ", the last host-audit record: its %s event digest differs (the audit was changed, or is another one)",
+				    rec->recnum, rec->digests[k].alg->name);
+	}
+	if (idx >= s->n_measured)
+		return FAIL(s, "host-audit", "record %" PRIu64 " of the host audit is pending: its extend is not in the quote, so the audit is not measured",
+			    rec->recnum);
+
+	policy_log_capture(s->why, sizeof(s->why));
+	r = attest_audit_parse("$.host_audit", e->host_audit, e->host_audit_len, &a);
+	if (r >= 0)
+		r = attest_audit_evaluate(a, s->p, reason, sizeof(reason));
+	policy_log_capture(NULL, 0);
+	if (r == -ENOMEM)
+		return internal(s, r);
+	if (r < 0)
+		return FAIL(s, "host-audit", "%s", why(s, r));
+	c = attest_audit_checks(a, &n_checks);
+	for (size_t i = 0; i < n_checks; i++)
+		count[c[i].status]++;
+	if (r == 0)
+		return FAIL(s, "host-audit", "the host audit of record %" PRIu64 " does not satisfy the policy: %s",
+			    rec->recnum, reason);
+	if (n_req + n_mv > 0)
+		return OK(s, "host-audit", "record %" PRIu64 ": the policy's %zu required checks pass (%zu pass, %zu fail, %zu unknown)",
+			  rec->recnum, n_req + n_mv, count[ATTEST_AUDIT_PASS], count[ATTEST_AUDIT_FAIL],
+			  count[ATTEST_AUDIT_UNKNOWN]);
+	if (count[ATTEST_AUDIT_FAIL] > 0) {
+		reason[0] = '\0';
+		for (size_t i = 0, len = 0; i < n_checks && len < sizeof(reason); i++)
+			if (c[i].status == ATTEST_AUDIT_FAIL)
+				len += (size_t)snprintf(reason + len, sizeof(reason) - len, "%s%s",
+							len ? ", " : "", c[i].id);
+		return WARN(s, "host-audit", "record %" PRIu64 ": %zu checks fail (%s); the policy requires none",
+			    rec->recnum, count[ATTEST_AUDIT_FAIL], reason);
+	}
+	return OK(s, "host-audit", "record %" PRIu64 ": %zu pass, 0 fail, %zu unknown; the policy requires none",
+		  rec->recnum, count[ATTEST_AUDIT_PASS], count[ATTEST_AUDIT_UNKNOWN]);
+}
+
 /* ---- expected PCR values ------------------------------------------------------------- */
 
 static int check_pcr_values(struct verify *s)
@@ -1395,6 +1511,7 @@ int attest_verify(const struct policy *p, const struct attest_evidence *e, const
 	check_mlog_replay(s);
 	check_references(s);
 	check_pcr_values(s);
+	check_host_audit(s);
 
 	r = s->err;
 	verdict_finish(v);

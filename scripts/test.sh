@@ -19,4 +19,6 @@ echo "== tests (plain build)"
 ctest --test-dir build --output-on-failure -j"$jobs" || status=1
 echo "== tests under ASan+UBSan (labels unit, integration)"
 ctest --test-dir build-asan --output-on-failure -j"$jobs" -L 'unit|integration' || status=1
+echo "== fuzzing (scripts/fuzz.sh: every parser of outside data, FUZZ_SECONDS each)"
+bash scripts/fuzz.sh || status=1
 exit $status

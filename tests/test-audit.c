@@ -1088,6 +1088,86 @@ START_TEST(test_bad_policy)
 }
 END_TEST
 
+/* A verifier's rule (attest_audit_evaluate): on an audit made under one
+ * policy, read back from its canonical JSON, judged by other policies. */
+static const struct {
+	const char *host;
+	int want;
+	const char *reason;
+} evaluate_cases[] = {
+	{ "{}", 1, "" },
+	{ "{\"required_checks\": [\"kvm\", \"nx\"]}", 1, "" },
+	{ "{\"min_versions\": {\"qemu-system-x86\": \"1:7.2\"}}", 1, "" },
+	{ "{\"min_versions\": {\"qemu-system-x86\": \"1:7.2+dfsg-7+deb12u3\"}}", 1, "" },
+	{ "{\"required_checks\": [\"package:qemu-system-x86\"], \"min_versions\": {\"qemu-system-x86\": \"1:7.0\"}}", 1, "" },
+	/* the host audited against u3: that proves no more than u3 */
+	{ "{\"min_versions\": {\"qemu-system-x86\": \"1:7.2+dfsg-7+deb12u10\"}}", 0,
+	  "package:qemu-system-x86 passed against the minimum 1:7.2+dfsg-7+deb12u3, below the policy's 1:7.2+dfsg-7+deb12u10" },
+	{ "{\"min_versions\": {\"libvirt-daemon\": \"9.0\"}}", 0, "package:libvirt-daemon not in the audit" },
+	{ "{\"required_checks\": [\"tpm\", \"kvm\", \"iommu\"]}", 0, "tpm fail, iommu unknown" },
+};
+
+START_TEST(test_evaluate)
+{
+	struct policy *host = load_policy(policy_min), *p;
+	char *root = hardened(), *json, reason[256], *doc;
+	struct attest_audit *made, *a = NULL;
+
+	/* tpm fails, iommu is unknown */
+	rm_path(root, "/sys/class/tpm");
+	rm_path(root, "/sys/class/iommu");
+	put_text(root, "/sys/class/iommu", "not a directory");
+	made = audit(root, host);
+	ck_assert_int_eq(attest_audit_to_json(made, &json), 0);
+	ck_assert_int_eq(attest_audit_parse("a.json", json, strlen(json), &a), 0);
+
+	ck_assert_int_ge(asprintf(&doc, "{\"schema_version\": 1, \"sequence\": 1, \"host\": %s}",
+				  evaluate_cases[_i].host), 0);
+	p = load_policy(doc);
+	strcpy(reason, "stale");
+	ck_assert_int_eq(attest_audit_evaluate(a, p, reason, sizeof(reason)), evaluate_cases[_i].want);
+	ck_assert_str_eq(reason, evaluate_cases[_i].reason);
+	ck_assert_uint_eq(n_errors, 0);
+	/* no policy: nothing required */
+	ck_assert_int_eq(attest_audit_evaluate(a, NULL, reason, sizeof(reason)), 1);
+	policy_free(p);
+	free(doc);
+	attest_audit_free(a);
+	attest_audit_free(made);
+	policy_free(host);
+	free(json);
+	drop(root);
+}
+END_TEST
+
+START_TEST(test_evaluate_faults)
+{
+	static const char no_minimum[] = "{\"vmtrust_host_audit\":1,\"checks\":[{\"id\":\"package:qemu\","
+					 "\"status\":\"pass\",\"evidence\":\"'qemu' 1:9.0 (amd64)\"}]}";
+	struct policy *p = load_policy("{\"schema_version\": 1, \"sequence\": 1, \"host\": {\"min_versions\": {\"qemu\": \"1:8.0\"}}}");
+	struct attest_audit *a = NULL;
+	char reason[64];
+
+	/* a pass that names no minimum proves nothing */
+	ck_assert_int_eq(attest_audit_parse("a.json", no_minimum, strlen(no_minimum), &a), 0);
+	ck_assert_int_eq(attest_audit_evaluate(a, p, reason, sizeof(reason)), 0);
+	ck_assert_str_eq(reason, "package:qemu passed against no minimum it names");
+	/* a short buffer: cut, never overrun */
+	ck_assert_int_eq(attest_audit_evaluate(a, p, reason, 8), 0);
+	ck_assert_str_eq(reason, "package");
+	policy_free(p);
+
+	/* an invalid policy: -EINVAL, logged once */
+	p = load_policy("{\"schema_version\": 1, \"sequence\": 1, \"host\": {\"required_checks\": [\"iommmu\"]}}");
+	n_errors = 0;
+	ck_assert_int_eq(attest_audit_evaluate(a, p, reason, sizeof(reason)), -EINVAL);
+	ck_assert_uint_eq(n_errors, 1);
+	ck_assert_msg(strstr(last_error, "unknown audit check 'iommmu'"), "%s", last_error);
+	policy_free(p);
+	attest_audit_free(a);
+}
+END_TEST
+
 /* ---- JSON ----------------------------------------------------------------------------------- */
 
 START_TEST(test_json_roundtrip)
@@ -1235,6 +1315,8 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_required);
 	tcase_add_test(tc, test_bad_policy);
+	tcase_add_loop_test(tc, test_evaluate, 0, ELEMENTSOF(evaluate_cases));
+	tcase_add_test(tc, test_evaluate_faults);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");

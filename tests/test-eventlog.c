@@ -388,6 +388,40 @@ START_TEST(test_mismatch_is_a_warning)
 }
 END_TEST
 
+/* StartupLocality in a log that also has an algorithm vmtrust does not know,
+ * whose digests are longer than any it knows (UBSan, with the input
+ * fuzz/corpus/eventlog/regress-locality-unknown-bank.bin): that bank is not
+ * replayed, so the locality must not be written into it either, nor past it
+ * into the next bank. */
+START_TEST(test_locality_unknown_long_digest)
+{
+	static const uint8_t locality[17] = "StartupLocality\0\3";
+	static const uint8_t sep[4] = { 0 };
+	/* The unknown bank's digest size puts its last byte where the sha256
+	 * bank's PCR 0 starts, one row of 24 PCRs of 64 bytes (and a mask)
+	 * further. */
+	static const struct bank banks[] = {
+		{ 0x7777, 4 + POLICY_PCR_MAX * 64 + 1, NULL },
+		{ 0x000b, 32, "SHA256" },
+	};
+	struct attest_eventlog *log = NULL;
+	struct buf b = { 0 };
+	struct model m = { 0 };
+
+	put_spec_id(&b, banks, 2, 0);
+	put_event2(&b, 0, ATTEST_EV_NO_ACTION, &banks[1], 1, locality, sizeof(locality), NULL);
+	put_event2(&b, 0, ATTEST_EV_SEPARATOR, &banks[1], 1, sep, sizeof(sep), NULL);
+	m.pcr[1][0][31] = 3;
+	model_extend(&m, 1, 0, sep, sizeof(sep));
+
+	ck_assert_int_eq(attest_eventlog_parse("unknown", b.p, b.len, &log), 0);
+	ck_assert_int_eq(attest_eventlog_startup_locality(log), 3);
+	check_replay(log, &m);
+	attest_eventlog_free(log);
+	free(b.p);
+}
+END_TEST
+
 START_TEST(test_legacy_replay)
 {
 	static const char *const data[] = { "v1.0", "ACPI DATA", "\0\0\0\0", "boot" };
@@ -782,6 +816,7 @@ static Suite *eventlog_suite(void)
 	tcase_add_test(tc, test_legacy_replay);
 	tcase_add_test(tc, test_header_only);
 	tcase_add_test(tc, test_mismatch_is_a_warning);
+	tcase_add_test(tc, test_locality_unknown_long_digest);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("secure-boot");

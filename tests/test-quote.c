@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <openssl/bio.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
@@ -42,10 +43,12 @@ static char dir[512], state[600];
 /* ---- captured log --------------------------------------------------------- */
 
 static unsigned n_errors;
-static char last_error[1024];
+static char last_error[1024], last_warning[1024];
 
 static void capture_log(int level, const char *msg, void *userdata)
 {
+	if (level == POLICY_LOG_WARNING)
+		snprintf(last_warning, sizeof(last_warning), "%s", msg);
 	if (level > POLICY_LOG_ERR)
 		return;
 	n_errors++;
@@ -551,6 +554,138 @@ START_TEST(test_quote_waits_for_measurer)
 }
 END_TEST
 
+/* ---- the host audit in the evidence ------------------------------------------------ */
+
+static const char audit_a[] =
+	"{\"vmtrust_host_audit\":1,\"checks\":[{\"id\":\"iommu\",\"status\":\"pass\",\"evidence\":\"IOMMU units active: dmar0\"},"
+	"{\"id\":\"tpm\",\"status\":\"fail\",\"evidence\":\"no TPM\"}]}";
+static const char audit_b[] =
+	"{\"vmtrust_host_audit\":1,\"checks\":[{\"id\":\"iommu\",\"status\":\"pass\",\"evidence\":\"IOMMU units active: dmar0\"},"
+	"{\"id\":\"tpm\",\"status\":\"pass\",\"evidence\":\"TPM 2.0\"}]}";
+
+static void measure_audit(const char *json, uint64_t want_recnum)
+{
+	_cleanup_(attest_audit_freep) struct attest_audit *a = NULL;
+	_cleanup_(freep) uint8_t *kept = NULL;
+	struct attest_record rec;
+	size_t len;
+
+	ck_assert_int_eq(attest_audit_parse("audit", json, strlen(json), &a), 0);
+	ck_assert_int_eq(attest_audit_measure(ctx, state, 15, a, &rec), 0);
+	ck_assert_uint_eq(rec.recnum, want_recnum);
+	ck_assert_uint_eq(rec.size, strlen(json));
+	kept = slurp(ATTEST_HOST_AUDIT_FILE, &len);
+	ck_assert_uint_eq(len, strlen(json));
+	ck_assert_mem_eq(kept, json, len);
+}
+
+/* attest_verify with a policy that pins the enrolled AK and requires the
+ * audit's checks (host: the policy's host section). */
+static struct attest_verdict *verify_with_host(const struct attest_evidence *e, const uint8_t *nonce,
+					       size_t nonce_len, const char *host)
+{
+	_cleanup_(freep) uint8_t *pem = NULL;
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct attest_verdict *v = NULL;
+	json_object *root = json_object_new_object(), *keys = json_object_new_array(),
+		    *key = json_object_new_object();
+	const char *s;
+	size_t len;
+
+	pem = slurp(ATTEST_AK_PEM_FILE, &len);
+	json_object_object_add(root, "schema_version", json_object_new_int(1));
+	json_object_object_add(root, "sequence", json_object_new_int(1));
+	json_object_object_add(key, "id", json_object_new_string("host"));
+	json_object_object_add(key, "public_key", json_object_new_string_len((const char *)pem, (int)len));
+	json_object_array_add(keys, key);
+	json_object_object_add(root, "attestation_keys", keys);
+	json_object_object_add(root, "host", json_tokener_parse(host));
+	s = json_object_to_json_string(root);
+	ck_assert_int_eq(policy_load_buffer("policy", s, strlen(s), &p), 0);
+	json_object_put(root);
+	ck_assert_int_eq(attest_verify(p, e, nonce, nonce_len, &v), 0);
+	return v;
+}
+
+static void assert_host_audit(const struct attest_verdict *v, enum attest_check_status st,
+			      const char *needle)
+{
+	const struct attest_check *c = attest_verdict_find(v, "host-audit");
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(c->status == st && strstr(c->reason, needle), "host-audit: %s: %s",
+		      attest_check_status_name(c->status), c->reason);
+	ck_assert(attest_verdict_ok(v) == (st != ATTEST_CHECK_FAILED));
+}
+
+START_TEST(test_quote_host_audit)
+{
+	static const char requires_tpm[] = "{\"required_checks\": [\"iommu\", \"tpm\"]}";
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+	uint8_t nonce[16];
+	char path[PATH_MAX + 64];
+
+	enroll(ATTEST_KEY_ECC, ATTEST_KEY_ECC);
+	random_nonce(nonce, sizeof(nonce));
+
+	/* nothing measured: no audit, and a policy that requires one refuses */
+	e = quote_default(nonce, sizeof(nonce));
+	ck_assert_ptr_null(e->host_audit);
+	v = verify_with_host(e, nonce, sizeof(nonce), requires_tpm);
+	assert_host_audit(v, ATTEST_CHECK_FAILED, "the evidence has no host audit (measure one");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	/* measured: the quote carries the exact bytes, bound to the quote */
+	measure_audit(audit_a, 0);
+	ck_assert_int_eq(attest_measure_event(ctx, state, 15, "launch", "web1 allowed", "x", 1, NULL), 0);
+	e = quote_default(nonce, sizeof(nonce));
+	ck_assert_uint_eq(e->host_audit_len, strlen(audit_a));
+	ck_assert_mem_eq(e->host_audit, audit_a, strlen(audit_a));
+	v = verify_with_host(e, nonce, sizeof(nonce), "{\"required_checks\": [\"iommu\"]}");
+	assert_host_audit(v, ATTEST_CHECK_OK, "record 0: the policy's 1 required checks pass");
+	attest_verdict_free(v);
+	/* tpm fails in it */
+	v = verify_with_host(e, nonce, sizeof(nonce), requires_tpm);
+	assert_host_audit(v, ATTEST_CHECK_FAILED, "does not satisfy the policy: tpm fail");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	/* a newer audit replaces it */
+	measure_audit(audit_b, 2);
+	e = quote_default(nonce, sizeof(nonce));
+	ck_assert_mem_eq(e->host_audit, audit_b, strlen(audit_b));
+	v = verify_with_host(e, nonce, sizeof(nonce), requires_tpm);
+	assert_host_audit(v, ATTEST_CHECK_OK, "record 2: the policy's 2 required checks pass");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	/* the kept copy changed on the host: left out, with a warning */
+	snprintf(path, sizeof(path), "%s/%s", state, ATTEST_HOST_AUDIT_FILE);
+	ck_assert_int_eq(policy_write_file_atomic(path, audit_a, strlen(audit_a), 0600), 0);
+	last_warning[0] = '\0';
+	e = quote_default(nonce, sizeof(nonce));
+	ck_assert_ptr_null(e->host_audit);
+	ck_assert_msg(strstr(last_warning, "host-audit.json' left out of the evidence: it is not the audit of record 2, the last one measured"),
+		      "%s", last_warning);
+	v = verify_with_host(e, nonce, sizeof(nonce), requires_tpm);
+	assert_host_audit(v, ATTEST_CHECK_FAILED, "though the measurement log has one (record 2)");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	/* ...or is gone */
+	ck_assert_int_eq(unlink(path), 0);
+	last_warning[0] = '\0';
+	e = quote_default(nonce, sizeof(nonce));
+	ck_assert_ptr_null(e->host_audit);
+	ck_assert_msg(strstr(last_warning, "host audit left out of the evidence: cannot open"), "%s",
+		      last_warning);
+	attest_evidence_free(e);
+	assert_tpm_clean();
+}
+END_TEST
+
 START_TEST(test_quote_bad_input)
 {
 	struct attest_evidence *e = NULL;
@@ -869,6 +1004,7 @@ static Suite *quote_suite(void)
 	tcase_add_test(tc, test_quote_large_selection);
 	tcase_add_test(tc, test_quote_uefi_log);
 	tcase_add_test(tc, test_quote_waits_for_measurer);
+	tcase_add_test(tc, test_quote_host_audit);
 	tcase_add_test(tc, test_quote_bad_input);
 	tcase_add_test(tc, test_default_selection);
 	suite_add_tcase(s, tc);

@@ -991,6 +991,338 @@ START_TEST(test_cache_threads)
 }
 END_TEST
 
+/* ---- the host audit ------------------------------------------------------------------------------- */
+
+/* A canonical audit (attest_audit_to_json's form): iommu passes, tpm fails,
+ * qemu passed against the minimum 1:7.2. */
+static const char audit_json[] =
+	"{\"vmtrust_host_audit\":1,\"checks\":["
+	"{\"id\":\"iommu\",\"status\":\"pass\",\"evidence\":\"IOMMU units active: dmar0\"},"
+	"{\"id\":\"tpm\",\"status\":\"fail\",\"evidence\":\"no TPM\"},"
+	"{\"id\":\"package:qemu-system-x86\",\"status\":\"pass\",\"evidence\":"
+	"\"'qemu-system-x86' 1:7.2+dfsg-7+deb12u18 (amd64) (minimum 1:7.2)\"}]}";
+
+/* The log measures `measured` as a host-audit event (its last record); the
+ * evidence carries `carried` (NULL: no audit). */
+static struct attest_evidence *audit_evidence(const char *measured, const char *carried)
+{
+	struct attest_evidence *e;
+
+	if (measured) {
+		f.recs[f.n_recs++] = (struct vfx_record){ "host audit: 2 pass, 1 fail, 0 unknown",
+							  measured, "host-audit" };
+		f.n_extended = f.n_recs;
+	}
+	e = vfx_evidence(&f);
+	if (carried) {
+		e->host_audit = strdup(carried);
+		ck_assert_ptr_nonnull(e->host_audit);
+		e->host_audit_len = strlen(carried);
+	}
+	return e;
+}
+
+/* Verifies e against f's policy with a host section (JSON; NULL: none). */
+static struct attest_verdict *verify_host(struct attest_evidence *e, const char *host)
+{
+	json_object *j = vfx_policy_json(&f);
+	struct attest_verdict *v;
+	struct policy *pol;
+
+	if (host) {
+		json_object *h = json_tokener_parse(host);
+
+		ck_assert_ptr_nonnull(h);
+		json_object_object_add(j, "host", h);
+	}
+	pol = vfx_policy_load(j);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	policy_free(pol);
+	json_object_put(j);
+	return v;
+}
+
+START_TEST(test_host_audit_required_pass)
+{
+	struct attest_evidence *e = audit_evidence(audit_json, audit_json), *back = NULL;
+	struct attest_verdict *v;
+	char *json;
+
+	v = verify_host(e, "{\"required_checks\": [\"iommu\"], \"min_versions\": {\"qemu-system-x86\": \"1:7.2\"}}");
+	assert_all_ok(v);
+	assert_check(v, "host-audit", ATTEST_CHECK_OK,
+		     "record 3: the policy's 2 required checks pass (2 pass, 1 fail, 0 unknown)");
+	attest_verdict_free(v);
+
+	/* through the evidence document: the same bytes come back */
+	ck_assert_int_eq(attest_evidence_to_json(e, &json), 0);
+	ck_assert_int_eq(attest_evidence_parse("e.json", json, strlen(json), &back), 0);
+	ck_assert_uint_eq(back->host_audit_len, strlen(audit_json));
+	ck_assert_mem_eq(back->host_audit, audit_json, strlen(audit_json));
+	v = verify_host(back, "{\"required_checks\": [\"iommu\"], \"min_versions\": {\"qemu-system-x86\": \"1:7.0\"}}");
+	assert_all_ok(v);
+	attest_verdict_free(v);
+	attest_evidence_free(back);
+	attest_evidence_free(e);
+	free(json);
+}
+END_TEST
+
+static const struct {
+	const char *host;
+	const char *reason;
+} audit_denials[] = {
+	{ "{\"required_checks\": [\"tpm\"]}",
+	  "the host audit of record 3 does not satisfy the policy: tpm fail" },
+	{ "{\"required_checks\": [\"iommu\", \"kvm\", \"tpm\"]}",
+	  "does not satisfy the policy: kvm not in the audit, tpm fail" },
+	{ "{\"min_versions\": {\"qemu-system-x86\": \"1:8.2\"}}",
+	  "package:qemu-system-x86 passed against the minimum 1:7.2, below the policy's 1:8.2" },
+	{ "{\"min_versions\": {\"libvirt-daemon\": \"9.0\"}}",
+	  "package:libvirt-daemon not in the audit" },
+	{ "{\"required_checks\": [\"iommmu\"]}",
+	  "policy: $.host.required_checks[0]: unknown audit check 'iommmu'" },
+};
+
+START_TEST(test_host_audit_required_fail)
+{
+	struct attest_evidence *e = audit_evidence(audit_json, audit_json);
+	struct attest_verdict *v = verify_host(e, audit_denials[_i].host);
+
+	assert_bad(v, "host-audit", audit_denials[_i].reason);
+	/* the rest of the evidence is good */
+	for (size_t i = 0; i < attest_verdict_count(v); i++)
+		if (strcmp(attest_verdict_check(v, i)->name, "host-audit") != 0)
+			ck_assert_int_eq(attest_verdict_check(v, i)->status, ATTEST_CHECK_OK);
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_host_audit_edited)
+{
+	char *edited = strdup(audit_json), *at = strstr(edited, "\"fail\"");
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	/* tpm "fail" made "pass": the same size, another digest */
+	memcpy(at, "\"pass\"", 6);
+	e = audit_evidence(audit_json, edited);
+	v = verify_host(e, "{\"required_checks\": [\"tpm\"]}");
+	assert_bad(v, "host-audit", "the host audit is not the data of record 3, the last host-audit record: its sha256 event digest differs");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	/* another size */
+	f.n_recs--;
+	e = audit_evidence(audit_json, "{\"vmtrust_host_audit\":1,\"checks\":[]}");
+	v = verify_host(e, NULL);
+	assert_bad(v, "host-audit", "is not the data of record 3, the last host-audit record: 36 bytes, the record measured");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+	free(edited);
+}
+END_TEST
+
+START_TEST(test_host_audit_not_the_last)
+{
+	static const char newer[] = "{\"vmtrust_host_audit\":1,\"checks\":[{\"id\":\"tpm\",\"status\":\"fail\",\"evidence\":\"no TPM\"}]}";
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	f.recs[f.n_recs++] = (struct vfx_record){ "host audit: 2 pass, 1 fail, 0 unknown", audit_json,
+						  "host-audit" };
+	f.recs[f.n_recs++] = (struct vfx_record){ "domain web1 allowed", "launch data", "launch" };
+	/* the audit of record 3 is carried, record 5 measured a newer one */
+	e = audit_evidence(newer, audit_json);
+	v = verify_host(e, "{\"required_checks\": [\"iommu\"]}");
+	assert_bad(v, "host-audit", "is not the data of record 5, the last host-audit record");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_host_audit_missing)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	/* required, never measured */
+	e = audit_evidence(NULL, NULL);
+	v = verify_host(e, "{\"required_checks\": [\"iommu\"], \"min_versions\": {\"qemu-system-x86\": \"1:7.2\"}}");
+	assert_bad(v, "host-audit", "the policy requires 2 host audit checks, the evidence has no host audit (measure one on the host: vmtrust host audit --measure)");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	/* measured, but not in the evidence */
+	e = audit_evidence(audit_json, NULL);
+	v = verify_host(e, "{\"required_checks\": [\"iommu\"]}");
+	assert_bad(v, "host-audit", "the evidence has no host audit, though the measurement log has one (record 3)");
+	attest_verdict_free(v);
+
+	/* not required: no check at all */
+	v = verify_host(e, NULL);
+	assert_all_ok(v);
+	ck_assert_ptr_null(attest_verdict_find(v, "host-audit"));
+	attest_verdict_free(v);
+	v = verify_host(e, "{}");
+	ck_assert_ptr_null(attest_verdict_find(v, "host-audit"));
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_host_audit_not_required)
+{
+	static const char all_pass[] = "{\"vmtrust_host_audit\":1,\"checks\":[{\"id\":\"tpm\",\"status\":\"pass\",\"evidence\":\"TPM 2.0\"},{\"id\":\"kvm\",\"status\":\"unknown\",\"evidence\":\"cannot read\"}]}";
+	struct attest_evidence *e = audit_evidence(audit_json, audit_json);
+	struct attest_verdict *v = verify_host(e, NULL);
+
+	/* a failed check the policy does not require: a warning */
+	ck_assert(attest_verdict_ok(v));
+	assert_check(v, "host-audit", ATTEST_CHECK_WARNING, "record 3: 1 checks fail (tpm); the policy requires none");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	f.n_recs--;
+	e = audit_evidence(all_pass, all_pass);
+	v = verify_host(e, NULL);
+	assert_all_ok(v);
+	assert_check(v, "host-audit", ATTEST_CHECK_OK, "record 3: 1 pass, 0 fail, 1 unknown; the policy requires none");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_host_audit_unproven)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+	char *text;
+
+	/* no host-audit record at all */
+	e = audit_evidence(NULL, audit_json);
+	v = verify_host(e, NULL);
+	assert_bad(v, "host-audit", "the measurement log has no host-audit record: the host audit in the evidence was not measured");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	/* its record is pending */
+	e = audit_evidence(audit_json, NULL);
+	attest_evidence_free(e);
+	f.n_extended = f.n_recs - 1;
+	e = vfx_evidence(&f);
+	e->host_audit = strdup(audit_json);
+	e->host_audit_len = strlen(audit_json);
+	v = verify_host(e, "{\"required_checks\": [\"iommu\"]}");
+	assert_check(v, "measurement-log", ATTEST_CHECK_WARNING, "is pending");
+	assert_bad(v, "host-audit", "record 3 of the host audit is pending: its extend is not in the quote");
+	attest_verdict_free(v);
+
+	/* a log that does not replay to the quote proves no audit */
+	text = vfx_mlog_text(f.recs, f.n_recs - 2);
+	replace_mlog(e, text);
+	v = verify_host(e, "{\"required_checks\": [\"iommu\"]}");
+	assert_bad(v, "measurement-log", "differs from the quoted");
+	assert_bad(v, "host-audit", "not checked: the measurement log does not replay to the quote, so it proves no host audit");
+	attest_verdict_free(v);
+
+	/* no log */
+	free(e->mlog);
+	e->mlog = NULL;
+	e->mlog_len = 0;
+	v = verify_host(e, NULL);
+	assert_bad(v, "host-audit", "not checked: the evidence has a host audit but no measurement log to prove it");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_host_audit_malformed_is_a_verdict)
+{
+	/* measured as it is: the digest matches, the audit does not parse */
+	static const char bad[] = "{\"vmtrust_host_audit\":1,\"checks\":[{\"id\":\"tpm\",\"status\":\"maybe\",\"evidence\":\"\"}]}";
+	struct attest_evidence *e = audit_evidence(bad, bad);
+	struct attest_verdict *v = verify_host(e, NULL);
+
+	assert_bad(v, "host-audit", "host audit '$.host_audit': $.checks[0]: status 'maybe' is not pass, fail or unknown");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+/* The evidence document with its host_audit replaced by value. */
+static char *evidence_with_host_audit(json_object *value)
+{
+	struct attest_evidence *e = audit_evidence(audit_json, audit_json);
+	json_object *j;
+	char *json, *out;
+
+	ck_assert_int_eq(attest_evidence_to_json(e, &json), 0);
+	j = json_tokener_parse(json);
+	ck_assert_ptr_nonnull(j);
+	json_object_object_add(j, "host_audit", value);
+	out = strdup(json_object_to_json_string(j));
+	ck_assert_ptr_nonnull(out);
+	json_object_put(j);
+	free(json);
+	attest_evidence_free(e);
+	return out;
+}
+
+START_TEST(test_host_audit_malformed_evidence)
+{
+	static const struct {
+		size_t len;             /* of the audit string; 0: the whole */
+		const char *error;
+	} cases[] = {
+		{ 40, "evidence 'e.json': $.host_audit: not a host audit: $: unexpected end of input at byte 40" },
+		{ 1, "evidence 'e.json': $.host_audit: not a host audit: $: unexpected end of input at byte 1" },
+	};
+	struct attest_evidence *back = NULL;
+	char *json, *big;
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		json = evidence_with_host_audit(json_object_new_string_len(audit_json, (int)cases[i].len));
+		n_errors = 0;
+		ck_assert_int_eq(attest_evidence_parse("e.json", json, strlen(json), &back), -EBADMSG);
+		ck_assert_ptr_null(back);
+		ck_assert_uint_eq(n_errors, 1);
+		ck_assert_str_eq(last_error, cases[i].error);
+		free(json);
+	}
+
+	/* over the limit: refused before it is parsed */
+	big = malloc(ATTEST_AUDIT_JSON_MAX + 2);
+	ck_assert_ptr_nonnull(big);
+	memset(big, ' ', ATTEST_AUDIT_JSON_MAX + 1);
+	big[ATTEST_AUDIT_JSON_MAX + 1] = '\0';
+	json = evidence_with_host_audit(json_object_new_string(big));
+	n_errors = 0;
+	ck_assert_int_eq(attest_evidence_parse("e.json", json, strlen(json), &back), -EBADMSG);
+	ck_assert_uint_eq(n_errors, 1);
+	ck_assert_str_eq(last_error, "evidence 'e.json': $.host_audit: too large: 1048577 bytes, the limit is 1048576");
+	free(json);
+	free(big);
+
+	/* not a string, a NUL, an unknown check */
+	json = evidence_with_host_audit(json_tokener_parse(audit_json));
+	ck_assert_int_eq(attest_evidence_parse("e.json", json, strlen(json), &back), -EBADMSG);
+	ck_assert_str_eq(last_error, "evidence 'e.json': $.host_audit: expected a string");
+	free(json);
+	json = evidence_with_host_audit(json_object_new_string_len("{}\0{}", 5));
+	ck_assert_int_eq(attest_evidence_parse("e.json", json, strlen(json), &back), -EBADMSG);
+	ck_assert_str_eq(last_error, "evidence 'e.json': $.host_audit: contains a NUL byte");
+	free(json);
+	json = evidence_with_host_audit(json_object_new_string(
+		"{\"vmtrust_host_audit\":1,\"checks\":[{\"id\":\"tpm2\",\"status\":\"pass\",\"evidence\":\"\"}]}"));
+	ck_assert_int_eq(attest_evidence_parse("e.json", json, strlen(json), &back), -EBADMSG);
+	ck_assert_str_eq(last_error, "evidence 'e.json': $.host_audit: not a host audit: $.checks[0]: unknown check id 'tpm2'");
+	ck_assert_ptr_null(back);
+	free(json);
+}
+END_TEST
+
 /* ---- malformed evidence ------------------------------------------------------------------------ */
 
 START_TEST(test_truncated_json)
@@ -1003,6 +1335,33 @@ START_TEST(test_truncated_json)
 	ck_assert_ptr_null(back);
 	ck_assert_msg(strstr(last_error, "evidence 'e.json': $: unexpected end of input"), "%s",
 		      last_error);
+	free(json);
+	attest_evidence_free(e);
+}
+END_TEST
+
+/* A measurement log with a NUL in it (found by fuzz/fuzz-evidence.c): the
+ * copy would end at the NUL while its length went on to the JSON string's. */
+START_TEST(test_mlog_with_nul)
+{
+	static const char text[] = "{}\n\0{}\n";
+	struct attest_evidence *e = vfx_evidence(&f), *back = NULL;
+	json_object *j;
+	char *json;
+
+	ck_assert_int_eq(attest_evidence_to_json(e, &json), 0);
+	j = json_tokener_parse(json);
+	ck_assert_ptr_nonnull(j);
+	json_object_object_add(j, "measurement_log", json_object_new_string_len(text, sizeof(text) - 1));
+	free(json);
+	json = strdup(json_object_to_json_string(j));
+	ck_assert_ptr_nonnull(json);
+	ck_assert_ptr_nonnull(strstr(json, "\\u0000"));
+	ck_assert_int_eq(attest_evidence_parse("e.json", json, strlen(json), &back), -EBADMSG);
+	ck_assert_ptr_null(back);
+	ck_assert_msg(strstr(last_error, "evidence 'e.json': $.measurement_log: contains a NUL byte"),
+		      "%s", last_error);
+	json_object_put(j);
 	free(json);
 	attest_evidence_free(e);
 }
@@ -1250,10 +1609,24 @@ static Suite *verify_suite(void)
 	tcase_add_test(tc, test_cache_threads);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("host-audit");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_host_audit_required_pass);
+	tcase_add_loop_test(tc, test_host_audit_required_fail, 0, (int)ELEMENTSOF(audit_denials));
+	tcase_add_test(tc, test_host_audit_edited);
+	tcase_add_test(tc, test_host_audit_not_the_last);
+	tcase_add_test(tc, test_host_audit_missing);
+	tcase_add_test(tc, test_host_audit_not_required);
+	tcase_add_test(tc, test_host_audit_unproven);
+	tcase_add_test(tc, test_host_audit_malformed_is_a_verdict);
+	tcase_add_test(tc, test_host_audit_malformed_evidence);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("malformed");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_truncated_json);
 	tcase_add_test(tc, test_oversized_evidence);
+	tcase_add_test(tc, test_mlog_with_nul);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("import");

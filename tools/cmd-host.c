@@ -2,6 +2,7 @@
 /* vmtrust host audit */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,11 +13,16 @@
 
 DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
+#define DEFAULT_MEASUREMENT_PCR 15      /* as 'attest measure' without a policy */
+
 static int cmd_audit(struct cli_ctx *ctx, int argc, char **argv);
 
 static const struct cli_verb host_verbs[] = {
-	{ "audit", "[--root DIR] [--json]", "check the host's hardening against VM escape",
+	{ "audit", "[--root DIR] [--measure] [--json]", "check the host's hardening against VM escape",
 	  "  --root DIR         read /proc, /sys, /dev, /etc and /var below DIR (default /)\n"
+	  "  --measure          measure the result into the TPM (the policy's measurement\n"
+	  "                     pcr, else 15) and keep it for 'attest quote', which puts\n"
+	  "                     it into the evidence for a verifier\n"
 	  "Each check passes, fails or is unknown (its input missing or unreadable), with\n"
 	  "its evidence; -v shows the evidence of passes too. Exit 0 when the policy's\n"
 	  "host.required_checks pass (none named: when no check fails), else 1.\n",
@@ -34,7 +40,16 @@ static const char *const status_word[] = {
 	[ATTEST_AUDIT_UNKNOWN] = "UNKNOWN",
 };
 
-static int print_json(const char *root, const struct attest_audit *a, bool ok, bool by_policy)
+/* What --measure did, for the report. */
+struct measured {
+	bool done;
+	uint64_t recnum;
+	unsigned pcr;
+	const char *file;
+};
+
+static int print_json(const char *root, const struct attest_audit *a, bool ok, bool by_policy,
+		      const struct measured *m)
 {
 	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
 	const struct attest_audit_check *c;
@@ -50,6 +65,16 @@ static int print_json(const char *root, const struct attest_audit *a, bool ok, b
 	json_object_object_add(o, "ok", json_object_new_boolean(ok));
 	json_object_object_add(o, "required", json_object_new_string(by_policy ? "policy" : "default"));
 	json_object_object_add(o, "checks", checks);
+	if (m->done) {
+		json_object *j = json_object_new_object();
+
+		if (!j)
+			return CLI_EXIT_INTERNAL;
+		json_object_object_add(o, "measured", j);
+		json_object_object_add(j, "record", json_object_new_int64((int64_t)m->recnum));
+		json_object_object_add(j, "pcr", json_object_new_int((int)m->pcr));
+		json_object_object_add(j, "file", json_object_new_string(m->file));
+	}
 	c = attest_audit_checks(a, &n);
 	for (size_t i = 0; i < n; i++) {
 		json_object *j = json_object_new_object();
@@ -70,7 +95,7 @@ static int print_json(const char *root, const struct attest_audit *a, bool ok, b
 }
 
 static void print_text(struct cli_ctx *ctx, const char *root, const struct attest_audit *a,
-		       bool ok, bool by_policy)
+		       bool ok, bool by_policy, const struct measured *m)
 {
 	size_t n, count[3] = { 0 };
 	const struct attest_audit_check *c = attest_audit_checks(a, &n);
@@ -91,6 +116,35 @@ static void print_text(struct cli_ctx *ctx, const char *root, const struct attes
 	       count[ATTEST_AUDIT_PASS], count[ATTEST_AUDIT_FAIL], count[ATTEST_AUDIT_UNKNOWN],
 	       ok ? "ok" : "not ok",
 	       by_policy ? "the policy's required checks" : "no check may fail");
+	if (m->done)
+		printf("measured as record %" PRIu64 " into pcr %u, kept in '%s'\n", m->recnum, m->pcr,
+		       m->file);
+}
+
+/* --measure: the audit into the measurement log and the TPM, under the TPM
+ * lock, so that no quote sees the record without the file beside it. */
+static int measure(struct cli_ctx *ctx, const struct policy *p, const struct attest_audit *a,
+		   struct measured *m, char **ret_file)
+{
+	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
+	_cleanup_close_ int lock = -1;
+	struct attest_record rec;
+	unsigned pcr = p ? policy_measurement_pcr(p) : DEFAULT_MEASUREMENT_PCR;
+	int r;
+
+	if (asprintf(ret_file, "%s/%s", ctx->state_dir, ATTEST_HOST_AUDIT_FILE) < 0)
+		return cli_fail(-ENOMEM, "cannot measure the host audit");
+	r = attest_tpm_lock(ctx->state_dir, &lock);
+	if (r < 0)
+		return cli_fail(r, "cannot measure the host audit");
+	r = attest_ctx_new(&tpm, ctx->tcti);
+	if (r < 0)
+		return cli_fail(r, "cannot open tpm '%s'", ctx->tcti);
+	r = attest_audit_measure(tpm, ctx->state_dir, pcr, a, &rec);
+	if (r < 0)
+		return cli_fail(r, "cannot measure the host audit");
+	*m = (struct measured){ .done = true, .recnum = rec.recnum, .pcr = pcr, .file = *ret_file };
+	return CLI_EXIT_OK;
 }
 
 /* One line on stderr: which checks make the audit not ok. */
@@ -117,19 +171,24 @@ static int cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "root", required_argument, NULL, 'r' },
+		{ "measure", no_argument, NULL, 'm' },
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_host, "audit");
 	_cleanup_(attest_audit_freep) struct attest_audit *a = NULL;
 	_cleanup_(policy_freep) struct policy *p = NULL;
+	_cleanup_(freep) char *file = NULL;
+	struct measured m = { 0 };
 	const char *root = "/";
 	size_t n_required = 0;
+	bool do_measure = false;
 	int c, r, ok;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'r': root = optarg; break;
+		case 'm': do_measure = true; break;
 		case ':':
 			return cli_usage_error("host", verb, "option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -152,13 +211,19 @@ static int cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_fail(ok, "cannot audit host '%s'", root);
 	if (p)
 		policy_host_required_checks(p, &n_required);
+	/* Measured whether ok or not: the verifier judges by its own policy. */
+	if (do_measure) {
+		r = measure(ctx, p, a, &m, &file);
+		if (r != CLI_EXIT_OK)
+			return r;
+	}
 
 	if (ctx->json) {
-		r = print_json(root, a, ok, n_required > 0);
+		r = print_json(root, a, ok, n_required > 0, &m);
 		if (r != CLI_EXIT_OK)
 			return r;
 	} else {
-		print_text(ctx, root, a, ok, n_required > 0);
+		print_text(ctx, root, a, ok, n_required > 0, &m);
 	}
 	if (!ok) {
 		print_denial(a, n_required > 0);
