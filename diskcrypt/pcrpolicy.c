@@ -220,16 +220,10 @@ void dc_pcr_policies_free(struct dc_pcr_policies *p)
 
 static int check_keys(const char *name, const char *where, json_object *o, const char *const *known)
 {
-	json_object_object_foreach(o, k, v) {
-		bool ok = false;
+	const char *k = policy_json_unknown_key(o, known);
 
-		(void)v;
-		for (size_t i = 0; known[i]; i++)
-			if (strcmp(k, known[i]) == 0)
-				ok = true;
-		if (!ok)
-			return policy_log_errno(EBADMSG, "'%s': %s: unknown key '%s'", name, where, k);
-	}
+	if (k)
+		return policy_log_errno(EBADMSG, "'%s': %s: unknown key '%s'", name, where, k);
 	return 0;
 }
 

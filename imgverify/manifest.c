@@ -436,8 +436,7 @@ int envelope_build(const char *payload, size_t payload_len, const char *keyid, c
 /* Where in the document a fault is, for messages: "$.predicate.layers[1].size". */
 struct walk {
 	const char *name;
-	char path[256];
-	size_t len;
+	struct policy_json_path p;
 	char *err;          /* a copy of the message for a report, or NULL */
 	size_t err_size;
 };
@@ -449,8 +448,8 @@ static int faultv(struct walk *w, int err, const char *fmt, va_list ap)
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (w->err)
-		snprintf(w->err, w->err_size, "manifest '%s': %s: %s", w->name, w->path, msg);
-	return policy_log_errno(err, "manifest '%s': %s: %s", w->name, w->path, msg);
+		snprintf(w->err, w->err_size, "manifest '%s': %s: %s", w->name, w->p.buf, msg);
+	return policy_log_errno(err, "manifest '%s': %s: %s", w->name, w->p.buf, msg);
 }
 
 static int fault(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -477,71 +476,25 @@ static int unsupported(struct walk *w, const char *fmt, ...)
 	return r;
 }
 
-static size_t push_key(struct walk *w, const char *key)
-{
-	size_t mark = w->len;
-	int n = snprintf(w->path + w->len, sizeof(w->path) - w->len, ".%.64s", key);
-
-	if (n > 0)
-		w->len = w->len + (size_t)n < sizeof(w->path) ? w->len + (size_t)n : sizeof(w->path) - 1;
-	return mark;
-}
-
-static size_t push_index(struct walk *w, size_t i)
-{
-	size_t mark = w->len;
-	int n = snprintf(w->path + w->len, sizeof(w->path) - w->len, "[%zu]", i);
-
-	if (n > 0)
-		w->len = w->len + (size_t)n < sizeof(w->path) ? w->len + (size_t)n : sizeof(w->path) - 1;
-	return mark;
-}
-
-static void pop(struct walk *w, size_t mark)
-{
-	w->len = mark;
-	w->path[mark] = '\0';
-}
-
-static const char *type_name(json_object *v)
-{
-	switch (json_object_get_type(v)) {
-	case json_type_null: return "null";
-	case json_type_boolean: return "a boolean";
-	case json_type_double: return "a fraction";
-	case json_type_int: return "an integer";
-	case json_type_object: return "an object";
-	case json_type_array: return "an array";
-	case json_type_string: return "a string";
-	}
-	return "unknown";
-}
-
 static int expect_type(struct walk *w, json_object *v, enum json_type t, const char *what)
 {
 	if (!json_object_is_type(v, t))
-		return fault(w, "expected %s, got %s", what, type_name(v));
+		return fault(w, "expected %s, got %s", what, policy_json_type_name(v));
 	return 0;
 }
 
 static int check_keys(struct walk *w, json_object *obj, const char *const *allowed)
 {
-	json_object_object_foreach(obj, key, val) {
-		bool ok = false;
+	const char *key = policy_json_unknown_key(obj, allowed);
+	size_t m;
+	int r;
 
-		(void)val;
-		for (const char *const *a = allowed; *a; a++)
-			if (strcmp(*a, key) == 0)
-				ok = true;
-		if (!ok) {
-			size_t m = push_key(w, key);
-			int r = fault(w, "unknown key");
-
-			pop(w, m);
-			return r;
-		}
-	}
-	return 0;
+	if (!key)
+		return 0;
+	m = policy_json_push_key(&w->p, key);
+	r = fault(w, "unknown key");
+	policy_json_pop(&w->p, m);
+	return r;
 }
 
 /* The member key of obj, which must be there unless optional; *ret NULL
@@ -553,10 +506,10 @@ static int member(struct walk *w, json_object *obj, const char *key, bool option
 
 	if (!json_object_object_get_ex(obj, key, &v)) {
 		*ret = NULL;
-		*mark = w->len;
+		*mark = w->p.len;
 		return optional ? 0 : fault(w, "missing key '%s'", key);
 	}
-	*mark = push_key(w, key);
+	*mark = policy_json_push_key(&w->p, key);
 	*ret = v;
 	return 0;
 }
@@ -653,7 +606,7 @@ static int parse_image(struct walk *w, json_object *v, struct imgverify_manifest
 		return fault(w, "contains control characters");
 	if (!(m->name = strdup(s)))
 		return -ENOMEM;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "version", true, &x, &mk)) < 0)
 		return r;
 	if (x) {
@@ -663,20 +616,20 @@ static int parse_image(struct walk *w, json_object *v, struct imgverify_manifest
 			return fault(w, "contains control characters");
 		if (!(m->version = strdup(s)))
 			return -ENOMEM;
-		pop(w, mk);
+		policy_json_pop(&w->p, mk);
 	}
 	if ((r = member(w, v, "sequence", false, &x, &mk)) < 0 ||
 	    (r = get_uint(w, x, SEQUENCE_MAX, &m->sequence)) < 0)
 		return r;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "issued", false, &x, &mk)) < 0 || (r = get_time(w, x, &m->issued)) < 0)
 		return r;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "expires", false, &x, &mk)) < 0 || (r = get_time(w, x, &m->expires)) < 0)
 		return r;
 	if (m->expires <= m->issued)
 		return fault(w, "expires before it was issued");
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	return 0;
 }
 
@@ -699,29 +652,29 @@ static int parse_qcow2(struct walk *w, json_object *v, struct imgverify_header *
 	if (u < 2)
 		return fault(w, "qcow2 version is 2 or 3");
 	h->version = (uint32_t)u;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "cluster_size", false, &x, &mk)) < 0 || (r = get_uint(w, x, 1u << 21, &u)) < 0)
 		return r;
 	if (u < 512 || (u & (u - 1)))
 		return fault(w, "a cluster size is a power of two from 512 to 2097152");
 	h->cluster_bits = (uint32_t)__builtin_ctzll(u);
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "incompatible_features", false, &x, &mk)) < 0 ||
 	    (r = get_uint(w, x, UINT64_MAX, &h->incompatible_features)) < 0)
 		return r;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "compatible_features", false, &x, &mk)) < 0 ||
 	    (r = get_uint(w, x, UINT64_MAX, &h->compatible_features)) < 0)
 		return r;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "autoclear_features", false, &x, &mk)) < 0 ||
 	    (r = get_uint(w, x, UINT64_MAX, &h->autoclear_features)) < 0)
 		return r;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "refcount_order", false, &x, &mk)) < 0 || (r = get_uint(w, x, 6, &u)) < 0)
 		return r;
 	h->refcount_order = (uint32_t)u;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "compression_type", false, &x, &mk)) < 0 || (r = get_string(w, x, 16, &s)) < 0)
 		return r;
 	if (strcmp(s, "zlib") == 0)
@@ -730,11 +683,11 @@ static int parse_qcow2(struct walk *w, json_object *v, struct imgverify_header *
 		h->compression_type = 1;
 	else
 		return unsupported(w, "compression type '%s' is not supported", s);
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "snapshots", false, &x, &mk)) < 0 || (r = get_uint(w, x, UINT32_MAX, &u)) < 0)
 		return r;
 	h->nb_snapshots = (uint32_t)u;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "encryption", false, &x, &mk)) < 0 || (r = get_string(w, x, 16, &s)) < 0)
 		return r;
 	if (strcmp(s, "none") == 0)
@@ -743,7 +696,7 @@ static int parse_qcow2(struct walk *w, json_object *v, struct imgverify_header *
 		h->crypt_method = IMGVERIFY_QCOW2_CRYPT_LUKS;
 	else
 		return unsupported(w, "encryption '%s' is not supported", s);
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	return 0;
 }
 
@@ -764,14 +717,14 @@ static int parse_chunks(struct walk *w, json_object *v, struct imgverify_layer *
 		return r;
 	if (strcmp(s, "sha256") != 0)
 		return unsupported(w, "digest algorithm '%s' is not supported (sha256)", s);
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "size", false, &x, &mk)) < 0 ||
 	    (r = get_uint(w, x, IMGVERIFY_CHUNK_SIZE_MAX, &cs)) < 0)
 		return r;
 	if (cs < IMGVERIFY_CHUNK_SIZE_MIN || (cs & (cs - 1)))
 		return fault(w, "a chunk size is a power of two from %u to %u", IMGVERIFY_CHUNK_SIZE_MIN,
 			     IMGVERIFY_CHUNK_SIZE_MAX);
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	want = (l->size + cs - 1) / cs;
 	if ((r = member(w, v, "digests", false, &x, &mk)) < 0 ||
 	    (r = get_array(w, x, 0, IMGVERIFY_CHUNKS_MAX, &n)) < 0)
@@ -783,24 +736,24 @@ static int parse_chunks(struct walk *w, json_object *v, struct imgverify_layer *
 	if (!l->digests.chunks)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		size_t mi = push_index(w, i);
+		size_t mi = policy_json_push_index(&w->p, i);
 
 		r = get_digest(w, json_object_array_get_idx(x, i), l->digests.chunks + i * IMGVERIFY_DIGEST_SIZE);
 		if (r < 0)
 			return r;
-		pop(w, mi);
+		policy_json_pop(&w->p, mi);
 	}
 	l->digests.n_chunks = n;
 	l->digests.chunk_size = cs;
 	l->digests.size = l->size;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "root", false, &x, &mk)) < 0 || (r = get_digest(w, x, l->digests.root)) < 0)
 		return r;
 	if (EVP_Digest(l->digests.chunks, n * IMGVERIFY_DIGEST_SIZE, root, &dlen, EVP_sha256(), NULL) != 1)
 		return -ENOMEM;
 	if (memcmp(root, l->digests.root, IMGVERIFY_DIGEST_SIZE) != 0)
 		return fault(w, "the root is not the SHA-256 of the chunk digests");
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	return 0;
 }
 
@@ -824,22 +777,22 @@ static int parse_layer(struct walk *w, json_object *v, struct imgverify_layer *l
 		return fault(w, "contains control characters");
 	if (!(l->name = strdup(s)))
 		return -ENOMEM;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "format", false, &x, &mk)) < 0 || (r = get_string(w, x, 16, &s)) < 0)
 		return r;
 	l->header.format = imgverify_format_from_name(s);
 	if (!l->header.format)
 		return unsupported(w, "format '%s' is not supported (raw or qcow2)", s);
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "size", false, &x, &mk)) < 0 || (r = get_uint(w, x, IMGVERIFY_SIZE_MAX, &l->size)) < 0)
 		return r;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "virtual_size", false, &x, &mk)) < 0 ||
 	    (r = get_uint(w, x, IMGVERIFY_SIZE_MAX, &l->header.virtual_size)) < 0)
 		return r;
 	if (l->header.format == IMGVERIFY_FORMAT_RAW && l->header.virtual_size != l->size)
 		return fault(w, "a raw layer's virtual size is its size");
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "qcow2", true, &x, &mk)) < 0)
 		return r;
 	if (!x != (l->header.format != IMGVERIFY_FORMAT_QCOW2))
@@ -847,7 +800,7 @@ static int parse_layer(struct walk *w, json_object *v, struct imgverify_layer *l
 	if (x) {
 		if ((r = parse_qcow2(w, x, &l->header)) < 0)
 			return r;
-		pop(w, mk);
+		policy_json_pop(&w->p, mk);
 	}
 	if ((r = member(w, v, "backing", true, &x, &mk)) < 0)
 		return r;
@@ -864,18 +817,18 @@ static int parse_layer(struct walk *w, json_object *v, struct imgverify_layer *l
 			return fault(w, "%s", why);
 		strcpy(l->header.backing, s);
 		l->header.has_backing = true;
-		pop(w, my);
+		policy_json_pop(&w->p, my);
 		if ((r = member(w, x, "format", false, &y, &my)) < 0 || (r = get_string(w, y, 16, &s)) < 0)
 			return r;
 		if (!imgverify_format_from_name(s))
 			return unsupported(w, "format '%s' is not supported (raw or qcow2)", s);
 		strcpy(l->header.backing_format, s);
-		pop(w, my);
-		pop(w, mk);
+		policy_json_pop(&w->p, my);
+		policy_json_pop(&w->p, mk);
 	}
 	if ((r = member(w, v, "chunks", false, &x, &mk)) < 0 || (r = parse_chunks(w, x, l)) < 0)
 		return r;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	return 0;
 }
 
@@ -927,16 +880,16 @@ static int parse_guest_os(struct walk *w, json_object *v, struct imgverify_guest
 	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
 		if ((r = member(w, v, names[i], false, &x, &mk)) < 0 || (r = get_guest_text(w, x, texts[i])) < 0)
 			return r;
-		pop(w, mk);
+		policy_json_pop(&w->p, mk);
 	}
 	if ((r = member(w, v, "major_version", false, &x, &mk)) < 0 || (r = get_uint(w, x, INT_MAX, &u)) < 0)
 		return r;
 	g->major_version = (int)u;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "minor_version", false, &x, &mk)) < 0 || (r = get_uint(w, x, INT_MAX, &u)) < 0)
 		return r;
 	g->minor_version = (int)u;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	return 0;
 }
 
@@ -955,7 +908,7 @@ static int parse_guest_boot(struct walk *w, json_object *v, struct imgverify_gue
 	for (size_t i = 0; i < n; i++) {
 		struct imgverify_boot_file *b = &g->boot[i];
 		json_object *e = json_object_array_get_idx(v, i), *x, *y;
-		size_t mi = push_index(w, i), mk;
+		size_t mi = policy_json_push_index(&w->p, i), mk;
 		const char *path, *s;
 
 		g->n_boot = i + 1;
@@ -968,37 +921,37 @@ static int parse_guest_boot(struct walk *w, json_object *v, struct imgverify_gue
 		if (!(b->path = strdup(path)))
 			return -ENOMEM;
 		prev = b->path;
-		pop(w, mk);
+		policy_json_pop(&w->p, mk);
 		if ((r = member(w, e, "kind", false, &x, &mk)) < 0 || (r = get_string(w, x, 16, &s)) < 0)
 			return r;
 		b->kind = (enum imgverify_boot_kind)boot_kind_of(path + 6);
 		if (strcmp(s, imgverify_boot_kind_name(b->kind)) != 0)
 			return fault(w, "'%s' is a %s by its name, not '%.16s'", path,
 				     imgverify_boot_kind_name(b->kind), s);
-		pop(w, mk);
+		policy_json_pop(&w->p, mk);
 		if ((r = member(w, e, "sha256", true, &x, &mk)) < 0)
 			return r;
 		if (x) {
 			if ((r = get_digest(w, x, b->sha256)) < 0)
 				return r;
-			pop(w, mk);
+			policy_json_pop(&w->p, mk);
 		}
 		if ((r = member(w, e, "link", true, &y, &mk)) < 0)
 			return r;
-		pop(w, mk);
+		policy_json_pop(&w->p, mk);
 		if (!x == !y)
 			return fault(w, "a boot file has either a sha256 or a link");
 		if (y) {
-			mk = push_key(w, "link");
+			mk = policy_json_push_key(&w->p, "link");
 			if ((r = get_string(w, y, IMGVERIFY_GUEST_PATH_MAX, &s)) < 0)
 				return r;
 			if (!is_printable(s, strlen(s)))
 				return fault(w, "contains control characters");
 			if (!(b->link = strdup(s)))
 				return -ENOMEM;
-			pop(w, mk);
+			policy_json_pop(&w->p, mk);
 		}
-		pop(w, mi);
+		policy_json_pop(&w->p, mi);
 	}
 	return 0;
 }
@@ -1019,26 +972,26 @@ static int parse_inspection(struct walk *w, json_object *v, struct imgverify_gue
 		return r;
 	if ((r = member(w, v, "os", false, &x, &mk)) < 0 || (r = parse_guest_os(w, x, g)) < 0)
 		return r;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "boot", false, &x, &mk)) < 0 || (r = parse_guest_boot(w, x, g)) < 0)
 		return r;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "files", false, &files, &mk)) < 0 ||
 	    (r = get_array(w, files, 0, IMGVERIFY_GUEST_CHECKS_MAX, &n_files)) < 0)
 		return r;
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	if ((r = member(w, v, "absent", false, &absent, &ma)) < 0 ||
 	    (r = get_array(w, absent, 0, IMGVERIFY_GUEST_CHECKS_MAX - n_files, &n_absent)) < 0)
 		return r;
-	pop(w, ma);
+	policy_json_pop(&w->p, ma);
 	g->checks = calloc(n_files + n_absent + 1, sizeof(*g->checks));
 	if (!g->checks)
 		return -ENOMEM;
-	mk = push_key(w, "files");
+	mk = policy_json_push_key(&w->p, "files");
 	for (size_t i = 0; i < n_files; i++) {
 		struct imgverify_guest_check *c = &g->checks[g->n_checks];
 		json_object *e = json_object_array_get_idx(files, i);
-		size_t mi = push_index(w, i), mf;
+		size_t mi = policy_json_push_index(&w->p, i), mf;
 		const char *path;
 
 		if ((r = expect_type(w, e, json_type_object, "an object")) < 0 ||
@@ -1050,21 +1003,21 @@ static int parse_inspection(struct walk *w, json_object *v, struct imgverify_gue
 			return -ENOMEM;
 		g->n_checks++;
 		prev = c->path;
-		pop(w, mf);
+		policy_json_pop(&w->p, mf);
 		if ((r = member(w, e, "sha256", false, &x, &mf)) < 0 || (r = get_digest(w, x, c->found)) < 0)
 			return r;
-		pop(w, mf);
+		policy_json_pop(&w->p, mf);
 		c->kind = IMGVERIFY_CHECK_MATCH;
 		memcpy(c->want, c->found, IMGVERIFY_DIGEST_SIZE);
 		c->present = c->hashed = c->ok = true;
-		pop(w, mi);
+		policy_json_pop(&w->p, mi);
 	}
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	prev = NULL;
-	mk = push_key(w, "absent");
+	mk = policy_json_push_key(&w->p, "absent");
 	for (size_t i = 0; i < n_absent; i++) {
 		struct imgverify_guest_check *c = &g->checks[g->n_checks];
-		size_t mi = push_index(w, i);
+		size_t mi = policy_json_push_index(&w->p, i);
 		const char *path;
 
 		if ((r = get_guest_path(w, json_object_array_get_idx(absent, i), prev, &path)) < 0)
@@ -1078,9 +1031,9 @@ static int parse_inspection(struct walk *w, json_object *v, struct imgverify_gue
 		prev = c->path;
 		c->kind = IMGVERIFY_CHECK_ABSENT;
 		c->ok = true;
-		pop(w, mi);
+		policy_json_pop(&w->p, mi);
 	}
-	pop(w, mk);
+	policy_json_pop(&w->p, mk);
 	guest_sort(g);
 	*ret = TAKE_PTR(g);
 	return 0;
@@ -1144,7 +1097,7 @@ int statement_parse(const char *name, const char *payload, size_t len,
 	static const char *const digest_keys[] = { "sha256", NULL };
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL;
-	struct walk w = { .name = name, .path = "$", .len = 1, .err = err, .err_size = err_size };
+	struct walk w = { .name = name, .p = POLICY_JSON_PATH_INIT, .err = err, .err_size = err_size };
 	json_object *x, *pred, *subjects, *layers;
 	const char *s;
 	size_t mk, mp, n, n_subjects;
@@ -1161,13 +1114,13 @@ int statement_parse(const char *name, const char *payload, size_t len,
 	if (strcmp(s, IMGVERIFY_STATEMENT_TYPE) != 0)
 		return unsupported(&w, "statement type '%.64s' is not supported (%s)", s,
 				   IMGVERIFY_STATEMENT_TYPE);
-	pop(&w, mk);
+	policy_json_pop(&w.p, mk);
 	if ((r = member(&w, root, "predicateType", false, &x, &mk)) < 0 || (r = get_string(&w, x, 256, &s)) < 0)
 		return r;
 	if (strcmp(s, IMGVERIFY_PREDICATE_TYPE) != 0)
 		return unsupported(&w, "predicate type '%.64s' is not supported (%s)", s,
 				   IMGVERIFY_PREDICATE_TYPE);
-	pop(&w, mk);
+	policy_json_pop(&w.p, mk);
 
 	m = calloc(1, sizeof(*m));
 	if (!m)
@@ -1178,7 +1131,7 @@ int statement_parse(const char *name, const char *payload, size_t len,
 		return r;
 	if ((r = member(&w, pred, "image", false, &x, &mk)) < 0 || (r = parse_image(&w, x, m)) < 0)
 		return r;
-	pop(&w, mk);
+	policy_json_pop(&w.p, mk);
 	if ((r = member(&w, pred, "layers", false, &layers, &mk)) < 0 ||
 	    (r = get_array(&w, layers, 1, IMGVERIFY_CHAIN_MAX, &n)) < 0)
 		return r;
@@ -1186,7 +1139,7 @@ int statement_parse(const char *name, const char *payload, size_t len,
 	if (!m->layers)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		size_t mi = push_index(&w, i);
+		size_t mi = policy_json_push_index(&w.p, i);
 
 		m->n_layers = i + 1;
 		r = parse_layer(&w, json_object_array_get_idx(layers, i), &m->layers[i]);
@@ -1200,21 +1153,21 @@ int statement_parse(const char *name, const char *payload, size_t len,
 				return fault(&w, "layer '%s' is not the backing file (with its format) of the layer before it",
 					     l->name);
 		}
-		pop(&w, mi);
+		policy_json_pop(&w.p, mi);
 	}
 	if (m->layers[n - 1].header.has_backing) {
-		push_index(&w, n - 1);
+		policy_json_push_index(&w.p, n - 1);
 		return fault(&w, "the last layer has a backing file the manifest does not describe");
 	}
-	pop(&w, mk);
+	policy_json_pop(&w.p, mk);
 	if ((r = member(&w, pred, "inspection", true, &x, &mk)) < 0)
 		return r;
 	if (x) {
 		if ((r = parse_inspection(&w, x, &m->inspection)) < 0)
 			return r;
-		pop(&w, mk);
+		policy_json_pop(&w.p, mk);
 	}
-	pop(&w, mp);
+	policy_json_pop(&w.p, mp);
 
 	if ((r = member(&w, root, "subject", false, &subjects, &mk)) < 0 ||
 	    (r = get_array(&w, subjects, 1, IMGVERIFY_CHAIN_MAX, &n_subjects)) < 0)
@@ -1223,7 +1176,7 @@ int statement_parse(const char *name, const char *payload, size_t len,
 		return fault(&w, "%zu subjects for %zu layers", n_subjects, n);
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(subjects, i), *d;
-		size_t mi = push_index(&w, i), ms;
+		size_t mi = policy_json_push_index(&w.p, i), ms;
 
 		if ((r = expect_type(&w, e, json_type_object, "an object")) < 0 ||
 		    (r = check_keys(&w, e, subj_keys)) < 0)
@@ -1233,7 +1186,7 @@ int statement_parse(const char *name, const char *payload, size_t len,
 			return r;
 		if (strcmp(s, m->layers[i].name) != 0)
 			return fault(&w, "subject '%.64s' is not layer '%s'", s, m->layers[i].name);
-		pop(&w, ms);
+		policy_json_pop(&w.p, ms);
 		if ((r = member(&w, e, "digest", false, &d, &ms)) < 0 ||
 		    (r = expect_type(&w, d, json_type_object, "an object")) < 0 ||
 		    (r = check_keys(&w, d, digest_keys)) < 0)
@@ -1242,7 +1195,7 @@ int statement_parse(const char *name, const char *payload, size_t len,
 		    (r = get_digest(&w, x, m->layers[i].digests.sha256)) < 0)
 			return r;
 		m->layers[i].digests.has_sha256 = true;
-		pop(&w, mi);
+		policy_json_pop(&w.p, mi);
 	}
 	*ret = TAKE_PTR(m);
 	return 0;
@@ -1253,7 +1206,7 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 {
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	_cleanup_(imgverify_envelope_freep) struct imgverify_envelope *e = NULL;
-	struct walk w = { .name = name, .path = "$", .len = 1, .err = err, .err_size = err_size };
+	struct walk w = { .name = name, .p = POLICY_JSON_PATH_INIT, .err = err, .err_size = err_size };
 	json_object *x, *sigs;
 	const char *s;
 	size_t mk, n;
@@ -1271,7 +1224,7 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 		return r;
 	if (!(e->payload_type = strdup(s)))
 		return -ENOMEM;
-	pop(&w, mk);
+	policy_json_pop(&w.p, mk);
 	if ((r = member(&w, root, "payload", false, &x, &mk)) < 0 ||
 	    (r = get_string(&w, x, IMGVERIFY_MANIFEST_MAX, &s)) < 0)
 		return r;
@@ -1280,7 +1233,7 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 		return r;
 	if (r < 0)
 		return fault(&w, "not base64");
-	pop(&w, mk);
+	policy_json_pop(&w.p, mk);
 	if ((r = member(&w, root, "signatures", false, &sigs, &mk)) < 0 ||
 	    (r = get_array(&w, sigs, 0, SIGNATURES_MAX, &n)) < 0)
 		return r;
@@ -1290,7 +1243,7 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 	for (size_t i = 0; i < n; i++) {
 		struct imgverify_signature *sig = &e->signatures[i];
 		json_object *o = json_object_array_get_idx(sigs, i);
-		size_t mi = push_index(&w, i), ms;
+		size_t mi = policy_json_push_index(&w.p, i), ms;
 
 		e->n_signatures = i + 1;
 		if ((r = expect_type(&w, o, json_type_object, "an object")) < 0)
@@ -1302,7 +1255,7 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 			return r;
 		if (r < 0)
 			return fault(&w, "not base64");
-		pop(&w, ms);
+		policy_json_pop(&w.p, ms);
 		if ((r = member(&w, o, "keyid", true, &x, &ms)) < 0)
 			return r;
 		/* DSSE: an unset keyid is the same as an empty one. */
@@ -1313,7 +1266,7 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 				return fault(&w, "contains control characters");
 			if (!(sig->keyid = strdup(s)))
 				return -ENOMEM;
-			pop(&w, ms);
+			policy_json_pop(&w.p, ms);
 		}
 		if ((r = member(&w, o, "cert", true, &x, &ms)) < 0)
 			return r;
@@ -1322,9 +1275,9 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 				return r;
 			if (!(sig->cert = strdup(s)))
 				return -ENOMEM;
-			pop(&w, ms);
+			policy_json_pop(&w.p, ms);
 		}
-		pop(&w, mi);
+		policy_json_pop(&w.p, mi);
 	}
 	*ret = TAKE_PTR(e);
 	return 0;

@@ -61,8 +61,7 @@ struct policy {
  * value being looked at, for messages. */
 struct walk {
 	const char *name;
-	char path[512];
-	size_t len;
+	struct policy_json_path p;
 };
 
 static int fault(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -74,89 +73,28 @@ static int fault(struct walk *w, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return policy_log_errno(EINVAL, "policy '%s': %s: %s", w->name, w->path, msg);
-}
-
-static bool is_identifier(const char *s)
-{
-	if (!*s || (*s >= '0' && *s <= '9'))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_'))
-			return false;
-	return true;
-}
-
-static size_t push_key(struct walk *w, const char *key)
-{
-	size_t mark = w->len;
-	int n;
-
-	if (is_identifier(key))
-		n = snprintf(w->path + w->len, sizeof(w->path) - w->len, ".%s", key);
-	else
-		n = snprintf(w->path + w->len, sizeof(w->path) - w->len, "[\"%.64s\"]", key);
-	if (n > 0)
-		w->len = w->len + (size_t)n < sizeof(w->path) ? w->len + (size_t)n : sizeof(w->path) - 1;
-	return mark;
-}
-
-static size_t push_index(struct walk *w, size_t i)
-{
-	size_t mark = w->len;
-	int n = snprintf(w->path + w->len, sizeof(w->path) - w->len, "[%zu]", i);
-
-	if (n > 0)
-		w->len = w->len + (size_t)n < sizeof(w->path) ? w->len + (size_t)n : sizeof(w->path) - 1;
-	return mark;
-}
-
-static void pop(struct walk *w, size_t mark)
-{
-	w->len = mark;
-	w->path[mark] = '\0';
-}
-
-static const char *type_name(json_object *v)
-{
-	switch (json_object_get_type(v)) {
-	case json_type_null: return "null";
-	case json_type_boolean: return "a boolean";
-	case json_type_double: return "a fraction";
-	case json_type_int: return "an integer";
-	case json_type_object: return "an object";
-	case json_type_array: return "an array";
-	case json_type_string: return "a string";
-	}
-	return "unknown";
+	return policy_log_errno(EINVAL, "policy '%s': %s: %s", w->name, w->p.buf, msg);
 }
 
 static int expect_type(struct walk *w, json_object *v, enum json_type t, const char *what)
 {
 	if (!json_object_is_type(v, t))
-		return fault(w, "expected %s, got %s", what, type_name(v));
+		return fault(w, "expected %s, got %s", what, policy_json_type_name(v));
 	return 0;
 }
 
 static int check_keys(struct walk *w, json_object *obj, const char *const *allowed)
 {
-	json_object_object_foreach(obj, key, val) {
-		bool ok = false;
+	const char *key = policy_json_unknown_key(obj, allowed);
+	size_t m;
+	int r;
 
-		(void)val;
-		for (const char *const *a = allowed; *a; a++)
-			if (strcmp(*a, key) == 0)
-				ok = true;
-		if (!ok) {
-			size_t m = push_key(w, key);
-			int r = fault(w, "unknown key");
-
-			pop(w, m);
-			return r;
-		}
-	}
-	return 0;
+	if (!key)
+		return 0;
+	m = policy_json_push_key(&w->p, key);
+	r = fault(w, "unknown key");
+	policy_json_pop(&w->p, m);
+	return r;
 }
 
 static int get_string(struct walk *w, json_object *v, const char **ret)
@@ -283,7 +221,7 @@ static int get_digest_set(struct walk *w, json_object *v, struct policy_digest *
 		return r;
 	json_object_object_foreach(v, key, val) {
 		const struct policy_hash_alg *alg = NULL;
-		size_t m = push_key(w, key), count = 1;
+		size_t m = policy_json_push_key(&w->p, key), count = 1;
 
 		r = get_alg(w, key, &alg);
 		if (r < 0)
@@ -307,7 +245,7 @@ static int get_digest_set(struct walk *w, json_object *v, struct policy_digest *
 		for (size_t i = 0; i < count; i++) {
 			json_object *item = json_object_is_type(val, json_type_array) ?
 						    json_object_array_get_idx(val, i) : val;
-			size_t mi = json_object_is_type(val, json_type_array) ? push_index(w, i) : w->len;
+			size_t mi = json_object_is_type(val, json_type_array) ? policy_json_push_index(&w->p, i) : w->p.len;
 
 			r = get_digest(w, item, alg, &d[n]);
 			if (r < 0)
@@ -316,9 +254,9 @@ static int get_digest_set(struct walk *w, json_object *v, struct policy_digest *
 				if (digest_eq(&d[k], &d[n]))
 					return fault(w, "duplicate entry: digest listed twice");
 			n++;
-			pop(w, mi);
+			policy_json_pop(&w->p, mi);
 		}
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	if (n == 0)
 		return fault(w, "no digests");
@@ -338,7 +276,7 @@ static int get_pcr_selection(struct walk *w, json_object *v, struct policy_pcr_b
 		return r;
 	json_object_object_foreach(v, key, val) {
 		const struct policy_hash_alg *alg = NULL;
-		size_t m = push_key(w, key), count;
+		size_t m = policy_json_push_key(&w->p, key), count;
 		uint32_t mask = 0;
 
 		r = get_alg(w, key, &alg);
@@ -350,7 +288,7 @@ static int get_pcr_selection(struct walk *w, json_object *v, struct policy_pcr_b
 		if (count == 0)
 			return fault(w, "empty PCR list");
 		for (size_t i = 0; i < count; i++) {
-			size_t mi = push_index(w, i);
+			size_t mi = policy_json_push_index(&w->p, i);
 			uint64_t pcr;
 
 			r = get_uint(w, json_object_array_get_idx(val, i), POLICY_PCR_MAX - 1, &pcr);
@@ -359,12 +297,12 @@ static int get_pcr_selection(struct walk *w, json_object *v, struct policy_pcr_b
 			if (mask & (1u << pcr))
 				return fault(w, "duplicate entry: PCR %u listed twice", (unsigned)pcr);
 			mask |= 1u << pcr;
-			pop(w, mi);
+			policy_json_pop(&w->p, mi);
 		}
 		banks[n].alg = alg;
 		banks[n].mask = mask;
 		n++;
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	if (n == 0)
 		return fault(w, "no bank selected");
@@ -386,7 +324,7 @@ static int get_string_set(struct walk *w, json_object *v, bool paths, const char
 	if (!s)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		size_t m = push_index(w, i);
+		size_t m = policy_json_push_index(&w->p, i);
 
 		r = paths ? get_path(w, json_object_array_get_idx(v, i), &s[i]) :
 			    get_string(w, json_object_array_get_idx(v, i), &s[i]);
@@ -395,7 +333,7 @@ static int get_string_set(struct walk *w, json_object *v, bool paths, const char
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(s[k], s[i]) == 0)
 				return fault(w, "duplicate entry: '%s' listed twice", s[i]);
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	*ret = TAKE_PTR(s);
 	*ret_n = n;
@@ -440,7 +378,7 @@ static int get_keys(struct walk *w, json_object *v, struct policy_key **ret, siz
 	*ret_n = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(v, i), *x;
-		size_t m = push_index(w, i), mk;
+		size_t m = policy_json_push_index(&w->p, i), mk;
 
 		r = expect_type(w, e, json_type_object, "an object");
 		if (r < 0)
@@ -450,23 +388,23 @@ static int get_keys(struct walk *w, json_object *v, struct policy_key **ret, siz
 			return r;
 		if (!json_object_object_get_ex(e, "id", &x))
 			return fault(w, "missing key 'id'");
-		mk = push_key(w, "id");
+		mk = policy_json_push_key(&w->p, "id");
 		r = get_string(w, x, &k[i].id);
 		if (r < 0)
 			return r;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(k[j].id, k[i].id) == 0)
 				return fault(w, "duplicate entry: key id '%s' listed twice", k[i].id);
-		pop(w, mk);
+		policy_json_pop(&w->p, mk);
 		if (!json_object_object_get_ex(e, "public_key", &x))
 			return fault(w, "missing key 'public_key'");
-		mk = push_key(w, "public_key");
+		mk = policy_json_push_key(&w->p, "public_key");
 		r = get_public_key(w, x, &k[i]);
 		if (r < 0)
 			return r;
 		*ret_n = i + 1;
-		pop(w, mk);
-		pop(w, m);
+		policy_json_pop(&w->p, mk);
+		policy_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -483,7 +421,7 @@ static int load_measurement(struct walk *w, struct policy *p, json_object *v)
 	if (r < 0)
 		return r;
 	if (json_object_object_get_ex(v, "pcr", &x)) {
-		size_t m = push_key(w, "pcr");
+		size_t m = policy_json_push_key(&w->p, "pcr");
 		uint64_t pcr;
 
 		r = get_uint(w, x, POLICY_PCR_MAX - 1, &pcr);
@@ -494,7 +432,7 @@ static int load_measurement(struct walk *w, struct policy *p, json_object *v)
 		if (pcr == 16 || pcr == 23)
 			return fault(w, "PCR %u can be reset at locality 0", (unsigned)pcr);
 		p->measurement_pcr = (unsigned)pcr;
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -517,7 +455,7 @@ static int load_pcr_values(struct walk *w, struct policy *p, json_object *v)
 		return -ENOMEM;
 	json_object_object_foreach(v, key, val) {
 		const struct policy_hash_alg *alg = NULL;
-		size_t m = push_key(w, key);
+		size_t m = policy_json_push_key(&w->p, key);
 
 		r = get_alg(w, key, &alg);
 		if (r < 0)
@@ -528,7 +466,7 @@ static int load_pcr_values(struct walk *w, struct policy *p, json_object *v)
 		json_object_object_foreach(val, idx, digest) {
 			struct policy_pcr_value *pv = &p->pcr_values[p->n_pcr_values];
 			struct policy_digest d;
-			size_t mi = push_key(w, idx);
+			size_t mi = policy_json_push_key(&w->p, idx);
 			char *end;
 			unsigned long pcr;
 
@@ -544,9 +482,9 @@ static int load_pcr_values(struct walk *w, struct policy *p, json_object *v)
 			pv->pcr = (unsigned)pcr;
 			memcpy(pv->value, d.value, alg->size);
 			p->n_pcr_values++;
-			pop(w, mi);
+			policy_json_pop(&w->p, mi);
 		}
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -566,7 +504,7 @@ static int load_references(struct walk *w, struct policy *p, json_object *v)
 	for (size_t i = 0; i < n; i++) {
 		struct policy_reference *ref = &p->refs[i];
 		json_object *e = json_object_array_get_idx(v, i), *x;
-		size_t m = push_index(w, i), mk;
+		size_t m = policy_json_push_index(&w->p, i), mk;
 		struct policy_digest *d;
 
 		r = expect_type(w, e, json_type_object, "an object");
@@ -577,7 +515,7 @@ static int load_references(struct walk *w, struct policy *p, json_object *v)
 			return r;
 		if (!json_object_object_get_ex(e, "path", &x))
 			return fault(w, "missing key 'path'");
-		mk = push_key(w, "path");
+		mk = policy_json_push_key(&w->p, "path");
 		r = get_path(w, x, &ref->path);
 		if (r < 0)
 			return r;
@@ -585,25 +523,25 @@ static int load_references(struct walk *w, struct policy *p, json_object *v)
 			if (strcmp(p->refs[k].path, ref->path) == 0)
 				return fault(w, "duplicate entry: '%s' is also at $.reference_values[%zu]",
 					     ref->path, k);
-		pop(w, mk);
+		policy_json_pop(&w->p, mk);
 		ref->required = true;
 		if (json_object_object_get_ex(e, "required", &x)) {
-			mk = push_key(w, "required");
+			mk = policy_json_push_key(&w->p, "required");
 			r = get_bool(w, x, &ref->required);
 			if (r < 0)
 				return r;
-			pop(w, mk);
+			policy_json_pop(&w->p, mk);
 		}
 		if (!json_object_object_get_ex(e, "digests", &x))
 			return fault(w, "missing key 'digests'");
-		mk = push_key(w, "digests");
+		mk = policy_json_push_key(&w->p, "digests");
 		r = get_digest_set(w, x, &d, &ref->n_digests);
 		if (r < 0)
 			return r;
 		ref->digests = d;
 		p->n_refs = i + 1;
-		pop(w, mk);
-		pop(w, m);
+		policy_json_pop(&w->p, mk);
+		policy_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -640,14 +578,14 @@ static int load_image_trust(struct walk *w, struct policy *p, json_object *v)
 	if (r < 0)
 		return r;
 	if (json_object_object_get_ex(v, "keys", &x)) {
-		m = push_key(w, "keys");
+		m = policy_json_push_key(&w->p, "keys");
 		r = get_keys(w, x, &p->image_keys, &p->n_image_keys);
 		if (r < 0)
 			return r;
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(v, "ca_certificates", &x)) {
-		m = push_key(w, "ca_certificates");
+		m = policy_json_push_key(&w->p, "ca_certificates");
 		r = get_string_set(w, x, false, &p->cas, &p->n_cas);
 		if (r < 0)
 			return r;
@@ -657,26 +595,26 @@ static int load_image_trust(struct walk *w, struct policy *p, json_object *v)
 
 			BIO_free(bio);
 			if (!cert) {
-				push_index(w, i);
+				policy_json_push_index(&w->p, i);
 				return fault(w, "not a PEM X.509 certificate");
 			}
 			X509_free(cert);
 		}
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(v, "revoked_keys", &x)) {
-		m = push_key(w, "revoked_keys");
+		m = policy_json_push_key(&w->p, "revoked_keys");
 		r = get_string_set(w, x, false, &p->revoked_keys, &p->n_revoked_keys);
 		if (r < 0)
 			return r;
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(v, "revoked_digests", &x)) {
-		m = push_key(w, "revoked_digests");
+		m = policy_json_push_key(&w->p, "revoked_digests");
 		r = get_digest_set(w, x, &p->revoked_digests, &p->n_revoked_digests);
 		if (r < 0)
 			return r;
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -706,7 +644,7 @@ static int load_inspect(struct walk *w, struct policy_image_rule *rule, json_obj
 		struct policy_file_digest *fd;
 		size_t i = 0;
 
-		m = push_key(w, "must_match");
+		m = policy_json_push_key(&w->p, "must_match");
 		r = expect_type(w, x, json_type_object, "an object of digests by path");
 		if (r < 0)
 			return r;
@@ -715,7 +653,7 @@ static int load_inspect(struct walk *w, struct policy_image_rule *rule, json_obj
 			return -ENOMEM;
 		rule->must_match = fd;
 		json_object_object_foreach(x, path, digest) {
-			size_t mp = push_key(w, path);
+			size_t mp = policy_json_push_key(&w->p, path);
 			json_object *ps = json_object_new_string(path);
 			_cleanup_(freep) struct policy_digest *d = NULL;
 			const char *checked;
@@ -735,19 +673,19 @@ static int load_inspect(struct walk *w, struct policy_image_rule *rule, json_obj
 			fd[i].path = path;   /* the key's storage lives as long as the root */
 			fd[i].digest = d[0];
 			rule->n_must_match = ++i;
-			pop(w, mp);
+			policy_json_pop(&w->p, mp);
 		}
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(v, "must_be_absent", &x)) {
 		const char **s;
 
-		m = push_key(w, "must_be_absent");
+		m = policy_json_push_key(&w->p, "must_be_absent");
 		r = get_string_set(w, x, true, &s, &rule->n_must_be_absent);
 		if (r < 0)
 			return r;
 		rule->must_be_absent = s;
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -769,7 +707,7 @@ static int load_images(struct walk *w, struct policy *p, json_object *v)
 	for (size_t i = 0; i < n; i++) {
 		struct policy_image_rule *rule = &p->rules[i];
 		json_object *e = json_object_array_get_idx(v, i), *x;
-		size_t m = push_index(w, i), mk;
+		size_t m = policy_json_push_index(&w->p, i), mk;
 
 		p->n_rules = i + 1;
 		r = expect_type(w, e, json_type_object, "an object");
@@ -780,7 +718,7 @@ static int load_images(struct walk *w, struct policy *p, json_object *v)
 			return r;
 		if (!json_object_object_get_ex(e, "name", &x))
 			return fault(w, "missing key 'name'");
-		mk = push_key(w, "name");
+		mk = policy_json_push_key(&w->p, "name");
 		r = get_string(w, x, &rule->name);
 		if (r < 0)
 			return r;
@@ -788,47 +726,47 @@ static int load_images(struct walk *w, struct policy *p, json_object *v)
 			if (strcmp(p->rules[k].name, rule->name) == 0)
 				return fault(w, "duplicate entry: image '%s' is also at $.images[%zu]",
 					     rule->name, k);
-		pop(w, mk);
+		policy_json_pop(&w->p, mk);
 		if (json_object_object_get_ex(e, "min_sequence", &x)) {
-			mk = push_key(w, "min_sequence");
+			mk = policy_json_push_key(&w->p, "min_sequence");
 			r = get_uint(w, x, UINT64_MAX >> 11, &rule->min_sequence);
 			if (r < 0)
 				return r;
-			pop(w, mk);
+			policy_json_pop(&w->p, mk);
 		}
 		if (json_object_object_get_ex(e, "keys", &x)) {
 			const char **s;
 
-			mk = push_key(w, "keys");
+			mk = policy_json_push_key(&w->p, "keys");
 			r = get_string_set(w, x, false, &s, &rule->n_keys);
 			if (r < 0)
 				return r;
 			rule->keys = s;
 			for (size_t k = 0; k < rule->n_keys; k++)
 				if (!image_key_known(p, s[k])) {
-					push_index(w, k);
+					policy_json_push_index(&w->p, k);
 					return fault(w, "key id '%s' is not in $.image_trust.keys", s[k]);
 				}
-			pop(w, mk);
+			policy_json_pop(&w->p, mk);
 		}
 		if (json_object_object_get_ex(e, "domains", &x)) {
 			const char **s;
 
-			mk = push_key(w, "domains");
+			mk = policy_json_push_key(&w->p, "domains");
 			r = get_string_set(w, x, false, &s, &rule->n_domains);
 			if (r < 0)
 				return r;
 			rule->domains = s;
-			pop(w, mk);
+			policy_json_pop(&w->p, mk);
 		}
 		if (json_object_object_get_ex(e, "inspect", &x)) {
-			mk = push_key(w, "inspect");
+			mk = policy_json_push_key(&w->p, "inspect");
 			r = load_inspect(w, rule, x);
 			if (r < 0)
 				return r;
-			pop(w, mk);
+			policy_json_pop(&w->p, mk);
 		}
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -847,27 +785,27 @@ static int load_key_release(struct walk *w, struct policy *p, json_object *v)
 	if (r < 0)
 		return r;
 	if (json_object_object_get_ex(v, "pcr_selection", &x)) {
-		m = push_key(w, "pcr_selection");
+		m = policy_json_push_key(&w->p, "pcr_selection");
 		r = get_pcr_selection(w, x, p->release_sel, &p->n_release_sel);
 		if (r < 0)
 			return r;
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(v, "authorize_key", &x)) {
-		m = push_key(w, "authorize_key");
+		m = policy_json_push_key(&w->p, "authorize_key");
 		r = get_public_key(w, x, &p->release_authority);
 		if (r < 0)
 			return r;
 		p->release_authority.id = "authorize_key";
 		p->has_release_authority = true;
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(v, "require_attestation", &x)) {
-		m = push_key(w, "require_attestation");
+		m = policy_json_push_key(&w->p, "require_attestation");
 		r = get_bool(w, x, &p->release_requires_attestation);
 		if (r < 0)
 			return r;
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -885,16 +823,16 @@ static int load_host(struct walk *w, struct policy *p, json_object *v)
 	if (r < 0)
 		return r;
 	if (json_object_object_get_ex(v, "required_checks", &x)) {
-		m = push_key(w, "required_checks");
+		m = policy_json_push_key(&w->p, "required_checks");
 		r = get_string_set(w, x, false, &p->required_checks, &p->n_required_checks);
 		if (r < 0)
 			return r;
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(v, "min_versions", &x)) {
 		size_t i = 0;
 
-		m = push_key(w, "min_versions");
+		m = policy_json_push_key(&w->p, "min_versions");
 		r = expect_type(w, x, json_type_object, "an object of versions by package");
 		if (r < 0)
 			return r;
@@ -903,16 +841,16 @@ static int load_host(struct walk *w, struct policy *p, json_object *v)
 		if (!p->min_versions)
 			return -ENOMEM;
 		json_object_object_foreach(x, pkg, ver) {
-			size_t mp = push_key(w, pkg);
+			size_t mp = policy_json_push_key(&w->p, pkg);
 
 			p->min_versions[i].package = pkg;
 			r = get_string(w, ver, &p->min_versions[i].version);
 			if (r < 0)
 				return r;
 			p->n_min_versions = ++i;
-			pop(w, mp);
+			policy_json_pop(&w->p, mp);
 		}
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -938,22 +876,22 @@ static int load_root(struct walk *w, struct policy *p, json_object *root)
 
 	if (!json_object_object_get_ex(root, "schema_version", &x))
 		return fault(w, "missing key 'schema_version'");
-	m = push_key(w, "schema_version");
+	m = policy_json_push_key(&w->p, "schema_version");
 	r = get_uint(w, x, UINT32_MAX, &version);
 	if (r < 0)
 		return r;
 	if (version != POLICY_SCHEMA_VERSION)
 		return fault(w, "unsupported schema version %llu (this vmtrust reads %d)",
 			     (unsigned long long)version, POLICY_SCHEMA_VERSION);
-	pop(w, m);
+	policy_json_pop(&w->p, m);
 
 	if (!json_object_object_get_ex(root, "sequence", &x))
 		return fault(w, "missing key 'sequence'");
-	m = push_key(w, "sequence");
+	m = policy_json_push_key(&w->p, "sequence");
 	r = get_uint(w, x, UINT64_MAX >> 11, &p->sequence);
 	if (r < 0)
 		return r;
-	pop(w, m);
+	policy_json_pop(&w->p, m);
 
 	static const struct {
 		const char *key;
@@ -971,40 +909,40 @@ static int load_root(struct walk *w, struct policy *p, json_object *root)
 	for (size_t i = 0; i < ELEMENTSOF(sections); i++) {
 		if (!json_object_object_get_ex(root, sections[i].key, &x))
 			continue;
-		m = push_key(w, sections[i].key);
+		m = policy_json_push_key(&w->p, sections[i].key);
 		r = sections[i].load(w, p, x);
 		if (r < 0)
 			return r;
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 
 	if (json_object_object_get_ex(root, "description", &x)) {
-		m = push_key(w, "description");
+		m = policy_json_push_key(&w->p, "description");
 		r = get_string(w, x, &p->description);
 		if (r < 0)
 			return r;
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(root, "pcr_selection", &x)) {
-		m = push_key(w, "pcr_selection");
+		m = policy_json_push_key(&w->p, "pcr_selection");
 		r = get_pcr_selection(w, x, p->quote_sel, &p->n_quote_sel);
 		if (r < 0)
 			return r;
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(root, "attestation_keys", &x)) {
-		m = push_key(w, "attestation_keys");
+		m = policy_json_push_key(&w->p, "attestation_keys");
 		r = get_keys(w, x, &p->aks, &p->n_aks);
 		if (r < 0)
 			return r;
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(root, "verdict_cache_max_age", &x)) {
-		m = push_key(w, "verdict_cache_max_age");
+		m = policy_json_push_key(&w->p, "verdict_cache_max_age");
 		r = get_uint(w, x, MAX_AGE_LIMIT, &p->cache_max_age);
 		if (r < 0)
 			return r;
-		pop(w, m);
+		policy_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -1046,7 +984,7 @@ void policy_free(struct policy *p)
 int policy_load_buffer(const char *name, const char *data, size_t len, struct policy **ret)
 {
 	_cleanup_(policy_freep) struct policy *p = NULL;
-	struct walk w = { .name = name, .path = "$", .len = 1 };
+	struct walk w = { .name = name, .p = POLICY_JSON_PATH_INIT };
 	json_tokener *tok;
 	json_object *root;
 	enum json_tokener_error jerr;

@@ -189,6 +189,26 @@ struct policy_version_min {
 	const char *version;
 };
 
+/* ---- strict JSON walking -------------------------------------------------- */
+
+/* The JSON path of the node a parser is reading ("$.a[2][\"/etc/x\"]"),
+ * for its one-line error messages. A push returns the mark to pop back
+ * to; a path longer than the buffer is cut, never overrun. */
+struct policy_json_path {
+	char buf[512];
+	size_t len;
+};
+#define POLICY_JSON_PATH_INIT { .buf = "$", .len = 1 }
+struct json_object;
+size_t policy_json_push_key(struct policy_json_path *p, const char *key);
+size_t policy_json_push_index(struct policy_json_path *p, size_t i);
+void policy_json_pop(struct policy_json_path *p, size_t mark);
+/* "an object", "a string", ...: for "expected X, got Y". */
+const char *policy_json_type_name(struct json_object *v);
+/* The first key of obj that allowed (NULL-terminated) does not name, or
+ * NULL when there is none. */
+const char *policy_json_unknown_key(struct json_object *obj, const char *const *allowed);
+
 /* Loads and validates a policy file (at most POLICY_FILE_MAX bytes). Each
  * fault is logged once as "policy 'FILE': $.json.path: reason". Errors:
  * -ENOENT/-EACCES (file), -EFBIG (too large), -EBADMSG (not JSON, truncated),
