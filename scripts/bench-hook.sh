@@ -27,25 +27,9 @@ if [ -z "${VMTRUST_BIN:-}" ]; then
 fi
 . "$root/tests/lib.sh"
 . "$root/tests/swtpm.sh"
+. "$root/scripts/bench-lib.sh"
 V=$VMTRUST_BIN
 
-ms() {
-	local t0 t1
-	t0=$(date +%s%N)
-	"$@" >/dev/null 2>&1
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000000))
-}
-stats() {
-	local name=$1 times=() i
-	shift
-	"$@" >/dev/null 2>&1 || { echo "bench: '$name' fails: $*" >&2; "$@"; exit 1; }
-	for ((i = 0; i < RUNS; i++)); do times+=("$(ms "$@")"); done
-	mapfile -t sorted < <(printf '%s\n' "${times[@]}" | sort -n)
-	median=${sorted[$((RUNS / 2))]}
-	printf '  %-50s median %5d ms  (min %d, max %d, %d runs)\n' "$name" "$median" "${sorted[0]}" \
-		"${sorted[$((RUNS - 1))]}" "$RUNS"
-}
 
 swtpm_start
 export VMTRUST_STATE=$T/state TPM2TOOLS_TCTI=$VMTRUST_TCTI
