@@ -157,7 +157,6 @@ int ctx_set_guest_dir(struct imgverify_ctx *ctx, const char *dir);
 /* The kinds of key vmtrust signs with, as policy/sign.c accepts them:
  * Ed25519, ECDSA P-256/P-384, RSA of 2048 bits or more. -EOPNOTSUPP with
  * a static reason in *why otherwise. */
-int key_supported(EVP_PKEY *pkey, const char **why);
 
 void hex32(const uint8_t d[IMGVERIFY_DIGEST_SIZE], char out[2 * IMGVERIFY_DIGEST_SIZE + 1]);
 

@@ -196,34 +196,6 @@ char *imgverify_default_manifest_path(const char *image)
 
 /* ---- keys ---- */
 
-/* The kinds of key vmtrust signs with (as policy/sign.c accepts). */
-int key_supported(EVP_PKEY *pkey, const char **why)
-{
-	char group[64];
-
-	switch (EVP_PKEY_get_base_id(pkey)) {
-	case EVP_PKEY_ED25519:
-		return 0;
-	case EVP_PKEY_EC:
-		if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-						   NULL) == 1 &&
-		    (strcmp(group, "prime256v1") == 0 || strcmp(group, "secp384r1") == 0))
-			return 0;
-		*why = "elliptic curve other than P-256 or P-384";
-		return -EOPNOTSUPP;
-	case EVP_PKEY_RSA:
-	case EVP_PKEY_RSA_PSS:
-		if (EVP_PKEY_get_bits(pkey) >= 2048)
-			return 0;
-		*why = "RSA key shorter than 2048 bits";
-		return -EOPNOTSUPP;
-	default:
-		*why = "not an Ed25519, ECDSA P-256/P-384 or RSA key";
-		return -EOPNOTSUPP;
-	}
-}
-
-
 int imgverify_key_fingerprint(void *pkey, char *out)
 {
 	uint8_t *der = NULL, d[IMGVERIFY_DIGEST_SIZE];

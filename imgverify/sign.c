@@ -273,7 +273,7 @@ int imgverify_sign(struct imgverify_ctx *ctx, const char *image,
 	{
 		const char *why;
 
-		if (key_supported(key, &why) < 0)
+		if (policy_pkey_supported(key, &why) < 0)
 			return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': %s", opts->key_path, why);
 	}
 	r = imgverify_key_fingerprint(key, keyid);

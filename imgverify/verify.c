@@ -121,7 +121,7 @@ static int check_cert(struct imgverify_ctx *ctx, const struct imgverify_signatur
 		snprintf(why, why_size, "certificate '%s' has no usable public key", subject);
 		return -EOPNOTSUPP;
 	}
-	if (key_supported(key, &kwhy) < 0) {
+	if (policy_pkey_supported(key, &kwhy) < 0) {
 		snprintf(why, why_size, "certificate '%s': unsupported algorithm: %s", subject, kwhy);
 		return -EOPNOTSUPP;
 	}

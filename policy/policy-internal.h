@@ -7,7 +7,6 @@
 /* Checks that a public key is of a kind vmtrust signs and verifies with:
  * Ed25519, ECDSA P-256/P-384, RSA of at least 2048 bits. Returns 0 or
  * -EOPNOTSUPP with a reason in *ret_why (static string). */
-int policy_pkey_supported(EVP_PKEY *pkey, const char **ret_why);
 
 /* Parses a PEM public key (SubjectPublicKeyInfo, or the key of an X.509
  * certificate) from memory. NULL when it is none. */

@@ -266,6 +266,10 @@ int policy_verify(const char *pub_path, const void *data, size_t len, const uint
 int policy_verify_pkey(void *pkey, const void *data, size_t len, const uint8_t *sig,
 		       size_t sig_len);
 
+/* 0 for the kinds of key vmtrust signs and verifies with (Ed25519, ECDSA
+ * P-256/P-384, RSA of 2048 bits or more); else -EOPNOTSUPP and why. */
+int policy_pkey_supported(void *pkey, const char **ret_why);
+
 /* Reads a PEM public key (SubjectPublicKeyInfo or an X.509 certificate) and
  * checks it is of a supported kind. Returns an EVP_PKEY * in *ret. */
 int policy_load_public_key(const char *path, void **ret);

@@ -32,8 +32,9 @@ static void wipe_freep(char **p)
 	}
 }
 
-int policy_pkey_supported(EVP_PKEY *pkey, const char **ret_why)
+int policy_pkey_supported(void *key, const char **ret_why)
 {
+	EVP_PKEY *pkey = key;
 	char group[64];
 
 	switch (EVP_PKEY_get_base_id(pkey)) {

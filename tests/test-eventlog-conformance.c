@@ -14,24 +14,12 @@
 #include <string.h>
 
 #include "attest.h"
+#include "test-log.h"
 
 static char dir[4096];
-static char last_error[1024];
-static unsigned n_errors;
-
-static void capture(int level, const char *msg, void *userdata)
-{
-	if (level <= POLICY_LOG_ERR) {
-		snprintf(last_error, sizeof(last_error), "%s", msg);
-		n_errors++;
-	}
-}
-
 static void setup(void)
 {
-	last_error[0] = '\0';
-	n_errors = 0;
-	policy_set_log(capture, NULL);
+	test_log_capture();
 }
 
 static char *read_log(const char *name, size_t *ret_len)

@@ -21,21 +21,11 @@
 
 #include "attest.h"
 #include "swtpm-fixture.h"
+#include "test-log.h"
 
 static struct swtpm_fixture tpm;
 static struct attest_ctx *ctx;
 static char dir[64], state[128], files[4][160];
-static char last_error[1024];
-static unsigned n_errors;
-
-static void capture(int level, const char *msg, void *userdata)
-{
-	if (level <= POLICY_LOG_ERR) {
-		snprintf(last_error, sizeof(last_error), "%s", msg);
-		n_errors++;
-	}
-}
-
 static void write_file(const char *path, const char *content)
 {
 	FILE *f = fopen(path, "w");
@@ -47,7 +37,7 @@ static void write_file(const char *path, const char *content)
 
 static void setup(void)
 {
-	policy_set_log(capture, NULL);
+	test_log_capture();
 	ck_assert_int_eq(swtpm_fixture_start(&tpm), 0);
 	ck_assert_int_eq(attest_ctx_new(&ctx, tpm.tcti), 0);
 	snprintf(dir, sizeof(dir), "/tmp/vmtrust-measure-XXXXXX");

@@ -14,23 +14,11 @@
 #include <openssl/pem.h>
 
 #include "policy.h"
-
-static char last_error[1024];
-static unsigned n_errors;
-
-static void capture(int level, const char *msg, void *userdata)
-{
-	if (level <= POLICY_LOG_ERR) {
-		snprintf(last_error, sizeof(last_error), "%s", msg);
-		n_errors++;
-	}
-}
+#include "test-log.h"
 
 static void setup(void)
 {
-	last_error[0] = '\0';
-	n_errors = 0;
-	policy_set_log(capture, NULL);
+	test_log_capture();
 }
 
 static char *testdata(const char *rel)

@@ -19,23 +19,13 @@
 
 #include "attest.h"
 #include "verify-fixture.h"
-
-static char last_error[1024];
-static unsigned n_errors;
-
-static void capture(int level, const char *msg, void *userdata)
-{
-	if (level <= POLICY_LOG_ERR) {
-		snprintf(last_error, sizeof(last_error), "%s", msg);
-		n_errors++;
-	}
-}
+#include "test-log.h"
 
 static struct vfx f;
 
 static void setup(void)
 {
-	policy_set_log(capture, NULL);
+	test_log_capture();
 	n_errors = 0;
 	last_error[0] = '\0';
 	vfx_init(&f);

@@ -4,6 +4,7 @@
 #define VMTRUST_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit codes: documented in README.md, never reordered. */
@@ -56,6 +57,9 @@ int cmd_hook_launch(struct cli_ctx *ctx, int argc, char **argv);
 
 /* The verb of an area by name (for usage messages). */
 const struct cli_verb *cli_verb_of(const struct cli_area *area, const char *name);
+
+/* A decimal unsigned number, nothing else (no sign, no space); -EINVAL. */
+int cli_parse_u64(const char *s, uint64_t *ret);
 
 /* Maps a negative errno from a library to an exit code (one table). */
 int cli_exit_code(int r);

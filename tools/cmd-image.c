@@ -77,21 +77,6 @@ const struct cli_area cli_area_image = {
 	"image", "Sign VM images and verify them before launch", image_verbs,
 };
 
-static int parse_u64(const char *s, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 /* ---- progress: a bar on a terminal, nothing on a pipe ---- */
 
 struct progress {
@@ -179,7 +164,7 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 		case 'V': o.version = optarg; break;
 		case 'o': out = optarg; break;
 		case 's':
-			if (parse_u64(optarg, &o.sequence) < 0)
+			if (cli_parse_u64(optarg, &o.sequence) < 0)
 				return cli_usage_error("image", verb, "--sequence '%s' is not a number", optarg);
 			break;
 		case 'i':
@@ -193,13 +178,13 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 						       optarg);
 			break;
 		case 'd':
-			if (parse_u64(optarg, &days) < 0 || days == 0 || days > 100 * 366)
+			if (cli_parse_u64(optarg, &days) < 0 || days == 0 || days > 100 * 366)
 				return cli_usage_error("image", verb, "--valid-days '%s' is not a number of days from 1 to 36600",
 						       optarg);
 			days_given = true;
 			break;
 		case 'C':
-			if (parse_u64(optarg, &o.chunk_size) < 0 || o.chunk_size == 0)
+			if (cli_parse_u64(optarg, &o.chunk_size) < 0 || o.chunk_size == 0)
 				return cli_usage_error("image", verb, "--chunk-size '%s' is not a number", optarg);
 			break;
 		case 'I': o.inspect = true; break;

@@ -46,21 +46,6 @@ const struct cli_area cli_area_policy = {
 	"policy", "Validate, summarize and sign trust policies", policy_verbs,
 };
 
-static int parse_u64(const char *s, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 static void format_selection(const struct policy_pcr_bank *b, size_t n, char *buf, size_t size)
 {
 	size_t len = 0;
@@ -195,7 +180,7 @@ static int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		case 'k': key = optarg; break;
 		case 's': sig = optarg; break;
 		case 'm':
-			if (parse_u64(optarg, &min_seq) < 0)
+			if (cli_parse_u64(optarg, &min_seq) < 0)
 				return cli_usage_error("policy", &policy_verbs[0],
 						       "--min-sequence '%s' is not a number", optarg);
 			break;
@@ -303,7 +288,7 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 		case 'm': merge = optarg; break;
 		case 'o': out = optarg; break;
 		case 'p':
-			if (parse_u64(optarg, &pcr) < 0 || pcr >= POLICY_PCR_MAX)
+			if (cli_parse_u64(optarg, &pcr) < 0 || pcr >= POLICY_PCR_MAX)
 				return cli_usage_error("policy", verb, "--pcr '%s' is not a PCR index", optarg);
 			break;
 		case ':':

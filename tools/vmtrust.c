@@ -32,6 +32,21 @@ static void log_to_stderr(int level, const char *msg, void *userdata)
 	fprintf(stderr, "vmtrust: %s%s\n", level == POLICY_LOG_WARNING ? "warning: " : "", msg);
 }
 
+int cli_parse_u64(const char *s, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
 int cli_exit_code(int r)
 {
 	if (r >= 0)
