@@ -22,7 +22,6 @@
 #include "launch.h"
 
 struct launch_decision {
-	bool allowed;
 	char **reasons;
 	size_t n_reasons;
 	struct launch_file *files;
@@ -47,7 +46,7 @@ void launch_decision_free(struct launch_decision *d)
 
 bool launch_decision_allowed(const struct launch_decision *d)
 {
-	return d && d->allowed && d->n_reasons == 0;
+	return d && d->n_reasons == 0;
 }
 
 const char *const *launch_decision_reasons(const struct launch_decision *d, size_t *ret_n)
@@ -83,7 +82,6 @@ int launch_decision_deny(struct launch_decision *d, const char *fmt, ...)
 	if (r < 0)
 		return -ENOMEM;
 	d->n_reasons++;
-	d->allowed = false;
 	return 0;
 }
 
@@ -408,7 +406,6 @@ int launch_decide(const struct launch_config *cfg, const struct launch_domain *d
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->allowed = true;
 	if (!cfg->policy) {
 		r = launch_decision_deny(d, "no policy");
 		if (r < 0)

@@ -121,6 +121,12 @@ head -c $((4 * 1024 * 1024 + 1)) /dev/zero | expect 1 "domain xml on stdin: larg
 expect 1 "the domain xml names 'web1'" hook other prepare begin - <"$T/web1.xml"
 expect 0 '' hook web1 prepare begin - <"$T/web1.xml"
 
+# usage errors: exit 2, one line
+expect 2 "libvirt passes NAME OPERATION SUB-OPERATION" "$VMTRUST" hook run -- web1
+expect 2 "--timeout: '0' is not 1..3600 seconds" "$VMTRUST" hook run --timeout 0 -- web1 prepare begin -
+expect 2 "give one DOMAIN, or -- and a qemu command" "$VMTRUST" launch
+expect 2 "missing the qemu command after --" "$VMTRUST" launch --
+
 # fail closed: no policy, a policy that does not load, the TPM gone
 expect 1 "denied: no policy: " "$VMTRUST" --policy "$T/none.json" hook run --uefi-log '' -- web1 prepare begin - <"$T/web1.xml"
 printf '{"schema_version": 1,' >"$T/trunc.json"

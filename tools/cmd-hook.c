@@ -145,21 +145,22 @@ static int parse_opts(const char *verb_name, int argc, char **argv, struct hook_
 }
 
 /* Which options a verb accepts, checked after parsing (one parser). */
+enum { O_HOOKS = 1, O_UEFI = 2, O_RELOAD = 4, O_TIMEOUT = 8, O_URI = 16, O_PCR = 32 };
+
 static int only(const char *verb_name, const struct hook_opts *o, unsigned allowed)
 {
-	enum { A_HOOKS = 1, A_UEFI = 2, A_RELOAD = 4, A_TIMEOUT = 8, A_URI = 16, A_PCR = 32 };
 	const struct cli_verb *verb = cli_verb_of(&cli_area_hook, verb_name);
 	const struct {
 		bool set;
 		unsigned bit;
 		const char *name;
 	} t[] = {
-		{ strcmp(o->hooks_dir, HOOKS_DIR_DEFAULT) != 0 || o->drop_in, A_HOOKS, "--hooks-dir/--drop-in" },
-		{ o->uefi_log != NULL, A_UEFI, "--uefi-log" },
-		{ o->no_reload, A_RELOAD, "--no-reload" },
-		{ o->timeout != HOOK_TIMEOUT_DEFAULT, A_TIMEOUT, "--timeout" },
-		{ o->uri != NULL, A_URI, "--uri" },
-		{ o->pcr_policy != NULL, A_PCR, "--pcr-policy" },
+		{ strcmp(o->hooks_dir, HOOKS_DIR_DEFAULT) != 0 || o->drop_in, O_HOOKS, "--hooks-dir/--drop-in" },
+		{ o->uefi_log != NULL, O_UEFI, "--uefi-log" },
+		{ o->no_reload, O_RELOAD, "--no-reload" },
+		{ o->timeout != HOOK_TIMEOUT_DEFAULT, O_TIMEOUT, "--timeout" },
+		{ o->uri != NULL, O_URI, "--uri" },
+		{ o->pcr_policy != NULL, O_PCR, "--pcr-policy" },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++)
@@ -167,12 +168,6 @@ static int only(const char *verb_name, const struct hook_opts *o, unsigned allow
 			return -cli_usage_error("hook", verb, "%s does not go with '%s'", t[i].name, verb_name);
 	return 0;
 }
-#define O_HOOKS 1u
-#define O_UEFI 2u
-#define O_RELOAD 4u
-#define O_TIMEOUT 8u
-#define O_URI 16u
-#define O_PCR 32u
 
 /* libvirtd reads its hooks at start and on SIGHUP. */
 static void reload_libvirtd(struct cli_ctx *ctx)
