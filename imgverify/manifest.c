@@ -452,8 +452,9 @@ static int faultv(struct walk *w, int err, const char *fmt, va_list ap)
 	return policy_log_errno(err, "manifest '%s': %s: %s", w->name, w->p.buf, msg);
 }
 
-static int fault(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fault(struct walk *w, const char *fmt, ...)
+static int fault_(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define fault(w, ...) POLICY_NEGATIVE(fault_((w), __VA_ARGS__))
+static int fault_(struct walk *w, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -464,8 +465,9 @@ static int fault(struct walk *w, const char *fmt, ...)
 	return r;
 }
 
-static int unsupported(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int unsupported(struct walk *w, const char *fmt, ...)
+static int unsupported_(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define unsupported(w, ...) POLICY_NEGATIVE(unsupported_((w), __VA_ARGS__))
+static int unsupported_(struct walk *w, const char *fmt, ...)
 {
 	va_list ap;
 	int r;

@@ -64,8 +64,9 @@ struct walk {
 	struct policy_json_path p;
 };
 
-static int fault(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fault(struct walk *w, const char *fmt, ...)
+static int fault_(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define fault(w, ...) POLICY_NEGATIVE(fault_((w), __VA_ARGS__))
+static int fault_(struct walk *w, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;

@@ -13,6 +13,7 @@
 #ifndef VMTRUST_POLICY_H
 #define VMTRUST_POLICY_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -69,9 +70,21 @@ typedef void (*policy_log_fn)(int level, const char *msg, void *userdata);
  * crypt_set_log_callback(NULL, ...)). With no sink, nothing is printed. */
 void policy_set_log(policy_log_fn fn, void *userdata);
 
-/* Formats a message and hands it to the sink. Returns -err (err > 0) so that
- * a caller can write "return policy_log_errno(EINVAL, ...);". */
-int policy_log_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Formats a message and hands it to the sink. Returns -err (either sign;
+ * -EIO for 0) so that a caller can write "return policy_log_errno(EINVAL,
+ * ...);". The macro lets the compiler see that the result is negative, so
+ * that "if (r < 0) return r;" after it proves a caller's outputs set. */
+int policy_log_errno_(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define policy_log_errno(err, ...) POLICY_NEGATIVE(policy_log_errno_((err), __VA_ARGS__))
+
+/* The int x, known to be a negative errno, made visibly negative to the
+ * compiler (a variadic function is never inlined, so its callers cannot see
+ * that it never returns 0): wrap such error helpers in it. */
+#define POLICY_NEGATIVE(x)                                  \
+	__extension__({                                     \
+		int policy_negative_ = (x);                 \
+		policy_negative_ < 0 ? policy_negative_ : -EIO; \
+	})
 void policy_logf(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Diverts the calling thread's error messages into buf (size bytes, the

@@ -85,14 +85,16 @@ void policy_logf(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-int policy_log_errno(int err, const char *fmt, ...)
+int policy_log_errno_(int err, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	log_va(POLICY_LOG_ERR, fmt, ap);
 	va_end(ap);
-	return -(err < 0 ? -err : err);
+	if (err == 0)
+		return -EIO;
+	return err < 0 ? err : -err;
 }
 
 void policy_closep(int *fd)

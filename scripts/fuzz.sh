@@ -40,7 +40,7 @@ harnesses=(
 	launchlog:16384:json    # launch audit log (and measurement log)
 )
 
-CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVMTRUST_FUZZ=ON >/dev/null
+CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVMTRUST_FUZZ=ON -DVMTRUST_WERROR=ON >/dev/null
 cmake --build "$build" -j"$jobs" --target fuzz
 
 # ---- seeds ----

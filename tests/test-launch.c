@@ -171,10 +171,13 @@ static void append(const char *domain, bool allowed, uint8_t digest[32])
 
 static char *read_log(size_t *len)
 {
-	char path[128], *data;
+	char path[128], *data = NULL;
+	int r;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, LAUNCH_AUDIT_NAME);
-	ck_assert_int_eq(policy_read_file(path, LAUNCH_AUDIT_MAX, &data, len), 0);
+	r = policy_read_file(path, LAUNCH_AUDIT_MAX, &data, len);
+	ck_assert_int_eq(r, 0);
+	ck_assert_ptr_nonnull(data);
 	return data;
 }
 

@@ -68,9 +68,15 @@ int cli_exit_code(int r);
  * an error for it; returns the exit code for r. */
 int cli_fail(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* A usage error in a verb: one line, then CLI_EXIT_BAD_INPUT. */
-int cli_usage_error(const char *area, const struct cli_verb *verb, const char *fmt, ...)
+/* A usage error in a verb: one line, then CLI_EXIT_BAD_INPUT (the macro
+ * shows the compiler that the result is not 0). */
+int cli_usage_error_(const char *area, const struct cli_verb *verb, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+#define cli_usage_error(area, verb, ...)                                        \
+	__extension__({                                                         \
+		int cli_usage_r_ = cli_usage_error_((area), (verb), __VA_ARGS__); \
+		cli_usage_r_ ? cli_usage_r_ : CLI_EXIT_BAD_INPUT;               \
+	})
 
 /* Loads the policy named by --policy / VMTRUST_POLICY. When neither was
  * set and the default file does not exist, *ret is NULL and 0 returned

@@ -83,7 +83,7 @@ int cli_fail(int r, const char *fmt, ...)
 	return cli_exit_code(r);
 }
 
-int cli_usage_error(const char *area, const struct cli_verb *verb, const char *fmt, ...)
+int cli_usage_error_(const char *area, const struct cli_verb *verb, const char *fmt, ...)
 {
 	va_list ap;
 
