@@ -506,6 +506,41 @@ static int read_full(int fd, uint8_t *buf, size_t len, uint64_t off, size_t *ret
 	return 0;
 }
 
+/* A read lease on an open layer: the kernel grants it only while nobody
+ * holds the file open for writing (-EAGAIN), and breaks it as soon as
+ * anyone opens it for writing or truncates it; that writer's open then
+ * waits until the lease is given up (or the kernel's lease-break-time
+ * passes), so nothing is written while the lease shows intact. The owner
+ * is cleared so that a break sends no SIGIO (whose default kills): it is
+ * seen with F_GETLEASE instead (layer_lease_held). Unlike file times, a
+ * lease cannot miss a writer. */
+static int layer_lease(int fd)
+{
+	if (fcntl(fd, F_SETLEASE, F_RDLCK) < 0)
+		return -errno;
+	if (fcntl(fd, F_SETOWN, 0) < 0) {
+		int r = -errno;
+
+		(void)fcntl(fd, F_SETLEASE, F_UNLCK);
+		return r;
+	}
+	return 0;
+}
+
+static bool layer_lease_held(const struct chain_layer *c)
+{
+	return c->fd >= 0 && fcntl(c->fd, F_GETLEASE) == F_RDLCK;
+}
+
+int chain_leases_held(struct sink *s, const struct chain *c, int err, const char *while_what)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->layers[i].fd >= 0 && !layer_lease_held(&c->layers[i]))
+			return sink_fail(s, err, c->layers[i].l.name, "'%s' was opened for writing %s",
+					 c->layers[i].l.path, while_what);
+	return 0;
+}
+
 /* Opens and parses one layer. The header read is bounded by the first
  * cluster (qcow2) or the probe area (raw). */
 static int layer_open(struct sink *s, const char *name, const char *path, bool backing,
@@ -541,6 +576,17 @@ static int layer_open(struct sink *s, const char *name, const char *path, bool b
 		return sink_fail(s, EFBIG, name, "'%s' of %lld bytes exceeds the limit of %llu", path,
 				 (long long)c->st.st_size, IMGVERIFY_SIZE_MAX);
 	c->l.size = (uint64_t)c->st.st_size;
+	r = layer_lease(c->fd);
+	if (r == -EAGAIN)
+		return sink_fail(s, ETXTBSY, name,
+				 "'%s' is open for writing: it can be checked only when nothing writes to it",
+				 path);
+	if (r < 0)
+		return sink_fail(s, -r, name,
+				 "cannot take a read lease on '%s' (it shows whether anything writes to the file): %s%s",
+				 path, strerror(-r),
+				 r == -EACCES ? " (run as the file's owner, or with CAP_LEASE)" :
+				 r == -EINVAL ? " (its file system has no leases)" : "");
 
 	r = read_full(c->fd, peek, sizeof(peek), 0, &got);
 	if (r < 0)
@@ -635,32 +681,22 @@ void chain_close(struct chain *c)
 	c->n = 0;
 }
 
-static bool same_stat(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
 int chain_hash_layer(struct imgverify_ctx *ctx, struct sink *s, struct chain_layer *c,
 		     uint64_t chunk_size, bool whole)
 {
 	struct timespec t0, t1;
-	struct stat after;
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = imgverify_hash_fd(ctx, c->l.name, c->fd, c->l.size, chunk_size, whole, c->head,
 			      c->head_len, &c->l.digests);
 	if (r == -EBUSY)
-		goto changed;
+		return -EBUSY;
 	if (r < 0)
 		return sink_fail(s, r, c->l.name, "cannot read '%s': %s", c->l.path, strerror(-r));
-	if (fstat(c->fd, &after) < 0)
-		return sink_fail(s, errno, c->l.name, "cannot stat '%s': %s", c->l.path, strerror(errno));
-	if (!same_stat(&c->st, &after)) {
+	if (!layer_lease_held(c)) {
 		imgverify_digests_done(&c->l.digests);
-		goto changed;
+		return -EBUSY;
 	}
 	c->l.hashed = true;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -670,6 +706,4 @@ int chain_hash_layer(struct imgverify_ctx *ctx, struct sink *s, struct chain_lay
 		    (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
 		    ctx_threads(ctx));
 	return 0;
-changed:
-	return -EBUSY;   /* the caller says what it means for it */
 }

@@ -86,11 +86,20 @@ int chain_start(struct sink *s, const char *image, struct chain *c);
 int chain_next(struct sink *s, struct chain *c);
 void chain_close(struct chain *c);
 
+/* Every layer is opened under a read lease (fcntl F_SETLEASE): a layer open
+ * for writing is refused (-ETXTBSY) and the lease breaks when anyone opens
+ * a layer for writing or truncates it later. */
+
 /* Hashes one opened layer (whole: also the plain SHA-256) and checks that
- * it did not change meanwhile (fstat before and after). On success the
- * digests are in c->l.digests. Returns -EBUSY when it changed. */
+ * its lease held (nobody opened it for writing meanwhile). On success the
+ * digests are in c->l.digests. Returns -EBUSY, not logged, when the file
+ * ended early or the lease broke: the caller says what it means for it. */
 int chain_hash_layer(struct imgverify_ctx *ctx, struct sink *s, struct chain_layer *c,
 		     uint64_t chunk_size, bool whole);
+
+/* 0 when the lease of every open layer is intact; else -err, logged as
+ * "'PATH' was opened for writing WHILE_WHAT". */
+int chain_leases_held(struct sink *s, const struct chain *c, int err, const char *while_what);
 
 /* A path for a backing reference as qemu resolves it: absolute as is, else
  * relative to the directory of the layer that names it. */

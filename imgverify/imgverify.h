@@ -19,7 +19,10 @@
  *   -ESTALE        the manifest's sequence is older than the policy allows
  *   -EUCLEAN       the image on disk differs from the signed one (size,
  *                  format, header facts, backing reference, a chunk digest),
- *                  or it changed while being verified
+ *                  or a layer was opened for writing while being verified
+ *                  (each layer is read under a read lease, F_SETLEASE)
+ * -ETXTBSY: a layer is open for writing (the lease is refused): it can be
+ * neither signed nor verified now (exit 3).
  * Errors that mean "the input cannot be checked" (exit 2): -EBADMSG
  * (malformed header or manifest), -EINVAL, -ENOENT, -ELOOP (a backing file
  * that is a symbolic link), -EFBIG (over a limit), -EOPNOTSUPP (an

@@ -784,6 +784,10 @@ static bool same_stat(const struct stat *a, const struct stat *b)
  * that was checked (same inode, size and times). */
 static int chain_unchanged(struct sink *s, const struct chain *c)
 {
+	int r = chain_leases_held(s, c, EBUSY, "while the guest was inspected: try again when nothing writes to it");
+
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < c->n; i++) {
 		const struct chain_layer *cl = &c->layers[i];
 		struct stat st;

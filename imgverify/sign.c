@@ -168,6 +168,8 @@ static int take_layers(struct chain *c, struct imgverify_manifest *m)
 	return 0;
 }
 
+#define WHILE_READ "while being read: try again when nothing writes to it"
+
 static int hash_chain(struct imgverify_ctx *ctx, struct sink *s, struct chain *c,
 		      uint64_t chunk_size)
 {
@@ -179,14 +181,17 @@ static int hash_chain(struct imgverify_ctx *ctx, struct sink *s, struct chain *c
 		if ((cl->l.size + cs - 1) / cs > IMGVERIFY_CHUNKS_MAX)
 			cs = imgverify_chunk_size_for(cl->l.size);
 		r = chain_hash_layer(ctx, s, cl, cs, true);
-		if (r == -EBUSY)
-			return sink_fail(s, EBUSY, cl->l.name,
-					 "'%s' changed while being read: try again when nothing writes to it",
-					 cl->l.path);
+		if (r == -EBUSY) {
+			r = chain_leases_held(s, c, EBUSY, WHILE_READ);
+			return r < 0 ? r : sink_fail(s, EBUSY, cl->l.name,
+						      "'%s' changed while being read: try again when nothing writes to it",
+						      cl->l.path);
+		}
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	/* An earlier layer may have been opened while a later one was read. */
+	return chain_leases_held(s, c, EBUSY, WHILE_READ);
 }
 
 int imgverify_inspect(struct imgverify_ctx *ctx, const char *image, bool hash,

@@ -490,7 +490,7 @@ static void verify_layers(struct imgverify_ctx *ctx, struct sink *s, const char 
 			return;
 		if (cl->l.size == ml->size) {
 			r = chain_hash_layer(ctx, s, cl, ml->digests.chunk_size, false);
-			if (r == -EBUSY)
+			if (r == -EBUSY && chain_leases_held(s, c, EUCLEAN, "while being verified") == 0)
 				sink_fail(s, EUCLEAN, cl->l.name, "'%s' changed while being verified",
 					  cl->l.path);
 			else if (r == 0)
@@ -769,8 +769,12 @@ int imgverify_verify(struct imgverify_ctx *ctx, const char *image, const char *m
 	check_revoked(ctx, &s, rep->manifest, &signer);
 	if (!(flags & IMGVERIFY_INSPECT))
 		check_signed_guest(ctx, &s, rep->manifest);
-	if (!fail_fast(&s, flags))
+	if (!fail_fast(&s, flags)) {
 		verify_layers(ctx, &s, image, rep->manifest, &c, flags);
+		/* An earlier layer may have been opened while a later one was read. */
+		if (s.first == 0)
+			chain_leases_held(&s, &c, EUCLEAN, "while being verified");
+	}
 	/* The slow part last, and only on an image whose every byte is the
 	 * signed one: an appliance is never launched on an untrusted disk. */
 	if ((flags & IMGVERIFY_INSPECT) && s.first == 0)

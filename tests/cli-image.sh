@@ -226,19 +226,72 @@ deny 2 "^vmtrust: manifest '$D/sha512.json': \\\$.predicate.layers\[0\].chunks.a
 	"$V" image verify --key "$K/ed25519.pub" --manifest "$D/sha512.json" "$I/top.qcow2"
 rm -f "$D/sha512.json"
 
-# the image changed while being verified: its times move all along
+# A writer and a verification in a fixed order, 20 times each: every layer
+# is read under a read lease, which the kernel refuses while the file is
+# open for writing and breaks when anyone opens it for writing.
 head -c $((64 << 20)) /dev/urandom >"$I/big.raw"
 expect 0 "" "$V" -q image sign --key "$K/ed25519.key" "$I/big.raw"
-python3 -c 'import os, sys
-while True: os.utime(sys.argv[1])' "$I/big.raw" &
-toucher=$!
-at_exit "kill $toucher 2>/dev/null"
-sleep 0.2
-run "$V" image verify --key "$K/ed25519.pub" "$I/big.raw"
-kill $toucher
-wait $toucher 2>/dev/null || true
-[ "$rc" = 1 ] && printf '%s\n' "$err" | grep -Eq "^vmtrust: cannot verify '$I/big.raw': layer 'big.raw': '$I/big.raw' changed while being verified$" &&
-	[ "$(printf '%s\n' "$err" | grep -c .)" = 1 ] && pass || fail "changed while verified: rc $rc: $err"
+P="$T/pause"
+mkdir -p "$P"
+mkfifo "$P/paused" "$P/resume"
+open_for_writing() { # FILE: an open for writing that does not wait for a lease
+	python3 -c 'import errno, os, sys
+try:
+    os.close(os.open(sys.argv[1], os.O_WRONLY | os.O_NONBLOCK))
+    print("opened")
+except OSError as e:
+    print(errno.errorcode[e.errno])' "$1"
+}
+before=0 during=0 after=0
+for i in $(seq 20); do
+	# before: a writer holds the file open
+	exec 9>>"$I/big.raw"
+	run "$V" image verify --key "$K/ed25519.pub" "$I/big.raw"
+	exec 9>&-
+	[ "$rc" = 3 ] && [ "$err" = "vmtrust: cannot verify '$I/big.raw': layer 'big.raw': '$I/big.raw' is open for writing: it can be checked only when nothing writes to it" ] &&
+		before=$((before + 1)) || echo "before, run $i: rc $rc: $err" >&2
+	# during: the verification pauses at its first hashing read; the writer
+	# opens the file (the kernel breaks the lease and makes it wait)
+	VMTRUST_PAUSE_DIR="$P" LD_PRELOAD="$VMTRUST_PAUSE_PRELOAD" ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0" \
+		"$V" image verify --key "$K/ed25519.pub" "$I/big.raw" >"$T/during.out" 2>"$T/during.err" &
+	verifier=$!
+	read -r -n1 _ <"$P/paused"
+	opened=$(open_for_writing "$I/big.raw")
+	echo r >"$P/resume"
+	set +e
+	wait $verifier
+	rc=$?
+	set -e
+	err=$(cat "$T/during.err")
+	[ "$opened" = EAGAIN ] && [ "$rc" = 1 ] && [ "$err" = "vmtrust: cannot verify '$I/big.raw': layer 'big.raw': '$I/big.raw' was opened for writing while being verified" ] &&
+		during=$((during + 1)) || echo "during, run $i: writer $opened, rc $rc: $err" >&2
+	# after: the verification is over; a writer opens the file after it
+	run "$V" image verify --key "$K/ed25519.pub" "$I/big.raw"
+	opened=$(open_for_writing "$I/big.raw")
+	[ "$rc" = 0 ] && [ -z "$err" ] && [ "$opened" = opened ] && after=$((after + 1)) ||
+		echo "after, run $i: rc $rc, writer $opened: $err" >&2
+done
+[ $before = 20 ] && pass || fail "open for writing before verification: denied $before times of 20"
+[ $during = 20 ] && pass || fail "opened for writing during verification: denied $during times of 20"
+[ $after = 20 ] && pass || fail "opened for writing after verification: verified $after times of 20"
+# signing refuses a file open for writing too, and writes nothing
+exec 9>>"$I/big.raw"
+deny 3 "^vmtrust: cannot sign '$I/big.raw': layer 'big.raw': '$I/big.raw' is open for writing: it can be checked only when nothing writes to it$" \
+	"$V" image sign --key "$K/ed25519.key" -o "$D/never.json" "$I/big.raw"
+exec 9>&-
+[ ! -e "$D/never.json" ] && pass || fail "sign of a file open for writing wrote a manifest"
+# without the right to a lease (another user's file, no CAP_LEASE): refused, not unprotected
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	N=$(mktemp -d "${TMPDIR:-/tmp}/vmtrust-lease.XXXXXX")
+	at_exit "rm -rf '$N'"
+	cp "$I/big.raw" "$I/big.raw.manifest.json" "$K/ed25519.pub" "$N/"
+	chmod 0755 "$N"
+	chmod 0644 "$N"/*
+	expect 2 "^vmtrust: cannot verify '$N/big.raw': layer 'big.raw': cannot take a read lease on '$N/big.raw' \(it shows whether anything writes to the file\): Permission denied \(run as the file's owner, or with CAP_LEASE\)$" \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all "$V" image verify --key "$N/ed25519.pub" "$N/big.raw"
+else
+	echo "not root, or no setpriv or user nobody: the lease refusal test is skipped"
+fi
 # no progress on a pipe; a progress line on a terminal
 run "$V" image verify --key "$K/ed25519.pub" "$I/big.raw"
 [ "$rc" = 0 ] && [ -z "$err" ] && pass || fail "progress on a pipe: rc $rc: $err"

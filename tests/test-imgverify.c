@@ -885,42 +885,77 @@ START_TEST(test_verify_tampering)
 }
 END_TEST
 
-/* The file changes under the verifier: the progress callback (called in
- * the verifying thread, while workers hash) writes to it. */
-static const char *changing_path;
+/* A writer and the verifier, in a fixed order. The progress callback runs
+ * in the verifying thread while base.raw is hashed: there the writer opens
+ * a layer for writing without waiting (O_NONBLOCK: the kernel breaks the
+ * verifier's lease and answers EAGAIN). */
+struct writer {
+	const char *path;       /* the layer the writer opens */
+	int opened;             /* open's errno, or 0 when it opened */
+	int calls;
+};
 
-static void change_file(const char *layer, uint64_t done, uint64_t total, void *userdata)
+static void open_during(const char *layer, uint64_t done, uint64_t total, void *userdata)
 {
-	int *done_once = userdata;
-	struct timespec ts = { 0, 20 * 1000 * 1000 };   /* past the file system's time granularity */
+	struct writer *w = userdata;
+	int fd;
 
-	if (*done_once || strcmp(layer, "base.raw") != 0)
+	if (strcmp(layer, "base.raw") != 0 || w->calls++ > 0)
 		return;
-	*done_once = 1;
-	nanosleep(&ts, NULL);
-	write_at(changing_path, 299999, "\x01", 1);
+	fd = open(w->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	w->opened = fd < 0 ? errno : 0;
+	if (fd >= 0)
+		close(fd);
 }
 
-START_TEST(test_verify_changed_meanwhile)
+START_TEST(test_verify_writer)
 {
 	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ctx = NULL;
-	_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
 	_cleanup_(freep) char *pub = NULL, *manifest = NULL;
 	_cleanup_(freep) char *priv = make_key("p256", &pub, NULL);
 	_cleanup_(freep) char *top = make_image(), *base = tmp_path("base.raw");
 	struct imgverify_sign_opts o = sign_opts(priv);
-	int once = 0;
 
 	ck_assert_int_eq(imgverify_ctx_new(&ctx, NULL), 0);
 	manifest = sign_to(ctx, top, &o);
 	ck_assert_int_eq(imgverify_add_key_file(ctx, pub), 0);
-	changing_path = base;
 	imgverify_set_threads(ctx, 1);
-	imgverify_set_progress(ctx, change_file, &once);
-	ck_assert_int_eq(imgverify_verify(ctx, top, NULL, 0, &rep), -EUCLEAN);
-	ck_assert(once);
-	ck_assert(has_failure(rep, -EUCLEAN, "layer 'base.raw': '"));
-	ck_assert(has_failure(rep, -EUCLEAN, "base.raw' changed while being verified"));
+	for (int i = 0; i < 20; i++) {
+		_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+		struct writer during = { .path = base, .opened = -1 }, earlier = { .path = top, .opened = -1 };
+		int wfd;
+
+		/* before: open for writing while verification starts */
+		wfd = open(base, O_WRONLY | O_CLOEXEC);
+		ck_assert_int_ge(wfd, 0);
+		ck_assert_int_eq(imgverify_verify(ctx, top, NULL, 0, &rep), -ETXTBSY);
+		ck_assert(has_failure(rep, -ETXTBSY, "base.raw' is open for writing: it can be checked only when nothing writes to it"));
+		close(wfd);
+		imgverify_report_free(TAKE_PTR(rep));
+
+		/* during: opened while the layer is hashed */
+		imgverify_set_progress(ctx, open_during, &during);
+		ck_assert_int_eq(imgverify_verify(ctx, top, NULL, 0, &rep), -EUCLEAN);
+		ck_assert_int_eq(during.opened, EAGAIN);
+		ck_assert(has_failure(rep, -EUCLEAN, "layer 'base.raw': '"));
+		ck_assert(has_failure(rep, -EUCLEAN, "base.raw' was opened for writing while being verified"));
+		imgverify_report_free(TAKE_PTR(rep));
+
+		/* during: the top layer, hashed already, opened while its
+		 * backing file is hashed */
+		imgverify_set_progress(ctx, open_during, &earlier);
+		ck_assert_int_eq(imgverify_verify(ctx, top, NULL, 0, &rep), -EUCLEAN);
+		ck_assert_int_eq(earlier.opened, EAGAIN);
+		ck_assert(has_failure(rep, -EUCLEAN, "top.qcow2' was opened for writing while being verified"));
+		imgverify_report_free(TAKE_PTR(rep));
+
+		/* after: verification is over, then the writer opens */
+		imgverify_set_progress(ctx, NULL, NULL);
+		ck_assert_int_eq(imgverify_verify(ctx, top, NULL, 0, &rep), 0);
+		wfd = open(base, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		ck_assert_int_ge(wfd, 0);
+		close(wfd);
+	}
 }
 END_TEST
 
@@ -1746,7 +1781,7 @@ static Suite *imgverify_suite(void)
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_loop_test(tc, test_sign_verify_keys, 0, (int)ELEMENTSOF(key_specs));
 	tcase_add_test(tc, test_verify_tampering);
-	tcase_add_test(tc, test_verify_changed_meanwhile);
+	tcase_add_test(tc, test_verify_writer);
 	tcase_add_test(tc, test_verify_policy);
 	suite_add_tcase(s, tc);
 

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A test helper, preloaded (LD_PRELOAD) into vmtrust by tests/cli-image.sh
+ * so that a test acts at a known point inside a verification, without
+ * sleeping: the first pread at or past byte VMTRUST_PAUSE_OFFSET (default
+ * 1 MiB, past every header: a hashing read) writes one byte to the FIFO
+ * $VMTRUST_PAUSE_DIR/paused and then waits for one byte on
+ * $VMTRUST_PAUSE_DIR/resume before it reads. Without VMTRUST_PAUSE_DIR it
+ * only reads. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static atomic_flag paused_once = ATOMIC_FLAG_INIT;
+
+static void handshake(const char *dir)
+{
+	char path[PATH_MAX], c = 'p';
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/paused", dir);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, &c, 1) != 1)
+		abort();
+	close(fd);
+	snprintf(path, sizeof(path), "%s/resume", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		abort();
+	while (read(fd, &c, 1) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+
+static void maybe_pause(off_t off)
+{
+	const char *dir = getenv("VMTRUST_PAUSE_DIR"), *at = getenv("VMTRUST_PAUSE_OFFSET");
+	long long from = at ? atoll(at) : 1 << 20;
+
+	if (dir && off >= from && !atomic_flag_test_and_set(&paused_once))
+		handshake(dir);
+}
+
+ssize_t pread(int fd, void *buf, size_t count, off_t off)
+{
+	static ssize_t (*real)(int, void *, size_t, off_t);
+
+	if (!real)
+		real = (ssize_t (*)(int, void *, size_t, off_t))dlsym(RTLD_NEXT, "pread");
+	maybe_pause(off);
+	return real(fd, buf, count, off);
+}
+
+ssize_t pread64(int fd, void *buf, size_t count, off_t off)
+{
+	return pread(fd, buf, count, off);
+}
