@@ -272,6 +272,7 @@ static int parse_extensions(const uint8_t *buf, size_t len, uint64_t off, uint64
 		uint32_t type, elen;
 		uint64_t padded;
 		const char *known;
+		char what[64];
 
 		if (n >= EXT_MAX)
 			return whyf(why, why_size, EBADMSG, "more than %d qcow2 header extensions", EXT_MAX);
@@ -291,15 +292,18 @@ static int parse_extensions(const uint8_t *buf, size_t len, uint64_t off, uint64
 		if (type == EXT_END)
 			break;
 		known = ext_name(type);
+		if (known)
+			snprintf(what, sizeof(what), "%s extension", known);
+		else
+			snprintf(what, sizeof(what), "qcow2 header extension 0x%08x", type);
 		padded = ((uint64_t)elen + 7) & ~7ull;
 		if (padded > end - off)
 			return whyf(why, why_size, EBADMSG,
-				    "qcow2 header extension 0x%08x of %" PRIu32 " bytes crosses the end of the extension area",
-				    type, elen);
+				    "%s of %" PRIu32 " bytes crosses the end of the extension area", what, elen);
 		if (off + padded > len)
 			return whyf(why, why_size, EBADMSG,
-				    "truncated qcow2 header: extension 0x%08x needs %" PRIu64 " bytes, there are %zu",
-				    type, off + padded, len);
+				    "truncated qcow2 header: the %s needs %" PRIu64 " bytes, there are %zu",
+				    what, off + padded, len);
 		h->parsed_bytes = (uint32_t)(off + padded);
 		for (unsigned k = 0; k < n; k++)
 			if (seen[k] == type)
@@ -313,8 +317,7 @@ static int parse_extensions(const uint8_t *buf, size_t len, uint64_t off, uint64
 				    type, elen);
 		for (uint64_t i = elen; i < padded; i++)
 			if (buf[off + i])
-				return whyf(why, why_size, EBADMSG,
-					    "qcow2 header extension 0x%08x has padding that is not zero", type);
+				return whyf(why, why_size, EBADMSG, "%s has padding that is not zero", what);
 		switch (type) {
 		case EXT_BACKING_FORMAT:
 			if (elen == 0 || elen > IMGVERIFY_FORMAT_NAME_MAX ||
