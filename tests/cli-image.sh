@@ -270,10 +270,17 @@ declare -A refused=(
 	[nofmt.qcow2]="layer 'nofmt.qcow2': backing file 'base.raw' has no backing format"
 	[fake.raw]="layer 'fake.raw': QEMU's format probe takes it for a VMDK image, not raw: only raw and qcow2 are supported"
 )
-for f in "${!refused[@]}"; do
-	deny 2 "^vmtrust: cannot sign '$I/$f': ${refused[$f]}" "$V" image sign --key "$K/ed25519.key" "$I/$f"
-	[ ! -e "$I/$f.manifest.json" ] && pass || fail "$f: a manifest was written"
-done
+# sign_refused DIR ARRAY: each file of DIR in ARRAY (name -> message) is refused
+# at signing (exit 2, that one line), and no manifest is written
+sign_refused() {
+	local dir=$1 f
+	local -n msgs=$2
+	for f in "${!msgs[@]}"; do
+		deny 2 "^vmtrust: cannot sign '$dir/$f': ${msgs[$f]}" "$V" image sign --key "$K/ed25519.key" "$dir/$f"
+		[ ! -e "$dir/$f.manifest.json" ] && pass || fail "$f: a manifest was written"
+	done
+}
+sign_refused "$I" refused
 deny 2 "^vmtrust: cannot sign '$I/none.qcow2': cannot open '$I/none.qcow2': No such file or directory$" \
 	"$V" image sign --key "$K/ed25519.key" "$I/none.qcow2"
 deny 2 "^vmtrust: missing --key" "$V" image sign "$I/top.qcow2"
@@ -372,27 +379,23 @@ put("udif.img", tail=b"koly" + struct.pack(">II", 4, 512) + bytes(500))
 put("data.dmg")
 PY
 declare -A probed=(
-	[x.vmdk]="QEMU's format probe takes it for a VMDK image, not raw"
-	[x.vdi]="QEMU's format probe takes it for a VDI image, not raw"
-	[x.vhdx]="QEMU's format probe takes it for a VHDX image, not raw"
-	[x.vpc]="QEMU's format probe takes it for a VHD image, not raw"
-	[x.qed]="QEMU's format probe takes it for a QED image, not raw"
-	[x.parallels]="QEMU's format probe takes it for a Parallels image, not raw"
-	[x.qcow]="a qcow \(version 1\) image"
-	[desc.vmdk]="QEMU's format probe takes it for a VMDK \(text descriptor\) image, not raw"
-	[nohead.img]="QEMU's format probe takes it for a VMDK \(text descriptor\) image, not raw"
-	[crlf.img]="QEMU's format probe takes it for a VMDK \(text descriptor\) image, not raw"
-	[bochs.img]="QEMU's format probe takes it for a Bochs image, not raw"
-	[cloop.img]="QEMU's format probe takes it for a cloop image, not raw"
-	[fixed.vpc]="QEMU's format drivers take '$F/fixed.vpc' for a VHD image \(a footer\), not raw"
-	[udif.img]="QEMU's format drivers take '$F/udif.img' for a DMG image \(a UDIF trailer\), not raw"
-	[data.dmg]="QEMU's format drivers take '$F/data.dmg' for a DMG image by its name, not raw"
+	[x.vmdk]="layer 'x.vmdk': QEMU's format probe takes it for a VMDK image, not raw: only raw and qcow2 are supported$"
+	[x.vdi]="layer 'x.vdi': QEMU's format probe takes it for a VDI image, not raw: only raw and qcow2 are supported$"
+	[x.vhdx]="layer 'x.vhdx': QEMU's format probe takes it for a VHDX image, not raw: only raw and qcow2 are supported$"
+	[x.vpc]="layer 'x.vpc': QEMU's format probe takes it for a VHD image, not raw: only raw and qcow2 are supported$"
+	[x.qed]="layer 'x.qed': QEMU's format probe takes it for a QED image, not raw: only raw and qcow2 are supported$"
+	[x.parallels]="layer 'x.parallels': QEMU's format probe takes it for a Parallels image, not raw: only raw and qcow2 are supported$"
+	[x.qcow]="layer 'x.qcow': a qcow \(version 1\) image: only raw and qcow2 are supported$"
+	[desc.vmdk]="layer 'desc.vmdk': QEMU's format probe takes it for a VMDK \(text descriptor\) image, not raw: only raw and qcow2 are supported$"
+	[nohead.img]="layer 'nohead.img': QEMU's format probe takes it for a VMDK \(text descriptor\) image, not raw: only raw and qcow2 are supported$"
+	[crlf.img]="layer 'crlf.img': QEMU's format probe takes it for a VMDK \(text descriptor\) image, not raw: only raw and qcow2 are supported$"
+	[bochs.img]="layer 'bochs.img': QEMU's format probe takes it for a Bochs image, not raw: only raw and qcow2 are supported$"
+	[cloop.img]="layer 'cloop.img': QEMU's format probe takes it for a cloop image, not raw: only raw and qcow2 are supported$"
+	[fixed.vpc]="layer 'fixed.vpc': QEMU's format drivers take '$F/fixed.vpc' for a VHD image \(a footer\), not raw: only raw and qcow2 are supported$"
+	[udif.img]="layer 'udif.img': QEMU's format drivers take '$F/udif.img' for a DMG image \(a UDIF trailer\), not raw: only raw and qcow2 are supported$"
+	[data.dmg]="layer 'data.dmg': QEMU's format drivers take '$F/data.dmg' for a DMG image by its name, not raw: only raw and qcow2 are supported$"
 )
-for f in "${!probed[@]}"; do
-	deny 2 "^vmtrust: cannot sign '$F/$f': layer '$f': ${probed[$f]}: only raw and qcow2 are supported$" \
-		"$V" image sign --key "$K/ed25519.key" "$F/$f"
-	[ ! -e "$F/$f.manifest.json" ] && pass || fail "$f: a manifest was written"
-done
+sign_refused "$F" probed
 # QEMU agrees: probing (no format given) takes them for VMDK (and opens the
 # one whose extent is there, fails on the other as a VMDK)
 for f in nohead.img crlf.img; do
@@ -458,16 +461,13 @@ mkext libvirt.qcow2 "e2792aca:$Q2HEX" "$LIBVIRT_ONLY"
 	pass || fail "QEMU does not read libvirt.qcow2's backing format as qcow2"
 expect 0 "" "$V" image show "$F/good.qcow2"
 declare -A twoways=(
-	[odd.qcow2]="qcow2 header extension 0x12345678 of 3 bytes: an unknown extension's length must be a multiple of 8 \(QEMU pads it, libvirt does not\)"
-	[twice.qcow2]="duplicate qcow2 header extension 0x12345678"
-	[twofmt.qcow2]="duplicate backing format extension"
-	[pad.qcow2]="backing format extension has padding that is not zero"
-	[libvirt.qcow2]="libvirt would read the backing format as 'raw', QEMU as 'qcow2': refused"
+	[odd.qcow2]="layer 'odd.qcow2': qcow2 header extension 0x12345678 of 3 bytes: an unknown extension's length must be a multiple of 8 \(QEMU pads it, libvirt does not\)$"
+	[twice.qcow2]="layer 'twice.qcow2': duplicate qcow2 header extension 0x12345678$"
+	[twofmt.qcow2]="layer 'twofmt.qcow2': duplicate backing format extension$"
+	[pad.qcow2]="layer 'pad.qcow2': backing format extension has padding that is not zero$"
+	[libvirt.qcow2]="layer 'libvirt.qcow2': libvirt would read the backing format as 'raw', QEMU as 'qcow2': refused$"
 )
-for f in "${!twoways[@]}"; do
-	deny 2 "^vmtrust: cannot sign '$F/$f': layer '$f': ${twoways[$f]}$" "$V" image sign --key "$K/ed25519.key" "$F/$f"
-	[ ! -e "$F/$f.manifest.json" ] && pass || fail "$f: a manifest was written"
-done
+sign_refused "$F" twoways
 # signed with an honest header, then rewritten: denied at verification
 expect 0 "" "$V" -q image sign --key "$K/ed25519.key" "$F/good.qcow2"
 exts "$F/good.qcow2" "e2792aca:$Q2HEX" "$LIBVIRT_ONLY"
