@@ -29,8 +29,8 @@
 #define EXT_DATA_FILE 0x44415441u
 #define EXT_MAX 1024
 
-#define RAW_PROBE 512    /* what recognizing other formats reads */
-#define PROBE_BUF 512    /* QEMU's BLOCK_PROBE_BUF_SIZE */
+#define PROBE_BUF 512    /* QEMU's BLOCK_PROBE_BUF_SIZE: what its format probes see */
+#define RAW_PROBE PROBE_BUF   /* what a raw layer's parse reads (and hashing rechecks) */
 #define PROBE_TAIL 1027  /* where QEMU's DMG driver looks for its trailer: the last 512 + 515 bytes */
 #define LIBVIRT_HEADER_READ 0x8200   /* VIR_STORAGE_MAX_HEADER: what libvirt reads of a header */
 
