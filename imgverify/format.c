@@ -29,7 +29,10 @@
 #define EXT_DATA_FILE 0x44415441u
 #define EXT_MAX 1024
 
-#define RAW_PROBE 512    /* what recognizing other formats reads */
+#define PROBE_BUF 512    /* QEMU's BLOCK_PROBE_BUF_SIZE: what its format probes see */
+#define RAW_PROBE PROBE_BUF   /* what a raw layer's parse reads (and hashing rechecks) */
+#define PROBE_TAIL 1027  /* where QEMU's DMG driver looks for its trailer: the last 512 + 515 bytes */
+#define LIBVIRT_HEADER_READ 0x8200   /* VIR_STORAGE_MAX_HEADER: what libvirt reads of a header */
 
 static uint32_t be32(const uint8_t *p)
 {
@@ -79,32 +82,135 @@ static int whyf(char *why, size_t size, int err, const char *fmt, ...)
 	return -err;
 }
 
-/* Formats that a file may not be signed or used as "raw" with: qemu (or a
- * tool probing it) would read them as something else, several of them
- * naming other files (VMDK extents, QED backing files). */
-static const char *other_format(const uint8_t *b, size_t len)
-{
-	static const struct {
-		size_t off;
-		const char *magic;
-		size_t len;
-		const char *name;
-	} magics[] = {
-		{ 0, "QED\0", 4, "QED" },
-		{ 0, "KDMV", 4, "VMDK" },
-		{ 0, "COWD", 4, "VMDK (ESX)" },
-		{ 0, "# Disk DescriptorFile", 21, "VMDK descriptor" },
-		{ 0, "vhdxfile", 8, "VHDX" },
-		{ 0, "conectix", 8, "VHD" },
-		{ 64, "\x7f\x10\xda\xbe", 4, "VDI" },
-		{ 0, "WithoutFreeSpace", 16, "Parallels" },
-		{ 0, "WithouFreSpacExt", 16, "Parallels" },
-	};
+/* ---- what QEMU's format probes would take a file for ---- */
 
-	for (size_t i = 0; i < ELEMENTSOF(magics); i++)
-		if (len >= magics[i].off + magics[i].len &&
-		    memcmp(b + magics[i].off, magics[i].magic, magics[i].len) == 0)
-			return magics[i].name;
+/* A raw layer is one that no format probe would claim: QEMU, when a
+ * format is not given, reads the first BLOCK_PROBE_BUF_SIZE bytes (zero
+ * padded past the end of a short file), runs the probe of every format
+ * driver and picks the highest score; raw's own probe scores 1, so any
+ * probe that scores more (or as much) makes it another format. Each probe
+ * below claims at least what QEMU 7.2's does (block/<format>.c), often more
+ * (a version field is not looked at); libvirt's probe (storage_file_probe.c)
+ * adds its own magics. The name and trailer probes (DMG, VHD footers) are
+ * raw_layer_check()'s: they need the file, not the first bytes. */
+
+/* VMDK text descriptors (vmdk_probe): comment lines and lines of blanks
+ * skipped, the first other line starting "version=". QEMU wants 1, 2 or 3
+ * and a newline right after; any version counts here. */
+static bool probe_vmdk_text(const uint8_t *b)
+{
+	size_t i = 0;
+
+	while (i < PROBE_BUF) {
+		if (b[i] == '#') {
+			while (i < PROBE_BUF && b[i] != '\n')
+				i++;
+			i++;
+			continue;
+		}
+		if (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+			size_t k = i;
+
+			while (k < PROBE_BUF && (b[k] == ' ' || b[k] == '\t' || b[k] == '\r'))
+				k++;
+			if (k < PROBE_BUF && b[k] != '\n')
+				return false;   /* a line that does not start the descriptor */
+			i = k + 1;
+			continue;
+		}
+		return PROBE_BUF - i >= 8 && memcmp(b + i, "version=", 8) == 0;
+	}
+	return false;
+}
+
+static bool probe_magic_at(const uint8_t *b, size_t off, const char *magic, size_t len)
+{
+	return off + len <= PROBE_BUF && memcmp(b + off, magic, len) == 0;
+}
+
+static bool probe_vmdk(const uint8_t *b)
+{
+	return probe_magic_at(b, 0, "KDMV", 4) || probe_magic_at(b, 0, "COWD", 4);
+}
+
+static bool probe_vmdk_descriptor(const uint8_t *b)
+{
+	return probe_magic_at(b, 0, "# Disk DescriptorFile", 21) || probe_vmdk_text(b);
+}
+
+static bool probe_qed(const uint8_t *b)
+{
+	return probe_magic_at(b, 0, "QED\0", 4);
+}
+
+static bool probe_vdi(const uint8_t *b)
+{
+	return probe_magic_at(b, 64, "\x7f\x10\xda\xbe", 4);   /* 0xbeda107f, little-endian */
+}
+
+static bool probe_vhdx(const uint8_t *b)
+{
+	return probe_magic_at(b, 0, "vhdxfile", 8);
+}
+
+static bool probe_vpc(const uint8_t *b)
+{
+	return probe_magic_at(b, 0, "conectix", 8);
+}
+
+static bool probe_parallels(const uint8_t *b)
+{
+	return probe_magic_at(b, 0, "WithoutFreeSpace", 16) || probe_magic_at(b, 0, "WithouFreSpacExt", 16);
+}
+
+static bool probe_bochs(const uint8_t *b)
+{
+	return probe_magic_at(b, 0, "Bochs Virtual HD Image", 23);   /* with its NUL */
+}
+
+static bool probe_cloop(const uint8_t *b)
+{
+	static const char v2[] = "#!/bin/sh\n#V2.0 Format\n"
+				 "modprobe cloop file=$0 && mount -r -t iso9660 /dev/cloop $1\n";
+
+	return probe_magic_at(b, 0, v2, sizeof(v2) - 1);
+}
+
+static bool probe_cow(const uint8_t *b)
+{
+	return probe_magic_at(b, 0, "OOOM", 4);   /* libvirt: user-mode Linux COW, names a backing file */
+}
+
+static const struct {
+	const char *name;
+	bool (*claims)(const uint8_t *b);
+} probes[] = {
+	{ "VMDK", probe_vmdk },
+	{ "VMDK (text descriptor)", probe_vmdk_descriptor },
+	{ "QED", probe_qed },
+	{ "VDI", probe_vdi },
+	{ "VHDX", probe_vhdx },
+	{ "VHD", probe_vpc },
+	{ "Parallels", probe_parallels },
+	{ "Bochs", probe_bochs },
+	{ "cloop", probe_cloop },
+	{ "COW", probe_cow },
+};
+
+static bool is_luks(const uint8_t *buf, size_t len)
+{
+	return len >= 6 && memcmp(buf, "LUKS\xba\xbe", 6) == 0;
+}
+
+/* The format a probe would take these first bytes for, or NULL. */
+static const char *probed_format(const uint8_t *buf, size_t len)
+{
+	uint8_t b[PROBE_BUF] = { 0 };
+
+	memcpy(b, buf, len < PROBE_BUF ? len : PROBE_BUF);
+	for (size_t i = 0; i < ELEMENTSOF(probes); i++)
+		if (probes[i].claims(b))
+			return probes[i].name;
 	return NULL;
 }
 
@@ -135,14 +241,38 @@ int check_backing_name(const char *name, size_t len, char *why, size_t why_size)
 	return 0;
 }
 
+static const char *ext_name(uint32_t type)
+{
+	switch (type) {
+	case EXT_BACKING_FORMAT: return "backing format";
+	case EXT_FEATURE_TABLE: return "feature name table";
+	case EXT_BITMAPS: return "bitmaps";
+	case EXT_CRYPTO: return "encryption header";
+	case EXT_DATA_FILE: return "external data file";
+	}
+	return NULL;
+}
+
+/* The extensions as QEMU reads them (qcow2_read_extensions): from the end
+ * of the header to end (the backing file name, or the end of the first
+ * cluster), each padded to a multiple of 8, up to an end marker. What two
+ * readers could take differently is refused: an extension seen twice (QEMU
+ * keeps the last, libvirt the last before its own stop), an unknown one
+ * whose length is not a multiple of 8 (libvirt steps over its length
+ * without QEMU's padding, and reads on from another offset), padding that
+ * is not zero or that runs past end. */
 static int parse_extensions(const uint8_t *buf, size_t len, uint64_t off, uint64_t end,
 			    uint64_t file_size, struct imgverify_header *h, bool *ret_crypto_ext,
 			    char *why, size_t why_size)
 {
-	bool seen_format = false, seen_crypto = false, seen_table = false, seen_bitmaps = false;
+	uint32_t seen[EXT_MAX];
+	bool seen_crypto = false;
 
 	for (unsigned n = 0; off < end; n++) {
 		uint32_t type, elen;
+		uint64_t padded;
+		const char *known;
+		char what[64];
 
 		if (n >= EXT_MAX)
 			return whyf(why, why_size, EBADMSG, "more than %d qcow2 header extensions", EXT_MAX);
@@ -161,20 +291,35 @@ static int parse_extensions(const uint8_t *buf, size_t len, uint64_t off, uint64
 			h->parsed_bytes = (uint32_t)off;
 		if (type == EXT_END)
 			break;
-		if (elen > end - off)
+		known = ext_name(type);
+		if (known)
+			snprintf(what, sizeof(what), "%s extension", known);
+		else
+			snprintf(what, sizeof(what), "qcow2 header extension 0x%08x", type);
+		padded = ((uint64_t)elen + 7) & ~7ull;
+		if (padded > end - off)
 			return whyf(why, why_size, EBADMSG,
-				    "qcow2 header extension 0x%08x of %" PRIu32 " bytes crosses the end of the extension area",
+				    "%s of %" PRIu32 " bytes crosses the end of the extension area", what, elen);
+		if (off + padded > len)
+			return whyf(why, why_size, EBADMSG,
+				    "truncated qcow2 header: the %s needs %" PRIu64 " bytes, there are %zu",
+				    what, off + padded, len);
+		h->parsed_bytes = (uint32_t)(off + padded);
+		for (unsigned k = 0; k < n; k++)
+			if (seen[k] == type)
+				return known ? whyf(why, why_size, EBADMSG, "duplicate %s extension", known) :
+					       whyf(why, why_size, EBADMSG,
+						    "duplicate qcow2 header extension 0x%08x", type);
+		seen[n] = type;
+		if (!known && elen % 8)
+			return whyf(why, why_size, EBADMSG,
+				    "qcow2 header extension 0x%08x of %" PRIu32 " bytes: an unknown extension's length must be a multiple of 8 (QEMU pads it, libvirt does not)",
 				    type, elen);
-		if (off + elen > len)
-			return whyf(why, why_size, EBADMSG,
-				    "truncated qcow2 header: extension 0x%08x needs %" PRIu64 " bytes, there are %zu",
-				    type, off + elen, len);
-		h->parsed_bytes = (uint32_t)(off + elen);
+		for (uint64_t i = elen; i < padded; i++)
+			if (buf[off + i])
+				return whyf(why, why_size, EBADMSG, "%s has padding that is not zero", what);
 		switch (type) {
 		case EXT_BACKING_FORMAT:
-			if (seen_format)
-				return whyf(why, why_size, EBADMSG, "duplicate backing format extension");
-			seen_format = true;
 			if (elen == 0 || elen > IMGVERIFY_FORMAT_NAME_MAX ||
 			    memchr(buf + off, '\0', elen) || !is_printable((const char *)buf + off, elen))
 				return whyf(why, why_size, EINVAL,
@@ -197,8 +342,6 @@ static int parse_extensions(const uint8_t *buf, size_t len, uint64_t off, uint64
 		case EXT_CRYPTO: {
 			uint64_t coff, clen;
 
-			if (seen_crypto)
-				return whyf(why, why_size, EBADMSG, "duplicate encryption header extension");
 			seen_crypto = true;
 			if (elen != 16)
 				return whyf(why, why_size, EBADMSG,
@@ -213,26 +356,72 @@ static int parse_extensions(const uint8_t *buf, size_t len, uint64_t off, uint64
 			break;
 		}
 		case EXT_FEATURE_TABLE:
-			if (seen_table)
-				return whyf(why, why_size, EBADMSG, "duplicate feature name table");
-			seen_table = true;
 			if (elen % 48)
 				return whyf(why, why_size, EBADMSG,
 					    "feature name table of %" PRIu32 " bytes is not a multiple of 48", elen);
 			break;
 		case EXT_BITMAPS:
-			if (seen_bitmaps)
-				return whyf(why, why_size, EBADMSG, "duplicate bitmaps extension");
-			seen_bitmaps = true;
-			if (elen < 24)
-				return whyf(why, why_size, EBADMSG, "bitmaps extension of %" PRIu32 " bytes", elen);
+			if (elen != 24)
+				return whyf(why, why_size, EBADMSG, "bitmaps extension of %" PRIu32 " bytes, not 24",
+					    elen);
 			break;
 		default:
 			break;   /* unknown extensions can be ignored, says the spec */
 		}
-		off += ((uint64_t)elen + 7) & ~7ull;
+		off += padded;
 	}
 	*ret_crypto_ext = seen_crypto;
+	return 0;
+}
+
+/* The extensions as libvirt reads them (storage_file_probe.c,
+ * qcow2GetExtensions) to learn a backing file's format: within the first
+ * VIR_STORAGE_MAX_HEADER bytes, from the end of the header while 8 more
+ * bytes fit before the backing name, each extension stepped over by its
+ * length alone (no padding), the format name taken up to its first NUL.
+ * It must find the backing format QEMU found, and no data file. Without a
+ * backing file libvirt reads no extension; the walk then runs to the end
+ * of the extension area anyway, for a reader that looks for a data file. */
+static int check_libvirt_reading(const uint8_t *buf, size_t len, uint64_t file_size,
+				 const struct imgverify_header *h, uint64_t backing_off,
+				 uint32_t backing_len, uint64_t ext_end, char *why, size_t why_size)
+{
+	uint64_t buf_size = file_size < LIBVIRT_HEADER_READ ? file_size : LIBVIRT_HEADER_READ;
+	uint64_t off = h->header_length, end = backing_off ? backing_off : ext_end;
+	char found[IMGVERIFY_FORMAT_NAME_MAX + 1] = "";
+
+	if (backing_off && backing_off + backing_len > buf_size)
+		return whyf(why, why_size, EBADMSG,
+			    "qcow2 backing file name ends at byte %" PRIu64 ", past the %u bytes of a header libvirt reads",
+			    backing_off + backing_len, LIBVIRT_HEADER_READ);
+	if (end > len)
+		end = len;
+	while (off + 8 < buf_size && off + 8 < end) {
+		uint32_t type = be32(buf + off), elen = be32(buf + off + 4);
+
+		off += 8;
+		if (off + elen > buf_size)
+			break;
+		if (type == EXT_END)
+			break;
+		if (type == EXT_DATA_FILE)
+			return whyf(why, why_size, EBADMSG,
+				    "libvirt would read an external data file extension at byte %" PRIu64 " that QEMU does not see",
+				    off - 8);
+		if (type == EXT_BACKING_FORMAT) {
+			if (elen > IMGVERIFY_FORMAT_NAME_MAX || off + elen > len)
+				return whyf(why, why_size, EBADMSG,
+					    "libvirt would read a backing format extension of %" PRIu32 " bytes at byte %" PRIu64 " that QEMU does not",
+					    elen, off - 8);
+			memcpy(found, buf + off, elen);
+			found[elen] = '\0';
+		}
+		off += elen;
+	}
+	if (backing_off && strcmp(found, h->backing_format) != 0)
+		return whyf(why, why_size, EBADMSG,
+			    "libvirt would read the backing format as '%s', QEMU as '%s': refused",
+			    is_printable(found, strlen(found)) ? found : "?", h->backing_format);
 	return 0;
 }
 
@@ -387,6 +576,10 @@ static int parse_qcow2(const uint8_t *buf, size_t len, uint64_t file_size, struc
 			     why_size);
 	if (r < 0)
 		return r;
+	r = check_libvirt_reading(buf, len, file_size, h, backing_off, backing_len, ext_end, why,
+				  why_size);
+	if (r < 0)
+		return r;
 	/* After the extensions: the data file's name, when there, says more. */
 	if (h->incompatible_features & IMGVERIFY_QCOW2_INCOMPAT_DATA_FILE ||
 	    h->autoclear_features & IMGVERIFY_QCOW2_AUTOCLEAR_DATA_FILE_RAW)
@@ -434,11 +627,17 @@ int header_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct imgv
 		len = file_size;
 	if (len >= 4 && memcmp(buf, QCOW2_MAGIC, 4) == 0)
 		return parse_qcow2(buf, len, file_size, h, why, why_size);
-	other = other_format(buf, len);
+	other = probed_format(buf, len);
 	if (other)
 		return whyf(why, why_size, EMEDIUMTYPE,
-			    "a %s image: only raw and qcow2 are supported", other);
+			    "QEMU's format probe takes it for a %s image, not raw: only raw and qcow2 are supported",
+			    other);
 	h->format = IMGVERIFY_FORMAT_RAW;
+	/* A LUKS container is the one other format a raw layer may be (an
+	 * encrypted disk, opened with an explicit format='luks'): the manifest
+	 * declares it, as it does for a LUKS-encrypted qcow2. */
+	if (is_luks(buf, len))
+		h->crypt_method = IMGVERIFY_QCOW2_CRYPT_LUKS;
 	h->virtual_size = file_size;
 	h->parsed_bytes = (uint32_t)(len < RAW_PROBE ? len : RAW_PROBE);
 	return 0;
@@ -615,13 +814,53 @@ static int layer_open(struct sink *s, const char *name, const char *path, bool b
 	return 0;
 }
 
+/* The probes that need more than the first bytes: QEMU's DMG driver claims
+ * a file by its name alone (".dmg"), and reads a UDIF trailer ("koly")
+ * within the last 1027 bytes; a VHD ("conectix") may keep its only
+ * footer in the last 512 (or 511) bytes. A raw layer has none of them. */
+static int raw_layer_check(struct sink *s, struct chain_layer *c)
+{
+	uint8_t tail[PROBE_TAIL];
+	size_t n, got, plen = strlen(c->l.path);
+	const char *what = NULL;
+	int r;
+
+	if (c->l.header.format != IMGVERIFY_FORMAT_RAW)
+		return 0;
+	if (plen > 4 && strcmp(c->l.path + plen - 4, ".dmg") == 0)
+		what = "a DMG image by its name";
+	n = c->l.size < sizeof(tail) ? (size_t)c->l.size : sizeof(tail);
+	if (!what && n > 0) {
+		r = read_full(c->fd, tail, n, c->l.size - n, &got);
+		if (r < 0)
+			return sink_fail(s, EIO, c->l.name, "cannot read '%s': %s", c->l.path, strerror(-r));
+		if (got != n)
+			return sink_fail(s, EBUSY, c->l.name, "'%s' changed while being read", c->l.path);
+		for (size_t i = 0; !what && i + 4 <= n; i++)
+			if (memcmp(tail + i, "koly", 4) == 0)
+				what = "a DMG image (a UDIF trailer)";
+		for (size_t back = 511; !what && back <= 512; back++)
+			if (n >= back && memcmp(tail + n - back, "conectix", 8) == 0)
+				what = "a VHD image (a footer)";
+	}
+	if (!what)
+		return 0;
+	c->parsed = false;
+	return sink_fail(s, EMEDIUMTYPE, c->l.name,
+			 "QEMU's format drivers take '%s' for %s, not raw: only raw and qcow2 are supported",
+			 c->l.path, what);
+}
+
 int chain_start(struct sink *s, const char *image, struct chain *c)
 {
+	int r;
+
 	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < IMGVERIFY_CHAIN_MAX; i++)
 		c->layers[i].fd = -1;
 	c->n = 1;
-	return layer_open(s, base_name(image), image, false, &c->layers[0]);
+	r = layer_open(s, base_name(image), image, false, &c->layers[0]);
+	return r < 0 ? r : raw_layer_check(s, &c->layers[0]);
 }
 
 int chain_next(struct sink *s, struct chain *c)
@@ -640,6 +879,9 @@ int chain_next(struct sink *s, struct chain *c)
 		return r;
 	down = &c->layers[c->n++];
 	r = layer_open(s, up->l.header.backing, path, true, down);
+	if (r < 0)
+		return r;
+	r = raw_layer_check(s, down);
 	if (r < 0)
 		return r;
 	for (size_t k = 0; k + 1 < c->n; k++)

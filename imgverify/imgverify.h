@@ -18,9 +18,10 @@
  *   -EKEYREVOKED   the signing key or a layer digest is revoked by the policy
  *   -ESTALE        the manifest's sequence is older than the policy allows
  *   -EUCLEAN       the image on disk differs from the signed one (size,
- *                  format, header facts, backing reference, a chunk digest),
- *                  or a layer was opened for writing while being verified
- *                  (each layer is read under a read lease, F_SETLEASE)
+ *                  format, header facts, backing reference, a chunk digest,
+ *                  a subject digest when computed), or a layer was opened
+ *                  for writing while being verified (each layer is read
+ *                  under a read lease, F_SETLEASE)
  * -ETXTBSY: a layer is open for writing (the lease is refused): it can be
  * neither signed nor verified now (exit 3).
  * Errors that mean "the input cannot be checked" (exit 2): -EBADMSG
@@ -122,7 +123,8 @@ struct imgverify_header {
 	uint64_t virtual_size;
 	uint32_t version;                 /* qcow2: 2 or 3 */
 	uint32_t cluster_bits;            /* 9..21 */
-	uint32_t crypt_method;            /* IMGVERIFY_QCOW2_CRYPT_* (AES is refused) */
+	uint32_t crypt_method;            /* IMGVERIFY_QCOW2_CRYPT_* (AES is refused); raw:
+					   * LUKS for a LUKS container, else NONE */
 	uint32_t refcount_order;          /* 0..6 */
 	uint32_t header_length;           /* 72 for v2 */
 	uint32_t nb_snapshots;
@@ -139,12 +141,19 @@ struct imgverify_header {
 /* Parses the first bytes of an image file (len bytes of buf, at most
  * IMGVERIFY_HEADER_READ_MAX are looked at; file_size bounds offsets) with
  * hard bounds on every field. name is used in messages. Refuses (and logs):
- * -EBADMSG a malformed or truncated qcow2 header; -EMEDIUMTYPE another
- * format (qcow1, QED, VMDK, VHDX, VHD, VDI, Parallels); -EOPNOTSUPP
- * unknown incompatible features, a dirty or corrupt image, an external data
- * file, legacy AES encryption; -EINVAL a backing name that is json:, has a
- * protocol (nbd:, http:, file: ...), is empty or not text, a missing or
- * unsupported backing format. Anything else is raw. */
+ * -EBADMSG a malformed or truncated qcow2 header, or header extensions
+ * QEMU and libvirt could read differently (an unknown one whose length is
+ * not a multiple of 8, one seen twice, padding that is not zero or runs
+ * past the extension area, a backing format or data file only libvirt's
+ * reading finds, a backing name beyond what libvirt reads); -EMEDIUMTYPE
+ * what a format probe of QEMU or libvirt takes for another format (qcow1,
+ * QED, VMDK and VMDK text descriptors, VHDX, VHD, VDI, Parallels, Bochs,
+ * cloop, COW); -EOPNOTSUPP unknown incompatible features, a dirty or
+ * corrupt image, an external data file, legacy AES encryption; -EINVAL a
+ * backing name that is json:, has a protocol (nbd:, http:, file: ...), is
+ * empty or not text, a missing or unsupported backing format. Anything
+ * else is raw (a LUKS container too, with crypt_method LUKS). The probes
+ * that need the file's name or end (DMG, VHD footers) are the chain's. */
 int imgverify_header_parse(const char *name, const void *buf, size_t len, uint64_t file_size,
 			   struct imgverify_header *ret);
 
@@ -308,7 +317,11 @@ struct imgverify_report {
 	bool signature_ok;
 	char *signer;                    /* "key 'publisher'", "certificate 'CN=...'" */
 	char *keyid;                     /* fingerprint of the key that verified */
-	struct imgverify_manifest *manifest;   /* once its signature verified */
+	struct imgverify_manifest *manifest;   /* once its signature verified; a layer's
+						* subject digest (digests.has_sha256) is
+						* kept only when verification computed the
+						* file's SHA-256 and it was equal: what is
+						* handed on is what was checked */
 	size_t n_layers;                 /* as found on disk, top first */
 	struct imgverify_layer *layers;
 	size_t n_failures;
@@ -327,7 +340,10 @@ DEFINE_CLEANUP_FUNC(struct imgverify_report *, imgverify_report_free)
  * digitalSignature usage), not expired, not issued in the future, sequence
  * at least the policy rule's min_sequence, key and digests not revoked,
  * every layer's size, format, header facts, backing reference and chunk
- * digests as signed, nothing changed while verifying.
+ * digests as signed, nothing changed while verifying. When the policy
+ * revokes digests, each file's SHA-256 is computed too (one more
+ * sequential pass): it must equal the subject's, and revocation matches
+ * the digests computed from the files, never the manifest's claims.
  *
  * The inspect section of the policy rule for the image's name, when there
  * is one, is checked against the manifest's signed guest findings (no

@@ -286,6 +286,8 @@ static json_object *layer_json(const struct imgverify_layer *l, bool *ok)
 	add(o, "virtual_size", json_object_new_uint64(l->header.virtual_size), ok);
 	if (l->header.format == IMGVERIFY_FORMAT_QCOW2)
 		add(o, "qcow2", qcow2_json(&l->header, ok), ok);
+	else if (l->header.crypt_method == IMGVERIFY_QCOW2_CRYPT_LUKS)
+		add(o, "encryption", json_object_new_string("luks"), ok);
 	if (l->header.has_backing) {
 		json_object *b = json_object_new_object();
 
@@ -762,7 +764,7 @@ static int parse_chunks(struct walk *w, json_object *v, struct imgverify_layer *
 static int parse_layer(struct walk *w, json_object *v, struct imgverify_layer *l)
 {
 	static const char *const keys[] = { "name", "format", "size", "virtual_size", "qcow2",
-					    "backing", "chunks", NULL };
+					    "encryption", "backing", "chunks", NULL };
 	static const char *const backing_keys[] = { "name", "format", NULL };
 	json_object *x, *y;
 	const char *s;
@@ -802,6 +804,19 @@ static int parse_layer(struct walk *w, json_object *v, struct imgverify_layer *l
 	if (x) {
 		if ((r = parse_qcow2(w, x, &l->header)) < 0)
 			return r;
+		policy_json_pop(&w->p, mk);
+	}
+	/* A raw layer that is a LUKS container says so; qcow2 says it in "qcow2". */
+	if ((r = member(w, v, "encryption", true, &x, &mk)) < 0)
+		return r;
+	if (x) {
+		if (l->header.format != IMGVERIFY_FORMAT_RAW)
+			return fault(w, "only a raw layer has this key (a qcow2 layer's is in 'qcow2')");
+		if ((r = get_string(w, x, 16, &s)) < 0)
+			return r;
+		if (strcmp(s, "luks") != 0)
+			return unsupported(w, "encryption '%s' is not supported (luks)", s);
+		l->header.crypt_method = IMGVERIFY_QCOW2_CRYPT_LUKS;
 		policy_json_pop(&w->p, mk);
 	}
 	if ((r = member(w, v, "backing", true, &x, &mk)) < 0)

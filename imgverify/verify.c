@@ -347,8 +347,7 @@ static bool revoked_digest(const struct policy *p, const uint8_t d[IMGVERIFY_DIG
 
 /* Revoked key ids match a policy key's id or a key fingerprint (of the
  * signing key, or of any certificate of its chain). */
-static void check_revoked(struct imgverify_ctx *ctx, struct sink *s,
-			  const struct imgverify_manifest *m, const struct signer *signer)
+static void check_revoked_key(struct imgverify_ctx *ctx, struct sink *s, const struct signer *signer)
 {
 	const struct policy *p = ctx->policy;
 	const char *hit = NULL;
@@ -365,17 +364,73 @@ static void check_revoked(struct imgverify_ctx *ctx, struct sink *s,
 	if (hit)
 		sink_fail(s, EKEYREVOKED, NULL, "%s is revoked by the policy (revoked_keys '%s')",
 			  signer->desc, hit);
-	for (size_t i = 0; i < m->n_layers; i++) {
-		const struct imgverify_layer *l = &m->layers[i];
-		char hex[2 * IMGVERIFY_DIGEST_SIZE + 1];
+}
 
-		if (revoked_digest(p, l->digests.sha256)) {
-			hex32(l->digests.sha256, hex);
-			sink_fail(s, EKEYREVOKED, l->name, "digest sha256:%s is revoked by the policy", hex);
-		} else if (revoked_digest(p, l->digests.root)) {
-			hex32(l->digests.root, hex);
-			sink_fail(s, EKEYREVOKED, l->name, "chunk root sha256:%s is revoked by the policy", hex);
-		}
+/* Revoked digests match what was computed from the file, never what the
+ * manifest claims: the chunk root, and the file's SHA-256 (computed when
+ * the policy revokes digests, see needs_sha256()). */
+static void check_revoked_digests(struct imgverify_ctx *ctx, struct sink *s, const struct chain_layer *cl)
+{
+	const struct imgverify_digests *d = &cl->l.digests;
+	char hex[2 * IMGVERIFY_DIGEST_SIZE + 1];
+
+	if (!ctx->policy || !cl->l.hashed)
+		return;
+	if (d->has_sha256 && revoked_digest(ctx->policy, d->sha256)) {
+		hex32(d->sha256, hex);
+		sink_fail(s, EKEYREVOKED, cl->l.name, "digest sha256:%s is revoked by the policy", hex);
+	} else if (revoked_digest(ctx->policy, d->root)) {
+		hex32(d->root, hex);
+		sink_fail(s, EKEYREVOKED, cl->l.name, "chunk root sha256:%s is revoked by the policy", hex);
+	}
+}
+
+/* Verification hashes chunks only (in parallel); the plain SHA-256 of a
+ * file is one more sequential pass, made when a revoked digest may be
+ * one (what sha256sum prints, as a revocation list would name it). */
+static bool needs_sha256(const struct imgverify_ctx *ctx)
+{
+	size_t n = 0;
+
+	if (ctx->policy)
+		policy_revoked_digests(ctx->policy, &n);
+	return n > 0;
+}
+
+/* The subject's digest of a layer against the file's, when computed. */
+static void compare_subject(struct sink *s, const struct imgverify_layer *ml, const struct chain_layer *cl)
+{
+	char now[2 * IMGVERIFY_DIGEST_SIZE + 1], sig[2 * IMGVERIFY_DIGEST_SIZE + 1];
+
+	/* A file whose chunks differ has its failure already. */
+	if (!cl->l.hashed || !cl->l.digests.has_sha256 ||
+	    memcmp(cl->l.digests.root, ml->digests.root, IMGVERIFY_DIGEST_SIZE) != 0)
+		return;
+	if (!ml->digests.has_sha256) {
+		sink_fail(s, EUCLEAN, cl->l.name, "the manifest has no subject digest for the layer");
+		return;
+	}
+	if (memcmp(cl->l.digests.sha256, ml->digests.sha256, IMGVERIFY_DIGEST_SIZE) != 0) {
+		hex32(cl->l.digests.sha256, now);
+		hex32(ml->digests.sha256, sig);
+		sink_fail(s, EUCLEAN, cl->l.name, "sha256:%s differs from the signed subject digest sha256:%s",
+			  now, sig);
+	}
+}
+
+/* What the report hands on as the signed digests of a layer are only
+ * those checked against the file: the chunk root (compared chunk by
+ * chunk), and the subject's SHA-256 only when it was computed and equal.
+ * An unchecked subject digest is dropped (has_sha256 false). */
+static void keep_checked_digests(struct imgverify_manifest *m, const struct chain *c)
+{
+	for (size_t i = 0; i < m->n_layers; i++) {
+		const struct chain_layer *cl = i < c->n ? &c->layers[i] : NULL;
+		struct imgverify_digests *d = &m->layers[i].digests;
+
+		if (!cl || !cl->l.hashed || !cl->l.digests.has_sha256 ||
+		    memcmp(cl->l.digests.sha256, d->sha256, IMGVERIFY_DIGEST_SIZE) != 0)
+			d->has_sha256 = false;
 	}
 }
 
@@ -402,6 +457,10 @@ static bool compare_layer(struct sink *s, const struct imgverify_layer *ml, cons
 	if (cl->l.size != ml->size)
 		sink_fail(s, EUCLEAN, name, "size %" PRIu64 " differs from the signed %" PRIu64 " (%s)",
 			  cl->l.size, ml->size, cl->l.size < ml->size ? "truncated" : "extended");
+	if (h->crypt_method && !mh->crypt_method)
+		sink_fail(s, EUCLEAN, name, "the layer is encrypted (LUKS) but the manifest does not declare it");
+	else if (!h->crypt_method && mh->crypt_method)
+		sink_fail(s, EUCLEAN, name, "the layer is not encrypted but the manifest declares LUKS");
 	if (h->format != IMGVERIFY_FORMAT_QCOW2)
 		return true;   /* a raw layer's virtual size is its size */
 	DIFFER(virtual_size, "%" PRIu64, "virtual size");
@@ -415,10 +474,6 @@ static bool compare_layer(struct sink *s, const struct imgverify_layer *ml, cons
 	DIFFER(refcount_order, "%" PRIu32, "qcow2 refcount order");
 	DIFFER(compression_type, "%u", "qcow2 compression type");
 	DIFFER(nb_snapshots, "%" PRIu32, "qcow2 snapshot count");
-	if (h->crypt_method && !mh->crypt_method)
-		sink_fail(s, EUCLEAN, name, "the layer is encrypted (LUKS) but the manifest does not declare it");
-	else if (!h->crypt_method && mh->crypt_method)
-		sink_fail(s, EUCLEAN, name, "the layer is not encrypted but the manifest declares LUKS");
 	if (h->has_backing && !mh->has_backing) {
 		sink_fail(s, EUCLEAN, name, "backing file '%s' is not in the manifest", h->backing);
 		return false;
@@ -475,6 +530,8 @@ static void chain_closep(struct chain *c)
 static void verify_layers(struct imgverify_ctx *ctx, struct sink *s, const char *image,
 			  const struct imgverify_manifest *m, struct chain *c, unsigned flags)
 {
+	bool whole = needs_sha256(ctx);
+
 	if (chain_start(s, image, c) < 0)
 		return;
 	for (size_t i = 0; i < c->n && i < m->n_layers; i++) {
@@ -489,12 +546,15 @@ static void verify_layers(struct imgverify_ctx *ctx, struct sink *s, const char 
 		if (fail_fast(s, flags))
 			return;
 		if (cl->l.size == ml->size) {
-			r = chain_hash_layer(ctx, s, cl, ml->digests.chunk_size, false);
+			r = chain_hash_layer(ctx, s, cl, ml->digests.chunk_size, whole);
 			if (r == -EBUSY && chain_leases_held(s, c, EUCLEAN, "while being verified") == 0)
 				sink_fail(s, EUCLEAN, cl->l.name, "'%s' changed while being verified",
 					  cl->l.path);
 			else if (r == 0)
 				compare_chunks(s, ml, cl);
+			/* Only on digests computed from the file (hashed). */
+			compare_subject(s, ml, cl);
+			check_revoked_digests(ctx, s, cl);
 			if (fail_fast(s, flags))
 				return;
 		}
@@ -766,7 +826,7 @@ int imgverify_verify(struct imgverify_ctx *ctx, const char *image, const char *m
 	}
 	check_times(ctx, &s, rep->manifest);
 	check_rule(ctx, &s, rep->manifest, &signer);
-	check_revoked(ctx, &s, rep->manifest, &signer);
+	check_revoked_key(ctx, &s, &signer);
 	if (!(flags & IMGVERIFY_INSPECT))
 		check_signed_guest(ctx, &s, rep->manifest);
 	if (!fail_fast(&s, flags)) {
@@ -779,6 +839,7 @@ int imgverify_verify(struct imgverify_ctx *ctx, const char *image, const char *m
 	 * signed one: an appliance is never launched on an untrusted disk. */
 	if ((flags & IMGVERIFY_INSPECT) && s.first == 0)
 		verify_guest(ctx, &s, rep, &c);
+	keep_checked_digests(rep->manifest, &c);
 	move_layers(&c, rep);
 out:
 	signer_done(&signer);

@@ -310,7 +310,8 @@ mk -b base.vmdk -F vmdk "$I/vmdkfmt.qcow2" 8M
 qemu-img create -q -f qcow2 -o data_file="$I/data.raw" "$I/datafile.qcow2" 8M
 cp "$I/mid.qcow2" "$I/nofmt.qcow2"
 # the backing format extension (0xe2792aca right after the 112-byte header) becomes an unknown one
-printf '\x12\x34\x56\x78' | dd of="$I/nofmt.qcow2" bs=1 seek=112 conv=notrunc status=none
+# (of 8 bytes: "raw" and its zero padding)
+printf '\x12\x34\x56\x78\0\0\0\x08' | dd of="$I/nofmt.qcow2" bs=1 seek=112 conv=notrunc status=none
 printf 'KDMV' >"$I/fake.raw"
 head -c 4096 /dev/zero >>"$I/fake.raw"
 declare -A refused=(
@@ -320,12 +321,19 @@ declare -A refused=(
 	[vmdkfmt.qcow2]="layer 'vmdkfmt.qcow2': backing format 'vmdk' of 'base.vmdk' is not supported"
 	[datafile.qcow2]="layer 'datafile.qcow2': qcow2 image names an external data file '$I/data.raw': refused"
 	[nofmt.qcow2]="layer 'nofmt.qcow2': backing file 'base.raw' has no backing format"
-	[fake.raw]="layer 'fake.raw': a VMDK image: only raw and qcow2 are supported"
+	[fake.raw]="layer 'fake.raw': QEMU's format probe takes it for a VMDK image, not raw: only raw and qcow2 are supported"
 )
-for f in "${!refused[@]}"; do
-	deny 2 "^vmtrust: cannot sign '$I/$f': ${refused[$f]}" "$V" image sign --key "$K/ed25519.key" "$I/$f"
-	[ ! -e "$I/$f.manifest.json" ] && pass || fail "$f: a manifest was written"
-done
+# sign_refused DIR ARRAY: each file of DIR in ARRAY (name -> message) is refused
+# at signing (exit 2, that one line), and no manifest is written
+sign_refused() {
+	local dir=$1 f
+	local -n msgs=$2
+	for f in "${!msgs[@]}"; do
+		deny 2 "^vmtrust: cannot sign '$dir/$f': ${msgs[$f]}" "$V" image sign --key "$K/ed25519.key" "$dir/$f"
+		[ ! -e "$dir/$f.manifest.json" ] && pass || fail "$f: a manifest was written"
+	done
+}
+sign_refused "$I" refused
 deny 2 "^vmtrust: cannot sign '$I/none.qcow2': cannot open '$I/none.qcow2': No such file or directory$" \
 	"$V" image sign --key "$K/ed25519.key" "$I/none.qcow2"
 deny 2 "^vmtrust: missing --key" "$V" image sign "$I/top.qcow2"
@@ -395,4 +403,128 @@ deny 2 "^vmtrust: cannot sign: certificate '$T/ca.crt' is not for key '$K/leaf.k
 	"$V" image sign --key "$K/leaf.key" --cert "$T/ca.crt" "$I/top.qcow2"
 # a certificate alone is no trust: the same manifest with only a key given
 deny 1 "is not signed by a trusted key" "$V" image verify --key "$K/ed25519.pub" "$I/top.qcow2"
+# ---- format confusion: a raw image is one no format probe of QEMU (or
+# libvirt) takes for another format. The real thing where qemu-img makes it,
+# crafted where it does not (bochs, cloop, DMG, a text VMDK descriptor
+# without its "# Disk DescriptorFile" line); refused at signing, nothing written.
+F="$D/formats"
+mkdir -p "$F"
+for fmt in vmdk vdi vhdx vpc qed parallels qcow; do
+	qemu-img create -q -f $fmt "$F/x.$fmt" 4M
+done
+qemu-img create -q -f vmdk -o subformat=monolithicFlat "$F/desc.vmdk" 4M
+sed '/^# Disk DescriptorFile/d' "$F/desc.vmdk" >"$F/nohead.img"     # starts "version=1"
+printf '# exported\n   \nversion=2\r\nRW 8192 FLAT "/etc/shadow" 0\n' >"$F/crlf.img"
+qemu-img create -q -f vpc -o subformat=fixed "$F/fixed.vpc" 4M     # its footer only at the end
+python3 - "$F" <<'PY'
+import os, struct, sys
+d = sys.argv[1]
+def put(name, head=b"", tail=b"", size=1 << 20):
+    with open(os.path.join(d, name), "wb") as f:
+        f.truncate(size)
+        f.write(head)
+        if tail:
+            f.seek(size - len(tail)); f.write(tail)
+bochs = b"Bochs Virtual HD Image".ljust(32, b"\0") + b"Redolog".ljust(16, b"\0") + b"Growing".ljust(16, b"\0")
+put("bochs.img", bochs + struct.pack("<II", 0x00020000, 512))
+put("cloop.img", b"#!/bin/sh\n#V2.0 Format\nmodprobe cloop file=$0 && mount -r -t iso9660 /dev/cloop $1\n")
+put("udif.img", tail=b"koly" + struct.pack(">II", 4, 512) + bytes(500))
+put("data.dmg")
+PY
+declare -A probed=(
+	[x.vmdk]="layer 'x.vmdk': QEMU's format probe takes it for a VMDK image, not raw: only raw and qcow2 are supported$"
+	[x.vdi]="layer 'x.vdi': QEMU's format probe takes it for a VDI image, not raw: only raw and qcow2 are supported$"
+	[x.vhdx]="layer 'x.vhdx': QEMU's format probe takes it for a VHDX image, not raw: only raw and qcow2 are supported$"
+	[x.vpc]="layer 'x.vpc': QEMU's format probe takes it for a VHD image, not raw: only raw and qcow2 are supported$"
+	[x.qed]="layer 'x.qed': QEMU's format probe takes it for a QED image, not raw: only raw and qcow2 are supported$"
+	[x.parallels]="layer 'x.parallels': QEMU's format probe takes it for a Parallels image, not raw: only raw and qcow2 are supported$"
+	[x.qcow]="layer 'x.qcow': a qcow \(version 1\) image: only raw and qcow2 are supported$"
+	[desc.vmdk]="layer 'desc.vmdk': QEMU's format probe takes it for a VMDK \(text descriptor\) image, not raw: only raw and qcow2 are supported$"
+	[nohead.img]="layer 'nohead.img': QEMU's format probe takes it for a VMDK \(text descriptor\) image, not raw: only raw and qcow2 are supported$"
+	[crlf.img]="layer 'crlf.img': QEMU's format probe takes it for a VMDK \(text descriptor\) image, not raw: only raw and qcow2 are supported$"
+	[bochs.img]="layer 'bochs.img': QEMU's format probe takes it for a Bochs image, not raw: only raw and qcow2 are supported$"
+	[cloop.img]="layer 'cloop.img': QEMU's format probe takes it for a cloop image, not raw: only raw and qcow2 are supported$"
+	[fixed.vpc]="layer 'fixed.vpc': QEMU's format drivers take '$F/fixed.vpc' for a VHD image \(a footer\), not raw: only raw and qcow2 are supported$"
+	[udif.img]="layer 'udif.img': QEMU's format drivers take '$F/udif.img' for a DMG image \(a UDIF trailer\), not raw: only raw and qcow2 are supported$"
+	[data.dmg]="layer 'data.dmg': QEMU's format drivers take '$F/data.dmg' for a DMG image by its name, not raw: only raw and qcow2 are supported$"
+)
+sign_refused "$F" probed
+# QEMU agrees: probing (no format given) takes them for VMDK (and opens the
+# one whose extent is there, fails on the other as a VMDK)
+for f in nohead.img crlf.img; do
+	info=$(qemu-img info --output=json "$F/$f" 2>&1 || true)
+	printf '%s\n' "$info" | grep -Eq '"format": "vmdk"|invalid VMDK image descriptor' &&
+		pass || fail "qemu-img does not probe $f as vmdk: $info"
+done
+[ "$(qemu-img info --output=json "$F/cloop.img" 2>/dev/null | jq -r .format)" != raw ] && pass || fail "qemu-img probes cloop.img as raw"
+# ... and at verification: signed as raw, then renamed, or rewritten as a
+# descriptor whose extent is another file: denied with the same line.
+head -c 65536 /dev/urandom >"$F/plain.img"
+expect 0 "" "$V" -q image sign --key "$K/ed25519.key" "$F/plain.img"
+cp "$F/plain.img" "$F/plain.dmg"
+cp "$F/plain.img.manifest.json" "$F/plain.dmg.manifest.json"
+deny 2 "^vmtrust: cannot verify '$F/plain.dmg': layer 'plain.dmg': QEMU's format drivers take '$F/plain.dmg' for a DMG image by its name, not raw: only raw and qcow2 are supported$" \
+	"$V" image verify --key "$K/ed25519.pub" "$F/plain.dmg"
+cp "$F/nohead.img" "$F/plain.img"
+deny 2 "^vmtrust: cannot verify '$F/plain.img': layer 'plain.img': QEMU's format probe takes it for a VMDK \(text descriptor\) image, not raw: only raw and qcow2 are supported$" \
+	"$V" image verify --key "$K/ed25519.pub" "$F/plain.img"
+# A LUKS container (QEMU's own) is signed as a raw layer that says it is encrypted.
+qemu-img create -q -f luks --object secret,id=s0,data=passphrase -o key-secret=s0 "$F/disk.luks" 4M
+expect 0 "" "$V" -q image sign --key "$K/ed25519.key" "$F/disk.luks"
+[ "$(jq -r .payload "$F/disk.luks.manifest.json" | base64 -d | jq -r '.predicate.layers[0] | .format + " " + .encryption')" = "raw luks" ] &&
+	pass || fail "the LUKS layer is not declared in its manifest"
+expect 0 "" "$V" image verify --key "$K/ed25519.pub" "$F/disk.luks"
+
+# ---- qcow2 header extensions read two ways: QEMU pads each extension to 8
+# bytes, libvirt steps over its length alone. Each file below is a qemu-img
+# image whose extension area is rewritten.
+cp "$I/base.raw" "$F/base.raw"
+qemu-img create -q -f qcow2 -b base.raw -F raw "$F/ext.qcow2" 8M
+exts() { # FILE [TYPE:HEX-PAYLOAD[:PADDING-BYTE]]...: the extensions, an end marker, the backing name kept
+	python3 - "$@" <<'PY'
+import struct, sys
+path, specs = sys.argv[1], sys.argv[2:]
+with open(path, "r+b") as f:
+    h = f.read(4096)
+    boff, blen = struct.unpack(">QI", h[8:20])
+    hlen = struct.unpack(">I", h[100:104])[0]
+    name = h[boff:boff + blen]
+    area = b""
+    for s in specs:
+        t, data, *pad = s.split(":")
+        data = bytes.fromhex(data)
+        padlen = -len(data) % 8
+        area += struct.pack(">II", int(t, 16), len(data)) + data + bytes([int(pad[0], 16) if pad else 0]) * padlen
+    area += bytes(8)
+    f.seek(8); f.write(struct.pack(">Q", hlen + len(area)))
+    f.seek(hlen); f.write(area + name + bytes(64))
+PY
+}
+RAWHEX=$(printf raw | od -An -tx1 | tr -d ' \n')
+Q2HEX=$(printf qcow2 | od -An -tx1 | tr -d ' \n')
+LIBVIRT_ONLY="01000000:0100000000e2792aca00000003$RAWHEX"   # after "qcow2", libvirt reads on 3 bytes early and finds "raw" in here
+mkext() { local f=$1; shift; cp "$F/ext.qcow2" "$F/$f"; exts "$F/$f" "$@"; }
+mkext good.qcow2 "e2792aca:$RAWHEX" "12345678:0102030405060708"
+mkext odd.qcow2 "e2792aca:$RAWHEX" "12345678:010203"
+mkext twice.qcow2 "e2792aca:$RAWHEX" "12345678:0102030405060708" "12345678:0102030405060708"
+mkext twofmt.qcow2 "e2792aca:$RAWHEX" "e2792aca:$Q2HEX"
+mkext pad.qcow2 "e2792aca:$RAWHEX:78"
+mkext libvirt.qcow2 "e2792aca:$Q2HEX" "$LIBVIRT_ONLY"
+[ "$(qemu-img info --output=json -U "$F/libvirt.qcow2" | jq -r '."backing-filename-format"')" = qcow2 ] &&
+	pass || fail "QEMU does not read libvirt.qcow2's backing format as qcow2"
+expect 0 "" "$V" image show "$F/good.qcow2"
+declare -A twoways=(
+	[odd.qcow2]="layer 'odd.qcow2': qcow2 header extension 0x12345678 of 3 bytes: an unknown extension's length must be a multiple of 8 \(QEMU pads it, libvirt does not\)$"
+	[twice.qcow2]="layer 'twice.qcow2': duplicate qcow2 header extension 0x12345678$"
+	[twofmt.qcow2]="layer 'twofmt.qcow2': duplicate backing format extension$"
+	[pad.qcow2]="layer 'pad.qcow2': backing format extension has padding that is not zero$"
+	[libvirt.qcow2]="layer 'libvirt.qcow2': libvirt would read the backing format as 'raw', QEMU as 'qcow2': refused$"
+)
+sign_refused "$F" twoways
+# signed with an honest header, then rewritten: denied at verification
+expect 0 "" "$V" -q image sign --key "$K/ed25519.key" "$F/good.qcow2"
+exts "$F/good.qcow2" "e2792aca:$Q2HEX" "$LIBVIRT_ONLY"
+deny 2 "^vmtrust: cannot verify '$F/good.qcow2': layer 'good.qcow2': libvirt would read the backing format as 'raw', QEMU as 'qcow2': refused$" \
+	"$V" image verify --key "$K/ed25519.pub" "$F/good.qcow2"
+rm -rf "$F"
 finish

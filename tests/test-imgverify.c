@@ -148,7 +148,9 @@ static const struct header_case header_cases[] = {
 	{ "absolute backing", { .backing = "/var/lib/images/base.qcow2", .backing_fmt = "qcow2" }, 0, NULL },
 	{ "colon after a slash", { .backing = "dir/a:b", .backing_fmt = "raw" }, 0, NULL },
 	{ "feature table and unknown extension",
-	  { .extra = { { 0x6803f857, NULL, 48 }, { 0x12345678, "abc", 3 } } }, 0, NULL },
+	  { .extra = { { 0x6803f857, NULL, 48 }, { 0x12345678, "abcdefgh", 8 } } }, 0, NULL },
+	{ "unknown extension after the backing format", { .backing = "b.qcow2", .backing_fmt = "qcow2",
+	  .extra = { { 0x12345678, "abcdefgh", 8 }, { 0x6803f857, NULL, 96 } } }, 0, NULL },
 	{ "cluster bits 9", { .cluster_bits = 9 }, 0, NULL },
 	{ "cluster bits 21", { .cluster_bits = 21 }, 0, NULL },
 	{ "luks", { .crypt = 2, .extra = { { 0x0537be77, crypto_ext, 16 } } }, 0, NULL },
@@ -207,6 +209,34 @@ static const struct header_case header_cases[] = {
 	{ "extension too long", { .extra = { { 0x12345678, NULL, 70000 } } }, -EBADMSG,
 	  "crosses the end of the extension area" },
 	{ "bad bitmaps extension", { .extra = { { 0x23852875, "x", 1 } } }, -EBADMSG, "bitmaps extension" },
+	{ "bitmaps extension of 32 bytes", { .extra = { { 0x23852875, NULL, 32 } } }, -EBADMSG,
+	  "bitmaps extension of 32 bytes, not 24" },
+
+	/* What QEMU and libvirt could read differently. */
+	{ "unknown extension of 3 bytes", { .extra = { { 0x12345678, "abc", 3 } } }, -EBADMSG,
+	  "an unknown extension's length must be a multiple of 8" },
+	{ "unknown extension of 12 bytes", { .backing = "b", .backing_fmt = "raw",
+	  .extra = { { 0x12345678, "abcdefghijkl", 12 } } }, -EBADMSG,
+	  "qcow2 header extension 0x12345678 of 12 bytes: an unknown extension's length must be a multiple of 8" },
+	{ "repeated unknown extension",
+	  { .extra = { { 0x12345678, "abcdefgh", 8 }, { 0x12345678, "abcdefgh", 8 } } }, -EBADMSG,
+	  "duplicate qcow2 header extension 0x12345678" },
+	{ "repeated feature table", { .extra = { { 0x6803f857, NULL, 48 }, { 0x6803f857, NULL, 48 } } },
+	  -EBADMSG, "duplicate feature name table extension" },
+	{ "repeated encryption header", { .crypt = 2, .extra = { { 0x0537be77, crypto_ext, 16 },
+	  { 0x0537be77, crypto_ext, 16 } } }, -EBADMSG, "duplicate encryption header extension" },
+	/* libvirt steps 5 bytes past "qcow2", reads a zero length, and walks
+	 * into the unknown extension's payload, where it finds "raw". */
+	{ "a backing format only libvirt reads", { .backing = "b", .backing_fmt = "qcow2",
+	  .extra = { { 0x01000000, "\x01\0\0\0\0\xe2\x79\x2a\xca\0\0\0\x03raw", 16 } } }, -EBADMSG,
+	  "libvirt would read the backing format as 'raw', QEMU as 'qcow2': refused" },
+	{ "a data file only libvirt reads", { .backing = "b", .backing_fmt = "qcow2",
+	  .extra = { { 0x01000000, "\x01\0\0\0\0\x44\x41\x54\x41\0\0\0\x03" "d.x", 16 } } }, -EBADMSG,
+	  "libvirt would read an external data file extension at byte" },
+	{ "extension padding into the backing name", { .backing = "b", .backing_fmt = "raw", .backing_off = 123 },
+	  -EBADMSG, "backing format extension of 3 bytes crosses the end of the extension area" },
+	{ "backing name beyond what libvirt reads", { .backing = "b", .backing_fmt = "raw", .backing_off = 0x8200 },
+	  -EBADMSG, "past the 33280 bytes of a header libvirt reads" },
 };
 
 START_TEST(test_header)
@@ -281,23 +311,40 @@ START_TEST(test_header_truncated)
 }
 END_TEST
 
+/* A raw layer is one that no format probe claims: QEMU's (first 512
+ * bytes, zero padded) and libvirt's. */
 START_TEST(test_header_raw_and_others)
 {
+	static const char cloop[] = "#!/bin/sh\n#V2.0 Format\nmodprobe cloop file=$0 && mount -r -t iso9660 /dev/cloop $1\n";
+	static const char text_vmdk[] = "# a comment\n   \r\nversion=1\nCID=fffffffe\nparentCID=ffffffff\n"
+					"createType=\"monolithicFlat\"\nRW 2048 FLAT \"/etc/shadow\" 0\n";
 	static const struct {
 		size_t off;
 		const char *magic;
 		size_t len;
 		int err;
+		const char *format;      /* named in the message */
 	} cases[] = {
-		{ 0, "QFI\xfa", 4, 0 },                          /* bad magic: just data */
-		{ 0, "hello", 5, 0 },
-		{ 0, "QED\0", 4, -EMEDIUMTYPE },
-		{ 0, "KDMV", 4, -EMEDIUMTYPE },
-		{ 0, "# Disk DescriptorFile", 21, -EMEDIUMTYPE },
-		{ 0, "vhdxfile", 8, -EMEDIUMTYPE },
-		{ 0, "conectix", 8, -EMEDIUMTYPE },
-		{ 64, "\x7f\x10\xda\xbe", 4, -EMEDIUMTYPE },
-		{ 0, "WithoutFreeSpace", 16, -EMEDIUMTYPE },
+		{ 0, "QFI\xfa", 4, 0, NULL },                          /* bad magic: just data */
+		{ 0, "hello", 5, 0, NULL },
+		{ 0, "x\nversion=1\n", 12, 0, NULL },                  /* not a descriptor's first line */
+		{ 0, "#!/bin/sh\necho hi\n", 19, 0, NULL },
+		{ 0, "Bochs Virtual HD Imagf", 22, 0, NULL },
+		{ 0, "QED\0", 4, -EMEDIUMTYPE, "a QED image" },
+		{ 0, "KDMV", 4, -EMEDIUMTYPE, "a VMDK image" },
+		{ 0, "COWD", 4, -EMEDIUMTYPE, "a VMDK image" },
+		{ 0, "# Disk DescriptorFile", 21, -EMEDIUMTYPE, "a VMDK (text descriptor) image" },
+		{ 0, text_vmdk, sizeof(text_vmdk) - 1, -EMEDIUMTYPE, "a VMDK (text descriptor) image" },
+		{ 0, "version=3\r\n", 11, -EMEDIUMTYPE, "a VMDK (text descriptor) image" },
+		{ 0, "\n  \nversion=2\n", 15, -EMEDIUMTYPE, "a VMDK (text descriptor) image" },
+		{ 0, "vhdxfile", 8, -EMEDIUMTYPE, "a VHDX image" },
+		{ 0, "conectix", 8, -EMEDIUMTYPE, "a VHD image" },
+		{ 64, "\x7f\x10\xda\xbe", 4, -EMEDIUMTYPE, "a VDI image" },
+		{ 0, "WithoutFreeSpace", 16, -EMEDIUMTYPE, "a Parallels image" },
+		{ 0, "WithouFreSpacExt", 16, -EMEDIUMTYPE, "a Parallels image" },
+		{ 0, "Bochs Virtual HD Image\0Redolog\0", 31, -EMEDIUMTYPE, "a Bochs image" },
+		{ 0, cloop, sizeof(cloop) - 1, -EMEDIUMTYPE, "a cloop image" },
+		{ 0, "OOOM\0\0\0\x02", 8, -EMEDIUMTYPE, "a COW image" },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -311,9 +358,28 @@ START_TEST(test_header_raw_and_others)
 		if (r == 0) {
 			ck_assert_int_eq(h.format, IMGVERIFY_FORMAT_RAW);
 			ck_assert_uint_eq(h.virtual_size, 1 << 20);
+			ck_assert_uint_eq(h.crypt_method, IMGVERIFY_QCOW2_CRYPT_NONE);
 		} else {
-			ck_assert_ptr_nonnull(strstr(last_error, "only raw and qcow2 are supported"));
+			ck_assert_msg(strstr(last_error, "QEMU's format probe takes it for ") &&
+				      strstr(last_error, cases[i].format) &&
+				      strstr(last_error, "not raw: only raw and qcow2 are supported"),
+				      "case %zu: %s", i, last_error);
 		}
+		/* The same bytes as a short file: QEMU pads them with zeros. */
+		if (cases[i].off == 0) {
+			r = imgverify_header_parse("img", buf, cases[i].len, cases[i].len, &h);
+			ck_assert_msg(r == cases[i].err, "case %zu as a file of %zu bytes: %d", i,
+				      cases[i].len, r);
+		}
+	}
+	/* A LUKS container is raw, and says it is encrypted. */
+	{
+		uint8_t buf[512] = { 'L', 'U', 'K', 'S', 0xba, 0xbe, 0, 1 };
+		struct imgverify_header h;
+
+		ck_assert_int_eq(imgverify_header_parse("img", buf, sizeof(buf), 1 << 20, &h), 0);
+		ck_assert_int_eq(h.format, IMGVERIFY_FORMAT_RAW);
+		ck_assert_uint_eq(h.crypt_method, IMGVERIFY_QCOW2_CRYPT_LUKS);
 	}
 	/* A table beyond the end of the file: a truncated image. */
 	{
@@ -363,6 +429,22 @@ START_TEST(test_header_backing_name_at_end)
 		free(exact);
 		free(buf);
 	}
+}
+END_TEST
+
+/* Padding QEMU skips and libvirt may read (after a backing format of 5
+ * bytes it reads on from the unpadded end) must be zero. */
+START_TEST(test_header_extension_padding)
+{
+	uint8_t *buf = calloc(1, 65536);
+	struct imgverify_header h;
+
+	build(&(struct qspec){ .backing = "base.qcow2", .backing_fmt = "qcow2" }, buf);
+	ck_assert_int_eq(imgverify_header_parse("img", buf, 65536, 4 << 16, &h), 0);
+	buf[112 + 8 + 6] = 'x';   /* after "qcow2" */
+	ck_assert_int_eq(imgverify_header_parse("img", buf, 65536, 4 << 16, &h), -EBADMSG);
+	ck_assert_str_eq(last_error, "image 'img': backing format extension has padding that is not zero");
+	free(buf);
 }
 END_TEST
 
@@ -1085,6 +1167,234 @@ START_TEST(test_verify_policy)
 }
 END_TEST
 
+/* Signs a statement for an image as a trusted signer would, with its
+ * manifest changed by edit first: what a signer who lies, or an older
+ * vmtrust, could have signed. */
+static char *forge_manifest(const char *image, const char *priv,
+			    void (*edit_fn)(struct imgverify_manifest *m))
+{
+	_cleanup_(imgverify_envelope_freep) struct imgverify_envelope *env = NULL;
+	_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL;
+	_cleanup_(freep) char *data = NULL, *statement = NULL, *json = NULL;
+	_cleanup_(freep) uint8_t *pae = NULL, *sig = NULL;
+	char *path = imgverify_default_manifest_path(image);
+	size_t len, statement_len, pae_len, sig_len, json_len;
+
+	ck_assert_int_eq(policy_read_file(path, IMGVERIFY_MANIFEST_MAX, &data, &len), 0);
+	ck_assert_int_eq(imgverify_envelope_parse("m", data, len, &env), 0);
+	ck_assert_int_eq(imgverify_statement_parse("m", (const char *)env->payload, env->payload_len, &m), 0);
+	edit_fn(m);
+	ck_assert_int_eq(statement_build(m, &statement, &statement_len), 0);
+	ck_assert_int_eq(imgverify_dsse_pae(IMGVERIFY_PAYLOAD_TYPE, statement, statement_len, &pae, &pae_len), 0);
+	ck_assert_int_eq(policy_sign(priv, pae, pae_len, &sig, &sig_len), 0);
+	ck_assert_int_eq(envelope_build(statement, statement_len, "", sig, sig_len, NULL, &json, &json_len), 0);
+	write_file(path, json, json_len);
+	return path;
+}
+
+static void lie_about_base(struct imgverify_manifest *m)
+{
+	m->layers[1].digests.sha256[0] ^= 1;
+}
+
+/* The subject digests: checked against the file when computed (a policy
+ * that revokes digests), never handed on unchecked; revocation matches the
+ * digests computed from the file, not the manifest's claims. */
+START_TEST(test_verify_subject_digests)
+{
+	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ctx = NULL;
+	_cleanup_(freep) char *manifest = NULL;
+	EVP_PKEY *pkey = NULL;
+	_cleanup_(freep) char *priv = make_key("ed25519", NULL, &pkey);
+	_cleanup_(freep) char *top = make_image();
+	struct imgverify_sign_opts o = sign_opts(priv);
+	uint8_t real[32];
+	char real_hex[65];
+
+	ck_assert_int_eq(imgverify_ctx_new(&ctx, NULL), 0);
+	manifest = sign_to(ctx, top, &o);
+	{
+		_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL;
+
+		ck_assert_int_eq(imgverify_inspect(ctx, top, true, &m), 0);
+		memcpy(real, m->layers[1].digests.sha256, 32);
+		policy_hex_encode(real, 32, real_hex);
+	}
+	/* An honest manifest: with revocations in the policy, the subject
+	 * digests are computed, equal, and handed on. */
+	{
+		_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *v = NULL;
+		_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+		_cleanup_(policy_freep) struct policy *p = NULL;
+		_cleanup_(freep) char *json = policy_json(pkey, NULL, "00000000000000000000000000000000000000000000000000000000000000aa", 0, NULL);
+
+		ck_assert_int_eq(policy_load_buffer("p", json, strlen(json), &p), 0);
+		ck_assert_int_eq(imgverify_ctx_new(&v, p), 0);
+		ck_assert_int_eq(imgverify_verify(v, top, NULL, 0, &rep), 0);
+		ck_assert(rep->manifest->layers[1].digests.has_sha256);
+		ck_assert_mem_eq(rep->manifest->layers[1].digests.sha256, real, 32);
+		ck_assert(rep->layers[1].digests.has_sha256);
+	}
+	/* A manifest whose subject lies about the base's SHA-256. */
+	free(forge_manifest(top, priv, lie_about_base));
+	/* Without revocations nothing computes it: verified, but the
+	 * unchecked digest is not handed on (the chunk root is). */
+	{
+		_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *v = NULL;
+		_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+		_cleanup_(policy_freep) struct policy *p = NULL;
+		_cleanup_(freep) char *json = policy_json(pkey, NULL, NULL, 0, NULL);
+
+		ck_assert_int_eq(policy_load_buffer("p", json, strlen(json), &p), 0);
+		ck_assert_int_eq(imgverify_ctx_new(&v, p), 0);
+		ck_assert_int_eq(imgverify_verify(v, top, NULL, 0, &rep), 0);
+		ck_assert(!rep->manifest->layers[0].digests.has_sha256);
+		ck_assert(!rep->manifest->layers[1].digests.has_sha256);
+	}
+	/* With a revocation list, the lie is found. */
+	{
+		_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *v = NULL;
+		_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+		_cleanup_(policy_freep) struct policy *p = NULL;
+		_cleanup_(freep) char *json = policy_json(pkey, NULL, "00000000000000000000000000000000000000000000000000000000000000aa", 0, NULL);
+		char want[200];
+
+		ck_assert_int_eq(policy_load_buffer("p", json, strlen(json), &p), 0);
+		ck_assert_int_eq(imgverify_ctx_new(&v, p), 0);
+		n_errors = 0;
+		ck_assert_int_eq(imgverify_verify(v, top, NULL, 0, &rep), -EUCLEAN);
+		snprintf(want, sizeof(want), "layer 'base.raw': sha256:%s differs from the signed subject digest sha256:", real_hex);
+		ck_assert_msg(rep->n_failures == 1 && strncmp(rep->failures[0].message, want, strlen(want)) == 0,
+			      "%s", rep->n_failures ? rep->failures[0].message : "");
+		ck_assert_uint_eq(n_errors, 1);
+		ck_assert(!rep->manifest->layers[1].digests.has_sha256);
+		ck_assert(rep->manifest->layers[0].digests.has_sha256);   /* the top's is true */
+	}
+	/* The file's real digest revoked: the manifest's claim does not hide it. */
+	{
+		_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *v = NULL;
+		_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+		_cleanup_(policy_freep) struct policy *p = NULL;
+		_cleanup_(freep) char *json = policy_json(pkey, NULL, real_hex, 0, NULL);
+		char want[200];
+
+		ck_assert_int_eq(policy_load_buffer("p", json, strlen(json), &p), 0);
+		ck_assert_int_eq(imgverify_ctx_new(&v, p), 0);
+		ck_assert(imgverify_verify(v, top, NULL, 0, &rep) < 0);
+		snprintf(want, sizeof(want), "layer 'base.raw': digest sha256:%s is revoked by the policy", real_hex);
+		ck_assert(has_failure(rep, -EKEYREVOKED, want));
+		ck_assert(!rep->verified);
+	}
+	EVP_PKEY_free(pkey);
+}
+END_TEST
+
+/* Raw only when no probe claims it: by content (checked by the header
+ * tests), by name and by trailer here, at signing and at verification. */
+START_TEST(test_raw_probed_by_name_and_trailer)
+{
+	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ctx = NULL;
+	_cleanup_(freep) char *pub = NULL;
+	_cleanup_(freep) char *priv = make_key("ed25519", &pub, NULL);
+	struct imgverify_sign_opts o = sign_opts(priv);
+	static const struct {
+		const char *name;
+		uint64_t off;            /* from the end */
+		const char *data;
+		size_t len;
+		const char *message;
+	} cases[] = {
+		{ "disk.dmg", 0, NULL, 0, "for a DMG image by its name, not raw" },
+		{ "udif.img", 512, "koly\0\0\0\x04", 8, "for a DMG image (a UDIF trailer), not raw" },
+		{ "udif2.img", 515, "koly", 4, "for a DMG image (a UDIF trailer), not raw" },
+		{ "fixed.img", 512, "conectix", 8, "for a VHD image (a footer), not raw" },
+		{ "old.img", 511, "conectix", 8, "for a VHD image (a footer), not raw" },
+	};
+
+	ck_assert_int_eq(imgverify_ctx_new(&ctx, NULL), 0);
+	ck_assert_int_eq(imgverify_add_key_file(ctx, pub), 0);
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_(freep) char *path = tmp_path(cases[i].name), *good = tmp_path("good.img");
+		_cleanup_(freep) char *manifest = imgverify_default_manifest_path(path);
+		_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+		char *json = NULL;
+		size_t len;
+
+		set_size(path, 300000);
+		if (cases[i].data)
+			write_at(path, 300000 - cases[i].off, cases[i].data, cases[i].len);
+		n_errors = 0;
+		ck_assert_int_eq(imgverify_sign(ctx, path, &o, &json, &len), -EMEDIUMTYPE);
+		ck_assert_ptr_null(json);
+		ck_assert_msg(strstr(last_error, cases[i].message) && strstr(last_error, "QEMU's format drivers take '"),
+			      "%s: %s", cases[i].name, last_error);
+		ck_assert_uint_eq(n_errors, 1);
+		/* Signed when it was raw (another name, no trailer), denied now. */
+		set_size(good, 0);
+		set_size(good, 300000);
+		free(sign_to(ctx, good, &o));
+		ck_assert_int_eq(rename(good, path), 0);
+		{
+			_cleanup_(freep) char *gm = tmp_path("good.img.manifest.json");
+
+			ck_assert_int_eq(rename(gm, manifest), 0);
+		}
+		if (cases[i].data)
+			write_at(path, 300000 - cases[i].off, cases[i].data, cases[i].len);
+		ck_assert_int_eq(imgverify_verify(ctx, path, NULL, 0, &rep), -EMEDIUMTYPE);
+		ck_assert(!rep->verified);
+		ck_assert(has_failure(rep, -EMEDIUMTYPE, cases[i].message));
+		unlink(path);
+		unlink(manifest);
+	}
+	/* A text VMDK descriptor an older vmtrust signed as raw: denied. */
+	{
+		_cleanup_(freep) char *path = tmp_path("desc.img");
+		_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+		static const char desc[] = "version=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\n"
+					   "RW 2048 FLAT \"secret.raw\" 0\n";
+
+		write_file(path, "x", 1);
+		free(sign_to(ctx, path, &o));
+		write_file(path, desc, sizeof(desc) - 1);
+		ck_assert_int_eq(imgverify_sign(ctx, path, &o, &(char *){ NULL }, &(size_t){ 0 }), -EMEDIUMTYPE);
+		ck_assert_ptr_nonnull(strstr(last_error, "QEMU's format probe takes it for a VMDK (text descriptor) image"));
+		ck_assert_int_eq(imgverify_verify(ctx, path, NULL, 0, &rep), -EMEDIUMTYPE);
+		ck_assert(has_failure(rep, -EMEDIUMTYPE, "a VMDK (text descriptor) image, not raw"));
+	}
+}
+END_TEST
+
+/* A LUKS container signed as a raw layer declares it; a manifest that
+ * does not is denied. */
+START_TEST(test_raw_luks)
+{
+	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ctx = NULL;
+	_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL, *rep2 = NULL;
+	_cleanup_(freep) char *pub = NULL, *path = tmp_path("luks.img"), *manifest = NULL;
+	_cleanup_(freep) char *priv = make_key("ed25519", &pub, NULL);
+	struct imgverify_sign_opts o = sign_opts(priv);
+	_cleanup_(freep) char *data = NULL;
+	size_t len;
+
+	set_size(path, 1 << 20);
+	write_at(path, 0, "LUKS\xba\xbe\0\x01", 8);
+	ck_assert_int_eq(imgverify_ctx_new(&ctx, NULL), 0);
+	ck_assert_int_eq(imgverify_add_key_file(ctx, pub), 0);
+	manifest = sign_to(ctx, path, &o);
+	ck_assert_int_eq(imgverify_verify(ctx, path, NULL, 0, &rep), 0);
+	ck_assert_uint_eq(rep->manifest->layers[0].header.crypt_method, IMGVERIFY_QCOW2_CRYPT_LUKS);
+	ck_assert_uint_eq(rep->manifest->layers[0].header.format, IMGVERIFY_FORMAT_RAW);
+	ck_assert_int_eq(policy_read_file(manifest, IMGVERIFY_MANIFEST_MAX, &data, &len), 0);
+	/* The same bytes, with a manifest that does not say LUKS. */
+	write_at(path, 0, "LUKT", 4);
+	free(sign_to(ctx, path, &o));
+	write_at(path, 0, "LUKS", 4);
+	ck_assert_int_eq(imgverify_verify(ctx, path, NULL, 0, &rep2), -EUCLEAN);
+	ck_assert(has_failure(rep2, -EUCLEAN, "layer 'luks.img': the layer is encrypted (LUKS) but the manifest does not declare it"));
+}
+END_TEST
+
 /* ---- manifests: bad statements and envelopes ---- */
 
 static char *good_payload;   /* a statement signed by the library */
@@ -1147,6 +1457,10 @@ static const struct statement_case statement_cases[] = {
 	{ "\"predicateType\"", "\"colour\":1,\"predicateType\"", -EBADMSG, "$.colour: unknown key" },
 	{ "\"virtual_size\":300000,", "\"virtual_size\":300000,\"extra\":true,", -EBADMSG,
 	  "$.predicate.layers[1].extra: unknown key" },
+	{ "\"virtual_size\":300000,", "\"virtual_size\":300000,\"encryption\":\"aes\",", -EOPNOTSUPP,
+	  "$.predicate.layers[1].encryption: encryption 'aes' is not supported (luks)" },
+	{ "\"virtual_size\":1073741824,", "\"virtual_size\":1073741824,\"encryption\":\"luks\",", -EBADMSG,
+	  "$.predicate.layers[0].encryption: only a raw layer has this key" },
 	{ "\"algorithm\":\"sha256\"", "\"algorithm\":\"sha512\"", -EOPNOTSUPP,
 	  "$.predicate.layers[0].chunks.algorithm: digest algorithm 'sha512' is not supported" },
 	{ "\"name\":\"base.raw\",\"format\":\"raw\",\"size\"", "\"name\":\"base.raw\",\"format\":\"vmdk\",\"size\"",
@@ -1747,6 +2061,7 @@ static Suite *imgverify_suite(void)
 	tcase_add_test(tc, test_header_truncated);
 	tcase_add_test(tc, test_header_raw_and_others);
 	tcase_add_test(tc, test_header_backing_name_at_end);
+	tcase_add_test(tc, test_header_extension_padding);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hashing");
@@ -1783,6 +2098,9 @@ static Suite *imgverify_suite(void)
 	tcase_add_test(tc, test_verify_tampering);
 	tcase_add_test(tc, test_verify_writer);
 	tcase_add_test(tc, test_verify_policy);
+	tcase_add_test(tc, test_verify_subject_digests);
+	tcase_add_test(tc, test_raw_probed_by_name_and_trailer);
+	tcase_add_test(tc, test_raw_luks);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("guest inspection");
