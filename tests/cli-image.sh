@@ -342,4 +342,30 @@ deny 2 "^vmtrust: cannot sign: certificate '$T/ca.crt' is not for key '$K/leaf.k
 	"$V" image sign --key "$K/leaf.key" --cert "$T/ca.crt" "$I/top.qcow2"
 # a certificate alone is no trust: the same manifest with only a key given
 deny 1 "is not signed by a trusted key" "$V" image verify --key "$K/ed25519.pub" "$I/top.qcow2"
+# ---- JSON read two ways (json-c keeps the last of two equal keys): a key
+# repeated in the envelope, or in the signed statement (spelled with an
+# escape: keys compare decoded), is refused with its JSON path, exit 2
+python3 - "$M" "$D/dup-envelope.json" <<'EOF'
+import json, sys
+e = json.load(open(sys.argv[1]))
+open(sys.argv[2], "w").write(json.dumps(e)[:-1] + ', "payload": "e30="}\n')
+EOF
+deny 2 "^vmtrust: manifest '$D/dup-envelope.json': \\\$.payload: duplicate key$" \
+	"$V" image verify --key "$K/ed25519.pub" --manifest "$D/dup-envelope.json" "$I/top.qcow2"
+python3 - "$M" "$T/payload.json" <<'EOF'
+import base64, json, sys
+e = json.load(open(sys.argv[1]))
+p = base64.b64decode(e["payload"])
+assert p.count(b'"digest":{"sha256":"') >= 1
+p = p.replace(b'"digest":{"sha256":"', b'"digest":{"\\u0073ha256":"' + b"0" * 64 + b'","sha256":"', 1)
+open(sys.argv[2], "wb").write(p)
+EOF
+t=application/vnd.in-toto+json
+{ printf 'DSSEv1 %s %s %s ' ${#t} "$t" "$(stat -c %s "$T/payload.json")"; cat "$T/payload.json"; } >"$T/pae.bin"
+openssl pkeyutl -sign -inkey "$K/ed25519.key" -rawin -in "$T/pae.bin" -out "$T/sig.bin"
+printf '{"payloadType": "%s", "payload": "%s", "signatures": [{"keyid": "", "sig": "%s"}]}\n' "$t" \
+	"$(base64 -w0 "$T/payload.json")" "$(base64 -w0 "$T/sig.bin")" >"$D/dup-statement.json"
+deny 2 "^vmtrust: manifest '$D/dup-statement.json': \\\$.subject\\[0\\].digest.sha256: duplicate key$" \
+	"$V" image verify --key "$K/ed25519.pub" --manifest "$D/dup-statement.json" "$I/top.qcow2"
+rm -f "$D/dup-envelope.json" "$D/dup-statement.json"
 finish
