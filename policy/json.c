@@ -139,6 +139,12 @@ struct scan_key {
 	size_t src;             /* its opening quote in the text */
 };
 
+/* A key's bytes (the arena is not allocated before a non-empty key). */
+static const char *key_bytes(const char *arena, const struct scan_key *k)
+{
+	return k->len ? arena + k->off : "";
+}
+
 /* An open object or array. */
 struct scan_level {
 	bool object;
@@ -169,6 +175,7 @@ static const bool plain[256] = {
 	['\\' + 1 ... 0x7f] = true,
 };
 
+static int vfault(struct policy_json_error *err, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static int vfault(struct policy_json_error *err, const char *fmt, va_list ap)
 {
 	vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
@@ -203,10 +210,10 @@ static int scan_fault_at(struct scan *sc, size_t n_levels, const struct scan_key
 		if (!l->object)
 			(void)policy_json_push_index(p, l->index);
 		else if (l->has_key)
-			(void)push_key_n(p, sc->arena + sc->keys[l->key].off, sc->keys[l->key].len);
+			(void)push_key_n(p, key_bytes(sc->arena, &sc->keys[l->key]), sc->keys[l->key].len);
 	}
 	if (key)
-		(void)push_key_n(p, sc->arena + key->off, key->len);
+		(void)push_key_n(p, key_bytes(sc->arena, key), key->len);
 	va_start(ap, fmt);
 	r = vfault(sc->err, fmt, ap);
 	va_end(ap);
@@ -462,7 +469,7 @@ static int scan_number(struct scan *sc)
 static int key_cmp(const void *a, const void *b, void *arena)
 {
 	const struct scan_key *x = a, *y = b;
-	int c = memcmp((char *)arena + x->off, (char *)arena + y->off, x->len < y->len ? x->len : y->len);
+	int c = memcmp(key_bytes(arena, x), key_bytes(arena, y), x->len < y->len ? x->len : y->len);
 
 	if (c)
 		return c;
@@ -485,7 +492,7 @@ static int check_duplicates(struct scan *sc)
 		return 0;
 	qsort_r(k, n, sizeof(*k), key_cmp, sc->arena);
 	for (size_t i = 1; i < n; i++)
-		if (k[i].len == k[i - 1].len && memcmp(sc->arena + k[i].off, sc->arena + k[i - 1].off, k[i].len) == 0 &&
+		if (k[i].len == k[i - 1].len && memcmp(key_bytes(sc->arena, &k[i]), key_bytes(sc->arena, &k[i - 1]), k[i].len) == 0 &&
 		    (!dup || k[i].src < dup->src))
 			dup = &k[i];
 	if (dup)
