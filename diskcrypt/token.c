@@ -424,11 +424,11 @@ static int add_recovery(struct dc_tokens *toks, int keyslot)
 	return 0;
 }
 
-/* Parses one token into the next free entry. Lenient: a malformed token
- * is kept, marked, with its fault and (when it can be told) its keyslot,
- * so that status shows it and revoke removes it; strict: the fault is
- * logged and returned. */
-/* A token from its JSON text when json is given, else from its object o. */
+/* Parses one token, from its JSON text when json is given, else from its
+ * object o, into the next free entry. Lenient: a malformed token is kept,
+ * marked, with its fault and (when it can be told) its keyslot, so that
+ * status shows it and revoke removes it; strict: the fault is logged and
+ * returned. */
 static int take_token(const char *name, json_object *o, const char *json, int id, bool lenient,
 		      struct dc_tokens *toks)
 {

@@ -213,7 +213,8 @@ static bool cache_usable(const struct launch_config *cfg)
 		return false;
 	if (policy_read_file(path, 4096, &text, &len) < 0)
 		return false;
-	if (policy_json_parse(text, len, 32, &o, &jerr) == 0 && json_object_object_get_ex(o, "time", &t) && json_object_is_type(t, json_type_int) &&
+	if (policy_json_parse(text, len, 32, &o, &jerr) == 0 &&
+	    json_object_object_get_ex(o, "time", &t) && json_object_is_type(t, json_type_int) &&
 	    json_object_object_get_ex(o, "policy", &pid) && json_object_is_type(pid, json_type_string) &&
 	    json_object_object_get_ex(o, "host_records", &ms) && json_object_is_type(ms, json_type_int)) {
 		when = json_object_get_int64(t);

@@ -197,7 +197,8 @@ static size_t plain_run(const unsigned char *s, size_t pos, size_t len)
 	return pos;
 }
 
-static int vfault(struct policy_json_error *err, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static int vfault(struct policy_json_error *err, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 static int vfault(struct policy_json_error *err, const char *fmt, va_list ap)
 {
 	vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
@@ -486,6 +487,12 @@ static int scan_number(struct scan *sc)
 	return 0;
 }
 
+static bool same_key(const char *arena, const struct scan_key *x, const struct scan_key *y)
+{
+	return x->len == y->len && memcmp(key_bytes(arena, x), key_bytes(arena, y), x->len) == 0;
+}
+
+/* Keys in byte order, equal ones in the order of the text. */
 static int key_cmp(const void *a, const void *b, void *arena)
 {
 	const struct scan_key *x = a, *y = b;
@@ -512,8 +519,7 @@ static int check_duplicates(struct scan *sc)
 		return 0;
 	qsort_r(k, n, sizeof(*k), key_cmp, sc->arena);
 	for (size_t i = 1; i < n; i++)
-		if (k[i].len == k[i - 1].len && memcmp(key_bytes(sc->arena, &k[i]), key_bytes(sc->arena, &k[i - 1]), k[i].len) == 0 &&
-		    (!dup || k[i].src < dup->src))
+		if (same_key(sc->arena, &k[i - 1], &k[i]) && (!dup || k[i].src < dup->src))
 			dup = &k[i];
 	if (dup)
 		return scan_fault_at(sc, sc->depth - 1, dup, "duplicate key");
