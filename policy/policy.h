@@ -231,7 +231,8 @@ struct policy_json_error {
  * control characters, numbers RFC 8259 does not write (NaN, Infinity, "01",
  * "1.": json-c takes them), integers outside int64/uint64 (json-c saturates
  * them), numbers that overflow a double or are longer than 64 characters.
- * Linear in len (keys of an object are sorted to find repeats); never logs.
+ * One pass after json-c's: linear in len, but for the keys of each object,
+ * sorted to find repeats (n log n); never logs.
  * Returns 0 and the root in *ret (the caller owns it), or -EBADMSG with err
  * filled; -EFBIG above INT_MAX bytes, -ENOMEM, -EINVAL for a bad max_depth. */
 int policy_json_parse(const char *data, size_t len, unsigned max_depth, struct json_object **ret,

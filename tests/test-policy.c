@@ -380,6 +380,13 @@ static const struct json_case {
 	{ "{\"\xc0\xaf\":1}", 0, 0, -EBADMSG, "$: invalid UTF-8 at byte 2" },
 	{ "{\"a\":\"\xff\"}", 0, 0, -EBADMSG, "$: not valid JSON at byte 6: invalid utf-8 string" },
 	{ "{\"a\":\"x\ty\"}", 0, 0, -EBADMSG, "$.a: an unescaped control character at byte 7" },
+	/* the same past a run of plain bytes (read eight at a time) */
+	{ "{\"a\":\"0123456789abcdef\tx\"}", 0, 0, -EBADMSG, "$.a: an unescaped control character at byte 22" },
+	{ "{\"a\":\"0123456789abcdef\xc0\xaf\"}", 0, 0, -EBADMSG, "$.a: invalid UTF-8 at byte 22" },
+	{ "{\"a\":\"0123456789abcdef\\u0000\"}", 0, 0, -EBADMSG, "$.a: string contains a NUL character" },
+	{ "{\"0123456789abcdef\x7f\":1,\"0123456789abcdef\\u007f\":2}", 0, 0, -EBADMSG,
+	  "$[\"0123456789abcdef\\u007f\"]: duplicate key" },
+	{ "{\"0123456789abcdef\":\"0123456789abcdef\x7f\xc3\xa9\xf0\x9f\x98\x80\\\"0123456789\"}", 0, 0, 0, NULL },
 	{ "{\"a\":[1,00]}", 0, 0, -EBADMSG, "$.a[1]: a number with a leading zero at byte 8" },
 	{ "{\"a\":-01}", 0, 0, -EBADMSG, "$.a: a number with a leading zero at byte 5" },
 	{ "{\"a\":1.}", 0, 0, -EBADMSG, "$.a: not valid JSON at byte 5: a number without digits after its point" },
