@@ -2842,35 +2842,16 @@ int attest_audit_parse(const char *name, const char *json, size_t len, struct at
 	_cleanup_(attest_audit_freep) struct attest_audit *a = NULL;
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	json_object *v, *checks;
-	enum json_tokener_error jerr;
-	json_tokener *tok;
-	size_t n, end;
+	struct policy_json_error jerr;
+	size_t n;
 	int r;
 
 	if (len > ATTEST_AUDIT_JSON_MAX)
 		return policy_log_errno(EFBIG, "host audit '%s': %zu bytes exceed the limit of %d",
 					name, len, ATTEST_AUDIT_JSON_MAX);
-	tok = json_tokener_new_ex(8);
-	if (!tok)
-		return -ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, json, (int)len);
-	jerr = json_tokener_get_error(tok);
-	end = root && jerr == json_tokener_success ? json_tokener_get_parse_end(tok) : 0;
-	while (end < len && (is_blank(json[end]) || is_eol(json[end])))
-		end++;
-	if (!root || jerr != json_tokener_success || end != len) {
-		end = json_tokener_get_parse_end(tok);
-
-		json_tokener_free(tok);
-		if (jerr == json_tokener_continue)
-			return audit_fault(name, "$", "unexpected end of input at byte %zu", len);
-		if (jerr == json_tokener_success)
-			return audit_fault(name, "$", "trailing data at byte %zu", end);
-		return audit_fault(name, "$", "not valid JSON at byte %zu: %s", end,
-				   json_tokener_error_desc(jerr));
-	}
-	json_tokener_free(tok);
+	r = policy_json_parse(json, len, 8, &root, &jerr);
+	if (r < 0)
+		return r == -EBADMSG ? audit_fault(name, jerr.path.buf, "%s", jerr.reason) : r;
 	if (!json_object_is_type(root, json_type_object))
 		return audit_fault(name, "$", "expected an object at the top level");
 	if (json_object_object_length(root) != 2 ||

@@ -188,31 +188,16 @@ int attest_evidence_parse(const char *name, const char *json, size_t len,
 	_cleanup_(attest_evidence_freep) struct attest_evidence *e = NULL;
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	json_object *v, *ak, *quote;
-	json_tokener *tok;
-	enum json_tokener_error jerr;
+	struct policy_json_error jerr;
 	const char *s;
 	int r;
 
 	if (len > ATTEST_EVIDENCE_MAX)
 		return policy_log_errno(EFBIG, "evidence '%s': %zu bytes exceed the limit of %d", name,
 					len, ATTEST_EVIDENCE_MAX);
-	tok = json_tokener_new_ex(32);
-	if (!tok)
-		return -ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, json, (int)len);
-	jerr = json_tokener_get_error(tok);
-	if (!root || jerr != json_tokener_success) {
-		size_t end = json_tokener_get_parse_end(tok);
-
-		json_tokener_free(tok);
-		if (jerr == json_tokener_continue || jerr == json_tokener_success)
-			return policy_log_errno(EBADMSG, "evidence '%s': $: unexpected end of input at byte %zu",
-						name, len);
-		return policy_log_errno(EBADMSG, "evidence '%s': $: not valid JSON at byte %zu: %s", name,
-					end, json_tokener_error_desc(jerr));
-	}
-	json_tokener_free(tok);
+	r = policy_json_parse(json, len, 32, &root, &jerr);
+	if (r < 0)
+		return policy_log_errno(-r, "evidence '%s': %s: %s", name, jerr.path.buf, jerr.reason);
 	if (!json_object_is_type(root, json_type_object))
 		return ev_fault(name, "$", "expected an object at the top level");
 	r = only_keys(name, root, "$", top_keys);

@@ -35,7 +35,6 @@ struct attest_mlog {
 };
 
 DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
-DEFINE_CLEANUP_FUNC(json_tokener *, json_tokener_free)
 
 static void record_done(struct attest_record *rec)
 {
@@ -267,8 +266,8 @@ int attest_mlog_parse(const char *name, const char *data, size_t len, struct att
 	if (!log)
 		return -ENOMEM;
 	while (pos < len) {
-		_cleanup_(json_tokener_freep) json_tokener *tok = NULL;
 		_cleanup_(json_object_putp) json_object *o = NULL;
+		struct policy_json_error jerr;
 		const char *nl = memchr(data + pos, '\n', len - pos);
 		size_t l;
 		int r;
@@ -283,14 +282,9 @@ int attest_mlog_parse(const char *name, const char *data, size_t len, struct att
 		if (log->n >= ATTEST_MLOG_RECORDS_MAX)
 			return policy_log_errno(EFBIG, "measurement log '%s': more than %d records", name,
 						ATTEST_MLOG_RECORDS_MAX);
-		tok = json_tokener_new();
-		if (!tok)
-			return -ENOMEM;
-		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-		o = json_tokener_parse_ex(tok, data + pos, (int)l);
-		if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-		    json_tokener_get_parse_end(tok) != l)
-			return rec_fault(name, line, "not valid JSON at byte %zu", pos);
+		r = policy_json_parse(data + pos, l, 32, &o, &jerr);
+		if (r < 0)
+			return r == -EBADMSG ? rec_fault(name, line, "%s: %s", jerr.path.buf, jerr.reason) : r;
 		if (log->n == cap) {
 			struct attest_record *nr;
 

@@ -149,13 +149,14 @@ int attest_policy_from_evidence(const char *base_json, size_t base_len,
 	int r;
 
 	if (base_json) {
-		json_tokener *tok = json_tokener_new();
+		struct policy_json_error jerr;
 
-		if (!tok)
-			return -ENOMEM;
-		root = json_tokener_parse_ex(tok, base_json, (int)base_len);
-		json_tokener_free(tok);
-		if (!root || !json_object_is_type(root, json_type_object))
+		/* as policy_load_buffer reads it */
+		r = policy_json_parse(base_json, base_len, 64, &root, &jerr);
+		if (r < 0)
+			return r == -EBADMSG ? policy_log_errno(EBADMSG, "cannot merge: the base policy: %s: %s",
+								jerr.path.buf, jerr.reason) : r;
+		if (!json_object_is_type(root, json_type_object))
 			return policy_log_errno(EBADMSG, "cannot merge: the base policy is not a JSON object");
 		/* A new policy: the sequence grows, so hosts can refuse the old one. */
 		if (json_object_object_get_ex(root, "sequence", &v))

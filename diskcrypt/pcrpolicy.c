@@ -78,30 +78,12 @@ void diskcrypt_pcrs_format(const struct policy_hash_alg *bank, uint32_t mask, ch
 
 static int parse_json(const char *name, const char *data, size_t len, json_object **ret)
 {
-	_cleanup_(json_object_putp) json_object *o = NULL;
-	json_tokener *tok;
-	enum json_tokener_error jerr;
-	size_t consumed;
+	struct policy_json_error jerr;
+	int r;
 
-	if (len > INT32_MAX)
-		return policy_log_errno(EFBIG, "'%s': too large", name);
-	tok = json_tokener_new();
-	if (!tok)
-		return -ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, data, (int)len);
-	jerr = json_tokener_get_error(tok);
-	consumed = (size_t)json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (!o || jerr != json_tokener_success)
-		return policy_log_errno(EBADMSG, "'%s': not json: %s", name,
-					jerr == json_tokener_continue ? "unexpected end of input" :
-					json_tokener_error_desc(jerr));
-	while (consumed < len && isspace((unsigned char)data[consumed]))
-		consumed++;
-	if (consumed != len)
-		return policy_log_errno(EBADMSG, "'%s': not json: trailing bytes at byte %zu", name, consumed);
-	*ret = TAKE_PTR(o);
+	r = policy_json_parse(data, len, 32, ret, &jerr);
+	if (r < 0)
+		return policy_log_errno(-r, "'%s': %s: %s", name, jerr.path.buf, jerr.reason);
 	return 0;
 }
 

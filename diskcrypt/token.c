@@ -297,15 +297,37 @@ static int token_from_object(const char *name, json_object *o, struct dc_token *
 	return 0;
 }
 
+/* A token's JSON text, strictly (no repeated key, see policy_json_parse). */
+static int token_json(const char *name, const char *json, json_object **ret)
+{
+	struct policy_json_error jerr;
+	size_t len = strlen(json);
+	int r;
+
+	if (len > DISKCRYPT_TOKEN_JSON_MAX)
+		return bad_token(name, "more than %d bytes", DISKCRYPT_TOKEN_JSON_MAX);
+	r = policy_json_parse(json, len, 32, ret, &jerr);
+	return r == -EBADMSG ? bad_token(name, "%s: %s", jerr.path.buf, jerr.reason) : r;
+}
+
+/* A recovery token's object, or NULL when its JSON is not strict: the
+ * caller skips it. */
+static json_object *recovery_json(const char *json)
+{
+	struct policy_json_error jerr;
+	json_object *o;
+
+	return policy_json_parse(json, strlen(json), 32, &o, &jerr) < 0 ? NULL : o;
+}
+
 int dc_token_from_json(const char *name, const char *json, struct dc_token *ret)
 {
 	_cleanup_(json_object_putp) json_object *o = NULL;
+	int r;
 
-	if (strlen(json) > DISKCRYPT_TOKEN_JSON_MAX)
-		return bad_token(name, "more than %d bytes", DISKCRYPT_TOKEN_JSON_MAX);
-	o = json_tokener_parse(json);
-	if (!o)
-		return bad_token(name, "not json");
+	r = token_json(name, json, &o);
+	if (r < 0)
+		return r;
 	return token_from_object(name, o, ret);
 }
 
@@ -315,6 +337,7 @@ static int sidecar_read(struct diskcrypt_ctx *ctx, const char *uuid, json_object
 {
 	_cleanup_(freep) char *path = NULL, *data = NULL;
 	_cleanup_(json_object_putp) json_object *o = NULL;
+	struct policy_json_error jerr;
 	json_object *v;
 	struct stat st;
 	size_t len;
@@ -330,8 +353,11 @@ static int sidecar_read(struct diskcrypt_ctx *ctx, const char *uuid, json_object
 	r = policy_read_file(path, DISKCRYPT_SIDECAR_MAX, &data, &len);
 	if (r < 0)
 		return r;
-	o = json_tokener_parse(data);
-	if (!o || !json_object_is_type(o, json_type_object) ||
+	r = policy_json_parse(data, len, 32, &o, &jerr);
+	if (r < 0)
+		return r == -EBADMSG ? policy_log_errno(EBADMSG, "token file '%s': %s: %s", path, jerr.path.buf,
+							jerr.reason) : r;
+	if (!json_object_is_type(o, json_type_object) ||
 	    !json_object_object_get_ex(o, "vmtrust_luks1_tokens", &v) || json_object_get_int64(v) != 1 ||
 	    !json_object_object_get_ex(o, "tokens", &v) || !json_object_is_type(v, json_type_object))
 		return policy_log_errno(EBADMSG, "token file '%s': not a vmtrust luks1 token file", path);
@@ -398,18 +424,26 @@ static int add_recovery(struct dc_tokens *toks, int keyslot)
 	return 0;
 }
 
-/* Parses one token into the next free entry. Lenient: a malformed token
- * is kept, marked, with its fault and (when it can be told) its keyslot,
- * so that status shows it and revoke removes it; strict: the fault is
- * logged and returned. */
-static int take_token(const char *name, json_object *o, int id, bool lenient, struct dc_tokens *toks)
+/* Parses one token, from its JSON text when json is given, else from its
+ * object o, into the next free entry. Lenient: a malformed token is kept,
+ * marked, with its fault and (when it can be told) its keyslot, so that
+ * status shows it and revoke removes it; strict: the fault is logged and
+ * returned. */
+static int take_token(const char *name, json_object *o, const char *json, int id, bool lenient,
+		      struct dc_tokens *toks)
 {
+	_cleanup_(json_object_putp) json_object *parsed = NULL;
 	struct dc_token *t = &toks->v[toks->n];
-	int r;
+	int r = 0;
 
 	if (lenient)
 		policy_log_capture(t->error, sizeof(t->error));
-	r = token_from_object(name, o, t);
+	if (json) {
+		r = token_json(name, json, &parsed);
+		o = parsed;
+	}
+	if (r >= 0)
+		r = token_from_object(name, o, t);
 	if (lenient)
 		policy_log_capture(NULL, 0);
 	if (r < 0 && (!lenient || r == -ENOMEM))
@@ -444,7 +478,7 @@ static int read_luks2(struct diskcrypt_ctx *ctx, struct crypt_device *cd, bool l
 		if (strcmp(type, DISKCRYPT_RECOVERY_TOKEN_TYPE) == 0) {
 			_cleanup_(json_object_putp) json_object *o = NULL;
 
-			if (crypt_token_json_get(cd, id, &json) < 0 || !(o = json_tokener_parse(json)) ||
+			if (crypt_token_json_get(cd, id, &json) < 0 || !(o = recovery_json(json)) ||
 			    (r = single_keyslot(o)) < 0)
 				continue;
 			add_recovery(toks, r);
@@ -456,13 +490,9 @@ static int read_luks2(struct diskcrypt_ctx *ctx, struct crypt_device *cd, bool l
 		if (r < 0)
 			return dc_crypt_fail(ctx, r, "cannot read a token");
 		snprintf(name, sizeof(name), "'%s': token %d", ctx->volume, id);
-		{
-			_cleanup_(json_object_putp) json_object *o = json_tokener_parse(json);
-
-			r = take_token(name, o, id, lenient, toks);
-			if (r < 0)
-				return r;
-		}
+		r = take_token(name, NULL, json, id, lenient, toks);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -489,7 +519,7 @@ static int read_luks1(struct diskcrypt_ctx *ctx, const char *uuid, bool lenient,
 		if (!json_object_object_get_ex(tokens, key, &t))
 			continue;
 		snprintf(name, sizeof(name), "token file '%s': token %d", path, id);
-		r = take_token(name, t, id, lenient, toks);
+		r = take_token(name, t, NULL, id, lenient, toks);
 		if (r < 0)
 			return r;
 	}
@@ -642,7 +672,7 @@ int dc_recovery_remove(struct diskcrypt_ctx *ctx, struct crypt_device *cd, int k
 			if (st == CRYPT_TOKEN_INVALID || st == CRYPT_TOKEN_INACTIVE || !type ||
 			    strcmp(type, DISKCRYPT_RECOVERY_TOKEN_TYPE) != 0)
 				continue;
-			if (crypt_token_json_get(cd, id, &json) < 0 || !(o = json_tokener_parse(json)) ||
+			if (crypt_token_json_get(cd, id, &json) < 0 || !(o = recovery_json(json)) ||
 			    single_keyslot(o) != keyslot)
 				continue;
 			r = crypt_token_json_set(cd, id, NULL);

@@ -1075,32 +1075,18 @@ static int jfault(struct walk *w, int err, const char *fmt, ...)
 static int parse_json(struct walk *w, const char *data, size_t len, json_object **ret)
 {
 	const char *name = w->name, *what = "manifest";
-	json_tokener *tok;
+	struct policy_json_error jerr;
 	json_object *root;
-	enum json_tokener_error jerr;
-	size_t end;
+	int r;
 
 	if (len > IMGVERIFY_MANIFEST_MAX || len > INT_MAX)
 		return jfault(w, EFBIG, "%s '%s': %zu bytes exceed the limit of %d", what, name, len,
 			      IMGVERIFY_MANIFEST_MAX);
 	if (memchr(data, '\0', len))
 		return jfault(w, EBADMSG, "%s '%s': $: contains a NUL byte", what, name);
-	tok = json_tokener_new_ex(32);
-	if (!tok)
-		return -ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, data, (int)len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (!root || jerr != json_tokener_success) {
-		json_object_put(root);
-		if (jerr == json_tokener_continue || (jerr == json_tokener_success && !root))
-			return jfault(w, EBADMSG, "%s '%s': $: unexpected end of input at byte %zu", what,
-				      name, len);
-		return jfault(w, EBADMSG, "%s '%s': $: not valid JSON at byte %zu: %s", what, name, end,
-			      json_tokener_error_desc(jerr));
-	}
+	r = policy_json_parse(data, len, 32, &root, &jerr);
+	if (r < 0)
+		return jfault(w, -r, "%s '%s': %s: %s", what, name, jerr.path.buf, jerr.reason);
 	*ret = root;
 	return 0;
 }

@@ -32,6 +32,7 @@ static int read_tail(int fd, const char *path, uint64_t *ret_next, char prev[65]
 {
 	_cleanup_(freep) char *buf = NULL;
 	_cleanup_(json_object_putp) json_object *o = NULL;
+	struct policy_json_error jerr;
 	struct stat st;
 	size_t take, start, end;
 	ssize_t n;
@@ -87,8 +88,8 @@ static int read_tail(int fd, const char *path, uint64_t *ret_next, char prev[65]
 	if (start == 0 && (size_t)st.st_size > take)
 		return policy_log_errno(EBADMSG, "audit log '%s': last line longer than %d bytes", path,
 					LINE_MAX_LEN);
-	o = json_tokener_parse(buf + start);
-	if (!o || !json_object_object_get_ex(o, "seq", &seq) || !json_object_is_type(seq, json_type_int))
+	if (policy_json_parse(buf + start, end - start, 32, &o, &jerr) < 0 ||
+	    !json_object_object_get_ex(o, "seq", &seq) || !json_object_is_type(seq, json_type_int))
 		return policy_log_errno(EBADMSG, "audit log '%s': the last line is not a record", path);
 	*ret_next = (uint64_t)json_object_get_int64(seq) + 1;
 	sha256_hex(buf + start, end - start, md, prev);
@@ -264,7 +265,7 @@ int launch_audit_verify(const char *name, const char *text, size_t len, const ch
 	while (pos < len) {
 		_cleanup_(json_object_putp) json_object *o = NULL;
 		const char *nl = memchr(text + pos, '\n', len - pos);
-		json_tokener *tok;
+		struct policy_json_error jerr;
 		json_object *seq, *p;
 		uint8_t md[32];
 		size_t l;
@@ -274,15 +275,11 @@ int launch_audit_verify(const char *name, const char *text, size_t len, const ch
 		l = (size_t)(nl - (text + pos));
 		if (l > LINE_MAX_LEN)
 			return policy_log_errno(EBADMSG, "audit log '%s': record %zu is too long", name, n);
-		tok = json_tokener_new();
-		if (!tok)
-			return -ENOMEM;
-		o = json_tokener_parse_ex(tok, text + pos, (int)l);
-		if (json_tokener_get_error(tok) != json_tokener_success) {
-			json_object_put(TAKE_PTR(o));
-		}
-		json_tokener_free(tok);
-		if (!o || !json_object_object_get_ex(o, "seq", &seq) ||
+		r = policy_json_parse(text + pos, l, 32, &o, &jerr);
+		if (r < 0)
+			return r == -EBADMSG ? policy_log_errno(EBADMSG, "audit log '%s': record %zu: %s: %s", name, n,
+								jerr.path.buf, jerr.reason) : r;
+		if (!json_object_object_get_ex(o, "seq", &seq) ||
 		    !json_object_object_get_ex(o, "prev", &p) || !json_object_is_type(p, json_type_string) ||
 		    json_object_get_int64(seq) != (int64_t)n)
 			return policy_log_errno(EBADMSG,

@@ -201,6 +201,7 @@ static bool cache_usable(const struct launch_config *cfg)
 {
 	_cleanup_(freep) char *path = NULL, *text = NULL;
 	struct json_object *o = NULL, *t, *pid, *ms;
+	struct policy_json_error jerr;
 	uint64_t max_age = policy_verdict_cache_max_age(cfg->policy);
 	int64_t now = (int64_t)time(NULL), when;
 	bool ok = false;
@@ -212,8 +213,8 @@ static bool cache_usable(const struct launch_config *cfg)
 		return false;
 	if (policy_read_file(path, 4096, &text, &len) < 0)
 		return false;
-	o = json_tokener_parse(text);
-	if (o && json_object_object_get_ex(o, "time", &t) && json_object_is_type(t, json_type_int) &&
+	if (policy_json_parse(text, len, 32, &o, &jerr) == 0 &&
+	    json_object_object_get_ex(o, "time", &t) && json_object_is_type(t, json_type_int) &&
 	    json_object_object_get_ex(o, "policy", &pid) && json_object_is_type(pid, json_type_string) &&
 	    json_object_object_get_ex(o, "host_records", &ms) && json_object_is_type(ms, json_type_int)) {
 		when = json_object_get_int64(t);

@@ -92,15 +92,16 @@ int launch_ticket_write(const char *state_dir, const struct launch_domain *dom,
 	return r;
 }
 
-static int ticket_parse(const char *text, const struct launch_domain *dom, struct launch_ticket *t)
+static int ticket_parse(const char *text, size_t len, const struct launch_domain *dom,
+			struct launch_ticket *t)
 {
-	struct json_object *o, *v, *a;
+	struct json_object *o = NULL, *v, *a;
+	struct policy_json_error jerr;
 	int64_t now = (int64_t)time(NULL), when;
 	int r = -EBADMSG;
 	size_t n;
 
-	o = json_tokener_parse(text);
-	if (!o || !json_object_is_type(o, json_type_object))
+	if (policy_json_parse(text, len, 32, &o, &jerr) < 0 || !json_object_is_type(o, json_type_object))
 		goto out;
 	if (!json_object_object_get_ex(o, "domain", &v) || !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), dom->name) != 0)
@@ -159,7 +160,7 @@ int launch_ticket_take(const char *state_dir, const struct launch_domain *dom,
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	r = ticket_parse(text, dom, t);
+	r = ticket_parse(text, len, dom, t);
 	if (r == -EBADMSG)
 		return policy_log_errno(EBADMSG, "launch ticket '%s': malformed, or for another domain", path);
 	if (r < 0)

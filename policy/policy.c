@@ -986,35 +986,16 @@ int policy_load_buffer(const char *name, const char *data, size_t len, struct po
 {
 	_cleanup_(policy_freep) struct policy *p = NULL;
 	struct walk w = { .name = name, .p = POLICY_JSON_PATH_INIT };
-	json_tokener *tok;
+	struct policy_json_error jerr;
 	json_object *root;
-	enum json_tokener_error jerr;
-	size_t end;
 	int r;
 
-	/* JSON_TOKENER_STRICT also refuses trailing data after the value. */
 	if (len > POLICY_FILE_MAX)
 		return policy_log_errno(EFBIG, "policy '%s': %zu bytes exceed the limit of %d", name,
 					len, POLICY_FILE_MAX);
-	if (len > INT_MAX)
-		return -EFBIG;
-	tok = json_tokener_new_ex(64);
-	if (!tok)
-		return -ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, data, (int)len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (!root || jerr != json_tokener_success) {
-		json_object_put(root);
-		if (jerr == json_tokener_continue || (jerr == json_tokener_success && !root))
-			return policy_log_errno(EBADMSG,
-						"policy '%s': $: unexpected end of input at byte %zu",
-						name, len);
-		return policy_log_errno(EBADMSG, "policy '%s': $: not valid JSON at byte %zu: %s", name,
-					end, json_tokener_error_desc(jerr));
-	}
+	r = policy_json_parse(data, len, 64, &root, &jerr);
+	if (r < 0)
+		return policy_log_errno(-r, "policy '%s': %s: %s", name, jerr.path.buf, jerr.reason);
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		json_object_put(root);

@@ -222,6 +222,35 @@ const char *policy_json_type_name(struct json_object *v);
  * NULL when there is none. */
 const char *policy_json_unknown_key(struct json_object *obj, const char *const *allowed);
 
+/* The deepest max_depth policy_json_parse takes. */
+#define POLICY_JSON_DEPTH_MAX 128
+
+/* Why policy_json_parse refused a text, for the caller's own one-line
+ * message ("policy 'p.json': $.a[0].b: duplicate key"): the JSON path of the
+ * faulty node ("$" when the text is not JSON at all) and the reason. */
+struct policy_json_error {
+	struct policy_json_path path;
+	char reason[160];
+};
+
+/* The one way vmtrust parses outside JSON. Parses len bytes of data (no
+ * NUL needed) with json-c's strict mode, nesting at most max_depth - 1
+ * levels (json_tokener_new_ex()'s depth, 2 to POLICY_JSON_DEPTH_MAX), and
+ * refuses what lets two JSON readers read the text differently: an object
+ * with two equal keys at any depth (compared decoded: "a" and "\u0061" are
+ * one key; json-c keeps the last), anything but whitespace after the value,
+ * a NUL byte, "\u0000" (a C string stops there), invalid UTF-8 (overlong
+ * forms, surrogates, above U+10FFFF), lone surrogate escapes, unescaped
+ * control characters, numbers RFC 8259 does not write (NaN, Infinity, "01",
+ * "1.": json-c takes them), integers outside int64/uint64 (json-c saturates
+ * them), numbers that overflow a double or are longer than 64 characters.
+ * One pass after json-c's: linear in len, but for the keys of each object,
+ * sorted to find repeats (n log n); never logs.
+ * Returns 0 and the root in *ret (the caller owns it), or -EBADMSG with err
+ * filled; -EFBIG above INT_MAX bytes, -ENOMEM, -EINVAL for a bad max_depth. */
+int policy_json_parse(const char *data, size_t len, unsigned max_depth, struct json_object **ret,
+		      struct policy_json_error *err);
+
 /* Loads and validates a policy file (at most POLICY_FILE_MAX bytes). Each
  * fault is logged once as "policy 'FILE': $.json.path: reason". Errors:
  * -ENOENT/-EACCES (file), -EFBIG (too large), -EBADMSG (not JSON, truncated),

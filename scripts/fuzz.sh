@@ -30,6 +30,7 @@ harnesses=(
 	mlog:16384:json         # measurement log (JSON lines)
 	evidence:32768:json     # evidence JSON
 	audit:16384:json        # host audit, canonical JSON
+	json:16384:json         # the strict JSON entry of every JSON parser
 	policy:16384:json       # policy JSON
 	envelope:16384:json     # DSSE envelope of an image manifest
 	statement:16384:json    # in-toto Statement of an image manifest

@@ -257,6 +257,34 @@ got=$({ vm -q disk unlock --stdout "$C" || true; } | wc -c)
 if [ "$got" = 0 ]; then pass; else fail "$got bytes released by a host that fails attestation"; fi
 tpm_clean "denied attestation"
 
+# --- JSON read two ways: a repeated key (json-c keeps the last) -----------------
+# in the LUKS1 token file: its tokens are not read, exit 2
+cp "$C.vmtrust-token.json" "$T/token-file.bak"
+python3 - "$C.vmtrust-token.json" <<'EOF'
+import json, sys
+t = json.dumps(json.load(open(sys.argv[1])))
+assert t.count('"type": "vmtrust-tpm2"') == 1
+open(sys.argv[1], "w").write(t.replace('"type": "vmtrust-tpm2"', '"type": "vmtrust-tpm2", "type": "vmtrust-tpm2"'))
+EOF
+expect 2 "^vmtrust: token file '$C.vmtrust-token.json': \\\$.tokens\\[\"0\"\\].type: duplicate key$" \
+	"$VMTRUST" disk status "$C"
+cp "$T/token-file.bak" "$C.vmtrust-token.json"
+# in a signed pcr policy file (its first member said twice): none of it is used, exit 2
+jq '.key_release.require_attestation = false' "$T/policy-auth.json" >"$T/policy-noattest.json"
+first=$(python3 - "$VMTRUST_STATE/pcr-policy.json" "$T/pcr-policy-dup.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+k = next(iter(d["policies"][0]))
+t = json.dumps(d)
+i = t.index('"policies": [{') + len('"policies": [{')
+open(sys.argv[2], "w").write(t[:i] + json.dumps(k) + ": " + json.dumps(d["policies"][0][k]) + ", " + t[i:])
+print(k)
+EOF
+)
+expect 2 "'$T/pcr-policy-dup.json': \\\$.policies\\[0\\]\\.$first: duplicate key$" \
+	"$VMTRUST" -q --policy "$T/policy-noattest.json" disk unlock --check --pcr-policy "$T/pcr-policy-dup.json" "$B"
+tpm_clean "duplicate keys"
+
 # --- no key byte in any log or file --------------------------------------------
 hex_of() { printf '%s' "$1" | xxd -p | tr -d '\n'; }
 # pcre_of KEY: a grep -P pattern of the bytes KEY (base64) stands for

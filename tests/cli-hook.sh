@@ -170,4 +170,16 @@ $V undefine "$B" >/dev/null
 expect 0 "" vm hook uninstall
 [ "$(tree_sum /etc/libvirt)" = "$etc_before" ] && pass || fail "/etc/libvirt changed"
 
+# --- JSON read two ways: an audit record with a repeated key (json-c keeps the
+# last) is no record: the log does not verify, exit 1, nothing printed
+L=$VMTRUST_STATE/launches.log
+cp "$L" "$T/launches.bak"
+last=$(($(wc -l <"$L") - 1))
+sed -i '$s|"verdict":"|"verdict":"allowed","verdict":"|' "$L"
+grep -q '"verdict":"allowed","verdict":"' "$L" && pass || fail "no repeated key made in '$L'"
+expect 1 "^vmtrust: audit log '$L': record $last: \\\$.verdict: duplicate key$" vm hook log
+[ -z "$out" ] && pass || fail "hook log printed records of a log that does not verify: $out"
+cp "$T/launches.bak" "$L"
+expect 0 "" vm hook log
+
 finish

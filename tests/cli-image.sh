@@ -527,4 +527,30 @@ exts "$F/good.qcow2" "e2792aca:$Q2HEX" "$LIBVIRT_ONLY"
 deny 2 "^vmtrust: cannot verify '$F/good.qcow2': layer 'good.qcow2': libvirt would read the backing format as 'raw', QEMU as 'qcow2': refused$" \
 	"$V" image verify --key "$K/ed25519.pub" "$F/good.qcow2"
 rm -rf "$F"
+# ---- JSON read two ways (json-c keeps the last of two equal keys): a key
+# repeated in the envelope, or in the signed statement (spelled with an
+# escape: keys compare decoded), is refused with its JSON path, exit 2
+python3 - "$M" "$D/dup-envelope.json" <<'EOF'
+import json, sys
+e = json.load(open(sys.argv[1]))
+open(sys.argv[2], "w").write(json.dumps(e)[:-1] + ', "payload": "e30="}\n')
+EOF
+deny 2 "^vmtrust: manifest '$D/dup-envelope.json': \\\$.payload: duplicate key$" \
+	"$V" image verify --key "$K/ed25519.pub" --manifest "$D/dup-envelope.json" "$I/top.qcow2"
+python3 - "$M" "$T/payload.json" <<'EOF'
+import base64, json, sys
+e = json.load(open(sys.argv[1]))
+p = base64.b64decode(e["payload"])
+assert p.count(b'"digest":{"sha256":"') >= 1
+p = p.replace(b'"digest":{"sha256":"', b'"digest":{"\\u0073ha256":"' + b"0" * 64 + b'","sha256":"', 1)
+open(sys.argv[2], "wb").write(p)
+EOF
+t=application/vnd.in-toto+json
+{ printf 'DSSEv1 %s %s %s ' ${#t} "$t" "$(stat -c %s "$T/payload.json")"; cat "$T/payload.json"; } >"$T/pae.bin"
+openssl pkeyutl -sign -inkey "$K/ed25519.key" -rawin -in "$T/pae.bin" -out "$T/sig.bin"
+printf '{"payloadType": "%s", "payload": "%s", "signatures": [{"keyid": "", "sig": "%s"}]}\n' "$t" \
+	"$(base64 -w0 "$T/payload.json")" "$(base64 -w0 "$T/sig.bin")" >"$D/dup-statement.json"
+deny 2 "^vmtrust: manifest '$D/dup-statement.json': \\\$.subject\\[0\\].digest.sha256: duplicate key$" \
+	"$V" image verify --key "$K/ed25519.pub" --manifest "$D/dup-statement.json" "$I/top.qcow2"
+rm -f "$D/dup-envelope.json" "$D/dup-statement.json"
 finish

@@ -121,4 +121,21 @@ expect 2 "^vmtrust: cannot use key '$D/weak.key': RSA key shorter than 2048 bits
 printf '{"schema_version": 1}' >"$D/invalid.json"
 expect 2 "missing key 'sequence'" "$VMTRUST" policy sign --key "$D/p256.key" "$D/invalid.json"
 [ ! -e "$D/invalid.json.sig" ] && pass || fail "an invalid policy was signed"
+# ---- JSON read two ways (json-c keeps the last of two equal keys): a key said
+# twice, at any depth, plainly or with an escape, is refused with its path;
+# so are NUL, invalid UTF-8 and numbers that readers read differently
+d64=$(printf '01%.0s' $(seq 32))
+bad dupkey '{"schema_version": 1, "sequence": 1, "reference_values": [{"path": "/usr/bin/qemu", "digests": {"sha256": "'"$d64"'"}, "path": "/usr/bin/evil"}]}' '\$.reference_values\[0\].path: duplicate key$'
+bad dupescaped '{"schema_version": 1, "sequence": 1, "\u0073equence": 2}' '\$.sequence: duplicate key$'
+bad dupnested '{"schema_version": 1, "sequence": 1, "images": [{"name": "a"}, {"name": "b", "inspect": {"must_be_absent": [], "must_be_absent": ["/x"]}}]}' '\$.images\[1\].inspect.must_be_absent: duplicate key$'
+bad nulstring '{"schema_version": 1, "sequence": 1, "description": "a\u0000b"}' '\$.description: string contains a NUL character$'
+bad overlong $'{"schema_version": 1, "sequence": 1, "description": "\xc0\xaf"}' '\$.description: invalid UTF-8 at byte 53$'
+bad bigint '{"schema_version": 1, "sequence": 99999999999999999999}' '\$.sequence: an integer out of range at byte 34$'
+bad nan '{"schema_version": 1, "sequence": 1, "verdict_cache_max_age": NaN}' '\$.verdict_cache_max_age: not valid JSON at byte 62: unexpected character$'
+printf '{"schema_version": 1, "sequence": 1}\0{"sequence": 2}' >"$D/nul.json"
+expect 2 "^vmtrust: policy '$D/nul.json': \\\$: a NUL byte at byte 36$" "$VMTRUST" policy check "$D/nul.json"
+# such a policy is never signed
+expect 2 "^vmtrust: policy '$D/dupkey.json': \\\$.reference_values\\[0\\].path: duplicate key$" \
+	"$VMTRUST" policy sign --key "$D/p256.key" "$D/dupkey.json"
+[ ! -e "$D/dupkey.json.sig" ] && pass || fail "a policy with a repeated key was signed"
 finish

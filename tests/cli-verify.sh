@@ -183,4 +183,25 @@ else
 	echo "note: no 'vmtrust attest quote' yet: its evidence is not checked here"
 fi
 
+# --- JSON read two ways: a repeated key (json-c keeps the last) ---------------------
+# in the evidence, at the top or nested, spelled plainly or with an escape: exit 2
+python3 - ev.json <<'EOF'
+import json, sys
+e = json.load(open(sys.argv[1]))
+t = json.dumps(e)
+open("ev-dup.json", "w").write(t[:-1] + ', "nonce": "00"}\n')
+assert t.count('"public": ') == 1
+open("ev-dup-ak.json", "w").write(t.replace('"public": ', '"\\u0070ublic": "AAAA", "public": '))
+EOF
+expect 2 "^vmtrust: evidence 'ev-dup.json': \\\$.nonce: duplicate key$" \
+	"$VMTRUST" --policy policy.json attest verify --nonce "$nonce" ev-dup.json
+expect 2 "^vmtrust: evidence 'ev-dup-ak.json': \\\$.ak.public: duplicate key$" \
+	"$VMTRUST" --policy policy.json attest verify --nonce "$nonce" ev-dup-ak.json
+# in a record of the measurement log it carries: the log is not evidence
+sed '1s|"pcr":15,|"pcr":15,"pcr":15,|' "$log" >log.dup
+grep -q '"pcr":15,"pcr":15,' log.dup && pass || fail "log.dup: no repeated key made"
+expect 0 '' import --message msg --signature sig --pcrs pcrs --measurement-log log.dup -o ev-log-dup.json
+expect 1 "measurement-log: measurement log '\\\$.measurement_log': record on line 1: \\\$.pcr: duplicate key" \
+	"$VMTRUST" --policy policy-refs.json attest verify --nonce "$nonce" ev-log-dup.json
+
 finish

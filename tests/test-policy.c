@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -263,7 +264,7 @@ static const struct bad_case {
 	  "$.reference_values[0]: missing key 'digests'" },
 	{ HEAD "\"reference_values\": [{\"path\": \"/a\", \"digests\": {}}]}", -EINVAL,
 	  "$.reference_values[0].digests: no digests" },
-	{ HEAD "\"reference_values\": [{\"path\": \"/a\\u0000b\", \"digests\": {}}]}", -EINVAL,
+	{ HEAD "\"reference_values\": [{\"path\": \"/a\\u0000b\", \"digests\": {}}]}", -EBADMSG,
 	  "$.reference_values[0].path: string contains a NUL character" },
 	{ HEAD "\"reference_values\": {}}", -EINVAL, "$.reference_values: expected an array, got an object" },
 	{ HEAD "\"secure_boot\": \"maybe\"}", -EINVAL,
@@ -329,6 +330,161 @@ START_TEST(test_missing_file)
 	ck_assert_ptr_null(p);
 	ck_assert_uint_eq(n_errors, 1);
 	ck_assert_int_eq(policy_load("/", &p), -EISDIR);
+}
+END_TEST
+
+/* ---- strict JSON: policy_json_parse ---- */
+
+#define NUMBER65 "12345678901234567890123456789012345678901234567890123456789012345"
+
+static const struct json_case {
+	const char *json;
+	size_t len;             /* 0: strlen(json) */
+	unsigned depth;         /* 0: 32 */
+	int err;                /* 0: accepted */
+	const char *fault;      /* "PATH: REASON" when refused */
+} json_cases[] = {
+	/* duplicate keys, at every depth, compared decoded */
+	{ "{\"a\":1,\"a\":2}", 0, 0, -EBADMSG, "$.a: duplicate key" },
+	{ "{\"a\":1,\"a\":1}", 0, 0, -EBADMSG, "$.a: duplicate key" },
+	{ "{\"\":1,\"\":2}", 0, 0, -EBADMSG, "$[\"\"]: duplicate key" },
+	{ "{\"x\":{\"y\":{\"z\":1,\"w\":[],\"z\":{}}}}", 0, 0, -EBADMSG, "$.x.y.z: duplicate key" },
+	{ "{\"r\":[{\"p\":1},{\"p\":1,\"q\":2,\"p\":3}]}", 0, 0, -EBADMSG, "$.r[1].p: duplicate key" },
+	{ "[[{\"a\":1}],[{\"b\":[{\"c\":1,\"c\":2}]}]]", 0, 0, -EBADMSG, "$[1][0].b[0].c: duplicate key" },
+	{ "{\"a\":1,\"\\u0061\":2}", 0, 0, -EBADMSG, "$.a: duplicate key" },
+	{ "{\"\\u0041b\":1,\"\\u0041\\u0062\":2}", 0, 0, -EBADMSG, "$.Ab: duplicate key" },
+	{ "{\"/\":1,\"\\/\":2}", 0, 0, -EBADMSG, "$[\"/\"]: duplicate key" },
+	{ "{\"\xc3\xa9\":1,\"\\u00E9\":2}", 0, 0, -EBADMSG, "$[\"\xc3\xa9\"]: duplicate key" },
+	{ "{\"\xf0\x9f\x98\x80\":1,\"\\ud83d\\ude00\":2}", 0, 0, -EBADMSG, "$[\"\xf0\x9f\x98\x80\"]: duplicate key" },
+	/* the path escapes what would break the line */
+	{ "{\"q\\\"\":1,\"q\\u0022\":2}", 0, 0, -EBADMSG, "$[\"q\\\"\"]: duplicate key" },
+	{ "{\"a\\nb\":1,\"a\\u000ab\":2}", 0, 0, -EBADMSG, "$[\"a\\u000ab\"]: duplicate key" },
+	/* the first repeat in the text is named */
+	{ "{\"b\":1,\"a\":1,\"a\":2,\"b\":2}", 0, 0, -EBADMSG, "$.a: duplicate key" },
+	{ "{\"k\":{\"a\":1,\"a\":2},\"k\":3}", 0, 0, -EBADMSG, "$.k.a: duplicate key" },
+	/* equal names in different objects, and near misses, are fine */
+	{ "{\"a\":{\"a\":{\"a\":1}},\"b\":[{\"a\":1},{\"a\":2}]}", 0, 0, 0, NULL },
+	{ "{\"a\":1,\"A\":2,\"ab\":3,\"a \":4,\"\":5,\"\\u00e9\":6,\"e\\u0301\":7}", 0, 0, 0, NULL },
+	/* what json-c takes and a C string or another reader reads otherwise */
+	{ "{\"a\":\"x\\u0000y\"}", 0, 0, -EBADMSG, "$.a: string contains a NUL character" },
+	{ "{\"a\\u0000b\":1,\"a\":2}", 0, 0, -EBADMSG, "$: string contains a NUL character" },
+	{ "{\"a\":\"x\0y\"}", 11, 0, -EBADMSG, "$: a NUL byte at byte 7" },
+	{ "{\"a\":1}\0{\"a\":2}", 15, 0, -EBADMSG, "$: a NUL byte at byte 7" },
+	{ "{\"a\":\"\\ud800\"}", 0, 0, -EBADMSG, "$.a: a lone UTF-16 surrogate at byte 6" },
+	{ "{\"a\":\"\\udc00\\ud800\"}", 0, 0, -EBADMSG, "$.a: a lone UTF-16 surrogate at byte 6" },
+	{ "{\"a\":\"\\ud800\\u0041\"}", 0, 0, -EBADMSG, "$.a: a lone UTF-16 surrogate at byte 6" },
+	{ "{\"a\":\"\xc0\xaf\"}", 0, 0, -EBADMSG, "$.a: invalid UTF-8 at byte 6" },
+	{ "{\"a\":\"\xe0\x80\xaf\"}", 0, 0, -EBADMSG, "$.a: invalid UTF-8 at byte 6" },
+	{ "{\"a\":\"\xed\xa0\x80\"}", 0, 0, -EBADMSG, "$.a: invalid UTF-8 at byte 6" },
+	{ "{\"a\":\"\xf4\x90\x80\x80\"}", 0, 0, -EBADMSG, "$.a: invalid UTF-8 at byte 6" },
+	{ "{\"\xc0\xaf\":1}", 0, 0, -EBADMSG, "$: invalid UTF-8 at byte 2" },
+	{ "{\"a\":\"\xff\"}", 0, 0, -EBADMSG, "$: not valid JSON at byte 6: invalid utf-8 string" },
+	{ "{\"a\":\"x\ty\"}", 0, 0, -EBADMSG, "$.a: an unescaped control character at byte 7" },
+	/* the same past a run of plain bytes (read eight at a time) */
+	{ "{\"a\":\"0123456789abcdef\tx\"}", 0, 0, -EBADMSG, "$.a: an unescaped control character at byte 22" },
+	{ "{\"a\":\"0123456789abcdef\xc0\xaf\"}", 0, 0, -EBADMSG, "$.a: invalid UTF-8 at byte 22" },
+	{ "{\"a\":\"0123456789abcdef\\u0000\"}", 0, 0, -EBADMSG, "$.a: string contains a NUL character" },
+	{ "{\"0123456789abcdef\x7f\":1,\"0123456789abcdef\\u007f\":2}", 0, 0, -EBADMSG,
+	  "$[\"0123456789abcdef\\u007f\"]: duplicate key" },
+	{ "{\"0123456789abcdef\":\"0123456789abcdef\x7f\xc3\xa9\xf0\x9f\x98\x80\\\"0123456789\"}", 0, 0, 0, NULL },
+	{ "{\"a\":[1,00]}", 0, 0, -EBADMSG, "$.a[1]: a number with a leading zero at byte 8" },
+	{ "{\"a\":-01}", 0, 0, -EBADMSG, "$.a: a number with a leading zero at byte 5" },
+	{ "{\"a\":1.}", 0, 0, -EBADMSG, "$.a: not valid JSON at byte 5: a number without digits after its point" },
+	{ "{\"a\":NaN}", 0, 0, -EBADMSG, "$.a: not valid JSON at byte 5: unexpected character" },
+	{ "{\"a\":Infinity}", 0, 0, -EBADMSG, "$.a: not valid JSON at byte 5: unexpected character" },
+	{ "{\"a\":-Infinity}", 0, 0, -EBADMSG, "$.a: not valid JSON at byte 5: number expected" },
+	{ "{\"a\":99999999999999999999}", 0, 0, -EBADMSG, "$.a: an integer out of range at byte 5" },
+	{ "{\"a\":18446744073709551616}", 0, 0, -EBADMSG, "$.a: an integer out of range at byte 5" },
+	{ "{\"a\":-9223372036854775809}", 0, 0, -EBADMSG, "$.a: an integer out of range at byte 5" },
+	{ "{\"a\":1e400}", 0, 0, -EBADMSG, "$.a: a number out of range at byte 5" },
+	{ "{\"a\":" NUMBER65 "}", 0, 0, -EBADMSG, "$.a: a number longer than 64 characters at byte 5" },
+	{ "{\"a\":18446744073709551615,\"b\":-9223372036854775808,\"c\":-0.5e+3,\"d\":0,\"e\":1E-2}",
+	  0, 0, 0, NULL },
+	/* one document, nothing after it but whitespace */
+	{ "{\"a\":1} \r\n\t", 0, 0, 0, NULL },
+	{ "{\"a\":1} x", 0, 0, -EBADMSG, "$: not valid JSON at byte 8: unexpected character" },
+	{ "{\"a\":1}{\"a\":2}", 0, 0, -EBADMSG, "$: not valid JSON at byte 7: unexpected character" },
+	{ "\xef\xbb\xbf{}", 0, 0, -EBADMSG, "$: not valid JSON at byte 0: invalid utf-8 string" },
+	{ "{\"a\":", 0, 0, -EBADMSG, "$: unexpected end of input at byte 5" },
+	{ "", 0, 0, -EBADMSG, "$: unexpected end of input at byte 0" },
+	/* depth as json-c counts it */
+	{ "[[[1]]]", 0, 4, 0, NULL },
+	{ "[[[[1]]]]", 0, 4, -EBADMSG, "$: not valid JSON at byte 4: nesting too deep" },
+	{ "{}", 0, 1, -EINVAL, "$: " },
+	{ "{}", 0, POLICY_JSON_DEPTH_MAX + 1, -EINVAL, "$: " },
+};
+
+START_TEST(test_json_parse)
+{
+	const struct json_case *c = &json_cases[_i];
+	struct json_object *o = (struct json_object *)0x1;
+	struct policy_json_error e;
+	char fault[sizeof(e.path.buf) + sizeof(e.reason) + 2];
+	int r;
+
+	r = policy_json_parse(c->json, c->len ? c->len : strlen(c->json), c->depth ? c->depth : 32, &o, &e);
+	ck_assert_msg(r == c->err, "case %d: %d, not %d (%s: %s)", _i, r, c->err, e.path.buf, e.reason);
+	if (c->err == 0) {
+		ck_assert_ptr_nonnull(o);
+		json_object_put(o);
+		return;
+	}
+	ck_assert_ptr_eq(o, (struct json_object *)0x1);   /* ret untouched on failure */
+	snprintf(fault, sizeof(fault), "%s: %s", e.path.buf, e.reason);
+	ck_assert_str_eq(fault, c->fault);
+	ck_assert_uint_eq(n_errors, 0);                    /* never logs */
+}
+END_TEST
+
+/* An object of many keys: found in one pass (sorted per object, not
+ * compared pairwise), the repeat named wherever it is. */
+START_TEST(test_json_many_keys)
+{
+	enum { N = 200000 };
+	size_t size = (size_t)N * 16 + 64, len = 0;
+	_cleanup_(freep) char *text = malloc(size);
+	struct json_object *o = NULL;
+	struct policy_json_error e;
+
+	ck_assert_ptr_nonnull(text);
+	len += (size_t)snprintf(text + len, size - len, "{\"list\":[{");
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(text + len, size - len, "%s\"k%d\":%d", i ? "," : "", i, i);
+	len += (size_t)snprintf(text + len, size - len, "}]}");
+	ck_assert_int_eq(policy_json_parse(text, len, 32, &o, &e), 0);
+	ck_assert_int_eq(json_object_object_length(json_object_array_get_idx(
+				 json_object_object_get(o, "list"), 0)), N);
+	json_object_put(o);
+
+	/* the same key again, spelled with an escape, at the end */
+	len -= 3;
+	len += (size_t)snprintf(text + len, size - len, ",\"k\\u0031234\":0}]}");
+	ck_assert_int_eq(policy_json_parse(text, len, 32, &o, &e), -EBADMSG);
+	ck_assert_str_eq(e.path.buf, "$.list[0].k1234");
+	ck_assert_str_eq(e.reason, "duplicate key");
+
+	/* many small objects */
+	len = (size_t)snprintf(text, size, "[");
+	for (int i = 0; i < N / 4; i++)
+		len += (size_t)snprintf(text + len, size - len, "%s{\"a\":1,\"b\":{\"a\":2}}", i ? "," : "");
+	len += (size_t)snprintf(text + len, size - len, ",{\"a\":1,\"b\":2,\"a\":3}]");
+	ck_assert_int_eq(policy_json_parse(text, len, 32, &o, &e), -EBADMSG);
+	snprintf(text, size, "$[%d].a", N / 4);
+	ck_assert_str_eq(e.path.buf, text);
+}
+END_TEST
+
+/* The parsers of the policy file report it in their own style. */
+START_TEST(test_policy_duplicate_key)
+{
+	static const char json[] = HEAD "\"reference_values\": [{\"path\": \"/a\", \"digests\": {\"sha256\": \""
+		DIGEST64 "\"}, \"path\": \"/b\"}]}";
+	struct policy *p = NULL;
+
+	ck_assert_int_eq(policy_load_buffer("p.json", json, strlen(json), &p), -EBADMSG);
+	ck_assert_ptr_null(p);
+	ck_assert_uint_eq(n_errors, 1);
+	ck_assert_str_eq(last_error, "policy 'p.json': $.reference_values[0].path: duplicate key");
 }
 END_TEST
 
@@ -499,6 +655,14 @@ static Suite *policy_suite(void)
 	tc = tcase_create("malformed");
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_loop_test(tc, test_bad_policy, 0, (int)ELEMENTSOF(bad_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("strict json");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_loop_test(tc, test_json_parse, 0, (int)ELEMENTSOF(json_cases));
+	tcase_add_test(tc, test_json_many_keys);
+	tcase_add_test(tc, test_policy_duplicate_key);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("signatures");

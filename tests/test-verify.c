@@ -1302,7 +1302,7 @@ START_TEST(test_host_audit_malformed_evidence)
 	free(json);
 	json = evidence_with_host_audit(json_object_new_string_len("{}\0{}", 5));
 	ck_assert_int_eq(attest_evidence_parse("e.json", json, strlen(json), &back), -EBADMSG);
-	ck_assert_str_eq(last_error, "evidence 'e.json': $.host_audit: contains a NUL byte");
+	ck_assert_str_eq(last_error, "evidence 'e.json': $.host_audit: string contains a NUL character");
 	free(json);
 	json = evidence_with_host_audit(json_object_new_string(
 		"{\"vmtrust_host_audit\":1,\"checks\":[{\"id\":\"tpm2\",\"status\":\"pass\",\"evidence\":\"\"}]}"));
@@ -1349,7 +1349,7 @@ START_TEST(test_mlog_with_nul)
 	ck_assert_ptr_nonnull(strstr(json, "\\u0000"));
 	ck_assert_int_eq(attest_evidence_parse("e.json", json, strlen(json), &back), -EBADMSG);
 	ck_assert_ptr_null(back);
-	ck_assert_msg(strstr(last_error, "evidence 'e.json': $.measurement_log: contains a NUL byte"),
+	ck_assert_msg(strstr(last_error, "evidence 'e.json': $.measurement_log: string contains a NUL character"),
 		      "%s", last_error);
 	json_object_put(j);
 	free(json);

@@ -102,7 +102,7 @@ static int load_json(const char *path, const char *version_key, json_object **re
 {
 	_cleanup_(erase_freep) char *data = NULL;
 	_cleanup_(json_object_putp) json_object *o = NULL;
-	json_tokener *tok;
+	struct policy_json_error jerr;
 	json_object *v;
 	size_t len;
 	int r;
@@ -110,17 +110,9 @@ static int load_json(const char *path, const char *version_key, json_object **re
 	r = policy_read_file(path, ENROLL_FILE_MAX, &data, &len);
 	if (r < 0)
 		return r;
-	tok = json_tokener_new();
-	if (!tok)
-		return -ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, data, (int)len);
-	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
-		json_tokener_free(tok);
-		return file_fault(path, "$", "not a JSON document");
-	}
-	json_tokener_free(tok);
+	r = policy_json_parse(data, len, 32, &o, &jerr);
+	if (r < 0)
+		return r == -EBADMSG ? file_fault(path, jerr.path.buf, jerr.reason) : r;
 	if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, version_key, &v) ||
 	    !json_object_is_type(v, json_type_int) || json_object_get_int64(v) != 1)
 		return file_fault(path, version_key, "missing, or not version 1: not the right kind of file");

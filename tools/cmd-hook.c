@@ -591,14 +591,12 @@ static int print_log(struct cli_ctx *ctx, const char *text, size_t len)
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t l = nl ? (size_t)(nl - (text + pos)) : len - pos;
-		_cleanup_(freep) char *line = strndup(text + pos, l);
+		struct policy_json_error jerr;
 		json_object *o, *v;
+		bool ok = policy_json_parse(text + pos, l, 32, &o, &jerr) == 0;
 
-		if (!line)
-			return -ENOMEM;
 		pos += l + 1;
-		o = json_tokener_parse(line);
-		if (!o)
+		if (!ok)
 			continue;
 		if (all) {
 			json_object_array_add(all, o);
