@@ -104,6 +104,23 @@ const struct attest_record *attest_mlog_record(const struct attest_mlog *log, si
 int attest_mlog_replay(const struct attest_mlog *log, size_t n_records, unsigned pcr,
 		       const struct policy_hash_alg *alg, uint8_t *out, size_t *ret_extends);
 
+/* The one rule that binds a log to a PCR value, for the verifier (the
+ * quoted value) and for attest_measure() (the TPM's): the records of pcr
+ * replayed in bank alg from zero give value (ATTEST_MLOG_REPLAYS), or all
+ * but the last do and the last is of pcr (ATTEST_MLOG_PENDING: its extend
+ * is missing), or neither (ATTEST_MLOG_DIFFERS). A record of pcr without a
+ * digest of alg changes nothing in that bank, so nothing in it proves the
+ * record: ATTEST_MLOG_UNPROVEN, its index in *ret_record (may be NULL).
+ * -ENOMEM, -ENOTRECOVERABLE (OpenSSL). */
+enum attest_mlog_verdict {
+	ATTEST_MLOG_REPLAYS,
+	ATTEST_MLOG_PENDING,
+	ATTEST_MLOG_DIFFERS,
+	ATTEST_MLOG_UNPROVEN,
+};
+int attest_mlog_judge(const struct attest_mlog *log, unsigned pcr, const struct policy_hash_alg *alg,
+		      const uint8_t *value, size_t *ret_record);
+
 /* The digest a file record extends, for one bank. */
 int attest_record_event_digest(const char *path, uint64_t size, const struct policy_digest *file,
 			       struct policy_digest *ret);
@@ -512,13 +529,18 @@ struct attest_check {
 struct attest_verdict;
 
 /* Verifies evidence against a policy. nonce (nonce_len bytes) is the one the
- * verifier asked for; NULL: not checked (a warning check records it). Returns
- * 0 when it could evaluate, with the verdict in *ret (which may be bad), a
- * negative errno only for an internal failure (-ENOMEM, -ENOTRECOVERABLE for
+ * verifier asked for; NULL: the evidence may be a replay, and the nonce
+ * check fails (a warning with ATTEST_VERIFY_ALLOW_REPLAY). Returns 0 when it
+ * could evaluate, with the verdict in *ret (which may be bad), a negative
+ * errno only for an internal failure (-ENOMEM, -ENOTRECOVERABLE for
  * OpenSSL). Faults of the evidence are reasons in the verdict, not logged
- * errors. */
+ * errors. attest_verify() is attest_verify_flags() with no flags. */
+#define ATTEST_VERIFY_ALLOW_REPLAY (1u << 0)   /* no nonce: a warning, not a failure */
 int attest_verify(const struct policy *p, const struct attest_evidence *e, const uint8_t *nonce,
 		  size_t nonce_len, struct attest_verdict **ret);
+int attest_verify_flags(const struct policy *p, const struct attest_evidence *e,
+			const uint8_t *nonce, size_t nonce_len, unsigned flags,
+			struct attest_verdict **ret);
 void attest_verdict_free(struct attest_verdict *v);
 DEFINE_CLEANUP_FUNC(struct attest_verdict *, attest_verdict_free)
 
@@ -690,10 +712,13 @@ const char *attest_event_type_name(uint32_t type);
  * other byte escaped as \xNN. -ENOMEM. */
 int attest_event_to_json(const struct attest_event *ev, struct json_object **ret);
 
-/* Secure Boot as the EV_EFI_VARIABLE_DRIVER_CONFIG event of the SecureBoot
- * variable (EFI global variable GUID) records it: 1 on, 0 off (or the
- * variable measured empty), -ENOENT with no such event, -EBADMSG for a
- * value that is not one byte. */
+/* Secure Boot as the EV_EFI_VARIABLE_DRIVER_CONFIG events of the SecureBoot
+ * variable (EFI global variable GUID) record it: 1 on, 0 off (or the
+ * variable measured empty), -ENOENT with no such event; -EBADMSG (logged)
+ * for a value that is not one byte, or events that disagree. */
 int attest_eventlog_secure_boot(const struct attest_eventlog *log);
+/* The same for one event: 1, 0, -ENOENT when it is not the SecureBoot
+ * variable, -EBADMSG (not logged) for a value that is not one byte. */
+int attest_event_secure_boot(const struct attest_event *ev);
 
 #endif

@@ -188,6 +188,12 @@ START_TEST(test_no_nonce_is_a_warning)
 	struct policy *pol = vfx_policy_load(j);
 	struct attest_verdict *v = verify_with(pol, e, NULL, 0);
 
+	/* fresh, or not good */
+	assert_bad(v, "nonce", "not checked: no nonce was asked for");
+	assert_check(v, "nonce", ATTEST_CHECK_FAILED, "is not trusted unless replays are allowed");
+	attest_verdict_free(v);
+	/* unless replays are allowed: a warning */
+	ck_assert_int_eq(attest_verify_flags(pol, e, NULL, 0, ATTEST_VERIFY_ALLOW_REPLAY, &v), 0);
 	ck_assert(attest_verdict_ok(v));
 	assert_check(v, "nonce", ATTEST_CHECK_WARNING, "not checked: no nonce was asked for");
 	attest_verdict_free(v);
@@ -468,7 +474,9 @@ START_TEST(test_mlog_record_changed)
 	replace_mlog(e, vfx_mlog_text(recs, f.n_recs));
 	v = verify(e);
 	assert_bad(v, "measurement-log", "the replay of 3 records differs from the quoted sha256:15");
-	assert_bad(v, "reference:/usr/sbin/libvirtd", "is not a reference value for '/usr/sbin/libvirtd'");
+	/* a log that does not replay proves no record */
+	assert_bad(v, "required:/usr/sbin/libvirtd", "was not measured: the measurement log proves nothing");
+	ck_assert_ptr_null(attest_verdict_find(v, "reference:/usr/sbin/libvirtd"));
 	attest_verdict_free(v);
 
 	/* only the content's digest: the record contradicts itself */
@@ -562,19 +570,27 @@ START_TEST(test_mlog_record_added)
 	replace_mlog(e, vfx_mlog_text(recs, 4));
 	v = verify(e);
 	assert_bad(v, "measurement-log", "the replay of 4 records differs");
-	assert_bad(v, "reference:/usr/lib/evil.so", "unknown component: '/usr/lib/evil.so'");
+	assert_bad(v, "required:/usr/bin/qemu-system-x86_64", "the measurement log proves nothing");
 	attest_verdict_free(v);
 
-	/* at the end it reads as a pending record: not measured, harmless */
+	/* at the end it reads as a pending record: not measured, but the host
+	 * was measuring a file the policy does not know */
 	recs[0] = f.recs[0];
 	recs[1] = f.recs[1];
 	recs[2] = f.recs[2];
 	recs[3] = (struct vfx_record){ "/usr/lib/evil.so", "payload", NULL };
 	replace_mlog(e, vfx_mlog_text(recs, 4));
 	v = verify(e);
-	ck_assert(attest_verdict_ok(v));
 	assert_check(v, "measurement-log", ATTEST_CHECK_WARNING, "'/usr/lib/evil.so') is pending");
-	ck_assert_ptr_null(attest_verdict_find(v, "reference:/usr/lib/evil.so"));
+	assert_bad(v, "reference:/usr/lib/evil.so",
+		   "unknown component: '/usr/lib/evil.so' (record 3, pending) is not in the policy's reference values");
+	attest_verdict_free(v);
+
+	/* a pending file the policy knows, of another digest: bad as well */
+	recs[3] = (struct vfx_record){ "/usr/sbin/libvirtd", "libvirtd 6.6 with a hole\n", NULL };
+	replace_mlog(e, vfx_mlog_text(recs, 4));
+	v = verify(e);
+	assert_bad(v, "reference:/usr/sbin/libvirtd", "record 3, pending: sha256 digest");
 	attest_verdict_free(v);
 	attest_evidence_free(e);
 }
@@ -667,11 +683,14 @@ START_TEST(test_banks_disagree)
 	struct attest_evidence *e;
 	struct attest_verdict *v;
 
-	/* sha1:15 is quoted, but the records have sha256 digests only */
+	/* sha1:15 is quoted, but the records have sha256 digests only: they
+	 * extend nothing in sha1, so nothing in sha1 proves them */
 	f.sel_sha1 = 1u << 15;
 	e = vfx_evidence(&f);
 	v = verify(e);
-	assert_bad(v, "measurement-log", "differs from the quoted sha1:15");
+	assert_bad(v, "measurement-log",
+		   "record 0 ('/usr/bin/qemu-system-x86_64') has no sha1 digest, a bank the quote covers: nothing proves it");
+	assert_bad(v, "required:/usr/bin/qemu-system-x86_64", "the measurement log proves nothing");
 	attest_verdict_free(v);
 	attest_evidence_free(e);
 }
@@ -846,7 +865,7 @@ START_TEST(test_uefi_log_tampered)
 	e->uefi_log[e->uefi_log_len - 4 - 4 - 32 + 5] ^= 0x01;
 	v = verify(e);
 	assert_bad(v, "uefi-log", "the log's replay differs from the quoted sha256:7");
-	assert_bad(v, "secure-boot", "is not proven by the quote");
+	assert_bad(v, "secure-boot", "not checked: the UEFI event log is unreadable or does not replay to the quote");
 	attest_verdict_free(v);
 
 	/* truncated: a reason from the parser */
