@@ -119,12 +119,16 @@ static int add_ak(json_object *aks, const struct attest_evidence *e, size_t i)
 	json_object *k;
 	int r;
 
+	char why[256];
+
+	policy_log_capture(why, sizeof(why));
 	r = attest_ak_public_check(e->ak_public, e->ak_public_len);
+	policy_log_capture(NULL, 0);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
-		return policy_log_errno(EKEYREJECTED, "evidence %zu: ak.public is not a restricted signing key fixed to its tpm: not pinned",
-					i + 1);
+		return policy_log_errno(EKEYREJECTED, "evidence %zu: %s: not pinned", i + 1,
+					why[0] ? why : "ak.public is not a restricted signing key fixed to its tpm");
 	r = attest_public_name(e->ak_public, e->ak_public_len, name, &name_len);
 	if (r < 0)
 		return r;
