@@ -121,6 +121,13 @@ enum attest_mlog_verdict {
 int attest_mlog_judge(const struct attest_mlog *log, unsigned pcr, const struct policy_hash_alg *alg,
 		      const uint8_t *value, size_t *ret_record);
 
+/* The OpenSSL digest of a policy_hash_alg (an EVP_MD *), fetched once per
+ * process and never freed; NULL for an algorithm not in policy_hash_algs()
+ * or that OpenSSL lacks. Digesting with it skips OpenSSL's look-up of an
+ * implicit fetch at every init. */
+struct evp_md_st;
+const struct evp_md_st *attest_md(const struct policy_hash_alg *alg);
+
 /* The digest a file record extends, for one bank. */
 int attest_record_event_digest(const char *path, uint64_t size, const struct policy_digest *file,
 			       struct policy_digest *ret);

@@ -411,8 +411,8 @@ static int fetch_digests(struct attest_eventlog *log)
 	for (size_t k = 0; k < log->n_algs; k++) {
 		if (!log->algs[k].alg)
 			continue;
-		log->md[k] = EVP_MD_fetch(NULL, log->algs[k].alg->ossl, NULL);
-		if (!log->md[k])
+		log->md[k] = (EVP_MD *)attest_md(log->algs[k].alg);
+		if (!log->md[k] || EVP_MD_up_ref(log->md[k]) != 1)
 			return policy_log_errno(EIO, "event log '%s': cannot load the %s digest from openssl",
 						log->name, log->algs[k].alg->name);
 	}

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -71,6 +72,30 @@ static void le64(uint8_t out[8], uint64_t v)
 		out[i] = (uint8_t)(v >> (8 * i));
 }
 
+#define MD_MAX 8                        /* entries of policy_hash_algs() */
+
+static const struct policy_hash_alg *md_algs;
+static size_t md_count;
+static EVP_MD *md_fetched[MD_MAX];
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_init(void)
+{
+	md_algs = policy_hash_algs(&md_count);
+	if (md_count > MD_MAX)
+		md_count = MD_MAX;
+	for (size_t i = 0; i < md_count; i++)
+		md_fetched[i] = EVP_MD_fetch(NULL, md_algs[i].ossl, NULL);
+}
+
+const EVP_MD *attest_md(const struct policy_hash_alg *alg)
+{
+	pthread_once(&md_once, md_init);
+	if (!alg || alg < md_algs || alg >= md_algs + md_count)
+		return NULL;
+	return md_fetched[alg - md_algs];
+}
+
 /* H(tag NUL [type NUL] name NUL size-le64 H(content)) in the content
  * digest's bank. */
 static int record_digest(const char *event_type, const char *name, uint64_t size,
@@ -85,7 +110,7 @@ static int record_digest(const char *event_type, const char *name, uint64_t size
 	if (!md)
 		return -ENOMEM;
 	le64(size_le, size);
-	ok = EVP_DigestInit_ex2(md, EVP_get_digestbyname(content->alg->ossl), NULL) == 1 &&
+	ok = attest_md(content->alg) && EVP_DigestInit_ex2(md, attest_md(content->alg), NULL) == 1 &&
 	     EVP_DigestUpdate(md, tag, strlen(tag) + 1) == 1 &&
 	     (!event_type || EVP_DigestUpdate(md, event_type, strlen(event_type) + 1) == 1) &&
 	     EVP_DigestUpdate(md, name, strlen(name) + 1) == 1 &&
@@ -258,6 +283,7 @@ static int parse_record(const char *name, size_t line, json_object *o, uint64_t 
 int attest_mlog_parse(const char *name, const char *data, size_t len, struct attest_mlog **ret)
 {
 	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
+	_cleanup_(json_tokener_freep) json_tokener *tok = NULL;
 	size_t pos = 0, line = 0, cap = 0;
 
 	if (len > ATTEST_MLOG_MAX)
@@ -266,8 +292,12 @@ int attest_mlog_parse(const char *name, const char *data, size_t len, struct att
 	log = calloc(1, sizeof(*log));
 	if (!log)
 		return -ENOMEM;
+	/* One tokener for every line, reset between them. */
+	tok = json_tokener_new();
+	if (!tok)
+		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	while (pos < len) {
-		_cleanup_(json_tokener_freep) json_tokener *tok = NULL;
 		_cleanup_(json_object_putp) json_object *o = NULL;
 		const char *nl = memchr(data + pos, '\n', len - pos);
 		size_t l;
@@ -283,10 +313,7 @@ int attest_mlog_parse(const char *name, const char *data, size_t len, struct att
 		if (log->n >= ATTEST_MLOG_RECORDS_MAX)
 			return policy_log_errno(EFBIG, "measurement log '%s': more than %d records", name,
 						ATTEST_MLOG_RECORDS_MAX);
-		tok = json_tokener_new();
-		if (!tok)
-			return -ENOMEM;
-		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+		json_tokener_reset(tok);
 		o = json_tokener_parse_ex(tok, data + pos, (int)l);
 		if (!o || json_tokener_get_error(tok) != json_tokener_success ||
 		    json_tokener_get_parse_end(tok) != l)
@@ -355,7 +382,7 @@ out:
 int attest_mlog_judge(const struct attest_mlog *log, unsigned pcr, const struct policy_hash_alg *alg,
 		      const uint8_t *value, size_t *ret_record)
 {
-	const EVP_MD *evp = EVP_get_digestbyname(alg->ossl);
+	const EVP_MD *evp = attest_md(alg);
 	uint8_t all[POLICY_DIGEST_MAX] = { 0 }, prefix[POLICY_DIGEST_MAX] = { 0 };
 	size_t n = log ? log->n : 0;
 	bool last_here = false;
