@@ -483,8 +483,10 @@ int attest_deb_version_compare(const char *a, const char *b, int *ret_cmp);
  * files, no root), the same code on the host and on a remote verifier.
  * Each check leaves an entry in the verdict, named by a stable id:
  *
- *   ak-trusted       ak.public is one of the policy's attestation keys (and
- *                    ak.pem, when present, is the same key)
+ *   ak-trusted       ak.public is one of the policy's attestation keys: the
+ *                    same key and the same TPM name (which binds the
+ *                    attributes); a key pinned without a name trusts nothing
+ *                    (and ak.pem, when present, is the same key)
  *   ak-attributes    the AK is a restricted signing key, fixedTPM and
  *                    sensitiveDataOrigin (a key that signs anything could
  *                    sign a forged TPMS_ATTEST)
@@ -493,20 +495,27 @@ int attest_deb_version_compare(const char *a, const char *b, int *ret_cmp);
  *   attest-magic     TPMS_ATTEST.magic is TPM_GENERATED_VALUE
  *   attest-type      TPMS_ATTEST.type is TPM_ST_ATTEST_QUOTE
  *   nonce            extraData is the evidence's nonce and the one asked for
- *                    (a warning when none was asked for)
+ *                    (none asked for: failed, or a warning with
+ *                    ATTEST_VERIFY_ALLOW_REPLAY)
  *   pcr-digest       pcrDigest = H(the evidence's values of the quote's
  *                    selection, banks in selection order, PCRs ascending),
  *                    H the signature's hash, as tpm2_checkquote computes it
+ *   pcr-selection    (with a policy pcr_selection) the quote covers it all
  *   unquoted-pcrs    (warning) values in the evidence the quote does not
  *                    select: ignored, never compared with anything
- *   uefi-log         the UEFI log's replay equals every quoted PCR it extends
- *   secure-boot      when the policy asks: the state the log records, from
- *                    events in PCRs the quote proves
- *   measurement-log  the log replays to the quoted measurement PCR in every
- *                    quoted bank; if only all but the last record do, that
- *                    record is pending (a warning) and counts as not measured
- *   reference:PATH   each measured file's digest is a reference value for
- *                    PATH ("unknown component" when PATH has none)
+ *   uefi-log         every algorithm of the header is known, every event
+ *                    carries one digest of each, and the replay equals every
+ *                    quoted PCR it extends
+ *   secure-boot      when the policy asks: the state every SecureBoot event
+ *                    agrees on, each event in a PCR the quote proves
+ *   measurement-log  every record has a digest of every quoted bank and the
+ *                    log replays to the quoted measurement PCR in each; if
+ *                    only all but the last record do, that record is pending
+ *                    (a warning) and counts as not measured
+ *   reference:PATH   each measured file's digests, in the banks the quote
+ *                    proves, are reference values for PATH ("unknown
+ *                    component" when PATH has none); a pending last record
+ *                    the policy would not trust fails too
  *   required:PATH    each required reference has a measured record
  *   pcr-value:ALG:N  the quoted value is the one the policy expects (a
  *                    value the quote does not cover fails)

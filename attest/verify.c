@@ -49,7 +49,6 @@ DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 static const struct policy_hash_alg *alg_table;
 static size_t alg_count;
-static const EVP_MD *md_cache[ALGS_MAX];
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 
 static void md_init(void)
@@ -57,8 +56,6 @@ static void md_init(void)
 	alg_table = policy_hash_algs(&alg_count);
 	if (alg_count > ALGS_MAX)
 		alg_count = ALGS_MAX;
-	for (size_t i = 0; i < alg_count; i++)
-		md_cache[i] = attest_md(&alg_table[i]);
 }
 
 /* The position of alg in policy_hash_algs(), or -1. */
@@ -72,9 +69,7 @@ static int alg_index(const struct policy_hash_alg *alg)
 
 static const EVP_MD *md_of(const struct policy_hash_alg *alg)
 {
-	int i = alg_index(alg);
-
-	return i < 0 ? NULL : md_cache[i];
+	return alg_index(alg) < 0 ? NULL : attest_md(alg);
 }
 
 static int digest2(EVP_MD_CTX *ctx, const struct policy_hash_alg *alg, const void *a, size_t a_len,
@@ -1597,7 +1592,7 @@ int attest_verify_flags(const struct policy *p, const struct attest_evidence *e,
 		return -EINVAL;
 	pthread_once(&md_once, md_init);
 	for (size_t i = 0; i < alg_count; i++)
-		if (!md_cache[i])
+		if (!attest_md(&alg_table[i]))
 			return policy_log_errno(ENOTRECOVERABLE, "cannot verify: openssl has no %s",
 						alg_table[i].name);
 	v = calloc(1, sizeof(*v));

@@ -21,19 +21,19 @@
 #include <string.h>
 
 #include <json-c/json.h>
-#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_tpm2_types.h>
 
 #include "attest.h"
 #include "fuzz.h"
+#include "verify-fixture.h"     /* the AK: tests/verify-fixture.c */
 
 #define MEASUREMENT_PCR 15
 #define UEFI_PCRS 0xffu                 /* PCRs 0-7 */
 
-static EVP_PKEY *ak;
+static struct vfx fx;                   /* its ak signs, with tpm2_createak's attributes */
+static bool fx_ready;
 static uint8_t ak_public[sizeof(TPM2B_PUBLIC)];
 static size_t ak_public_len;
 static char ak_name_hex[2 * ATTEST_NAME_MAX + 1];
@@ -47,52 +47,13 @@ static char *ak_pem;
 		}                                                                \
 	} while (0)
 
-static void bn_pad(const char *param, uint8_t *out)
-{
-	BIGNUM *bn = NULL;
-
-	must(EVP_PKEY_get_bn_param(ak, param, &bn) == 1);
-	must(BN_bn2binpad(bn, out, 32) == 32);
-	BN_free(bn);
-}
-
-/* The harness's AK: a P-256 key with tpm2_createak's attributes. */
 static void make_ak(void)
 {
-	TPM2B_PUBLIC pub = { 0 };
-	TPMT_PUBLIC *p = &pub.publicArea;
-	uint8_t name[ATTEST_NAME_MAX];
-	size_t name_len, off = 0;
-	BIO *bio;
-	char *data;
-	long len;
-
-	ak = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	must(ak);
-	p->type = TPM2_ALG_ECC;
-	p->nameAlg = TPM2_ALG_SHA256;
-	p->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-			      TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
-			      TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
-	p->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
-	p->parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
-	p->parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
-	p->parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-	p->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
-	p->unique.ecc.x.size = 32;
-	p->unique.ecc.y.size = 32;
-	bn_pad("qx", p->unique.ecc.x.buffer);
-	bn_pad("qy", p->unique.ecc.y.buffer);
-	must(Tss2_MU_TPM2B_PUBLIC_Marshal(&pub, ak_public, sizeof(ak_public), &off) == TSS2_RC_SUCCESS);
-	ak_public_len = off;
-	must(attest_public_name(ak_public, ak_public_len, name, &name_len) == 0);
-	policy_hex_encode(name, name_len, ak_name_hex);
-	bio = BIO_new(BIO_s_mem());
-	must(bio && PEM_write_bio_PUBKEY(bio, ak) == 1);
-	len = BIO_get_mem_data(bio, &data);
-	ak_pem = strndup(data, (size_t)len);
-	must(ak_pem);
-	BIO_free(bio);
+	vfx_init(&fx);
+	vfx_public(&fx, ak_public, &ak_public_len);
+	vfx_policy_name(&fx, ak_name_hex);
+	ak_pem = vfx_pem(fx.ak);
+	fx_ready = true;
 }
 
 struct quoted {
@@ -185,13 +146,9 @@ static void replay_uefi(const struct attest_eventlog *log, struct quoted *q, boo
 static void sign_quote(struct attest_evidence *e, const struct quoted *q)
 {
 	TPMS_ATTEST a = { 0 };
-	TPMT_SIGNATURE sig = { 0 };
-	uint8_t buf[sizeof(TPMS_ATTEST)], raw[128];
-	size_t off = 0, raw_len = sizeof(raw), n = 0;
+	uint8_t buf[sizeof(TPMS_ATTEST) + sizeof(TPMT_SIGNATURE)];
+	size_t off = 0, n = 0;
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	const unsigned char *p = raw;
-	const BIGNUM *r, *s;
-	ECDSA_SIG *es;
 
 	must(c && EVP_DigestInit(c, EVP_sha256()) == 1);
 	a.magic = TPM2_GENERATED_VALUE;
@@ -227,22 +184,8 @@ static void sign_quote(struct attest_evidence *e, const struct quoted *q)
 	memcpy(e->attest, buf, off);
 	e->attest_len = off;
 
-	EVP_MD_CTX_reset(c);
-	must(EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, ak) == 1);
-	must(EVP_DigestSign(c, raw, &raw_len, e->attest, e->attest_len) == 1);
 	EVP_MD_CTX_free(c);
-	es = d2i_ECDSA_SIG(NULL, &p, (long)raw_len);
-	must(es);
-	ECDSA_SIG_get0(es, &r, &s);
-	sig.sigAlg = TPM2_ALG_ECDSA;
-	sig.signature.ecdsa.hash = TPM2_ALG_SHA256;
-	sig.signature.ecdsa.signatureR.size = 32;
-	sig.signature.ecdsa.signatureS.size = 32;
-	must(BN_bn2binpad(r, sig.signature.ecdsa.signatureR.buffer, 32) == 32);
-	must(BN_bn2binpad(s, sig.signature.ecdsa.signatureS.buffer, 32) == 32);
-	ECDSA_SIG_free(es);
-	off = 0;
-	must(Tss2_MU_TPMT_SIGNATURE_Marshal(&sig, buf, sizeof(buf), &off) == TSS2_RC_SUCCESS);
+	vfx_sign(&fx, e->attest, e->attest_len, buf, &off);
 	e->signature = malloc(off);
 	must(e->signature);
 	memcpy(e->signature, buf, off);
@@ -336,7 +279,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t flags;
 
 	memset(&q, 0, sizeof(q));
-	if (!ak)
+	if (!fx_ready)
 		make_ak();
 	if (size < 3)
 		return 0;

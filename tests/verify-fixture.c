@@ -307,7 +307,7 @@ void vfx_policy_name(struct vfx *f, char out[2 * ATTEST_NAME_MAX + 1])
 	policy_hex_encode(name, name_len, out);
 }
 
-static void sign(struct vfx *f, const uint8_t *msg, size_t len, uint8_t *out, size_t *ret_len)
+void vfx_sign(struct vfx *f, const uint8_t *msg, size_t len, uint8_t *out, size_t *ret_len)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
@@ -347,7 +347,7 @@ static void sign(struct vfx *f, const uint8_t *msg, size_t len, uint8_t *out, si
 	*ret_len = off;
 }
 
-static char *pem_of(EVP_PKEY *k)
+char *vfx_pem(EVP_PKEY *k)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
 	char *data, *s;
@@ -476,13 +476,13 @@ struct attest_evidence *vfx_evidence(struct vfx *f)
 	must(Tss2_MU_TPMS_ATTEST_Marshal(&a, buf, sizeof(buf), &off) == TSS2_RC_SUCCESS);
 	e->attest = dup_mem(buf, off);
 	e->attest_len = off;
-	sign(f, e->attest, e->attest_len, buf, &len);
+	vfx_sign(f, e->attest, e->attest_len, buf, &len);
 	e->signature = dup_mem(buf, len);
 	e->signature_len = len;
 	vfx_public(f, buf, &len);
 	e->ak_public = dup_mem(buf, len);
 	e->ak_public_len = len;
-	e->ak_pem = pem_of(f->ak);
+	e->ak_pem = vfx_pem(f->ak);
 	memcpy(e->nonce, f->nonce, f->nonce_len);
 	e->nonce_len = f->nonce_len;
 	if (f->uefi) {
@@ -507,7 +507,7 @@ json_object *vfx_policy_json(struct vfx *f)
 		    *meas = json_object_new_object(), *pv = json_object_new_object(),
 		    *bank = json_object_new_object();
 	struct attest_evidence *e;
-	char *pem = pem_of(f->policy_ak ? f->policy_ak : f->ak), hex[65];
+	char *pem = vfx_pem(f->policy_ak ? f->policy_ak : f->ak), hex[65];
 
 	json_object_object_add(root, "schema_version", json_object_new_int(1));
 	json_object_object_add(root, "sequence", json_object_new_int(1));

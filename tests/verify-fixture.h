@@ -78,6 +78,12 @@ struct attest_evidence *vfx_evidence(struct vfx *f);
 json_object *vfx_policy_json(struct vfx *f);
 struct policy *vfx_policy_load(json_object *root);
 
+/* A TPMT_SIGNATURE (marshalled, at most sizeof(TPMT_SIGNATURE) bytes) of
+ * msg by f->ak, as the TPM signs a quote with it. */
+void vfx_sign(struct vfx *f, const uint8_t *msg, size_t len, uint8_t *out, size_t *ret_len);
+/* A key's SubjectPublicKeyInfo PEM (malloc'ed). */
+char *vfx_pem(EVP_PKEY *k);
+
 /* The marshalled TPM2B_PUBLIC of a key (for import tests). */
 void vfx_public(struct vfx *f, uint8_t *out, size_t *ret_len);
 /* The TPM name the policy pins: of policy_ak (else ak) with policy_attrs
