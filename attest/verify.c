@@ -1043,12 +1043,11 @@ static int check_uefi_log(struct verify *s)
 	/* Digests of an algorithm vmtrust cannot compute are neither replayed
 	 * nor checked: what they would prove cannot be known. */
 	{
-		size_t n_algs;
-		const struct attest_eventlog_alg *algs = attest_eventlog_algs(le->uefi, &n_algs);
-
+		const struct attest_eventlog_alg *algs;
 		const struct attest_event *events;
-		size_t n_events;
+		size_t n_algs, n_events;
 
+		algs = attest_eventlog_algs(le->uefi, &n_algs);
 		for (size_t k = 0; k < n_algs; k++)
 			if (!algs[k].alg || alg_index(algs[k].alg) < 0)
 				return FAIL(s, "uefi-log", "the log's digests of algorithm 0x%04x cannot be checked: vmtrust knows sha1, sha256, sha384 and sha512 only",
