@@ -132,6 +132,10 @@ const struct evp_md_st *attest_md(const struct policy_hash_alg *alg);
 int attest_record_event_digest(const char *path, uint64_t size, const struct policy_digest *file,
 			       struct policy_digest *ret);
 int attest_record_to_json(const struct attest_record *rec, struct json_object **ret);
+/* The digest an event record extends, for the bank of data (the digest of
+ * its data): see the event records below. */
+int attest_event_record_digest(const char *event_type, const char *description, uint64_t size,
+			       const struct policy_digest *data, struct policy_digest *ret);
 
 /* Event records: content_type "vmtrust_event", content {"type",
  * "description", "size", "digests"}; extended per bank:

@@ -130,6 +130,12 @@ int attest_record_event_digest(const char *path, uint64_t size, const struct pol
 	return record_digest(NULL, path, size, file, ret);
 }
 
+int attest_event_record_digest(const char *event_type, const char *description, uint64_t size,
+			       const struct policy_digest *data, struct policy_digest *ret)
+{
+	return record_digest(event_type, description, size, data, ret);
+}
+
 /* ---- parsing ---- */
 
 static int rec_fault(const char *name, size_t line, const char *fmt, ...)

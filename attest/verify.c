@@ -1431,30 +1431,19 @@ static int check_references(struct verify *s)
 
 /* ---- the host audit ------------------------------------------------------------------ */
 
-/* H("vmtrust-event-v1" NUL type NUL description NUL size-le64 H(data)), the
- * digest an event record extends (attest.h), in rec's bank k, recomputed
- * here from the data: 1 when it is the record's, 0 when not. */
-static int event_digest_matches(struct verify *s, const struct attest_record *rec, size_t k,
-				const void *data, size_t len)
+/* The digest an event record extends (attest_event_record_digest), in
+ * rec's bank k, recomputed from the data: 1 when it is the record's, 0 when
+ * not. */
+static int event_digest_matches(const struct attest_record *rec, size_t k, const void *data,
+				size_t len)
 {
-	static const char tag[] = "vmtrust-event-v1";
 	const struct policy_hash_alg *alg = rec->digests[k].alg;
-	const EVP_MD *md = md_of(alg);
-	uint8_t content[POLICY_DIGEST_MAX], digest[POLICY_DIGEST_MAX], size_le[8];
+	struct policy_digest content = { .alg = alg }, digest;
 
-	for (int i = 0; i < 8; i++)
-		size_le[i] = (uint8_t)((uint64_t)len >> (8 * i));
-	if (!md || EVP_DigestInit_ex2(s->md, md, NULL) != 1 || EVP_DigestUpdate(s->md, data, len) != 1 ||
-	    EVP_DigestFinal_ex(s->md, content, NULL) != 1 ||
-	    EVP_DigestInit_ex2(s->md, md, NULL) != 1 ||
-	    EVP_DigestUpdate(s->md, tag, sizeof(tag)) != 1 ||
-	    EVP_DigestUpdate(s->md, rec->event_type, strlen(rec->event_type) + 1) != 1 ||
-	    EVP_DigestUpdate(s->md, rec->path, strlen(rec->path) + 1) != 1 ||
-	    EVP_DigestUpdate(s->md, size_le, sizeof(size_le)) != 1 ||
-	    EVP_DigestUpdate(s->md, content, alg->size) != 1 ||
-	    EVP_DigestFinal_ex(s->md, digest, NULL) != 1)
+	if (!md_of(alg) || EVP_Digest(data, len, content.value, NULL, md_of(alg), NULL) != 1 ||
+	    attest_event_record_digest(rec->event_type, rec->path, len, &content, &digest) < 0)
 		return -ENOTRECOVERABLE;
-	return memcmp(digest, rec->digests[k].value, alg->size) == 0;
+	return memcmp(digest.value, rec->digests[k].value, alg->size) == 0;
 }
 
 /* The evidence's host audit must be what the log's last host-audit event
@@ -1499,7 +1488,7 @@ static int check_host_audit(struct verify *s)
 		return FAIL(s, "host-audit", "the host audit is not the data of record %" PRIu64 ", the last host-audit record: %zu bytes, the record measured %" PRIu64,
 			    rec->recnum, e->host_audit_len, rec->size);
 	for (size_t k = 0; k < rec->n_digests; k++) {
-		r = event_digest_matches(s, rec, k, e->host_audit, e->host_audit_len);
+		r = event_digest_matches(rec, k, e->host_audit, e->host_audit_len);
 		if (r < 0)
 			return internal(s, r);
 		if (r == 0)
