@@ -104,10 +104,38 @@ const struct attest_record *attest_mlog_record(const struct attest_mlog *log, si
 int attest_mlog_replay(const struct attest_mlog *log, size_t n_records, unsigned pcr,
 		       const struct policy_hash_alg *alg, uint8_t *out, size_t *ret_extends);
 
+/* The one rule that binds a log to a PCR value, for the verifier (the
+ * quoted value) and for attest_measure() (the TPM's): the records of pcr
+ * replayed in bank alg from zero give value (ATTEST_MLOG_REPLAYS), or all
+ * but the last do and the last is of pcr (ATTEST_MLOG_PENDING: its extend
+ * is missing), or neither (ATTEST_MLOG_DIFFERS). A record of pcr without a
+ * digest of alg changes nothing in that bank, so nothing in it proves the
+ * record: ATTEST_MLOG_UNPROVEN, its index in *ret_record (may be NULL).
+ * -ENOMEM, -ENOTRECOVERABLE (OpenSSL). */
+enum attest_mlog_verdict {
+	ATTEST_MLOG_REPLAYS,
+	ATTEST_MLOG_PENDING,
+	ATTEST_MLOG_DIFFERS,
+	ATTEST_MLOG_UNPROVEN,
+};
+int attest_mlog_judge(const struct attest_mlog *log, unsigned pcr, const struct policy_hash_alg *alg,
+		      const uint8_t *value, size_t *ret_record);
+
+/* The OpenSSL digest of a policy_hash_alg (an EVP_MD *), fetched once per
+ * process and never freed; NULL for an algorithm not in policy_hash_algs()
+ * or that OpenSSL lacks. Digesting with it skips OpenSSL's look-up of an
+ * implicit fetch at every init. */
+struct evp_md_st;
+const struct evp_md_st *attest_md(const struct policy_hash_alg *alg);
+
 /* The digest a file record extends, for one bank. */
 int attest_record_event_digest(const char *path, uint64_t size, const struct policy_digest *file,
 			       struct policy_digest *ret);
 int attest_record_to_json(const struct attest_record *rec, struct json_object **ret);
+/* The digest an event record extends, for the bank of data (the digest of
+ * its data): see the event records below. */
+int attest_event_record_digest(const char *event_type, const char *description, uint64_t size,
+			       const struct policy_digest *data, struct policy_digest *ret);
 
 /* Event records: content_type "vmtrust_event", content {"type",
  * "description", "size", "digests"}; extended per bank:
@@ -459,8 +487,10 @@ int attest_deb_version_compare(const char *a, const char *b, int *ret_cmp);
  * files, no root), the same code on the host and on a remote verifier.
  * Each check leaves an entry in the verdict, named by a stable id:
  *
- *   ak-trusted       ak.public is one of the policy's attestation keys (and
- *                    ak.pem, when present, is the same key)
+ *   ak-trusted       ak.public is one of the policy's attestation keys: the
+ *                    same key and the same TPM name (which binds the
+ *                    attributes); a key pinned without a name trusts nothing
+ *                    (and ak.pem, when present, is the same key)
  *   ak-attributes    the AK is a restricted signing key, fixedTPM and
  *                    sensitiveDataOrigin (a key that signs anything could
  *                    sign a forged TPMS_ATTEST)
@@ -469,20 +499,27 @@ int attest_deb_version_compare(const char *a, const char *b, int *ret_cmp);
  *   attest-magic     TPMS_ATTEST.magic is TPM_GENERATED_VALUE
  *   attest-type      TPMS_ATTEST.type is TPM_ST_ATTEST_QUOTE
  *   nonce            extraData is the evidence's nonce and the one asked for
- *                    (a warning when none was asked for)
+ *                    (none asked for: failed, or a warning with
+ *                    ATTEST_VERIFY_ALLOW_REPLAY)
  *   pcr-digest       pcrDigest = H(the evidence's values of the quote's
  *                    selection, banks in selection order, PCRs ascending),
  *                    H the signature's hash, as tpm2_checkquote computes it
+ *   pcr-selection    (with a policy pcr_selection) the quote covers it all
  *   unquoted-pcrs    (warning) values in the evidence the quote does not
  *                    select: ignored, never compared with anything
- *   uefi-log         the UEFI log's replay equals every quoted PCR it extends
- *   secure-boot      when the policy asks: the state the log records, from
- *                    events in PCRs the quote proves
- *   measurement-log  the log replays to the quoted measurement PCR in every
- *                    quoted bank; if only all but the last record do, that
- *                    record is pending (a warning) and counts as not measured
- *   reference:PATH   each measured file's digest is a reference value for
- *                    PATH ("unknown component" when PATH has none)
+ *   uefi-log         every algorithm of the header is known, every event
+ *                    carries one digest of each, and the replay equals every
+ *                    quoted PCR it extends
+ *   secure-boot      when the policy asks: the state every SecureBoot event
+ *                    agrees on, each event in a PCR the quote proves
+ *   measurement-log  every record has a digest of every quoted bank and the
+ *                    log replays to the quoted measurement PCR in each; if
+ *                    only all but the last record do, that record is pending
+ *                    (a warning) and counts as not measured
+ *   reference:PATH   each measured file's digests, in the banks the quote
+ *                    proves, are reference values for PATH ("unknown
+ *                    component" when PATH has none); a pending last record
+ *                    the policy would not trust fails too
  *   required:PATH    each required reference has a measured record
  *   pcr-value:ALG:N  the quoted value is the one the policy expects (a
  *                    value the quote does not cover fails)
@@ -512,13 +549,18 @@ struct attest_check {
 struct attest_verdict;
 
 /* Verifies evidence against a policy. nonce (nonce_len bytes) is the one the
- * verifier asked for; NULL: not checked (a warning check records it). Returns
- * 0 when it could evaluate, with the verdict in *ret (which may be bad), a
- * negative errno only for an internal failure (-ENOMEM, -ENOTRECOVERABLE for
+ * verifier asked for; NULL: the evidence may be a replay, and the nonce
+ * check fails (a warning with ATTEST_VERIFY_ALLOW_REPLAY). Returns 0 when it
+ * could evaluate, with the verdict in *ret (which may be bad), a negative
+ * errno only for an internal failure (-ENOMEM, -ENOTRECOVERABLE for
  * OpenSSL). Faults of the evidence are reasons in the verdict, not logged
- * errors. */
+ * errors. attest_verify() is attest_verify_flags() with no flags. */
+#define ATTEST_VERIFY_ALLOW_REPLAY (1u << 0)   /* no nonce: a warning, not a failure */
 int attest_verify(const struct policy *p, const struct attest_evidence *e, const uint8_t *nonce,
 		  size_t nonce_len, struct attest_verdict **ret);
+int attest_verify_flags(const struct policy *p, const struct attest_evidence *e,
+			const uint8_t *nonce, size_t nonce_len, unsigned flags,
+			struct attest_verdict **ret);
 void attest_verdict_free(struct attest_verdict *v);
 DEFINE_CLEANUP_FUNC(struct attest_verdict *, attest_verdict_free)
 
@@ -690,10 +732,13 @@ const char *attest_event_type_name(uint32_t type);
  * other byte escaped as \xNN. -ENOMEM. */
 int attest_event_to_json(const struct attest_event *ev, struct json_object **ret);
 
-/* Secure Boot as the EV_EFI_VARIABLE_DRIVER_CONFIG event of the SecureBoot
- * variable (EFI global variable GUID) records it: 1 on, 0 off (or the
- * variable measured empty), -ENOENT with no such event, -EBADMSG for a
- * value that is not one byte. */
+/* Secure Boot as the EV_EFI_VARIABLE_DRIVER_CONFIG events of the SecureBoot
+ * variable (EFI global variable GUID) record it: 1 on, 0 off (or the
+ * variable measured empty), -ENOENT with no such event; -EBADMSG (logged)
+ * for a value that is not one byte, or events that disagree. */
 int attest_eventlog_secure_boot(const struct attest_eventlog *log);
+/* The same for one event: 1, 0, -ENOENT when it is not the SecureBoot
+ * variable, -EBADMSG (not logged) for a value that is not one byte. */
+int attest_event_secure_boot(const struct attest_event *ev);
 
 #endif

@@ -411,8 +411,8 @@ static int fetch_digests(struct attest_eventlog *log)
 	for (size_t k = 0; k < log->n_algs; k++) {
 		if (!log->algs[k].alg)
 			continue;
-		log->md[k] = EVP_MD_fetch(NULL, log->algs[k].alg->ossl, NULL);
-		if (!log->md[k])
+		log->md[k] = (EVP_MD *)attest_md(log->algs[k].alg);
+		if (!log->md[k] || EVP_MD_up_ref(log->md[k]) != 1)
 			return policy_log_errno(EIO, "event log '%s': cannot load the %s digest from openssl",
 						log->name, log->algs[k].alg->name);
 	}
@@ -738,31 +738,58 @@ int attest_eventlog_replay(const struct attest_eventlog *log, struct policy_pcr_
 
 /* ---- secure boot ----------------------------------------------------------- */
 
-int attest_eventlog_secure_boot(const struct attest_eventlog *log)
+int attest_event_secure_boot(const struct attest_event *ev)
 {
 	static const uint8_t name[] = { 'S', 0, 'e', 0, 'c', 0, 'u', 0, 'r', 0,
 					'e', 0, 'B', 0, 'o', 0, 'o', 0, 't', 0 };
+	const uint8_t *value;
+	size_t value_len;
+
+	if (ev->type != ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG ||
+	    ev->data_len < EFI_VARIABLE_HEADER_SIZE + sizeof(name) ||
+	    memcmp(ev->data, efi_global_variable_guid, 16) != 0 ||
+	    get_le64(ev->data + 16) != sizeof(name) / 2 ||
+	    memcmp(ev->data + EFI_VARIABLE_HEADER_SIZE, name, sizeof(name)) != 0)
+		return -ENOENT;
+	variable_data(ev, &value, &value_len);
+	if (!value || value_len > 1)
+		return -EBADMSG;
+	return value_len == 1 && value[0] != 0;
+}
+
+int attest_eventlog_secure_boot(const struct attest_eventlog *log)
+{
+	const struct attest_event *first = NULL;
+	int state = -ENOENT;
 
 	for (size_t i = 0; i < log->n_events; i++) {
 		const struct attest_event *ev = &log->events[i];
-		const uint8_t *value;
-		size_t value_len;
+		int r = attest_event_secure_boot(ev);
 
-		if (ev->type != ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG ||
-		    ev->data_len < EFI_VARIABLE_HEADER_SIZE + sizeof(name) ||
-		    memcmp(ev->data, efi_global_variable_guid, 16) != 0 ||
-		    get_le64(ev->data + 16) != sizeof(name) / 2 ||
-		    memcmp(ev->data + EFI_VARIABLE_HEADER_SIZE, name, sizeof(name)) != 0)
+		if (r == -ENOENT)
 			continue;
-		variable_data(ev, &value, &value_len);
-		if (!value || value_len > 1)
+		if (r < 0) {
+			const uint8_t *value;
+			size_t value_len;
+
+			variable_data(ev, &value, &value_len);
 			return policy_log_errno(EBADMSG,
 						"event log '%s': event %" PRIu32 " at byte %zu: SecureBoot value of %zu bytes, expected 1",
 						log->name, ev->index, ev->offset,
 						value ? value_len : ev->data_len);
-		return value_len == 1 && value[0] != 0;
+		}
+		/* The state is what every event agrees on: a later event that
+		 * says otherwise is no less measured than the first. */
+		if (first && r != state)
+			return policy_log_errno(EBADMSG,
+						"event log '%s': event %" PRIu32 " records SecureBoot %d, event %" PRIu32 " %d: the log contradicts itself",
+						log->name, first->index, state, ev->index, r);
+		if (!first) {
+			first = ev;
+			state = r;
+		}
 	}
-	return -ENOENT;
+	return state;
 }
 
 /* ---- names and descriptions ---------------------------------------------- */

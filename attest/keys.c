@@ -199,7 +199,7 @@ static int name_of(const TPMT_PUBLIC *p, const char *what, uint8_t *name, size_t
 					Tss2_RC_Decode(rc));
 	name[0] = (uint8_t)(p->nameAlg >> 8);
 	name[1] = (uint8_t)p->nameAlg;
-	if (EVP_Digest(buf, off, name + 2, &md_len, EVP_get_digestbyname(alg->ossl), NULL) != 1 ||
+	if (!attest_md(alg) || EVP_Digest(buf, off, name + 2, &md_len, attest_md(alg), NULL) != 1 ||
 	    md_len != alg->size)
 		return policy_log_errno(EIO, "%s: cannot hash the public area in openssl", what);
 	*ret_len = 2 + alg->size;

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -70,6 +71,30 @@ static void le64(uint8_t out[8], uint64_t v)
 		out[i] = (uint8_t)(v >> (8 * i));
 }
 
+#define MD_MAX 8                        /* entries of policy_hash_algs() */
+
+static const struct policy_hash_alg *md_algs;
+static size_t md_count;
+static EVP_MD *md_fetched[MD_MAX];
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_init(void)
+{
+	md_algs = policy_hash_algs(&md_count);
+	if (md_count > MD_MAX)
+		md_count = MD_MAX;
+	for (size_t i = 0; i < md_count; i++)
+		md_fetched[i] = EVP_MD_fetch(NULL, md_algs[i].ossl, NULL);
+}
+
+const EVP_MD *attest_md(const struct policy_hash_alg *alg)
+{
+	pthread_once(&md_once, md_init);
+	if (!alg || alg < md_algs || alg >= md_algs + md_count)
+		return NULL;
+	return md_fetched[alg - md_algs];
+}
+
 /* H(tag NUL [type NUL] name NUL size-le64 H(content)) in the content
  * digest's bank. */
 static int record_digest(const char *event_type, const char *name, uint64_t size,
@@ -84,7 +109,7 @@ static int record_digest(const char *event_type, const char *name, uint64_t size
 	if (!md)
 		return -ENOMEM;
 	le64(size_le, size);
-	ok = EVP_DigestInit_ex2(md, EVP_get_digestbyname(content->alg->ossl), NULL) == 1 &&
+	ok = attest_md(content->alg) && EVP_DigestInit_ex2(md, attest_md(content->alg), NULL) == 1 &&
 	     EVP_DigestUpdate(md, tag, strlen(tag) + 1) == 1 &&
 	     (!event_type || EVP_DigestUpdate(md, event_type, strlen(event_type) + 1) == 1) &&
 	     EVP_DigestUpdate(md, name, strlen(name) + 1) == 1 &&
@@ -102,6 +127,12 @@ int attest_record_event_digest(const char *path, uint64_t size, const struct pol
 			       struct policy_digest *ret)
 {
 	return record_digest(NULL, path, size, file, ret);
+}
+
+int attest_event_record_digest(const char *event_type, const char *description, uint64_t size,
+			       const struct policy_digest *data, struct policy_digest *ret)
+{
+	return record_digest(event_type, description, size, data, ret);
 }
 
 /* ---- parsing ---- */
@@ -346,6 +377,54 @@ out:
 	return r;
 }
 
+int attest_mlog_judge(const struct attest_mlog *log, unsigned pcr, const struct policy_hash_alg *alg,
+		      const uint8_t *value, size_t *ret_record)
+{
+	const EVP_MD *evp = attest_md(alg);
+	uint8_t all[POLICY_DIGEST_MAX] = { 0 }, prefix[POLICY_DIGEST_MAX] = { 0 };
+	size_t n = log ? log->n : 0;
+	bool last_here = false;
+	EVP_MD_CTX *md;
+	int r = 0;
+
+	md = EVP_MD_CTX_new();
+	if (!md || !evp) {
+		EVP_MD_CTX_free(md);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const struct attest_record *rec = &log->records[i];
+		const struct policy_digest *d = NULL;
+
+		if (rec->pcr != pcr)
+			continue;
+		for (size_t k = 0; k < rec->n_digests && !d; k++)
+			if (rec->digests[k].alg == alg)
+				d = &rec->digests[k];
+		/* A record without a digest of this bank changes nothing in
+		 * it: nothing in this bank proves the record. */
+		if (!d) {
+			if (ret_record)
+				*ret_record = i;
+			r = ATTEST_MLOG_UNPROVEN;
+			break;
+		}
+		memcpy(prefix, all, alg->size);
+		last_here = i + 1 == n;
+		if (EVP_DigestInit_ex2(md, evp, NULL) != 1 || EVP_DigestUpdate(md, all, alg->size) != 1 ||
+		    EVP_DigestUpdate(md, d->value, alg->size) != 1 || EVP_DigestFinal_ex(md, all, NULL) != 1)
+			r = -ENOTRECOVERABLE;
+	}
+	EVP_MD_CTX_free(md);
+	if (r != 0)
+		return r;
+	if (memcmp(all, value, alg->size) == 0)
+		return ATTEST_MLOG_REPLAYS;
+	if (last_here && memcmp(prefix, value, alg->size) == 0)
+		return ATTEST_MLOG_PENDING;
+	return ATTEST_MLOG_DIFFERS;
+}
+
 /* ---- measuring ---- */
 
 static int read_all_fd(int fd, const char *path, char **ret, size_t *ret_len)
@@ -488,15 +567,17 @@ static int reconcile(struct attest_ctx *ctx, const char *state_dir, const struct
 		     unsigned pcr)
 {
 	const struct policy_pcr_bank *banks;
-	size_t n_banks;
-	bool pending = false;
+	size_t n_banks, rec = 0;
+	const char *all = NULL, *pending = NULL;
 	int r;
 
 	r = attest_ctx_banks(ctx, &banks, &n_banks);
 	if (r < 0)
 		return r;
+	/* The verifier's rule (attest_mlog_judge): every record carries a
+	 * digest of every bank the PCR has, and all banks agree. */
 	for (size_t b = 0; b < n_banks; b++) {
-		uint8_t tpm[POLICY_DIGEST_MAX], all[POLICY_DIGEST_MAX], prefix[POLICY_DIGEST_MAX];
+		uint8_t tpm[POLICY_DIGEST_MAX];
 		const struct policy_hash_alg *alg = banks[b].alg;
 
 		if (!(banks[b].mask & (1u << pcr)))
@@ -504,24 +585,33 @@ static int reconcile(struct attest_ctx *ctx, const char *state_dir, const struct
 		r = attest_pcr_read(ctx, alg, pcr, tpm);
 		if (r < 0)
 			return r;
-		r = attest_mlog_replay(log, log->n, pcr, alg, all, NULL);
+		r = attest_mlog_judge(log, pcr, alg, tpm, &rec);
 		if (r < 0)
 			return r;
-		if (memcmp(tpm, all, alg->size) == 0)
-			continue;
-		r = attest_mlog_replay(log, log->n ? log->n - 1 : 0, pcr, alg, prefix, NULL);
-		if (r < 0)
-			return r;
-		if (log->n > 0 && log->records[log->n - 1].pcr == pcr &&
-		    memcmp(tpm, prefix, alg->size) == 0) {
-			pending = true;
+		if (r == ATTEST_MLOG_REPLAYS) {
+			all = alg->name;
 			continue;
 		}
+		if (r == ATTEST_MLOG_PENDING) {
+			pending = alg->name;
+			continue;
+		}
+		if (r == ATTEST_MLOG_UNPROVEN)
+			return policy_log_errno(EUCLEAN,
+						"measurement log '%s/%s': record %llu has no %s digest, a bank pcr %u has: "
+						"the log was changed",
+						state_dir, ATTEST_MLOG_NAME,
+						(unsigned long long)log->records[rec].recnum, alg->name, pcr);
 		return policy_log_errno(EUCLEAN,
 					"measurement log '%s/%s' does not replay to pcr %u of bank %s: "
 					"the log was changed or pcr %u was extended by something else",
 					state_dir, ATTEST_MLOG_NAME, pcr, alg->name, pcr);
 	}
+	if (pending && all)
+		return policy_log_errno(EUCLEAN,
+					"measurement log '%s/%s': pcr %u of bank %s has every record, of bank %s all but the last: "
+					"pcr %u was extended by something else",
+					state_dir, ATTEST_MLOG_NAME, pcr, all, pending, pcr);
 	if (pending) {
 		const struct attest_record *last = &log->records[log->n - 1];
 

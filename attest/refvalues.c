@@ -6,6 +6,11 @@
  * (or a policy written before) merges: digests are added per path, AKs are
  * added, and a PCR whose value differs between hosts is left out, since one
  * expected value cannot hold for both.
+ *
+ * Only what the quote covers is taken: its selection, the values of the
+ * PCRs it selects, file digests of the banks it covers for the measurement
+ * PCR. The AK is pinned by its public key and its TPM name, and only when it
+ * is a restricted signing key fixed to its TPM.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +18,7 @@
 
 #include <json-c/json.h>
 #include <openssl/evp.h>
+#include <tss2/tss2_mu.h>
 
 #include "attest.h"
 
@@ -38,8 +44,23 @@ static bool array_has_string(json_object *a, const char *s)
 	return false;
 }
 
-/* reference_values: add the record's digests to its path's entry. */
-static int add_reference(json_object *refs, const struct attest_record *rec)
+/* Whether the quote selects pcr in the bank of TPM_ALG_ID alg. */
+static bool selects(const TPML_PCR_SELECTION *sel, uint16_t alg, unsigned pcr)
+{
+	for (uint32_t b = 0; b < sel->count && b < TPM2_NUM_PCR_BANKS; b++) {
+		const TPMS_PCR_SELECTION *ps = &sel->pcrSelections[b];
+
+		if (ps->hash == alg && pcr / 8 < ps->sizeofSelect && pcr / 8 < TPM2_PCR_SELECT_MAX &&
+		    (ps->pcrSelect[pcr / 8] & (1u << (pcr % 8))))
+			return true;
+	}
+	return false;
+}
+
+/* reference_values: add the record's digests of the banks (by TPM_ALG_ID,
+ * the quote's selection) to its path's entry. */
+static int add_reference(json_object *refs, const struct attest_record *rec,
+			 const TPML_PCR_SELECTION *sel, unsigned pcr)
 {
 	json_object *entry = NULL, *digests;
 
@@ -66,6 +87,8 @@ static int add_reference(json_object *refs, const struct attest_record *rec)
 		char hex[2 * POLICY_DIGEST_MAX + 1];
 		json_object *list, *one;
 
+		if (!selects(sel, d->alg->tpm_alg, pcr))
+			continue;
 		policy_hex_encode(d->value, d->alg->size, hex);
 		if (json_object_object_get_ex(digests, d->alg->name, &one) &&
 		    json_object_is_type(one, json_type_string)) {
@@ -85,41 +108,74 @@ static int add_reference(json_object *refs, const struct attest_record *rec)
 	return 0;
 }
 
-static int add_ak(json_object *aks, const char *pem)
+/* attestation_keys: the AK of evidence i, pinned by key and TPM name, once
+ * it is known to be an AK: a key that signs anything signs forged quotes. */
+static int add_ak(json_object *aks, const struct attest_evidence *e, size_t i)
 {
-	uint8_t md[32];
-	char id[20];
+	_cleanup_(freep) char *pem = NULL;
+	uint8_t md[32], name[ATTEST_NAME_MAX];
+	char id[20], name_hex[2 * ATTEST_NAME_MAX + 1];
+	size_t name_len;
+	json_object *k;
+	int r;
 
-	for (size_t i = 0; i < json_object_array_length(aks); i++) {
-		json_object *p;
+	char why[256];
 
-		if (json_object_object_get_ex(json_object_array_get_idx(aks, i), "public_key", &p) &&
-		    strcmp(json_object_get_string(p), pem) == 0)
+	policy_log_capture(why, sizeof(why));
+	r = attest_ak_public_check(e->ak_public, e->ak_public_len);
+	policy_log_capture(NULL, 0);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return policy_log_errno(EKEYREJECTED, "evidence %zu: %s: not pinned", i + 1,
+					why[0] ? why : "ak.public is not a restricted signing key fixed to its tpm");
+	r = attest_public_name(e->ak_public, e->ak_public_len, name, &name_len);
+	if (r < 0)
+		return r;
+	r = attest_public_to_pem(e->ak_public, e->ak_public_len, &pem);
+	if (r < 0)
+		return r;
+	policy_hex_encode(name, name_len, name_hex);
+	for (size_t j = 0; j < json_object_array_length(aks); j++) {
+		json_object *o = json_object_array_get_idx(aks, j), *p, *n;
+
+		if (!json_object_object_get_ex(o, "public_key", &p) ||
+		    strcmp(json_object_get_string(p), pem) != 0)
+			continue;
+		if (!json_object_object_get_ex(o, "name", &n)) {
+			/* pinned before names were: now by its name too */
+			json_object_object_add(o, "name", json_object_new_string(name_hex));
+			return 0;
+		}
+		if (strcmp(json_object_get_string(n), name_hex) == 0)
 			return 0;
 	}
-	if (EVP_Digest(pem, strlen(pem), md, NULL, EVP_sha256(), NULL) != 1)
+	if (EVP_Digest(name, name_len, md, NULL, EVP_sha256(), NULL) != 1)
 		return -ENOTRECOVERABLE;
 	snprintf(id, sizeof(id), "ak-%02x%02x%02x%02x%02x%02x", md[0], md[1], md[2], md[3], md[4],
 		 md[5]);
-	json_object *k = json_object_new_object();
-
+	k = json_object_new_object();
 	if (!k)
 		return -ENOMEM;
 	json_object_object_add(k, "id", json_object_new_string(id));
 	json_object_object_add(k, "public_key", json_object_new_string(pem));
+	json_object_object_add(k, "name", json_object_new_string(name_hex));
 	json_object_array_add(aks, k);
 	return 0;
 }
 
 /* pcr_values: a value this host agrees with stays; one that differs goes. */
-static void merge_pcr_values(json_object *values, const struct attest_evidence *e, bool first,
-			     json_object *dropped)
+static void merge_pcr_values(json_object *values, const struct attest_evidence *e,
+			     const TPML_PCR_SELECTION *sel, bool first, json_object *dropped)
 {
 	for (size_t i = 0; i < e->n_pcrs; i++) {
 		const struct policy_pcr_value *v = &e->pcrs[i];
 		char hex[2 * POLICY_DIGEST_MAX + 1], idx[8], key[32];
-		json_object *bank = get_or_add(values, v->alg->name, json_type_object), *old;
+		json_object *bank, *old;
 
+		if (!selects(sel, v->alg->tpm_alg, v->pcr))
+			continue;
+		bank = get_or_add(values, v->alg->name, json_type_object);
 		if (!bank)
 			continue;
 		snprintf(idx, sizeof(idx), "%u", v->pcr);
@@ -187,31 +243,49 @@ int attest_policy_from_evidence(const char *base_json, size_t base_len,
 	for (size_t i = 0; i < n; i++) {
 		const struct attest_evidence *e = evidence[i];
 		_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
+		_cleanup_(freep) TPMS_ATTEST *attest = calloc(1, sizeof(*attest));
+		const TPML_PCR_SELECTION *qs;
+		size_t off = 0;
 
-		if (!e->ak_pem)
-			return policy_log_errno(EBADMSG, "evidence %zu has no AK public key in PEM", i + 1);
-		r = add_ak(aks, e->ak_pem);
+		if (!attest)
+			return -ENOMEM;
+		if (Tss2_MU_TPMS_ATTEST_Unmarshal(e->attest, e->attest_len, &off, attest) != TSS2_RC_SUCCESS ||
+		    off != e->attest_len || attest->type != TPM2_ST_ATTEST_QUOTE)
+			return policy_log_errno(EBADMSG, "evidence %zu: quote.attest is not a TPMS_ATTEST of a quote",
+						i + 1);
+		qs = &attest->attested.quote.pcrSelect;
+		r = add_ak(aks, e, i);
 		if (r < 0)
 			return r;
 		if (e->mlog) {
+			bool covered = false;
+
 			r = attest_mlog_parse("evidence measurement log", e->mlog, e->mlog_len, &log);
 			if (r < 0)
 				return r;
+			for (uint32_t b = 0; b < qs->count && b < TPM2_NUM_PCR_BANKS; b++)
+				covered = covered || selects(qs, qs->pcrSelections[b].hash, measurement_pcr);
+			if (!covered && attest_mlog_count(log) > 0)
+				return policy_log_errno(EBADMSG, "evidence %zu: the quote does not cover pcr %u, so its measurement log proves nothing",
+							i + 1, measurement_pcr);
 			for (size_t k = 0; k < attest_mlog_count(log); k++) {
 				/* Events (launch decisions, audits) are no files. */
 				if (attest_mlog_record(log, k)->kind != ATTEST_RECORD_FILE)
 					continue;
-				r = add_reference(refs, attest_mlog_record(log, k));
+				r = add_reference(refs, attest_mlog_record(log, k), qs, measurement_pcr);
 				if (r < 0)
 					return r;
 			}
 		}
-		merge_pcr_values(values, e, first_values && i == 0, dropped);
+		merge_pcr_values(values, e, qs, first_values && i == 0, dropped);
 		/* The selection covers what the evidence quoted. */
 		for (size_t k = 0; k < e->n_pcrs; k++) {
-			json_object *list = get_or_add(sel, e->pcrs[k].alg->name, json_type_array);
+			json_object *list;
 			bool have = false;
 
+			if (!selects(qs, e->pcrs[k].alg->tpm_alg, e->pcrs[k].pcr))
+				continue;
+			list = get_or_add(sel, e->pcrs[k].alg->name, json_type_array);
 			if (!list)
 				return -ENOMEM;
 			for (size_t j = 0; j < json_object_array_length(list); j++)

@@ -49,7 +49,6 @@ DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 static const struct policy_hash_alg *alg_table;
 static size_t alg_count;
-static EVP_MD *md_cache[ALGS_MAX];
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 
 static void md_init(void)
@@ -57,8 +56,6 @@ static void md_init(void)
 	alg_table = policy_hash_algs(&alg_count);
 	if (alg_count > ALGS_MAX)
 		alg_count = ALGS_MAX;
-	for (size_t i = 0; i < alg_count; i++)
-		md_cache[i] = EVP_MD_fetch(NULL, alg_table[i].ossl, NULL);
 }
 
 /* The position of alg in policy_hash_algs(), or -1. */
@@ -72,9 +69,7 @@ static int alg_index(const struct policy_hash_alg *alg)
 
 static const EVP_MD *md_of(const struct policy_hash_alg *alg)
 {
-	int i = alg_index(alg);
-
-	return i < 0 ? NULL : md_cache[i];
+	return alg_index(alg) < 0 ? NULL : attest_md(alg);
 }
 
 static int digest2(EVP_MD_CTX *ctx, const struct policy_hash_alg *alg, const void *a, size_t a_len,
@@ -197,14 +192,18 @@ struct verify {
 	bool have_attest;
 	struct quoted_bank quoted[ALGS_MAX];    /* by alg_index() */
 
+	unsigned flags;                 /* ATTEST_VERIFY_* */
+
 	struct log_entry *uefi_entry;
 	const struct attest_eventlog *uefi;
-	uint32_t uefi_proven;           /* PCRs the UEFI log replays to as quoted */
+	bool uefi_ok;                   /* the log replays to every quoted PCR it extends */
+	uint32_t uefi_proven[ALGS_MAX]; /* by bank: PCRs the log's replay equals as quoted */
 
 	struct log_entry *mlog_entry;
 	const struct attest_mlog *mlog;
 	size_t n_measured;              /* records that count: all but a pending last */
 	bool mlog_bound;                /* the log replays to the quoted measurement PCR */
+	uint32_t mlog_banks;            /* by alg_index(): the banks that prove its records */
 };
 
 static int text_room(struct attest_verdict *v, size_t need)
@@ -340,6 +339,8 @@ struct log_entry {
 	struct attest_eventlog *uefi;
 	struct attest_mlog *mlog;
 	EVP_PKEY *ak;                   /* AK: the key of a TPM2B_PUBLIC */
+	uint8_t name[ATTEST_NAME_MAX];  /* AK: its TPM name (0 bytes: none) */
+	size_t name_len;
 	uint32_t banks_done;            /* UEFI: banks replayed, by alg_index() */
 	uint32_t used[ALGS_MAX];        /* UEFI: the PCRs with an extend */
 	uint8_t pcr[ALGS_MAX][POLICY_PCR_MAX][POLICY_DIGEST_MAX];
@@ -565,12 +566,56 @@ static bool pem_text_eq(const char *a, const char *b)
 	}
 }
 
+/* The policy's key that pins this AK: the same public key and, since a
+ * key alone says nothing of the attributes it was made with, the same TPM
+ * name (which hashes the whole public area). */
+static int check_ak_pinned(struct verify *s, EVP_PKEY *pk, const uint8_t *name, size_t name_len)
+{
+	const struct attest_evidence *e = s->e;
+	const struct policy_key *keys, *match = NULL, *same_key = NULL;
+	char hex[2 * ATTEST_NAME_MAX + 1];
+	size_t n_keys;
+
+	keys = policy_attestation_keys(s->p, &n_keys);
+	if (n_keys == 0)
+		return FAIL(s, "ak-trusted", "the policy pins no attestation key: no AK is trusted");
+	for (size_t i = 0; i < n_keys && !match; i++) {
+		if (!keys[i].pkey || EVP_PKEY_eq(pk, keys[i].pkey) != 1)
+			continue;
+		if (!same_key)
+			same_key = &keys[i];
+		if (name_len && keys[i].name_len == name_len &&
+		    memcmp(keys[i].name, name, name_len) == 0)
+			match = &keys[i];
+	}
+	if (!same_key)
+		return FAIL(s, "ak-trusted", "the AK is not one of the policy's %zu attestation keys", n_keys);
+	if (!match && same_key->name_len == 0)
+		return FAIL(s, "ak-trusted", "the policy pins attestation key '%s' by its public key alone, which does not bind its attributes: add its TPM name ($.attestation_keys[].name, as vmtrust policy init writes it)",
+			    same_key->id);
+	if (!match) {
+		policy_hex_encode(name, name_len, hex);
+		return FAIL(s, "ak-trusted", "ak.public is not the public area the policy pins for '%s': its name %s is not the policy's (its attributes or parameters were changed)",
+			    same_key->id, name_len ? hex : "(none)");
+	}
+	if (e->ak_pem && !pem_text_eq(e->ak_pem, match->pem)) {
+		_cleanup_(BIO_freep) BIO *bio = BIO_new_mem_buf(e->ak_pem, -1);
+		_cleanup_(EVP_PKEY_freep) EVP_PKEY *pem = NULL;
+
+		if (!bio)
+			return internal(s, -ENOMEM);
+		pem = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+		if (!pem || EVP_PKEY_eq(pem, pk) != 1)
+			return FAIL(s, "ak-trusted", "ak.pem is not the key of ak.public");
+	}
+	return OK(s, "ak-trusted", "the AK is the policy's attestation key '%s', its TPM name pinned",
+		  match->id);
+}
+
 static int check_ak(struct verify *s)
 {
 	const struct attest_evidence *e = s->e;
-	const struct policy_key *keys, *match = NULL;
 	TPMA_OBJECT attrs;
-	size_t n_keys;
 	char why_buf[256] = "";
 	EVP_PKEY *pk = NULL;
 	int r;
@@ -596,35 +641,23 @@ static int check_ak(struct verify *s)
 				return internal(s, -ENOMEM);
 			}
 			s->ak_entry->ak = pk;
+			/* A name algorithm vmtrust does not know leaves no name:
+			 * such a key matches no pinned name. */
+			policy_log_capture(s->why, sizeof(s->why));
+			r = attest_public_name(e->ak_public, e->ak_public_len, s->ak_entry->name,
+					       &s->ak_entry->name_len);
+			policy_log_capture(NULL, 0);
+			s->why[0] = '\0';
+			if (r == -ENOMEM)
+				return internal(s, r);
+			if (r < 0)
+				s->ak_entry->name_len = 0;
 			cache_put(CACHE_AK, s->ak_entry);
 		}
 	}
 	s->ak = pk;
-
-	if (pk) {
-		keys = policy_attestation_keys(s->p, &n_keys);
-		for (size_t i = 0; i < n_keys && !match; i++)
-			if (keys[i].pkey && EVP_PKEY_eq(pk, keys[i].pkey) == 1)
-				match = &keys[i];
-		if (!match && n_keys == 0) {
-			FAIL(s, "ak-trusted", "the policy pins no attestation key: no AK is trusted");
-		} else if (!match) {
-			FAIL(s, "ak-trusted", "the AK is not one of the policy's %zu attestation keys", n_keys);
-		} else if (e->ak_pem && !pem_text_eq(e->ak_pem, match->pem)) {
-			_cleanup_(BIO_freep) BIO *bio = BIO_new_mem_buf(e->ak_pem, -1);
-			_cleanup_(EVP_PKEY_freep) EVP_PKEY *pem = NULL;
-
-			if (!bio)
-				return internal(s, -ENOMEM);
-			pem = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-			if (!pem || EVP_PKEY_eq(pem, pk) != 1)
-				FAIL(s, "ak-trusted", "ak.pem is not the key of ak.public");
-			else
-				OK(s, "ak-trusted", "the AK is the policy's attestation key '%s'", match->id);
-		} else {
-			OK(s, "ak-trusted", "the AK is the policy's attestation key '%s'", match->id);
-		}
-	}
+	if (pk)
+		check_ak_pinned(s, pk, s->ak_entry->name, s->ak_entry->name_len);
 
 	/* A key that may sign any data could sign a forged TPMS_ATTEST; a key
 	 * made outside the TPM, or that can leave it, may be known to others. */
@@ -773,8 +806,11 @@ static int check_attest(struct verify *s, const uint8_t *nonce, size_t nonce_len
 		policy_hex_encode(e->nonce, e->nonce_len, want);
 		return FAIL(s, "nonce", "the evidence's nonce '%s' is not the quote's '%s'", want, got);
 	}
-	if (!nonce)
+	if (!nonce && (s->flags & ATTEST_VERIFY_ALLOW_REPLAY))
 		return WARN(s, "nonce", "not checked: no nonce was asked for (the quote's is '%s'), the evidence may be replayed",
+			    got);
+	if (!nonce)
+		return FAIL(s, "nonce", "not checked: no nonce was asked for (the quote's is '%s'): the evidence may be a replay, and is not trusted unless replays are allowed",
 			    got);
 	if (nonce_len > ATTEST_NONCE_MAX)
 		return FAIL(s, "nonce", "the nonce asked for has %zu bytes, more than %d", nonce_len,
@@ -904,6 +940,33 @@ static int check_pcr_digest(struct verify *s)
 	return 0;
 }
 
+/* The policy's pcr_selection is the least a quote must cover: a quote that
+ * leaves out a bank or a PCR of it proves nothing of what it left out, and
+ * the host (or whoever made the evidence) chose what to leave out. */
+static int check_pcr_selection(struct verify *s)
+{
+	const struct policy_pcr_bank *want;
+	char missing[256] = "";
+	size_t n;
+
+	want = policy_quote_selection(s->p, &n);
+	if (n == 0)
+		return 0;
+	if (!s->have_attest)
+		return FAIL(s, "pcr-selection", "not checked: there is no readable quote");
+	for (size_t i = 0; i < n; i++) {
+		int a = alg_index(want[i].alg);
+		uint32_t left = want[i].mask & ~(a < 0 ? 0 : s->quoted[a].mask);
+
+		if (left)
+			append_pcrs(missing, sizeof(missing), want[i].alg->name, left);
+	}
+	if (missing[0])
+		return FAIL(s, "pcr-selection", "the quote does not cover %s of the policy's pcr_selection: what it leaves out is not proven",
+			    missing);
+	return OK(s, "pcr-selection", "the quote covers the policy's pcr_selection");
+}
+
 /* Replays one bank of a UEFI log, once per entry: every PCR from zero (PCR
  * 0 from the StartupLocality), each event but EV_NO_ACTION extending its
  * digest of that bank. */
@@ -977,6 +1040,28 @@ static int check_uefi_log(struct verify *s)
 	s->uefi_entry = le;
 	s->uefi = le->uefi;
 
+	/* Digests of an algorithm vmtrust cannot compute are neither replayed
+	 * nor checked: what they would prove cannot be known. */
+	{
+		const struct attest_eventlog_alg *algs;
+		const struct attest_event *events;
+		size_t n_algs, n_events;
+
+		algs = attest_eventlog_algs(le->uefi, &n_algs);
+		for (size_t k = 0; k < n_algs; k++)
+			if (!algs[k].alg || alg_index(algs[k].alg) < 0)
+				return FAIL(s, "uefi-log", "the log's digests of algorithm 0x%04x cannot be checked: vmtrust knows sha1, sha256, sha384 and sha512 only",
+					    algs[k].alg_id);
+		/* An event that leaves a bank out extends nothing in it: that
+		 * bank's replay would vouch for a log it never saw. The parser
+		 * refuses a bank twice, so a count is the set. */
+		events = attest_eventlog_events(le->uefi, &n_events);
+		for (size_t i = attest_eventlog_is_crypto_agile(le->uefi) ? 1 : 0; i < n_events; i++)
+			if (events[i].n_digests != n_algs)
+				return FAIL(s, "uefi-log", "event %" PRIu32 " (pcr %" PRIu32 ") carries %zu digests, not one for each of the %zu banks of the log's header",
+					    events[i].index, events[i].pcr, events[i].n_digests, n_algs);
+	}
+
 	for (size_t a = 0; a < alg_count; a++) {
 		uint32_t both;
 
@@ -996,11 +1081,9 @@ static int check_uefi_log(struct verify *s)
 				mismatched |= bit;
 			} else {
 				good_mask[a] |= bit;
-				s->uefi_proven |= bit;
 			}
 		}
 	}
-	s->uefi_proven &= ~mismatched;
 	for (size_t a = 0; a < alg_count; a++) {
 		if (bad_mask[a])
 			append_pcrs(bad, sizeof(bad), alg_table[a].name, bad_mask[a]);
@@ -1010,6 +1093,8 @@ static int check_uefi_log(struct verify *s)
 	if (mismatched)
 		return FAIL(s, "uefi-log", "the log's replay differs from the quoted %s: the log was changed or is not this boot's",
 			    bad);
+	memcpy(s->uefi_proven, good_mask, sizeof(s->uefi_proven));
+	s->uefi_ok = true;
 	if (compared == 0)
 		return WARN(s, "uefi-log", "the log proves nothing: none of the PCRs it extends is quoted");
 	return OK(s, "uefi-log", "the log replays to the quoted %s", good);
@@ -1028,20 +1113,28 @@ static int check_secure_boot(struct verify *s)
 	if (!s->e->uefi_log)
 		return FAIL(s, "secure-boot", "the evidence has no UEFI event log, the policy requires secure boot %s",
 			    want_text);
-	if (!s->uefi)
-		return FAIL(s, "secure-boot", "not checked: the UEFI event log is unreadable");
-	/* The state is only as good as the events that record it: each must be
-	 * in a PCR the quote proves, and hash to its data. */
+	if (!s->uefi || !s->uefi_ok)
+		return FAIL(s, "secure-boot", "not checked: the UEFI event log is unreadable or does not replay to the quote");
+	/* The state is only as good as the events that record it: each is
+	 * judged in the banks whose replay of its PCR equals the quote, and its
+	 * digest there must be the hash of its data. uefi-log made sure every
+	 * event has a digest of every bank of the log, all known, and the
+	 * parser compared each one with the data (digest_mismatch). */
 	events = attest_eventlog_events(s->uefi, &n);
 	for (size_t i = 0; i < n; i++) {
-		if (events[i].type != ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG)
+		const struct attest_event *ev = &events[i];
+		bool proven = false;
+
+		if (ev->type != ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG)
 			continue;
-		if (events[i].pcr >= POLICY_PCR_MAX || !(s->uefi_proven & (1u << events[i].pcr)))
+		for (size_t a = 0; a < alg_count && ev->pcr < POLICY_PCR_MAX; a++)
+			proven = proven || (s->uefi_proven[a] & (1u << ev->pcr));
+		if (!proven)
 			return FAIL(s, "secure-boot", "the Secure Boot configuration (event %" PRIu32 ", pcr %" PRIu32 ") is not proven by the quote",
-				    events[i].index, events[i].pcr);
-		if (events[i].digest_mismatch)
+				    ev->index, ev->pcr);
+		if (!ev->digest_checked || ev->digest_mismatch)
 			return FAIL(s, "secure-boot", "event %" PRIu32 " (pcr %" PRIu32 "): its digest does not match its data",
-				    events[i].index, events[i].pcr);
+				    ev->index, ev->pcr);
 	}
 	policy_log_capture(s->why, sizeof(s->why));
 	r = attest_eventlog_secure_boot(s->uefi);
@@ -1058,34 +1151,6 @@ static int check_secure_boot(struct verify *s)
 }
 
 /* ---- the measurement log ----------------------------------------------------------- */
-
-enum replay_state { REPLAY_ALL, REPLAY_PENDING, REPLAY_MISMATCH };
-
-static int replay_bank(struct verify *s, const struct policy_hash_alg *alg, unsigned pcr,
-		       const uint8_t *quoted, enum replay_state *ret)
-{
-	size_t n = attest_mlog_count(s->mlog);
-	uint8_t value[POLICY_DIGEST_MAX] = { 0 }, prefix[POLICY_DIGEST_MAX] = { 0 };
-
-	for (size_t i = 0; i < n; i++) {
-		const struct attest_record *rec = attest_mlog_record(s->mlog, i);
-
-		if (i + 1 == n)
-			memcpy(prefix, value, alg->size);
-		for (size_t k = 0; k < rec->n_digests; k++)
-			if (rec->digests[k].alg == alg &&
-			    digest2(s->md, alg, value, alg->size, rec->digests[k].value, alg->size,
-				    value) < 0)
-				return -ENOTRECOVERABLE;
-	}
-	if (memcmp(value, quoted, alg->size) == 0)
-		*ret = REPLAY_ALL;
-	else if (n > 0 && memcmp(prefix, quoted, alg->size) == 0)
-		*ret = REPLAY_PENDING;
-	else
-		*ret = REPLAY_MISMATCH;
-	return 0;
-}
 
 static int check_mlog_replay(struct verify *s)
 {
@@ -1134,16 +1199,24 @@ static int check_mlog_replay(struct verify *s)
 	}
 	s->n_measured = n;
 
+	/* Each quoted bank of the measurement PCR judges the log alone: a
+	 * record is evidence only through the banks that replay. */
 	for (size_t a = 0; a < alg_count; a++) {
-		enum replay_state st;
+		size_t at = 0;
 
 		if (!(s->quoted[a].mask & (1u << pcr)))
 			continue;
 		any |= 1u << a;
-		r = replay_bank(s, &alg_table[a], pcr, s->quoted[a].value[pcr], &st);
+		r = attest_mlog_judge(s->mlog, pcr, &alg_table[a], s->quoted[a].value[pcr], &at);
 		if (r < 0)
 			return internal(s, r);
-		append_pcrs(st == REPLAY_ALL ? all : st == REPLAY_PENDING ? pending : bad,
+		if (r == ATTEST_MLOG_UNPROVEN) {
+			const struct attest_record *rec = attest_mlog_record(s->mlog, at);
+
+			return FAIL(s, "measurement-log", "record %" PRIu64 " ('%s') has no %s digest, a bank the quote covers: nothing proves it",
+				    rec->recnum, rec->path, alg_table[a].name);
+		}
+		append_pcrs(r == ATTEST_MLOG_REPLAYS ? all : r == ATTEST_MLOG_PENDING ? pending : bad,
 			    sizeof(all), alg_table[a].name, 1u << pcr);
 	}
 	if (!any)
@@ -1155,15 +1228,15 @@ static int check_mlog_replay(struct verify *s)
 	if (pending[0] && all[0])
 		return FAIL(s, "measurement-log", "the banks disagree: %s has every record, %s all but the last",
 			    all, pending);
+	s->mlog_banks = any;
+	s->mlog_bound = true;
 	if (pending[0]) {
 		const struct attest_record *last = attest_mlog_record(s->mlog, n - 1);
 
 		s->n_measured = n - 1;
-		s->mlog_bound = true;
 		return WARN(s, "measurement-log", "the last record (%" PRIu64 ", '%s') is pending: its extend is not in the quoted %s, so it counts as not measured",
 			    last->recnum, last->path, pending);
 	}
-	s->mlog_bound = true;
 	return OK(s, "measurement-log", "%zu records replay to the quoted %s", n, all);
 }
 
@@ -1194,45 +1267,52 @@ static int cmp_key_ref(const void *key, const void *y)
 	return strcmp(key, (*b)->path);
 }
 
-/* One record against its reference: 1 match, 0 no match (reason set). */
+/* One record against its reference, in the banks that prove the record
+ * alone (banks, by alg_index()): 1 when it shares at least one of them with
+ * the reference and in each one shared its digest is a reference value; 0
+ * (reason set) when not. A digest in a bank nothing proves says nothing. */
 static int record_matches(const struct attest_record *rec, const struct policy_reference *ref,
-			  char *reason, size_t size)
+			  uint32_t banks, const char *pending, char *reason, size_t size)
 {
 	char hex[2 * POLICY_DIGEST_MAX + 1];
-	bool common = false;
+	size_t common = 0;
 
 	for (size_t k = 0; k < rec->n_digests; k++) {
 		const struct policy_digest *fd = &rec->file_digests[k];
+		int a = alg_index(fd->alg);
+		bool listed = false, found = false;
 
+		if (a < 0 || !(banks & (1u << a)))
+			continue;
 		for (size_t j = 0; j < ref->n_digests; j++) {
 			if (ref->digests[j].alg != fd->alg)
 				continue;
-			common = true;
-			if (memcmp(ref->digests[j].value, fd->value, fd->alg->size) == 0)
-				return 1;
+			listed = true;
+			found = found || memcmp(ref->digests[j].value, fd->value, fd->alg->size) == 0;
+		}
+		if (!listed)
+			continue;
+		common++;
+		if (!found) {
+			policy_hex_encode(fd->value, fd->alg->size, hex);
+			snprintf(reason, size, "record %" PRIu64 "%s: %s digest %s is not a reference value for '%s'",
+				 rec->recnum, pending, fd->alg->name, hex, rec->path);
+			return 0;
 		}
 	}
-	for (size_t k = 0; k < rec->n_digests && common; k++) {
-		const struct policy_digest *fd = &rec->file_digests[k];
-
-		for (size_t j = 0; j < ref->n_digests; j++)
-			if (ref->digests[j].alg == fd->alg) {
-				policy_hex_encode(fd->value, fd->alg->size, hex);
-				snprintf(reason, size, "record %" PRIu64 ": %s digest %s is not a reference value for '%s'",
-					 rec->recnum, fd->alg->name, hex, rec->path);
-				return 0;
-			}
+	if (common == 0) {
+		snprintf(reason, size, "record %" PRIu64 "%s: no digest in a bank that the quote proves and the reference values of '%s' list",
+			 rec->recnum, pending, rec->path);
+		return 0;
 	}
-	snprintf(reason, size, "record %" PRIu64 ": no digest of a bank the reference values of '%s' list",
-		 rec->recnum, rec->path);
-	return 0;
+	return 1;
 }
 
 struct path_result {
 	size_t first;                   /* the index of its first record */
 	const char *path;
 	bool ok;
-	size_t n_records;
+	size_t n_records;               /* measured ones: a pending record is not */
 	char reason[REASON_MAX / 2];
 };
 
@@ -1243,6 +1323,10 @@ static int cmp_result_first(const void *x, const void *y)
 	return (a->first > b->first) - (a->first < b->first);
 }
 
+/* Each measured file against the reference values of its path, in the
+ * banks that prove the log. A pending last record counts as not measured,
+ * but one the policy would not trust (an unknown file, a digest that is no
+ * reference value) still fails: the host was measuring it. */
 static int check_references(struct verify *s)
 {
 	const struct policy_reference *refs = NULL;
@@ -1250,12 +1334,16 @@ static int check_references(struct verify *s)
 	_cleanup_(freep) struct rec_ref *recs = NULL;
 	_cleanup_(freep) struct path_result *results = NULL;
 	_cleanup_(freep) bool *measured = NULL;
-	size_t n_refs = 0, n = s->n_measured, n_results = 0, n_files = 0;
+	size_t n_refs = 0, n, n_results = 0, n_files = 0;
 	const struct attest_record *pending = NULL;
 
 	refs = policy_references(s->p, &n_refs);
 	if (!s->mlog)
 		return 0;
+	/* A log that does not replay proves no record: no file was measured. */
+	n = s->mlog_bound ? attest_mlog_count(s->mlog) : 0;
+	if (s->mlog_bound && n > s->n_measured)
+		pending = attest_mlog_record(s->mlog, s->n_measured);
 	sorted = calloc(n_refs ? n_refs : 1, sizeof(*sorted));
 	measured = calloc(n_refs ? n_refs : 1, sizeof(*measured));
 	recs = calloc(n ? n : 1, sizeof(*recs));
@@ -1284,25 +1372,32 @@ static int check_references(struct verify *s)
 		const struct policy_reference *const *hit;
 		size_t j = i;
 
+		memset(res, 0, sizeof(*res));
 		res->path = recs[i].rec->path;
 		res->first = recs[i].idx;
 		res->ok = true;
 		hit = n_refs ? bsearch(res->path, sorted, n_refs, sizeof(*sorted), cmp_key_ref) : NULL;
 		for (; j < n && strcmp(recs[j].rec->path, res->path) == 0; j++) {
-			res->n_records++;
+			bool is_pending = recs[j].rec == pending;
+			const char *tag = is_pending ? ", pending" : "";
+
+			if (!is_pending)
+				res->n_records++;
 			if (!hit) {
 				res->ok = false;
 				snprintf(res->reason, sizeof(res->reason),
-					 "unknown component: '%s' (record %" PRIu64 ") is not in the policy's reference values",
-					 res->path, recs[j].rec->recnum);
-			} else if (res->ok &&
-				   !record_matches(recs[j].rec, *hit, res->reason, sizeof(res->reason))) {
+					 "unknown component: '%s' (record %" PRIu64 "%s) is not in the policy's reference values",
+					 res->path, recs[j].rec->recnum, tag);
+			} else if (res->ok && !record_matches(recs[j].rec, *hit, s->mlog_banks, tag,
+							      res->reason, sizeof(res->reason))) {
 				res->ok = false;
 			}
 		}
-		if (hit)
+		if (hit && res->n_records > 0)
 			measured[*hit - refs] = true;
-		if (res->ok && res->n_records == 1)
+		if (res->ok && res->n_records == 0)
+			n_results--;    /* only a pending record the policy trusts: nothing to say */
+		else if (res->ok && res->n_records == 1)
 			snprintf(res->reason, sizeof(res->reason), "record %" PRIu64 ": a reference digest",
 				 recs[i].rec->recnum);
 		else if (res->ok)
@@ -1314,8 +1409,6 @@ static int check_references(struct verify *s)
 	for (size_t i = 0; i < n_results; i++)
 		add_check2(s, results[i].ok ? ATTEST_CHECK_OK : ATTEST_CHECK_FAILED, "reference:",
 			   results[i].path, "%s", results[i].reason);
-	if (attest_mlog_count(s->mlog) > s->n_measured)
-		pending = attest_mlog_record(s->mlog, s->n_measured);
 	for (size_t i = 0; i < n_refs; i++) {
 		const char *path = refs[i].path;
 
@@ -1326,6 +1419,9 @@ static int check_references(struct verify *s)
 		else if (pending && pending->kind == ATTEST_RECORD_FILE && strcmp(pending->path, path) == 0)
 			add_check2(s, ATTEST_CHECK_FAILED, "required:", path,
 				   "'%s' is required, its only record is pending", path);
+		else if (!s->mlog_bound)
+			add_check2(s, ATTEST_CHECK_FAILED, "required:", path,
+				   "'%s' is required and was not measured: the measurement log proves nothing", path);
 		else
 			add_check2(s, ATTEST_CHECK_FAILED, "required:", path,
 				   "'%s' is required and was not measured", path);
@@ -1335,30 +1431,19 @@ static int check_references(struct verify *s)
 
 /* ---- the host audit ------------------------------------------------------------------ */
 
-/* H("vmtrust-event-v1" NUL type NUL description NUL size-le64 H(data)), the
- * digest an event record extends (attest.h), in rec's bank k, recomputed
- * here from the data: 1 when it is the record's, 0 when not. */
-static int event_digest_matches(struct verify *s, const struct attest_record *rec, size_t k,
-				const void *data, size_t len)
+/* The digest an event record extends (attest_event_record_digest), in
+ * rec's bank k, recomputed from the data: 1 when it is the record's, 0 when
+ * not. */
+static int event_digest_matches(const struct attest_record *rec, size_t k, const void *data,
+				size_t len)
 {
-	static const char tag[] = "vmtrust-event-v1";
 	const struct policy_hash_alg *alg = rec->digests[k].alg;
-	const EVP_MD *md = md_of(alg);
-	uint8_t content[POLICY_DIGEST_MAX], digest[POLICY_DIGEST_MAX], size_le[8];
+	struct policy_digest content = { .alg = alg }, digest;
 
-	for (int i = 0; i < 8; i++)
-		size_le[i] = (uint8_t)((uint64_t)len >> (8 * i));
-	if (!md || EVP_DigestInit_ex2(s->md, md, NULL) != 1 || EVP_DigestUpdate(s->md, data, len) != 1 ||
-	    EVP_DigestFinal_ex(s->md, content, NULL) != 1 ||
-	    EVP_DigestInit_ex2(s->md, md, NULL) != 1 ||
-	    EVP_DigestUpdate(s->md, tag, sizeof(tag)) != 1 ||
-	    EVP_DigestUpdate(s->md, rec->event_type, strlen(rec->event_type) + 1) != 1 ||
-	    EVP_DigestUpdate(s->md, rec->path, strlen(rec->path) + 1) != 1 ||
-	    EVP_DigestUpdate(s->md, size_le, sizeof(size_le)) != 1 ||
-	    EVP_DigestUpdate(s->md, content, alg->size) != 1 ||
-	    EVP_DigestFinal_ex(s->md, digest, NULL) != 1)
+	if (!md_of(alg) || EVP_Digest(data, len, content.value, NULL, md_of(alg), NULL) != 1 ||
+	    attest_event_record_digest(rec->event_type, rec->path, len, &content, &digest) < 0)
 		return -ENOTRECOVERABLE;
-	return memcmp(digest, rec->digests[k].value, alg->size) == 0;
+	return memcmp(digest.value, rec->digests[k].value, alg->size) == 0;
 }
 
 /* The evidence's host audit must be what the log's last host-audit event
@@ -1403,7 +1488,7 @@ static int check_host_audit(struct verify *s)
 		return FAIL(s, "host-audit", "the host audit is not the data of record %" PRIu64 ", the last host-audit record: %zu bytes, the record measured %" PRIu64,
 			    rec->recnum, e->host_audit_len, rec->size);
 	for (size_t k = 0; k < rec->n_digests; k++) {
-		r = event_digest_matches(s, rec, k, e->host_audit, e->host_audit_len);
+		r = event_digest_matches(rec, k, e->host_audit, e->host_audit_len);
 		if (r < 0)
 			return internal(s, r);
 		if (r == 0)
@@ -1480,6 +1565,13 @@ static int check_pcr_values(struct verify *s)
 int attest_verify(const struct policy *p, const struct attest_evidence *e, const uint8_t *nonce,
 		  size_t nonce_len, struct attest_verdict **ret)
 {
+	return attest_verify_flags(p, e, nonce, nonce_len, 0, ret);
+}
+
+int attest_verify_flags(const struct policy *p, const struct attest_evidence *e,
+			const uint8_t *nonce, size_t nonce_len, unsigned flags,
+			struct attest_verdict **ret)
+{
 	_cleanup_(attest_verdict_freep) struct attest_verdict *v = NULL;
 	_cleanup_(freep) struct verify *s = NULL;
 	int r;
@@ -1488,7 +1580,7 @@ int attest_verify(const struct policy *p, const struct attest_evidence *e, const
 		return -EINVAL;
 	pthread_once(&md_once, md_init);
 	for (size_t i = 0; i < alg_count; i++)
-		if (!md_cache[i])
+		if (!attest_md(&alg_table[i]))
 			return policy_log_errno(ENOTRECOVERABLE, "cannot verify: openssl has no %s",
 						alg_table[i].name);
 	v = calloc(1, sizeof(*v));
@@ -1498,6 +1590,7 @@ int attest_verify(const struct policy *p, const struct attest_evidence *e, const
 	s->p = p;
 	s->e = e;
 	s->v = v;
+	s->flags = flags;
 	s->md = EVP_MD_CTX_new();
 	if (!s->md)
 		return -ENOMEM;
@@ -1506,6 +1599,7 @@ int attest_verify(const struct policy *p, const struct attest_evidence *e, const
 	check_signature(s);
 	check_attest(s, nonce, nonce_len);
 	check_pcr_digest(s);
+	check_pcr_selection(s);
 	check_uefi_log(s);
 	check_secure_boot(s);
 	check_mlog_replay(s);

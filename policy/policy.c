@@ -361,10 +361,40 @@ static int get_public_key(struct walk *w, json_object *v, struct policy_key *key
 	return 0;
 }
 
-/* [{"id": "...", "public_key": "PEM"}] */
-static int get_keys(struct walk *w, json_object *v, struct policy_key **ret, size_t *ret_n)
+/* An AK's TPM name in hex: a nameAlg of sha256, sha384 or sha512 (two
+ * bytes, big-endian) and a digest of its size. */
+static int get_tpm_name(struct walk *w, json_object *v, struct policy_key *key)
 {
-	static const char *const keys[] = { "id", "public_key", NULL };
+	const struct policy_hash_alg *alg;
+	const char *hex;
+	size_t len;
+	int r = get_string(w, v, &hex);
+
+	if (r < 0)
+		return r;
+	len = strlen(hex);
+	if (len < 4 || len % 2 || len / 2 > sizeof(key->name) ||
+	    policy_hex_decode(hex, key->name, len / 2) < 0)
+		return fault(w, "not a TPM name in hex (name algorithm and digest)");
+	alg = policy_hash_alg_by_tpm((uint16_t)(key->name[0] << 8 | key->name[1]));
+	if (!alg || alg->size < 32)
+		return fault(w, "name algorithm 0x%02x%02x is not sha256, sha384 or sha512",
+			     key->name[0], key->name[1]);
+	if (len / 2 != 2 + alg->size)
+		return fault(w, "a %s name has %zu hex digits, not %zu", alg->name, 2 * (2 + alg->size),
+			     len);
+	key->name_len = len / 2;
+	return 0;
+}
+
+/* [{"id": "...", "public_key": "PEM"}], and for attestation keys an
+ * optional "name" (get_tpm_name). */
+static int get_keys(struct walk *w, json_object *v, bool tpm_names, struct policy_key **ret,
+		    size_t *ret_n)
+{
+	static const char *const plain_keys[] = { "id", "public_key", NULL };
+	static const char *const ak_keys[] = { "id", "public_key", "name", NULL };
+	const char *const *keys = tpm_names ? ak_keys : plain_keys;
 	struct policy_key *k;
 	size_t n;
 	int r = get_array(w, v, &n);
@@ -405,6 +435,18 @@ static int get_keys(struct walk *w, json_object *v, struct policy_key **ret, siz
 			return r;
 		*ret_n = i + 1;
 		policy_json_pop(&w->p, mk);
+		if (tpm_names && json_object_object_get_ex(e, "name", &x)) {
+			mk = policy_json_push_key(&w->p, "name");
+			r = get_tpm_name(w, x, &k[i]);
+			if (r < 0)
+				return r;
+			for (size_t j = 0; j < i; j++)
+				if (k[j].name_len == k[i].name_len &&
+				    memcmp(k[j].name, k[i].name, k[i].name_len) == 0)
+					return fault(w, "duplicate entry: the name of key '%s' is pinned twice",
+						     k[j].id);
+			policy_json_pop(&w->p, mk);
+		}
 		policy_json_pop(&w->p, m);
 	}
 	return 0;
@@ -580,7 +622,7 @@ static int load_image_trust(struct walk *w, struct policy *p, json_object *v)
 		return r;
 	if (json_object_object_get_ex(v, "keys", &x)) {
 		m = policy_json_push_key(&w->p, "keys");
-		r = get_keys(w, x, &p->image_keys, &p->n_image_keys);
+		r = get_keys(w, x, false, &p->image_keys, &p->n_image_keys);
 		if (r < 0)
 			return r;
 		policy_json_pop(&w->p, m);
@@ -933,7 +975,7 @@ static int load_root(struct walk *w, struct policy *p, json_object *root)
 	}
 	if (json_object_object_get_ex(root, "attestation_keys", &x)) {
 		m = policy_json_push_key(&w->p, "attestation_keys");
-		r = get_keys(w, x, &p->aks, &p->n_aks);
+		r = get_keys(w, x, true, &p->aks, &p->n_aks);
 		if (r < 0)
 			return r;
 		policy_json_pop(&w->p, m);

@@ -170,6 +170,11 @@ struct policy_key {
 	const char *id;
 	const char *pem;            /* SubjectPublicKeyInfo, PEM */
 	void *pkey;                 /* EVP_PKEY *, owned by the policy */
+	/* Attestation keys only: the TPM name (nameAlg, big-endian, and the
+	 * digest of the whole public area, attributes included) that pins the
+	 * AK; name_len 0 when the policy gives none. */
+	uint8_t name[2 + POLICY_DIGEST_MAX];
+	size_t name_len;
 };
 
 struct policy_file_digest {

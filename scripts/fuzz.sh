@@ -29,6 +29,7 @@ harnesses=(
 	eventlog:65536:         # UEFI event log (binary)
 	mlog:16384:json         # measurement log (JSON lines)
 	evidence:32768:json     # evidence JSON
+	verify:32768:json       # attest_verify on logs a TPM quoted (fuzz-verify.c)
 	audit:16384:json        # host audit, canonical JSON
 	json:16384:json         # the strict JSON entry of every JSON parser
 	policy:16384:json       # policy JSON

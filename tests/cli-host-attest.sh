@@ -21,7 +21,8 @@ policy() {
 	python3 - "$1" "$VMTRUST_STATE/ak.pem" "$2" <<'EOF'
 import json, sys
 p = {"schema_version": 1, "sequence": 1,
-     "attestation_keys": [{"id": "host", "public_key": open(sys.argv[2]).read()}],
+     "attestation_keys": [{"id": "host", "public_key": open(sys.argv[2]).read(),
+                           "name": open(sys.argv[2][:-3] + "name", "rb").read().hex()}],
      "host": json.loads(sys.argv[3])}
 json.dump(p, open(sys.argv[1], "w"), indent=1)
 EOF

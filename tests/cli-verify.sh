@@ -22,14 +22,18 @@ tpm() {
 	tpm2_flushcontext -s >/dev/null 2>&1 || true
 }
 
-# policy FILE AK_PEM [REFERENCES_JSON]: a policy pinning the AK.
+# policy FILE AK_PEM AK_NAME|- [REFERENCES_JSON]: a policy pinning the AK by
+# its key and its TPM name (AK_NAME: the binary name, tpm2_createak -n).
 policy() {
 	python3 - "$@" <<'EOF'
 import json, sys
 out, pem = sys.argv[1], open(sys.argv[2]).read()
-refs = json.loads(sys.argv[3]) if len(sys.argv) > 3 else []
+refs = json.loads(sys.argv[4]) if len(sys.argv) > 4 else []
+key = {"id": "swtpm", "public_key": pem}
+if sys.argv[3] != "-":
+    key["name"] = open(sys.argv[3], "rb").read().hex()
 p = {"schema_version": 1, "sequence": 1, "measurement": {"pcr": 15},
-     "attestation_keys": [{"id": "swtpm", "public_key": pem}]}
+     "attestation_keys": [key]}
 if refs:
     p["reference_values"] = refs
 json.dump(p, open(out, "w"), indent=1)
@@ -47,7 +51,7 @@ openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl ec -pubout
 mkdir state
 printf 'qemu-system-x86_64 build 7.2\n' >"$T/qemu"
 printf 'user = "libvirt-qemu"\n' >"$T/qemu.conf"
-policy policy.json ak.pem
+policy policy.json ak.pem ak.name
 export VMTRUST_STATE=$T/state
 run "$VMTRUST" --policy policy.json attest measure --only "$T/qemu" "$T/qemu.conf"
 [ "$rc" = 0 ] || { echo "FAIL: attest measure: $err" >&2; exit 1; }
@@ -61,8 +65,8 @@ tpm tpm2_checkquote -u ak.pem -m msg -s sig -f pcrs -g sha256 -q "$nonce"
 
 refs=$(printf '[{"path": "%s", "digests": {"sha256": "%s"}}, {"path": "%s", "digests": {"sha256": "%s"}}]' \
 	"$T/qemu" "$(sha256 "$T/qemu")" "$T/qemu.conf" "$(sha256 "$T/qemu.conf")")
-policy policy-refs.json ak.pem "$refs"
-policy policy-other.json other.pem
+policy policy-refs.json ak.pem ak.name "$refs"
+policy policy-other.json other.pem -
 
 import() { "$VMTRUST" attest import --ak ak.pub --nonce "$nonce" "$@"; }
 
@@ -82,9 +86,17 @@ if printf '%s\n' "$out" | python3 -c 'import json,sys; v=json.load(sys.stdin); s
 else
 	fail "verify --json: not a good verdict object: $out"
 fi
-# no nonce asked for: good, with a warning
-expect 0 '' "$VMTRUST" --policy policy.json attest verify ev.json
+# no nonce asked for: the evidence may be a replay, not good (exit 1)...
+expect 1 "is not trusted: nonce: not checked: no nonce was asked for \(the quote's is '$nonce'\): the evidence may be a replay" \
+	"$VMTRUST" --policy policy.json attest verify ev.json
+expect_out '^  FAIL nonce: not checked'
+# ...unless replays are allowed: good, with a warning
+expect 0 '' "$VMTRUST" --policy policy.json attest verify --allow-replay ev.json
 expect_out '^  WARN nonce: not checked'
+# a policy that pins the AK by its key alone, as before names: not trusted
+policy policy-noname.json ak.pem -
+expect 1 "is not trusted: ak-trusted: the policy pins attestation key 'swtpm' by its public key alone, which does not bind its attributes" \
+	"$VMTRUST" --policy policy-noname.json attest verify --nonce "$nonce" ev.json
 
 # --- each tampering is denied, naming its check --------------------------------
 expect 1 "evidence 'ev.json' is not trusted: nonce: the quote's nonce '$nonce' is not the one asked for '00112233445566778899aabbccddeeee': replayed or stale evidence" \
@@ -136,7 +148,7 @@ head -n 1 "$log" >log.short
 expect 0 '' import --message msg --signature sig --pcrs pcrs --measurement-log log.short -o ev-log-short.json
 expect 1 "measurement-log: the replay of 1 records differs from the quoted sha256:15" \
 	"$VMTRUST" --policy policy-refs.json attest verify --nonce "$nonce" ev-log-short.json
-expect_out "^  FAIL required:$T/qemu.conf: '$T/qemu.conf' is required and was not measured$"
+expect_out "^  FAIL required:$T/qemu.conf: '$T/qemu.conf' is required and was not measured: the measurement log proves nothing$"
 
 # a reference digest that is not the file's
 python3 - policy-refs.json policy-refs-bad.json <<'EOF'
@@ -173,7 +185,7 @@ expect 2 "signature 'msg' is not a marshalled TPMT_SIGNATURE" \
 # --- vmtrust's own quote, when the verb exists ----------------------------------------
 if "$VMTRUST" attest --help | grep -q '^  quote '; then
 	expect 0 '' "$VMTRUST" --policy policy-refs.json attest enroll
-	policy policy-own.json "$T/state/ak.pem" "$refs"
+	policy policy-own.json "$T/state/ak.pem" "$T/state/ak.name" "$refs"
 	expect 0 '' "$VMTRUST" --policy policy-own.json attest quote --nonce "$nonce" --no-eventlog -o ev-own.json
 	expect 0 '' "$VMTRUST" --policy policy-own.json attest verify --nonce "$nonce" ev-own.json
 	expect_out '^verdict: good$'
@@ -203,5 +215,234 @@ grep -q '"pcr":15,"pcr":15,' log.dup && pass || fail "log.dup: no repeated key m
 expect 0 '' import --message msg --signature sig --pcrs pcrs --measurement-log log.dup -o ev-log-dup.json
 expect 1 "measurement-log: measurement log '\\\$.measurement_log': record on line 1: \\\$.pcr: duplicate key" \
 	"$VMTRUST" --policy policy-refs.json attest verify --nonce "$nonce" ev-log-dup.json
+
+# --- only what the quote proves: vmtrust's evidence, edited as an attacker would --------
+# swtpm allocates sha1, sha256, sha384 and sha512; every record and event below
+# carries all four, and the default quote covers sha1 and sha256 only.
+S=$T/state
+nonce2=0102030405060708090a0b0c0d0e0f10
+
+# edit IN OUT PYTHON: the evidence as JSON `e`, with helpers to make records
+# and UEFI logs, written back.
+edit() {
+	python3 - "$1" "$2" "$3" <<'EOF'
+import base64, hashlib, json, struct, sys
+e = json.load(open(sys.argv[1]))
+ALGS = {"sha1": 0x4, "sha256": 0xb, "sha384": 0xc, "sha512": 0xd}
+def H(alg, b): return hashlib.new(alg, b).digest()
+def file_record(n, path, banks):
+    """banks: {alg: content}, each bank hashing its own content (a re-digest)."""
+    size = len(next(iter(banks.values())))
+    d, fd = [], {}
+    for alg, content in banks.items():
+        h = H(alg, content)
+        ext = H(alg, b"vmtrust-file-v1\0" + path.encode() + b"\0" + struct.pack("<Q", size) + h)
+        d.append({"hashAlg": alg, "digest": ext.hex()}); fd[alg] = h.hex()
+    return json.dumps({"recnum": n, "pcr": 15, "digests": d, "content_type": "vmtrust_file",
+                       "content": {"path": path, "size": size, "digests": fd}}) + "\n"
+def event_record(n, typ, desc, data, algs):
+    d, fd = [], {}
+    for alg in algs:
+        h = H(alg, data)
+        ext = H(alg, b"vmtrust-event-v1\0" + typ.encode() + b"\0" + desc.encode() + b"\0" +
+                struct.pack("<Q", len(data)) + h)
+        d.append({"hashAlg": alg, "digest": ext.hex()}); fd[alg] = h.hex()
+    return json.dumps({"recnum": n, "pcr": 15, "digests": d, "content_type": "vmtrust_event",
+                       "content": {"type": typ, "description": desc, "size": len(data),
+                                   "digests": fd}}) + "\n"
+def n_records(): return e["measurement_log"].count("\n")
+exec(open("uefi.py").read())
+exec(sys.argv[3])
+json.dump(e, open(sys.argv[2], "w"))
+EOF
+}
+
+# uefi.py: a UEFI log (crypto-agile, the four banks), its events extended into
+# swtpm with tpm2_pcrextend; event(pcr, type, data, algs) is one record.
+cat >uefi.py <<'EOF'
+import hashlib, struct
+GUID = bytes.fromhex("61dfe48bca93d211aa0d00e098032b8c")
+def sb_var(v):
+    name = "SecureBoot".encode("utf-16-le")
+    return GUID + struct.pack("<QQ", 10, 1) + name + bytes([v])
+def header(algs):
+    spec = b"Spec ID Event03\0" + struct.pack("<IBBBBI", 0, 0, 2, 0, 2, len(algs))
+    for alg_id, size in algs:
+        spec += struct.pack("<HH", alg_id, size)
+    spec += b"\0"
+    return struct.pack("<II", 0, 3) + b"\0" * 20 + struct.pack("<I", len(spec)) + spec
+BANKS = [("sha1", 0x4, 20), ("sha256", 0xb, 32), ("sha384", 0xc, 48), ("sha512", 0xd, 64)]
+def event(pcr, typ, data, banks=BANKS, digest_of=None):
+    out = struct.pack("<III", pcr, typ, len(banks))
+    for name, alg_id, size in banks:
+        out += struct.pack("<H", alg_id) + (hashlib.new(name, digest_of or data).digest()
+                                            if name in hashlib.algorithms_available else b"\x5a" * size)
+    return out + struct.pack("<I", len(data)) + data
+HONEST = [(7, 0x80000001, sb_var(0)), (7, 4, b"\0\0\0\0"), (0, 1, b"ACPI DATA")]
+def honest_log():
+    return header([(a, s) for _, a, s in BANKS]) + b"".join(event(*x) for x in HONEST)
+EOF
+python3 - >uefi.bin <<'EOF'
+import sys
+exec(open("uefi.py").read())
+sys.stdout.buffer.write(honest_log())
+EOF
+for x in "7 80000001 sb0" "7 4 sep" "0 1 acpi"; do
+	set -- $x
+	ext=$(python3 - "$3" <<'EOF'
+import hashlib, sys
+exec(open("uefi.py").read())
+data = {"sb0": sb_var(0), "sep": b"\0\0\0\0", "acpi": b"ACPI DATA"}[sys.argv[1]]
+print(",".join(f"{n}={hashlib.new(n, data).hexdigest()}" for n, _, _ in BANKS))
+EOF
+)
+	tpm tpm2_pcrextend "$1:$ext"
+done
+
+# the host: its files measured, a quote with the log; the verifier's policy
+# written from that known-good evidence by policy init (AK name included)
+printf 'qemu 7.2, as built by the distribution\n' >"$T/good-qemu"
+run "$VMTRUST" --policy policy-own.json attest measure --only "$T/good-qemu"
+[ "$rc" = 0 ] || { echo "FAIL: attest measure: $err" >&2; exit 1; }
+expect 0 '' "$VMTRUST" --policy policy-own.json attest quote --nonce "$nonce2" --eventlog uefi.bin -o ev-q.json
+expect 0 '' "$VMTRUST" -q policy init --from-evidence ev-q.json -o p-init.json
+python3 - p-init.json "$S/ak.name" <<'EOF' && pass || fail "policy init: the AK is not pinned by its name, or unquoted banks were taken"
+import json, sys
+p = json.load(open(sys.argv[1]))
+ak, = p["attestation_keys"]
+assert ak["name"] == open(sys.argv[2], "rb").read().hex(), ak
+assert set(p["pcr_selection"]) == {"sha1", "sha256"}, p["pcr_selection"]
+for r in p["reference_values"]:
+    assert set(r["digests"]) == {"sha1", "sha256"}, r
+EOF
+# the policy as the attacker would like it: digests in every bank, secure boot
+pol() {
+	python3 - p-init.json "$1" "$2" <<'EOF'
+import hashlib, json, sys
+p = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+json.dump(p, open(sys.argv[2], "w"))
+EOF
+}
+pol p-good.json 'p["secure_boot"] = "disabled"'
+expect 0 '' "$VMTRUST" -v --policy p-good.json attest verify --nonce "$nonce2" ev-q.json
+expect_out "^  ok   ak-trusted: the AK is the policy's attestation key 'ak-[0-9a-f]{12}', its TPM name pinned$"
+expect_out '^  ok   secure-boot: secure boot is off, as the policy requires$'
+expect_out '^  ok   pcr-selection: '
+
+# class 1: a record re-digested in a bank the quote does not cover. The policy
+# knows the good qemu in sha256 and sha384; the host ran another, and the
+# attacker puts the good sha384 digest (and its extend) into the record.
+pol p-qemu.json '
+for r in p["reference_values"]:
+    if r["path"].endswith("/good-qemu"):
+        r["digests"] = {"sha256": hashlib.sha256(b"other").hexdigest(),
+                        "sha384": hashlib.sha384(open("'"$T"'/good-qemu", "rb").read()).hexdigest()}'
+edit ev-q.json ev-redigest.json '
+lines = e["measurement_log"].splitlines(True)
+r = json.loads(lines[-1]); n = r["recnum"]
+real = open("'"$T"'/good-qemu", "rb").read()
+rec = json.loads(file_record(n, r["content"]["path"], {"sha1": real, "sha256": real, "sha384": real, "sha512": real}))
+assert rec == r, (rec, r)
+lines[-1] = file_record(n, r["content"]["path"], {"sha1": real, "sha256": real, "sha384": b"x" * len(real), "sha512": real})
+e["measurement_log"] = "".join(lines)'
+expect 1 "is not trusted: reference:$T/good-qemu: record [0-9]+: sha1 digest [0-9a-f]{40} is not a reference value|is not trusted: reference:$T/good-qemu: record [0-9]+: sha256 digest [0-9a-f]{64} is not a reference value" \
+	"$VMTRUST" -v --policy p-qemu.json attest verify --nonce "$nonce2" ev-redigest.json
+expect_out '^  ok   measurement-log: '
+
+# class 1: a fabricated record whose only digest is in an unquoted bank: it
+# replays to nothing that is quoted
+pol p-ovmf.json 'p["reference_values"].append({"path": "/usr/share/OVMF/OVMF_CODE.fd",
+    "digests": {"sha384": hashlib.sha384(b"ovmf").hexdigest()}})'
+edit ev-q.json ev-fabricated.json 'e["measurement_log"] += file_record(n_records(), "/usr/share/OVMF/OVMF_CODE.fd", {"sha384": b"ovmf"})'
+expect 1 "is not trusted: measurement-log: record [0-9]+ \('/usr/share/OVMF/OVMF_CODE.fd'\) has no sha1 digest, a bank the quote covers: nothing proves it" \
+	"$VMTRUST" --policy p-ovmf.json attest verify --nonce "$nonce2" ev-fabricated.json
+expect_out "^  FAIL required:/usr/share/OVMF/OVMF_CODE.fd: '/usr/share/OVMF/OVMF_CODE.fd' is required and was not measured"
+
+# class 1: a forged host-audit record in the unquoted banks, with a passing audit
+pol p-audit.json 'p["host"] = {"required_checks": ["cpu-virt"]}'
+edit ev-q.json ev-audit.json '
+audit = b"{\"vmtrust_host_audit\":1,\"checks\":[{\"id\":\"cpu-virt\",\"status\":\"pass\",\"evidence\":\"vmx\"}]}"
+e["host_audit"] = audit.decode()
+e["measurement_log"] += event_record(n_records(), "host-audit", "host audit: 1 pass, 0 fail, 0 unknown", audit, ["sha384", "sha512"])'
+expect 1 "is not trusted: measurement-log: record [0-9]+ \('host audit: 1 pass, 0 fail, 0 unknown'\) has no sha1 digest" \
+	"$VMTRUST" --policy p-audit.json attest verify --nonce "$nonce2" ev-audit.json
+expect_out '^  FAIL host-audit: not checked: the measurement log does not replay to the quote'
+
+# class 2: the quote covers less than the policy's selection
+pol p-sel.json 'p["pcr_selection"]["sha384"] = [7]; p["pcr_selection"]["sha256"].append(9)'
+expect 1 "is not trusted: pcr-selection: the quote does not cover sha256:9 sha384:7 of the policy's pcr_selection" \
+	"$VMTRUST" --policy p-sel.json attest verify --nonce "$nonce2" ev-q.json
+
+# class 3: a UEFI event with one bank (unquoted) saying SecureBoot=1 first
+pol p-sb.json 'p["secure_boot"] = "required"'
+expect 1 "is not trusted: secure-boot: secure boot is off, the policy requires it on" \
+	"$VMTRUST" --policy p-sb.json attest verify --nonce "$nonce2" ev-q.json
+edit ev-q.json ev-sb-onebank.json '
+log = base64.b64decode(e["uefi_eventlog"])
+head = header([(a, s) for _, a, s in BANKS])
+fake = event(7, 0x80000001, sb_var(1), banks=[("sha384", 0xc, 48)])
+e["uefi_eventlog"] = base64.b64encode(head + fake + log[len(head):]).decode()'
+expect 1 "is not trusted: uefi-log: event 1 \(pcr 7\) carries 1 digests, not one for each of the 4 banks of the log's header" \
+	"$VMTRUST" --policy p-sb.json attest verify --nonce "$nonce2" ev-sb-onebank.json
+# class 3: an algorithm vmtrust does not know (sm3_256) in the header, SecureBoot=1 in it
+edit ev-q.json ev-sb-unknown.json '
+sm3 = ("sm3_256", 0x12, 32)
+algs = BANKS + [sm3]
+log = header([(a, s) for _, a, s in algs]) + event(7, 0x80000001, sb_var(1), banks=algs) + \
+      b"".join(event(*x, banks=algs) for x in HONEST)
+e["uefi_eventlog"] = base64.b64encode(log).decode()'
+expect 1 "is not trusted: uefi-log: the log's digests of algorithm 0x0012 cannot be checked" \
+	"$VMTRUST" --policy p-sb.json attest verify --nonce "$nonce2" ev-sb-unknown.json
+
+# class 4: a plain signing key (not restricted) in the same TPM signs a forged
+# quote, and ak.public claims the restricted attribute
+tpm tpm2_createprimary -C o -g sha256 -G ecc -c prim.ctx
+tpm tpm2_create -C prim.ctx -G ecc256:ecdsa-sha256 -a 'fixedtpm|fixedparent|sensitivedataorigin|userwithauth|sign' \
+	-u plain.pub -r plain.priv
+tpm tpm2_load -C prim.ctx -u plain.pub -r plain.priv -c plain.ctx -n plain.name
+tpm tpm2_readpublic -c plain.ctx -f pem -o plain.pem
+python3 - ev-q.json forged.msg "$nonce2" 00112233445566778899aabbccdd0000 <<'EOF'
+import base64, json, sys
+msg = bytearray(base64.b64decode(json.load(open(sys.argv[1]))["quote"]["attest"]))
+old, new = bytes.fromhex(sys.argv[3]), bytes.fromhex(sys.argv[4])
+i = msg.index(old)
+msg[i:i + len(old)] = new            # a replay, made fresh for another nonce
+open(sys.argv[2], "wb").write(msg)
+EOF
+tpm tpm2_sign -c plain.ctx -g sha256 -s ecdsa -o forged.sig forged.msg
+edit ev-q.json ev-forged-plain.json '
+e["nonce"] = "00112233445566778899aabbccdd0000"
+e["quote"]["attest"] = base64.b64encode(open("forged.msg", "rb").read()).decode()
+e["quote"]["signature"] = base64.b64encode(open("forged.sig", "rb").read()).decode()
+e["ak"] = {"public": base64.b64encode(open("plain.pub", "rb").read()).decode(), "pem": open("plain.pem").read()}'
+edit ev-forged-plain.json ev-forged.json '
+pub = bytearray(base64.b64decode(e["ak"]["public"]))
+pub[7] |= 0x01                       # objectAttributes (big-endian at byte 6): restricted
+e["ak"]["public"] = base64.b64encode(pub).decode()'
+# policy init refuses to pin it
+expect 1 "^vmtrust: evidence 1: attestation key: attributes 0x00040072 are not those of a restricted signing key .*: not pinned$" \
+	"$VMTRUST" -q policy init --from-evidence ev-forged-plain.json -o p-plain.json
+[ ! -e p-plain.json ] && pass || fail "a refused policy init wrote p-plain.json"
+# a policy that pinned the key (by mistake) with its name: the flipped public area is another name
+policy p-plainkey.json plain.pem plain.name
+expect 1 "is not trusted: ak-trusted: ak.public is not the public area the policy pins for 'swtpm': its name [0-9a-f]{68} is not the policy's" \
+	"$VMTRUST" --policy p-plainkey.json attest verify --nonce 00112233445566778899aabbccdd0000 ev-forged.json
+expect_out '^  ok   signature: |^verdict: bad$'
+# pinned by the key alone (as before names) it would have been trusted: now refused
+policy p-plainkey-noname.json plain.pem -
+expect 1 "is not trusted: ak-trusted: the policy pins attestation key 'swtpm' by its public key alone" \
+	"$VMTRUST" --policy p-plainkey-noname.json attest verify --nonce 00112233445566778899aabbccdd0000 ev-forged.json
+
+# class 6: freshness. No nonce: exit 1 unless replays are allowed; a pending
+# last record of a file the policy does not know: not good
+expect 1 "is not trusted: nonce: not checked: no nonce was asked for" \
+	"$VMTRUST" --policy p-good.json attest verify ev-q.json
+expect 0 '' "$VMTRUST" --policy p-good.json attest verify --allow-replay ev-q.json
+edit ev-q.json ev-pending.json '
+e["measurement_log"] += file_record(n_records(), "/usr/lib/evil.so", {a: b"payload" for a in ("sha1", "sha256", "sha384", "sha512")})'
+expect 1 "is not trusted: reference:/usr/lib/evil.so: unknown component: '/usr/lib/evil.so' \(record [0-9]+, pending\) is not in the policy's reference values" \
+	"$VMTRUST" --policy p-good.json attest verify --nonce "$nonce2" ev-pending.json
+expect_out "^  WARN measurement-log: the last record \([0-9]+, '/usr/lib/evil.so'\) is pending"
 
 finish

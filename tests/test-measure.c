@@ -218,9 +218,10 @@ START_TEST(test_tampered_log)
 END_TEST
 
 /* A record appended without its extend: what a crash between the fsync and
- * the extend leaves. */
-static void append_unextended(const char *path, uint64_t recnum)
+ * the extend leaves; with digests of the first n_banks of swtpm's four. */
+static void append_unextended_banks(const char *path, uint64_t recnum, size_t n_banks)
 {
+	static const char *const banks[] = { "sha1", "sha256", "sha384", "sha512" };
 	_cleanup_(freep) char *lf = log_file();
 	struct attest_record rec = { .recnum = recnum, .pcr = 15, .path = (char *)path };
 	json_object *o;
@@ -230,21 +231,41 @@ static void append_unextended(const char *path, uint64_t recnum)
 	FILE *f;
 
 	ck_assert_int_eq(policy_read_file(path, 1 << 20, &data, &len), 0);
-	rec.n_digests = 2;
-	rec.file_digests[0].alg = policy_hash_alg_by_name("sha1");
-	rec.file_digests[1].alg = policy_hash_alg_by_name("sha256");
-	EVP_Digest(data, len, rec.file_digests[0].value, &l, EVP_sha1(), NULL);
-	EVP_Digest(data, len, rec.file_digests[1].value, &l, EVP_sha256(), NULL);
+	rec.n_digests = n_banks;
 	rec.size = len;
-	free(data);
-	for (int k = 0; k < 2; k++)
+	for (size_t k = 0; k < n_banks; k++) {
+		rec.file_digests[k].alg = policy_hash_alg_by_name(banks[k]);
+		EVP_Digest(data, len, rec.file_digests[k].value, &l,
+			   EVP_get_digestbyname(rec.file_digests[k].alg->ossl), NULL);
 		ck_assert_int_eq(attest_record_event_digest(path, len, &rec.file_digests[k], &rec.digests[k]), 0);
+	}
+	free(data);
 	ck_assert_int_eq(attest_record_to_json(&rec, &o), 0);
 	f = fopen(lf, "a");
 	fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	fclose(f);
 	json_object_put(o);
 }
+
+static void append_unextended(const char *path, uint64_t recnum)
+{
+	append_unextended_banks(path, recnum, 4);
+}
+
+/* A record without a digest of a bank the PCR has extends nothing in it:
+ * the log is refused, as a verifier refuses it (attest_mlog_judge). */
+START_TEST(test_pending_record_missing_a_bank)
+{
+	const char *const first[] = { files[0] };
+	const char *const next[] = { files[2] };
+
+	ck_assert_int_eq(attest_measure(ctx, state, 15, first, 1, NULL, NULL), 0);
+	append_unextended_banks(files[1], 1, 2);
+	ck_assert_int_eq(attest_measure(ctx, state, 15, next, 1, NULL, NULL), -EUCLEAN);
+	ck_assert_msg(strstr(last_error, "record 1 has no sha384 digest, a bank pcr 15 has: the log was changed"),
+		      "%s", last_error);
+}
+END_TEST
 
 START_TEST(test_pending_record_completed)
 {
@@ -456,6 +477,7 @@ int main(void)
 	tcase_add_test(tc, test_bad_inputs);
 	tcase_add_loop_test(tc, test_tampered_log, 0, 3);
 	tcase_add_test(tc, test_pending_record_completed);
+	tcase_add_test(tc, test_pending_record_missing_a_bank);
 	tcase_add_test(tc, test_added_record_refused);
 	tcase_add_test(tc, test_foreign_extend_refused);
 	tcase_add_test(tc, test_concurrent);

@@ -113,6 +113,63 @@ END_TEST
 
 /* ---- loading ---- */
 
+/* full.json with its attestation key's name set to name (a JSON value, or
+ * NULL: none), loaded; the result of policy_load_buffer(). */
+static int load_with_ak_name(const char *name, struct policy **ret)
+{
+	_cleanup_(freep) char *path = testdata("policy/full.json");
+	json_object *root = json_object_from_file(path), *key;
+	const char *s;
+	int r;
+
+	ck_assert_ptr_nonnull(root);
+	key = json_object_array_get_idx(json_object_object_get(root, "attestation_keys"), 0);
+	if (name)
+		json_object_object_add(key, "name", json_tokener_parse(name));
+	s = json_object_to_json_string(root);
+	r = policy_load_buffer("names", s, strlen(s), ret);
+	json_object_put(root);
+	return r;
+}
+
+/* An attestation key's TPM name: its nameAlg (sha256, sha384, sha512) and
+ * a digest of that size, in hex; image keys take no name. */
+START_TEST(test_ak_names)
+{
+	static const struct {
+		const char *name;
+		const char *error;
+	} bad[] = {
+		{ "\"000b00\"", "$.attestation_keys[0].name: a sha256 name has 68 hex digits, not 6" },
+		{ "\"0004" "0000000000000000000000000000000000000000\"",
+		  "$.attestation_keys[0].name: name algorithm 0x0004 is not sha256, sha384 or sha512" },
+		{ "\"00zz\"", "$.attestation_keys[0].name: not a TPM name in hex" },
+		{ "7", "$.attestation_keys[0].name: expected a string" },
+	};
+	struct policy *p = NULL;
+	const struct policy_key *keys;
+	size_t n;
+
+	ck_assert_int_eq(load_with_ak_name("\"000b"
+					   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"",
+					   &p), 0);
+	keys = policy_attestation_keys(p, &n);
+	ck_assert_uint_eq(keys[0].name_len, 34);
+	ck_assert_uint_eq(keys[0].name[1], 0x0b);
+	policy_free(p);
+	p = NULL;
+	ck_assert_int_eq(load_with_ak_name(NULL, &p), 0);
+	ck_assert_uint_eq(policy_attestation_keys(p, &n)[0].name_len, 0);
+	policy_free(p);
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		p = NULL;
+		ck_assert_int_eq(load_with_ak_name(bad[i].name, &p), -EINVAL);
+		ck_assert_msg(strstr(last_error, bad[i].error), "'%s' lacks '%s'", last_error, bad[i].error);
+	}
+}
+END_TEST
+
+
 START_TEST(test_full_policy)
 {
 	_cleanup_(freep) char *path = testdata("policy/full.json");
@@ -647,6 +704,7 @@ static Suite *policy_suite(void)
 	tc = tcase_create("load");
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_full_policy);
+	tcase_add_test(tc, test_ak_names);
 	tcase_add_test(tc, test_minimal_defaults);
 	tcase_add_test(tc, test_oversized);
 	tcase_add_test(tc, test_missing_file);

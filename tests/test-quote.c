@@ -597,6 +597,14 @@ static struct attest_verdict *verify_with_host(const struct attest_evidence *e, 
 	json_object_object_add(root, "sequence", json_object_new_int(1));
 	json_object_object_add(key, "id", json_object_new_string("host"));
 	json_object_object_add(key, "public_key", json_object_new_string_len((const char *)pem, (int)len));
+	{
+		_cleanup_(freep) uint8_t *name = slurp(ATTEST_AK_NAME_FILE, &len);
+		char hex[2 * ATTEST_NAME_MAX + 1];
+
+		ck_assert_uint_le(len, ATTEST_NAME_MAX);
+		policy_hex_encode(name, len, hex);
+		json_object_object_add(key, "name", json_object_new_string(hex));
+	}
 	json_object_array_add(keys, key);
 	json_object_object_add(root, "attestation_keys", keys);
 	json_object_object_add(root, "host", json_tokener_parse(host));

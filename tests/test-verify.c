@@ -107,6 +107,65 @@ static void replace_mlog(struct attest_evidence *e, char *text)
 	e->mlog_len = strlen(text);
 }
 
+/* A file record of path with one digest per bank of algs, bank k hashing
+ * contents[k] (an attacker's re-digested bank), the size of contents[0];
+ * its line. */
+static char *record_line_banks(const char *path, uint64_t recnum, size_t n, const char *const *algs,
+			       const char *const *contents)
+{
+	struct attest_record rec = { .recnum = recnum, .pcr = 15, .kind = ATTEST_RECORD_FILE,
+				     .path = (char *)path, .size = strlen(contents[0]), .n_digests = n };
+	json_object *o = NULL;
+	char *line;
+
+	for (size_t k = 0; k < n; k++) {
+		const struct policy_hash_alg *alg = policy_hash_alg_by_name(algs[k]);
+
+		ck_assert_ptr_nonnull(alg);
+		rec.file_digests[k].alg = alg;
+		ck_assert(EVP_Digest(contents[k], strlen(contents[k]), rec.file_digests[k].value, NULL,
+				     EVP_get_digestbyname(alg->ossl), NULL) == 1);
+		ck_assert_int_eq(attest_record_event_digest(path, rec.size, &rec.file_digests[k],
+							    &rec.digests[k]), 0);
+	}
+	ck_assert_int_eq(attest_record_to_json(&rec, &o), 0);
+	ck_assert_int_ge(asprintf(&line, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+											   JSON_C_TO_STRING_NOSLASHESCAPE)), 0);
+	json_object_put(o);
+	return line;
+}
+
+/* The hex digest of s in alg. */
+static void hex_of(const char *alg_name, const char *s, char *out)
+{
+	const struct policy_hash_alg *alg = policy_hash_alg_by_name(alg_name);
+	uint8_t d[POLICY_DIGEST_MAX];
+
+	ck_assert(EVP_Digest(s, strlen(s), d, NULL, EVP_get_digestbyname(alg->ossl), NULL) == 1);
+	policy_hex_encode(d, alg->size, out);
+}
+
+/* The fixture's UEFI log with a second algorithm in its Spec ID event (the
+ * list ends at byte 64 of the log) that no event carries a digest of. */
+static void uefi_add_header_alg(struct attest_evidence *e, uint16_t alg, uint16_t size)
+{
+	uint8_t *p = malloc(e->uefi_log_len + 4);
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(e->uefi_log[56], 1);
+	memcpy(p, e->uefi_log, 64);
+	p[64] = (uint8_t)alg;
+	p[65] = (uint8_t)(alg >> 8);
+	p[66] = (uint8_t)size;
+	p[67] = (uint8_t)(size >> 8);
+	memcpy(p + 68, e->uefi_log + 64, e->uefi_log_len - 64);
+	p[56] = 2;              /* numberOfAlgorithms */
+	p[28] += 4;             /* the Spec ID event's size */
+	free(e->uefi_log);
+	e->uefi_log = p;
+	e->uefi_log_len += 4;
+}
+
 /* ---- good evidence -------------------------------------------------------------- */
 
 START_TEST(test_good)
@@ -188,11 +247,224 @@ START_TEST(test_no_nonce_is_a_warning)
 	struct policy *pol = vfx_policy_load(j);
 	struct attest_verdict *v = verify_with(pol, e, NULL, 0);
 
+	/* fresh, or not good */
+	assert_bad(v, "nonce", "not checked: no nonce was asked for");
+	assert_check(v, "nonce", ATTEST_CHECK_FAILED, "is not trusted unless replays are allowed");
+	attest_verdict_free(v);
+	/* unless replays are allowed: a warning */
+	ck_assert_int_eq(attest_verify_flags(pol, e, NULL, 0, ATTEST_VERIFY_ALLOW_REPLAY, &v), 0);
 	ck_assert(attest_verdict_ok(v));
 	assert_check(v, "nonce", ATTEST_CHECK_WARNING, "not checked: no nonce was asked for");
 	attest_verdict_free(v);
 	policy_free(pol);
 	json_object_put(j);
+	attest_evidence_free(e);
+}
+END_TEST
+
+
+/* ---- only what the quote proves (issue 13) ---------------------------------------------- */
+
+/* Class 1: a record re-digested in a bank the quote does not cover matches
+ * nothing; the bank the quote covers decides. */
+START_TEST(test_unquoted_bank_redigested)
+{
+	static const char *const algs[] = { "sha256", "sha384" };
+	const char *contents[] = { "qemu-system-x86_64 7.2\n", "a good qemu\n" };
+	struct attest_evidence *e = vfx_evidence(&f);
+	json_object *j = vfx_policy_json(&f), *ref, *d;
+	char *l0 = record_line_banks(f.recs[0].path, 0, 2, algs, contents);
+	char *l1 = vfx_record_line(&f.recs[1], 1), *l2 = vfx_record_line(&f.recs[2], 2), *text;
+	char h256[65], h384[97], msg[256];
+	struct attest_verdict *v;
+	struct policy *pol;
+
+	/* the policy knows the good qemu in both banks; the host runs another */
+	ref = json_object_array_get_idx(json_object_object_get(j, "reference_values"), 0);
+	d = json_object_new_object();
+	hex_of("sha256", "a good qemu\n", h256);
+	hex_of("sha384", "a good qemu\n", h384);
+	json_object_object_add(d, "sha256", json_object_new_string(h256));
+	json_object_object_add(d, "sha384", json_object_new_string(h384));
+	json_object_object_add(ref, "digests", d);
+	pol = vfx_policy_load(j);
+	ck_assert_int_ge(asprintf(&text, "%s%s%s", l0, l1, l2), 0);
+	replace_mlog(e, text);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_check(v, "measurement-log", ATTEST_CHECK_OK, "3 records replay to the quoted sha256:15");
+	hex_of("sha256", contents[0], h256);
+	snprintf(msg, sizeof(msg), "record 0: sha256 digest %s is not a reference value", h256);
+	assert_bad(v, "reference:/usr/bin/qemu-system-x86_64", msg);
+	attest_verdict_free(v);
+
+	/* a reference listed only in a bank nothing proves matches nothing */
+	json_object_object_del(d, "sha256");
+	policy_free(pol);
+	pol = vfx_policy_load(j);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_bad(v, "reference:/usr/bin/qemu-system-x86_64",
+		   "record 0: no digest in a bank that the quote proves and the reference values of '/usr/bin/qemu-system-x86_64' list");
+	attest_verdict_free(v);
+	policy_free(pol);
+	json_object_put(j);
+	attest_evidence_free(e);
+	free(l0);
+	free(l1);
+	free(l2);
+}
+END_TEST
+
+/* Class 1: a fabricated record whose only digest is in an unquoted bank
+ * replays to nothing; it is not measured, and the log is refused. */
+START_TEST(test_unquoted_bank_fabricated)
+{
+	static const char *const algs[] = { "sha384" };
+	const char *contents[] = { "ovmf\n" };
+	struct attest_evidence *e = vfx_evidence(&f);
+	json_object *j = vfx_policy_json(&f), *ref = json_object_new_object(), *d = json_object_new_object();
+	char *extra = record_line_banks("/usr/share/OVMF/OVMF_CODE.fd", 3, 1, algs, contents), *text;
+	char h384[97];
+	struct attest_verdict *v;
+	struct policy *pol;
+
+	hex_of("sha384", contents[0], h384);
+	json_object_object_add(d, "sha384", json_object_new_string(h384));
+	json_object_object_add(ref, "path", json_object_new_string("/usr/share/OVMF/OVMF_CODE.fd"));
+	json_object_object_add(ref, "digests", d);
+	json_object_array_add(json_object_object_get(j, "reference_values"), ref);
+	pol = vfx_policy_load(j);
+	ck_assert_int_ge(asprintf(&text, "%s%s", e->mlog, extra), 0);
+	replace_mlog(e, text);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_bad(v, "measurement-log",
+		   "record 3 ('/usr/share/OVMF/OVMF_CODE.fd') has no sha256 digest, a bank the quote covers: nothing proves it");
+	assert_bad(v, "required:/usr/share/OVMF/OVMF_CODE.fd", "was not measured");
+	attest_verdict_free(v);
+	policy_free(pol);
+	json_object_put(j);
+	attest_evidence_free(e);
+	free(extra);
+}
+END_TEST
+
+/* Class 2: the policy's pcr_selection is the least a quote must cover. */
+START_TEST(test_quote_covers_less_than_the_policy)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	json_object *j = vfx_policy_json(&f), *sel = json_object_new_object(), *l256, *l1;
+	struct attest_verdict *v;
+	struct policy *pol;
+
+	l256 = json_object_new_array();
+	for (int i = 0; i < 8; i++)
+		json_object_array_add(l256, json_object_new_int(i));
+	json_object_array_add(l256, json_object_new_int(15));
+	json_object_object_add(sel, "sha256", l256);
+	json_object_object_add(j, "pcr_selection", sel);
+	pol = vfx_policy_load(j);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_all_ok(v);
+	assert_check(v, "pcr-selection", ATTEST_CHECK_OK, "the quote covers the policy's pcr_selection");
+	attest_verdict_free(v);
+	policy_free(pol);
+
+	/* a bank it leaves out, and a PCR */
+	l1 = json_object_new_array();
+	json_object_array_add(l1, json_object_new_int(0));
+	json_object_object_add(sel, "sha1", l1);
+	json_object_array_add(l256, json_object_new_int(9));
+	pol = vfx_policy_load(j);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	assert_bad(v, "pcr-selection",
+		   "the quote does not cover sha256:9 sha1:0 of the policy's pcr_selection: what it leaves out is not proven");
+	attest_verdict_free(v);
+	policy_free(pol);
+	json_object_put(j);
+	attest_evidence_free(e);
+}
+END_TEST
+
+/* Class 3: an event without a digest of every bank of the header, or a
+ * header with an algorithm vmtrust cannot compute. */
+START_TEST(test_uefi_event_banks)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	struct attest_verdict *v;
+
+	uefi_add_header_alg(e, TPM2_ALG_SHA384, 48);
+	v = verify(e);
+	assert_bad(v, "uefi-log", "event 1 (pcr 0) carries 1 digests, not one for each of the 2 banks of the log's header");
+	assert_bad(v, "secure-boot", "not checked");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	e = vfx_evidence(&f);
+	uefi_add_header_alg(e, 0x0012, 32);     /* sm3_256 */
+	v = verify(e);
+	assert_bad(v, "uefi-log", "the log's digests of algorithm 0x0012 cannot be checked");
+	assert_bad(v, "secure-boot", "not checked");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+/* Class 3: the Secure Boot state is what every event agrees on. */
+START_TEST(test_secure_boot_disagrees)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	f.second_sb = 0;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_check(v, "uefi-log", ATTEST_CHECK_OK, NULL);
+	assert_bad(v, "secure-boot", "event 2 records SecureBoot 1, event 3 0: the log contradicts itself");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	f.second_sb = 1;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_all_ok(v);
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+/* Class 4: the AK is pinned by its TPM name, which binds its attributes. */
+START_TEST(test_ak_attributes_flipped)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+	char name[2 * ATTEST_NAME_MAX + 1], msg[300];
+
+	/* the key the policy pinned is a plain signing key; the evidence
+	 * claims it is restricted, and it signed a quote */
+	f.policy_attrs = f.attrs & ~TPMA_OBJECT_RESTRICTED;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_check(v, "ak-attributes", ATTEST_CHECK_OK, NULL);
+	assert_check(v, "signature", ATTEST_CHECK_OK, NULL);
+	f.policy_attrs = 0;             /* the name of what the evidence claims */
+	vfx_policy_name(&f, name);
+	snprintf(msg, sizeof(msg), "ak.public is not the public area the policy pins for 'host-a': its name %s is not the policy's",
+		 name);
+	assert_bad(v, "ak-trusted", msg);
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+START_TEST(test_ak_pinned_by_key_alone)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	f.policy_no_name = true;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_bad(v, "ak-trusted", "the policy pins attestation key 'host-a' by its public key alone, which does not bind its attributes");
+	attest_verdict_free(v);
 	attest_evidence_free(e);
 }
 END_TEST
@@ -468,7 +740,9 @@ START_TEST(test_mlog_record_changed)
 	replace_mlog(e, vfx_mlog_text(recs, f.n_recs));
 	v = verify(e);
 	assert_bad(v, "measurement-log", "the replay of 3 records differs from the quoted sha256:15");
-	assert_bad(v, "reference:/usr/sbin/libvirtd", "is not a reference value for '/usr/sbin/libvirtd'");
+	/* a log that does not replay proves no record */
+	assert_bad(v, "required:/usr/sbin/libvirtd", "was not measured: the measurement log proves nothing");
+	ck_assert_ptr_null(attest_verdict_find(v, "reference:/usr/sbin/libvirtd"));
 	attest_verdict_free(v);
 
 	/* only the content's digest: the record contradicts itself */
@@ -562,19 +836,27 @@ START_TEST(test_mlog_record_added)
 	replace_mlog(e, vfx_mlog_text(recs, 4));
 	v = verify(e);
 	assert_bad(v, "measurement-log", "the replay of 4 records differs");
-	assert_bad(v, "reference:/usr/lib/evil.so", "unknown component: '/usr/lib/evil.so'");
+	assert_bad(v, "required:/usr/bin/qemu-system-x86_64", "the measurement log proves nothing");
 	attest_verdict_free(v);
 
-	/* at the end it reads as a pending record: not measured, harmless */
+	/* at the end it reads as a pending record: not measured, but the host
+	 * was measuring a file the policy does not know */
 	recs[0] = f.recs[0];
 	recs[1] = f.recs[1];
 	recs[2] = f.recs[2];
 	recs[3] = (struct vfx_record){ "/usr/lib/evil.so", "payload", NULL };
 	replace_mlog(e, vfx_mlog_text(recs, 4));
 	v = verify(e);
-	ck_assert(attest_verdict_ok(v));
 	assert_check(v, "measurement-log", ATTEST_CHECK_WARNING, "'/usr/lib/evil.so') is pending");
-	ck_assert_ptr_null(attest_verdict_find(v, "reference:/usr/lib/evil.so"));
+	assert_bad(v, "reference:/usr/lib/evil.so",
+		   "unknown component: '/usr/lib/evil.so' (record 3, pending) is not in the policy's reference values");
+	attest_verdict_free(v);
+
+	/* a pending file the policy knows, of another digest: bad as well */
+	recs[3] = (struct vfx_record){ "/usr/sbin/libvirtd", "libvirtd 6.6 with a hole\n", NULL };
+	replace_mlog(e, vfx_mlog_text(recs, 4));
+	v = verify(e);
+	assert_bad(v, "reference:/usr/sbin/libvirtd", "record 3, pending: sha256 digest");
 	attest_verdict_free(v);
 	attest_evidence_free(e);
 }
@@ -667,11 +949,14 @@ START_TEST(test_banks_disagree)
 	struct attest_evidence *e;
 	struct attest_verdict *v;
 
-	/* sha1:15 is quoted, but the records have sha256 digests only */
+	/* sha1:15 is quoted, but the records have sha256 digests only: they
+	 * extend nothing in sha1, so nothing in sha1 proves them */
 	f.sel_sha1 = 1u << 15;
 	e = vfx_evidence(&f);
 	v = verify(e);
-	assert_bad(v, "measurement-log", "differs from the quoted sha1:15");
+	assert_bad(v, "measurement-log",
+		   "record 0 ('/usr/bin/qemu-system-x86_64') has no sha1 digest, a bank the quote covers: nothing proves it");
+	assert_bad(v, "required:/usr/bin/qemu-system-x86_64", "the measurement log proves nothing");
 	attest_verdict_free(v);
 	attest_evidence_free(e);
 }
@@ -846,7 +1131,7 @@ START_TEST(test_uefi_log_tampered)
 	e->uefi_log[e->uefi_log_len - 4 - 4 - 32 + 5] ^= 0x01;
 	v = verify(e);
 	assert_bad(v, "uefi-log", "the log's replay differs from the quoted sha256:7");
-	assert_bad(v, "secure-boot", "is not proven by the quote");
+	assert_bad(v, "secure-boot", "not checked: the UEFI event log is unreadable or does not replay to the quote");
 	attest_verdict_free(v);
 
 	/* truncated: a reason from the parser */
@@ -1539,6 +1824,17 @@ static Suite *verify_suite(void)
 	tcase_add_test(tc, test_good_rsassa);
 	tcase_add_test(tc, test_good_rsapss);
 	tcase_add_test(tc, test_no_nonce_is_a_warning);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("proven");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_unquoted_bank_redigested);
+	tcase_add_test(tc, test_unquoted_bank_fabricated);
+	tcase_add_test(tc, test_quote_covers_less_than_the_policy);
+	tcase_add_test(tc, test_uefi_event_banks);
+	tcase_add_test(tc, test_secure_boot_disagrees);
+	tcase_add_test(tc, test_ak_attributes_flipped);
+	tcase_add_test(tc, test_ak_pinned_by_key_alone);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("quote");

@@ -44,6 +44,7 @@ void vfx_init(struct vfx *f)
 	f->uefi = true;
 	f->secure_boot = true;
 	f->sb_pcr = 7;
+	f->second_sb = -1;
 }
 
 void vfx_use_rsa(struct vfx *f, bool pss)
@@ -237,6 +238,10 @@ static void build_uefi(const struct vfx *f, struct buf *b)
 		put_le(&var, (uint8_t)*c, 2);
 	put(&var, &sb, 1);
 	put_event(b, f->sb_pcr, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, var.p, var.len);
+	if (f->second_sb >= 0) {
+		var.p[var.len - 1] = (uint8_t)f->second_sb;
+		put_event(b, f->sb_pcr, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, var.p, var.len);
+	}
 	for (unsigned pcr = 0; pcr < 8; pcr++)
 		put_event(b, pcr, ATTEST_EV_SEPARATOR, sep, 4);
 	free(var.p);
@@ -253,14 +258,14 @@ static void bn_pad(EVP_PKEY *k, const char *param, uint8_t *out, size_t len)
 	BN_free(bn);
 }
 
-void vfx_public(struct vfx *f, uint8_t *out, size_t *ret_len)
+static void public_of(struct vfx *f, EVP_PKEY *key, uint32_t attrs, uint8_t *out, size_t *ret_len)
 {
 	TPM2B_PUBLIC pub = { 0 };
 	TPMT_PUBLIC *p = &pub.publicArea;
 	size_t off = 0;
 
 	p->nameAlg = TPM2_ALG_SHA256;
-	p->objectAttributes = f->attrs;
+	p->objectAttributes = attrs;
 	if (f->rsa) {
 		p->type = TPM2_ALG_RSA;
 		p->parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
@@ -269,7 +274,7 @@ void vfx_public(struct vfx *f, uint8_t *out, size_t *ret_len)
 		p->parameters.rsaDetail.keyBits = 2048;
 		p->parameters.rsaDetail.exponent = 0;          /* 65537 */
 		p->unique.rsa.size = 256;
-		bn_pad(f->ak, OSSL_PKEY_PARAM_RSA_N, p->unique.rsa.buffer, 256);
+		bn_pad(key, OSSL_PKEY_PARAM_RSA_N, p->unique.rsa.buffer, 256);
 	} else {
 		p->type = TPM2_ALG_ECC;
 		p->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
@@ -279,14 +284,30 @@ void vfx_public(struct vfx *f, uint8_t *out, size_t *ret_len)
 		p->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
 		p->unique.ecc.x.size = 32;
 		p->unique.ecc.y.size = 32;
-		bn_pad(f->ak, OSSL_PKEY_PARAM_EC_PUB_X, p->unique.ecc.x.buffer, 32);
-		bn_pad(f->ak, OSSL_PKEY_PARAM_EC_PUB_Y, p->unique.ecc.y.buffer, 32);
+		bn_pad(key, OSSL_PKEY_PARAM_EC_PUB_X, p->unique.ecc.x.buffer, 32);
+		bn_pad(key, OSSL_PKEY_PARAM_EC_PUB_Y, p->unique.ecc.y.buffer, 32);
 	}
 	must(Tss2_MU_TPM2B_PUBLIC_Marshal(&pub, out, sizeof(TPM2B_PUBLIC), &off) == TSS2_RC_SUCCESS);
 	*ret_len = off;
 }
 
-static void sign(struct vfx *f, const uint8_t *msg, size_t len, uint8_t *out, size_t *ret_len)
+void vfx_public(struct vfx *f, uint8_t *out, size_t *ret_len)
+{
+	public_of(f, f->ak, f->attrs, out, ret_len);
+}
+
+void vfx_policy_name(struct vfx *f, char out[2 * ATTEST_NAME_MAX + 1])
+{
+	uint8_t pub[sizeof(TPM2B_PUBLIC)], name[ATTEST_NAME_MAX];
+	size_t len, name_len;
+
+	public_of(f, f->policy_ak ? f->policy_ak : f->ak, f->policy_attrs ? f->policy_attrs : f->attrs,
+		  pub, &len);
+	must(attest_public_name(pub, len, name, &name_len) == 0);
+	policy_hex_encode(name, name_len, out);
+}
+
+void vfx_sign(struct vfx *f, const uint8_t *msg, size_t len, uint8_t *out, size_t *ret_len)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
@@ -326,7 +347,7 @@ static void sign(struct vfx *f, const uint8_t *msg, size_t len, uint8_t *out, si
 	*ret_len = off;
 }
 
-static char *pem_of(EVP_PKEY *k)
+char *vfx_pem(EVP_PKEY *k)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
 	char *data, *s;
@@ -455,13 +476,13 @@ struct attest_evidence *vfx_evidence(struct vfx *f)
 	must(Tss2_MU_TPMS_ATTEST_Marshal(&a, buf, sizeof(buf), &off) == TSS2_RC_SUCCESS);
 	e->attest = dup_mem(buf, off);
 	e->attest_len = off;
-	sign(f, e->attest, e->attest_len, buf, &len);
+	vfx_sign(f, e->attest, e->attest_len, buf, &len);
 	e->signature = dup_mem(buf, len);
 	e->signature_len = len;
 	vfx_public(f, buf, &len);
 	e->ak_public = dup_mem(buf, len);
 	e->ak_public_len = len;
-	e->ak_pem = pem_of(f->ak);
+	e->ak_pem = vfx_pem(f->ak);
 	memcpy(e->nonce, f->nonce, f->nonce_len);
 	e->nonce_len = f->nonce_len;
 	if (f->uefi) {
@@ -486,7 +507,7 @@ json_object *vfx_policy_json(struct vfx *f)
 		    *meas = json_object_new_object(), *pv = json_object_new_object(),
 		    *bank = json_object_new_object();
 	struct attest_evidence *e;
-	char *pem = pem_of(f->policy_ak ? f->policy_ak : f->ak), hex[65];
+	char *pem = vfx_pem(f->policy_ak ? f->policy_ak : f->ak), hex[65];
 
 	json_object_object_add(root, "schema_version", json_object_new_int(1));
 	json_object_object_add(root, "sequence", json_object_new_int(1));
@@ -494,6 +515,12 @@ json_object *vfx_policy_json(struct vfx *f)
 	json_object_object_add(root, "measurement", meas);
 	json_object_object_add(key, "id", json_object_new_string("host-a"));
 	json_object_object_add(key, "public_key", json_object_new_string(pem));
+	if (!f->policy_no_name) {
+		char name[2 * ATTEST_NAME_MAX + 1];
+
+		vfx_policy_name(f, name);
+		json_object_object_add(key, "name", json_object_new_string(name));
+	}
 	json_object_array_add(keys, key);
 	json_object_object_add(root, "attestation_keys", keys);
 	for (size_t i = 0; i < f->n_recs; i++) {

@@ -48,6 +48,10 @@ struct vfx {
 	bool secure_boot;               /* the built UEFI log's SecureBoot value */
 	const char *uefi_file;          /* a log file instead of the built log */
 	unsigned sb_pcr;                /* the PCR of the SecureBoot event (7) */
+	int second_sb;                  /* a second SecureBoot event, 0 or 1 (-1: none) */
+	uint32_t policy_attrs;          /* the attributes of the public area whose name the
+					 * policy pins (0: attrs) */
+	bool policy_no_name;            /* the policy pins the key alone, as before names */
 };
 
 /* Defaults: an ECDSA P-256 AK with tpm2_createak's attributes, a quote of
@@ -74,8 +78,17 @@ struct attest_evidence *vfx_evidence(struct vfx *f);
 json_object *vfx_policy_json(struct vfx *f);
 struct policy *vfx_policy_load(json_object *root);
 
+/* A TPMT_SIGNATURE (marshalled, at most sizeof(TPMT_SIGNATURE) bytes) of
+ * msg by f->ak, as the TPM signs a quote with it. */
+void vfx_sign(struct vfx *f, const uint8_t *msg, size_t len, uint8_t *out, size_t *ret_len);
+/* A key's SubjectPublicKeyInfo PEM (malloc'ed). */
+char *vfx_pem(EVP_PKEY *k);
+
 /* The marshalled TPM2B_PUBLIC of a key (for import tests). */
 void vfx_public(struct vfx *f, uint8_t *out, size_t *ret_len);
+/* The TPM name the policy pins: of policy_ak (else ak) with policy_attrs
+ * (else attrs), hex. */
+void vfx_policy_name(struct vfx *f, char out[2 * ATTEST_NAME_MAX + 1]);
 /* The SHA-256 of s, hex. */
 void vfx_sha256_hex(const char *s, char out[65]);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* vmtrust attest verify [--nonce HEX] EVIDENCE: offline verification of
- * evidence against the policy, no TPM and no root.
+/* vmtrust attest verify (--nonce HEX | --allow-replay) EVIDENCE: offline
+ * verification of evidence against the policy, no TPM and no root.
  * vmtrust attest import ... -o EVIDENCE: evidence from tpm2-tools files. */
 #include <errno.h>
 #include <getopt.h>
@@ -48,6 +48,7 @@ int cmd_attest_verify(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "nonce", required_argument, NULL, 'n' },
+		{ "allow-replay", no_argument, NULL, 'r' },
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_attest, "verify");
@@ -59,6 +60,7 @@ int cmd_attest_verify(struct cli_ctx *ctx, int argc, char **argv)
 	uint8_t nonce[ATTEST_NONCE_MAX];
 	size_t nonce_len = 0, len, n_failed = 0;
 	bool have_nonce = false;
+	unsigned flags = 0;
 	const char *path;
 	int c, r;
 
@@ -70,6 +72,9 @@ int cmd_attest_verify(struct cli_ctx *ctx, int argc, char **argv)
 				return cli_usage_error("attest", verb, "--nonce '%s' is not 1 to %d bytes in hex",
 						       optarg, ATTEST_NONCE_MAX);
 			have_nonce = true;
+			break;
+		case 'r':
+			flags |= ATTEST_VERIFY_ALLOW_REPLAY;
 			break;
 		case ':':
 			return cli_usage_error("attest", verb, "option '%s' needs a value", argv[optind - 1]);
@@ -92,7 +97,7 @@ int cmd_attest_verify(struct cli_ctx *ctx, int argc, char **argv)
 	r = attest_evidence_parse(path, data, len, &e);
 	if (r < 0)
 		return cli_fail(r, "cannot parse evidence '%s'", path);
-	r = attest_verify(pol, e, have_nonce ? nonce : NULL, nonce_len, &v);
+	r = attest_verify_flags(pol, e, have_nonce ? nonce : NULL, nonce_len, flags, &v);
 	if (r < 0)
 		return cli_fail(r, "cannot verify evidence '%s'", path);
 

@@ -60,10 +60,12 @@ static const struct cli_verb attest_verbs[] = {
 	  "PCR in the sha1 and sha256 banks the TPM has. The measurement log is read\n"
 	  "under its lock, held until the quote is signed. Needs 'attest enroll' first.\n",
 	  cmd_attest_quote },
-	{ "verify", "[--nonce HEX] EVIDENCE",
+	{ "verify", "(--nonce HEX | --allow-replay) EVIDENCE",
 	  "verify evidence against the policy, offline (no TPM, no root)",
 	  "  EVIDENCE           the evidence document (vmtrust attest quote, or import)\n"
-	  "  --nonce HEX        the nonce asked for (without it: not checked, a warning)\n"
+	  "  --nonce HEX        the nonce asked for; without it the evidence may be a\n"
+	  "                     replay and the verdict is bad (exit 1)\n"
+	  "  --allow-replay     without --nonce: a warning instead, the verdict may be good\n"
 	  "Checks the AK against the policy's attestation keys, the signature, the\n"
 	  "quote, the PCR values, both logs' replays and the policy's rules. Prints\n"
 	  "the verdict and each failed check (-v: every check; --json: the verdict\n"
