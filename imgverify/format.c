@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "imgverify-internal.h"
@@ -726,9 +727,41 @@ static int layer_lease(int fd)
 	return 0;
 }
 
+/* The file systems where a lease sees every writer: the file's data lives
+ * in the inode the lease is on. Not overlayfs (the lower or upper file is
+ * another inode, written without breaking the lease), not FUSE (the daemon
+ * serves whatever it likes, and can hang a reader), not network file
+ * systems (another host's writers break nothing here). */
+#define LEASE_FILE_SYSTEMS "ext2/3/4, xfs, btrfs, f2fs and tmpfs"
+
+static int lease_file_system(int fd, unsigned long long *ret_type)
+{
+	static const unsigned long long ok[] = {
+		0xEF53,        /* ext2, ext3, ext4 */
+		0x58465342,    /* xfs */
+		0x9123683E,    /* btrfs */
+		0xF2F52010,    /* f2fs */
+		0x01021994,    /* tmpfs */
+	};
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return -errno;
+	*ret_type = (unsigned long long)sf.f_type;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if ((unsigned long long)sf.f_type == ok[i])
+			return 1;
+	return 0;
+}
+
+/* The lease intact, and the file still of the size and inode it had when
+ * it was taken. */
 static bool layer_lease_held(const struct chain_layer *c)
 {
-	return c->fd >= 0 && fcntl(c->fd, F_GETLEASE) == F_RDLCK;
+	struct stat st;
+
+	return c->fd >= 0 && fcntl(c->fd, F_GETLEASE) == F_RDLCK && fstat(c->fd, &st) == 0 &&
+	       st.st_ino == c->st.st_ino && st.st_dev == c->st.st_dev && st.st_size == c->st.st_size;
 }
 
 int chain_leases_held(struct sink *s, const struct chain *c, int err, const char *while_what)
@@ -745,6 +778,7 @@ int chain_leases_held(struct sink *s, const struct chain *c, int err, const char
 static int layer_open(struct sink *s, const char *name, const char *path, bool backing,
 		      struct chain_layer *c)
 {
+	unsigned long long fs = 0;
 	uint8_t peek[24];
 	size_t want, got;
 	char why[512];
@@ -771,10 +805,13 @@ static int layer_open(struct sink *s, const char *name, const char *path, bool b
 				 strerror(errno));
 	if (!S_ISREG(c->st.st_mode))
 		return sink_fail(s, EINVAL, backing ? name : NULL, "'%s' is not a regular file", path);
-	if ((uint64_t)c->st.st_size > IMGVERIFY_SIZE_MAX)
-		return sink_fail(s, EFBIG, name, "'%s' of %lld bytes exceeds the limit of %llu", path,
-				 (long long)c->st.st_size, IMGVERIFY_SIZE_MAX);
-	c->l.size = (uint64_t)c->st.st_size;
+	r = lease_file_system(c->fd, &fs);
+	if (r < 0)
+		return sink_fail(s, -r, name, "cannot stat the file system of '%s': %s", path, strerror(-r));
+	if (r == 0)
+		return sink_fail(s, EOPNOTSUPP, name,
+				 "'%s' is on a file system (type 0x%llx) where a lease may not see every writer: only %s",
+				 path, (unsigned long long)fs, LEASE_FILE_SYSTEMS);
 	r = layer_lease(c->fd);
 	if (r == -EAGAIN)
 		return sink_fail(s, ETXTBSY, name,
@@ -786,6 +823,13 @@ static int layer_open(struct sink *s, const char *name, const char *path, bool b
 				 path, strerror(-r),
 				 r == -EACCES ? " (run as the file's owner, or with CAP_LEASE)" :
 				 r == -EINVAL ? " (its file system has no leases)" : "");
+	/* The size, and all else, as of the lease: a change after it breaks it. */
+	if (fstat(c->fd, &c->st) < 0)
+		return sink_fail(s, errno, name, "cannot stat '%s': %s", path, strerror(errno));
+	if ((uint64_t)c->st.st_size > IMGVERIFY_SIZE_MAX)
+		return sink_fail(s, EFBIG, name, "'%s' of %lld bytes exceeds the limit of %llu", path,
+				 (long long)c->st.st_size, IMGVERIFY_SIZE_MAX);
+	c->l.size = (uint64_t)c->st.st_size;
 
 	r = read_full(c->fd, peek, sizeof(peek), 0, &got);
 	if (r < 0)
