@@ -68,7 +68,8 @@ const struct launch_file *launch_decision_files(const struct launch_decision *d,
 
 int launch_decision_deny(struct launch_decision *d, const char *fmt, ...)
 {
-	char **n;
+	_cleanup_(freep) char *raw = NULL;
+	char **n, *reason;
 	va_list ap;
 	int r;
 
@@ -77,11 +78,18 @@ int launch_decision_deny(struct launch_decision *d, const char *fmt, ...)
 		return -ENOMEM;
 	d->reasons = n;
 	va_start(ap, fmt);
-	r = vasprintf(&d->reasons[d->n_reasons], fmt, ap);
+	r = vasprintf(&raw, fmt, ap);
 	va_end(ap);
-	if (r < 0)
+	if (r < 0) {
+		raw = NULL;
 		return -ENOMEM;
-	d->n_reasons++;
+	}
+	/* A reason quotes names and messages from outside: escaped once,
+	 * here, it is one safe line wherever it goes. */
+	reason = policy_escape(raw);
+	if (!reason)
+		return -ENOMEM;
+	d->reasons[d->n_reasons++] = reason;
 	return 0;
 }
 
@@ -449,11 +457,12 @@ int launch_record(const struct launch_config *cfg, const struct launch_domain *d
 		.n_files = d->n_files,
 		.files = d->files,
 	};
+	_cleanup_(freep) char *name = policy_escape(dom->name);
 	uint8_t digest[32];
 	uint64_t size;
 	int r;
 
-	if (asprintf(&description, "%s %s", dom->name, rec.allowed ? "allowed" : "denied") < 0)
+	if (!name || asprintf(&description, "%s %s", name, rec.allowed ? "allowed" : "denied") < 0)
 		return -ENOMEM;
 	r = attest_tpm_lock(cfg->state_dir, &lock);
 	if (r < 0)
