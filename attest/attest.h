@@ -38,6 +38,17 @@ int attest_pcr_banks(struct attest_ctx *ctx, struct policy_pcr_bank *banks, size
 int attest_pcr_read(struct attest_ctx *ctx, const struct policy_hash_alg *alg, unsigned pcr,
 		    uint8_t *out);
 
+/* Reads every PCR of a selection (n_sel banks) with as few TPM2_PCR_Read
+ * commands as the TPM allows (an answer holds at most 8 digests; the PCR
+ * update counter must not move in between: -EAGAIN). Writes at most max
+ * values to out (bank and index set in each) and returns their count. */
+int attest_pcr_read_selection(struct attest_ctx *ctx, const struct policy_pcr_bank *sel, size_t n_sel,
+			      struct policy_pcr_value *out, size_t max);
+
+/* The TPM's resetCount and restartCount (TPM2_ReadClock): a reboot, or a
+ * resume without the saved state, changes one of them. */
+int attest_tpm_boot_counts(struct attest_ctx *ctx, uint32_t *ret_reset, uint32_t *ret_restart);
+
 /* Extends one PCR with one digest per bank, in a single TPM2_PCR_Extend. */
 int attest_pcr_extend(struct attest_ctx *ctx, unsigned pcr, const struct policy_digest *digests,
 		      size_t n_digests);
