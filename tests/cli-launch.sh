@@ -236,4 +236,70 @@ vm -q attest measure --only "$T/evil2" >/dev/null
 [ "$(cached)" = "denied false" ] && pass || fail "a new measurement did not invalidate the cached verdict"
 [ ! -e "$VMTRUST_STATE/host-verdict.json" ] && pass || fail "a bad verdict left the cache"
 
+# --- the cached host verdict: keyed on everything the verdict depended on ------
+# Each change to the host makes the next decision attest afresh (the -v line
+# says why); an unchanged host reuses the cached verdict, launch decisions
+# measured in between included.
+vm -q --policy "$T/empty.json" attest quote --nonce 04 --no-eventlog -o "$T/evidence-c.json"
+vm -q policy init --from-evidence "$T/evidence-c.json" -o "$T/base-c.json"
+jq --slurpfile p "$T/policy.json" '. + {image_trust: $p[0].image_trust, verdict_cache_max_age: 3600}' \
+	"$T/base-c.json" >"$T/policy-c.json"
+# decide EXPECTED [WHY]: the decision is EXPECTED ("allowed true": allowed
+# with the cached verdict) and the host verdict line of -v names WHY
+decide() {
+	local line
+	run "$VMTRUST" -v --json --policy "$T/policy-c.json" hook run --uefi-log '' -- web1 prepare begin - <"$T/web1.xml"
+	line=$(printf '%s' "$out" | jq -r '.verdict + " " + (.host_verdict_cached | tostring)')
+	if [ "$line" = "$1" ] && printf '%s\n' "$err" | grep -q "host verdict: .*${2:-}"; then
+		pass
+	else
+		fail "cache: expected '$1' (${2:-}), got '$line': $err"
+	fi
+}
+# tpm_reset: a reboot as the TPM sees it (an orderly TPM2_Shutdown(CLEAR),
+# _TPM_Init, TPM2_Startup(CLEAR)),
+# then the measurement PCR extended again with every record of the log, in
+# every bank: the same PCR values, the same log, only the reset count moved
+tpm_reset() {
+	tpm2_shutdown -c
+	swtpm_ioctl --tcp "127.0.0.1:$((SWTPM_PORT + 1))" -i
+	tpm2_startup -c 2>/dev/null || true
+	python3 - "$VMTRUST_STATE/measurements.log" <<'EOF' | while read -r a; do tpm2_pcrextend "$a"; done
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    print("%d:%s" % (r["pcr"], ",".join(d["hashAlg"] + "=" + d["digest"] for d in r["digests"])))
+EOF
+}
+zero40=$(printf '%040d' 0)
+decide "allowed false" "no verdict cached"
+decide "allowed true" "the cached good verdict"
+decide "allowed true" "the cached good verdict"
+# the policy changed
+jq '. + {description: "changed"}' "$T/policy-c.json" >"$T/p.tmp" && mv "$T/p.tmp" "$T/policy-c.json"
+decide "allowed false" "the policy changed"
+decide "allowed true" "the cached good verdict"
+# a reboot that left every PCR and the log as they were
+tpm_reset
+tpm2_readclock | grep -q 'reset_count: [1-9]' && pass || fail "the tpm was not reset"
+decide "allowed false" "the tpm was reset or restarted"
+decide "allowed true" "the cached good verdict"
+# a quoted PCR other than the measurement PCR, in the sha1 bank only
+tpm2_pcrextend "7:sha1=$zero40"
+decide "denied false" "a quoted pcr changed"
+tpm_reset
+decide "allowed false" "no verdict cached"
+decide "allowed true" "the cached good verdict"
+# the measurement PCR extended behind the log's back
+tpm2_pcrextend "15:sha256=$(printf '%064d' 0)"
+decide "denied false" "the measurement pcr holds more than the measurement log"
+tpm_reset
+decide "allowed false" "no verdict cached"
+decide "allowed true" "the cached good verdict"
+# the measurement log appended to: a file measured
+printf 'late\n' >"$T/late"
+vm -q attest measure --only "$T/late" >/dev/null
+decide "denied false" "something other than launch decisions was measured"
+[ ! -e "$VMTRUST_STATE/host-verdict.json" ] && pass || fail "a bad verdict left the cache"
+
 finish
