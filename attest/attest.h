@@ -291,6 +291,11 @@ int attest_default_quote_selection(struct attest_ctx *ctx, unsigned measurement_
  * another audit, unreadable). Selected banks must be allocated
  * (-EOPNOTSUPP); a bank named twice is quoted once with both masks. Every
  * transient object is flushed. *ret is freed with attest_evidence_free(). */
+/* The UEFI log a quote goes with: path, NULL for the kernel's
+ * (ATTEST_EVENTLOG_DEFAULT_PATH) when it exists, "" for none. *ret is
+ * NULL (and 0 returned) when there is none; else malloc'ed. */
+int attest_uefi_log_read(const char *path, uint8_t **ret, size_t *ret_len);
+
 int attest_quote(struct attest_ctx *ctx, const char *state_dir, const struct policy_pcr_bank *sel,
 		 size_t n_sel, const uint8_t *nonce, size_t nonce_len, const char *uefi_log_path,
 		 struct attest_evidence **ret);

@@ -73,25 +73,18 @@ const struct launch_file *launch_decision_files(const struct launch_decision *d,
 
 int launch_decision_deny(struct launch_decision *d, const char *fmt, ...)
 {
-	_cleanup_(freep) char *raw = NULL;
 	char **n, *reason;
 	va_list ap;
-	int r;
 
 	n = realloc(d->reasons, (d->n_reasons + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	d->reasons = n;
-	va_start(ap, fmt);
-	r = vasprintf(&raw, fmt, ap);
-	va_end(ap);
-	if (r < 0) {
-		raw = NULL;
-		return -ENOMEM;
-	}
 	/* A reason quotes names and messages from outside: escaped once,
 	 * here, it is one safe line wherever it goes. */
-	reason = policy_escape(raw);
+	va_start(ap, fmt);
+	reason = policy_escape_vprintf(fmt, ap);
+	va_end(ap);
 	if (!reason)
 		return -ENOMEM;
 	d->reasons[d->n_reasons++] = reason;
@@ -199,26 +192,19 @@ static const struct policy_pcr_bank *quote_selection(const struct launch_config 
 	return r > 0 ? buf : NULL;
 }
 
-/* The UEFI log as attest_quote() reads it (NULL: the kernel's when there
- * is one; "": none), hashed; "" for none. */
+/* The UEFI log as attest_quote() reads it, hashed; "" for none. */
 static int uefi_log_digest(const char *path, char out[65])
 {
-	_cleanup_(freep) char *data = NULL;
+	_cleanup_(freep) uint8_t *data = NULL;
 	size_t len;
 	int r;
 
 	out[0] = '\0';
-	if (path && !*path)
-		return 0;
-	if (!path) {
-		if (access(ATTEST_EVENTLOG_DEFAULT_PATH, F_OK) < 0)
-			return 0;
-		path = ATTEST_EVENTLOG_DEFAULT_PATH;
-	}
-	r = policy_read_file(path, ATTEST_EVENTLOG_SIZE_MAX, &data, &len);
+	r = attest_uefi_log_read(path, &data, &len);
 	if (r < 0)
 		return r;
-	sha256_hex(data, len, out);
+	if (data)
+		sha256_hex(data, len, out);
 	return 0;
 }
 

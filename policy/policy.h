@@ -90,6 +90,9 @@ void policy_log_capture(char *buf, size_t size);
  * formatting). Printable ASCII and other valid UTF-8 pass unchanged.
  * Returns a malloc'ed string (NULL: out of memory); NULL s is "". */
 char *policy_escape(const char *s);
+/* Formats, then escapes the whole: for a message that quotes strings from
+ * outside (its format holds no control character of its own). */
+char *policy_escape_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* ---- hash algorithms --------------------------------------------------- */
 

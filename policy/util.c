@@ -272,6 +272,17 @@ static bool cp_hidden(uint32_t cp)
 	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
+char *policy_escape_vprintf(const char *fmt, va_list ap)
+{
+	_cleanup_(freep) char *raw = NULL;
+
+	if (vasprintf(&raw, fmt, ap) < 0) {
+		raw = NULL;
+		return NULL;
+	}
+	return policy_escape(raw);
+}
+
 char *policy_escape(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");

@@ -331,17 +331,12 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 __attribute__((format(printf, 2, 3)))
 static int deny(const char *name, const char *fmt, ...)
 {
-	_cleanup_(freep) char *msg = NULL, *e_name = NULL, *e_msg = NULL;
+	_cleanup_(freep) char *e_name = policy_escape(name), *e_msg = NULL;
 	va_list ap;
-	int r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
+	e_msg = policy_escape_vprintf(fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		msg = NULL;
-	e_name = policy_escape(name);
-	e_msg = msg ? policy_escape(msg) : NULL;
 	fprintf(stderr, "vmtrust: launch of '%s' denied: %s\n", e_name ? e_name : "?",
 		e_msg ? e_msg : "out of memory");
 	return CLI_EXIT_DENIED;

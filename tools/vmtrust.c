@@ -21,24 +21,6 @@ static const struct cli_area *const areas[] = {
 static int log_verbosity;
 static unsigned errors_logged;
 
-/* One line on stderr, "vmtrust: PREFIX MESSAGE": messages quote names and
- * paths from outside, escaped here so that each stays one line. */
-__attribute__((format(printf, 2, 3)))
-static void vprint_line(const char *prefix, const char *fmt, ...)
-{
-	_cleanup_(freep) char *msg = NULL, *e = NULL;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		msg = NULL;
-	e = msg ? policy_escape(msg) : NULL;
-	fprintf(stderr, "vmtrust: %s%s\n", prefix, e ? e : "out of memory");
-}
-
 static void log_to_stderr(int level, const char *msg, void *userdata)
 {
 	if (level <= POLICY_LOG_ERR)
@@ -47,7 +29,11 @@ static void log_to_stderr(int level, const char *msg, void *userdata)
 		return;
 	if (level >= POLICY_LOG_INFO && log_verbosity < 0)
 		return;
-	vprint_line(level == POLICY_LOG_WARNING ? "warning: " : "", "%s", msg);
+	/* Messages quote names and paths from outside: escaped, each stays one line. */
+	_cleanup_(freep) char *e = policy_escape(msg);
+
+	fprintf(stderr, "vmtrust: %s%s\n", level == POLICY_LOG_WARNING ? "warning: " : "",
+		e ? e : "out of memory");
 }
 
 int cli_parse_u64(const char *s, uint64_t *ret)
@@ -90,32 +76,27 @@ int cli_exit_code(int r)
 int cli_fail(int r, const char *fmt, ...)
 {
 	if (errors_logged == 0) {
-		_cleanup_(freep) char *msg = NULL;
+		_cleanup_(freep) char *e = NULL;
 		va_list ap;
-		int n;
 
 		va_start(ap, fmt);
-		n = vasprintf(&msg, fmt, ap);
+		e = policy_escape_vprintf(fmt, ap);
 		va_end(ap);
-		if (n < 0)
-			msg = NULL;
-		vprint_line("", "%s: %s", msg ? msg : "", strerror(-r));
+		fprintf(stderr, "vmtrust: %s: %s\n", e ? e : "out of memory", strerror(-r));
 	}
 	return cli_exit_code(r);
 }
 
 int cli_usage_error(const char *area, const struct cli_verb *verb, const char *fmt, ...)
 {
-	_cleanup_(freep) char *msg = NULL;
+	_cleanup_(freep) char *e = NULL;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
+	e = policy_escape_vprintf(fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		msg = NULL;
-	vprint_line("", "%s (usage: vmtrust %s %s %s)", msg ? msg : "", area, verb->name, verb->usage);
+	fprintf(stderr, "vmtrust: %s (usage: vmtrust %s %s %s)\n", e ? e : "out of memory", area, verb->name,
+		verb->usage);
 	return CLI_EXIT_BAD_INPUT;
 }
 
