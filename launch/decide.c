@@ -242,7 +242,7 @@ static int host_verdict(const struct launch_config *cfg, struct launch_decision 
 		r = attest_quote(tpm, cfg->state_dir, sel, n_sel, nonce, sizeof(nonce), cfg->uefi_log_path,
 				 &ev);
 	/* Read under the same lock: a cache keyed on them. */
-	if (r >= 0)
+	if (r >= 0 && policy_verdict_cache_max_age(cfg->policy) > 0)
 		counts = attest_tpm_boot_counts(tpm, &reset, &restart) >= 0;
 	policy_log_capture(NULL, 0);
 	policy_closep(&lock);
@@ -262,7 +262,7 @@ static int host_verdict(const struct launch_config *cfg, struct launch_decision 
 				return r;
 		}
 	}
-	if (d->n_reasons > 0 || !counts)
+	if (d->n_reasons > 0 || !counts || policy_verdict_cache_max_age(cfg->policy) == 0)
 		return 0;
 
 	/* What the good verdict depended on, from the evidence verified. */
