@@ -285,6 +285,15 @@ run tpm2_readclock
 printf '%s\n' "$out" | grep -q 'reset_count: [1-9]' && pass || fail "the tpm was not reset: $out"
 decide "allowed false" "the tpm was reset or restarted"
 decide "allowed true" "the cached good verdict"
+# a resume (TPM2_Shutdown(STATE), _TPM_Init, TPM2_Startup(STATE)): the PCRs
+# restored, the restart count moved
+tpm2_shutdown
+swtpm_ioctl --tcp "127.0.0.1:$((SWTPM_PORT + 1))" -i
+tpm2_startup
+run tpm2_readclock
+printf '%s\n' "$out" | grep -q 'restart_count: [1-9]' && pass || fail "the tpm was not restarted: $out"
+decide "allowed false" "the tpm was reset or restarted"
+decide "allowed true" "the cached good verdict"
 # a quoted PCR other than the measurement PCR, in the sha1 bank only
 tpm2_pcrextend "7:sha1=$zero40"
 decide "denied false" "a quoted pcr changed"
