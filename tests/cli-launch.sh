@@ -248,7 +248,7 @@ jq --slurpfile p "$T/policy.json" '. + {image_trust: $p[0].image_trust, verdict_
 # with the cached verdict) and the host verdict line of -v names WHY
 decide() {
 	local line
-	run "$VMTRUST" -v --json --policy "$T/policy-c.json" hook run --uefi-log '' -- web1 prepare begin - <"$T/web1.xml"
+	run "$VMTRUST" -v --json --policy "$T/policy-c.json" hook run --uefi-log "$uefi_log" -- web1 prepare begin - <"$T/web1.xml"
 	line=$(printf '%s' "$out" | jq -r '.verdict + " " + (.host_verdict_cached | tostring)')
 	if [ "$line" = "$1" ] && printf '%s\n' "$err" | grep -q "host verdict: .*${2:-}"; then
 		pass
@@ -272,6 +272,7 @@ for line in open(sys.argv[1]):
 EOF
 }
 zero40=$(printf '%040d' 0)
+uefi_log=
 decide "allowed false" "no verdict cached"
 decide "allowed true" "the cached good verdict"
 decide "allowed true" "the cached good verdict"
@@ -305,6 +306,25 @@ tpm2_pcrextend "15:sha256=$(printf '%064d' 0)"
 decide "denied false" "the measurement pcr holds more than the measurement log"
 tpm_reset
 decide "allowed false" "no verdict cached"
+decide "allowed true" "the cached good verdict"
+# the UEFI event log quoted with: none, then one with only its Spec ID
+# event, then one event more that extends nothing (the PCRs stay the same)
+python3 - "$T/uefi1" "$T/uefi2" <<'EOF'
+import struct, sys
+spec = b'Spec ID Event03\0' + struct.pack('<IBBBBI', 0, 0, 2, 0, 2, 1) + struct.pack('<HH', 0x0b, 32) + b'\0'
+log = struct.pack('<II', 0, 3) + b'\0' * 20 + struct.pack('<I', len(spec)) + spec
+open(sys.argv[1], 'wb').write(log)
+data = b'StartupLocality\0\0'
+no_action = struct.pack('<III', 0, 3, 1) + struct.pack('<H', 0x0b) + b'\0' * 32 + struct.pack('<I', len(data)) + data
+open(sys.argv[2], 'wb').write(log + no_action)
+EOF
+uefi_log=$T/uefi1
+decide "allowed false" "the uefi event log changed"
+decide "allowed true" "the cached good verdict"
+uefi_log=$T/uefi2
+decide "allowed false" "the uefi event log changed"
+uefi_log=
+decide "allowed false" "the uefi event log changed"
 decide "allowed true" "the cached good verdict"
 # the measurement log appended to: a file measured
 printf 'late\n' >"$T/late"
