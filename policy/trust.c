@@ -182,6 +182,9 @@ static int sequence_check(const char *path, const char *state_dir, uint64_t seq)
 		return policy_log_errno(EINVAL, "policy '%s': no state directory to keep its sequence in", path);
 	if (asprintf(&file, "%s/%s", state_dir, POLICY_SEQUENCE_NAME) < 0)
 		return -ENOMEM;
+	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
+		return policy_log_errno(errno, "policy '%s': cannot create the state directory '%s': %s", path,
+					state_dir, strerror(errno));
 	dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return policy_log_errno(errno, "policy '%s': cannot open the state directory '%s': %s", path,
