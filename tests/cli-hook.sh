@@ -135,8 +135,7 @@ $V secret-undefine "$SECRET_UUID" >/dev/null
 # --- the policy: a file only root can change, signed once a key is set up ----------
 chmod 664 "$T/policy.json"
 run $V start "$A"
-if [ "$rc" != 0 ] && printf '%s\n' "$err" |
-	grep -qF "vmtrust: launch of '$A' denied: no policy: policy '$T/policy.json': '$T/policy.json' is writable by its group"; then
+if [ "$rc" != 0 ] && [[ $err == *"vmtrust: launch of '$A' denied: no policy: policy '$T/policy.json': '$T/policy.json' is writable by its group"* ]]; then
 	pass
 else
 	fail "a group-writable policy did not deny: exit $rc: $err"
@@ -152,7 +151,7 @@ booted "signed policy" "$A"
 $V destroy "$A" >/dev/null
 mv "$T/policy.json.sig" "$T/policy.sig.keep"
 run $V start "$A"
-if [ "$rc" != 0 ] && printf '%s\n' "$err" | grep -qF "policy '$T/policy.json' is not signed"; then
+if [ "$rc" != 0 ] && [[ $err == *"policy '$T/policy.json' is not signed"* ]]; then
 	pass
 else
 	fail "an unsigned policy did not deny once the key is installed: exit $rc: $err"
