@@ -38,6 +38,17 @@ int attest_pcr_banks(struct attest_ctx *ctx, struct policy_pcr_bank *banks, size
 int attest_pcr_read(struct attest_ctx *ctx, const struct policy_hash_alg *alg, unsigned pcr,
 		    uint8_t *out);
 
+/* Reads every PCR of a selection (n_sel banks) with as few TPM2_PCR_Read
+ * commands as the TPM allows (an answer holds at most 8 digests; the PCR
+ * update counter must not move in between: -EAGAIN). Writes at most max
+ * values to out (bank and index set in each) and returns their count. */
+int attest_pcr_read_selection(struct attest_ctx *ctx, const struct policy_pcr_bank *sel, size_t n_sel,
+			      struct policy_pcr_value *out, size_t max);
+
+/* The TPM's resetCount and restartCount (TPM2_ReadClock): a reboot, or a
+ * resume without the saved state, changes one of them. */
+int attest_tpm_boot_counts(struct attest_ctx *ctx, uint32_t *ret_reset, uint32_t *ret_restart);
+
 /* Extends one PCR with one digest per bank, in a single TPM2_PCR_Extend. */
 int attest_pcr_extend(struct attest_ctx *ctx, unsigned pcr, const struct policy_digest *digests,
 		      size_t n_digests);
@@ -308,6 +319,11 @@ int attest_default_quote_selection(struct attest_ctx *ctx, unsigned measurement_
  * another audit, unreadable). Selected banks must be allocated
  * (-EOPNOTSUPP); a bank named twice is quoted once with both masks. Every
  * transient object is flushed. *ret is freed with attest_evidence_free(). */
+/* The UEFI log a quote goes with: path, NULL for the kernel's
+ * (ATTEST_EVENTLOG_DEFAULT_PATH) when it exists, "" for none. *ret is
+ * NULL (and 0 returned) when there is none; else malloc'ed. */
+int attest_uefi_log_read(const char *path, uint8_t **ret, size_t *ret_len);
+
 int attest_quote(struct attest_ctx *ctx, const char *state_dir, const struct policy_pcr_bank *sel,
 		 size_t n_sel, const uint8_t *nonce, size_t nonce_len, const char *uefi_log_path,
 		 struct attest_evidence **ret);

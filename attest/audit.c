@@ -59,6 +59,7 @@ enum check_index {
 	C_TPM,
 	C_BOOT_LOG,
 	C_SECURE_BOOT,
+	C_POLICY_KEY,
 	N_FIXED_CHECKS,
 };
 
@@ -93,6 +94,9 @@ static const struct check_def {
 			 "so one slipped in below shows" },
 	[C_SECURE_BOOT] = { "secure-boot",
 			    "1. proven hypervisors: only signed boot code below the hypervisor" },
+	[C_POLICY_KEY] = { "policy-key",
+			   "7. only trusted VM images; 3. key release: the policy that decides both is "
+			   "signed by the operator" },
 };
 
 static const char hint_root[] =
@@ -2006,6 +2010,58 @@ static int check_tpm(struct run *run)
 	return add_fixed(run, C_TPM, s, hint, &ev);
 }
 
+/* The operator's policy key next to the default policy: with it, the hook
+ * and disk unlock take only a policy it signed (policy_load_trusted()). */
+static int check_policy_key(struct run *run)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_(freep) char *pem = NULL;
+	void *pkey = NULL;
+	char path[PATH_MAX], err[REASON_MAX];
+	struct sb ev = { 0 };
+	struct stat st;
+	size_t len;
+	int r;
+
+	r = is_dir(run, "/etc", err, sizeof(err));
+	if (r <= 0) {
+		sb_add(&ev, "%s", err);
+		return add_fixed(run, C_POLICY_KEY, ATTEST_AUDIT_UNKNOWN, hint_root, &ev);
+	}
+	r = join(run, "/etc/vmtrust/" POLICY_KEY_NAME, path);
+	if (r < 0)
+		return r;
+	if (lstat(path, &st) < 0 && errno == ENOENT) {
+		sb_add(&ev, "no '/etc/vmtrust/%s': any policy file only root can write is taken unsigned",
+		       POLICY_KEY_NAME);
+		return add_fixed(run, C_POLICY_KEY, ATTEST_AUDIT_FAIL,
+				 "sign the policy ('vmtrust policy sign'), then 'vmtrust hook install "
+				 "--policy-key PUB'", &ev);
+	}
+	policy_log_capture(err, sizeof(err));
+	r = policy_open_trusted("policy key", path, &fd);
+	if (r >= 0)
+		r = policy_read_fd(fd, path, POLICY_KEY_FILE_MAX, &pem, &len);
+	if (r >= 0)
+		r = policy_public_key_from_pem(path, pem, len, &pkey);
+	policy_log_capture(NULL, 0);
+	policy_pkey_free(pkey);
+	if (r == -ENOMEM)
+		return r;
+	if (r == -EACCES) {
+		sb_add(&ev, "%s", err);
+		return add_fixed(run, C_POLICY_KEY, ATTEST_AUDIT_UNKNOWN, hint_root, &ev);
+	}
+	if (r < 0) {
+		sb_add(&ev, "%s: every launch and key release is refused", err);
+		return add_fixed(run, C_POLICY_KEY, ATTEST_AUDIT_FAIL,
+				 "install the key again: 'vmtrust hook install --policy-key PUB'", &ev);
+	}
+	sb_add(&ev, "'/etc/vmtrust/%s' is installed: the hook and disk unlock take only a policy it signed",
+	       POLICY_KEY_NAME);
+	return add_fixed(run, C_POLICY_KEY, ATTEST_AUDIT_PASS, NULL, &ev);
+}
+
 static int load_boot_log(struct run *run)
 {
 	_cleanup_(freep) char *data = NULL;
@@ -2719,6 +2775,8 @@ int attest_audit_run(const char *root, const struct policy *p, struct attest_aud
 		r = check_boot_log(run);
 	if (r >= 0)
 		r = check_secure_boot(run);
+	if (r >= 0)
+		r = check_policy_key(run);
 	if (r >= 0)
 		r = check_packages(run);
 	run_clear(run);

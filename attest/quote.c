@@ -385,7 +385,7 @@ static int read_host_audit(const char *state_dir, const struct attest_mlog *log,
 	return 0;
 }
 
-static int read_uefi_log(const char *path, uint8_t **ret, size_t *ret_len)
+int attest_uefi_log_read(const char *path, uint8_t **ret, size_t *ret_len)
 {
 	char *data = NULL;
 	size_t len = 0;
@@ -454,7 +454,7 @@ int attest_quote(struct attest_ctx *ctx, const char *state_dir, const struct pol
 	if (!e->pcrs)
 		return -ENOMEM;
 	e->n_pcrs = n_values;
-	r = read_uefi_log(uefi_log_path, &e->uefi_log, &e->uefi_log_len);
+	r = attest_uefi_log_read(uefi_log_path, &e->uefi_log, &e->uefi_log_len);
 	if (r < 0)
 		return r;
 

@@ -414,3 +414,96 @@ int attest_tpm_lock(const char *state_dir, int *ret_fd)
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
+
+int attest_pcr_read_selection(struct attest_ctx *ctx, const struct policy_pcr_bank *sel, size_t n_sel,
+			      struct policy_pcr_value *out, size_t max)
+{
+	TPML_PCR_SELECTION want = { 0 };
+	UINT32 first_counter = 0;
+	size_t n = 0;
+	int r;
+
+	r = attest_ctx_check(ctx, "cannot read the pcrs");
+	if (r < 0)
+		return r;
+	if (n_sel > TPM2_NUM_PCR_BANKS)
+		return policy_log_errno(EINVAL, "cannot read the pcrs: %zu banks, at most %d exist", n_sel,
+					TPM2_NUM_PCR_BANKS);
+	for (size_t i = 0; i < n_sel; i++) {
+		const struct policy_hash_alg *a = attest_alg_supported(sel[i].alg);
+
+		if (!a)
+			return policy_log_errno(EINVAL, "cannot read the pcrs: unsupported hash algorithm");
+		want.pcrSelections[i].hash = a->tpm_alg;
+		want.pcrSelections[i].sizeofSelect = PCR_SELECT_BYTES;
+		for (unsigned b = 0; b < PCR_SELECT_BYTES; b++)
+			want.pcrSelections[i].pcrSelect[b] = (BYTE)(sel[i].mask >> (8 * b));
+	}
+	want.count = (UINT32)n_sel;
+
+	/* A TPM answers with at most 8 digests: ask again for the rest. The
+	 * update counter must stay the same across the answers. */
+	for (unsigned round = 0;; round++) {
+		_cleanup_(esys_freep) TPML_PCR_SELECTION *got = NULL;
+		_cleanup_(esys_freep) TPML_DIGEST *values = NULL;
+		size_t k = 0;
+		bool any = false, more = false;
+		UINT32 counter;
+		TSS2_RC rc;
+
+		rc = Esys_PCR_Read(ctx->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &want, &counter, &got,
+				   &values);
+		if (rc != TSS2_RC_SUCCESS)
+			return attest_tss2_fail(ctx, rc, "cannot read the pcrs");
+		if (round == 0)
+			first_counter = counter;
+		else if (counter != first_counter)
+			return policy_log_errno(EAGAIN, "cannot read the pcrs: they changed while read");
+		for (UINT32 s = 0; s < got->count; s++) {
+			const struct policy_hash_alg *a = policy_hash_alg_by_tpm(got->pcrSelections[s].hash);
+
+			for (unsigned pcr = 0; pcr < POLICY_PCR_MAX; pcr++) {
+				if (pcr / 8 >= got->pcrSelections[s].sizeofSelect ||
+				    !(got->pcrSelections[s].pcrSelect[pcr / 8] & (1u << (pcr % 8))))
+					continue;
+				if (!a || k >= values->count || values->digests[k].size != a->size || n >= max)
+					return policy_log_errno(EREMOTEIO, "cannot read the pcrs: the tpm's answer "
+								"does not match the selection");
+				out[n].alg = a;
+				out[n].pcr = pcr;
+				memcpy(out[n].value, values->digests[k].buffer, a->size);
+				n++;
+				k++;
+				any = true;
+				for (UINT32 w = 0; w < want.count; w++)
+					if (want.pcrSelections[w].hash == got->pcrSelections[s].hash)
+						want.pcrSelections[w].pcrSelect[pcr / 8] &= (BYTE) ~(1u << (pcr % 8));
+			}
+		}
+		for (UINT32 w = 0; w < want.count; w++)
+			for (unsigned b = 0; b < PCR_SELECT_BYTES; b++)
+				more |= want.pcrSelections[w].pcrSelect[b] != 0;
+		if (!more)
+			return (int)n;
+		if (!any)
+			return policy_log_errno(EOPNOTSUPP, "cannot read the pcrs: the tpm has not allocated "
+							    "every pcr of the selection");
+	}
+}
+
+int attest_tpm_boot_counts(struct attest_ctx *ctx, uint32_t *ret_reset, uint32_t *ret_restart)
+{
+	_cleanup_(esys_freep) TPMS_TIME_INFO *t = NULL;
+	TSS2_RC rc;
+	int r;
+
+	r = attest_ctx_check(ctx, "cannot read the tpm's clock");
+	if (r < 0)
+		return r;
+	rc = Esys_ReadClock(ctx->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &t);
+	if (rc != TSS2_RC_SUCCESS)
+		return attest_tss2_fail(ctx, rc, "cannot read the tpm's clock");
+	*ret_reset = t->clockInfo.resetCount;
+	*ret_restart = t->clockInfo.restartCount;
+	return 0;
+}

@@ -96,6 +96,23 @@ static int read_tail(int fd, const char *path, uint64_t *ret_next, char prev[65]
 	return 0;
 }
 
+/* A string from outside (a domain name, a path) goes in escaped: a log
+ * line is read by people and tools that take a control character or
+ * invalid UTF-8 at its word. Reasons are escaped when they are made. */
+static int add_escaped(json_object *o, const char *key, const char *value)
+{
+	_cleanup_(freep) char *e = policy_escape(value);
+	json_object *v;
+
+	v = e ? json_object_new_string(e) : NULL;
+	if (!v)
+		return -ENOMEM;
+	if (json_object_is_type(o, json_type_array))
+		return json_object_array_add(o, v) < 0 ? -ENOMEM : 0;
+	json_object_object_add(o, key, v);
+	return 0;
+}
+
 int launch_audit_append(const char *state_dir, const struct launch_record *rec,
 			uint8_t ret_digest[32], char **ret_line)
 {
@@ -136,25 +153,33 @@ int launch_audit_append(const char *state_dir, const struct launch_record *rec,
 	}
 	json_object_object_add(o, "seq", json_object_new_uint64(seq));
 	json_object_object_add(o, "time", json_object_new_string(now));
-	json_object_object_add(o, "domain", json_object_new_string(rec->domain));
-	if (rec->uuid)
-		json_object_object_add(o, "uuid", json_object_new_string(rec->uuid));
-	json_object_object_add(o, "operation", json_object_new_string(rec->operation));
+	r = add_escaped(o, "domain", rec->domain);
+	if (r == 0 && rec->uuid)
+		r = add_escaped(o, "uuid", rec->uuid);
+	if (r == 0)
+		r = add_escaped(o, "operation", rec->operation);
+	if (r < 0) {
+		json_object_put(reasons);
+		json_object_put(files);
+		return r;
+	}
 	json_object_object_add(o, "verdict", json_object_new_string(rec->allowed ? "allowed" : "denied"));
 	for (size_t i = 0; i < rec->n_reasons; i++)
 		json_object_array_add(reasons, json_object_new_string(rec->reasons[i]));
 	json_object_object_add(o, "reasons", reasons);
+	json_object_object_add(o, "files", files);
 	for (size_t i = 0; i < rec->n_files; i++) {
 		json_object *f = json_object_new_object();
 
 		if (!f)
 			return -ENOMEM;
-		json_object_object_add(f, "path", json_object_new_string(rec->files[i].path));
+		json_object_array_add(files, f);
+		r = add_escaped(f, "path", rec->files[i].path);
+		if (r < 0)
+			return r;
 		if (rec->files[i].sha256[0])
 			json_object_object_add(f, "sha256", json_object_new_string(rec->files[i].sha256));
-		json_object_array_add(files, f);
 	}
-	json_object_object_add(o, "files", files);
 	json_object_object_add(o, "prev", json_object_new_string(prev));
 
 	line = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |

@@ -6,6 +6,7 @@
  * is a reason to deny; nothing is allowed by default.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,11 +16,15 @@
 
 #include <json-c/json.h>
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "attest.h"
 #include "imgverify.h"
 #include "launch.h"
+
+DEFINE_CLEANUP_FUNC(struct json_object *, json_object_put)
+DEFINE_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
 
 struct launch_decision {
 	char **reasons;
@@ -68,20 +73,21 @@ const struct launch_file *launch_decision_files(const struct launch_decision *d,
 
 int launch_decision_deny(struct launch_decision *d, const char *fmt, ...)
 {
-	char **n;
+	char **n, *reason;
 	va_list ap;
-	int r;
 
 	n = realloc(d->reasons, (d->n_reasons + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	d->reasons = n;
+	/* A reason quotes names and messages from outside: escaped once,
+	 * here, it is one safe line wherever it goes. */
 	va_start(ap, fmt);
-	r = vasprintf(&d->reasons[d->n_reasons], fmt, ap);
+	reason = policy_escape_vprintf(fmt, ap);
 	va_end(ap);
-	if (r < 0)
+	if (!reason)
 		return -ENOMEM;
-	d->n_reasons++;
+	d->reasons[d->n_reasons++] = reason;
 	return 0;
 }
 
@@ -109,40 +115,135 @@ static int add_file(struct launch_decision *d, const char *path, const uint8_t *
 	return 0;
 }
 
-/* A fresh quote of this host, verified against the policy. */
-static int host_verdict(const struct launch_config *cfg, struct launch_decision *d)
+/* ---- the host verdict and its cache ---------------------------------------- */
+
+/* STATE_DIR/host-verdict.json: the last good host verdict and everything
+ * it depended on, each compared with the host now before it is reused:
+ *   {"time": seconds, "policy": hex SHA-256 of the policy file,
+ *    "boot": "RESET:RESTART" (the TPM's counts),
+ *    "pcrs": hex SHA-256 of every quoted PCR value but the measurement PCR's,
+ *    "mlog_size", "mlog_records", "mlog": hex SHA-256 of the measurement
+ *    log's first mlog_size bytes (the log the quote covered),
+ *    "uefi_log": hex SHA-256 of the UEFI log quoted with, "" for none}
+ * Reused only where the policy's verdict_cache_max_age allows it, within
+ * that age, when the policy, the counts, the PCRs (read from the TPM now,
+ * in one go), the UEFI log and the log's first mlog_size bytes are the
+ * same, the log has grown by launch decisions only, and the measurement
+ * PCR holds the replay of the log as it is now: then nothing but launch
+ * decisions was extended since. A bad verdict removes it. */
+#define VERDICT_CACHE_NAME "host-verdict.json"
+#define VERDICT_CACHE_MAX 4096
+#define CACHE_PCRS_MAX (4 * POLICY_PCR_MAX)
+
+struct host_key {
+	char boot[24];
+	char pcrs[65];
+	uint64_t mlog_size, mlog_records;
+	char mlog[65];
+	char uefi_log[65];
+};
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+	uint8_t md[32];
+
+	EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL);
+	policy_hex_encode(md, sizeof(md), out);
+}
+
+/* The quoted values of every PCR but the measurement PCR, in a fixed order
+ * (bank, then index) whatever order they were read in. */
+static int pcrs_digest(const struct policy_pcr_value *v, size_t n, unsigned mpcr, char out[65])
+{
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+	const struct policy_hash_alg *algs;
+	uint8_t d[32];
+	size_t n_algs;
+
+	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		return -ENOMEM;
+	algs = policy_hash_algs(&n_algs);
+	for (size_t a = 0; a < n_algs; a++)
+		for (unsigned pcr = 0; pcr < POLICY_PCR_MAX; pcr++)
+			for (size_t i = 0; i < n; i++) {
+				uint8_t tag[2] = { (uint8_t)a, (uint8_t)pcr };
+
+				if (v[i].alg != &algs[a] || v[i].pcr != pcr || pcr == mpcr)
+					continue;
+				EVP_DigestUpdate(md, tag, sizeof(tag));
+				EVP_DigestUpdate(md, v[i].value, algs[a].size);
+			}
+	if (EVP_DigestFinal_ex(md, d, NULL) != 1)
+		return -ENOTRECOVERABLE;
+	policy_hex_encode(d, sizeof(d), out);
+	return 0;
+}
+
+static const struct policy_pcr_bank *quote_selection(const struct launch_config *cfg, struct attest_ctx *tpm,
+						     struct policy_pcr_bank *buf, size_t max, size_t *ret_n)
+{
+	const struct policy_pcr_bank *sel = policy_quote_selection(cfg->policy, ret_n);
+	int r;
+
+	if (*ret_n > 0)
+		return sel;
+	r = attest_default_quote_selection(tpm, policy_measurement_pcr(cfg->policy), buf, max);
+	*ret_n = r > 0 ? (size_t)r : 0;
+	return r > 0 ? buf : NULL;
+}
+
+/* The UEFI log as attest_quote() reads it, hashed; "" for none. */
+static int uefi_log_digest(const char *path, char out[65])
+{
+	_cleanup_(freep) uint8_t *data = NULL;
+	size_t len;
+	int r;
+
+	out[0] = '\0';
+	r = attest_uefi_log_read(path, &data, &len);
+	if (r < 0)
+		return r;
+	if (data)
+		sha256_hex(data, len, out);
+	return 0;
+}
+
+/* A fresh quote of this host, verified against the policy; when good,
+ * ret_key gets what the verdict depended on (ret_good true). */
+static int host_verdict(const struct launch_config *cfg, struct launch_decision *d, struct host_key *ret_key,
+			bool *ret_good)
 {
 	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
 	_cleanup_(attest_evidence_freep) struct attest_evidence *ev = NULL;
 	_cleanup_(attest_verdict_freep) struct attest_verdict *v = NULL;
+	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
 	struct policy_pcr_bank sel_buf[4];
-	const struct policy_pcr_bank *sel;
+	const struct policy_pcr_bank *sel = NULL;
+	uint32_t reset = 0, restart = 0;
+	bool counts = false;
 	uint8_t nonce[32];
 	char err[512];
-	size_t n_sel;
+	size_t n_sel = 0;
 	int r;
 
 	_cleanup_close_ int lock = -1;
 
+	*ret_good = false;
 	/* Errors of the TPM path become the reason, not a second line. */
 	policy_log_capture(err, sizeof(err));
 	r = attest_tpm_lock(cfg->state_dir, &lock);
 	if (r >= 0)
 		r = attest_ctx_new(&tpm, cfg->tcti);
-	if (r >= 0) {
-		sel = policy_quote_selection(cfg->policy, &n_sel);
-		if (n_sel == 0) {
-			r = attest_default_quote_selection(tpm, policy_measurement_pcr(cfg->policy), sel_buf,
-							   ELEMENTSOF(sel_buf));
-			sel = sel_buf;
-			n_sel = r > 0 ? (size_t)r : 0;
-		}
-	}
+	if (r >= 0)
+		sel = quote_selection(cfg, tpm, sel_buf, ELEMENTSOF(sel_buf), &n_sel);
 	if (r >= 0 && RAND_bytes(nonce, sizeof(nonce)) != 1)
 		r = -ENOTRECOVERABLE;
 	if (r >= 0)
 		r = attest_quote(tpm, cfg->state_dir, sel, n_sel, nonce, sizeof(nonce), cfg->uefi_log_path,
 				 &ev);
+	/* Read under the same lock: a cache keyed on them. */
+	if (r >= 0 && policy_verdict_cache_max_age(cfg->policy) > 0)
+		counts = attest_tpm_boot_counts(tpm, &reset, &restart) >= 0;
 	policy_log_capture(NULL, 0);
 	policy_closep(&lock);
 	lock = -1;
@@ -161,85 +262,186 @@ static int host_verdict(const struct launch_config *cfg, struct launch_decision 
 				return r;
 		}
 	}
+	if (d->n_reasons > 0 || !counts || policy_verdict_cache_max_age(cfg->policy) == 0)
+		return 0;
+
+	/* What the good verdict depended on, from the evidence verified. */
+	*ret_key = (struct host_key){ 0 };
+	snprintf(ret_key->boot, sizeof(ret_key->boot), "%" PRIu32 ":%" PRIu32, reset, restart);
+	if (pcrs_digest(ev->pcrs, ev->n_pcrs, policy_measurement_pcr(cfg->policy), ret_key->pcrs) < 0)
+		return 0;
+	policy_log_capture(err, sizeof(err));
+	r = attest_mlog_parse("measurement log", ev->mlog ? ev->mlog : "", ev->mlog ? ev->mlog_len : 0, &log);
+	policy_log_capture(NULL, 0);
+	if (r < 0)
+		return 0;
+	ret_key->mlog_size = ev->mlog ? ev->mlog_len : 0;
+	ret_key->mlog_records = attest_mlog_count(log);
+	sha256_hex(ev->mlog ? ev->mlog : "", ret_key->mlog_size, ret_key->mlog);
+	if (ev->uefi_log)
+		sha256_hex(ev->uefi_log, ev->uefi_log_len, ret_key->uefi_log);
+	*ret_good = true;
 	return 0;
 }
 
-/* ---- the host verdict cache ---------------------------------------------- */
+static bool json_str(struct json_object *o, const char *key, const char **ret)
+{
+	struct json_object *v;
 
-/* STATE_DIR/host-verdict.json: {"time", "policy", "host_records"} of the
- * last good host verdict. Reused only when the policy allows a cache, it is
- * the same policy (by digest), nothing but launch decisions was measured
- * since, and it is younger than the maximum age. A bad verdict removes it. */
-#define VERDICT_CACHE_NAME "host-verdict.json"
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return false;
+	*ret = json_object_get_string(v);
+	return true;
+}
 
-/* The measurement log's records other than launch decisions: those are
- * appended by every decision and change nothing about the host. -1 when
- * the log cannot be read (then no cache). */
-static int64_t mlog_host_records(const char *state_dir)
+static bool json_u64(struct json_object *o, const char *key, uint64_t *ret)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0)
+		return false;
+	*ret = (uint64_t)json_object_get_int64(v);
+	return true;
+}
+
+/* The measurement log now: its first size bytes as they were, only launch
+ * decisions after them, and the measurement PCR (values in now[]) the
+ * replay of the whole log. NULL when all holds, else what changed. */
+static const char *mlog_unchanged(const struct launch_config *cfg, uint64_t size, uint64_t records, const char *digest, const struct policy_pcr_value *now,
+				  size_t n_now)
 {
 	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
-	int64_t n = 0;
-	char err[256];
+	_cleanup_(freep) char *path = NULL, *text = NULL;
+	unsigned mpcr = policy_measurement_pcr(cfg->policy);
+	char hex[65], err[256];
+	size_t len = 0;
 	int r;
 
+	if (asprintf(&path, "%s/%s", cfg->state_dir, ATTEST_MLOG_NAME) < 0)
+		return "out of memory";
 	policy_log_capture(err, sizeof(err));
-	r = attest_mlog_load(state_dir, false, NULL, &log);
+	r = access(path, F_OK) < 0 && errno == ENOENT ? 0 : policy_read_file(path, ATTEST_MLOG_MAX, &text, &len);
+	if (r >= 0)
+		r = attest_mlog_parse(path, text ? text : "", len, &log);
 	policy_log_capture(NULL, 0);
-	if (r < 0)
-		return -1;
-	for (size_t i = 0; i < attest_mlog_count(log); i++) {
+	if (r < 0 || len < size)
+		return "the measurement log changed";
+	sha256_hex(text ? text : "", (size_t)size, hex);
+	if (strcmp(hex, digest) != 0 || attest_mlog_count(log) < records)
+		return "the measurement log changed";
+	for (size_t i = (size_t)records; i < attest_mlog_count(log); i++) {
 		const struct attest_record *rec = attest_mlog_record(log, i);
 
 		if (rec->kind != ATTEST_RECORD_EVENT || !rec->event_type ||
-		    strcmp(rec->event_type, "launch") != 0)
-			n++;
+		    strcmp(rec->event_type, "launch") != 0 || rec->pcr != mpcr)
+			return "something other than launch decisions was measured";
 	}
-	return n;
+	for (size_t i = 0; i < n_now; i++) {
+		uint8_t replay[POLICY_DIGEST_MAX];
+
+		if (now[i].pcr != mpcr)
+			continue;
+		if (attest_mlog_replay(log, attest_mlog_count(log), mpcr, now[i].alg, replay, NULL) < 0 ||
+		    memcmp(replay, now[i].value, now[i].alg->size) != 0)
+			return "the measurement pcr holds more than the measurement log";
+	}
+	return NULL;
+}
+
+/* Why the cached verdict cannot be reused, or NULL when it can. */
+static const char *cache_stale(const struct launch_config *cfg)
+{
+	_cleanup_(freep) char *path = NULL, *text = NULL;
+	_cleanup_(json_object_putp) struct json_object *o = NULL;
+	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
+	_cleanup_close_ int lock = -1;
+	struct policy_pcr_value now[CACHE_PCRS_MAX];
+	struct policy_pcr_bank sel_buf[4];
+	const struct policy_pcr_bank *sel;
+	uint64_t max_age = policy_verdict_cache_max_age(cfg->policy), when, size, records;
+	const char *pid, *boot, *pcrs, *mlog, *uefi;
+	char err[256], hex[65], boot_now[24];
+	struct policy_json_error jerr;
+	uint32_t reset, restart;
+	size_t len, n_sel;
+	int64_t t = (int64_t)time(NULL);
+	int n, r;
+
+	if (asprintf(&path, "%s/%s", cfg->state_dir, VERDICT_CACHE_NAME) < 0)
+		return "out of memory";
+	if (access(path, F_OK) < 0)
+		return "no verdict cached";
+	policy_log_capture(err, sizeof(err));
+	r = policy_read_file(path, VERDICT_CACHE_MAX, &text, &len);
+	policy_log_capture(NULL, 0);
+	if (r < 0 || policy_json_parse(text, len, 8, &o, &jerr) < 0 || !json_u64(o, "time", &when) ||
+	    !json_str(o, "policy", &pid) || !json_str(o, "boot", &boot) || !json_str(o, "pcrs", &pcrs) ||
+	    !json_u64(o, "mlog_size", &size) || !json_u64(o, "mlog_records", &records) ||
+	    !json_str(o, "mlog", &mlog) || !json_str(o, "uefi_log", &uefi))
+		return "the cached verdict is unreadable";
+	if (t < 0 || when > (uint64_t)t || (uint64_t)t - when >= max_age)
+		return "the cached verdict is too old";
+	if (strcmp(pid, cfg->policy_id) != 0)
+		return "the policy changed";
+	if (uefi_log_digest(cfg->uefi_log_path, hex) < 0 || strcmp(hex, uefi) != 0)
+		return "the uefi event log changed";
+
+	/* The TPM now: one lock, the counts, the selection's PCRs. */
+	policy_log_capture(err, sizeof(err));
+	r = attest_tpm_lock(cfg->state_dir, &lock);
+	if (r >= 0)
+		r = attest_ctx_new(&tpm, cfg->tcti);
+	if (r >= 0)
+		r = attest_tpm_boot_counts(tpm, &reset, &restart);
+	n = -1;
+	if (r >= 0) {
+		sel = quote_selection(cfg, tpm, sel_buf, ELEMENTSOF(sel_buf), &n_sel);
+		n = sel ? attest_pcr_read_selection(tpm, sel, n_sel, now, ELEMENTSOF(now)) : -EOPNOTSUPP;
+	}
+	policy_log_capture(NULL, 0);
+	if (r < 0 || n < 0)
+		return "the tpm cannot be read";
+	snprintf(boot_now, sizeof(boot_now), "%" PRIu32 ":%" PRIu32, reset, restart);
+	if (strcmp(boot_now, boot) != 0)
+		return "the tpm was reset or restarted";
+	if (pcrs_digest(now, (size_t)n, policy_measurement_pcr(cfg->policy), hex) < 0 || strcmp(hex, pcrs) != 0)
+		return "a quoted pcr changed";
+	return mlog_unchanged(cfg, size, records, mlog, now, (size_t)n);
 }
 
 static bool cache_usable(const struct launch_config *cfg)
 {
-	_cleanup_(freep) char *path = NULL, *text = NULL;
-	struct json_object *o = NULL, *t, *pid, *ms;
-	struct policy_json_error jerr;
-	uint64_t max_age = policy_verdict_cache_max_age(cfg->policy);
-	int64_t now = (int64_t)time(NULL), when;
-	bool ok = false;
-	size_t len;
+	const char *why;
 
-	if (max_age == 0 || !cfg->policy_id || !cfg->state_dir)
+	if (policy_verdict_cache_max_age(cfg->policy) == 0 || !cfg->policy_id || !cfg->state_dir)
 		return false;
-	if (asprintf(&path, "%s/%s", cfg->state_dir, VERDICT_CACHE_NAME) < 0)
+	why = cache_stale(cfg);
+	if (why) {
+		policy_logf(POLICY_LOG_INFO, "host verdict: a fresh attestation (the cached one is not used: %s)",
+			    why);
 		return false;
-	if (policy_read_file(path, 4096, &text, &len) < 0)
-		return false;
-	if (policy_json_parse(text, len, 32, &o, &jerr) == 0 &&
-	    json_object_object_get_ex(o, "time", &t) && json_object_is_type(t, json_type_int) &&
-	    json_object_object_get_ex(o, "policy", &pid) && json_object_is_type(pid, json_type_string) &&
-	    json_object_object_get_ex(o, "host_records", &ms) && json_object_is_type(ms, json_type_int)) {
-		when = json_object_get_int64(t);
-		ok = when <= now && (uint64_t)(now - when) < max_age &&
-		     strcmp(json_object_get_string(pid), cfg->policy_id) == 0 &&
-		     json_object_get_int64(ms) >= 0 &&
-		     json_object_get_int64(ms) == mlog_host_records(cfg->state_dir);
 	}
-	json_object_put(o);
-	return ok;
+	policy_logf(POLICY_LOG_INFO, "host verdict: the cached good verdict (the host is as it was then)");
+	return true;
 }
 
-static void cache_store(const struct launch_config *cfg, bool good)
+static void cache_store(const struct launch_config *cfg, const struct host_key *key)
 {
 	_cleanup_(freep) char *path = NULL, *text = NULL;
 
 	if (!cfg->state_dir || asprintf(&path, "%s/%s", cfg->state_dir, VERDICT_CACHE_NAME) < 0)
 		return;
-	if (!good || policy_verdict_cache_max_age(cfg->policy) == 0 || !cfg->policy_id) {
+	if (!key || policy_verdict_cache_max_age(cfg->policy) == 0 || !cfg->policy_id) {
 		(void)unlink(path);
 		return;
 	}
-	if (asprintf(&text, "{\"time\": %lld, \"policy\": \"%s\", \"host_records\": %lld}\n",
-		     (long long)time(NULL), cfg->policy_id,
-		     (long long)mlog_host_records(cfg->state_dir)) < 0)
+	if (asprintf(&text,
+		     "{\"time\": %lld, \"policy\": \"%s\", \"boot\": \"%s\", \"pcrs\": \"%s\", "
+		     "\"mlog_size\": %" PRIu64 ", \"mlog_records\": %" PRIu64 ", \"mlog\": \"%s\", "
+		     "\"uefi_log\": \"%s\"}\n",
+		     (long long)time(NULL), cfg->policy_id, key->boot, key->pcrs, key->mlog_size,
+		     key->mlog_records, key->mlog, key->uefi_log) < 0)
 		return;
 	(void)policy_write_file_atomic(path, text, strlen(text), 0600);
 }
@@ -417,10 +619,13 @@ int launch_decide(const struct launch_config *cfg, const struct launch_domain *d
 	if (cache_usable(cfg)) {
 		d->host_cached = true;
 	} else {
-		r = host_verdict(cfg, d);
+		struct host_key key;
+		bool good;
+
+		r = host_verdict(cfg, d, &key, &good);
 		if (r < 0)
 			return r;
-		cache_store(cfg, d->n_reasons == 0);
+		cache_store(cfg, good ? &key : NULL);
 	}
 	r = launch_verify_files(cfg, dom, d);
 	if (r < 0)
@@ -450,11 +655,12 @@ int launch_record(const struct launch_config *cfg, const struct launch_domain *d
 		.n_files = d->n_files,
 		.files = d->files,
 	};
+	_cleanup_(freep) char *name = policy_escape(dom->name);
 	uint8_t digest[32];
 	uint64_t size;
 	int r;
 
-	if (asprintf(&description, "%s %s", dom->name, rec.allowed ? "allowed" : "denied") < 0)
+	if (!name || asprintf(&description, "%s %s", name, rec.allowed ? "allowed" : "denied") < 0)
 		return -ENOMEM;
 	r = attest_tpm_lock(cfg->state_dir, &lock);
 	if (r < 0)

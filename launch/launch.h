@@ -132,7 +132,9 @@ bool launch_decision_allowed(const struct launch_decision *d);
 const char *const *launch_decision_reasons(const struct launch_decision *d, size_t *ret_n);
 const struct launch_file *launch_decision_files(const struct launch_decision *d, size_t *ret_n);
 bool launch_decision_host_cached(const struct launch_decision *d);
-/* Adds a reason: the decision is a denial from then on. 0 or -ENOMEM. */
+/* Adds a reason: the decision is a denial from then on. The formatted
+ * reason is stored escaped (policy_escape()): reasons are safe to print
+ * and log as they are. 0 or -ENOMEM. */
 int launch_decision_deny(struct launch_decision *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

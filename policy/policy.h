@@ -95,6 +95,18 @@ void policy_logf(int level, const char *fmt, ...) __attribute__((format(printf, 
  * by one call with NULL, which resumes the capture around it (if any). */
 void policy_log_capture(char *buf, size_t size);
 
+/* An untrusted string (a domain name, a path, a message that quotes one)
+ * made safe for a one-line message, a log line or a terminal: C-style
+ * escapes for a backslash (\\), \n, \r, \t, every other byte below 0x20,
+ * DEL and each byte of invalid UTF-8 (\xNN), and \uXXXX for the code points
+ * that break or reorder a line (C1 controls, U+2028/9, bidirectional
+ * formatting). Printable ASCII and other valid UTF-8 pass unchanged.
+ * Returns a malloc'ed string (NULL: out of memory); NULL s is "". */
+char *policy_escape(const char *s);
+/* Formats, then escapes the whole: for a message that quotes strings from
+ * outside (its format holds no control character of its own). */
+char *policy_escape_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 /* ---- hash algorithms --------------------------------------------------- */
 
 #define POLICY_DIGEST_MAX 64
@@ -126,6 +138,9 @@ void policy_hex_encode(const uint8_t *in, size_t len, char *out);
  * buffer. -EFBIG when larger, -EISDIR/-EINVAL for a non-regular file, other
  * errnos from open/read. The error is logged naming the file. */
 int policy_read_file(const char *path, size_t max_size, char **ret_data, size_t *ret_len);
+
+/* The same on an open descriptor (path names it in messages). */
+int policy_read_fd(int fd, const char *path, size_t max_size, char **ret_data, size_t *ret_len);
 
 /* Writes data to path atomically: a temporary file in the same directory,
  * fsync, rename, fsync of the directory. On failure nothing is left behind
@@ -320,15 +335,56 @@ int policy_pkey_supported(void *pkey, const char **ret_why);
 /* Reads a PEM public key (SubjectPublicKeyInfo or an X.509 certificate) and
  * checks it is of a supported kind. Returns an EVP_PKEY * in *ret. */
 int policy_load_public_key(const char *path, void **ret);
+/* The same from PEM text in memory (name names it in messages). */
+int policy_public_key_from_pem(const char *name, const char *pem, size_t len, void **ret);
+#define POLICY_KEY_FILE_MAX (64 * 1024)
 void policy_pkey_free(void *pkey);
 
 /* Signs a policy file, writing FILE.sig (or sig_path) atomically. */
 int policy_sign_file(const char *key_path, const char *policy_path, const char *sig_path);
+
+/* Verifies the detached signature of a policy file's bytes (data, len):
+ * sig_path, default FILE.sig, with pkey (an EVP_PKEY *; key_name names it
+ * in messages). -EKEYREJECTED (logged) when unsigned or it does not verify. */
+int policy_verify_detached(const char *path, const void *data, size_t len, const char *sig_path,
+			   void *pkey, const char *key_name);
 
 /* Loads a policy only if its detached signature (sig_path, default
  * FILE.sig) verifies with the public key; -EKEYREJECTED when unsigned or
  * tampered. */
 int policy_load_signed(const char *path, const char *sig_path, const char *pub_path,
 		       struct policy **ret);
+
+/* ---- the policy a host decides with -------------------------------------- */
+
+/* The operator's policy key, next to the policy file (the directory of
+ * the path as given), and the highest signed sequence accepted, in the
+ * state directory. */
+#define POLICY_KEY_NAME "policy.pub"
+#define POLICY_SEQUENCE_NAME "policy-sequence"
+
+/* Opens a file that only root can have written: every node from / to it
+ * (symbolic links followed one component at a time, each link checked as
+ * well) owned by root, or by the caller when the caller is not root, and
+ * writable by no group or others; a directory that others may write is
+ * accepted with the sticky bit only (/tmp). The last node must be a
+ * regular file. what names it in messages ("policy"). -EPERM (logged)
+ * for an owner or mode refused, other errnos from the walk; *ret_fd is
+ * opened for reading. */
+int policy_open_trusted(const char *what, const char *path, int *ret_fd);
+
+/* Loads the policy a privileged decision runs on (the launch hook,
+ * vmtrust launch, disk unlock): the file must pass policy_open_trusted();
+ * when the directory holds POLICY_KEY_NAME (itself passing the same
+ * check), the policy must carry a detached signature by it (FILE.sig),
+ * and its sequence may not be lower than STATE_DIR/POLICY_SEQUENCE_NAME,
+ * which is raised to it (atomically, 0600). ret_id (may be NULL) gets the
+ * hex SHA-256 of the bytes loaded. Errors logged: -EPERM untrusted file,
+ * -EKEYREJECTED unsigned or bad signature, -ESTALE rollback, and those of
+ * policy_load(). */
+int policy_load_trusted(const char *path, const char *state_dir, struct policy **ret, char ret_id[65]);
+
+/* The path of the policy key for a policy file; *ret malloc'ed. */
+int policy_key_path(const char *policy_path, char **ret);
 
 #endif

@@ -17,7 +17,7 @@
 #include "policy-internal.h"
 #include "policy.h"
 
-#define KEY_FILE_MAX (64 * 1024)
+#define KEY_FILE_MAX POLICY_KEY_FILE_MAX
 #define SIG_FILE_MAX (16 * 1024)
 
 DEFINE_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
@@ -189,27 +189,33 @@ int policy_verify_pkey(void *key, const void *data, size_t len, const uint8_t *s
 	return ok == 1 ? 0 : -EKEYREJECTED;
 }
 
+int policy_public_key_from_pem(const char *name, const char *pem, size_t len, void **ret)
+{
+	EVP_PKEY *pkey;
+	const char *why;
+
+	pkey = policy_pkey_from_pem(pem, len);
+	if (!pkey)
+		return policy_log_errno(EINVAL, "cannot use key '%s': not a PEM public key or certificate",
+					name);
+	if (policy_pkey_supported(pkey, &why) < 0) {
+		EVP_PKEY_free(pkey);
+		return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': %s", name, why);
+	}
+	*ret = pkey;
+	return 0;
+}
+
 int policy_load_public_key(const char *path, void **ret)
 {
 	_cleanup_(freep) char *pem = NULL;
-	EVP_PKEY *pkey;
-	const char *why;
 	size_t len;
 	int r;
 
 	r = policy_read_file(path, KEY_FILE_MAX, &pem, &len);
 	if (r < 0)
 		return r;
-	pkey = policy_pkey_from_pem(pem, len);
-	if (!pkey)
-		return policy_log_errno(EINVAL, "cannot use key '%s': not a PEM public key or certificate",
-					path);
-	if (policy_pkey_supported(pkey, &why) < 0) {
-		EVP_PKEY_free(pkey);
-		return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': %s", path, why);
-	}
-	*ret = pkey;
-	return 0;
+	return policy_public_key_from_pem(path, pem, len, ret);
 }
 
 void policy_pkey_free(void *pkey)
@@ -262,21 +268,13 @@ int policy_sign_file(const char *key_path, const char *policy_path, const char *
 	return policy_write_file_atomic(sig_path, sig, sig_len, 0644);
 }
 
-int policy_load_signed(const char *path, const char *sig_path, const char *pub_path,
-		       struct policy **ret)
+int policy_verify_detached(const char *path, const void *data, size_t len, const char *sig_path,
+			   void *pkey, const char *key_name)
 {
-	_cleanup_(freep) char *data = NULL, *sig = NULL, *def = NULL;
-	_cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
-	size_t len, sig_len;
+	_cleanup_(freep) char *sig = NULL, *def = NULL;
+	size_t sig_len;
 	int r;
 
-	r = policy_load_public_key(pub_path, (void **)&pkey);
-	if (r < 0)
-		return r;
-	/* Read once: the bytes verified are the bytes parsed. */
-	r = policy_read_file(path, POLICY_FILE_MAX, &data, &len);
-	if (r < 0)
-		return r;
 	if (!sig_path) {
 		sig_path = def = default_sig_path(path);
 		if (!def)
@@ -292,9 +290,30 @@ int policy_load_signed(const char *path, const char *sig_path, const char *pub_p
 	if (r == -EKEYREJECTED)
 		return policy_log_errno(EKEYREJECTED,
 					"policy '%s': signature '%s' does not verify with key '%s'",
-					path, sig_path, pub_path);
+					path, sig_path, key_name);
 	if (r < 0)
 		return policy_log_errno(-r, "policy '%s': cannot verify signature with key '%s'", path,
-					pub_path);
+					key_name);
+	return 0;
+}
+
+int policy_load_signed(const char *path, const char *sig_path, const char *pub_path,
+		       struct policy **ret)
+{
+	_cleanup_(freep) char *data = NULL;
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
+	size_t len;
+	int r;
+
+	r = policy_load_public_key(pub_path, (void **)&pkey);
+	if (r < 0)
+		return r;
+	/* Read once: the bytes verified are the bytes parsed. */
+	r = policy_read_file(path, POLICY_FILE_MAX, &data, &len);
+	if (r < 0)
+		return r;
+	r = policy_verify_detached(path, data, len, sig_path, pkey, pub_path);
+	if (r < 0)
+		return r;
 	return policy_load_buffer(path, data, len, ret);
 }

@@ -172,16 +172,12 @@ void policy_hex_encode(const uint8_t *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-int policy_read_file(const char *path, size_t max_size, char **ret_data, size_t *ret_len)
+int policy_read_fd(int fd, const char *path, size_t max_size, char **ret_data, size_t *ret_len)
 {
-	_cleanup_close_ int fd = -1;
 	_cleanup_(freep) char *buf = NULL;
 	struct stat st;
 	size_t len = 0, cap;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return policy_log_errno(errno, "cannot open '%s': %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0)
 		return policy_log_errno(errno, "cannot stat '%s': %s", path, strerror(errno));
 	if (S_ISDIR(st.st_mode))
@@ -229,6 +225,105 @@ int policy_read_file(const char *path, size_t max_size, char **ret_data, size_t 
 	if (ret_len)
 		*ret_len = len;
 	return 0;
+}
+
+int policy_read_file(const char *path, size_t max_size, char **ret_data, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return policy_log_errno(errno, "cannot open '%s': %s", path, strerror(errno));
+	return policy_read_fd(fd, path, max_size, ret_data, ret_len);
+}
+
+/* The length of a valid UTF-8 sequence at s (at most n bytes) that may be
+ * shown as it is, or 0: invalid, overlong, a surrogate, beyond U+10FFFF,
+ * or a code point that moves text around or breaks lines (C1 controls,
+ * U+2028/U+2029, bidirectional formatting), which is escaped as \uXXXX. */
+static size_t utf8_shown(const unsigned char *s, size_t n, uint32_t *ret_cp)
+{
+	uint32_t cp;
+	size_t len;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	*ret_cp = cp;
+	return len;
+}
+
+static bool cp_hidden(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+char *policy_escape_vprintf(const char *fmt, va_list ap)
+{
+	_cleanup_(freep) char *raw = NULL;
+
+	if (vasprintf(&raw, fmt, ap) < 0) {
+		raw = NULL;
+		return NULL;
+	}
+	return policy_escape(raw);
+}
+
+char *policy_escape(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p), o = 0;
+	char *out;
+
+	/* The longest escape, \xNN, is four bytes for one. */
+	out = malloc(4 * n + 1);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		static const char named[] = { ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't' };
+		uint32_t cp = 0;
+		size_t l = 0;
+
+		if (p[i] == '\\') {
+			out[o++] = '\\';
+			out[o++] = '\\';
+			i++;
+		} else if (p[i] < sizeof(named) && named[p[i]]) {
+			out[o++] = '\\';
+			out[o++] = named[p[i]];
+			i++;
+		} else if (p[i] >= 0x20 && p[i] < 0x7f) {
+			out[o++] = (char)p[i++];
+		} else if (p[i] >= 0x80 && (l = utf8_shown(p + i, n - i, &cp)) > 0 && !cp_hidden(cp)) {
+			memcpy(out + o, p + i, l);
+			o += l;
+			i += l;
+		} else if (p[i] >= 0x80 && l > 0) {
+			o += (size_t)sprintf(out + o, "\\u%04x", (unsigned)cp);
+			i += l;
+		} else {
+			o += (size_t)sprintf(out + o, "\\x%02x", p[i]);
+			i++;
+		}
+	}
+	out[o] = '\0';
+	return out;
 }
 
 int policy_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)

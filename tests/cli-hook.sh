@@ -132,6 +132,32 @@ run $V start "$B"
 expect 1 "secret $SECRET_UUID is already defined in libvirt" vm launch "$B"
 $V secret-undefine "$SECRET_UUID" >/dev/null
 
+# --- the policy: a file only root can change, signed once a key is set up ----------
+chmod 664 "$T/policy.json"
+run $V start "$A"
+if [ "$rc" != 0 ] && [[ $err == *"vmtrust: launch of '$A' denied: no policy: policy '$T/policy.json': '$T/policy.json' is writable by its group"* ]]; then
+	pass
+else
+	fail "a group-writable policy did not deny: exit $rc: $err"
+fi
+running "$A" && fail "'$A' runs on a group-writable policy" || pass
+chmod 644 "$T/policy.json"
+openssl genpkey -algorithm ed25519 -out "$T/op.key"
+openssl pkey -in "$T/op.key" -pubout -out "$T/op.pub"
+vm -q policy sign --key "$T/op.key" "$T/policy.json"
+expect 0 "" vm --tcti "$VMTRUST_TCTI" hook install --uefi-log '' --policy-key "$T/op.pub"
+expect 0 "" $V start "$A"
+booted "signed policy" "$A"
+$V destroy "$A" >/dev/null
+mv "$T/policy.json.sig" "$T/policy.sig.keep"
+run $V start "$A"
+if [ "$rc" != 0 ] && [[ $err == *"policy '$T/policy.json' is not signed"* ]]; then
+	pass
+else
+	fail "an unsigned policy did not deny once the key is installed: exit $rc: $err"
+fi
+mv "$T/policy.sig.keep" "$T/policy.json.sig"
+
 # --- the host changed: an unknown measurement in PCR 15 ----------------------------
 printf 'evil\n' >"$T/evil"
 vm -q attest measure --only "$T/evil" >/dev/null

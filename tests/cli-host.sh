@@ -24,8 +24,8 @@ hardened "$H"
 expect 0 "" "$VMTRUST" host audit --root "$H"
 expect_out "^PASS    cpu-virt$"
 expect_out "^PASS    secure-boot$"
-expect_out "^host audit of '$H': 13 pass, 0 fail, 0 unknown: ok \(no check may fail\)$"
-[ "$(printf '%s\n' "$out" | grep -c '^PASS ')" = 13 ] && pass || fail "not 13 PASS lines: $out"
+expect_out "^host audit of '$H': 14 pass, 0 fail, 0 unknown: ok \(no check may fail\)$"
+[ "$(printf '%s\n' "$out" | grep -c '^PASS ')" = 14 ] && pass || fail "not 14 PASS lines: $out"
 expect 0 "" "$VMTRUST" -v host audit --root "$H"
 expect_out "^PASS    iommu: IOMMU units active: dmar0; ACPI DMAR table; kernel command line: intel_iommu=on$"
 expect_out "^PASS    vmtrust-hook: '/etc/libvirt/hooks/qemu' is a script that runs 'vmtrust hook'$"
@@ -37,7 +37,8 @@ d = json.load(sys.stdin)
 assert d["ok"] is True and d["required"] == "default", d
 ids = [c["id"] for c in d["checks"]]
 assert ids == ["cpu-virt", "kvm", "iommu", "nx", "cpu-mitigations", "qemu-user", "qemu-seccomp",
-               "security-driver", "graphics-listen", "vmtrust-hook", "tpm", "boot-log", "secure-boot"], ids
+               "security-driver", "graphics-listen", "vmtrust-hook", "tpm", "boot-log", "secure-boot",
+               "policy-key"], ids
 for c in d["checks"]:
     assert c["status"] == "pass" and c["evidence"] and c["measure"] and c["hint"] is None and c["required"] is False, c
 ' && pass || fail "--json of the hardened host"
@@ -152,6 +153,7 @@ if [ ! -e /sys/class/tpm/tpm0 ] && [ ! -e /dev/tpmrm0 ]; then not_pass tpm "ther
 if [ ! -e /sys/kernel/security/tpm0/binary_bios_measurements ]; then not_pass boot-log "there is no boot log"; fi
 if [ ! -e /sys/firmware/efi ]; then not_pass secure-boot "this machine did not boot with UEFI"; fi
 if [ -z "$(ls -A /sys/class/iommu 2>/dev/null)" ]; then not_pass iommu "there is no IOMMU"; fi
+if [ ! -e /etc/vmtrust/policy.pub ]; then not_pass policy-key "no policy key is installed"; fi
 if [ ! -e /etc/libvirt/hooks/qemu ] && [ -z "$(ls -A /etc/libvirt/hooks/qemu.d 2>/dev/null)" ]; then
 	not_pass vmtrust-hook "no hook is installed"
 fi

@@ -236,4 +236,246 @@ vm -q attest measure --only "$T/evil2" >/dev/null
 [ "$(cached)" = "denied false" ] && pass || fail "a new measurement did not invalidate the cached verdict"
 [ ! -e "$VMTRUST_STATE/host-verdict.json" ] && pass || fail "a bad verdict left the cache"
 
+# --- the cached host verdict: keyed on everything the verdict depended on ------
+# Each change to the host makes the next decision attest afresh (the -v line
+# says why); an unchanged host reuses the cached verdict, launch decisions
+# measured in between included.
+vm -q --policy "$T/empty.json" attest quote --nonce 04 --no-eventlog -o "$T/evidence-c.json"
+vm -q policy init --from-evidence "$T/evidence-c.json" -o "$T/base-c.json"
+jq --slurpfile p "$T/policy.json" '. + {image_trust: $p[0].image_trust, verdict_cache_max_age: 3600}' \
+	"$T/base-c.json" >"$T/policy-c.json"
+# decide EXPECTED [WHY]: the decision is EXPECTED ("allowed true": allowed
+# with the cached verdict) and the host verdict line of -v names WHY
+decide() {
+	local line
+	run "$VMTRUST" -v --json --policy "$T/policy-c.json" hook run --uefi-log "$uefi_log" -- web1 prepare begin - <"$T/web1.xml"
+	line=$(printf '%s' "$out" | jq -r '.verdict + " " + (.host_verdict_cached | tostring)')
+	# (no grep -q in a pipe: with pipefail, an early exit fails the printf)
+	if [ "$line" = "$1" ] && [[ $err == *"host verdict: "*"${2:-}"* ]]; then
+		pass
+	else
+		fail "cache: expected '$1' (${2:-}), got '$line': $err"
+	fi
+}
+# tpm_reset: a reboot as the TPM sees it (an orderly TPM2_Shutdown(CLEAR),
+# _TPM_Init, TPM2_Startup(CLEAR)),
+# then the measurement PCR extended again with every record of the log, in
+# every bank: the same PCR values, the same log, only the reset count moved
+tpm_reset() {
+	tpm2_shutdown -c
+	swtpm_ioctl --tcp "127.0.0.1:$((SWTPM_PORT + 1))" -i
+	tpm2_startup -c 2>/dev/null || true
+	python3 - "$VMTRUST_STATE/measurements.log" <<'EOF' | while read -r a; do tpm2_pcrextend "$a"; done
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    print("%d:%s" % (r["pcr"], ",".join(d["hashAlg"] + "=" + d["digest"] for d in r["digests"])))
+EOF
+}
+zero40=$(printf '%040d' 0)
+uefi_log=
+decide "allowed false" "no verdict cached"
+decide "allowed true" "the cached good verdict"
+decide "allowed true" "the cached good verdict"
+# the policy changed
+jq '. + {description: "changed"}' "$T/policy-c.json" >"$T/p.tmp" && mv "$T/p.tmp" "$T/policy-c.json"
+decide "allowed false" "the policy changed"
+decide "allowed true" "the cached good verdict"
+# a reboot that left every PCR and the log as they were
+tpm_reset
+run tpm2_readclock
+[[ $out =~ reset_count:\ [1-9] ]] && pass || fail "the tpm was not reset: $out"
+decide "allowed false" "the tpm was reset or restarted"
+decide "allowed true" "the cached good verdict"
+# a resume (TPM2_Shutdown(STATE), _TPM_Init, TPM2_Startup(STATE)): the PCRs
+# restored, the restart count moved
+tpm2_shutdown
+swtpm_ioctl --tcp "127.0.0.1:$((SWTPM_PORT + 1))" -i
+tpm2_startup
+run tpm2_readclock
+[[ $out =~ restart_count:\ [1-9] ]] && pass || fail "the tpm was not restarted: $out"
+decide "allowed false" "the tpm was reset or restarted"
+decide "allowed true" "the cached good verdict"
+# a quoted PCR other than the measurement PCR, in the sha1 bank only
+tpm2_pcrextend "7:sha1=$zero40"
+decide "denied false" "a quoted pcr changed"
+tpm_reset
+decide "allowed false" "no verdict cached"
+decide "allowed true" "the cached good verdict"
+# the measurement PCR extended behind the log's back
+tpm2_pcrextend "15:sha256=$(printf '%064d' 0)"
+decide "denied false" "the measurement pcr holds more than the measurement log"
+tpm_reset
+decide "allowed false" "no verdict cached"
+decide "allowed true" "the cached good verdict"
+# the UEFI event log quoted with: none, then one with only its Spec ID
+# event, then one event more that extends nothing (the PCRs stay the same)
+python3 - "$T/uefi1" "$T/uefi2" <<'EOF'
+import struct, sys
+spec = b'Spec ID Event03\0' + struct.pack('<IBBBBI', 0, 0, 2, 0, 2, 1) + struct.pack('<HH', 0x0b, 32) + b'\0'
+log = struct.pack('<II', 0, 3) + b'\0' * 20 + struct.pack('<I', len(spec)) + spec
+open(sys.argv[1], 'wb').write(log)
+data = b'StartupLocality\0\0'
+no_action = struct.pack('<III', 0, 3, 1) + struct.pack('<H', 0x0b) + b'\0' * 32 + struct.pack('<I', len(data)) + data
+open(sys.argv[2], 'wb').write(log + no_action)
+EOF
+uefi_log=$T/uefi1
+decide "allowed false" "the uefi event log changed"
+decide "allowed true" "the cached good verdict"
+uefi_log=$T/uefi2
+decide "allowed false" "the uefi event log changed"
+uefi_log=
+decide "allowed false" "the uefi event log changed"
+decide "allowed true" "the cached good verdict"
+# the measurement log appended to: a file measured
+printf 'late\n' >"$T/late"
+vm -q attest measure --only "$T/late" >/dev/null
+decide "denied false" "something other than launch decisions was measured"
+[ ! -e "$VMTRUST_STATE/host-verdict.json" ] && pass || fail "a bad verdict left the cache"
+
+# --- the policy itself: a file only root can change; signed once a key is set up -
+# The hook and disk unlock refuse a policy that someone else could have
+# written (owner, group- or world-writable file or directory on its path),
+# and once 'hook install --policy-key' put the operator's key next to it, a
+# policy without a good signature by that key or older than the newest one
+# accepted.
+P=$T/etc/vmtrust
+mkdir -p "$P"
+chmod 755 "$T/etc" "$P"
+vm -q --policy "$T/empty.json" attest quote --nonce 05 --no-eventlog -o "$T/evidence-t.json"
+vm -q policy init --from-evidence "$T/evidence-t.json" -o "$T/base-t.json"
+jq --slurpfile p "$T/policy.json" '. + {image_trust: $p[0].image_trust, sequence: 5,
+	key_release: {pcr_selection: {sha256: [7]}}}' "$T/base-t.json" >"$P/policy.json"
+chmod 644 "$P/policy.json"
+vm -q --policy "$P/policy.json" disk format --size 32M "$T/vol.img" >/dev/null
+ph() { "$VMTRUST" --policy "$P/policy.json" hook run --uefi-log '' -- web1 prepare begin - <"$T/web1.xml"; }
+pu() { "$VMTRUST" -q --policy "$P/policy.json" disk unlock --uefi-log '' --check "$T/vol.img"; }
+# refused: exit 1 from the hook (a denial), exit 2 from disk unlock (bad input)
+refused() {
+	expect 1 "^vmtrust: launch of 'web1' denied: no policy: policy '$P/policy.json': $1" ph
+	expect 2 "^vmtrust: policy '$P/policy.json': $1" pu
+}
+expect 0 '' ph
+expect 0 '' pu
+chmod 664 "$P/policy.json"
+refused "'$P/policy.json' is writable by its group \(mode 0664\)"
+chmod 646 "$P/policy.json"
+refused "'$P/policy.json' is writable by others \(mode 0646\)"
+chmod 644 "$P/policy.json"
+chmod 777 "$P"
+refused "'$P' is writable by others \(mode 0777\)"
+chmod 775 "$T/etc"
+chmod 755 "$P"
+refused "'$T/etc' is writable by its group \(mode 0775\)"
+# a sticky directory that all may write (as /tmp) keeps others from
+# replacing what root owns in it
+chmod 1777 "$T/etc"
+expect 0 '' ph
+chmod 755 "$T/etc"
+if [ "$(id -u)" = 0 ]; then
+	chown 65534 "$P/policy.json"
+	refused "'$P/policy.json' is owned by uid 65534, not root"
+	chown 0 "$P/policy.json"
+	chown 65534 "$T/etc"
+	refused "'$T/etc' is owned by uid 65534, not root"
+	chown 0 "$T/etc"
+	# a symbolic link on the way is a node like the others
+	ln -s "$P/policy.json" "$T/link.json"
+	chown -h 65534 "$T/link.json"
+	expect 1 "'$T/link.json' is owned by uid 65534, not root" \
+		"$VMTRUST" --policy "$T/link.json" hook run --uefi-log '' -- web1 prepare begin - <"$T/web1.xml"
+	chown -h 0 "$T/link.json"
+	expect 0 '' "$VMTRUST" --policy "$T/link.json" hook run --uefi-log '' -- web1 prepare begin - <"$T/web1.xml"
+fi
+# the operator's key: install refuses a policy it does not sign, and writes nothing
+openssl genpkey -algorithm ed25519 -out "$T/op.key"
+openssl pkey -in "$T/op.key" -pubout -out "$T/op.pub"
+openssl genpkey -algorithm ed25519 -out "$T/other.key"
+expect 1 "policy '$P/policy.json' is not signed: no signature '$P/policy.json.sig'" \
+	"$VMTRUST" --policy "$P/policy.json" hook install --hooks-dir "$T/h5" --no-reload --policy-key "$T/op.pub"
+[ ! -e "$P/policy.pub" ] && [ ! -e "$T/h5/qemu" ] && pass || fail "a refused install left a key or a hook"
+vm -q policy sign --key "$T/op.key" "$P/policy.json"
+expect 0 '' "$VMTRUST" --policy "$P/policy.json" hook install --hooks-dir "$T/h5" --no-reload --policy-key "$T/op.pub"
+[ "$(stat -c '%a %u' "$P/policy.pub")" = "644 $(id -u)" ] && cmp -s "$P/policy.pub" "$T/op.pub" && pass ||
+	fail "policy key installed as $(stat -c '%a %u' "$P/policy.pub")"
+[ "$(stat -c %a "$VMTRUST_STATE/policy-sequence")" = 600 ] && [ "$(cat "$VMTRUST_STATE/policy-sequence")" = 5 ] &&
+	pass || fail "the accepted sequence was not recorded"
+expect 0 '' ph
+expect 0 '' pu
+expect 0 '' "$T/h5/qemu" web1 prepare begin - <"$T/web1.xml"
+cp "$P/policy.json" "$T/signed5.json"
+cp "$P/policy.json.sig" "$T/signed5.sig"
+# no signature
+rm "$P/policy.json.sig"
+expect 1 "no policy: policy '$P/policy.json' is not signed: no signature '$P/policy.json.sig'" ph
+expect 1 "^vmtrust: policy '$P/policy.json' is not signed: no signature '$P/policy.json.sig'" pu
+# a signature that does not verify: the policy changed after signing, or another key
+jq '. + {description: "edited"}' "$T/signed5.json" >"$P/policy.json"
+cp "$T/signed5.sig" "$P/policy.json.sig"
+expect 1 "no policy: policy '$P/policy.json': signature '$P/policy.json.sig' does not verify with key '$P/policy.pub'" ph
+expect 1 "^vmtrust: policy '$P/policy.json': signature '$P/policy.json.sig' does not verify with key '$P/policy.pub'" pu
+vm -q policy sign --key "$T/other.key" "$P/policy.json"
+expect 1 "signature '$P/policy.json.sig' does not verify with key '$P/policy.pub'" ph
+expect 1 "signature '$P/policy.json.sig' does not verify with key '$P/policy.pub'" pu
+# an older policy, well signed: a rollback
+jq '.sequence = 4' "$T/signed5.json" >"$P/policy.json"
+vm -q policy sign --key "$T/op.key" "$P/policy.json"
+expect 1 "no policy: policy '$P/policy.json': sequence 4 is older than 5, the newest this host accepted: refusing a rollback" ph
+expect 1 "^vmtrust: policy '$P/policy.json': sequence 4 is older than 5, the newest this host accepted: refusing a rollback" pu
+# a newer one is accepted and raises the mark; the older one stays refused
+jq '.sequence = 6' "$T/signed5.json" >"$P/policy.json"
+vm -q policy sign --key "$T/op.key" "$P/policy.json"
+expect 0 '' ph
+[ "$(cat "$VMTRUST_STATE/policy-sequence")" = 6 ] && pass || fail "sequence 6 was not recorded"
+cp "$T/signed5.json" "$P/policy.json"
+cp "$T/signed5.sig" "$P/policy.json.sig"
+expect 1 "sequence 5 is older than 6" ph
+expect 1 "sequence 5 is older than 6" pu
+# the key is held to the same rule as the policy
+jq '.sequence = 6' "$T/signed5.json" >"$P/policy.json"
+vm -q policy sign --key "$T/op.key" "$P/policy.json"
+chmod 664 "$P/policy.pub"
+expect 1 "no policy: policy key '$P/policy.pub': '$P/policy.pub' is writable by its group \(mode 0664\)" ph
+chmod 644 "$P/policy.pub"
+expect 0 '' ph
+# policy check, an operator's tool, reads any file it is given
+chmod 666 "$P/policy.json"
+expect 0 '' "$VMTRUST" -q policy check "$P/policy.json"
+chmod 644 "$P/policy.json"
+
+# --- names from outside in one-line reasons and logs: escaped -------------------
+# A domain name with a newline, DEL, an ANSI escape, a carriage return or
+# invalid UTF-8 cannot forge a second line or repaint the terminal: every
+# line out, the audit log and the measurement log carry it C-escaped.
+jq --slurpfile p "$T/policy.json" '. + {image_trust: $p[0].image_trust, images: $p[0].images}' \
+	"$T/base-t.json" >"$T/policy-n.json"
+forged="web1
+vmtrust: launch of 'web1' allowed"$'\x7f'
+shown="web1\\nvmtrust: launch of 'web1' allowed\\x7f"
+sed "s|<name>web1</name>|<name>web1\&#10;vmtrust: launch of 'web1' allowed\&#127;</name>|" "$T/web1.xml" >"$T/forged.xml"
+before=$(wc -l <"$VMTRUST_STATE/launches.log")
+expect 1 "^vmtrust: launch of 'web1" "$VMTRUST" --policy "$T/policy-n.json" hook run --uefi-log '' -- "$forged" prepare begin - <"$T/forged.xml"
+[[ $err == "vmtrust: launch of '$shown' denied: vda: '$T/web.qcow2': image 'web' is not allowed for domain '$shown' by its policy rule" ]] &&
+	pass || fail "forged name: $err"
+[ "$(wc -l <"$VMTRUST_STATE/launches.log")" = $((before + 1)) ] && pass || fail "the audit record is not one line"
+run jq -r '.domain + "|" + .reasons[0]' <(tail -n1 "$VMTRUST_STATE/launches.log")
+[ "$out" = "$shown|vda: '$T/web.qcow2': image 'web' is not allowed for domain '$shown' by its policy rule" ] &&
+	pass || fail "audit record of the forged name: $out"
+run jq -r 'select(.content.type == "launch") | .content.description' <(tail -n1 "$VMTRUST_STATE/measurements.log")
+[ "$out" = "$shown denied" ] && pass || fail "launch event of the forged name: $out"
+# from libvirt's argument: an ANSI escape, a carriage return, invalid UTF-8,
+# a C1 control; other UTF-8 as it is
+ansi=$'web1\e[2K\r\xff\xc2\x9bвм'
+expect 1 "" "$VMTRUST" --policy "$T/policy-n.json" hook run --uefi-log '' -- "$ansi" prepare begin - <"$T/web1.xml"
+[[ $err == "vmtrust: launch of 'web1\\x1b[2K\\r\\xff\\u009bвм' denied: the domain xml names 'web1'" ]] &&
+	pass || fail "escaped argument: $err"
+# every line of -v as well: no raw control byte anywhere on stderr
+run "$VMTRUST" -vv --policy "$T/policy-n.json" hook run --uefi-log '' -- "$forged" prepare begin - <"$T/forged.xml"
+if [ "$rc" = 1 ] && ! LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$T/.err" &&
+	[ "$(printf '%s\n' "$err" | grep -vc '^vmtrust: ')" = 0 ]; then
+	pass
+else
+	fail "-vv lines of a forged name: $err"
+fi
+
 finish

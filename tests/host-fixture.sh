@@ -47,4 +47,7 @@ EOF
 	printf '#!/bin/sh\nexec /usr/bin/vmtrust hook qemu "$@"\n' >"$r/etc/libvirt/hooks/qemu"
 	chmod 755 "$r/etc/libvirt/hooks/qemu"
 	printf 'Package: qemu-system-x86\nStatus: install ok installed\nVersion: 1:7.2+dfsg-7+deb12u18\n' >"$r/var/lib/dpkg/status"
+	mkdir -p "$r/etc/vmtrust"
+	openssl genpkey -algorithm ed25519 2>/dev/null | openssl pkey -pubout -out "$r/etc/vmtrust/policy.pub"
+	chmod 644 "$r/etc/vmtrust/policy.pub"
 }

@@ -279,6 +279,11 @@ static const char dpkg_status[] =
 	" .\n"
 	" Version: 0.1 is a continuation line, not a field\n";
 
+static const char policy_pub[] =
+	"-----BEGIN PUBLIC KEY-----\n"
+	"MCowBQYDK2VwAyEACCOtZMgAhFQA0C3Y18dGlvGWEmAKUkTV9HVt0qEWyFU=\n"
+	"-----END PUBLIC KEY-----\n";
+
 static const char hook_script[] =
 	"#!/bin/sh\n# the vmtrust launch hook\nexec /usr/bin/vmtrust hook qemu \"$@\"\n";
 
@@ -316,6 +321,7 @@ static char *hardened(void)
 	put_text(root, "/etc/libvirt/qemu.conf", qemu_conf);
 	put_file(root, "/etc/libvirt/hooks/qemu", hook_script, strlen(hook_script), 0755);
 	put_text(root, "/var/lib/dpkg/status", dpkg_status);
+	put_text(root, "/etc/vmtrust/policy.pub", policy_pub);
 	return root;
 }
 
@@ -340,7 +346,7 @@ static const char policy_min[] =
 static const char *const all_ids[] = {
 	"cpu-virt", "kvm", "iommu", "nx", "cpu-mitigations", "qemu-user", "qemu-seccomp",
 	"security-driver", "graphics-listen", "vmtrust-hook", "tpm", "boot-log", "secure-boot",
-	"package:qemu-system-x86",
+	"policy-key", "package:qemu-system-x86",
 };
 
 static struct attest_audit *audit(const char *root, const struct policy *p)
@@ -591,6 +597,10 @@ static const struct fixture_case weak_cases[] = {
 	  { { "vmtrust-hook", PASS, "'/etc/libvirt/hooks/qemu.d/50-vmtrust' is a script that runs" } } },
 	{ "hook a directory", { MKDIR(HOOK) },
 	  { { "vmtrust-hook", FAIL, "'/etc/libvirt/hooks/qemu' is a directory: libvirt does not run it" } } },
+	{ "no policy key", { RM("/etc/vmtrust/policy.pub") },
+	  { { "policy-key", FAIL, "no '/etc/vmtrust/policy.pub': any policy file only root can write is taken unsigned" } } },
+	{ "a policy key that is none", { { OP_TEXT, "/etc/vmtrust/policy.pub", "not a key\n" } },
+	  { { "policy-key", FAIL, "not a PEM public key or certificate: every launch and key release is refused" } } },
 	{ "no TPM", { RM("/sys/class/tpm") },
 	  { { "tpm", FAIL, "no TPM: '/sys/class/tpm/tpm0' absent" } } },
 	{ "TPM 1.2", { { OP_TEXT, "/sys/class/tpm/tpm0/tpm_version_major", "1\n" } },

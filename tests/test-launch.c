@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "attest.h"
@@ -316,6 +317,181 @@ START_TEST(test_audit_against_tpm)
 }
 END_TEST
 
+/* ---- untrusted strings: escaped once, the same way everywhere ---- */
+
+static const struct {
+	const char *in, *out;
+} escapes[] = {
+	{ "web1", "web1" },
+	{ "a\nb", "a\\nb" },
+	{ "a\r\tb", "a\\r\\tb" },
+	{ "\x1b[2Kx", "\\x1b[2Kx" },
+	{ "\x01\x1f\x7f", "\\x01\\x1f\\x7f" },
+	{ "back\\slash", "back\\\\slash" },
+	{ "\xd0\xb2\xd0\xbc-1", "\xd0\xb2\xd0\xbc-1" },              /* "вм-1": UTF-8 as it is */
+	{ "\xf0\x9f\x94\x92", "\xf0\x9f\x94\x92" },                  /* a 4-byte code point */
+	{ "\xff", "\\xff" },
+	{ "\xc0\x80", "\\xc0\\x80" },                                /* overlong NUL */
+	{ "\xe0\x80\xaf", "\\xe0\\x80\\xaf" },                        /* overlong '/' */
+	{ "\xed\xa0\x80", "\\xed\\xa0\\x80" },                        /* a surrogate */
+	{ "\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80" },                /* beyond U+10FFFF */
+	{ "\xe2\x82", "\\xe2\\x82" },                                /* cut short */
+	{ "\xc2\x85", "\\u0085" },                                   /* NEL, a C1 control */
+	{ "\xc2\x9b" "2K", "\\u009b2K" },                            /* CSI */
+	{ "a\xe2\x80\xa8" "b", "a\\u2028b" },                        /* LINE SEPARATOR */
+	{ "\xe2\x80\xae" "cod.exe", "\\u202ecod.exe" },              /* RIGHT-TO-LEFT OVERRIDE */
+	{ "", "" },
+};
+
+START_TEST(test_escape)
+{
+	_cleanup_(freep) char *e = policy_escape(escapes[_i].in);
+
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e, escapes[_i].out);
+}
+END_TEST
+
+START_TEST(test_decision_reason_escaped)
+{
+	_cleanup_(launch_decision_freep) struct launch_decision *d = NULL;
+	struct launch_domain dom = { .name = (char *)"x" };
+	struct launch_config cfg = { 0 };
+	const char *const *reasons;
+	size_t n;
+
+	/* No policy: a denial, to which reasons are added. */
+	ck_assert_int_eq(launch_decide(&cfg, &dom, &d), 0);
+	ck_assert_int_eq(launch_decision_deny(d, "domain '%s': %s", "a\nb", "c\x1b[0m"), 0);
+	reasons = launch_decision_reasons(d, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(reasons[1], "domain 'a\\nb': c\\x1b[0m");
+	ck_assert(!launch_decision_allowed(d));
+}
+END_TEST
+
+START_TEST(test_audit_escaped)
+{
+	static const char *const reasons[] = { "already escaped \\n" };
+	struct launch_file files[] = { { .path = "/images/a\nb.qcow2", .sha256 = "ab" } };
+	struct launch_record rec = {
+		.domain = "web1\nvmtrust: forged\x1b[0m\xff", .uuid = "u\r", .operation = "prepare",
+		.n_reasons = 1, .reasons = reasons, .n_files = 1, .files = files,
+	};
+	_cleanup_(freep) char *log = NULL;
+	uint8_t d[32];
+	size_t len;
+
+	ck_assert_int_eq(launch_audit_append(dir, &rec, d, NULL), 0);
+	log = read_log(&len);
+	/* One line, nothing raw in it; reasons were escaped when made. */
+	ck_assert_ptr_eq(memchr(log, '\n', len), log + len - 1);
+	ck_assert_ptr_nonnull(strstr(log, "\"domain\":\"web1\\\\nvmtrust: forged\\\\x1b[0m\\\\xff\""));
+	ck_assert_ptr_nonnull(strstr(log, "\"uuid\":\"u\\\\r\""));
+	ck_assert_ptr_nonnull(strstr(log, "\"path\":\"/images/a\\\\nb.qcow2\""));
+	ck_assert_ptr_nonnull(strstr(log, "\"reasons\":[\"already escaped \\\\n\"]"));
+	ck_assert_int_eq(launch_audit_verify("log", log, len, NULL, 0), 1);
+}
+END_TEST
+
+/* ---- the policy file: only root can have written it ---- */
+
+static void put(const char *rel, const char *text, mode_t mode)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+static int open_trusted(const char *rel)
+{
+	char path[256];
+	int fd = -1, r;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	r = policy_open_trusted("policy", path, &fd);
+	if (r == 0) {
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	}
+	return r;
+}
+
+static void at(const char *rel, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s", dir, rel);
+}
+
+START_TEST(test_trusted_modes)
+{
+	char p[256], q[256];
+
+	at("etc", p, sizeof(p));
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	put("etc/p.json", "{}", 0644);
+	ck_assert_int_eq(open_trusted("etc/p.json"), 0);
+	ck_assert_int_eq(open_trusted("etc/./p.json"), 0);
+	ck_assert_int_eq(open_trusted("etc/../etc/p.json"), 0);
+
+	put("etc/g.json", "{}", 0664);
+	ck_assert_int_eq(open_trusted("etc/g.json"), -EPERM);
+	ck_assert_ptr_nonnull(strstr(last_error, "g.json' is writable by its group (mode 0664)"));
+	put("etc/o.json", "{}", 0646);
+	ck_assert_int_eq(open_trusted("etc/o.json"), -EPERM);
+
+	ck_assert_int_eq(chmod(p, 0777), 0);
+	ck_assert_int_eq(open_trusted("etc/p.json"), -EPERM);
+	ck_assert_ptr_nonnull(strstr(last_error, "etc' is writable by others (mode 0777)"));
+	/* sticky: others cannot replace root's entries in it */
+	ck_assert_int_eq(chmod(p, 01777), 0);
+	ck_assert_int_eq(open_trusted("etc/p.json"), 0);
+	ck_assert_int_eq(chmod(p, 0755), 0);
+
+	/* links are followed one node at a time; the target is checked too */
+	at("etc/p.json", q, sizeof(q));
+	at("abs.json", p, sizeof(p));
+	ck_assert_int_eq(symlink(q, p), 0);
+	ck_assert_int_eq(open_trusted("abs.json"), 0);
+	at("rel.json", p, sizeof(p));
+	ck_assert_int_eq(symlink("etc/g.json", p), 0);
+	ck_assert_int_eq(open_trusted("rel.json"), -EPERM);
+	at("loop", p, sizeof(p));
+	ck_assert_int_eq(symlink("loop", p), 0);
+	ck_assert_int_eq(open_trusted("loop"), -ELOOP);
+
+	ck_assert_int_eq(open_trusted("etc"), -EINVAL);
+	ck_assert_int_eq(open_trusted("etc/none.json"), -ENOENT);
+	ck_assert_int_eq(open_trusted("etc/p.json/x"), -ENOTDIR);
+}
+END_TEST
+
+START_TEST(test_trusted_owner)
+{
+	char p[256];
+
+	if (geteuid() != 0)
+		return;                 /* the owner test needs to chown */
+	at("etc", p, sizeof(p));
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	put("etc/p.json", "{}", 0644);
+	at("etc/p.json", p, sizeof(p));
+	ck_assert_int_eq(chown(p, 65534, 0), 0);
+	ck_assert_int_eq(open_trusted("etc/p.json"), -EPERM);
+	ck_assert_ptr_nonnull(strstr(last_error, "p.json' is owned by uid 65534, not root"));
+	ck_assert_int_eq(chown(p, 0, 0), 0);
+	ck_assert_int_eq(open_trusted("etc/p.json"), 0);
+	at("etc", p, sizeof(p));
+	ck_assert_int_eq(chown(p, 65534, 0), 0);
+	ck_assert_int_eq(open_trusted("etc/p.json"), -EPERM);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("launch");
@@ -337,6 +513,19 @@ int main(void)
 	tcase_add_loop_test(tc, test_audit_tampered, 0, 3);
 	tcase_add_test(tc, test_audit_torn_tail_repaired);
 	tcase_add_test(tc, test_audit_against_tpm);
+	tcase_add_test(tc, test_audit_escaped);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("escape");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_loop_test(tc, test_escape, 0, (int)ELEMENTSOF(escapes));
+	tcase_add_test(tc, test_decision_reason_escaped);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("policy-trust");
+	tcase_add_checked_fixture(tc, setup_dir, teardown_dir);
+	tcase_add_test(tc, test_trusted_modes);
+	tcase_add_test(tc, test_trusted_owner);
 	suite_add_tcase(s, tc);
 
 	sr = srunner_create(s);

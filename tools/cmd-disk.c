@@ -123,14 +123,33 @@ static int open_volume(struct cli_ctx *ctx, const char *volume, const char *toke
 	return 0;
 }
 
-static int seal_params(struct cli_ctx *ctx, const struct seal_opts *so, struct policy **pol,
+/* The policy a key release decides with: a file only root can change,
+ * signed when an operator key is installed, never a rollback. */
+static int load_release_policy(struct cli_ctx *ctx, struct policy **ret)
+{
+	int r;
+
+	r = policy_load_trusted(ctx->policy_path, ctx->state_dir, ret, NULL);
+	if (r < 0)
+		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
+	return 0;
+}
+
+/* releases: the verb also releases a sealed key with this policy. */
+static int seal_params(struct cli_ctx *ctx, const struct seal_opts *so, bool releases, struct policy **pol,
 		       struct diskcrypt_seal_params *ret)
 {
 	int r;
 
-	r = cli_load_policy(ctx, !so->pcrs, pol);
-	if (r < 0)
-		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
+	if (releases) {
+		r = load_release_policy(ctx, pol);
+		if (r)
+			return r;
+	} else {
+		r = cli_load_policy(ctx, !so->pcrs, pol);
+		if (r < 0)
+			return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
+	}
 	r = diskcrypt_seal_params_from_policy(*pol, so->pcrs, so->no_authorize, ret);
 	if (r < 0)
 		return cli_fail(r, "cannot choose how to seal the key");
@@ -286,7 +305,7 @@ static int cmd_format(struct cli_ctx *ctx, int argc, char **argv)
 	r = harden();
 	if (r)
 		return r;
-	r = seal_params(ctx, &so, &pol, &sp);
+	r = seal_params(ctx, &so, false, &pol, &sp);
 	if (r)
 		return r;
 	r = open_volume(ctx, volume, token_file, true, &tpm, &dc);
@@ -363,7 +382,7 @@ static int cmd_enroll(struct cli_ctx *ctx, int argc, char **argv)
 	r = harden();
 	if (r)
 		return r;
-	r = seal_params(ctx, &so, &pol, &sp);
+	r = seal_params(ctx, &so, unlock_tpm, &pol, &sp);
 	if (r)
 		return r;
 	if (unlock_tpm && !pol)
@@ -476,9 +495,9 @@ static int cmd_unlock(struct cli_ctx *ctx, int argc, char **argv)
 	r = harden();
 	if (r)
 		return r;
-	r = cli_load_policy(ctx, true, &pol);
-	if (r < 0)
-		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
+	r = load_release_policy(ctx, &pol);
+	if (r)
+		return r;
 	release_params(ctx, &ro, pol, pcr_policy, sizeof(pcr_policy), &rp);
 	r = open_volume(ctx, volume, token_file, true, &tpm, &dc);
 	if (r)
@@ -589,7 +608,7 @@ static int cmd_rotate(struct cli_ctx *ctx, int argc, char **argv)
 	r = harden();
 	if (r)
 		return r;
-	r = seal_params(ctx, &so, &pol, &sp);
+	r = seal_params(ctx, &so, !key_file, &pol, &sp);
 	if (r)
 		return r;
 	if (!pol)

@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +34,13 @@ static int cmd_run(struct cli_ctx *ctx, int argc, char **argv);
 static int cmd_log(struct cli_ctx *ctx, int argc, char **argv);
 
 static const struct cli_verb hook_verbs[] = {
-	{ "install", "[--hooks-dir DIR] [--drop-in] [--uefi-log FILE] [--no-reload]",
+	{ "install", "[--hooks-dir DIR] [--drop-in] [--uefi-log FILE] [--policy-key PUB] [--no-reload]",
 	  "install vmtrust as libvirt's qemu hook",
 	  "  --hooks-dir DIR    libvirt's hooks directory (default " HOOKS_DIR_DEFAULT ")\n"
 	  "  --drop-in          install DIR/qemu.d/vmtrust instead of DIR/qemu\n"
 	  "  --uefi-log FILE    the UEFI event log the hook quotes with (default: the kernel's)\n"
+	  "  --policy-key PUB   from now on require the policy to be signed by this key\n"
+	  "                     (installed as policy.pub next to the policy, 0644)\n"
 	  "  --no-reload        do not tell a running libvirtd (SIGHUP) to pick the hook up\n"
 	  "The hook runs this vmtrust with the --policy, --state-dir and --tcti given now.\n"
 	  "Another program's hook is left alone (exit 2).\n",
@@ -89,6 +92,7 @@ enum {
 	OPT_URI,
 	OPT_PCR_POLICY,
 	OPT_EVIDENCE,
+	OPT_POLICY_KEY,
 };
 
 struct hook_opts {
@@ -99,6 +103,7 @@ struct hook_opts {
 	unsigned timeout;
 	const char *uri;
 	const char *pcr_policy;
+	const char *policy_key;
 };
 
 static int parse_opts(const char *verb_name, int argc, char **argv, struct hook_opts *o)
@@ -111,6 +116,7 @@ static int parse_opts(const char *verb_name, int argc, char **argv, struct hook_
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "uri", required_argument, NULL, OPT_URI },
 		{ "pcr-policy", required_argument, NULL, OPT_PCR_POLICY },
+		{ "policy-key", required_argument, NULL, OPT_POLICY_KEY },
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_hook, verb_name);
@@ -129,6 +135,7 @@ static int parse_opts(const char *verb_name, int argc, char **argv, struct hook_
 		case OPT_NO_RELOAD: o->no_reload = true; break;
 		case OPT_URI: o->uri = optarg; break;
 		case OPT_PCR_POLICY: o->pcr_policy = optarg; break;
+		case OPT_POLICY_KEY: o->policy_key = optarg; break;
 		case OPT_TIMEOUT:
 			errno = 0;
 			v = strtol(optarg, &end, 10);
@@ -145,7 +152,7 @@ static int parse_opts(const char *verb_name, int argc, char **argv, struct hook_
 }
 
 /* Which options a verb accepts, checked after parsing (one parser). */
-enum { O_HOOKS = 1, O_UEFI = 2, O_RELOAD = 4, O_TIMEOUT = 8, O_URI = 16, O_PCR = 32 };
+enum { O_HOOKS = 1, O_UEFI = 2, O_RELOAD = 4, O_TIMEOUT = 8, O_URI = 16, O_PCR = 32, O_KEY = 64 };
 
 static int only(const char *verb_name, const struct hook_opts *o, unsigned allowed)
 {
@@ -161,6 +168,7 @@ static int only(const char *verb_name, const struct hook_opts *o, unsigned allow
 		{ o->timeout != HOOK_TIMEOUT_DEFAULT, O_TIMEOUT, "--timeout" },
 		{ o->uri != NULL, O_URI, "--uri" },
 		{ o->pcr_policy != NULL, O_PCR, "--pcr-policy" },
+		{ o->policy_key != NULL, O_KEY, "--policy-key" },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++)
@@ -186,6 +194,31 @@ static void reload_libvirtd(struct cli_ctx *ctx)
 		fprintf(stderr, "vmtrust: libvirtd (pid %ld) told to reload its hooks\n", pid);
 }
 
+/* The operator's key goes next to the policy, once the policy it is to
+ * guard verifies with it and is itself a file only root can change. */
+static int install_policy_key(const char *policy, const char *pub)
+{
+	_cleanup_(policy_freep) struct policy *pol = NULL;
+	_cleanup_(freep) char *pem = NULL, *key_path = NULL;
+	_cleanup_close_ int fd = -1;
+	size_t len;
+	int r;
+
+	r = policy_load_signed(policy, NULL, pub, &pol);
+	if (r < 0)
+		return r;
+	r = policy_open_trusted("policy", policy, &fd);
+	if (r < 0)
+		return r;
+	r = policy_read_file(pub, POLICY_KEY_FILE_MAX, &pem, &len);
+	if (r < 0)
+		return r;
+	r = policy_key_path(policy, &key_path);
+	if (r < 0)
+		return r;
+	return policy_write_file_atomic(key_path, pem, len, 0644);
+}
+
 static int cmd_install(struct cli_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_(policy_freep) struct policy *pol = NULL;
@@ -195,21 +228,26 @@ static int cmd_install(struct cli_ctx *ctx, int argc, char **argv)
 
 	r = parse_opts("install", argc, argv, &o);
 	if (r == 0)
-		r = only("install", &o, O_HOOKS | O_UEFI | O_RELOAD);
+		r = only("install", &o, O_HOOKS | O_UEFI | O_RELOAD | O_KEY);
 	if (r)
 		return -r;
 	if (optind != argc)
 		return cli_usage_error("hook", cli_verb_of(&cli_area_hook, "install"),
 				       "unexpected argument '%s'", argv[optind]);
-	/* A hook with a policy that does not load would deny every launch. */
-	r = cli_load_policy(ctx, true, &pol);
-	if (r < 0)
-		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
 	exe = realpath("/proc/self/exe", NULL);
 	policy = realpath(ctx->policy_path, NULL);
 	state = realpath(ctx->state_dir, NULL);
 	if (!exe || !policy)
 		return cli_fail(-errno, "cannot resolve vmtrust's or the policy's path");
+	if (o.policy_key) {
+		r = install_policy_key(policy, o.policy_key);
+		if (r < 0)
+			return cli_fail(r, "cannot install the policy key '%s'", o.policy_key);
+	}
+	/* A hook with a policy that does not load would deny every launch. */
+	r = policy_load_trusted(policy, ctx->state_dir, &pol, NULL);
+	if (r < 0)
+		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
 	r = launch_hook_install(&(struct launch_hook_opts){
 					.hooks_dir = o.hooks_dir,
 					.drop_in = o.drop_in,
@@ -288,21 +326,20 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 
 /* ---- the decision, shared by run and launch ---------------------------------------- */
 
-/* Hex SHA-256 of the policy file: what keys the host verdict cache. */
-static int policy_id(const char *path, char out[65])
+/* "vmtrust: launch of 'NAME' denied: MESSAGE", one line: the name and
+ * the message come from outside and are escaped. */
+__attribute__((format(printf, 2, 3)))
+static int deny(const char *name, const char *fmt, ...)
 {
-	_cleanup_(freep) char *text = NULL;
-	uint8_t md[32];
-	size_t len;
-	int r;
+	_cleanup_(freep) char *e_name = policy_escape(name), *e_msg = NULL;
+	va_list ap;
 
-	r = policy_read_file(path, POLICY_FILE_MAX, &text, &len);
-	if (r < 0)
-		return r;
-	if (EVP_Digest(text, len, md, NULL, EVP_sha256(), NULL) != 1)
-		return -ENOTRECOVERABLE;
-	policy_hex_encode(md, sizeof(md), out);
-	return 0;
+	va_start(ap, fmt);
+	e_msg = policy_escape_vprintf(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "vmtrust: launch of '%s' denied: %s\n", e_name ? e_name : "?",
+		e_msg ? e_msg : "out of memory");
+	return CLI_EXIT_DENIED;
 }
 
 /* One line: "launch of 'NAME' denied: r1; r2" on stderr, or the
@@ -347,7 +384,12 @@ static int report(struct cli_ctx *ctx, const char *name, const char *how, const 
 			printf("%s '%s': allowed (%zu files verified)\n", how, name, nf);
 		return CLI_EXIT_OK;
 	}
-	fprintf(stderr, "vmtrust: launch of '%s' denied: ", name);
+	{
+		_cleanup_(freep) char *e_name = policy_escape(name);
+
+		fprintf(stderr, "vmtrust: launch of '%s' denied: ", e_name ? e_name : "?");
+	}
+	/* Reasons are escaped when they are made. */
 	for (size_t i = 0; i < n; i++)
 		fprintf(stderr, "%s%s", i ? "; " : "", reasons[i]);
 	fputc('\n', stderr);
@@ -420,29 +462,22 @@ static int hook_prepare(struct cli_ctx *ctx, const char *name, const struct hook
 
 	r = read_stdin(&xml, &len);
 	if (r < 0) {
-		fprintf(stderr, "vmtrust: launch of '%s' denied: domain xml on stdin: %s\n", name,
-			r == -EFBIG ? "larger than the limit" : strerror(-r));
-		return CLI_EXIT_DENIED;
+		return deny(name, "domain xml on stdin: %s", r == -EFBIG ? "larger than the limit" : strerror(-r));
 	}
 	policy_log_capture(err, sizeof(err));
 	r = launch_domain_parse(xml, len, &dom);
 	policy_log_capture(NULL, 0);
 	if (r < 0) {
-		fprintf(stderr, "vmtrust: launch of '%s' denied: %s\n", name, err[0] ? err : strerror(-r));
-		return CLI_EXIT_DENIED;
+		return deny(name, "%s", err[0] ? err : strerror(-r));
 	}
 	if (strcmp(dom->name, name) != 0) {
-		fprintf(stderr, "vmtrust: launch of '%s' denied: the domain xml names '%s'\n", name, dom->name);
-		return CLI_EXIT_DENIED;
+		return deny(name, "the domain xml names '%s'", dom->name);
 	}
 	policy_log_capture(err, sizeof(err));
-	r = policy_load(ctx->policy_path, &pol);
-	if (r >= 0)
-		r = policy_id(ctx->policy_path, pid);
+	r = policy_load_trusted(ctx->policy_path, ctx->state_dir, &pol, pid);
 	policy_log_capture(NULL, 0);
 	if (r < 0) {
-		fprintf(stderr, "vmtrust: launch of '%s' denied: no policy: %s\n", name, err[0] ? err : strerror(-r));
-		return CLI_EXIT_DENIED;
+		return deny(name, "no policy: %s", err[0] ? err : strerror(-r));
 	}
 	config_for(ctx, pol, pid, o->uefi_log, &cfg);
 	cfg.require_released_keys = true;
@@ -450,8 +485,7 @@ static int hook_prepare(struct cli_ctx *ctx, const char *name, const struct hook
 	r = launch_decide(&cfg, dom, &d);
 	policy_log_capture(NULL, 0);
 	if (r < 0) {
-		fprintf(stderr, "vmtrust: launch of '%s' denied: %s\n", name, err[0] ? err : strerror(-r));
-		return CLI_EXIT_DENIED;
+		return deny(name, "%s", err[0] ? err : strerror(-r));
 	}
 	/* A decision that cannot be recorded allows nothing. */
 	policy_log_capture(err, sizeof(err));
@@ -482,8 +516,11 @@ static int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 	sub = argv[optind + 2];
 
 	if (strcmp(op, "prepare") == 0 && strcmp(sub, "begin") == 0) {
+		_cleanup_(freep) char *e_name = policy_escape(name);
+
 		r = snprintf(alarm_line, sizeof(alarm_line),
-			     "vmtrust: launch of '%.200s' denied: no decision within %u s\n", name, o.timeout);
+			     "vmtrust: launch of '%.200s' denied: no decision within %u s\n", e_name ? e_name : "?",
+			     o.timeout);
 		alarm_len = r > 0 ? strlen(alarm_line) : 0;
 		signal(SIGALRM, on_alarm);
 		alarm(o.timeout);
@@ -511,9 +548,7 @@ static int launch_exec(struct cli_ctx *ctx, const struct hook_opts *o, int argc,
 	r = launch_domain_from_qemu_args(argc, argv, &dom);
 	if (r < 0)
 		return cli_fail(r, "launch of '%s' denied", argv[0]);
-	r = cli_load_policy(ctx, true, &pol);
-	if (r >= 0)
-		r = policy_id(ctx->policy_path, pid);
+	r = policy_load_trusted(ctx->policy_path, ctx->state_dir, &pol, pid);
 	if (r < 0)
 		return cli_fail(r, "launch of '%s' denied: cannot load policy '%s'", dom->name, ctx->policy_path);
 	config_for(ctx, pol, pid, o->uefi_log, &cfg);
@@ -567,9 +602,7 @@ int cmd_hook_launch(struct cli_ctx *ctx, int argc, char **argv)
 		snprintf(pcr_policy, sizeof(pcr_policy), "%s/pcr-policy.json", ctx->state_dir);
 		o.pcr_policy = pcr_policy;
 	}
-	r = cli_load_policy(ctx, true, &pol);
-	if (r >= 0)
-		r = policy_id(ctx->policy_path, pid);
+	r = policy_load_trusted(ctx->policy_path, ctx->state_dir, &pol, pid);
 	if (r < 0)
 		return cli_fail(r, "launch of '%s' denied: cannot load policy '%s'", argv[optind], ctx->policy_path);
 	config_for(ctx, pol, pid, o.uefi_log, &cfg);

@@ -29,7 +29,11 @@ static void log_to_stderr(int level, const char *msg, void *userdata)
 		return;
 	if (level >= POLICY_LOG_INFO && log_verbosity < 0)
 		return;
-	fprintf(stderr, "vmtrust: %s%s\n", level == POLICY_LOG_WARNING ? "warning: " : "", msg);
+	/* Messages quote names and paths from outside: escaped, each stays one line. */
+	_cleanup_(freep) char *e = policy_escape(msg);
+
+	fprintf(stderr, "vmtrust: %s%s\n", level == POLICY_LOG_WARNING ? "warning: " : "",
+		e ? e : "out of memory");
 }
 
 int cli_parse_u64(const char *s, uint64_t *ret)
@@ -72,26 +76,27 @@ int cli_exit_code(int r)
 int cli_fail(int r, const char *fmt, ...)
 {
 	if (errors_logged == 0) {
+		_cleanup_(freep) char *e = NULL;
 		va_list ap;
 
 		va_start(ap, fmt);
-		fputs("vmtrust: ", stderr);
-		vfprintf(stderr, fmt, ap);
-		fprintf(stderr, ": %s\n", strerror(-r));
+		e = policy_escape_vprintf(fmt, ap);
 		va_end(ap);
+		fprintf(stderr, "vmtrust: %s: %s\n", e ? e : "out of memory", strerror(-r));
 	}
 	return cli_exit_code(r);
 }
 
 int cli_usage_error_(const char *area, const struct cli_verb *verb, const char *fmt, ...)
 {
+	_cleanup_(freep) char *e = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("vmtrust: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, " (usage: vmtrust %s %s %s)\n", area, verb->name, verb->usage);
+	e = policy_escape_vprintf(fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "vmtrust: %s (usage: vmtrust %s %s %s)\n", e ? e : "out of memory", area, verb->name,
+		verb->usage);
 	return CLI_EXIT_BAD_INPUT;
 }
 
