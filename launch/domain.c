@@ -226,19 +226,21 @@ static int walk_el(struct walk *w, xmlNodePtr n, const struct el *spec)
 {
 	int r;
 
-	if (!(spec->flags & EL_ANY))
-		for (xmlAttrPtr a = n->properties; a; a = a->next) {
-			if (a->ns)
-				return refuse((xmlNodePtr)a, "%s", why_namespace);
-			if (!(spec->flags & EL_ANY_ATTR) && !attr_allowed(spec->attrs, (const char *)a->name))
-				return refuse((xmlNodePtr)a,
-					      "an attribute vmtrust does not know, which could name a host resource");
-		}
+	/* The values first: their reason says more than "unknown". */
 	if (spec->check) {
 		r = spec->check(w, n);
 		if (r < 0)
 			return r;
 	}
+	if (!(spec->flags & EL_ANY))
+		for (xmlAttrPtr a = n->properties; a; a = a->next) {
+			if (a->ns)
+				return refuse((xmlNodePtr)a, "an attribute of another namespace is passed "
+					      "through to the hypervisor unverified");
+			if (!(spec->flags & EL_ANY_ATTR) && !attr_allowed(spec->attrs, (const char *)a->name))
+				return refuse((xmlNodePtr)a,
+					      "an attribute vmtrust does not know, which could name a host resource");
+		}
 	if (spec->flags & EL_ANY)
 		return 0;
 	return walk_kids(w, n, spec->kids);
