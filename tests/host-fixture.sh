@@ -7,7 +7,7 @@ hardened() {
 		"$r"/sys/module/apparmor/parameters "$r"/sys/class/iommu/dmar0 "$r"/sys/class/tpm/tpm0 \
 		"$r"/sys/firmware/acpi/tables "$r"/sys/devices/system/cpu/vulnerabilities "$r"/sys/fs \
 		"$r"/sys/kernel/security/tpm0 "$r"/sys/firmware/efi/efivars "$r"/etc/libvirt/hooks \
-		"$r"/var/lib/dpkg
+		"$r"/var/lib/dpkg "$r"/run/libvirt/qemu
 	printf 'processor\t: 0\nflags\t\t: fpu pae nx lm vmx ept\n' >"$r/proc/cpuinfo"
 	printf 'BOOT_IMAGE=/vmlinuz ro intel_iommu=on quiet\n' >"$r/proc/cmdline"
 	printf 'qemu-system-x86\n' >"$r/proc/4242/comm"
@@ -47,4 +47,7 @@ EOF
 	printf '#!/bin/sh\nexec /usr/bin/vmtrust hook qemu "$@"\n' >"$r/etc/libvirt/hooks/qemu"
 	chmod 755 "$r/etc/libvirt/hooks/qemu"
 	printf 'Package: qemu-system-x86\nStatus: install ok installed\nVersion: 1:7.2+dfsg-7+deb12u18\n' >"$r/var/lib/dpkg/status"
+	# a running domain, as libvirt keeps its status: its interface filtered
+	printf "<domstatus state='running' pid='4242'><domain type='kvm' id='1'><name>web</name><devices><interface type='network'><source network='default'/><filterref filter='clean-traffic'/></interface></devices></domain></domstatus>\n" \
+		>"$r/run/libvirt/qemu/web.xml"
 }
