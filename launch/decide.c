@@ -311,6 +311,37 @@ static int check_interfaces(const struct policy_image_rule *rule, const struct l
 	return r;
 }
 
+/* The hypervisor binary libvirt runs (<emulator>): one the host verdict
+ * covers, a required reference value of the policy, or, where the policy
+ * names none, a file of the default hypervisor set. */
+static int check_emulator(const struct launch_config *cfg, const struct launch_domain *dom,
+			  struct launch_decision *d)
+{
+	const struct policy_reference *refs;
+	char **set = NULL;
+	size_t n;
+	bool ok = false;
+	int r;
+
+	if (!dom->emulator)
+		return 0;
+	refs = policy_references(cfg->policy, &n);
+	for (size_t i = 0; i < n && !ok; i++)
+		ok = refs[i].required && strcmp(refs[i].path, dom->emulator) == 0;
+	if (n == 0) {
+		r = attest_default_set(NULL, &set, &n);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < n && !ok; i++)
+			ok = strcmp(set[i], dom->emulator) == 0;
+		attest_strv_free(set);
+	}
+	if (ok)
+		return 0;
+	return launch_decision_deny(d, "emulator: '%s' is not a hypervisor binary the host attestation "
+				    "covers (a required reference value of the policy)", dom->emulator);
+}
+
 /* Verifies one file the domain runs from against its manifest. what names
  * it in reasons ("vda", "kernel"); format is the declared one or NULL. */
 static int verify_one(struct imgverify_ctx *ictx, const struct launch_config *cfg,
@@ -393,6 +424,9 @@ static int launch_verify_files(const struct launch_config *cfg, const struct lau
 	rules_checked = calloc(n_rules + 1, sizeof(*rules_checked));
 	if (!rules_checked)
 		return -ENOMEM;
+	r = check_emulator(cfg, dom, d);
+	if (r < 0)
+		return r;
 	r = imgverify_ctx_new(&ictx, cfg->policy);
 	if (r < 0)
 		return r;

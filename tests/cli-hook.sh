@@ -48,6 +48,8 @@ at_exit "for d in $A $B $C $D; do $V destroy \$d >/dev/null 2>&1; $V undefine \$
 vm -q attest enroll >/dev/null
 printf 'qemu\n' >"$T/qemu-system-x86_64"
 vm -q attest measure --only "$T/qemu-system-x86_64" >/dev/null
+# the qemu the domains run (<emulator>): a reference value of the policy
+vm -q attest measure --only "$(command -v qemu-system-x86_64)" >/dev/null
 printf '{"schema_version": 1, "sequence": 1}\n' >"$T/empty.json"
 vm -q --policy "$T/empty.json" attest quote --nonce 00 --no-eventlog -o "$T/evidence.json"
 vm -q policy init --from-evidence "$T/evidence.json" -o "$T/base.json"

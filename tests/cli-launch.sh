@@ -155,6 +155,13 @@ expect 1 "denied: domain: /domain/os/nvram: an nvram file without a template" ho
 sed "s|<os><type arch='x86_64'>hvm</type>|<os><type arch='x86_64'>hvm</type><acpi><table type='slic'>$T/slic</table></acpi>|" "$T/web1.xml" >"$T/acpi.xml"
 expect 1 "denied: domain: /domain/os/acpi: acpi tables from host files" hook web1 prepare begin - <"$T/acpi.xml"
 
+# the qemu libvirt would run: one the host attestation covers
+sed "s|<devices>|<devices><emulator>$T/qemu-system-x86_64</emulator>|" "$T/web1.xml" >"$T/emu.xml"
+expect 0 '' hook web1 prepare begin - <"$T/emu.xml"
+printf 'evil qemu\n' >"$T/evil-qemu"
+sed "s|<devices>|<devices><emulator>$T/evil-qemu</emulator>|" "$T/web1.xml" >"$T/evil-emu.xml"
+expect 1 "denied: emulator: '$T/evil-qemu' is not a hypervisor binary the host attestation covers" hook web1 prepare begin - <"$T/evil-emu.xml"
+
 # --- names and UUIDs: a rule's "uuids" match the UUID, never a name like it ---------
 U=0d9a6c1e-3b2f-4e8d-a7c6-5b4a3f2e1d0c
 jq --arg u "$U" '.images[0].uuids = [$u]' "$T/policy.json" >"$T/uuids.json"
