@@ -997,6 +997,24 @@ static const struct el blkiotune_kids[] = {
 	END,
 };
 
+static const struct el launch_security_kids[] = {
+	LEAF1("cbitpos", ""),
+	LEAF1("reducedPhysBits", ""),
+	LEAF1("policy", ""),
+	LEAF1("handle", ""),
+	LEAF1("dhCert", ""),
+	LEAF1("session", ""),
+	LEAF1("guestVisibleWorkarounds", ""),
+	LEAF1("idBlock", ""),
+	LEAF1("idAuth", ""),
+	LEAF1("hostData", ""),
+	LEAF1("mrConfigId", ""),
+	LEAF1("mrOwner", ""),
+	LEAF1("mrOwnerConfig", ""),
+	DENY("quoteGenerationService", "a host socket is not verified"),
+	END,
+};
+
 static const char *const why_qemu_namespace =
 	"qemu passthrough (command line arguments and environment, overrides, capabilities) reaches "
 	"qemu unverified";
@@ -1034,7 +1052,7 @@ static const struct el domain_kids[] = {
 	ANY1("pm"),
 	ANY1("perf"),
 	ANY1("keywrap"),
-	ANY1("launchSecurity"),
+	{ "launchSecurity", EL_ONCE | EL_ANY_ATTR, NULL, launch_security_kids, NULL, NULL },
 	{ "devices", 0, "", devices_kids, NULL, NULL },
 	{ "seclabel", 0, " type model relabel ", seclabel_kids, check_seclabel, NULL },
 	DENY("bootloader", "a host bootloader program is not verified"),

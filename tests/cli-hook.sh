@@ -91,6 +91,16 @@ booted() {
 	fi
 }
 running() { [ "$($V domstate "$1" 2>/dev/null)" = running ]; }
+# refused NAME REGEX WHAT: virsh start fails with vmtrust's reason, and NAME does not run
+refused() {
+	run $V start "$1"
+	if [ "$rc" != 0 ] && printf '%s\n' "$err" | grep -q "$2"; then
+		pass
+	else
+		fail "$3: exit $rc: $err"
+	fi
+	running "$1" && fail "$3: '$1' runs" || pass
+}
 
 expect 0 "" vm --tcti "$VMTRUST_TCTI" hook install --uefi-log ''
 sleep 1
@@ -105,13 +115,7 @@ run jq -r 'select(.domain == "'"$A"'") | .operation + " " + .verdict' "$VMTRUST_
 # --- one byte of its base image changed: refused with vmtrust's reason ------------
 cp "$T/base.raw" "$T/base.good"
 printf 'X' | dd of="$T/base.raw" bs=1 seek=4096 conv=notrunc status=none
-run $V start "$A"
-if [ "$rc" != 0 ] && printf '%s\n' "$err" | grep -q "vmtrust: launch of '$A' denied: vda: '$T/web.qcow2': .*base.raw"; then
-	pass
-else
-	fail "tampered base image: exit $rc: $err"
-fi
-running "$A" && fail "the tampered domain runs" || pass
+refused "$A" "vmtrust: launch of '$A' denied: vda: '$T/web.qcow2': .*base.raw" "tampered base image"
 cp "$T/base.good" "$T/base.raw"
 
 # --- hypervisor passthrough and host files: libvirt refuses, with vmtrust's reason --
@@ -121,33 +125,16 @@ domxml "$C" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><
 	     s|^</domain>|<qemu:commandline><qemu:arg value='-hdb'/><qemu:arg value='$T/base.raw'/><qemu:env name='LD_PRELOAD' value='$T/evil.so'/></qemu:commandline></domain>|" >"$T/c.xml"
 $V define "$T/c.xml" >/dev/null
 $V dumpxml "$C" | grep -q "qemu:commandline" && pass || fail "libvirt dropped the qemu namespace of '$C'"
-run $V start "$C"
-if [ "$rc" != 0 ] && printf '%s\n' "$err" | grep -q "vmtrust: launch of '$C' denied: domain: /domain/qemu:commandline: qemu passthrough"; then
-	pass
-else
-	fail "qemu passthrough: exit $rc: $err"
-fi
-running "$C" && fail "the domain with qemu passthrough runs" || pass
+refused "$C" "vmtrust: launch of '$C' denied: domain: /domain/qemu:commandline: qemu passthrough" "qemu passthrough"
 # D: its serial console on a host file of its choosing, which libvirt would relabel for qemu
 sed "s|<serial type='stdio'><target port='0'/></serial>|<serial type='file'><source path='$T/d.console'/><target port='0'/></serial>|
      s|<name>$A</name>|<name>$D</name>|" "$T/a.xml" >"$T/d.xml"
 $V define "$T/d.xml" >/dev/null
-run $V start "$D"
-if [ "$rc" != 0 ] && printf '%s\n' "$err" | grep -q "vmtrust: launch of '$D' denied: domain: /domain/devices/serial: a character device of type 'file'"; then
-	pass
-else
-	fail "serial console on a host file: exit $rc: $err"
-fi
-running "$D" && fail "the domain with a file console runs" || pass
+refused "$D" "vmtrust: launch of '$D' denied: domain: /domain/devices/serial: a character device of type 'file'" "serial console on a host file"
 [ ! -e "$T/d.console" ] && pass || fail "qemu wrote the refused console file"
 
 # --- an encrypted disk: its key only through 'vmtrust launch' ---------------------
-run $V start "$B"
-if [ "$rc" != 0 ] && printf '%s\n' "$err" | grep -q "vda: encrypted, and no key was released for it by a good verdict"; then
-	pass
-else
-	fail "encrypted domain started without vmtrust launch: exit $rc: $err"
-fi
+refused "$B" "vda: encrypted, and no key was released for it by a good verdict" "encrypted domain started without vmtrust launch"
 expect 0 "" vm launch "$B"
 expect_out "launch '$B': allowed"
 running "$B" && pass || fail "vmtrust launch did not start '$B'"

@@ -334,6 +334,9 @@ static const struct bad_xml {
 	      "<target dev='vdb'/></disk>"),
 	  -EOPNOTSUPP, "source type 'vhostuser' cannot be verified" },
 	{ DOMX("<bootloader>/usr/bin/pygrub</bootloader>"), -EOPNOTSUPP, "/domain/bootloader: a host bootloader" },
+	{ DOMX("<launchSecurity type='tdx'><policy>0x10000000</policy><quoteGenerationService path='/run/qgs.sock'/>"
+	       "</launchSecurity>"),
+	  -EOPNOTSUPP, "/domain/launchSecurity/quoteGenerationService: a host socket" },
 	{ DOMX("<blkiotune><device><path>/dev/sda</path><weight>1000</weight></device></blkiotune>"), -EOPNOTSUPP,
 	  "/domain/blkiotune/device: tuning of a host block device" },
 	{ DOMX("<resource><partition>/</partition></resource>"), -EOPNOTSUPP,
