@@ -235,16 +235,19 @@ int launch_hook_installed(const char *hooks_dir, bool drop_in);
  * binary), for `vmtrust launch -- qemu-system-x86_64 ARGS...`, reading it as
  * qemu does ("-opt" or "--opt", ",," an escaped comma, a bare argument is
  * -hda, the last value wins): every drive (-drive as "drive0", "drive1"...,
- * -hda..-hdd, -cdrom, -fda, -fdb, -sd, -mtdblock by their names, -blockdev
- * by its node-name; format raw or qcow2 as given, NULL when qemu probes;
- * encrypted for luks), -kernel, -initrd, -bios or pflash unit 0 as the
- * loader (a further pflash unit is a disk, "pflash1"), the name (-name,
- * else "qemu") and -uuid. Refuses, with one logged line, what cannot be
- * verified before launch (the list is in qemuargs.c: among others
- * -readconfig, json: and protocol filenames, relative paths, a drive with
- * no file but an empty cdrom or floppy, a -blockdev it cannot follow to a
- * file): -EOPNOTSUPP; an option without its value at the end of argv or
- * what qemu would reject: -EINVAL. Free with launch_domain_free(). */
+ * -blockdev by its node-name; format raw or qcow2 as given; encrypted for
+ * luks; -hda..-hdd, -cdrom, -fda, -fdb, -sd, -mtdblock only empty), -kernel,
+ * -initrd, -bios or pflash unit 0 as the loader (a further pflash unit is a
+ * disk, "pflash1"), the name (-name, else "qemu"), -uuid, and the network
+ * backends as interfaces (user, bridge; qemu's default user nic unless
+ * -nodefaults or a network option). Refuses, with one logged line, what
+ * cannot be verified before launch (the list is in qemuargs.c: among others
+ * a drive without format=, -readconfig, json: and protocol filenames,
+ * relative paths, a -blockdev it cannot follow to a file, -object but an
+ * allow-list, memory from host files, character devices, network backends
+ * and audio on host files, devices or sockets, host devices): -EOPNOTSUPP;
+ * an option without its value at the end of argv or what qemu would
+ * reject: -EINVAL. Free with launch_domain_free(). */
 int launch_domain_from_qemu_args(int argc, char *const *argv, struct launch_domain **ret);
 
 #endif
