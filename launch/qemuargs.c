@@ -1082,14 +1082,22 @@ struct qopt {
  * -readconfig, -set, -L, -dtb (and -machine dtb=), -option-rom, -incoming,
  * -loadvm, -add-fd, -fsdev, -virtfs, -acpitable, -plugin, -semihosting,
  * -semihosting-config, -fw_cfg file=, -smbios file=, -boot splash=,
- * -usbdevice disk:, -device (and -global) loader, guest-loader, nvdimm,
- * virtio-pmem, vhost-user-blk/-fs/-scsi or a romfile=, -device and
- * -blockdev in JSON form. On drives: json: and protocol filenames, relative
- * paths, a drive with no file (but an empty cdrom or floppy), a format or
- * blockdev driver other than raw, qcow2, luks (and file), backing and
- * data-file options, file.* options that name another source, nodes that
- * cannot be followed, an initrd with ',' or ' ' (multiboot modules), and
- * -bios together with a pflash unit 0. */
+ * -usbdevice but a mouse, tablet, keyboard or braille device, -device (and
+ * -global) loader, guest-loader, nvdimm, virtio-pmem, usb-host, vfio-*,
+ * vhost-user-*, vhost-vdpa*, ivshmem*, virtio-9p*, ... or a property that
+ * names a host file or device (romfile=, host=, vhostfd=, evdev=...),
+ * -object, -chardev, -netdev/-net/-nic, -audiodev/-audio and -tpmdev but
+ * their allow-lists, the short chardev forms of -serial, -monitor, -qmp,
+ * -gdb... on files, pipes, devices or sockets, -s, -mem-path, options that
+ * write host files (-pidfile, -D, -trace file=, -machine dumpdtb=...) or
+ * share host directories or ports (-smb, -tftp, -redir), -vnc unix:,
+ * -spice unix=/x509-*, render nodes, and JSON forms. On drives: no format=
+ * (qemu would probe: -hda..., -cdrom, a bare file, -pflash), json: and
+ * protocol filenames, relative paths, a drive with no file (but an empty
+ * cdrom or floppy), a format or blockdev driver other than raw, qcow2, luks
+ * (and file), backing and data-file options, file.* options that name
+ * another source, nodes that cannot be followed, an initrd with ',' or ' '
+ * (multiboot modules), and -bios together with a pflash unit 0. */
 static const struct qopt qopts[] = {
 	{ "M", MACHINE, NULL, NULL, NULL },
 	{ "machine", MACHINE, NULL, NULL, NULL },
