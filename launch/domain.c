@@ -198,8 +198,7 @@ static int walk_kids(struct walk *w, xmlNodePtr n, const struct el *kids)
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
 		if (c->ns)
-			return refuse(c, "%s ('%.80s')", why_namespace,
-				      c->ns->href ? (const char *)c->ns->href : "");
+			return refuse(c, "%s", why_namespace);
 		for (; kids && kids[i].name; i++)
 			if (xmlStrcmp(c->name, (const xmlChar *)kids[i].name) == 0) {
 				k = &kids[i];
