@@ -186,6 +186,10 @@ struct policy_image_rule {
 	const char *const *must_be_absent;
 };
 
+/* Parses a UUID as libvirt writes it (8-4-4-4-12 hex digits, either case)
+ * or as 32 hex digits. 0, or -EINVAL (not logged). */
+int policy_uuid_parse(const char *s, uint8_t ret[16]);
+
 enum policy_secure_boot {
 	POLICY_SECURE_BOOT_ANY,
 	POLICY_SECURE_BOOT_REQUIRED,
@@ -216,10 +220,6 @@ const char *policy_json_type_name(struct json_object *v);
 /* The first key of obj that allowed (NULL-terminated) does not name, or
  * NULL when there is none. */
 const char *policy_json_unknown_key(struct json_object *obj, const char *const *allowed);
-
-/* Parses a UUID as libvirt writes it (8-4-4-4-12 hex digits, either case)
- * or as 32 hex digits. 0, or -EINVAL (not logged). */
-int policy_uuid_parse(const char *s, uint8_t ret[16]);
 
 /* Loads and validates a policy file (at most POLICY_FILE_MAX bytes). Each
  * fault is logged once as "policy 'FILE': $.json.path: reason". Errors:
