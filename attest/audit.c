@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
 #include "attest.h"
 
@@ -39,6 +41,8 @@ DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 #define VERSION_MAX 256u
 #define PACKAGE_NAME_MAX 128u
 #define REASON_MAX 512u
+#define DOMSTATUS_MAX (4u * 1024 * 1024)        /* as a domain XML the hook reads */
+#define LIBVIRT_RUN_QEMU "/run/libvirt/qemu"
 
 #define EFI_SECURE_BOOT_VAR "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
 #define PACKAGE_PREFIX "package:"
@@ -60,6 +64,7 @@ enum check_index {
 	C_BOOT_LOG,
 	C_SECURE_BOOT,
 	C_POLICY_KEY,
+	C_NWFILTER,
 	N_FIXED_CHECKS,
 };
 
@@ -97,6 +102,9 @@ static const struct check_def {
 	[C_POLICY_KEY] = { "policy-key",
 			   "7. only trusted VM images; 3. key release: the policy that decides both is "
 			   "signed by the operator" },
+	[C_NWFILTER] = { "domain-nwfilter",
+			 "network segmentation: the traffic of every running VM goes through a "
+			 "libvirt nwfilter" },
 };
 
 static const char hint_root[] =
@@ -1750,6 +1758,114 @@ static int check_graphics(struct run *run)
 			 "<graphics listen=...> too" : hint_qemu_conf, &ev);
 }
 
+/* ---- domain-nwfilter --------------------------------------------------------- */
+
+static bool xml_is(xmlNodePtr n, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE && !n->ns && xmlStrcmp(n->name, (const xmlChar *)name) == 0;
+}
+
+/* The interfaces of one running domain, from libvirt's status XML
+ * (<domstatus><domain>...</domain></domstatus>): 1 when each carries a
+ * <filterref filter=...>, 0 when one does not (said in bad), -errno when
+ * the file cannot be read (said in unread). */
+static int domain_filtered(const struct run *run, const char *file, size_t *n_if, struct sb *bad,
+			   struct sb *unread)
+{
+	_cleanup_(freep) char *text = NULL;
+	xmlDocPtr doc = NULL;
+	char rel[PATH_MAX], reason[REASON_MAX];
+	xmlNodePtr dom;
+	size_t len, index = 0;
+	int ok = 1, r;
+
+	bsnprintf(rel, sizeof(rel), LIBVIRT_RUN_QEMU "/%s", file);
+	r = read_input(run, rel, DOMSTATUS_MAX, &text, &len, reason, sizeof(reason));
+	if (r >= 0 && len <= INT_MAX)
+		doc = xmlReadMemory(text, (int)len, file, NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
+	if (r < 0 || !doc || doc->intSubset) {
+		if (r >= 0)
+			bsnprintf(reason, sizeof(reason), "'%s%s' is not well-formed xml without a dtd", run->root,
+				  rel);
+		sb_add(sb_part(unread), "%s", reason);
+		xmlFreeDoc(doc);
+		return r == -ENOMEM ? r : -EBADMSG;
+	}
+	dom = xmlDocGetRootElement(doc);
+	if (xml_is(dom, "domstatus"))
+		for (dom = dom->children; dom && !xml_is(dom, "domain"); dom = dom->next)
+			;
+	if (!xml_is(dom, "domain")) {
+		sb_add(sb_part(unread), "'%s%s' holds no <domain>", run->root, rel);
+		xmlFreeDoc(doc);
+		return -EBADMSG;
+	}
+	/* every <devices>, as libvirt reads them */
+	for (xmlNodePtr d = dom->children; d; d = d->next)
+		for (xmlNodePtr in = xml_is(d, "devices") ? d->children : NULL; in; in = in->next) {
+			xmlChar *filter = NULL;
+
+			if (!xml_is(in, "interface"))
+				continue;
+			(*n_if)++;
+			for (xmlNodePtr f = in->children; f && !filter; f = f->next)
+				if (xml_is(f, "filterref"))
+					filter = xmlGetNoNsProp(f, (const xmlChar *)"filter");
+			if (!filter || !*filter) {
+				sb_add(sb_part(bad), "'%s': interface %zu has no nwfilter", file, index);
+				ok = 0;
+			}
+			xmlFree(filter);
+			index++;
+		}
+	xmlFreeDoc(doc);
+	return ok;
+}
+
+static int check_nwfilter(struct run *run)
+{
+	enum attest_audit_status s = ATTEST_AUDIT_PASS;
+	struct sb ev = { 0 }, bad = { 0 }, unread = { 0 };
+	char **names = NULL, reason[REASON_MAX];
+	size_t n = 0, n_dom = 0, n_if = 0;
+	int r;
+
+	r = list_dir(run, LIBVIRT_RUN_QEMU, &names, &n, reason, sizeof(reason));
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		sb_add(&ev, "%s (libvirtd not running?)", reason);
+		return add_fixed(run, C_NWFILTER, ATTEST_AUDIT_UNKNOWN,
+				 "run the audit on the host with libvirtd running: its running domains are "
+				 "in " LIBVIRT_RUN_QEMU, &ev);
+	}
+	for (size_t i = 0; i < n && r != -ENOMEM; i++) {
+		size_t l = strlen(names[i]);
+
+		if (l < 5 || strcmp(names[i] + l - 4, ".xml") != 0)
+			continue;
+		n_dom++;
+		r = domain_filtered(run, names[i], &n_if, &bad, &unread);
+	}
+	attest_strv_free(names);
+	if (r == -ENOMEM)
+		return r;
+	if (bad.len) {
+		s = ATTEST_AUDIT_FAIL;
+		sb_add(&ev, "%s", bad.buf);
+	} else if (unread.len) {
+		s = ATTEST_AUDIT_UNKNOWN;
+		sb_add(&ev, "%s", unread.buf);
+	} else {
+		sb_add(&ev, "%zu running domains, %zu interfaces, each with an nwfilter", n_dom, n_if);
+	}
+	return add_fixed(run, C_NWFILTER, s,
+			 "give every <interface> a <filterref filter='clean-traffic'/> (or the "
+			 "operator's own filter), require it in the image rules' \"nwfilter\", and "
+			 "restart the domains", &ev);
+}
+
 /* ---- vmtrust-hook ----------------------------------------------------------- */
 
 enum hook_kind { HOOK_ABSENT, HOOK_VMTRUST, HOOK_OTHER, HOOK_UNKNOWN };
@@ -2777,6 +2893,8 @@ int attest_audit_run(const char *root, const struct policy *p, struct attest_aud
 		r = check_secure_boot(run);
 	if (r >= 0)
 		r = check_policy_key(run);
+	if (r >= 0)
+		r = check_nwfilter(run);
 	if (r >= 0)
 		r = check_packages(run);
 	run_clear(run);

@@ -448,30 +448,111 @@ static void cache_store(const struct launch_config *cfg, const struct host_key *
 
 /* ---- the files ------------------------------------------------------------- */
 
-static bool rule_allows_domain(const struct policy *p, const char *image, const struct launch_domain *dom)
+static const struct policy_image_rule *rule_of(const struct policy *p, const char *image)
 {
 	const struct policy_image_rule *rules;
 	size_t n;
 
 	rules = policy_image_rules(p, &n);
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(rules[i].name, image) != 0 || rules[i].n_domains == 0)
-			continue;
-		for (size_t k = 0; k < rules[i].n_domains; k++)
-			if (strcmp(rules[i].domains[k], dom->name) == 0 ||
-			    (dom->uuid && strcasecmp(rules[i].domains[k], dom->uuid) == 0))
-				return true;
-		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rules[i].name, image) == 0)
+			return &rules[i];
+	return NULL;
+}
+
+/* By name in "domains", by UUID in "uuids": a domain named like a UUID
+ * is still a name. */
+static bool rule_allows_domain(const struct policy_image_rule *rule, const struct launch_domain *dom)
+{
+	uint8_t want[16], have[16];
+	bool has_uuid;
+
+	if (!rule || (rule->n_domains == 0 && rule->n_uuids == 0))
+		return true;
+	for (size_t k = 0; k < rule->n_domains; k++)
+		if (strcmp(rule->domains[k], dom->name) == 0)
+			return true;
+	has_uuid = dom->uuid && policy_uuid_parse(dom->uuid, have) == 0;
+	for (size_t k = 0; has_uuid && k < rule->n_uuids; k++)
+		if (policy_uuid_parse(rule->uuids[k], want) == 0 && memcmp(want, have, 16) == 0)
+			return true;
+	return false;
+}
+
+static bool listed(const char *const *list, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (strcmp(list[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* Network segmentation: every interface on a network or bridge the image's
+ * rule names, with the nwfilter it requires. */
+static int check_interfaces(const struct policy_image_rule *rule, const struct launch_domain *dom,
+			    struct launch_decision *d)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < dom->n_interfaces; i++) {
+		const struct launch_interface *in = &dom->interfaces[i];
+		bool net = strcmp(in->type, "network") == 0, br = strcmp(in->type, "bridge") == 0;
+		char name[160];
+
+		snprintf(name, sizeof(name), "interface %zu (%s%s%.64s%s%s%s)", i, in->type,
+			 in->source ? " '" : "", in->source ? in->source : "", in->source ? "'" : "",
+			 in->mac ? ", mac " : "", in->mac ? in->mac : "");
+		if (rule->attach_restricted && !(net && listed(rule->networks, rule->n_networks, in->source)) &&
+		    !(br && listed(rule->bridges, rule->n_bridges, in->source)))
+			r = launch_decision_deny(d, "%s: image '%s' may attach only to the %s its policy rule names",
+						 name, rule->name, net ? "networks" : br ? "bridges" : "networks and bridges");
+		if (r >= 0 && rule->nwfilter && (!in->filter || strcmp(in->filter, rule->nwfilter) != 0))
+			r = launch_decision_deny(d, "%s: image '%s' requires nwfilter '%s' on every interface, it has %s%s%s",
+						 name, rule->name, rule->nwfilter, in->filter ? "'" : "none",
+						 in->filter ? in->filter : "", in->filter ? "'" : "");
 	}
-	return true;
+	return r;
+}
+
+/* The hypervisor binary libvirt runs (<emulator>): one the host verdict
+ * covers, a required reference value of the policy, or, where the policy
+ * names none, a file of the default hypervisor set. */
+static int check_emulator(const struct launch_config *cfg, const struct launch_domain *dom,
+			  struct launch_decision *d)
+{
+	const struct policy_reference *refs;
+	char **set = NULL;
+	size_t n;
+	bool ok = false;
+	int r;
+
+	if (!dom->emulator)
+		return 0;
+	refs = policy_references(cfg->policy, &n);
+	for (size_t i = 0; i < n && !ok; i++)
+		ok = refs[i].required && strcmp(refs[i].path, dom->emulator) == 0;
+	if (n == 0) {
+		r = attest_default_set(NULL, &set, &n);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < n && !ok; i++)
+			ok = strcmp(set[i], dom->emulator) == 0;
+		attest_strv_free(set);
+	}
+	if (ok)
+		return 0;
+	return launch_decision_deny(d, "emulator: '%s' is not a hypervisor binary the host attestation "
+				    "covers (a required reference value of the policy)", dom->emulator);
 }
 
 /* Verifies one file the domain runs from against its manifest. what names
  * it in reasons ("vda", "kernel"); format is the declared one or NULL. */
 static int verify_one(struct imgverify_ctx *ictx, const struct launch_config *cfg,
-		      const struct launch_domain *dom, struct launch_decision *d, const char *what,
-		      const char *path, const char *format)
+		      const struct launch_domain *dom, struct launch_decision *d, bool *rules_checked,
+		      const char *what, const char *path, const char *format)
 {
+	const struct policy_image_rule *rule, *rules;
+	size_t n_rules;
 	_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
 	char err[512];
 	int r, k;
@@ -500,9 +581,18 @@ static int verify_one(struct imgverify_ctx *ictx, const struct launch_config *cf
 		if (r < 0)
 			return r;
 	}
-	if (!rule_allows_domain(cfg->policy, m->name, dom)) {
+	rule = rule_of(cfg->policy, m->name);
+	if (!rule_allows_domain(rule, dom)) {
 		r = launch_decision_deny(d, "%s: '%s': image '%s' is not allowed for domain '%s' by its policy rule", what,
 			 path, m->name, dom->name);
+		if (r < 0)
+			return r;
+	}
+	/* Once per rule, however many files of the image the domain uses. */
+	rules = policy_image_rules(cfg->policy, &n_rules);
+	if (rule && !rules_checked[rule - rules]) {
+		rules_checked[rule - rules] = true;
+		r = check_interfaces(rule, dom, d);
 		if (r < 0)
 			return r;
 	}
@@ -529,8 +619,17 @@ static int launch_verify_files(const struct launch_config *cfg, const struct lau
 		{ "loader", dom->loader },
 		{ "nvram template", dom->nvram_template },
 	};
+	_cleanup_(freep) bool *rules_checked = NULL;
+	size_t n_rules;
 	int r;
 
+	policy_image_rules(cfg->policy, &n_rules);
+	rules_checked = calloc(n_rules + 1, sizeof(*rules_checked));
+	if (!rules_checked)
+		return -ENOMEM;
+	r = check_emulator(cfg, dom, d);
+	if (r < 0)
+		return r;
 	r = imgverify_ctx_new(&ictx, cfg->policy);
 	if (r < 0)
 		return r;
@@ -543,7 +642,7 @@ static int launch_verify_files(const struct launch_config *cfg, const struct lau
 			r = launch_decision_deny(d, "%s: '%s': a block device cannot be verified before launch", disk->target,
 				 disk->source);
 		} else {
-			r = verify_one(ictx, cfg, dom, d, disk->target, disk->source, disk->format);
+			r = verify_one(ictx, cfg, dom, d, rules_checked, disk->target, disk->source, disk->format);
 		}
 		if (r < 0)
 			return r;
@@ -551,7 +650,7 @@ static int launch_verify_files(const struct launch_config *cfg, const struct lau
 	for (size_t i = 0; i < ELEMENTSOF(boot); i++) {
 		if (!boot[i].path)
 			continue;
-		r = verify_one(ictx, cfg, dom, d, boot[i].what, boot[i].path, NULL);
+		r = verify_one(ictx, cfg, dom, d, rules_checked, boot[i].what, boot[i].path, NULL);
 		if (r < 0)
 			return r;
 	}

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The libvirt domain XML: what a VM will run from. Parsed with libxml2 with
- * no network, no entity expansion and no DTD; anything that names a source
- * vmtrust cannot verify is refused, not skipped. */
+ * no network, no entity expansion and no DTD, then walked once, element by
+ * element, against an allow-list of what vmtrust understands (the tables
+ * below, after libvirt's domain schema). An element or attribute that is
+ * not in it is refused with its XPath; so is one in it that names a host
+ * resource vmtrust does not verify before launch. What is verified (disks,
+ * kernel, initrd, loader, NVRAM template) and what the policy rules look at
+ * (name, UUID, interfaces, emulator) is collected on the way. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,6 +16,9 @@
 #include <libxml/tree.h>
 
 #include "launch.h"
+
+#define DOMAIN_DISKS_MAX 256
+#define DOMAIN_INTERFACES_MAX 256
 
 DEFINE_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc)
 
@@ -29,13 +37,21 @@ void launch_domain_free(struct launch_domain *d)
 		free(d->disks[i].format);
 		free(d->disks[i].secret_uuid);
 	}
+	for (size_t i = 0; i < d->n_interfaces; i++) {
+		free(d->interfaces[i].type);
+		free(d->interfaces[i].source);
+		free(d->interfaces[i].filter);
+		free(d->interfaces[i].mac);
+	}
 	free(d->disks);
+	free(d->interfaces);
 	free(d->name);
 	free(d->uuid);
 	free(d->kernel);
 	free(d->initrd);
 	free(d->loader);
 	free(d->nvram_template);
+	free(d->emulator);
 	free(d);
 }
 
@@ -77,6 +93,27 @@ static int dup_text(xmlNodePtr n, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+/* The value of an attribute without a copy: valid while the document is. */
+static const char *prop(xmlNodePtr n, const char *attr)
+{
+	xmlAttrPtr a = n ? xmlHasNsProp(n, (const xmlChar *)attr, NULL) : NULL;
+
+	if (!a)
+		return NULL;
+	if (!a->children)
+		return "";
+	/* Anything but one text node matches no value a check allows. */
+	return a->children->type == XML_TEXT_NODE && !a->children->next ? (const char *)a->children->content
+									 : "?";
+}
+
+static bool prop_is(xmlNodePtr n, const char *attr, const char *value)
+{
+	const char *v = prop(n, attr);
+
+	return v && strcmp(v, value) == 0;
+}
+
 static int check_path(const char *what, const char *path)
 {
 	if (path[0] != '/' || strlen(path) >= PATH_MAX)
@@ -84,12 +121,201 @@ static int check_path(const char *what, const char *path)
 	return 0;
 }
 
-static int parse_disk(xmlNodePtr n, struct launch_disk *disk, size_t index)
+/* ---- refusals, named by XPath ------------------------------------------------ */
+
+static int refuse(xmlNodePtr n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int refuse(xmlNodePtr n, const char *fmt, ...)
+{
+	xmlChar *path = xmlGetNodePath(n);
+	char why[384];
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	r = policy_log_errno(EOPNOTSUPP, "domain: %s: %s", path ? (const char *)path : "?", why);
+	xmlFree(path);
+	return r;
+}
+
+/* ---- the allow-list ------------------------------------------------------------ */
+
+struct walk {
+	struct launch_domain *d;
+	size_t cap_disks, cap_interfaces;
+};
+
+struct el;
+typedef int (*check_fn)(struct walk *w, xmlNodePtr n);
+
+enum {
+	EL_ONCE = 1,            /* at most one among its siblings (libvirt reads the first) */
+	EL_ANY = 2,             /* nothing below names a host resource: not walked */
+	EL_ANY_ATTR = 4,        /* any attribute without a namespace */
+};
+
+struct el {
+	const char *name;
+	unsigned flags;
+	const char *attrs;      /* " a b c ": the attributes it may carry */
+	const struct el *kids;  /* the elements it may hold, up to a NULL name */
+	check_fn check;         /* what its values may be, and what is collected */
+	const char *deny;       /* refused wherever it appears, and why */
+};
+
+#define END { NULL, 0, NULL, NULL, NULL, NULL }
+#define DENY(n, why) { n, 0, NULL, NULL, NULL, why }
+#define ANY(n) { n, EL_ANY, NULL, NULL, NULL, NULL }
+#define ANY1(n) { n, EL_ANY | EL_ONCE, NULL, NULL, NULL, NULL }
+#define LEAF(n, a) { n, 0, a, NULL, NULL, NULL }
+#define LEAF1(n, a) { n, EL_ONCE, a, NULL, NULL, NULL }
+
+static bool attr_allowed(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = list ? strstr(list, name) : NULL; p; p = strstr(p + 1, name))
+		if (p > list && p[-1] == ' ' && p[len] == ' ')
+			return true;
+	return false;
+}
+
+static const char *const why_namespace =
+	"an element of another namespace is passed through to the hypervisor unverified";
+
+static int walk_el(struct walk *w, xmlNodePtr n, const struct el *spec);
+
+static int walk_kids(struct walk *w, xmlNodePtr n, const struct el *kids)
+{
+	uint64_t seen = 0;
+	int r;
+
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		const struct el *k = NULL;
+		size_t i = 0;
+
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (c->ns)
+			return refuse(c, "%s", why_namespace);
+		for (; kids && kids[i].name; i++)
+			if (xmlStrcmp(c->name, (const xmlChar *)kids[i].name) == 0) {
+				k = &kids[i];
+				break;
+			}
+		if (!k)
+			return refuse(c, "an element vmtrust does not know, which could name a host resource");
+		if (k->deny)
+			return refuse(c, "%s", k->deny);
+		if (k->flags & EL_ONCE) {
+			if (i < 64 && (seen & (UINT64_C(1) << i)))
+				return refuse(c, "<%s> is given more than once", k->name);
+			if (i < 64)
+				seen |= UINT64_C(1) << i;
+		}
+		r = walk_el(w, c, k);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int walk_el(struct walk *w, xmlNodePtr n, const struct el *spec)
+{
+	int r;
+
+	/* The values first: their reason says more than "unknown". */
+	if (spec->check) {
+		r = spec->check(w, n);
+		if (r < 0)
+			return r;
+	}
+	if (!(spec->flags & EL_ANY))
+		for (xmlAttrPtr a = n->properties; a; a = a->next) {
+			if (a->ns)
+				return refuse((xmlNodePtr)a, "an attribute of another namespace is passed "
+					      "through to the hypervisor unverified");
+			if (!(spec->flags & EL_ANY_ATTR) && !attr_allowed(spec->attrs, (const char *)a->name))
+				return refuse((xmlNodePtr)a,
+					      "an attribute vmtrust does not know, which could name a host resource");
+		}
+	if (spec->flags & EL_ANY)
+		return 0;
+	return walk_kids(w, n, spec->kids);
+}
+
+/* ---- checks of values ---------------------------------------------------------- */
+
+static int no_attr(xmlNodePtr n, const char *attr, const char *why)
+{
+	xmlAttrPtr a = xmlHasNsProp(n, (const xmlChar *)attr, NULL);
+
+	return a ? refuse((xmlNodePtr)a, "%s", why) : 0;
+}
+
+static int check_rom(struct walk *w, xmlNodePtr n)
+{
+	return no_attr(n, "file", "an option rom from a host file is not verified before launch");
+}
+
+/* sVirt: a VM confined by its own label, relabelled resources. */
+static int check_seclabel(struct walk *w, xmlNodePtr n)
+{
+	const char *type = prop(n, "type"), *model = prop(n, "model"), *relabel = prop(n, "relabel");
+
+	if (type && strcmp(type, "dynamic") != 0)
+		return refuse(n, "a seclabel of type '%s' switches off or replaces sVirt's confinement", type);
+	if (model && strcmp(model, "none") == 0)
+		return refuse(n, "seclabel model 'none' switches sVirt off");
+	if (relabel && strcmp(relabel, "yes") != 0)
+		return refuse(n, "seclabel relabel='%s' leaves resources unconfined", relabel);
+	return 0;
+}
+
+/* Per device: relabel='no' leaves the resource with the label it had. */
+static int check_dev_seclabel(struct walk *w, xmlNodePtr n)
+{
+	const char *relabel = prop(n, "relabel");
+
+	if (relabel && strcmp(relabel, "yes") != 0)
+		return refuse(n, "seclabel relabel='%s' leaves resources unconfined", relabel);
+	return 0;
+}
+
+/* -- the disks -- */
+
+static int add_disk(struct walk *w, struct launch_disk **ret)
+{
+	struct launch_domain *d = w->d;
+
+	if (d->n_disks >= DOMAIN_DISKS_MAX)
+		return policy_log_errno(EOPNOTSUPP, "domain: more than %d disks", DOMAIN_DISKS_MAX);
+	if (d->n_disks == w->cap_disks) {
+		size_t cap = w->cap_disks ? 2 * w->cap_disks : 8;
+		struct launch_disk *nd = reallocarray(d->disks, cap, sizeof(*nd));
+
+		if (!nd)
+			return -ENOMEM;
+		d->disks = nd;
+		w->cap_disks = cap;
+	}
+	*ret = &d->disks[d->n_disks++];
+	**ret = (struct launch_disk){};
+	return 0;
+}
+
+static int check_disk(struct walk *w, xmlNodePtr n)
 {
 	_cleanup_(freep) char *type = NULL;
 	xmlNodePtr src = child(n, "source"), enc;
+	struct launch_disk *disk = NULL;
+	size_t index = w->d->n_disks;
 	int r;
 
+	r = add_disk(w, &disk);
+	if (r < 0)
+		return r;
 	r = dup_prop(n, "type", &type);
 	if (r < 0)
 		return r;
@@ -133,22 +359,714 @@ static int parse_disk(xmlNodePtr n, struct launch_disk *disk, size_t index)
 		if (r < 0)
 			return r;
 	}
-	/* A backing chain given in the XML could bypass the image's own
-	 * header: the image verifier checks the chain, so none is accepted
-	 * here. */
-	if (child(n, "backingStore") && child(child(n, "backingStore"), "source"))
-		return policy_log_errno(EOPNOTSUPP,
-					"domain: disk %zu ('%s'): an explicit <backingStore> is not accepted",
-					index, disk->source);
 	return 0;
 }
+
+static const char *const why_backing =
+	"an explicit <backingStore> is not accepted: the image verifier follows the image's own chain";
+
+static const struct el encryption_kids[] = {
+	LEAF("secret", " type uuid usage "),
+	ANY1("cipher"),
+	ANY1("ivgen"),
+	END,
+};
+
+static const struct el reservations_kids[] = {
+	DENY("source", "a persistent reservation helper's socket is not verified"),
+	END,
+};
+
+static const struct el disk_source_kids[] = {
+	{ "seclabel", 0, " model relabel labelskip ", NULL, check_dev_seclabel, NULL },
+	{ "encryption", EL_ONCE, " format engine ", encryption_kids, NULL, NULL },
+	{ "reservations", EL_ONCE, " enabled managed ", reservations_kids, NULL, NULL },
+	ANY1("slices"),
+	DENY("dataStore", "an external data file is not verified before launch"),
+	END,
+};
+
+static const struct el backing_kids[] = {
+	LEAF1("format", " type "),
+	DENY("source", why_backing),
+	DENY("backingStore", why_backing),
+	END,
+};
+
+static const struct el driver_kids[] = {
+	ANY1("metadata_cache"),
+	ANY1("iothreads"),
+	END,
+};
+
+static const struct el disk_kids[] = {
+	{ "driver", EL_ONCE | EL_ANY_ATTR, NULL, driver_kids, NULL, NULL },
+	{ "source", EL_ONCE, " file dev startupPolicy index ", disk_source_kids, NULL, NULL },
+	{ "backingStore", EL_ONCE, " type index ", backing_kids, NULL, NULL },
+	LEAF1("target", " dev bus tray removable rotation_rate "),
+	LEAF1("readonly", ""),
+	LEAF1("shareable", ""),
+	LEAF1("transient", " shareBacking "),
+	LEAF1("serial", ""),
+	LEAF1("wwn", ""),
+	LEAF1("vendor", ""),
+	LEAF1("product", ""),
+	{ "encryption", EL_ONCE, " format engine ", encryption_kids, NULL, NULL },
+	ANY1("iotune"),
+	ANY1("blockio"),
+	ANY1("geometry"),
+	ANY1("throttlefilters"),
+	DENY("mirror", "a block job's mirror is not verified before launch"),
+	DENY("auth", "a network disk's credentials: network disks cannot be verified before launch"),
+	ANY1("address"),
+	LEAF1("alias", " name "),
+	LEAF1("boot", " order loadparm "),
+	LEAF1("acpi", " index "),
+	END,
+};
+
+/* -- the interfaces -- */
+
+static int check_interface(struct walk *w, xmlNodePtr n)
+{
+	struct launch_domain *d = w->d;
+	struct launch_interface *in;
+	const char *type = prop(n, "type");
+	xmlNodePtr src = child(n, "source");
+	const char *attr = NULL;
+	int r;
+
+	if (!type || (strcmp(type, "network") != 0 && strcmp(type, "bridge") != 0 && strcmp(type, "user") != 0))
+		return refuse(n, "an interface of type '%s' bypasses libvirt's networking: only network, "
+			      "bridge and user are accepted", type ? type : "(none)");
+	if (d->n_interfaces >= DOMAIN_INTERFACES_MAX)
+		return policy_log_errno(EOPNOTSUPP, "domain: more than %d interfaces", DOMAIN_INTERFACES_MAX);
+	if (d->n_interfaces == w->cap_interfaces) {
+		size_t cap = w->cap_interfaces ? 2 * w->cap_interfaces : 4;
+		struct launch_interface *ni = reallocarray(d->interfaces, cap, sizeof(*ni));
+
+		if (!ni)
+			return -ENOMEM;
+		d->interfaces = ni;
+		w->cap_interfaces = cap;
+	}
+	in = &d->interfaces[d->n_interfaces++];
+	*in = (struct launch_interface){};
+	if (!(in->type = strdup(type)))
+		return -ENOMEM;
+	if (strcmp(type, "network") == 0)
+		attr = "network";
+	else if (strcmp(type, "bridge") == 0)
+		attr = "bridge";
+	for (xmlAttrPtr a = src ? src->properties : NULL; a; a = a->next) {
+		const char *an = (const char *)a->name;
+
+		if (!attr || (strcmp(an, attr) != 0 && !(strcmp(type, "network") == 0 &&
+							 (strcmp(an, "portgroup") == 0 || strcmp(an, "portid") == 0))))
+			return refuse((xmlNodePtr)a, "not a source of an interface of type '%s'", type);
+	}
+	if (attr) {
+		r = dup_prop(src, attr, &in->source);
+		if (r < 0)
+			return r;
+		if (!in->source || !*in->source)
+			return refuse(n, "an interface of type '%s' names no %s", type, attr);
+	}
+	r = dup_prop(child(n, "filterref"), "filter", &in->filter);
+	if (r >= 0)
+		r = dup_prop(child(n, "mac"), "address", &in->mac);
+	return r;
+}
+
+static int check_if_target(struct walk *w, xmlNodePtr n)
+{
+	if (prop_is(n, "managed", "no"))
+		return refuse(n, "an unmanaged tap device bypasses libvirt's networking");
+	return 0;
+}
+
+static int check_if_backend(struct walk *w, xmlNodePtr n)
+{
+	const char *type = prop(n, "type");
+
+	if (type && strcmp(type, "default") != 0)
+		return refuse(n, "an interface backend of type '%s' is not accepted", type);
+	return 0;
+}
+
+static const struct el filterref_kids[] = {
+	LEAF("parameter", " name value "),
+	END,
+};
+
+static const struct el interface_kids[] = {
+	LEAF1("mac", " address type check "),
+	{ "source", EL_ONCE | EL_ANY_ATTR, NULL, NULL, NULL, NULL }, /* checked with the type */
+	LEAF1("model", " type "),
+	{ "target", EL_ONCE, " dev managed ", NULL, check_if_target, NULL },
+	{ "filterref", EL_ONCE, " filter ", filterref_kids, NULL, NULL },
+	{ "driver", EL_ONCE | EL_ANY_ATTR, NULL, (const struct el[]){ ANY1("host"), ANY1("guest"), END },
+	  NULL, NULL },
+	{ "rom", EL_ONCE, " bar enabled file ", NULL, check_rom, NULL },
+	{ "backend", EL_ONCE, " type ", NULL, check_if_backend, NULL },
+	ANY1("bandwidth"),
+	ANY1("vlan"),
+	ANY1("virtualport"),
+	LEAF1("link", " state "),
+	LEAF1("mtu", " size "),
+	ANY1("coalesce"),
+	ANY1("teaming"),
+	ANY("ip"),
+	ANY("route"),
+	ANY1("tune"),
+	LEAF1("guest", " dev actual "),
+	LEAF1("port", " isolated "),
+	DENY("script", "a host script run for the interface is not verified"),
+	DENY("downscript", "a host script run for the interface is not verified"),
+	DENY("portForward", "forwarding host ports into the guest is not accepted"),
+	ANY1("address"),
+	LEAF1("alias", " name "),
+	LEAF1("boot", " order loadparm "),
+	LEAF1("acpi", " index "),
+	END,
+};
+
+/* -- character devices: serial, parallel, console, channel -- */
+
+/* Backends that name no host file, device, pipe or socket: qemu's own
+ * (pty, null, vc, stdio: its output, which libvirt logs), or spice's. A
+ * unix socket only where libvirt chooses the path (a channel without one). */
+static int check_chardev_type(xmlNodePtr n, const char *type)
+{
+	static const char *const ok[] = { "pty", "null", "vc", "stdio", "spicevmc", "spiceport",
+					  "qemu-vdagent", "dbus" };
+	xmlNodePtr src = child(n, "source");
+
+	if (!type)
+		type = "pty";
+	for (size_t i = 0; i < ELEMENTSOF(ok); i++)
+		if (strcmp(type, ok[i]) == 0)
+			return 0;
+	if (strcmp(type, "unix") == 0 && is(n, "channel") && !prop(src, "path"))
+		return 0;
+	return refuse(n, "a character device of type '%s' names a host file, device or socket, which "
+		      "is not verified", type);
+}
+
+static int check_chardev(struct walk *w, xmlNodePtr n)
+{
+	return check_chardev_type(n, prop(n, "type"));
+}
+
+static int check_chr_source(struct walk *w, xmlNodePtr n)
+{
+	const char *path = prop(n, "path");
+
+	/* A pty's path is libvirt's report of the one qemu opened. */
+	if (path && !prop_is(n->parent, "type", "pty"))
+		return refuse(n, "a host path here is not verified");
+	return 0;
+}
+
+static const struct el chr_source_kids[] = {
+	{ "seclabel", 0, " model relabel labelskip ", NULL, check_dev_seclabel, NULL },
+	ANY1("clipboard"),
+	ANY1("mouse"),
+	ANY1("reconnect"),
+	END,
+};
+
+static const struct el chardev_kids[] = {
+	{ "source", EL_ONCE, " mode path channel ", chr_source_kids, check_chr_source, NULL },
+	ANY1("target"),
+	LEAF1("protocol", " type "),
+	DENY("log", "a log file on the host is not verified"),
+	ANY1("address"),
+	LEAF1("alias", " name "),
+	LEAF1("boot", " order loadparm "),
+	LEAF1("acpi", " index "),
+	END,
+};
+
+/* -- other devices -- */
+
+static int check_emulator(struct walk *w, xmlNodePtr n)
+{
+	int r;
+
+	/* In a second <devices>: libvirt would take the first. */
+	if (w->d->emulator)
+		return refuse(n, "<emulator> is given more than once");
+	r = dup_text(n, &w->d->emulator);
+
+	return r < 0 ? r : check_path("emulator", w->d->emulator);
+}
+
+static int check_input(struct walk *w, xmlNodePtr n)
+{
+	const char *type = prop(n, "type");
+
+	if (type && (strcmp(type, "passthrough") == 0 || strcmp(type, "evdev") == 0))
+		return refuse(n, "a host input device passed through is not accepted");
+	return 0;
+}
+
+static int check_graphics(struct walk *w, xmlNodePtr n)
+{
+	static const char *const ok[] = { "vnc", "spice", "egl-headless", "dbus" };
+	const char *type = prop(n, "type");
+	int r;
+
+	for (size_t i = 0; type && i < ELEMENTSOF(ok); i++)
+		if (strcmp(type, ok[i]) == 0) {
+			r = no_attr(n, "socket", "a host socket path is not verified");
+			if (r >= 0)
+				r = no_attr(n, "address", "a d-bus address on the host is not verified");
+			return r;
+		}
+	return refuse(n, "graphics of type '%s' reach the host's display", type ? type : "(none)");
+}
+
+static int check_listen(struct walk *w, xmlNodePtr n)
+{
+	return no_attr(n, "socket", "a host socket path is not verified");
+}
+
+static int check_rendernode(struct walk *w, xmlNodePtr n)
+{
+	return no_attr(n, "rendernode", "a host render node is not accepted");
+}
+
+static int check_audio(struct walk *w, xmlNodePtr n)
+{
+	const char *type = prop(n, "type");
+
+	if (type && (strcmp(type, "none") == 0 || strcmp(type, "spice") == 0 || strcmp(type, "dbus") == 0))
+		return 0;
+	return refuse(n, "an audio backend of type '%s' reaches host devices, servers or files",
+		      type ? type : "(none)");
+}
+
+static int check_redirdev(struct walk *w, xmlNodePtr n)
+{
+	if (!prop_is(n, "type", "spicevmc"))
+		return refuse(n, "usb redirection other than through spice is not accepted");
+	return 0;
+}
+
+static int check_smartcard(struct walk *w, xmlNodePtr n)
+{
+	if (!prop_is(n, "mode", "passthrough"))
+		return refuse(n, "a smartcard backed by the host's readers or certificates is not accepted");
+	return check_chardev_type(n, prop(n, "type"));
+}
+
+static int check_rng_backend(struct walk *w, xmlNodePtr n)
+{
+	static const char *const sources[] = { "/dev/random", "/dev/urandom", "/dev/hwrng" };
+	const char *model = prop(n, "model");
+	_cleanup_(freep) char *path = NULL;
+	int r;
+
+	if (model && strcmp(model, "builtin") == 0)
+		return 0;
+	if (model && strcmp(model, "egd") == 0)
+		return check_chardev_type(n, prop(n, "type"));
+	if (!model || strcmp(model, "random") != 0)
+		return refuse(n, "an rng backend of model '%s' is not accepted", model ? model : "(none)");
+	r = dup_text(n, &path);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ELEMENTSOF(sources); i++)
+		if (!*path || strcmp(path, sources[i]) == 0)
+			return 0;
+	return refuse(n, "the entropy source '%s' is not /dev/random, /dev/urandom or /dev/hwrng", path);
+}
+
+static int check_tpm_backend(struct walk *w, xmlNodePtr n)
+{
+	const char *type = prop(n, "type");
+
+	if (type && strcmp(type, "emulator") == 0)
+		return 0;
+	return refuse(n, "a tpm backend of type '%s' hands the guest a host tpm or socket",
+		      type ? type : "(none)");
+}
+
+static int check_memory_device(struct walk *w, xmlNodePtr n)
+{
+	const char *model = prop(n, "model");
+
+	if (model && (strcmp(model, "dimm") == 0 || strcmp(model, "virtio-mem") == 0 ||
+		      strcmp(model, "sgx-epc") == 0))
+		return 0;
+	return refuse(n, "a memory device of model '%s' is backed by a host file", model ? model : "(none)");
+}
+
+static const struct el graphics_kids[] = {
+	{ "listen", 0, " type address network socket autoGenerated fromConfig ", NULL, check_listen, NULL },
+	ANY("channel"),
+	ANY1("image"),
+	ANY1("jpeg"),
+	ANY1("zlib"),
+	ANY1("playback"),
+	ANY1("streaming"),
+	ANY1("clipboard"),
+	ANY1("mouse"),
+	ANY1("filetransfer"),
+	{ "gl", EL_ONCE, " enable rendernode ", NULL, check_rendernode, NULL },
+	LEAF1("audio", " id "),
+	END,
+};
+
+static const struct el video_model_kids[] = {
+	{ "acceleration", EL_ONCE, " accel3d accel2d rendernode ", NULL, check_rendernode, NULL },
+	ANY1("resolution"),
+	END,
+};
+
+static const struct el video_kids[] = {
+	{ "model", EL_ONCE | EL_ANY_ATTR, NULL, video_model_kids, NULL, NULL },
+	ANY1("driver"),
+	ANY1("address"),
+	LEAF1("alias", " name "),
+	LEAF1("acpi", " index "),
+	END,
+};
+
+static const struct el sound_kids[] = {
+	ANY("codec"),
+	LEAF1("audio", " id "),
+	ANY1("driver"),
+	ANY1("address"),
+	LEAF1("alias", " name "),
+	LEAF1("acpi", " index "),
+	END,
+};
+
+static const struct el input_kids[] = {
+	ANY1("driver"),
+	DENY("source", "a host input device passed through is not accepted"),
+	ANY1("address"),
+	LEAF1("alias", " name "),
+	LEAF1("acpi", " index "),
+	END,
+};
+
+static const struct el redirdev_kids[] = {
+	ANY1("address"),
+	LEAF1("alias", " name "),
+	LEAF1("boot", " order loadparm "),
+	END,
+};
+
+static const struct el smartcard_kids[] = {
+	DENY("certificate", "certificates from host files are not verified"),
+	DENY("database", "a host certificate database is not verified"),
+	{ "source", EL_ONCE, " mode path channel ", chr_source_kids, check_chr_source, NULL },
+	LEAF1("protocol", " type "),
+	ANY1("address"),
+	LEAF1("alias", " name "),
+	END,
+};
+
+static const struct el rng_backend_kids[] = {
+	{ "source", EL_ONCE, " mode path channel ", chr_source_kids, check_chr_source, NULL },
+	LEAF1("protocol", " type "),
+	END,
+};
+
+static const struct el rng_kids[] = {
+	ANY1("rate"),
+	{ "backend", EL_ONCE, " model type ", rng_backend_kids, check_rng_backend, NULL },
+	ANY1("driver"),
+	ANY1("address"),
+	LEAF1("alias", " name "),
+	LEAF1("acpi", " index "),
+	END,
+};
+
+static const struct el tpm_backend_kids[] = {
+	LEAF1("encryption", " secret "),
+	ANY1("active_pcr_banks"),
+	ANY1("profile"),
+	DENY("source", "a tpm state on a host path of the domain's choosing is not accepted"),
+	DENY("device", "tpm passthrough hands the guest the host's tpm"),
+	END,
+};
+
+static const struct el tpm_kids[] = {
+	{ "backend", EL_ONCE, " type version persistent_state debug ", tpm_backend_kids, check_tpm_backend,
+	  NULL },
+	ANY1("address"),
+	LEAF1("alias", " name "),
+	END,
+};
+
+static const struct el memory_source_kids[] = {
+	ANY1("pagesize"),
+	ANY1("nodemask"),
+	END,
+};
+
+static const struct el memory_kids[] = {
+	{ "source", EL_ONCE, "", memory_source_kids, NULL, NULL },
+	ANY1("target"),
+	LEAF1("uuid", ""),
+	ANY1("address"),
+	LEAF1("alias", " name "),
+	END,
+};
+
+static const char *const why_hostdev =
+	"host device assignment hands the guest a host device, which is not verified";
+
+static const struct el devices_kids[] = {
+	{ "emulator", EL_ONCE, "", NULL, check_emulator, NULL },
+	{ "disk", 0, " type device sgio rawio snapshot model ", disk_kids, check_disk, NULL },
+	ANY("controller"),
+	{ "interface", 0, " type trustGuestRxFilters ", interface_kids, check_interface, NULL },
+	{ "input", 0, " type bus model ", input_kids, check_input, NULL },
+	{ "graphics", EL_ANY_ATTR, NULL, graphics_kids, check_graphics, NULL },
+	{ "video", 0, "", video_kids, NULL, NULL },
+	{ "sound", 0, " model multichannel streams ", sound_kids, NULL, NULL },
+	{ "audio", EL_ANY, NULL, NULL, check_audio, NULL },
+	{ "serial", 0, " type ", chardev_kids, check_chardev, NULL },
+	{ "parallel", 0, " type ", chardev_kids, check_chardev, NULL },
+	{ "console", 0, " type tty ", chardev_kids, check_chardev, NULL },
+	{ "channel", 0, " type ", chardev_kids, check_chardev, NULL },
+	{ "redirdev", 0, " bus type ", redirdev_kids, check_redirdev, NULL },
+	ANY("redirfilter"),
+	{ "smartcard", 0, " mode type ", smartcard_kids, check_smartcard, NULL },
+	ANY("hub"),
+	ANY("watchdog"),
+	ANY1("memballoon"),
+	{ "rng", 0, " model ", rng_kids, NULL, NULL },
+	{ "tpm", 0, " model ", tpm_kids, NULL, NULL },
+	ANY("nvram"),
+	ANY("panic"),
+	{ "memory", 0, " model access discard ", memory_kids, check_memory_device, NULL },
+	ANY("iommu"),
+	ANY("vsock"),
+	ANY("crypto"),
+	DENY("hostdev", why_hostdev),
+	DENY("filesystem", "a <filesystem> passthrough cannot be verified before launch"),
+	DENY("lease", "a lock lease names a host file, which is not verified"),
+	DENY("shmem", "shared memory with the host or other guests is not accepted"),
+	DENY("pstore", "a pstore backend names a host file, which is not verified"),
+	END,
+};
+
+/* -- <os> -- */
+
+static int os_path(char **dst, xmlNodePtr n, const char *what)
+{
+	int r = dup_text(n, dst);
+
+	return r < 0 ? r : check_path(what, *dst);
+}
+
+static int check_kernel(struct walk *w, xmlNodePtr n)
+{
+	return os_path(&w->d->kernel, n, "kernel");
+}
+
+static int check_initrd(struct walk *w, xmlNodePtr n)
+{
+	return os_path(&w->d->initrd, n, "initrd");
+}
+
+static int check_loader(struct walk *w, xmlNodePtr n)
+{
+	return os_path(&w->d->loader, n, "loader");
+}
+
+/* The variable store is the VM's own and changes; only a template is
+ * verified, which libvirt copies from. */
+static int check_nvram(struct walk *w, xmlNodePtr n)
+{
+	int r = dup_prop(n, "template", &w->d->nvram_template);
+
+	if (r < 0)
+		return r;
+	if (!w->d->nvram_template)
+		return refuse(n, "an nvram file without a template is not verified before launch");
+	if (prop(n, "type") && !prop_is(n, "type", "file"))
+		return refuse(n, "an nvram of type '%s' is not accepted", prop(n, "type"));
+	return check_path("nvram template", w->d->nvram_template);
+}
+
+static const struct el os_kids[] = {
+	LEAF1("type", " arch machine "),
+	ANY1("firmware"),
+	{ "loader", EL_ONCE, " readonly secure type stateless format ", NULL, check_loader, NULL },
+	{ "nvram", EL_ONCE, " template templateFormat format type ",
+	  (const struct el[]){ DENY("source", "an nvram source is not verified before launch"), END },
+	  check_nvram, NULL },
+	{ "kernel", EL_ONCE, "", NULL, check_kernel, NULL },
+	{ "initrd", EL_ONCE, "", NULL, check_initrd, NULL },
+	LEAF1("cmdline", ""),
+	LEAF("boot", " dev "),
+	LEAF1("bootmenu", " enable timeout "),
+	LEAF1("smbios", " mode "),
+	LEAF1("bios", " useserial rebootTimeout "),
+	DENY("dtb", "a device tree from a host file is not verified before launch"),
+	DENY("acpi", "acpi tables from host files are not verified before launch"),
+	END,
+};
+
+/* -- the rest of <domain> -- */
+
+static int check_name(struct walk *w, xmlNodePtr n)
+{
+	return dup_text(n, &w->d->name);
+}
+
+static int check_uuid(struct walk *w, xmlNodePtr n)
+{
+	return dup_text(n, &w->d->uuid);
+}
+
+static int check_memory_source(struct walk *w, xmlNodePtr n)
+{
+	const char *type = prop(n, "type");
+
+	if (type && strcmp(type, "anonymous") != 0 && strcmp(type, "memfd") != 0)
+		return refuse(n, "guest memory backed by a host file is not accepted");
+	return 0;
+}
+
+static const struct el memory_backing_kids[] = {
+	ANY1("hugepages"),
+	LEAF1("nosharepages", ""),
+	LEAF1("locked", ""),
+	{ "source", EL_ONCE, " type ", NULL, check_memory_source, NULL },
+	LEAF1("access", " mode "),
+	LEAF1("allocation", " mode threads "),
+	LEAF1("discard", ""),
+	END,
+};
+
+static int check_fwcfg_entry(struct walk *w, xmlNodePtr n)
+{
+	return no_attr(n, "file", "a firmware config entry from a host file is not verified before launch");
+}
+
+static const struct el sysinfo_kids[] = {
+	ANY1("bios"),
+	ANY1("system"),
+	ANY("baseBoard"),
+	ANY1("chassis"),
+	ANY("processor"),
+	ANY("memory"),
+	ANY1("oemStrings"),
+	{ "entry", 0, " name file ", NULL, check_fwcfg_entry, NULL },
+	END,
+};
+
+/* libvirt places the VM in a cgroup below /machine by default. */
+static int check_partition(struct walk *w, xmlNodePtr n)
+{
+	_cleanup_(freep) char *p = NULL;
+	int r = dup_text(n, &p);
+
+	if (r < 0)
+		return r;
+	if (strcmp(p, "/machine") != 0 && strncmp(p, "/machine/", 9) != 0)
+		return refuse(n, "a resource partition outside /machine is not accepted");
+	return 0;
+}
+
+static const struct el resource_kids[] = {
+	{ "partition", EL_ONCE, "", NULL, check_partition, NULL },
+	ANY1("fibrechannel"),
+	END,
+};
+
+static const struct el seclabel_kids[] = {
+	LEAF1("label", ""),
+	LEAF1("imagelabel", ""),
+	DENY("baselabel", "a seclabel base label of the domain's choosing is not accepted"),
+	END,
+};
+
+static const struct el blkiotune_kids[] = {
+	LEAF1("weight", ""),
+	DENY("device", "tuning of a host block device is not accepted"),
+	END,
+};
+
+static const struct el launch_security_kids[] = {
+	LEAF1("cbitpos", ""),
+	LEAF1("reducedPhysBits", ""),
+	LEAF1("policy", ""),
+	LEAF1("handle", ""),
+	LEAF1("dhCert", ""),
+	LEAF1("session", ""),
+	LEAF1("guestVisibleWorkarounds", ""),
+	LEAF1("idBlock", ""),
+	LEAF1("idAuth", ""),
+	LEAF1("hostData", ""),
+	LEAF1("mrConfigId", ""),
+	LEAF1("mrOwner", ""),
+	LEAF1("mrOwnerConfig", ""),
+	DENY("quoteGenerationService", "a host socket is not verified"),
+	END,
+};
+
+static const char *const why_qemu_namespace =
+	"qemu passthrough (command line arguments and environment, overrides, capabilities) reaches "
+	"qemu unverified";
+
+static const struct el domain_kids[] = {
+	{ "name", EL_ONCE, "", NULL, check_name, NULL },
+	{ "uuid", EL_ONCE, "", NULL, check_uuid, NULL },
+	LEAF1("genid", ""),
+	LEAF1("title", ""),
+	LEAF1("description", ""),
+	ANY1("metadata"),
+	LEAF1("maxMemory", " slots unit "),
+	LEAF1("memory", " unit dumpCore "),
+	LEAF1("currentMemory", " unit "),
+	{ "blkiotune", EL_ONCE, "", blkiotune_kids, NULL, NULL },
+	ANY1("memtune"),
+	{ "memoryBacking", EL_ONCE, "", memory_backing_kids, NULL, NULL },
+	LEAF1("vcpu", " placement cpuset current "),
+	ANY1("vcpus"),
+	LEAF1("iothreads", ""),
+	ANY1("iothreadids"),
+	ANY1("defaultiothread"),
+	ANY1("cputune"),
+	ANY1("numatune"),
+	{ "resource", EL_ONCE, "", resource_kids, NULL, NULL },
+	{ "sysinfo", 0, " type ", sysinfo_kids, NULL, NULL },
+	{ "os", EL_ONCE, " firmware ", os_kids, NULL, NULL },
+	ANY1("features"),
+	ANY1("cpu"),
+	ANY1("clock"),
+	LEAF1("on_poweroff", ""),
+	LEAF1("on_reboot", ""),
+	LEAF1("on_crash", ""),
+	LEAF1("on_lockfailure", ""),
+	ANY1("pm"),
+	ANY1("perf"),
+	ANY1("keywrap"),
+	{ "launchSecurity", EL_ONCE | EL_ANY_ATTR, NULL, launch_security_kids, NULL, NULL },
+	{ "devices", 0, "", devices_kids, NULL, NULL },
+	{ "seclabel", 0, " type model relabel ", seclabel_kids, check_seclabel, NULL },
+	DENY("bootloader", "a host bootloader program is not verified"),
+	DENY("bootloader_args", "a host bootloader program is not verified"),
+	END,
+};
+
+static const struct el domain_el = { "domain", 0, " type id ", domain_kids, NULL, NULL };
 
 int launch_domain_parse(const char *xml, size_t len, struct launch_domain **ret)
 {
 	_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
 	_cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
-	xmlNodePtr root, os, devices;
-	size_t n = 0;
+	struct walk w = {};
+	xmlNodePtr root;
 	int r;
 
 	if (len > LAUNCH_XML_MAX)
@@ -172,59 +1090,26 @@ int launch_domain_parse(const char *xml, size_t len, struct launch_domain **ret)
 	if (doc->intSubset || doc->extSubset)
 		return policy_log_errno(EOPNOTSUPP, "domain: xml with a DTD is not accepted");
 	root = xmlDocGetRootElement(doc);
-	if (!is(root, "domain"))
+	if (!is(root, "domain") || root->ns)
 		return policy_log_errno(EBADMSG, "domain: the root element is not <domain>");
 
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	r = dup_text(child(root, "name"), &d->name);
+	w.d = d;
+	/* The qemu namespace first, with its own reason, wherever it is. */
+	for (xmlNodePtr c = root->children; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && c->ns && c->ns->href &&
+		    xmlStrcmp(c->ns->href, (const xmlChar *)"http://libvirt.org/schemas/domain/qemu/1.0") == 0)
+			return refuse(c, "%s", why_qemu_namespace);
+	r = walk_el(&w, root, &domain_el);
 	if (r < 0)
 		return r;
 	if (!d->name || !*d->name)
 		return policy_log_errno(EBADMSG, "domain: no <name>");
-	r = dup_text(child(root, "uuid"), &d->uuid);
-	if (r < 0)
-		return r;
-
-	os = child(root, "os");
-	r = dup_text(child(os, "kernel"), &d->kernel);
-	if (r >= 0)
-		r = dup_text(child(os, "initrd"), &d->initrd);
-	if (r >= 0)
-		r = dup_text(child(os, "loader"), &d->loader);
-	if (r >= 0)
-		r = dup_prop(child(os, "nvram"), "template", &d->nvram_template);
-	if (r < 0)
-		return r;
-	if ((d->kernel && (r = check_path("kernel", d->kernel)) < 0) ||
-	    (d->initrd && (r = check_path("initrd", d->initrd)) < 0) ||
-	    (d->loader && (r = check_path("loader", d->loader)) < 0) ||
-	    (d->nvram_template && (r = check_path("nvram template", d->nvram_template)) < 0))
-		return r;
-
-	devices = child(root, "devices");
-	for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next)
-		if (is(c, "disk"))
-			n++;
-	if (n > 256)
-		return policy_log_errno(EOPNOTSUPP, "domain: %zu disks, more than 256", n);
-	d->disks = calloc(n + 1, sizeof(*d->disks));
-	if (!d->disks)
+	/* A caller iterates disks with n_disks; never a NULL array. */
+	if (!d->disks && !(d->disks = calloc(1, sizeof(*d->disks))))
 		return -ENOMEM;
-	for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
-		if (!is(c, "disk"))
-			continue;
-		r = parse_disk(c, &d->disks[d->n_disks], d->n_disks);
-		d->n_disks++;
-		if (r < 0)
-			return r;
-	}
-	/* Devices that hand host storage to the guest outside <disk>. */
-	for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next)
-		if (is(c, "filesystem"))
-			return policy_log_errno(EOPNOTSUPP,
-						"domain: a <filesystem> passthrough cannot be verified before launch");
 	*ret = TAKE_PTR(d);
 	return 0;
 }

@@ -31,22 +31,41 @@ struct launch_disk {
 	bool readonly;
 };
 
+/* A network interface the guest gets: only kinds that go through libvirt's
+ * networking (a libvirt network, a host bridge, user-mode networking). */
+struct launch_interface {
+	char *type;             /* "network", "bridge", "user" */
+	char *source;           /* the network's or bridge's name; NULL for "user" */
+	char *filter;           /* <filterref filter=...>, or NULL */
+	char *mac;              /* <mac address=...>, or NULL */
+};
+
 struct launch_domain {
 	char *name;
 	char *uuid;             /* NULL when the XML has none */
 	size_t n_disks;
 	struct launch_disk *disks;
+	size_t n_interfaces;
+	struct launch_interface *interfaces;
 	char *kernel;           /* <os><kernel>, or NULL */
 	char *initrd;
 	char *loader;           /* <os><loader> (OVMF code) */
 	char *nvram_template;   /* <os><nvram template=...> */
+	char *emulator;         /* <devices><emulator>, qemu's argv[0]; or NULL */
 };
 
-/* Parses a domain XML (at most LAUNCH_XML_MAX bytes). Refuses what cannot
- * be verified before launch, with one logged line each: a DTD or entity,
- * a disk whose source is the network or a storage volume, a disk without a
- * source (an empty cdrom is fine), a relative path. -EBADMSG for malformed
- * XML, -EOPNOTSUPP for a refused construct. */
+/* Parses a domain XML (at most LAUNCH_XML_MAX bytes). The whole document
+ * is walked against an allow-list of the elements and attributes vmtrust
+ * understands (domain.c): an unknown one, any element of another namespace
+ * (qemu:commandline, qemu:override, qemu:capabilities... pass through to
+ * the hypervisor), and whatever names a host resource that is not verified
+ * before launch (host devices, memory backed by host files, firmware
+ * blobs, an NVRAM file without a template, TPM passthrough, sockets,
+ * character devices on files, pipes or host devices, interfaces that
+ * bypass libvirt's networking, seclabels that switch sVirt off, network
+ * or volume disks, relative paths, a DTD) is refused, with one logged line
+ * naming its XPath. -EBADMSG for malformed XML, -EOPNOTSUPP for a refused
+ * construct. */
 int launch_domain_parse(const char *xml, size_t len, struct launch_domain **ret);
 void launch_domain_free(struct launch_domain *d);
 DEFINE_CLEANUP_FUNC(struct launch_domain *, launch_domain_free)
@@ -118,8 +137,9 @@ struct launch_decision;
  * verdict_cache_max_age allows it, for the same policy and measurement
  * log), then every disk, kernel, initrd, loader and NVRAM template
  * verified against its signed manifest (IMAGE.manifest.json, format as
- * declared) and the policy's image rules for this domain (rule "domains":
- * name or UUID), a block device denied; with require_released_keys, every
+ * declared) and the policy's image rules for this domain (rule "domains"
+ * by name, "uuids" by UUID, never one for the other; "networks",
+ * "bridges" and "nwfilter" for every interface), a block device denied; with require_released_keys, every
  * encrypted disk's secret named by a launch ticket (consumed). The TPM
  * lock (attest_tpm_lock) is held around the quote. Returns 0 with the
  * decision (allowed, or denied with every reason) or a negative errno when
@@ -217,16 +237,19 @@ int launch_hook_installed(const char *hooks_dir, bool drop_in);
  * binary), for `vmtrust launch -- qemu-system-x86_64 ARGS...`, reading it as
  * qemu does ("-opt" or "--opt", ",," an escaped comma, a bare argument is
  * -hda, the last value wins): every drive (-drive as "drive0", "drive1"...,
- * -hda..-hdd, -cdrom, -fda, -fdb, -sd, -mtdblock by their names, -blockdev
- * by its node-name; format raw or qcow2 as given, NULL when qemu probes;
- * encrypted for luks), -kernel, -initrd, -bios or pflash unit 0 as the
- * loader (a further pflash unit is a disk, "pflash1"), the name (-name,
- * else "qemu") and -uuid. Refuses, with one logged line, what cannot be
- * verified before launch (the list is in qemuargs.c: among others
- * -readconfig, json: and protocol filenames, relative paths, a drive with
- * no file but an empty cdrom or floppy, a -blockdev it cannot follow to a
- * file): -EOPNOTSUPP; an option without its value at the end of argv or
- * what qemu would reject: -EINVAL. Free with launch_domain_free(). */
+ * -blockdev by its node-name; format raw or qcow2 as given; encrypted for
+ * luks; -hda..-hdd, -cdrom, -fda, -fdb, -sd, -mtdblock only empty), -kernel,
+ * -initrd, -bios or pflash unit 0 as the loader (a further pflash unit is a
+ * disk, "pflash1"), the name (-name, else "qemu"), -uuid, and the network
+ * backends as interfaces (user, bridge; qemu's default user nic unless
+ * -nodefaults or a network option). Refuses, with one logged line, what
+ * cannot be verified before launch (the list is in qemuargs.c: among others
+ * a drive without format=, -readconfig, json: and protocol filenames,
+ * relative paths, a -blockdev it cannot follow to a file, -object but an
+ * allow-list, memory from host files, character devices, network backends
+ * and audio on host files, devices or sockets, host devices): -EOPNOTSUPP;
+ * an option without its value at the end of argv or what qemu would
+ * reject: -EINVAL. Free with launch_domain_free(). */
 int launch_domain_from_qemu_args(int argc, char *const *argv, struct launch_domain **ret);
 
 #endif

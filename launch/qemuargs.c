@@ -178,6 +178,8 @@ struct ctx {
 	char *machine_pflash[2];
 	struct node *nodes;
 	size_t n_nodes;
+	bool network;           /* -netdev, -net or -nic given */
+	bool nodefaults;
 };
 
 static void ctx_done(struct ctx *c)
@@ -336,6 +338,16 @@ static int parse_unit(const char *what, const char *v, unsigned *ret)
 	return 0;
 }
 
+/* Without format= qemu probes what the file holds: an image verified as
+ * raw could be opened as another format, with files of its own. */
+static int no_format(const char *what, const char *path)
+{
+	return policy_log_errno(EOPNOTSUPP,
+				"qemu: %s '%s' has no format=, so qemu would probe it: use -drive "
+				"file=...,format=raw or format=qcow2",
+				what, path);
+}
+
 /* Unit 0 is the firmware the machine runs first (the loader); a further
  * unit (OVMF's variable store) is a disk to verify like any other. */
 static int add_pflash(struct ctx *c, const char *what, const char *unit_str, const char *path,
@@ -362,6 +374,8 @@ static int add_pflash(struct ctx *c, const char *what, const char *unit_str, con
 	r = check_block_file(target, path);
 	if (r < 0)
 		return r;
+	if (!format)
+		return no_format(what, path);
 	if (c->pflash_units & (UINT64_C(1) << unit))
 		return policy_log_errno(EINVAL, "qemu: %s: pflash unit %u is given twice", what, unit);
 	c->pflash_units |= UINT64_C(1) << unit;
@@ -424,11 +438,13 @@ static int do_drive(struct ctx *c, const char *arg)
 	r = check_block_file(what, file);
 	if (r < 0)
 		return r;
+	if (!format)
+		return no_format(what, file);
 	return add_disk(c->d, what, device, file, format, readonly, encrypted);
 }
 
 /* -hda FILE and the like: the whole value is the file name, commas and all
- * (drive_add()). */
+ * (drive_add()), and there is no format=: only an empty drive passes. */
 static int do_drive_file(struct ctx *c, const char *target, const char *device, const char *file)
 {
 	int r;
@@ -441,7 +457,7 @@ static int do_drive_file(struct ctx *c, const char *target, const char *device, 
 	r = check_block_file(target, file);
 	if (r < 0)
 		return r;
-	return add_disk(c->d, target, device, file, NULL, !strcmp(device, "cdrom"), false);
+	return no_format(target, file);
 }
 
 /* ---- -blockdev ------------------------------------------------------------------ */
@@ -708,6 +724,8 @@ static int do_machine(struct ctx *c, const char *arg)
 		else if (!strcmp(k, "dtb"))
 			r = policy_log_errno(EOPNOTSUPP,
 					     "qemu: -machine dtb= is refused: the device tree file is not verified");
+		else if (!strcmp(k, "dumpdtb"))
+			r = policy_log_errno(EOPNOTSUPP, "qemu: -machine dumpdtb= is refused: it writes a host file");
 		else if (!strcmp(k, "pflash0") || !strcmp(k, "pflash1"))
 			r = set_str(&c->machine_pflash[k[6] - '0'], v);
 		if (r < 0)
@@ -733,23 +751,42 @@ static int do_name(struct ctx *c, const char *arg)
 	return set_str(&c->d->name, guest);
 }
 
-/* Devices that run or serve a file of their own. */
+/* Devices that run or serve a file of their own, or hand the guest a host
+ * device or another process's storage. */
 static const char *const refused_devices[] = {
-	"loader", "guest-loader", "nvdimm", "virtio-pmem", "virtio-pmem-pci",
+	"loader", "guest-loader", "nvdimm", "virtio-pmem", "virtio-pmem-pci", "usb-host",
+	"u2f-passthrough", "usb-mtp", "ccid-card-emulated", "pci-assign", "kvm-pci-assign",
+	"xen-pci-passthrough",
 };
-static const char *const refused_device_prefixes[] = { "vhost-user-blk", "vhost-user-fs", "vhost-user-scsi" };
+static const char *const refused_device_prefixes[] = {
+	"vhost-user-", "vhost-vdpa", "vhost-scsi", "vfio-", "ivshmem", "virtio-9p", "virtio-input-host",
+	"spapr-pci-vfio",
+};
+/* Properties that name a host file, device or descriptor, whatever the device. */
+static const char *const refused_device_keys[] = {
+	"host", "sysfsdev", "hostdevice", "hidraw", "evdev", "vhostfd", "vhostfds", "fd", "vhostdev",
+	"rootdir", "file",
+};
+
+static bool listed(const char *const *list, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (!strcmp(list[i], s))
+			return true;
+	return false;
+}
 
 static int check_device(const char *opt, const char *driver, const char *romfile)
 {
-	for (size_t i = 0; driver && i < ELEMENTSOF(refused_devices); i++)
-		if (!strcmp(driver, refused_devices[i]))
-			return policy_log_errno(EOPNOTSUPP,
-						"qemu: -%s %s is refused: what it loads is not verified", opt, driver);
+	if (listed(refused_devices, ELEMENTSOF(refused_devices), driver))
+		return policy_log_errno(EOPNOTSUPP,
+					"qemu: -%s %s is refused: what it loads or hands the guest is not verified",
+					opt, driver);
 	for (size_t i = 0; driver && i < ELEMENTSOF(refused_device_prefixes); i++)
 		if (startswith(driver, refused_device_prefixes[i]))
 			return policy_log_errno(EOPNOTSUPP,
-						"qemu: -%s %s is refused: storage served by another process "
-						"cannot be verified", opt, driver);
+						"qemu: -%s %s is refused: a host device, or storage served by "
+						"another process, cannot be verified", opt, driver);
 	if (romfile && *romfile)
 		return policy_log_errno(EOPNOTSUPP,
 					"qemu: -%s %s: romfile '%s' is refused: option roms are not verified", opt,
@@ -768,7 +805,14 @@ static int do_device(struct ctx *c, const char *arg)
 	r = kv_parse("device", arg, QEMU_OPTS, "driver", &o);
 	if (r < 0)
 		return r;
-	return check_device("device", kv_get(&o, "driver"), kv_get(&o, "romfile"));
+	r = check_device("device", kv_get(&o, "driver"), kv_get(&o, "romfile"));
+	for (size_t i = 0; r >= 0 && i < o.n; i++)
+		if (listed(refused_device_keys, ELEMENTSOF(refused_device_keys), o.v[i].key))
+			r = policy_log_errno(EOPNOTSUPP,
+					     "qemu: -device %s: %s='%s' is refused: it names a host file or device, "
+					     "which is not verified", kv_get(&o, "driver") ? kv_get(&o, "driver") : "?",
+					     o.v[i].key, o.v[i].value);
+	return r;
 }
 
 /* "-global DRIVER.PROP=VALUE" or "-global driver=,property=,value="
@@ -811,6 +855,185 @@ static int refuse_key(const char *opt, const char *arg, const char *implied, con
 	return 0;
 }
 
+static const char *const why_host = "it names a host file, device or socket, which is not verified";
+
+/* Keys of an option that name what is not verified. */
+static int refuse_keys(const char *opt, const char *arg, const char *implied, const char *const *keys)
+{
+	_cleanup_(kvlist_done) struct kvlist o = {};
+	int r;
+
+	r = kv_parse(opt, arg, QEMU_OPTS, implied, &o);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < o.n; i++)
+		for (size_t k = 0; keys[k]; k++)
+			if (!strcmp(o.v[i].key, keys[k]) && *o.v[i].value && strcmp(o.v[i].value, "off") != 0)
+				return policy_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt,
+							o.v[i].key, o.v[i].value, why_host);
+	return 0;
+}
+
+/* An option whose first value (type, driver, backend) must be one of ok;
+ * ret_o keeps the parsed options for the caller. */
+static int check_type(const char *opt, const char *arg, enum syntax syn, const char *implied,
+		      const char *const *ok, bool absent_ok, struct kvlist *ret_o)
+{
+	const char *type;
+	int r;
+
+	if (arg[0] == '{')
+		return policy_log_errno(EOPNOTSUPP, "qemu: -%s in JSON form is not accepted: use key=value",
+					opt);
+	r = kv_parse(opt, arg, syn, implied, ret_o);
+	if (r < 0)
+		return r;
+	type = kv_get(ret_o, implied);
+	if (!type && absent_ok)
+		return 0;
+	for (size_t i = 0; type && ok[i]; i++)
+		if (!strcmp(type, ok[i]))
+			return 0;
+	return policy_log_errno(EOPNOTSUPP, "qemu: -%s %s is refused: %s", opt, type ? type : "(no type)",
+				why_host);
+}
+
+/* -object: only objects that name nothing on the host (memory-backend-file,
+ * tls credentials, sev-guest's files... are not among them). */
+static int do_object(struct ctx *c, const char *arg)
+{
+	static const char *const ok[] = { "memory-backend-ram", "memory-backend-memfd", "iothread",
+					  "main-loop", "thread-context", "throttle-group", "rng-builtin",
+					  "rng-random", "secret", "cryptodev-backend-builtin", "authz-simple",
+					  NULL };
+	static const char *const rng_sources[] = { "/dev/random", "/dev/urandom", "/dev/hwrng" };
+	static const char *const keys[] = { "file", NULL };
+	_cleanup_(kvlist_done) struct kvlist o = {};
+	const char *f;
+	int r;
+
+	r = check_type("object", arg, KEYVAL, "qom-type", ok, false, &o);
+	if (r < 0)
+		return r;
+	f = kv_get(&o, "filename");
+	if (f && !listed(rng_sources, ELEMENTSOF(rng_sources), f))
+		return policy_log_errno(EOPNOTSUPP,
+					"qemu: -object %s: filename='%s' is refused: not /dev/random, /dev/urandom "
+					"or /dev/hwrng", kv_get(&o, "qom-type"), f);
+	return refuse_keys("object", arg, "qom-type", keys);
+}
+
+/* Character device backends that name no host file, pipe, device or socket. */
+static const char *const chardev_ok[] = { "null", "pty", "vc", "stdio", "ringbuf", "memory", "msmouse",
+					  "wctablet", "braille", "testdev", "spicevmc", "spiceport",
+					  "qemu-vdagent", "dbus", NULL };
+
+static int do_chardev(struct ctx *c, const char *arg)
+{
+	static const char *const keys[] = { "logfile", "path", NULL };
+	_cleanup_(kvlist_done) struct kvlist o = {};
+	int r;
+
+	r = check_type("chardev", arg, QEMU_OPTS, "backend", chardev_ok, false, &o);
+	return r < 0 ? r : refuse_keys("chardev", arg, "backend", keys);
+}
+
+/* -serial, -monitor, -qmp, -gdb...: qemu_chr_parse_compat()'s short forms. */
+static int do_chr_spec(const char *opt, const char *v)
+{
+	const char *p = startswith(v, "mon:") ? v + 4 : v;
+
+	if (startswith(p, "chardev:") || startswith(p, "vc:") || !strcmp(p, "none"))
+		return 0;       /* a -chardev is checked where it is defined */
+	if (listed(chardev_ok, ELEMENTSOF(chardev_ok) - 1, p))
+		return 0;
+	return policy_log_errno(EOPNOTSUPP, "qemu: -%s '%s' is refused: %s", opt, v, why_host);
+}
+
+static int add_interface(struct launch_domain *d, const char *type, const char *source)
+{
+	struct launch_interface *ni;
+
+	if (d->n_interfaces >= QEMU_DISKS_MAX)
+		return policy_log_errno(EOPNOTSUPP, "qemu: more than %d network backends", QEMU_DISKS_MAX);
+	ni = reallocarray(d->interfaces, d->n_interfaces + 1, sizeof(*ni));
+	if (!ni)
+		return -ENOMEM;
+	d->interfaces = ni;
+	ni = &ni[d->n_interfaces++];
+	*ni = (struct launch_interface){};
+	if (!(ni->type = strdup(type)) || (source && !(ni->source = strdup(source))))
+		return -ENOMEM;
+	return 0;
+}
+
+/* -netdev, -net, -nic: user-mode networking without host shares, commands
+ * or forwarded ports, or a bridge through qemu's own (measured) helper. */
+static int do_net(struct ctx *c, const char *opt, const char *arg)
+{
+	static const char *const ok[] = { "user", "bridge", "none", "nic", "hubport", NULL };
+	static const char *const keys[] = { "smb", "tftp", "bootfile", "guestfwd", "hostfwd", "helper", NULL };
+	_cleanup_(kvlist_done) struct kvlist o = {};
+	const char *type;
+	int r;
+
+	c->network = true;
+	r = check_type(opt, arg, QEMU_OPTS, "type", ok, false, &o);
+	if (r >= 0)
+		r = refuse_keys(opt, arg, "type", keys);
+	if (r < 0)
+		return r;
+	type = kv_get(&o, "type");
+	if (!strcmp(type, "user"))
+		return add_interface(c->d, "user", NULL);
+	if (!strcmp(type, "bridge"))
+		return add_interface(c->d, "bridge", kv_get(&o, "br") ? kv_get(&o, "br") : "br0");
+	return 0;
+}
+
+static int do_audio(const char *opt, const char *arg)
+{
+	static const char *const ok[] = { "none", "spice", "dbus", NULL };
+	_cleanup_(kvlist_done) struct kvlist o = {};
+
+	return check_type(opt, arg, QEMU_OPTS, "driver", ok, !strcmp(opt, "audio"), &o);
+}
+
+static int do_tpmdev(const char *arg)
+{
+	static const char *const ok[] = { "emulator", NULL };
+	_cleanup_(kvlist_done) struct kvlist o = {};
+
+	return check_type("tpmdev", arg, QEMU_OPTS, "type", ok, false, &o);
+}
+
+static int do_vnc(const char *arg)
+{
+	static const char *const keys[] = { "x509", "x509verify", NULL };
+
+	if (startswith(arg, "unix:"))
+		return policy_log_errno(EOPNOTSUPP, "qemu: -vnc '%s' is refused: %s", arg, why_host);
+	return refuse_keys("vnc", arg, "vnc", keys);
+}
+
+static int do_usbdevice(const char *v)
+{
+	static const char *const ok[] = { "mouse", "tablet", "keyboard", "wacom-tablet", "braille" };
+
+	if (startswith(v, "disk:"))
+		return policy_log_errno(EOPNOTSUPP, "qemu: -usbdevice '%s' is refused: use -drive", v);
+	if (!listed(ok, ELEMENTSOF(ok), v))
+		return policy_log_errno(EOPNOTSUPP, "qemu: -usbdevice '%s' is refused: %s", v, why_host);
+	return 0;
+}
+
+static const char *const spice_keys[] = { "unix", "x509-dir", "x509-key-file", "x509-key-password",
+					   "x509-cert-file", "x509-cacert-file", "x509-dh-key-file",
+					   "rendernode", NULL };
+static const char *const display_keys[] = { "rendernode", "addr", NULL };
+static const char *const trace_keys[] = { "file", "events", NULL };
+static const char *const icount_keys[] = { "rrfile", NULL };
+
 /* ---- the option table --------------------------------------------------------- */
 
 enum kind {
@@ -833,12 +1056,21 @@ enum kind {
 	SMBIOS,
 	BOOT,
 	USBDEVICE,
+	OBJECT,
+	CHARDEV,
+	CHR_SPEC,
+	NET,
+	AUDIO,
+	TPMDEV,
+	VNC,
+	KEYS,           /* keys refused: a is the implied key */
 };
 
 struct qopt {
 	const char *name;
 	enum kind kind;
 	const char *a, *b;      /* DRIVE_FILE: target, device; refused: why */
+	const char *const *keys;
 };
 
 /* Every qemu option that takes a value (qemu-options.hx, HAS_ARG, up to
@@ -850,71 +1082,111 @@ struct qopt {
  * -readconfig, -set, -L, -dtb (and -machine dtb=), -option-rom, -incoming,
  * -loadvm, -add-fd, -fsdev, -virtfs, -acpitable, -plugin, -semihosting,
  * -semihosting-config, -fw_cfg file=, -smbios file=, -boot splash=,
- * -usbdevice disk:, -device (and -global) loader, guest-loader, nvdimm,
- * virtio-pmem, vhost-user-blk/-fs/-scsi or a romfile=, -device and
- * -blockdev in JSON form. On drives: json: and protocol filenames, relative
- * paths, a drive with no file (but an empty cdrom or floppy), a format or
- * blockdev driver other than raw, qcow2, luks (and file), backing and
- * data-file options, file.* options that name another source, nodes that
- * cannot be followed, an initrd with ',' or ' ' (multiboot modules), and
- * -bios together with a pflash unit 0. */
+ * -usbdevice but a mouse, tablet, keyboard or braille device, -device (and
+ * -global) loader, guest-loader, nvdimm, virtio-pmem, usb-host, vfio-*,
+ * vhost-user-*, vhost-vdpa*, ivshmem*, virtio-9p*, ... or a property that
+ * names a host file or device (romfile=, host=, vhostfd=, evdev=...),
+ * -object, -chardev, -netdev/-net/-nic, -audiodev/-audio and -tpmdev but
+ * their allow-lists, the short chardev forms of -serial, -monitor, -qmp,
+ * -gdb... on files, pipes, devices or sockets, -s, -mem-path, options that
+ * write host files (-pidfile, -D, -trace file=, -machine dumpdtb=...) or
+ * share host directories or ports (-smb, -tftp, -redir), -vnc unix:,
+ * -spice unix=/x509-*, render nodes, and JSON forms. On drives: no format=
+ * (qemu would probe: -hda..., -cdrom, a bare file, -pflash), json: and
+ * protocol filenames, relative paths, a drive with no file (but an empty
+ * cdrom or floppy), a format or blockdev driver other than raw, qcow2, luks
+ * (and file), backing and data-file options, file.* options that name
+ * another source, nodes that cannot be followed, an initrd with ',' or ' '
+ * (multiboot modules), and -bios together with a pflash unit 0. */
 static const struct qopt qopts[] = {
-	{ "M", MACHINE, NULL, NULL },
-	{ "machine", MACHINE, NULL, NULL },
-	{ "drive", DRIVE, NULL, NULL },
-	{ "blockdev", BLOCKDEV, NULL, NULL },
-	{ "hda", DRIVE_FILE, "hda", "disk" },
-	{ "hdb", DRIVE_FILE, "hdb", "disk" },
-	{ "hdc", DRIVE_FILE, "hdc", "disk" },
-	{ "hdd", DRIVE_FILE, "hdd", "disk" },
-	{ "cdrom", DRIVE_FILE, "cdrom", "cdrom" },
-	{ "fda", DRIVE_FILE, "fda", "floppy" },
-	{ "fdb", DRIVE_FILE, "fdb", "floppy" },
-	{ "sd", DRIVE_FILE, "sd", "disk" },
-	{ "mtdblock", DRIVE_FILE, "mtdblock", "disk" },
-	{ "pflash", PFLASH, NULL, NULL },
-	{ "kernel", KERNEL, NULL, NULL },
-	{ "initrd", INITRD, NULL, NULL },
-	{ "bios", BIOS, NULL, NULL },
-	{ "name", NAME, NULL, NULL },
-	{ "uuid", UUID, NULL, NULL },
-	{ "device", DEVICE, NULL, NULL },
-	{ "global", GLOBAL, NULL, NULL },
-	{ "fw_cfg", FW_CFG, NULL, NULL },
-	{ "smbios", SMBIOS, NULL, NULL },
-	{ "boot", BOOT, NULL, NULL },
-	{ "usbdevice", USBDEVICE, NULL, NULL },
-	{ "readconfig", REFUSED, "a config file can add what is not verified", NULL },
-	{ "set", REFUSED, "it can change an option after it was checked", NULL },
-	{ "L", REFUSED, "it changes where the default firmware and option roms come from", NULL },
-	{ "dtb", REFUSED, "the device tree file is not verified", NULL },
-	{ "option-rom", REFUSED, "option roms are not verified", NULL },
-	{ "incoming", REFUSED, "the guest state would come from a migration stream", NULL },
-	{ "loadvm", REFUSED, "the guest state would come from a snapshot", NULL },
-	{ "add-fd", REFUSED, "what a passed file descriptor holds cannot be verified", NULL },
-	{ "fsdev", REFUSED, "a host directory passthrough cannot be verified", NULL },
-	{ "virtfs", REFUSED, "a host directory passthrough cannot be verified", NULL },
-	{ "acpitable", REFUSED, "acpi tables from files are not verified", NULL },
-	{ "plugin", REFUSED, "a tcg plugin can change what the guest runs", NULL },
-	{ "semihosting-config", REFUSED, "semihosting gives the guest the host's files", NULL },
-	{ "semihosting", FLAG_REFUSED, "semihosting gives the guest the host's files", NULL },
+	{ "M", MACHINE, NULL, NULL, NULL },
+	{ "machine", MACHINE, NULL, NULL, NULL },
+	{ "drive", DRIVE, NULL, NULL, NULL },
+	{ "blockdev", BLOCKDEV, NULL, NULL, NULL },
+	{ "hda", DRIVE_FILE, "hda", "disk", NULL },
+	{ "hdb", DRIVE_FILE, "hdb", "disk", NULL },
+	{ "hdc", DRIVE_FILE, "hdc", "disk", NULL },
+	{ "hdd", DRIVE_FILE, "hdd", "disk", NULL },
+	{ "cdrom", DRIVE_FILE, "cdrom", "cdrom", NULL },
+	{ "fda", DRIVE_FILE, "fda", "floppy", NULL },
+	{ "fdb", DRIVE_FILE, "fdb", "floppy", NULL },
+	{ "sd", DRIVE_FILE, "sd", "disk", NULL },
+	{ "mtdblock", DRIVE_FILE, "mtdblock", "disk", NULL },
+	{ "pflash", PFLASH, NULL, NULL, NULL },
+	{ "kernel", KERNEL, NULL, NULL, NULL },
+	{ "initrd", INITRD, NULL, NULL, NULL },
+	{ "bios", BIOS, NULL, NULL, NULL },
+	{ "name", NAME, NULL, NULL, NULL },
+	{ "uuid", UUID, NULL, NULL, NULL },
+	{ "device", DEVICE, NULL, NULL, NULL },
+	{ "global", GLOBAL, NULL, NULL, NULL },
+	{ "fw_cfg", FW_CFG, NULL, NULL, NULL },
+	{ "smbios", SMBIOS, NULL, NULL, NULL },
+	{ "boot", BOOT, NULL, NULL, NULL },
+	{ "usbdevice", USBDEVICE, NULL, NULL, NULL },
+	{ "readconfig", REFUSED, "a config file can add what is not verified", NULL, NULL },
+	{ "set", REFUSED, "it can change an option after it was checked", NULL, NULL },
+	{ "L", REFUSED, "it changes where the default firmware and option roms come from", NULL, NULL },
+	{ "dtb", REFUSED, "the device tree file is not verified", NULL, NULL },
+	{ "option-rom", REFUSED, "option roms are not verified", NULL, NULL },
+	{ "incoming", REFUSED, "the guest state would come from a migration stream", NULL, NULL },
+	{ "loadvm", REFUSED, "the guest state would come from a snapshot", NULL, NULL },
+	{ "add-fd", REFUSED, "what a passed file descriptor holds cannot be verified", NULL, NULL },
+	{ "fsdev", REFUSED, "a host directory passthrough cannot be verified", NULL, NULL },
+	{ "virtfs", REFUSED, "a host directory passthrough cannot be verified", NULL, NULL },
+	{ "acpitable", REFUSED, "acpi tables from files are not verified", NULL, NULL },
+	{ "plugin", REFUSED, "a tcg plugin can change what the guest runs", NULL, NULL },
+	{ "semihosting-config", REFUSED, "semihosting gives the guest the host's files", NULL, NULL },
+	{ "semihosting", FLAG_REFUSED, "semihosting gives the guest the host's files", NULL, NULL },
+	{ "s", FLAG_REFUSED, "a gdb server on a host port controls the guest", NULL, NULL },
+	{ "mem-path", REFUSED, "guest memory backed by a host file is not accepted", NULL, NULL },
+	{ "pidfile", REFUSED, "it writes a host file", NULL, NULL },
+	{ "D", REFUSED, "it writes a host file", NULL, NULL },
+	{ "writeconfig", REFUSED, "it writes a host file", NULL, NULL },
+	{ "dump-vmstate", REFUSED, "it writes a host file", NULL, NULL },
+	{ "qtest", REFUSED, "a test channel on the host controls the guest", NULL, NULL },
+	{ "qtest-log", REFUSED, "it writes a host file", NULL, NULL },
+	{ "smb", REFUSED, "it shares a host directory with the guest", NULL, NULL },
+	{ "tftp", REFUSED, "it shares a host directory with the guest", NULL, NULL },
+	{ "bootp", REFUSED, "it serves a host file to the guest", NULL, NULL },
+	{ "redir", REFUSED, "it forwards host ports into the guest", NULL, NULL },
+	{ "pcidevice", REFUSED, "it hands the guest a host device", NULL, NULL },
+	{ "bt", REFUSED, "it can hand the guest a host device", NULL, NULL },
+	{ "iscsi", REFUSED, "network storage cannot be verified before launch", NULL, NULL },
+	{ "object", OBJECT, NULL, NULL, NULL },
+	{ "chardev", CHARDEV, NULL, NULL, NULL },
+	{ "serial", CHR_SPEC, NULL, NULL, NULL },
+	{ "parallel", CHR_SPEC, NULL, NULL, NULL },
+	{ "monitor", CHR_SPEC, NULL, NULL, NULL },
+	{ "qmp", CHR_SPEC, NULL, NULL, NULL },
+	{ "qmp-pretty", CHR_SPEC, NULL, NULL, NULL },
+	{ "debugcon", CHR_SPEC, NULL, NULL, NULL },
+	{ "virtioconsole", CHR_SPEC, NULL, NULL, NULL },
+	{ "gdb", CHR_SPEC, NULL, NULL, NULL },
+	{ "netdev", NET, NULL, NULL, NULL },
+	{ "net", NET, NULL, NULL, NULL },
+	{ "nic", NET, NULL, NULL, NULL },
+	{ "audiodev", AUDIO, NULL, NULL, NULL },
+	{ "audio", AUDIO, NULL, NULL, NULL },
+	{ "tpmdev", TPMDEV, NULL, NULL, NULL },
+	{ "vnc", VNC, NULL, NULL, NULL },
+	{ "spice", KEYS, NULL, NULL, spice_keys },
+	{ "display", KEYS, "type", NULL, display_keys },
+	{ "trace", KEYS, "enable", NULL, trace_keys },
+	{ "icount", KEYS, "shift", NULL, icount_keys },
 };
 
 /* The others that take a value, with nothing in it to check. */
 static const char *const value_opts[] = {
-	"accel", "action", "append", "audio", "audiodev", "balloon", "bootp", "bt", "chardev",
-	"chroot", "clock", "compat", "cpu", "d", "D", "debugcon", "dfilter", "display", "dump-vmstate",
-	"echr", "g", "gdb", "hdachs", "icount", "iscsi", "k", "kvm-shadow-memory", "m", "mem-path",
-	"mon", "monitor", "msg", "net", "netdev", "nic", "numa", "object", "overcommit", "parallel",
-	"pcidevice", "pidfile", "prom-env", "qmp", "qmp-pretty", "qtest", "qtest-log", "realtime",
-	"redir", "rotate", "rtc", "run-with", "runas", "sandbox", "seed", "serial", "smb", "smp",
-	"soundhw", "spice", "startdate", "tb-size", "tftp", "tpmdev", "trace", "vga", "virtioconsole",
-	"vnc", "watchdog", "watchdog-action", "writeconfig", "xen-domid",
+	"accel", "action", "append", "balloon", "chroot", "clock", "compat", "cpu", "d", "dfilter",
+	"echr", "g", "hdachs", "k", "kvm-shadow-memory", "m", "mon", "msg", "numa", "overcommit",
+	"prom-env", "realtime", "rotate", "rtc", "run-with", "runas", "sandbox", "seed", "smp",
+	"soundhw", "startdate", "tb-size", "vga", "watchdog", "watchdog-action", "xen-domid",
 };
 
 static const struct qopt *lookup(const char *name)
 {
-	static const struct qopt value = { "", ARG, NULL, NULL };
+	static const struct qopt value = { "", ARG, NULL, NULL, NULL };
 
 	for (size_t i = 0; i < ELEMENTSOF(qopts); i++)
 		if (!strcmp(qopts[i].name, name))
@@ -964,9 +1236,23 @@ static int do_option(struct ctx *c, const struct qopt *q, const char *v)
 	case BOOT:
 		return refuse_key("boot", v, "order", "splash", "the splash image is not verified");
 	case USBDEVICE:
-		if (startswith(v, "disk:"))
-			return policy_log_errno(EOPNOTSUPP, "qemu: -usbdevice '%s' is refused: use -drive", v);
-		return 0;
+		return do_usbdevice(v);
+	case OBJECT:
+		return do_object(c, v);
+	case CHARDEV:
+		return do_chardev(c, v);
+	case CHR_SPEC:
+		return do_chr_spec(q->name, v);
+	case NET:
+		return do_net(c, q->name, v);
+	case AUDIO:
+		return do_audio(q->name, v);
+	case TPMDEV:
+		return do_tpmdev(v);
+	case VNC:
+		return do_vnc(v);
+	case KEYS:
+		return refuse_keys(q->name, v, q->a, q->keys);
 	}
 	return 0;
 }
@@ -1000,6 +1286,8 @@ int launch_domain_from_qemu_args(int argc, char *const *argv, struct launch_doma
 			continue;
 		}
 		q = lookup(a + (a[1] == '-' ? 2 : 1));
+		if (!strcmp(a + (a[1] == '-' ? 2 : 1), "nodefaults"))
+			c.nodefaults = true;
 		if (!q)
 			continue;
 		if (q->kind == FLAG_REFUSED) {
@@ -1017,6 +1305,12 @@ int launch_domain_from_qemu_args(int argc, char *const *argv, struct launch_doma
 	r = finish_blockdevs(&c);
 	if (r < 0)
 		return r;
+	/* Without any network option qemu gives the guest a user-mode nic. */
+	if (!c.network && !c.nodefaults) {
+		r = add_interface(d, "user", NULL);
+		if (r < 0)
+			return r;
+	}
 	if (!d->name && set_str(&d->name, "qemu") < 0)
 		return -ENOMEM;
 	/* A caller iterates disks with n_disks; an empty array, as domain.c's. */

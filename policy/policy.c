@@ -733,12 +733,117 @@ static int load_inspect(struct walk *w, struct policy_image_rule *rule, json_obj
 	return 0;
 }
 
+int policy_uuid_parse(const char *s, uint8_t ret[16])
+{
+	static const char dashes[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+	bool dashed = strlen(s) == sizeof(dashes) - 1;
+	char hex[33];
+	size_t n = 0;
+
+	if (!dashed && strlen(s) != 32)
+		return -EINVAL;
+	for (size_t i = 0; s[i]; i++) {
+		if (dashed && dashes[i] == '-') {
+			if (s[i] != '-')
+				return -EINVAL;
+			continue;
+		}
+		hex[n++] = s[i];
+	}
+	hex[n] = '\0';
+	return policy_hex_decode(hex, ret, 16);
+}
+
+/* An optional list of strings in a rule. */
+static int rule_strings(struct walk *w, json_object *e, const char *key, const char *const **ret,
+			size_t *ret_n)
+{
+	const char **s = NULL;
+	json_object *x;
+	size_t m;
+	int r;
+
+	if (!json_object_object_get_ex(e, key, &x))
+		return 0;
+	m = policy_json_push_key(&w->p, key);
+	r = get_string_set(w, x, false, &s, ret_n);
+	if (r < 0)
+		return r;
+	*ret = s;
+	policy_json_pop(&w->p, m);
+	return 1;
+}
+
+/* "domains" are names and "uuids" UUIDs: a domain can be named like any
+ * UUID, so a UUID is never read as a name, nor a name as a UUID. */
+static int rule_domains(struct walk *w, struct policy_image_rule *rule, json_object *e)
+{
+	uint8_t u[16], v[16];
+	size_t m;
+	int r;
+
+	r = rule_strings(w, e, "domains", &rule->domains, &rule->n_domains);
+	for (size_t k = 0; r > 0 && k < rule->n_domains; k++)
+		if (policy_uuid_parse(rule->domains[k], u) == 0) {
+			m = policy_json_push_key(&w->p, "domains");
+			policy_json_push_index(&w->p, k);
+			return fault(w, "'%s' is a UUID: list it in \"uuids\" (\"domains\" are names)",
+				     rule->domains[k]);
+		}
+	if (r < 0)
+		return r;
+	r = rule_strings(w, e, "uuids", &rule->uuids, &rule->n_uuids);
+	if (r <= 0)
+		return r;
+	m = policy_json_push_key(&w->p, "uuids");
+	for (size_t k = 0; k < rule->n_uuids; k++) {
+		size_t mi = policy_json_push_index(&w->p, k);
+
+		if (policy_uuid_parse(rule->uuids[k], u) < 0)
+			return fault(w, "'%s' is not a UUID", rule->uuids[k]);
+		for (size_t j = 0; j < k; j++)
+			if (policy_uuid_parse(rule->uuids[j], v) == 0 && memcmp(u, v, 16) == 0)
+				return fault(w, "duplicate entry: '%s' is also at [%zu]", rule->uuids[k], j);
+		policy_json_pop(&w->p, mi);
+	}
+	policy_json_pop(&w->p, m);
+	return 0;
+}
+
+/* Where its VMs may attach: libvirt networks and host bridges, each in a
+ * field of its own (a network and a bridge may share a name), and the
+ * nwfilter every interface must carry. */
+static int rule_network(struct walk *w, struct policy_image_rule *rule, json_object *e)
+{
+	json_object *x;
+	size_t m;
+	int r;
+
+	r = rule_strings(w, e, "networks", &rule->networks, &rule->n_networks);
+	if (r < 0)
+		return r;
+	rule->attach_restricted = r > 0;
+	r = rule_strings(w, e, "bridges", &rule->bridges, &rule->n_bridges);
+	if (r < 0)
+		return r;
+	rule->attach_restricted |= r > 0;
+	if (json_object_object_get_ex(e, "nwfilter", &x)) {
+		m = policy_json_push_key(&w->p, "nwfilter");
+		r = get_string(w, x, &rule->nwfilter);
+		if (r < 0)
+			return r;
+		policy_json_pop(&w->p, m);
+	}
+	return 0;
+}
+
 /* [{"name": "debian-12", "min_sequence": 3, "keys": [...], "domains": [...],
+ *   "uuids": [...], "networks": [...], "bridges": [...], "nwfilter": "...",
  *   "inspect": {...}}] */
 static int load_images(struct walk *w, struct policy *p, json_object *v)
 {
-	static const char *const keys[] = { "name", "min_sequence", "keys", "domains", "inspect",
-					    NULL };
+	static const char *const keys[] = { "name", "min_sequence", "keys", "domains", "uuids",
+					    "networks", "bridges", "nwfilter", "inspect", NULL };
 	size_t n;
 	int r = get_array(w, v, &n);
 
@@ -792,16 +897,12 @@ static int load_images(struct walk *w, struct policy *p, json_object *v)
 				}
 			policy_json_pop(&w->p, mk);
 		}
-		if (json_object_object_get_ex(e, "domains", &x)) {
-			const char **s;
-
-			mk = policy_json_push_key(&w->p, "domains");
-			r = get_string_set(w, x, false, &s, &rule->n_domains);
-			if (r < 0)
-				return r;
-			rule->domains = s;
-			policy_json_pop(&w->p, mk);
-		}
+		r = rule_domains(w, rule, e);
+		if (r < 0)
+			return r;
+		r = rule_network(w, rule, e);
+		if (r < 0)
+			return r;
 		if (json_object_object_get_ex(e, "inspect", &x)) {
 			mk = policy_json_push_key(&w->p, "inspect");
 			r = load_inspect(w, rule, x);
@@ -1013,6 +1114,9 @@ void policy_free(struct policy *p)
 	for (size_t i = 0; i < p->n_rules; i++) {
 		free((void *)p->rules[i].keys);
 		free((void *)p->rules[i].domains);
+		free((void *)p->rules[i].uuids);
+		free((void *)p->rules[i].networks);
+		free((void *)p->rules[i].bridges);
 		free((void *)p->rules[i].must_match);
 		free((void *)p->rules[i].must_be_absent);
 	}

@@ -203,13 +203,25 @@ struct policy_image_rule {
 	size_t n_keys;
 	const char *const *keys;            /* ids of image_trust keys; none: any */
 	size_t n_domains;
-	const char *const *domains;         /* libvirt domain names or UUIDs */
+	const char *const *domains;         /* libvirt domain names (never a UUID) */
+	size_t n_uuids;
+	const char *const *uuids;           /* libvirt domain UUIDs */
+	bool attach_restricted;             /* "networks" or "bridges" given */
+	size_t n_networks;
+	const char *const *networks;        /* libvirt networks its VMs may attach to */
+	size_t n_bridges;
+	const char *const *bridges;         /* host bridges its VMs may attach to */
+	const char *nwfilter;               /* the nwfilter every interface must carry, or NULL */
 	bool inspect;
 	size_t n_must_match;
 	const struct policy_file_digest *must_match;
 	size_t n_must_be_absent;
 	const char *const *must_be_absent;
 };
+
+/* Parses a UUID as libvirt writes it (8-4-4-4-12 hex digits, either case)
+ * or as 32 hex digits. 0, or -EINVAL (not logged). */
+int policy_uuid_parse(const char *s, uint8_t ret[16]);
 
 enum policy_secure_boot {
 	POLICY_SECURE_BOOT_ANY,

@@ -131,20 +131,20 @@ libvirt_start
 WEB=vmtrust-demo-web
 VAULT=vmtrust-demo-vault
 at_exit "for d in $WEB $VAULT; do $V destroy \$d >/dev/null 2>&1; $V undefine \$d >/dev/null 2>&1; done"
-libvirt_domxml $WEB "$W/vmlinuz" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$W/web.qcow2'/><target dev='vda' bus='virtio'/></disk>" "$W/web.console" >"$W/web.xml"
-libvirt_domxml $VAULT "$W/vmlinuz" "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$W/vault.img'><encryption format='luks'><secret type='passphrase' uuid='5d1f0c6e-4b1a-4a8e-9f0d-7c2b3a4d5e6f'/></encryption></source><target dev='vda' bus='virtio'/></disk>" "$W/vault.console" >"$W/vault.xml"
+libvirt_domxml $WEB "$W/vmlinuz" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$W/web.qcow2'/><target dev='vda' bus='virtio'/></disk>" >"$W/web.xml"
+libvirt_domxml $VAULT "$W/vmlinuz" "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$W/vault.img'><encryption format='luks'><secret type='passphrase' uuid='5d1f0c6e-4b1a-4a8e-9f0d-7c2b3a4d5e6f'/></encryption></source><target dev='vda' bus='virtio'/></disk>" >"$W/vault.xml"
 $V define "$W/web.xml" >/dev/null
 $V define "$W/vault.xml" >/dev/null
 step "hook: install vmtrust as libvirt's qemu hook" 0 \
 	"$VMTRUST" --policy "$W/trusted.json" hook install --uefi-log ''
 sleep 1
 step "launch: libvirt starts the signed VM (the hook allows it)" 0 $V start $WEB
-step "launch: ... and it boots" 0 libvirt_booted "$W/web.console"
+step "launch: ... and it boots" 0 libvirt_booted $WEB
 $V destroy $WEB >/dev/null
 printf 'X' | dd of="$W/web-base.raw" bs=1 seek=4096 conv=notrunc status=none
 step "launch: one byte of the base image changed: libvirt refuses, with vmtrust's reason" 1 $V start $WEB
 step "launch: the encrypted VM, its key released to QEMU by 'vmtrust launch'" 0 "$VMTRUST" launch $VAULT
-step "launch: ... and it boots (QEMU opened the LUKS volume)" 0 libvirt_booted "$W/vault.console"
+step "launch: ... and it boots (QEMU opened the LUKS volume)" 0 libvirt_booted $VAULT
 $V destroy $VAULT >/dev/null
 printf 'rootkit\n' >"$W/rootkit.ko"
 step "attest: the host changes (an unknown module measured)" 0 "$VMTRUST" attest measure --only "$W/rootkit.ko"

@@ -2,7 +2,8 @@
 # The launch hook end to end with the real thing: swtpm, libvirtd and
 # virtlogd (qemu driver, TCG), virsh, a real kernel booting in a domain of
 # type qemu. A signed domain starts; one byte changed in its base image and
-# libvirt refuses it with vmtrust's reason; an encrypted disk's key reaches
+# libvirt refuses it with vmtrust's reason, as it does a domain with qemu
+# passthrough (qemu:commandline) or a console on a host file; an encrypted disk's key reaches
 # QEMU only through 'vmtrust launch' after a good verdict; a host whose PCR
 # holds an unknown measurement starts nothing and releases no key. libvirt's
 # configuration (/etc/libvirt) is left as the test found it.
@@ -39,12 +40,16 @@ mkdir -p "$VMTRUST_STATE"
 vm() { "$VMTRUST" "$@"; }
 A=vmtrust-test-$$-a
 B=vmtrust-test-$$-b
-at_exit "for d in $A $B; do $V destroy \$d >/dev/null 2>&1; $V undefine \$d >/dev/null 2>&1; done"
+C=vmtrust-test-$$-c
+D=vmtrust-test-$$-d
+at_exit "for d in $A $B $C $D; do $V destroy \$d >/dev/null 2>&1; $V undefine \$d >/dev/null 2>&1; done"
 
 # --- the host and its policy ------------------------------------------------------
 vm -q attest enroll >/dev/null
 printf 'qemu\n' >"$T/qemu-system-x86_64"
 vm -q attest measure --only "$T/qemu-system-x86_64" >/dev/null
+# the qemu the domains run (<emulator>): a reference value of the policy
+vm -q attest measure --only "$(command -v qemu-system-x86_64)" >/dev/null
 printf '{"schema_version": 1, "sequence": 1}\n' >"$T/empty.json"
 vm -q --policy "$T/empty.json" attest quote --nonce 00 --no-eventlog -o "$T/evidence.json"
 vm -q policy init --from-evidence "$T/evidence.json" -o "$T/base.json"
@@ -71,7 +76,7 @@ vm -q image sign --key "$T/pub.key" --name web "$T/web.qcow2"
 vm -q image sign --key "$T/pub.key" --name secret "$T/secret.img"
 SECRET_UUID=0a81f5b2-8403-4b23-88d6-21ccc2f80d6f
 
-domxml() { libvirt_domxml "$1" "$T/vmlinuz" "$2" "$T/$1.console"; }
+domxml() { libvirt_domxml "$1" "$T/vmlinuz" "$2"; }
 domxml "$A" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$T/web.qcow2'/><target dev='vda' bus='virtio'/></disk>" >"$T/a.xml"
 domxml "$B" "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$T/secret.img'><encryption format='luks'><secret type='passphrase' uuid='$SECRET_UUID'/></encryption></source><target dev='vda' bus='virtio'/></disk>" >"$T/b.xml"
 $V define "$T/a.xml" >/dev/null
@@ -79,13 +84,23 @@ $V define "$T/b.xml" >/dev/null
 
 # booted WHAT NAME: the kernel of domain NAME printed its banner (it really runs)
 booted() {
-	if libvirt_booted "$T/$2.console"; then
+	if libvirt_booted "$2"; then
 		pass
 	else
-		fail "$1: domain '$2' did not boot: $(head -c 300 "$T/$2.console" 2>/dev/null)"
+		fail "$1: domain '$2' did not boot: $(tail -c 300 "$(libvirt_log "$2")" 2>/dev/null)"
 	fi
 }
 running() { [ "$($V domstate "$1" 2>/dev/null)" = running ]; }
+# refused NAME REGEX WHAT: virsh start fails with vmtrust's reason, and NAME does not run
+refused() {
+	run $V start "$1"
+	if [ "$rc" != 0 ] && printf '%s\n' "$err" | grep -q "$2"; then
+		pass
+	else
+		fail "$3: exit $rc: $err"
+	fi
+	running "$1" && fail "$3: '$1' runs" || pass
+}
 
 expect 0 "" vm --tcti "$VMTRUST_TCTI" hook install --uefi-log ''
 sleep 1
@@ -100,22 +115,26 @@ run jq -r 'select(.domain == "'"$A"'") | .operation + " " + .verdict' "$VMTRUST_
 # --- one byte of its base image changed: refused with vmtrust's reason ------------
 cp "$T/base.raw" "$T/base.good"
 printf 'X' | dd of="$T/base.raw" bs=1 seek=4096 conv=notrunc status=none
-run $V start "$A"
-if [ "$rc" != 0 ] && printf '%s\n' "$err" | grep -q "vmtrust: launch of '$A' denied: vda: '$T/web.qcow2': .*base.raw"; then
-	pass
-else
-	fail "tampered base image: exit $rc: $err"
-fi
-running "$A" && fail "the tampered domain runs" || pass
+refused "$A" "vmtrust: launch of '$A' denied: vda: '$T/web.qcow2': .*base.raw" "tampered base image"
 cp "$T/base.good" "$T/base.raw"
 
+# --- hypervisor passthrough and host files: libvirt refuses, with vmtrust's reason --
+# C: the signed disk, and qemu:commandline adding a drive and LD_PRELOAD into qemu
+domxml "$C" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$T/web.qcow2'/><target dev='vda' bus='virtio'/></disk>" |
+	sed "s|^<domain type='qemu'>|<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>|
+	     s|^</domain>|<qemu:commandline><qemu:arg value='-hdb'/><qemu:arg value='$T/base.raw'/><qemu:env name='LD_PRELOAD' value='$T/evil.so'/></qemu:commandline></domain>|" >"$T/c.xml"
+$V define "$T/c.xml" >/dev/null
+$V dumpxml "$C" | grep -q "qemu:commandline" && pass || fail "libvirt dropped the qemu namespace of '$C'"
+refused "$C" "vmtrust: launch of '$C' denied: domain: /domain/qemu:commandline: qemu passthrough" "qemu passthrough"
+# D: its serial console on a host file of its choosing, which libvirt would relabel for qemu
+sed "s|<serial type='stdio'><target port='0'/></serial>|<serial type='file'><source path='$T/d.console'/><target port='0'/></serial>|
+     s|<name>$A</name>|<name>$D</name>|" "$T/a.xml" >"$T/d.xml"
+$V define "$T/d.xml" >/dev/null
+refused "$D" "vmtrust: launch of '$D' denied: domain: /domain/devices/serial: a character device of type 'file'" "serial console on a host file"
+[ ! -e "$T/d.console" ] && pass || fail "qemu wrote the refused console file"
+
 # --- an encrypted disk: its key only through 'vmtrust launch' ---------------------
-run $V start "$B"
-if [ "$rc" != 0 ] && printf '%s\n' "$err" | grep -q "vda: encrypted, and no key was released for it by a good verdict"; then
-	pass
-else
-	fail "encrypted domain started without vmtrust launch: exit $rc: $err"
-fi
+refused "$B" "vda: encrypted, and no key was released for it by a good verdict" "encrypted domain started without vmtrust launch"
 expect 0 "" vm launch "$B"
 expect_out "launch '$B': allowed"
 running "$B" && pass || fail "vmtrust launch did not start '$B'"
@@ -191,8 +210,7 @@ expect 0 "" vm hook log
 expect_out "records, chain intact, each one measured into the tpm in order"
 
 # --- uninstall; libvirt's configuration as found ---------------------------------
-$V undefine "$A" >/dev/null
-$V undefine "$B" >/dev/null
+for d in "$A" "$B" "$C" "$D"; do $V undefine "$d" >/dev/null; done
 expect 0 "" vm hook uninstall
 [ "$(tree_sum /etc/libvirt)" = "$etc_before" ] && pass || fail "/etc/libvirt changed"
 

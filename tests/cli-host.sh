@@ -24,8 +24,8 @@ hardened "$H"
 expect 0 "" "$VMTRUST" host audit --root "$H"
 expect_out "^PASS    cpu-virt$"
 expect_out "^PASS    secure-boot$"
-expect_out "^host audit of '$H': 14 pass, 0 fail, 0 unknown: ok \(no check may fail\)$"
-[ "$(printf '%s\n' "$out" | grep -c '^PASS ')" = 14 ] && pass || fail "not 14 PASS lines: $out"
+expect_out "^host audit of '$H': 15 pass, 0 fail, 0 unknown: ok \(no check may fail\)$"
+[ "$(printf '%s\n' "$out" | grep -c '^PASS ')" = 15 ] && pass || fail "not 15 PASS lines: $out"
 expect 0 "" "$VMTRUST" -v host audit --root "$H"
 expect_out "^PASS    iommu: IOMMU units active: dmar0; ACPI DMAR table; kernel command line: intel_iommu=on$"
 expect_out "^PASS    vmtrust-hook: '/etc/libvirt/hooks/qemu' is a script that runs 'vmtrust hook'$"
@@ -38,7 +38,7 @@ assert d["ok"] is True and d["required"] == "default", d
 ids = [c["id"] for c in d["checks"]]
 assert ids == ["cpu-virt", "kvm", "iommu", "nx", "cpu-mitigations", "qemu-user", "qemu-seccomp",
                "security-driver", "graphics-listen", "vmtrust-hook", "tpm", "boot-log", "secure-boot",
-               "policy-key"], ids
+               "policy-key", "domain-nwfilter"], ids
 for c in d["checks"]:
     assert c["status"] == "pass" and c["evidence"] and c["measure"] and c["hint"] is None and c["required"] is False, c
 ' && pass || fail "--json of the hardened host"
@@ -62,6 +62,13 @@ expect_out "^        hint: keep vnc_listen and spice_listen on 127.0.0.1"
 expect 1 "" "$VMTRUST" host audit --json --root "$W"
 [ "$(status "$out" graphics-listen)" = fail ] && pass || fail "--json: graphics-listen not fail"
 printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["ok"] is False' && pass || fail "--json ok is not false"
+# a running domain whose interface carries no nwfilter
+N="$T/nofilter"
+hardened "$N"
+sed -i "s|<filterref filter='clean-traffic'/>||" "$N/run/libvirt/qemu/web.xml"
+expect 1 "^vmtrust: host audit not ok: domain-nwfilter fail$" "$VMTRUST" host audit --root "$N"
+expect_out "^FAIL    domain-nwfilter: 'web.xml': interface 0 has no nwfilter$"
+expect_out "^        hint: give every <interface> a <filterref filter='clean-traffic'/>"
 
 # the policy requires other checks: the weakness does not count
 policy "$T/p-req.json" '{"required_checks": ["iommu", "kvm"]}'

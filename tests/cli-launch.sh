@@ -45,11 +45,11 @@ head -c 100000 /dev/urandom >"$T/vmlinuz"
 vm -q image sign --key "$T/pub.key" --name web "$T/web.qcow2"
 vm -q image sign --key "$T/pub.key" --name kernel "$T/vmlinuz"
 
-domxml() { # NAME DISK FORMAT [EXTRA-DISK-XML]
+domxml() { # NAME DISK FORMAT [EXTRA-DEVICES-XML [EXTRA-DOMAIN-XML]]; $UUID, $NS
 	cat <<EOF
-<domain type='qemu'>
+<domain type='qemu'${NS:-}>
   <name>$1</name>
-  <uuid>6f1c2b3a-0d4e-4f5a-9b8c-7d6e5f4a3b2c</uuid>
+  <uuid>${UUID:-6f1c2b3a-0d4e-4f5a-9b8c-7d6e5f4a3b2c}</uuid>
   <memory unit='MiB'>128</memory>
   <os><type arch='x86_64'>hvm</type><kernel>$T/vmlinuz</kernel></os>
   <devices>
@@ -58,7 +58,7 @@ domxml() { # NAME DISK FORMAT [EXTRA-DISK-XML]
       <source file='$2'/>
       <target dev='vda' bus='virtio'/>
     </disk>${4:-}
-  </devices>
+  </devices>${5:-}
 </domain>
 EOF
 }
@@ -120,6 +120,83 @@ expect 1 "denied: .*network" hook web1 prepare begin - <"$T/net.xml"
 head -c $((4 * 1024 * 1024 + 1)) /dev/zero | expect 1 "domain xml on stdin: larger than the limit" hook web1 prepare begin -
 expect 1 "the domain xml names 'web1'" hook other prepare begin - <"$T/web1.xml"
 expect 0 '' hook web1 prepare begin - <"$T/web1.xml"
+
+# --- whatever else gives qemu or the guest a host resource: denied, with its XPath ---
+QNS=" xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'"
+NS=$QNS domxml web1 "$T/web.qcow2" qcow2 "" "<qemu:commandline><qemu:arg value='-hdb'/><qemu:arg value='$T/base.raw'/></qemu:commandline>" >"$T/qarg.xml"
+expect 1 "^vmtrust: launch of 'web1' denied: domain: /domain/qemu:commandline: qemu passthrough" hook web1 prepare begin - <"$T/qarg.xml"
+NS=$QNS domxml web1 "$T/web.qcow2" qcow2 "" "<qemu:commandline><qemu:env name='LD_PRELOAD' value='$T/evil.so'/></qemu:commandline>" >"$T/qenv.xml"
+expect 1 "denied: domain: /domain/qemu:commandline: qemu passthrough" hook web1 prepare begin - <"$T/qenv.xml"
+NS=$QNS domxml web1 "$T/web.qcow2" qcow2 "" "<qemu:override><qemu:device alias='virtio-disk0'><qemu:frontend><qemu:property name='drive' type='string' value='x'/></qemu:frontend></qemu:device></qemu:override>" >"$T/qovr.xml"
+expect 1 "denied: domain: /domain/qemu:override: qemu passthrough" hook web1 prepare begin - <"$T/qovr.xml"
+NS=$QNS domxml web1 "$T/web.qcow2" qcow2 "" "<qemu:capabilities><qemu:del capability='blockdev'/></qemu:capabilities>" >"$T/qcap.xml"
+expect 1 "denied: domain: /domain/qemu:capabilities: qemu passthrough" hook web1 prepare begin - <"$T/qcap.xml"
+# class by class: host devices, host memory, firmware blobs, tpm, sockets, interfaces, sVirt
+while IFS='|' read -r devices top reason; do
+	domxml web1 "$T/web.qcow2" qcow2 "$devices" "$top" >"$T/res.xml"
+	expect 1 "^vmtrust: launch of 'web1' denied: domain: $reason" hook web1 prepare begin - <"$T/res.xml"
+done <<EOF
+<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0' bus='1' slot='0' function='0'/></source></hostdev>||/domain/devices/hostdev: host device assignment
+<hostdev mode='subsystem' type='scsi'><source><adapter name='scsi_host0'/><address bus='0' target='0' unit='0'/></source></hostdev>||/domain/devices/hostdev: host device assignment
+<memory model='nvdimm'><source><path>$T/nvdimm</path></source><target><size unit='KiB'>1024</size><node>0</node></target></memory>||/domain/devices/memory: a memory device of model 'nvdimm'
+|<memoryBacking><source type='file'/></memoryBacking>|/domain/memoryBacking/source: guest memory backed by a host file
+|<sysinfo type='fwcfg'><entry name='opt/x' file='/etc/shadow'/></sysinfo>|/domain/sysinfo/entry/@file: a firmware config entry from a host file
+<tpm model='tpm-tis'><backend type='passthrough'><device path='/dev/tpm0'/></backend></tpm>||/domain/devices/tpm/backend: a tpm backend of type 'passthrough'
+<interface type='direct'><source dev='eth0' mode='bridge'/></interface>||/domain/devices/interface: an interface of type 'direct' bypasses libvirt's networking
+<interface type='vhostuser'><source type='unix' path='$T/vu.sock' mode='server'/></interface>||/domain/devices/interface: an interface of type 'vhostuser'
+<serial type='file'><source path='/etc/cron.d/x'/><target port='0'/></serial>||/domain/devices/serial: a character device of type 'file'
+<channel type='unix'><source mode='bind' path='$T/ch.sock'/><target type='virtio' name='x'/></channel>||/domain/devices/channel: a character device of type 'unix'
+|<seclabel type='none'/>|/domain/seclabel: a seclabel of type 'none'
+|<seclabel type='dynamic' model='selinux' relabel='no'/>|/domain/seclabel: seclabel relabel='no'
+<gadget path='/dev/mem'/>||/domain/devices/gadget: an element vmtrust does not know
+EOF
+sed "s|<os><type arch='x86_64'>hvm</type>|<os><type arch='x86_64'>hvm</type><nvram>$T/VARS.fd</nvram><dtb>$T/x.dtb</dtb>|" "$T/web1.xml" >"$T/nvram.xml"
+expect 1 "denied: domain: /domain/os/nvram: an nvram file without a template" hook web1 prepare begin - <"$T/nvram.xml"
+sed "s|<os><type arch='x86_64'>hvm</type>|<os><type arch='x86_64'>hvm</type><acpi><table type='slic'>$T/slic</table></acpi>|" "$T/web1.xml" >"$T/acpi.xml"
+expect 1 "denied: domain: /domain/os/acpi: acpi tables from host files" hook web1 prepare begin - <"$T/acpi.xml"
+
+# the qemu libvirt would run: one the host attestation covers
+sed "s|<devices>|<devices><emulator>$T/qemu-system-x86_64</emulator>|" "$T/web1.xml" >"$T/emu.xml"
+expect 0 '' hook web1 prepare begin - <"$T/emu.xml"
+printf 'evil qemu\n' >"$T/evil-qemu"
+sed "s|<devices>|<devices><emulator>$T/evil-qemu</emulator>|" "$T/web1.xml" >"$T/evil-emu.xml"
+expect 1 "denied: emulator: '$T/evil-qemu' is not a hypervisor binary the host attestation covers" hook web1 prepare begin - <"$T/evil-emu.xml"
+
+# --- names and UUIDs: a rule's "uuids" match the UUID, never a name like it ---------
+U=0d9a6c1e-3b2f-4e8d-a7c6-5b4a3f2e1d0c
+jq --arg u "$U" '.images[0].uuids = [$u]' "$T/policy.json" >"$T/uuids.json"
+UUID=$U domxml web9 "$T/web.qcow2" qcow2 >"$T/web9.xml"
+expect 0 '' "$VMTRUST" --policy "$T/uuids.json" hook run --uefi-log '' -- web9 prepare begin - <"$T/web9.xml"
+domxml "$U" "$T/web.qcow2" qcow2 >"$T/named-uuid.xml"
+expect 1 "image 'web' is not allowed for domain '$U' by its policy rule" \
+	"$VMTRUST" --policy "$T/uuids.json" hook run --uefi-log '' -- "$U" prepare begin - <"$T/named-uuid.xml"
+UUID=$(printf '%s' "$U" | tr a-f A-F) domxml web8 "$T/web.qcow2" qcow2 >"$T/web8.xml"
+expect 0 '' "$VMTRUST" --policy "$T/uuids.json" hook run --uefi-log '' -- web8 prepare begin - <"$T/web8.xml"
+# a UUID among the names is refused: it would be read as a name
+jq --arg u "$U" '.images[0].domains += [$u]' "$T/policy.json" >"$T/uuid-in-domains.json"
+expect 1 "denied: no policy: .*images\[0\]\.domains\[1\]: '$U' is a UUID: list it in \"uuids\"" \
+	"$VMTRUST" --policy "$T/uuid-in-domains.json" hook run --uefi-log '' -- web1 prepare begin - <"$T/web1.xml"
+expect 2 "is a UUID: list it in" "$VMTRUST" policy check "$T/uuid-in-domains.json"
+
+# --- network segmentation: the networks, bridges and nwfilter of the image's rule ---
+jq '.images[0].networks = ["isolated"] | .images[0].bridges = ["br-guests"] | .images[0].nwfilter = "clean-traffic"' \
+	"$T/policy.json" >"$T/seg.json"
+seg() { "$VMTRUST" --policy "$T/seg.json" hook run --uefi-log '' -- web1 prepare begin - <"$T/$1"; }
+ok_if="<interface type='network'><source network='isolated'/><filterref filter='clean-traffic'/></interface><interface type='bridge'><source bridge='br-guests'/><filterref filter='clean-traffic'><parameter name='IP' value='10.0.0.2'/></filterref></interface>"
+domxml web1 "$T/web.qcow2" qcow2 "$ok_if" >"$T/seg-ok.xml"
+expect 0 '' seg seg-ok.xml
+domxml web1 "$T/web.qcow2" qcow2 "$ok_if<interface type='network'><mac address='52:54:00:aa:bb:cc'/><source network='default'/><filterref filter='clean-traffic'/></interface>" >"$T/seg-net.xml"
+expect 1 "denied: interface 2 \(network 'default', mac 52:54:00:aa:bb:cc\): image 'web' may attach only to the networks its policy rule names" seg seg-net.xml
+domxml web1 "$T/web.qcow2" qcow2 "<interface type='bridge'><source bridge='isolated'/><filterref filter='clean-traffic'/></interface>" >"$T/seg-br.xml"
+expect 1 "denied: interface 0 \(bridge 'isolated'\): image 'web' may attach only to the bridges its policy rule names" seg seg-br.xml
+domxml web1 "$T/web.qcow2" qcow2 "<interface type='user'/>" >"$T/seg-user.xml"
+expect 1 "denied: interface 0 \(user\): image 'web' may attach only to the networks and bridges" seg seg-user.xml
+domxml web1 "$T/web.qcow2" qcow2 "<interface type='network'><source network='isolated'/></interface>" >"$T/seg-nofilter.xml"
+expect 1 "denied: interface 0 \(network 'isolated'\): image 'web' requires nwfilter 'clean-traffic' on every interface, it has none" seg seg-nofilter.xml
+domxml web1 "$T/web.qcow2" qcow2 "<interface type='network'><source network='isolated'/><filterref filter='allow-all'/></interface>" >"$T/seg-otherfilter.xml"
+expect 1 "requires nwfilter 'clean-traffic' on every interface, it has 'allow-all'" seg seg-otherfilter.xml
+run jq -r 'select(.domain == "web1") | .verdict' "$VMTRUST_STATE/launches.log"
+[ "$(printf '%s\n' "$out" | tail -n1)" = denied ] && pass || fail "a segmentation denial was not recorded"
 
 # usage errors: exit 2, one line
 expect 2 "libvirt passes NAME OPERATION SUB-OPERATION" "$VMTRUST" hook run -- web1
@@ -195,6 +272,20 @@ expect 1 "^vmtrust: launch of 'g1' denied: drive0: '$T/base.raw': " \
 [ -z "$out" ] && pass || fail "a denied launch ran the command: $out"
 expect 2 "json:" "$VMTRUST" launch -- /bin/echo -drive 'file=json:{"file.filename":"/x"}'
 cp "$T/base.good" "$T/base.raw"
+# no format=: qemu would probe; host files, sockets and passthrough refused
+expect 2 "qemu: hda '$T/base.raw' has no format=, so qemu would probe it" "$VMTRUST" launch -- /bin/echo -hda "$T/base.raw"
+expect 2 "qemu: cdrom '$T/base.raw' has no format=" "$VMTRUST" launch -- /bin/echo -cdrom "$T/base.raw"
+expect 2 "qemu: drive0 '$T/base.raw' has no format=" "$VMTRUST" launch -- /bin/echo -drive "file=$T/base.raw,if=virtio"
+expect 2 "qemu: -object memory-backend-file is refused" \
+	"$VMTRUST" launch -- /bin/echo -object "memory-backend-file,id=m,size=64M,mem-path=$T/mem" -drive "file=$T/base.raw,format=raw"
+expect 2 "qemu: -chardev socket is refused" "$VMTRUST" launch -- /bin/echo -chardev "socket,id=c,path=$T/s,server=on"
+expect 2 "qemu: -device vfio-pci is refused" "$VMTRUST" launch -- /bin/echo -device vfio-pci,host=01:00.0
+expect 2 "qemu: -netdev tap is refused" "$VMTRUST" launch -- /bin/echo -netdev tap,id=n,script=/tmp/ifup
+# segmentation: qemu's own user-mode nic is not on the rule's bridge
+jq '.images = [{"name": "web", "bridges": ["br-guests"]}]' "$T/policy2.json" >"$T/seg2.json"
+expect 1 "denied: interface 0 \(user\): image 'web' may attach only to the networks and bridges" \
+	"$VMTRUST" --policy "$T/seg2.json" launch -- /bin/echo -name g1 -drive "file=$T/base.raw,format=raw"
+expect 0 '' "$VMTRUST" --policy "$T/seg2.json" launch -- /bin/echo -name g1 -drive "file=$T/base.raw,format=raw" -nic bridge,br=br-guests
 
 # --- install, status, uninstall; another program's hook is left alone --------
 H=$T/hooks

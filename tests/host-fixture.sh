@@ -7,7 +7,7 @@ hardened() {
 		"$r"/sys/module/apparmor/parameters "$r"/sys/class/iommu/dmar0 "$r"/sys/class/tpm/tpm0 \
 		"$r"/sys/firmware/acpi/tables "$r"/sys/devices/system/cpu/vulnerabilities "$r"/sys/fs \
 		"$r"/sys/kernel/security/tpm0 "$r"/sys/firmware/efi/efivars "$r"/etc/libvirt/hooks \
-		"$r"/var/lib/dpkg
+		"$r"/var/lib/dpkg "$r"/run/libvirt/qemu
 	printf 'processor\t: 0\nflags\t\t: fpu pae nx lm vmx ept\n' >"$r/proc/cpuinfo"
 	printf 'BOOT_IMAGE=/vmlinuz ro intel_iommu=on quiet\n' >"$r/proc/cmdline"
 	printf 'qemu-system-x86\n' >"$r/proc/4242/comm"
@@ -50,4 +50,7 @@ EOF
 	mkdir -p "$r/etc/vmtrust"
 	openssl genpkey -algorithm ed25519 2>/dev/null | openssl pkey -pubout -out "$r/etc/vmtrust/policy.pub"
 	chmod 644 "$r/etc/vmtrust/policy.pub"
+	# a running domain, as libvirt keeps its status: its interface filtered
+	printf "<domstatus state='running' pid='4242'><domain type='kvm' id='1'><name>web</name><devices><interface type='network'><source network='default'/><filterref filter='clean-traffic'/></interface></devices></domain></domstatus>\n" \
+		>"$r/run/libvirt/qemu/web.xml"
 }

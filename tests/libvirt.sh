@@ -2,7 +2,8 @@
 # after defining at_exit and $T):
 #
 #	libvirt_start          # libvirtd answers on qemu:///system; $V is virsh
-#	libvirt_domxml NAME KERNEL DISK-XML CONSOLE   # a domain of type qemu
+#	libvirt_domxml NAME KERNEL DISK-XML   # a domain of type qemu
+#	libvirt_booted NAME                   # its kernel printed its banner
 #
 # The machine's libvirtd is used when it runs; otherwise virtlogd and
 # libvirtd are started here and stopped at exit. /etc/libvirt/hooks is
@@ -33,9 +34,13 @@ libvirt_start() {
 	at_exit 'rm -rf /etc/libvirt/hooks && cp -a "$T/hooks.saved" /etc/libvirt/hooks && kill -HUP "$(cat /run/libvirtd.pid)"'
 }
 
-# libvirt_domxml NAME KERNEL DISK-XML CONSOLE: a domain of type qemu (TCG)
-# booting KERNEL with its serial console written to the file CONSOLE.
+# libvirt_domxml NAME KERNEL DISK-XML: a domain of type qemu (TCG) booting
+# KERNEL with its serial console on qemu's stdout, which libvirt writes to
+# the domain's log (a console on a file of the domain's choosing is a host
+# path the launch hook refuses). The log is emptied, for libvirt_booted.
+libvirt_log() { printf '/var/log/libvirt/qemu/%s.log' "$1"; }
 libvirt_domxml() {
+	rm -f "$(libvirt_log "$1")"
 	cat <<XML
 <domain type='qemu'>
   <name>$1</name>
@@ -46,17 +51,18 @@ libvirt_domxml() {
   <devices>
     <emulator>$(command -v qemu-system-x86_64)</emulator>
     $3
-    <serial type='file'><source path='$4'/><target port='0'/></serial>
+    <serial type='stdio'><target port='0'/></serial>
     <memballoon model='none'/>
   </devices>
 </domain>
 XML
 }
 
-# libvirt_booted CONSOLE: waits (at most 60 s) for the kernel's banner.
+# libvirt_booted NAME: waits (at most 60 s) for the kernel's banner in the
+# domain's log.
 libvirt_booted() {
 	for _ in $(seq 120); do
-		grep -q 'Linux version' "$1" 2>/dev/null && return 0
+		grep -q 'Linux version' "$(libvirt_log "$1")" 2>/dev/null && return 0
 		sleep 0.5
 	done
 	return 1

@@ -288,6 +288,17 @@ static const char hook_script[] =
 	"#!/bin/sh\n# the vmtrust launch hook\nexec /usr/bin/vmtrust hook qemu \"$@\"\n";
 
 /* A host where every check passes. */
+/* libvirt's status XML of a running domain: every interface filtered */
+static const char domstatus_filtered[] =
+	"<domstatus state='running' reason='booted' pid='4242'>\n"
+	"  <monitor path='/var/lib/libvirt/qemu/domain-1-web/monitor.sock' type='unix'/>\n"
+	"  <domain type='kvm' id='1'><name>web</name><devices>\n"
+	"    <interface type='network'><source network='isolated'/><target dev='vnet0'/>\n"
+	"      <filterref filter='clean-traffic'><parameter name='IP' value='10.0.0.2'/></filterref></interface>\n"
+	"    <interface type='bridge'><source bridge='br0'/><filterref filter='no-spoofing'/></interface>\n"
+	"  </devices></domain>\n"
+	"</domstatus>\n";
+
 static char *hardened(void)
 {
 	char *root = new_root();
@@ -322,6 +333,8 @@ static char *hardened(void)
 	put_file(root, "/etc/libvirt/hooks/qemu", hook_script, strlen(hook_script), 0755);
 	put_text(root, "/var/lib/dpkg/status", dpkg_status);
 	put_text(root, "/etc/vmtrust/policy.pub", policy_pub);
+	put_text(root, "/run/libvirt/qemu/web.xml", domstatus_filtered);
+	put_text(root, "/run/libvirt/qemu/web.pid", "4242");
 	return root;
 }
 
@@ -346,7 +359,7 @@ static const char policy_min[] =
 static const char *const all_ids[] = {
 	"cpu-virt", "kvm", "iommu", "nx", "cpu-mitigations", "qemu-user", "qemu-seccomp",
 	"security-driver", "graphics-listen", "vmtrust-hook", "tpm", "boot-log", "secure-boot",
-	"policy-key", "package:qemu-system-x86",
+	"policy-key", "domain-nwfilter", "package:qemu-system-x86",
 };
 
 static struct attest_audit *audit(const char *root, const struct policy *p)
@@ -412,6 +425,7 @@ START_TEST(test_hardened)
 	expect_check(a, "tpm", ATTEST_AUDIT_PASS, "TPM 2.0");
 	expect_check(a, "boot-log", ATTEST_AUDIT_PASS, "10 events, crypto-agile, banks sha256");
 	expect_check(a, "secure-boot", ATTEST_AUDIT_PASS, "SecureBoot=1 measured in the boot log");
+	expect_check(a, "domain-nwfilter", ATTEST_AUDIT_PASS, "1 running domains, 2 interfaces, each with an nwfilter");
 	expect_check(a, "package:qemu-system-x86", ATTEST_AUDIT_PASS,
 		     "'qemu-system-x86' 1:7.2+dfsg-7+deb12u18 (amd64) (minimum 1:7.2+dfsg-7+deb12u3)");
 	ck_assert(attest_audit_find(a, "package:qemu-system-x86")->required);
@@ -478,6 +492,18 @@ struct fixture_case {
 #define EFI(what) { OP_EFIVAR, NULL, what }
 
 static const struct fixture_case weak_cases[] = {
+	{ "an interface without a filter",
+	  { { OP_TEXT, "/run/libvirt/qemu/db.xml",
+	      "<domstatus><domain><name>db</name><devices><interface type='network'><source network='default'/>"
+	      "<filterref filter='clean-traffic'/></interface></devices><devices><interface type='bridge'>"
+	      "<source bridge='br0'/></interface></devices></domain></domstatus>" } },
+	  { { "domain-nwfilter", FAIL, "'db.xml': interface 1 has no nwfilter" } } },
+	{ "an empty filter name", { { OP_TEXT, "/run/libvirt/qemu/db.xml",
+				     "<domain><devices><interface type='user'><filterref filter=''/></interface>"
+				     "</devices></domain>" } },
+	  { { "domain-nwfilter", FAIL, "'db.xml': interface 0 has no nwfilter" } } },
+	{ "no running domain", { RM("/run/libvirt/qemu/web.xml") },
+	  { { "domain-nwfilter", PASS, "0 running domains, 0 interfaces" } } },
 	{ "no vmx", { { OP_TEXT, "/proc/cpuinfo", "flags\t\t: fpu nx lm hypervisor\n" } },
 	  { { "cpu-virt", FAIL, "neither 'vmx' nor 'svm' (a virtual machine without nested" } } },
 	{ "svm is AMD-V", { { OP_TEXT, "/proc/cpuinfo", "flags\t: fpu nx lm svm npt\n" } },
@@ -644,6 +670,15 @@ static const struct fixture_case weak_cases[] = {
 };
 
 static const struct fixture_case unknown_cases[] = {
+	{ "libvirt's runtime directory missing", { RM("/run/libvirt") },
+	  { { "domain-nwfilter", UNKNOWN, "/run/libvirt/qemu': No such file or directory (libvirtd not running?)" } } },
+	{ "a status file that is not xml", { { OP_TEXT, "/run/libvirt/qemu/db.xml", "<domstatus><domain>" } },
+	  { { "domain-nwfilter", UNKNOWN, "/run/libvirt/qemu/db.xml' is not well-formed xml without a dtd" } } },
+	{ "a status file with a dtd", { { OP_TEXT, "/run/libvirt/qemu/db.xml",
+					 "<!DOCTYPE d [<!ENTITY x 'y'>]><domain/>" } },
+	  { { "domain-nwfilter", UNKNOWN, "is not well-formed xml without a dtd" } } },
+	{ "a status file a FIFO", { FIFO("/run/libvirt/qemu/db.xml") },
+	  { { "domain-nwfilter", UNKNOWN, "db.xml': not a regular file" } } },
 	{ "cpuinfo missing", { RM("/proc/cpuinfo") },
 	  { { "cpu-virt", UNKNOWN, "/proc/cpuinfo': No such file or directory" },
 	    { "nx", UNKNOWN, "/proc/cpuinfo': No such file or directory" } } },

@@ -70,7 +70,86 @@ START_TEST(test_domain_good)
 }
 END_TEST
 
+/* What virt-install / virt-manager write for a desktop guest, and what
+ * libvirt adds: accepted as a whole by the allow-list. */
+static const char full_xml[] =
+	"<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n"
+	"  <name>desk</name><uuid>2d6c3b7e-8f1a-4c3d-9e5b-1a2b3c4d5e6f</uuid>\n"
+	"  <metadata><libosinfo:libosinfo xmlns:libosinfo='http://libosinfo.org/xmlns/libvirt/domain/1.0'>"
+	"<libosinfo:os id='http://debian.org/debian/12'/></libosinfo:libosinfo></metadata>\n"
+	"  <memory unit='KiB'>4194304</memory><currentMemory unit='KiB'>4194304</currentMemory>\n"
+	"  <memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>\n"
+	"  <vcpu placement='static'>4</vcpu>\n"
+	"  <resource><partition>/machine</partition></resource>\n"
+	"  <sysinfo type='smbios'><system><entry name='manufacturer'>ACME</entry></system></sysinfo>\n"
+	"  <os firmware='efi'><type arch='x86_64' machine='pc-q35-7.2'>hvm</type>\n"
+	"    <loader readonly='yes' secure='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.ms.fd</loader>\n"
+	"    <nvram template='/usr/share/OVMF/OVMF_VARS_4M.ms.fd'>/var/lib/libvirt/qemu/nvram/desk_VARS.fd</nvram>\n"
+	"    <boot dev='hd'/><bootmenu enable='yes'/><smbios mode='sysinfo'/></os>\n"
+	"  <features><acpi/><apic/><vmport state='off'/><smm state='on'/></features>\n"
+	"  <cpu mode='host-passthrough' check='none' migratable='on'/>\n"
+	"  <clock offset='utc'><timer name='rtc' tickpolicy='catchup'/><timer name='hpet' present='no'/></clock>\n"
+	"  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>\n"
+	"  <pm><suspend-to-mem enabled='no'/><suspend-to-disk enabled='no'/></pm>\n"
+	"  <devices>\n"
+	"    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n"
+	"    <disk type='file' device='disk'><driver name='qemu' type='qcow2' discard='unmap'/>\n"
+	"      <source file='/var/lib/libvirt/images/desk.qcow2'/><target dev='vda' bus='virtio'/>\n"
+	"      <address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0x0'/></disk>\n"
+	"    <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><target dev='sda' bus='sata'/>"
+	"<readonly/><address type='drive' controller='0' bus='0' target='0' unit='0'/></disk>\n"
+	"    <controller type='usb' index='0' model='qemu-xhci' ports='15'/>\n"
+	"    <controller type='pci' index='1' model='pcie-root-port'><model name='pcie-root-port'/>"
+	"<target chassis='1' port='0x10'/></controller>\n"
+	"    <interface type='network'><mac address='52:54:00:6b:3c:58'/><source network='default'/>"
+	"<model type='virtio'/><filterref filter='clean-traffic'><parameter name='IP' value='10.0.0.5'/>"
+	"</filterref><link state='up'/></interface>\n"
+	"    <interface type='bridge'><source bridge='br0'/><model type='virtio'/>"
+	"<target dev='vnet7'/><bandwidth><inbound average='1000'/></bandwidth></interface>\n"
+	"    <interface type='user'><model type='e1000e'/></interface>\n"
+	"    <serial type='pty'><target type='isa-serial' port='0'><model name='isa-serial'/></target></serial>\n"
+	"    <console type='pty'><target type='serial' port='0'/></console>\n"
+	"    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n"
+	"    <channel type='spicevmc'><target type='virtio' name='com.redhat.spice.0'/></channel>\n"
+	"    <input type='tablet' bus='usb'/><input type='mouse' bus='ps2'/>\n"
+	"    <graphics type='spice' autoport='yes'><listen type='address'/><image compression='off'/>"
+	"<gl enable='no'/></graphics>\n"
+	"    <sound model='ich9'/><audio id='1' type='spice'/>\n"
+	"    <video><model type='virtio' heads='1' primary='yes'><acceleration accel3d='no'/></model></video>\n"
+	"    <redirdev bus='usb' type='spicevmc'/><redirdev bus='usb' type='spicevmc'/>\n"
+	"    <memballoon model='virtio'/>\n"
+	"    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>\n"
+	"    <tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>\n"
+	"    <watchdog model='itco' action='reset'/>\n"
+	"  </devices>\n"
+	"  <seclabel type='dynamic' model='apparmor' relabel='yes'/>\n"
+	"</domain>\n";
+
+START_TEST(test_domain_full)
+{
+	_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
+
+	ck_assert_int_eq(launch_domain_parse(full_xml, strlen(full_xml), &d), 0);
+	ck_assert_uint_eq(n_errors, 0);
+	ck_assert_str_eq(d->emulator, "/usr/bin/qemu-system-x86_64");
+	ck_assert_uint_eq(d->n_disks, 2);
+	ck_assert_uint_eq(d->n_interfaces, 3);
+	ck_assert_str_eq(d->interfaces[0].type, "network");
+	ck_assert_str_eq(d->interfaces[0].source, "default");
+	ck_assert_str_eq(d->interfaces[0].filter, "clean-traffic");
+	ck_assert_str_eq(d->interfaces[0].mac, "52:54:00:6b:3c:58");
+	ck_assert_str_eq(d->interfaces[1].type, "bridge");
+	ck_assert_str_eq(d->interfaces[1].source, "br0");
+	ck_assert_ptr_null(d->interfaces[1].filter);
+	ck_assert_str_eq(d->interfaces[2].type, "user");
+	ck_assert_ptr_null(d->interfaces[2].source);
+}
+END_TEST
+
 #define DOM(devices) "<domain type='qemu'><name>x</name><devices>" devices "</devices></domain>"
+#define DOMX(top) "<domain type='qemu'><name>x</name>" top "</domain>"
+#define QNS "xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'"
+#define CHR(el, type, inner) "<" el " type='" type "'>" inner "<target port='0'/></" el ">"
 
 static const struct bad_xml {
 	const char *xml;
@@ -100,6 +179,187 @@ static const struct bad_xml {
 	  "<filesystem> passthrough" },
 	{ "<domain><name>x</name><os><kernel>vmlinuz</kernel></os></domain>", -EOPNOTSUPP,
 	  "kernel 'vmlinuz' is not an absolute path" },
+
+	/* class 1: hypervisor passthrough, with and without the usual prefix */
+	{ "<domain type='kvm' " QNS "><name>x</name><qemu:commandline><qemu:arg value='-hda'/>"
+	  "<qemu:arg value='/evil.img'/></qemu:commandline></domain>",
+	  -EOPNOTSUPP, "domain: /domain/qemu:commandline: qemu passthrough" },
+	{ "<domain type='kvm' " QNS "><name>x</name><qemu:commandline><qemu:env name='LD_PRELOAD' "
+	  "value='/tmp/x.so'/></qemu:commandline></domain>",
+	  -EOPNOTSUPP, "/domain/qemu:commandline: qemu passthrough" },
+	{ "<domain type='kvm' " QNS "><name>x</name><qemu:override><qemu:device alias='ua-disk'>"
+	  "<qemu:frontend><qemu:property name='drive' type='string' value='x'/></qemu:frontend>"
+	  "</qemu:device></qemu:override></domain>",
+	  -EOPNOTSUPP, "/domain/qemu:override: qemu passthrough" },
+	{ "<domain type='kvm' " QNS "><name>x</name><qemu:capabilities><qemu:del capability='blockdev'/>"
+	  "</qemu:capabilities></domain>",
+	  -EOPNOTSUPP, "/domain/qemu:capabilities: qemu passthrough" },
+	{ "<domain type='kvm' xmlns:q='http://libvirt.org/schemas/domain/qemu/1.0'><name>x</name>"
+	  "<q:commandline><q:arg value='-incoming'/><q:arg value='tcp:0:4444'/></q:commandline></domain>",
+	  -EOPNOTSUPP, "/domain/q:commandline: qemu passthrough" },
+	{ "<domain type='kvm'><name>x</name><devices><commandline xmlns='http://libvirt.org/schemas/domain/qemu/1.0'>"
+	  "<arg value='-kernel'/></commandline></devices></domain>",
+	  -EOPNOTSUPP, "/domain/devices/*: an element of another namespace is passed through" },
+	{ "<domain type='lxc' xmlns:lxc='http://libvirt.org/schemas/domain/lxc/1.0'><name>x</name>"
+	  "<lxc:namespace><lxc:sharenet type='netns' value='red'/></lxc:namespace></domain>",
+	  -EOPNOTSUPP, "/domain/lxc:namespace: an element of another namespace" },
+	{ DOM("<disk type='file' device='disk' xmlns:z='urn:z' z:x='1'><source file='/a'/></disk>"),
+	  -EOPNOTSUPP, "/domain/devices/disk/@z:x: an attribute of another namespace" },
+
+	/* class 2: host devices of every kind */
+	{ DOM("<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0' bus='1' slot='0' "
+	      "function='0'/></source></hostdev>"),
+	  -EOPNOTSUPP, "/domain/devices/hostdev: host device assignment" },
+	{ DOM("<hostdev mode='subsystem' type='scsi'><source><adapter name='scsi_host0'/>"
+	      "<address bus='0' target='0' unit='0'/></source></hostdev>"),
+	  -EOPNOTSUPP, "/domain/devices/hostdev: host device assignment" },
+	{ DOM("<hostdev mode='capabilities' type='storage'><source><block>/dev/sdf1</block></source></hostdev>"),
+	  -EOPNOTSUPP, "/domain/devices/hostdev: host device assignment" },
+	{ DOM("<input type='passthrough' bus='virtio'><source evdev='/dev/input/event1'/></input>"),
+	  -EOPNOTSUPP, "/domain/devices/input: a host input device" },
+	{ DOM("<smartcard mode='host'/>"), -EOPNOTSUPP, "/domain/devices/smartcard: a smartcard backed by the host" },
+	{ DOM("<redirdev bus='usb' type='tcp'><source mode='connect' host='1.2.3.4' service='4000'/></redirdev>"),
+	  -EOPNOTSUPP, "/domain/devices/redirdev: usb redirection" },
+	/* memory from host files */
+	{ DOMX("<memoryBacking><source type='file'/></memoryBacking>"), -EOPNOTSUPP,
+	  "/domain/memoryBacking/source: guest memory backed by a host file" },
+	{ DOM("<memory model='nvdimm'><source><path>/tmp/nvdimm</path></source><target><size unit='KiB'>524288"
+	      "</size><node>0</node></target></memory>"),
+	  -EOPNOTSUPP, "/domain/devices/memory: a memory device of model 'nvdimm'" },
+	{ DOM("<memory model='virtio-pmem' access='shared'><source><path>/tmp/pmem</path></source></memory>"),
+	  -EOPNOTSUPP, "/domain/devices/memory: a memory device of model 'virtio-pmem'" },
+	{ DOM("<memory model='dimm'><source><path>/tmp/x</path></source></memory>"),
+	  -EOPNOTSUPP, "/domain/devices/memory/source/path: an element vmtrust does not know" },
+	{ DOM("<shmem name='ivshmem'><model type='ivshmem-plain'/><size unit='M'>4</size></shmem>"),
+	  -EOPNOTSUPP, "/domain/devices/shmem: shared memory" },
+	/* firmware blobs */
+	{ DOMX("<os><type>hvm</type><acpi><table type='slic'>/tmp/slic.dat</table></acpi></os>"), -EOPNOTSUPP,
+	  "/domain/os/acpi: acpi tables from host files" },
+	{ DOMX("<os><type>hvm</type><dtb>/tmp/evil.dtb</dtb></os>"), -EOPNOTSUPP, "/domain/os/dtb: a device tree" },
+	{ DOMX("<os><type>hvm</type><nvram>/tmp/my_VARS.fd</nvram></os>"), -EOPNOTSUPP,
+	  "/domain/os/nvram: an nvram file without a template" },
+	{ DOMX("<os><type>hvm</type><nvram type='file'><source file='/tmp/v.fd'/></nvram></os>"), -EOPNOTSUPP,
+	  "/domain/os/nvram: an nvram file without a template" },
+	{ DOMX("<sysinfo type='fwcfg'><entry name='opt/com.example/blob' file='/etc/shadow'/></sysinfo>"),
+	  -EOPNOTSUPP, "/domain/sysinfo/entry/@file: a firmware config entry from a host file" },
+	{ DOMX("<sysinfo type='smbios'><bios><entry name='vendor'>x</entry></bios></sysinfo>"
+	       "<os><type>hvm</type><smbios mode='sysinfo'/></os><devices><rom file='/x'/></devices>"),
+	  -EOPNOTSUPP, "/domain/devices/rom: an element vmtrust does not know" },
+	{ DOM("<interface type='network'><source network='default'/><rom file='/tmp/efi.rom'/></interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface/rom/@file: an option rom from a host file" },
+	/* tpm */
+	{ DOM("<tpm model='tpm-tis'><backend type='passthrough'><device path='/dev/tpm0'/></backend></tpm>"),
+	  -EOPNOTSUPP, "/domain/devices/tpm/backend: a tpm backend of type 'passthrough'" },
+	{ DOM("<tpm model='tpm-crb'><backend type='external'><source type='unix' mode='connect' path='/tmp/s'/>"
+	      "</backend></tpm>"),
+	  -EOPNOTSUPP, "/domain/devices/tpm/backend: a tpm backend of type 'external'" },
+	/* interfaces that bypass libvirt's networking */
+	{ DOM("<interface type='direct'><source dev='eth0' mode='vepa'/></interface>"), -EOPNOTSUPP,
+	  "/domain/devices/interface: an interface of type 'direct' bypasses" },
+	{ DOM("<interface type='hostdev' managed='yes'><source><address type='pci' bus='0x02'/></source>"
+	      "</interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface: an interface of type 'hostdev' bypasses" },
+	{ DOM("<interface type='ethernet'><target dev='mytap1' managed='no'/></interface>"), -EOPNOTSUPP,
+	  "/domain/devices/interface: an interface of type 'ethernet' bypasses" },
+	{ DOM("<interface type='vhostuser'><source type='unix' path='/tmp/vhost1.sock' mode='server'/>"
+	      "</interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface: an interface of type 'vhostuser' bypasses" },
+	{ DOM("<interface type='bridge'><source bridge='br0'/><target dev='tap0' managed='no'/></interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface/target: an unmanaged tap device" },
+	{ DOM("<interface type='bridge'><source bridge='br0'/><script path='/tmp/ifup'/></interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface/script: a host script" },
+	{ DOM("<interface type='network'><source network='default'/><backend tap='/dev/mytap'/></interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface/backend/@tap: an attribute vmtrust does not know" },
+	{ DOM("<interface type='network'><source network='default' dev='eth0'/></interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface/source/@dev: not a source of an interface of type 'network'" },
+	/* sVirt switched off */
+	{ DOMX("<seclabel type='none'/>"), -EOPNOTSUPP, "/domain/seclabel: a seclabel of type 'none'" },
+	{ DOMX("<seclabel type='dynamic' model='none'/>"), -EOPNOTSUPP, "/domain/seclabel: seclabel model 'none'" },
+	{ DOMX("<seclabel type='dynamic' model='selinux' relabel='no'/>"), -EOPNOTSUPP,
+	  "/domain/seclabel: seclabel relabel='no'" },
+	{ DOMX("<seclabel type='static' model='dac' relabel='yes'><label>+0:+0</label></seclabel>"), -EOPNOTSUPP,
+	  "/domain/seclabel: a seclabel of type 'static'" },
+	{ DOMX("<seclabel type='dynamic' model='selinux'><baselabel>system_u:system_r:unconfined_t:s0</baselabel>"
+	       "</seclabel>"),
+	  -EOPNOTSUPP, "/domain/seclabel/baselabel: a seclabel base label" },
+	{ DOM("<disk type='file' device='disk'><source file='/a'><seclabel model='selinux' relabel='no'/></source>"
+	      "<target dev='vda'/></disk>"),
+	  -EOPNOTSUPP, "/domain/devices/disk/source/seclabel: seclabel relabel='no'" },
+	/* character devices on files, sockets, pipes, host devices */
+	{ DOM(CHR("serial", "file", "<source path='/etc/cron.d/x'/>")), -EOPNOTSUPP,
+	  "/domain/devices/serial: a character device of type 'file'" },
+	{ DOM(CHR("serial", "unix", "<source mode='bind' path='/tmp/s'/>")), -EOPNOTSUPP,
+	  "/domain/devices/serial: a character device of type 'unix'" },
+	{ DOM(CHR("console", "dev", "<source path='/dev/ttyS0'/>")), -EOPNOTSUPP,
+	  "/domain/devices/console: a character device of type 'dev'" },
+	{ DOM(CHR("parallel", "pipe", "<source path='/tmp/p'/>")), -EOPNOTSUPP,
+	  "/domain/devices/parallel: a character device of type 'pipe'" },
+	{ DOM(CHR("serial", "tcp", "<source mode='bind' host='0.0.0.0' service='2445'/>")), -EOPNOTSUPP,
+	  "/domain/devices/serial: a character device of type 'tcp'" },
+	{ DOM("<channel type='unix'><source mode='bind' path='/run/x.sock'/><target type='virtio' name='a'/>"
+	      "</channel>"),
+	  -EOPNOTSUPP, "/domain/devices/channel: a character device of type 'unix'" },
+	{ DOM(CHR("serial", "pty", "<log file='/etc/passwd' append='on'/>")), -EOPNOTSUPP,
+	  "/domain/devices/serial/log: a log file on the host" },
+	{ DOM(CHR("serial", "stdio", "<source path='/tmp/x'/>")), -EOPNOTSUPP,
+	  "/domain/devices/serial/source: a host path here is not verified" },
+	{ DOM("<rng model='virtio'><backend model='random'>/dev/sda</backend></rng>"), -EOPNOTSUPP,
+	  "/domain/devices/rng/backend: the entropy source '/dev/sda'" },
+	{ DOM("<rng model='virtio'><backend model='egd' type='unix'><source mode='connect' path='/tmp/e'/>"
+	      "</backend></rng>"),
+	  -EOPNOTSUPP, "/domain/devices/rng/backend: a character device of type 'unix'" },
+	/* other host paths and sockets */
+	{ DOM("<graphics type='vnc' socket='/tmp/vnc.sock'/>"), -EOPNOTSUPP,
+	  "/domain/devices/graphics/@socket: a host socket path" },
+	{ DOM("<graphics type='spice'><listen type='socket' socket='/tmp/spice.sock'/></graphics>"), -EOPNOTSUPP,
+	  "/domain/devices/graphics/listen/@socket: a host socket path" },
+	{ DOM("<graphics type='sdl' display=':0' xauth='/root/.Xauthority'/>"), -EOPNOTSUPP,
+	  "/domain/devices/graphics: graphics of type 'sdl'" },
+	{ DOM("<graphics type='egl-headless'><gl rendernode='/dev/dri/renderD128'/></graphics>"), -EOPNOTSUPP,
+	  "/domain/devices/graphics/gl/@rendernode: a host render node" },
+	{ DOM("<audio id='1' type='file' path='/tmp/a.wav'/>"), -EOPNOTSUPP,
+	  "/domain/devices/audio: an audio backend of type 'file'" },
+	{ DOM("<lease><lockspace>s</lockspace><key>k</key><target path='/tmp/lease'/></lease>"), -EOPNOTSUPP,
+	  "/domain/devices/lease: a lock lease" },
+	{ DOM("<pstore backend='acpi-erst'><path>/tmp/erst</path><size unit='KiB'>8</size></pstore>"), -EOPNOTSUPP,
+	  "/domain/devices/pstore: a pstore backend" },
+	{ DOM("<disk type='file' device='disk'><source file='/a'><dataStore type='file'><format type='raw'/>"
+	      "<source file='/b'/></dataStore></source><target dev='vda'/></disk>"),
+	  -EOPNOTSUPP, "/domain/devices/disk/source/dataStore: an external data file" },
+	{ DOM("<disk type='dir' device='floppy'><source dir='/etc'/><target dev='fda'/></disk>"), -EOPNOTSUPP,
+	  "source type 'dir' cannot be verified" },
+	{ DOM("<disk type='nvme' device='disk'><source type='pci' managed='yes' namespace='1'><address "
+	      "domain='0' bus='1' slot='0' function='0'/></source><target dev='vde'/></disk>"),
+	  -EOPNOTSUPP, "source type 'nvme' cannot be verified" },
+	{ DOM("<disk type='vhostuser' device='disk'><source type='unix' path='/tmp/vhost-blk.sock'/>"
+	      "<target dev='vdb'/></disk>"),
+	  -EOPNOTSUPP, "source type 'vhostuser' cannot be verified" },
+	{ DOMX("<bootloader>/usr/bin/pygrub</bootloader>"), -EOPNOTSUPP, "/domain/bootloader: a host bootloader" },
+	{ DOMX("<launchSecurity type='tdx'><policy>0x10000000</policy><quoteGenerationService path='/run/qgs.sock'/>"
+	       "</launchSecurity>"),
+	  -EOPNOTSUPP, "/domain/launchSecurity/quoteGenerationService: a host socket" },
+	{ DOMX("<blkiotune><device><path>/dev/sda</path><weight>1000</weight></device></blkiotune>"), -EOPNOTSUPP,
+	  "/domain/blkiotune/device: tuning of a host block device" },
+	{ DOMX("<resource><partition>/</partition></resource>"), -EOPNOTSUPP,
+	  "/domain/resource/partition: a resource partition outside /machine" },
+	/* unknown: denied with its XPath, whatever it is */
+	{ DOM("<disk type='file' device='disk'><source file='/a'/><target dev='vda'/></disk><gadget/>"),
+	  -EOPNOTSUPP, "/domain/devices/gadget: an element vmtrust does not know" },
+	{ DOM("<disk type='file' device='disk' wormhole='/x'><source file='/a'/><target dev='vda'/></disk>"),
+	  -EOPNOTSUPP, "/domain/devices/disk/@wormhole: an attribute vmtrust does not know" },
+	{ DOMX("<os><type>hvm</type><shim>/tmp/shim.efi</shim></os>"), -EOPNOTSUPP,
+	  "/domain/os/shim: an element vmtrust does not know" },
+	/* read twice: libvirt takes the first, or all */
+	{ DOMX("<os><type>hvm</type><kernel>/a</kernel><kernel>/b</kernel></os>"), -EOPNOTSUPP,
+	  "/domain/os/kernel[2]: <kernel> is given more than once" },
+	{ DOMX("<os><type>hvm</type></os><os><type>hvm</type><kernel>/b</kernel></os>"), -EOPNOTSUPP,
+	  "/domain/os[2]: <os> is given more than once" },
+	{ DOMX("<devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>"
+	       "<devices><emulator>/tmp/qemu</emulator></devices>"),
+	  -EOPNOTSUPP, "/domain/devices[2]/emulator: <emulator> is given more than once" },
+	{ DOMX("<devices/><devices><disk type='file' device='disk'><source file='rel'/><target dev='vda'/>"
+	       "</disk></devices>"),
+	  -EOPNOTSUPP, "'rel' is not an absolute path" },
 };
 
 START_TEST(test_domain_bad)
@@ -501,6 +761,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_domain_good);
+	tcase_add_test(tc, test_domain_full);
 	tcase_add_loop_test(tc, test_domain_bad, 0, (int)ELEMENTSOF(bad_xmls));
 	tcase_add_test(tc, test_domain_truncated);
 	tcase_add_test(tc, test_domain_oversized);

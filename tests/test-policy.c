@@ -230,7 +230,14 @@ START_TEST(test_full_policy)
 	ck_assert_str_eq(rules[0].name, "debian-12");
 	ck_assert_uint_eq(rules[0].min_sequence, 3);
 	ck_assert_uint_eq(rules[0].n_keys, 1);
-	ck_assert_uint_eq(rules[0].n_domains, 2);
+	ck_assert_uint_eq(rules[0].n_domains, 1);
+	ck_assert_str_eq(rules[0].domains[0], "web1");
+	ck_assert_uint_eq(rules[0].n_uuids, 1);
+	ck_assert_str_eq(rules[0].uuids[0], "7b1c8f1e-5a55-4c8e-9a0e-2f8f0c7d9e11");
+	ck_assert(rules[0].attach_restricted);
+	ck_assert_str_eq(rules[0].networks[0], "default");
+	ck_assert_str_eq(rules[0].bridges[0], "br0");
+	ck_assert_str_eq(rules[0].nwfilter, "clean-traffic");
 	ck_assert(rules[0].inspect);
 	ck_assert_uint_eq(rules[0].n_must_match, 1);
 	ck_assert_str_eq(rules[0].must_match[0].path, "/etc/os-release");
@@ -332,6 +339,17 @@ static const struct bad_case {
 	  "$.attestation_keys[0]: missing key 'id'" },
 	{ HEAD "\"images\": [{\"name\": \"a\", \"keys\": [\"nobody\"]}]}", -EINVAL,
 	  "$.images[0].keys[0]: key id 'nobody' is not in $.image_trust.keys" },
+	{ HEAD "\"images\": [{\"name\": \"a\", \"domains\": [\"web\", \"7B1C8F1E-5A55-4C8E-9A0E-2F8F0C7D9E11\"]}]}",
+	  -EINVAL, "$.images[0].domains[1]: '7B1C8F1E-5A55-4C8E-9A0E-2F8F0C7D9E11' is a UUID: list it in \"uuids\" (\"domains\" are names)" },
+	{ HEAD "\"images\": [{\"name\": \"a\", \"uuids\": [\"web1\"]}]}", -EINVAL,
+	  "$.images[0].uuids[0]: 'web1' is not a UUID" },
+	{ HEAD "\"images\": [{\"name\": \"a\", \"uuids\": [\"7b1c8f1e5a554c8e9a0e2f8f0c7d9e11\", "
+	       "\"7B1C8F1E-5A55-4C8E-9A0E-2F8F0C7D9E11\"]}]}", -EINVAL,
+	  "$.images[0].uuids[1]: duplicate entry: '7B1C8F1E-5A55-4C8E-9A0E-2F8F0C7D9E11' is also at [0]" },
+	{ HEAD "\"images\": [{\"name\": \"a\", \"networks\": [\"default\", 3]}]}", -EINVAL,
+	  "$.images[0].networks[1]: expected a string, got an integer" },
+	{ HEAD "\"images\": [{\"name\": \"a\", \"nwfilter\": \"\"}]}", -EINVAL,
+	  "$.images[0].nwfilter: empty string" },
 	{ HEAD "\"images\": [{\"name\": \"a\"}, {\"name\": \"a\"}]}", -EINVAL,
 	  "$.images[1].name: duplicate entry: image 'a' is also at $.images[0]" },
 	{ HEAD "\"images\": [{\"name\": \"a\", \"inspect\": {\"must_be_absent\": [\"/x\", \"/x\"]}}]}", -EINVAL,

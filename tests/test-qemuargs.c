@@ -92,33 +92,14 @@ START_TEST(test_shortcuts)
 {
 	_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
 
-	/* -hda takes its whole value as the file name, commas and all */
-	ck_assert_int_eq(parse(&d, ARGS("-hda", "/img/a,format=qcow2", "-hdb", "/img/b.img", "-hdd", "/img/d.img",
-					"-cdrom", "/iso/x.iso", "-fda", "", "--hdc", "/img/c.img")),
-			 0);
-	ck_assert_uint_eq(d->n_disks, 6);
-	ck_assert_str_eq(disk(d, "hda")->source, "/img/a,format=qcow2");
-	ck_assert_ptr_null(disk(d, "hda")->format);
-	ck_assert_str_eq(disk(d, "hdb")->source, "/img/b.img");
-	ck_assert_str_eq(disk(d, "hdc")->source, "/img/c.img");
-	ck_assert_str_eq(disk(d, "hdd")->source, "/img/d.img");
+	/* -hda and the like have no format=: only an empty removable drive passes */
+	ck_assert_int_eq(parse(&d, ARGS("-cdrom", "", "-fda", "")), 0);
+	ck_assert_uint_eq(d->n_disks, 2);
 	ck_assert_str_eq(disk(d, "cdrom")->device, "cdrom");
-	ck_assert_str_eq(disk(d, "cdrom")->source, "/iso/x.iso");
-	ck_assert(disk(d, "cdrom")->readonly);
+	ck_assert_ptr_null(disk(d, "cdrom")->source);
 	ck_assert_str_eq(disk(d, "fda")->device, "floppy");
-	ck_assert_ptr_null(disk(d, "fda")->source);       /* empty */
+	ck_assert_ptr_null(disk(d, "fda")->source);
 	ck_assert_uint_eq(n_errors, 0);
-}
-END_TEST
-
-START_TEST(test_bare_argument_is_hda)
-{
-	_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
-
-	ck_assert_int_eq(parse(&d, ARGS("-m", "1G", "/img/disk.img", "-snapshot")), 0);
-	ck_assert_uint_eq(d->n_disks, 1);
-	ck_assert_str_eq(d->disks[0].target, "hda");
-	ck_assert_str_eq(d->disks[0].source, "/img/disk.img");
 }
 END_TEST
 
@@ -131,8 +112,8 @@ START_TEST(test_drive_options)
 					"file=/img/c.img,format=raw,readonly,cache.direct=on,file.locking=off",
 					"--drive", "file=/img/d.luks,driver=luks,key-secret=sec0", "-drive",
 					"file=/img/e.qcow2,format=qcow2,encrypt.format=luks,encrypt.key-secret=sec1",
-					"-drive", "file=/img/f.img,file=/img/g.img,if=floppy", "-drive",
-					"file=/img/h.img,snapshot=on,discard=unmap,throttling.iops-total=100")),
+					"-drive", "file=/img/f.img,file=/img/g.img,if=floppy,format=raw", "-drive",
+					"file=/img/h.img,format=raw,snapshot=on,discard=unmap,throttling.iops-total=100")),
 			 0);
 	ck_assert_uint_eq(d->n_disks, 7);
 	/* ",," is a comma */
@@ -154,10 +135,50 @@ START_TEST(test_drive_options)
 	/* the last file= wins, as in qemu */
 	ck_assert_str_eq(disk(d, "drive5")->source, "/img/g.img");
 	ck_assert_str_eq(disk(d, "drive5")->device, "floppy");
-	/* no format: qemu probes */
-	ck_assert_ptr_null(disk(d, "drive6")->format);
+	ck_assert_str_eq(disk(d, "drive6")->format, "raw");
 	ck_assert(!disk(d, "drive6")->readonly);
 	ck_assert_uint_eq(n_errors, 0);
+}
+END_TEST
+
+/* What names nothing on the host passes; the network backends are the
+ * domain's interfaces, and qemu's default user-mode nic counts as one. */
+START_TEST(test_host_resources_accepted)
+{
+	_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
+
+	ck_assert_int_eq(parse(&d, ARGS("-object", "memory-backend-memfd,id=m,size=1G,share=on", "-object",
+					"rng-random,id=r,filename=/dev/urandom", "-object", "iothread,id=io",
+					"-object", "secret,id=s,data=x", "-chardev", "pty,id=c", "-serial",
+					"mon:stdio", "-serial", "chardev:c", "-monitor", "none", "-audiodev",
+					"none,id=a", "-vnc", ":0", "-display", "none", "-nic", "none")),
+			 0);
+	ck_assert_uint_eq(d->n_interfaces, 0);
+	ck_assert_uint_eq(n_errors, 0);
+}
+END_TEST
+
+START_TEST(test_network)
+{
+	_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
+
+	ck_assert_int_eq(parse(&d, ARGS("-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0", "-nic",
+					"bridge,br=virbr1,model=virtio", "-netdev", "bridge,id=n2")),
+			 0);
+	ck_assert_uint_eq(d->n_interfaces, 3);
+	ck_assert_str_eq(d->interfaces[0].type, "user");
+	ck_assert_ptr_null(d->interfaces[0].source);
+	ck_assert_str_eq(d->interfaces[1].type, "bridge");
+	ck_assert_str_eq(d->interfaces[1].source, "virbr1");
+	ck_assert_str_eq(d->interfaces[2].source, "br0");
+	ck_assert_ptr_null(d->interfaces[2].filter);
+	d = (launch_domain_free(d), NULL);
+	ck_assert_int_eq(parse(&d, ARGS("-m", "1G")), 0);
+	ck_assert_uint_eq(d->n_interfaces, 1);
+	ck_assert_str_eq(d->interfaces[0].type, "user");
+	d = (launch_domain_free(d), NULL);
+	ck_assert_int_eq(parse(&d, ARGS("-nodefaults")), 0);
+	ck_assert_uint_eq(d->n_interfaces, 0);
 }
 END_TEST
 
@@ -201,9 +222,9 @@ START_TEST(test_values_are_not_options)
 
 	/* every value here looks like an option that would add a file */
 	ck_assert_int_eq(parse(&d, ARGS("-append", "-kernel /evil", "-append", "-kernel", "-name", "-hda",
-					"-serial", "-readconfig", "-monitor", "-drive", "-netdev",
-					"user,id=n0", "-device", "virtio-net,netdev=n0", "-chardev",
-					"-blockdev", "-object", "-initrd", "-k", "-bios", "-cpu", "-cdrom")),
+					"-k", "-readconfig", "-cpu", "-drive", "-netdev",
+					"user,id=n0", "-device", "virtio-net,netdev=n0", "-msg",
+					"-blockdev", "-rtc", "-initrd", "-k", "-bios", "-cpu", "-cdrom")),
 			 0);
 	ck_assert_ptr_null(d->kernel);
 	ck_assert_ptr_null(d->initrd);
@@ -242,12 +263,6 @@ START_TEST(test_pflash)
 	ck_assert_uint_eq(d->n_disks, 1);
 	ck_assert_str_eq(d->disks[0].target, "pflash1");
 	ck_assert_str_eq(d->disks[0].source, "/vm/VARS.fd");
-	d = (launch_domain_free(d), NULL);
-
-	/* -pflash takes the next free unit */
-	ck_assert_int_eq(parse(&d, ARGS("-pflash", "/fw/CODE.fd", "-pflash", "/vm/VARS.fd")), 0);
-	ck_assert_str_eq(d->loader, "/fw/CODE.fd");
-	ck_assert_str_eq(disk(d, "pflash1")->source, "/vm/VARS.fd");
 	ck_assert_uint_eq(n_errors, 0);
 }
 END_TEST
@@ -401,14 +416,92 @@ static const struct bad_args {
 	{ ARGS("-blockdev", "driver=file,filename=/a,node-name=f", "-machine", "pflash0=g"), -EOPNOTSUPP,
 	  "-machine pflash0='g' is not a -blockdev node" },
 	/* firmware twice */
-	{ ARGS("-bios", "/fw/bios.bin", "-pflash", "/fw/OVMF.fd"), -EOPNOTSUPP,
+	{ ARGS("-bios", "/fw/bios.bin", "-drive", "if=pflash,format=raw,file=/fw/OVMF.fd"), -EOPNOTSUPP,
 	  "both -bios and a pflash unit 0 are given" },
-	{ ARGS("-drive", "if=pflash,unit=0,file=/fw/a.fd", "-drive", "if=pflash,unit=0,file=/fw/b.fd"), -EINVAL,
-	  "pflash unit 0 is given twice" },
+	{ ARGS("-drive", "if=pflash,unit=0,format=raw,file=/fw/a.fd", "-drive",
+	       "if=pflash,unit=0,format=raw,file=/fw/b.fd"),
+	  -EINVAL, "pflash unit 0 is given twice" },
 	{ ARGS("-drive", "if=pflash,unit=x,file=/fw/a.fd"), -EINVAL, "pflash unit 'x' is not one of" },
+	/* no format=: qemu would probe the file (a raw image taken for another format) */
+	{ ARGS("-hda", "/img/a.img"), -EOPNOTSUPP, "qemu: hda '/img/a.img' has no format=, so qemu would probe it" },
+	{ ARGS("-hdb", "/img/b,format=raw"), -EOPNOTSUPP, "hdb '/img/b,format=raw' has no format=" },
+	{ ARGS("--hdc", "/img/c"), -EOPNOTSUPP, "hdc '/img/c' has no format=" },
+	{ ARGS("-hdd", "/img/d"), -EOPNOTSUPP, "hdd '/img/d' has no format=" },
+	{ ARGS("-cdrom", "/iso/x.iso"), -EOPNOTSUPP, "cdrom '/iso/x.iso' has no format=" },
+	{ ARGS("-fda", "/img/f"), -EOPNOTSUPP, "fda '/img/f' has no format=" },
+	{ ARGS("-fdb", "/img/f"), -EOPNOTSUPP, "fdb '/img/f' has no format=" },
+	{ ARGS("-sd", "/img/s"), -EOPNOTSUPP, "sd '/img/s' has no format=" },
+	{ ARGS("-mtdblock", "/img/m"), -EOPNOTSUPP, "mtdblock '/img/m' has no format=" },
+	{ ARGS("-m", "1G", "/img/disk.img"), -EOPNOTSUPP, "hda '/img/disk.img' has no format=" },
+	{ ARGS("-drive", "file=/img/h.img,if=virtio"), -EOPNOTSUPP, "drive0 '/img/h.img' has no format=" },
+	{ ARGS("-drive", "file=/iso/x.iso,media=cdrom"), -EOPNOTSUPP, "drive0 '/iso/x.iso' has no format=" },
+	{ ARGS("-drive", "if=pflash,file=/fw/CODE.fd"), -EOPNOTSUPP, "drive0 '/fw/CODE.fd' has no format=" },
+	{ ARGS("-pflash", "/fw/CODE.fd"), -EOPNOTSUPP, "-pflash '/fw/CODE.fd' has no format=" },
+	/* memory from host files */
+	{ ARGS("-object", "memory-backend-file,id=m,size=1G,mem-path=/dev/shm/x,share=on"), -EOPNOTSUPP,
+	  "-object memory-backend-file is refused" },
+	{ ARGS("-object", "qom-type=memory-backend-file,id=m,mem-path=/x"), -EOPNOTSUPP,
+	  "-object memory-backend-file is refused" },
+	{ ARGS("-object", "{\"qom-type\":\"memory-backend-file\",\"id\":\"m\"}"), -EOPNOTSUPP,
+	  "-object in JSON form" },
+	{ ARGS("-mem-path", "/dev/hugepages"), -EOPNOTSUPP, "-mem-path is refused: guest memory backed by a host file" },
+	{ ARGS("-device", "nvdimm,memdev=m,id=nv"), -EOPNOTSUPP, "-device nvdimm is refused" },
+	/* other objects that name host files */
+	{ ARGS("-object", "secret,id=s,file=/etc/key"), -EOPNOTSUPP, "-object file='/etc/key' is refused" },
+	{ ARGS("-object", "rng-random,id=r,filename=/dev/sda"), -EOPNOTSUPP, "filename='/dev/sda' is refused" },
+	{ ARGS("-object", "tls-creds-x509,id=t,dir=/etc/pki"), -EOPNOTSUPP, "-object tls-creds-x509 is refused" },
+	{ ARGS("-object", "sev-guest,id=sev,dh-cert-file=/x"), -EOPNOTSUPP, "-object sev-guest is refused" },
+	/* character devices on host files, pipes, devices, sockets */
+	{ ARGS("-chardev", "socket,id=c,path=/tmp/s,server=on"), -EOPNOTSUPP, "-chardev socket is refused" },
+	{ ARGS("-chardev", "file,id=c,path=/etc/cron.d/x"), -EOPNOTSUPP, "-chardev file is refused" },
+	{ ARGS("-chardev", "pty,id=c,logfile=/etc/passwd"), -EOPNOTSUPP, "-chardev logfile='/etc/passwd' is refused" },
+	{ ARGS("-serial", "file:/etc/cron.d/x"), -EOPNOTSUPP, "-serial 'file:/etc/cron.d/x' is refused" },
+	{ ARGS("-serial", "/dev/ttyS0"), -EOPNOTSUPP, "-serial '/dev/ttyS0' is refused" },
+	{ ARGS("-parallel", "pipe:/tmp/p"), -EOPNOTSUPP, "-parallel 'pipe:/tmp/p' is refused" },
+	{ ARGS("-monitor", "tcp::4444,server,nowait"), -EOPNOTSUPP, "-monitor 'tcp::4444,server,nowait' is refused" },
+	{ ARGS("-qmp", "unix:/tmp/qmp.sock,server"), -EOPNOTSUPP, "-qmp 'unix:/tmp/qmp.sock,server' is refused" },
+	{ ARGS("-serial", "mon:unix:/tmp/s,server"), -EOPNOTSUPP, "-serial 'mon:unix:/tmp/s,server' is refused" },
+	{ ARGS("-gdb", "tcp::1234"), -EOPNOTSUPP, "-gdb 'tcp::1234' is refused" },
+	{ ARGS("-s"), -EOPNOTSUPP, "-s is refused: a gdb server" },
+	/* networks that bypass what the host controls */
+	{ ARGS("-netdev", "tap,id=n,script=/tmp/ifup"), -EOPNOTSUPP, "-netdev tap is refused" },
+	{ ARGS("-netdev", "user,id=n,smb=/srv"), -EOPNOTSUPP, "-netdev smb='/srv' is refused" },
+	{ ARGS("-netdev", "user,id=n,guestfwd=tcp:10.0.2.100:1234-cmd:/bin/sh"), -EOPNOTSUPP,
+	  "-netdev guestfwd='tcp:10.0.2.100:1234-cmd:/bin/sh' is refused" },
+	{ ARGS("-nic", "user,hostfwd=tcp::2222-:22"), -EOPNOTSUPP, "-nic hostfwd='tcp::2222-:22' is refused" },
+	{ ARGS("-netdev", "bridge,id=n,br=br0,helper=/tmp/helper"), -EOPNOTSUPP, "-netdev helper='/tmp/helper'" },
+	{ ARGS("-netdev", "vhost-user,id=n,chardev=c"), -EOPNOTSUPP, "-netdev vhost-user is refused" },
+	{ ARGS("-net", "socket,listen=:1234"), -EOPNOTSUPP, "-net socket is refused" },
+	{ ARGS("-netdev", "{\"type\":\"tap\",\"id\":\"n\"}"), -EOPNOTSUPP, "-netdev in JSON form" },
+	/* host devices */
+	{ ARGS("-device", "vfio-pci,host=01:00.0"), -EOPNOTSUPP, "-device vfio-pci is refused: a host device" },
+	{ ARGS("-device", "usb-host,hostbus=1,hostaddr=2"), -EOPNOTSUPP, "-device usb-host is refused" },
+	{ ARGS("-device", "virtio-net-pci,netdev=n,vhostfd=5"), -EOPNOTSUPP,
+	  "-device virtio-net-pci: vhostfd='5' is refused" },
+	{ ARGS("-device", "ivshmem-plain,memdev=m"), -EOPNOTSUPP, "-device ivshmem-plain is refused" },
+	{ ARGS("-device", "vhost-vdpa-device-pci,vhostdev=/dev/vhost-vdpa-0"), -EOPNOTSUPP,
+	  "-device vhost-vdpa-device-pci is refused" },
+	{ ARGS("-device", "virtio-input-host-pci,evdev=/dev/input/event0"), -EOPNOTSUPP,
+	  "-device virtio-input-host-pci is refused" },
+	{ ARGS("-usbdevice", "host:1.2"), -EOPNOTSUPP, "-usbdevice 'host:1.2' is refused" },
+	{ ARGS("-pcidevice", "01:00.0"), -EOPNOTSUPP, "-pcidevice is refused" },
+	{ ARGS("-tpmdev", "passthrough,id=t,path=/dev/tpm0"), -EOPNOTSUPP, "-tpmdev passthrough is refused" },
+	/* audio, display, host files written */
+	{ ARGS("-audiodev", "wav,id=a,path=/etc/x.wav"), -EOPNOTSUPP, "-audiodev wav is refused" },
+	{ ARGS("-audiodev", "pa,id=a,server=unix:/run/pulse"), -EOPNOTSUPP, "-audiodev pa is refused" },
+	{ ARGS("-vnc", "unix:/tmp/vnc.sock"), -EOPNOTSUPP, "-vnc 'unix:/tmp/vnc.sock' is refused" },
+	{ ARGS("-spice", "unix=on,addr=/tmp/spice.sock"), -EOPNOTSUPP, "-spice unix='on' is refused" },
+	{ ARGS("-spice", "port=5900,x509-dir=/etc/pki"), -EOPNOTSUPP, "-spice x509-dir='/etc/pki' is refused" },
+	{ ARGS("-display", "egl-headless,rendernode=/dev/dri/renderD128"), -EOPNOTSUPP,
+	  "-display rendernode='/dev/dri/renderD128' is refused" },
+	{ ARGS("-pidfile", "/etc/passwd"), -EOPNOTSUPP, "-pidfile is refused: it writes a host file" },
+	{ ARGS("-D", "/etc/passwd"), -EOPNOTSUPP, "-D is refused: it writes a host file" },
+	{ ARGS("-trace", "file=/etc/passwd"), -EOPNOTSUPP, "-trace file='/etc/passwd' is refused" },
+	{ ARGS("-icount", "shift=auto,rr=record,rrfile=/tmp/r"), -EOPNOTSUPP, "-icount rrfile='/tmp/r' is refused" },
+	{ ARGS("-machine", "q35,dumpdtb=/etc/x"), -EOPNOTSUPP, "-machine dumpdtb= is refused" },
 	/* a value missing at the end */
 	{ ARGS("-m"), -EINVAL, "option '-m' needs a value" },
-	{ ARGS("-hda", "/img/a.img", "--drive"), -EINVAL, "option '--drive' needs a value" },
+	{ ARGS("-m", "1G", "--drive"), -EINVAL, "option '--drive' needs a value" },
 	{ ARGS("-kernel", "/boot/k", "-append"), -EINVAL, "option '-append' needs a value" },
 	{ ARGS("-append", "-m", "-m"), -EINVAL, "option '-m' needs a value" },
 	{ ARGS("-watchdog-action"), -EINVAL, "option '-watchdog-action' needs a value" },
@@ -438,7 +531,8 @@ int main(void)
 	tcase_add_test(tc, test_typical);
 	tcase_add_test(tc, test_no_args);
 	tcase_add_test(tc, test_shortcuts);
-	tcase_add_test(tc, test_bare_argument_is_hda);
+	tcase_add_test(tc, test_host_resources_accepted);
+	tcase_add_test(tc, test_network);
 	tcase_add_test(tc, test_drive_options);
 	tcase_add_test(tc, test_name);
 	tcase_add_test(tc, test_uuid);
