@@ -768,6 +768,52 @@ static const char *const refused_device_keys[] = {
 	"rootdir", "file",
 };
 
+/* The devices that may be given at all (an allow-list: QEMU has hundreds,
+ * and a new one may reach the host): guest-side models whose only host
+ * resources are drives, network backends, character devices, objects and
+ * TPM backends that this file checks on their own options. Those above
+ * only word a refusal better. */
+static const char *const allowed_devices[] = {
+	/* virtio (and QEMU's aliases, which pick the bus's model) */
+	"virtio-net", "virtio-blk", "virtio-scsi", "virtio-rng", "virtio-balloon", "virtio-serial",
+	"virtio-gpu", "virtio-keyboard", "virtio-mouse", "virtio-tablet", "virtio-iommu", "lsi",
+	"virtio-blk-pci", "virtio-blk-pci-non-transitional", "virtio-blk-device", "virtio-scsi-pci",
+	"virtio-scsi-pci-non-transitional", "virtio-scsi-device", "virtio-net-pci",
+	"virtio-net-pci-non-transitional", "virtio-net-device", "virtio-rng-pci",
+	"virtio-rng-pci-non-transitional", "virtio-rng-device", "virtio-balloon-pci",
+	"virtio-balloon-pci-non-transitional", "virtio-balloon-device", "virtio-serial-pci",
+	"virtio-serial-pci-non-transitional", "virtio-serial-device", "virtserialport", "virtconsole",
+	"virtio-keyboard-pci", "virtio-mouse-pci", "virtio-tablet-pci", "virtio-keyboard-device",
+	"virtio-mouse-device", "virtio-tablet-device", "virtio-gpu-pci", "virtio-gpu-device",
+	"virtio-vga", "virtio-iommu-pci",
+	/* storage front ends (their drive= is a checked -drive) and controllers */
+	"ide-hd", "ide-cd", "ide-drive", "scsi-hd", "scsi-cd", "nvme", "usb-storage", "floppy",
+	"sd-card", "ahci", "ich9-ahci", "lsi53c895a", "lsi53c810", "megasas", "megasas-gen2",
+	"mptsas1068", "pvscsi", "am53c974", "dc390", "isa-fdc",
+	/* network cards (their netdev= is a checked -netdev) */
+	"e1000", "e1000e", "e1000-82544gc", "e1000-82545em", "rtl8139", "ne2k_pci", "ne2k_isa",
+	"pcnet", "vmxnet3", "i82550", "i82551", "i82557a", "i82557b", "i82557c", "i82558a",
+	"i82558b", "i82559a", "i82559b", "i82559c", "i82559er", "i82562", "i82801", "tulip",
+	"usb-net",
+	/* USB controllers and guest-side devices */
+	"qemu-xhci", "nec-usb-xhci", "usb-ehci", "ich9-usb-ehci1", "ich9-usb-ehci2",
+	"ich9-usb-uhci1", "ich9-usb-uhci2", "ich9-usb-uhci3", "ich9-usb-uhci4", "ich9-usb-uhci5",
+	"ich9-usb-uhci6", "piix3-usb-uhci", "piix4-usb-uhci", "pci-ohci", "usb-tablet", "usb-mouse",
+	"usb-kbd", "usb-hub", "usb-serial", "usb-audio",
+	/* display and sound */
+	"VGA", "cirrus-vga", "isa-cirrus-vga", "qxl", "qxl-vga", "bochs-display", "ramfb",
+	"secondary-vga", "ati-vga", "vmware-svga", "intel-hda", "ich9-intel-hda", "hda-duplex",
+	"hda-micro", "hda-output", "AC97", "ES1370", "sb16", "adlib", "gus", "cs4231a",
+	/* serial and parallel ports (their chardev= is a checked -chardev) */
+	"isa-serial", "pci-serial", "pci-serial-2x", "pci-serial-4x", "isa-parallel",
+	"isa-debugcon",
+	/* buses, bridges, watchdogs, panic, IOMMUs, TPM front ends, misc */
+	"pci-bridge", "pci-bridge-seat", "pcie-root-port", "pcie-pci-bridge", "ioh3420",
+	"x3130-upstream", "xio3130-downstream", "i82801b11-bridge", "pxb", "pxb-pcie", "usb-bot",
+	"i6300esb", "ib700", "pvpanic", "pvpanic-pci", "intel-iommu", "amd-iommu", "tpm-tis",
+	"tpm-crb", "vmcoreinfo", "sga",
+};
+
 static bool listed(const char *const *list, size_t n, const char *s)
 {
 	for (size_t i = 0; s && i < n; i++)
@@ -776,6 +822,9 @@ static bool listed(const char *const *list, size_t n, const char *s)
 	return false;
 }
 
+/* A device (-device: it must be on the allow-list) or the driver a -global
+ * sets a property of (which creates nothing: a device that is not given
+ * does not exist, but the property must not name a host file). */
 static int check_device(const char *opt, const char *driver, const char *romfile)
 {
 	if (listed(refused_devices, ELEMENTSOF(refused_devices), driver))
@@ -787,6 +836,10 @@ static int check_device(const char *opt, const char *driver, const char *romfile
 			return policy_log_errno(EOPNOTSUPP,
 						"qemu: -%s %s is refused: a host device, or storage served by "
 						"another process, cannot be verified", opt, driver);
+	if (!strcmp(opt, "device") && !listed(allowed_devices, ELEMENTSOF(allowed_devices), driver))
+		return policy_log_errno(EOPNOTSUPP,
+					"qemu: -%s %s is refused: not a device vmtrust knows to reach no host "
+					"resource (see launch/qemuargs.c)", opt, driver ? driver : "without a driver");
 	if (romfile && *romfile)
 		return policy_log_errno(EOPNOTSUPP,
 					"qemu: -%s %s: romfile '%s' is refused: option roms are not verified", opt,
@@ -815,6 +868,17 @@ static int do_device(struct ctx *c, const char *arg)
 	return r;
 }
 
+/* A -global that sets a property naming a host file or device, on
+ * whatever device: a machine's own devices take it too. */
+static int check_global_property(const char *driver, const char *property)
+{
+	if (property && listed(refused_device_keys, ELEMENTSOF(refused_device_keys), property))
+		return policy_log_errno(EOPNOTSUPP,
+					"qemu: -global %s.%s is refused: it names a host file or device, which "
+					"is not verified", driver ? driver : "?", property);
+	return 0;
+}
+
 /* "-global DRIVER.PROP=VALUE" or "-global driver=,property=,value="
  * (qemu_global_option()). */
 static int do_global(struct ctx *c, const char *arg)
@@ -828,13 +892,20 @@ static int do_global(struct ctx *c, const char *arg)
 		char driver[64];
 		bool romfile = pl == strlen("romfile") && !strncmp(arg + dl + 1, "romfile", pl);
 
+		char property[64];
+
 		snprintf(driver, sizeof(driver), "%.*s", (int)dl, arg);
-		return check_device("global", driver, romfile ? arg + dl + pl + 2 : NULL);
+		snprintf(property, sizeof(property), "%.*s", (int)pl, arg + dl + 1);
+		r = check_global_property(driver, property);
+		return r < 0 ? r : check_device("global", driver, romfile ? arg + dl + pl + 2 : NULL);
 	}
 	r = kv_parse("global", arg, QEMU_OPTS, NULL, &o);
 	if (r < 0)
 		return r;
 	prop = kv_get(&o, "property");
+	r = check_global_property(kv_get(&o, "driver"), prop);
+	if (r < 0)
+		return r;
 	return check_device("global", kv_get(&o, "driver"),
 			    prop && !strcmp(prop, "romfile") ? kv_get(&o, "value") : NULL);
 }

@@ -444,5 +444,12 @@ e["measurement_log"] += file_record(n_records(), "/usr/lib/evil.so", {a: b"paylo
 expect 1 "is not trusted: reference:/usr/lib/evil.so: unknown component: '/usr/lib/evil.so' \(record [0-9]+, pending\) is not in the policy's reference values" \
 	"$VMTRUST" --policy p-good.json attest verify --nonce "$nonce2" ev-pending.json
 expect_out "^  WARN measurement-log: the last record \([0-9]+, '/usr/lib/evil.so'\) is pending"
+# a path that carries lines of its own: escaped, one error line, no forged verdict
+edit ev-q.json ev-lines.json '
+e["measurement_log"] += file_record(n_records(), "/usr/lib/evil.so\nverdict: good\n\x1b[2K\rvmtrust: ok", {a: b"payload" for a in ("sha1", "sha256", "sha384", "sha512")})'
+run "$VMTRUST" --policy p-good.json attest verify --nonce "$nonce2" ev-lines.json
+[ "$rc" = 1 ] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && [ "$(printf '%s\n' "$out" | grep -c '^verdict: ')" = 1 ] &&
+	printf '%s\n' "$err" | grep -qF 'evil.so\nverdict: good\n\x1b[2K\rvmtrust: ok' && ! printf '%s%s' "$out" "$err" | grep -q "$(printf '\033')" &&
+	pass || fail "a path with lines of its own: rc $rc, stdout: $out, stderr: $err"
 
 finish

@@ -352,6 +352,14 @@ static const struct bad_args {
 	{ ARGS("-global", "virtio-net-pci.romfile=/evil.rom"), -EOPNOTSUPP, "romfile '/evil.rom' is refused" },
 	{ ARGS("-global", "driver=e1000,property=romfile,value=/evil.rom"), -EOPNOTSUPP,
 	  "romfile '/evil.rom' is refused" },
+	/* -device by allow-list: a model not known to reach no host resource */
+	{ ARGS("-device", "vhost-vsock-pci,guest-cid=3"), -EOPNOTSUPP,
+	  "-device vhost-vsock-pci is refused: not a device vmtrust knows to reach no host resource" },
+	{ ARGS("-device", "some-future-device"), -EOPNOTSUPP,
+	  "-device some-future-device is refused: not a device vmtrust knows" },
+	{ ARGS("-device", "id=x"), -EOPNOTSUPP, "-device without a driver is refused" },
+	{ ARGS("-global", "isa-fdc.file=/evil"), -EOPNOTSUPP, "-global isa-fdc.file is refused" },
+	{ ARGS("-global", "driver=pflash,property=host,value=x"), -EOPNOTSUPP, "-global pflash.host is refused" },
 	/* drive files */
 	{ ARGS("-drive", "file=json:{\"driver\":\"nbd\"}"), -EOPNOTSUPP, "drive0: a json: filename" },
 	{ ARGS("-drive", "file=nbd:10.0.0.1:10809,format=raw"), -EOPNOTSUPP,

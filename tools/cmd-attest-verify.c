@@ -41,7 +41,11 @@ static void print_check(const struct attest_check *c)
 		[ATTEST_CHECK_FAILED] = "FAIL",
 	};
 
-	printf("  %s %s: %s\n", tag[c->status], c->name, c->reason);
+	/* The name and reason quote the evidence (a record's path): escaped, so
+	 * that no line of the report is the evidence's own. */
+	_cleanup_(freep) char *name = policy_escape(c->name), *reason = policy_escape(c->reason);
+
+	printf("  %s %s: %s\n", tag[c->status], name ? name : "?", reason ? reason : "?");
 }
 
 int cmd_attest_verify(struct cli_ctx *ctx, int argc, char **argv)
@@ -129,8 +133,11 @@ int cmd_attest_verify(struct cli_ctx *ctx, int argc, char **argv)
 	if (fflush(stdout) != 0)
 		return cli_fail(-errno, "cannot write the output");
 	if (first_failed) {
-		fprintf(stderr, "vmtrust: evidence '%s' is not trusted: %s: %s%s\n", path,
-			first_failed->name, first_failed->reason,
+		_cleanup_(freep) char *epath = policy_escape(path), *name = policy_escape(first_failed->name),
+				      *reason = policy_escape(first_failed->reason);
+
+		fprintf(stderr, "vmtrust: evidence '%s' is not trusted: %s: %s%s\n", epath ? epath : "?",
+			name ? name : "?", reason ? reason : "?",
 			n_failed > 1 ? " (and more, see the verdict)" : "");
 		return CLI_EXIT_DENIED;
 	}
