@@ -841,6 +841,10 @@ int attest_measure(struct attest_ctx *ctx, const char *state_dir, unsigned pcr,
 	for (size_t i = 0; i < n_paths; i++) {
 		struct attest_record rec = { .recnum = log->n + i, .kind = ATTEST_RECORD_FILE };
 
+		/* A record the log's own reader would refuse would stop every later run. */
+		if (!policy_utf8_valid(paths[i], strlen(paths[i])))
+			return policy_log_errno(EINVAL, "cannot measure '%s': the path is not valid UTF-8, "
+						"which the measurement log (JSON) cannot carry", paths[i]);
 		r = hash_file(paths[i], banks, n_banks, pcr, &rec);
 		if (r < 0)
 			return r;
@@ -865,7 +869,8 @@ int attest_measure_event(struct attest_ctx *ctx, const char *state_dir, unsigned
 	size_t n_banks;
 	int r;
 
-	if (!event_type || !valid_event_type(event_type) || !description || !*description)
+	if (!event_type || !valid_event_type(event_type) || !description || !*description ||
+	    !policy_utf8_valid(description, strlen(description)))
 		return policy_log_errno(EINVAL, "cannot measure event: invalid type or empty description");
 	r = attest_ctx_banks(ctx, &banks, &n_banks);
 	if (r < 0)

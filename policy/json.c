@@ -304,6 +304,20 @@ static size_t utf8_len(const unsigned char *s, size_t avail)
 	return n;
 }
 
+bool policy_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = p[i] < 0x80 ? 1 : utf8_len(p + i, len - i);
+
+		if (n == 0 || p[i] == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
 static int hex4(const unsigned char *s, unsigned *ret)
 {
 	unsigned v = 0;

@@ -107,6 +107,10 @@ char *policy_escape(const char *s);
  * outside (its format holds no control character of its own). */
 char *policy_escape_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
+/* true when s[0..len) is well-formed UTF-8 without NUL (what the strict JSON
+ * parser takes back in a string). */
+bool policy_utf8_valid(const char *s, size_t len);
+
 /* ---- hash algorithms --------------------------------------------------- */
 
 #define POLICY_DIGEST_MAX 64
