@@ -418,11 +418,11 @@ static bool cache_usable(const struct launch_config *cfg)
 		return false;
 	why = cache_stale(cfg);
 	if (why) {
-		policy_logf(POLICY_LOG_INFO, "host verdict: a fresh attestation (the cached one is not used: %s)",
+		policy_logf(POLICY_LOG_DEBUG, "host verdict: a fresh attestation (the cached one is not used: %s)",
 			    why);
 		return false;
 	}
-	policy_logf(POLICY_LOG_INFO, "host verdict: the cached good verdict (the host is as it was then)");
+	policy_logf(POLICY_LOG_DEBUG, "host verdict: the cached good verdict (the host is as it was then)");
 	return true;
 }
 
@@ -506,7 +506,12 @@ static int check_interfaces(const struct policy_image_rule *rule, const struct l
 		    !(br && listed(rule->bridges, rule->n_bridges, in->source)))
 			r = launch_decision_deny(d, "%s: image '%s' may attach only to the %s its policy rule names",
 						 name, rule->name, net ? "networks" : br ? "bridges" : "networks and bridges");
-		if (r >= 0 && rule->nwfilter && (!in->filter || strcmp(in->filter, rule->nwfilter) != 0))
+		/* libvirt applies an nwfilter to tap devices only: a user-mode
+		 * interface carries one on paper, none in force. */
+		if (r >= 0 && rule->nwfilter && strcmp(in->type, "user") == 0)
+			r = launch_decision_deny(d, "%s: image '%s' requires nwfilter '%s', which libvirt does not apply to a user-mode interface",
+						 name, rule->name, rule->nwfilter);
+		else if (r >= 0 && rule->nwfilter && (!in->filter || strcmp(in->filter, rule->nwfilter) != 0))
 			r = launch_decision_deny(d, "%s: image '%s' requires nwfilter '%s' on every interface, it has %s%s%s",
 						 name, rule->name, rule->nwfilter, in->filter ? "'" : "none",
 						 in->filter ? in->filter : "", in->filter ? "'" : "");

@@ -144,7 +144,13 @@ static int refuse(xmlNodePtr n, const char *fmt, ...)
 struct walk {
 	struct launch_domain *d;
 	size_t cap_disks, cap_interfaces;
+	char *nvram;            /* <nvram>'s path, checked once the name is known */
 };
+
+static void walk_done(struct walk *w)
+{
+	free(w->nvram);
+}
 
 struct el;
 typedef int (*check_fn)(struct walk *w, xmlNodePtr n);
@@ -381,7 +387,7 @@ static const struct el disk_source_kids[] = {
 	{ "seclabel", 0, " model relabel labelskip ", NULL, check_dev_seclabel, NULL },
 	{ "encryption", EL_ONCE, " format engine ", encryption_kids, NULL, NULL },
 	{ "reservations", EL_ONCE, " enabled managed ", reservations_kids, NULL, NULL },
-	ANY1("slices"),
+	DENY("slices", "a slice of an image is read at an offset its verification does not see"),
 	DENY("dataStore", "an external data file is not verified before launch"),
 	END,
 };
@@ -619,6 +625,13 @@ static int check_graphics(struct walk *w, xmlNodePtr n)
 
 	for (size_t i = 0; type && i < ELEMENTSOF(ok); i++)
 		if (strcmp(type, ok[i]) == 0) {
+			const char *keymap = prop(n, "keymap");
+
+			/* QEMU takes a keymap name with a slash as a file. */
+			if (keymap && (!*keymap || keymap[strspn(keymap, "abcdefghijklmnopqrstuvwxyz"
+								      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")]))
+				return refuse(n, "keymap '%s' is not a layout name: a file on the host is not verified",
+					      keymap);
 			r = no_attr(n, "socket", "a host socket path is not verified");
 			if (r >= 0)
 				r = no_attr(n, "address", "a d-bus address on the host is not verified");
@@ -893,7 +906,31 @@ static int check_nvram(struct walk *w, xmlNodePtr n)
 		return refuse(n, "an nvram file without a template is not verified before launch");
 	if (prop(n, "type") && !prop_is(n, "type", "file"))
 		return refuse(n, "an nvram of type '%s' is not accepted", prop(n, "type"));
+	r = dup_text(n, &w->nvram);
+	if (r < 0)
+		return r;
 	return check_path("nvram template", w->d->nvram_template);
+}
+
+/* The variable store libvirt opens read-write for the guest: libvirt's own
+ * file for this domain (LAUNCH_NVRAM_DIR/NAME_VARS.fd, made from the
+ * verified template), never another host file. */
+static int check_nvram_path(const struct walk *w)
+{
+	_cleanup_(freep) char *want = NULL;
+	const char *p = w->nvram;
+
+	while (p && (*p == ' ' || *p == '\t' || *p == '\n'))
+		p++;
+	if (!p || !*p)
+		return 0;   /* libvirt picks its own */
+	if (asprintf(&want, "%s/%s_VARS.fd", LAUNCH_NVRAM_DIR, w->d->name) < 0)
+		return -ENOMEM;
+	if (strcmp(w->nvram, want) != 0)
+		return policy_log_errno(EOPNOTSUPP,
+					"domain: /domain/os/nvram: '%s' is not libvirt's variable store for this domain ('%s'): another host file would be the guest's writable firmware store",
+					w->nvram, want);
+	return 0;
 }
 
 static const struct el os_kids[] = {
@@ -1065,7 +1102,7 @@ int launch_domain_parse(const char *xml, size_t len, struct launch_domain **ret)
 {
 	_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
 	_cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
-	struct walk w = {};
+	_cleanup_(walk_done) struct walk w = {};
 	xmlNodePtr root;
 	int r;
 
@@ -1107,6 +1144,9 @@ int launch_domain_parse(const char *xml, size_t len, struct launch_domain **ret)
 		return r;
 	if (!d->name || !*d->name)
 		return policy_log_errno(EBADMSG, "domain: no <name>");
+	r = check_nvram_path(&w);
+	if (r < 0)
+		return r;
 	/* A caller iterates disks with n_disks; never a NULL array. */
 	if (!d->disks && !(d->disks = calloc(1, sizeof(*d->disks))))
 		return -ENOMEM;

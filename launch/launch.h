@@ -19,6 +19,9 @@
 /* ---- the domain XML -------------------------------------------------------- */
 
 #define LAUNCH_XML_MAX (4 * 1024 * 1024)
+/* Where libvirt keeps a domain's UEFI variable store, NAME_VARS.fd: the
+ * only <nvram> path a domain may name. */
+#define LAUNCH_NVRAM_DIR "/var/lib/libvirt/qemu/nvram"
 
 struct launch_disk {
 	char *target;           /* "vda" */

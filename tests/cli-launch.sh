@@ -74,7 +74,7 @@ run grep -c '"content_type":"vmtrust_event"' "$VMTRUST_STATE/measurements.log"
 [ "$out" = 1 ] && pass || fail "launch events in the measurement log: $out"
 
 # other operations return at once, without reading stdin
-for op in "start begin" "started begin" "stopped end" "release end" "migrate begin" "reconnect begin"; do
+for op in "start begin" "started begin" "stopped end" "release end" "reconnect begin"; do
 	# shellcheck disable=SC2086
 	expect 0 '' hook web1 $op - </dev/null
 done
@@ -195,8 +195,17 @@ domxml web1 "$T/web.qcow2" qcow2 "<interface type='network'><source network='iso
 expect 1 "denied: interface 0 \(network 'isolated'\): image 'web' requires nwfilter 'clean-traffic' on every interface, it has none" seg seg-nofilter.xml
 domxml web1 "$T/web.qcow2" qcow2 "<interface type='network'><source network='isolated'/><filterref filter='allow-all'/></interface>" >"$T/seg-otherfilter.xml"
 expect 1 "requires nwfilter 'clean-traffic' on every interface, it has 'allow-all'" seg seg-otherfilter.xml
+# a rule with only a filter: a user-mode interface carries one on paper, none in force
+jq '.images[0].nwfilter = "clean-traffic"' "$T/policy.json" >"$T/seg.json"
+domxml web1 "$T/web.qcow2" qcow2 "<interface type='user'><filterref filter='clean-traffic'/></interface>" >"$T/seg-user-filter.xml"
+expect 1 "denied: interface 0 \(user\): image 'web' requires nwfilter 'clean-traffic', which libvirt does not apply to a user-mode interface" seg seg-user-filter.xml
 run jq -r 'select(.domain == "web1") | .verdict' "$VMTRUST_STATE/launches.log"
 [ "$(printf '%s\n' "$out" | tail -n1)" = denied ] && pass || fail "a segmentation denial was not recorded"
+# restore and incoming migration: the guest's memory comes from a save file or a
+# stream that nothing verified; attach: a qemu started by someone else
+for op in restore migrate attach; do
+	expect 1 "^vmtrust: $op of 'web1' denied: " hook web1 $op begin - <"$T/web1.xml"
+done
 
 # usage errors: exit 2, one line
 expect 2 "libvirt passes NAME OPERATION SUB-OPERATION" "$VMTRUST" hook run -- web1

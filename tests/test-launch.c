@@ -28,7 +28,7 @@ static const char good_xml[] =
 	"  <uuid>7b1c8f1e-5a55-4c8e-9a0e-2f8f0c7d9e11</uuid>\n"
 	"  <os><type arch='x86_64'>hvm</type>\n"
 	"    <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>\n"
-	"    <nvram template='/usr/share/OVMF/OVMF_VARS.fd'>/var/lib/libvirt/qemu/nvram/web1.fd</nvram>\n"
+	"    <nvram template='/usr/share/OVMF/OVMF_VARS.fd'>/var/lib/libvirt/qemu/nvram/web1_VARS.fd</nvram>\n"
 	"    <kernel>/boot/vmlinuz</kernel><initrd>/boot/initrd.img</initrd>\n"
 	"  </os>\n"
 	"  <devices>\n"
@@ -240,6 +240,23 @@ static const struct bad_xml {
 	  "/domain/os/nvram: an nvram file without a template" },
 	{ DOMX("<os><type>hvm</type><nvram type='file'><source file='/tmp/v.fd'/></nvram></os>"), -EOPNOTSUPP,
 	  "/domain/os/nvram: an nvram file without a template" },
+	/* the variable store: libvirt's own for this domain, never another host file */
+	{ DOMX("<os><type>hvm</type><nvram template='/usr/share/OVMF/OVMF_VARS.fd'>/etc/shadow</nvram></os>"),
+	  -EOPNOTSUPP, "/domain/os/nvram: '/etc/shadow' is not libvirt's variable store for this domain "
+	  "('/var/lib/libvirt/qemu/nvram/x_VARS.fd')" },
+	{ DOMX("<os><type>hvm</type><nvram template='/usr/share/OVMF/OVMF_VARS.fd'>/var/lib/libvirt/qemu/nvram/y_VARS.fd</nvram></os>"),
+	  -EOPNOTSUPP, "is not libvirt's variable store for this domain" },
+	{ DOMX("<os><type>hvm</type><nvram template='/usr/share/OVMF/OVMF_VARS.fd'>relative/x</nvram></os>"),
+	  -EOPNOTSUPP, "is not libvirt's variable store for this domain" },
+	/* an image read at an offset */
+	{ DOM("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/img/a.qcow2'>"
+	      "<slices><slice type='storage' offset='327680' size='327680'/></slices></source>"
+	      "<target dev='vda'/></disk>"),
+	  -EOPNOTSUPP, "/domain/devices/disk/source/slices: a slice of an image is read at an offset" },
+	/* a keymap QEMU would read as a file */
+	{ DOM("<graphics type='vnc' keymap='/etc/shadow'/>"), -EOPNOTSUPP,
+	  "/domain/devices/graphics: keymap '/etc/shadow' is not a layout name" },
+	{ DOM("<graphics type='spice' keymap='../../x'/>"), -EOPNOTSUPP, "keymap '../../x' is not a layout name" },
 	{ DOMX("<sysinfo type='fwcfg'><entry name='opt/com.example/blob' file='/etc/shadow'/></sysinfo>"),
 	  -EOPNOTSUPP, "/domain/sysinfo/entry/@file: a firmware config entry from a host file" },
 	{ DOMX("<sysinfo type='smbios'><bios><entry name='vendor'>x</entry></bios></sysinfo>"

@@ -526,6 +526,19 @@ static int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 		alarm(o.timeout);
 		return hook_prepare(ctx, name, &o);
 	}
+	/* The guest's memory and device state from a save file (restore), an
+	 * incoming stream (migrate) or a QEMU someone else started (attach):
+	 * nothing of it was verified. Denied. */
+	if ((strcmp(op, "restore") == 0 || strcmp(op, "migrate") == 0 || strcmp(op, "attach") == 0) &&
+	    strcmp(sub, "begin") == 0) {
+		_cleanup_(freep) char *e_name = policy_escape(name);
+
+		fprintf(stderr, "vmtrust: %s of '%s' denied: %s\n", op, e_name ? e_name : "?",
+			strcmp(op, "attach") == 0 ?
+				"a qemu process vmtrust did not decide on is not accepted" :
+				"the guest's memory and device state would come from a save file or a migration stream that nothing verified");
+		return CLI_EXIT_DENIED;
+	}
 	if (strcmp(op, "release") == 0 && strcmp(sub, "end") == 0) {
 		/* A ticket "vmtrust launch" left that no start consumed. */
 		r = launch_ticket_remove(ctx->state_dir, name);
