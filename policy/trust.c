@@ -222,7 +222,7 @@ static int sequence_check(const char *path, const char *state_dir, uint64_t seq)
 
 int policy_load_trusted(const char *path, const char *state_dir, struct policy **ret, char ret_id[65])
 {
-	_cleanup_(freep) char *data = NULL, *dir = NULL, *key_path = NULL, *pem = NULL;
+	_cleanup_(freep) char *data = NULL, *key_path = NULL, *pem = NULL;
 	_cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
 	_cleanup_(policy_freep) struct policy *p = NULL;
 	_cleanup_close_ int fd = -1, kfd = -1;
