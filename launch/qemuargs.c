@@ -82,6 +82,10 @@ static int kv_parse(const char *opt, const char *s, enum syntax syn, const char 
 	size_t cap = 0;
 
 	kvlist_done(l);
+	/* JSON is parsed by qemu's own parser; a second one could read it
+	 * differently. */
+	if (*p == '{')
+		return policy_log_errno(EOPNOTSUPP, "qemu: -%s in JSON form is not accepted: use key=value", opt);
 	while (*p) {
 		size_t len = strcspn(p, "=,");
 		char *key = NULL, *value = NULL;
@@ -136,6 +140,14 @@ static bool startswith(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+static bool listed(const char *const *list, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (!strcmp(list[i], s))
+			return true;
+	return false;
+}
+
 /* qapi_bool_parse */
 static int parse_bool(const char *what, const char *key, const char *v, bool *ret)
 {
@@ -180,6 +192,7 @@ struct ctx {
 	size_t n_nodes;
 	bool network;           /* -netdev, -net or -nic given */
 	bool nodefaults;
+	bool monitor_none;      /* -monitor none */
 };
 
 static void ctx_done(struct ctx *c)
@@ -274,6 +287,27 @@ static const char *const drive_file_opts[] = {
 	"file.x-check-cache-dropped", "file.pr-manager", "file.cache.direct", "file.cache.no-flush",
 };
 
+/* The -drive keys that name no host file (qemu_common_drive_opts,
+ * qemu_legacy_drive_opts and the raw, qcow2 and luks options); file=,
+ * format= and driver= are checked on their own, encrypt.*, file.*, cache.*
+ * and throttling.* below. Any other key is refused. */
+static const char *const drive_keys[] = {
+	"file", "format", "driver", "if", "media", "id", "index", "unit", "bus", "readonly", "read-only",
+	"snapshot", "cache", "aio", "aio-max-batch", "discard", "detect-zeroes", "werror", "rerror",
+	"copy-on-read", "serial", "addr", "cyls", "heads", "secs", "trans", "boot", "group", "key-secret",
+	"auto-read-only", "force-share", "node-name", "l2-cache-size", "l2-cache-entry-size",
+	"refcount-cache-size", "cache-clean-interval", "lazy-refcounts", "pass-discard-request",
+	"pass-discard-snapshot", "pass-discard-other", "overlap-check", "stats-account-invalid",
+	"stats-account-failed", "stats-intervals",
+};
+
+/* What a drive with no file may say: where it sits and how the guest sees
+ * it, nothing the block layer would open. */
+static const char *const empty_drive_keys[] = {
+	"if", "media", "id", "index", "unit", "bus", "readonly", "read-only", "serial", "addr",
+	"cyls", "heads", "secs", "trans", "boot", "werror", "rerror", "file",
+};
+
 static int check_drive_key(const char *what, const struct kv *kv, bool *encrypted)
 {
 	const char *k = kv->key;
@@ -302,8 +336,24 @@ static int check_drive_key(const char *what, const struct kv *kv, bool *encrypte
 						kv->value);
 		return 0;
 	}
-	if (strchr(k, '.') && !startswith(k, "cache.") && !startswith(k, "throttling."))
-		return policy_log_errno(EOPNOTSUPP, "qemu: %s: %s='%s' cannot be followed", what, k, kv->value);
+	if (startswith(k, "cache.") || startswith(k, "throttling.") || listed(drive_keys, ELEMENTSOF(drive_keys), k))
+		return 0;
+	return policy_log_errno(EOPNOTSUPP, "qemu: %s: %s='%s' cannot be followed", what, k, kv->value);
+}
+
+/* An empty cdrom or floppy: a key of another kind (filename=, driver=...)
+ * would have the block layer open something all the same. */
+static int check_empty_drive(const char *what, const struct kvlist *o)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		const struct kv *kv = &o->v[i];
+
+		if (listed(empty_drive_keys, ELEMENTSOF(empty_drive_keys), kv->key) ||
+		    (!strcmp(kv->key, "driver") && !strcmp(kv->value, "none")))
+			continue;
+		return policy_log_errno(EOPNOTSUPP, "qemu: %s has no file=, so %s='%s' is refused on it", what,
+					kv->key, kv->value);
+	}
 	return 0;
 }
 
@@ -413,9 +463,15 @@ static int do_drive(struct ctx *c, const char *arg)
 	media = kv_get(&o, "media");
 	if (fmt && drv)
 		return policy_log_errno(EINVAL, "qemu: %s: both format= and driver= are given", what);
-	r = drive_format(what, fmt ? fmt : drv, &format, &encrypted);
-	if (r < 0)
-		return r;
+	if ((!file || !*file) && !(iface && !strcmp(iface, "pflash"))) {
+		r = check_empty_drive(what, &o);
+		if (r < 0)
+			return r;
+	} else {
+		r = drive_format(what, fmt ? fmt : drv, &format, &encrypted);
+		if (r < 0)
+			return r;
+	}
 	if (iface && !strcmp(iface, "pflash")) {
 		const char *unit = kv_get(&o, "unit");
 
@@ -814,14 +870,6 @@ static const char *const allowed_devices[] = {
 	"tpm-crb", "vmcoreinfo", "sga",
 };
 
-static bool listed(const char *const *list, size_t n, const char *s)
-{
-	for (size_t i = 0; s && i < n; i++)
-		if (!strcmp(list[i], s))
-			return true;
-	return false;
-}
-
 /* A device (-device: it must be on the allow-list) or the driver a -global
  * sets a property of (which creates nothing: a device that is not given
  * does not exist, but the property must not name a host file). */
@@ -852,9 +900,6 @@ static int do_device(struct ctx *c, const char *arg)
 	_cleanup_(kvlist_done) struct kvlist o = {};
 	int r;
 
-	if (arg[0] == '{')
-		return policy_log_errno(EOPNOTSUPP,
-					"qemu: -device in JSON form is not accepted: use key=value");
 	r = kv_parse("device", arg, QEMU_OPTS, "driver", &o);
 	if (r < 0)
 		return r;
@@ -927,6 +972,52 @@ static int refuse_key(const char *opt, const char *arg, const char *implied, con
 }
 
 static const char *const why_host = "it names a host file, device or socket, which is not verified";
+static const char *const why_monitor = "a monitor adds devices that are not verified at run time";
+
+/* -monitor and -mon: only none. Any monitor (hmp or qmp) can open host
+ * files at run time (blockdev-add, drive_add, chardev-add...). */
+static int do_monitor(struct ctx *c, const char *opt, const char *v)
+{
+	if (strcmp(v, "none") != 0)
+		return policy_log_errno(EOPNOTSUPP, "qemu: -%s '%s' is refused: %s", opt, v, why_monitor);
+	c->monitor_none |= !strcmp(opt, "monitor");
+	return 0;
+}
+
+/* A value every key of which is listed in ok and that names nothing on
+ * the host: no '/' (a path) and no "unix:" (a socket) in any value. */
+static int allow_keys(const char *opt, const char *arg, const char *implied, const char *const *ok)
+{
+	_cleanup_(kvlist_done) struct kvlist o = {};
+	int r;
+
+	r = kv_parse(opt, arg, QEMU_OPTS, implied, &o);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < o.n; i++) {
+		const struct kv *kv = &o.v[i];
+		size_t k;
+
+		for (k = 0; ok[k] && strcmp(ok[k], kv->key) != 0; k++)
+			;
+		if (!ok[k] || strchr(kv->value, '/') || strstr(kv->value, "unix:") ||
+		    (!strcmp(kv->key, "unix") && strcmp(kv->value, "off") != 0))
+			return policy_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt, kv->key,
+						kv->value, why_host);
+	}
+	return 0;
+}
+
+/* -k: a keymap by its name, never a path. */
+static int do_keymap(const char *v)
+{
+	size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
+
+	if (!*v || v[n])
+		return policy_log_errno(EOPNOTSUPP, "qemu: -k '%s' is refused: a keymap is a layout name "
+					"(letters, digits, '-', '_')", v);
+	return 0;
+}
 
 /* Keys of an option that name what is not verified. */
 static int refuse_keys(const char *opt, const char *arg, const char *implied, const char *const *keys)
@@ -953,9 +1044,6 @@ static int check_type(const char *opt, const char *arg, enum syntax syn, const c
 	const char *type;
 	int r;
 
-	if (arg[0] == '{')
-		return policy_log_errno(EOPNOTSUPP, "qemu: -%s in JSON form is not accepted: use key=value",
-					opt);
 	r = kv_parse(opt, arg, syn, implied, ret_o);
 	if (r < 0)
 		return r;
@@ -1012,8 +1100,10 @@ static int do_chardev(struct ctx *c, const char *arg)
 /* -serial, -monitor, -qmp, -gdb...: qemu_chr_parse_compat()'s short forms. */
 static int do_chr_spec(const char *opt, const char *v)
 {
-	const char *p = startswith(v, "mon:") ? v + 4 : v;
+	const char *p = v;
 
+	if (startswith(v, "mon:"))
+		return policy_log_errno(EOPNOTSUPP, "qemu: -%s '%s' is refused: %s", opt, v, why_monitor);
 	if (startswith(p, "chardev:") || startswith(p, "vc:") || !strcmp(p, "none"))
 		return 0;       /* a -chardev is checked where it is defined */
 	if (listed(chardev_ok, ELEMENTSOF(chardev_ok) - 1, p))
@@ -1078,14 +1168,21 @@ static int do_tpmdev(const char *arg)
 	return check_type("tpmdev", arg, QEMU_OPTS, "type", ok, false, &o);
 }
 
-static int do_vnc(const char *arg)
-{
-	static const char *const keys[] = { "x509", "x509verify", NULL };
-
-	if (startswith(arg, "unix:"))
-		return policy_log_errno(EOPNOTSUPP, "qemu: -vnc '%s' is refused: %s", arg, why_host);
-	return refuse_keys("vnc", arg, "vnc", keys);
-}
+/* -vnc and -spice: the keys of qemu 7.2's qemu_vnc_opts and
+ * qemu_spice_opts that name no host file or socket (x509*, unix=,
+ * rendernode= do). */
+static const char *const vnc_keys[] = {
+	"vnc", "websocket", "tls-creds", "tls-authz", "share", "display", "head", "connections", "to",
+	"ipv4", "ipv6", "password", "password-secret", "reverse", "lock-key-sync", "key-delay-ms",
+	"sasl", "sasl-authz", "acl", "lossy", "non-adaptive", "audiodev", "power-control", NULL,
+};
+static const char *const spice_keys[] = {
+	"port", "tls-port", "addr", "ipv4", "ipv6", "face", "password", "password-secret",
+	"disable-ticketing", "disable-copy-paste", "disable-agent-file-xfer", "sasl", "tls-ciphers",
+	"tls-channel", "plaintext-channel", "image-compression", "jpeg-wan-compression",
+	"zlib-glz-wan-compression", "streaming-video", "video-codecs", "agent-mouse",
+	"playback-compression", "seamless-migration", "gl", "unix", NULL,
+};
 
 static int do_usbdevice(const char *v)
 {
@@ -1098,9 +1195,6 @@ static int do_usbdevice(const char *v)
 	return 0;
 }
 
-static const char *const spice_keys[] = { "unix", "x509-dir", "x509-key-file", "x509-key-password",
-					   "x509-cert-file", "x509-cacert-file", "x509-dh-key-file",
-					   "rendernode", NULL };
 static const char *const display_keys[] = { "rendernode", "addr", NULL };
 static const char *const trace_keys[] = { "file", "events", NULL };
 static const char *const icount_keys[] = { "rrfile", NULL };
@@ -1133,7 +1227,9 @@ enum kind {
 	NET,
 	AUDIO,
 	TPMDEV,
-	VNC,
+	ALLOW_KEYS,     /* keys allowed: a is the implied key */
+	MONITOR,
+	KEYMAP,
 	KEYS,           /* keys refused: a is the implied key */
 };
 
@@ -1228,9 +1324,11 @@ static const struct qopt qopts[] = {
 	{ "chardev", CHARDEV, NULL, NULL, NULL },
 	{ "serial", CHR_SPEC, NULL, NULL, NULL },
 	{ "parallel", CHR_SPEC, NULL, NULL, NULL },
-	{ "monitor", CHR_SPEC, NULL, NULL, NULL },
-	{ "qmp", CHR_SPEC, NULL, NULL, NULL },
-	{ "qmp-pretty", CHR_SPEC, NULL, NULL, NULL },
+	{ "monitor", MONITOR, NULL, NULL, NULL },
+	{ "qmp", REFUSED, "a monitor adds devices that are not verified at run time", NULL, NULL },
+	{ "qmp-pretty", REFUSED, "a monitor adds devices that are not verified at run time", NULL, NULL },
+	{ "nographic", FLAG_REFUSED,
+	  "it puts a monitor on stdio (use -display none -serial stdio -monitor none)", NULL, NULL },
 	{ "debugcon", CHR_SPEC, NULL, NULL, NULL },
 	{ "virtioconsole", CHR_SPEC, NULL, NULL, NULL },
 	{ "gdb", CHR_SPEC, NULL, NULL, NULL },
@@ -1240,8 +1338,10 @@ static const struct qopt qopts[] = {
 	{ "audiodev", AUDIO, NULL, NULL, NULL },
 	{ "audio", AUDIO, NULL, NULL, NULL },
 	{ "tpmdev", TPMDEV, NULL, NULL, NULL },
-	{ "vnc", VNC, NULL, NULL, NULL },
-	{ "spice", KEYS, NULL, NULL, spice_keys },
+	{ "vnc", ALLOW_KEYS, "vnc", NULL, vnc_keys },
+	{ "spice", ALLOW_KEYS, NULL, NULL, spice_keys },
+	{ "k", KEYMAP, NULL, NULL, NULL },
+	{ "mon", MONITOR, NULL, NULL, NULL },
 	{ "display", KEYS, "type", NULL, display_keys },
 	{ "trace", KEYS, "enable", NULL, trace_keys },
 	{ "icount", KEYS, "shift", NULL, icount_keys },
@@ -1250,7 +1350,7 @@ static const struct qopt qopts[] = {
 /* The others that take a value, with nothing in it to check. */
 static const char *const value_opts[] = {
 	"accel", "action", "append", "balloon", "chroot", "clock", "compat", "cpu", "d", "dfilter",
-	"echr", "g", "hdachs", "k", "kvm-shadow-memory", "m", "mon", "msg", "numa", "overcommit",
+	"echr", "g", "hdachs", "kvm-shadow-memory", "m", "msg", "numa", "overcommit",
 	"prom-env", "realtime", "rotate", "rtc", "run-with", "runas", "sandbox", "seed", "smp",
 	"soundhw", "startdate", "tb-size", "vga", "watchdog", "watchdog-action", "xen-domid",
 };
@@ -1320,8 +1420,12 @@ static int do_option(struct ctx *c, const struct qopt *q, const char *v)
 		return do_audio(q->name, v);
 	case TPMDEV:
 		return do_tpmdev(v);
-	case VNC:
-		return do_vnc(v);
+	case ALLOW_KEYS:
+		return allow_keys(q->name, v, q->a, q->keys);
+	case MONITOR:
+		return do_monitor(c, q->name, v);
+	case KEYMAP:
+		return do_keymap(v);
 	case KEYS:
 		return refuse_keys(q->name, v, q->a, q->keys);
 	}
@@ -1338,8 +1442,13 @@ int launch_domain_from_qemu_args(int argc, char *const *argv, struct launch_doma
 		return policy_log_errno(EINVAL, "qemu: no command line");
 	if (argc > QEMU_ARGS_MAX)
 		return policy_log_errno(E2BIG, "qemu: %d arguments, more than %d", argc, QEMU_ARGS_MAX);
+	/* The emulator itself: launch_decide() checks that the host
+	 * attestation covers it; it runs without a PATH search. */
+	r = check_path("emulator", argv[0]);
+	if (r < 0)
+		return r;
 	d = calloc(1, sizeof(*d));
-	if (!d)
+	if (!d || !(d->emulator = strdup(argv[0])))
 		return -ENOMEM;
 	c.d = d;
 
@@ -1376,6 +1485,11 @@ int launch_domain_from_qemu_args(int argc, char *const *argv, struct launch_doma
 	r = finish_blockdevs(&c);
 	if (r < 0)
 		return r;
+	/* Without -monitor none (or -nodefaults) qemu adds a monitor on its
+	 * console, which a display shows. */
+	if (!c.monitor_none && !c.nodefaults)
+		return policy_log_errno(EOPNOTSUPP, "qemu: the default monitor is refused: %s; give -monitor none",
+					why_monitor);
 	/* Without any network option qemu gives the guest a user-mode nic. */
 	if (!c.network && !c.nodefaults) {
 		r = add_interface(d, "user", NULL);

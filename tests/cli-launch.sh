@@ -21,7 +21,10 @@ vm() { "$VMTRUST" "$@"; }
 
 # --- a host with a measured hypervisor, and a policy from its evidence -------
 vm -q attest enroll >/dev/null
-printf 'qemu\n' >"$T/qemu-system-x86_64"
+# the "qemu" prints its arguments and keeps its environment in qemu.env
+Q=$T/qemu-system-x86_64
+printf '#!/bin/sh\nprintf "%%s\\n" "$*"\nenv >"%s/qemu.env"\n' "$T" >"$Q"
+chmod +x "$Q"
 vm -q attest measure --only "$T/qemu-system-x86_64" >/dev/null
 printf '{"schema_version": 1, "sequence": 1}\n' >"$T/empty.json"
 vm -q --policy "$T/empty.json" attest quote --nonce 00 --no-eventlog -o "$T/evidence.json"
@@ -267,8 +270,8 @@ vm -q --policy "$T/empty.json" attest quote --nonce 00 --no-eventlog -o "$T/evid
 vm -q policy init --from-evidence "$T/evidence2.json" -o "$T/base2.json"
 jq --slurpfile p "$T/policy.json" '. + {image_trust: $p[0].image_trust}' "$T/base2.json" >"$T/policy2.json"
 export VMTRUST_POLICY=$T/policy2.json
-run "$VMTRUST" launch -- /bin/echo -name guest=g1 -drive "file=$T/base.raw,format=raw,if=virtio" -kernel "$T/vmlinuz"
-if [ "$rc" = 0 ] && [ "$out" = "-name guest=g1 -drive file=$T/base.raw,format=raw,if=virtio -kernel $T/vmlinuz" ]; then
+run "$VMTRUST" launch -- "$Q" -monitor none -name guest=g1 -drive "file=$T/base.raw,format=raw,if=virtio" -kernel "$T/vmlinuz"
+if [ "$rc" = 0 ] && [ "$out" = "-monitor none -name guest=g1 -drive file=$T/base.raw,format=raw,if=virtio -kernel $T/vmlinuz" ]; then
 	pass
 else
 	fail "launch -- echo: exit $rc, out '$out', err '$err'"
@@ -277,24 +280,54 @@ run jq -r 'select(.operation == "exec") | .domain + " " + .verdict' "$VMTRUST_ST
 [ "$out" = "g1 allowed" ] && pass || fail "exec record: $out"
 printf 'Y' | dd of="$T/base.raw" bs=1 seek=5 conv=notrunc status=none
 expect 1 "^vmtrust: launch of 'g1' denied: drive0: '$T/base.raw': " \
-	"$VMTRUST" launch -- /bin/echo -name g1 -drive "file=$T/base.raw,format=raw"
+	"$VMTRUST" launch -- "$Q" -monitor none -name g1 -drive "file=$T/base.raw,format=raw"
 [ -z "$out" ] && pass || fail "a denied launch ran the command: $out"
-expect 2 "json:" "$VMTRUST" launch -- /bin/echo -drive 'file=json:{"file.filename":"/x"}'
+expect 2 "json:" "$VMTRUST" launch -- "$Q" -monitor none -drive 'file=json:{"file.filename":"/x"}'
 cp "$T/base.good" "$T/base.raw"
 # no format=: qemu would probe; host files, sockets and passthrough refused
-expect 2 "qemu: hda '$T/base.raw' has no format=, so qemu would probe it" "$VMTRUST" launch -- /bin/echo -hda "$T/base.raw"
-expect 2 "qemu: cdrom '$T/base.raw' has no format=" "$VMTRUST" launch -- /bin/echo -cdrom "$T/base.raw"
-expect 2 "qemu: drive0 '$T/base.raw' has no format=" "$VMTRUST" launch -- /bin/echo -drive "file=$T/base.raw,if=virtio"
+expect 2 "qemu: hda '$T/base.raw' has no format=, so qemu would probe it" "$VMTRUST" launch -- "$Q" -monitor none -hda "$T/base.raw"
+expect 2 "qemu: cdrom '$T/base.raw' has no format=" "$VMTRUST" launch -- "$Q" -monitor none -cdrom "$T/base.raw"
+expect 2 "qemu: drive0 '$T/base.raw' has no format=" "$VMTRUST" launch -- "$Q" -monitor none -drive "file=$T/base.raw,if=virtio"
 expect 2 "qemu: -object memory-backend-file is refused" \
-	"$VMTRUST" launch -- /bin/echo -object "memory-backend-file,id=m,size=64M,mem-path=$T/mem" -drive "file=$T/base.raw,format=raw"
-expect 2 "qemu: -chardev socket is refused" "$VMTRUST" launch -- /bin/echo -chardev "socket,id=c,path=$T/s,server=on"
-expect 2 "qemu: -device vfio-pci is refused" "$VMTRUST" launch -- /bin/echo -device vfio-pci,host=01:00.0
-expect 2 "qemu: -netdev tap is refused" "$VMTRUST" launch -- /bin/echo -netdev tap,id=n,script=/tmp/ifup
+	"$VMTRUST" launch -- "$Q" -monitor none -object "memory-backend-file,id=m,size=64M,mem-path=$T/mem" -drive "file=$T/base.raw,format=raw"
+expect 2 "qemu: -chardev socket is refused" "$VMTRUST" launch -- "$Q" -monitor none -chardev "socket,id=c,path=$T/s,server=on"
+expect 2 "qemu: -device vfio-pci is refused" "$VMTRUST" launch -- "$Q" -monitor none -device vfio-pci,host=01:00.0
+expect 2 "qemu: -netdev tap is refused" "$VMTRUST" launch -- "$Q" -monitor none -netdev tap,id=n,script=/tmp/ifup
+# the emulator: an absolute path the host attestation covers, run without a
+# PATH search, with an allow-listed environment only
+expect 1 "^vmtrust: launch of 'g1' denied: emulator: '/bin/echo' is not a hypervisor binary the host attestation covers" \
+	"$VMTRUST" launch -- /bin/echo -monitor none -name g1 -drive "file=$T/base.raw,format=raw"
+[ -z "$out" ] && pass || fail "an emulator the attestation does not cover ran: $out"
+expect 2 "^vmtrust: qemu: emulator 'qemu-system-x86_64' is not an absolute path" \
+	env PATH="$T:$PATH" "$VMTRUST" launch -- qemu-system-x86_64 -monitor none -name g1 -drive "file=$T/base.raw,format=raw"
+[ -z "$out" ] && pass || fail "an emulator found through PATH ran: $out"
+rm -f "$T/qemu.env"
+expect 0 '' env LD_PRELOAD= LD_LIBRARY_PATH="$T/nolib" GCONV_PATH="$T" FOO=bar TZ=:/etc/localtime LANG=C LC_ALL=C \
+	"$VMTRUST" launch -- "$Q" -monitor none -name g1 -drive "file=$T/base.raw,format=raw"
+run grep -E '^(LD_|GCONV_|FOO|TZ|VMTRUST)' "$T/qemu.env"
+[ "$rc" = 1 ] && pass || fail "qemu got the caller's environment: $out"
+run grep -c -E '^(LANG=C|LC_ALL=C|PATH=)' "$T/qemu.env"
+[ "$out" = 3 ] && pass || fail "qemu did not get LANG, LC_ALL and PATH: $(cat "$T/qemu.env")"
+# a monitor adds devices that are not verified at run time
+expect 2 "qemu: the default monitor is refused" "$VMTRUST" launch -- "$Q" -name g1 -drive "file=$T/base.raw,format=raw"
+expect 2 "qemu: -qmp is refused: a monitor adds devices" "$VMTRUST" launch -- "$Q" -monitor none -qmp stdio
+expect 2 "qemu: -monitor 'stdio' is refused: a monitor adds devices" "$VMTRUST" launch -- "$Q" -monitor stdio
+expect 2 "qemu: -nographic is refused" "$VMTRUST" launch -- "$Q" -monitor none -nographic
+expect 2 "qemu: -serial 'mon:stdio' is refused" "$VMTRUST" launch -- "$Q" -monitor none -serial mon:stdio
+# an empty drive that names a file; display and keymap options that do
+expect 2 "qemu: drive0: filename='$T/base.raw' cannot be followed" \
+	"$VMTRUST" launch -- "$Q" -monitor none -drive "driver=file,filename=$T/base.raw,media=cdrom"
+expect 2 "qemu: drive0 has no file=, so driver='file' is refused on it" \
+	"$VMTRUST" launch -- "$Q" -monitor none -drive "driver=file,media=cdrom"
+expect 2 "qemu: -vnc vnc='unix:$T/v' is refused" "$VMTRUST" launch -- "$Q" -monitor none -vnc "vnc=unix:$T/v"
+expect 2 "qemu: -display in JSON form is not accepted" \
+	"$VMTRUST" launch -- "$Q" -monitor none -display '{"type":"egl-headless","rendernode":"/secret"}'
+expect 2 "qemu: -k '$T/km' is refused" "$VMTRUST" launch -- "$Q" -monitor none -k "$T/km"
 # segmentation: qemu's own user-mode nic is not on the rule's bridge
 jq '.images = [{"name": "web", "bridges": ["br-guests"]}]' "$T/policy2.json" >"$T/seg2.json"
 expect 1 "denied: interface 0 \(user\): image 'web' may attach only to the networks and bridges" \
-	"$VMTRUST" --policy "$T/seg2.json" launch -- /bin/echo -name g1 -drive "file=$T/base.raw,format=raw"
-expect 0 '' "$VMTRUST" --policy "$T/seg2.json" launch -- /bin/echo -name g1 -drive "file=$T/base.raw,format=raw" -nic bridge,br=br-guests
+	"$VMTRUST" --policy "$T/seg2.json" launch -- "$Q" -monitor none -name g1 -drive "file=$T/base.raw,format=raw"
+expect 0 '' "$VMTRUST" --policy "$T/seg2.json" launch -- "$Q" -monitor none -name g1 -drive "file=$T/base.raw,format=raw" -nic bridge,br=br-guests
 
 # --- install, status, uninstall; another program's hook is left alone --------
 H=$T/hooks

@@ -35,7 +35,8 @@ mc() {
 	fi
 }
 
-printf 'qemu\n' >"$T/qemu"
+printf '#!/bin/sh\nexit 0\n' >"$T/qemu"
+chmod +x "$T/qemu"
 printf '{"schema_version": 1, "sequence": 1}\n' >"$T/empty.json"
 openssl genpkey -algorithm ed25519 -out "$T/k.pem"
 openssl pkey -in "$T/k.pem" -pubout -out "$T/k.pub"
@@ -66,7 +67,7 @@ cat >"$T/dom.xml" <<EOF
 EOF
 MC_STDIN=$T/dom.xml mc 0 hook run --uefi-log '' -- d prepare begin -
 mc 0 hook log
-mc 0 launch -- /bin/true -drive "file=$T/top.qcow2,format=qcow2"
+mc 0 launch -- "$T/qemu" -monitor none -drive "file=$T/top.qcow2,format=qcow2"
 
 # bad input
 printf 'X' | dd of="$T/base.raw" bs=1 seek=1 conv=notrunc status=none

@@ -17,15 +17,18 @@ static void setup(void)
 	last_error[0] = '\0';
 }
 
-#define MAX_ARGS 32
+#define MAX_ARGS 40
 
-/* argv from a NULL-terminated list of strings, argv[0] the binary */
+/* argv from a NULL-terminated list of strings, argv[0] the binary; every
+ * command line starts with -monitor none, which it needs (test_no_args). */
 static int parse(struct launch_domain **d, const char *const *args)
 {
 	char *argv[MAX_ARGS + 1];
 	int argc = 0;
 
-	argv[argc++] = (char *)"qemu-system-x86_64";
+	argv[argc++] = (char *)"/usr/bin/qemu-system-x86_64";
+	argv[argc++] = (char *)"-monitor";
+	argv[argc++] = (char *)"none";
 	for (; *args; args++) {
 		ck_assert_int_lt(argc, MAX_ARGS);
 		argv[argc++] = (char *)*args;
@@ -54,9 +57,10 @@ START_TEST(test_typical)
 	ck_assert_int_eq(parse(&d, ARGS("-machine", "q35", "-m", "512", "-drive",
 					"file=/img/a.qcow2,format=qcow2,if=virtio", "-kernel", "/boot/k", "-initrd",
 					"/boot/i", "-append", "console=ttyS0", "-bios", "/usr/share/OVMF.fd",
-					"-nographic")),
+					"-display", "none", "-serial", "stdio")),
 			 0);
 	ck_assert_str_eq(d->name, "qemu");
+	ck_assert_str_eq(d->emulator, "/usr/bin/qemu-system-x86_64");
 	ck_assert_ptr_null(d->uuid);
 	ck_assert_uint_eq(d->n_disks, 1);
 	ck_assert_str_eq(d->disks[0].target, "drive0");
@@ -77,10 +81,23 @@ END_TEST
 START_TEST(test_no_args)
 {
 	_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
-	char *argv[] = { (char *)"qemu-system-x86_64", NULL };
+	char *argv[] = { (char *)"/usr/bin/qemu-system-x86_64", (char *)"-nodefaults", NULL };
+	char *relative[] = { (char *)"qemu-system-x86_64", (char *)"-nodefaults", NULL };
 
-	ck_assert_int_eq(launch_domain_from_qemu_args(1, argv, &d), 0);
+	/* qemu's default monitor, on its console */
+	ck_assert_int_eq(launch_domain_from_qemu_args(1, argv, &d), -EOPNOTSUPP);
+	ck_assert_ptr_null(d);
+	ck_assert_uint_eq(n_errors, 1);
+	ck_assert_msg(strstr(last_error, "qemu: the default monitor is refused: a monitor adds devices"),
+		      "%s", last_error);
+	/* an emulator found through PATH */
+	ck_assert_int_eq(launch_domain_from_qemu_args(2, relative, &d), -EOPNOTSUPP);
+	ck_assert_ptr_null(d);
+	ck_assert_msg(strstr(last_error, "qemu: emulator 'qemu-system-x86_64' is not an absolute path"), "%s",
+		      last_error);
+	ck_assert_int_eq(launch_domain_from_qemu_args(2, argv, &d), 0);
 	ck_assert_str_eq(d->name, "qemu");
+	ck_assert_str_eq(d->emulator, "/usr/bin/qemu-system-x86_64");
 	ck_assert_uint_eq(d->n_disks, 0);
 	ck_assert_ptr_null(d->kernel);
 	ck_assert_ptr_null(d->loader);
@@ -150,8 +167,11 @@ START_TEST(test_host_resources_accepted)
 	ck_assert_int_eq(parse(&d, ARGS("-object", "memory-backend-memfd,id=m,size=1G,share=on", "-object",
 					"rng-random,id=r,filename=/dev/urandom", "-object", "iothread,id=io",
 					"-object", "secret,id=s,data=x", "-chardev", "pty,id=c", "-serial",
-					"mon:stdio", "-serial", "chardev:c", "-monitor", "none", "-audiodev",
-					"none,id=a", "-vnc", ":0", "-display", "none", "-nic", "none")),
+					"stdio", "-serial", "chardev:c", "-monitor", "none", "-audiodev",
+					"none,id=a", "-vnc", "localhost:0,websocket=5700,share=ignore", "-spice",
+					"port=5900,addr=127.0.0.1,disable-ticketing=on", "-display", "gtk,gl=on",
+					"-k", "en-us", "-drive", "if=none,id=cd,media=cdrom,readonly=on", "-nic",
+					"none")),
 			 0);
 	ck_assert_uint_eq(d->n_interfaces, 0);
 	ck_assert_uint_eq(n_errors, 0);
@@ -376,7 +396,8 @@ static const struct bad_args {
 	{ ARGS("-pflash", "OVMF.fd"), -EOPNOTSUPP, "pflash0 'OVMF.fd' is not an absolute path" },
 	{ ARGS("-initrd", "/boot/mod1 arg,/boot/mod2"), -EOPNOTSUPP, "would make it a list of modules" },
 	{ ARGS("-drive", "if=virtio,format=raw"), -EOPNOTSUPP, "drive0 has no file=" },
-	{ ARGS("-drive", "driver=nbd,host=10.0.0.1,export=x"), -EOPNOTSUPP, "format 'nbd' cannot be verified" },
+	{ ARGS("-drive", "driver=nbd,host=10.0.0.1,export=x"), -EOPNOTSUPP, "host='10.0.0.1' cannot be followed" },
+	{ ARGS("-drive", "file=/img/a,driver=nbd"), -EOPNOTSUPP, "format 'nbd' cannot be verified" },
 	{ ARGS("-drive", "file=/img/a.vmdk,format=vmdk"), -EOPNOTSUPP, "format 'vmdk' cannot be verified" },
 	{ ARGS("-hda", ""), -EOPNOTSUPP, "hda has no file" },
 	{ ARGS("-drive", "file=/img/a,format=qcow2,backing.file.filename=/evil"), -EOPNOTSUPP,
@@ -467,7 +488,16 @@ static const struct bad_args {
 	{ ARGS("-serial", "/dev/ttyS0"), -EOPNOTSUPP, "-serial '/dev/ttyS0' is refused" },
 	{ ARGS("-parallel", "pipe:/tmp/p"), -EOPNOTSUPP, "-parallel 'pipe:/tmp/p' is refused" },
 	{ ARGS("-monitor", "tcp::4444,server,nowait"), -EOPNOTSUPP, "-monitor 'tcp::4444,server,nowait' is refused" },
-	{ ARGS("-qmp", "unix:/tmp/qmp.sock,server"), -EOPNOTSUPP, "-qmp 'unix:/tmp/qmp.sock,server' is refused" },
+	/* a monitor: it adds devices (blockdev-add opens any host file) at run time */
+	{ ARGS("-qmp", "unix:/tmp/qmp.sock,server"), -EOPNOTSUPP, "-qmp is refused: a monitor adds devices" },
+	{ ARGS("-qmp", "stdio"), -EOPNOTSUPP, "-qmp is refused: a monitor adds devices" },
+	{ ARGS("-qmp-pretty", "stdio"), -EOPNOTSUPP, "-qmp-pretty is refused: a monitor adds devices" },
+	{ ARGS("-monitor", "stdio"), -EOPNOTSUPP, "-monitor 'stdio' is refused: a monitor adds devices" },
+	{ ARGS("-monitor", "vc"), -EOPNOTSUPP, "-monitor 'vc' is refused: a monitor adds devices" },
+	{ ARGS("-mon", "chardev=c,mode=control"), -EOPNOTSUPP, "-mon 'chardev=c,mode=control' is refused" },
+	{ ARGS("-serial", "mon:stdio"), -EOPNOTSUPP, "-serial 'mon:stdio' is refused: a monitor adds devices" },
+	{ ARGS("-nographic"), -EOPNOTSUPP, "-nographic is refused: it puts a monitor on stdio" },
+	{ ARGS("--nographic"), -EOPNOTSUPP, "-nographic is refused: it puts a monitor on stdio" },
 	{ ARGS("-serial", "mon:unix:/tmp/s,server"), -EOPNOTSUPP, "-serial 'mon:unix:/tmp/s,server' is refused" },
 	{ ARGS("-gdb", "tcp::1234"), -EOPNOTSUPP, "-gdb 'tcp::1234' is refused" },
 	{ ARGS("-s"), -EOPNOTSUPP, "-s is refused: a gdb server" },
@@ -497,11 +527,48 @@ static const struct bad_args {
 	/* audio, display, host files written */
 	{ ARGS("-audiodev", "wav,id=a,path=/etc/x.wav"), -EOPNOTSUPP, "-audiodev wav is refused" },
 	{ ARGS("-audiodev", "pa,id=a,server=unix:/run/pulse"), -EOPNOTSUPP, "-audiodev pa is refused" },
-	{ ARGS("-vnc", "unix:/tmp/vnc.sock"), -EOPNOTSUPP, "-vnc 'unix:/tmp/vnc.sock' is refused" },
+	{ ARGS("-vnc", "unix:/tmp/vnc.sock"), -EOPNOTSUPP, "-vnc vnc='unix:/tmp/vnc.sock' is refused" },
+	{ ARGS("-vnc", "vnc=unix:/tmp/vnc.sock"), -EOPNOTSUPP, "-vnc vnc='unix:/tmp/vnc.sock' is refused" },
+	{ ARGS("-vnc", ":0,vnc=unix:/tmp/v"), -EOPNOTSUPP, "-vnc vnc='unix:/tmp/v' is refused" },
+	{ ARGS("-vnc", ":0,websocket=unix:/tmp/w"), -EOPNOTSUPP, "-vnc websocket='unix:/tmp/w' is refused" },
+	{ ARGS("-vnc", ":0,x509=/etc/pki"), -EOPNOTSUPP, "-vnc x509='/etc/pki' is refused" },
+	{ ARGS("-vnc", ":0,x509verify"), -EOPNOTSUPP, "-vnc x509verify='on' is refused" },
+	{ ARGS("-vnc", ":0,newkey=x"), -EOPNOTSUPP, "-vnc newkey='x' is refused" },
+	{ ARGS("-spice", "port=5900,addr=/tmp/spice.sock"), -EOPNOTSUPP, "-spice addr='/tmp/spice.sock' is refused" },
+	{ ARGS("-spice", "port=5900,rendernode=/dev/dri/renderD128"), -EOPNOTSUPP,
+	  "-spice rendernode='/dev/dri/renderD128' is refused" },
 	{ ARGS("-spice", "unix=on,addr=/tmp/spice.sock"), -EOPNOTSUPP, "-spice unix='on' is refused" },
 	{ ARGS("-spice", "port=5900,x509-dir=/etc/pki"), -EOPNOTSUPP, "-spice x509-dir='/etc/pki' is refused" },
 	{ ARGS("-display", "egl-headless,rendernode=/dev/dri/renderD128"), -EOPNOTSUPP,
 	  "-display rendernode='/dev/dri/renderD128' is refused" },
+	/* JSON forms of options read as keys: a second parser could read them otherwise */
+	{ ARGS("-display", "{\"type\":\"egl-headless\",\"rendernode\":\"/secret\"}"), -EOPNOTSUPP,
+	  "-display in JSON form is not accepted" },
+	{ ARGS("-spice", "{\"unix\":true}"), -EOPNOTSUPP, "-spice in JSON form is not accepted" },
+	{ ARGS("-vnc", "{\"vnc\":\"unix:/x\"}"), -EOPNOTSUPP, "-vnc in JSON form is not accepted" },
+	{ ARGS("-trace", "{\"file\":\"/x\"}"), -EOPNOTSUPP, "-trace in JSON form is not accepted" },
+	{ ARGS("-machine", "{\"type\":\"q35\"}"), -EOPNOTSUPP, "-machine in JSON form is not accepted" },
+	{ ARGS("-device", "{\"driver\":\"loader\"}"), -EOPNOTSUPP, "-device in JSON form is not accepted" },
+	/* a keymap file */
+	{ ARGS("-k", "/etc/evil"), -EOPNOTSUPP, "-k '/etc/evil' is refused: a keymap is a layout name" },
+	{ ARGS("-k", "../x"), -EOPNOTSUPP, "-k '../x' is refused" },
+	{ ARGS("-k", ""), -EOPNOTSUPP, "-k '' is refused" },
+	/* an empty drive that names a file all the same */
+	{ ARGS("-drive", "driver=file,filename=/secret,media=cdrom"), -EOPNOTSUPP,
+	  "drive0: filename='/secret' cannot be followed" },
+	{ ARGS("-drive", "if=none,id=d0,media=cdrom,filename=/secret"), -EOPNOTSUPP,
+	  "drive0: filename='/secret' cannot be followed" },
+	{ ARGS("-drive", "driver=file,media=cdrom"), -EOPNOTSUPP,
+	  "drive0 has no file=, so driver='file' is refused on it" },
+	{ ARGS("-drive", "if=none,id=d0,media=cdrom,aio=native", "-device", "virtio-blk-pci,drive=d0"),
+	  -EOPNOTSUPP, "drive0 has no file=, so aio='native' is refused on it" },
+	{ ARGS("-drive", "if=none,id=d0,media=cdrom,format=raw,filename=/secret", "-device",
+	       "virtio-blk-pci,drive=d0"), -EOPNOTSUPP, "drive0: filename='/secret' cannot be followed" },
+	{ ARGS("-drive", "if=floppy,format=raw"), -EOPNOTSUPP, "drive0 has no file=, so format='raw' is refused" },
+	{ ARGS("-drive", "file=/img/a.raw,format=raw,filename=/secret"), -EOPNOTSUPP,
+	  "drive0: filename='/secret' cannot be followed" },
+	{ ARGS("-drive", "file=/img/a.raw,format=raw,locking=off"), -EOPNOTSUPP,
+	  "drive0: locking='off' cannot be followed" },
 	{ ARGS("-pidfile", "/etc/passwd"), -EOPNOTSUPP, "-pidfile is refused: it writes a host file" },
 	{ ARGS("-D", "/etc/passwd"), -EOPNOTSUPP, "-D is refused: it writes a host file" },
 	{ ARGS("-trace", "file=/etc/passwd"), -EOPNOTSUPP, "-trace file='/etc/passwd' is refused" },

@@ -549,8 +549,32 @@ static int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 
 /* ---- launch ------------------------------------------------------------------------- */
 
+/* The environment qemu gets: locale, terminal, display and where its
+ * runtime files go; nothing that loads code or configuration into it
+ * (LD_*, and every variable not listed). */
+static bool env_passed(const char *e)
+{
+	static const char *const names[] = { "PATH", "HOME", "LANG", "LANGUAGE", "TERM", "DISPLAY",
+					     "XAUTHORITY", "XDG_RUNTIME_DIR", "TMPDIR" };
+	size_t n = strcspn(e, "=");
+
+	if (!e[n])
+		return false;
+	if (n == 2 && !strncmp(e, "TZ", 2))
+		return !strchr(e + 3, '/');     /* a zone name, not a file */
+	if (!strncmp(e, "LC_", 3))
+		return true;
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (strlen(names[i]) == n && !strncmp(e, names[i], n))
+			return true;
+	return false;
+}
+
 static int launch_exec(struct cli_ctx *ctx, const struct hook_opts *o, int argc, char **argv)
 {
+	extern char **environ;
+	_cleanup_(freep) char **env = NULL;
+	size_t n_env = 0;
 	_cleanup_(policy_freep) struct policy *pol = NULL;
 	_cleanup_(launch_domain_freep) struct launch_domain *dom = NULL;
 	_cleanup_(launch_decision_freep) struct launch_decision *d = NULL;
@@ -577,8 +601,18 @@ static int launch_exec(struct cli_ctx *ctx, const struct hook_opts *o, int argc,
 	ex = report(ctx, dom->name, NULL, d);
 	if (ex != CLI_EXIT_OK)
 		return ex;
+	for (char **e = environ; e && *e; e++)
+		n_env++;
+	env = calloc(n_env + 1, sizeof(*env));
+	if (!env)
+		return cli_fail(-ENOMEM, "cannot run '%s'", argv[0]);
+	n_env = 0;
+	for (char **e = environ; e && *e; e++)
+		if (env_passed(*e))
+			env[n_env++] = *e;
 	fflush(NULL);
-	execvp(argv[0], argv);
+	/* argv[0] is the absolute path launch_decide() checked: no PATH search. */
+	execve(argv[0], argv, env);
 	return cli_fail(-errno, "cannot run '%s'", argv[0]);
 }
 
