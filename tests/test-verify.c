@@ -431,6 +431,226 @@ START_TEST(test_secure_boot_disagrees)
 }
 END_TEST
 
+/* ---- issue 13, Secure Boot: the state only from PCR 7's configuration ---- */
+
+static struct attest_verdict *verify_sb(struct attest_evidence *e, const char *secure_boot)
+{
+	json_object *j = vfx_policy_json(&f);
+	struct policy *pol;
+	struct attest_verdict *v;
+
+	json_object_object_add(j, "secure_boot", json_object_new_string(secure_boot));
+	pol = vfx_policy_load(j);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	json_object_put(j);
+	policy_free(pol);
+	return v;
+}
+
+/* 1a: the firmware's SecureBoot=0 event relabelled (same digest), a
+ * SecureBoot=1 event extended after the separator: the replay matches. */
+START_TEST(test_sb_relabelled_and_appended)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	f.secure_boot = false;
+	f.sb_type = ATTEST_EV_POST_CODE;
+	f.sb_data = "x";
+	f.late_sb = 1;
+	f.late_sb_pcr = 7;
+	e = vfx_evidence(&f);
+	v = verify_sb(e, "required");
+	assert_check(v, "uefi-log", ATTEST_CHECK_OK, "sha256:0,1,2,3,4,5,6,7");
+	assert_bad(v, "secure-boot", "event 2 (pcr 7, EV_POST_CODE) before the separator is not a Secure Boot configuration event vmtrust understands");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	/* relabelled as a type PCR 7 may hold, but not what it hashed */
+	f.sb_type = ATTEST_EV_EFI_ACTION;
+	f.sb_data = "Exit Boot Services Invocation";
+	e = vfx_evidence(&f);
+	v = verify_sb(e, "required");
+	assert_check(v, "uefi-log", ATTEST_CHECK_OK, NULL);
+	assert_bad(v, "secure-boot", "event 2 (pcr 7, EV_EFI_ACTION) before the separator: its sha256 digest is not the hash of its data");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	/* relabelled with its data: SecureBoot in another event type */
+	f.sb_type = ATTEST_EV_EFI_VARIABLE_AUTHORITY;
+	f.sb_data = NULL;
+	e = vfx_evidence(&f);
+	v = verify_sb(e, "required");
+	assert_bad(v, "secure-boot", "event 2 (pcr 7, EV_EFI_VARIABLE_AUTHORITY) records the SecureBoot variable in another event type than EV_EFI_VARIABLE_DRIVER_CONFIG: the log contradicts itself");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+	v = NULL;
+
+	/* an event after the separator counts for nothing but contradiction,
+	 * even when it agrees; "disabled" is judged alike */
+	f.sb_type = ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG;
+	f.secure_boot = true;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_bad(v, "secure-boot", "(pcr 7, EV_EFI_VARIABLE_DRIVER_CONFIG) records the SecureBoot variable after pcr 7's separator: the log contradicts itself");
+	attest_verdict_free(v);
+	v = verify_sb(e, "disabled");
+	assert_bad(v, "secure-boot", "after pcr 7's separator: the log contradicts itself");
+	attest_verdict_free(v);
+	v = verify_sb(e, "any");
+	ck_assert_ptr_null(attest_verdict_find(v, "secure-boot"));
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+/* 1b: the SecureBoot event in a PCR root can reset and extend (16), quoted. */
+START_TEST(test_sb_in_another_pcr)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	f.sb_pcr = 16;
+	f.sel_sha256 |= 1u << 16;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_check(v, "uefi-log", ATTEST_CHECK_OK, "sha256:0,1,2,3,4,5,6,7,16");
+	assert_bad(v, "secure-boot", "event 2 (pcr 16, EV_EFI_VARIABLE_DRIVER_CONFIG) records the SecureBoot variable outside pcr 7: the log contradicts itself");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	/* beside the firmware's own, agreeing with it */
+	f.sb_pcr = 7;
+	f.late_sb = 1;
+	f.late_sb_pcr = 16;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_bad(v, "secure-boot", "records the SecureBoot variable outside pcr 7: the log contradicts itself");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+/* 1c, rule (a): every quoted PCR 0-7 replays, those the log never extends
+ * included. */
+START_TEST(test_uefi_log_leaves_out_a_quoted_pcr)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	f.uefi_hidden = 1u << 7;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_bad(v, "uefi-log", "the log's replay differs from the quoted sha256:7: the log has no events for pcr:7, which the quote shows extended");
+	assert_bad(v, "secure-boot", "not checked: the UEFI event log is unreadable or does not replay to the quote");
+	attest_verdict_free(v);
+	v = verify_sb(e, "any");
+	assert_bad(v, "uefi-log", "the log has no events for pcr:7");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	/* PCR 0 as well (no StartupLocality: it starts at zero) */
+	f.uefi_hidden = 1u << 0 | 1u << 3;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_bad(v, "uefi-log", "the log has no events for pcr:0,3");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	/* a PCR the quote leaves out is not compared */
+	f.uefi_hidden = 1u << 3;
+	f.sel_sha256 &= ~(1u << 3);
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_all_ok(v);
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+/* Rule (a): a quoted firmware PCR with no events holds its start value:
+ * zero, PCR 0 the StartupLocality. */
+START_TEST(test_uefi_log_pcr_without_events)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	f.uefi_empty = 1u << 0;
+	f.startup_locality = 3;
+	e = vfx_evidence(&f);
+	ck_assert_uint_eq(e->pcrs[0].pcr, 0);
+	ck_assert_uint_eq(e->pcrs[0].value[31], 3);
+	v = verify(e);
+	assert_all_ok(v);
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	f.startup_locality = -1;
+	e = vfx_evidence(&f);
+	ck_assert_uint_eq(e->pcrs[0].value[31], 0);
+	v = verify(e);
+	assert_all_ok(v);
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+/* Rule (b): no SecureBoot event, or no separator in PCR 7, proves no state. */
+START_TEST(test_sb_not_established)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	f.separators = 0x7fu;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_check(v, "uefi-log", ATTEST_CHECK_OK, "sha256:0,1,2,3,4,5,6,7");
+	assert_bad(v, "secure-boot", "pcr 7 has no EV_SEPARATOR, so nothing tells its Secure Boot configuration from later events, the policy requires secure boot on");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	f.separators = 0xffu;
+	f.sb_absent = true;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_bad(v, "secure-boot", "no EV_EFI_VARIABLE_DRIVER_CONFIG event of the SecureBoot variable in pcr 7 before its separator, the policy requires secure boot on");
+	attest_verdict_free(v);
+	v = verify_sb(e, "disabled");
+	assert_bad(v, "secure-boot", "the policy requires secure boot off");
+	attest_verdict_free(v);
+	v = verify_sb(e, "any");
+	assert_all_ok(v);
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
+/* Rule (c): PCR 7 in the quote, in a bank of the log, when the policy asks. */
+START_TEST(test_sb_pcr7_in_the_quote)
+{
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+
+	f.sel_sha256 &= ~(1u << 7);
+	e = vfx_evidence(&f);
+	v = verify_sb(e, "disabled");
+	assert_bad(v, "secure-boot", "pcr 7 is not in the quote: nothing proves the Secure Boot configuration, the policy requires secure boot off");
+	attest_verdict_free(v);
+	v = verify_sb(e, "any");
+	assert_all_ok(v);
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+
+	/* quoted in sha1 only, which the (sha256) log does not carry */
+	f.sel_sha1 = 1u << 7;
+	e = vfx_evidence(&f);
+	v = verify(e);
+	assert_bad(v, "secure-boot", "pcr 7 is quoted in no bank of the UEFI event log: nothing proves the Secure Boot configuration");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
 /* Class 4: the AK is pinned by its TPM name, which binds its attributes. */
 START_TEST(test_ak_attributes_flipped)
 {
@@ -1886,6 +2106,12 @@ static Suite *verify_suite(void)
 	tcase_add_test(tc, test_secure_boot_off);
 	tcase_add_test(tc, test_secure_boot_no_log);
 	tcase_add_test(tc, test_secure_boot_unproven);
+	tcase_add_test(tc, test_sb_relabelled_and_appended);
+	tcase_add_test(tc, test_sb_in_another_pcr);
+	tcase_add_test(tc, test_uefi_log_leaves_out_a_quoted_pcr);
+	tcase_add_test(tc, test_uefi_log_pcr_without_events);
+	tcase_add_test(tc, test_sb_not_established);
+	tcase_add_test(tc, test_sb_pcr7_in_the_quote);
 	tcase_add_test(tc, test_uefi_log_tampered);
 	tcase_add_test(tc, test_conformance_log);
 	suite_add_tcase(s, tc);
