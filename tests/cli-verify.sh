@@ -478,29 +478,30 @@ expect 0 '' "$VMTRUST" --policy p-good.json attest quote --nonce "$nonce2" --eve
 expect 1 "is not trusted: uefi-log: the log's replay differs from the quoted sha1:7 sha256:7: the log has no events for pcr:7, which the quote shows extended \(and more, see the verdict\)" \
 	"$VMTRUST" -v --policy p-sb-attack.json attest verify --nonce "$nonce2" ev-1c.json
 expect_out '^  FAIL secure-boot: not checked: the UEFI event log is unreadable or does not replay to the quote$'
+# attack NAME QUOTE_POLICY ERROR UEFI_OK: evidence quoted (the PCRs of
+# QUOTE_POLICY) with log-NAME.bin is denied with ERROR, its log replaying
+attack() {
+	expect 0 '' "$VMTRUST" --policy "$2" attest quote --nonce "$nonce2" --eventlog "log-$1.bin" -o "ev-$1.json"
+	expect 1 "is not trusted: $3" "$VMTRUST" --policy p-sb-attack.json attest verify --nonce "$nonce2" "ev-$1.json"
+	run "$VMTRUST" -v --policy p-sb-attack.json attest verify --nonce "$nonce2" "ev-$1.json"
+	expect_out "^  ok   uefi-log: the log replays to the quoted $4\$"
+}
 # 1b: SecureBoot=1 in PCR 16 (reset, then extended), which the quote covers;
 # the firmware's SecureBoot=0 relabelled
 tpm tpm2_pcrreset 16
 tpm tpm2_pcrextend "$(ext 16 sb1)"
 mklog log-1b.bin 'HEAD + event(16, 0x80000001, sb_var(1)) + SB0_AS_POST_CODE + event(7, 4, b"\0\0\0\0") + event(0, 1, b"ACPI DATA")'
-expect 0 '' "$VMTRUST" --policy p-q16.json attest quote --nonce "$nonce2" --eventlog log-1b.bin -o ev-1b.json
-expect 1 "is not trusted: secure-boot: event log '\\\$.uefi_eventlog': event 1 \(pcr 16, EV_EFI_VARIABLE_DRIVER_CONFIG\) records the SecureBoot variable outside pcr 7: the log contradicts itself$" \
-	"$VMTRUST" --policy p-sb-attack.json attest verify --nonce "$nonce2" ev-1b.json
-run "$VMTRUST" -v --policy p-sb-attack.json attest verify --nonce "$nonce2" ev-1b.json
-expect_out '^  ok   uefi-log: the log replays to the quoted sha1:0,1,2,3,4,5,6,7,16 sha256:0,1,2,3,4,5,6,7,16$'
+attack 1b p-q16.json "secure-boot: event log '\\\$.uefi_eventlog': event 1 \(pcr 16, EV_EFI_VARIABLE_DRIVER_CONFIG\) records the SecureBoot variable outside pcr 7: the log contradicts itself$" \
+	'sha1:0,1,2,3,4,5,6,7,16 sha256:0,1,2,3,4,5,6,7,16'
 # 1a: the firmware's SecureBoot=0 event relabelled EV_POST_CODE (same
 # digests), SecureBoot=1 extended into PCR 7 after the separator
 tpm tpm2_pcrextend "$(ext 7 sb1)"
 mklog log-1a.bin 'HEAD + SB0_AS_POST_CODE + event(7, 4, b"\0\0\0\0") + event(0, 1, b"ACPI DATA") + event(7, 0x80000001, sb_var(1))'
-expect 0 '' "$VMTRUST" --policy p-good.json attest quote --nonce "$nonce2" --eventlog log-1a.bin -o ev-1a.json
-expect 1 "is not trusted: secure-boot: event log '\\\$.uefi_eventlog': event 1 \(pcr 7, EV_POST_CODE\) before the separator is not a Secure Boot configuration event vmtrust understands$" \
-	"$VMTRUST" --policy p-sb-attack.json attest verify --nonce "$nonce2" ev-1a.json
-run "$VMTRUST" -v --policy p-sb-attack.json attest verify --nonce "$nonce2" ev-1a.json
-expect_out '^  ok   uefi-log: the log replays to the quoted sha1:0,1,2,3,4,5,6,7 sha256:0,1,2,3,4,5,6,7$'
+attack 1a p-good.json "secure-boot: event log '\\\$.uefi_eventlog': event 1 \(pcr 7, EV_POST_CODE\) before the separator is not a Secure Boot configuration event vmtrust understands$" \
+	'sha1:0,1,2,3,4,5,6,7 sha256:0,1,2,3,4,5,6,7'
 # ...and with the event keeping its type, the late one is a contradiction
 mklog log-1a2.bin 'HEAD + event(7, 0x80000001, sb_var(0)) + event(7, 4, b"\0\0\0\0") + event(0, 1, b"ACPI DATA") + event(7, 0x80000001, sb_var(1))'
-expect 0 '' "$VMTRUST" --policy p-good.json attest quote --nonce "$nonce2" --eventlog log-1a2.bin -o ev-1a2.json
-expect 1 "is not trusted: secure-boot: event log '\\\$.uefi_eventlog': event 4 \(pcr 7, EV_EFI_VARIABLE_DRIVER_CONFIG\) records the SecureBoot variable after pcr 7's separator: the log contradicts itself$" \
-	"$VMTRUST" --policy p-sb-attack.json attest verify --nonce "$nonce2" ev-1a2.json
+attack 1a2 p-good.json "secure-boot: event log '\\\$.uefi_eventlog': event 4 \(pcr 7, EV_EFI_VARIABLE_DRIVER_CONFIG\) records the SecureBoot variable after pcr 7's separator: the log contradicts itself$" \
+	'sha1:0,1,2,3,4,5,6,7 sha256:0,1,2,3,4,5,6,7'
 
 finish
