@@ -635,6 +635,7 @@ int attest_evidence_import(const struct attest_import *in, struct attest_evidenc
 #define ATTEST_EVENT_DATA_MAX (1u * 1024 * 1024)      /* the data of one event */
 #define ATTEST_EVENTLOG_EVENTS_MAX 65536u             /* records in one log */
 #define ATTEST_EVENTLOG_ALGS_MAX 16u                  /* algorithms in a Spec ID event */
+#define ATTEST_SECURE_BOOT_PCR 7u                     /* the Secure Boot configuration */
 
 /* Event types (TCG PC Client Platform Firmware Profile, 10.4.1). */
 enum attest_event_type {

@@ -738,8 +738,6 @@ int attest_eventlog_replay(const struct attest_eventlog *log, struct policy_pcr_
 
 /* ---- secure boot ----------------------------------------------------------- */
 
-#define SECURE_BOOT_PCR 7u
-
 /* Whether the event's data is the UEFI_VARIABLE_DATA of the SecureBoot
  * variable (EFI global variable GUID), whatever its type says. */
 static bool is_secure_boot_variable(const struct attest_event *ev)
@@ -852,7 +850,7 @@ int attest_eventlog_secure_boot_in(const struct attest_eventlog *log,
 	int state = -ENOENT, r;
 
 	for (size_t i = 0; i < log->n_events && sep == log->n_events; i++)
-		if (log->events[i].pcr == SECURE_BOOT_PCR && log->events[i].type == ATTEST_EV_SEPARATOR)
+		if (log->events[i].pcr == ATTEST_SECURE_BOOT_PCR && log->events[i].type == ATTEST_EV_SEPARATOR)
 			sep = i;
 	ctx = EVP_MD_CTX_new();
 	if (!ctx)
@@ -864,7 +862,7 @@ int attest_eventlog_secure_boot_in(const struct attest_eventlog *log,
 
 		if (ev->type == ATTEST_EV_NO_ACTION)
 			continue;       /* extends nothing */
-		if (ev->pcr == SECURE_BOOT_PCR && i <= sep) {
+		if (ev->pcr == ATTEST_SECURE_BOOT_PCR && i <= sep) {
 			r = check_config_event(log, ctx, ev, banks, n_banks);
 			if (r < 0)
 				return r;
@@ -874,11 +872,11 @@ int attest_eventlog_secure_boot_in(const struct attest_eventlog *log,
 		/* Firmware measures SecureBoot once, as the Secure Boot
 		 * configuration, before it closes PCR 7: one anywhere else was
 		 * put there by someone else. */
-		if (ev->pcr != SECURE_BOOT_PCR || i > sep || ev->type != ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG)
+		if (ev->pcr != ATTEST_SECURE_BOOT_PCR || i > sep || ev->type != ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG)
 			return policy_log_errno(EBADMSG,
 						"event log '%s': event %" PRIu32 " (pcr %" PRIu32 ", %s) records the SecureBoot variable %s: the log contradicts itself",
 						log->name, ev->index, ev->pcr, type ? type : "of an unknown type",
-						ev->pcr != SECURE_BOOT_PCR ? "outside pcr 7" :
+						ev->pcr != ATTEST_SECURE_BOOT_PCR ? "outside pcr 7" :
 						i > sep ? "after pcr 7's separator" :
 						"in another event type than EV_EFI_VARIABLE_DRIVER_CONFIG");
 		r = attest_event_secure_boot(ev);

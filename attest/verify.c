@@ -1012,7 +1012,6 @@ out:
 /* ---- the UEFI event log ---------------------------------------------------------- */
 
 #define UEFI_FIRMWARE_PCRS 0xffu        /* PCRs 0-7: the firmware's */
-#define SECURE_BOOT_PCR 7u
 
 static int check_uefi_log(struct verify *s)
 {
@@ -1144,14 +1143,14 @@ static int check_secure_boot(struct verify *s)
 		return FAIL(s, "secure-boot", "the evidence has no UEFI event log, the policy requires secure boot %s",
 			    want_text);
 	for (size_t a = 0; a < alg_count; a++)
-		quoted = quoted || (s->quoted[a].mask & (1u << SECURE_BOOT_PCR));
+		quoted = quoted || (s->quoted[a].mask & (1u << ATTEST_SECURE_BOOT_PCR));
 	if (!quoted)
 		return FAIL(s, "secure-boot", "pcr 7 is not in the quote: nothing proves the Secure Boot configuration, the policy requires secure boot %s",
 			    want_text);
 	if (!s->uefi || !s->uefi_ok)
 		return FAIL(s, "secure-boot", "not checked: the UEFI event log is unreadable or does not replay to the quote");
 	for (size_t a = 0; a < alg_count; a++)
-		if (s->uefi_proven[a] & (1u << SECURE_BOOT_PCR))
+		if (s->uefi_proven[a] & (1u << ATTEST_SECURE_BOOT_PCR))
 			proven[n_proven++] = &alg_table[a];
 	if (n_proven == 0)
 		return FAIL(s, "secure-boot", "pcr 7 is quoted in no bank of the UEFI event log: nothing proves the Secure Boot configuration");
