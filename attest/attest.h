@@ -635,6 +635,7 @@ int attest_evidence_import(const struct attest_import *in, struct attest_evidenc
 #define ATTEST_EVENT_DATA_MAX (1u * 1024 * 1024)      /* the data of one event */
 #define ATTEST_EVENTLOG_EVENTS_MAX 65536u             /* records in one log */
 #define ATTEST_EVENTLOG_ALGS_MAX 16u                  /* algorithms in a Spec ID event */
+#define ATTEST_SECURE_BOOT_PCR 7u                     /* the Secure Boot configuration */
 
 /* Event types (TCG PC Client Platform Firmware Profile, 10.4.1). */
 enum attest_event_type {
@@ -748,13 +749,24 @@ const char *attest_event_type_name(uint32_t type);
  * other byte escaped as \xNN. -ENOMEM. */
 int attest_event_to_json(const struct attest_event *ev, struct json_object **ret);
 
-/* Secure Boot as the EV_EFI_VARIABLE_DRIVER_CONFIG events of the SecureBoot
- * variable (EFI global variable GUID) record it: 1 on, 0 off (or the
- * variable measured empty), -ENOENT with no such event; -EBADMSG (logged)
- * for a value that is not one byte, or events that disagree. */
+/* Secure Boot as the firmware measured it: the EV_EFI_VARIABLE_DRIVER_CONFIG
+ * events of the SecureBoot variable (EFI global variable GUID) in PCR 7
+ * before PCR 7's first EV_SEPARATOR. Every event of PCR 7 up to that
+ * separator must be of a type understood there (the separator, variable
+ * driver config or authority, EFI action) with its digest in each bank of
+ * banks (n_banks; NULL: every bank vmtrust knows) the hash of its data, at
+ * least one. Returns 1 on, 0 off (or the variable measured empty); -ENOENT
+ * (logged) when PCR 7 has no separator or no such event before it;
+ * -EBADMSG (logged) for a value that is not one byte, events that
+ * disagree, SecureBoot variable data anywhere else (another PCR, after the
+ * separator, another event type) or a PCR 7 event that fails the rule
+ * above; -ENOMEM, -EIO. */
+int attest_eventlog_secure_boot_in(const struct attest_eventlog *log,
+				   const struct policy_hash_alg *const *banks, size_t n_banks);
+/* The same with every bank vmtrust knows (the host's own log). */
 int attest_eventlog_secure_boot(const struct attest_eventlog *log);
-/* The same for one event: 1, 0, -ENOENT when it is not the SecureBoot
- * variable, -EBADMSG (not logged) for a value that is not one byte. */
+/* One event alone, whatever its place in the log: 1, 0, -ENOENT when it
+ * is not an EV_EFI_VARIABLE_DRIVER_CONFIG of the SecureBoot variable, -EBADMSG (not logged) for a value that is not one byte. */
 int attest_event_secure_boot(const struct attest_event *ev);
 
 #endif

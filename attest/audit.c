@@ -2315,7 +2315,7 @@ static int check_secure_boot(struct run *run)
 			hint = "the boot log and the firmware disagree: investigate this host";
 		}
 	} else if (in_log == -EBADMSG) {
-		sb_add(&ev, "the boot log's SecureBoot event is malformed: %s", reason);
+		sb_add(&ev, "the boot log's Secure Boot state is malformed or contradicts itself: %s", reason);
 		s = ATTEST_AUDIT_FAIL;
 		hint = "investigate this host's firmware";
 	} else if (in_var == 0 || in_var == 1) {

@@ -738,18 +738,25 @@ int attest_eventlog_replay(const struct attest_eventlog *log, struct policy_pcr_
 
 /* ---- secure boot ----------------------------------------------------------- */
 
-int attest_event_secure_boot(const struct attest_event *ev)
+/* Whether the event's data is the UEFI_VARIABLE_DATA of the SecureBoot
+ * variable (EFI global variable GUID), whatever its type says. */
+static bool is_secure_boot_variable(const struct attest_event *ev)
 {
 	static const uint8_t name[] = { 'S', 0, 'e', 0, 'c', 0, 'u', 0, 'r', 0,
 					'e', 0, 'B', 0, 'o', 0, 'o', 0, 't', 0 };
+
+	return ev->data_len >= EFI_VARIABLE_HEADER_SIZE + sizeof(name) &&
+	       memcmp(ev->data, efi_global_variable_guid, 16) == 0 &&
+	       get_le64(ev->data + 16) == sizeof(name) / 2 &&
+	       memcmp(ev->data + EFI_VARIABLE_HEADER_SIZE, name, sizeof(name)) == 0;
+}
+
+int attest_event_secure_boot(const struct attest_event *ev)
+{
 	const uint8_t *value;
 	size_t value_len;
 
-	if (ev->type != ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG ||
-	    ev->data_len < EFI_VARIABLE_HEADER_SIZE + sizeof(name) ||
-	    memcmp(ev->data, efi_global_variable_guid, 16) != 0 ||
-	    get_le64(ev->data + 16) != sizeof(name) / 2 ||
-	    memcmp(ev->data + EFI_VARIABLE_HEADER_SIZE, name, sizeof(name)) != 0)
+	if (ev->type != ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG || !is_secure_boot_variable(ev))
 		return -ENOENT;
 	variable_data(ev, &value, &value_len);
 	if (!value || value_len > 1)
@@ -757,17 +764,122 @@ int attest_event_secure_boot(const struct attest_event *ev)
 	return value_len == 1 && value[0] != 0;
 }
 
-int attest_eventlog_secure_boot(const struct attest_eventlog *log)
+static bool printable(const uint8_t *p, size_t n);
+
+/* The shapes PCR 7 may hold before its separator: the Secure Boot
+ * configuration variables, the images' authorities, actions. */
+static bool config_event_understood(const struct attest_event *ev)
 {
+	const uint8_t *value;
+	size_t value_len;
+
+	switch (ev->type) {
+	case ATTEST_EV_SEPARATOR:
+		return ev->data_len == 4;
+	case ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG:
+	case ATTEST_EV_EFI_VARIABLE_AUTHORITY:
+		variable_data(ev, &value, &value_len);
+		return value && value + value_len == ev->data + ev->data_len;
+	case ATTEST_EV_EFI_ACTION:
+		return printable(ev->data, ev->data_len);
+	default:
+		return false;
+	}
+}
+
+static bool bank_counts(const struct attest_eventlog_alg *bank, const struct policy_hash_alg *const *banks,
+			size_t n_banks)
+{
+	if (!bank->alg)
+		return false;
+	if (!banks)
+		return true;
+	for (size_t i = 0; i < n_banks; i++)
+		if (banks[i] == bank->alg)
+			return true;
+	return false;
+}
+
+/* An event of PCR 7 before its separator is evidence only when its type is
+ * understood and what it logs is what was measured: its digest in every
+ * bank that counts (at least one) the hash of its data. Otherwise a
+ * measurement of SecureBoot=0 could be relabelled as anything. */
+static int check_config_event(const struct attest_eventlog *log, EVP_MD_CTX *ctx,
+			      const struct attest_event *ev, const struct policy_hash_alg *const *banks,
+			      size_t n_banks)
+{
+	const char *type = attest_event_type_name(ev->type);
+	uint8_t md_value[EVP_MAX_MD_SIZE];
+	size_t checked = 0;
+	char type_hex[16];
+
+	snprintf(type_hex, sizeof(type_hex), "0x%08" PRIx32, ev->type);
+	if (!type)
+		type = type_hex;
+	if (!config_event_understood(ev))
+		return policy_log_errno(EBADMSG,
+					"event log '%s': event %" PRIu32 " (pcr 7, %s) before the separator is not a Secure Boot configuration event vmtrust understands",
+					log->name, ev->index, type);
+	for (size_t j = 0; j < ev->n_digests; j++) {
+		const struct attest_event_digest *d = &ev->digests[j];
+		const EVP_MD *md = md_of(log, d->bank);
+
+		if (!md || !bank_counts(d->bank, banks, n_banks))
+			continue;
+		if (hash(ctx, md, ev->data, ev->data_len, NULL, 0, md_value) < 0)
+			return policy_log_errno(EIO, "event log '%s': hashing in openssl failed", log->name);
+		if (memcmp(md_value, d->value, d->bank->size) != 0)
+			return policy_log_errno(EBADMSG,
+						"event log '%s': event %" PRIu32 " (pcr 7, %s) before the separator: its %s digest is not the hash of its data",
+						log->name, ev->index, type, d->bank->alg->name);
+		checked++;
+	}
+	if (checked == 0)
+		return policy_log_errno(EBADMSG,
+					"event log '%s': event %" PRIu32 " (pcr 7, %s) has no digest in a proven bank",
+					log->name, ev->index, type);
+	return 0;
+}
+
+int attest_eventlog_secure_boot_in(const struct attest_eventlog *log,
+				   const struct policy_hash_alg *const *banks, size_t n_banks)
+{
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
 	const struct attest_event *first = NULL;
-	int state = -ENOENT;
+	size_t sep = log->n_events;
+	int state = -ENOENT, r;
+
+	for (size_t i = 0; i < log->n_events && sep == log->n_events; i++)
+		if (log->events[i].pcr == ATTEST_SECURE_BOOT_PCR && log->events[i].type == ATTEST_EV_SEPARATOR)
+			sep = i;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		return -ENOMEM;
 
 	for (size_t i = 0; i < log->n_events; i++) {
 		const struct attest_event *ev = &log->events[i];
-		int r = attest_event_secure_boot(ev);
+		const char *type = attest_event_type_name(ev->type);
 
-		if (r == -ENOENT)
+		if (ev->type == ATTEST_EV_NO_ACTION)
+			continue;       /* extends nothing */
+		if (ev->pcr == ATTEST_SECURE_BOOT_PCR && i <= sep) {
+			r = check_config_event(log, ctx, ev, banks, n_banks);
+			if (r < 0)
+				return r;
+		}
+		if (!is_secure_boot_variable(ev))
 			continue;
+		/* Firmware measures SecureBoot once, as the Secure Boot
+		 * configuration, before it closes PCR 7: one anywhere else was
+		 * put there by someone else. */
+		if (ev->pcr != ATTEST_SECURE_BOOT_PCR || i > sep || ev->type != ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG)
+			return policy_log_errno(EBADMSG,
+						"event log '%s': event %" PRIu32 " (pcr %" PRIu32 ", %s) records the SecureBoot variable %s: the log contradicts itself",
+						log->name, ev->index, ev->pcr, type ? type : "of an unknown type",
+						ev->pcr != ATTEST_SECURE_BOOT_PCR ? "outside pcr 7" :
+						i > sep ? "after pcr 7's separator" :
+						"in another event type than EV_EFI_VARIABLE_DRIVER_CONFIG");
+		r = attest_event_secure_boot(ev);
 		if (r < 0) {
 			const uint8_t *value;
 			size_t value_len;
@@ -789,7 +901,20 @@ int attest_eventlog_secure_boot(const struct attest_eventlog *log)
 			state = r;
 		}
 	}
+	if (sep == log->n_events)
+		return policy_log_errno(ENOENT,
+					"event log '%s': pcr 7 has no EV_SEPARATOR, so nothing tells its Secure Boot configuration from later events",
+					log->name);
+	if (!first)
+		return policy_log_errno(ENOENT,
+					"event log '%s': no EV_EFI_VARIABLE_DRIVER_CONFIG event of the SecureBoot variable in pcr 7 before its separator",
+					log->name);
 	return state;
+}
+
+int attest_eventlog_secure_boot(const struct attest_eventlog *log)
+{
+	return attest_eventlog_secure_boot_in(log, NULL, 0);
 }
 
 /* ---- names and descriptions ---------------------------------------------- */

@@ -196,7 +196,8 @@ struct verify {
 
 	struct log_entry *uefi_entry;
 	const struct attest_eventlog *uefi;
-	bool uefi_ok;                   /* the log replays to every quoted PCR it extends */
+	bool uefi_ok;                   /* the log replays to every quoted PCR it extends
+					 * and to each quoted PCR 0-7 of its banks */
 	uint32_t uefi_proven[ALGS_MAX]; /* by bank: PCRs the log's replay equals as quoted */
 
 	struct log_entry *mlog_entry;
@@ -1010,11 +1011,14 @@ out:
 
 /* ---- the UEFI event log ---------------------------------------------------------- */
 
+#define UEFI_FIRMWARE_PCRS 0xffu        /* PCRs 0-7: the firmware's */
+
 static int check_uefi_log(struct verify *s)
 {
 	const struct attest_evidence *e = s->e;
 	char bad[256] = "", good[256] = "";
 	uint32_t bad_mask[ALGS_MAX] = { 0 }, good_mask[ALGS_MAX] = { 0 }, mismatched = 0;
+	uint32_t in_log = 0, no_events = 0;
 	struct log_entry *le;
 	size_t compared = 0;
 	int r;
@@ -1062,6 +1066,18 @@ static int check_uefi_log(struct verify *s)
 					    events[i].index, events[i].pcr, events[i].n_digests, n_algs);
 	}
 
+	/* Each quoted firmware PCR (0-7) of a bank the log has must replay
+	 * from the log, those it never extends included (they must still
+	 * hold their start value): a log that leaves a quoted PCR out would
+	 * otherwise hide what the firmware measured there. */
+	{
+		const struct attest_eventlog_alg *algs;
+		size_t n_algs;
+
+		algs = attest_eventlog_algs(le->uefi, &n_algs);
+		for (size_t k = 0; k < n_algs; k++)
+			in_log |= 1u << alg_index(algs[k].alg);
+	}
 	for (size_t a = 0; a < alg_count; a++) {
 		uint32_t both;
 
@@ -1069,7 +1085,7 @@ static int check_uefi_log(struct verify *s)
 			continue;
 		if (uefi_replay_bank(s->md, le, (int)a) < 0)
 			return internal(s, -ENOTRECOVERABLE);
-		both = le->used[a] & s->quoted[a].mask;
+		both = (le->used[a] | ((in_log & (1u << a)) ? UEFI_FIRMWARE_PCRS : 0)) & s->quoted[a].mask;
 		for (unsigned pcr = 0; pcr < POLICY_PCR_MAX; pcr++) {
 			uint32_t bit = 1u << pcr;
 
@@ -1079,6 +1095,8 @@ static int check_uefi_log(struct verify *s)
 			if (memcmp(le->pcr[a][pcr], s->quoted[a].value[pcr], alg_table[a].size) != 0) {
 				bad_mask[a] |= bit;
 				mismatched |= bit;
+				if (!(le->used[a] & bit))
+					no_events |= bit;
 			} else {
 				good_mask[a] |= bit;
 			}
@@ -1090,6 +1108,13 @@ static int check_uefi_log(struct verify *s)
 		if (good_mask[a])
 			append_pcrs(good, sizeof(good), alg_table[a].name, good_mask[a]);
 	}
+	if (no_events) {
+		char pcrs[64] = "";
+
+		append_pcrs(pcrs, sizeof(pcrs), "pcr", no_events);
+		return FAIL(s, "uefi-log", "the log's replay differs from the quoted %s: the log has no events for %s, which the quote shows extended",
+			    bad, pcrs);
+	}
 	if (mismatched)
 		return FAIL(s, "uefi-log", "the log's replay differs from the quoted %s: the log was changed or is not this boot's",
 			    bad);
@@ -1100,12 +1125,16 @@ static int check_uefi_log(struct verify *s)
 	return OK(s, "uefi-log", "the log replays to the quoted %s", good);
 }
 
+/* The Secure Boot state is taken only from PCR 7, which must be quoted and
+ * replay from the log in at least one bank; the events are judged in the
+ * banks that prove PCR 7 (attest_eventlog_secure_boot_in has the rule). */
 static int check_secure_boot(struct verify *s)
 {
 	enum policy_secure_boot want = policy_secure_boot(s->p);
 	const char *want_text = want == POLICY_SECURE_BOOT_REQUIRED ? "on" : "off";
-	const struct attest_event *events;
-	size_t n;
+	const struct policy_hash_alg *proven[ALGS_MAX];
+	size_t n_proven = 0;
+	bool quoted = false;
 	int r;
 
 	if (want == POLICY_SECURE_BOOT_ANY)
@@ -1113,35 +1142,25 @@ static int check_secure_boot(struct verify *s)
 	if (!s->e->uefi_log)
 		return FAIL(s, "secure-boot", "the evidence has no UEFI event log, the policy requires secure boot %s",
 			    want_text);
+	for (size_t a = 0; a < alg_count; a++)
+		quoted = quoted || (s->quoted[a].mask & (1u << ATTEST_SECURE_BOOT_PCR));
+	if (!quoted)
+		return FAIL(s, "secure-boot", "pcr 7 is not in the quote: nothing proves the Secure Boot configuration, the policy requires secure boot %s",
+			    want_text);
 	if (!s->uefi || !s->uefi_ok)
 		return FAIL(s, "secure-boot", "not checked: the UEFI event log is unreadable or does not replay to the quote");
-	/* The state is only as good as the events that record it: each is
-	 * judged in the banks whose replay of its PCR equals the quote, and its
-	 * digest there must be the hash of its data. uefi-log made sure every
-	 * event has a digest of every bank of the log, all known, and the
-	 * parser compared each one with the data (digest_mismatch). */
-	events = attest_eventlog_events(s->uefi, &n);
-	for (size_t i = 0; i < n; i++) {
-		const struct attest_event *ev = &events[i];
-		bool proven = false;
-
-		if (ev->type != ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG)
-			continue;
-		for (size_t a = 0; a < alg_count && ev->pcr < POLICY_PCR_MAX; a++)
-			proven = proven || (s->uefi_proven[a] & (1u << ev->pcr));
-		if (!proven)
-			return FAIL(s, "secure-boot", "the Secure Boot configuration (event %" PRIu32 ", pcr %" PRIu32 ") is not proven by the quote",
-				    ev->index, ev->pcr);
-		if (!ev->digest_checked || ev->digest_mismatch)
-			return FAIL(s, "secure-boot", "event %" PRIu32 " (pcr %" PRIu32 "): its digest does not match its data",
-				    ev->index, ev->pcr);
-	}
+	for (size_t a = 0; a < alg_count; a++)
+		if (s->uefi_proven[a] & (1u << ATTEST_SECURE_BOOT_PCR))
+			proven[n_proven++] = &alg_table[a];
+	if (n_proven == 0)
+		return FAIL(s, "secure-boot", "pcr 7 is quoted in no bank of the UEFI event log: nothing proves the Secure Boot configuration");
 	policy_log_capture(s->why, sizeof(s->why));
-	r = attest_eventlog_secure_boot(s->uefi);
+	r = attest_eventlog_secure_boot_in(s->uefi, proven, n_proven);
 	policy_log_capture(NULL, 0);
+	if (r == -ENOMEM)
+		return internal(s, r);
 	if (r == -ENOENT)
-		return FAIL(s, "secure-boot", "the UEFI event log does not record the SecureBoot variable, the policy requires secure boot %s",
-			    want_text);
+		return FAIL(s, "secure-boot", "%s, the policy requires secure boot %s", why(s, r), want_text);
 	if (r < 0)
 		return FAIL(s, "secure-boot", "%s", why(s, r));
 	if ((r == 1) != (want == POLICY_SECURE_BOOT_REQUIRED))

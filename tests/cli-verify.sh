@@ -55,11 +55,13 @@ policy policy.json ak.pem ak.name
 export VMTRUST_STATE=$T/state
 run "$VMTRUST" --policy policy.json attest measure --only "$T/qemu" "$T/qemu.conf"
 [ "$rc" = 0 ] || { echo "FAIL: attest measure: $err" >&2; exit 1; }
-tpm tpm2_pcrextend "1:sha256=$(printf 'ab%.0s' $(seq 32))"
+# PCR 9, not one of the firmware's (0-7): the UEFI log further down must
+# replay every quoted PCR 0-7, and it does not record this extend
+tpm tpm2_pcrextend "9:sha256=$(printf 'ab%.0s' $(seq 32))"
 
 nonce=00112233445566778899aabbccddeeff
-tpm tpm2_quote -c ak.ctx -l sha256:0,1,15 -q "$nonce" -m msg -s sig -o pcrs -g sha256
-tpm tpm2_quote -c ak.ctx -l sha256:0,1,15 -q "$nonce" -m msg.v -s sig.v -o pcrs.v -F values -g sha256
+tpm tpm2_quote -c ak.ctx -l sha256:0,9,15 -q "$nonce" -m msg -s sig -o pcrs -g sha256
+tpm tpm2_quote -c ak.ctx -l sha256:0,9,15 -q "$nonce" -m msg.v -s sig.v -o pcrs.v -F values -g sha256
 # tpm2-tools agrees the quote is good
 tpm tpm2_checkquote -u ak.pem -m msg -s sig -f pcrs -g sha256 -q "$nonce"
 
@@ -79,7 +81,7 @@ expect 0 '' import --message msg.v --signature sig.v --pcrs pcrs.v -o ev-values.
 expect 0 '' "$VMTRUST" --policy policy.json attest verify --nonce "$nonce" ev-values.json
 # with -v every check; with --json the verdict object
 expect 0 '' "$VMTRUST" -v --policy policy.json attest verify --nonce "$nonce" ev.json
-expect_out '^  ok   pcr-digest: the PCR values hash to the quote.s pcrDigest \(sha256:0,1,15\)$'
+expect_out '^  ok   pcr-digest: the PCR values hash to the quote.s pcrDigest \(sha256:0,9,15\)$'
 expect 0 '' "$VMTRUST" --json --policy policy.json attest verify --nonce "$nonce" ev.json
 if printf '%s\n' "$out" | python3 -c 'import json,sys; v=json.load(sys.stdin); sys.exit(v["verdict"] != "good" or not v["checks"])'; then
 	pass
@@ -115,8 +117,8 @@ expect 1 "is not trusted: signature: the ecdsa signature does not verify with th
 python3 - ev.json ev-pcr.json <<'EOF'
 import json, sys
 e = json.load(open(sys.argv[1]))
-v = e["pcrs"]["sha256"]["1"]
-e["pcrs"]["sha256"]["1"] = ("0" if v[0] != "0" else "1") + v[1:]
+v = e["pcrs"]["sha256"]["9"]
+e["pcrs"]["sha256"]["9"] = ("0" if v[0] != "0" else "1") + v[1:]
 json.dump(e, open(sys.argv[2], "w"))
 EOF
 expect 1 "is not trusted: pcr-digest: the PCR values of the evidence do not hash to the quote's pcrDigest" \
@@ -172,7 +174,7 @@ expect 2 "--nonce 'xyz' is not 1 to 64 bytes in hex" \
 	"$VMTRUST" --policy policy.json attest verify --nonce xyz ev.json
 
 # --- import faults ------------------------------------------------------------------
-expect 2 "the quote selects sha256:0,1,15, but no PCR values were given \(tpm2_quote -o FILE\)" \
+expect 2 "the quote selects sha256:0,9,15, but no PCR values were given \(tpm2_quote -o FILE\)" \
 	import --message msg --signature sig -o ev-none.json
 [ ! -e ev-none.json ] && pass || fail "a failed import wrote ev-none.json"
 expect 2 "AK 'ak.pem' is a PEM public key" \
@@ -451,5 +453,62 @@ run "$VMTRUST" --policy p-good.json attest verify --nonce "$nonce2" ev-lines.jso
 [ "$rc" = 1 ] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && [ "$(printf '%s\n' "$out" | grep -c '^verdict: ')" = 1 ] &&
 	printf '%s\n' "$err" | grep -qF 'evil.so\nverdict: good\n\x1b[2K\rvmtrust: ok' && ! printf '%s%s' "$out" "$err" | grep -q "$(printf '\033')" &&
 	pass || fail "a path with lines of its own: rc $rc, stdout: $out, stderr: $err"
+
+# --- Secure Boot only from what the quote proves of PCR 7 (issue 13) ------------------
+# The attacker is root on the host: it extends PCRs at locality 0 after boot
+# and sends the log it likes. The firmware measured SecureBoot=0 (above); the
+# verifier's policy requires secure boot and pins no PCR 7 value, as a policy
+# merged from hosts whose PCR 7 differ does.
+pol p-sb-attack.json 'p["secure_boot"] = "required"
+for b in p.get("pcr_values", {}).values(): b.pop("7", None)'
+pol p-q16.json 'p["pcr_selection"] = {b: sorted(set(v) | {16}) for b, v in p["pcr_selection"].items()}'
+ext() {      # ext PCR WHAT: the tpm2_pcrextend argument of uefi.py's data WHAT
+	python3 - "$1" "$2" <<'EOF'
+import hashlib, sys
+exec(open("uefi.py").read())
+data = {"sb1": sb_var(1)}[sys.argv[2]]
+print(sys.argv[1] + ":" + ",".join(f"{n}={hashlib.new(n, data).hexdigest()}" for n, _, _ in BANKS))
+EOF
+}
+mklog() {    # mklog OUT PYTHON: a UEFI log, the Python expression of its bytes
+	python3 - "$1" "$2" <<'EOF'
+import sys
+exec(open("uefi.py").read())
+HEAD = header([(a, s) for _, a, s in BANKS])
+SB0_AS_POST_CODE = event(7, 1, b"x", digest_of=sb_var(0))
+open(sys.argv[1], "wb").write(eval(sys.argv[2]))
+EOF
+}
+# 1c: PCR 7's events left out of the log, PCR 7 quoted
+mklog log-1c.bin 'HEAD + event(0, 1, b"ACPI DATA")'
+expect 0 '' "$VMTRUST" --policy p-good.json attest quote --nonce "$nonce2" --eventlog log-1c.bin -o ev-1c.json
+expect 1 "is not trusted: uefi-log: the log's replay differs from the quoted sha1:7 sha256:7: the log has no events for pcr:7, which the quote shows extended \(and more, see the verdict\)" \
+	"$VMTRUST" -v --policy p-sb-attack.json attest verify --nonce "$nonce2" ev-1c.json
+expect_out '^  FAIL secure-boot: not checked: the UEFI event log is unreadable or does not replay to the quote$'
+# attack NAME QUOTE_POLICY ERROR UEFI_OK: evidence quoted (the PCRs of
+# QUOTE_POLICY) with log-NAME.bin is denied with ERROR, its log replaying
+attack() {
+	expect 0 '' "$VMTRUST" --policy "$2" attest quote --nonce "$nonce2" --eventlog "log-$1.bin" -o "ev-$1.json"
+	expect 1 "is not trusted: $3" "$VMTRUST" --policy p-sb-attack.json attest verify --nonce "$nonce2" "ev-$1.json"
+	run "$VMTRUST" -v --policy p-sb-attack.json attest verify --nonce "$nonce2" "ev-$1.json"
+	expect_out "^  ok   uefi-log: the log replays to the quoted $4\$"
+}
+# 1b: SecureBoot=1 in PCR 16 (reset, then extended), which the quote covers;
+# the firmware's SecureBoot=0 relabelled
+tpm tpm2_pcrreset 16
+tpm tpm2_pcrextend "$(ext 16 sb1)"
+mklog log-1b.bin 'HEAD + event(16, 0x80000001, sb_var(1)) + SB0_AS_POST_CODE + event(7, 4, b"\0\0\0\0") + event(0, 1, b"ACPI DATA")'
+attack 1b p-q16.json "secure-boot: event log '\\\$.uefi_eventlog': event 1 \(pcr 16, EV_EFI_VARIABLE_DRIVER_CONFIG\) records the SecureBoot variable outside pcr 7: the log contradicts itself$" \
+	'sha1:0,1,2,3,4,5,6,7,16 sha256:0,1,2,3,4,5,6,7,16'
+# 1a: the firmware's SecureBoot=0 event relabelled EV_POST_CODE (same
+# digests), SecureBoot=1 extended into PCR 7 after the separator
+tpm tpm2_pcrextend "$(ext 7 sb1)"
+mklog log-1a.bin 'HEAD + SB0_AS_POST_CODE + event(7, 4, b"\0\0\0\0") + event(0, 1, b"ACPI DATA") + event(7, 0x80000001, sb_var(1))'
+attack 1a p-good.json "secure-boot: event log '\\\$.uefi_eventlog': event 1 \(pcr 7, EV_POST_CODE\) before the separator is not a Secure Boot configuration event vmtrust understands$" \
+	'sha1:0,1,2,3,4,5,6,7 sha256:0,1,2,3,4,5,6,7'
+# ...and with the event keeping its type, the late one is a contradiction
+mklog log-1a2.bin 'HEAD + event(7, 0x80000001, sb_var(0)) + event(7, 4, b"\0\0\0\0") + event(0, 1, b"ACPI DATA") + event(7, 0x80000001, sb_var(1))'
+attack 1a2 p-good.json "secure-boot: event log '\\\$.uefi_eventlog': event 4 \(pcr 7, EV_EFI_VARIABLE_DRIVER_CONFIG\) records the SecureBoot variable after pcr 7's separator: the log contradicts itself$" \
+	'sha1:0,1,2,3,4,5,6,7 sha256:0,1,2,3,4,5,6,7'
 
 finish

@@ -303,6 +303,7 @@ START_TEST(test_secure_boot_states)
 	put_spec_id(&b, banks3, 2, 0);
 	efi_variable(&var, global_guid, "SecureBoot", NULL, 0);
 	put_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
+	put_event2(&b, 7, ATTEST_EV_SEPARATOR, banks3, 2, "\0\0\0\0", 4, NULL);
 	ck_assert_int_eq(attest_eventlog_parse("sb-empty", b.p, b.len, &log), 0);
 	ck_assert_int_eq(attest_eventlog_secure_boot(log), 0);
 	attest_eventlog_free(log);
@@ -315,6 +316,7 @@ START_TEST(test_secure_boot_states)
 	put_spec_id(&b, banks3, 2, 0);
 	efi_variable(&var, global_guid, "SecureBoot", "\1\1", 2);
 	put_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
+	put_event2(&b, 7, ATTEST_EV_SEPARATOR, banks3, 2, "\0\0\0\0", 4, NULL);
 	ck_assert_int_eq(attest_eventlog_parse("sb-long", b.p, b.len, &log), 0);
 	ck_assert_int_eq(attest_eventlog_secure_boot(log), -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(last_error, "SecureBoot value of 2 bytes"));
@@ -328,9 +330,29 @@ START_TEST(test_secure_boot_states)
 	put_spec_id(&b, banks3, 2, 0);
 	efi_variable(&var, (const uint8_t *)"0123456789abcdef", "SecureBoot", "\1", 1);
 	put_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
+	put_event2(&b, 7, ATTEST_EV_SEPARATOR, banks3, 2, "\0\0\0\0", 4, NULL);
 	ck_assert_int_eq(attest_eventlog_parse("sb-none", b.p, b.len, &log), 0);
 	ck_assert_int_eq(attest_eventlog_secure_boot(log), -ENOENT);
 	ck_assert_int_eq(attest_eventlog_startup_locality(log), -ENOENT);
+	attest_eventlog_free(log);
+	free(b.p);
+	free(var.p);
+
+	/* the rule the host audit shares with the verifier: a SecureBoot
+	 * event after PCR 7's separator contradicts the log, even agreeing */
+	b = (struct buf){ 0 };
+	var = (struct buf){ 0 };
+	put_spec_id(&b, banks3, 2, 0);
+	efi_variable(&var, global_guid, "SecureBoot", "\1", 1);
+	put_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
+	put_event2(&b, 7, ATTEST_EV_SEPARATOR, banks3, 2, "\0\0\0\0", 4, NULL);
+	ck_assert_int_eq(attest_eventlog_parse("sb-late", b.p, b.len, &log), 0);
+	ck_assert_int_eq(attest_eventlog_secure_boot(log), 1);
+	attest_eventlog_free(log);
+	put_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
+	ck_assert_int_eq(attest_eventlog_parse("sb-late", b.p, b.len, &log), 0);
+	ck_assert_int_eq(attest_eventlog_secure_boot(log), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(last_error, "records the SecureBoot variable after pcr 7's separator"));
 	attest_eventlog_free(log);
 	free(b.p);
 	free(var.p);

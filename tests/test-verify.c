@@ -431,6 +431,178 @@ START_TEST(test_secure_boot_disagrees)
 }
 END_TEST
 
+/* ---- issue 13, Secure Boot: the state only from PCR 7's configuration ---- */
+
+static struct attest_verdict *verify_sb(struct attest_evidence *e, const char *secure_boot)
+{
+	json_object *j = vfx_policy_json(&f);
+	struct policy *pol;
+	struct attest_verdict *v;
+
+	json_object_object_add(j, "secure_boot", json_object_new_string(secure_boot));
+	pol = vfx_policy_load(j);
+	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	json_object_put(j);
+	policy_free(pol);
+	return v;
+}
+
+/* f's evidence against its policy with secure_boot (NULL: f's): check
+ * fails with needle in its reason (NULL check: the verdict is all ok), and
+ * the check also is ok with also_ok in its reason (also: NULL, none). */
+static void expect_sb(const char *secure_boot, const char *check, const char *needle,
+		      const char *also, const char *also_ok)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+	struct attest_verdict *v = secure_boot ? verify_sb(e, secure_boot) : verify(e);
+
+	if (check)
+		assert_bad(v, check, needle);
+	else
+		assert_all_ok(v);
+	if (also)
+		assert_check(v, also, ATTEST_CHECK_OK, also_ok);
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+
+/* 1a: the firmware's SecureBoot=0 event relabelled (same digest), a
+ * SecureBoot=1 event extended after the separator: the replay matches. */
+START_TEST(test_sb_relabelled_and_appended)
+{
+	f.secure_boot = false;
+	f.sb_type = ATTEST_EV_POST_CODE;
+	f.sb_data = "x";
+	f.late_sb = 1;
+	f.late_sb_pcr = 7;
+	expect_sb("required", "secure-boot",
+		  "event 2 (pcr 7, EV_POST_CODE) before the separator is not a Secure Boot configuration event vmtrust understands",
+		  "uefi-log", "sha256:0,1,2,3,4,5,6,7");
+
+	/* relabelled as a type PCR 7 may hold, but not what it hashed */
+	f.sb_type = ATTEST_EV_EFI_ACTION;
+	f.sb_data = "Exit Boot Services Invocation";
+	expect_sb("required", "secure-boot",
+		  "event 2 (pcr 7, EV_EFI_ACTION) before the separator: its sha256 digest is not the hash of its data",
+		  "uefi-log", NULL);
+
+	/* relabelled with its data: SecureBoot in another event type */
+	f.sb_type = ATTEST_EV_EFI_VARIABLE_AUTHORITY;
+	f.sb_data = NULL;
+	expect_sb("required", "secure-boot",
+		  "event 2 (pcr 7, EV_EFI_VARIABLE_AUTHORITY) records the SecureBoot variable in another event type than EV_EFI_VARIABLE_DRIVER_CONFIG: the log contradicts itself",
+		  NULL, NULL);
+
+	/* an event after the separator counts for nothing but contradiction,
+	 * even when it agrees; "disabled" is judged alike, "any" not at all */
+	f.sb_type = ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG;
+	f.secure_boot = true;
+	expect_sb(NULL, "secure-boot",
+		  "(pcr 7, EV_EFI_VARIABLE_DRIVER_CONFIG) records the SecureBoot variable after pcr 7's separator: the log contradicts itself",
+		  NULL, NULL);
+	expect_sb("disabled", "secure-boot", "after pcr 7's separator: the log contradicts itself", NULL, NULL);
+	expect_sb("any", NULL, NULL, NULL, NULL);
+}
+END_TEST
+
+/* 1b: the SecureBoot event in a PCR root can reset and extend (16), quoted. */
+START_TEST(test_sb_in_another_pcr)
+{
+	f.sb_pcr = 16;
+	f.sel_sha256 |= 1u << 16;
+	expect_sb(NULL, "secure-boot",
+		  "event 2 (pcr 16, EV_EFI_VARIABLE_DRIVER_CONFIG) records the SecureBoot variable outside pcr 7: the log contradicts itself",
+		  "uefi-log", "sha256:0,1,2,3,4,5,6,7,16");
+
+	/* beside the firmware's own, agreeing with it */
+	f.sb_pcr = 7;
+	f.late_sb = 1;
+	f.late_sb_pcr = 16;
+	expect_sb(NULL, "secure-boot", "records the SecureBoot variable outside pcr 7: the log contradicts itself",
+		  NULL, NULL);
+}
+END_TEST
+
+/* 1c, rule (a): every quoted PCR 0-7 replays, those the log never extends
+ * included. */
+START_TEST(test_uefi_log_leaves_out_a_quoted_pcr)
+{
+	f.uefi_hidden = 1u << 7;
+	expect_sb(NULL, "uefi-log",
+		  "the log's replay differs from the quoted sha256:7: the log has no events for pcr:7, which the quote shows extended",
+		  NULL, NULL);
+	expect_sb(NULL, "secure-boot", "not checked: the UEFI event log is unreadable or does not replay to the quote",
+		  NULL, NULL);
+	expect_sb("any", "uefi-log", "the log has no events for pcr:7", NULL, NULL);
+
+	/* PCR 0 as well (no StartupLocality: it starts at zero) */
+	f.uefi_hidden = 1u << 0 | 1u << 3;
+	expect_sb(NULL, "uefi-log", "the log has no events for pcr:0,3", NULL, NULL);
+
+	/* a PCR the quote leaves out is not compared */
+	f.uefi_hidden = 1u << 3;
+	f.sel_sha256 &= ~(1u << 3);
+	expect_sb(NULL, NULL, NULL, NULL, NULL);
+}
+END_TEST
+
+/* Rule (a): a quoted firmware PCR with no events holds its start value:
+ * zero, PCR 0 the StartupLocality. */
+START_TEST(test_uefi_log_pcr_without_events)
+{
+	struct attest_evidence *e;
+
+	f.uefi_empty = 1u << 0;
+	f.startup_locality = 3;
+	e = vfx_evidence(&f);
+	ck_assert_uint_eq(e->pcrs[0].pcr, 0);
+	ck_assert_uint_eq(e->pcrs[0].value[31], 3);
+	attest_evidence_free(e);
+	expect_sb(NULL, NULL, NULL, NULL, NULL);
+
+	f.startup_locality = -1;
+	e = vfx_evidence(&f);
+	ck_assert_uint_eq(e->pcrs[0].value[31], 0);
+	attest_evidence_free(e);
+	expect_sb(NULL, NULL, NULL, NULL, NULL);
+}
+END_TEST
+
+/* Rule (b): no SecureBoot event, or no separator in PCR 7, proves no state. */
+START_TEST(test_sb_not_established)
+{
+	f.separators = 0x7fu;
+	expect_sb(NULL, "secure-boot",
+		  "pcr 7 has no EV_SEPARATOR, so nothing tells its Secure Boot configuration from later events, the policy requires secure boot on",
+		  "uefi-log", "sha256:0,1,2,3,4,5,6,7");
+
+	f.separators = 0xffu;
+	f.sb_absent = true;
+	expect_sb(NULL, "secure-boot",
+		  "no EV_EFI_VARIABLE_DRIVER_CONFIG event of the SecureBoot variable in pcr 7 before its separator, the policy requires secure boot on",
+		  NULL, NULL);
+	expect_sb("disabled", "secure-boot", "the policy requires secure boot off", NULL, NULL);
+	expect_sb("any", NULL, NULL, NULL, NULL);
+}
+END_TEST
+
+/* Rule (c): PCR 7 in the quote, in a bank of the log, when the policy asks. */
+START_TEST(test_sb_pcr7_in_the_quote)
+{
+	f.sel_sha256 &= ~(1u << 7);
+	expect_sb("disabled", "secure-boot",
+		  "pcr 7 is not in the quote: nothing proves the Secure Boot configuration, the policy requires secure boot off",
+		  NULL, NULL);
+	expect_sb("any", NULL, NULL, NULL, NULL);
+
+	/* quoted in sha1 only, which the (sha256) log does not carry */
+	f.sel_sha1 = 1u << 7;
+	expect_sb(NULL, "secure-boot",
+		  "pcr 7 is quoted in no bank of the UEFI event log: nothing proves the Secure Boot configuration",
+		  NULL, NULL);
+}
+END_TEST
+
 /* Class 4: the AK is pinned by its TPM name, which binds its attributes. */
 START_TEST(test_ak_attributes_flipped)
 {
@@ -1115,7 +1287,8 @@ START_TEST(test_secure_boot_unproven)
 	f.sel_sha256 &= ~(1u << 7);
 	e = vfx_evidence(&f);
 	v = verify(e);
-	assert_bad(v, "secure-boot", "(event 2, pcr 7) is not proven by the quote");
+	assert_check(v, "uefi-log", ATTEST_CHECK_OK, NULL);
+	assert_bad(v, "secure-boot", "pcr 7 is not in the quote: nothing proves the Secure Boot configuration, the policy requires secure boot on");
 	attest_verdict_free(v);
 	attest_evidence_free(e);
 }
@@ -1885,6 +2058,12 @@ static Suite *verify_suite(void)
 	tcase_add_test(tc, test_secure_boot_off);
 	tcase_add_test(tc, test_secure_boot_no_log);
 	tcase_add_test(tc, test_secure_boot_unproven);
+	tcase_add_test(tc, test_sb_relabelled_and_appended);
+	tcase_add_test(tc, test_sb_in_another_pcr);
+	tcase_add_test(tc, test_uefi_log_leaves_out_a_quoted_pcr);
+	tcase_add_test(tc, test_uefi_log_pcr_without_events);
+	tcase_add_test(tc, test_sb_not_established);
+	tcase_add_test(tc, test_sb_pcr7_in_the_quote);
 	tcase_add_test(tc, test_uefi_log_tampered);
 	tcase_add_test(tc, test_conformance_log);
 	suite_add_tcase(s, tc);

@@ -45,6 +45,10 @@ void vfx_init(struct vfx *f)
 	f->secure_boot = true;
 	f->sb_pcr = 7;
 	f->second_sb = -1;
+	f->sb_type = ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG;
+	f->late_sb = -1;
+	f->separators = 0xffu;
+	f->startup_locality = -1;
 }
 
 void vfx_use_rsa(struct vfx *f, bool pss)
@@ -192,11 +196,16 @@ static void put_le(struct buf *b, uint64_t v, size_t n)
 	put(b, x, n);
 }
 
-static void put_event(struct buf *b, uint32_t pcr, uint32_t type, const void *data, size_t len)
+/* An event whose digest is of digest_of (NULL: of its data). */
+static void put_event_as(struct buf *b, uint32_t pcr, uint32_t type, const void *data, size_t len,
+			 const struct buf *digest_of)
 {
 	uint8_t d[32];
 
-	must(EVP_Digest(data, len, d, NULL, EVP_sha256(), NULL) == 1);
+	if (digest_of)
+		must(EVP_Digest(digest_of->p, digest_of->len, d, NULL, EVP_sha256(), NULL) == 1);
+	else
+		must(EVP_Digest(data, len, d, NULL, EVP_sha256(), NULL) == 1);
 	put_le(b, pcr, 4);
 	put_le(b, type, 4);
 	put_le(b, 1, 4);
@@ -206,8 +215,15 @@ static void put_event(struct buf *b, uint32_t pcr, uint32_t type, const void *da
 	put(b, data, len);
 }
 
-/* Spec ID (sha256 only), a POST code, the SecureBoot variable, separators. */
-static void build_uefi(const struct vfx *f, struct buf *b)
+static void put_event(struct buf *b, uint32_t pcr, uint32_t type, const void *data, size_t len)
+{
+	put_event_as(b, pcr, type, data, len, NULL);
+}
+
+/* Spec ID (sha256 only), StartupLocality, a POST code, the SecureBoot
+ * variable, separators, a late SecureBoot variable; no event of the PCRs
+ * in omit. */
+static void build_uefi(const struct vfx *f, struct buf *b, uint32_t omit)
 {
 	static const uint8_t guid[16] = { 0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
 					  0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c };
@@ -230,20 +246,39 @@ static void build_uefi(const struct vfx *f, struct buf *b)
 	put_le(b, 32, 2);
 	put_le(b, 0, 1);
 
-	put_event(b, 0, ATTEST_EV_POST_CODE, "ACPI DATA", 9);
+	if (f->startup_locality >= 0) {
+		uint8_t loc[17] = "StartupLocality";
+
+		loc[16] = (uint8_t)f->startup_locality;
+		put_event(b, 0, ATTEST_EV_NO_ACTION, loc, sizeof(loc));
+	}
+#define OMITTED(pcr) (omit & (1u << (pcr)))
+	if (!OMITTED(0))
+		put_event(b, 0, ATTEST_EV_POST_CODE, "ACPI DATA", 9);
 	put(&var, guid, 16);
 	put_le(&var, 10, 8);
 	put_le(&var, 1, 8);
 	for (const char *c = "SecureBoot"; *c; c++)
 		put_le(&var, (uint8_t)*c, 2);
 	put(&var, &sb, 1);
-	put_event(b, f->sb_pcr, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, var.p, var.len);
-	if (f->second_sb >= 0) {
-		var.p[var.len - 1] = (uint8_t)f->second_sb;
-		put_event(b, f->sb_pcr, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, var.p, var.len);
+	if (!OMITTED(f->sb_pcr) && !f->sb_absent) {
+		if (f->sb_data)
+			put_event_as(b, f->sb_pcr, f->sb_type, f->sb_data, strlen(f->sb_data), &var);
+		else
+			put_event(b, f->sb_pcr, f->sb_type, var.p, var.len);
+		if (f->second_sb >= 0) {
+			var.p[var.len - 1] = (uint8_t)f->second_sb;
+			put_event(b, f->sb_pcr, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, var.p, var.len);
+		}
 	}
 	for (unsigned pcr = 0; pcr < 8; pcr++)
-		put_event(b, pcr, ATTEST_EV_SEPARATOR, sep, 4);
+		if ((f->separators & (1u << pcr)) && !OMITTED(pcr))
+			put_event(b, pcr, ATTEST_EV_SEPARATOR, sep, 4);
+	if (f->late_sb >= 0 && !OMITTED(f->late_sb_pcr)) {
+		var.p[var.len - 1] = (uint8_t)f->late_sb;
+		put_event(b, f->late_sb_pcr, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, var.p, var.len);
+	}
+#undef OMITTED
 	free(var.p);
 }
 
@@ -397,8 +432,18 @@ struct attest_evidence *vfx_evidence(struct vfx *f)
 		must(policy_read_file(f->uefi_file, ATTEST_EVENTLOG_SIZE_MAX, &data, &uefi.len) == 0);
 		uefi.p = (uint8_t *)data;
 	} else {
-		build_uefi(f, &uefi);
+		build_uefi(f, &uefi, f->uefi_empty);
 	}
+	/* a firmware PCR no event extends holds its start value */
+	for (unsigned i = 0; i < POLICY_PCR_MAX; i++)
+		if (f->uefi_empty & (1u << i)) {
+			memset(pcr256[i], 0, 32);
+			memset(pcr1[i], 0, 20);
+			if (i == 0 && f->startup_locality >= 0) {
+				pcr256[0][31] = (uint8_t)f->startup_locality;
+				pcr1[0][19] = (uint8_t)f->startup_locality;
+			}
+		}
 	{
 		struct attest_eventlog *log = NULL;
 
@@ -485,6 +530,11 @@ struct attest_evidence *vfx_evidence(struct vfx *f)
 	e->ak_pem = vfx_pem(f->ak);
 	memcpy(e->nonce, f->nonce, f->nonce_len);
 	e->nonce_len = f->nonce_len;
+	if (f->uefi && f->uefi_hidden && !f->uefi_file) {
+		free(uefi.p);
+		uefi = (struct buf){ 0 };
+		build_uefi(f, &uefi, f->uefi_empty | f->uefi_hidden);
+	}
 	if (f->uefi) {
 		e->uefi_log = uefi.p;
 		e->uefi_log_len = uefi.len;

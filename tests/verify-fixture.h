@@ -49,6 +49,17 @@ struct vfx {
 	const char *uefi_file;          /* a log file instead of the built log */
 	unsigned sb_pcr;                /* the PCR of the SecureBoot event (7) */
 	int second_sb;                  /* a second SecureBoot event, 0 or 1 (-1: none) */
+	bool sb_absent;                 /* no first SecureBoot event */
+	uint32_t sb_type;               /* the type the first SecureBoot event is logged as */
+	const char *sb_data;            /* ...and its logged data (NULL: the variable; the
+					 * digest stays the variable's either way) */
+	int late_sb;                    /* a SecureBoot event after the separators, 0 or 1
+					 * (-1: none), extended into late_sb_pcr */
+	unsigned late_sb_pcr;
+	uint32_t separators;            /* the PCRs with a separator (0-7) */
+	int startup_locality;           /* a StartupLocality event (-1: none) */
+	uint32_t uefi_empty;            /* PCRs no event extends (their value: the start) */
+	uint32_t uefi_hidden;           /* PCRs extended, whose events the log leaves out */
 	uint32_t policy_attrs;          /* the attributes of the public area whose name the
 					 * policy pins (0: attrs) */
 	bool policy_no_name;            /* the policy pins the key alone, as before names */
