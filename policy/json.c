@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "policy.h"
+#include "policy-internal.h"
 
 /* ---- JSON paths ---------------------------------------------------------- */
 
@@ -275,7 +276,7 @@ static int arena_put(struct scan *sc, const void *b, size_t n)
 
 /* The length of the well-formed UTF-8 sequence at s (Unicode table 3-7: no
  * overlong forms, no surrogates, nothing above U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t avail)
+size_t utf8_len(const unsigned char *s, size_t avail)
 {
 	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
 	size_t n;

@@ -98,7 +98,7 @@ void policy_log_capture(char *buf, size_t size);
 /* An untrusted string (a domain name, a path, a message that quotes one)
  * made safe for a one-line message, a log line or a terminal: C-style
  * escapes for a backslash (\\), \n, \r, \t, every other byte below 0x20,
- * DEL and each byte of invalid UTF-8 (\xNN), and \uXXXX for the code points
+ * DEL and each byte of invalid UTF-8 (\xNN), and \u with four hex digits for the code points
  * that break or reorder a line (C1 controls, U+2028/9, bidirectional
  * formatting). Printable ASCII and other valid UTF-8 pass unchanged.
  * Returns a malloc'ed string (NULL: out of memory); NULL s is "". */

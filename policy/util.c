@@ -13,6 +13,7 @@
 #include <tss2/tss2_tpm2_types.h>
 
 #include "policy.h"
+#include "policy-internal.h"
 
 static policy_log_fn log_fn;
 static void *log_userdata;
@@ -240,30 +241,17 @@ int policy_read_file(const char *path, size_t max_size, char **ret_data, size_t 
 /* The length of a valid UTF-8 sequence at s (at most n bytes) that may be
  * shown as it is, or 0: invalid, overlong, a surrogate, beyond U+10FFFF,
  * or a code point that moves text around or breaks lines (C1 controls,
- * U+2028/U+2029, bidirectional formatting), which is escaped as \uXXXX. */
+ * U+2028/U+2029, bidirectional formatting), which is escaped as \u and four hex digits. */
 static size_t utf8_shown(const unsigned char *s, size_t n, uint32_t *ret_cp)
 {
+	size_t len = utf8_len(s, n);
 	uint32_t cp;
-	size_t len;
 
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
+	if (len == 0)
 		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
+	cp = s[0] & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+	for (size_t i = 1; i < len; i++)
 		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
 	*ret_cp = cp;
 	return len;
 }

@@ -37,6 +37,16 @@ deny() {
 	[ "$(tree_sum "$D")" = "$before" ] && pass || fail "$*: files changed"
 }
 
+# dsse_sign PAYLOAD OUT: a DSSE envelope around PAYLOAD signed with the openssl
+# CLI alone (the README's recipe, backwards), with the Ed25519 key.
+dsse_sign() {
+	local t=application/vnd.in-toto+json
+	{ printf 'DSSEv1 %s %s %s ' ${#t} "$t" "$(stat -c %s "$1")"; cat "$1"; } >"$T/pae.bin"
+	openssl pkeyutl -sign -inkey "$K/ed25519.key" -rawin -in "$T/pae.bin" -out "$T/sig.bin"
+	printf '{"payloadType": "%s", "payload": "%s", "signatures": [{"keyid": "", "sig": "%s"}]}\n' "$t" \
+		"$(base64 -w0 "$1")" "$(base64 -w0 "$T/sig.bin")" >"$2"
+}
+
 flip() { # FILE OFFSET: invert the top bit of one byte (twice restores it)
 	python3 - "$1" "$2" <<'EOF'
 import sys
@@ -217,11 +227,7 @@ import base64, json, sys
 e = json.load(open(sys.argv[1]))
 open(sys.argv[2], "wb").write(base64.b64decode(e["payload"]).replace(b'"algorithm":"sha256"', b'"algorithm":"sha512"'))
 EOF
-t=application/vnd.in-toto+json
-{ printf 'DSSEv1 %s %s %s ' ${#t} "$t" "$(stat -c %s "$T/payload.json")"; cat "$T/payload.json"; } >"$T/pae.bin"
-openssl pkeyutl -sign -inkey "$K/ed25519.key" -rawin -in "$T/pae.bin" -out "$T/sig.bin"
-printf '{"payloadType": "%s", "payload": "%s", "signatures": [{"keyid": "", "sig": "%s"}]}\n' "$t" \
-	"$(base64 -w0 "$T/payload.json")" "$(base64 -w0 "$T/sig.bin")" >"$D/sha512.json"
+dsse_sign "$T/payload.json" "$D/sha512.json"
 deny 2 "^vmtrust: manifest '$D/sha512.json': \\\$.predicate.layers\[0\].chunks.algorithm: digest algorithm 'sha512' is not supported \(sha256\)$" \
 	"$V" image verify --key "$K/ed25519.pub" --manifest "$D/sha512.json" "$I/top.qcow2"
 rm -f "$D/sha512.json"
@@ -566,11 +572,7 @@ assert p.count(b'"digest":{"sha256":"') >= 1
 p = p.replace(b'"digest":{"sha256":"', b'"digest":{"\\u0073ha256":"' + b"0" * 64 + b'","sha256":"', 1)
 open(sys.argv[2], "wb").write(p)
 EOF
-t=application/vnd.in-toto+json
-{ printf 'DSSEv1 %s %s %s ' ${#t} "$t" "$(stat -c %s "$T/payload.json")"; cat "$T/payload.json"; } >"$T/pae.bin"
-openssl pkeyutl -sign -inkey "$K/ed25519.key" -rawin -in "$T/pae.bin" -out "$T/sig.bin"
-printf '{"payloadType": "%s", "payload": "%s", "signatures": [{"keyid": "", "sig": "%s"}]}\n' "$t" \
-	"$(base64 -w0 "$T/payload.json")" "$(base64 -w0 "$T/sig.bin")" >"$D/dup-statement.json"
+dsse_sign "$T/payload.json" "$D/dup-statement.json"
 deny 2 "^vmtrust: manifest '$D/dup-statement.json': \\\$.subject\\[0\\].digest.sha256: duplicate key$" \
 	"$V" image verify --key "$K/ed25519.pub" --manifest "$D/dup-statement.json" "$I/top.qcow2"
 rm -f "$D/dup-envelope.json" "$D/dup-statement.json"
