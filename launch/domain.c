@@ -274,6 +274,9 @@ static int check_seclabel(struct walk *w, xmlNodePtr n)
 		return refuse(n, "a seclabel of type '%s' switches off or replaces sVirt's confinement", type);
 	if (model && strcmp(model, "none") == 0)
 		return refuse(n, "seclabel model 'none' switches sVirt off");
+	if (model && strcmp(model, "selinux") != 0 && strcmp(model, "apparmor") != 0 && strcmp(model, "dac") != 0)
+		return refuse(n, "seclabel model '%s' is not one vmtrust knows to confine the vm (selinux, apparmor, dac)",
+			      model);
 	if (relabel && strcmp(relabel, "yes") != 0)
 		return refuse(n, "seclabel relabel='%s' leaves resources unconfined", relabel);
 	return 0;
@@ -486,7 +489,9 @@ static int check_interface(struct walk *w, xmlNodePtr n)
 
 static int check_if_target(struct walk *w, xmlNodePtr n)
 {
-	if (prop_is(n, "managed", "no"))
+	const char *managed = prop(n, "managed");
+
+	if (managed && strcmp(managed, "yes") != 0)
 		return refuse(n, "an unmanaged tap device bypasses libvirt's networking");
 	return 0;
 }
@@ -612,15 +617,25 @@ static int check_input(struct walk *w, xmlNodePtr n)
 {
 	const char *type = prop(n, "type");
 
-	if (type && (strcmp(type, "passthrough") == 0 || strcmp(type, "evdev") == 0))
-		return refuse(n, "a host input device passed through is not accepted");
-	return 0;
+	static const char *const ok[] = { "mouse", "tablet", "keyboard" };
+
+	for (size_t i = 0; type && i < ELEMENTSOF(ok); i++)
+		if (strcmp(type, ok[i]) == 0)
+			return 0;
+	return refuse(n, "an input device of type '%s' is not accepted: only an emulated mouse, tablet or "
+		      "keyboard (passthrough and evdev hand the guest a host device)", type ? type : "(none)");
 }
 
 static int check_graphics(struct walk *w, xmlNodePtr n)
 {
-	static const char *const ok[] = { "vnc", "spice", "egl-headless", "dbus" };
+	static const char *const ok[] = { "vnc", "spice", "dbus" };
 	const char *type = prop(n, "type");
+
+	/* libvirt picks the render node (the first of /dev/dri) after the hook
+	 * ran: the domain XML the hook sees names none. */
+	if (type && strcmp(type, "egl-headless") == 0)
+		return refuse(n, "graphics of type 'egl-headless' render on a host render node libvirt picks after the "
+			      "hook ran, which is not verified");
 	int r;
 
 	for (size_t i = 0; type && i < ELEMENTSOF(ok); i++)
@@ -648,6 +663,41 @@ static int check_listen(struct walk *w, xmlNodePtr n)
 static int check_rendernode(struct walk *w, xmlNodePtr n)
 {
 	return no_attr(n, "rendernode", "a host render node is not accepted");
+}
+
+/* OpenGL in a display or 3D in a video device opens a host render node
+ * that libvirt (or QEMU) picks when the XML names none, after the hook
+ * ran; one the XML names is a host device all the same. */
+static int check_gl(struct walk *w, xmlNodePtr n)
+{
+	const char *enable = prop(n, "enable");
+
+	if (enable && strcmp(enable, "no") != 0)
+		return refuse(n, "opengl opens a host render node libvirt picks after the hook ran, which is not "
+			      "verified");
+	return check_rendernode(w, n);
+}
+
+static int check_acceleration(struct walk *w, xmlNodePtr n)
+{
+	const char *accel3d = prop(n, "accel3d");
+
+	if (accel3d && strcmp(accel3d, "no") != 0)
+		return refuse(n, "3d acceleration opens a host render node libvirt picks after the hook ran, which is "
+			      "not verified");
+	return check_rendernode(w, n);
+}
+
+/* A video driver other than QEMU's own: vhost-user-gpu, a host program
+ * libvirt picks from its descriptors after the hook ran. */
+static int check_video_driver(struct walk *w, xmlNodePtr n)
+{
+	const char *name = prop(n, "name");
+
+	if (name && strcmp(name, "qemu") != 0)
+		return refuse(n, "a video driver '%s' is a host program libvirt picks after the hook ran, which is not "
+			      "verified", name);
+	return 0;
 }
 
 static int check_audio(struct walk *w, xmlNodePtr n)
@@ -727,20 +777,20 @@ static const struct el graphics_kids[] = {
 	ANY1("clipboard"),
 	ANY1("mouse"),
 	ANY1("filetransfer"),
-	{ "gl", EL_ONCE, " enable rendernode ", NULL, check_rendernode, NULL },
+	{ "gl", EL_ONCE, " enable rendernode ", NULL, check_gl, NULL },
 	LEAF1("audio", " id "),
 	END,
 };
 
 static const struct el video_model_kids[] = {
-	{ "acceleration", EL_ONCE, " accel3d accel2d rendernode ", NULL, check_rendernode, NULL },
+	{ "acceleration", EL_ONCE, " accel3d accel2d rendernode ", NULL, check_acceleration, NULL },
 	ANY1("resolution"),
 	END,
 };
 
 static const struct el video_kids[] = {
-	{ "model", EL_ONCE | EL_ANY_ATTR, NULL, video_model_kids, NULL, NULL },
-	ANY1("driver"),
+	{ "model", EL_ONCE, " type vram ram vram64 vgamem heads primary blob ", video_model_kids, NULL, NULL },
+	{ "driver", EL_ONCE, " name iommu ats packed page_per_vq vgaconf ", NULL, check_video_driver, NULL },
 	ANY1("address"),
 	LEAF1("alias", " name "),
 	LEAF1("acpi", " index "),
@@ -840,7 +890,9 @@ static const struct el devices_kids[] = {
 	ANY("controller"),
 	{ "interface", 0, " type trustGuestRxFilters ", interface_kids, check_interface, NULL },
 	{ "input", 0, " type bus model ", input_kids, check_input, NULL },
-	{ "graphics", EL_ANY_ATTR, NULL, graphics_kids, check_graphics, NULL },
+	{ "graphics", 0,
+	  " type port autoport websocket listen passwd passwdValidTo connected keymap sharePolicy powerControl "
+	  "tlsPort defaultMode p2p socket address ", graphics_kids, check_graphics, NULL },
 	{ "video", 0, "", video_kids, NULL, NULL },
 	{ "sound", 0, " model multichannel streams ", sound_kids, NULL, NULL },
 	{ "audio", EL_ANY, NULL, NULL, check_audio, NULL },
@@ -860,7 +912,7 @@ static const struct el devices_kids[] = {
 	ANY("panic"),
 	{ "memory", 0, " model access discard ", memory_kids, check_memory_device, NULL },
 	ANY("iommu"),
-	ANY("vsock"),
+	DENY("vsock", "a vsock device opens the host's /dev/vhost-vsock, a channel to host processes"),
 	ANY("crypto"),
 	DENY("hostdev", why_hostdev),
 	DENY("filesystem", "a <filesystem> passthrough cannot be verified before launch"),
@@ -933,9 +985,29 @@ static int check_nvram_path(const struct walk *w)
 	return 0;
 }
 
+static const char *const why_autoselect =
+	"firmware autoselection: libvirt picks the loader and nvram template from its firmware descriptors "
+	"after the hook ran, so they are not verified; name <loader> and <nvram template=...> instead";
+
+static int check_os(struct walk *w, xmlNodePtr n)
+{
+	return no_attr(n, "firmware", why_autoselect);
+}
+
+/* mode='host' copies the host's own SMBIOS tables into the guest. */
+static int check_smbios(struct walk *w, xmlNodePtr n)
+{
+	const char *mode = prop(n, "mode");
+
+	if (mode && strcmp(mode, "emulate") != 0 && strcmp(mode, "sysinfo") != 0)
+		return refuse(n, "smbios mode '%s' hands the guest the host's own tables: only emulate and sysinfo are "
+			      "accepted", mode);
+	return 0;
+}
+
 static const struct el os_kids[] = {
 	LEAF1("type", " arch machine "),
-	ANY1("firmware"),
+	DENY("firmware", why_autoselect),
 	{ "loader", EL_ONCE, " readonly secure type stateless format ", NULL, check_loader, NULL },
 	{ "nvram", EL_ONCE, " template templateFormat format type ",
 	  (const struct el[]){ DENY("source", "an nvram source is not verified before launch"), END },
@@ -945,7 +1017,7 @@ static const struct el os_kids[] = {
 	LEAF1("cmdline", ""),
 	LEAF("boot", " dev "),
 	LEAF1("bootmenu", " enable timeout "),
-	LEAF1("smbios", " mode "),
+	{ "smbios", EL_ONCE, " mode ", NULL, check_smbios, NULL },
 	LEAF1("bios", " useserial rebootTimeout "),
 	DENY("dtb", "a device tree from a host file is not verified before launch"),
 	DENY("acpi", "acpi tables from host files are not verified before launch"),
@@ -1077,7 +1149,7 @@ static const struct el domain_kids[] = {
 	ANY1("numatune"),
 	{ "resource", EL_ONCE, "", resource_kids, NULL, NULL },
 	{ "sysinfo", 0, " type ", sysinfo_kids, NULL, NULL },
-	{ "os", EL_ONCE, " firmware ", os_kids, NULL, NULL },
+	{ "os", EL_ONCE, " firmware ", os_kids, check_os, NULL },
 	ANY1("features"),
 	ANY1("cpu"),
 	ANY1("clock"),

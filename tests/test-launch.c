@@ -82,7 +82,7 @@ static const char full_xml[] =
 	"  <vcpu placement='static'>4</vcpu>\n"
 	"  <resource><partition>/machine</partition></resource>\n"
 	"  <sysinfo type='smbios'><system><entry name='manufacturer'>ACME</entry></system></sysinfo>\n"
-	"  <os firmware='efi'><type arch='x86_64' machine='pc-q35-7.2'>hvm</type>\n"
+	"  <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type>\n"
 	"    <loader readonly='yes' secure='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.ms.fd</loader>\n"
 	"    <nvram template='/usr/share/OVMF/OVMF_VARS_4M.ms.fd'>/var/lib/libvirt/qemu/nvram/desk_VARS.fd</nvram>\n"
 	"    <boot dev='hd'/><bootmenu enable='yes'/><smbios mode='sysinfo'/></os>\n"
@@ -216,7 +216,7 @@ static const struct bad_xml {
 	{ DOM("<hostdev mode='capabilities' type='storage'><source><block>/dev/sdf1</block></source></hostdev>"),
 	  -EOPNOTSUPP, "/domain/devices/hostdev: host device assignment" },
 	{ DOM("<input type='passthrough' bus='virtio'><source evdev='/dev/input/event1'/></input>"),
-	  -EOPNOTSUPP, "/domain/devices/input: a host input device" },
+	  -EOPNOTSUPP, "/domain/devices/input: an input device of type 'passthrough' is not accepted" },
 	{ DOM("<smartcard mode='host'/>"), -EOPNOTSUPP, "/domain/devices/smartcard: a smartcard backed by the host" },
 	{ DOM("<redirdev bus='usb' type='tcp'><source mode='connect' host='1.2.3.4' service='4000'/></redirdev>"),
 	  -EOPNOTSUPP, "/domain/devices/redirdev: usb redirection" },
@@ -332,8 +332,48 @@ static const struct bad_xml {
 	  "/domain/devices/graphics/listen/@socket: a host socket path" },
 	{ DOM("<graphics type='sdl' display=':0' xauth='/root/.Xauthority'/>"), -EOPNOTSUPP,
 	  "/domain/devices/graphics: graphics of type 'sdl'" },
-	{ DOM("<graphics type='egl-headless'><gl rendernode='/dev/dri/renderD128'/></graphics>"), -EOPNOTSUPP,
+	{ DOM("<graphics type='spice'><gl rendernode='/dev/dri/renderD128'/></graphics>"), -EOPNOTSUPP,
 	  "/domain/devices/graphics/gl/@rendernode: a host render node" },
+	/* host resources libvirt picks after the hook ran (libvirt 9.0 runs
+	 * "prepare begin" before firmware autoselection and before it looks
+	 * for a render node: the XML the hook sees names neither) */
+	{ DOMX("<os firmware='efi'><type>hvm</type></os>"), -EOPNOTSUPP,
+	  "/domain/os/@firmware: firmware autoselection: libvirt picks the loader and nvram template" },
+	{ DOMX("<os firmware='bios'><type>hvm</type></os>"), -EOPNOTSUPP, "/domain/os/@firmware: firmware autoselection" },
+	{ DOMX("<os><type>hvm</type><firmware><feature enabled='yes' name='secure-boot'/></firmware></os>"),
+	  -EOPNOTSUPP, "/domain/os/firmware: firmware autoselection" },
+	{ DOMX("<os><type>hvm</type><loader readonly='yes' type='pflash'/></os>"), -EOPNOTSUPP,
+	  "domain: loader '' is not an absolute path" },
+	{ DOMX("<os><type>hvm</type><loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>"
+	       "<nvram>/var/lib/libvirt/qemu/nvram/x_VARS.fd</nvram></os>"),
+	  -EOPNOTSUPP, "/domain/os/nvram: an nvram file without a template" },
+	{ DOM("<graphics type='egl-headless'/>"), -EOPNOTSUPP,
+	  "/domain/devices/graphics: graphics of type 'egl-headless' render on a host render node libvirt picks" },
+	{ DOM("<graphics type='spice'><listen type='none'/><gl enable='yes'/></graphics>"), -EOPNOTSUPP,
+	  "/domain/devices/graphics/gl: opengl opens a host render node libvirt picks" },
+	{ DOM("<graphics type='dbus'><gl enable='yes'/></graphics>"), -EOPNOTSUPP,
+	  "/domain/devices/graphics/gl: opengl opens a host render node" },
+	{ DOM("<video><model type='virtio'><acceleration accel3d='yes'/></model></video>"), -EOPNOTSUPP,
+	  "/domain/devices/video/model/acceleration: 3d acceleration opens a host render node" },
+	{ DOM("<video><driver name='vhostuser'/><model type='virtio'/></video>"), -EOPNOTSUPP,
+	  "/domain/devices/video/driver: a video driver 'vhostuser' is a host program libvirt picks" },
+	{ DOMX("<os><type>hvm</type><smbios mode='host'/></os>"), -EOPNOTSUPP,
+	  "/domain/os/smbios: smbios mode 'host' hands the guest the host's own tables" },
+	{ DOM("<vsock model='virtio'><cid auto='yes'/></vsock>"), -EOPNOTSUPP,
+	  "/domain/devices/vsock: a vsock device opens the host's /dev/vhost-vsock" },
+	/* allow-lists where there were deny-lists */
+	{ DOM("<graphics type='sdl' display=':0' xauth='/root/.Xauthority'/>"), -EOPNOTSUPP,
+	  "/domain/devices/graphics: graphics of type 'sdl'" },
+	{ DOM("<graphics type='vnc' xauth='/root/.Xauthority'/>"), -EOPNOTSUPP,
+	  "/domain/devices/graphics/@xauth: an attribute vmtrust does not know" },
+	{ DOM("<video><model type='virtio' romfile='/tmp/x'/></video>"), -EOPNOTSUPP,
+	  "/domain/devices/video/model/@romfile: an attribute vmtrust does not know" },
+	{ DOM("<input type='joystick' bus='virtio'/>"), -EOPNOTSUPP,
+	  "/domain/devices/input: an input device of type 'joystick' is not accepted" },
+	{ DOMX("<seclabel type='dynamic' model='smack'/>"), -EOPNOTSUPP,
+	  "/domain/seclabel: seclabel model 'smack' is not one vmtrust knows" },
+	{ DOM("<interface type='bridge'><source bridge='br0'/><target dev='tap0' managed='maybe'/></interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface/target: an unmanaged tap device" },
 	{ DOM("<audio id='1' type='file' path='/tmp/a.wav'/>"), -EOPNOTSUPP,
 	  "/domain/devices/audio: an audio backend of type 'file'" },
 	{ DOM("<lease><lockspace>s</lockspace><key>k</key><target path='/tmp/lease'/></lease>"), -EOPNOTSUPP,
