@@ -519,6 +519,41 @@ static int check_interfaces(const struct policy_image_rule *rule, const struct l
 	return r;
 }
 
+static bool rule_segments(const struct policy_image_rule *rule)
+{
+	return rule->attach_restricted || rule->nwfilter;
+}
+
+/* Deny by default once the policy segments networks: an interface no
+ * applied rule constrains (a domain with no disk, one whose images have no
+ * rule or rules that say nothing of networks) is denied, or a domain could
+ * escape its segment by leaving out the image that carries the rule. */
+static int check_unconstrained_interfaces(const struct launch_config *cfg, const struct launch_domain *dom,
+					  const bool *rules_checked, struct launch_decision *d)
+{
+	const struct policy_image_rule *rules;
+	bool segments = false, constrained = false;
+	size_t n;
+	int r = 0;
+
+	rules = policy_image_rules(cfg->policy, &n);
+	for (size_t i = 0; i < n; i++) {
+		segments |= rule_segments(&rules[i]);
+		constrained |= rules_checked[i] && rule_segments(&rules[i]);
+	}
+	if (!segments || constrained)
+		return 0;
+	for (size_t i = 0; r >= 0 && i < dom->n_interfaces; i++) {
+		const struct launch_interface *in = &dom->interfaces[i];
+
+		r = launch_decision_deny(d, "interface %zu (%s%s%.64s%s): no image rule of this domain names its "
+					 "networks, bridges or nwfilter, and the policy segments networks: the domain "
+					 "must run an image whose rule does", i, in->type, in->source ? " '" : "",
+					 in->source ? in->source : "", in->source ? "'" : "");
+	}
+	return r;
+}
+
 /* The hypervisor binary libvirt runs (<emulator>): one the host verdict
  * covers, a required reference value of the policy, or, where the policy
  * names none, a file of the default hypervisor set. */
@@ -659,7 +694,7 @@ static int launch_verify_files(const struct launch_config *cfg, const struct lau
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return check_unconstrained_interfaces(cfg, dom, rules_checked, d);
 }
 
 /* ---- keys released for encrypted disks ----------------------------------- */

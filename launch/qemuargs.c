@@ -1195,7 +1195,63 @@ static int do_usbdevice(const char *v)
 	return 0;
 }
 
-static const char *const display_keys[] = { "rendernode", "addr", NULL };
+/* -display TYPE,KEY=VALUE...: qemu 7.2 reads it as keyval into its
+ * DisplayOptions (parse_display()), "vnc=..." as -vnc. For each display
+ * type, the keys that name nothing on the host; gl= only off (any other
+ * mode opens a host render node, which egl-headless exists for: refused,
+ * as are spice-app, which runs a host program, and types vmtrust does not
+ * know). */
+static const struct display_type {
+	const char *type;
+	const char *const keys[8];
+} display_types[] = {
+	{ "none", { NULL } },
+	{ "gtk", { "full-screen", "window-close", "show-cursor", "gl", "grab-on-hover", "zoom-to-fit",
+		   "show-tabs", "show-menubar" } },
+	{ "sdl", { "full-screen", "window-close", "show-cursor", "gl", "grab-mod", NULL } },
+	{ "curses", { "charset", NULL } },
+	{ "dbus", { "p2p", "audiodev", "gl", NULL } },
+};
+
+static int do_display(const char *arg)
+{
+	_cleanup_(kvlist_done) struct kvlist o = {};
+	const struct display_type *t = NULL;
+	const char *type;
+	int r;
+
+	if (startswith(arg, "vnc="))
+		return allow_keys("display", arg + 4, "vnc", vnc_keys);
+	r = kv_parse("display", arg, KEYVAL, "type", &o);
+	if (r < 0)
+		return r;
+	/* the first key: a second type= is refused below */
+	type = o.n && !strcmp(o.v[0].key, "type") ? o.v[0].value : NULL;
+	for (size_t i = 0; type && i < ELEMENTSOF(display_types); i++)
+		if (!strcmp(type, display_types[i].type))
+			t = &display_types[i];
+	if (!t)
+		return policy_log_errno(EOPNOTSUPP,
+					"qemu: -display %s is refused: not a display vmtrust knows to reach no host "
+					"resource (none, gtk, sdl, curses, dbus, vnc=)", type ? type : "(no type)");
+	for (size_t i = 0; i < o.n; i++) {
+		const struct kv *kv = &o.v[i];
+		size_t k;
+
+		if (i == 0)
+			continue;
+		for (k = 0; k < ELEMENTSOF(t->keys) && t->keys[k] && strcmp(t->keys[k], kv->key); k++)
+			;
+		if (k == ELEMENTSOF(t->keys) || !t->keys[k] || strchr(kv->value, '/'))
+			return policy_log_errno(EOPNOTSUPP, "qemu: -display %s: %s='%s' is refused: %s", type,
+						kv->key, kv->value, why_host);
+		if (!strcmp(kv->key, "gl") && strcmp(kv->value, "off") != 0)
+			return policy_log_errno(EOPNOTSUPP,
+						"qemu: -display %s: gl='%s' is refused: opengl opens a host render "
+						"node, which is not verified", type, kv->value);
+	}
+	return 0;
+}
 static const char *const trace_keys[] = { "file", "events", NULL };
 static const char *const icount_keys[] = { "rrfile", NULL };
 
@@ -1231,6 +1287,7 @@ enum kind {
 	MONITOR,
 	KEYMAP,
 	KEYS,           /* keys refused: a is the implied key */
+	DISPLAY,
 };
 
 struct qopt {
@@ -1342,7 +1399,7 @@ static const struct qopt qopts[] = {
 	{ "spice", ALLOW_KEYS, NULL, NULL, spice_keys },
 	{ "k", KEYMAP, NULL, NULL, NULL },
 	{ "mon", MONITOR, NULL, NULL, NULL },
-	{ "display", KEYS, "type", NULL, display_keys },
+	{ "display", DISPLAY, NULL, NULL, NULL },
 	{ "trace", KEYS, "enable", NULL, trace_keys },
 	{ "icount", KEYS, "shift", NULL, icount_keys },
 };
@@ -1428,6 +1485,8 @@ static int do_option(struct ctx *c, const struct qopt *q, const char *v)
 		return do_keymap(v);
 	case KEYS:
 		return refuse_keys(q->name, v, q->a, q->keys);
+	case DISPLAY:
+		return do_display(v);
 	}
 	return 0;
 }

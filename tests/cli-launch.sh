@@ -198,6 +198,12 @@ domxml web1 "$T/web.qcow2" qcow2 "<interface type='network'><source network='iso
 expect 1 "denied: interface 0 \(network 'isolated'\): image 'web' requires nwfilter 'clean-traffic' on every interface, it has none" seg seg-nofilter.xml
 domxml web1 "$T/web.qcow2" qcow2 "<interface type='network'><source network='isolated'/><filterref filter='allow-all'/></interface>" >"$T/seg-otherfilter.xml"
 expect 1 "requires nwfilter 'clean-traffic' on every interface, it has 'allow-all'" seg seg-otherfilter.xml
+# a domain with no disk (its kernel is an image without a rule) is under no rule: denied
+# while the policy segments networks, allowed by a policy that does not
+sed -e '/<disk /,/<\/disk>/d' -e "s|</devices>|<interface type='network'><source network='isolated'/><filterref filter='clean-traffic'/></interface></devices>|" \
+	"$T/web1.xml" >"$T/seg-nodisk.xml"
+expect 1 "denied: interface 0 \(network 'isolated'\): no image rule of this domain names its networks, bridges or nwfilter, and the policy segments networks" seg seg-nodisk.xml
+expect 0 '' hook web1 prepare begin - <"$T/seg-nodisk.xml"
 # a rule with only a filter: a user-mode interface carries one on paper, none in force
 jq '.images[0].nwfilter = "clean-traffic"' "$T/policy.json" >"$T/seg.json"
 domxml web1 "$T/web.qcow2" qcow2 "<interface type='user'><filterref filter='clean-traffic'/></interface>" >"$T/seg-user-filter.xml"
@@ -322,12 +328,18 @@ expect 2 "qemu: drive0 has no file=, so driver='file' is refused on it" \
 expect 2 "qemu: -vnc vnc='unix:$T/v' is refused" "$VMTRUST" launch -- "$Q" -monitor none -vnc "vnc=unix:$T/v"
 expect 2 "qemu: -display in JSON form is not accepted" \
 	"$VMTRUST" launch -- "$Q" -monitor none -display '{"type":"egl-headless","rendernode":"/secret"}'
+expect 2 "qemu: -display egl-headless is refused: not a display vmtrust knows" \
+	"$VMTRUST" launch -- "$Q" -monitor none -display egl-headless
+expect 2 "qemu: -display gtk: gl='on' is refused: opengl opens a host render node" \
+	"$VMTRUST" launch -- "$Q" -monitor none -display gtk,gl=on
 expect 2 "qemu: -k '$T/km' is refused" "$VMTRUST" launch -- "$Q" -monitor none -k "$T/km"
 # segmentation: qemu's own user-mode nic is not on the rule's bridge
 jq '.images = [{"name": "web", "bridges": ["br-guests"]}]' "$T/policy2.json" >"$T/seg2.json"
 expect 1 "denied: interface 0 \(user\): image 'web' may attach only to the networks and bridges" \
 	"$VMTRUST" --policy "$T/seg2.json" launch -- "$Q" -monitor none -name g1 -drive "file=$T/base.raw,format=raw"
 expect 0 '' "$VMTRUST" --policy "$T/seg2.json" launch -- "$Q" -monitor none -name g1 -drive "file=$T/base.raw,format=raw" -nic bridge,br=br-guests
+expect 1 "denied: interface 0 \(bridge 'br-guests'\): no image rule of this domain names its networks" \
+	"$VMTRUST" --policy "$T/seg2.json" launch -- "$Q" -monitor none -name g1 -nic bridge,br=br-guests
 
 # --- install, status, uninstall; another program's hook is left alone --------
 H=$T/hooks

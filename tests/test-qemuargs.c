@@ -169,11 +169,28 @@ START_TEST(test_host_resources_accepted)
 					"-object", "secret,id=s,data=x", "-chardev", "pty,id=c", "-serial",
 					"stdio", "-serial", "chardev:c", "-monitor", "none", "-audiodev",
 					"none,id=a", "-vnc", "localhost:0,websocket=5700,share=ignore", "-spice",
-					"port=5900,addr=127.0.0.1,disable-ticketing=on", "-display", "gtk,gl=on",
+					"port=5900,addr=127.0.0.1,disable-ticketing=on", "-display", "gtk,gl=off,show-cursor=on",
 					"-k", "en-us", "-drive", "if=none,id=cd,media=cdrom,readonly=on", "-nic",
 					"none")),
 			 0);
 	ck_assert_uint_eq(d->n_interfaces, 0);
+	ck_assert_uint_eq(n_errors, 0);
+}
+END_TEST
+
+/* Each display type with the keys it may carry. */
+START_TEST(test_display_accepted)
+{
+	static const char *const ok[] = {
+		"none", "gtk", "gtk,full-screen=on,gl=off,zoom-to-fit=off,show-tabs=on", "sdl,grab-mod=rctrl",
+		"curses,charset=CP437", "dbus,p2p=yes,audiodev=a", "vnc=localhost:0,websocket=5700", "type=sdl",
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
+
+		ck_assert_msg(parse(&d, ARGS("-display", ok[i])) == 0, "-display %s: %s", ok[i], last_error);
+	}
 	ck_assert_uint_eq(n_errors, 0);
 }
 END_TEST
@@ -539,8 +556,23 @@ static const struct bad_args {
 	  "-spice rendernode='/dev/dri/renderD128' is refused" },
 	{ ARGS("-spice", "unix=on,addr=/tmp/spice.sock"), -EOPNOTSUPP, "-spice unix='on' is refused" },
 	{ ARGS("-spice", "port=5900,x509-dir=/etc/pki"), -EOPNOTSUPP, "-spice x509-dir='/etc/pki' is refused" },
+	/* -display: per type, the keys vmtrust knows; gl only off */
 	{ ARGS("-display", "egl-headless,rendernode=/dev/dri/renderD128"), -EOPNOTSUPP,
-	  "-display rendernode='/dev/dri/renderD128' is refused" },
+	  "-display egl-headless is refused: not a display vmtrust knows" },
+	{ ARGS("-display", "egl-headless"), -EOPNOTSUPP, "-display egl-headless is refused" },
+	{ ARGS("-display", "spice-app"), -EOPNOTSUPP, "-display spice-app is refused" },
+	{ ARGS("-display", "gtk,gl=on"), -EOPNOTSUPP,
+	  "-display gtk: gl='on' is refused: opengl opens a host render node" },
+	{ ARGS("-display", "sdl,gl=es"), -EOPNOTSUPP, "-display sdl: gl='es' is refused" },
+	{ ARGS("-display", "dbus,addr=unix:path=/tmp/b"), -EOPNOTSUPP,
+	  "-display dbus: addr='unix:path=/tmp/b' is refused" },
+	{ ARGS("-display", "dbus,rendernode=/dev/dri/renderD128"), -EOPNOTSUPP,
+	  "-display dbus: rendernode='/dev/dri/renderD128' is refused" },
+	{ ARGS("-display", "gtk,charset=CP437"), -EOPNOTSUPP, "-display gtk: charset='CP437' is refused" },
+	{ ARGS("-display", "none,type=gtk"), -EOPNOTSUPP, "-display none: type='gtk' is refused" },
+	{ ARGS("-display", "vnc=unix:/tmp/v"), -EOPNOTSUPP, "-display vnc='unix:/tmp/v' is refused" },
+	{ ARGS("-display", "vnc=:0,x509=/etc/pki"), -EOPNOTSUPP, "-display x509='/etc/pki' is refused" },
+	{ ARGS("-display", "gtk,gl"), -EINVAL, "-display 'gtk,gl': expected '='" },
 	/* JSON forms of options read as keys: a second parser could read them otherwise */
 	{ ARGS("-display", "{\"type\":\"egl-headless\",\"rendernode\":\"/secret\"}"), -EOPNOTSUPP,
 	  "-display in JSON form is not accepted" },
@@ -607,6 +639,7 @@ int main(void)
 	tcase_add_test(tc, test_no_args);
 	tcase_add_test(tc, test_shortcuts);
 	tcase_add_test(tc, test_host_resources_accepted);
+	tcase_add_test(tc, test_display_accepted);
 	tcase_add_test(tc, test_network);
 	tcase_add_test(tc, test_drive_options);
 	tcase_add_test(tc, test_name);
