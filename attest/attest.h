@@ -403,7 +403,8 @@ int attest_policy_from_evidence(const char *base_json, size_t base_len,
  *
  * Check ids (stable): cpu-virt, kvm, iommu, nx, cpu-mitigations,
  * qemu-user, qemu-seccomp, security-driver, graphics-listen, vmtrust-hook,
- * tpm, boot-log, secure-boot, and package:NAME for each package of the
+ * tpm, boot-log, secure-boot, policy-key, domain-nwfilter, domain-live,
+ * and package:NAME for each package of the
  * policy's host.min_versions.
  *
  * Required checks: those the policy names in host.required_checks, and
@@ -436,6 +437,15 @@ struct attest_audit_check {
  * package or version in host.min_versions; -ENOTDIR/-ENOENT when root is not
  * a directory; -ENOMEM. Unreadable inputs are no error: see the checks. */
 int attest_audit_run(const char *root, const struct policy *p, struct attest_audit **ret);
+
+/* The walk of a domain XML by the launch rules, for the domain-live check
+ * (launch_domain_check_live(): the launch library sits above attest, so
+ * its caller hands it over). It gets a running domain's status XML
+ * (<domstatus> around <domain>) and returns 0 when the domain holds only
+ * what a launch allows, or a negative errno with the reason logged. Until
+ * one is set (NULL), domain-live is unknown. Process-wide. */
+typedef int (*attest_audit_domain_walker)(const char *xml, size_t len);
+void attest_audit_set_domain_walker(attest_audit_domain_walker walker);
 void attest_audit_free(struct attest_audit *a);
 DEFINE_CLEANUP_FUNC(struct attest_audit *, attest_audit_free)
 

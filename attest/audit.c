@@ -65,6 +65,7 @@ enum check_index {
 	C_SECURE_BOOT,
 	C_POLICY_KEY,
 	C_NWFILTER,
+	C_DOMAIN_LIVE,
 	N_FIXED_CHECKS,
 };
 
@@ -105,6 +106,9 @@ static const struct check_def {
 	[C_NWFILTER] = { "domain-nwfilter",
 			 "network segmentation: the traffic of every running VM goes through a "
 			 "libvirt nwfilter" },
+	[C_DOMAIN_LIVE] = { "domain-live",
+			    "7. only trusted VM images: what a running VM holds now (devices hot-plugged, "
+			    "monitor commands) passes the launch rules too" },
 };
 
 static const char hint_root[] =
@@ -1765,19 +1769,18 @@ static bool xml_is(xmlNodePtr n, const char *name)
 	return n && n->type == XML_ELEMENT_NODE && !n->ns && xmlStrcmp(n->name, (const xmlChar *)name) == 0;
 }
 
-/* The interfaces of one running domain, from libvirt's status XML
- * (<domstatus><domain>...</domain></domstatus>): 1 when each carries a
- * <filterref filter=...>, 0 when one does not (said in bad), -errno when
- * the file cannot be read (said in unread). */
-static int domain_filtered(const struct run *run, const char *file, size_t *n_if, struct sb *bad,
-			   struct sb *unread)
+/* One running domain's status file, LIBVIRT_RUN_QEMU/file: its text and
+ * document, and the <domain> in it (below <domstatus>, or the root). What
+ * makes it unreadable is said in unread: -EBADMSG, or -ENOMEM. */
+static int load_domstatus(const struct run *run, const char *file, char **ret_text, size_t *ret_len,
+			  xmlDocPtr *ret_doc, xmlNodePtr *ret_dom, struct sb *unread)
 {
 	_cleanup_(freep) char *text = NULL;
 	xmlDocPtr doc = NULL;
 	char rel[PATH_MAX], reason[REASON_MAX];
 	xmlNodePtr dom;
-	size_t len, index = 0;
-	int ok = 1, r;
+	size_t len;
+	int r;
 
 	bsnprintf(rel, sizeof(rel), LIBVIRT_RUN_QEMU "/%s", file);
 	r = read_input(run, rel, DOMSTATUS_MAX, &text, &len, reason, sizeof(reason));
@@ -1801,6 +1804,29 @@ static int domain_filtered(const struct run *run, const char *file, size_t *n_if
 		xmlFreeDoc(doc);
 		return -EBADMSG;
 	}
+	*ret_text = TAKE_PTR(text);
+	*ret_len = len;
+	*ret_doc = doc;
+	*ret_dom = dom;
+	return 0;
+}
+
+/* The interfaces of one running domain, from libvirt's status XML
+ * (<domstatus><domain>...</domain></domstatus>): 1 when each carries a
+ * <filterref filter=...>, 0 when one does not (said in bad), -errno when
+ * the file cannot be read (said in unread). */
+static int domain_filtered(const struct run *run, const char *file, size_t *n_if, struct sb *bad,
+			   struct sb *unread)
+{
+	_cleanup_(freep) char *text = NULL;
+	xmlDocPtr doc = NULL;
+	xmlNodePtr dom;
+	size_t len, index = 0;
+	int ok = 1, r;
+
+	r = load_domstatus(run, file, &text, &len, &doc, &dom, unread);
+	if (r < 0)
+		return r;
 	/* every <devices>, as libvirt reads them */
 	for (xmlNodePtr d = dom->children; d; d = d->next)
 		for (xmlNodePtr in = xml_is(d, "devices") ? d->children : NULL; in; in = in->next) {
@@ -1864,6 +1890,118 @@ static int check_nwfilter(struct run *run)
 			 "give every <interface> a <filterref filter='clean-traffic'/> (or the "
 			 "operator's own filter), require it in the image rules' \"nwfilter\", and "
 			 "restart the domains", &ev);
+}
+
+/* ---- domain-live --------------------------------------------------------------- */
+
+/* libvirt gives no hook for hot-plug (attach-device, update-device) nor for
+ * monitor commands: what a running domain holds now is checked here, in
+ * its status XML, with the launch library's walk (attest does not link
+ * it: the caller hands it over) and by libvirt's taint flags. */
+static attest_audit_domain_walker domain_walker;
+
+void attest_audit_set_domain_walker(attest_audit_domain_walker walker)
+{
+	domain_walker = walker;
+}
+
+/* Taints that say nothing of a host resource handed to the guest or of
+ * the hypervisor changed behind libvirt: a host CPU model, a deprecated
+ * setting. Every other flag (custom-monitor, custom-argv, custom-device,
+ * custom-ga-command, custom-dtb, shell-scripts, disk-probing,
+ * external-launch, high-privileges, hook-script, cdrom-passthrough,
+ * custom-hypervisor-feature, and any new one) fails. */
+static const char *const harmless_taints[] = { "host-cpu", "deprecated-config" };
+
+static int domain_live(const struct run *run, const char *file, struct sb *bad, struct sb *unread)
+{
+	_cleanup_(freep) char *text = NULL;
+	xmlDocPtr doc = NULL;
+	xmlNodePtr dom, root;
+	char reason[REASON_MAX] = "";
+	size_t len;
+	int ok = 1, r;
+
+	r = load_domstatus(run, file, &text, &len, &doc, &dom, unread);
+	if (r < 0)
+		return r;
+	root = xmlDocGetRootElement(doc);
+	for (xmlNodePtr t = root != dom ? root->children : NULL; t; t = t->next) {
+		xmlChar *flag;
+		bool harmless = false;
+
+		if (!xml_is(t, "taint"))
+			continue;
+		flag = xmlGetNoNsProp(t, (const xmlChar *)"flag");
+		for (size_t i = 0; flag && i < ELEMENTSOF(harmless_taints); i++)
+			harmless |= xmlStrcmp(flag, (const xmlChar *)harmless_taints[i]) == 0;
+		if (!harmless) {
+			_cleanup_(freep) char *esc = policy_escape(flag ? (const char *)flag : "");
+
+			sb_add(sb_part(bad), "'%s': libvirt tainted it '%s'", file, esc ? esc : "?");
+			ok = 0;
+		}
+		xmlFree(flag);
+	}
+	xmlFreeDoc(doc);
+	policy_log_capture(reason, sizeof(reason));
+	r = domain_walker(text, len);
+	policy_log_capture(NULL, 0);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		sb_add(sb_part(bad), "'%s': %s", file, reason[0] ? reason : "refused by the launch rules");
+		ok = 0;
+	}
+	return ok;
+}
+
+static int check_domain_live(struct run *run)
+{
+	enum attest_audit_status s = ATTEST_AUDIT_PASS;
+	struct sb ev = { 0 }, bad = { 0 }, unread = { 0 };
+	char **names = NULL, reason[REASON_MAX];
+	size_t n = 0, n_dom = 0;
+	int r;
+
+	if (!domain_walker) {
+		sb_add(&ev, "no walk of the domain xml: the launch library is not part of this program");
+		return add_fixed(run, C_DOMAIN_LIVE, ATTEST_AUDIT_UNKNOWN, "run 'vmtrust host audit'", &ev);
+	}
+	r = list_dir(run, LIBVIRT_RUN_QEMU, &names, &n, reason, sizeof(reason));
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		sb_add(&ev, "%s (libvirtd not running?)", reason);
+		return add_fixed(run, C_DOMAIN_LIVE, ATTEST_AUDIT_UNKNOWN,
+				 "run the audit on the host with libvirtd running: its running domains are "
+				 "in " LIBVIRT_RUN_QEMU, &ev);
+	}
+	for (size_t i = 0; i < n && r != -ENOMEM; i++) {
+		size_t l = strlen(names[i]);
+
+		if (l < 5 || strcmp(names[i] + l - 4, ".xml") != 0)
+			continue;
+		n_dom++;
+		r = domain_live(run, names[i], &bad, &unread);
+	}
+	attest_strv_free(names);
+	if (r == -ENOMEM)
+		return r;
+	if (bad.len) {
+		s = ATTEST_AUDIT_FAIL;
+		sb_add(&ev, "%s", bad.buf);
+	} else if (unread.len) {
+		s = ATTEST_AUDIT_UNKNOWN;
+		sb_add(&ev, "%s", unread.buf);
+	} else {
+		sb_add(&ev, "%zu running domains, each as the launch rules allow, none tainted", n_dom);
+	}
+	return add_fixed(run, C_DOMAIN_LIVE, s,
+			 "destroy the domain and start it again, so that the hook checks it; restrict hot-plug and "
+			 "monitor commands with libvirt's polkit access driver (org.libvirt.api.domain.write, "
+			 "see the README)",
+			 &ev);
 }
 
 /* ---- vmtrust-hook ----------------------------------------------------------- */
@@ -2895,6 +3033,8 @@ int attest_audit_run(const char *root, const struct policy *p, struct attest_aud
 		r = check_policy_key(run);
 	if (r >= 0)
 		r = check_nwfilter(run);
+	if (r >= 0)
+		r = check_domain_live(run);
 	if (r >= 0)
 		r = check_packages(run);
 	run_clear(run);

@@ -143,6 +143,7 @@ static int refuse(xmlNodePtr n, const char *fmt, ...)
 
 struct walk {
 	struct launch_domain *d;
+	bool live;              /* a running domain's XML, as libvirt reports it */
 	size_t cap_disks, cap_interfaces;
 	char *nvram;            /* <nvram>'s path, checked once the name is known */
 };
@@ -152,6 +153,22 @@ static void walk_done(struct walk *w)
 	free(w->nvram);
 }
 
+/* In a running domain's XML libvirt reports the paths it picked for what
+ * the domain left to it (a guest agent channel, a socket of a display): in
+ * the domain's own directories, which nobody else names. */
+static bool libvirt_own_path(const struct walk *w, const char *path)
+{
+	static const char *const dirs[] = { "/var/lib/libvirt/qemu/channel/target/domain-",
+					    "/var/lib/libvirt/qemu/domain-", "/run/libvirt/qemu/" };
+
+	if (!w->live || !path || strstr(path, "/.."))
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+		if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
+			return true;
+	return false;
+}
+
 struct el;
 typedef int (*check_fn)(struct walk *w, xmlNodePtr n);
 
@@ -159,6 +176,7 @@ enum {
 	EL_ONCE = 1,            /* at most one among its siblings (libvirt reads the first) */
 	EL_ANY = 2,             /* nothing below names a host resource: not walked */
 	EL_ANY_ATTR = 4,        /* any attribute without a namespace */
+	EL_LIVE_OK = 8,         /* its deny does not hold in a running domain's XML */
 };
 
 struct el {
@@ -203,6 +221,10 @@ static int walk_kids(struct walk *w, xmlNodePtr n, const struct el *kids)
 
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
+		/* libvirt's own bookkeeping, which it reads from its status
+		 * files only (root's, in /run/libvirt/qemu) */
+		if (w->live && !c->ns && xmlStrcmp(c->name, (const xmlChar *)"privateData") == 0)
+			continue;
 		if (c->ns)
 			return refuse(c, "%s", why_namespace);
 		for (; kids && kids[i].name; i++)
@@ -212,7 +234,7 @@ static int walk_kids(struct walk *w, xmlNodePtr n, const struct el *kids)
 			}
 		if (!k)
 			return refuse(c, "an element vmtrust does not know, which could name a host resource");
-		if (k->deny)
+		if (k->deny && !(w->live && (k->flags & EL_LIVE_OK)))
 			return refuse(c, "%s", k->deny);
 		if (k->flags & EL_ONCE) {
 			if (i < 64 && (seen & (UINT64_C(1) << i)))
@@ -395,10 +417,28 @@ static const struct el disk_source_kids[] = {
 	END,
 };
 
+/* A running domain's XML shows the backing chain libvirt found in the
+ * image: walked there, refused in a domain to start. */
+static int check_backing(struct walk *w, xmlNodePtr n)
+{
+	const char *type = prop(n, "type");
+
+	if (type && strcmp(type, "file") != 0 && strcmp(type, "block") != 0)
+		return refuse(n, "a backing store of type '%s' cannot be verified", type);
+	return 0;
+}
+
+static int check_backing_source(struct walk *w, xmlNodePtr n)
+{
+	const char *path = prop(n, "file") ? prop(n, "file") : prop(n, "dev");
+
+	return path ? check_path("backing store", path) : 0;
+}
+
 static const struct el backing_kids[] = {
 	LEAF1("format", " type "),
-	DENY("source", why_backing),
-	DENY("backingStore", why_backing),
+	{ "source", EL_ONCE | EL_LIVE_OK, " file dev index ", disk_source_kids, check_backing_source, why_backing },
+	{ "backingStore", EL_ONCE | EL_LIVE_OK, " type index ", backing_kids, check_backing, why_backing },
 	END,
 };
 
@@ -411,7 +451,7 @@ static const struct el driver_kids[] = {
 static const struct el disk_kids[] = {
 	{ "driver", EL_ONCE | EL_ANY_ATTR, NULL, driver_kids, NULL, NULL },
 	{ "source", EL_ONCE, " file dev startupPolicy index ", disk_source_kids, NULL, NULL },
-	{ "backingStore", EL_ONCE, " type index ", backing_kids, NULL, NULL },
+	{ "backingStore", EL_ONCE, " type index ", backing_kids, check_backing, NULL },
 	LEAF1("target", " dev bus tray removable rotation_rate "),
 	LEAF1("readonly", ""),
 	LEAF1("shareable", ""),
@@ -470,8 +510,10 @@ static int check_interface(struct walk *w, xmlNodePtr n)
 	for (xmlAttrPtr a = src ? src->properties : NULL; a; a = a->next) {
 		const char *an = (const char *)a->name;
 
+		/* a running domain's XML names the bridge its network runs on */
 		if (!attr || (strcmp(an, attr) != 0 && !(strcmp(type, "network") == 0 &&
-							 (strcmp(an, "portgroup") == 0 || strcmp(an, "portid") == 0))))
+							 (strcmp(an, "portgroup") == 0 || strcmp(an, "portid") == 0 ||
+							  (w->live && strcmp(an, "bridge") == 0)))))
 			return refuse((xmlNodePtr)a, "not a source of an interface of type '%s'", type);
 	}
 	if (attr) {
@@ -505,6 +547,19 @@ static int check_if_backend(struct walk *w, xmlNodePtr n)
 	return 0;
 }
 
+/* In libvirt's status XML: what a network interface turned into. A
+ * network whose forward mode hands out host devices or macvtaps gives
+ * one of another type. */
+static int check_actual(struct walk *w, xmlNodePtr n)
+{
+	const char *type = prop(n, "type");
+
+	if (type && strcmp(type, "bridge") != 0 && strcmp(type, "network") != 0)
+		return refuse(n, "the network gave the interface a host resource of type '%s', which bypasses "
+			      "libvirt's networking", type);
+	return 0;
+}
+
 static const struct el filterref_kids[] = {
 	LEAF("parameter", " name value "),
 	END,
@@ -516,6 +571,8 @@ static const struct el interface_kids[] = {
 	LEAF1("model", " type "),
 	{ "target", EL_ONCE, " dev managed ", NULL, check_if_target, NULL },
 	{ "filterref", EL_ONCE, " filter ", filterref_kids, NULL, NULL },
+	{ "actual", EL_ONCE | EL_ANY | EL_LIVE_OK, NULL, NULL, check_actual,
+	  "an element of libvirt's status files is not accepted in a domain to start" },
 	{ "driver", EL_ONCE | EL_ANY_ATTR, NULL, (const struct el[]){ ANY1("host"), ANY1("guest"), END },
 	  NULL, NULL },
 	{ "rom", EL_ONCE, " bar enabled file ", NULL, check_rom, NULL },
@@ -547,7 +604,7 @@ static const struct el interface_kids[] = {
 /* Backends that name no host file, device, pipe or socket: qemu's own
  * (pty, null, vc, stdio: its output, which libvirt logs), or spice's. A
  * unix socket only where libvirt chooses the path (a channel without one). */
-static int check_chardev_type(xmlNodePtr n, const char *type)
+static int check_chardev_type(const struct walk *w, xmlNodePtr n, const char *type)
 {
 	static const char *const ok[] = { "pty", "null", "vc", "stdio", "spicevmc", "spiceport",
 					  "qemu-vdagent", "dbus" };
@@ -558,7 +615,8 @@ static int check_chardev_type(xmlNodePtr n, const char *type)
 	for (size_t i = 0; i < ELEMENTSOF(ok); i++)
 		if (strcmp(type, ok[i]) == 0)
 			return 0;
-	if (strcmp(type, "unix") == 0 && is(n, "channel") && !prop(src, "path"))
+	if (strcmp(type, "unix") == 0 && is(n, "channel") &&
+	    (!prop(src, "path") || libvirt_own_path(w, prop(src, "path"))))
 		return 0;
 	return refuse(n, "a character device of type '%s' names a host file, device or socket, which "
 		      "is not verified", type);
@@ -566,7 +624,7 @@ static int check_chardev_type(xmlNodePtr n, const char *type)
 
 static int check_chardev(struct walk *w, xmlNodePtr n)
 {
-	return check_chardev_type(n, prop(n, "type"));
+	return check_chardev_type(w, n, prop(n, "type"));
 }
 
 static int check_chr_source(struct walk *w, xmlNodePtr n)
@@ -574,7 +632,7 @@ static int check_chr_source(struct walk *w, xmlNodePtr n)
 	const char *path = prop(n, "path");
 
 	/* A pty's path is libvirt's report of the one qemu opened. */
-	if (path && !prop_is(n->parent, "type", "pty"))
+	if (path && !prop_is(n->parent, "type", "pty") && !libvirt_own_path(w, path))
 		return refuse(n, "a host path here is not verified");
 	return 0;
 }
@@ -657,6 +715,8 @@ static int check_graphics(struct walk *w, xmlNodePtr n)
 
 static int check_listen(struct walk *w, xmlNodePtr n)
 {
+	if (libvirt_own_path(w, prop(n, "socket")))
+		return 0;
 	return no_attr(n, "socket", "a host socket path is not verified");
 }
 
@@ -721,7 +781,7 @@ static int check_smartcard(struct walk *w, xmlNodePtr n)
 {
 	if (!prop_is(n, "mode", "passthrough"))
 		return refuse(n, "a smartcard backed by the host's readers or certificates is not accepted");
-	return check_chardev_type(n, prop(n, "type"));
+	return check_chardev_type(w, n, prop(n, "type"));
 }
 
 static int check_rng_backend(struct walk *w, xmlNodePtr n)
@@ -734,7 +794,7 @@ static int check_rng_backend(struct walk *w, xmlNodePtr n)
 	if (model && strcmp(model, "builtin") == 0)
 		return 0;
 	if (model && strcmp(model, "egd") == 0)
-		return check_chardev_type(n, prop(n, "type"));
+		return check_chardev_type(w, n, prop(n, "type"));
 	if (!model || strcmp(model, "random") != 0)
 		return refuse(n, "an rng backend of model '%s' is not accepted", model ? model : "(none)");
 	r = dup_text(n, &path);
@@ -1170,7 +1230,7 @@ static const struct el domain_kids[] = {
 
 static const struct el domain_el = { "domain", 0, " type id ", domain_kids, NULL, NULL };
 
-int launch_domain_parse(const char *xml, size_t len, struct launch_domain **ret)
+static int parse_domain(const char *xml, size_t len, bool live, struct launch_domain **ret)
 {
 	_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
 	_cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
@@ -1199,6 +1259,10 @@ int launch_domain_parse(const char *xml, size_t len, struct launch_domain **ret)
 	if (doc->intSubset || doc->extSubset)
 		return policy_log_errno(EOPNOTSUPP, "domain: xml with a DTD is not accepted");
 	root = xmlDocGetRootElement(doc);
+	/* libvirt's status file: the domain below <domstatus> */
+	if (live && is(root, "domstatus") && !root->ns)
+		for (root = root->children; root && !is(root, "domain"); root = root->next)
+			;
 	if (!is(root, "domain") || root->ns)
 		return policy_log_errno(EBADMSG, "domain: the root element is not <domain>");
 
@@ -1206,6 +1270,7 @@ int launch_domain_parse(const char *xml, size_t len, struct launch_domain **ret)
 	if (!d)
 		return -ENOMEM;
 	w.d = d;
+	w.live = live;
 	/* The qemu namespace first, with its own reason, wherever it is. */
 	for (xmlNodePtr c = root->children; c; c = c->next)
 		if (c->type == XML_ELEMENT_NODE && c->ns && c->ns->href &&
@@ -1224,4 +1289,16 @@ int launch_domain_parse(const char *xml, size_t len, struct launch_domain **ret)
 		return -ENOMEM;
 	*ret = TAKE_PTR(d);
 	return 0;
+}
+
+int launch_domain_parse(const char *xml, size_t len, struct launch_domain **ret)
+{
+	return parse_domain(xml, len, false, ret);
+}
+
+int launch_domain_check_live(const char *xml, size_t len)
+{
+	_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
+
+	return parse_domain(xml, len, true, &d);
 }

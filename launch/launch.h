@@ -70,6 +70,15 @@ struct launch_domain {
  * naming its XPath. -EBADMSG for malformed XML, -EOPNOTSUPP for a refused
  * construct. */
 int launch_domain_parse(const char *xml, size_t len, struct launch_domain **ret);
+/* The same walk over a running domain's XML (libvirt's status file, its
+ * <domain> below <domstatus>, or `virsh dumpxml`), which also holds what
+ * libvirt adds to a running domain: the backing chain it found in the
+ * image, its <privateData>, a network interface's bridge and <actual>
+ * (of type bridge or network), the paths it picked in the domain's own
+ * directories for channels and display sockets. Hot-plugged devices and
+ * monitor commands run no hook: `host audit` walks running domains with
+ * this (attest_audit_set_domain_walker()). 0, or as launch_domain_parse. */
+int launch_domain_check_live(const char *xml, size_t len);
 void launch_domain_free(struct launch_domain *d);
 DEFINE_CLEANUP_FUNC(struct launch_domain *, launch_domain_free)
 

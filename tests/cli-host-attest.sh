@@ -60,7 +60,7 @@ printf '%s\n' "$out" | grep -q host-audit && fail "host-audit reported without a
 
 # ---- the hardened host: measured, quoted, verified good
 expect 0 "" "$VMTRUST" --policy "$T/p-req.json" host audit --root "$H" --measure
-expect_out "^host audit of '$H': 16 pass, 0 fail, 0 unknown: ok \(the policy's required checks\)$"
+expect_out "^host audit of '$H': 17 pass, 0 fail, 0 unknown: ok \(the policy's required checks\)$"
 expect_out "^measured as record 0 into pcr 15, kept in '$VMTRUST_STATE/host-audit.json'$"
 python3 - "$VMTRUST_STATE" <<'EOF' && pass || fail "the measured record and the kept file do not match"
 import hashlib, json, sys
@@ -70,7 +70,7 @@ assert data.startswith(b'{"vmtrust_host_audit":1,"checks":[{"id":"cpu-virt","sta
 rec = json.loads(open(state + "/measurements.log").read().splitlines()[-1])
 c = rec["content"]
 assert rec["content_type"] == "vmtrust_event" and rec["pcr"] == 15, rec
-assert c["type"] == "host-audit" and c["description"] == "host audit: 16 pass, 0 fail, 0 unknown", c
+assert c["type"] == "host-audit" and c["description"] == "host audit: 17 pass, 0 fail, 0 unknown", c
 assert c["size"] == len(data) and c["digests"]["sha256"] == hashlib.sha256(data).hexdigest(), c
 EOF
 expect 0 "" "$VMTRUST" --policy "$T/p-req.json" attest quote --nonce "$nonce" --no-eventlog -o "$T/ev.json"
@@ -81,7 +81,7 @@ assert e["host_audit"].encode() == open(sys.argv[2], "rb").read()' "$T/ev.json" 
 	pass || fail "the evidence does not carry the measured audit's bytes"
 expect 0 "" "$VMTRUST" --policy "$T/p-req.json" -v attest verify --nonce "$nonce" "$T/ev.json"
 expect_out "^verdict: good$"
-expect_out "^  ok   host-audit: record 0: the policy's 4 required checks pass \(16 pass, 0 fail, 0 unknown\)$"
+expect_out "^  ok   host-audit: record 0: the policy's 4 required checks pass \(17 pass, 0 fail, 0 unknown\)$"
 expect 0 "" "$VMTRUST" --policy "$T/p-req.json" --json attest verify --nonce "$nonce" "$T/ev.json"
 printf '%s' "$out" | python3 -c '
 import json, sys

@@ -24,8 +24,8 @@ hardened "$H"
 expect 0 "" "$VMTRUST" host audit --root "$H"
 expect_out "^PASS    cpu-virt$"
 expect_out "^PASS    secure-boot$"
-expect_out "^host audit of '$H': 15 pass, 0 fail, 0 unknown: ok \(no check may fail\)$"
-[ "$(printf '%s\n' "$out" | grep -c '^PASS ')" = 15 ] && pass || fail "not 15 PASS lines: $out"
+expect_out "^host audit of '$H': 16 pass, 0 fail, 0 unknown: ok \(no check may fail\)$"
+[ "$(printf '%s\n' "$out" | grep -c '^PASS ')" = 16 ] && pass || fail "not 16 PASS lines: $out"
 expect 0 "" "$VMTRUST" -v host audit --root "$H"
 expect_out "^PASS    iommu: IOMMU units active: dmar0; ACPI DMAR table; kernel command line: intel_iommu=on$"
 expect_out "^PASS    vmtrust-hook: '/etc/libvirt/hooks/qemu' is a script that runs 'vmtrust hook'$"
@@ -38,7 +38,7 @@ assert d["ok"] is True and d["required"] == "default", d
 ids = [c["id"] for c in d["checks"]]
 assert ids == ["cpu-virt", "kvm", "iommu", "nx", "cpu-mitigations", "qemu-user", "qemu-seccomp",
                "security-driver", "graphics-listen", "vmtrust-hook", "tpm", "boot-log", "secure-boot",
-               "policy-key", "domain-nwfilter"], ids
+               "policy-key", "domain-nwfilter", "domain-live"], ids
 for c in d["checks"]:
     assert c["status"] == "pass" and c["evidence"] and c["measure"] and c["hint"] is None and c["required"] is False, c
 ' && pass || fail "--json of the hardened host"
@@ -69,6 +69,20 @@ sed -i "s|<filterref filter='clean-traffic'/>||" "$N/run/libvirt/qemu/web.xml"
 expect 1 "^vmtrust: host audit not ok: domain-nwfilter fail$" "$VMTRUST" host audit --root "$N"
 expect_out "^FAIL    domain-nwfilter: 'web.xml': interface 0 has no nwfilter$"
 expect_out "^        hint: give every <interface> a <filterref filter='clean-traffic'/>"
+# a running domain a monitor command reached, and one with a host device hot-plugged:
+# libvirt runs no hook for either
+M="$T/monitor"
+hardened "$M"
+sed -i "s|<domstatus state='running' pid='4242'>|&<taint flag='custom-monitor'/>|" "$M/run/libvirt/qemu/web.xml"
+expect 1 "^vmtrust: host audit not ok: domain-live fail$" "$VMTRUST" host audit --root "$M"
+expect_out "^FAIL    domain-live: 'web.xml': libvirt tainted it 'custom-monitor'$"
+expect_out "^        hint: destroy the domain and start it again, so that the hook checks it; restrict hot-plug"
+M="$T/hotplug"
+hardened "$M"
+sed -i "s|</devices>|<hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/></source></hostdev>&|" \
+	"$M/run/libvirt/qemu/web.xml"
+expect 1 "^vmtrust: host audit not ok: domain-live fail$" "$VMTRUST" host audit --root "$M"
+expect_out "^FAIL    domain-live: 'web.xml': domain: /domstatus/domain/devices/hostdev: host device assignment hands the guest a host device"
 
 # the policy requires other checks: the weakness does not count
 policy "$T/p-req.json" '{"required_checks": ["iommu", "kvm"]}'

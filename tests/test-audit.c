@@ -18,11 +18,14 @@
 #include <openssl/evp.h>
 
 #include "attest.h"
+#include "launch.h"
 #include "test-log.h"
 
 static void setup(void)
 {
 	test_log_capture();
+	/* domain-live walks running domains with the launch library's rules */
+	attest_audit_set_domain_walker(launch_domain_check_live);
 }
 
 /* ---- fixture trees ------------------------------------------------------------ */
@@ -359,7 +362,7 @@ static const char policy_min[] =
 static const char *const all_ids[] = {
 	"cpu-virt", "kvm", "iommu", "nx", "cpu-mitigations", "qemu-user", "qemu-seccomp",
 	"security-driver", "graphics-listen", "vmtrust-hook", "tpm", "boot-log", "secure-boot",
-	"policy-key", "domain-nwfilter", "package:qemu-system-x86",
+	"policy-key", "domain-nwfilter", "domain-live", "package:qemu-system-x86",
 };
 
 static struct attest_audit *audit(const char *root, const struct policy *p)
@@ -426,6 +429,7 @@ START_TEST(test_hardened)
 	expect_check(a, "boot-log", ATTEST_AUDIT_PASS, "10 events, crypto-agile, banks sha256");
 	expect_check(a, "secure-boot", ATTEST_AUDIT_PASS, "SecureBoot=1 measured in the boot log");
 	expect_check(a, "domain-nwfilter", ATTEST_AUDIT_PASS, "1 running domains, 2 interfaces, each with an nwfilter");
+	expect_check(a, "domain-live", ATTEST_AUDIT_PASS, "1 running domains, each as the launch rules allow, none tainted");
 	expect_check(a, "package:qemu-system-x86", ATTEST_AUDIT_PASS,
 		     "'qemu-system-x86' 1:7.2+dfsg-7+deb12u18 (amd64) (minimum 1:7.2+dfsg-7+deb12u3)");
 	ck_assert(attest_audit_find(a, "package:qemu-system-x86")->required);
@@ -491,7 +495,31 @@ struct fixture_case {
 #define LOG(what) { OP_LOG, NULL, what }
 #define EFI(what) { OP_EFIVAR, NULL, what }
 
+/* A running domain's status file as libvirt 9.0 writes it: taints, the
+ * backing chain it found, its private data, the paths it picked. */
+#define DOMSTATUS_LIVE(taints, devices)                                                                   \
+	"<domstatus state='running' reason='booted' pid='4242'>" taints                                   \
+	"<monitor path='/var/lib/libvirt/qemu/domain-1-db/monitor.sock' type='unix'/>"                   \
+	"<domain type='kvm' id='1'><name>db</name><devices>"                                              \
+	"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"                              \
+	"<source file='/img/db.qcow2' index='2'/><backingStore type='file' index='3'><format type='raw'/>" \
+	"<source file='/img/base.raw'/><backingStore/></backingStore><target dev='vda' bus='virtio'/>"   \
+	"<alias name='virtio-disk0'/><privateData><qom name='/machine/peripheral/virtio-disk0'/>"        \
+	"</privateData></disk>"                                                                           \
+	"<interface type='network'><source network='isolated' portid='5f0b' bridge='virbr1'/>"            \
+	"<actual type='bridge'><source bridge='virbr1'/></actual><target dev='vnet0'/>"                   \
+	"<filterref filter='clean-traffic'/></interface>"                                                 \
+	"<channel type='unix'><source mode='bind' "                                                       \
+	"path='/var/lib/libvirt/qemu/channel/target/domain-1-db/org.qemu.guest_agent.0'/>"                \
+	"<target type='virtio' name='org.qemu.guest_agent.0' state='disconnected'/></channel>"           \
+	"<console type='pty' tty='/dev/pts/3'><source path='/dev/pts/3'/><target type='serial' port='0'/>" \
+	"</console>" devices "</devices>"                                                                 \
+	"<seclabel type='dynamic' model='dac' relabel='yes'><label>+64055:+64055</label></seclabel>"      \
+	"</domain></domstatus>"
+
 static const struct fixture_case weak_cases[] = {
+	{ "a running domain as libvirt reports it", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE("", "") } },
+	  { { "domain-live", PASS, "2 running domains, each as the launch rules allow, none tainted" } } },
 	{ "an interface without a filter",
 	  { { OP_TEXT, "/run/libvirt/qemu/db.xml",
 	      "<domstatus><domain><name>db</name><devices><interface type='network'><source network='default'/>"
@@ -499,11 +527,34 @@ static const struct fixture_case weak_cases[] = {
 	      "<source bridge='br0'/></interface></devices></domain></domstatus>" } },
 	  { { "domain-nwfilter", FAIL, "'db.xml': interface 1 has no nwfilter" } } },
 	{ "an empty filter name", { { OP_TEXT, "/run/libvirt/qemu/db.xml",
-				     "<domain><devices><interface type='user'><filterref filter=''/></interface>"
+				     "<domain><name>db</name><devices><interface type='user'><filterref filter=''/></interface>"
 				     "</devices></domain>" } },
 	  { { "domain-nwfilter", FAIL, "'db.xml': interface 0 has no nwfilter" } } },
 	{ "no running domain", { RM("/run/libvirt/qemu/web.xml") },
-	  { { "domain-nwfilter", PASS, "0 running domains, 0 interfaces" } } },
+	  { { "domain-nwfilter", PASS, "0 running domains, 0 interfaces" },
+	    { "domain-live", PASS, "0 running domains" } } },
+	/* hot-plug and monitor commands run no hook: the live XML and libvirt's taints */
+	{ "a monitor command (virsh qemu-monitor-command)", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "<taint flag='custom-monitor'/><taint flag='host-cpu'/>", "") } },
+	  { { "domain-live", FAIL, "'db.xml': libvirt tainted it 'custom-monitor'" } } },
+	{ "a taint vmtrust does not know", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "<taint flag='something-new&#10;'/>", "") } },
+	  { { "domain-live", FAIL, "'db.xml': libvirt tainted it 'something-new\\n'" } } },
+	{ "a host device hot-plugged (virsh attach-device)", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x03' "
+	      "slot='0x00' function='0x0'/></source><alias name='hostdev0'/></hostdev>") } },
+	  { { "domain-live", FAIL, "'db.xml': domain: /domstatus/domain/devices/hostdev: host device assignment" } } },
+	{ "a console on a host file (virsh update-device)", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<serial type='file'><source path='/etc/cron.d/x'/><target port='1'/></serial>") } },
+	  { { "domain-live", FAIL, "'db.xml': domain: /domstatus/domain/devices/serial: a character device of type 'file'" } } },
+	{ "a channel whose path libvirt picked elsewhere", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<channel type='unix'><source mode='bind' path='/var/lib/libvirt/qemu/channel/target/domain-1-db/../../../../../../tmp/s'/>"
+	      "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>") } },
+	  { { "domain-live", FAIL, "a character device of type 'unix'" } } },
+	{ "a network that hands out host devices", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<interface type='network'><source network='pool' bridge='x'/><actual type='hostdev'/>"
+	      "<filterref filter='clean-traffic'/></interface>") } },
+	  { { "domain-live", FAIL, "/domstatus/domain/devices/interface[2]/actual: the network gave the interface a host resource of type 'hostdev'" } } },
 	{ "no vmx", { { OP_TEXT, "/proc/cpuinfo", "flags\t\t: fpu nx lm hypervisor\n" } },
 	  { { "cpu-virt", FAIL, "neither 'vmx' nor 'svm' (a virtual machine without nested" } } },
 	{ "svm is AMD-V", { { OP_TEXT, "/proc/cpuinfo", "flags\t: fpu nx lm svm npt\n" } },
@@ -671,14 +722,18 @@ static const struct fixture_case weak_cases[] = {
 
 static const struct fixture_case unknown_cases[] = {
 	{ "libvirt's runtime directory missing", { RM("/run/libvirt") },
-	  { { "domain-nwfilter", UNKNOWN, "/run/libvirt/qemu': No such file or directory (libvirtd not running?)" } } },
+	  { { "domain-nwfilter", UNKNOWN, "/run/libvirt/qemu': No such file or directory (libvirtd not running?)" },
+	    { "domain-live", UNKNOWN, "/run/libvirt/qemu': No such file or directory (libvirtd not running?)" } } },
 	{ "a status file that is not xml", { { OP_TEXT, "/run/libvirt/qemu/db.xml", "<domstatus><domain>" } },
-	  { { "domain-nwfilter", UNKNOWN, "/run/libvirt/qemu/db.xml' is not well-formed xml without a dtd" } } },
+	  { { "domain-nwfilter", UNKNOWN, "/run/libvirt/qemu/db.xml' is not well-formed xml without a dtd" },
+	    { "domain-live", UNKNOWN, "/run/libvirt/qemu/db.xml' is not well-formed xml without a dtd" } } },
 	{ "a status file with a dtd", { { OP_TEXT, "/run/libvirt/qemu/db.xml",
 					 "<!DOCTYPE d [<!ENTITY x 'y'>]><domain/>" } },
-	  { { "domain-nwfilter", UNKNOWN, "is not well-formed xml without a dtd" } } },
+	  { { "domain-nwfilter", UNKNOWN, "is not well-formed xml without a dtd" },
+	    { "domain-live", UNKNOWN, "is not well-formed xml without a dtd" } } },
 	{ "a status file a FIFO", { FIFO("/run/libvirt/qemu/db.xml") },
-	  { { "domain-nwfilter", UNKNOWN, "db.xml': not a regular file" } } },
+	  { { "domain-nwfilter", UNKNOWN, "db.xml': not a regular file" },
+	    { "domain-live", UNKNOWN, "db.xml': not a regular file" } } },
 	{ "cpuinfo missing", { RM("/proc/cpuinfo") },
 	  { { "cpu-virt", UNKNOWN, "/proc/cpuinfo': No such file or directory" },
 	    { "nx", UNKNOWN, "/proc/cpuinfo': No such file or directory" } } },

@@ -9,6 +9,7 @@
 
 #include "attest.h"
 #include "cli.h"
+#include "launch.h"
 #include "policy.h"
 
 DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
@@ -203,6 +204,8 @@ static int cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 	r = cli_load_policy(ctx, false, &p);
 	if (r < 0)
 		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
+	/* running domains by the launch rules (domain-live) */
+	attest_audit_set_domain_walker(launch_domain_check_live);
 	r = attest_audit_run(root, p, &a);
 	if (r < 0)
 		return cli_fail(r, "cannot audit host '%s'", root);
