@@ -1252,8 +1252,38 @@ static int do_display(const char *arg)
 	}
 	return 0;
 }
-static const char *const trace_keys[] = { "file", "events", NULL };
-static const char *const icount_keys[] = { "rrfile", NULL };
+/* Options read as keys: the keys that name no host file (an allow-list;
+ * -trace events= and file=, -icount rrfile= and rrsnapshot=, -smbios file=
+ * and path=, -fw_cfg file=, -boot splash= are not among them). */
+static const char *const trace_keys[] = { "enable", NULL };
+static const char *const icount_keys[] = { "shift", "align", "sleep", "rr", NULL };
+static const char *const fw_cfg_keys[] = { "name", "string", NULL };
+static const char *const boot_keys[] = { "order", "once", "menu", "splash-time", "reboot-timeout", "strict", NULL };
+static const char *const smbios_keys[] = {
+	"type", "vendor", "version", "date", "release", "uefi", "manufacturer", "product", "serial", "uuid",
+	"sku", "family", "asset", "location", "part", "speed", "max-speed", "current-speed", "processor-id",
+	"sock_pfx", "loc_pfx", "bank", "value", "designation", "kind", "instance", "pcidev", NULL,
+};
+
+static int only_keys(const char *opt, const char *arg, const char *implied, const char *const *ok)
+{
+	_cleanup_(kvlist_done) struct kvlist o = {};
+	int r;
+
+	r = kv_parse(opt, arg, QEMU_OPTS, implied, &o);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < o.n; i++) {
+		size_t k;
+
+		for (k = 0; ok[k] && strcmp(ok[k], o.v[i].key) != 0; k++)
+			;
+		if (!ok[k])
+			return policy_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: not a key vmtrust knows "
+						"to name no host file", opt, o.v[i].key, o.v[i].value);
+	}
+	return 0;
+}
 
 /* ---- the option table --------------------------------------------------------- */
 
@@ -1286,8 +1316,8 @@ enum kind {
 	ALLOW_KEYS,     /* keys allowed: a is the implied key */
 	MONITOR,
 	KEYMAP,
-	KEYS,           /* keys refused: a is the implied key */
 	DISPLAY,
+	ONLY_KEYS,      /* keys allowed: a is the implied key */
 };
 
 struct qopt {
@@ -1400,8 +1430,8 @@ static const struct qopt qopts[] = {
 	{ "k", KEYMAP, NULL, NULL, NULL },
 	{ "mon", MONITOR, NULL, NULL, NULL },
 	{ "display", DISPLAY, NULL, NULL, NULL },
-	{ "trace", KEYS, "enable", NULL, trace_keys },
-	{ "icount", KEYS, "shift", NULL, icount_keys },
+	{ "trace", ONLY_KEYS, "enable", NULL, trace_keys },
+	{ "icount", ONLY_KEYS, "shift", NULL, icount_keys },
 };
 
 /* The others that take a value, with nothing in it to check. */
@@ -1427,6 +1457,8 @@ static const struct qopt *lookup(const char *name)
 
 static int do_option(struct ctx *c, const struct qopt *q, const char *v)
 {
+	int r;
+
 	switch (q->kind) {
 	case ARG:
 		return 0;
@@ -1458,11 +1490,14 @@ static int do_option(struct ctx *c, const struct qopt *q, const char *v)
 	case GLOBAL:
 		return do_global(c, v);
 	case FW_CFG:
-		return refuse_key("fw_cfg", v, "name", "file", "fw_cfg files are not verified");
+		r = refuse_key("fw_cfg", v, "name", "file", "fw_cfg files are not verified");
+		return r < 0 ? r : only_keys("fw_cfg", v, "name", fw_cfg_keys);
 	case SMBIOS:
-		return refuse_key("smbios", v, NULL, "file", "smbios files are not verified");
+		r = refuse_key("smbios", v, NULL, "file", "smbios files are not verified");
+		return r < 0 ? r : only_keys("smbios", v, NULL, smbios_keys);
 	case BOOT:
-		return refuse_key("boot", v, "order", "splash", "the splash image is not verified");
+		r = refuse_key("boot", v, "order", "splash", "the splash image is not verified");
+		return r < 0 ? r : only_keys("boot", v, "order", boot_keys);
 	case USBDEVICE:
 		return do_usbdevice(v);
 	case OBJECT:
@@ -1483,10 +1518,10 @@ static int do_option(struct ctx *c, const struct qopt *q, const char *v)
 		return do_monitor(c, q->name, v);
 	case KEYMAP:
 		return do_keymap(v);
-	case KEYS:
-		return refuse_keys(q->name, v, q->a, q->keys);
 	case DISPLAY:
 		return do_display(v);
+	case ONLY_KEYS:
+		return only_keys(q->name, v, q->a, q->keys);
 	}
 	return 0;
 }

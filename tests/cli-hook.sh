@@ -108,6 +108,18 @@ sleep 1
 # --- a signed domain starts, and really runs -------------------------------------
 expect 0 "" $V start "$A"
 booted "signed domain" "$A"
+# --- hot-plug and monitor commands run no hook: host audit walks what runs --------
+live() {
+	vm --json host audit 2>/dev/null | jq -r '.checks[] | select(.id == "domain-live") | .status + ": " + .evidence' || true
+}
+[ "$(live)" = "pass: 1 running domains, each as the launch rules allow, none tainted" ] && pass ||
+	fail "domain-live of '$A' as it started: $(live)"
+printf "<rng model='virtio'><backend model='random'>/dev/zero</backend></rng>" >"$T/rng.xml"
+expect 0 "" $V attach-device "$A" "$T/rng.xml" --live
+[[ $(live) == "fail: '$A.xml': domain: /domstatus/domain/devices/rng/backend: the entropy source '/dev/zero' is not"* ]] &&
+	pass || fail "a hot-plugged rng on /dev/zero: $(live)"
+run $V qemu-monitor-command "$A" --hmp 'info status'
+[[ $(live) == *"'$A.xml': libvirt tainted it 'custom-monitor'"* ]] && pass || fail "a monitor command: $(live)"
 $V destroy "$A" >/dev/null
 run jq -r 'select(.domain == "'"$A"'") | .operation + " " + .verdict' "$VMTRUST_STATE/launches.log"
 [ "$out" = "prepare allowed" ] && pass || fail "audit log for $A: $out"

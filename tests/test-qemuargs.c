@@ -192,6 +192,15 @@ START_TEST(test_display_accepted)
 		ck_assert_msg(parse(&d, ARGS("-display", ok[i])) == 0, "-display %s: %s", ok[i], last_error);
 	}
 	ck_assert_uint_eq(n_errors, 0);
+	{
+		_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
+
+		ck_assert_msg(parse(&d, ARGS("-trace", "enable=virtio_*", "-icount", "shift=auto,align=on,sleep=off",
+					     "-smbios", "type=0,vendor=ACME,date=01/02/2023", "-smbios",
+					     "type=11,value=hello", "-fw_cfg", "name=opt/x,string=y", "-boot",
+					     "order=c,menu=on,splash-time=5,strict=on")) == 0,
+			      "%s", last_error);
+	}
 }
 END_TEST
 
@@ -605,6 +614,13 @@ static const struct bad_args {
 	{ ARGS("-D", "/etc/passwd"), -EOPNOTSUPP, "-D is refused: it writes a host file" },
 	{ ARGS("-trace", "file=/etc/passwd"), -EOPNOTSUPP, "-trace file='/etc/passwd' is refused" },
 	{ ARGS("-icount", "shift=auto,rr=record,rrfile=/tmp/r"), -EOPNOTSUPP, "-icount rrfile='/tmp/r' is refused" },
+	/* options read as keys: an allow-list of the keys that name no host file */
+	{ ARGS("-trace", "events=/etc/trace-events"), -EOPNOTSUPP,
+	  "-trace events='/etc/trace-events' is refused: not a key vmtrust knows" },
+	{ ARGS("-icount", "shift=auto,rr=replay,rrsnapshot=init"), -EOPNOTSUPP, "-icount rrsnapshot='init' is refused" },
+	{ ARGS("-smbios", "type=11,path=/etc/shadow"), -EOPNOTSUPP, "-smbios path='/etc/shadow' is refused" },
+	{ ARGS("-fw_cfg", "name=opt/x,gen_id=1"), -EOPNOTSUPP, "-fw_cfg gen_id='1' is refused" },
+	{ ARGS("-boot", "order=c,splash-time=5,hidden=/x"), -EOPNOTSUPP, "-boot hidden='/x' is refused" },
 	{ ARGS("-machine", "q35,dumpdtb=/etc/x"), -EOPNOTSUPP, "-machine dumpdtb= is refused" },
 	/* a value missing at the end */
 	{ ARGS("-m"), -EINVAL, "option '-m' needs a value" },
