@@ -1815,9 +1815,10 @@ static int load_domstatus(const struct run *run, const char *file, char **ret_te
  * (<domstatus><domain>...</domain></domstatus>): 1 when each carries a
  * <filterref filter=...>, 0 when one does not (said in bad), -errno when
  * the file cannot be read (said in unread). */
-static int domain_filtered(const struct run *run, const char *file, size_t *n_if, struct sb *bad,
+static int domain_filtered(const struct run *run, const char *file, void *data, struct sb *bad,
 			   struct sb *unread)
 {
+	size_t *n_if = data;
 	_cleanup_(freep) char *text = NULL;
 	xmlDocPtr doc = NULL;
 	xmlNodePtr dom;
@@ -1849,44 +1850,69 @@ static int domain_filtered(const struct run *run, const char *file, size_t *n_if
 	return ok;
 }
 
-static int check_nwfilter(struct run *run)
+/* Runs fn on every running domain's status file (LIBVIRT_RUN_QEMU/NAME.xml),
+ * counted in n_dom, and says in *s and ev what came of it: fail with what
+ * fn found bad, else unknown with what could not be read, else pass (ev
+ * left for the caller). 1 when the directory was listed, 0 when it could
+ * not be (unknown, the reason in ev), -ENOMEM. */
+typedef int (*domain_fn)(const struct run *run, const char *file, void *data, struct sb *bad, struct sb *unread);
+
+static int each_domain(struct run *run, domain_fn fn, void *data, size_t *n_dom, enum attest_audit_status *s,
+		       struct sb *ev)
 {
-	enum attest_audit_status s = ATTEST_AUDIT_PASS;
-	struct sb ev = { 0 }, bad = { 0 }, unread = { 0 };
+	struct sb bad = { 0 }, unread = { 0 };
 	char **names = NULL, reason[REASON_MAX];
-	size_t n = 0, n_dom = 0, n_if = 0;
+	size_t n = 0;
 	int r;
 
+	*n_dom = 0;
+	*s = ATTEST_AUDIT_PASS;
 	r = list_dir(run, LIBVIRT_RUN_QEMU, &names, &n, reason, sizeof(reason));
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
-		sb_add(&ev, "%s (libvirtd not running?)", reason);
-		return add_fixed(run, C_NWFILTER, ATTEST_AUDIT_UNKNOWN,
-				 "run the audit on the host with libvirtd running: its running domains are "
-				 "in " LIBVIRT_RUN_QEMU, &ev);
+		*s = ATTEST_AUDIT_UNKNOWN;
+		sb_add(ev, "%s (libvirtd not running?)", reason);
+		return 0;
 	}
 	for (size_t i = 0; i < n && r != -ENOMEM; i++) {
 		size_t l = strlen(names[i]);
 
 		if (l < 5 || strcmp(names[i] + l - 4, ".xml") != 0)
 			continue;
-		n_dom++;
-		r = domain_filtered(run, names[i], &n_if, &bad, &unread);
+		(*n_dom)++;
+		r = fn(run, names[i], data, &bad, &unread);
 	}
 	attest_strv_free(names);
 	if (r == -ENOMEM)
 		return r;
 	if (bad.len) {
-		s = ATTEST_AUDIT_FAIL;
-		sb_add(&ev, "%s", bad.buf);
+		*s = ATTEST_AUDIT_FAIL;
+		sb_add(ev, "%s", bad.buf);
 	} else if (unread.len) {
-		s = ATTEST_AUDIT_UNKNOWN;
-		sb_add(&ev, "%s", unread.buf);
-	} else {
-		sb_add(&ev, "%zu running domains, %zu interfaces, each with an nwfilter", n_dom, n_if);
+		*s = ATTEST_AUDIT_UNKNOWN;
+		sb_add(ev, "%s", unread.buf);
 	}
+	return 1;
+}
+
+static const char hint_libvirtd[] =
+	"run the audit on the host with libvirtd running: its running domains are in " LIBVIRT_RUN_QEMU;
+
+static int check_nwfilter(struct run *run)
+{
+	enum attest_audit_status s;
+	struct sb ev = { 0 };
+	size_t n_dom, n_if = 0;
+	int r;
+
+	r = each_domain(run, domain_filtered, &n_if, &n_dom, &s, &ev);
+	if (r < 0)
+		return r;
+	if (r > 0 && s == ATTEST_AUDIT_PASS)
+		sb_add(&ev, "%zu running domains, %zu interfaces, each with an nwfilter", n_dom, n_if);
 	return add_fixed(run, C_NWFILTER, s,
+			 r == 0 ? hint_libvirtd :
 			 "give every <interface> a <filterref filter='clean-traffic'/> (or the "
 			 "operator's own filter), require it in the image rules' \"nwfilter\", and "
 			 "restart the domains", &ev);
@@ -1913,7 +1939,7 @@ void attest_audit_set_domain_walker(attest_audit_domain_walker walker)
  * custom-hypervisor-feature, and any new one) fails. */
 static const char *const harmless_taints[] = { "host-cpu", "deprecated-config" };
 
-static int domain_live(const struct run *run, const char *file, struct sb *bad, struct sb *unread)
+static int domain_live(const struct run *run, const char *file, void *data, struct sb *bad, struct sb *unread)
 {
 	_cleanup_(freep) char *text = NULL;
 	xmlDocPtr doc = NULL;
@@ -1958,50 +1984,25 @@ static int domain_live(const struct run *run, const char *file, struct sb *bad, 
 
 static int check_domain_live(struct run *run)
 {
-	enum attest_audit_status s = ATTEST_AUDIT_PASS;
-	struct sb ev = { 0 }, bad = { 0 }, unread = { 0 };
-	char **names = NULL, reason[REASON_MAX];
-	size_t n = 0, n_dom = 0;
+	enum attest_audit_status s;
+	struct sb ev = { 0 };
+	size_t n_dom;
 	int r;
 
 	if (!domain_walker) {
 		sb_add(&ev, "no walk of the domain xml: the launch library is not part of this program");
 		return add_fixed(run, C_DOMAIN_LIVE, ATTEST_AUDIT_UNKNOWN, "run 'vmtrust host audit'", &ev);
 	}
-	r = list_dir(run, LIBVIRT_RUN_QEMU, &names, &n, reason, sizeof(reason));
-	if (r == -ENOMEM)
+	r = each_domain(run, domain_live, NULL, &n_dom, &s, &ev);
+	if (r < 0)
 		return r;
-	if (r < 0) {
-		sb_add(&ev, "%s (libvirtd not running?)", reason);
-		return add_fixed(run, C_DOMAIN_LIVE, ATTEST_AUDIT_UNKNOWN,
-				 "run the audit on the host with libvirtd running: its running domains are "
-				 "in " LIBVIRT_RUN_QEMU, &ev);
-	}
-	for (size_t i = 0; i < n && r != -ENOMEM; i++) {
-		size_t l = strlen(names[i]);
-
-		if (l < 5 || strcmp(names[i] + l - 4, ".xml") != 0)
-			continue;
-		n_dom++;
-		r = domain_live(run, names[i], &bad, &unread);
-	}
-	attest_strv_free(names);
-	if (r == -ENOMEM)
-		return r;
-	if (bad.len) {
-		s = ATTEST_AUDIT_FAIL;
-		sb_add(&ev, "%s", bad.buf);
-	} else if (unread.len) {
-		s = ATTEST_AUDIT_UNKNOWN;
-		sb_add(&ev, "%s", unread.buf);
-	} else {
+	if (r > 0 && s == ATTEST_AUDIT_PASS)
 		sb_add(&ev, "%zu running domains, each as the launch rules allow, none tainted", n_dom);
-	}
 	return add_fixed(run, C_DOMAIN_LIVE, s,
+			 r == 0 ? hint_libvirtd :
 			 "destroy the domain and start it again, so that the hook checks it; restrict hot-plug and "
 			 "monitor commands with libvirt's polkit access driver (org.libvirt.api.domain.write, "
-			 "see the README)",
-			 &ev);
+			 "see the README)", &ev);
 }
 
 /* ---- vmtrust-hook ----------------------------------------------------------- */

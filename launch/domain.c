@@ -720,32 +720,27 @@ static int check_listen(struct walk *w, xmlNodePtr n)
 	return no_attr(n, "socket", "a host socket path is not verified");
 }
 
-static int check_rendernode(struct walk *w, xmlNodePtr n)
-{
-	return no_attr(n, "rendernode", "a host render node is not accepted");
-}
-
 /* OpenGL in a display or 3D in a video device opens a host render node
  * that libvirt (or QEMU) picks when the XML names none, after the hook
  * ran; one the XML names is a host device all the same. */
+static int render_off(xmlNodePtr n, const char *attr, const char *what)
+{
+	const char *v = prop(n, attr);
+
+	if (v && strcmp(v, "no") != 0)
+		return refuse(n, "%s opens a host render node libvirt picks after the hook ran, which is not verified",
+			      what);
+	return no_attr(n, "rendernode", "a host render node is not accepted");
+}
+
 static int check_gl(struct walk *w, xmlNodePtr n)
 {
-	const char *enable = prop(n, "enable");
-
-	if (enable && strcmp(enable, "no") != 0)
-		return refuse(n, "opengl opens a host render node libvirt picks after the hook ran, which is not "
-			      "verified");
-	return check_rendernode(w, n);
+	return render_off(n, "enable", "opengl");
 }
 
 static int check_acceleration(struct walk *w, xmlNodePtr n)
 {
-	const char *accel3d = prop(n, "accel3d");
-
-	if (accel3d && strcmp(accel3d, "no") != 0)
-		return refuse(n, "3d acceleration opens a host render node libvirt picks after the hook ran, which is "
-			      "not verified");
-	return check_rendernode(w, n);
+	return render_off(n, "accel3d", "3d acceleration");
 }
 
 /* A video driver other than QEMU's own: vhost-user-gpu, a host program

@@ -984,9 +984,11 @@ static int do_monitor(struct ctx *c, const char *opt, const char *v)
 	return 0;
 }
 
-/* A value every key of which is listed in ok and that names nothing on
- * the host: no '/' (a path) and no "unix:" (a socket) in any value. */
-static int allow_keys(const char *opt, const char *arg, const char *implied, const char *const *ok)
+/* A value every key of which is listed in ok and, unless any_value, that
+ * names nothing on the host: no '/' (a path) and no "unix:" (a socket) in
+ * any value. */
+static int keys_allowed(const char *opt, const char *arg, const char *implied, const char *const *ok,
+			bool any_value)
 {
 	_cleanup_(kvlist_done) struct kvlist o = {};
 	int r;
@@ -1000,8 +1002,8 @@ static int allow_keys(const char *opt, const char *arg, const char *implied, con
 
 		for (k = 0; ok[k] && strcmp(ok[k], kv->key) != 0; k++)
 			;
-		if (!ok[k] || strchr(kv->value, '/') || strstr(kv->value, "unix:") ||
-		    (!strcmp(kv->key, "unix") && strcmp(kv->value, "off") != 0))
+		if (!ok[k] || (!any_value && (strchr(kv->value, '/') || strstr(kv->value, "unix:") ||
+					      (!strcmp(kv->key, "unix") && strcmp(kv->value, "off") != 0))))
 			return policy_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt, kv->key,
 						kv->value, why_host);
 	}
@@ -1221,7 +1223,7 @@ static int do_display(const char *arg)
 	int r;
 
 	if (startswith(arg, "vnc="))
-		return allow_keys("display", arg + 4, "vnc", vnc_keys);
+		return keys_allowed("display", arg + 4, "vnc", vnc_keys, false);
 	r = kv_parse("display", arg, KEYVAL, "type", &o);
 	if (r < 0)
 		return r;
@@ -1265,25 +1267,6 @@ static const char *const smbios_keys[] = {
 	"sock_pfx", "loc_pfx", "bank", "value", "designation", "kind", "instance", "pcidev", NULL,
 };
 
-static int only_keys(const char *opt, const char *arg, const char *implied, const char *const *ok)
-{
-	_cleanup_(kvlist_done) struct kvlist o = {};
-	int r;
-
-	r = kv_parse(opt, arg, QEMU_OPTS, implied, &o);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < o.n; i++) {
-		size_t k;
-
-		for (k = 0; ok[k] && strcmp(ok[k], o.v[i].key) != 0; k++)
-			;
-		if (!ok[k])
-			return policy_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: not a key vmtrust knows "
-						"to name no host file", opt, o.v[i].key, o.v[i].value);
-	}
-	return 0;
-}
 
 /* ---- the option table --------------------------------------------------------- */
 
@@ -1491,13 +1474,13 @@ static int do_option(struct ctx *c, const struct qopt *q, const char *v)
 		return do_global(c, v);
 	case FW_CFG:
 		r = refuse_key("fw_cfg", v, "name", "file", "fw_cfg files are not verified");
-		return r < 0 ? r : only_keys("fw_cfg", v, "name", fw_cfg_keys);
+		return r < 0 ? r : keys_allowed("fw_cfg", v, "name", fw_cfg_keys, true);
 	case SMBIOS:
 		r = refuse_key("smbios", v, NULL, "file", "smbios files are not verified");
-		return r < 0 ? r : only_keys("smbios", v, NULL, smbios_keys);
+		return r < 0 ? r : keys_allowed("smbios", v, NULL, smbios_keys, true);
 	case BOOT:
 		r = refuse_key("boot", v, "order", "splash", "the splash image is not verified");
-		return r < 0 ? r : only_keys("boot", v, "order", boot_keys);
+		return r < 0 ? r : keys_allowed("boot", v, "order", boot_keys, true);
 	case USBDEVICE:
 		return do_usbdevice(v);
 	case OBJECT:
@@ -1513,7 +1496,7 @@ static int do_option(struct ctx *c, const struct qopt *q, const char *v)
 	case TPMDEV:
 		return do_tpmdev(v);
 	case ALLOW_KEYS:
-		return allow_keys(q->name, v, q->a, q->keys);
+		return keys_allowed(q->name, v, q->a, q->keys, false);
 	case MONITOR:
 		return do_monitor(c, q->name, v);
 	case KEYMAP:
@@ -1521,7 +1504,7 @@ static int do_option(struct ctx *c, const struct qopt *q, const char *v)
 	case DISPLAY:
 		return do_display(v);
 	case ONLY_KEYS:
-		return only_keys(q->name, v, q->a, q->keys);
+		return keys_allowed(q->name, v, q->a, q->keys, true);
 	}
 	return 0;
 }

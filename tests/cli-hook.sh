@@ -77,7 +77,9 @@ vm -q image sign --key "$T/pub.key" --name secret "$T/secret.img"
 SECRET_UUID=0a81f5b2-8403-4b23-88d6-21ccc2f80d6f
 
 domxml() { libvirt_domxml "$1" "$T/vmlinuz" "$2"; }
-domxml "$A" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$T/web.qcow2'/><target dev='vda' bus='virtio'/></disk>" >"$T/a.xml"
+# (with ACPI: its PCI bus takes a hot-plugged device)
+domxml "$A" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$T/web.qcow2'/><target dev='vda' bus='virtio'/></disk>" |
+	sed "s|</os>|</os><features><acpi/></features>|" >"$T/a.xml"
 domxml "$B" "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$T/secret.img'><encryption format='luks'><secret type='passphrase' uuid='$SECRET_UUID'/></encryption></source><target dev='vda' bus='virtio'/></disk>" >"$T/b.xml"
 $V define "$T/a.xml" >/dev/null
 $V define "$T/b.xml" >/dev/null
