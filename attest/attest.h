@@ -441,11 +441,14 @@ int attest_audit_run(const char *root, const struct policy *p, struct attest_aud
 /* The walk of a domain XML by the launch rules, for the domain-live check
  * (launch_domain_check_live(): the launch library sits above attest, so
  * its caller hands it over). It gets a running domain's status XML
- * (<domstatus> around <domain>) and returns 0 when the domain holds only
- * what a launch allows, or a negative errno with the reason logged. Until
- * one is set (NULL), domain-live is unknown. Process-wide. */
-typedef int (*attest_audit_domain_walker)(const char *xml, size_t len);
-void attest_audit_set_domain_walker(attest_audit_domain_walker walker);
+ * (<domstatus> around <domain>) and the state directory under the audit's
+ * root (where the launch audit log says which files the domain's start
+ * verified), and returns 0 when the domain holds only what a launch allows
+ * and what its start verified, or a negative errno with the reason logged.
+ * state_dir is a path on the audited host ("/var/lib/vmtrust" for another
+ * root); until a walker is set (NULL), domain-live is unknown. Process-wide. */
+typedef int (*attest_audit_domain_walker)(const char *xml, size_t len, const char *state_dir);
+void attest_audit_set_domain_walker(attest_audit_domain_walker walker, const char *state_dir);
 void attest_audit_free(struct attest_audit *a);
 DEFINE_CLEANUP_FUNC(struct attest_audit *, attest_audit_free)
 

@@ -1925,10 +1925,12 @@ static int check_nwfilter(struct run *run)
  * its status XML, with the launch library's walk (attest does not link
  * it: the caller hands it over) and by libvirt's taint flags. */
 static attest_audit_domain_walker domain_walker;
+static const char *domain_walker_state;
 
-void attest_audit_set_domain_walker(attest_audit_domain_walker walker)
+void attest_audit_set_domain_walker(attest_audit_domain_walker walker, const char *state_dir)
 {
 	domain_walker = walker;
+	domain_walker_state = state_dir;
 }
 
 /* Taints that say nothing of a host resource handed to the guest or of
@@ -1944,7 +1946,7 @@ static int domain_live(const struct run *run, const char *file, void *data, stru
 	_cleanup_(freep) char *text = NULL;
 	xmlDocPtr doc = NULL;
 	xmlNodePtr dom, root;
-	char reason[REASON_MAX] = "";
+	char reason[REASON_MAX] = "", state[PATH_MAX];
 	size_t len;
 	int ok = 1, r;
 
@@ -1970,8 +1972,11 @@ static int domain_live(const struct run *run, const char *file, void *data, stru
 		xmlFree(flag);
 	}
 	xmlFreeDoc(doc);
+	r = join(run, domain_walker_state, state);
+	if (r < 0)
+		return r;
 	policy_log_capture(reason, sizeof(reason));
-	r = domain_walker(text, len);
+	r = domain_walker(text, len, state);
 	policy_log_capture(NULL, 0);
 	if (r == -ENOMEM)
 		return r;
@@ -1989,7 +1994,7 @@ static int check_domain_live(struct run *run)
 	size_t n_dom;
 	int r;
 
-	if (!domain_walker) {
+	if (!domain_walker || !domain_walker_state || domain_walker_state[0] != '/') {
 		sb_add(&ev, "no walk of the domain xml: the launch library is not part of this program");
 		return add_fixed(run, C_DOMAIN_LIVE, ATTEST_AUDIT_UNKNOWN, "run 'vmtrust host audit'", &ev);
 	}

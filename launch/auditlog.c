@@ -329,3 +329,111 @@ int launch_audit_verify(const char *name, const char *text, size_t len, const ch
 			    name, n - n_events);
 	return (int)(n > INT32_MAX ? INT32_MAX : n);
 }
+
+/* The "files" of the newest allowed "prepare" record for a domain whose
+ * escaped "uuid" (or, without one, "domain") is key, in *ret (owned by
+ * *ret_rec); 1, or 0 when there is none. */
+static int newest_start(const char *name, const char *text, size_t len, const char *field, const char *key,
+			json_object **ret_rec, json_object **ret_files)
+{
+	size_t end = len;
+
+	while (end > 0) {
+		_cleanup_(json_object_putp) json_object *o = NULL;
+		struct policy_json_error jerr;
+		json_object *v, *verdict, *op, *files;
+		size_t start = end - 1;
+		int r;
+
+		/* the line before end (end is its '\n', or len) */
+		while (start > 0 && text[start - 1] != '\n')
+			start--;
+		if (end - start > LINE_MAX_LEN)
+			return policy_log_errno(EBADMSG, "audit log '%s': a record is too long", name);
+		r = policy_json_parse(text + start, end - start, 32, &o, &jerr);
+		if (r < 0)
+			return r == -EBADMSG ? policy_log_errno(EBADMSG, "audit log '%s': %s: %s", name, jerr.path.buf,
+								jerr.reason) : r;
+		end = start > 0 ? start - 1 : 0;
+		if (!json_object_object_get_ex(o, field, &v) || !json_object_is_type(v, json_type_string) ||
+		    strcmp(json_object_get_string(v), key) != 0 ||
+		    !json_object_object_get_ex(o, "operation", &op) || !json_object_is_type(op, json_type_string) ||
+		    strcmp(json_object_get_string(op), "prepare") != 0)
+			continue;
+		if (!json_object_object_get_ex(o, "verdict", &verdict) ||
+		    !json_object_is_type(verdict, json_type_string) ||
+		    strcmp(json_object_get_string(verdict), "allowed") != 0)
+			continue;
+		if (!json_object_object_get_ex(o, "files", &files) || !json_object_is_type(files, json_type_array))
+			return policy_log_errno(EBADMSG, "audit log '%s': a record has no files", name);
+		*ret_files = files;
+		*ret_rec = TAKE_PTR(o);
+		return 1;
+	}
+	return 0;
+}
+
+static bool listed(json_object *files, const char *path)
+{
+	_cleanup_(freep) char *esc = policy_escape(path);
+
+	for (size_t i = 0; esc && i < json_object_array_length(files); i++) {
+		json_object *p;
+
+		if (json_object_object_get_ex(json_object_array_get_idx(files, i), "path", &p) &&
+		    json_object_is_type(p, json_type_string) && strcmp(json_object_get_string(p), esc) == 0)
+			return true;
+	}
+	return false;
+}
+
+int launch_audit_started_with(const char *state_dir, const struct launch_domain *d)
+{
+	_cleanup_(freep) char *path = NULL, *text = NULL, *key = NULL;
+	_cleanup_(json_object_putp) json_object *rec = NULL;
+	json_object *files = NULL;
+	size_t len = 0;
+	int r;
+
+	if (asprintf(&path, "%s/%s", state_dir, LAUNCH_AUDIT_NAME) < 0)
+		return -ENOMEM;
+	key = policy_escape(d->uuid ? d->uuid : d->name ? d->name : "");
+	if (!key)
+		return -ENOMEM;
+	r = policy_read_file(path, LAUNCH_AUDIT_MAX, &text, &len);
+	if (r == -ENOENT)
+		r = 0;
+	else if (r < 0)
+		return r;
+	else
+		r = newest_start(path, text, len, d->uuid ? "uuid" : "domain", key, &rec, &files);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return policy_log_errno(EPERM, "domain '%s': no allowed start of it in '%s': it did not start through the hook",
+					key, path);
+	for (size_t i = 0; i < d->n_disks; i++) {
+		const char *src = d->disks[i].source;
+
+		if (src && !listed(files, src)) {
+			_cleanup_(freep) char *esc = policy_escape(src);
+
+			return policy_log_errno(EPERM, "disk '%s': '%s' is not among the files its start verified "
+						"(hot-plugged since?)", d->disks[i].target ? d->disks[i].target : "?",
+						esc ? esc : "?");
+		}
+	}
+	const struct {
+		const char *what, *path;
+	} boot[] = { { "kernel", d->kernel }, { "initrd", d->initrd }, { "loader", d->loader },
+		     { "nvram template", d->nvram_template } };
+	for (size_t i = 0; i < ELEMENTSOF(boot); i++) {
+		if (boot[i].path && !listed(files, boot[i].path)) {
+			_cleanup_(freep) char *esc = policy_escape(boot[i].path);
+
+			return policy_log_errno(EPERM, "%s '%s' is not among the files its start verified", boot[i].what,
+						esc ? esc : "?");
+		}
+	}
+	return 0;
+}

@@ -1291,9 +1291,13 @@ int launch_domain_parse(const char *xml, size_t len, struct launch_domain **ret)
 	return parse_domain(xml, len, false, ret);
 }
 
-int launch_domain_check_live(const char *xml, size_t len)
+int launch_domain_check_live(const char *xml, size_t len, const char *state_dir)
 {
 	_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
+	int r;
 
-	return parse_domain(xml, len, true, &d);
+	r = parse_domain(xml, len, true, &d);
+	if (r < 0)
+		return r;
+	return launch_audit_started_with(state_dir, d);
 }

@@ -77,8 +77,13 @@ int launch_domain_parse(const char *xml, size_t len, struct launch_domain **ret)
  * (of type bridge or network), the paths it picked in the domain's own
  * directories for channels and display sockets. Hot-plugged devices and
  * monitor commands run no hook: `host audit` walks running domains with
- * this (attest_audit_set_domain_walker()). 0, or as launch_domain_parse. */
-int launch_domain_check_live(const char *xml, size_t len);
+ * this (attest_audit_set_domain_walker()). Then every file the domain runs
+ * from now (each disk's source, kernel, initrd, loader, NVRAM template)
+ * must be one its last allowed start verified: the files of the newest
+ * "prepare" record of STATE_DIR/launches.log that allowed this domain (by
+ * UUID, else by name). A disk hot-plugged since, or a domain started while
+ * the hook was absent, is refused (-EPERM). 0, or as launch_domain_parse. */
+int launch_domain_check_live(const char *xml, size_t len, const char *state_dir);
 void launch_domain_free(struct launch_domain *d);
 DEFINE_CLEANUP_FUNC(struct launch_domain *, launch_domain_free)
 
@@ -121,6 +126,13 @@ int launch_audit_append(const char *state_dir, const struct launch_record *rec,
  * which every appender holds, so the last record is its own). */
 int launch_audit_size(const char *state_dir, uint64_t *ret);
 int launch_audit_truncate(const char *state_dir, uint64_t size);
+
+/* Whether every file d runs from now (each disk's source, kernel, initrd,
+ * loader, NVRAM template) is one that the newest "prepare" record allowing
+ * this domain (by UUID, else by name) lists: 0 when so, -EPERM with the
+ * first file that is not (or the missing record) logged; a negative errno
+ * for an unreadable or malformed log. No log is no record. */
+int launch_audit_started_with(const char *state_dir, const struct launch_domain *d);
 
 /* Checks the chain of an audit log's text: consecutive seq from 0 and each
  * prev the SHA-256 of the line before. With mlog_text (the measurement log),

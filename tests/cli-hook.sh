@@ -116,6 +116,11 @@ live() {
 }
 [ "$(live)" = "pass: 1 running domains, each as the launch rules allow, none tainted" ] && pass ||
 	fail "domain-live of '$A' as it started: $(live)"
+# a disk no start verified, hot-plugged: refused by what the start verified
+truncate -s 1M "$T/plugged.raw"
+expect 0 "" $V attach-disk "$A" "$T/plugged.raw" vdb --driver qemu --subdriver raw --live
+[[ $(live) == "fail: '$A.xml': disk 'vdb': '$T/plugged.raw' is not among the files its start verified"* ]] &&
+	pass || fail "a hot-plugged disk: $(live)"
 printf "<rng model='virtio'><backend model='random'>/dev/zero</backend></rng>" >"$T/rng.xml"
 expect 0 "" $V attach-device "$A" "$T/rng.xml" --live
 [[ $(live) == "fail: '$A.xml': domain: /domstatus/domain/devices/rng/backend: the entropy source '/dev/zero' is not"* ]] &&

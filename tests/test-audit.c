@@ -25,7 +25,7 @@ static void setup(void)
 {
 	test_log_capture();
 	/* domain-live walks running domains with the launch library's rules */
-	attest_audit_set_domain_walker(launch_domain_check_live);
+	attest_audit_set_domain_walker(launch_domain_check_live, "/var/lib/vmtrust");
 }
 
 /* ---- fixture trees ------------------------------------------------------------ */
@@ -292,6 +292,14 @@ static const char hook_script[] =
 
 /* A host where every check passes. */
 /* libvirt's status XML of a running domain: every interface filtered */
+/* The hook's records of the domains' starts: what domain-live holds their
+ * files to (a denied start of db and web's older start come first). */
+static const char launches_log[] =
+	"{\"seq\":0,\"domain\":\"db\",\"operation\":\"prepare\",\"verdict\":\"allowed\",\"files\":"
+	"[{\"path\":\"/img/db.qcow2\"},{\"path\":\"/img/base.raw\"}]}\n"
+	"{\"seq\":1,\"domain\":\"web\",\"operation\":\"prepare\",\"verdict\":\"allowed\",\"files\":[]}\n"
+	"{\"seq\":2,\"domain\":\"db\",\"operation\":\"prepare\",\"verdict\":\"denied\",\"files\":[]}\n";
+
 static const char domstatus_filtered[] =
 	"<domstatus state='running' reason='booted' pid='4242'>\n"
 	"  <monitor path='/var/lib/libvirt/qemu/domain-1-web/monitor.sock' type='unix'/>\n"
@@ -338,6 +346,7 @@ static char *hardened(void)
 	put_text(root, "/etc/vmtrust/policy.pub", policy_pub);
 	put_text(root, "/run/libvirt/qemu/web.xml", domstatus_filtered);
 	put_text(root, "/run/libvirt/qemu/web.pid", "4242");
+	put_text(root, "/var/lib/vmtrust/launches.log", launches_log);
 	return root;
 }
 
@@ -551,6 +560,15 @@ static const struct fixture_case weak_cases[] = {
 	      "", "<channel type='unix'><source mode='bind' path='/var/lib/libvirt/qemu/channel/target/domain-1-db/../../../../../../tmp/s'/>"
 	      "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>") } },
 	  { { "domain-live", FAIL, "a character device of type 'unix'" } } },
+	{ "a disk hot-plugged (virsh attach-disk)", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/img/other.raw'/>"
+	      "<target dev='vdb' bus='virtio'/></disk>") } },
+	  { { "domain-live", FAIL, "'db.xml': disk 'vdb': '/img/other.raw' is not among the files its start verified" } } },
+	{ "a domain the hook never allowed", { { OP_TEXT, "/var/lib/vmtrust/launches.log",
+	      "{\"seq\":0,\"domain\":\"db\",\"operation\":\"prepare\",\"verdict\":\"denied\",\"files\":[]}\n" } },
+	  { { "domain-live", FAIL, "'web.xml': domain 'web': no allowed start of it in" } } },
+	{ "a launch log that is not json", { { OP_TEXT, "/var/lib/vmtrust/launches.log", "{\"seq\":0,\n" } },
+	  { { "domain-live", FAIL, "'web.xml': audit log" } } },
 	{ "a network that hands out host devices", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
 	      "", "<interface type='network'><source network='pool' bridge='x'/><actual type='hostdev'/>"
 	      "<filterref filter='clean-traffic'/></interface>") } },

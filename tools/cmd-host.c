@@ -205,7 +205,9 @@ static int cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 	if (r < 0)
 		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
 	/* running domains by the launch rules (domain-live) */
-	attest_audit_set_domain_walker(launch_domain_check_live);
+	/* and by what their start verified: the launch log on the audited host */
+	attest_audit_set_domain_walker(launch_domain_check_live,
+				       strcmp(root, "/") == 0 ? ctx->state_dir : CLI_DEFAULT_STATE_DIR);
 	r = attest_audit_run(root, p, &a);
 	if (r < 0)
 		return cli_fail(r, "cannot audit host '%s'", root);
