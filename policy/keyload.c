@@ -574,7 +574,7 @@ static int p11_token(struct policy_signer *s, P11KitUri *uri, CK_SLOT_ID *ret, C
 		}
 	}
 	if (matches == 0)
-		return policy_log_errno(ENODEV, "cannot use key '%s': no token: none of the module's matches",
+		return policy_log_errno(ENODEV, "cannot use key '%s': no token: none of the PKCS#11 modules has one that matches",
 					s->name);
 	if (matches > 1)
 		return policy_log_errno(EINVAL, "cannot use key '%s': it matches %zu tokens", s->name, matches);
