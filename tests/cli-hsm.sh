@@ -188,11 +188,11 @@ swtpm_start
 TP="$T/tpm"
 mkdir -p "$TP"
 TPM_PIN="tpm-$RANDOM$RANDOM"
-printf '%s\n' "$TPM_PIN" >"$K/tpm-pin"
+printf '%s' "$TPM_PIN" >"$K/tpm-pin"   # tpm2-tools take the whole file
 # tpm2-tools talk to swtpm without a resource manager: flush what they leave.
 tpm() { "$@" >/dev/null && tpm2_flushcontext -t >/dev/null; }
 tpm tpm2_createprimary -C o -g sha256 -G ecc -c "$TP/primary.ctx"
-tpm tpm2_create -C "$TP/primary.ctx" -G ecc256:ecdsa-sha256 -p "$TPM_PIN" -u "$TP/key.pub" -r "$TP/key.priv"
+tpm tpm2_create -C "$TP/primary.ctx" -G ecc256:ecdsa-sha256 -p "file:$K/tpm-pin" -u "$TP/key.pub" -r "$TP/key.priv"
 tpm tpm2_load -C "$TP/primary.ctx" -u "$TP/key.pub" -r "$TP/key.priv" -c "$TP/key.ctx"
 tpm tpm2_evictcontrol -C o -c "$TP/key.ctx" 0x81000010
 tpm2_readpublic -c 0x81000010 -f pem -o "$K/tpm-tools.pub" >/dev/null
