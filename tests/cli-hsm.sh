@@ -20,6 +20,15 @@ done
 [ -n "$SOFTHSM_MODULE" ] || { echo "FAIL: the softhsm2 module is not installed: run scripts/setup.sh" >&2; exit 1; }
 
 V="$VMTRUST"
+# SoftHSM2 2.6.1 leaks 37 bytes in its Ed25519 C_Sign; p11-kit unloads the
+# module, and LeakSanitizer then cannot name it. Under ASan the module is
+# preloaded (so it stays, named) and that one leak is suppressed by name.
+if ldd "$V" | grep -q libasan; then
+	echo "leak:libsofthsm2.so" >"$T/lsan.supp"
+	export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$T/lsan.supp"
+	export ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0:fast_unwind_on_malloc=0"
+	export LD_PRELOAD="$SOFTHSM_MODULE"
+fi
 D="$T/out"      # everything vmtrust may write
 K="$T/keys"
 I="$T/img"
@@ -151,7 +160,8 @@ P="$T/pause"
 mkdir -p "$P"
 mkfifo "$P/paused" "$P/resume"
 head -c 4194304 /dev/urandom >"$I/big.raw"
-VMTRUST_PAUSE_DIR="$P" LD_PRELOAD="$VMTRUST_PAUSE_PRELOAD" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
+VMTRUST_PAUSE_DIR="$P" LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD:}$VMTRUST_PAUSE_PRELOAD" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
 	"$V" -v image sign --key "$URI=p256" --pin-file /dev/fd/3 -o "$D/paused.json" "$I/big.raw" \
 	>"$T/paused.out" 2>"$T/paused.err" 3< <(cat "$K/pin") &
 signer=$!
@@ -169,11 +179,14 @@ with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem
         if not m or "[vvar]" in line or "[vsyscall]" in line:
             continue
         start, end = int(m.group(1), 16), int(m.group(2), 16)
-        try:
-            mem.seek(start)
-            hits += mem.read(end - start).count(pin)
-        except OSError:
-            pass
+        if end - start > 1 << 32:   # ASan's shadow and reserve, no data
+            continue
+        for at in range(start, end, 1 << 24):   # overlapping by len(pin)
+            try:
+                mem.seek(at)
+                hits += mem.read(min(end, at + (1 << 24) + len(pin)) - at).count(pin)
+            except OSError:
+                pass
 print(hits)
 EOF
 )
