@@ -355,7 +355,8 @@ int policy_load_public_key(const char *path, void **ret);
 int policy_public_key_from_pem(const char *name, const char *pem, size_t len, void **ret);
 #define POLICY_KEY_FILE_MAX (64 * 1024)
 void policy_pkey_free(void *pkey);
-/* An EVP_PKEY's public key as PEM (SubjectPublicKeyInfo), malloc'ed. */
+/* An EVP_PKEY's public key as PEM (SubjectPublicKeyInfo), malloc'ed;
+ * ret_len may be NULL. -ENOMEM. */
 int policy_pkey_to_pem(void *pkey, char **ret, size_t *ret_len);
 
 /* ---- signing keys: a PEM file, a PKCS#11 token, the TPM -------------------- */

@@ -217,7 +217,8 @@ int policy_pkey_to_pem(void *pkey, char **ret, size_t *ret_len)
 	if (!pem)
 		return -ENOMEM;
 	*ret = pem;
-	*ret_len = (size_t)len;
+	if (ret_len)
+		*ret_len = (size_t)len;
 	return 0;
 }
 
