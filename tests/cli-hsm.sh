@@ -106,6 +106,24 @@ for type in ed25519 p256 rsa; do
 	verify_blob $type "$K/$type.pub" "$D/policy-$type.json" "$D/policy-$type.json.sig" && pass ||
 		fail "openssl recipe: $type policy signature"
 done
+# a signed PCR policy (disk sign-pcr-policy) by the token's P-256 key: the
+# signature over the policy digest checks with openssl
+jq --rawfile pem "$K/p256.pub" '.key_release.authorize_key = $pem' \
+	"$(dirname "$0")/../testdata/policy/full.json" >"$T/policy-auth.json"
+printf '{"sha256": {"7": "%s", "15": "%s"}}\n' "$(printf '11%.0s' $(seq 32))" "$(printf '22%.0s' $(seq 32))" \
+	>"$T/values.json"
+expect 0 "" "$V" -q --policy "$T/policy-auth.json" disk sign-pcr-policy --key "$URI=p256" --pin-file "$K/pin" \
+	--values "$T/values.json" -o "$D/pcr-policy.json"
+jq -r '.policies[0].policy' "$D/pcr-policy.json" | xxd -r -p >"$T/pcr-digest.bin"
+jq -r '.policies[0].signature' "$D/pcr-policy.json" | base64 -d >"$T/pcr-sig.bin"
+verify_blob p256 "$K/p256.pub" "$T/pcr-digest.bin" "$T/pcr-sig.bin" && pass || fail "openssl: the signed pcr policy"
+[ "$(jq -r '.policies[0].key_fingerprint' "$D/pcr-policy.json")" = \
+  "$(openssl pkey -pubin -in "$K/p256.pub" -outform DER | sha256sum | cut -d' ' -f1)" ] && pass ||
+	fail "the signed pcr policy names another key"
+deny 2 "^vmtrust: cannot use key '$URI=p256': wrong PIN$" \
+	"$V" -q --policy "$T/policy-auth.json" disk sign-pcr-policy --key "$URI=p256" --pin-file "$K/badpin" \
+	--values "$T/values.json" -o "$D/never.json"
+
 # by id, through the module named in the URI (RFC 7512 module-path) and by option
 expect 0 "" "$V" image sign --key "pkcs11:token=vmt;id=%02?module-path=$SOFTHSM_MODULE" --pin-file "$K/pin" \
 	-o "$D/by-id.json" "$I/disk.raw"

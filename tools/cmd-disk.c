@@ -945,7 +945,7 @@ static const struct cli_verb disk_verbs[] = {
 	{ "sign-pcr-policy", "--key KEY [--pcrs BANK:PCRS] (--from-tpm | --values FILE) [--append] -o FILE",
 	  "sign a PCR policy with the policy's authorize key, for authorized tokens",
 	  CLI_KEY_HELP
-	  "                     the private key of key_release.authorize_key (ECDSA\n"
+	  "                     whose public half is key_release.authorize_key (ECDSA\n"
 	  "                     P-256/P-384 or RSA: keys the TPM verifies)\n"
 	  "  --pcrs BANK:PCRS   the PCR set (default key_release.pcr_selection)\n"
 	  "  --from-tpm         sign the values the TPM holds now\n"
