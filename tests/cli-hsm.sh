@@ -135,6 +135,39 @@ verify_blob rsa "$K/rsa.pub" "$D/policy-rsa.json" "$D/by-module.sig" && pass || 
 expect 0 "" "$V" policy sign --key "$URI=p256" --pin-file /dev/fd/3 -o "$D/pipe.sig" "$D/policy-p256.json" \
 	3< <(cat "$K/pin")
 
+# the PIN typed on a terminal (a pty): asked for once, never echoed
+cat >"$T/pin-on-pty.py" <<'EOF'
+import os, pty, sys
+pin, argv = sys.argv[1].encode(), sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+seen = b""
+def read_until(what):
+    global seen
+    while what not in seen:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            return False
+        if not chunk:
+            return False
+        seen += chunk
+    return True
+prompted = read_until(b"PIN for key '") and read_until(b"): ")
+if prompted:
+    os.write(fd, pin + b"\n")
+read_until(b"\0")   # to the end
+status = os.waitpid(pid, 0)[1]
+print("prompted" if prompted else "no prompt", "echoed" if pin in seen else "not echoed",
+      os.waitstatus_to_exitcode(status))
+sys.stderr.write(seen.decode(errors="replace"))
+EOF
+run python3 "$T/pin-on-pty.py" "$PIN" "$V" policy sign --key "$URI=ed25519" -o "$D/tty.sig" "$D/policy-ed25519.json"
+[ "$out" = "prompted not echoed 0" ] && pass || fail "PIN on a terminal: $out: $err"
+[[ "$err" == *"PIN for key '$URI=ed25519' (token 'vmt'): "* ]] && pass || fail "the terminal prompt: $err"
+verify_blob ed25519 "$K/ed25519.pub" "$D/policy-ed25519.json" "$D/tty.sig" && pass || fail "PIN on a terminal: signature"
+
 # ---- every way a hardware key can be out of reach: one line, exit code, nothing written
 cp "$D/policy-p256.json" "$T/policy.json"
 deny 2 "^vmtrust: cannot use key '$URI=p256': wrong PIN$" \
@@ -245,6 +278,16 @@ deny 2 "^vmtrust: cannot use key 'handle:0x81000010': wrong PIN \(a handle whose
 	"$V" policy sign --key handle:0x81000010 -o "$D/never.sig" "$T/policy.json"
 deny 2 "^vmtrust: cannot use key 'handle:0x81000077\?pass': no such key in the TPM$" \
 	"$V" image sign --key 'handle:0x81000077?pass' --pin-file "$K/tpm-pin" -o "$D/never.json" "$I/disk.raw"
+# a TSS2 PRIVATE KEY file (the key wrapped by the TPM, usable only by it)
+TPM2OPENSSL_TCTI="$VMTRUST_TCTI" openssl genpkey -provider tpm2 -provider default -algorithm EC \
+	-pkeyopt group:P-256 -pkeyopt "user-auth:$TPM_PIN" -out "$K/tpm-key.pem" 2>/dev/null
+grep -q -- '-----BEGIN TSS2 PRIVATE KEY-----' "$K/tpm-key.pem" && pass || fail "no TSS2 key file"
+expect 0 "" "$V" policy pubkey --key "$K/tpm-key.pem" --pin-file "$K/tpm-pin" -o "$K/tpm-file.pub"
+expect 0 "" "$V" image sign --key "$K/tpm-key.pem" --pin-file "$K/tpm-pin" -o "$D/tpm-file.json" "$I/disk.raw"
+expect 0 "" "$V" image verify --key "$K/tpm-file.pub" --manifest "$D/tpm-file.json" "$I/disk.raw"
+tpm2_dictionarylockout -c >/dev/null   # the failures so far do not add up to a lockout
+deny 2 "^vmtrust: cannot use key '$K/tpm-key.pem': wrong PIN$" \
+	"$V" image sign --key "$K/tpm-key.pem" --pin-file "$K/badpin" -o "$D/never.json" "$I/disk.raw"
 # locked: one failure allowed, then dictionary-attack lockout
 tpm2_dictionarylockout -s -n 1 -t 600 -l 600 >/dev/null
 run "$V" image sign --key "$H" --pin-file "$K/badpin" -o "$D/never.json" "$I/disk.raw"

@@ -80,7 +80,8 @@ static int pin_from_tty(const char *what, char *buf, size_t size)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	if (dprintf(fd, "PIN for %s: ", what) < 0 || tcsetattr(fd, TCSAFLUSH, &quiet) < 0)
+	/* Echo off before the prompt: what is typed after it is never shown. */
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0 || dprintf(fd, "PIN for %s: ", what) < 0)
 		return policy_log_errno(EIO, "cannot use %s: the terminal fails", what);
 	while ((n = read(fd, &c, 1)) == 1 && c != '\n') {
 		if (len + 1 < size)
