@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "policy.h"
+
 /* Exit codes: documented in README.md, never reordered. */
 enum cli_exit {
 	CLI_EXIT_OK = 0,          /* success, or verdict good */
@@ -56,7 +58,6 @@ extern const struct cli_area cli_area_hook;
  * put CLI_KEY_OPTIONS in the verb's getopt table, cli_key_init() the
  * struct, hand each option to cli_key_option() (1: it was one), and
  * &k.opts to the library with the key. */
-#include "policy.h"
 enum { CLI_OPT_PIN_FILE = 0x1000, CLI_OPT_PKCS11_MODULE };
 #define CLI_KEY_OPTIONS                                                        \
 	{ "pin-file", required_argument, NULL, CLI_OPT_PIN_FILE },             \
