@@ -18,12 +18,7 @@ cd "$(dirname "$0")/.."
 
 runs=${RUNS:-5}
 . scripts/bench-lib.sh
-if [ -z "${VMTRUST_BIN:-}" ]; then
-	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	cmake --build build -j"$(nproc)" --target vmtrust >/dev/null
-	VMTRUST_BIN=build/tools/vmtrust
-fi
-V=$VMTRUST_BIN
+V=$(vmtrust_bin)
 
 W=$(mktemp -d /var/tmp/vmtrust-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT

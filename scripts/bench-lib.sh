@@ -5,6 +5,7 @@
 #	                     "median min max" and keeps the median in $median
 #	paired A B -- CMD_A... -- CMD_B...   $runs alternating runs of each
 #	report NAME OURS THEIRS GOAL         a ratio line; $status 1 when missed
+#	vmtrust_bin          prints $VMTRUST_BIN, else builds build/tools/vmtrust
 
 ms() {
 	local t0 t1
@@ -51,4 +52,14 @@ report() { # NAME OURS THEIRS GOAL
 	ratio=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", a / b }')
 	if awk -v r="$ratio" -v g="$4" 'BEGIN { exit !(r <= g) }'; then verdict=met; else verdict=MISSED; status=1; fi
 	printf '%-34s %8ss %8ss %8sx   goal <= %sx: %s\n' "$1" "$2" "$3" "$ratio" "$4" "$verdict"
+}
+
+vmtrust_bin() {
+	if [ -n "${VMTRUST_BIN:-}" ]; then
+		echo "$VMTRUST_BIN"
+		return
+	fi
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build -j"$(nproc)" --target vmtrust >/dev/null
+	echo build/tools/vmtrust
 }

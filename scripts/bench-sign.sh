@@ -14,12 +14,7 @@ cd "$(dirname "$0")/.."
 
 runs=${RUNS:-5}
 . scripts/bench-lib.sh
-if [ -z "${VMTRUST_BIN:-}" ]; then
-	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	cmake --build build -j"$(nproc)" --target vmtrust >/dev/null
-	VMTRUST_BIN=build/tools/vmtrust
-fi
-V=$VMTRUST_BIN
+V=$(vmtrust_bin)
 module=
 for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/*/softhsm/libsofthsm2.so; do
 	[ -e "$m" ] && module=$m && break
