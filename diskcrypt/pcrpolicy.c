@@ -16,8 +16,6 @@
 #include "diskcrypt-internal.h"
 
 DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
-DEFINE_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
-DEFINE_CLEANUP_FUNC(BIO *, BIO_free)
 
 /* ---- PCR sets ------------------------------------------------------------------ */
 
