@@ -310,24 +310,6 @@ static int public_to_pkey(const TPMT_PUBLIC *p, const char *what, EVP_PKEY **ret
 	return 0;
 }
 
-static int pkey_to_pem(EVP_PKEY *pkey, char **ret)
-{
-	_cleanup_(BIO_freep) BIO *bio = BIO_new(BIO_s_mem());
-	char *data, *pem;
-	long len;
-
-	if (!bio || PEM_write_bio_PUBKEY(bio, pkey) != 1)
-		return -ENOMEM;
-	len = BIO_get_mem_data(bio, &data);
-	if (len <= 0)
-		return -ENOMEM;
-	pem = strndup(data, (size_t)len);
-	if (!pem)
-		return -ENOMEM;
-	*ret = pem;
-	return 0;
-}
-
 static int tpmt_to_pem(const TPMT_PUBLIC *p, const char *what, char **ret)
 {
 	_cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
@@ -336,7 +318,7 @@ static int tpmt_to_pem(const TPMT_PUBLIC *p, const char *what, char **ret)
 	r = public_to_pkey(p, what, &pkey);
 	if (r < 0)
 		return r;
-	return pkey_to_pem(pkey, ret);
+	return policy_pkey_to_pem(pkey, ret, NULL);
 }
 
 int attest_public_to_pem(const uint8_t *pub, size_t len, char **ret_pem)

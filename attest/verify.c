@@ -1824,24 +1824,6 @@ static int blob_dup(const struct attest_blob *b, size_t max, const char *what, u
 	return 0;
 }
 
-static int pkey_to_pem(EVP_PKEY *pkey, char **ret)
-{
-	_cleanup_(BIO_freep) BIO *bio = BIO_new(BIO_s_mem());
-	char *data, *s;
-	long len;
-
-	if (!bio || PEM_write_bio_PUBKEY(bio, pkey) != 1)
-		return -ENOMEM;
-	len = BIO_get_mem_data(bio, &data);
-	if (len <= 0)
-		return -ENOMEM;
-	s = strndup(data, (size_t)len);
-	if (!s)
-		return -ENOMEM;
-	*ret = s;
-	return 0;
-}
-
 int attest_evidence_import(const struct attest_import *in, struct attest_evidence **ret)
 {
 	_cleanup_(attest_evidence_freep) struct attest_evidence *e = NULL;
@@ -1875,7 +1857,7 @@ int attest_evidence_import(const struct attest_import *in, struct attest_evidenc
 		return r;
 	if (r < 0)
 		return policy_log_errno(-r, "AK '%s': %s", in->ak_public.name, why_buf);
-	r = pkey_to_pem(pk, &e->ak_pem);
+	r = policy_pkey_to_pem(pk, &e->ak_pem, NULL);
 	if (r < 0)
 		return r;
 	r = blob_dup(&in->ak_public, 64 * 1024, "AK", &e->ak_public, &e->ak_public_len);

@@ -226,12 +226,14 @@ int diskcrypt_pcr_values_from_tpm(struct attest_ctx *tpm, const struct policy_ha
 int diskcrypt_pcr_values_from_file(const char *path, const struct policy_hash_alg *bank,
 				   uint32_t mask, struct policy_pcr_value *values);
 
-/* Signs the PolicyPCR digest of values (n, one bank, sorted) with the PEM
- * private key at key_path and returns the policy file (JSON text,
+/* Signs the PolicyPCR digest of values (n, one bank, sorted) with the key
+ * (a PEM file, a pkcs11: URI or a TPM key: policy_signer_load(); key_opts
+ * may be NULL) and returns the policy file (JSON text,
  * malloc'ed) with the new entry, added to the entries of base (a policy
  * file's text, may be NULL). -EOPNOTSUPP (logged) for a key the TPM cannot
  * verify (Ed25519). */
-int diskcrypt_pcr_policy_sign(const char *key_path, const struct policy_pcr_value *values,
-			      size_t n, const char *base, size_t base_len, char **ret_json);
+int diskcrypt_pcr_policy_sign(const char *key_path, const struct policy_key_opts *key_opts,
+			      const struct policy_pcr_value *values, size_t n, const char *base,
+			      size_t base_len, char **ret_json);
 
 #endif

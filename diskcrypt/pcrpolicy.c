@@ -16,8 +16,6 @@
 #include "diskcrypt-internal.h"
 
 DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
-DEFINE_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
-DEFINE_CLEANUP_FUNC(BIO *, BIO_free)
 
 /* ---- PCR sets ------------------------------------------------------------------ */
 
@@ -160,30 +158,6 @@ int dc_pkey_fingerprint(void *pkey, uint8_t out[32])
 	OPENSSL_free(der);
 	if (ok != 1 || len != 32)
 		return policy_log_errno(EIO, "cannot hash a public key");
-	return 0;
-}
-
-static int load_private_key(const char *path, EVP_PKEY **ret)
-{
-	_cleanup_(freep) char *pem = NULL;
-	_cleanup_(BIO_freep) BIO *b = NULL;
-	EVP_PKEY *k;
-	size_t len;
-	int r;
-
-	r = policy_read_file(path, 64 * 1024, &pem, &len);
-	if (r < 0)
-		return r;
-	b = BIO_new_mem_buf(pem, (int)len);
-	if (!b) {
-		OPENSSL_cleanse(pem, len);
-		return -ENOMEM;
-	}
-	k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
-	OPENSSL_cleanse(pem, len);
-	if (!k)
-		return policy_log_errno(EINVAL, "key '%s': no pem private key", path);
-	*ret = k;
 	return 0;
 }
 
@@ -343,10 +317,12 @@ int dc_pcr_policies_load(const char *path, struct dc_pcr_policies **ret)
 	return dc_pcr_policies_parse(path, data, len, ret);
 }
 
-int diskcrypt_pcr_policy_sign(const char *key_path, const struct policy_pcr_value *values,
-			      size_t n, const char *base, size_t base_len, char **ret_json)
+int diskcrypt_pcr_policy_sign(const char *key_path, const struct policy_key_opts *key_opts,
+			      const struct policy_pcr_value *values, size_t n, const char *base,
+			      size_t base_len, char **ret_json)
 {
-	_cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+	_cleanup_(policy_signer_freep) struct policy_signer *signer = NULL;
+	EVP_PKEY *key;
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	_cleanup_(freep) uint8_t *sig = NULL;
 	_cleanup_(freep) char *sig_b64 = NULL;
@@ -361,9 +337,10 @@ int diskcrypt_pcr_policy_sign(const char *key_path, const struct policy_pcr_valu
 	r = dc_policy_pcr_digest(values, n, digest);
 	if (r < 0)
 		return r;
-	r = load_private_key(key_path, &key);
+	r = policy_signer_load(key_path, key_opts, &signer);
 	if (r < 0)
 		return r;
+	key = policy_signer_public(signer);
 	/* Only a key the TPM can verify signatures of can authorize. */
 	r = dc_pkey_tpm_name(key, name, &name_len);
 	if (r < 0)
@@ -371,12 +348,10 @@ int diskcrypt_pcr_policy_sign(const char *key_path, const struct policy_pcr_valu
 	r = dc_pkey_fingerprint(key, fp);
 	if (r < 0)
 		return r;
-	r = policy_sign(key_path, digest, sizeof(digest), &sig, &sig_len);
+	/* policy_signer_sign checks it with the public half. */
+	r = policy_signer_sign(signer, digest, sizeof(digest), &sig, &sig_len);
 	if (r < 0)
 		return r;
-	r = policy_verify_pkey(key, digest, sizeof(digest), sig, sig_len);
-	if (r < 0)
-		return policy_log_errno(EIO, "key '%s': the signature just made does not verify", key_path);
 	r = dc_base64_encode(sig, sig_len, &sig_b64);
 	if (r < 0)
 		return r;

@@ -269,7 +269,8 @@ int imgverify_key_fingerprint(void *pkey, char *out);
 /* ---- signing ---------------------------------------------------------------- */
 
 struct imgverify_sign_opts {
-	const char *key_path;            /* PEM private key */
+	const char *key_path;            /* PEM file, pkcs11: URI or TPM key */
+	const struct policy_key_opts *key_opts;   /* its PIN, module; may be NULL */
 	const char *const *cert_paths;   /* PEM certificates: the key's first */
 	size_t n_cert_paths;
 	const char *name;                /* image name (required) */

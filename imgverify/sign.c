@@ -15,57 +15,18 @@
 
 #include "imgverify-internal.h"
 
-#define KEY_FILE_MAX (64 * 1024)
 #define CERT_FILE_MAX (64 * 1024)
 #define CERTS_MAX 8
 #define SEQUENCE_MAX (UINT64_MAX >> 11)
 
-DEFINE_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
 DEFINE_CLEANUP_FUNC(BIO *, BIO_free)
 DEFINE_CLEANUP_FUNC(X509 *, X509_free)
-
-static void wipe_freep(char **p)
-{
-	if (*p) {
-		OPENSSL_cleanse(*p, strlen(*p));
-		free(*p);
-	}
-}
-
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	return -1;   /* never prompt from a library */
-}
-
-/* The public half of a PEM private key, for the key id and to match a
- * certificate. The key itself is used by policy_sign(). */
-static int load_signing_key(const char *path, EVP_PKEY **ret)
-{
-	_cleanup_(wipe_freep) char *pem = NULL;
-	_cleanup_(BIO_freep) BIO *bio = NULL;
-	size_t len;
-	EVP_PKEY *pkey;
-	int r;
-
-	r = policy_read_file(path, KEY_FILE_MAX, &pem, &len);
-	if (r < 0)
-		return r;
-	bio = BIO_new_mem_buf(pem, (int)len);
-	if (!bio)
-		return -ENOMEM;
-	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
-	ERR_clear_error();
-	if (!pkey)
-		return policy_log_errno(EINVAL, "cannot use key '%s': not an unencrypted PEM private key",
-					path);
-	*ret = pkey;
-	return 0;
-}
 
 /* Reads the certificates (PEM, several per file allowed), checks the
  * first is the key's, warns about what verifiers will refuse, and returns
  * the chain re-encoded as one PEM string. */
-static int load_certs(const struct imgverify_sign_opts *o, EVP_PKEY *key, time_t now, char **ret)
+static int load_certs(const struct imgverify_sign_opts *o, EVP_PKEY *key, const char *key_name,
+		      time_t now, char **ret)
 {
 	_cleanup_(BIO_freep) BIO *out = BIO_new(BIO_s_mem());
 	size_t n = 0;
@@ -101,7 +62,7 @@ static int load_certs(const struct imgverify_sign_opts *o, EVP_PKEY *key, time_t
 
 				if (!pub || EVP_PKEY_eq(pub, key) != 1)
 					return policy_log_errno(EINVAL, "cannot sign: certificate '%s' is not for key '%s'",
-								o->cert_paths[i], o->key_path);
+								o->cert_paths[i], key_name);
 				if (X509_cmp_time(X509_get0_notAfter(c), &now) < 0 ||
 				    X509_cmp_time(X509_get0_notBefore(c), &now) > 0)
 					policy_logf(POLICY_LOG_WARNING,
@@ -256,11 +217,12 @@ int imgverify_sign(struct imgverify_ctx *ctx, const char *image,
 {
 	_cleanup_(imgverify_guest_freep) struct imgverify_guest *guest = NULL;
 	_cleanup_(chain_closep) struct chain c = { 0 };
-	_cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+	_cleanup_(policy_signer_freep) struct policy_signer *signer = NULL;
 	_cleanup_(freep) char *certs = NULL, *statement = NULL, *json = NULL;
 	_cleanup_(freep) uint8_t *pae = NULL, *sig = NULL;
 	struct imgverify_manifest m = { 0 };
 	struct sink s = { .verb = "sign", .image = image };
+	EVP_PKEY *key;
 	int64_t issued = opts->issued ? opts->issued : (int64_t)ctx_now(ctx);
 	char keyid[2 * IMGVERIFY_DIGEST_SIZE + 1];
 	size_t statement_len, pae_len, sig_len, json_len;
@@ -272,20 +234,17 @@ int imgverify_sign(struct imgverify_ctx *ctx, const char *image,
 	if (opts->expires <= (int64_t)ctx_now(ctx))
 		policy_logf(POLICY_LOG_WARNING, "the manifest of '%s' expires before now: verifiers will refuse it",
 			    image);
-	r = load_signing_key(opts->key_path, &key);
+	/* The key first: a token or TPM that cannot sign fails before the
+	 * image is hashed. */
+	r = policy_signer_load(opts->key_path, opts->key_opts, &signer);
 	if (r < 0)
 		return r;
-	{
-		const char *why;
-
-		if (policy_pkey_supported(key, &why) < 0)
-			return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': %s", opts->key_path, why);
-	}
+	key = policy_signer_public(signer);
 	r = imgverify_key_fingerprint(key, keyid);
 	if (r < 0)
-		return policy_log_errno(r, "cannot use key '%s': no public key", opts->key_path);
+		return policy_log_errno(r, "cannot use key '%s': no public key", policy_signer_name(signer));
 	if (opts->n_cert_paths) {
-		r = load_certs(opts, key, ctx_now(ctx), &certs);
+		r = load_certs(opts, key, policy_signer_name(signer), ctx_now(ctx), &certs);
 		if (r < 0)
 			return r;
 	}
@@ -326,14 +285,11 @@ int imgverify_sign(struct imgverify_ctx *ctx, const char *image,
 	r = imgverify_dsse_pae(IMGVERIFY_PAYLOAD_TYPE, statement, statement_len, &pae, &pae_len);
 	if (r < 0)
 		return r;
-	r = policy_sign(opts->key_path, pae, pae_len, &sig, &sig_len);
+	/* Checked with the key's public half: never a manifest that would not
+	 * verify with its own key. */
+	r = policy_signer_sign(signer, pae, pae_len, &sig, &sig_len);
 	if (r < 0)
 		return r;
-	/* Never hand out a manifest that would not verify with its own key. */
-	r = policy_verify_pkey(key, pae, pae_len, sig, sig_len);
-	if (r < 0)
-		return policy_log_errno(r, "cannot sign '%s': the signature made with key '%s' does not verify",
-					image, opts->key_path);
 	r = envelope_build(statement, statement_len, keyid, sig, sig_len, certs, &json, &json_len);
 	if (r < 0)
 		return r;

@@ -18,4 +18,13 @@ EVP_PKEY *policy_pkey_from_pem(const char *pem, size_t len);
  * parser and for escaping. */
 size_t utf8_len(const unsigned char *s, size_t avail);
 
+/* Signs with an EVP_PKEY that holds (or reaches) the private key: the
+ * formats policy_sign() documents; propq chooses the provider (NULL: any).
+ * -EINVAL, not logged, with OpenSSL's
+ * error queue left for the caller to read. */
+int policy_pkey_sign(void *pkey, const char *propq, const void *data, size_t len, uint8_t **ret_sig,
+		     size_t *ret_sig_len);
+/* The OpenSSL digest name a key signs with (NULL: Ed25519, pure EdDSA). */
+const char *policy_pkey_digest(void *pkey);
+
 #endif

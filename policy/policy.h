@@ -355,9 +355,65 @@ int policy_load_public_key(const char *path, void **ret);
 int policy_public_key_from_pem(const char *name, const char *pem, size_t len, void **ret);
 #define POLICY_KEY_FILE_MAX (64 * 1024)
 void policy_pkey_free(void *pkey);
+/* An EVP_PKEY's public key as PEM (SubjectPublicKeyInfo), malloc'ed;
+ * ret_len may be NULL. -ENOMEM. */
+int policy_pkey_to_pem(void *pkey, char **ret, size_t *ret_len);
 
-/* Signs a policy file, writing FILE.sig (or sig_path) atomically. */
-int policy_sign_file(const char *key_path, const char *policy_path, const char *sig_path);
+/* ---- signing keys: a PEM file, a PKCS#11 token, the TPM -------------------- */
+
+/* Asks for the PIN of a hardware key (what names it for a prompt or a
+ * message: "key 'pkcs11:token=t;object=k' (token 't')"):
+ * writes at most size - 1 bytes and a NUL into buf and returns the
+ * length, or a negative errno (logged by the callback). The caller wipes
+ * buf. The CLI reads --pin-file or the terminal. */
+typedef int (*policy_pin_fn)(const char *what, char *buf, size_t size, void *userdata);
+
+struct policy_key_opts {
+	policy_pin_fn get_pin;       /* NULL: a key that needs a PIN is refused */
+	void *userdata;
+	/* NULL: the URI's module-path, else every module registered with
+	 * p11-kit (/usr/share/p11-kit/modules, as p11-kit-proxy.so does). */
+	const char *pkcs11_module;
+};
+
+#define POLICY_PIN_MAX 256
+
+struct policy_signer;
+
+/* Loads a signing key, the one way vmtrust does (key, opts may be NULL):
+ *   pkcs11:token=...;object=...   RFC 7512, through the PKCS#11 module;
+ *                                 a pin-value or pin-source is refused
+ *   handle:0x81000000             a TPM persistent key (tpm2-openssl
+ *   handle:0x81000000?pass        provider; ?pass: it has a PIN); a file
+ *                                 holding a TSS2 PRIVATE KEY likewise
+ *   anything else                 an unencrypted PEM private key file
+ * The key must be of a kind policy_pkey_supported() takes. Hardware keys
+ * are logged in and tried once (a signature checked with their public
+ * key) before this returns. Errors (logged, naming the key with any PIN
+ * redacted): -ENOENT no such file or PKCS#11 module, -ENODEV no token
+ * or TPM, -ENOKEY no such key object, -EACCES wrong or missing PIN,
+ * -EPERM PIN locked, -EINVAL not a key or a bad URI, -EOPNOTSUPP a kind
+ * of key vmtrust does not sign with. */
+int policy_signer_load(const char *key, const struct policy_key_opts *opts,
+		       struct policy_signer **ret);
+void policy_signer_free(struct policy_signer *s);
+DEFINE_CLEANUP_FUNC(struct policy_signer *, policy_signer_free)
+
+/* The key's public half (an EVP_PKEY *, owned by s) and its name for
+ * messages (the URI with any PIN redacted). */
+void *policy_signer_public(const struct policy_signer *s);
+const char *policy_signer_name(const struct policy_signer *s);
+
+/* Signs data as policy_sign() does, whatever holds the key; the
+ * signature is checked with the public key before it is returned.
+ * *ret_sig is malloc'ed. */
+int policy_signer_sign(struct policy_signer *s, const void *data, size_t len, uint8_t **ret_sig,
+		       size_t *ret_sig_len);
+
+/* Signs a policy file, writing FILE.sig (or sig_path) atomically, only
+ * after the signature is made. key and opts as for policy_signer_load(). */
+int policy_sign_file(const char *key, const struct policy_key_opts *opts, const char *policy_path,
+		     const char *sig_path);
 
 /* Verifies the detached signature of a policy file's bytes (data, len):
  * sig_path, default FILE.sig, with pkey (an EVP_PKEY *; key_name names it

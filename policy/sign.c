@@ -24,14 +24,6 @@ DEFINE_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
 DEFINE_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
 DEFINE_CLEANUP_FUNC(BIO *, BIO_free)
 
-static void wipe_freep(char **p)
-{
-	if (*p) {
-		OPENSSL_cleanse(*p, strlen(*p));
-		free(*p);
-	}
-}
-
 int policy_pkey_supported(void *key, const char **ret_why)
 {
 	EVP_PKEY *pkey = key;
@@ -117,55 +109,47 @@ static int set_pss(EVP_PKEY *pkey, EVP_PKEY_CTX *pctx)
 	return 0;
 }
 
-static const char *ossl_error(void)
+int policy_pkey_sign(void *key, const char *propq, const void *data, size_t len, uint8_t **ret_sig,
+		     size_t *ret_sig_len)
 {
-	unsigned long e = ERR_get_error();
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = NULL;
+	_cleanup_(freep) uint8_t *sig = NULL;
+	EVP_PKEY *pkey = key;
+	EVP_PKEY_CTX *pctx = NULL;
+	size_t sig_len = 0;
 
-	ERR_clear_error();
-	return e ? ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "unknown error" :
-		   "unknown error";
+	md = EVP_MD_CTX_new();
+	if (!md)
+		return -ENOMEM;
+	if (EVP_DigestSignInit_ex(md, &pctx, digest_for(pkey), NULL, propq, pkey, NULL) != 1 ||
+	    set_pss(pkey, pctx) < 0 ||
+	    EVP_DigestSign(md, NULL, &sig_len, data, len) != 1)
+		return -EINVAL;
+	sig = malloc(sig_len);
+	if (!sig)
+		return -ENOMEM;
+	if (EVP_DigestSign(md, sig, &sig_len, data, len) != 1)
+		return -EINVAL;
+	*ret_sig = TAKE_PTR(sig);
+	*ret_sig_len = sig_len;
+	return 0;
+}
+
+const char *policy_pkey_digest(void *pkey)
+{
+	return digest_for(pkey);
 }
 
 int policy_sign(const char *key_path, const void *data, size_t len, uint8_t **ret_sig,
 		size_t *ret_sig_len)
 {
-	_cleanup_(wipe_freep) char *pem = NULL;
-	_cleanup_(BIO_freep) BIO *bio = NULL;
-	_cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
-	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = NULL;
-	_cleanup_(freep) uint8_t *sig = NULL;
-	EVP_PKEY_CTX *pctx = NULL;
-	const char *why;
-	size_t sig_len = 0, pem_len;
+	_cleanup_(policy_signer_freep) struct policy_signer *s = NULL;
 	int r;
 
-	r = policy_read_file(key_path, KEY_FILE_MAX, &pem, &pem_len);
+	r = policy_signer_load(key_path, NULL, &s);
 	if (r < 0)
 		return r;
-	bio = BIO_new_mem_buf(pem, (int)pem_len);
-	if (!bio)
-		return -ENOMEM;
-	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	if (!pkey)
-		return policy_log_errno(EINVAL, "cannot use key '%s': not a PEM private key: %s",
-					key_path, ossl_error());
-	if (policy_pkey_supported(pkey, &why) < 0)
-		return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': %s", key_path, why);
-	md = EVP_MD_CTX_new();
-	if (!md)
-		return -ENOMEM;
-	if (EVP_DigestSignInit_ex(md, &pctx, digest_for(pkey), NULL, NULL, pkey, NULL) != 1 ||
-	    set_pss(pkey, pctx) < 0 ||
-	    EVP_DigestSign(md, NULL, &sig_len, data, len) != 1)
-		return policy_log_errno(EINVAL, "cannot sign with key '%s': %s", key_path, ossl_error());
-	sig = malloc(sig_len);
-	if (!sig)
-		return -ENOMEM;
-	if (EVP_DigestSign(md, sig, &sig_len, data, len) != 1)
-		return policy_log_errno(EINVAL, "cannot sign with key '%s': %s", key_path, ossl_error());
-	*ret_sig = TAKE_PTR(sig);
-	*ret_sig_len = sig_len;
-	return 0;
+	return policy_signer_sign(s, data, len, ret_sig, ret_sig_len);
 }
 
 int policy_verify_pkey(void *key, const void *data, size_t len, const uint8_t *sig,
@@ -218,6 +202,26 @@ int policy_load_public_key(const char *path, void **ret)
 	return policy_public_key_from_pem(path, pem, len, ret);
 }
 
+int policy_pkey_to_pem(void *pkey, char **ret, size_t *ret_len)
+{
+	_cleanup_(BIO_freep) BIO *bio = BIO_new(BIO_s_mem());
+	char *data, *pem;
+	long len;
+
+	if (!bio || PEM_write_bio_PUBKEY(bio, pkey) != 1)
+		return -ENOMEM;
+	len = BIO_get_mem_data(bio, &data);
+	if (len <= 0)
+		return -ENOMEM;
+	pem = strndup(data, (size_t)len);
+	if (!pem)
+		return -ENOMEM;
+	*ret = pem;
+	if (ret_len)
+		*ret_len = (size_t)len;
+	return 0;
+}
+
 void policy_pkey_free(void *pkey)
 {
 	EVP_PKEY_free(pkey);
@@ -242,8 +246,10 @@ static char *default_sig_path(const char *path)
 	return asprintf(&s, "%s.sig", path) < 0 ? NULL : s;
 }
 
-int policy_sign_file(const char *key_path, const char *policy_path, const char *sig_path)
+int policy_sign_file(const char *key, const struct policy_key_opts *opts, const char *policy_path,
+		     const char *sig_path)
 {
+	_cleanup_(policy_signer_freep) struct policy_signer *signer = NULL;
 	_cleanup_(freep) char *data = NULL, *def = NULL;
 	_cleanup_(policy_freep) struct policy *p = NULL;
 	_cleanup_(freep) uint8_t *sig = NULL;
@@ -257,7 +263,10 @@ int policy_sign_file(const char *key_path, const char *policy_path, const char *
 	r = policy_load_buffer(policy_path, data, len, &p);
 	if (r < 0)
 		return r;
-	r = policy_sign(key_path, data, len, &sig, &sig_len);
+	r = policy_signer_load(key, opts, &signer);
+	if (r < 0)
+		return r;
+	r = policy_signer_sign(signer, data, len, &sig, &sig_len);
 	if (r < 0)
 		return r;
 	if (!sig_path) {

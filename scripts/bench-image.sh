@@ -17,12 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${RUNS:-5}
-if [ -z "${VMTRUST_BIN:-}" ]; then
-	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	cmake --build build -j"$(nproc)" --target vmtrust >/dev/null
-	VMTRUST_BIN=build/tools/vmtrust
-fi
-V=$VMTRUST_BIN
+. scripts/bench-lib.sh
+V=$(vmtrust_bin)
 
 W=$(mktemp -d /var/tmp/vmtrust-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
@@ -42,34 +38,6 @@ echo "   sparse image: $(du -m "$W/sparse.raw" | cut -f1) MiB allocated of $(($(
 "$V" -q image sign --key "$W/key.pem" "$W/dense.raw"
 "$V" -q image sign --key "$W/key.pem" "$W/sparse.raw"
 cat "$W/dense.raw" "$W/data256.raw" >/dev/null   # warm the cache
-
-# paired NAME_A NAME_B -- CMD_A... -- CMD_B...: runs A and B alternately,
-# $runs times each (so that both meet the same machine load), and sets
-# the median wall times, in seconds, in the variables NAME_A and NAME_B.
-paired() {
-	local va=$1 vb=$2 a=() b=() ta=() tb=() t0 t1
-	shift 3
-	while [ "$1" != -- ]; do a+=("$1"); shift; done
-	shift
-	b=("$@")
-	for _ in $(seq "$runs"); do
-		t0=$(date +%s%N); "${a[@]}" >/dev/null 2>&1 || { echo "failed: ${a[*]}" >&2; exit 1; }
-		t1=$(date +%s%N); ta+=($((t1 - t0)))
-		t0=$(date +%s%N); "${b[@]}" >/dev/null 2>&1 || { echo "failed: ${b[*]}" >&2; exit 1; }
-		t1=$(date +%s%N); tb+=($((t1 - t0)))
-	done
-	printf -v "$va" '%s' "$(median "${ta[@]}")"
-	printf -v "$vb" '%s' "$(median "${tb[@]}")"
-}
-median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", a[int((NR + 1) / 2)] / 1e9 }'; }
-
-status=0
-report() { # NAME OURS THEIRS GOAL
-	local ratio verdict
-	ratio=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", a / b }')
-	if awk -v r="$ratio" -v g="$4" 'BEGIN { exit !(r <= g) }'; then verdict=met; else verdict=MISSED; status=1; fi
-	printf '%-34s %8ss %8ss %8sx   goal <= %sx: %s\n' "$1" "$2" "$3" "$ratio" "$4" "$verdict"
-}
 
 echo "== $runs runs each, median wall time"
 printf '%-34s %9s %9s %9s\n' "" "vmtrust" "openssl" "ratio"

@@ -9,10 +9,13 @@ packages=(
 	libclang-rt-14-dev   # scripts/fuzz.sh: libFuzzer and the sanitizer runtimes of clang 14
 	libtss2-dev libssl-dev libcryptsetup-dev libguestfs-dev libjson-c-dev check
 	libxml2-dev libvirt-dev
+	libp11-kit-dev       # signing keys in PKCS#11 tokens (policy/keyload.c)
 	# real peers for tests and the main job
 	swtpm swtpm-tools tpm2-tools openssl cryptsetup-bin qemu-utils
 	keyutils jq          # vmtrust disk tests: keyctl, token JSON
 	python3 procps       # test scripts: JSON edits, pgrep/pkill
+	tpm2-openssl         # signing keys inside the TPM (OpenSSL provider)
+	softhsm2 opensc      # tests/cli-hsm.sh: a PKCS#11 token, pkcs11-tool
 	# the launch hook's end-to-end tests: libvirtd with qemu under TCG, a guest kernel
 	libvirt-daemon-system libvirt-clients qemu-system-x86 linux-image-amd64
 	# image inspection tests: guestfish builds the guest image (libguestfs itself)

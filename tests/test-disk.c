@@ -570,7 +570,7 @@ static struct dc_pcr_policies *sign_now(const char *key_path, const char *base,
 	int n = diskcrypt_pcr_values_from_tpm(ctx, policy_hash_alg_by_name("sha256"), mask, values);
 
 	ck_assert_int_gt(n, 0);
-	ck_assert_int_eq(diskcrypt_pcr_policy_sign(key_path, values, (size_t)n, base, base ? strlen(base) : 0,
+	ck_assert_int_eq(diskcrypt_pcr_policy_sign(key_path, NULL, values, (size_t)n, base, base ? strlen(base) : 0,
 						   &json), 0);
 	ck_assert_int_eq(dc_pcr_policies_parse("signed", json, strlen(json), &p), 0);
 	if (ret_json)
@@ -656,7 +656,7 @@ START_TEST(test_sign_refuses_ed25519)
 	ck_assert_int_eq(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
 	fclose(f);
 	EVP_PKEY_free(k);
-	ck_assert_int_eq(diskcrypt_pcr_policy_sign(path, &v, 1, NULL, 0, &json), -EOPNOTSUPP);
+	ck_assert_int_eq(diskcrypt_pcr_policy_sign(path, NULL, &v, 1, NULL, 0, &json), -EOPNOTSUPP);
 	ck_assert_one_error("the tpm verifies only rsa and ecdsa");
 	ck_assert_ptr_null(json);
 }

@@ -628,7 +628,7 @@ START_TEST(test_sign_verify)
 	fclose(f);
 	ck_assert_int_eq(policy_load_signed(pol, NULL, pub, &p), -EKEYREJECTED);
 	ck_assert_ptr_nonnull(strstr(last_error, "is not signed: no signature '"));
-	ck_assert_int_eq(policy_sign_file(priv, pol, NULL), 0);
+	ck_assert_int_eq(policy_sign_file(priv, NULL, pol, NULL), 0);
 	ck_assert_int_eq(access(sig, F_OK), 0);
 	ck_assert_int_eq(policy_load_signed(pol, NULL, pub, &p), 0);
 	ck_assert_uint_eq(policy_sequence(p), 7);
@@ -670,7 +670,7 @@ START_TEST(test_sign_refuses_invalid_policy)
 	f = fopen(pol, "w");
 	fputs("{\"schema_version\": 1}", f);
 	fclose(f);
-	ck_assert_int_eq(policy_sign_file(priv, pol, NULL), -EINVAL);
+	ck_assert_int_eq(policy_sign_file(priv, NULL, pol, NULL), -EINVAL);
 	ck_assert_int_eq(access(sig, F_OK), -1);
 	unlink(pol);
 	unlink(priv);

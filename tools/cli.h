@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "policy.h"
+
 /* Exit codes: documented in README.md, never reordered. */
 enum cli_exit {
 	CLI_EXIT_OK = 0,          /* success, or verdict good */
@@ -51,6 +53,28 @@ extern const struct cli_area cli_area_disk;
 extern const struct cli_area cli_area_policy;
 extern const struct cli_area cli_area_host;
 extern const struct cli_area cli_area_hook;
+
+/* --key's companions (image sign, policy sign, disk sign-pcr-policy):
+ * put CLI_KEY_OPTIONS in the verb's getopt table, cli_key_init() the
+ * struct, hand each option to cli_key_option() (1: it was one), and
+ * &k.opts to the library with the key. */
+enum { CLI_OPT_PIN_FILE = 0x1000, CLI_OPT_PKCS11_MODULE };
+#define CLI_KEY_OPTIONS                                                        \
+	{ "pin-file", required_argument, NULL, CLI_OPT_PIN_FILE },             \
+	{ "pkcs11-module", required_argument, NULL, CLI_OPT_PKCS11_MODULE }
+#define CLI_KEY_HELP                                                                         \
+	"  --key KEY          a PEM private key file, a pkcs11: URI (RFC 7512) or a TPM\n"     \
+	"                     key (handle:0x81000001[?pass], or a TSS2 PRIVATE KEY file)\n"    \
+	"  --pin-file FILE    the key's PIN: a file, a pipe, /dev/fd/N (default: asked\n"     \
+	"                     on the terminal)\n"                                               \
+	"  --pkcs11-module M  the PKCS#11 module (default: the URI's module-path, else\n"     \
+	"                     the modules registered with p11-kit)\n"
+struct cli_key {
+	struct policy_key_opts opts;
+	const char *pin_file;
+};
+void cli_key_init(struct cli_key *k, const struct cli_ctx *ctx);
+int cli_key_option(struct cli_key *k, int c, const char *arg);
 
 /* `vmtrust launch ...`, an alias of `vmtrust hook launch ...`. */
 int cmd_hook_launch(struct cli_ctx *ctx, int argc, char **argv);

@@ -798,9 +798,11 @@ static int cmd_sign_pcr_policy(struct cli_ctx *ctx, int argc, char **argv)
 		{ "values", required_argument, NULL, OPT_VALUES },
 		{ "append", no_argument, NULL, OPT_APPEND },
 		{ "output", required_argument, NULL, OPT_OUTPUT },
+		CLI_KEY_OPTIONS,
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_disk, "sign-pcr-policy");
+	struct cli_key ko;
 	_cleanup_(policy_freep) struct policy *pol = NULL;
 	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
 	_cleanup_(freep) char *base = NULL, *json = NULL;
@@ -811,8 +813,11 @@ static int cmd_sign_pcr_policy(struct cli_ctx *ctx, int argc, char **argv)
 	size_t base_len = 0;
 	int c, r, n;
 
+	cli_key_init(&ko, ctx);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
+		if (cli_key_option(&ko, c, optarg))
+			continue;
 		switch (c) {
 		case OPT_KEY: key = optarg; break;
 		case OPT_PCRS: pcrs = optarg; break;
@@ -862,7 +867,7 @@ static int cmd_sign_pcr_policy(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (n < 0)
 		return cli_fail(n, "cannot read the pcr values to sign");
-	r = diskcrypt_pcr_policy_sign(key, values, (size_t)n, base, base_len, &json);
+	r = diskcrypt_pcr_policy_sign(key, &ko.opts, values, (size_t)n, base, base_len, &json);
 	if (r < 0)
 		return cli_fail(r, "cannot sign the pcr policy");
 	r = policy_write_file_atomic(out, json, strlen(json), 0644);
@@ -939,7 +944,8 @@ static const struct cli_verb disk_verbs[] = {
 	  "  --token-file FILE  LUKS1: where the tokens live\n", cmd_status },
 	{ "sign-pcr-policy", "--key KEY [--pcrs BANK:PCRS] (--from-tpm | --values FILE) [--append] -o FILE",
 	  "sign a PCR policy with the policy's authorize key, for authorized tokens",
-	  "  --key KEY          the PEM private key of key_release.authorize_key (ECDSA\n"
+	  CLI_KEY_HELP
+	  "                     whose public half is key_release.authorize_key (ECDSA\n"
 	  "                     P-256/P-384 or RSA: keys the TPM verifies)\n"
 	  "  --pcrs BANK:PCRS   the PCR set (default key_release.pcr_selection)\n"
 	  "  --from-tpm         sign the values the TPM holds now\n"

@@ -28,7 +28,8 @@ static int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv);
 static const struct cli_verb image_verbs[] = {
 	{ "sign", "--key KEY [--cert CERT]... [options] [-o MANIFEST] IMAGE",
 	  "sign an image and its backing chain: write a manifest",
-	  "  --key KEY          PEM private key: Ed25519, ECDSA P-256/P-384 or RSA (PSS)\n"
+	  CLI_KEY_HELP
+	  "                     Ed25519, ECDSA P-256/P-384 or RSA (PSS)\n"
 	  "  --cert CERT        the key's X.509 certificate, then intermediates (repeatable;\n"
 	  "                     a file may hold several PEM certificates)\n"
 	  "  --name NAME        the image name policy rules match (default: the file name\n"
@@ -137,9 +138,11 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 		{ "chunk-size", required_argument, NULL, 'C' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "inspect", no_argument, NULL, 'I' },
+		CLI_KEY_OPTIONS,
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_image, "sign");
+	struct cli_key key;
 	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ic = NULL;
 	_cleanup_(policy_freep) struct policy *p = NULL;
 	_cleanup_(freep) char *name = NULL, *def_out = NULL, *json = NULL;
@@ -155,8 +158,12 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 	certs = calloc((size_t)argc + 1, sizeof(*certs));
 	if (!certs)
 		return cli_fail(-ENOMEM, "cannot sign");
+	cli_key_init(&key, ctx);
+	o.key_opts = &key.opts;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
+		if (cli_key_option(&key, c, optarg))
+			continue;
 		switch (c) {
 		case 'k': o.key_path = optarg; break;
 		case 'c': certs[o.n_cert_paths++] = optarg; break;

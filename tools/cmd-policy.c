@@ -17,6 +17,7 @@ DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 static int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
 static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv);
 static int cmd_init(struct cli_ctx *ctx, int argc, char **argv);
+static int cmd_pubkey(struct cli_ctx *ctx, int argc, char **argv);
 
 static const struct cli_verb policy_verbs[] = {
 	{ "check", "[--key PUB [--signature SIG]] [--min-sequence N] FILE",
@@ -26,8 +27,9 @@ static const struct cli_verb policy_verbs[] = {
 	  "  --signature SIG    the signature file (default: FILE.sig)\n"
 	  "  --min-sequence N   refuse a policy whose sequence is below N (rollback)\n",
 	  cmd_check },
-	{ "sign", "--key KEY [-o SIG] FILE", "write a detached signature of a policy file",
-	  "  --key KEY          PEM private key: Ed25519, ECDSA P-256/P-384 or RSA (PSS)\n"
+	{ "sign", "--key KEY [--pin-file FILE] [-o SIG] FILE", "write a detached signature of a policy file",
+	  CLI_KEY_HELP
+	  "                     Ed25519, ECDSA P-256/P-384 or RSA (PSS)\n"
 	  "  -o, --output SIG   where to write the signature (default: FILE.sig)\n",
 	  cmd_sign },
 	{ "init", "--from-evidence EVIDENCE... [--merge POLICY] -o OUT",
@@ -39,6 +41,11 @@ static const struct cli_verb policy_verbs[] = {
 	  "  -o, --output OUT   where to write the policy (atomically)\n"
 	  "Review the result and sign it: 'vmtrust policy sign'.\n",
 	  cmd_init },
+	{ "pubkey", "--key KEY [--pin-file FILE] [-o PUB]",
+	  "write the public key of a signing key (PEM), for a policy or a CSR's check",
+	  CLI_KEY_HELP
+	  "  -o, --output PUB   where to write it, atomically (default: standard output)\n",
+	  cmd_pubkey },
 	{ 0 },
 };
 
@@ -211,13 +218,18 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
 		{ "output", required_argument, NULL, 'o' },
+		CLI_KEY_OPTIONS,
 		{ 0 },
 	};
 	const char *key = NULL, *out = NULL;
+	struct cli_key ko;
 	int c, r;
 
+	cli_key_init(&ko, ctx);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
+		if (cli_key_option(&ko, c, optarg))
+			continue;
 		switch (c) {
 		case 'k': key = optarg; break;
 		case 'o': out = optarg; break;
@@ -233,11 +245,60 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error("policy", &policy_verbs[1], "missing --key");
 	if (optind != argc - 1)
 		return cli_usage_error("policy", &policy_verbs[1], "expected one policy FILE");
-	r = policy_sign_file(key, argv[optind], out);
+	r = policy_sign_file(key, &ko.opts, argv[optind], out);
 	if (r < 0)
 		return cli_fail(r, "cannot sign policy '%s'", argv[optind]);
 	if (ctx->verbosity >= 0)
 		fprintf(stderr, "vmtrust: signed '%s'\n", argv[optind]);
+	return CLI_EXIT_OK;
+}
+
+static int cmd_pubkey(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "output", required_argument, NULL, 'o' },
+		CLI_KEY_OPTIONS,
+		{ 0 },
+	};
+	const struct cli_verb *verb = cli_verb_of(&cli_area_policy, "pubkey");
+	_cleanup_(policy_signer_freep) struct policy_signer *signer = NULL;
+	_cleanup_(freep) char *pem = NULL;
+	const char *key = NULL, *out = NULL;
+	struct cli_key ko;
+	size_t len;
+	int c, r;
+
+	cli_key_init(&ko, ctx);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
+		if (cli_key_option(&ko, c, optarg))
+			continue;
+		switch (c) {
+		case 'k': key = optarg; break;
+		case 'o': out = optarg; break;
+		case ':':
+			return cli_usage_error("policy", verb, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return cli_usage_error("policy", verb, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (!key)
+		return cli_usage_error("policy", verb, "missing --key");
+	if (optind != argc)
+		return cli_usage_error("policy", verb, "unexpected argument '%s'", argv[optind]);
+	r = policy_signer_load(key, &ko.opts, &signer);
+	if (r < 0)
+		return cli_fail(r, "cannot use key '%s'", key);
+	r = policy_pkey_to_pem(policy_signer_public(signer), &pem, &len);
+	if (r < 0)
+		return cli_fail(r, "cannot write the public key");
+	if (out) {
+		r = policy_write_file_atomic(out, pem, len, 0644);
+		if (r < 0)
+			return cli_fail(r, "cannot write '%s'", out);
+	} else if (fwrite(pem, 1, len, stdout) != len || fflush(stdout) != 0)
+		return cli_fail(-EIO, "cannot write the public key");
 	return CLI_EXIT_OK;
 }
 

@@ -60,7 +60,7 @@ int cli_exit_code(int r)
 		return CLI_EXIT_DENIED;
 	case EINVAL: case EBADMSG: case EFBIG: case E2BIG: case ENOENT: case EACCES:
 	case ENOTDIR: case EISDIR: case ELOOP: case EOPNOTSUPP: case EPROTO: case ENOMSG:
-	case EOVERFLOW: case ERANGE: case ENAMETOOLONG: case EPERM: case EMEDIUMTYPE:
+	case EOVERFLOW: case ERANGE: case ENAMETOOLONG: case EPERM: case EMEDIUMTYPE: case ENOKEY:
 		return CLI_EXIT_BAD_INPUT;
 	case EIO: case ENOSPC: case EROFS: case EDQUOT: case EEXIST: case EBUSY: case EAGAIN:
 	case ETXTBSY: case EXDEV:

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* --key's companions for the verbs that sign (image sign, policy sign,
+ * disk sign-pcr-policy): --pin-file, --pkcs11-module, and the PIN asked
+ * for when a hardware key needs one: from the file or pipe, else from the
+ * terminal without echo. Never from argv or the environment. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "cli.h"
+#include "policy.h"
+
+/* Reads at most size - 1 bytes and then end of file, or -EFBIG. */
+static int read_all(int fd, char *buf, size_t size, size_t *ret_len)
+{
+	size_t len = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, buf + len, size - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == size)
+			return -EFBIG;
+	}
+	*ret_len = len;
+	return 0;
+}
+
+static int pin_from_file(const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len = 0;
+	int r;
+
+	/* A FIFO or /dev/fd/N blocks here until the writer comes. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return policy_log_errno(errno, "cannot read pin file '%s': %s", path, strerror(errno));
+	r = read_all(fd, buf, size, &len);
+	if (r == -EFBIG)
+		return policy_log_errno(EFBIG, "cannot read pin file '%s': longer than %zu bytes", path,
+					size - 1);
+	if (r < 0)
+		return policy_log_errno(-r, "cannot read pin file '%s': %s", path, strerror(-r));
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	buf[len] = '\0';
+	if (len == 0 || strlen(buf) != len)
+		return policy_log_errno(EINVAL, "cannot read pin file '%s': no PIN on its first line", path);
+	return (int)len;
+}
+
+static int pin_from_tty(const char *what, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	struct termios old, quiet;
+	ssize_t n;
+	size_t len = 0;
+	char c;
+
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || tcgetattr(fd, &old) < 0)
+		return policy_log_errno(EACCES, "cannot use %s: no terminal to ask for its PIN", what);
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	/* Echo off before the prompt: what is typed after it is never shown. */
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0 || dprintf(fd, "PIN for %s: ", what) < 0)
+		return policy_log_errno(EIO, "cannot use %s: the terminal fails", what);
+	while ((n = read(fd, &c, 1)) == 1 && c != '\n') {
+		if (len + 1 < size)
+			buf[len++] = c;
+	}
+	c = 0;
+	buf[len] = '\0';
+	(void)tcsetattr(fd, TCSAFLUSH, &old);
+	(void)!write(fd, "\n", 1);
+	if (n < 0 || len == 0)
+		return policy_log_errno(EACCES, "cannot use %s: no PIN read from the terminal", what);
+	return (int)len;
+}
+
+static int get_pin(const char *what, char *buf, size_t size, void *userdata)
+{
+	struct cli_key *k = userdata;
+	int r;
+
+	if (k->pin_file)
+		r = pin_from_file(k->pin_file, buf, size);
+	else if (isatty(STDIN_FILENO))
+		r = pin_from_tty(what, buf, size);
+	else
+		r = policy_log_errno(EACCES, "cannot use %s: it needs a PIN: give --pin-file FILE or run on a terminal",
+				     what);
+	if (r < 0)
+		OPENSSL_cleanse(buf, size);
+	return r;
+}
+
+void cli_key_init(struct cli_key *k, const struct cli_ctx *ctx)
+{
+	struct rlimit no_core = { 0, 0 };
+
+	*k = (struct cli_key){ .opts = { .get_pin = get_pin, .userdata = k } };
+	/* A process that holds a key or a PIN leaves no core dump. Best
+	 * effort: a failure leaves signing possible, as it was. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)setrlimit(RLIMIT_CORE, &no_core);
+	/* tpm2-openssl takes its TPM from the environment: vmtrust's --tcti
+	 * unless the caller chose one for the provider. Not a secret. */
+	if (ctx && ctx->tcti && !getenv("TPM2OPENSSL_TCTI"))
+		(void)setenv("TPM2OPENSSL_TCTI", ctx->tcti, 0);
+}
+
+int cli_key_option(struct cli_key *k, int c, const char *arg)
+{
+	switch (c) {
+	case CLI_OPT_PIN_FILE:
+		k->pin_file = arg;
+		return 1;
+	case CLI_OPT_PKCS11_MODULE:
+		k->opts.pkcs11_module = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
