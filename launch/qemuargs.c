@@ -1765,6 +1765,10 @@ static int hand_block(struct rewrite *w, const struct ref *ref, const struct lau
 			n += (size_t)snprintf(key + n, sizeof(key) - n, "backing.");
 		snprintf(key + n, sizeof(key) - n, "driver");
 		r = edit(w, ref->fmt_arg, ref->syn, ref->implied, key, h->layers[i].format, true);
+		/* -blockdev wants every node's driver (-drive infers file) */
+		snprintf(key + n, sizeof(key) - n, "file.driver");
+		if (r >= 0)
+			r = edit(w, ref->fmt_arg, ref->syn, ref->implied, key, "file", true);
 		snprintf(key + n, sizeof(key) - n, "file.filename");
 		snprintf(value, sizeof(value), "/dev/fdset/%u", *set + (unsigned)i);
 		if (r >= 0)

@@ -413,6 +413,15 @@ for f in top.qcow2 mid.qcow2 base.raw; do
 	held "$qpid" "$F/$f" && fail "chain: qemu opened the $f swapped in" || pass
 done
 kill "$qpid" 2>/dev/null || true
+# the same chain as -blockdev nodes: a format node over a file node
+for f in top.qcow2 mid.qcow2 base.raw; do mv "$F/$f" "$F/$f.other"; mv "$F/$f.verified" "$F/$f"; done
+swapped_launch "fd$$-blockdev" "$F/top.qcow2" "$F/mid.qcow2" "$F/base.raw" -- \
+	-blockdev "driver=file,node-name=f0,read-only=on,filename=$F/top.qcow2" -blockdev "driver=qcow2,node-name=n0,read-only=on,file=f0"
+for f in top.qcow2 mid.qcow2 base.raw; do
+	held "$qpid" "$F/$f.verified" 0 && pass || fail "blockdev: qemu does not hold the verified $f read-only"
+	held "$qpid" "$F/$f" && fail "blockdev: qemu opened the $f swapped in" || pass
+done
+kill "$qpid" 2>/dev/null || true
 # a writable top: QEMU writes the verified inode (O_RDWR, under the write lease), reads its base
 swapped_launch "fd$$-rw" "$F/rw.qcow2" "$F/wbase.raw" -- -drive "if=none,id=d0,format=qcow2,file=$F/rw.qcow2"
 held "$qpid" "$F/rw.qcow2.verified" 2 && pass || fail "writable: qemu does not hold the verified rw.qcow2 read-write"
