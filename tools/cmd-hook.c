@@ -68,7 +68,9 @@ static const struct cli_verb hook_verbs[] = {
 	  "DOMAIN: decides, releases the keys of encrypted disks as ephemeral private libvirt\n"
 	  "secrets, starts the domain (the hook decides again) and undefines the secrets.\n"
 	  "-- QEMU ARGS: verifies the drives, kernel, initrd and firmware named on the\n"
-	  "command line, records the decision, then execs qemu. Also 'vmtrust launch'.\n",
+	  "command line, records the decision, then execs qemu with the verified\n"
+	  "descriptors in place of the paths (-add-fd, /dev/fdset/N, /proc/self/fd/N).\n"
+	  "Also 'vmtrust launch'.\n",
 	  cmd_hook_launch },
 	{ "log", "[--evidence FILE] [LOG]", "check the launch audit log against the TPM's launch events",
 	  "  --evidence FILE    compare with the measurement log of this evidence (verify the\n"
