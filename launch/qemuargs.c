@@ -252,6 +252,11 @@ static int add_ref(struct ctx *c, const char *what, int arg, enum syntax syn, co
 	for (size_t i = 0; i < c->n_refs && !r; i++)
 		if (!strcmp(c->refs[i].what, what))
 			r = &c->refs[i];
+	/* Two drives of one name (a -blockdev node-name like "drive0" or
+	 * "kernel"): one of them would not be handed over. */
+	if (r && (r->block || block))
+		return policy_log_errno(EOPNOTSUPP, "qemu: '%s' names two files: give the -blockdev node another name",
+					what);
 	if (!r) {
 		r = reallocarray(c->refs, c->n_refs + 1, sizeof(*r));
 		if (!r)
@@ -487,13 +492,14 @@ static int add_pflash(struct ctx *c, const char *what, const char *unit_str, con
 	if (c->pflash_units & (UINT64_C(1) << unit))
 		return policy_log_errno(EINVAL, "qemu: %s: pflash unit %u is given twice", what, unit);
 	c->pflash_units |= UINT64_C(1) << unit;
-	r = add_ref(c, unit == 0 ? "loader" : target, c->arg, QEMU_OPTS, NULL, "file", true, !readonly,
-		    c->arg);
+	if (unit == 0)
+		r = set_firmware(c, FW_PFLASH, target, path);
+	else
+		r = add_disk(c->d, target, "disk", path, format, readonly, encrypted);
 	if (r < 0)
 		return r;
-	if (unit == 0)
-		return set_firmware(c, FW_PFLASH, target, path);
-	return add_disk(c->d, target, "disk", path, format, readonly, encrypted);
+	return add_ref(c, unit == 0 ? "loader" : target, c->arg, QEMU_OPTS, NULL, "file", true, !readonly,
+		       c->arg);
 }
 
 static int do_drive(struct ctx *c, const char *arg)
@@ -1804,7 +1810,7 @@ int launch_qemu_args_handover(int argc, char *const *argv, struct launch_decisio
 	_cleanup_(rewrite_done) struct rewrite w = { .argc = argc, .argv = argv };
 	const struct launch_handover *hs;
 	char **out;
-	size_t n_hs, n = 0;
+	size_t n_hs, n = 0, n_used = 0;
 	unsigned set = 1;
 	int r;
 
@@ -1827,6 +1833,7 @@ int launch_qemu_args_handover(int argc, char *const *argv, struct launch_decisio
 		for (size_t k = 0; k < n_hs && !h; k++)
 			if (!strcmp(hs[k].what, ref->what))
 				h = &hs[k];
+		n_used += h != NULL;
 		if (!h)
 			r = launch_decision_deny(d, "%s: no verified descriptor to hand to qemu", ref->what);
 		else if (ref->block)
@@ -1836,6 +1843,9 @@ int launch_qemu_args_handover(int argc, char *const *argv, struct launch_decisio
 		if (r < 0)
 			return r;
 	}
+	/* and every file verified is one of them */
+	if (n_used != n_hs && (r = launch_decision_deny(d, "%zu verified files, but %zu handed to qemu", n_hs, n_used)) < 0)
+		return r;
 	if (!launch_decision_allowed(d))
 		return 0;
 	r = 0;

@@ -443,6 +443,11 @@ static const struct bad_args {
 	{ ARGS("-blockdev", "{\"driver\":\"file\",\"filename\":\"/a\",\"node-name\":\"f\"}"), -EOPNOTSUPP,
 	  "-blockdev in JSON form" },
 	{ ARGS("-blockdev", "driver=file,filename=/a"), -EINVAL, "has no node-name=" },
+	/* one name, two files: one of them would not be handed over */
+	{ ARGS("-drive", "file=/a,format=raw", "-blockdev", "driver=file,filename=/b,node-name=drive0"), -EOPNOTSUPP,
+	  "qemu: 'drive0' names two files: give the -blockdev node another name" },
+	{ ARGS("-kernel", "/k", "-blockdev", "driver=file,filename=/b,node-name=kernel"), -EOPNOTSUPP,
+	  "qemu: 'kernel' names two files" },
 	{ ARGS("-blockdev", "driver=file,filename=/a,node-name=f,read-only"), -EINVAL, "expected '=' after 'read-only'" },
 	{ ARGS("-blockdev", "driver=file,filename=/a,node-name=f", "-machine", "pflash0=g"), -EOPNOTSUPP,
 	  "-machine pflash0='g' is not a -blockdev node" },
