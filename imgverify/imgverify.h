@@ -22,7 +22,8 @@
  *                  a subject digest when computed), or a layer was opened
  *                  for writing while being verified (each layer is read
  *                  under a read lease, F_SETLEASE)
- * -ETXTBSY: a layer is open for writing (the lease is refused): it can be
+ * -ETXTBSY: a layer is open for writing (the lease is refused), or a top
+ * layer to be written (IMGVERIFY_WRITABLE) is open at all: it can be
  * neither signed nor verified now (exit 3).
  * Errors that mean "the input cannot be checked" (exit 2): -EBADMSG
  * (malformed header or manifest), -EINVAL, -ENOENT, -ELOOP (a backing file
