@@ -714,9 +714,9 @@ static int read_full(int fd, uint8_t *buf, size_t len, uint64_t off, size_t *ret
  * is cleared so that a break sends no SIGIO (whose default kills): it is
  * seen with F_GETLEASE instead (layer_lease_held). Unlike file times, a
  * lease cannot miss a writer. */
-static int layer_lease(int fd)
+static int layer_lease(int fd, int type)
 {
-	if (fcntl(fd, F_SETLEASE, F_RDLCK) < 0)
+	if (fcntl(fd, F_SETLEASE, type) < 0)
 		return -errno;
 	if (fcntl(fd, F_SETOWN, 0) < 0) {
 		int r = -errno;
@@ -760,7 +760,7 @@ static bool layer_lease_held(const struct chain_layer *c)
 {
 	struct stat st;
 
-	return c->fd >= 0 && fcntl(c->fd, F_GETLEASE) == F_RDLCK && fstat(c->fd, &st) == 0 &&
+	return c->fd >= 0 && fcntl(c->fd, F_GETLEASE) == c->lease && fstat(c->fd, &st) == 0 &&
 	       st.st_ino == c->st.st_ino && st.st_dev == c->st.st_dev && st.st_size == c->st.st_size;
 }
 
@@ -774,9 +774,11 @@ int chain_leases_held(struct sink *s, const struct chain *c, int err, const char
 }
 
 /* Opens and parses one layer. The header read is bounded by the first
- * cluster (qcow2) or the probe area (raw). */
+ * cluster (qcow2) or the probe area (raw). A writable layer is opened
+ * O_RDWR under a write lease (a read lease can be taken only on a
+ * descriptor opened read-only). */
 static int layer_open(struct sink *s, const char *name, const char *path, bool backing,
-		      struct chain_layer *c)
+		      bool writable, struct chain_layer *c)
 {
 	unsigned long long fs = 0;
 	uint8_t peek[24];
@@ -789,8 +791,15 @@ static int layer_open(struct sink *s, const char *name, const char *path, bool b
 	if (!c->l.name || !c->l.path)
 		return -ENOMEM;
 	/* O_NONBLOCK: a FIFO named by a header must not hang the open; only a
-	 * regular file is read. */
-	c->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (backing ? O_NOFOLLOW : 0));
+	 * regular file is read. For O_RDWR it also makes the open fail
+	 * (EWOULDBLOCK) rather than wait while another process holds a lease. */
+	c->lease = writable ? F_WRLCK : F_RDLCK;
+	c->fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+				   (backing ? O_NOFOLLOW : 0));
+	if (c->fd < 0 && writable && errno == EWOULDBLOCK)
+		return sink_fail(s, ETXTBSY, name,
+				 "'%s' is open elsewhere: a layer QEMU will write is handed over only when nothing else has it open",
+				 path);
 	if (c->fd < 0) {
 		if (errno == ELOOP && backing)
 			return sink_fail(s, ELOOP, name,
@@ -812,7 +821,11 @@ static int layer_open(struct sink *s, const char *name, const char *path, bool b
 		return sink_fail(s, EOPNOTSUPP, name,
 				 "'%s' is on a file system (type 0x%llx) where a lease may not see every writer: only %s",
 				 path, (unsigned long long)fs, LEASE_FILE_SYSTEMS);
-	r = layer_lease(c->fd);
+	r = layer_lease(c->fd, c->lease);
+	if (r == -EAGAIN && writable)
+		return sink_fail(s, ETXTBSY, name,
+				 "'%s' is open elsewhere: a layer QEMU will write is handed over only when nothing else has it open",
+				 path);
 	if (r == -EAGAIN)
 		return sink_fail(s, ETXTBSY, name,
 				 "'%s' is open for writing: it can be checked only when nothing writes to it",
@@ -895,7 +908,7 @@ static int raw_layer_check(struct sink *s, struct chain_layer *c)
 			 c->l.path, what);
 }
 
-int chain_start(struct sink *s, const char *image, struct chain *c)
+static int chain_begin(struct sink *s, const char *image, bool writable, struct chain *c)
 {
 	int r;
 
@@ -903,8 +916,26 @@ int chain_start(struct sink *s, const char *image, struct chain *c)
 	for (size_t i = 0; i < IMGVERIFY_CHAIN_MAX; i++)
 		c->layers[i].fd = -1;
 	c->n = 1;
-	r = layer_open(s, base_name(image), image, false, &c->layers[0]);
+	r = layer_open(s, base_name(image), image, false, writable, &c->layers[0]);
 	return r < 0 ? r : raw_layer_check(s, &c->layers[0]);
+}
+
+int chain_start(struct sink *s, const char *image, struct chain *c)
+{
+	return chain_begin(s, image, false, c);
+}
+
+int chain_start_writable(struct sink *s, const char *image, struct chain *c)
+{
+	return chain_begin(s, image, true, c);
+}
+
+void chain_take_fds(struct chain *c, int *fds)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		fds[i] = c->layers[i].fd;
+		c->layers[i].fd = -1;
+	}
 }
 
 int chain_next(struct sink *s, struct chain *c)
@@ -922,7 +953,7 @@ int chain_next(struct sink *s, struct chain *c)
 	if (r < 0)
 		return r;
 	down = &c->layers[c->n++];
-	r = layer_open(s, up->l.header.backing, path, true, down);
+	r = layer_open(s, up->l.header.backing, path, true, false, down);
 	if (r < 0)
 		return r;
 	r = raw_layer_check(s, down);

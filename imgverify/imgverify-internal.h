@@ -65,6 +65,7 @@ struct chain_layer {
 	uint8_t *head;
 	size_t head_len;
 	bool parsed;           /* the header was read and accepted */
+	int lease;             /* F_RDLCK, or F_WRLCK for a top layer opened O_RDWR */
 };
 
 struct chain {
@@ -83,12 +84,21 @@ int chain_open(struct sink *s, const char *image, struct chain *c);
  * at the end of the chain). Verification compares each header with the
  * manifest before it follows the backing reference it names. */
 int chain_start(struct sink *s, const char *image, struct chain *c);
+/* chain_start() for a top layer that will be written (IMGVERIFY_WRITABLE):
+ * opened O_RDWR under a write lease (F_WRLCK), which the kernel grants only
+ * while no other descriptor of the file is open anywhere, and breaks at any
+ * other open, for reading too (-ETXTBSY while anything has it open). */
+int chain_start_writable(struct sink *s, const char *image, struct chain *c);
 int chain_next(struct sink *s, struct chain *c);
 void chain_close(struct chain *c);
 
 /* Every layer is opened under a read lease (fcntl F_SETLEASE): a layer open
  * for writing is refused (-ETXTBSY) and the lease breaks when anyone opens
  * a layer for writing or truncates it later. */
+
+/* Moves the descriptors of the chain's layers, leases and all, into fds
+ * (c->n of them): the chain no longer closes them. */
+void chain_take_fds(struct chain *c, int *fds);
 
 /* Hashes one opened layer (whole: also the plain SHA-256) and checks that
  * its lease held (nobody opened it for writing meanwhile). On success the

@@ -184,7 +184,21 @@ void imgverify_report_free(struct imgverify_report *r)
 	}
 	free(r->failures);
 	imgverify_guest_free(r->guest);
+	for (size_t i = 0; i < r->n_fds; i++)
+		policy_closep(&r->fds[i]);
+	free(r->fds);
 	free(r);
+}
+
+int imgverify_report_take_fd(struct imgverify_report *r, size_t i)
+{
+	int fd;
+
+	if (!r || i >= r->n_fds)
+		return -1;
+	fd = r->fds[i];
+	r->fds[i] = -1;
+	return fd;
 }
 
 char *imgverify_default_manifest_path(const char *image)

@@ -22,7 +22,8 @@
  *                  a subject digest when computed), or a layer was opened
  *                  for writing while being verified (each layer is read
  *                  under a read lease, F_SETLEASE)
- * -ETXTBSY: a layer is open for writing (the lease is refused): it can be
+ * -ETXTBSY: a layer is open for writing (the lease is refused), or a top
+ * layer to be written (IMGVERIFY_WRITABLE) is open at all: it can be
  * neither signed nor verified now (exit 3).
  * Errors that mean "the input cannot be checked" (exit 2): -EBADMSG
  * (malformed header or manifest), -EINVAL, -ENOENT, -ELOOP (a backing file
@@ -328,12 +329,21 @@ struct imgverify_report {
 	size_t n_failures;
 	struct imgverify_failure *failures;
 	struct imgverify_guest *guest;   /* the inspection IMGVERIFY_INSPECT made, or NULL */
+	size_t n_fds;                    /* IMGVERIFY_KEEP_FDS, verified: one per layer, */
+	int *fds;                        /* top first; -1 once taken */
 };
+/* Frees a report and closes the descriptors it still holds. */
 void imgverify_report_free(struct imgverify_report *r);
 DEFINE_CLEANUP_FUNC(struct imgverify_report *, imgverify_report_free)
 
+/* Hands over the verified descriptor of layer i (IMGVERIFY_KEEP_FDS): the
+ * caller owns it from then on, with its lease. -1 when there is none. */
+int imgverify_report_take_fd(struct imgverify_report *r, size_t i);
+
 #define IMGVERIFY_FAIL_FAST (1u << 0)   /* stop at the first failure */
 #define IMGVERIFY_INSPECT (1u << 1)     /* also inspect the guest: see below */
+#define IMGVERIFY_KEEP_FDS (1u << 2)    /* keep the verified descriptors: see below */
+#define IMGVERIFY_WRITABLE (1u << 3)    /* with KEEP_FDS: the top layer will be written */
 
 /* Verifies an image and its backing chain against a manifest (NULL: the
  * default path): a signature by a trusted key (an added key, a policy
@@ -353,6 +363,17 @@ DEFINE_CLEANUP_FUNC(struct imgverify_report *, imgverify_report_free)
  * guest is inspected again (one libguestfs appliance launch): its findings
  * must equal the signed ones (a manifest without findings is denied), and
  * the rule's checks must hold on the guest as it is.
+ *
+ * With IMGVERIFY_KEEP_FDS, a report of a verified image keeps the
+ * descriptors every layer was opened, parsed and hashed through, their
+ * leases still held, instead of closing them (report->fds, close-on-exec):
+ * a launcher hands these very descriptors to QEMU, never a path that could
+ * name another file by then. Each is O_RDONLY under a read lease; with
+ * IMGVERIFY_WRITABLE the top layer is opened O_RDWR instead, under a write
+ * lease (F_WRLCK), which the kernel grants only while no other descriptor of
+ * the file is open anywhere and breaks at any other open: nothing else
+ * wrote it while it was verified (-ETXTBSY when something has it open). A
+ * report of an image that failed holds no descriptor.
  *
  * Returns 0 when all hold. Otherwise the error of the first denial (or the
  * first failure when none is a denial), each failure logged as one line

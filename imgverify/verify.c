@@ -531,8 +531,10 @@ static void verify_layers(struct imgverify_ctx *ctx, struct sink *s, const char 
 			  const struct imgverify_manifest *m, struct chain *c, unsigned flags)
 {
 	bool whole = needs_sha256(ctx);
+	bool writable = (flags & (IMGVERIFY_KEEP_FDS | IMGVERIFY_WRITABLE)) ==
+			(IMGVERIFY_KEEP_FDS | IMGVERIFY_WRITABLE);
 
-	if (chain_start(s, image, c) < 0)
+	if ((writable ? chain_start_writable(s, image, c) : chain_start(s, image, c)) < 0)
 		return;
 	for (size_t i = 0; i < c->n && i < m->n_layers; i++) {
 		struct chain_layer *cl = &c->layers[i];
@@ -840,6 +842,14 @@ int imgverify_verify(struct imgverify_ctx *ctx, const char *image, const char *m
 	if ((flags & IMGVERIFY_INSPECT) && s.first == 0)
 		verify_guest(ctx, &s, rep, &c);
 	keep_checked_digests(rep->manifest, &c);
+	/* Only the descriptors of an image whose every check held. */
+	if ((flags & IMGVERIFY_KEEP_FDS) && s.first == 0) {
+		rep->fds = calloc(c.n ? c.n : 1, sizeof(*rep->fds));
+		if (!rep->fds)
+			return -ENOMEM;
+		chain_take_fds(&c, rep->fds);
+		rep->n_fds = c.n;
+	}
 	move_layers(&c, rep);
 out:
 	signer_done(&signer);

@@ -33,7 +33,18 @@ struct launch_decision {
 	char **file_paths;
 	size_t n_files;
 	bool host_cached;
+	struct launch_handover *handovers;
+	size_t n_handovers;
 };
+
+static void handover_done(struct launch_handover *h)
+{
+	for (size_t i = 0; i < h->n_layers; i++)
+		policy_closep(&h->layers[i].fd);
+	free(h->layers);
+	free((char *)h->what);
+	free((char *)h->path);
+}
 
 void launch_decision_free(struct launch_decision *d)
 {
@@ -46,7 +57,46 @@ void launch_decision_free(struct launch_decision *d)
 	free(d->reasons);
 	free(d->files);
 	free(d->file_paths);
+	for (size_t i = 0; i < d->n_handovers; i++)
+		handover_done(&d->handovers[i]);
+	free(d->handovers);
 	free(d);
+}
+
+const struct launch_handover *launch_decision_handovers(const struct launch_decision *d, size_t *ret_n)
+{
+	*ret_n = d->n_handovers;
+	return d->handovers;
+}
+
+/* Takes the verified descriptors out of an imgverify report. */
+static int add_handover(struct launch_decision *d, const char *what, const char *path, bool writable,
+			struct imgverify_report *rep)
+{
+	struct launch_handover *n, *h;
+
+	if (rep->n_fds == 0 || rep->n_fds != rep->n_layers)
+		return launch_decision_deny(d, "%s: '%s': the verified descriptors were not kept", what, path);
+	n = realloc(d->handovers, (d->n_handovers + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	d->handovers = n;
+	h = &n[d->n_handovers];
+	*h = (struct launch_handover){ .writable = writable };
+	h->layers = calloc(rep->n_fds, sizeof(*h->layers));
+	h->what = strdup(what);
+	h->path = strdup(path);
+	if (!h->layers || !h->what || !h->path) {
+		handover_done(h);
+		return -ENOMEM;
+	}
+	d->n_handovers++;
+	for (size_t i = 0; i < rep->n_fds; i++) {
+		h->layers[i].fd = imgverify_report_take_fd(rep, i);
+		h->layers[i].format = imgverify_format_name(rep->layers[i].header.format);
+		h->n_layers++;
+	}
+	return 0;
 }
 
 bool launch_decision_allowed(const struct launch_decision *d)
@@ -586,10 +636,11 @@ static int check_emulator(const struct launch_config *cfg, const struct launch_d
 }
 
 /* Verifies one file the domain runs from against its manifest. what names
- * it in reasons ("vda", "kernel"); format is the declared one or NULL. */
+ * it in reasons ("vda", "kernel"); format is the declared one or NULL;
+ * writable: QEMU will write its top layer (with cfg->keep_fds). */
 static int verify_one(struct imgverify_ctx *ictx, const struct launch_config *cfg,
 		      const struct launch_domain *dom, struct launch_decision *d, bool *rules_checked,
-		      const char *what, const char *path, const char *format)
+		      const char *what, const char *path, const char *format, bool writable)
 {
 	const struct policy_image_rule *rule, *rules;
 	size_t n_rules;
@@ -598,7 +649,8 @@ static int verify_one(struct imgverify_ctx *ictx, const struct launch_config *cf
 	int r, k;
 
 	policy_log_capture(err, sizeof(err));
-	r = imgverify_verify(ictx, path, NULL, 0, &rep);
+	r = imgverify_verify(ictx, path, NULL,
+			     cfg->keep_fds ? IMGVERIFY_KEEP_FDS | (writable ? IMGVERIFY_WRITABLE : 0) : 0, &rep);
 	policy_log_capture(NULL, 0);
 	if (r < 0 && (!rep || rep->n_failures == 0))
 		return launch_decision_deny(d, "%s: '%s': %s", what, path, err[0] ? err : strerror(-r));
@@ -644,7 +696,7 @@ static int verify_one(struct imgverify_ctx *ictx, const struct launch_config *cf
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return cfg->keep_fds ? add_handover(d, what, path, writable, rep) : 0;
 }
 
 static int launch_verify_files(const struct launch_config *cfg, const struct launch_domain *dom,
@@ -682,7 +734,8 @@ static int launch_verify_files(const struct launch_config *cfg, const struct lau
 			r = launch_decision_deny(d, "%s: '%s': a block device cannot be verified before launch", disk->target,
 				 disk->source);
 		} else {
-			r = verify_one(ictx, cfg, dom, d, rules_checked, disk->target, disk->source, disk->format);
+			r = verify_one(ictx, cfg, dom, d, rules_checked, disk->target, disk->source, disk->format,
+				       !disk->readonly);
 		}
 		if (r < 0)
 			return r;
@@ -690,7 +743,7 @@ static int launch_verify_files(const struct launch_config *cfg, const struct lau
 	for (size_t i = 0; i < ELEMENTSOF(boot); i++) {
 		if (!boot[i].path)
 			continue;
-		r = verify_one(ictx, cfg, dom, d, rules_checked, boot[i].what, boot[i].path, NULL);
+		r = verify_one(ictx, cfg, dom, d, rules_checked, boot[i].what, boot[i].path, NULL, false);
 		if (r < 0)
 			return r;
 	}

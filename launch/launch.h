@@ -152,6 +152,8 @@ struct launch_config {
 	const char *state_dir;
 	const char *uefi_log_path;      /* NULL: the kernel's, when present; "": none */
 	bool require_released_keys;     /* encrypted disks need a launch ticket (the hook) */
+	bool keep_fds;                  /* keep the verified descriptors for the launcher
+					 * (launch_decision_handovers); the hook does not */
 };
 
 struct launch_decision;
@@ -176,6 +178,25 @@ bool launch_decision_allowed(const struct launch_decision *d);
 const char *const *launch_decision_reasons(const struct launch_decision *d, size_t *ret_n);
 const struct launch_file *launch_decision_files(const struct launch_decision *d, size_t *ret_n);
 bool launch_decision_host_cached(const struct launch_decision *d);
+
+/* With cfg->keep_fds, every file an allowed decision verified, with the
+ * descriptors it was verified through (imgverify's IMGVERIFY_KEEP_FDS),
+ * their leases held: a launcher hands QEMU these, never the path. Layers
+ * run top first; a writable disk's top layer is O_RDWR under a write lease,
+ * every other layer O_RDONLY under a read lease. The decision owns the
+ * descriptors (close-on-exec) and closes them when freed. */
+struct launch_layer_fd {
+	int fd;
+	const char *format;     /* "raw", "qcow2": what the layer was verified as */
+};
+struct launch_handover {
+	const char *what;       /* the disk's target, "kernel", "initrd", "loader"... */
+	const char *path;
+	bool writable;
+	size_t n_layers;
+	struct launch_layer_fd *layers;
+};
+const struct launch_handover *launch_decision_handovers(const struct launch_decision *d, size_t *ret_n);
 /* Adds a reason: the decision is a denial from then on. The formatted
  * reason is stored escaped (policy_escape()): reasons are safe to print
  * and log as they are. 0 or -ENOMEM. */
@@ -275,5 +296,21 @@ int launch_hook_installed(const char *hooks_dir, bool drop_in);
  * an option without its value at the end of argv or what qemu would
  * reject: -EINVAL. Free with launch_domain_free(). */
 int launch_domain_from_qemu_args(int argc, char *const *argv, struct launch_domain **ret);
+
+/* The command line QEMU runs with the very descriptors an allowed decision
+ * verified (launch_decide with keep_fds on the domain of the same argv),
+ * never a path that could name another file by the time QEMU opens it:
+ * each layer of every drive (-drive, -blockdev, pflash) as "-add-fd
+ * fd=N,set=S" (added after argv[0]) and its file as "/dev/fdset/S", the
+ * whole backing chain given explicitly (backing.driver=,
+ * backing.file.filename=/dev/fdset/S2, ...) so that QEMU never follows a
+ * backing name in a header; the kernel, initrd and -bios (read by QEMU
+ * as plain files) as "/proc/self/fd/N". A file that cannot be handed over
+ * so (a drive QEMU would open for writing that was verified read-only, a
+ * firmware pflash without readonly=on, a kernel verified as qcow2) is a
+ * reason added to d, and *ret_argv is left unset. The caller makes the
+ * descriptors of launch_decision_handovers() inheritable right before
+ * execve. *ret_argv is freed with attest_strv_free(). */
+int launch_qemu_args_handover(int argc, char *const *argv, struct launch_decision *d, char ***ret_argv);
 
 #endif

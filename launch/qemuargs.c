@@ -8,11 +8,13 @@
  * win over earlier ones. What names a file or a data source that cannot be
  * verified before launch is refused, not skipped. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "attest.h"
 #include "launch.h"
 
 #define QEMU_ARGS_MAX 16384     /* arguments */
@@ -20,6 +22,7 @@
 #define QEMU_NODES_MAX 256      /* -blockdev */
 #define QEMU_CHAIN_MAX 3        /* raw over luks over file */
 #define QEMU_PFLASH_MAX 64
+#define BACKING_KEY_MAX 160     /* "backing." for each layer below, "file.filename" */
 
 /* ---- suboptions: "key=value,key2=value2" ------------------------------------ */
 
@@ -170,6 +173,7 @@ static int parse_bool(const char *what, const char *key, const char *v, bool *re
 
 struct node {
 	struct kvlist o;
+	int arg;                /* its argv index */
 	const char *name;       /* node-name, in o */
 	bool referenced;        /* the file of another node */
 	int pflash;             /* -machine pflashN=, or -1 */
@@ -178,6 +182,21 @@ struct node {
 	const char *format;
 	bool encrypted;
 	bool readonly;
+	int file_node;          /* the node whose filename path is (this one, or its file) */
+	char file_key[32];      /* that key: "filename", "file.filename"... */
+};
+
+/* Where the command line names a file that is verified, for handing QEMU
+ * the verified descriptor in its place (launch_qemu_args_handover). */
+struct ref {
+	char *what;             /* as the domain names it: "drive0", "kernel", "loader"... */
+	int arg;                /* the argv index of the value naming it */
+	enum syntax syn;        /* how that value is read, when key is set */
+	const char *implied;
+	char *key;              /* NULL: the whole value is the path */
+	bool block;             /* opened by the block layer: a /dev/fdset */
+	bool writable;          /* QEMU opens it for writing */
+	int fmt_arg;            /* block: the value where backing.* keys go */
 };
 
 enum firmware { FW_NONE, FW_BIOS, FW_PFLASH };
@@ -193,6 +212,9 @@ struct ctx {
 	bool network;           /* -netdev, -net or -nic given */
 	bool nodefaults;
 	bool monitor_none;      /* -monitor none */
+	int arg;                /* the argv index of the value being read */
+	struct ref *refs;
+	size_t n_refs;
 };
 
 static void ctx_done(struct ctx *c)
@@ -200,6 +222,11 @@ static void ctx_done(struct ctx *c)
 	for (size_t i = 0; i < c->n_nodes; i++)
 		kvlist_done(&c->nodes[i].o);
 	free(c->nodes);
+	for (size_t i = 0; i < c->n_refs; i++) {
+		free(c->refs[i].what);
+		free(c->refs[i].key);
+	}
+	free(c->refs);
 	free(c->machine_pflash[0]);
 	free(c->machine_pflash[1]);
 }
@@ -212,6 +239,42 @@ static int set_str(char **dst, const char *v)
 		return -ENOMEM;
 	free(*dst);
 	*dst = s;
+	return 0;
+}
+
+/* Records where the file of what is named; a later one replaces it (the
+ * last value wins, as in qemu). */
+static int add_ref(struct ctx *c, const char *what, int arg, enum syntax syn, const char *implied,
+		   const char *key, bool block, bool writable, int fmt_arg)
+{
+	struct ref *r = NULL;
+
+	for (size_t i = 0; i < c->n_refs && !r; i++)
+		if (!strcmp(c->refs[i].what, what))
+			r = &c->refs[i];
+	/* Two drives of one name (a -blockdev node-name like "drive0" or
+	 * "kernel"): one of them would not be handed over. */
+	if (r && (r->block || block))
+		return policy_log_errno(EOPNOTSUPP, "qemu: '%s' names two files: give the -blockdev node another name",
+					what);
+	if (!r) {
+		r = reallocarray(c->refs, c->n_refs + 1, sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		c->refs = r;
+		r = &r[c->n_refs++];
+		*r = (struct ref){};
+	}
+	free(r->key);
+	r->key = NULL;
+	if ((!r->what && !(r->what = strdup(what))) || (key && !(r->key = strdup(key))))
+		return -ENOMEM;
+	r->arg = arg;
+	r->syn = syn;
+	r->implied = implied;
+	r->block = block;
+	r->writable = writable;
+	r->fmt_arg = fmt_arg;
 	return 0;
 }
 
@@ -430,15 +493,20 @@ static int add_pflash(struct ctx *c, const char *what, const char *unit_str, con
 		return policy_log_errno(EINVAL, "qemu: %s: pflash unit %u is given twice", what, unit);
 	c->pflash_units |= UINT64_C(1) << unit;
 	if (unit == 0)
-		return set_firmware(c, FW_PFLASH, target, path);
-	return add_disk(c->d, target, "disk", path, format, readonly, encrypted);
+		r = set_firmware(c, FW_PFLASH, target, path);
+	else
+		r = add_disk(c->d, target, "disk", path, format, readonly, encrypted);
+	if (r < 0)
+		return r;
+	return add_ref(c, unit == 0 ? "loader" : target, c->arg, QEMU_OPTS, NULL, "file", true, !readonly,
+		       c->arg);
 }
 
 static int do_drive(struct ctx *c, const char *arg)
 {
 	_cleanup_(kvlist_done) struct kvlist o = {};
 	const char *file, *fmt, *drv, *iface, *media, *format = NULL, *device = "disk";
-	bool readonly = false, encrypted = false;
+	bool readonly = false, encrypted = false, snapshot = false;
 	char what[32];
 	int r;
 
@@ -455,7 +523,14 @@ static int do_drive(struct ctx *c, const char *arg)
 			if (r < 0)
 				return r;
 		}
+		/* qemu opens the file of a snapshot=on drive read-only. */
+		if (!strcmp(o.v[i].key, "snapshot")) {
+			r = parse_bool(what, o.v[i].key, o.v[i].value, &snapshot);
+			if (r < 0)
+				return r;
+		}
 	}
+	readonly |= snapshot;
 	file = kv_get(&o, "file");
 	fmt = kv_get(&o, "format");
 	drv = kv_get(&o, "driver");
@@ -496,6 +571,9 @@ static int do_drive(struct ctx *c, const char *arg)
 		return r;
 	if (!format)
 		return no_format(what, file);
+	r = add_ref(c, what, c->arg, QEMU_OPTS, NULL, "file", true, !readonly, c->arg);
+	if (r < 0)
+		return r;
 	return add_disk(c->d, what, device, file, format, readonly, encrypted);
 }
 
@@ -523,6 +601,8 @@ struct chain {
 	const char *path;
 	const char *format;
 	bool encrypted;
+	size_t file_node;       /* the node whose file_key is path */
+	char file_key[32];
 };
 
 static struct node *find_node(struct ctx *c, size_t before, const char *name)
@@ -609,7 +689,8 @@ static int follow(struct ctx *c, size_t self, const char *name, const struct kvl
 		r = check_block_file(what, filename);
 		if (r < 0)
 			return r;
-		*ret = (struct chain){ .top = driver, .path = filename, .format = "raw" };
+		*ret = (struct chain){ .top = driver, .path = filename, .format = "raw", .file_node = self };
+		snprintf(ret->file_key, sizeof(ret->file_key), "%s", k_filename);
 		return 0;
 	}
 
@@ -645,7 +726,9 @@ static int follow(struct ctx *c, size_t self, const char *name, const struct kvl
 		.path = child.path,
 		.format = strcmp(driver, "qcow2") == 0 ? "qcow2" : "raw",
 		.encrypted = encrypted || child.encrypted || !strcmp(driver, "luks"),
+		.file_node = child.file_node,
 	};
+	memcpy(ret->file_key, child.file_key, sizeof(ret->file_key));
 	return 0;
 }
 
@@ -666,7 +749,7 @@ static int do_blockdev(struct ctx *c, const char *arg)
 		return -ENOMEM;
 	c->nodes = nodes;
 	n = &nodes[c->n_nodes++];
-	*n = (struct node){ .pflash = -1 };
+	*n = (struct node){ .pflash = -1, .arg = c->arg };
 	r = kv_parse("blockdev", arg, KEYVAL, "driver", &n->o);
 	if (r < 0)
 		return r;
@@ -695,6 +778,8 @@ static int finish_blockdevs(struct ctx *c)
 		n->path = ch.path;
 		n->format = ch.format;
 		n->encrypted = ch.encrypted;
+		n->file_node = (int)ch.file_node;
+		memcpy(n->file_key, ch.file_key, sizeof(n->file_key));
 		snprintf(what, sizeof(what), "blockdev '%s'", n->name);
 		r = parse_bool(what, "read-only", kv_get(&n->o, "read-only"), &n->readonly);
 		if (r < 0)
@@ -722,11 +807,14 @@ static int finish_blockdevs(struct ctx *c)
 	}
 	for (size_t i = 0; i < c->n_nodes; i++) {
 		struct node *n = &c->nodes[i];
+		const char *what = n->pflash == 0 ? "loader" : n->pflash == 1 ? "pflash1" : n->name;
 
-		if (n->referenced || n->pflash == 0)
+		if (n->referenced)
 			continue;
-		r = add_disk(c->d, n->pflash == 1 ? "pflash1" : n->name, "disk", n->path, n->format,
-			     n->readonly, n->encrypted);
+		r = add_ref(c, what, c->nodes[n->file_node].arg, KEYVAL, "driver", n->file_key, true,
+			    !n->readonly, n->arg);
+		if (r >= 0 && n->pflash != 0)
+			r = add_disk(c->d, what, "disk", n->path, n->format, n->readonly, n->encrypted);
 		if (r < 0)
 			return r;
 	}
@@ -777,6 +865,9 @@ static int do_machine(struct ctx *c, const char *arg)
 			r = do_initrd(c, "initrd", v);
 		else if (!strcmp(k, "firmware"))
 			r = set_firmware(c, FW_BIOS, "bios", v);
+		if (r >= 0 && (!strcmp(k, "kernel") || !strcmp(k, "initrd") || !strcmp(k, "firmware")))
+			r = add_ref(c, !strcmp(k, "firmware") ? "loader" : k, c->arg, KEYVAL, "type", k, false,
+				    false, -1);
 		else if (!strcmp(k, "dtb"))
 			r = policy_log_errno(EOPNOTSUPP,
 					     "qemu: -machine dtb= is refused: the device tree file is not verified");
@@ -1438,6 +1529,12 @@ static const struct qopt *lookup(const char *name)
 	return NULL;
 }
 
+/* -kernel FILE and the like: the whole value is the path. */
+static int whole_ref(struct ctx *c, const char *what, int r)
+{
+	return r < 0 ? r : add_ref(c, what, c->arg, QEMU_OPTS, NULL, NULL, false, false, -1);
+}
+
 static int do_option(struct ctx *c, const struct qopt *q, const char *v)
 {
 	int r;
@@ -1457,11 +1554,11 @@ static int do_option(struct ctx *c, const struct qopt *q, const char *v)
 	case BLOCKDEV:
 		return do_blockdev(c, v);
 	case KERNEL:
-		return do_kernel(c, "kernel", v);
+		return whole_ref(c, "kernel", do_kernel(c, "kernel", v));
 	case INITRD:
-		return do_initrd(c, "initrd", v);
+		return whole_ref(c, "initrd", do_initrd(c, "initrd", v));
 	case BIOS:
-		return set_firmware(c, FW_BIOS, "bios", v);
+		return whole_ref(c, "loader", set_firmware(c, FW_BIOS, "bios", v));
 	case MACHINE:
 		return do_machine(c, v);
 	case NAME:
@@ -1509,10 +1606,9 @@ static int do_option(struct ctx *c, const struct qopt *q, const char *v)
 	return 0;
 }
 
-int launch_domain_from_qemu_args(int argc, char *const *argv, struct launch_domain **ret)
+static int parse_args(int argc, char *const *argv, struct ctx *c, struct launch_domain **ret)
 {
 	_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
-	_cleanup_(ctx_done) struct ctx c = {};
 	int r;
 
 	if (argc < 1 || !argv || !argv[0])
@@ -1527,7 +1623,7 @@ int launch_domain_from_qemu_args(int argc, char *const *argv, struct launch_doma
 	d = calloc(1, sizeof(*d));
 	if (!d || !(d->emulator = strdup(argv[0])))
 		return -ENOMEM;
-	c.d = d;
+	c->d = d;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -1537,38 +1633,39 @@ int launch_domain_from_qemu_args(int argc, char *const *argv, struct launch_doma
 			return policy_log_errno(EINVAL, "qemu: argument %d is missing", i);
 		/* A bare argument is the first hard disk. */
 		if (a[0] != '-') {
-			r = do_drive_file(&c, "hda", "disk", a);
+			r = do_drive_file(c, "hda", "disk", a);
 			if (r < 0)
 				return r;
 			continue;
 		}
 		q = lookup(a + (a[1] == '-' ? 2 : 1));
 		if (!strcmp(a + (a[1] == '-' ? 2 : 1), "nodefaults"))
-			c.nodefaults = true;
+			c->nodefaults = true;
 		if (!q)
 			continue;
 		if (q->kind == FLAG_REFUSED) {
-			r = do_option(&c, q, NULL);
+			r = do_option(c, q, NULL);
 			if (r < 0)
 				return r;
 			continue;
 		}
 		if (i + 1 >= argc || !argv[i + 1])
 			return policy_log_errno(EINVAL, "qemu: option '%s' needs a value", a);
-		r = do_option(&c, q, argv[++i]);
+		c->arg = ++i;
+		r = do_option(c, q, argv[i]);
 		if (r < 0)
 			return r;
 	}
-	r = finish_blockdevs(&c);
+	r = finish_blockdevs(c);
 	if (r < 0)
 		return r;
 	/* Without -monitor none (or -nodefaults) qemu adds a monitor on its
 	 * console, which a display shows. */
-	if (!c.monitor_none && !c.nodefaults)
+	if (!c->monitor_none && !c->nodefaults)
 		return policy_log_errno(EOPNOTSUPP, "qemu: the default monitor is refused: %s; give -monitor none",
 					why_monitor);
 	/* Without any network option qemu gives the guest a user-mode nic. */
-	if (!c.network && !c.nodefaults) {
+	if (!c->network && !c->nodefaults) {
 		r = add_interface(d, "user", NULL);
 		if (r < 0)
 			return r;
@@ -1579,5 +1676,279 @@ int launch_domain_from_qemu_args(int argc, char *const *argv, struct launch_doma
 	if (!d->disks && !(d->disks = calloc(1, sizeof(*d->disks))))
 		return -ENOMEM;
 	*ret = TAKE_PTR(d);
+	return 0;
+}
+
+int launch_domain_from_qemu_args(int argc, char *const *argv, struct launch_domain **ret)
+{
+	_cleanup_(ctx_done) struct ctx c = {};
+
+	return parse_args(argc, argv, &c, ret);
+}
+
+/* ---- handing QEMU the verified descriptors ------------------------------------- */
+
+/* Suboptions as qemu reads them again: "key=value", a ',' in a value
+ * doubled (QemuOpts and keyval both read ",," as a comma). */
+static int kv_format(const struct kvlist *o, char **ret)
+{
+	size_t len = 1;
+	char *s, *p;
+
+	for (size_t i = 0; i < o->n; i++)
+		len += strlen(o->v[i].key) + 2 * strlen(o->v[i].value) + 2;
+	s = p = malloc(len);
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->n; i++) {
+		if (i)
+			*p++ = ',';
+		p = stpcpy(p, o->v[i].key);
+		*p++ = '=';
+		for (const char *v = o->v[i].value; *v; v++) {
+			if (*v == ',')
+				*p++ = ',';
+			*p++ = *v;
+		}
+	}
+	*p = '\0';
+	*ret = s;
+	return 0;
+}
+
+/* Sets key to value in o, every time it is there, or appends it. */
+static int kv_set(struct kvlist *o, const char *key, const char *value, bool append)
+{
+	struct kv *v;
+	bool found = false;
+
+	for (size_t i = 0; !append && i < o->n; i++)
+		if (!strcmp(o->v[i].key, key)) {
+			char *n = strdup(value);
+
+			if (!n)
+				return -ENOMEM;
+			free(o->v[i].value);
+			o->v[i].value = n;
+			found = true;
+		}
+	if (found)
+		return 0;
+	v = reallocarray(o->v, o->n + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	o->v = v;
+	v[o->n] = (struct kv){ strdup(key), strdup(value) };
+	if (!v[o->n].key || !v[o->n].value) {
+		free(v[o->n].key);
+		free(v[o->n].value);
+		return -ENOMEM;
+	}
+	o->n++;
+	return 0;
+}
+
+struct rewrite {
+	int argc;
+	char *const *argv;
+	char **whole;            /* per argument: its new value, or NULL */
+	struct kvlist *opts;     /* per argument: its suboptions once edited */
+	bool *edited;
+	char **add_fd;           /* "-add-fd", "fd=N,set=S" pairs */
+	size_t n_add_fd;
+};
+
+static void rewrite_done(struct rewrite *w)
+{
+	for (int i = 0; w->whole && i < w->argc; i++)
+		free(w->whole[i]);
+	for (int i = 0; w->opts && i < w->argc; i++)
+		kvlist_done(&w->opts[i]);
+	for (size_t i = 0; i < w->n_add_fd; i++)
+		free(w->add_fd[i]);
+	free(w->whole);
+	free(w->opts);
+	free(w->edited);
+	free(w->add_fd);
+}
+
+static int edit(struct rewrite *w, int arg, enum syntax syn, const char *implied, const char *key,
+		const char *value, bool append)
+{
+	int r;
+
+	if (!w->edited[arg]) {
+		r = kv_parse("arg", w->argv[arg], syn, implied, &w->opts[arg]);
+		if (r < 0)
+			return r;
+		w->edited[arg] = true;
+	}
+	return kv_set(&w->opts[arg], key, value, append);
+}
+
+/* -add-fd fd=N,set=S: QEMU keeps a duplicate of N in fd set S and hands it
+ * out for "/dev/fdset/S" (monitor_fdset_dup_fd_add: the first descriptor
+ * of the set whose access mode, O_RDONLY or O_RDWR, is the one the open
+ * asks for; no such descriptor is EACCES). One descriptor per set: each
+ * set has exactly the one mode it was verified for. */
+static int add_fd(struct rewrite *w, int fd, unsigned set)
+{
+	char **n = reallocarray(w->add_fd, w->n_add_fd + 2, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	w->add_fd = n;
+	n[w->n_add_fd] = strdup("-add-fd");
+	if (!n[w->n_add_fd] || asprintf(&n[w->n_add_fd + 1], "fd=%d,set=%u", fd, set) < 0) {
+		free(n[w->n_add_fd]);
+		return -ENOMEM;
+	}
+	w->n_add_fd += 2;
+	return 0;
+}
+
+/* A file the block layer opens: each layer from its own fd set, and the
+ * backing chain given whole (backing.driver=, backing.file.filename=, and
+ * so on down), so that QEMU never opens a backing file by the name in a
+ * header. */
+static int hand_block(struct rewrite *w, const struct ref *ref, const struct launch_handover *h,
+		      unsigned *set, struct launch_decision *d)
+{
+	char value[32], key[BACKING_KEY_MAX];
+	int mode = fcntl(h->layers[0].fd, F_GETFL), r;
+
+	if (mode < 0)
+		return -errno;
+	if ((mode & O_ACCMODE) != (ref->writable ? O_RDWR : O_RDONLY))
+		return launch_decision_deny(d, "%s: '%s': qemu would open it %s, but it was verified %s%s",
+					    ref->what, h->path, ref->writable ? "for writing" : "read-only",
+					    (mode & O_ACCMODE) == O_RDWR ? "for writing" : "read-only",
+					    ref->writable && !h->writable ? ": give readonly=on" : "");
+	for (size_t i = 0; i < h->n_layers; i++) {
+		r = add_fd(w, h->layers[i].fd, *set + (unsigned)i);
+		if (r < 0)
+			return r;
+	}
+	snprintf(value, sizeof(value), "/dev/fdset/%u", *set);
+	r = edit(w, ref->arg, ref->syn, ref->implied, ref->key, value, false);
+	/* -drive opens a file with auto-read-only=on: O_RDONLY until a writer
+	 * attaches, then again O_RDWR (file-posix raw_parse_flags), and the set
+	 * holds only the one mode verified. off: O_RDWR from the start. */
+	if (r >= 0 && ref->writable) {
+		size_t klen = strlen(ref->key), plen = klen >= 8 && !strcmp(ref->key + klen - 8, "filename") ?
+								   klen - 8 : 0;
+
+		snprintf(key, sizeof(key), "%.*sauto-read-only", (int)plen, ref->key);
+		r = edit(w, ref->arg, ref->syn, ref->implied, key, "off", false);
+	}
+	for (size_t i = 1; r >= 0 && i < h->n_layers; i++) {
+		size_t n = 0;
+
+		for (size_t k = 0; k < i; k++)
+			n += (size_t)snprintf(key + n, sizeof(key) - n, "backing.");
+		snprintf(key + n, sizeof(key) - n, "driver");
+		r = edit(w, ref->fmt_arg, ref->syn, ref->implied, key, h->layers[i].format, true);
+		/* -blockdev wants every node's driver (-drive infers file) */
+		snprintf(key + n, sizeof(key) - n, "file.driver");
+		if (r >= 0)
+			r = edit(w, ref->fmt_arg, ref->syn, ref->implied, key, "file", true);
+		snprintf(key + n, sizeof(key) - n, "file.filename");
+		snprintf(value, sizeof(value), "/dev/fdset/%u", *set + (unsigned)i);
+		if (r >= 0)
+			r = edit(w, ref->fmt_arg, ref->syn, ref->implied, key, value, true);
+	}
+	*set += (unsigned)h->n_layers;
+	return r;
+}
+
+/* A file QEMU reads itself (the kernel, the initrd, -bios): the verified
+ * descriptor's /proc/self/fd link, which opens that inode, whatever the
+ * path names by then. Only a single raw layer is such a file. */
+static int hand_file(struct rewrite *w, const struct ref *ref, const struct launch_handover *h,
+		     struct launch_decision *d)
+{
+	char value[32];
+
+	if (h->n_layers != 1 || strcmp(h->layers[0].format, "raw") != 0)
+		return launch_decision_deny(d, "%s: '%s': qemu reads it as a plain file, but it was verified as a %s image",
+					    ref->what, h->path, h->layers[0].format);
+	snprintf(value, sizeof(value), "/proc/self/fd/%d", h->layers[0].fd);
+	if (ref->key)
+		return edit(w, ref->arg, ref->syn, ref->implied, ref->key, value, false);
+	free(w->whole[ref->arg]);
+	w->whole[ref->arg] = strdup(value);
+	return w->whole[ref->arg] ? 0 : -ENOMEM;
+}
+
+int launch_qemu_args_handover(int argc, char *const *argv, struct launch_decision *d, char ***ret_argv)
+{
+	_cleanup_(ctx_done) struct ctx c = {};
+	_cleanup_(launch_domain_freep) struct launch_domain *dom = NULL;
+	_cleanup_(rewrite_done) struct rewrite w = { .argc = argc, .argv = argv };
+	const struct launch_handover *hs;
+	char **out;
+	size_t n_hs, n = 0, n_used = 0;
+	unsigned set = 1;
+	int r;
+
+	r = parse_args(argc, argv, &c, &dom);
+	if (r < 0)
+		return r;
+	w.whole = calloc((size_t)argc, sizeof(*w.whole));
+	w.opts = calloc((size_t)argc, sizeof(*w.opts));
+	w.edited = calloc((size_t)argc, sizeof(*w.edited));
+	if (!w.whole || !w.opts || !w.edited)
+		return -ENOMEM;
+	hs = launch_decision_handovers(d, &n_hs);
+	/* Every file the command line names was verified, and is handed over
+	 * by its descriptor; whatever cannot be is denied, never passed by
+	 * path. */
+	for (size_t i = 0; i < c.n_refs; i++) {
+		const struct ref *ref = &c.refs[i];
+		const struct launch_handover *h = NULL;
+
+		for (size_t k = 0; k < n_hs && !h; k++)
+			if (!strcmp(hs[k].what, ref->what))
+				h = &hs[k];
+		n_used += h != NULL;
+		if (!h)
+			r = launch_decision_deny(d, "%s: no verified descriptor to hand to qemu", ref->what);
+		else if (ref->block)
+			r = hand_block(&w, ref, h, &set, d);
+		else
+			r = hand_file(&w, ref, h, d);
+		if (r < 0)
+			return r;
+	}
+	/* and every file verified is one of them */
+	if (n_used != n_hs && (r = launch_decision_deny(d, "%zu verified files, but %zu handed to qemu", n_hs, n_used)) < 0)
+		return r;
+	if (!launch_decision_allowed(d))
+		return 0;
+	r = 0;
+	out = calloc((size_t)argc + w.n_add_fd + 1, sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	out[n++] = strdup(argv[0]);
+	if (!out[0]) {
+		free(out);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < w.n_add_fd; i++)
+		out[n++] = TAKE_PTR(w.add_fd[i]);
+	for (int i = 1; i < argc; i++) {
+		if (w.whole[i])
+			out[n] = TAKE_PTR(w.whole[i]);
+		else if (w.edited[i])
+			r = kv_format(&w.opts[i], &out[n]);
+		else
+			out[n] = strdup(argv[i]);
+		if (r < 0 || !out[n]) {
+			attest_strv_free(out);
+			return -ENOMEM;
+		}
+		n++;
+	}
+	*ret_argv = out;
 	return 0;
 }

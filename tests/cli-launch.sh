@@ -7,7 +7,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/swtpm.sh"
 
-for tool in qemu-img openssl jq python3; do
+for tool in qemu-img qemu-system-x86_64 openssl jq python3; do
 	if ! command -v "$tool" >/dev/null; then
 		echo "FAIL: $tool not found: run scripts/setup.sh" >&2
 		exit 1
@@ -23,9 +23,13 @@ vm() { "$VMTRUST" "$@"; }
 vm -q attest enroll >/dev/null
 # the "qemu" prints its arguments and keeps its environment in qemu.env
 Q=$T/qemu-system-x86_64
-printf '#!/bin/sh\nprintf "%%s\\n" "$*"\nenv >"%s/qemu.env"\n' "$T" >"$Q"
+# and the device:inode of every descriptor it was given in qemu.fds
+printf '#!/bin/sh\nprintf "%%s\\n" "$*"\nenv >"%s/qemu.env"\nstat -L -c "%%n %%d:%%i" /proc/$$/fd/* >"%s/qemu.fds" 2>/dev/null\nexit 0\n' "$T" "$T" >"$Q"
 chmod +x "$Q"
 vm -q attest measure --only "$T/qemu-system-x86_64" >/dev/null
+# and the real one, which the fd handover tests run
+QR=$(command -v qemu-system-x86_64)
+vm -q attest measure --only "$QR" >/dev/null
 printf '{"schema_version": 1, "sequence": 1}\n' >"$T/empty.json"
 vm -q --policy "$T/empty.json" attest quote --nonce 00 --no-eventlog -o "$T/evidence.json"
 vm -q policy init --from-evidence "$T/evidence.json" -o "$T/base.json"
@@ -120,6 +124,10 @@ printf '<!DOCTYPE d [<!ENTITY x "y">]><domain><name>web1</name></domain>' |
 sed "s|<disk type='file' device='disk'>|<disk type='network' device='disk'>|; s|<source file='[^']*'/>|<source protocol='nbd' name='x'><host name='h'/></source>|" \
 	"$T/web1.xml" >"$T/net.xml"
 expect 1 "denied: .*network" hook web1 prepare begin - <"$T/net.xml"
+# descriptors libvirt would get from elsewhere (virDomainFDAssociate): not the files verified
+sed "s|<source file='\([^']*\)'/>|<source file='\1' fdgroup='g0'/>|" "$T/web1.xml" >"$T/fdgroup.xml"
+expect 1 "^vmtrust: launch of 'web1' denied: domain: /domain/devices/disk/source/@fdgroup: an attribute vmtrust does not know" \
+	hook web1 prepare begin - <"$T/fdgroup.xml"
 head -c $((4 * 1024 * 1024 + 1)) /dev/zero | expect 1 "domain xml on stdin: larger than the limit" hook web1 prepare begin -
 expect 1 "the domain xml names 'web1'" hook other prepare begin - <"$T/web1.xml"
 expect 0 '' hook web1 prepare begin - <"$T/web1.xml"
@@ -277,8 +285,17 @@ vm -q policy init --from-evidence "$T/evidence2.json" -o "$T/base2.json"
 jq --slurpfile p "$T/policy.json" '. + {image_trust: $p[0].image_trust}' "$T/base2.json" >"$T/policy2.json"
 export VMTRUST_POLICY=$T/policy2.json
 run "$VMTRUST" launch -- "$Q" -monitor none -name guest=g1 -drive "file=$T/base.raw,format=raw,if=virtio" -kernel "$T/vmlinuz"
-if [ "$rc" = 0 ] && [ "$out" = "-monitor none -name guest=g1 -drive file=$T/base.raw,format=raw,if=virtio -kernel $T/vmlinuz" ]; then
+# the drive from the verified descriptor (an fd set), the kernel from its /proc link
+re='^-add-fd fd=([0-9]+),set=1 -monitor none -name guest=g1 -drive file=/dev/fdset/1,format=raw,if=virtio,auto-read-only=off -kernel /proc/self/fd/([0-9]+)$'
+if [ "$rc" = 0 ] && [[ $out =~ $re ]]; then
 	pass
+	fds=$(cat "$T/qemu.fds")
+	[[ $fds == *"/fd/${BASH_REMATCH[1]} $(stat -c %d:%i "$T/base.raw")"* ]] && pass || fail "the drive's descriptor is not base.raw: $fds"
+	[[ $fds == *"/fd/${BASH_REMATCH[2]} $(stat -c %d:%i "$T/vmlinuz")"* ]] && pass || fail "the kernel's descriptor is not vmlinuz: $fds"
+	# only the verified descriptors cross the exec: besides stdio (and the
+	# shell's own script) those two
+	others=$(printf '%s\n' "$fds" | grep -v -e '/fd/[012] ' -e " $(stat -c %d:%i "$Q")\$" | grep -c . || true)
+	[ "$others" = 2 ] && pass || fail "qemu inherited other descriptors: $fds"
 else
 	fail "launch -- echo: exit $rc, out '$out', err '$err'"
 fi
@@ -340,6 +357,104 @@ expect 1 "denied: interface 0 \(user\): image 'web' may attach only to the netwo
 expect 0 '' "$VMTRUST" --policy "$T/seg2.json" launch -- "$Q" -monitor none -name g1 -drive "file=$T/base.raw,format=raw" -nic bridge,br=br-guests
 expect 1 "denied: interface 0 \(bridge 'br-guests'\): no image rule of this domain names its networks" \
 	"$VMTRUST" --policy "$T/seg2.json" launch -- "$Q" -monitor none -name g1 -nic bridge,br=br-guests
+
+# --- launch -- qemu, the real one: QEMU holds the very inodes that were verified ---
+# vmtrust pauses right before it execs qemu (tests/pause-preload.c), every
+# file is renamed away and another put at its path; qemu, daemonized (its
+# parent exits once the drives are open), must hold each verified inode and
+# none of the files swapped in.
+F=$T/fd
+mkdir -p "$F"
+qemu-img create -q -f raw "$F/disk.raw" 1M
+qemu-img create -q -f raw "$F/base.raw" 1M
+qemu-img create -q -f qcow2 -b base.raw -F raw "$F/mid.qcow2"
+qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 "$F/top.qcow2"
+qemu-img create -q -f raw "$F/wbase.raw" 1M
+qemu-img create -q -f qcow2 -b wbase.raw -F raw "$F/rw.qcow2"
+for f in disk.raw top.qcow2 rw.qcow2; do vm -q image sign --key "$T/pub.key" --name web "$F/$f"; done
+for f in disk.raw base.raw mid.qcow2 top.qcow2 wbase.raw rw.qcow2; do cp "$F/$f" "$F/$f.other"; done
+P=$T/pause
+mkdir -p "$P"
+mkfifo "$P/paused" "$P/resume"
+# swapped_launch NAME FILE... -- QEMU-ARGS: sets $qpid; FILE.verified is the file verified
+swapped_launch() {
+	local name=$1 launcher f
+	local files=()
+	shift
+	while [ "$1" != -- ]; do files+=("$1"); shift; done
+	shift
+	VMTRUST_PAUSE_AT=exec VMTRUST_PAUSE_DIR="$P" LD_PRELOAD="$VMTRUST_PAUSE_PRELOAD" \
+		ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
+		"$VMTRUST" launch -- "$QR" -name "guest=$name" -machine none -nodefaults \
+		-display none -S -daemonize "$@" >"$T/q.out" 2>"$T/q.err" &
+	launcher=$!
+	read -r -n1 _ <"$P/paused"
+	for f in "${files[@]}"; do
+		mv "$f" "$f.verified"
+		mv "$f.other" "$f"
+	done
+	echo r >"$P/resume"
+	set +e
+	wait $launcher
+	rc=$?
+	set -e
+	qpid=$(pgrep -f "guest=$name" || true)
+	if [ "$rc" = 0 ] && [ -n "$qpid" ]; then
+		at_exit "kill $qpid 2>/dev/null"
+		pass
+	else
+		fail "$name: launch exit $rc, qemu '$qpid': $(cat "$T/q.err")"
+		qpid=0
+	fi
+}
+# held PID FILE [MODE]: qemu holds FILE's inode (MODE: only opened that way, 0 read-only, 2 read-write)
+held() {
+	local want fd modes=""
+	want=$(stat -c %d:%i "$2")
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(stat -L -c %d:%i "$fd" 2>/dev/null)" = "$want" ] || continue
+		modes="$modes $(($(awk '/^flags/ {print "0" $2}' /proc/"$1"/fdinfo/"${fd##*/}") & 3))"
+	done
+	[ -n "$modes" ] && { [ -z "${3:-}" ] || [ -z "$(printf '%s\n' $modes | grep -v "^$3$")" ]; }
+}
+# a raw disk
+swapped_launch "fd$$-raw" "$F/disk.raw" -- -drive "if=none,id=d0,format=raw,readonly=on,file=$F/disk.raw"
+held "$qpid" "$F/disk.raw.verified" 0 && pass || fail "raw: qemu does not hold the verified disk.raw"
+held "$qpid" "$F/disk.raw" && fail "raw: qemu opened the file swapped in" || pass
+kill "$qpid" 2>/dev/null || true
+# a qcow2 on a qcow2 on a raw base: the whole chain from the verified descriptors
+swapped_launch "fd$$-chain" "$F/top.qcow2" "$F/mid.qcow2" "$F/base.raw" -- -drive "if=none,id=d0,format=qcow2,readonly=on,file=$F/top.qcow2"
+for f in top.qcow2 mid.qcow2 base.raw; do
+	held "$qpid" "$F/$f.verified" 0 && pass || fail "chain: qemu does not hold the verified $f read-only"
+	held "$qpid" "$F/$f" && fail "chain: qemu opened the $f swapped in" || pass
+done
+kill "$qpid" 2>/dev/null || true
+# the same chain as -blockdev nodes: a format node over a file node
+for f in top.qcow2 mid.qcow2 base.raw; do mv "$F/$f" "$F/$f.other"; mv "$F/$f.verified" "$F/$f"; done
+swapped_launch "fd$$-blockdev" "$F/top.qcow2" "$F/mid.qcow2" "$F/base.raw" -- \
+	-blockdev "driver=file,node-name=f0,read-only=on,filename=$F/top.qcow2" -blockdev "driver=qcow2,node-name=n0,read-only=on,file=f0"
+for f in top.qcow2 mid.qcow2 base.raw; do
+	held "$qpid" "$F/$f.verified" 0 && pass || fail "blockdev: qemu does not hold the verified $f read-only"
+	held "$qpid" "$F/$f" && fail "blockdev: qemu opened the $f swapped in" || pass
+done
+kill "$qpid" 2>/dev/null || true
+# a writable top: QEMU writes the verified inode (O_RDWR, under the write lease), reads its base
+swapped_launch "fd$$-rw" "$F/rw.qcow2" "$F/wbase.raw" -- -drive "if=none,id=d0,format=qcow2,file=$F/rw.qcow2"
+held "$qpid" "$F/rw.qcow2.verified" 2 && pass || fail "writable: qemu does not hold the verified rw.qcow2 read-write"
+held "$qpid" "$F/wbase.raw.verified" 0 && pass || fail "writable: qemu does not hold the verified wbase.raw read-only"
+held "$qpid" "$F/rw.qcow2" && fail "writable: qemu opened the rw.qcow2 swapped in" || pass
+held "$qpid" "$F/wbase.raw" && fail "writable: qemu opened the wbase.raw swapped in" || pass
+kill "$qpid" 2>/dev/null || true
+# what cannot be handed over as verified is denied, exit 1, and nothing runs
+exec 8<"$F/disk.raw"
+expect 1 "^vmtrust: launch of 'fdbusy' denied: drive0: '$F/disk.raw': layer 'disk.raw': '$F/disk.raw' is open elsewhere: a layer QEMU will write is handed over only when nothing else has it open$" \
+	"$VMTRUST" launch -- "$Q" -name fdbusy -nodefaults -drive "if=none,format=raw,file=$F/disk.raw"
+exec 8<&-
+expect 1 "^vmtrust: launch of 'fdflash' denied: loader: '$F/disk.raw': qemu would open it for writing, but it was verified read-only: give readonly=on$" \
+	"$VMTRUST" launch -- "$Q" -name fdflash -nodefaults -drive "if=pflash,format=raw,file=$F/disk.raw"
+expect 1 "^vmtrust: launch of 'fdkernel' denied: kernel: '$F/top.qcow2': qemu reads it as a plain file, but it was verified as a qcow2 image$" \
+	"$VMTRUST" launch -- "$Q" -name fdkernel -nodefaults -kernel "$F/top.qcow2"
+[ -z "$out" ] && pass || fail "a denied handover ran the command: $out"
 
 # --- install, status, uninstall; another program's hook is left alone --------
 H=$T/hooks

@@ -5,14 +5,17 @@
  * 1 MiB, past every header: a hashing read) writes one byte to the FIFO
  * $VMTRUST_PAUSE_DIR/paused and then waits for one byte on
  * $VMTRUST_PAUSE_DIR/resume before it reads. Without VMTRUST_PAUSE_DIR it
- * only reads. */
+ * only reads. With VMTRUST_PAUSE_AT=exec it pauses in execve instead, once
+ * everything is verified and before the program (qemu) runs. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static atomic_flag paused_once = ATOMIC_FLAG_INIT;
@@ -36,13 +39,32 @@ static void handshake(const char *dir)
 	close(fd);
 }
 
+static bool at_exec(void)
+{
+	const char *at = getenv("VMTRUST_PAUSE_AT");
+
+	return at && !strcmp(at, "exec");
+}
+
 static void maybe_pause(off_t off)
 {
 	const char *dir = getenv("VMTRUST_PAUSE_DIR"), *at = getenv("VMTRUST_PAUSE_OFFSET");
 	long long from = at ? atoll(at) : 1 << 20;
 
-	if (dir && off >= from && !atomic_flag_test_and_set(&paused_once))
+	if (dir && !at_exec() && off >= from && !atomic_flag_test_and_set(&paused_once))
 		handshake(dir);
+}
+
+int execve(const char *path, char *const argv[], char *const envp[])
+{
+	static int (*real)(const char *, char *const[], char *const[]);
+	const char *dir = getenv("VMTRUST_PAUSE_DIR");
+
+	if (!real)
+		real = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execve");
+	if (dir && at_exec() && !atomic_flag_test_and_set(&paused_once))
+		handshake(dir);
+	return real(path, argv, envp);
 }
 
 ssize_t pread(int fd, void *buf, size_t count, off_t off)

@@ -1041,6 +1041,116 @@ START_TEST(test_verify_writer)
 }
 END_TEST
 
+/* The descriptors of /proc/self/fd: a report that keeps descriptors
+ * must close every one it did not hand over. */
+static size_t open_fds(void)
+{
+	char cmd[64];
+	FILE *f;
+	size_t n = 0;
+	int c;
+
+	snprintf(cmd, sizeof(cmd), "ls /proc/%d/fd", (int)getpid());
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	pclose(f);
+	return n;
+}
+
+static void assert_fd_is(int fd, const char *path, int accmode, int lease)
+{
+	struct stat a, b;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &a), 0);
+	ck_assert_int_eq(stat(path, &b), 0);
+	ck_assert(a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_ACCMODE, accmode);
+	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	ck_assert_int_eq(fcntl(fd, F_GETLEASE), lease);
+}
+
+/* IMGVERIFY_KEEP_FDS: the verified descriptors, leases held, handed on;
+ * the top O_RDWR under a write lease with IMGVERIFY_WRITABLE; none when
+ * verification failed; none leaked. */
+START_TEST(test_verify_keep_fds)
+{
+	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ctx = NULL;
+	_cleanup_(freep) char *pub = NULL, *manifest = NULL;
+	_cleanup_(freep) char *priv = make_key("ed25519", &pub, NULL);
+	_cleanup_(freep) char *top = make_image(), *base = tmp_path("base.raw");
+	struct imgverify_sign_opts o = sign_opts(priv);
+	size_t before;
+	int fd, other;
+
+	ck_assert_int_eq(imgverify_ctx_new(&ctx, NULL), 0);
+	manifest = sign_to(ctx, top, &o);
+	ck_assert_int_eq(imgverify_add_key_file(ctx, pub), 0);
+	before = open_fds();
+	{
+		_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+
+		ck_assert_int_eq(imgverify_verify(ctx, top, NULL, 0, &rep), 0);
+		ck_assert_uint_eq(rep->n_fds, 0);
+	}
+	ck_assert_uint_eq(open_fds(), before);
+	{
+		_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+
+		ck_assert_int_eq(imgverify_verify(ctx, top, NULL, IMGVERIFY_KEEP_FDS, &rep), 0);
+		ck_assert_uint_eq(rep->n_fds, 2);
+		assert_fd_is(rep->fds[0], top, O_RDONLY, F_RDLCK);
+		assert_fd_is(rep->fds[1], base, O_RDONLY, F_RDLCK);
+		ck_assert_uint_eq(open_fds(), before + 2);
+		fd = imgverify_report_take_fd(rep, 1);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(imgverify_report_take_fd(rep, 1), -1);
+		ck_assert_int_eq(imgverify_report_take_fd(rep, 2), -1);
+	}
+	/* the report closed the top; the base is the caller's, lease and all */
+	ck_assert_uint_eq(open_fds(), before + 1);
+	ck_assert_int_eq(fcntl(fd, F_GETLEASE), F_RDLCK);
+	close(fd);
+	ck_assert_uint_eq(open_fds(), before);
+	{
+		_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+
+		ck_assert_int_eq(imgverify_verify(ctx, top, NULL, IMGVERIFY_KEEP_FDS | IMGVERIFY_WRITABLE, &rep), 0);
+		ck_assert_uint_eq(rep->n_fds, 2);
+		assert_fd_is(rep->fds[0], top, O_RDWR, F_WRLCK);
+		assert_fd_is(rep->fds[1], base, O_RDONLY, F_RDLCK);
+	}
+	ck_assert_uint_eq(open_fds(), before);
+	/* a writable top that anything else has open, even for reading */
+	other = open(top, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(other, 0);
+	{
+		_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+
+		n_errors = 0;
+		ck_assert_int_eq(imgverify_verify(ctx, top, NULL, IMGVERIFY_KEEP_FDS | IMGVERIFY_WRITABLE, &rep),
+				 -ETXTBSY);
+		ck_assert(has_failure(rep, -ETXTBSY, "top.qcow2' is open elsewhere: a layer QEMU will write is handed over only when nothing else has it open"));
+		ck_assert_uint_eq(n_errors, 1);
+		ck_assert_uint_eq(rep->n_fds, 0);
+	}
+	close(other);
+	ck_assert_uint_eq(open_fds(), before);
+	/* a layer that differs: nothing is kept */
+	write_at(base, 5, "x", 1);
+	{
+		_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+
+		ck_assert_int_eq(imgverify_verify(ctx, top, NULL, IMGVERIFY_KEEP_FDS, &rep), -EUCLEAN);
+		ck_assert_uint_eq(rep->n_fds, 0);
+		ck_assert_ptr_null(rep->fds);
+	}
+	ck_assert_uint_eq(open_fds(), before);
+}
+END_TEST
+
 static char *policy_json(EVP_PKEY *key, const char *revoked_key, const char *revoked_digest,
 			 uint64_t min_sequence, const char *rule_key)
 {
@@ -2097,6 +2207,7 @@ static Suite *imgverify_suite(void)
 	tcase_add_loop_test(tc, test_sign_verify_keys, 0, (int)ELEMENTSOF(key_specs));
 	tcase_add_test(tc, test_verify_tampering);
 	tcase_add_test(tc, test_verify_writer);
+	tcase_add_test(tc, test_verify_keep_fds);
 	tcase_add_test(tc, test_verify_policy);
 	tcase_add_test(tc, test_verify_subject_digests);
 	tcase_add_test(tc, test_raw_probed_by_name_and_trailer);

@@ -153,7 +153,9 @@ START_TEST(test_drive_options)
 	ck_assert_str_eq(disk(d, "drive5")->source, "/img/g.img");
 	ck_assert_str_eq(disk(d, "drive5")->device, "floppy");
 	ck_assert_str_eq(disk(d, "drive6")->format, "raw");
-	ck_assert(!disk(d, "drive6")->readonly);
+	/* qemu opens the file of a snapshot=on drive read-only (its writes go
+	 * to a temporary overlay): it is handed over read-only */
+	ck_assert(disk(d, "drive6")->readonly);
 	ck_assert_uint_eq(n_errors, 0);
 }
 END_TEST
@@ -467,6 +469,11 @@ static const struct bad_args {
 	{ ARGS("-blockdev", "{\"driver\":\"file\",\"filename\":\"/a\",\"node-name\":\"f\"}"), -EOPNOTSUPP,
 	  "-blockdev in JSON form" },
 	{ ARGS("-blockdev", "driver=file,filename=/a"), -EINVAL, "has no node-name=" },
+	/* one name, two files: one of them would not be handed over */
+	{ ARGS("-drive", "file=/a,format=raw", "-blockdev", "driver=file,filename=/b,node-name=drive0"), -EOPNOTSUPP,
+	  "qemu: 'drive0' names two files: give the -blockdev node another name" },
+	{ ARGS("-kernel", "/k", "-blockdev", "driver=file,filename=/b,node-name=kernel"), -EOPNOTSUPP,
+	  "qemu: 'kernel' names two files" },
 	{ ARGS("-blockdev", "driver=file,filename=/a,node-name=f,read-only"), -EINVAL, "expected '=' after 'read-only'" },
 	{ ARGS("-blockdev", "driver=file,filename=/a,node-name=f", "-machine", "pflash0=g"), -EOPNOTSUPP,
 	  "-machine pflash0='g' is not a -blockdev node" },

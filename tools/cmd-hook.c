@@ -14,6 +14,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <linux/close_range.h>
+
 #include <openssl/evp.h>
 
 #include "attest.h"
@@ -66,7 +68,9 @@ static const struct cli_verb hook_verbs[] = {
 	  "DOMAIN: decides, releases the keys of encrypted disks as ephemeral private libvirt\n"
 	  "secrets, starts the domain (the hook decides again) and undefines the secrets.\n"
 	  "-- QEMU ARGS: verifies the drives, kernel, initrd and firmware named on the\n"
-	  "command line, records the decision, then execs qemu. Also 'vmtrust launch'.\n",
+	  "command line, records the decision, then execs qemu with the verified\n"
+	  "descriptors in place of the paths (-add-fd, /dev/fdset/N, /proc/self/fd/N).\n"
+	  "Also 'vmtrust launch'.\n",
 	  cmd_hook_launch },
 	{ "log", "[--evidence FILE] [LOG]", "check the launch audit log against the TPM's launch events",
 	  "  --evidence FILE    compare with the measurement log of this evidence (verify the\n"
@@ -570,14 +574,21 @@ static bool env_passed(const char *e)
 	return false;
 }
 
+static void qargv_freep(char ***v)
+{
+	attest_strv_free(*v);
+}
+
 static int launch_exec(struct cli_ctx *ctx, const struct hook_opts *o, int argc, char **argv)
 {
 	extern char **environ;
 	_cleanup_(freep) char **env = NULL;
-	size_t n_env = 0;
+	_cleanup_(qargv_freep) char **qargv = NULL;
+	size_t n_env = 0, n_h;
 	_cleanup_(policy_freep) struct policy *pol = NULL;
 	_cleanup_(launch_domain_freep) struct launch_domain *dom = NULL;
 	_cleanup_(launch_decision_freep) struct launch_decision *d = NULL;
+	const struct launch_handover *h;
 	struct launch_config cfg;
 	char pid[65];
 	int r, ex;
@@ -589,11 +600,15 @@ static int launch_exec(struct cli_ctx *ctx, const struct hook_opts *o, int argc,
 	if (r < 0)
 		return cli_fail(r, "launch of '%s' denied: cannot load policy '%s'", dom->name, ctx->policy_path);
 	config_for(ctx, pol, pid, o->uefi_log, &cfg);
+	/* QEMU gets the descriptors that were verified, not the paths. */
+	cfg.keep_fds = true;
 	r = launch_decide(&cfg, dom, &d);
 	for (size_t i = 0; r >= 0 && i < dom->n_disks; i++)
 		if (dom->disks[i].encrypted)
 			r = launch_decision_deny(d, "%s: encrypted drives start through libvirt "
 						 "('vmtrust launch DOMAIN')", dom->disks[i].target);
+	if (r >= 0 && launch_decision_allowed(d))
+		r = launch_qemu_args_handover(argc, argv, d, &qargv);
 	if (r >= 0)
 		r = launch_record(&cfg, dom, "exec", d);
 	if (r < 0)
@@ -610,9 +625,19 @@ static int launch_exec(struct cli_ctx *ctx, const struct hook_opts *o, int argc,
 	for (char **e = environ; e && *e; e++)
 		if (env_passed(*e))
 			env[n_env++] = *e;
+	/* The verified descriptors, and only those, cross the exec (with their
+	 * leases: nothing writes a layer unnoticed until QEMU holds it); not
+	 * even one vmtrust inherited beyond stdio. */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return cli_fail(-errno, "cannot run '%s': cannot keep other descriptors from it", argv[0]);
+	h = launch_decision_handovers(d, &n_h);
+	for (size_t i = 0; i < n_h; i++)
+		for (size_t k = 0; k < h[i].n_layers; k++)
+			if (fcntl(h[i].layers[k].fd, F_SETFD, 0) < 0)
+				return cli_fail(-errno, "cannot run '%s'", argv[0]);
 	fflush(NULL);
 	/* argv[0] is the absolute path launch_decide() checked: no PATH search. */
-	execve(argv[0], argv, env);
+	execve(qargv[0], qargv, env);
 	return cli_fail(-errno, "cannot run '%s'", argv[0]);
 }
 
