@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The tests: installs what they need (scripts/setup.sh), builds vmtrust twice
 # (plain, and with ASan+UBSan), runs the whole suite on the plain build and
-# the unit and integration labels on the sanitizer build. Prints ctest's
+# the unit, integration and asan labels on the sanitizer build. Prints ctest's
 # summaries; exits non-zero if any test failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,8 +21,8 @@ cmake --build build-asan -j"$jobs"
 status=0
 echo "== tests (plain build)"
 ctest --test-dir build --output-on-failure -j"$jobs" || status=1
-echo "== tests under ASan+UBSan (labels unit, integration)"
-ctest --test-dir build-asan --output-on-failure -j"$jobs" -L 'unit|integration' || status=1
+echo "== tests under ASan+UBSan (labels unit, integration, asan)"
+ctest --test-dir build-asan --output-on-failure -j"$jobs" -L 'unit|integration|asan' || status=1
 echo "== fuzzing (scripts/fuzz.sh: every parser of outside data, FUZZ_SECONDS each)"
 bash scripts/fuzz.sh || status=1
 exit $status
