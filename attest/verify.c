@@ -567,15 +567,37 @@ static bool pem_text_eq(const char *a, const char *b)
 	}
 }
 
+/* ak.pem, when the evidence has one, is the key of ak.public (pem: a text
+ * known to be that key, compared first). 0 when it is; 1 when it is not
+ * (the check failed); a negative errno. */
+static int check_ak_pem(struct verify *s, EVP_PKEY *pk, const char *pem)
+{
+	const struct attest_evidence *e = s->e;
+	_cleanup_(BIO_freep) BIO *bio = NULL;
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *other = NULL;
+
+	if (!e->ak_pem || (pem && pem_text_eq(e->ak_pem, pem)))
+		return 0;
+	bio = BIO_new_mem_buf(e->ak_pem, -1);
+	if (!bio)
+		return internal(s, -ENOMEM);
+	other = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	if (!other || EVP_PKEY_eq(other, pk) != 1) {
+		FAIL(s, "ak-trusted", "ak.pem is not the key of ak.public");
+		return 1;
+	}
+	return 0;
+}
+
 /* The policy's key that pins this AK: the same public key and, since a
  * key alone says nothing of the attributes it was made with, the same TPM
  * name (which hashes the whole public area). */
 static int check_ak_pinned(struct verify *s, EVP_PKEY *pk, const uint8_t *name, size_t name_len)
 {
-	const struct attest_evidence *e = s->e;
 	const struct policy_key *keys, *match = NULL, *same_key = NULL;
 	char hex[2 * ATTEST_NAME_MAX + 1];
 	size_t n_keys;
+	int r;
 
 	keys = policy_attestation_keys(s->p, &n_keys);
 	if (n_keys == 0)
@@ -599,16 +621,9 @@ static int check_ak_pinned(struct verify *s, EVP_PKEY *pk, const uint8_t *name, 
 		return FAIL(s, "ak-trusted", "ak.public is not the public area the policy pins for '%s': its name %s is not the policy's (its attributes or parameters were changed)",
 			    same_key->id, name_len ? hex : "(none)");
 	}
-	if (e->ak_pem && !pem_text_eq(e->ak_pem, match->pem)) {
-		_cleanup_(BIO_freep) BIO *bio = BIO_new_mem_buf(e->ak_pem, -1);
-		_cleanup_(EVP_PKEY_freep) EVP_PKEY *pem = NULL;
-
-		if (!bio)
-			return internal(s, -ENOMEM);
-		pem = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-		if (!pem || EVP_PKEY_eq(pem, pk) != 1)
-			return FAIL(s, "ak-trusted", "ak.pem is not the key of ak.public");
-	}
+	r = check_ak_pem(s, pk, match->pem);
+	if (r)
+		return r < 0 ? r : 0;
 	return OK(s, "ak-trusted", "the AK is the policy's attestation key '%s', its TPM name pinned",
 		  match->id);
 }
@@ -657,8 +672,10 @@ static int check_ak(struct verify *s)
 		}
 	}
 	s->ak = pk;
-	if (pk)
+	if (pk && !(s->flags & ATTEST_VERIFY_EVIDENCE_AK))
 		check_ak_pinned(s, pk, s->ak_entry->name, s->ak_entry->name_len);
+	else if (pk && check_ak_pem(s, pk, NULL) == 0)
+		WARN(s, "ak-trusted", "not checked against the policy: the evidence's own AK, proven apart");
 
 	/* A key that may sign any data could sign a forged TPMS_ATTEST; a key
 	 * made outside the TPM, or that can leave it, may be known to others. */
