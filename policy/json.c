@@ -526,6 +526,7 @@ static int key_cmp(const void *a, const void *b, void *arena)
 /* At the close of the top object: no two of its keys are equal. Sorting
  * keeps it O(n log n) on an object of many keys; the fault names the first
  * repeat in the text. */
+#define DUP_PAIRWISE_MAX 8
 static int check_duplicates(struct scan *sc)
 {
 	struct scan_level *l = &sc->lv[sc->depth - 1];
@@ -535,6 +536,14 @@ static int check_duplicates(struct scan *sc)
 
 	if (n < 2)
 		return 0;
+	if (n <= DUP_PAIRWISE_MAX) {
+		/* few keys (every record of a log): each against those before it */
+		for (size_t i = 1; i < n && !dup; i++)
+			for (size_t j = 0; j < i && !dup; j++)
+				if (same_key(sc->arena, &k[j], &k[i]))
+					dup = &k[i];
+		return dup ? scan_fault_at(sc, sc->depth - 1, dup, "duplicate key") : 0;
+	}
 	qsort_r(k, n, sizeof(*k), key_cmp, sc->arena);
 	for (size_t i = 1; i < n; i++)
 		if (same_key(sc->arena, &k[i - 1], &k[i]) && (!dup || k[i].src < dup->src))
