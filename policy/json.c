@@ -659,8 +659,9 @@ static int scan_text(struct scan *sc)
 			}
 			if (r < 0)
 				return r;
-			if (sc->visit && (r = visit(sc, type, (const char *)sc->s + start, sc->pos - start,
-						    mark)) < 0)
+			if (sc->visit &&
+			    (r = visit(sc, type, type == POLICY_JSON_NUMBER ? (const char *)sc->s + start : NULL,
+				       type == POLICY_JSON_NUMBER ? sc->pos - start : 0, mark)) < 0)
 				return r;
 			state = NEXT;
 			continue;
