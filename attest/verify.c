@@ -467,7 +467,6 @@ static EVP_PKEY *pkey_from_params(const char *type, const OSSL_PARAM *params)
 	return pkey;
 }
 
-/* An EVP_PKEY from the public area; 0, or -EOPNOTSUPP/-EBADMSG with *ret_why. */
 #define ECC_POINT_MAX (1 + 2 * 48)
 
 /* The uncompressed point (0x04 x y, *ret_len bytes) of an ECC public area
@@ -499,6 +498,7 @@ static int ecc_point(const TPMT_PUBLIC *pub, const char **ret_group, uint8_t poi
 	return 0;
 }
 
+/* An EVP_PKEY from the public area; 0, or -EOPNOTSUPP/-EBADMSG with *ret_why. */
 static int ak_to_pkey(const TPMT_PUBLIC *pub, EVP_PKEY **ret, char *why_buf, size_t why_size)
 {
 	switch (pub->type) {
