@@ -376,15 +376,27 @@ int attest_evidence_to_json(const struct attest_evidence *e, char **ret);
 void attest_evidence_free(struct attest_evidence *e);
 DEFINE_CLEANUP_FUNC(struct attest_evidence *, attest_evidence_free)
 
-/* Writes a policy (JSON text, *ret malloc'ed) from known-good evidence:
- * each measurement-log record's file digests become reference values for
- * its path (required), the AK is pinned, quoted PCR values become expected
+/* Writes a policy (JSON text, *ret malloc'ed) from known-good evidence
+ * (names[i]: evidence[i]'s file, for messages): each measurement-log
+ * record's file digests become reference values for its path (required),
+ * the AK is pinned only when its name is one of proven (names of AKs whose
+ * enrollment the verifier checked, or the operator vouches for) and the
+ * quote verifies under it (attest_verify_flags() with
+ * ATTEST_VERIFY_EVIDENCE_AK: signature, TPM_GENERATED, a quote, pcrDigest,
+ * the logs replaying), else -EKEYREJECTED (logged, naming the evidence and
+ * the AK's name); quoted PCR values become expected
  * values (except measurement_pcr, which the log proves), and the quoted
  * PCRs the selection. With base_json (a policy written before), merges into
  * it: digests and AKs are added, a PCR value that differs is dropped with a
  * warning, the sequence grows by one. The caller validates and writes. */
+struct attest_ak_name {
+	uint8_t bytes[ATTEST_NAME_MAX];
+	size_t len;
+};
 int attest_policy_from_evidence(const char *base_json, size_t base_len,
-				const struct attest_evidence *const *evidence, size_t n,
+				const struct attest_evidence *const *evidence,
+				const char *const *names, size_t n,
+				const struct attest_ak_name *proven, size_t n_proven,
 				unsigned measurement_pcr, char **ret);
 
 /* ---- host audit ---------------------------------------------------------- */
@@ -585,6 +597,10 @@ struct attest_verdict;
  * OpenSSL). Faults of the evidence are reasons in the verdict, not logged
  * errors. attest_verify() is attest_verify_flags() with no flags. */
 #define ATTEST_VERIFY_ALLOW_REPLAY (1u << 0)   /* no nonce: a warning, not a failure */
+/* The quote is checked under the evidence's own AK, which the policy need
+ * not pin (ak-trusted is a warning): for a caller that proved the AK
+ * otherwise (policy init, by enrollment). Every other check is the same. */
+#define ATTEST_VERIFY_EVIDENCE_AK (1u << 1)
 int attest_verify(const struct policy *p, const struct attest_evidence *e, const uint8_t *nonce,
 		  size_t nonce_len, struct attest_verdict **ret);
 int attest_verify_flags(const struct policy *p, const struct attest_evidence *e,

@@ -96,18 +96,15 @@ const EVP_MD *attest_md(const struct policy_hash_alg *alg)
 }
 
 /* H(tag NUL [type NUL] name NUL size-le64 H(content)) in the content
- * digest's bank. */
-static int record_digest(const char *event_type, const char *name, uint64_t size,
-			 const struct policy_digest *content, struct policy_digest *ret)
+ * digest's bank, with the context md. */
+static int record_digest_md(EVP_MD_CTX *md, const char *event_type, const char *name, uint64_t size,
+			    const struct policy_digest *content, struct policy_digest *ret)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	const char *tag = event_type ? EVENT_TAG : RECORD_TAG;
 	uint8_t size_le[8];
 	unsigned len = 0;
 	int ok;
 
-	if (!md)
-		return -ENOMEM;
 	le64(size_le, size);
 	ok = attest_md(content->alg) && EVP_DigestInit_ex2(md, attest_md(content->alg), NULL) == 1 &&
 	     EVP_DigestUpdate(md, tag, strlen(tag) + 1) == 1 &&
@@ -116,11 +113,23 @@ static int record_digest(const char *event_type, const char *name, uint64_t size
 	     EVP_DigestUpdate(md, size_le, sizeof(size_le)) == 1 &&
 	     EVP_DigestUpdate(md, content->value, content->alg->size) == 1 &&
 	     EVP_DigestFinal_ex(md, ret->value, &len) == 1 && len == content->alg->size;
-	EVP_MD_CTX_free(md);
 	if (!ok)
 		return -ENOTRECOVERABLE;
 	ret->alg = content->alg;
 	return 0;
+}
+
+static int record_digest(const char *event_type, const char *name, uint64_t size,
+			 const struct policy_digest *content, struct policy_digest *ret)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int r;
+
+	if (!md)
+		return -ENOMEM;
+	r = record_digest_md(md, event_type, name, size, content, ret);
+	EVP_MD_CTX_free(md);
+	return r;
 }
 
 int attest_record_event_digest(const char *path, uint64_t size, const struct policy_digest *file,
@@ -151,30 +160,6 @@ static int rec_fault(const char *name, size_t line, const char *fmt, ...)
 				msg);
 }
 
-static bool only_keys(json_object *o, const char *const *keys)
-{
-	json_object_object_foreach(o, k, v) {
-		bool ok = false;
-
-		(void)v;
-		for (const char *const *a = keys; *a; a++)
-			ok = ok || strcmp(*a, k) == 0;
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
-static int get_hex_digest(json_object *v, const struct policy_hash_alg *alg,
-			  struct policy_digest *out)
-{
-	if (!json_object_is_type(v, json_type_string) ||
-	    policy_hex_decode(json_object_get_string(v), out->value, alg->size) < 0)
-		return -EBADMSG;
-	out->alg = alg;
-	return 0;
-}
-
 static bool valid_event_type(const char *t)
 {
 	size_t n = strlen(t);
@@ -187,96 +172,306 @@ static bool valid_event_type(const char *t)
 	return true;
 }
 
-static int parse_record(const char *name, size_t line, json_object *o, uint64_t want_recnum,
+/* ---- one record, read in one strict pass (policy_json_walk) ----------------------- */
+
+#define REC_LIST_MAX (ATTEST_RECORD_BANKS_MAX + 1)   /* one more: "too many" */
+
+/* A value of the record as the text has it, judged after the walk. */
+struct rec_value {
+	int type;               /* -1: absent; else enum policy_json_type */
+	bool integer;           /* a number without fraction or exponent */
+	bool negative;
+	uint64_t u;             /* an integer's magnitude */
+	size_t str;             /* a string: its offset in the line's strings */
+};
+
+/* Where a value sits in a record. */
+enum rec_place {
+	IN_OTHER,               /* inside a value no field reads */
+	IN_TOP,
+	IN_DIGESTS,             /* the array $.digests */
+	IN_DIGEST,              /* an object of $.digests[] */
+	IN_CONTENT,
+	IN_CONTENT_DIGESTS,     /* the object $.content.digests */
+};
+
+struct rec_read {
+	enum rec_place place[32];               /* by depth: what the open level is */
+	bool top_object, unknown_top, unknown_content;
+	struct rec_value recnum, pcr, content_type, digests, content;
+	struct rec_value path, description, type, size, fdigests;
+	size_t n_digests, n_fdigests;
+	struct {
+		int type;
+		bool unknown;
+		struct rec_value alg, digest;
+	} digest[REC_LIST_MAX];
+	struct {
+		size_t name;            /* the key, in the line's strings */
+		struct rec_value value;
+	} fdigest[REC_LIST_MAX];
+	char *strings;                          /* the line's decoded strings */
+	size_t strings_len, strings_cap;
+};
+
+static int rec_string(struct rec_read *rr, const char *s, size_t len, size_t *ret)
+{
+	if (rr->strings_len + len + 1 > rr->strings_cap) {
+		size_t cap = rr->strings_cap ? rr->strings_cap : 1024;
+		char *n;
+
+		while (cap < rr->strings_len + len + 1)
+			cap *= 2;
+		n = realloc(rr->strings, cap);
+		if (!n)
+			return -ENOMEM;
+		rr->strings = n;
+		rr->strings_cap = cap;
+	}
+	memcpy(rr->strings + rr->strings_len, s, len);
+	rr->strings[rr->strings_len + len] = '\0';
+	*ret = rr->strings_len;
+	rr->strings_len += len + 1;
+	return 0;
+}
+
+static const char *rec_str(const struct rec_read *rr, const struct rec_value *v)
+{
+	return v->type == POLICY_JSON_STRING ? rr->strings + v->str : NULL;
+}
+
+static int rec_take(struct rec_read *rr, struct rec_value *v, const struct policy_json_token *t)
+{
+	v->type = (int)t->type;
+	if (t->type == POLICY_JSON_STRING)
+		return rec_string(rr, t->value, t->value_len, &v->str);
+	if (t->type == POLICY_JSON_NUMBER) {
+		size_t i = 0;
+
+		v->negative = t->value[0] == '-';
+		v->integer = true;
+		v->u = 0;
+		for (i = v->negative; i < t->value_len; i++) {
+			unsigned d = (unsigned char)t->value[i] - '0';
+
+			if (d > 9) {
+				v->integer = false;     /* a fraction or an exponent */
+				break;
+			}
+			v->u = v->u > (UINT64_MAX - d) / 10 ? UINT64_MAX : v->u * 10 + d;
+		}
+	}
+	return 0;
+}
+
+static bool key_is(const struct policy_json_token *t, const char *k)
+{
+	size_t n = strlen(k);
+
+	return t->key_len == n && memcmp(t->key, k, n) == 0;
+}
+
+static int rec_visit(void *userdata, const struct policy_json_token *t)
+{
+	struct rec_read *rr = userdata;
+	enum rec_place at = t->depth == 0 ? IN_OTHER : rr->place[t->depth - 1], inner = IN_OTHER;
+	struct rec_value *v = NULL, scratch;
+	int r;
+
+	if (t->type == POLICY_JSON_END)
+		return 0;
+	if (t->depth == 0) {
+		rr->top_object = t->type == POLICY_JSON_OBJECT;
+		inner = IN_TOP;
+	} else if (at == IN_TOP) {
+		if (key_is(t, "recnum"))
+			v = &rr->recnum;
+		else if (key_is(t, "pcr"))
+			v = &rr->pcr;
+		else if (key_is(t, "content_type"))
+			v = &rr->content_type;
+		else if (key_is(t, "digests"))
+			v = &rr->digests, inner = IN_DIGESTS;
+		else if (key_is(t, "content"))
+			v = &rr->content, inner = IN_CONTENT;
+		else
+			rr->unknown_top = true;
+	} else if (at == IN_DIGESTS) {
+		if (rr->n_digests < REC_LIST_MAX) {
+			rr->digest[rr->n_digests].type = (int)t->type;
+			inner = IN_DIGEST;
+		}
+		rr->n_digests++;
+	} else if (at == IN_DIGEST) {
+		size_t k = rr->n_digests - 1;
+
+		if (key_is(t, "hashAlg"))
+			v = &rr->digest[k].alg;
+		else if (key_is(t, "digest"))
+			v = &rr->digest[k].digest;
+		else
+			rr->digest[k].unknown = true;
+	} else if (at == IN_CONTENT) {
+		if (key_is(t, "path"))
+			v = &rr->path;
+		else if (key_is(t, "description"))
+			v = &rr->description;
+		else if (key_is(t, "type"))
+			v = &rr->type;
+		else if (key_is(t, "size"))
+			v = &rr->size;
+		else if (key_is(t, "digests"))
+			v = &rr->fdigests, inner = IN_CONTENT_DIGESTS;
+		else
+			rr->unknown_content = true;
+	} else if (at == IN_CONTENT_DIGESTS) {
+		if (rr->n_fdigests < REC_LIST_MAX) {
+			r = rec_string(rr, t->key, t->key_len, &rr->fdigest[rr->n_fdigests].name);
+			if (r < 0)
+				return r;
+			v = &rr->fdigest[rr->n_fdigests].value;
+		}
+		rr->n_fdigests++;
+	}
+	if (!v)
+		v = &scratch;
+	r = rec_take(rr, v, t);
+	if (r < 0)
+		return r;
+	if ((t->type == POLICY_JSON_OBJECT || t->type == POLICY_JSON_ARRAY) && t->depth < ELEMENTSOF(rr->place))
+		rr->place[t->depth] = (inner == IN_DIGESTS && t->type != POLICY_JSON_ARRAY) ||
+				      (inner != IN_DIGESTS && t->type != POLICY_JSON_OBJECT) ? IN_OTHER : inner;
+	return 0;
+}
+
+static void rec_read_reset(struct rec_read *rr)
+{
+	char *strings = rr->strings;
+	size_t cap = rr->strings_cap;
+	struct rec_value absent = { .type = -1 };
+
+	memset(rr, 0, sizeof(*rr));
+	rr->strings = strings;
+	rr->strings_cap = cap;
+	rr->recnum = rr->pcr = rr->content_type = rr->digests = rr->content = absent;
+	rr->path = rr->description = rr->type = rr->size = rr->fdigests = absent;
+	for (size_t i = 0; i < REC_LIST_MAX; i++) {
+		rr->digest[i].alg = rr->digest[i].digest = absent;
+		rr->fdigest[i].value = absent;
+	}
+}
+
+static int get_hex_digest(const struct rec_read *rr, const struct rec_value *v,
+			  const struct policy_hash_alg *alg, struct policy_digest *out)
+{
+	if (v->type != POLICY_JSON_STRING || policy_hex_decode(rec_str(rr, v), out->value, alg->size) < 0)
+		return -EBADMSG;
+	out->alg = alg;
+	return 0;
+}
+
+/* A non-negative integer of the record, or -1. */
+static int64_t rec_int(const struct rec_value *v)
+{
+	if (v->type != POLICY_JSON_NUMBER || !v->integer || v->u > INT64_MAX)
+		return -1;
+	return v->negative ? (v->u ? -1 : 0) : (int64_t)v->u;
+}
+
+/* The record read from one line (a strict JSON walk, then its fields judged
+ * in the order a reader of the format would). */
+static int parse_record(const char *name, size_t line, const char *text, size_t len,
+			struct rec_read *rr, EVP_MD_CTX *md, uint64_t want_recnum,
 			struct attest_record *rec)
 {
-	static const char *const top_keys[] = { "recnum", "pcr", "digests", "content_type",
-						"content", NULL };
-	static const char *const file_keys[] = { "path", "size", "digests", NULL };
-	static const char *const event_keys[] = { "type", "description", "size", "digests", NULL };
-	json_object *v, *content, *digests, *fdigests;
-	const char *ctype, *label;
+	struct policy_json_error jerr;
+	const struct rec_value *label_v;
+	const char *label, *str;
 	int64_t i;
 	size_t n;
+	int r;
 
-	if (!json_object_is_type(o, json_type_object) || !only_keys(o, top_keys))
+	rec_read_reset(rr);
+	r = policy_json_walk(text, len, ELEMENTSOF(rr->place), rec_visit, rr, &jerr);
+	if (r == -EBADMSG)
+		return rec_fault(name, line, "%s: %s", jerr.path.buf, jerr.reason);
+	if (r < 0)
+		return r;
+	if (!rr->top_object || rr->unknown_top)
 		return rec_fault(name, line, "not a record object, or unknown keys");
-	if (!json_object_object_get_ex(o, "recnum", &v) || !json_object_is_type(v, json_type_int) ||
-	    (i = json_object_get_int64(v)) < 0 || (uint64_t)i != want_recnum)
+	i = rec_int(&rr->recnum);
+	if (i < 0 || (uint64_t)i != want_recnum)
 		return rec_fault(name, line, "recnum is not %llu: a record is missing, added or reordered",
 				 (unsigned long long)want_recnum);
 	rec->recnum = (uint64_t)i;
-	if (!json_object_object_get_ex(o, "pcr", &v) || !json_object_is_type(v, json_type_int) ||
-	    (i = json_object_get_int64(v)) < 0 || i >= POLICY_PCR_MAX)
+	i = rec_int(&rr->pcr);
+	if (i < 0 || i >= POLICY_PCR_MAX)
 		return rec_fault(name, line, "pcr is missing or out of range");
 	rec->pcr = (unsigned)i;
-	if (!json_object_object_get_ex(o, "content_type", &v) || !json_object_is_type(v, json_type_string))
+	str = rec_str(rr, &rr->content_type);
+	if (!str)
 		return rec_fault(name, line, "content_type is missing");
-	ctype = json_object_get_string(v);
-	if (strcmp(ctype, "vmtrust_file") == 0)
+	if (strcmp(str, "vmtrust_file") == 0)
 		rec->kind = ATTEST_RECORD_FILE;
-	else if (strcmp(ctype, "vmtrust_event") == 0)
+	else if (strcmp(str, "vmtrust_event") == 0)
 		rec->kind = ATTEST_RECORD_EVENT;
 	else
 		return rec_fault(name, line, "content_type is not \"vmtrust_file\" or \"vmtrust_event\"");
-	if (!json_object_object_get_ex(o, "content", &content) ||
-	    !json_object_is_type(content, json_type_object) ||
-	    !only_keys(content, rec->kind == ATTEST_RECORD_FILE ? file_keys : event_keys))
+	if (rr->content.type != POLICY_JSON_OBJECT || rr->unknown_content ||
+	    (rec->kind == ATTEST_RECORD_FILE && (rr->description.type >= 0 || rr->type.type >= 0)) ||
+	    (rec->kind == ATTEST_RECORD_EVENT && rr->path.type >= 0))
 		return rec_fault(name, line, "content is missing or has unknown keys");
 	label = rec->kind == ATTEST_RECORD_FILE ? "path" : "description";
-	if (!json_object_object_get_ex(content, label, &v) || !json_object_is_type(v, json_type_string) ||
-	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v) ||
-	    json_object_get_string_len(v) == 0 ||
-	    (rec->kind == ATTEST_RECORD_FILE && json_object_get_string(v)[0] != '/'))
+	label_v = rec->kind == ATTEST_RECORD_FILE ? &rr->path : &rr->description;
+	str = rec_str(rr, label_v);
+	if (!str || !str[0] || (rec->kind == ATTEST_RECORD_FILE && str[0] != '/'))
 		return rec_fault(name, line, "content.%s is missing or invalid%s", label,
 				 rec->kind == ATTEST_RECORD_FILE ? " (not an absolute path)" : "");
-	rec->path = strdup(json_object_get_string(v));
+	rec->path = strdup(str);
 	if (!rec->path)
 		return -ENOMEM;
 	if (rec->kind == ATTEST_RECORD_EVENT) {
-		if (!json_object_object_get_ex(content, "type", &v) ||
-		    !json_object_is_type(v, json_type_string) ||
-		    !valid_event_type(json_object_get_string(v)))
+		str = rec_str(rr, &rr->type);
+		if (!str || !valid_event_type(str))
 			return rec_fault(name, line, "content.type is missing or invalid");
-		rec->event_type = strdup(json_object_get_string(v));
+		rec->event_type = strdup(str);
 		if (!rec->event_type)
 			return -ENOMEM;
 	}
-	if (!json_object_object_get_ex(content, "size", &v) || !json_object_is_type(v, json_type_int) ||
-	    (i = json_object_get_int64(v)) < 0)
+	i = rec_int(&rr->size);
+	if (i < 0)
 		return rec_fault(name, line, "content.size is missing or negative");
 	rec->size = (uint64_t)i;
-	if (!json_object_object_get_ex(content, "digests", &fdigests) ||
-	    !json_object_is_type(fdigests, json_type_object))
+	if (rr->fdigests.type != POLICY_JSON_OBJECT)
 		return rec_fault(name, line, "content.digests is missing");
-	if (!json_object_object_get_ex(o, "digests", &digests) ||
-	    !json_object_is_type(digests, json_type_array))
+	if (rr->digests.type != POLICY_JSON_ARRAY)
 		return rec_fault(name, line, "digests is missing");
-	n = json_object_array_length(digests);
-	if (n == 0 || n > ATTEST_RECORD_BANKS_MAX ||
-	    (size_t)json_object_object_length(fdigests) != n)
+	n = rr->n_digests;
+	if (n == 0 || n > ATTEST_RECORD_BANKS_MAX || rr->n_fdigests != n)
 		return rec_fault(name, line, "%zu digests: expected one per bank, the same banks in content",
 				 n);
 	for (size_t k = 0; k < n; k++) {
-		json_object *d = json_object_array_get_idx(digests, k), *alg, *hex, *fd;
 		const struct policy_hash_alg *a;
 		struct policy_digest expect;
+		const struct rec_value *fd = NULL;
 
-		if (!json_object_is_type(d, json_type_object) ||
-		    !json_object_object_get_ex(d, "hashAlg", &alg) ||
-		    !json_object_object_get_ex(d, "digest", &hex) ||
-		    !(a = policy_hash_alg_by_name(json_object_get_string(alg))))
+		str = rec_str(rr, &rr->digest[k].alg);
+		if (rr->digest[k].type != POLICY_JSON_OBJECT || rr->digest[k].unknown ||
+		    rr->digest[k].digest.type < 0 || !str || !(a = policy_hash_alg_by_name(str)))
 			return rec_fault(name, line, "digests[%zu] is not a known hashAlg and digest", k);
 		for (size_t j = 0; j < k; j++)
 			if (rec->digests[j].alg == a)
 				return rec_fault(name, line, "bank %s listed twice", a->name);
-		if (get_hex_digest(hex, a, &rec->digests[k]) < 0)
+		if (get_hex_digest(rr, &rr->digest[k].digest, a, &rec->digests[k]) < 0)
 			return rec_fault(name, line, "digests[%zu] is not a %s digest", k, a->name);
-		if (!json_object_object_get_ex(fdigests, a->name, &fd) ||
-		    get_hex_digest(fd, a, &rec->file_digests[k]) < 0)
+		for (size_t j = 0; j < rr->n_fdigests && !fd; j++)
+			if (strcmp(rr->strings + rr->fdigest[j].name, a->name) == 0)
+				fd = &rr->fdigest[j].value;
+		if (!fd || get_hex_digest(rr, fd, a, &rec->file_digests[k]) < 0)
 			return rec_fault(name, line, "content.digests.%s is missing or malformed", a->name);
 		/* The extended digest must be the one the content gives. */
-		if (record_digest(rec->event_type, rec->path, rec->size, &rec->file_digests[k], &expect) < 0)
+		if (record_digest_md(md, rec->event_type, rec->path, rec->size, &rec->file_digests[k],
+				     &expect) < 0)
 			return -ENOTRECOVERABLE;
 		if (memcmp(expect.value, rec->digests[k].value, a->size) != 0)
 			return rec_fault(name, line, "the %s digest does not match its content", a->name);
@@ -285,20 +480,31 @@ static int parse_record(const char *name, size_t line, json_object *o, uint64_t 
 	return 0;
 }
 
+static void rec_read_freep(struct rec_read **rr)
+{
+	if (*rr)
+		free((*rr)->strings);
+	free(*rr);
+}
+
+DEFINE_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
+
 int attest_mlog_parse(const char *name, const char *data, size_t len, struct attest_mlog **ret)
 {
 	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
+	_cleanup_(rec_read_freep) struct rec_read *rr = NULL;
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = NULL;
 	size_t pos = 0, line = 0, cap = 0;
 
 	if (len > ATTEST_MLOG_MAX)
 		return policy_log_errno(EFBIG, "measurement log '%s': %zu bytes exceed the limit of %d",
 					name, len, ATTEST_MLOG_MAX);
 	log = calloc(1, sizeof(*log));
-	if (!log)
+	rr = calloc(1, sizeof(*rr));
+	md = EVP_MD_CTX_new();
+	if (!log || !rr || !md)
 		return -ENOMEM;
 	while (pos < len) {
-		_cleanup_(json_object_putp) json_object *o = NULL;
-		struct policy_json_error jerr;
 		const char *nl = memchr(data + pos, '\n', len - pos);
 		size_t l;
 		int r;
@@ -313,9 +519,6 @@ int attest_mlog_parse(const char *name, const char *data, size_t len, struct att
 		if (log->n >= ATTEST_MLOG_RECORDS_MAX)
 			return policy_log_errno(EFBIG, "measurement log '%s': more than %d records", name,
 						ATTEST_MLOG_RECORDS_MAX);
-		r = policy_json_parse(data + pos, l, 32, &o, &jerr);
-		if (r < 0)
-			return r == -EBADMSG ? rec_fault(name, line, "%s: %s", jerr.path.buf, jerr.reason) : r;
 		if (log->n == cap) {
 			struct attest_record *nr;
 
@@ -326,7 +529,7 @@ int attest_mlog_parse(const char *name, const char *data, size_t len, struct att
 			log->records = nr;
 		}
 		memset(&log->records[log->n], 0, sizeof(log->records[0]));
-		r = parse_record(name, line, o, log->n, &log->records[log->n]);
+		r = parse_record(name, line, data + pos, l, rr, md, log->n, &log->records[log->n]);
 		if (r < 0) {
 			record_done(&log->records[log->n]);
 			return r;

@@ -108,18 +108,79 @@ static int add_reference(json_object *refs, const struct attest_record *rec,
 	return 0;
 }
 
-/* attestation_keys: the AK of evidence i, pinned by key and TPM name, once
- * it is known to be an AK: a key that signs anything signs forged quotes. */
-static int add_ak(json_object *aks, const struct attest_evidence *e, size_t i)
+/* Whether name is one of the proven AK names. */
+static bool ak_proven(const struct attest_ak_name *proven, size_t n_proven, const uint8_t *name,
+		      size_t name_len)
+{
+	for (size_t i = 0; i < n_proven; i++)
+		if (proven[i].len == name_len && memcmp(proven[i].bytes, name, name_len) == 0)
+			return true;
+	return false;
+}
+
+/* The quote of e verifies under e's own AK (signature, TPM_GENERATED, a
+ * quote, pcrDigest, every log replaying to the quoted PCRs it extends): the
+ * verifier's own checks, on a policy that asks nothing else, every check of
+ * the chain passed (a warning is no failure: the nonce, which only the
+ * verifier of a fresh quote has, or a pending last record). 1 when the
+ * measurement log's last record is pending: nothing proves it. */
+static int quote_proven(const struct attest_evidence *e, const char *ev_name, const char *name_hex,
+			unsigned measurement_pcr)
+{
+	static const struct {
+		const char *name;
+		bool required;          /* else: when the evidence has its input */
+	} chain[] = {
+		{ "ak-attributes", true }, { "ak-trusted", true }, { "signature", true },
+		{ "attest-magic", true },  { "attest-type", true }, { "pcr-digest", true },
+		{ "uefi-log", false },     { "measurement-log", false },
+	};
+	_cleanup_(policy_freep) struct policy *empty = NULL;
+	_cleanup_(attest_verdict_freep) struct attest_verdict *v = NULL;
+	const struct attest_check *c;
+	char json[128];
+	int r;
+
+	snprintf(json, sizeof(json), "{\"schema_version\": %d, \"sequence\": 1, \"measurement\": {\"pcr\": %u}}",
+		 POLICY_SCHEMA_VERSION, measurement_pcr);
+	r = policy_load_buffer("policy init", json, strlen(json), &empty);
+	if (r < 0)
+		return r == -ENOMEM ? r : -ENOTRECOVERABLE;
+	r = attest_verify_flags(empty, e, NULL, 0,
+				ATTEST_VERIFY_ALLOW_REPLAY | ATTEST_VERIFY_EVIDENCE_AK, &v);
+	if (r < 0)
+		return r;
+	/* The chain from the AK to the logs; the policy's own rules (reference
+	 * values, an audit's results) are what this policy is about to say. */
+	for (size_t i = 0; i < ELEMENTSOF(chain); i++) {
+		c = attest_verdict_find(v, chain[i].name);
+		if (!c && !chain[i].required)
+			continue;
+		if (!c)
+			return policy_log_errno(EKEYREJECTED, "evidence '%s': attestation key %s: the quote does not verify under it: %s: not checked: not pinned",
+						ev_name, name_hex, chain[i].name);
+		if (c->status == ATTEST_CHECK_FAILED)
+			return policy_log_errno(EKEYREJECTED, "evidence '%s': attestation key %s: the quote does not verify under it: %s: %s: not pinned",
+						ev_name, name_hex, c->name, c->reason);
+	}
+	/* The one warning of the log: its last record is not in the quote. */
+	c = attest_verdict_find(v, "measurement-log");
+	return c && c->status == ATTEST_CHECK_WARNING ? 1 : 0;
+}
+
+/* attestation_keys: the AK of evidence e, pinned by key and TPM name, once
+ * it is known to be an AK in a TPM and to have signed this very quote: a
+ * key that signs anything signs forged quotes, and attributes are only
+ * what the public area claims. 1 when the log's last record is pending. */
+static int add_ak(json_object *aks, const struct attest_evidence *e, const char *ev_name,
+		  const struct attest_ak_name *proven, size_t n_proven, unsigned measurement_pcr)
 {
 	_cleanup_(freep) char *pem = NULL;
 	uint8_t md[32], name[ATTEST_NAME_MAX];
-	char id[20], name_hex[2 * ATTEST_NAME_MAX + 1];
+	char id[20], name_hex[2 * ATTEST_NAME_MAX + 1], why[256];
 	size_t name_len;
 	json_object *k;
-	int r;
-
-	char why[256];
+	int r, pending;
 
 	policy_log_capture(why, sizeof(why));
 	r = attest_ak_public_check(e->ak_public, e->ak_public_len);
@@ -127,15 +188,24 @@ static int add_ak(json_object *aks, const struct attest_evidence *e, size_t i)
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
-		return policy_log_errno(EKEYREJECTED, "evidence %zu: %s: not pinned", i + 1,
+		return policy_log_errno(EKEYREJECTED, "evidence '%s': %s: not pinned", ev_name,
 					why[0] ? why : "ak.public is not a restricted signing key fixed to its tpm");
 	r = attest_public_name(e->ak_public, e->ak_public_len, name, &name_len);
 	if (r < 0)
 		return r;
+	policy_hex_encode(name, name_len, name_hex);
+	/* The attributes are what the public area claims: only an enrollment
+	 * (the TPM of an EK opened a credential made for this name) or the
+	 * operator's word proves the key lives in a TPM. */
+	if (!ak_proven(proven, n_proven, name, name_len))
+		return policy_log_errno(EKEYREJECTED, "evidence '%s': attestation key %s is not proven to live in a tpm (give --enrollment CHALLENGE RESPONSE that enroll-verify accepts, or --ak-name): not pinned",
+					ev_name, name_hex);
+	pending = quote_proven(e, ev_name, name_hex, measurement_pcr);
+	if (pending < 0)
+		return pending;
 	r = attest_public_to_pem(e->ak_public, e->ak_public_len, &pem);
 	if (r < 0)
 		return r;
-	policy_hex_encode(name, name_len, name_hex);
 	for (size_t j = 0; j < json_object_array_length(aks); j++) {
 		json_object *o = json_object_array_get_idx(aks, j), *p, *n;
 
@@ -145,10 +215,10 @@ static int add_ak(json_object *aks, const struct attest_evidence *e, size_t i)
 		if (!json_object_object_get_ex(o, "name", &n)) {
 			/* pinned before names were: now by its name too */
 			json_object_object_add(o, "name", json_object_new_string(name_hex));
-			return 0;
+			return pending;
 		}
 		if (strcmp(json_object_get_string(n), name_hex) == 0)
-			return 0;
+			return pending;
 	}
 	if (EVP_Digest(name, name_len, md, NULL, EVP_sha256(), NULL) != 1)
 		return -ENOTRECOVERABLE;
@@ -161,7 +231,7 @@ static int add_ak(json_object *aks, const struct attest_evidence *e, size_t i)
 	json_object_object_add(k, "public_key", json_object_new_string(pem));
 	json_object_object_add(k, "name", json_object_new_string(name_hex));
 	json_object_array_add(aks, k);
-	return 0;
+	return pending;
 }
 
 /* pcr_values: a value this host agrees with stays; one that differs goes. */
@@ -195,7 +265,9 @@ static void merge_pcr_values(json_object *values, const struct attest_evidence *
 }
 
 int attest_policy_from_evidence(const char *base_json, size_t base_len,
-				const struct attest_evidence *const *evidence, size_t n,
+				const struct attest_evidence *const *evidence,
+				const char *const *names, size_t n,
+				const struct attest_ak_name *proven, size_t n_proven,
 				unsigned measurement_pcr, char **ret)
 {
 	_cleanup_(json_object_putp) json_object *root = NULL, *dropped = NULL;
@@ -251,12 +323,9 @@ int attest_policy_from_evidence(const char *base_json, size_t base_len,
 			return -ENOMEM;
 		if (Tss2_MU_TPMS_ATTEST_Unmarshal(e->attest, e->attest_len, &off, attest) != TSS2_RC_SUCCESS ||
 		    off != e->attest_len || attest->type != TPM2_ST_ATTEST_QUOTE)
-			return policy_log_errno(EBADMSG, "evidence %zu: quote.attest is not a TPMS_ATTEST of a quote",
-						i + 1);
+			return policy_log_errno(EBADMSG, "evidence '%s': quote.attest is not a TPMS_ATTEST of a quote",
+						names[i]);
 		qs = &attest->attested.quote.pcrSelect;
-		r = add_ak(aks, e, i);
-		if (r < 0)
-			return r;
 		if (e->mlog) {
 			bool covered = false;
 
@@ -266,9 +335,19 @@ int attest_policy_from_evidence(const char *base_json, size_t base_len,
 			for (uint32_t b = 0; b < qs->count && b < TPM2_NUM_PCR_BANKS; b++)
 				covered = covered || selects(qs, qs->pcrSelections[b].hash, measurement_pcr);
 			if (!covered && attest_mlog_count(log) > 0)
-				return policy_log_errno(EBADMSG, "evidence %zu: the quote does not cover pcr %u, so its measurement log proves nothing",
-							i + 1, measurement_pcr);
-			for (size_t k = 0; k < attest_mlog_count(log); k++) {
+				return policy_log_errno(EBADMSG, "evidence '%s': the quote does not cover pcr %u, so its measurement log proves nothing",
+							names[i], measurement_pcr);
+		}
+		r = add_ak(aks, e, names[i], proven, n_proven, measurement_pcr);
+		if (r < 0)
+			return r;
+		if (log) {
+			size_t n_proven_recs = attest_mlog_count(log) - (r == 1 ? 1 : 0);
+
+			if (r == 1)
+				policy_logf(POLICY_LOG_WARNING, "evidence '%s': the last record of its measurement log ('%s') is pending, not in the quote: not taken",
+					    names[i], attest_mlog_record(log, n_proven_recs)->path);
+			for (size_t k = 0; k < n_proven_recs; k++) {
 				/* Events (launch decisions, audits) are no files. */
 				if (attest_mlog_record(log, k)->kind != ATTEST_RECORD_FILE)
 					continue;

@@ -23,8 +23,10 @@
 
 #include <json-c/json.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -465,34 +467,52 @@ static EVP_PKEY *pkey_from_params(const char *type, const OSSL_PARAM *params)
 	return pkey;
 }
 
+#define ECC_POINT_MAX (1 + 2 * 48)
+
+/* The uncompressed point (0x04 x y, *ret_len bytes) of an ECC public area
+ * and its curve's OpenSSL name. */
+static int ecc_point(const TPMT_PUBLIC *pub, const char **ret_group, uint8_t point[ECC_POINT_MAX],
+		     size_t *ret_len, char *why_buf, size_t why_size)
+{
+	const TPMS_ECC_POINT *pt = &pub->unique.ecc;
+	size_t n;
+
+	switch (pub->parameters.eccDetail.curveID) {
+	case TPM2_ECC_NIST_P256: *ret_group = "P-256"; n = 32; break;
+	case TPM2_ECC_NIST_P384: *ret_group = "P-384"; n = 48; break;
+	default:
+		snprintf(why_buf, why_size, "curve 0x%04x is not supported (nist p-256, p-384)",
+			 pub->parameters.eccDetail.curveID);
+		return -EOPNOTSUPP;
+	}
+	if (pt->x.size == 0 || pt->x.size > n || pt->y.size == 0 || pt->y.size > n) {
+		snprintf(why_buf, why_size, "the point has coordinates of %u and %u bytes, not %zu",
+			 pt->x.size, pt->y.size, n);
+		return -EBADMSG;
+	}
+	memset(point, 0, ECC_POINT_MAX);
+	point[0] = 0x04;
+	memcpy(point + 1 + n - pt->x.size, pt->x.buffer, pt->x.size);
+	memcpy(point + 1 + 2 * n - pt->y.size, pt->y.buffer, pt->y.size);
+	*ret_len = 1 + 2 * n;
+	return 0;
+}
+
 /* An EVP_PKEY from the public area; 0, or -EOPNOTSUPP/-EBADMSG with *ret_why. */
 static int ak_to_pkey(const TPMT_PUBLIC *pub, EVP_PKEY **ret, char *why_buf, size_t why_size)
 {
 	switch (pub->type) {
 	case TPM2_ALG_ECC: {
-		const TPMS_ECC_POINT *pt = &pub->unique.ecc;
 		const char *group;
-		uint8_t point[1 + 2 * 48] = { 0x04 };
+		uint8_t point[ECC_POINT_MAX];
 		size_t n;
 		OSSL_PARAM params[3];
+		int r = ecc_point(pub, &group, point, &n, why_buf, why_size);
 
-		switch (pub->parameters.eccDetail.curveID) {
-		case TPM2_ECC_NIST_P256: group = "P-256"; n = 32; break;
-		case TPM2_ECC_NIST_P384: group = "P-384"; n = 48; break;
-		default:
-			snprintf(why_buf, why_size, "curve 0x%04x is not supported (nist p-256, p-384)",
-				 pub->parameters.eccDetail.curveID);
-			return -EOPNOTSUPP;
-		}
-		if (pt->x.size == 0 || pt->x.size > n || pt->y.size == 0 || pt->y.size > n) {
-			snprintf(why_buf, why_size, "the point has coordinates of %u and %u bytes, not %zu",
-				 pt->x.size, pt->y.size, n);
-			return -EBADMSG;
-		}
-		memcpy(point + 1 + n - pt->x.size, pt->x.buffer, pt->x.size);
-		memcpy(point + 1 + 2 * n - pt->y.size, pt->y.buffer, pt->y.size);
+		if (r < 0)
+			return r;
 		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
-		params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * n);
+		params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, n);
 		params[2] = OSSL_PARAM_construct_end();
 		*ret = pkey_from_params("EC", params);
 		if (!*ret) {
@@ -539,6 +559,42 @@ static int ak_to_pkey(const TPMT_PUBLIC *pub, EVP_PKEY **ret, char *why_buf, siz
 	}
 }
 
+/* The policy's own key for an ECC public area it pins (the same TPM name,
+ * the same curve and point), a new reference; else NULL. That key was
+ * parsed once, with the policy: making one from the area builds an EC
+ * group each time, a sixth of a verification that parses everything. */
+static EVP_PKEY *pinned_key(struct verify *s, const TPMT_PUBLIC *pub, const uint8_t *name,
+			    size_t name_len)
+{
+	const struct policy_key *keys;
+	uint8_t point[ECC_POINT_MAX], have[ECC_POINT_MAX];
+	const char *group;
+	char why_buf[128], have_group[16];
+	size_t n_keys, len, have_len;
+
+	if (pub->type != TPM2_ALG_ECC || name_len == 0 ||
+	    ecc_point(pub, &group, point, &len, why_buf, sizeof(why_buf)) < 0)
+		return NULL;
+	keys = policy_attestation_keys(s->p, &n_keys);
+	for (size_t i = 0; i < n_keys; i++) {
+		EVP_PKEY *k = keys[i].pkey;
+
+		if (!k || keys[i].name_len != name_len || memcmp(keys[i].name, name, name_len) != 0 ||
+		    EVP_PKEY_is_a(k, "EC") != 1 ||
+		    EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, have_group,
+						   sizeof(have_group), NULL) != 1 ||
+		    OBJ_txt2nid(have_group) != EC_curve_nist2nid(group) ||
+		    EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, have,
+						    sizeof(have), &have_len) != 1 ||
+		    have_len != len || memcmp(have, point, len) != 0)
+			continue;
+		if (EVP_PKEY_up_ref(k) != 1)
+			return NULL;
+		return k;
+	}
+	return NULL;
+}
+
 static int unmarshal_public(const uint8_t *data, size_t len, TPM2B_PUBLIC *out)
 {
 	size_t off = 0;
@@ -567,15 +623,37 @@ static bool pem_text_eq(const char *a, const char *b)
 	}
 }
 
+/* ak.pem, when the evidence has one, is the key of ak.public (pem: a text
+ * known to be that key, compared first). 0 when it is; 1 when it is not
+ * (the check failed); a negative errno. */
+static int check_ak_pem(struct verify *s, EVP_PKEY *pk, const char *pem)
+{
+	const struct attest_evidence *e = s->e;
+	_cleanup_(BIO_freep) BIO *bio = NULL;
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *other = NULL;
+
+	if (!e->ak_pem || (pem && pem_text_eq(e->ak_pem, pem)))
+		return 0;
+	bio = BIO_new_mem_buf(e->ak_pem, -1);
+	if (!bio)
+		return internal(s, -ENOMEM);
+	other = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	if (!other || EVP_PKEY_eq(other, pk) != 1) {
+		FAIL(s, "ak-trusted", "ak.pem is not the key of ak.public");
+		return 1;
+	}
+	return 0;
+}
+
 /* The policy's key that pins this AK: the same public key and, since a
  * key alone says nothing of the attributes it was made with, the same TPM
  * name (which hashes the whole public area). */
 static int check_ak_pinned(struct verify *s, EVP_PKEY *pk, const uint8_t *name, size_t name_len)
 {
-	const struct attest_evidence *e = s->e;
 	const struct policy_key *keys, *match = NULL, *same_key = NULL;
 	char hex[2 * ATTEST_NAME_MAX + 1];
 	size_t n_keys;
+	int r;
 
 	keys = policy_attestation_keys(s->p, &n_keys);
 	if (n_keys == 0)
@@ -599,16 +677,9 @@ static int check_ak_pinned(struct verify *s, EVP_PKEY *pk, const uint8_t *name, 
 		return FAIL(s, "ak-trusted", "ak.public is not the public area the policy pins for '%s': its name %s is not the policy's (its attributes or parameters were changed)",
 			    same_key->id, name_len ? hex : "(none)");
 	}
-	if (e->ak_pem && !pem_text_eq(e->ak_pem, match->pem)) {
-		_cleanup_(BIO_freep) BIO *bio = BIO_new_mem_buf(e->ak_pem, -1);
-		_cleanup_(EVP_PKEY_freep) EVP_PKEY *pem = NULL;
-
-		if (!bio)
-			return internal(s, -ENOMEM);
-		pem = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-		if (!pem || EVP_PKEY_eq(pem, pk) != 1)
-			return FAIL(s, "ak-trusted", "ak.pem is not the key of ak.public");
-	}
+	r = check_ak_pem(s, pk, match->pem);
+	if (r)
+		return r < 0 ? r : 0;
 	return OK(s, "ak-trusted", "the AK is the policy's attestation key '%s', its TPM name pinned",
 		  match->id);
 }
@@ -630,7 +701,21 @@ static int check_ak(struct verify *s)
 	if (s->ak_entry) {
 		pk = s->ak_entry->ak;
 	} else {
-		r = ak_to_pkey(&s->ak_public.publicArea, &pk, why_buf, sizeof(why_buf));
+		uint8_t name[ATTEST_NAME_MAX];
+		size_t name_len = 0;
+
+		/* A name algorithm vmtrust does not know leaves no name: such a
+		 * key matches no pinned name. */
+		policy_log_capture(s->why, sizeof(s->why));
+		r = attest_public_name(e->ak_public, e->ak_public_len, name, &name_len);
+		policy_log_capture(NULL, 0);
+		s->why[0] = '\0';
+		if (r == -ENOMEM)
+			return internal(s, r);
+		if (r < 0)
+			name_len = 0;
+		pk = pinned_key(s, &s->ak_public.publicArea, name, name_len);
+		r = pk ? 0 : ak_to_pkey(&s->ak_public.publicArea, &pk, why_buf, sizeof(why_buf));
 		if (r == -ENOMEM)
 			return internal(s, r);
 		if (r < 0) {
@@ -642,23 +727,16 @@ static int check_ak(struct verify *s)
 				return internal(s, -ENOMEM);
 			}
 			s->ak_entry->ak = pk;
-			/* A name algorithm vmtrust does not know leaves no name:
-			 * such a key matches no pinned name. */
-			policy_log_capture(s->why, sizeof(s->why));
-			r = attest_public_name(e->ak_public, e->ak_public_len, s->ak_entry->name,
-					       &s->ak_entry->name_len);
-			policy_log_capture(NULL, 0);
-			s->why[0] = '\0';
-			if (r == -ENOMEM)
-				return internal(s, r);
-			if (r < 0)
-				s->ak_entry->name_len = 0;
+			memcpy(s->ak_entry->name, name, name_len);
+			s->ak_entry->name_len = name_len;
 			cache_put(CACHE_AK, s->ak_entry);
 		}
 	}
 	s->ak = pk;
-	if (pk)
+	if (pk && !(s->flags & ATTEST_VERIFY_EVIDENCE_AK))
 		check_ak_pinned(s, pk, s->ak_entry->name, s->ak_entry->name_len);
+	else if (pk && check_ak_pem(s, pk, NULL) == 0)
+		WARN(s, "ak-trusted", "not checked against the policy: the evidence's own AK, proven apart");
 
 	/* A key that may sign any data could sign a forged TPMS_ATTEST; a key
 	 * made outside the TPM, or that can leave it, may be known to others. */

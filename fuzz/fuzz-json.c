@@ -3,7 +3,10 @@
  * (policy_json_parse), with oracles: an accepted text has as many object
  * members in json-c's tree as it has keys (a repeat json-c folded would
  * show), no string that a C string cuts short, and its json-c serialization
- * (of an object or array) is accepted again and equal. */
+ * (of an object or array) is accepted again and equal. The tree-less
+ * reader (policy_json_walk, the measurement log's) takes exactly the texts
+ * policy_json_parse takes, visits as many members, opens and closes its
+ * containers in pairs, and hands over strings without a NUL inside. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,17 +61,56 @@ static size_t tree_members(struct json_object *o)
 	return n;
 }
 
+struct walked {
+	size_t members, open;   /* members visited; containers open now */
+	bool top_scalar;        /* the text is one number or literal (json-c waits for more) */
+};
+
+/* A value's depth is the number of containers open around it. */
+static int walk_visit(void *userdata, const struct policy_json_token *t)
+{
+	struct walked *w = userdata;
+
+	if (t->key && t->type != POLICY_JSON_END)
+		w->members++;
+	if (t->type == POLICY_JSON_END) {
+		if (w->open == 0 || t->depth != --w->open)
+			abort();
+		return 0;
+	}
+	if (t->depth != w->open)
+		abort();
+	w->top_scalar = t->depth == 0 && t->type != POLICY_JSON_OBJECT && t->type != POLICY_JSON_ARRAY &&
+		       t->type != POLICY_JSON_STRING;
+	if (t->type == POLICY_JSON_OBJECT || t->type == POLICY_JSON_ARRAY)
+		w->open++;
+	if (t->type == POLICY_JSON_STRING && strlen(t->value) != t->value_len)
+		abort();
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct json_object *o = NULL, *again = NULL;
-	struct policy_json_error err;
+	struct policy_json_error err, werr;
+	struct walked w = { 0 };
 	const char *text;
+	int r, rw;
 
-	if (policy_json_parse((const char *)data, size, 32, &o, &err) < 0) {
+	r = policy_json_parse((const char *)data, size, 32, &o, &err);
+	rw = policy_json_walk((const char *)data, size, 32, walk_visit, &w, &werr);
+	/* json-c cannot know a number or literal at the end of its input is whole */
+	if ((r < 0) != (rw < 0) && !(rw == 0 && w.top_scalar))
+		abort();
+	if (rw < 0 && (werr.path.buf[0] != '$' || !werr.reason[0]))
+		abort();
+	if (r < 0) {
 		if (strlen(err.path.buf) >= sizeof(err.path.buf) || err.path.buf[0] != '$' || !err.reason[0])
 			abort();
 		return 0;
 	}
+	if (w.open != 0 || w.members != text_members(data, size))
+		abort();
 	if (tree_members(o) != text_members(data, size))
 		abort();
 	/* a bare scalar needs a delimiter after it to be complete for json-c */

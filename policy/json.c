@@ -166,6 +166,8 @@ struct scan {
 	char *arena;
 	size_t arena_len, arena_cap;
 	struct policy_json_error *err;
+	policy_json_visit_fn visit;     /* policy_json_walk: each value as it is read */
+	void *userdata;
 };
 
 /* Bytes a string holds as they are: printable ASCII but the quote and the
@@ -398,8 +400,9 @@ static int scan_escape(struct scan *sc, size_t *pos, bool key)
 	return arena_put(sc, out, n);
 }
 
-/* The string at sc->pos (its opening quote); a key is decoded into the
- * arena, so that "a" and "\u0061" compare equal. */
+/* The string at sc->pos (its opening quote); a key (or, for a visitor, any
+ * string: key true) is decoded into the arena, so that "a" and "\u0061"
+ * compare equal. */
 static int scan_string(struct scan *sc, bool key)
 {
 	const unsigned char *s = sc->s;
@@ -523,6 +526,7 @@ static int key_cmp(const void *a, const void *b, void *arena)
 /* At the close of the top object: no two of its keys are equal. Sorting
  * keeps it O(n log n) on an object of many keys; the fault names the first
  * repeat in the text. */
+#define DUP_PAIRWISE_MAX 8
 static int check_duplicates(struct scan *sc)
 {
 	struct scan_level *l = &sc->lv[sc->depth - 1];
@@ -532,6 +536,14 @@ static int check_duplicates(struct scan *sc)
 
 	if (n < 2)
 		return 0;
+	if (n <= DUP_PAIRWISE_MAX) {
+		/* few keys (every record of a log): each against those before it */
+		for (size_t i = 1; i < n && !dup; i++)
+			for (size_t j = 0; j < i && !dup; j++)
+				if (same_key(sc->arena, &k[j], &k[i]))
+					dup = &k[i];
+		return dup ? scan_fault_at(sc, sc->depth - 1, dup, "duplicate key") : 0;
+	}
 	qsort_r(k, n, sizeof(*k), key_cmp, sc->arena);
 	for (size_t i = 1; i < n; i++)
 		if (same_key(sc->arena, &k[i - 1], &k[i]) && (!dup || k[i].src < dup->src))
@@ -563,6 +575,34 @@ static bool literal(struct scan *sc)
 	return false;
 }
 
+/* Tells the visitor of a value at the current depth (its key or index from
+ * the open level); a string's decoded bytes are in the arena from mark. */
+static int visit(struct scan *sc, enum policy_json_type type, const char *value, size_t value_len,
+		 size_t mark)
+{
+	struct policy_json_token t = { .type = type, .depth = sc->depth, .value = value,
+				       .value_len = value_len };
+	const struct scan_level *l = sc->depth ? &sc->lv[sc->depth - 1] : NULL;
+	int r;
+
+	if (type == POLICY_JSON_STRING) {
+		/* NUL-terminated: "\u0000" is refused, so it is the only one */
+		if (arena_put(sc, "", 1) < 0)
+			return -ENOMEM;
+		t.value = sc->arena + mark;
+		t.value_len = sc->arena_len - mark - 1;
+	}
+	if (l && l->object) {
+		t.key = key_bytes(sc->arena, &sc->keys[l->key]);
+		t.key_len = sc->keys[l->key].len;
+	} else if (l) {
+		t.index = l->index;
+	}
+	r = sc->visit(sc->userdata, &t);
+	sc->arena_len = mark;
+	return r;
+}
+
 /* One pass over the text, iterative, at most max_depth - 1 levels deep (as
  * json-c counts them). */
 static int scan_text(struct scan *sc)
@@ -582,6 +622,10 @@ static int scan_text(struct scan *sc)
 			if (c == '{' || c == '[') {
 				if (sc->depth + 1 >= sc->max_depth)
 					return scan_fault(sc, "nested deeper than %zu levels", sc->max_depth - 1);
+				if (sc->visit &&
+				    (r = visit(sc, c == '{' ? POLICY_JSON_OBJECT : POLICY_JSON_ARRAY, NULL, 0,
+					       sc->arena_len)) < 0)
+					return r;
 				l = &sc->lv[sc->depth++];
 				*l = (struct scan_level){ .object = c == '{', .first = sc->n_keys,
 							  .arena = sc->arena_len };
@@ -590,21 +634,34 @@ static int scan_text(struct scan *sc)
 				if (sc->pos < sc->len && sc->s[sc->pos] == (c == '{' ? '}' : ']')) {
 					sc->pos++;
 					sc->depth--;
+					if (sc->visit && (r = visit(sc, POLICY_JSON_END, NULL, 0, sc->arena_len)) < 0)
+						return r;
 					state = NEXT;
 				} else {
 					state = c == '{' ? MEMBER : VALUE;
 				}
 				continue;
 			}
-			if (c == '"')
-				r = scan_string(sc, false);
-			else if (c == '-' || (c >= '0' && c <= '9'))
+			size_t start = sc->pos, mark = sc->arena_len;
+			enum policy_json_type type = POLICY_JSON_NULL;
+
+			if (c == '"') {
+				type = POLICY_JSON_STRING;
+				r = scan_string(sc, sc->visit != NULL);
+			} else if (c == '-' || (c >= '0' && c <= '9')) {
+				type = POLICY_JSON_NUMBER;
 				r = scan_number(sc);
-			else if (literal(sc))
+			} else if (literal(sc)) {
+				type = c == 't' ? POLICY_JSON_TRUE : c == 'f' ? POLICY_JSON_FALSE : POLICY_JSON_NULL;
 				r = 0;
-			else
+			} else {
 				r = scan_fault(sc, "not valid JSON at byte %zu: unexpected character", sc->pos);
+			}
 			if (r < 0)
+				return r;
+			if (sc->visit &&
+			    (r = visit(sc, type, type == POLICY_JSON_NUMBER ? (const char *)sc->s + start : NULL,
+				       type == POLICY_JSON_NUMBER ? sc->pos - start : 0, mark)) < 0)
 				return r;
 			state = NEXT;
 			continue;
@@ -660,23 +717,18 @@ static int scan_text(struct scan *sc)
 				sc->arena_len = l->arena;
 			}
 			sc->depth--;
+			if (sc->visit && (r = visit(sc, POLICY_JSON_END, NULL, 0, sc->arena_len)) < 0)
+				return r;
 			continue;
 		}
 	}
 }
 
-int policy_json_parse(const char *data, size_t len, unsigned max_depth, struct json_object **ret,
-		      struct policy_json_error *err)
+/* What both entries refuse before reading: a bad depth, a size json-c
+ * cannot take, a NUL byte. */
+static int scan_begin(const char *data, size_t len, unsigned max_depth, struct policy_json_error *err)
 {
-	struct scan_level levels[POLICY_JSON_DEPTH_MAX];
-	struct scan sc = { .s = (const unsigned char *)data, .len = len, .lv = levels,
-			   .max_depth = max_depth, .err = err };
-	enum json_tokener_error jerr;
-	json_tokener *tok;
-	json_object *root;
 	const char *nul;
-	size_t end;
-	int r;
 
 	*err = (struct policy_json_error){ .path = POLICY_JSON_PATH_INIT };
 	if (max_depth < 2 || max_depth > POLICY_JSON_DEPTH_MAX)
@@ -689,6 +741,45 @@ int policy_json_parse(const char *data, size_t len, unsigned max_depth, struct j
 	nul = memchr(data, '\0', len);
 	if (nul)
 		return fault(err, "a NUL byte at byte %zu", (size_t)(nul - data));
+	return 0;
+}
+
+int policy_json_walk(const char *data, size_t len, unsigned max_depth, policy_json_visit_fn fn,
+		     void *userdata, struct policy_json_error *err)
+{
+	struct scan_level levels[POLICY_JSON_DEPTH_MAX];
+	struct scan sc = { .s = (const unsigned char *)data, .len = len, .lv = levels,
+			   .max_depth = max_depth, .err = err, .visit = fn, .userdata = userdata };
+	int r;
+
+	if (!fn)
+		return -EINVAL;
+	r = scan_begin(data, len, max_depth, err);
+	if (r < 0)
+		return r;
+	r = scan_text(&sc);
+	free(sc.keys);
+	free(sc.arena);
+	if (r == -ENOMEM)
+		(void)fault(err, "out of memory");
+	return r;
+}
+
+int policy_json_parse(const char *data, size_t len, unsigned max_depth, struct json_object **ret,
+		      struct policy_json_error *err)
+{
+	struct scan_level levels[POLICY_JSON_DEPTH_MAX];
+	struct scan sc = { .s = (const unsigned char *)data, .len = len, .lv = levels,
+			   .max_depth = max_depth, .err = err };
+	enum json_tokener_error jerr;
+	json_tokener *tok;
+	json_object *root;
+	size_t end;
+	int r;
+
+	r = scan_begin(data, len, max_depth, err);
+	if (r < 0)
+		return r;
 	tok = json_tokener_new_ex((int)max_depth);
 	if (!tok)
 		return -ENOMEM;

@@ -287,6 +287,42 @@ struct policy_json_error {
 int policy_json_parse(const char *data, size_t len, unsigned max_depth, struct json_object **ret,
 		      struct policy_json_error *err);
 
+/* A strict reader without a tree, for the hot paths (the measurement log):
+ * the same text policy_json_parse() accepts or refuses, with the same
+ * faults (duplicate keys at any depth with their JSON path, escapes, UTF-8,
+ * numbers, depth, NUL), read in one pass, each value handed to fn as it is
+ * read, in document order: an object or array as it opens (its members
+ * follow, one level deeper, then POLICY_JSON_END at the depth it opened
+ * at), a scalar with its text. Duplicate keys are found when their object
+ * closes: fn has seen both members by then, and the walk fails after. */
+enum policy_json_type {
+	POLICY_JSON_OBJECT,
+	POLICY_JSON_ARRAY,
+	POLICY_JSON_END,            /* the object or array that opened at depth closed */
+	POLICY_JSON_STRING,
+	POLICY_JSON_NUMBER,
+	POLICY_JSON_TRUE,
+	POLICY_JSON_FALSE,
+	POLICY_JSON_NULL,
+};
+struct policy_json_token {
+	enum policy_json_type type;
+	size_t depth;               /* 0: the top value */
+	const char *key;            /* a member: its key, decoded (key_len bytes) */
+	size_t key_len;
+	size_t index;               /* an element of an array: its index */
+	const char *value;          /* a string: decoded, NUL-terminated, no NUL inside;
+				     * a number: its text; else NULL */
+	size_t value_len;
+};
+/* Returns 0 to go on, or a negative errno that ends the walk (returned as it is). */
+typedef int (*policy_json_visit_fn)(void *userdata, const struct policy_json_token *t);
+/* 0 when the whole text was walked; -EBADMSG with err filled; -EFBIG, -ENOMEM,
+ * -EINVAL as policy_json_parse(); or what fn returned. The token's strings
+ * live only for the call. Never logs. */
+int policy_json_walk(const char *data, size_t len, unsigned max_depth, policy_json_visit_fn fn,
+		     void *userdata, struct policy_json_error *err);
+
 /* Loads and validates a policy file (at most POLICY_FILE_MAX bytes). Each
  * fault is logged once as "policy 'FILE': $.json.path: reason". Errors:
  * -ENOENT/-EACCES (file), -EFBIG (too large), -EBADMSG (not JSON, truncated),

@@ -59,9 +59,10 @@ for ek in rsa ecc; do
 	swtpm_start
 	export VMTRUST_STATE=$state
 	"$V" -q attest enroll --ek-alg "$ek" >/dev/null
+	ak_enrollment "$state"   # the verifier's proof that the AK lives in the TPM
 	"$V" -q attest measure --only "$T/qemu-system-x86_64" >/dev/null
 	"$V" -q --policy "$T/empty.json" attest quote --nonce 00 --no-eventlog -o "$T/ev-$ek.json"
-	"$V" -q policy init --from-evidence "$T/ev-$ek.json" -o "$T/base-$ek.json"
+	"$V" -q policy init --from-evidence "$T/ev-$ek.json" "${ENROLLMENT[@]}" -o "$T/base-$ek.json"
 	jq '.key_release = {"pcr_selection": {"sha256": [7, 14]}}' "$T/base-$ek.json" >"$T/pol-$ek.json"
 	jq '.key_release.require_attestation = false' "$T/pol-$ek.json" >"$T/pol-$ek-noatt.json"
 	export VMTRUST_POLICY=$T/pol-$ek.json

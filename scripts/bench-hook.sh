@@ -35,9 +35,10 @@ swtpm_start
 export VMTRUST_STATE=$T/state TPM2TOOLS_TCTI=$VMTRUST_TCTI
 mkdir -p "$VMTRUST_STATE"
 "$V" -q attest enroll --ek-alg ecc >/dev/null
+ak_enrollment "$T"   # the verifier's proof that the AK lives in the TPM
 printf '{"schema_version": 1, "sequence": 1}\n' >"$T/empty.json"
 "$V" -q --policy "$T/empty.json" attest quote --nonce 00 --no-eventlog -o "$T/ev.json"
-"$V" -q policy init --from-evidence "$T/ev.json" -o "$T/base.json"
+"$V" -q policy init --from-evidence "$T/ev.json" "${ENROLLMENT[@]}" -o "$T/base.json"
 openssl genpkey -algorithm ed25519 -out "$T/k.pem" 2>/dev/null
 openssl pkey -in "$T/k.pem" -pubout -out "$T/k.pub"
 jq --rawfile k "$T/k.pub" '. + {image_trust: {keys: [{id: "p", public_key: $k}]}}' "$T/base.json" >"$T/policy.json"

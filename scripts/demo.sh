@@ -91,10 +91,20 @@ printf '{"schema_version": 1, "sequence": 1}\n' >"$W/bootstrap.json"
 step "attest: measure the hypervisor (qemu, libvirt, firmware, KVM modules, config) into PCR 15" 0 \
 	"$VMTRUST" attest measure
 step "attest: enroll an EK and an AK" 0 "$VMTRUST" attest enroll
+step "attest: the verifier seals a challenge to that AK in the TPM of that EK" 0 \
+	"$VMTRUST" attest enroll-challenge --ek "$VMTRUST_STATE/ek.pem" --ak "$VMTRUST_STATE/ak.pub" \
+	-o "$W/enroll-challenge.json"
+step "attest: the host's TPM opens it (the AK lives there)" 0 \
+	"$VMTRUST" attest enroll-response "$W/enroll-challenge.json" -o "$W/enroll-response.json"
+step "attest: the verifier checks the response" 0 \
+	"$VMTRUST" attest enroll-verify "$W/enroll-challenge.json" "$W/enroll-response.json"
 step "attest: quote PCRs and logs for a verifier (nonce 5eed)" 0 \
 	"$VMTRUST" --policy "$W/bootstrap.json" attest quote --nonce 5eed --no-eventlog -o "$W/evidence.json"
-step "policy: reference values from this known-good host" 0 \
+step "policy: without the enrollment, the evidence's AK is not pinned" 1 \
 	"$VMTRUST" policy init --from-evidence "$W/evidence.json" -o "$W/host.json"
+step "policy: reference values from this known-good host, its enrolled AK pinned" 0 \
+	"$VMTRUST" policy init --from-evidence "$W/evidence.json" \
+	--enrollment "$W/enroll-challenge.json" "$W/enroll-response.json" -o "$W/host.json"
 openssl genpkey -algorithm ed25519 -out "$W/publisher.key"
 openssl pkey -in "$W/publisher.key" -pubout -out "$W/publisher.pub"
 python3 - "$W/host.json" "$W/publisher.pub" "$W/trusted.json" <<'PY'

@@ -33,11 +33,12 @@ tpm_clean() {
 
 # --- the host: an AK, a measured hypervisor, a policy from its evidence -----
 vm -q attest enroll --ek-alg ecc >/dev/null
+ak_enrollment "$T"   # the verifier's proof that the AK lives in the TPM
 printf 'qemu\n' >"$T/qemu-system-x86_64"
 vm -q attest measure --only "$T/qemu-system-x86_64" >/dev/null
 printf '{"schema_version": 1, "sequence": 1}\n' >"$T/empty.json"
 vm -q --policy "$T/empty.json" attest quote --nonce 0011 --no-eventlog -o "$T/evidence.json"
-vm -q policy init --from-evidence "$T/evidence.json" -o "$T/base.json"
+vm -q policy init --from-evidence "$T/evidence.json" "${ENROLLMENT[@]}" -o "$T/base.json"
 jq '.key_release = {"pcr_selection": {"sha256": [7, 14]}}' "$T/base.json" >"$T/policy.json"
 export VMTRUST_POLICY=$T/policy.json
 

@@ -24,6 +24,7 @@ vm() { "$VMTRUST" "$@"; }
 
 # --- a host, a policy, a signed image, a sealed disk key ------------------------
 vm -q attest enroll --ek-alg ecc >/dev/null
+ak_enrollment "$T"   # the verifier's proof that the AK lives in the TPM
 printf 'qemu\n' >"$T/qemu-system-x86_64"
 vm -q attest measure --only "$T/qemu-system-x86_64" >/dev/null
 printf '{"schema_version": 1, "sequence": 1}\n' >"$T/empty.json"
@@ -32,7 +33,7 @@ openssl pkey -in "$T/pub.key" -pubout -out "$T/pub.pem"
 # make_policy: the policy of this host as it is now (what it measured is good)
 make_policy() {
 	VMTRUST_TCTI=$DIRECT "$VMTRUST" -q --policy "$T/empty.json" attest quote --nonce 00 --no-eventlog -o "$T/evidence.json"
-	"$VMTRUST" -q policy init --from-evidence "$T/evidence.json" -o "$T/base.json"
+	"$VMTRUST" -q policy init --from-evidence "$T/evidence.json" "${ENROLLMENT[@]}" -o "$T/base.json"
 	jq --rawfile k "$T/pub.pem" '. + {image_trust: {keys: [{id: "publisher", public_key: $k}]},
 		key_release: {pcr_selection: {sha256: [7]}}}' "$T/base.json" >"$T/policy.json"
 }
@@ -53,7 +54,7 @@ healthy() {
 	local what=$1 left
 	"$VMTRUST" --tcti "$DIRECT" --policy "$T/empty.json" attest quote --nonce 77 --no-eventlog \
 		-o "$T/check.json" 2>"$T/check.err" &&
-		"$VMTRUST" policy init --from-evidence "$T/check.json" -o "$T/check-policy.json" 2>>"$T/check.err" &&
+		"$VMTRUST" policy init --from-evidence "$T/check.json" "${ENROLLMENT[@]}" -o "$T/check-policy.json" 2>>"$T/check.err" &&
 		"$VMTRUST" --policy "$T/check-policy.json" attest verify -q --nonce 77 "$T/check.json" >>"$T/check.err" 2>&1 ||
 		{ fail "$what: the measurement log no longer replays to the PCR: $(cat "$T/check.err")"; return; }
 	if [ -e "$VMTRUST_STATE/launches.log" ] &&

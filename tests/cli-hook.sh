@@ -46,13 +46,14 @@ at_exit "for d in $A $B $C $D; do $V destroy \$d >/dev/null 2>&1; $V undefine \$
 
 # --- the host and its policy ------------------------------------------------------
 vm -q attest enroll >/dev/null
+ak_enrollment "$T"   # the verifier's proof that the AK lives in the TPM
 printf 'qemu\n' >"$T/qemu-system-x86_64"
 vm -q attest measure --only "$T/qemu-system-x86_64" >/dev/null
 # the qemu the domains run (<emulator>): a reference value of the policy
 vm -q attest measure --only "$(command -v qemu-system-x86_64)" >/dev/null
 printf '{"schema_version": 1, "sequence": 1}\n' >"$T/empty.json"
 vm -q --policy "$T/empty.json" attest quote --nonce 00 --no-eventlog -o "$T/evidence.json"
-vm -q policy init --from-evidence "$T/evidence.json" -o "$T/base.json"
+vm -q policy init --from-evidence "$T/evidence.json" "${ENROLLMENT[@]}" -o "$T/base.json"
 openssl genpkey -algorithm ed25519 -out "$T/pub.key"
 openssl pkey -in "$T/pub.key" -pubout -out "$T/pub.pem"
 python3 - "$T/base.json" "$T/pub.pem" "$T/policy.json" "$A" "$B" <<'EOF'

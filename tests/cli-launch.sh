@@ -21,6 +21,7 @@ vm() { "$VMTRUST" "$@"; }
 
 # --- a host with a measured hypervisor, and a policy from its evidence -------
 vm -q attest enroll >/dev/null
+ak_enrollment "$T"   # the verifier's proof that the AK lives in the TPM
 # the "qemu" prints its arguments and keeps its environment in qemu.env
 Q=$T/qemu-system-x86_64
 # and the device:inode of every descriptor it was given in qemu.fds
@@ -32,7 +33,7 @@ QR=$(command -v qemu-system-x86_64)
 vm -q attest measure --only "$QR" >/dev/null
 printf '{"schema_version": 1, "sequence": 1}\n' >"$T/empty.json"
 vm -q --policy "$T/empty.json" attest quote --nonce 00 --no-eventlog -o "$T/evidence.json"
-vm -q policy init --from-evidence "$T/evidence.json" -o "$T/base.json"
+vm -q policy init --from-evidence "$T/evidence.json" "${ENROLLMENT[@]}" -o "$T/base.json"
 openssl genpkey -algorithm ed25519 -out "$T/pub.key"
 openssl pkey -in "$T/pub.key" -pubout -out "$T/pub.pem"
 python3 - "$T/base.json" "$T/pub.pem" "$T/policy.json" <<'EOF'
@@ -281,7 +282,7 @@ expect 2 "launches.none" "$VMTRUST" hook log "$T/launches.none"
 vm -q image sign --key "$T/pub.key" --name web "$T/base.raw" -o "$T/base.raw.manifest.json"
 printf '{"schema_version": 1, "sequence": 1}\n' >"$T/empty.json"
 vm -q --policy "$T/empty.json" attest quote --nonce 00 --no-eventlog -o "$T/evidence2.json"
-vm -q policy init --from-evidence "$T/evidence2.json" -o "$T/base2.json"
+vm -q policy init --from-evidence "$T/evidence2.json" "${ENROLLMENT[@]}" -o "$T/base2.json"
 jq --slurpfile p "$T/policy.json" '. + {image_trust: $p[0].image_trust}' "$T/base2.json" >"$T/policy2.json"
 export VMTRUST_POLICY=$T/policy2.json
 run "$VMTRUST" launch -- "$Q" -monitor none -name guest=g1 -drive "file=$T/base.raw,format=raw,if=virtio" -kernel "$T/vmlinuz"
@@ -501,7 +502,7 @@ vm -q attest measure --only "$T/evil2" >/dev/null
 # says why); an unchanged host reuses the cached verdict, launch decisions
 # measured in between included.
 vm -q --policy "$T/empty.json" attest quote --nonce 04 --no-eventlog -o "$T/evidence-c.json"
-vm -q policy init --from-evidence "$T/evidence-c.json" -o "$T/base-c.json"
+vm -q policy init --from-evidence "$T/evidence-c.json" "${ENROLLMENT[@]}" -o "$T/base-c.json"
 jq --slurpfile p "$T/policy.json" '. + {image_trust: $p[0].image_trust, verdict_cache_max_age: 3600}' \
 	"$T/base-c.json" >"$T/policy-c.json"
 # decide EXPECTED [WHY]: the decision is EXPECTED ("allowed true": allowed
@@ -603,7 +604,7 @@ P=$T/etc/vmtrust
 mkdir -p "$P"
 chmod 755 "$T/etc" "$P"
 vm -q --policy "$T/empty.json" attest quote --nonce 05 --no-eventlog -o "$T/evidence-t.json"
-vm -q policy init --from-evidence "$T/evidence-t.json" -o "$T/base-t.json"
+vm -q policy init --from-evidence "$T/evidence-t.json" "${ENROLLMENT[@]}" -o "$T/base-t.json"
 jq --slurpfile p "$T/policy.json" '. + {image_trust: $p[0].image_trust, sequence: 5,
 	key_release: {pcr_selection: {sha256: [7]}}}' "$T/base-t.json" >"$P/policy.json"
 chmod 644 "$P/policy.json"

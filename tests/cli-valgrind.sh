@@ -44,9 +44,10 @@ qemu-img create -q -f raw "$T/base.raw" 2M
 qemu-img create -q -f qcow2 -b "$T/base.raw" -F raw "$T/top.qcow2"
 
 mc 0 attest enroll --ek-alg ecc
+ak_enrollment "$T"   # the verifier's proof that the AK lives in the TPM
 mc 0 attest measure --only "$T/qemu"
 mc 0 --policy "$T/empty.json" attest quote --nonce 01 --no-eventlog -o "$T/ev.json"
-mc 0 policy init --from-evidence "$T/ev.json" -o "$T/base.json"
+mc 0 policy init --from-evidence "$T/ev.json" "${ENROLLMENT[@]}" -o "$T/base.json"
 jq --rawfile k "$T/k.pub" '. + {image_trust: {keys: [{id: "p", public_key: $k}]},
 	key_release: {pcr_selection: {sha256: [7]}}}' "$T/base.json" >"$T/policy.json"
 export VMTRUST_POLICY=$T/policy.json

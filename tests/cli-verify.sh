@@ -307,7 +307,104 @@ printf 'qemu 7.2, as built by the distribution\n' >"$T/good-qemu"
 run "$VMTRUST" --policy policy-own.json attest measure --only "$T/good-qemu"
 [ "$rc" = 0 ] || { echo "FAIL: attest measure: $err" >&2; exit 1; }
 expect 0 '' "$VMTRUST" --policy policy-own.json attest quote --nonce "$nonce2" --eventlog uefi.bin -o ev-q.json
-expect 0 '' "$VMTRUST" -q policy init --from-evidence ev-q.json -o p-init.json
+# policy init pins the AK only with a proof that it lives in a TPM (an
+# enrollment that enroll-verify accepts, or its name given) and when the quote
+# verifies under it
+ak_hex=$(xxd -p -c 100 "$S/ak.name")
+expect 1 "^vmtrust: evidence 'ev-q.json': attestation key $ak_hex is not proven to live in a tpm \\(give --enrollment CHALLENGE RESPONSE that enroll-verify accepts, or --ak-name\\): not pinned$" \
+	"$VMTRUST" -q policy init --from-evidence ev-q.json -o p-init.json
+[ ! -e p-init.json ] && pass || fail "a refused policy init wrote p-init.json"
+mkdir -p enr
+ak_enrollment enr
+expect 0 '' "$VMTRUST" -q policy init --from-evidence ev-q.json "${ENROLLMENT[@]}" -o p-init.json
+expect 0 '' "$VMTRUST" -q policy init --from-evidence ev-q.json --ak-name "$ak_hex" -o p-name.json
+cmp -s p-init.json p-name.json && pass || fail "policy init: --ak-name and --enrollment pin differently"
+# an enrollment of another AK (a second one, in the same TPM) proves nothing of this one
+mkdir -p state2 enr2
+VMTRUST_STATE=$T/state2 run "$VMTRUST" -q attest enroll
+[ "$rc" = 0 ] || { echo "FAIL: a second attest enroll: $err" >&2; exit 1; }
+ENROLLMENT1=("${ENROLLMENT[@]}")
+VMTRUST_STATE=$T/state2 ak_enrollment enr2
+ENROLLMENT2=("${ENROLLMENT[@]}")
+ENROLLMENT=("${ENROLLMENT1[@]}")
+expect 1 "^vmtrust: evidence 'ev-q.json': attestation key $ak_hex is not proven to live in a tpm " \
+	"$VMTRUST" -q policy init --from-evidence ev-q.json "${ENROLLMENT2[@]}" -o p-other.json
+expect 1 "^vmtrust: evidence 'ev-q.json': attestation key $ak_hex is not proven " \
+	"$VMTRUST" -q policy init --from-evidence ev-q.json --ak-name "$(xxd -p -c 100 state2/ak.name)" -o p-other.json
+# a response that names this AK for a challenge made for the other: enroll-verify's refusal
+python3 - enr2/enroll-challenge.json enr/enroll-response.json enr2/mixed.json <<'PY'
+import json, sys
+r = json.load(open(sys.argv[2]))
+r["secret"] = "00" * 32
+json.dump(r, open(sys.argv[3], "w"))
+PY
+expect 1 "^vmtrust: enrollment failed: response 'enr2/mixed.json' names another attestation key than challenge 'enr2/enroll-challenge.json'$" \
+	"$VMTRUST" -q policy init --from-evidence ev-q.json --enrollment enr2/enroll-challenge.json enr2/mixed.json -o p-other.json
+expect 2 "^vmtrust: --ak-name 'zz' is not a hex name " \
+	"$VMTRUST" -q policy init --from-evidence ev-q.json --ak-name zz -o p-other.json
+expect 2 "^vmtrust: --enrollment needs CHALLENGE and RESPONSE " \
+	"$VMTRUST" -q policy init --from-evidence ev-q.json -o p-other.json --enrollment enr/enroll-challenge.json
+[ ! -e p-other.json ] && pass || fail "a refused policy init wrote p-other.json"
+# a quote that does not verify under the proven AK: a PCR value changed, a
+# record added to the log, the signature of another message
+edit ev-q.json ev-badpcr.json 'e["pcrs"]["sha256"]["0"] = "11" * 32'
+expect 1 "^vmtrust: evidence 'ev-badpcr.json': attestation key $ak_hex: the quote does not verify under it: pcr-digest: the PCR values of the evidence do not hash to the quote's pcrDigest \\(sha256\\): a value was changed: not pinned$" \
+	"$VMTRUST" -q policy init --from-evidence ev-badpcr.json "${ENROLLMENT[@]}" -o p-other.json
+edit ev-q.json ev-badlog.json '
+lines = e["measurement_log"].splitlines(True)
+lines[0] = file_record(0, "/usr/lib/evil.so", {a: b"x" for a in ("sha1", "sha256", "sha384", "sha512")})
+e["measurement_log"] = "".join(lines)'
+expect 1 "^vmtrust: evidence 'ev-badlog.json': attestation key $ak_hex: the quote does not verify under it: measurement-log: the replay of [0-9]+ records differs from the quoted" \
+	"$VMTRUST" -q policy init --from-evidence ev-badlog.json "${ENROLLMENT[@]}" -o p-other.json
+# a record added after the quote is pending: nothing proves it, it is not taken
+edit ev-q.json ev-pendlog.json 'e["measurement_log"] += file_record(n_records(), "/usr/lib/evil.so", {a: b"x" for a in ("sha1", "sha256", "sha384", "sha512")})'
+expect 0 "^vmtrust: warning: evidence 'ev-pendlog.json': the last record of its measurement log \\('/usr/lib/evil.so'\\) is pending, not in the quote: not taken$" \
+	"$VMTRUST" -q policy init --from-evidence ev-pendlog.json "${ENROLLMENT[@]}" -o p-pend.json
+grep -q evil.so p-pend.json && fail "policy init took a pending record" || pass
+edit ev-q.json ev-badsig.json '
+m = bytearray(base64.b64decode(e["quote"]["attest"])); m[-1] ^= 1
+e["quote"]["attest"] = base64.b64encode(m).decode()'
+expect 1 "^vmtrust: evidence 'ev-badsig.json': attestation key $ak_hex: the quote does not verify under it: signature: the ecdsa signature does not verify with the AK over quote.attest: not pinned$" \
+	"$VMTRUST" -q policy init --from-evidence ev-badsig.json "${ENROLLMENT[@]}" -o p-other.json
+[ ! -e p-other.json ] && pass || fail "a refused policy init wrote p-other.json"
+# a software key posing as an AK: a P-256 key made by openssl, a public area
+# claiming fixedTPM|fixedParent|sensitiveDataOrigin|userWithAuth|restricted|sign,
+# the TPMS_ATTEST of ev-q.json signed by it: every check of the quote passes,
+# only the proof is missing, and the host's real enrollment is not one
+openssl ecparam -name prime256v1 -genkey -noout -out soft.key 2>/dev/null
+openssl ec -in soft.key -pubout -outform DER -out soft.der 2>/dev/null
+python3 - ev-q.json ev-soft.json <<'PY'
+import base64, hashlib, json, struct, subprocess, sys
+e = json.load(open(sys.argv[1]))
+xy = open("soft.der", "rb").read()[-64:]
+t = struct.pack(">HHI", 0x0023, 0x000b, 0x00050072) + struct.pack(">H", 0)  # ECC, sha256, attributes, no policy
+t += struct.pack(">HHHHH", 0x0010, 0x0018, 0x000b, 0x0003, 0x0010)          # no sym, ecdsa-sha256, P-256, no kdf
+t += struct.pack(">H", 32) + xy[:32] + struct.pack(">H", 32) + xy[32:]
+pub = struct.pack(">H", len(t)) + t
+msg = base64.b64decode(e["quote"]["attest"])
+der = subprocess.run(["openssl", "dgst", "-sha256", "-sign", "soft.key"], input=msg,
+                     capture_output=True, check=True).stdout
+def ints(d):                                   # SEQUENCE { INTEGER r, INTEGER s }
+    o, out = 2, []
+    for _ in range(2):
+        n = d[o + 1]; v = d[o + 2:o + 2 + n]; o += 2 + n
+        out.append(v.lstrip(b"\0").rjust(32, b"\0"))
+    return out
+r, s = ints(der)
+sig = struct.pack(">HH", 0x0018, 0x000b) + struct.pack(">H", 32) + r + struct.pack(">H", 32) + s
+e["ak"] = {"public": base64.b64encode(pub).decode()}
+e["quote"]["signature"] = base64.b64encode(sig).decode()
+json.dump(e, open(sys.argv[2], "w"))
+PY
+soft_hex=$(python3 -c 'import hashlib,struct,base64,json; p=base64.b64decode(json.load(open("ev-soft.json"))["ak"]["public"]); print("000b"+hashlib.sha256(p[2:]).hexdigest())')
+expect 1 "^vmtrust: evidence 'ev-soft.json': attestation key $soft_hex is not proven to live in a tpm " \
+	"$VMTRUST" -q policy init --from-evidence ev-soft.json -o p-soft.json
+expect 1 "^vmtrust: evidence 'ev-soft.json': attestation key $soft_hex is not proven to live in a tpm " \
+	"$VMTRUST" -q policy init --from-evidence ev-soft.json "${ENROLLMENT[@]}" -o p-soft.json
+[ ! -e p-soft.json ] && pass || fail "a refused policy init wrote p-soft.json"
+# only the missing proof refuses it: the quote verifies under the software
+# key, so an operator who vouches for its name (wrongly) gets it pinned
+expect 0 '' "$VMTRUST" -q policy init --from-evidence ev-soft.json --ak-name "$soft_hex" -o p-soft.json
 python3 - p-init.json "$S/ak.name" <<'EOF' && pass || fail "policy init: the AK is not pinned by its name, or unquoted banks were taken"
 import json, sys
 p = json.load(open(sys.argv[1]))
@@ -423,8 +520,8 @@ pub = bytearray(base64.b64decode(e["ak"]["public"]))
 pub[7] |= 0x01                       # objectAttributes (big-endian at byte 6): restricted
 e["ak"]["public"] = base64.b64encode(pub).decode()'
 # policy init refuses to pin it
-expect 1 "^vmtrust: evidence 1: attestation key: attributes 0x00040072 are not those of a restricted signing key .*: not pinned$" \
-	"$VMTRUST" -q policy init --from-evidence ev-forged-plain.json -o p-plain.json
+expect 1 "^vmtrust: evidence 'ev-forged-plain.json': attestation key: attributes 0x00040072 are not those of a restricted signing key .*: not pinned$" \
+	"$VMTRUST" -q policy init --from-evidence ev-forged-plain.json --ak-name "$(xxd -p -c 100 plain.name)" -o p-plain.json
 [ ! -e p-plain.json ] && pass || fail "a refused policy init wrote p-plain.json"
 # a policy that pinned the key (by mistake) with its name: the flipped public area is another name
 policy p-plainkey.json plain.pem plain.name

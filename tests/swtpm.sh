@@ -90,3 +90,18 @@ swtpm_stop() {
 		SWTPM_DIR=
 	fi
 }
+
+# ak_enrollment DIR: the verifier's enrollment of the AK in $VMTRUST_STATE,
+# as the README's "vmtrust attest enroll" runs it (enroll-challenge on the
+# host's ek.pem and ak.pub, enroll-response by the TPM), into DIR; sets
+# ENROLLMENT to the policy init options that carry it. Exits on failure.
+ak_enrollment() {
+	local ch=$1/enroll-challenge.json resp=$1/enroll-response.json
+	if ! "$VMTRUST" -q attest enroll-challenge --ek "$VMTRUST_STATE/ek.pem" \
+		--ak "$VMTRUST_STATE/ak.pub" -o "$ch" ||
+		! "$VMTRUST" -q attest enroll-response "$ch" -o "$resp"; then
+		echo "FAIL: the enrollment of the AK in '$VMTRUST_STATE'" >&2
+		exit 1
+	fi
+	ENROLLMENT=(--enrollment "$ch" "$resp")
+}

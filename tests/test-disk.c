@@ -1087,10 +1087,12 @@ static struct policy *attested_policy(const char *key_release)
 	struct policy_pcr_bank def[2];
 	char path[256];
 	const char *const files[] = { path };
+	const char *const names[] = { "evidence" };
 	uint8_t nonce[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct attest_ak_name ak;   /* the AK this test enrolled: its name vouched for */
 	int n;
 
-	ck_assert_int_eq(attest_enroll(ctx, state, ATTEST_KEY_ECC, ATTEST_KEY_ECC, false, NULL, NULL), 0);
+	ck_assert_int_eq(attest_enroll(ctx, state, ATTEST_KEY_ECC, ATTEST_KEY_ECC, false, ak.bytes, &ak.len), 0);
 	snprintf(path, sizeof(path), "%s/qemu-system-x86_64", dir);
 	write_file(path, "hypervisor\n", 11);
 	ck_assert_int_eq(attest_measure(ctx, state, 15, files, 1, NULL, NULL), 0);
@@ -1099,7 +1101,7 @@ static struct policy *attested_policy(const char *key_release)
 	sel = def;
 	ck_assert_int_eq(attest_quote(ctx, state, sel, (size_t)n, nonce, sizeof(nonce), "", &ev), 0);
 	one[0] = ev;
-	ck_assert_int_eq(attest_policy_from_evidence(NULL, 0, one, 1, 15, &json), 0);
+	ck_assert_int_eq(attest_policy_from_evidence(NULL, 0, one, names, 1, &ak, 1, 15, &json), 0);
 	/* the policy's last brace gets the key_release section */
 	ck_assert_ptr_nonnull(strrchr(json, '}'));
 	*strrchr(json, '}') = '\0';

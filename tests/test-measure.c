@@ -464,6 +464,94 @@ START_TEST(test_parse_bad)
 }
 END_TEST
 
+/* A record as attest_record_to_json writes it: path escapes decoded, and
+ * the reader of one strict pass refuses what the format does not hold, at
+ * any depth. */
+static char *record_text(const char *path)
+{
+	struct attest_record rec = { .recnum = 0, .pcr = 15, .path = (char *)path, .size = 5,
+				     .n_digests = 2 };
+	static const char *const banks[] = { "sha256", "sha384" };
+	json_object *o;
+	char *text;
+	unsigned l;
+
+	for (size_t k = 0; k < 2; k++) {
+		rec.file_digests[k].alg = policy_hash_alg_by_name(banks[k]);
+		EVP_Digest("hello", 5, rec.file_digests[k].value, &l,
+			   EVP_get_digestbyname(rec.file_digests[k].alg->ossl), NULL);
+		ck_assert_int_eq(attest_record_event_digest(path, 5, &rec.file_digests[k], &rec.digests[k]), 0);
+	}
+	ck_assert_int_eq(attest_record_to_json(&rec, &o), 0);
+	ck_assert_int_ge(asprintf(&text, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)), 0);
+	json_object_put(o);
+	return text;
+}
+
+/* text with the first "from" replaced by "to" */
+static char *edited(const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+	char *out;
+
+	ck_assert_ptr_nonnull(at);
+	ck_assert_int_ge(asprintf(&out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from)), 0);
+	return out;
+}
+
+START_TEST(test_parse_strict)
+{
+	static const char path[] = "/opt/a\"b\\c/\xc3\xa9\tx";
+	_cleanup_(freep) char *good = record_text(path), *esc = NULL, *bad = NULL;
+	struct attest_mlog *log = NULL;
+	const struct attest_record *rec;
+	static const struct {
+		const char *from, *to, *fault;
+	} bad_edits[] = {
+		{ "\"size\":5", "\"size\":5,\"size\":5", "content.size: duplicate key" },
+		{ "{\"hashAlg\"", "{\"hashAlg\":\"sha1\",\"hashAlg\"", "digests[0].hashAlg: duplicate key" },
+		{ "\"pcr\":15", "\"pcr\":15,\"p\\u0063r\":15", "$.pcr: duplicate key" },
+		{ "{\"hashAlg\"", "{\"x\":1,\"hashAlg\"", "digests[0] is not a known hashAlg and digest" },
+		{ "\"recnum\":0", "\"recnum\":0.0", "recnum is not 0" },
+		{ "\"recnum\":0", "\"recnum\":\"0\"", "recnum is not 0" },
+		{ "\"size\":5", "\"size\":5,\"type\":\"x\"", "content is missing or has unknown keys" },
+		{ "\"size\":5", "\"size\":-5", "content.size is missing or negative" },
+		{ "\"content_type\":\"vmtrust_file\"", "\"content_type\":\"vmtrust_event\"",
+		  "content is missing or has unknown keys" },
+		{ "\"digests\":[", "\"digests\":[1,", "3 digests: expected one per bank" },
+		{ "\"hashAlg\":\"sha256\"", "\"hashAlg\":{\"sha256\":1}", "digests[0] is not a known hashAlg" },
+		{ "\"recnum\":0", "\"recnum\":0,\"x\":[{\"a\":1,\"a\":2}]", "$.x[0].a: duplicate key" },
+		{ "\"path\":\"", "\"path\":\"\\u0000", "string contains a NUL character" },
+		{ "\"path\":\"", "\"path\":\"\xc0\xaf", "invalid UTF-8" },
+	};
+
+	ck_assert_int_eq(attest_mlog_parse("t", good, strlen(good), &log), 0);
+	rec = attest_mlog_record(log, 0);
+	ck_assert_str_eq(rec->path, path);
+	ck_assert_uint_eq(rec->n_digests, 2);
+	ck_assert_uint_eq(rec->size, 5);
+	attest_mlog_free(log);
+	log = NULL;
+	/* a slash written as another escape is the same path */
+	esc = edited(good, "\"path\":\"\\/", "\"path\":\"\\u002f");
+	ck_assert_int_eq(attest_mlog_parse("t", esc, strlen(esc), &log), 0);
+	ck_assert_str_eq(attest_mlog_record(log, 0)->path, path);
+	attest_mlog_free(log);
+	log = NULL;
+
+	for (size_t i = 0; i < ELEMENTSOF(bad_edits); i++) {
+		free(bad);
+		bad = edited(good, bad_edits[i].from, bad_edits[i].to);
+		n_errors = 0;
+		ck_assert_int_eq(attest_mlog_parse("t", bad, strlen(bad), &log), -EBADMSG);
+		ck_assert_ptr_null(log);
+		ck_assert_uint_eq(n_errors, 1);
+		ck_assert_msg(strstr(last_error, "measurement log 't': record on line 1: ") &&
+			      strstr(last_error, bad_edits[i].fault), "edit %zu: %s", i, last_error);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("measure");
@@ -489,6 +577,7 @@ int main(void)
 	tc = tcase_create("parse");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_parse_bad, 0, (int)ELEMENTSOF(bad_logs));
+	tcase_add_test(tc, test_parse_strict);
 	suite_add_tcase(s, tc);
 
 	sr = srunner_create(s);

@@ -489,6 +489,41 @@ static const struct json_case {
 	{ "{}", 0, POLICY_JSON_DEPTH_MAX + 1, -EINVAL, "$: " },
 };
 
+static int count_tokens(void *userdata, const struct policy_json_token *t)
+{
+	(void)t;
+	++*(size_t *)userdata;
+	return 0;
+}
+
+struct walk_log {
+	char line[16][64];
+	size_t n, stop_at;       /* stop_at: fail at that token (0: never) */
+};
+
+static int log_tokens(void *userdata, const struct policy_json_token *t)
+{
+	static const char *const types[] = { "object", "array", "end", "string", "number",
+					     "true", "false", "null" };
+	struct walk_log *l = userdata;
+	char where[32];
+
+	if (l->stop_at && l->n == l->stop_at)
+		return -ECANCELED;
+	ck_assert_uint_lt(l->n, ELEMENTSOF(l->line));
+	if (t->key)
+		snprintf(where, sizeof(where), "%.*s", (int)t->key_len, t->key);
+	else if (t->depth)
+		snprintf(where, sizeof(where), "%zu", t->index);
+	else
+		snprintf(where, sizeof(where), "-");
+	snprintf(l->line[l->n++], sizeof(l->line[0]), "%zu %s %s %.*s", t->depth, types[t->type], where,
+		 t->value ? (int)t->value_len : 1, t->value ? t->value : "-");
+	if (t->type == POLICY_JSON_STRING)
+		ck_assert_uint_eq(strlen(t->value), t->value_len);
+	return 0;
+}
+
 START_TEST(test_json_parse)
 {
 	const struct json_case *c = &json_cases[_i];
@@ -508,6 +543,80 @@ START_TEST(test_json_parse)
 	snprintf(fault, sizeof(fault), "%s: %s", e.path.buf, e.reason);
 	ck_assert_str_eq(fault, c->fault);
 	ck_assert_uint_eq(n_errors, 0);                    /* never logs */
+}
+END_TEST
+
+/* Texts json-c refuses before the strict pass sees them: the walk's words. */
+static const struct {
+	const char *json, *walk_fault;
+} jsonc_faults[] = {
+	{ "{\"a\":\"\xff\"}", "$.a: invalid UTF-8 at byte 6" },
+	{ "{\"a\":1} x", "$: trailing data at byte 8" },
+	{ "{\"a\":1}{\"a\":2}", "$: trailing data at byte 7" },
+	{ "\xef\xbb\xbf{}", "$: not valid JSON at byte 0: unexpected character" },
+	{ "{\"a\":", "$.a: unexpected end of input at byte 5" },
+	{ "[[[[1]]]]", "$[0][0][0]: nested deeper than 3 levels" },
+};
+
+/* The walker refuses what the parser refuses, with the same fault where the
+ * fault is the strict pass's (json-c's own words differ: json-c is not in
+ * the walk), and accepts what it accepts. */
+START_TEST(test_json_walk_same)
+{
+	const struct json_case *c = &json_cases[_i];
+	struct policy_json_error e;
+	char fault[sizeof(e.path.buf) + sizeof(e.reason) + 2];
+	size_t n = 0;
+	int r;
+
+	r = policy_json_walk(c->json, c->len ? c->len : strlen(c->json), c->depth ? c->depth : 32,
+			     count_tokens, &n, &e);
+	ck_assert_msg(r == c->err, "case %d: %d, not %d (%s: %s)", _i, r, c->err, e.path.buf, e.reason);
+	ck_assert_uint_eq(n_errors, 0);
+	if (c->err == 0) {
+		ck_assert_uint_gt(n, 0);
+		return;
+	}
+	snprintf(fault, sizeof(fault), "%s: %s", e.path.buf, e.reason);
+	for (size_t i = 0; i < ELEMENTSOF(jsonc_faults); i++)
+		if (strcmp(c->json, jsonc_faults[i].json) == 0) {
+			ck_assert_str_eq(fault, jsonc_faults[i].walk_fault);
+			return;
+		}
+	ck_assert_str_eq(fault, c->fault);
+}
+END_TEST
+
+/* What the visitor is told, in document order: keys and strings decoded,
+ * numbers as written, containers opened and closed at their depth. */
+START_TEST(test_json_walk_tokens)
+{
+	static const char json[] = "{\"a\": [1, \"x\\u0041\", {\"\\u0062\": null}], \"c\": -0.5e3, \"d\": {}, \"e\": true}";
+	static const char *const want[] = {
+		"0 object - -", "1 array a -", "2 number 0 1", "2 string 1 xA", "2 object 2 -",
+		"3 null b -", "2 end 2 -", "1 end a -", "1 number c -0.5e3", "1 object d -",
+		"1 end d -", "1 true e -", "0 end - -",
+	};
+	struct walk_log log = { 0 };
+	struct policy_json_error e;
+
+	ck_assert_int_eq(policy_json_walk(json, strlen(json), 32, log_tokens, &log, &e), 0);
+	ck_assert_uint_eq(log.n, ELEMENTSOF(want));
+	for (size_t i = 0; i < ELEMENTSOF(want); i++)
+		ck_assert_str_eq(log.line[i], want[i]);
+
+	/* the visitor's error ends the walk, as it is */
+	log.n = 0;
+	log.stop_at = 3;
+	ck_assert_int_eq(policy_json_walk(json, strlen(json), 32, log_tokens, &log, &e), -ECANCELED);
+	ck_assert_uint_eq(log.n, 3);
+	/* a duplicate is found when its object closes, after the visitor saw it */
+	log.n = 0;
+	log.stop_at = 0;
+	ck_assert_int_eq(policy_json_walk("{\"k\":1,\"k\":2}", 13, 32, log_tokens, &log, &e), -EBADMSG);
+	ck_assert_str_eq(e.path.buf, "$.k");
+	ck_assert_str_eq(e.reason, "duplicate key");
+	ck_assert_int_eq(policy_json_walk("{}", 2, 32, NULL, NULL, &e), -EINVAL);
 }
 END_TEST
 
@@ -737,6 +846,8 @@ static Suite *policy_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_loop_test(tc, test_json_parse, 0, (int)ELEMENTSOF(json_cases));
+	tcase_add_loop_test(tc, test_json_walk_same, 0, (int)ELEMENTSOF(json_cases));
+	tcase_add_test(tc, test_json_walk_tokens);
 	tcase_add_test(tc, test_json_many_keys);
 	tcase_add_test(tc, test_policy_duplicate_key);
 	suite_add_tcase(s, tc);

@@ -190,6 +190,16 @@ static int parse_alg(const char *area, const struct cli_verb *verb, const char *
 	return 0;
 }
 
+int cmd_attest_parse_ak_name(const char *hex, uint8_t ret_name[ATTEST_NAME_MAX], size_t *ret_len)
+{
+	size_t hl = strlen(hex);
+
+	if (hl < 4 || hl % 2 || hl / 2 > ATTEST_NAME_MAX || policy_hex_decode(hex, ret_name, hl / 2) < 0)
+		return -EINVAL;
+	*ret_len = hl / 2;
+	return 0;
+}
+
 /* ---- enroll ----------------------------------------------------------------- */
 
 int cmd_attest_enroll(struct cli_ctx *ctx, int argc, char **argv)
@@ -336,14 +346,8 @@ int cmd_attest_enroll_challenge(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error("attest", verb, "--ek and -o are required");
 	if (!!name_hex == !!ak_path)
 		return cli_usage_error("attest", verb, "give either --ak-name or --ak");
-	if (name_hex) {
-		size_t hl = strlen(name_hex);
-
-		if (hl < 4 || hl % 2 || hl / 2 > ATTEST_NAME_MAX ||
-		    policy_hex_decode(name_hex, name, hl / 2) < 0)
-			return cli_usage_error("attest", verb, "--ak-name '%s' is not a hex name", name_hex);
-		name_len = hl / 2;
-	}
+	if (name_hex && cmd_attest_parse_ak_name(name_hex, name, &name_len) < 0)
+		return cli_usage_error("attest", verb, "--ak-name '%s' is not a hex name", name_hex);
 
 	r = read_ek(ek_path, &ek, &ek_len);
 	if (r < 0)
@@ -519,6 +523,63 @@ int cmd_attest_enroll_response(struct cli_ctx *ctx, int argc, char **argv)
 
 /* ---- enroll-verify (verifier, no TPM) ------------------------------------------ */
 
+int cmd_attest_enrollment_check(const char *chal_path, const char *resp_path,
+				uint8_t ret_name[ATTEST_NAME_MAX], size_t *ret_name_len, char **ret_pem)
+{
+	_cleanup_(json_object_putp) json_object *chal = NULL, *resp = NULL;
+	uint8_t name[ATTEST_NAME_MAX], digest[32], secret[ATTEST_CREDENTIAL_MAX];
+	uint8_t ak[ATTEST_PUBLIC_MAX], chal_ak[ATTEST_PUBLIC_MAX];
+	size_t name_len, digest_len, secret_len = 0, ak_len, chal_ak_len;
+	char *pem = NULL;
+	int r;
+
+	r = load_json(chal_path, "vmtrust_enroll_challenge", &chal);
+	if (r >= 0)
+		r = get_hex(chal_path, chal, "ak_name", name, sizeof(name), false, &name_len);
+	if (r >= 0)
+		r = get_hex(chal_path, chal, "secret_sha256", digest, sizeof(digest), true, &digest_len);
+	if (r >= 0)
+		r = get_base64(chal_path, chal, "ak_public", false, chal_ak, sizeof(chal_ak), &chal_ak_len);
+	if (r < 0) {
+		cli_fail(r, "cannot read challenge '%s'", chal_path);
+		return r;
+	}
+	r = load_json(resp_path, "vmtrust_enroll_response", &resp);
+	if (r >= 0)
+		r = get_base64(resp_path, resp, "ak_public", true, ak, sizeof(ak), &ak_len);
+	if (r >= 0)
+		r = get_hex(resp_path, resp, "secret", secret, sizeof(secret), false, &secret_len);
+	erase_member(resp, "secret");
+	if (r < 0) {
+		OPENSSL_cleanse(secret, sizeof(secret));
+		cli_fail(r, "cannot read response '%s'", resp_path);
+		return r;
+	}
+	if (chal_ak_len && (chal_ak_len != ak_len || memcmp(chal_ak, ak, ak_len) != 0)) {
+		OPENSSL_cleanse(secret, sizeof(secret));
+		r = policy_log_errno(EKEYREJECTED, "enrollment failed: response '%s' names another "
+						   "attestation key than challenge '%s'",
+				     resp_path, chal_path);
+		cli_fail(r, "enrollment failed");
+		return r;
+	}
+	r = attest_enroll_check(name, name_len, digest, secret, secret_len, ak, ak_len);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (r < 0) {
+		cli_fail(r, "enrollment failed");
+		return r;
+	}
+	r = attest_public_to_pem(ak, ak_len, &pem);
+	if (r < 0) {
+		cli_fail(r, "cannot convert the attestation key to PEM");
+		return r;
+	}
+	memcpy(ret_name, name, name_len);
+	*ret_name_len = name_len;
+	*ret_pem = pem;
+	return 0;
+}
+
 int cmd_attest_enroll_verify(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -526,12 +587,10 @@ int cmd_attest_enroll_verify(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_attest, "enroll-verify");
-	_cleanup_(json_object_putp) json_object *chal = NULL, *resp = NULL;
 	_cleanup_(freep) char *pem = NULL;
-	uint8_t name[ATTEST_NAME_MAX], digest[32], secret[ATTEST_CREDENTIAL_MAX];
-	uint8_t ak[ATTEST_PUBLIC_MAX], chal_ak[ATTEST_PUBLIC_MAX];
+	uint8_t name[ATTEST_NAME_MAX];
 	char hex[2 * ATTEST_NAME_MAX + 1];
-	size_t name_len, digest_len, secret_len = 0, ak_len, chal_ak_len;
+	size_t name_len;
 	const char *chal_path, *resp_path;
 	bool print_ak = false;
 	int c, r;
@@ -550,38 +609,9 @@ int cmd_attest_enroll_verify(struct cli_ctx *ctx, int argc, char **argv)
 	chal_path = argv[optind];
 	resp_path = argv[optind + 1];
 
-	r = load_json(chal_path, "vmtrust_enroll_challenge", &chal);
-	if (r >= 0)
-		r = get_hex(chal_path, chal, "ak_name", name, sizeof(name), false, &name_len);
-	if (r >= 0)
-		r = get_hex(chal_path, chal, "secret_sha256", digest, sizeof(digest), true, &digest_len);
-	if (r >= 0)
-		r = get_base64(chal_path, chal, "ak_public", false, chal_ak, sizeof(chal_ak), &chal_ak_len);
+	r = cmd_attest_enrollment_check(chal_path, resp_path, name, &name_len, &pem);
 	if (r < 0)
-		return cli_fail(r, "cannot read challenge '%s'", chal_path);
-	r = load_json(resp_path, "vmtrust_enroll_response", &resp);
-	if (r >= 0)
-		r = get_base64(resp_path, resp, "ak_public", true, ak, sizeof(ak), &ak_len);
-	if (r >= 0)
-		r = get_hex(resp_path, resp, "secret", secret, sizeof(secret), false, &secret_len);
-	erase_member(resp, "secret");
-	if (r < 0) {
-		OPENSSL_cleanse(secret, sizeof(secret));
-		return cli_fail(r, "cannot read response '%s'", resp_path);
-	}
-	if (chal_ak_len && (chal_ak_len != ak_len || memcmp(chal_ak, ak, ak_len) != 0)) {
-		OPENSSL_cleanse(secret, sizeof(secret));
-		return cli_fail(policy_log_errno(EKEYREJECTED, "enrollment failed: response '%s' names "
-							       "another attestation key than challenge '%s'",
-						 resp_path, chal_path), "enrollment failed");
-	}
-	r = attest_enroll_check(name, name_len, digest, secret, secret_len, ak, ak_len);
-	OPENSSL_cleanse(secret, sizeof(secret));
-	if (r < 0)
-		return cli_fail(r, "enrollment failed");
-	r = attest_public_to_pem(ak, ak_len, &pem);
-	if (r < 0)
-		return cli_fail(r, "cannot convert the attestation key to PEM");
+		return cli_exit_code(r);
 	policy_hex_encode(name, name_len, hex);
 
 	if (ctx->json) {

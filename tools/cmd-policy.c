@@ -10,6 +10,7 @@
 
 #include "attest.h"
 #include "cli.h"
+#include "cmd-attest.h"
 #include "policy.h"
 
 DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
@@ -32,10 +33,15 @@ static const struct cli_verb policy_verbs[] = {
 	  "                     Ed25519, ECDSA P-256/P-384 or RSA (PSS)\n"
 	  "  -o, --output SIG   where to write the signature (default: FILE.sig)\n",
 	  cmd_sign },
-	{ "init", "--from-evidence EVIDENCE... [--merge POLICY] -o OUT",
+	{ "init", "--from-evidence EVIDENCE... (--enrollment CHALLENGE RESPONSE | --ak-name HEX)... [--merge POLICY] -o OUT",
 	  "write a policy from a known-good host's evidence",
 	  "  --from-evidence E  evidence from 'vmtrust attest quote' (repeatable: several\n"
 	  "                     hosts; their file digests and AKs are all allowed)\n"
+	  "  --enrollment CHALLENGE RESPONSE\n"
+	  "                     an enrollment of an evidence's AK that 'vmtrust attest\n"
+	  "                     enroll-verify' accepts: the proof that the AK lives in a TPM\n"
+	  "  --ak-name HEX      or the AK's name, as enroll-verify printed it (repeatable)\n"
+	  "An AK is pinned only with such a proof and when the quote verifies under it.\n"
 	  "  --merge POLICY     add to this policy; its sequence grows by one\n"
 	  "  --pcr N            the measurement PCR of a new policy (default 15)\n"
 	  "  -o, --output OUT   where to write the policy (atomically)\n"
@@ -316,19 +322,25 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 		{ "merge", required_argument, NULL, 'm' },
 		{ "pcr", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "enrollment", required_argument, NULL, 'E' },
+		{ "ak-name", required_argument, NULL, 'n' },
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_policy, "init");
 	_cleanup_(evidence_list_freep) struct attest_evidence **ev = NULL;
+	_cleanup_(freep) const char **names = NULL;
+	_cleanup_(freep) struct attest_ak_name *proven = NULL;
 	_cleanup_(freep) char *base = NULL, *out_json = NULL;
 	_cleanup_(policy_freep) struct policy *checked = NULL, *base_policy = NULL;
 	const char *merge = NULL, *out = NULL;
-	size_t n = 0, base_len = 0;
+	size_t n = 0, n_proven = 0, base_len = 0;
 	uint64_t pcr = 15;
 	int c, r;
 
 	ev = calloc((size_t)argc + 1, sizeof(*ev));
-	if (!ev)
+	names = calloc((size_t)argc + 1, sizeof(*names));
+	proven = calloc((size_t)argc + 1, sizeof(*proven));
+	if (!ev || !names || !proven)
 		return cli_fail(-ENOMEM, "cannot write policy");
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
@@ -343,9 +355,28 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 			r = attest_evidence_parse(optarg, data, len, &ev[n]);
 			if (r < 0)
 				return cli_fail(r, "cannot read evidence '%s'", optarg);
-			n++;
+			names[n++] = optarg;
 			break;
 		}
+		case 'E': {
+			_cleanup_(freep) char *pem = NULL;
+
+			/* CHALLENGE RESPONSE: the second is the next argument */
+			if (optind >= argc)
+				return cli_usage_error("policy", verb, "--enrollment needs CHALLENGE and RESPONSE");
+			r = cmd_attest_enrollment_check(optarg, argv[optind], proven[n_proven].bytes,
+							&proven[n_proven].len, &pem);
+			if (r < 0)
+				return cli_exit_code(r);
+			optind++;
+			n_proven++;
+			break;
+		}
+		case 'n':
+			if (cmd_attest_parse_ak_name(optarg, proven[n_proven].bytes, &proven[n_proven].len) < 0)
+				return cli_usage_error("policy", verb, "--ak-name '%s' is not a hex name", optarg);
+			n_proven++;
+			break;
 		case 'm': merge = optarg; break;
 		case 'o': out = optarg; break;
 		case 'p':
@@ -374,8 +405,8 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 			return cli_fail(r, "cannot merge into policy '%s'", merge);
 		pcr = policy_measurement_pcr(base_policy);
 	}
-	r = attest_policy_from_evidence(base, base_len, (const struct attest_evidence *const *)ev, n,
-					(unsigned)pcr, &out_json);
+	r = attest_policy_from_evidence(base, base_len, (const struct attest_evidence *const *)ev,
+					names, n, proven, n_proven, (unsigned)pcr, &out_json);
 	if (r < 0)
 		return cli_fail(r, "cannot write policy '%s'", out);
 	/* What is written must load: never leave a policy a host would refuse. */
