@@ -379,7 +379,7 @@ deny 2 "^vmtrust: cannot create a temporary file for '$D/nodir/m.json': No such 
 rm -f "$I"/json.qcow2 "$I"/nbd.qcow2 "$I"/http.qcow2 "$I"/vmdkfmt.qcow2 "$I"/datafile.qcow2 "$I"/data.raw "$I"/nofmt.qcow2 "$I"/fake.raw
 
 # ---- encrypted layers: declared when signed; undeclared is denied
-qemu-img create -q -f qcow2 --object secret,id=s0,data=passphrase -o encrypt.format=luks,encrypt.key-secret=s0 \
+qemu_img_luks create -q -f qcow2 --object secret,id=s0,data=passphrase -o encrypt.format=luks,encrypt.key-secret=s0 \
 	"$I/enc.qcow2" 16M
 expect 0 "" "$V" -q image sign --key "$K/ed25519.key" "$I/enc.qcow2"
 deny 2 "^vmtrust: cannot inspect '$I/enc.qcow2': layer 'enc.qcow2': the layer is encrypted \(LUKS\): its guest cannot be inspected$" \
@@ -496,7 +496,7 @@ cp "$F/nohead.img" "$F/plain.img"
 deny 2 "^vmtrust: cannot verify '$F/plain.img': layer 'plain.img': QEMU's format probe takes it for a VMDK \(text descriptor\) image, not raw: only raw and qcow2 are supported$" \
 	"$V" image verify --key "$K/ed25519.pub" "$F/plain.img"
 # A LUKS container (QEMU's own) is signed as a raw layer that says it is encrypted.
-qemu-img create -q -f luks --object secret,id=s0,data=passphrase -o key-secret=s0 "$F/disk.luks" 4M
+qemu_img_luks create -q -f luks --object secret,id=s0,data=passphrase -o key-secret=s0 "$F/disk.luks" 4M
 expect 0 "" "$V" -q image sign --key "$K/ed25519.key" "$F/disk.luks"
 [ "$(jq -r .payload "$F/disk.luks.manifest.json" | base64 -d | jq -r '.predicate.layers[0] | .format + " " + .encryption')" = "raw luks" ] &&
 	pass || fail "the LUKS layer is not declared in its manifest"
