@@ -847,6 +847,24 @@ static int do_kernel(struct ctx *c, const char *what, const char *path)
 /* -machine: -kernel, -initrd and -bios are its kernel=, initrd= and
  * firmware= (last one wins across them), and pflash0=/pflash1= name
  * -blockdev nodes. */
+/* -machine keys that name nothing on the host (qemu 7.2's pc, q35 and
+ * microvm properties, "-machine TYPE,help", and the accelerator's it
+ * forwards), besides kernel=, initrd=, firmware=, pflash0/1= (verified)
+ * and dtb=, dumpdtb= (refused with their reason): not boot.splash= (a
+ * host picture handed to the firmware), nor sgx-epc, nvdimm and the
+ * like. An allow-list: a key qemu adds later is refused. */
+static const char *const machine_keys[] = {
+	"type", "accel", "kernel_irqchip", "kvm-shadow-mem", "acpi", "append", "auto-kernel-cmdline",
+	"bus-lock-ratelimit", "confidential-guest-support", "default-bus-bypass-iommu", "dt-compatible",
+	"dump-guest-core", "graphics", "hpet", "i8042", "ioapic2", "isa-serial", "max-fw-size",
+	"max-ram-below-4g", "mem-merge", "memory-backend", "memory-encryption", "pcie", "phandle-start",
+	"pic", "pit", "rtc", "sata", "smbios-entry-point-type", "smbus", "smm", "suppress-vmdesc", "usb",
+	"vmport", "x-oem-id", "x-oem-table-id", "x-option-roms", "memory.size", "memory.slots",
+	"memory.maxmem", "smp.cpus", "smp.sockets", "smp.dies", "smp.clusters", "smp.cores", "smp.threads",
+	"smp.maxcpus", "boot.order", "boot.once", "boot.menu", "boot.splash-time", "boot.reboot-timeout",
+	"boot.strict",
+};
+
 static int do_machine(struct ctx *c, const char *arg)
 {
 	_cleanup_(kvlist_done) struct kvlist o = {};
@@ -875,6 +893,10 @@ static int do_machine(struct ctx *c, const char *arg)
 			r = policy_log_errno(EOPNOTSUPP, "qemu: -machine dumpdtb= is refused: it writes a host file");
 		else if (!strcmp(k, "pflash0") || !strcmp(k, "pflash1"))
 			r = set_str(&c->machine_pflash[k[6] - '0'], v);
+		else if (r >= 0 && !listed(machine_keys, ELEMENTSOF(machine_keys), k))
+			r = policy_log_errno(EOPNOTSUPP,
+					     "qemu: -machine %s='%s' is refused: not a machine property vmtrust "
+					     "knows to name nothing on the host (see launch/qemuargs.c)", k, v);
 		if (r < 0)
 			return r;
 	}
@@ -909,11 +931,101 @@ static const char *const refused_device_prefixes[] = {
 	"vhost-user-", "vhost-vdpa", "vhost-scsi", "vfio-", "ivshmem", "virtio-9p", "virtio-input-host",
 	"spapr-pci-vfio",
 };
-/* Properties that name a host file, device or descriptor, whatever the device. */
-static const char *const refused_device_keys[] = {
-	"host", "sysfsdev", "hostdevice", "hidraw", "evdev", "vhostfd", "vhostfds", "fd", "vhostdev",
-	"rootdir", "file",
+/* The device properties that may be set (-device, -global): an allow-list,
+ * as for the devices themselves. Every property of the allowed devices
+ * and of the pc/q35 machines' own (ICH9-LPC, PIIX4_PM, kvm-pit,
+ * cfi.pflash01, mch, the host bridges, hpet), as qemu 7.2's "-device
+ * NAME,help" lists them, but for the strings that name a host file: pcap=
+ * (a USB device's traffic written to a file) and romfile= (option roms,
+ * allowed only empty, check_device()). Their other strings name guest
+ * things (serial, vendor, model) or other options' ids (drive, netdev,
+ * chardev, audiodev, tpmdev, iothread), which are checked where defined.
+ * A property another device has that names a host resource (host=,
+ * sysfsdev=, vhostfd=, file=...) is not here, nor xhci's host= (which
+ * no launch needs). Sorted (strcmp) for
+ * bsearch. */
+static const char *const device_properties[] = {
+	"MCFG", "above-4g-mem-size", "account-failed", "account-invalid", "acpi-index",
+	"acpi-pci-hotplug-with-bridge-support", "acpi-root-pci-hotplug", "acpi_disable_cmd",
+	"acpi_enable_cmd", "addr", "aer", "aer_log_max", "aer_max_queued", "aerl",
+	"always-plugged", "any_layout", "ats", "attached", "audiodev", "autonegotiation",
+	"aw-bits", "backend_defaults", "bandwidth", "baudbase", "below-4g-mem-size", "big-endian",
+	"big-endian-framebuffer", "bios-chs-trans", "blitter", "blob", "boot-bypass", "bootindex",
+	"bootindexA", "bootindexB", "buffer", "bus-reserve", "bus_nr", "bypass-iommu",
+	"bypass_iommu", "caching-mode", "cad", "channel", "chardev", "chardev1", "chardev2",
+	"chardev3", "chardev4", "chassis", "chassis_nr", "class", "cmb_size_mb", "cmd_per_lun",
+	"cmdlog", "commandlog", "config-wce", "cpu-hotplug-legacy", "csum", "ctrl_guest_offloads",
+	"ctrl_mac_addr", "ctrl_rx", "ctrl_rx_extra", "ctrl_vlan", "ctrl_vq", "cyls", "debug",
+	"deflate-on-oom", "device-iotlb", "device-width", "device_id", "disable-acs",
+	"disable-legacy", "disable-modern", "disable_s3", "disable_s4", "disable_vnet_hdr",
+	"discard", "discard_granularity", "display", "dma", "dma-drain", "dma-translation",
+	"dma16", "dpofua", "drive", "drive-type", "duplex", "edid", "eim", "emergency-write",
+	"enable_tco", "esp", "event_idx", "events", "extended-tseg-mbytes", "extra_mac_registers",
+	"failover", "failover_pair_id", "fallback", "fdtypeA", "fdtypeB", "firstport",
+	"force-pcie-endcap", "free-page-hint", "free-page-reporting", "freq", "global-vmstate",
+	"gpe0_blk", "gpe0_blk_len", "gso", "guest-stats", "guest-stats-polling-interval",
+	"guest_announce", "guest_csum", "guest_ecn", "guest_hwcursor", "guest_rsc_ext",
+	"guest_tso4", "guest_tso6", "guest_ufo", "guestdebug", "hash", "hba_serial", "head",
+	"heads", "host_ecn", "host_mtu", "host_tso4", "host_tso6", "host_ufo", "hotplug",
+	"hpet-intcap", "hpet-offset-saved", "id0", "id1", "id2", "id3", "index", "indirect_desc",
+	"init-vet", "intremap", "intrs", "io-mem", "io-reserve", "iobase", "ioeventfd",
+	"iommu_platform", "ioport", "iothread", "irq", "lcyls", "len-reserved-regions", "lheads",
+	"logical_block_size", "lost_tick_policy", "lsecs", "lun", "mac", "masterbus", "max-bytes",
+	"max-device-width", "max-discard-sectors", "max-write-zeroes-sectors", "max_cmds",
+	"max_hostmem", "max_io_size", "max_ioqpairs", "max_outputs", "max_ports", "max_sectors",
+	"max_sge", "max_unmap_size", "maxframes", "mcfg_size", "mch", "mdts", "mem-reserve",
+	"memory-hotplug-support", "migrate-extra", "migrate_tso_props", "min_io_size",
+	"mitigation", "mixer", "model", "modern-pio-notify", "mq", "mrg_rxbuf", "msi", "msix",
+	"msix-exclusive-bar", "msix_qsize", "msos-desc", "multi", "multifunction", "name",
+	"netdev", "noreboot", "notify_on_empty", "nr", "num-blocks", "num-ports", "num-queues",
+	"num_queues", "numa_node", "old-multiple-chip-handling", "old_msi_addr", "opt_io_size",
+	"p2", "p3", "packed", "page-per-vq", "page-poison", "param_change", "pci-hole-end",
+	"pci-hole-start", "pci-hole64-end", "pci-hole64-size", "pci-hole64-start", "pci-mem",
+	"period", "physical_block_size", "pm_io_base", "pmrdev", "port", "port-power",
+	"port_index", "port_wwn", "ports", "power_controller_present", "ppi", "pref32-reserve",
+	"pref64-reserve", "primary-bus", "product", "prog_if", "pt", "qemu-4-0-config-size",
+	"qemu-extended-regs", "queue-size", "queue_reset", "quirk_mode_page_apple_vendor",
+	"quirk_mode_page_truncated", "quirk_mode_page_vendor_specific_apple",
+	"quirk_mode_sense_rom_use_dbd", "ram-mem", "ram_size", "ram_size_mb", "readback",
+	"refresh_rate", "removable", "report-discard-granularity", "request-merging", "rerror",
+	"revision", "rng", "rombar", "romfile", "romsize", "rotation_rate", "rsc_interval", "rss",
+	"rx_queue_size", "s4_val", "sas_address", "sci_int", "scsi", "scsi-id", "scsi_version",
+	"secs", "sector-length", "secure", "seg-max-adjust", "seg_max_adjust", "serial",
+	"share-rw", "short_root_bus", "shpc", "slot", "slots", "smart_critical_warning",
+	"smb_io_base", "smbase-smram", "smm-compat", "smm-enabled", "snoop-control",
+	"spec_version", "speed", "spi", "sriov_max_vfs", "sriov_max_vi_per_vf",
+	"sriov_max_vq_per_vf", "sriov_vi_flexible", "sriov_vq_flexible", "status", "streams",
+	"subsys", "subsys_ven", "superspeed-ports-first", "surfaces", "system-mem", "timers",
+	"tpmdev", "tx", "tx_queue_size", "unit", "usb_version", "use-disabled-flag",
+	"use-intel-id", "use-started", "use-timer", "use_jbod", "use_msg", "vectors", "vendor",
+	"ver", "version", "vgamem", "vgamem_mb", "virtio-backend",
+	"virtio-pci-bus-master-bug-migration", "virtqueue_size", "vram64_size_mb", "vram_size",
+	"vram_size_mb", "vsl", "wakeup", "werror", "wheel-axis", "width", "write-cache",
+	"write-zeroes", "wwn", "x-ats-page-aligned", "x-buggy-eim",
+	"x-config-reg-migration-enabled", "x-device-id", "x-disable-legacy-check",
+	"x-disable-pcie", "x-enable-wce-if-config-wce", "x-ignore-backend-features",
+	"x-keep-pci-slot-hpc", "x-migrate-msix", "x-mtu-bypass-backend", "x-native-hotplug",
+	"x-not-migrate-acpi-index", "x-old-msi-offsets", "x-old-pci-configuration", "x-pasid-mode",
+	"x-pci-hole64-fix", "x-pcie-deverr-init", "x-pcie-extcap-init", "x-pcie-flr-init",
+	"x-pcie-lnkctl-init", "x-pcie-lnksta-dllla", "x-pcie-pm-init", "x-pixman",
+	"x-scalable-mode", "x-smi-broadcast", "x-smi-cpu-hotplug", "x-smi-cpu-hotunplug",
+	"x-smi-negotiated-features", "x-speed", "x-txburst", "x-txtimer", "x-width", "xhci-core",
+	"xmax", "xres", "ymax", "yres", "zoned.auto_transition", "zoned.zasl",
 };
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool device_property_ok(const char *key)
+{
+	/* qdev's own options of -device, not properties */
+	if (!strcmp(key, "driver") || !strcmp(key, "id") || !strcmp(key, "bus"))
+		return true;
+	return bsearch(&key, device_properties, ELEMENTSOF(device_properties), sizeof(device_properties[0]),
+		       cmp_str) != NULL;
+}
 
 /* The devices that may be given at all (an allow-list: QEMU has hundreds,
  * and a new one may reach the host): guest-side models whose only host
@@ -996,11 +1108,11 @@ static int do_device(struct ctx *c, const char *arg)
 		return r;
 	r = check_device("device", kv_get(&o, "driver"), kv_get(&o, "romfile"));
 	for (size_t i = 0; r >= 0 && i < o.n; i++)
-		if (listed(refused_device_keys, ELEMENTSOF(refused_device_keys), o.v[i].key))
+		if (!device_property_ok(o.v[i].key))
 			r = policy_log_errno(EOPNOTSUPP,
-					     "qemu: -device %s: %s='%s' is refused: it names a host file or device, "
-					     "which is not verified", kv_get(&o, "driver") ? kv_get(&o, "driver") : "?",
-					     o.v[i].key, o.v[i].value);
+					     "qemu: -device %s: %s='%s' is refused: not a property vmtrust knows to "
+					     "name no host file or device (see launch/qemuargs.c)",
+					     kv_get(&o, "driver") ? kv_get(&o, "driver") : "?", o.v[i].key, o.v[i].value);
 	return r;
 }
 
@@ -1008,10 +1120,12 @@ static int do_device(struct ctx *c, const char *arg)
  * whatever device: a machine's own devices take it too. */
 static int check_global_property(const char *driver, const char *property)
 {
-	if (property && listed(refused_device_keys, ELEMENTSOF(refused_device_keys), property))
+	if (!property || !device_property_ok(property) || !strcmp(property, "driver") || !strcmp(property, "id") ||
+	    !strcmp(property, "bus"))
 		return policy_log_errno(EOPNOTSUPP,
-					"qemu: -global %s.%s is refused: it names a host file or device, which "
-					"is not verified", driver ? driver : "?", property);
+					"qemu: -global %s.%s is refused: not a property vmtrust knows to name no "
+					"host file or device (see launch/qemuargs.c)", driver ? driver : "?",
+					property ? property : "(none)");
 	return 0;
 }
 
@@ -1097,6 +1211,12 @@ static int keys_allowed(const char *opt, const char *arg, const char *implied, c
 					      (!strcmp(kv->key, "unix") && strcmp(kv->value, "off") != 0))))
 			return policy_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt, kv->key,
 						kv->value, why_host);
+		/* spice's gl=on opens a host render node (as -display's) */
+		if (!any_value && !strcmp(kv->key, "gl") && strcmp(kv->value, "off") != 0 &&
+		    strcmp(kv->value, "false") != 0 && strcmp(kv->value, "no") != 0)
+			return policy_log_errno(EOPNOTSUPP,
+						"qemu: -%s gl='%s' is refused: opengl opens a host render node, "
+						"which is not verified", opt, kv->value);
 	}
 	return 0;
 }
@@ -1112,8 +1232,9 @@ static int do_keymap(const char *v)
 	return 0;
 }
 
-/* Keys of an option that name what is not verified. */
-static int refuse_keys(const char *opt, const char *arg, const char *implied, const char *const *keys)
+/* The keys an option may carry (an allow-list; an entry ending in '*' is a
+ * prefix): any other is refused, as naming what is not verified. */
+static int allow_only_keys(const char *opt, const char *arg, const char *implied, const char *const *keys)
 {
 	_cleanup_(kvlist_done) struct kvlist o = {};
 	int r;
@@ -1121,11 +1242,19 @@ static int refuse_keys(const char *opt, const char *arg, const char *implied, co
 	r = kv_parse(opt, arg, QEMU_OPTS, implied, &o);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < o.n; i++)
-		for (size_t k = 0; keys[k]; k++)
-			if (!strcmp(o.v[i].key, keys[k]) && *o.v[i].value && strcmp(o.v[i].value, "off") != 0)
-				return policy_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt,
-							o.v[i].key, o.v[i].value, why_host);
+	for (size_t i = 0; i < o.n; i++) {
+		bool ok = false;
+
+		for (size_t k = 0; keys[k] && !ok; k++) {
+			size_t n = strlen(keys[k]);
+
+			ok = n > 0 && keys[k][n - 1] == '*' ? strncmp(o.v[i].key, keys[k], n - 1) == 0 :
+							     strcmp(o.v[i].key, keys[k]) == 0;
+		}
+		if (!ok)
+			return policy_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt, o.v[i].key,
+						o.v[i].value, why_host);
+	}
 	return 0;
 }
 
@@ -1159,7 +1288,16 @@ static int do_object(struct ctx *c, const char *arg)
 					  "rng-random", "secret", "cryptodev-backend-builtin", "authz-simple",
 					  NULL };
 	static const char *const rng_sources[] = { "/dev/random", "/dev/urandom", "/dev/hwrng" };
-	static const char *const keys[] = { "file", NULL };
+	/* the keys of those objects (qemu 7.2's qapi/qom.json) but secret's
+	 * file= */
+	static const char *const keys[] = {
+		"qom-type", "id", "size", "share", "merge", "dump", "prealloc", "prealloc-threads",
+		"prealloc-context", "host-nodes", "policy", "reserve", "seal", "hugetlb", "hugetlbsize",
+		"x-use-canonical-path-for-ramblock-id", "poll-max-ns", "poll-grow", "poll-shrink",
+		"aio-max-batch", "thread-pool-min", "thread-pool-max", "cpu-affinity", "node-affinity",
+		"limits.*", "x-iops-*", "x-bps-*", "filename", "data", "format", "keyid", "iv", "queues",
+		"identity", NULL,
+	};
 	_cleanup_(kvlist_done) struct kvlist o = {};
 	const char *f;
 	int r;
@@ -1172,7 +1310,7 @@ static int do_object(struct ctx *c, const char *arg)
 		return policy_log_errno(EOPNOTSUPP,
 					"qemu: -object %s: filename='%s' is refused: not /dev/random, /dev/urandom "
 					"or /dev/hwrng", kv_get(&o, "qom-type"), f);
-	return refuse_keys("object", arg, "qom-type", keys);
+	return allow_only_keys("object", arg, "qom-type", keys);
 }
 
 /* Character device backends that name no host file, pipe, device or socket. */
@@ -1182,12 +1320,16 @@ static const char *const chardev_ok[] = { "null", "pty", "vc", "stdio", "ringbuf
 
 static int do_chardev(struct ctx *c, const char *arg)
 {
-	static const char *const keys[] = { "logfile", "path", NULL };
+	/* those backends' keys (qemu 7.2's qemu_chardev_opts) but logfile=
+	 * and path= */
+	static const char *const keys[] = { "backend", "id", "mux", "signal", "size", "width", "height",
+					    "cols", "rows", "name", "debug", "logappend", "clipboard", "mouse",
+					    NULL };
 	_cleanup_(kvlist_done) struct kvlist o = {};
 	int r;
 
 	r = check_type("chardev", arg, QEMU_OPTS, "backend", chardev_ok, false, &o);
-	return r < 0 ? r : refuse_keys("chardev", arg, "backend", keys);
+	return r < 0 ? r : allow_only_keys("chardev", arg, "backend", keys);
 }
 
 /* -serial, -monitor, -qmp, -gdb...: qemu_chr_parse_compat()'s short forms. */
@@ -1226,7 +1368,14 @@ static int add_interface(struct launch_domain *d, const char *type, const char *
 static int do_net(struct ctx *c, const char *opt, const char *arg)
 {
 	static const char *const ok[] = { "user", "bridge", "none", "nic", "hubport", NULL };
-	static const char *const keys[] = { "smb", "tftp", "bootfile", "guestfwd", "hostfwd", "helper", NULL };
+	/* the keys of those types (qemu 7.2's qapi/net.json, -net/-nic's nic
+	 * ones) but host shares, commands and forwarded ports (smb, tftp,
+	 * bootfile, guestfwd, hostfwd, helper) */
+	static const char *const keys[] = { "type", "id", "name", "net", "host", "ipv4", "ipv6", "ipv6-net",
+					    "ipv6-prefix", "ipv6-prefixlen", "ipv6-host", "restrict", "hostname",
+					    "dhcpstart", "dns", "ipv6-dns", "dnssearch", "domainname",
+					    "tftp-server-name", "br", "hubid", "netdev", "model", "macaddr", "mac",
+					    "addr", "vectors", "vlan", NULL };
 	_cleanup_(kvlist_done) struct kvlist o = {};
 	const char *type;
 	int r;
@@ -1234,7 +1383,7 @@ static int do_net(struct ctx *c, const char *opt, const char *arg)
 	c->network = true;
 	r = check_type(opt, arg, QEMU_OPTS, "type", ok, false, &o);
 	if (r >= 0)
-		r = refuse_keys(opt, arg, "type", keys);
+		r = allow_only_keys(opt, arg, "type", keys);
 	if (r < 0)
 		return r;
 	type = kv_get(&o, "type");

@@ -25,7 +25,7 @@ ak_enrollment "$T"   # the verifier's proof that the AK lives in the TPM
 # the "qemu" prints its arguments and keeps its environment in qemu.env
 Q=$T/qemu-system-x86_64
 # and the device:inode of every descriptor it was given in qemu.fds
-printf '#!/bin/sh\nprintf "%%s\\n" "$*"\nenv >"%s/qemu.env"\nstat -L -c "%%n %%d:%%i" /proc/$$/fd/* >"%s/qemu.fds" 2>/dev/null\nexit 0\n' "$T" "$T" >"$Q"
+printf '#!/bin/sh\nprintf "%%s\\n" "$*"\nenv >"%s/qemu.env"\npwd >"%s/qemu.cwd"\nstat -L -c "%%n %%d:%%i" /proc/$$/fd/* >"%s/qemu.fds" 2>/dev/null\nexit 0\n' "$T" "$T" "$T" >"$Q"
 chmod +x "$Q"
 vm -q attest measure --only "$T/qemu-system-x86_64" >/dev/null
 # and the real one, which the fd handover tests run
@@ -327,11 +327,13 @@ expect 2 "^vmtrust: qemu: emulator 'qemu-system-x86_64' is not an absolute path"
 [ -z "$out" ] && pass || fail "an emulator found through PATH ran: $out"
 rm -f "$T/qemu.env"
 expect 0 '' env LD_PRELOAD= LD_LIBRARY_PATH="$T/nolib" GCONV_PATH="$T" FOO=bar TZ=:/etc/localtime LANG=C LC_ALL=C \
+	HOME="$T" XDG_CONFIG_HOME="$T" XDG_RUNTIME_DIR="$T" GTK_PATH="$T" LC_CTYPE="$T/loc" \
 	"$VMTRUST" launch -- "$Q" -monitor none -name g1 -drive "file=$T/base.raw,format=raw"
-run grep -E '^(LD_|GCONV_|FOO|TZ|VMTRUST)' "$T/qemu.env"
+run grep -E '^(LD_|GCONV_|FOO|TZ|VMTRUST|HOME|XDG_|GTK_|LC_CTYPE)' "$T/qemu.env"
 [ "$rc" = 1 ] && pass || fail "qemu got the caller's environment: $out"
 run grep -c -E '^(LANG=C|LC_ALL=C|PATH=)' "$T/qemu.env"
 [ "$out" = 3 ] && pass || fail "qemu did not get LANG, LC_ALL and PATH: $(cat "$T/qemu.env")"
+[ "$(cat "$T/qemu.cwd")" = / ] && pass || fail "qemu ran in '$(cat "$T/qemu.cwd")', not in /"
 # a monitor adds devices that are not verified at run time
 expect 2 "qemu: the default monitor is refused" "$VMTRUST" launch -- "$Q" -name g1 -drive "file=$T/base.raw,format=raw"
 expect 2 "qemu: -qmp is refused: a monitor adds devices" "$VMTRUST" launch -- "$Q" -monitor none -qmp stdio

@@ -553,21 +553,26 @@ static int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 
 /* ---- launch ------------------------------------------------------------------------- */
 
-/* The environment qemu gets: locale, terminal, display and where its
- * runtime files go; nothing that loads code or configuration into it
- * (LD_*, and every variable not listed). */
+/* The environment qemu gets: the locale and time zone by name, the
+ * terminal, the X display and where its temporary files go; nothing that
+ * loads code or configuration into it (LD_*, GTK_*, and every variable not
+ * listed): not HOME nor XDG_* (where GTK, fontconfig and D-Bus look for
+ * settings, modules and sockets: without them, the user's entry in
+ * /etc/passwd and the system's own), and no locale or zone given as a path
+ * (glibc loads a locale named by a path). */
 static bool env_passed(const char *e)
 {
-	static const char *const names[] = { "PATH", "HOME", "LANG", "LANGUAGE", "TERM", "DISPLAY",
-					     "XAUTHORITY", "XDG_RUNTIME_DIR", "TMPDIR" };
+	static const char *const names[] = { "PATH", "TERM", "DISPLAY", "XAUTHORITY", "TMPDIR" };
+	static const char *const by_name[] = { "TZ", "LANG", "LANGUAGE" };
 	size_t n = strcspn(e, "=");
 
 	if (!e[n])
 		return false;
-	if (n == 2 && !strncmp(e, "TZ", 2))
-		return !strchr(e + 3, '/');     /* a zone name, not a file */
+	for (size_t i = 0; i < ELEMENTSOF(by_name); i++)
+		if (strlen(by_name[i]) == n && !strncmp(e, by_name[i], n))
+			return !strchr(e + n + 1, '/');
 	if (!strncmp(e, "LC_", 3))
-		return true;
+		return !strchr(e + n + 1, '/');
 	for (size_t i = 0; i < ELEMENTSOF(names); i++)
 		if (strlen(names[i]) == n && !strncmp(e, names[i], n))
 			return true;
@@ -635,6 +640,11 @@ static int launch_exec(struct cli_ctx *ctx, const struct hook_opts *o, int argc,
 		for (size_t k = 0; k < h[i].n_layers; k++)
 			if (fcntl(h[i].layers[k].fd, F_SETFD, 0) < 0)
 				return cli_fail(-errno, "cannot run '%s'", argv[0]);
+	/* Nothing relative reaches a file of the caller's directory: qemu
+	 * tries a keymap, a firmware or a ROM name in its working directory
+	 * first (qemu_find_file()). The verified files go by descriptor. */
+	if (chdir("/") < 0)
+		return cli_fail(-errno, "cannot run '%s': cannot change to '/'", argv[0]);
 	fflush(NULL);
 	/* argv[0] is the absolute path launch_decide() checked: no PATH search. */
 	execve(qargv[0], qargv, env);
