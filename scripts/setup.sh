@@ -9,6 +9,10 @@ packages=(
 	libclang-rt-14-dev   # scripts/fuzz.sh: libFuzzer and the sanitizer runtimes of clang 14
 	libtss2-dev libssl-dev libcryptsetup-dev libguestfs-dev libjson-c-dev check
 	libxml2-dev libvirt-dev
+	libsystemd-dev       # the system log: sd_journal_send
+	scdoc                # man/*.scd to man pages at build time
+	# shipping: units checked, install layout, the Debian package and its test
+	systemd man-db fakeroot dpkg-dev debhelper devscripts lintian mmdebstrap
 	# real peers for tests and the main job
 	swtpm swtpm-tools tpm2-tools openssl cryptsetup-bin qemu-utils
 	keyutils jq          # vmtrust disk tests: keyctl, token JSON

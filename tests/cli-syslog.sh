@@ -93,6 +93,8 @@ run "$VMTRUST" --policy "$T/open.json" attest quote --nonce 0a0b --no-eventlog -
 run "$VMTRUST" policy init --from-evidence "$T/ev.json" -o "$T/good.json"
 [ "$rc" = 0 ] || { echo "FAIL: policy init: $err" >&2; exit 1; }
 head -c 1048576 /dev/zero >"$T/plain.img"
+run "$VMTRUST" --policy "$T/good.json" disk format --size 32M --pcrs sha256:7 "$T/vol.img"
+[ "$rc" = 0 ] || { echo "FAIL: disk format: $err" >&2; exit 1; }
 
 for mode in syslog journal; do
 	# ---- launch: denied before a decision (no policy), and a domain name
@@ -126,6 +128,10 @@ for mode in syslog journal; do
 	with_log $mode "$VMTRUST" --policy "$T/good.json" disk unlock --check "$T/plain.img"
 	[ "$rc" != 0 ] && pass || fail "$mode: unlock of a plain file: rc $rc"
 	one_msg key-release withheld VMTRUST_VOLUME "$T/plain.img" "plain.img. is not a luks volume$"
+	# ... and released after a good attestation
+	with_log $mode "$VMTRUST" --policy "$T/good.json" disk unlock --check "$T/vol.img"
+	[ "$rc" = 0 ] && pass || fail "$mode: unlock --check: rc $rc $err"
+	one_msg key-release released VMTRUST_VOLUME "$T/vol.img" ""
 done
 
 finish
