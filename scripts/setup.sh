@@ -11,6 +11,7 @@ packages=(
 	libxml2-dev libvirt-dev
 	libsystemd-dev       # the system log: sd_journal_send
 	scdoc                # man/*.scd to man pages at build time
+	ovmf                 # tests/boot-qemu.sh: the firmware of a real boot
 	# shipping: units checked, install layout, the Debian package and its test
 	systemd man-db fakeroot dpkg-dev debhelper devscripts lintian mmdebstrap
 	# real peers for tests and the main job
