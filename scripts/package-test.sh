@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian package and installs, removes and purges it in a clean
-# Debian 12 root (tests/package.sh, CTest label 'package'). As root; about
-# 5 minutes on the 2-core build machine, the first run longer (mmdebstrap
+# Debian 12 root (tests/package.sh, CTest label 'package'). As root; 2 to
+# 10 minutes on the 2-core build machine, the first run longer (mmdebstrap
 # fetches the root, then cached in build-package/package-cache/).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -6,8 +6,8 @@
 # and purges it: installed, the unit enabled and the timer not, the state
 # directory 0700 root; removed, the operator's /etc/vmtrust and the state
 # kept; purged, the state gone and the file system as it was found.
-# Label 'package'; about 5 minutes on the 2-core build machine, so it is run
-# by scripts/package-test.sh, not scripts/test.sh.
+# Label 'package'; 2 to 10 minutes on the 2-core build machine (its load),
+# so it is run by scripts/package-test.sh, not scripts/test.sh.
 . "$(dirname "$0")/lib.sh"
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
