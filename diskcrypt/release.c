@@ -243,8 +243,8 @@ static bool tokens_same(const struct dc_tokens *a, const struct dc_tokens *b)
 	return true;
 }
 
-int diskcrypt_release(struct diskcrypt_ctx *ctx, const struct diskcrypt_release_params *rp,
-		      struct diskcrypt_secret **ret_key, int *ret_token, int *ret_keyslot)
+static int release_key(struct diskcrypt_ctx *ctx, const struct diskcrypt_release_params *rp,
+		       struct diskcrypt_secret **ret_key, int *ret_token, int *ret_keyslot)
 {
 	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
 	_cleanup_(tokens_clearp) struct dc_tokens toks = { 0 }, again = { 0 };
@@ -300,5 +300,18 @@ int diskcrypt_release(struct diskcrypt_ctx *ctx, const struct diskcrypt_release_
 	}
 	if (r == -EKEYREJECTED)
 		return policy_log_errno(EKEYREJECTED, "key withheld for '%s': %s", ctx->volume, reason);
+	return r;
+}
+
+/* Each release or refusal also goes to the system log, the refusal with
+ * the error that made it. */
+int diskcrypt_release(struct diskcrypt_ctx *ctx, const struct diskcrypt_release_params *rp,
+		      struct diskcrypt_secret **ret_key, int *ret_token, int *ret_keyslot)
+{
+	int r;
+
+	policy_log_clear_error();
+	r = release_key(ctx, rp, ret_key, ret_token, ret_keyslot);
+	(void)policy_syslog_decision(POLICY_EVENT_KEY_RELEASE, ctx->volume, r >= 0, NULL, 0);
 	return r;
 }

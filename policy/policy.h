@@ -95,6 +95,33 @@ void policy_logf(int level, const char *fmt, ...) __attribute__((format(printf, 
  * by one call with NULL, which resumes the capture around it (if any). */
 void policy_log_capture(char *buf, size_t size);
 
+/* The calling thread's last error message (policy_log_errno(), or
+ * policy_logf() at POLICY_LOG_ERR, captured or not) since the last
+ * policy_log_clear_error(); "" when none. Valid until the next error. */
+const char *policy_log_last_error(void);
+void policy_log_clear_error(void);
+
+/* ---- the system log ----------------------------------------------------- */
+
+enum policy_event {
+	POLICY_EVENT_LAUNCH,            /* VMTRUST_EVENT=launch, VMTRUST_DOMAIN: allowed | denied */
+	POLICY_EVENT_KEY_RELEASE,       /* key-release, VMTRUST_VOLUME: released | withheld */
+	POLICY_EVENT_ATTEST,            /* attest, VMTRUST_EVIDENCE: good | bad */
+	POLICY_EVENT_AUDIT,             /* audit, VMTRUST_ROOT: ok | not-ok */
+};
+
+/* Sends one decision to the system log (policy/syslog.c): to the journal
+ * (sd_journal_sendv) where /run/systemd/journal/socket is, else syslog(3)
+ * (LOG_DAEMON, ident vmtrust). Fields VMTRUST_EVENT, VMTRUST_VERDICT, the
+ * subject's field (subject may be NULL; escaped here) and one
+ * VMTRUST_REASON a reason (at most 32; escaped by whoever made them, as
+ * a launch decision's are). A refusal given no reasons carries
+ * policy_log_last_error(), escaped here. Priority info when good,
+ * warning when not. Returns 0 or a negative errno (a warning is logged):
+ * the decision stands whether or not the system log took it. */
+int policy_syslog_decision(enum policy_event event, const char *subject, bool good,
+			   const char *const *reasons, size_t n_reasons);
+
 /* An untrusted string (a domain name, a path, a message that quotes one)
  * made safe for a one-line message, a log line or a terminal: C-style
  * escapes for a backslash (\\), \n, \r, \t, every other byte below 0x20,

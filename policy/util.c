@@ -60,14 +60,29 @@ void policy_log_capture(char *buf, size_t size)
 	}
 }
 
+/* The last error, for the reason of a decision sent to the system log. */
+static __thread char last_error[1024];
+
+const char *policy_log_last_error(void)
+{
+	return last_error;
+}
+
+void policy_log_clear_error(void)
+{
+	last_error[0] = '\0';
+}
+
 __attribute__((format(printf, 2, 0)))
 static void log_va(int level, const char *fmt, va_list ap)
 {
-	char buf[1024];
+	char buf[sizeof(last_error)];
 
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (level <= POLICY_LOG_ERR)
+		memcpy(last_error, buf, sizeof(buf));
 	if (!log_fn && !capture_buf)
 		return;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (capture_buf && level <= POLICY_LOG_ERR) {
 		if (!capture_buf[0])
 			snprintf(capture_buf, capture_size, "%s", buf);

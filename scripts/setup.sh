@@ -10,6 +10,11 @@ packages=(
 	libtss2-dev libssl-dev libcryptsetup-dev libguestfs-dev libjson-c-dev check
 	libxml2-dev libvirt-dev
 	libp11-kit-dev       # signing keys in PKCS#11 tokens (policy/keyload.c)
+	libsystemd-dev       # the system log: sd_journal_send
+	scdoc                # man/*.scd to man pages at build time
+	ovmf                 # tests/boot-qemu.sh: the firmware of a real boot
+	# shipping: units checked, install layout, the Debian package and its test
+	systemd man-db fakeroot dpkg-dev debhelper devscripts lintian mmdebstrap
 	# real peers for tests and the main job
 	swtpm swtpm-tools tpm2-tools openssl cryptsetup-bin qemu-utils
 	keyutils jq          # vmtrust disk tests: keyctl, token JSON

@@ -48,6 +48,34 @@ static void print_check(const struct attest_check *c)
 	printf("  %s %s: %s\n", tag[c->status], name ? name : "?", reason ? reason : "?");
 }
 
+/* The verdict to the system log: each failed check, "name: reason". */
+static int syslog_verdict(const char *path, const struct attest_verdict *v)
+{
+	char *reasons[32];
+	size_t n = 0;
+
+	for (size_t i = 0; i < attest_verdict_count(v) && n < ELEMENTSOF(reasons); i++) {
+		const struct attest_check *ck = attest_verdict_check(v, i);
+		_cleanup_(freep) char *name = NULL, *reason = NULL;
+
+		if (ck->status != ATTEST_CHECK_FAILED)
+			continue;
+		name = policy_escape(ck->name);
+		reason = policy_escape(ck->reason);
+		if (!name || !reason || asprintf(&reasons[n], "%s: %s", name, reason) < 0) {
+			while (n > 0)
+				free(reasons[--n]);
+			return -ENOMEM;
+		}
+		n++;
+	}
+	(void)policy_syslog_decision(POLICY_EVENT_ATTEST, path, attest_verdict_ok(v),
+				     (const char *const *)reasons, n);
+	while (n > 0)
+		free(reasons[--n]);
+	return 0;
+}
+
 int cmd_attest_verify(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -130,6 +158,9 @@ int cmd_attest_verify(struct cli_ctx *ctx, int argc, char **argv)
 				print_check(ck);
 		}
 	}
+	r = syslog_verdict(path, v);
+	if (r < 0)
+		return cli_fail(r, "cannot describe the verdict");
 	if (fflush(stdout) != 0)
 		return cli_fail(-errno, "cannot write the output");
 	if (first_failed) {

@@ -330,6 +330,11 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 
 /* ---- the decision, shared by run and launch ---------------------------------------- */
 
+/* A launch denied by an error: to the system log (the error is the reason),
+ * then the one line on stderr. */
+#define launch_fail(r, name, ...)                                                           \
+	((void)policy_syslog_decision(POLICY_EVENT_LAUNCH, (name), false, NULL, 0), cli_fail((r), __VA_ARGS__))
+
 /* "vmtrust: launch of 'NAME' denied: MESSAGE", one line: the name and
  * the message come from outside and are escaped. */
 __attribute__((format(printf, 2, 3)))
@@ -343,6 +348,7 @@ static int deny(const char *name, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "vmtrust: launch of '%s' denied: %s\n", e_name ? e_name : "?",
 		e_msg ? e_msg : "out of memory");
+	(void)policy_syslog_decision(POLICY_EVENT_LAUNCH, name, false, (const char *const *)&e_msg, e_msg ? 1 : 0);
 	return CLI_EXIT_DENIED;
 }
 
@@ -355,6 +361,7 @@ static int report(struct cli_ctx *ctx, const char *name, const char *how, const 
 	const struct launch_file *files = launch_decision_files(d, &nf);
 	bool ok = launch_decision_allowed(d);
 
+	(void)policy_syslog_decision(POLICY_EVENT_LAUNCH, name, ok, reasons, n);
 	if (ctx->json) {
 		_cleanup_(json_object_putp) json_object *j = json_object_new_object();
 		json_object *a = json_object_new_array(), *fa = json_object_new_array();
@@ -541,6 +548,7 @@ static int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 			strcmp(op, "attach") == 0 ?
 				"a qemu process vmtrust did not decide on is not accepted" :
 				"the guest's memory and device state would come from a save file or a migration stream that nothing verified");
+		(void)policy_syslog_decision(POLICY_EVENT_LAUNCH, name, false, (const char *const[]){ op }, 1);
 		return CLI_EXIT_DENIED;
 	}
 	if (strcmp(op, "release") == 0 && strcmp(sub, "end") == 0) {
@@ -600,10 +608,10 @@ static int launch_exec(struct cli_ctx *ctx, const struct hook_opts *o, int argc,
 
 	r = launch_domain_from_qemu_args(argc, argv, &dom);
 	if (r < 0)
-		return cli_fail(r, "launch of '%s' denied", argv[0]);
+		return launch_fail(r, argv[0], "launch of '%s' denied", argv[0]);
 	r = policy_load_trusted(ctx->policy_path, ctx->state_dir, &pol, pid);
 	if (r < 0)
-		return cli_fail(r, "launch of '%s' denied: cannot load policy '%s'", dom->name, ctx->policy_path);
+		return launch_fail(r, dom->name, "launch of '%s' denied: cannot load policy '%s'", dom->name, ctx->policy_path);
 	config_for(ctx, pol, pid, o->uefi_log, &cfg);
 	/* QEMU gets the descriptors that were verified, not the paths. */
 	cfg.keep_fds = true;
@@ -617,7 +625,7 @@ static int launch_exec(struct cli_ctx *ctx, const struct hook_opts *o, int argc,
 	if (r >= 0)
 		r = launch_record(&cfg, dom, "exec", d);
 	if (r < 0)
-		return cli_fail(r, "launch of '%s' denied", dom->name);
+		return launch_fail(r, dom->name, "launch of '%s' denied", dom->name);
 	ex = report(ctx, dom->name, NULL, d);
 	if (ex != CLI_EXIT_OK)
 		return ex;
@@ -686,11 +694,11 @@ int cmd_hook_launch(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	r = policy_load_trusted(ctx->policy_path, ctx->state_dir, &pol, pid);
 	if (r < 0)
-		return cli_fail(r, "launch of '%s' denied: cannot load policy '%s'", argv[optind], ctx->policy_path);
+		return launch_fail(r, argv[optind], "launch of '%s' denied: cannot load policy '%s'", argv[optind], ctx->policy_path);
 	config_for(ctx, pol, pid, o.uefi_log, &cfg);
 	r = launch_libvirt_start(&cfg, o.uri, argv[optind], o.pcr_policy, &d);
 	if (r < 0)
-		return cli_fail(r, "launch of '%s' denied", argv[optind]);
+		return launch_fail(r, argv[optind], "launch of '%s' denied", argv[optind]);
 	return report(ctx, argv[optind], "launch", d);
 }
 

@@ -148,6 +148,31 @@ static int measure(struct cli_ctx *ctx, const struct policy *p, const struct att
 	return CLI_EXIT_OK;
 }
 
+/* A check that makes the audit not ok: a required one that does not pass,
+ * or (no check required by the policy) one that fails. */
+static bool blocks(const struct attest_audit_check *c, bool by_policy)
+{
+	return (c->required && c->status != ATTEST_AUDIT_PASS) || (!by_policy && c->status == ATTEST_AUDIT_FAIL);
+}
+
+/* The result to the system log: each check that makes it not ok, "id status". */
+static void syslog_result(const char *root, const struct attest_audit *a, bool ok, bool by_policy)
+{
+	size_t n, k = 0;
+	const struct attest_audit_check *c = attest_audit_checks(a, &n);
+	char buf[32][96];
+	const char *reasons[32];
+
+	for (size_t i = 0; i < n && k < ELEMENTSOF(reasons); i++) {
+		if (!blocks(&c[i], by_policy))
+			continue;
+		snprintf(buf[k], sizeof(buf[k]), "%s %s", c[i].id, attest_audit_status_name(c[i].status));
+		reasons[k] = buf[k];
+		k++;
+	}
+	(void)policy_syslog_decision(POLICY_EVENT_AUDIT, root, ok, reasons, k);
+}
+
 /* One line on stderr: which checks make the audit not ok. */
 static void print_denial(const struct attest_audit *a, bool by_policy)
 {
@@ -156,10 +181,7 @@ static void print_denial(const struct attest_audit *a, bool by_policy)
 	char buf[512] = "";
 
 	for (size_t i = 0; i < n && len < sizeof(buf); i++) {
-		bool blocks = (c[i].required && c[i].status != ATTEST_AUDIT_PASS) ||
-			      (!by_policy && c[i].status == ATTEST_AUDIT_FAIL);
-
-		if (!blocks)
+		if (!blocks(&c[i], by_policy))
 			continue;
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s %s", shown ? ", " : "",
 					c[i].id, attest_audit_status_name(c[i].status));
@@ -230,6 +252,7 @@ static int cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 	} else {
 		print_text(ctx, root, a, ok, n_required > 0, &m);
 	}
+	syslog_result(root, a, ok, n_required > 0);
 	if (!ok) {
 		print_denial(a, n_required > 0);
 		return CLI_EXIT_DENIED;
