@@ -98,6 +98,10 @@ def cli_options(files):
         c = read(f)
         opts.update("--" + o for o in re.findall(
             r'\{\s*"([a-z0-9-]+)",\s*(?:no|required|optional)_argument', c))
+        if "CLI_KEY_OPTIONS" in c:      # the signing-key options, defined in cli.h
+            m = re.search(r'#define CLI_KEY_OPTIONS((?:.*\\\n)*.*)', read("tools/cli.h"))
+            opts.update("--" + o for o in re.findall(
+                r'\{\s*"([a-z0-9-]+)",\s*(?:no|required|optional)_argument', m.group(1)))
     return opts
 
 files = {a: sorted(os.path.relpath(p, src) for p in glob.glob(os.path.join(src, f"tools/cmd-{a}*.c")))
