@@ -39,9 +39,12 @@ struct launch_decision {
 
 static void handover_done(struct launch_handover *h)
 {
-	for (size_t i = 0; i < h->n_layers; i++)
+	for (size_t i = 0; i < h->n_layers; i++) {
 		policy_closep(&h->layers[i].fd);
+		free(h->layers[i].path);
+	}
 	free(h->layers);
+	free((char *)h->image);
 	free((char *)h->what);
 	free((char *)h->path);
 }
@@ -71,7 +74,7 @@ const struct launch_handover *launch_decision_handovers(const struct launch_deci
 
 /* Takes the verified descriptors out of an imgverify report. */
 static int add_handover(struct launch_decision *d, const char *what, const char *path, bool writable,
-			struct imgverify_report *rep)
+			struct imgverify_report *rep, const struct launch_file *files)
 {
 	struct launch_handover *n, *h;
 
@@ -86,7 +89,8 @@ static int add_handover(struct launch_decision *d, const char *what, const char 
 	h->layers = calloc(rep->n_fds, sizeof(*h->layers));
 	h->what = strdup(what);
 	h->path = strdup(path);
-	if (!h->layers || !h->what || !h->path) {
+	h->image = strdup(rep->manifest->name);
+	if (!h->layers || !h->what || !h->path || !h->image) {
 		handover_done(h);
 		return -ENOMEM;
 	}
@@ -95,6 +99,10 @@ static int add_handover(struct launch_decision *d, const char *what, const char 
 		h->layers[i].fd = imgverify_report_take_fd(rep, i);
 		h->layers[i].format = imgverify_format_name(rep->layers[i].header.format);
 		h->n_layers++;
+		h->layers[i].path = strdup(files[i].path);
+		if (!h->layers[i].path)
+			return -ENOMEM;
+		memcpy(h->layers[i].sha256, files[i].sha256, sizeof(h->layers[i].sha256));
 	}
 	return 0;
 }
@@ -635,6 +643,65 @@ static int check_emulator(const struct launch_config *cfg, const struct launch_d
 				    "covers (a required reference value of the policy)", dom->emulator);
 }
 
+/* The policy rule of the image a file of the domain was signed as. */
+static int apply_rule(const struct launch_config *cfg, const struct launch_domain *dom, struct launch_decision *d,
+		      bool *rules_checked, const char *what, const char *path, const char *image)
+{
+	const struct policy_image_rule *rule = rule_of(cfg->policy, image), *rules;
+	size_t n_rules;
+	int r;
+
+	if (!rule_allows_domain(rule, dom)) {
+		r = launch_decision_deny(d, "%s: '%s': image '%s' is not allowed for domain '%s' by its policy rule", what,
+			 path, image, dom->name);
+		if (r < 0)
+			return r;
+	}
+	/* Once per rule, however many files of the image the domain uses. */
+	rules = policy_image_rules(cfg->policy, &n_rules);
+	if (rule && !rules_checked[rule - rules]) {
+		rules_checked[rule - rules] = true;
+		return check_interfaces(rule, dom, d);
+	}
+	return 0;
+}
+
+/* A disk handed over by descriptor (<source fdgroup=...>): libvirt gives
+ * QEMU the descriptors `vmtrust launch` verified and holds. Opened by path
+ * here it could be another file by now (and opening a writable top would
+ * break the launcher's write lease): it is accepted only as the launch
+ * ticket names it, the same chain layer for layer (path, format, fdgroup),
+ * with the digests it was verified with. Nothing else with an fdgroup is. */
+static int accept_handed_over(const struct launch_config *cfg, const struct launch_domain *dom,
+			      struct launch_decision *d, bool *rules_checked, const struct launch_disk *disk,
+			      const struct launch_ticket *t)
+{
+	const struct launch_ticket_disk *k = launch_ticket_disk(t, disk->target);
+	int r;
+
+	if (!t)
+		return launch_decision_deny(d, "%s: handed over by descriptor (fdgroup '%s'), and no launch ticket of "
+					    "'vmtrust launch' names it", disk->target, disk->fdgroup);
+	if (!k || k->n_layers != disk->n_backing + 1)
+		return launch_decision_deny(d, "%s: its backing chain is not the one 'vmtrust launch' verified",
+					    disk->target);
+	for (size_t i = 0; i < k->n_layers; i++) {
+		const struct launch_ticket_layer *l = &k->layers[i];
+		const char *path = i ? disk->backing[i - 1].path : disk->source;
+		const char *format = i ? disk->backing[i - 1].format : disk->format;
+		const char *group = i ? disk->backing[i - 1].fdgroup : disk->fdgroup;
+
+		if (strcmp(path, l->path) != 0 || strcmp(format, l->format) != 0 || strcmp(group, l->fdgroup) != 0)
+			return launch_decision_deny(d, "%s: layer %zu '%s' (%s, fdgroup '%s') is not the one "
+						    "'vmtrust launch' verified", disk->target, i, path, format, group);
+		r = add_file(d, path, NULL);
+		if (r < 0)
+			return r;
+		memcpy(d->files[d->n_files - 1].sha256, l->sha256, sizeof(l->sha256));
+	}
+	return apply_rule(cfg, dom, d, rules_checked, disk->target, disk->source, k->image);
+}
+
 /* Verifies one file the domain runs from against its manifest. what names
  * it in reasons ("vda", "kernel"); format is the declared one or NULL;
  * writable: QEMU will write its top layer (with cfg->keep_fds). */
@@ -642,9 +709,8 @@ static int verify_one(struct imgverify_ctx *ictx, const struct launch_config *cf
 		      const struct launch_domain *dom, struct launch_decision *d, bool *rules_checked,
 		      const char *what, const char *path, const char *format, bool writable)
 {
-	const struct policy_image_rule *rule, *rules;
-	size_t n_rules;
 	_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
+	size_t first_file;
 	char err[512];
 	int r, k;
 
@@ -673,21 +739,10 @@ static int verify_one(struct imgverify_ctx *ictx, const struct launch_config *cf
 		if (r < 0)
 			return r;
 	}
-	rule = rule_of(cfg->policy, m->name);
-	if (!rule_allows_domain(rule, dom)) {
-		r = launch_decision_deny(d, "%s: '%s': image '%s' is not allowed for domain '%s' by its policy rule", what,
-			 path, m->name, dom->name);
-		if (r < 0)
-			return r;
-	}
-	/* Once per rule, however many files of the image the domain uses. */
-	rules = policy_image_rules(cfg->policy, &n_rules);
-	if (rule && !rules_checked[rule - rules]) {
-		rules_checked[rule - rules] = true;
-		r = check_interfaces(rule, dom, d);
-		if (r < 0)
-			return r;
-	}
+	r = apply_rule(cfg, dom, d, rules_checked, what, path, m->name);
+	if (r < 0)
+		return r;
+	first_file = d->n_files;
 	for (size_t i = 0; i < rep->n_layers && i < m->n_layers; i++) {
 		const struct imgverify_digests *dg = &m->layers[i].digests;
 
@@ -696,11 +751,15 @@ static int verify_one(struct imgverify_ctx *ictx, const struct launch_config *cf
 		if (r < 0)
 			return r;
 	}
-	return cfg->keep_fds ? add_handover(d, what, path, writable, rep) : 0;
+	if (!cfg->keep_fds)
+		return 0;
+	if (d->n_files - first_file != rep->n_fds)
+		return launch_decision_deny(d, "%s: '%s': the manifest and the image differ in layers", what, path);
+	return add_handover(d, what, path, writable, rep, d->files + first_file);
 }
 
 static int launch_verify_files(const struct launch_config *cfg, const struct launch_domain *dom,
-			       struct launch_decision *d)
+			       const struct launch_ticket *ticket, struct launch_decision *d)
 {
 	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ictx = NULL;
 	const struct {
@@ -733,6 +792,11 @@ static int launch_verify_files(const struct launch_config *cfg, const struct lau
 		if (disk->block) {
 			r = launch_decision_deny(d, "%s: '%s': a block device cannot be verified before launch", disk->target,
 				 disk->source);
+		} else if (disk->fdgroup) {
+			/* Only the hook takes a ticket: anything else is not
+			 * started with the descriptors the ticket stands for. */
+			r = accept_handed_over(cfg, dom, d, rules_checked, disk,
+					       cfg->require_released_keys ? ticket : NULL);
 		} else {
 			r = verify_one(ictx, cfg, dom, d, rules_checked, disk->target, disk->source, disk->format,
 				       !disk->readonly);
@@ -752,23 +816,34 @@ static int launch_verify_files(const struct launch_config *cfg, const struct lau
 
 /* ---- keys released for encrypted disks ----------------------------------- */
 
-static int check_tickets(const struct launch_config *cfg, const struct launch_domain *dom,
-			 struct launch_decision *d)
+/* The hook's launch ticket, taken when a disk needs one (encrypted, or
+ * handed over by descriptor): *ret_tr is what launch_ticket_take said
+ * (-ENOENT, -ESTALE, -EBADMSG with err), 0 with *ret. */
+static int take_ticket(const struct launch_config *cfg, const struct launch_domain *dom, char *err, size_t err_size,
+		       int *ret_tr, struct launch_ticket **ret)
 {
-	_cleanup_(launch_ticket_freep) struct launch_ticket *t = NULL;
 	bool any = false;
-	char err[256];
-	int tr, r;
+	int tr;
 
+	*ret_tr = -ENOENT;
 	for (size_t i = 0; i < dom->n_disks; i++)
-		any |= dom->disks[i].encrypted;
-	if (!any)
+		any |= dom->disks[i].encrypted || dom->disks[i].fdgroup;
+	if (!cfg->require_released_keys || !any)
 		return 0;
-	policy_log_capture(err, sizeof(err));
-	tr = launch_ticket_take(cfg->state_dir, dom, &t);
+	policy_log_capture(err, err_size);
+	tr = launch_ticket_take(cfg->state_dir, dom, ret);
 	policy_log_capture(NULL, 0);
 	if (tr < 0 && tr != -ENOENT && tr != -ESTALE && tr != -EBADMSG)
 		return tr;
+	*ret_tr = tr;
+	return 0;
+}
+
+static int check_tickets(const struct launch_domain *dom, const struct launch_ticket *t, int tr,
+			 const char *err, struct launch_decision *d)
+{
+	int r;
+
 	for (size_t i = 0; i < dom->n_disks; i++) {
 		const struct launch_disk *disk = &dom->disks[i];
 
@@ -796,7 +871,9 @@ int launch_decide(const struct launch_config *cfg, const struct launch_domain *d
 		  struct launch_decision **ret)
 {
 	_cleanup_(launch_decision_freep) struct launch_decision *d = NULL;
-	int r;
+	_cleanup_(launch_ticket_freep) struct launch_ticket *t = NULL;
+	char err[256] = "";
+	int r, tr;
 
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -819,11 +896,14 @@ int launch_decide(const struct launch_config *cfg, const struct launch_domain *d
 			return r;
 		cache_store(cfg, good ? &key : NULL);
 	}
-	r = launch_verify_files(cfg, dom, d);
+	r = take_ticket(cfg, dom, err, sizeof(err), &tr, &t);
+	if (r < 0)
+		return r;
+	r = launch_verify_files(cfg, dom, t, d);
 	if (r < 0)
 		return r;
 	if (cfg->require_released_keys) {
-		r = check_tickets(cfg, dom, d);
+		r = check_tickets(dom, t, tr, err, d);
 		if (r < 0)
 			return r;
 	}

@@ -36,6 +36,13 @@ void launch_domain_free(struct launch_domain *d)
 		free(d->disks[i].source);
 		free(d->disks[i].format);
 		free(d->disks[i].secret_uuid);
+		free(d->disks[i].fdgroup);
+		for (size_t k = 0; k < d->disks[i].n_backing; k++) {
+			free(d->disks[i].backing[k].path);
+			free(d->disks[i].backing[k].format);
+			free(d->disks[i].backing[k].fdgroup);
+		}
+		free(d->disks[i].backing);
 	}
 	for (size_t i = 0; i < d->n_interfaces; i++) {
 		free(d->interfaces[i].type);
@@ -144,6 +151,8 @@ static int refuse(xmlNodePtr n, const char *fmt, ...)
 struct walk {
 	struct launch_domain *d;
 	bool live;              /* a running domain's XML, as libvirt reports it */
+	bool fd_chain;          /* in a disk handed over by descriptor: its explicit
+				 * <backingStore> chain is walked */
 	size_t cap_disks, cap_interfaces;
 	char *nvram;            /* <nvram>'s path, checked once the name is known */
 };
@@ -205,6 +214,11 @@ static bool attr_allowed(const char *list, const char *name)
 	return false;
 }
 
+/* Lifted only in a disk handed over by descriptor (fdgroup), whose chain
+ * the launch ticket names. */
+static const char *const why_backing =
+	"an explicit <backingStore> is not accepted: the image verifier follows the image's own chain";
+
 static const char *const why_namespace =
 	"an element of another namespace is passed through to the hypervisor unverified";
 
@@ -234,7 +248,7 @@ static int walk_kids(struct walk *w, xmlNodePtr n, const struct el *kids)
 			}
 		if (!k)
 			return refuse(c, "an element vmtrust does not know, which could name a host resource");
-		if (k->deny && !(w->live && (k->flags & EL_LIVE_OK)))
+		if (k->deny && !(w->live && (k->flags & EL_LIVE_OK)) && !(w->fd_chain && k->deny == why_backing))
 			return refuse(c, "%s", k->deny);
 		if (k->flags & EL_ONCE) {
 			if (i < 64 && (seen & (UINT64_C(1) << i)))
@@ -336,6 +350,55 @@ static int add_disk(struct walk *w, struct launch_disk **ret)
 	return 0;
 }
 
+#define DISK_BACKING_MAX 64
+
+/* A disk handed over by descriptor names its whole chain: every layer a
+ * file with its format and its own fdgroup, ending in an empty
+ * <backingStore/> (without it libvirt would follow the image's header by
+ * path). What the layers are is decided against the launch ticket. */
+static int collect_fd_chain(struct walk *w, xmlNodePtr n, struct launch_disk *disk)
+{
+	xmlNodePtr b, src;
+	int r;
+
+	for (b = child(n, "backingStore"); b; b = child(b, "backingStore")) {
+		struct launch_backing *nb, *l;
+
+		src = child(b, "source");
+		if (!src) {
+			for (xmlNodePtr c = b->children; c; c = c->next)
+				if (c->type == XML_ELEMENT_NODE)
+					return refuse(c, "a layer of a disk handed over by descriptor has no source");
+			return 0;
+		}
+		if (disk->n_backing >= DISK_BACKING_MAX)
+			return refuse(b, "more than %d backing layers", DISK_BACKING_MAX);
+		nb = reallocarray(disk->backing, disk->n_backing + 1, sizeof(*nb));
+		if (!nb)
+			return -ENOMEM;
+		disk->backing = nb;
+		l = &nb[disk->n_backing++];
+		*l = (struct launch_backing){};
+		r = dup_prop(src, "file", &l->path);
+		if (r >= 0)
+			r = dup_prop(src, "fdgroup", &l->fdgroup);
+		if (r >= 0)
+			r = dup_prop(child(b, "format"), "type", &l->format);
+		if (r < 0)
+			return r;
+		if (!prop_is(b, "type", "file") || !l->path || !l->fdgroup || !l->format)
+			return refuse(b, "a layer of a disk handed over by descriptor (fdgroup) must be of type "
+				      "'file' with a <format> and a <source file=... fdgroup=...>");
+		r = check_path("backing store", l->path);
+		if (r < 0)
+			return r;
+	}
+	if (w->live)
+		return 0;
+	return refuse(n, "a disk handed over by descriptor (fdgroup) must name its whole backing chain, "
+		      "ending in an empty <backingStore/>");
+}
+
 static int check_disk(struct walk *w, xmlNodePtr n)
 {
 	_cleanup_(freep) char *type = NULL;
@@ -344,6 +407,7 @@ static int check_disk(struct walk *w, xmlNodePtr n)
 	size_t index = w->d->n_disks;
 	int r;
 
+	w->fd_chain = false;
 	r = add_disk(w, &disk);
 	if (r < 0)
 		return r;
@@ -380,6 +444,19 @@ static int check_disk(struct walk *w, xmlNodePtr n)
 	r = check_path("disk source", disk->source);
 	if (r < 0)
 		return r;
+	r = dup_prop(src, "fdgroup", &disk->fdgroup);
+	if (r < 0)
+		return r;
+	if (disk->fdgroup) {
+		if (disk->block)
+			return refuse(src, "an fdgroup on a block device is not accepted");
+		if (!disk->format)
+			return refuse(n, "a disk handed over by descriptor (fdgroup) must declare its format");
+		w->fd_chain = true;
+		r = collect_fd_chain(w, n, disk);
+		if (r < 0)
+			return r;
+	}
 	/* <encryption> sits in <disk> (old) or in <source> (libvirt >= 5.x). */
 	enc = child(n, "encryption");
 	if (!enc)
@@ -393,8 +470,6 @@ static int check_disk(struct walk *w, xmlNodePtr n)
 	return 0;
 }
 
-static const char *const why_backing =
-	"an explicit <backingStore> is not accepted: the image verifier follows the image's own chain";
 
 static const struct el encryption_kids[] = {
 	LEAF("secret", " type uuid usage "),
@@ -437,7 +512,7 @@ static int check_backing_source(struct walk *w, xmlNodePtr n)
 
 static const struct el backing_kids[] = {
 	LEAF1("format", " type "),
-	{ "source", EL_ONCE | EL_LIVE_OK, " file dev index ", disk_source_kids, check_backing_source, why_backing },
+	{ "source", EL_ONCE | EL_LIVE_OK, " file dev index fdgroup ", disk_source_kids, check_backing_source, why_backing },
 	{ "backingStore", EL_ONCE | EL_LIVE_OK, " type index ", backing_kids, check_backing, why_backing },
 	END,
 };
@@ -450,7 +525,7 @@ static const struct el driver_kids[] = {
 
 static const struct el disk_kids[] = {
 	{ "driver", EL_ONCE | EL_ANY_ATTR, NULL, driver_kids, NULL, NULL },
-	{ "source", EL_ONCE, " file dev startupPolicy index ", disk_source_kids, NULL, NULL },
+	{ "source", EL_ONCE, " file dev startupPolicy index fdgroup ", disk_source_kids, NULL, NULL },
 	{ "backingStore", EL_ONCE, " type index ", backing_kids, check_backing, NULL },
 	LEAF1("target", " dev bus tray removable rotation_rate "),
 	LEAF1("readonly", ""),

@@ -32,6 +32,18 @@ struct launch_disk {
 	bool encrypted;         /* <encryption format='luks'> */
 	char *secret_uuid;      /* the encryption secret's UUID, or NULL */
 	bool readonly;
+	/* Handed over by descriptor (`vmtrust launch DOMAIN`): <source fdgroup=...>
+	 * on the top and on every layer of an explicit <backingStore> chain that
+	 * ends in an empty <backingStore/>; NULL when the disk has none. */
+	char *fdgroup;
+	size_t n_backing;
+	struct launch_backing *backing;     /* below the top, top down */
+};
+
+struct launch_backing {
+	char *path;
+	char *format;           /* <format type=...> */
+	char *fdgroup;
 };
 
 /* A network interface the guest gets: only kinds that go through libvirt's
@@ -188,10 +200,13 @@ bool launch_decision_host_cached(const struct launch_decision *d);
 struct launch_layer_fd {
 	int fd;
 	const char *format;     /* "raw", "qcow2": what the layer was verified as */
+	char *path;             /* the path it was opened by */
+	char sha256[65];        /* the digest it was verified with (hex) */
 };
 struct launch_handover {
 	const char *what;       /* the disk's target, "kernel", "initrd", "loader"... */
 	const char *path;
+	const char *image;      /* the signed manifest's image name */
 	bool writable;
 	size_t n_layers;
 	struct launch_layer_fd *layers;
@@ -217,9 +232,33 @@ int launch_decision_deny(struct launch_decision *d, const char *fmt, ...)
 #define LAUNCH_TICKET_MAX_AGE 120
 #define LAUNCH_TICKET_SECRETS_MAX 64
 
+/* A ticket also names every disk `vmtrust launch DOMAIN` hands libvirt by
+ * descriptor (virDomainFDAssociate): per layer, top first, the path, the
+ * format, the SHA-256 it was verified with and its fdgroup
+ * ("vmtrust-TARGET-N", N the layer, 0 the top). The hook accepts a disk
+ * with an fdgroup only when the ticket names exactly that chain: it does
+ * not open those files by path (the launcher holds a write lease on a
+ * writable top), it takes their verdict from the ticket. */
+struct launch_ticket_layer {
+	char *path, *format, *fdgroup;
+	char sha256[65];
+};
+struct launch_ticket_disk {
+	char *target, *image;
+	size_t n_layers;
+	struct launch_ticket_layer *layers;
+};
+
 struct launch_ticket;
+/* Names each of the handovers h that is one of dom's disks (by target and
+ * source) besides the secrets. */
 int launch_ticket_write(const char *state_dir, const struct launch_domain *dom,
-			const char *const *secret_uuids, size_t n);
+			const char *const *secret_uuids, size_t n, const struct launch_handover *h,
+			size_t n_h);
+/* "vmtrust-TARGET-N": the fdgroup of layer N of a disk handed over. */
+int launch_fdgroup_name(const char *target, size_t layer, char **ret);
+/* The disk of that target the ticket names, or NULL. */
+const struct launch_ticket_disk *launch_ticket_disk(const struct launch_ticket *t, const char *target);
 /* -ENOENT none, -ESTALE too old or from the future, -EBADMSG malformed or
  * for another domain; the ticket is removed in every case. */
 int launch_ticket_take(const char *state_dir, const struct launch_domain *dom,

@@ -14,6 +14,8 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
 #include "attest.h"
 #include "diskcrypt.h"
@@ -27,7 +29,8 @@
 	X(virDomainLookupByUUIDString) X(virDomainIsActive) X(virDomainGetXMLDesc)  \
 	X(virDomainFree) X(virDomainCreate) X(virSecretLookupByUUIDString)         \
 	X(virSecretFree) X(virSecretDefineXML) X(virSecretSetValue)                \
-	X(virSecretUndefine) X(virSetErrorFunc) X(virGetLastErrorMessage)
+	X(virSecretUndefine) X(virSetErrorFunc) X(virGetLastErrorMessage)        \
+	X(virDomainDefineXML) X(virDomainFDAssociate)
 
 static struct {
 #define X(f) __typeof__(&f) f;
@@ -157,6 +160,178 @@ static int hand_over_key(const struct launch_config *cfg, const char *pcr_policy
 	return 0;
 }
 
+static void xml_doc_freep(xmlDocPtr *d)
+{
+	if (*d)
+		xmlFreeDoc(*d);
+}
+
+static xmlNodePtr xml_child(xmlNodePtr n, const char *name)
+{
+	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && xmlStrcmp(c->name, (const xmlChar *)name) == 0)
+			return c;
+	return NULL;
+}
+
+static bool xml_prop_is(xmlNodePtr n, const char *attr, const char *value)
+{
+	xmlChar *v = n ? xmlGetNoNsProp(n, (const xmlChar *)attr) : NULL;
+	bool is = v && value && strcmp((const char *)v, value) == 0;
+
+	xmlFree(v);
+	return is;
+}
+
+static const struct launch_handover *handover_of(const struct launch_decision *d, xmlNodePtr disk)
+{
+	xmlNodePtr target = xml_child(disk, "target"), src = xml_child(disk, "source");
+	const struct launch_handover *h;
+	size_t n;
+
+	h = launch_decision_handovers(d, &n);
+	for (size_t i = 0; i < n; i++)
+		if (xml_prop_is(target, "dev", h[i].what) && xml_prop_is(src, "file", h[i].path))
+			return &h[i];
+	return NULL;
+}
+
+/* One disk handed over by descriptor: fdgroup "vmtrust-TARGET-N" on the
+ * top's <source> and an explicit chain below it, each layer with its
+ * format and its own fdgroup, ending in an empty <backingStore/>: libvirt
+ * then opens no layer by path and follows no backing name of a header. */
+static int disk_by_fd(xmlNodePtr disk, const struct launch_handover *h)
+{
+	xmlNodePtr parent = disk, b, next;
+	int r;
+
+	for (b = disk->children; b; b = next) {
+		next = b->next;
+		if (b->type == XML_ELEMENT_NODE && xmlStrcmp(b->name, (const xmlChar *)"backingStore") == 0) {
+			xmlUnlinkNode(b);
+			xmlFreeNode(b);
+		}
+	}
+	for (size_t i = 0; i < h->n_layers; i++) {
+		_cleanup_(freep) char *group = NULL;
+		xmlNodePtr src;
+
+		r = launch_fdgroup_name(h->what, i, &group);
+		if (r < 0)
+			return r;
+		if (i == 0) {
+			src = xml_child(disk, "source");
+		} else {
+			parent = xmlNewChild(parent, NULL, (const xmlChar *)"backingStore", NULL);
+			if (!parent || !xmlSetProp(parent, (const xmlChar *)"type", (const xmlChar *)"file"))
+				return -ENOMEM;
+			b = xmlNewChild(parent, NULL, (const xmlChar *)"format", NULL);
+			if (!b || !xmlSetProp(b, (const xmlChar *)"type", (const xmlChar *)h->layers[i].format))
+				return -ENOMEM;
+			src = xmlNewChild(parent, NULL, (const xmlChar *)"source", NULL);
+			if (!src || !xmlSetProp(src, (const xmlChar *)"file", (const xmlChar *)h->layers[i].path))
+				return -ENOMEM;
+		}
+		if (!src || !xmlSetProp(src, (const xmlChar *)"fdgroup", (const xmlChar *)group))
+			return -ENOMEM;
+	}
+	return xmlNewChild(parent, NULL, (const xmlChar *)"backingStore", NULL) ? 0 : -ENOMEM;
+}
+
+/* The operator's definition (xml) with every verified file disk handed
+ * over by descriptor. 0 with *ret NULL when no disk is. */
+static int xml_by_fd(const char *xml, const struct launch_decision *d, char **ret)
+{
+	_cleanup_(xml_doc_freep) xmlDocPtr doc = NULL;
+	xmlNodePtr root, devices;
+	xmlChar *out = NULL;
+	bool any = false;
+	int len = 0, r;
+
+	*ret = NULL;
+	doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root)
+		return policy_log_errno(EBADMSG, "domain: libvirt's xml cannot be read again");
+	devices = xml_child(root, "devices");
+	for (xmlNodePtr disk = devices ? devices->children : NULL; disk; disk = disk->next) {
+		const struct launch_handover *h;
+
+		if (disk->type != XML_ELEMENT_NODE || xmlStrcmp(disk->name, (const xmlChar *)"disk") != 0 ||
+		    !xml_prop_is(disk, "type", "file"))
+			continue;
+		h = handover_of(d, disk);
+		if (!h) {
+			xmlChar *file = xmlGetNoNsProp(xml_child(disk, "source"), (const xmlChar *)"file");
+
+			/* An empty removable drive runs nothing. */
+			if (!file)
+				continue;
+			xmlFree(file);
+			return policy_log_errno(EINVAL, "domain: a file disk was not verified by descriptor");
+		}
+		r = disk_by_fd(disk, h);
+		if (r < 0)
+			return r;
+		any = true;
+	}
+	if (!any)
+		return 0;
+	xmlDocDumpMemory(doc, &out, &len);
+	if (!out)
+		return -ENOMEM;
+	*ret = strdup((const char *)out);
+	xmlFree(out);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* Every layer of every disk in xml_by_fd(), associated with its fdgroup:
+ * restore the label libvirt gives the file after use, writable only where
+ * the top is opened for writing. */
+static int associate_fds(virDomainPtr vdom, const struct launch_domain *dom, const struct launch_decision *d,
+			 struct launch_decision *out)
+{
+	const struct launch_handover *h;
+	size_t n;
+
+	h = launch_decision_handovers(d, &n);
+	for (size_t i = 0; i < n; i++) {
+		bool disk = false;
+
+		for (size_t k = 0; k < dom->n_disks && !disk; k++)
+			disk = dom->disks[k].target && strcmp(dom->disks[k].target, h[i].what) == 0;
+		for (size_t l = 0; disk && l < h[i].n_layers; l++) {
+			_cleanup_(freep) char *group = NULL;
+			unsigned flags = VIR_DOMAIN_FD_ASSOCIATE_SECLABEL_RESTORE;
+			int fd = h[i].layers[l].fd, r;
+
+			if (l == 0 && h[i].writable)
+				flags |= VIR_DOMAIN_FD_ASSOCIATE_SECLABEL_WRITABLE;
+			r = launch_fdgroup_name(h[i].what, l, &group);
+			if (r < 0)
+				return r;
+			if (virt.virDomainFDAssociate(vdom, group, 1, &fd, flags) < 0)
+				return launch_decision_deny(out, "%s: libvirt did not take the verified descriptor of '%s': %s",
+							    h[i].what, h[i].layers[l].path, virt_error());
+		}
+	}
+	return 0;
+}
+
+/* The operator's definition back, whatever happened. */
+static void restore_definition(virConnectPtr conn, const char *name, const char *xml)
+{
+	virDomainPtr v = virt.virDomainDefineXML(conn, xml);
+
+	if (!v) {
+		policy_logf(POLICY_LOG_ERR, "domain '%s': cannot restore its definition: %s: it still hands its disks "
+			    "over by descriptor, and only 'vmtrust launch' can start it", name, virt_error());
+		return;
+	}
+	virt.virDomainFree(v);
+}
+
 int launch_libvirt_start(const struct launch_config *cfg, const char *uri, const char *name,
 			 const char *pcr_policy, struct launch_decision **ret)
 {
@@ -164,10 +339,12 @@ int launch_libvirt_start(const struct launch_config *cfg, const char *uri, const
 	_cleanup_(dom_freep) virDomainPtr vdom = NULL;
 	_cleanup_(launch_domain_freep) struct launch_domain *dom = NULL;
 	_cleanup_(launch_decision_freep) struct launch_decision *d = NULL;
+	_cleanup_(freep) char *xml = NULL, *fd_xml = NULL;
 	struct defined_secrets secrets = { .n = 0 };
 	struct launch_config c = *cfg;
-	bool ticketed = false;
-	char *xml;
+	const struct launch_handover *h;
+	bool ticketed = false, redefined = false;
+	size_t n_h;
 	int r;
 
 	r = virt_load();
@@ -181,21 +358,27 @@ int launch_libvirt_start(const struct launch_config *cfg, const char *uri, const
 	vdom = virt.virDomainLookupByName(conn, name);
 	if (!vdom)
 		vdom = virt.virDomainLookupByUUIDString(conn, name);
+	/* A transient domain exists only while it runs: there is nothing to
+	 * start, and no defined domain to associate descriptors with. */
 	if (!vdom)
-		return policy_log_errno(ENOENT, "domain '%s': not defined in '%s'", name, uri);
+		return policy_log_errno(ENOENT, "domain '%s': not defined in '%s' (a transient domain cannot be "
+					"started by vmtrust: define it)", name, uri);
 	r = virt.virDomainIsActive(vdom);
 	if (r != 0)
 		return policy_log_errno(r > 0 ? EBUSY : EIO, "domain '%s': %s", name,
 					r > 0 ? "already running" : virt_error());
-	xml = virt.virDomainGetXMLDesc(vdom, VIR_DOMAIN_XML_INACTIVE);
+	/* With what only the secure form holds (passwords of displays): the
+	 * definition is put back as it was. */
+	xml = virt.virDomainGetXMLDesc(vdom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
 	if (!xml)
 		return policy_log_errno(EIO, "domain '%s': cannot read its XML: %s", name, virt_error());
 	r = launch_domain_parse(xml, strlen(xml), &dom);
-	free(xml);
 	if (r < 0)
 		return r;
 
 	c.require_released_keys = false;
+	/* libvirt gets the very descriptors that were verified, leases held. */
+	c.keep_fds = true;
 	r = launch_decide(&c, dom, &d);
 	if (r < 0)
 		return r;
@@ -206,8 +389,14 @@ int launch_libvirt_start(const struct launch_config *cfg, const char *uri, const
 		if (r < 0)
 			goto out;
 	}
-	if (launch_decision_allowed(d) && secrets.n > 0) {
-		r = launch_ticket_write(cfg->state_dir, dom, secrets.uuids, secrets.n);
+	if (launch_decision_allowed(d)) {
+		r = xml_by_fd(xml, d, &fd_xml);
+		if (r < 0)
+			goto out;
+	}
+	if (launch_decision_allowed(d) && (secrets.n > 0 || fd_xml)) {
+		h = launch_decision_handovers(d, &n_h);
+		r = launch_ticket_write(cfg->state_dir, dom, secrets.uuids, secrets.n, h, n_h);
 		if (r < 0)
 			goto out;
 		ticketed = true;
@@ -217,9 +406,27 @@ int launch_libvirt_start(const struct launch_config *cfg, const char *uri, const
 	r = launch_record(cfg, dom, "launch", d);
 	if (r < 0)
 		goto out;
+	if (launch_decision_allowed(d) && fd_xml) {
+		/* Descriptors go with a defined domain (virDomainFDAssociate):
+		 * the definition naming them is in place only for this start. */
+		virDomainPtr v = virt.virDomainDefineXML(conn, fd_xml);
+
+		if (!v) {
+			r = launch_decision_deny(d, "libvirt did not take the definition that hands the disks over by "
+						 "descriptor: %s", virt_error());
+			goto out;
+		}
+		virt.virDomainFree(v);
+		redefined = true;
+		r = associate_fds(vdom, dom, d, d);
+		if (r < 0)
+			goto out;
+	}
 	if (launch_decision_allowed(d) && virt.virDomainCreate(vdom) < 0)
 		r = launch_decision_deny(d, "libvirt did not start it: %s", virt_error());
 out:
+	if (redefined)
+		restore_definition(conn, name, xml);
 	/* QEMU holds the keys now (or never will): libvirt need not. */
 	secrets_undefine(&secrets);
 	if (ticketed)

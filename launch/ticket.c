@@ -22,7 +22,21 @@
 struct launch_ticket {
 	size_t n;
 	char **secrets;
+	size_t n_disks;
+	struct launch_ticket_disk *disks;
 };
+
+static void ticket_disk_done(struct launch_ticket_disk *k)
+{
+	for (size_t i = 0; i < k->n_layers; i++) {
+		free(k->layers[i].path);
+		free(k->layers[i].format);
+		free(k->layers[i].fdgroup);
+	}
+	free(k->layers);
+	free(k->target);
+	free(k->image);
+}
 
 void launch_ticket_free(struct launch_ticket *t)
 {
@@ -31,7 +45,23 @@ void launch_ticket_free(struct launch_ticket *t)
 	for (size_t i = 0; i < t->n; i++)
 		free(t->secrets[i]);
 	free(t->secrets);
+	for (size_t i = 0; i < t->n_disks; i++)
+		ticket_disk_done(&t->disks[i]);
+	free(t->disks);
 	free(t);
+}
+
+const struct launch_ticket_disk *launch_ticket_disk(const struct launch_ticket *t, const char *target)
+{
+	for (size_t i = 0; t && target && i < t->n_disks; i++)
+		if (strcmp(t->disks[i].target, target) == 0)
+			return &t->disks[i];
+	return NULL;
+}
+
+int launch_fdgroup_name(const char *target, size_t layer, char **ret)
+{
+	return asprintf(ret, "vmtrust-%s-%zu", target, layer) < 0 ? -ENOMEM : 0;
 }
 
 bool launch_ticket_covers(const struct launch_ticket *t, const char *secret_uuid)
@@ -59,11 +89,52 @@ static int ticket_path(const char *state_dir, const char *name, bool mkdirs, cha
 	return 0;
 }
 
+static bool handover_is_disk(const struct launch_domain *dom, const struct launch_handover *h)
+{
+	for (size_t i = 0; i < dom->n_disks; i++)
+		if (dom->disks[i].target && dom->disks[i].source && strcmp(dom->disks[i].target, h->what) == 0 &&
+		    strcmp(dom->disks[i].source, h->path) == 0)
+			return true;
+	return false;
+}
+
+static struct json_object *ticket_disk_json(const struct launch_handover *h)
+{
+	struct json_object *k = json_object_new_object(), *a = json_object_new_array();
+
+	if (!k || !a)
+		goto fail;
+	json_object_object_add(k, "target", json_object_new_string(h->what));
+	json_object_object_add(k, "image", json_object_new_string(h->image ? h->image : ""));
+	json_object_object_add(k, "layers", a);
+	for (size_t i = 0; i < h->n_layers; i++) {
+		_cleanup_(freep) char *group = NULL;
+		struct json_object *l = json_object_new_object();
+
+		if (!l || launch_fdgroup_name(h->what, i, &group) < 0) {
+			json_object_put(l);
+			goto fail;
+		}
+		json_object_object_add(l, "path", json_object_new_string(h->layers[i].path));
+		json_object_object_add(l, "format", json_object_new_string(h->layers[i].format));
+		json_object_object_add(l, "sha256", json_object_new_string(h->layers[i].sha256));
+		json_object_object_add(l, "fdgroup", json_object_new_string(group));
+		json_object_array_add(a, l);
+	}
+	return k;
+fail:
+	if (!k)
+		json_object_put(a);
+	json_object_put(k);
+	return NULL;
+}
+
 int launch_ticket_write(const char *state_dir, const struct launch_domain *dom,
-			const char *const *secret_uuids, size_t n)
+			const char *const *secret_uuids, size_t n, const struct launch_handover *h,
+			size_t n_h)
 {
 	_cleanup_(freep) char *path = NULL;
-	struct json_object *o, *a;
+	struct json_object *o, *a, *disks;
 	const char *text;
 	int r;
 
@@ -86,10 +157,81 @@ int launch_ticket_write(const char *state_dir, const struct launch_domain *dom,
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(a, json_object_new_string(secret_uuids[i]));
 	json_object_object_add(o, "secrets", a);
+	disks = json_object_new_array();
+	if (!disks) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	json_object_object_add(o, "disks", disks);
+	for (size_t i = 0; i < n_h; i++) {
+		struct json_object *k;
+
+		if (!handover_is_disk(dom, &h[i]))
+			continue;
+		k = ticket_disk_json(&h[i]);
+		if (!k) {
+			json_object_put(o);
+			return -ENOMEM;
+		}
+		json_object_array_add(disks, k);
+	}
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	r = text ? policy_write_file_atomic(path, text, strlen(text), 0600) : -ENOMEM;
 	json_object_put(o);
 	return r;
+}
+
+static bool json_str_dup(struct json_object *o, const char *key, char **ret)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return false;
+	*ret = strdup(json_object_get_string(v));
+	return *ret != NULL;
+}
+
+/* "disks": [{"target", "image", "layers": [{"path", "format", "sha256", "fdgroup"}...]}...] */
+static int ticket_parse_disks(struct json_object *o, struct launch_ticket *t)
+{
+	struct json_object *a, *k, *layers, *l;
+	const char *hex;
+	size_t n, n_l;
+
+	if (!json_object_object_get_ex(o, "disks", &a))
+		return 0;
+	if (!json_object_is_type(a, json_type_array) || (n = json_object_array_length(a)) > 256)
+		return -EBADMSG;
+	t->disks = calloc(n ? n : 1, sizeof(*t->disks));
+	if (!t->disks)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct launch_ticket_disk *disk = &t->disks[t->n_disks++];
+
+		k = json_object_array_get_idx(a, i);
+		if (!json_object_is_type(k, json_type_object) || !json_str_dup(k, "target", &disk->target) ||
+		    !json_str_dup(k, "image", &disk->image) || !json_object_object_get_ex(k, "layers", &layers) ||
+		    !json_object_is_type(layers, json_type_array) || (n_l = json_object_array_length(layers)) == 0 ||
+		    n_l > 64)
+			return -EBADMSG;
+		disk->layers = calloc(n_l, sizeof(*disk->layers));
+		if (!disk->layers)
+			return -ENOMEM;
+		for (size_t j = 0; j < n_l; j++) {
+			struct launch_ticket_layer *tl = &disk->layers[disk->n_layers++];
+
+			l = json_object_array_get_idx(layers, j);
+			if (!json_object_is_type(l, json_type_object) || !json_str_dup(l, "path", &tl->path) ||
+			    !json_str_dup(l, "format", &tl->format) || !json_str_dup(l, "fdgroup", &tl->fdgroup) ||
+			    !json_object_object_get_ex(l, "sha256", &k) || !json_object_is_type(k, json_type_string))
+				return -EBADMSG;
+			hex = json_object_get_string(k);
+			if (strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
+				return -EBADMSG;
+			memcpy(tl->sha256, hex, 65);
+		}
+	}
+	return 0;
 }
 
 static int ticket_parse(const char *text, size_t len, const struct launch_domain *dom,
@@ -134,6 +276,9 @@ static int ticket_parse(const char *text, size_t len, const struct launch_domain
 		}
 		t->n++;
 	}
+	r = ticket_parse_disks(o, t);
+	if (r < 0)
+		goto out;
 	r = when > now || now - when > LAUNCH_TICKET_MAX_AGE ? -ESTALE : 0;
 out:
 	json_object_put(o);

@@ -138,6 +138,67 @@ printf 'X' | dd of="$T/base.raw" bs=1 seek=4096 conv=notrunc status=none
 refused "$A" "vmtrust: launch of '$A' denied: vda: '$T/web.qcow2': .*base.raw" "tampered base image"
 cp "$T/base.good" "$T/base.raw"
 
+# --- vmtrust launch DOMAIN: libvirt gets the very descriptors that were verified --
+# vmtrust pauses once both layers are verified, their descriptors held, the
+# launch ticket written (tests/pause-preload.c, VMTRUST_PAUSE_AT=ticket);
+# both files are renamed away and copies put at their paths. The running
+# QEMU must hold the verified inodes and none of the files swapped in, and
+# the definition is the operator's again once the domain runs.
+P=$T/pause
+mkdir -p "$P"
+mkfifo "$P/paused" "$P/resume"
+$V dumpxml --inactive --security-info "$A" >"$T/a.defined.xml"
+cp "$T/web.qcow2" "$T/web.other"
+cp "$T/base.raw" "$T/base.other"
+rm -f "$(libvirt_log "$A")"
+VMTRUST_PAUSE_AT=ticket VMTRUST_PAUSE_DIR="$P" LD_PRELOAD="$VMTRUST_PAUSE_PRELOAD" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
+	"$VMTRUST" launch "$A" >"$T/l.out" 2>"$T/l.err" &
+launcher=$!
+read -r -n1 _ <"$P/paused"
+for f in web.qcow2 base.raw; do mv "$T/$f" "$T/$f.verified"; done
+mv "$T/web.other" "$T/web.qcow2"
+mv "$T/base.other" "$T/base.raw"
+echo r >"$P/resume"
+set +e
+wait $launcher
+rc=$?
+set -e
+[ "$rc" = 0 ] && grep -q "launch '$A': allowed (3 files verified)" "$T/l.out" && pass ||
+	fail "vmtrust launch by descriptor: exit $rc: $(cat "$T/l.out" "$T/l.err")"
+booted "a domain started by descriptor" "$A"
+qpid=$(cat "/run/libvirt/qemu/$A.pid" 2>/dev/null || echo 0)
+# holds PID FILE: the process holds FILE's inode open
+holds() {
+	local want fd
+	want=$(stat -c %d:%i "$2")
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(stat -L -c %d:%i "$fd" 2>/dev/null)" = "$want" ] && return 0
+	done
+	return 1
+}
+for f in web.qcow2 base.raw; do
+	holds "$qpid" "$T/$f.verified" && pass || fail "qemu ($qpid) does not hold the verified '$f'"
+	holds "$qpid" "$T/$f" && fail "qemu ($qpid) holds the '$f' swapped in after verification" || pass
+done
+$V dumpxml --inactive --security-info "$A" >"$T/a.after.xml"
+cmp -s "$T/a.defined.xml" "$T/a.after.xml" && pass ||
+	fail "the definition of '$A' is not the operator's after the start: $(diff "$T/a.defined.xml" "$T/a.after.xml")"
+$V dumpxml "$A" | grep -q "fdgroup='vmtrust-vda-1'" && pass || fail "the running '$A' has no fdgroup on its base layer"
+[ -z "$(ls -A "$VMTRUST_STATE/launch-tickets" 2>/dev/null)" ] && pass || fail "a launch ticket is left"
+$V destroy "$A" >/dev/null
+for f in web.qcow2 base.raw; do mv "$T/$f.verified" "$T/$f"; done
+# the same definition started by anything but 'vmtrust launch': no ticket names its descriptors
+sed "s|<source file='$T/web.qcow2'/>|<source file='$T/web.qcow2' fdgroup='vmtrust-vda-0'/><backingStore type='file'><format type='raw'/><source file='$T/base.raw' fdgroup='vmtrust-vda-1'/><backingStore/></backingStore>|" \
+	"$T/a.xml" >"$T/a.fd.xml"
+grep -q "fdgroup='vmtrust-vda-1'" "$T/a.fd.xml" && pass || fail "no fdgroup put into '$T/a.fd.xml'"
+expect 1 "^vmtrust: launch of '$A' denied: vda: handed over by descriptor \(fdgroup 'vmtrust-vda-0'\), and no launch ticket of 'vmtrust launch' names it$" \
+	vm hook run -- "$A" prepare begin - <"$T/a.fd.xml"
+# an fdgroup on the top only: libvirt would open the backing file its header names by path
+sed "s|<source file='$T/web.qcow2'/>|<source file='$T/web.qcow2' fdgroup='vmtrust-vda-0'/>|" "$T/a.xml" >"$T/a.fd1.xml"
+expect 1 "^vmtrust: launch of '$A' denied: domain: /domain/devices/disk: a disk handed over by descriptor \(fdgroup\) must name its whole backing chain, ending in an empty <backingStore/>$" \
+	vm hook run -- "$A" prepare begin - <"$T/a.fd1.xml"
+
 # --- hypervisor passthrough and host files: libvirt refuses, with vmtrust's reason --
 # C: the signed disk, and qemu:commandline adding a drive and LD_PRELOAD into qemu
 domxml "$C" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$T/web.qcow2'/><target dev='vda' bus='virtio'/></disk>" |

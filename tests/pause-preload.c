@@ -6,7 +6,10 @@
  * $VMTRUST_PAUSE_DIR/paused and then waits for one byte on
  * $VMTRUST_PAUSE_DIR/resume before it reads. Without VMTRUST_PAUSE_DIR it
  * only reads. With VMTRUST_PAUSE_AT=exec it pauses in execve instead, once
- * everything is verified and before the program (qemu) runs. */
+ * everything is verified and before the program (qemu) runs. With
+ * VMTRUST_PAUSE_AT=ticket it pauses in the rename that puts a launch ticket
+ * in place (`vmtrust launch DOMAIN`): everything is verified, the
+ * descriptors are held, libvirt has not been told anything yet. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,11 +42,16 @@ static void handshake(const char *dir)
 	close(fd);
 }
 
-static bool at_exec(void)
+static bool pause_at(const char *where)
 {
 	const char *at = getenv("VMTRUST_PAUSE_AT");
 
-	return at && !strcmp(at, "exec");
+	return at && !strcmp(at, where);
+}
+
+static bool at_exec(void)
+{
+	return pause_at("exec");
 }
 
 static void maybe_pause(off_t off)
@@ -51,7 +59,7 @@ static void maybe_pause(off_t off)
 	const char *dir = getenv("VMTRUST_PAUSE_DIR"), *at = getenv("VMTRUST_PAUSE_OFFSET");
 	long long from = at ? atoll(at) : 1 << 20;
 
-	if (dir && !at_exec() && off >= from && !atomic_flag_test_and_set(&paused_once))
+	if (dir && !getenv("VMTRUST_PAUSE_AT") && off >= from && !atomic_flag_test_and_set(&paused_once))
 		handshake(dir);
 }
 
@@ -80,4 +88,16 @@ ssize_t pread(int fd, void *buf, size_t count, off_t off)
 ssize_t pread64(int fd, void *buf, size_t count, off_t off)
 {
 	return pread(fd, buf, count, off);
+}
+
+int rename(const char *from, const char *to)
+{
+	static int (*real)(const char *, const char *);
+	const char *dir = getenv("VMTRUST_PAUSE_DIR");
+
+	if (!real)
+		real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+	if (dir && pause_at("ticket") && strstr(to, "/launch-tickets/") && !atomic_flag_test_and_set(&paused_once))
+		handshake(dir);
+	return real(from, to);
 }
