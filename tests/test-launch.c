@@ -417,7 +417,55 @@ static const struct bad_xml {
 	{ DOMX("<devices/><devices><disk type='file' device='disk'><source file='rel'/><target dev='vda'/>"
 	       "</disk></devices>"),
 	  -EOPNOTSUPP, "'rel' is not an absolute path" },
+	/* handed over by descriptor: the whole chain, each layer with its own fdgroup */
+	{ DOM("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+	      "<source file='/a' fdgroup='vmtrust-vda-0'/><target dev='vda'/></disk>"),
+	  -EOPNOTSUPP, "must name its whole backing chain, ending in an empty <backingStore/>" },
+	{ DOM("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+	      "<source file='/a' fdgroup='vmtrust-vda-0'/><backingStore type='file'><format type='raw'/>"
+	      "<source file='/b'/><backingStore/></backingStore><target dev='vda'/></disk>"),
+	  -EOPNOTSUPP, "must be of type 'file' with a <format> and a <source file=... fdgroup=...>" },
+	{ DOM("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/a'/>"
+	      "<backingStore type='file'><format type='raw'/><source file='/b' fdgroup='g'/><backingStore/>"
+	      "</backingStore><target dev='vda'/></disk>"),
+	  -EOPNOTSUPP, "an explicit <backingStore> is not accepted" },
+	{ DOM("<disk type='block' device='disk'><driver name='qemu' type='raw'/>"
+	      "<source dev='/dev/sda' fdgroup='g'/><target dev='vda'/></disk>"),
+	  -EOPNOTSUPP, "an fdgroup on a block device is not accepted" },
+	{ DOM("<disk type='file' device='disk'><source file='/a' fdgroup='g'/><backingStore/><target dev='vda'/></disk>"),
+	  -EOPNOTSUPP, "must declare its format" },
+	/* what a disk by descriptor lifts holds for its chain only */
+	{ DOM("<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/a' fdgroup='g'/>"
+	      "<backingStore/><target dev='vda'/></disk>"
+	      "<interface type='network'><source network='default'/><actual type='network'/></interface>"),
+	  -EOPNOTSUPP, "an element of libvirt's status files is not accepted in a domain to start" },
 };
+
+START_TEST(test_domain_fdgroup)
+{
+	static const char xml[] =
+		DOM("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+		    "<source file='/i/top.qcow2' fdgroup='vmtrust-vda-0'/>"
+		    "<backingStore type='file'><format type='qcow2'/><source file='/i/mid.qcow2' fdgroup='vmtrust-vda-1'/>"
+		    "<backingStore type='file'><format type='raw'/><source file='/i/base.raw' fdgroup='vmtrust-vda-2'/>"
+		    "<backingStore/></backingStore></backingStore><target dev='vda'/></disk>"
+		    "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/i/b.raw'/>"
+		    "<target dev='vdb'/></disk>");
+	_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
+
+	ck_assert_int_eq(launch_domain_parse(xml, strlen(xml), &d), 0);
+	ck_assert_uint_eq(d->n_disks, 2);
+	ck_assert_str_eq(d->disks[0].fdgroup, "vmtrust-vda-0");
+	ck_assert_uint_eq(d->disks[0].n_backing, 2);
+	ck_assert_str_eq(d->disks[0].backing[0].path, "/i/mid.qcow2");
+	ck_assert_str_eq(d->disks[0].backing[0].format, "qcow2");
+	ck_assert_str_eq(d->disks[0].backing[0].fdgroup, "vmtrust-vda-1");
+	ck_assert_str_eq(d->disks[0].backing[1].path, "/i/base.raw");
+	ck_assert_str_eq(d->disks[0].backing[1].fdgroup, "vmtrust-vda-2");
+	ck_assert_ptr_null(d->disks[1].fdgroup);
+	ck_assert_uint_eq(d->disks[1].n_backing, 0);
+}
+END_TEST
 
 START_TEST(test_domain_bad)
 {
@@ -687,6 +735,45 @@ START_TEST(test_decision_reason_escaped)
 }
 END_TEST
 
+/* A ticket names each disk handed over by descriptor, layer by layer,
+ * and only the disks of the domain (not its kernel). */
+START_TEST(test_ticket_disks)
+{
+	static const char xml[] = "<domain type='qemu'><name>x</name><uuid>7b1c8f1e-5a55-4c8e-9a0e-2f8f0c7d9e11</uuid>"
+				  "<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+				  "<source file='/i/top.qcow2'/><target dev='vda'/></disk></devices></domain>";
+	_cleanup_(launch_domain_freep) struct launch_domain *dom = NULL;
+	_cleanup_(launch_ticket_freep) struct launch_ticket *t = NULL;
+	struct launch_layer_fd layers[2] = {
+		{ .fd = -1, .format = "qcow2", .path = (char *)"/i/top.qcow2" },
+		{ .fd = -1, .format = "raw", .path = (char *)"/i/base.raw" },
+	};
+	struct launch_handover h[2] = {
+		{ .what = "vda", .path = "/i/top.qcow2", .image = "web", .writable = true, .n_layers = 2, .layers = layers },
+		{ .what = "kernel", .path = "/i/vmlinuz", .image = "k", .n_layers = 1, .layers = layers },
+	};
+	const struct launch_ticket_disk *k;
+
+	memset(layers[0].sha256, 'a', 64);
+	memset(layers[1].sha256, 'b', 64);
+	ck_assert_int_eq(launch_domain_parse(xml, strlen(xml), &dom), 0);
+	ck_assert_int_eq(launch_ticket_write(dir, dom, NULL, 0, h, 2), 0);
+	ck_assert_int_eq(launch_ticket_take(dir, dom, &t), 0);
+	ck_assert_ptr_null(launch_ticket_disk(t, "kernel"));
+	k = launch_ticket_disk(t, "vda");
+	ck_assert_ptr_nonnull(k);
+	ck_assert_str_eq(k->image, "web");
+	ck_assert_uint_eq(k->n_layers, 2);
+	ck_assert_str_eq(k->layers[1].path, "/i/base.raw");
+	ck_assert_str_eq(k->layers[1].format, "raw");
+	ck_assert_str_eq(k->layers[1].fdgroup, "vmtrust-vda-1");
+	ck_assert_str_eq(k->layers[0].sha256, layers[0].sha256);
+	/* taken once */
+	launch_ticket_free(TAKE_PTR(t));
+	ck_assert_int_eq(launch_ticket_take(dir, dom, &t), -ENOENT);
+}
+END_TEST
+
 START_TEST(test_audit_escaped)
 {
 	static const char *const reasons[] = { "already escaped \\n" };
@@ -818,6 +905,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_domain_good);
+	tcase_add_test(tc, test_domain_fdgroup);
 	tcase_add_test(tc, test_domain_full);
 	tcase_add_loop_test(tc, test_domain_bad, 0, (int)ELEMENTSOF(bad_xmls));
 	tcase_add_test(tc, test_domain_truncated);
@@ -832,6 +920,7 @@ int main(void)
 	tcase_add_test(tc, test_audit_torn_tail_repaired);
 	tcase_add_test(tc, test_audit_against_tpm);
 	tcase_add_test(tc, test_audit_escaped);
+	tcase_add_test(tc, test_ticket_disks);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("escape");
