@@ -799,7 +799,7 @@ static int launch_verify_files(const struct launch_config *cfg, const struct lau
 					       cfg->require_released_keys ? ticket : NULL);
 		} else {
 			r = verify_one(ictx, cfg, dom, d, rules_checked, disk->target, disk->source, disk->format,
-				       !disk->readonly);
+				       !disk->readonly && !(disk->device && strcmp(disk->device, "cdrom") == 0));
 		}
 		if (r < 0)
 			return r;

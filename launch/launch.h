@@ -276,6 +276,15 @@ int launch_ticket_remove(const char *state_dir, const char *domain_name);
 int launch_record(const struct launch_config *cfg, const struct launch_domain *dom,
 		  const char *operation, const struct launch_decision *d);
 
+/* The domain XML xml with every file disk whose verified descriptors d
+ * holds (launch_decide with keep_fds) handed over by descriptor: its
+ * <source> with fdgroup "vmtrust-TARGET-0" and the whole chain explicit
+ * below it, each layer <backingStore type='file'> with its <format> and
+ * <source file=... fdgroup='vmtrust-TARGET-N'/>, ending in an empty
+ * <backingStore/>. *ret NULL when no disk is; -EINVAL (logged) for a file
+ * disk d holds no descriptors of. */
+int launch_domain_xml_by_fd(const char *xml, const struct launch_decision *d, char **ret);
+
 /* ---- libvirt --------------------------------------------------------------- */
 
 /* `vmtrust launch DOMAIN`: looks the domain up in libvirt (uri NULL:

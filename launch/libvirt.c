@@ -14,8 +14,6 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #include "attest.h"
 #include "diskcrypt.h"
@@ -160,133 +158,7 @@ static int hand_over_key(const struct launch_config *cfg, const char *pcr_policy
 	return 0;
 }
 
-static void xml_doc_freep(xmlDocPtr *d)
-{
-	if (*d)
-		xmlFreeDoc(*d);
-}
-
-static xmlNodePtr xml_child(xmlNodePtr n, const char *name)
-{
-	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && xmlStrcmp(c->name, (const xmlChar *)name) == 0)
-			return c;
-	return NULL;
-}
-
-static bool xml_prop_is(xmlNodePtr n, const char *attr, const char *value)
-{
-	xmlChar *v = n ? xmlGetNoNsProp(n, (const xmlChar *)attr) : NULL;
-	bool is = v && value && strcmp((const char *)v, value) == 0;
-
-	xmlFree(v);
-	return is;
-}
-
-static const struct launch_handover *handover_of(const struct launch_decision *d, xmlNodePtr disk)
-{
-	xmlNodePtr target = xml_child(disk, "target"), src = xml_child(disk, "source");
-	const struct launch_handover *h;
-	size_t n;
-
-	h = launch_decision_handovers(d, &n);
-	for (size_t i = 0; i < n; i++)
-		if (xml_prop_is(target, "dev", h[i].what) && xml_prop_is(src, "file", h[i].path))
-			return &h[i];
-	return NULL;
-}
-
-/* One disk handed over by descriptor: fdgroup "vmtrust-TARGET-N" on the
- * top's <source> and an explicit chain below it, each layer with its
- * format and its own fdgroup, ending in an empty <backingStore/>: libvirt
- * then opens no layer by path and follows no backing name of a header. */
-static int disk_by_fd(xmlNodePtr disk, const struct launch_handover *h)
-{
-	xmlNodePtr parent = disk, b, next;
-	int r;
-
-	for (b = disk->children; b; b = next) {
-		next = b->next;
-		if (b->type == XML_ELEMENT_NODE && xmlStrcmp(b->name, (const xmlChar *)"backingStore") == 0) {
-			xmlUnlinkNode(b);
-			xmlFreeNode(b);
-		}
-	}
-	for (size_t i = 0; i < h->n_layers; i++) {
-		_cleanup_(freep) char *group = NULL;
-		xmlNodePtr src;
-
-		r = launch_fdgroup_name(h->what, i, &group);
-		if (r < 0)
-			return r;
-		if (i == 0) {
-			src = xml_child(disk, "source");
-		} else {
-			parent = xmlNewChild(parent, NULL, (const xmlChar *)"backingStore", NULL);
-			if (!parent || !xmlSetProp(parent, (const xmlChar *)"type", (const xmlChar *)"file"))
-				return -ENOMEM;
-			b = xmlNewChild(parent, NULL, (const xmlChar *)"format", NULL);
-			if (!b || !xmlSetProp(b, (const xmlChar *)"type", (const xmlChar *)h->layers[i].format))
-				return -ENOMEM;
-			src = xmlNewChild(parent, NULL, (const xmlChar *)"source", NULL);
-			if (!src || !xmlSetProp(src, (const xmlChar *)"file", (const xmlChar *)h->layers[i].path))
-				return -ENOMEM;
-		}
-		if (!src || !xmlSetProp(src, (const xmlChar *)"fdgroup", (const xmlChar *)group))
-			return -ENOMEM;
-	}
-	return xmlNewChild(parent, NULL, (const xmlChar *)"backingStore", NULL) ? 0 : -ENOMEM;
-}
-
-/* The operator's definition (xml) with every verified file disk handed
- * over by descriptor. 0 with *ret NULL when no disk is. */
-static int xml_by_fd(const char *xml, const struct launch_decision *d, char **ret)
-{
-	_cleanup_(xml_doc_freep) xmlDocPtr doc = NULL;
-	xmlNodePtr root, devices;
-	xmlChar *out = NULL;
-	bool any = false;
-	int len = 0, r;
-
-	*ret = NULL;
-	doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
-	root = doc ? xmlDocGetRootElement(doc) : NULL;
-	if (!root)
-		return policy_log_errno(EBADMSG, "domain: libvirt's xml cannot be read again");
-	devices = xml_child(root, "devices");
-	for (xmlNodePtr disk = devices ? devices->children : NULL; disk; disk = disk->next) {
-		const struct launch_handover *h;
-
-		if (disk->type != XML_ELEMENT_NODE || xmlStrcmp(disk->name, (const xmlChar *)"disk") != 0 ||
-		    !xml_prop_is(disk, "type", "file"))
-			continue;
-		h = handover_of(d, disk);
-		if (!h) {
-			xmlChar *file = xmlGetNoNsProp(xml_child(disk, "source"), (const xmlChar *)"file");
-
-			/* An empty removable drive runs nothing. */
-			if (!file)
-				continue;
-			xmlFree(file);
-			return policy_log_errno(EINVAL, "domain: a file disk was not verified by descriptor");
-		}
-		r = disk_by_fd(disk, h);
-		if (r < 0)
-			return r;
-		any = true;
-	}
-	if (!any)
-		return 0;
-	xmlDocDumpMemory(doc, &out, &len);
-	if (!out)
-		return -ENOMEM;
-	*ret = strdup((const char *)out);
-	xmlFree(out);
-	return *ret ? 0 : -ENOMEM;
-}
-
-/* Every layer of every disk in xml_by_fd(), associated with its fdgroup:
+/* Every layer of every disk in launch_domain_xml_by_fd(), associated with its fdgroup:
  * restore the label libvirt gives the file after use, writable only where
  * the top is opened for writing. */
 static int associate_fds(virDomainPtr vdom, const struct launch_domain *dom, const struct launch_decision *d,
@@ -390,7 +262,7 @@ int launch_libvirt_start(const struct launch_config *cfg, const char *uri, const
 			goto out;
 	}
 	if (launch_decision_allowed(d)) {
-		r = xml_by_fd(xml, d, &fd_xml);
+		r = launch_domain_xml_by_fd(xml, d, &fd_xml);
 		if (r < 0)
 			goto out;
 	}

@@ -186,6 +186,8 @@ cmp -s "$T/a.defined.xml" "$T/a.after.xml" && pass ||
 	fail "the definition of '$A' is not the operator's after the start: $(diff "$T/a.defined.xml" "$T/a.after.xml")"
 $V dumpxml "$A" | grep -q "fdgroup='vmtrust-vda-1'" && pass || fail "the running '$A' has no fdgroup on its base layer"
 [ -z "$(ls -A "$VMTRUST_STATE/launch-tickets" 2>/dev/null)" ] && pass || fail "a launch ticket is left"
+# host audit: the running domain, fdgroups and explicit chain, is what its start verified
+[[ $(live) == "pass: "* ]] && pass || fail "domain-live of '$A' started by descriptor: $(live)"
 $V destroy "$A" >/dev/null
 for f in web.qcow2 base.raw; do mv "$T/$f.verified" "$T/$f"; done
 # the same definition started by anything but 'vmtrust launch': no ticket names its descriptors
