@@ -523,9 +523,15 @@ static int do_drive(struct ctx *c, const char *arg)
 			if (r < 0)
 				return r;
 		}
-		/* qemu opens the file of a snapshot=on drive read-only. */
+		/* snapshot=on: qemu makes a temporary overlay in TMPDIR and
+		 * opens it by name again and again before it unlinks it: what
+		 * the guest reads is not what was verified. */
 		if (!strcmp(o.v[i].key, "snapshot")) {
 			r = parse_bool(what, o.v[i].key, o.v[i].value, &snapshot);
+			if (r >= 0 && snapshot)
+				r = policy_log_errno(EOPNOTSUPP, "qemu: %s: snapshot='%s' is refused: qemu opens "
+						     "its temporary overlay by name, which is not verified", what,
+						     o.v[i].value);
 			if (r < 0)
 				return r;
 		}
@@ -1616,6 +1622,8 @@ static const struct qopt qopts[] = {
 	{ "semihosting-config", REFUSED, "semihosting gives the guest the host's files", NULL, NULL },
 	{ "semihosting", FLAG_REFUSED, "semihosting gives the guest the host's files", NULL, NULL },
 	{ "s", FLAG_REFUSED, "a gdb server on a host port controls the guest", NULL, NULL },
+	{ "snapshot", FLAG_REFUSED, "qemu opens its temporary overlay by name, which is not verified", NULL,
+	  NULL },
 	{ "mem-path", REFUSED, "guest memory backed by a host file is not accepted", NULL, NULL },
 	{ "pidfile", REFUSED, "it writes a host file", NULL, NULL },
 	{ "D", REFUSED, "it writes a host file", NULL, NULL },
@@ -1641,7 +1649,7 @@ static const struct qopt qopts[] = {
 	  "it puts a monitor on stdio (use -display none -serial stdio -monitor none)", NULL, NULL },
 	{ "debugcon", CHR_SPEC, NULL, NULL, NULL },
 	{ "virtioconsole", CHR_SPEC, NULL, NULL, NULL },
-	{ "gdb", CHR_SPEC, NULL, NULL, NULL },
+	{ "gdb", REFUSED, "a gdb stub carries a monitor and writes guest memory", NULL, NULL },
 	{ "netdev", NET, NULL, NULL, NULL },
 	{ "net", NET, NULL, NULL, NULL },
 	{ "nic", NET, NULL, NULL, NULL },
@@ -2075,12 +2083,14 @@ int launch_qemu_args_handover(int argc, char *const *argv, struct launch_decisio
 	if (!launch_decision_allowed(d))
 		return 0;
 	r = 0;
-	out = calloc((size_t)argc + w.n_add_fd + 1, sizeof(*out));
+	out = calloc((size_t)argc + w.n_add_fd + 2, sizeof(*out));
 	if (!out)
 		return -ENOMEM;
 	out[n++] = strdup(argv[0]);
-	if (!out[0]) {
-		free(out);
+	/* no default config file (/etc/qemu) either: it adds what is not verified */
+	out[n++] = strdup("-no-user-config");
+	if (!out[0] || !out[1]) {
+		attest_strv_free(out);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < w.n_add_fd; i++)

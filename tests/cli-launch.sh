@@ -287,7 +287,7 @@ jq --slurpfile p "$T/policy.json" '. + {image_trust: $p[0].image_trust}' "$T/bas
 export VMTRUST_POLICY=$T/policy2.json
 run "$VMTRUST" launch -- "$Q" -monitor none -name guest=g1 -drive "file=$T/base.raw,format=raw,if=virtio" -kernel "$T/vmlinuz"
 # the drive from the verified descriptor (an fd set), the kernel from its /proc link
-re='^-add-fd fd=([0-9]+),set=1 -monitor none -name guest=g1 -drive file=/dev/fdset/1,format=raw,if=virtio,auto-read-only=off -kernel /proc/self/fd/([0-9]+)$'
+re='^-no-user-config -add-fd fd=([0-9]+),set=1 -monitor none -name guest=g1 -drive file=/dev/fdset/1,format=raw,if=virtio,auto-read-only=off -kernel /proc/self/fd/([0-9]+)$'
 if [ "$rc" = 0 ] && [[ $out =~ $re ]]; then
 	pass
 	fds=$(cat "$T/qemu.fds")
@@ -327,11 +327,12 @@ expect 2 "^vmtrust: qemu: emulator 'qemu-system-x86_64' is not an absolute path"
 [ -z "$out" ] && pass || fail "an emulator found through PATH ran: $out"
 rm -f "$T/qemu.env"
 expect 0 '' env LD_PRELOAD= LD_LIBRARY_PATH="$T/nolib" GCONV_PATH="$T" FOO=bar TZ=:/etc/localtime LANG=C LC_ALL=C \
-	HOME="$T" XDG_CONFIG_HOME="$T" XDG_RUNTIME_DIR="$T" GTK_PATH="$T" LC_CTYPE="$T/loc" \
-	"$VMTRUST" launch -- "$Q" -monitor none -name g1 -drive "file=$T/base.raw,format=raw"
-run grep -E '^(LD_|GCONV_|FOO|TZ|VMTRUST|HOME|XDG_|GTK_|LC_CTYPE)' "$T/qemu.env"
+	HOME="$T" XDG_CONFIG_HOME="$T" XDG_RUNTIME_DIR="$T" GTK_PATH="$T" LC_CTYPE="$T/loc" TMPDIR="$T" \
+	PATH="$T:$PATH" "$VMTRUST" launch -- "$Q" -monitor none -name g1 -drive "file=$T/base.raw,format=raw"
+[[ $out == "-no-user-config "* ]] && pass || fail "qemu read its default config files: $out"
+run grep -E '^(LD_|GCONV_|FOO|TZ|VMTRUST|HOME|XDG_|GTK_|LC_CTYPE|TMPDIR)' "$T/qemu.env"
 [ "$rc" = 1 ] && pass || fail "qemu got the caller's environment: $out"
-run grep -c -E '^(LANG=C|LC_ALL=C|PATH=)' "$T/qemu.env"
+run grep -c -E '^(LANG=C|LC_ALL=C|PATH=/usr/sbin:/usr/bin:/sbin:/bin)$' "$T/qemu.env"
 [ "$out" = 3 ] && pass || fail "qemu did not get LANG, LC_ALL and PATH: $(cat "$T/qemu.env")"
 [ "$(cat "$T/qemu.cwd")" = / ] && pass || fail "qemu ran in '$(cat "$T/qemu.cwd")', not in /"
 # a monitor adds devices that are not verified at run time

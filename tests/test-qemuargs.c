@@ -130,7 +130,7 @@ START_TEST(test_drive_options)
 					"--drive", "file=/img/d.luks,driver=luks,key-secret=sec0", "-drive",
 					"file=/img/e.qcow2,format=qcow2,encrypt.format=luks,encrypt.key-secret=sec1",
 					"-drive", "file=/img/f.img,file=/img/g.img,if=floppy,format=raw", "-drive",
-					"file=/img/h.img,format=raw,snapshot=on,discard=unmap,throttling.iops-total=100")),
+					"file=/img/h.img,format=raw,snapshot=off,readonly=on,discard=unmap,throttling.iops-total=100")),
 			 0);
 	ck_assert_uint_eq(d->n_disks, 7);
 	/* ",," is a comma */
@@ -153,8 +153,6 @@ START_TEST(test_drive_options)
 	ck_assert_str_eq(disk(d, "drive5")->source, "/img/g.img");
 	ck_assert_str_eq(disk(d, "drive5")->device, "floppy");
 	ck_assert_str_eq(disk(d, "drive6")->format, "raw");
-	/* qemu opens the file of a snapshot=on drive read-only (its writes go
-	 * to a temporary overlay): it is handed over read-only */
 	ck_assert(disk(d, "drive6")->readonly);
 	ck_assert_uint_eq(n_errors, 0);
 }
@@ -532,7 +530,14 @@ static const struct bad_args {
 	{ ARGS("-nographic"), -EOPNOTSUPP, "-nographic is refused: it puts a monitor on stdio" },
 	{ ARGS("--nographic"), -EOPNOTSUPP, "-nographic is refused: it puts a monitor on stdio" },
 	{ ARGS("-serial", "mon:unix:/tmp/s,server"), -EOPNOTSUPP, "-serial 'mon:unix:/tmp/s,server' is refused" },
-	{ ARGS("-gdb", "tcp::1234"), -EOPNOTSUPP, "-gdb 'tcp::1234' is refused" },
+	{ ARGS("-gdb", "tcp::1234"), -EOPNOTSUPP, "-gdb is refused: a gdb stub carries a monitor" },
+	{ ARGS("-gdb", "pty"), -EOPNOTSUPP, "-gdb is refused: a gdb stub carries a monitor" },
+	{ ARGS("-gdb", "chardev:c0"), -EOPNOTSUPP, "-gdb is refused" },
+	/* a temporary overlay qemu opens by name */
+	{ ARGS("-drive", "file=/img/a.raw,format=raw,snapshot=on"), -EOPNOTSUPP,
+	  "drive0: snapshot='on' is refused: qemu opens its temporary overlay by name" },
+	{ ARGS("-snapshot", "-drive", "file=/img/a.raw,format=raw,readonly=on"), -EOPNOTSUPP,
+	  "-snapshot is refused: qemu opens its temporary overlay by name" },
 	{ ARGS("-s"), -EOPNOTSUPP, "-s is refused: a gdb server" },
 	/* networks that bypass what the host controls */
 	{ ARGS("-netdev", "tap,id=n,script=/tmp/ifup"), -EOPNOTSUPP, "-netdev tap is refused" },
