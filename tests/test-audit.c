@@ -294,18 +294,22 @@ static const char hook_script[] =
 /* libvirt's status XML of a running domain: every interface filtered */
 /* The hook's records of the domains' starts: what domain-live holds their
  * files to (a denied start of db and web's older start come first). */
-static const char launches_log[] =
-	"{\"seq\":0,\"domain\":\"db\",\"operation\":\"prepare\",\"verdict\":\"allowed\",\"files\":"
-	"[{\"path\":\"/img/db.qcow2\"},{\"path\":\"/img/base.raw\"}]}\n"
-	"{\"seq\":1,\"domain\":\"web\",\"operation\":\"prepare\",\"verdict\":\"allowed\",\"files\":[]}\n"
-	"{\"seq\":2,\"domain\":\"db\",\"operation\":\"prepare\",\"verdict\":\"denied\",\"files\":[]}\n";
+#define LOG_DB_FILES                                                                              \
+	"{\"seq\":0,\"domain\":\"db\",\"operation\":\"prepare\",\"verdict\":\"allowed\",\"files\":"  \
+	"[{\"path\":\"/img/db.qcow2\"},{\"path\":\"/img/base.raw\"}]"
+#define IF_ISOLATED "{\"type\":\"network\",\"source\":\"isolated\",\"filter\":\"clean-traffic\"}"
+#define LOG_WEB                                                                                   \
+	"{\"seq\":1,\"domain\":\"web\",\"operation\":\"prepare\",\"verdict\":\"allowed\",\"files\":[]," \
+	"\"interfaces\":[" IF_ISOLATED ",{\"type\":\"bridge\",\"source\":\"br0\",\"filter\":\"no-spoofing\"}]}\n"
+#define LOG_DENIED "{\"seq\":2,\"domain\":\"db\",\"operation\":\"prepare\",\"verdict\":\"denied\",\"files\":[]}\n"
+static const char launches_log[] = LOG_DB_FILES ",\"interfaces\":[" IF_ISOLATED "]}\n" LOG_WEB LOG_DENIED;
 
 static const char domstatus_filtered[] =
 	"<domstatus state='running' reason='booted' pid='4242'>\n"
 	"  <monitor path='/var/lib/libvirt/qemu/domain-1-web/monitor.sock' type='unix'/>\n"
 	"  <domain type='kvm' id='1'><name>web</name><devices>\n"
 	"    <interface type='network'><source network='isolated'/><target dev='vnet0'/>\n"
-	"      <filterref filter='clean-traffic'><parameter name='IP' value='10.0.0.2'/></filterref></interface>\n"
+	"      <filterref filter='clean-traffic'/></interface>\n"
 	"    <interface type='bridge'><source bridge='br0'/><filterref filter='no-spoofing'/></interface>\n"
 	"  </devices></domain>\n"
 	"</domstatus>\n";

@@ -102,8 +102,8 @@ static const char full_xml[] =
 	"    <controller type='pci' index='1' model='pcie-root-port'><model name='pcie-root-port'/>"
 	"<target chassis='1' port='0x10'/></controller>\n"
 	"    <interface type='network'><mac address='52:54:00:6b:3c:58'/><source network='default'/>"
-	"<model type='virtio'/><filterref filter='clean-traffic'><parameter name='IP' value='10.0.0.5'/>"
-	"</filterref><link state='up'/></interface>\n"
+	"<model type='virtio'/><filterref filter='clean-traffic'/><link state='up'/><tune><sndbuf>1600</sndbuf></tune>"
+	"<coalesce><rx><frames max='7'/></rx></coalesce><port isolated='yes'/></interface>\n"
 	"    <interface type='bridge'><source bridge='br0'/><model type='virtio'/>"
 	"<target dev='vnet7'/><bandwidth><inbound average='1000'/></bandwidth></interface>\n"
 	"    <interface type='user'><model type='e1000e'/></interface>\n"
@@ -344,6 +344,54 @@ static const struct bad_xml {
 	  -EOPNOTSUPP, "/domain/os/firmware: firmware autoselection" },
 	{ DOMX("<os><type>hvm</type><loader readonly='yes' type='pflash'/></os>"), -EOPNOTSUPP,
 	  "domain: loader '' is not an absolute path" },
+	/* a writable firmware file: the guest would rewrite the verified code */
+	{ DOMX("<os><type>hvm</type><loader type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>"), -EOPNOTSUPP,
+	  "/domain/os/loader: a pflash loader without readonly='yes' lets the guest rewrite the verified firmware code" },
+	{ DOMX("<os><type>hvm</type><loader readonly='no' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>"),
+	  -EOPNOTSUPP, "/domain/os/loader: a pflash loader without readonly='yes'" },
+	{ DOMX("<os><type>hvm</type><loader>/usr/share/OVMF/OVMF_CODE.fd</loader></os>"), -EOPNOTSUPP,
+	  "/domain/os/loader: a pflash loader without readonly='yes'" },
+	{ DOMX("<os><type>hvm</type><loader readonly='yes' type='flash'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>"),
+	  -EOPNOTSUPP, "/domain/os/loader: a loader of type 'flash' is not accepted: only rom and pflash" },
+	/* nwfilter parameters weaken the filter the policy requires */
+	{ DOM("<interface type='network'><source network='default'/><filterref filter='clean-traffic'>"
+	      "<parameter name='IP' value='GATEWAY'/></filterref></interface>"), -EOPNOTSUPP,
+	  "/domain/devices/interface/filterref/parameter: an nwfilter parameter changes what the filter the policy "
+	  "requires lets through" },
+	{ DOM("<interface type='network'><source network='default'/><filterref filter='clean-traffic'>"
+	      "<parameter name='CTRL_IP_LEARNING' value='none'/></filterref></interface>"), -EOPNOTSUPP,
+	  "/domain/devices/interface/filterref/parameter: an nwfilter parameter" },
+	/* what picks another segment than the network or bridge named */
+	{ DOM("<interface type='bridge'><source bridge='br0'/><vlan trunk='yes'><tag id='42'/><tag id='47'/></vlan>"
+	      "</interface>"), -EOPNOTSUPP,
+	  "/domain/devices/interface/vlan: a vlan tag or trunk puts the interface on another segment than the network "
+	  "or bridge it names" },
+	{ DOM("<interface type='network'><source network='default'/><vlan><tag id='42'/></vlan></interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface/vlan: a vlan tag or trunk" },
+	{ DOM("<interface type='bridge'><source bridge='ovsbr0'/><virtualport type='openvswitch'>"
+	      "<parameters interfaceid='09b11c53-8b5c-4eeb-8f00-d84eaa0aaa4f'/></virtualport></interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface/virtualport: a virtual port profile (openvswitch, 802.1Qbh, "
+	  "802.1Qbg, midonet) picks the segment the interface joins beyond the network or bridge it names" },
+	{ DOM("<interface type='network'><source network='default'/><virtualport type='802.1Qbh'>"
+	      "<parameters profileid='finance'/></virtualport></interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface/virtualport: a virtual port profile" },
+	{ DOM("<interface type='network'><source network='default' portgroup='engineering'/></interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface/source/@portgroup: a portgroup applies its own vlan and virtual "
+	  "port: the interface would join another segment than the network's" },
+	{ DOM("<interface type='user'><route family='ipv4' address='10.0.0.0' prefix='8' gateway='10.1.1.1'/>"
+	      "</interface>"), -EOPNOTSUPP,
+	  "/domain/devices/interface/route: a host route for the interface changes where its traffic goes" },
+	{ DOM("<interface type='network'><source network='default'/><teaming type='transient' persistent='ua-b'/>"
+	      "</interface>"), -EOPNOTSUPP,
+	  "/domain/devices/interface/teaming: failover teaming hands the guest's traffic to another interface" },
+	{ DOM("<interface type='network'><source network='default'/><tune><sndbuf>1</sndbuf><vhost/></tune>"
+	      "</interface>"), -EOPNOTSUPP,
+	  "/domain/devices/interface/tune/vhost: an element vmtrust does not know" },
+	{ DOM("<interface type='network'><source network='default'/><bandwidth><inbound average='1' "
+	      "file='/x'/></bandwidth></interface>"), -EOPNOTSUPP,
+	  "/domain/devices/interface/bandwidth/inbound/@file: an attribute vmtrust does not know" },
+	{ DOM("<interface type='user'><ip address='192.168.100.0' family='ipv4' prefix='24'><x/></ip></interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface/ip/x: an element vmtrust does not know" },
 	{ DOMX("<os><type>hvm</type><loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>"
 	       "<nvram>/var/lib/libvirt/qemu/nvram/x_VARS.fd</nvram></os>"),
 	  -EOPNOTSUPP, "/domain/os/nvram: an nvram file without a template" },
