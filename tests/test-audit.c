@@ -538,11 +538,14 @@ static const struct fixture_case weak_cases[] = {
 	      "<domstatus><domain><name>db</name><devices><interface type='network'><source network='default'/>"
 	      "<filterref filter='clean-traffic'/></interface></devices><devices><interface type='bridge'>"
 	      "<source bridge='br0'/></interface></devices></domain></domstatus>" } },
-	  { { "domain-nwfilter", FAIL, "'db.xml': interface 1 has no nwfilter" } } },
+	  { { "domain-nwfilter", FAIL, "'db.xml': interface 1 has no nwfilter" },
+	    { "domain-live", FAIL, "'db.xml': interface 0 (network 'default', nwfilter 'clean-traffic'): not an "
+	      "interface its start allowed" } } },
 	{ "an empty filter name", { { OP_TEXT, "/run/libvirt/qemu/db.xml",
 				     "<domain><name>db</name><devices><interface type='user'><filterref filter=''/></interface>"
 				     "</devices></domain>" } },
-	  { { "domain-nwfilter", FAIL, "'db.xml': interface 0 has no nwfilter" } } },
+	  { { "domain-nwfilter", FAIL, "'db.xml': interface 0 has no nwfilter" },
+	    { "domain-live", FAIL, "'db.xml': interface 0 (user, nwfilter ''): not an interface its start allowed" } } },
 	{ "no running domain", { RM("/run/libvirt/qemu/web.xml") },
 	  { { "domain-nwfilter", PASS, "0 running domains, 0 interfaces" },
 	    { "domain-live", PASS, "0 running domains" } } },
@@ -577,6 +580,40 @@ static const struct fixture_case weak_cases[] = {
 	      "", "<interface type='network'><source network='pool' bridge='x'/><actual type='hostdev'/>"
 	      "<filterref filter='clean-traffic'/></interface>") } },
 	  { { "domain-live", FAIL, "/domstatus/domain/devices/interface[2]/actual: the network gave the interface a host resource of type 'hostdev'" } } },
+	/* segmentation after hot-plug: each interface one its start recorded */
+	{ "an interface hot-plugged onto another network", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<interface type='network'><source network='default' bridge='virbr0'/><target dev='vnet9'/>"
+	      "<filterref filter='clean-traffic'/></interface>") } },
+	  { { "domain-live", FAIL, "'db.xml': interface 1 (network 'default', nwfilter 'clean-traffic'): not an interface "
+	      "its start allowed (hot-plugged or changed since?)" } } },
+	{ "an interface hot-plugged with a weaker filter", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<interface type='network'><source network='isolated'/><filterref filter='allow-ipv4'/></interface>") } },
+	  { { "domain-live", FAIL, "'db.xml': interface 1 (network 'isolated', nwfilter 'allow-ipv4'): not an interface "
+	      "its start allowed" } } },
+	{ "a start recorded before interfaces were", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE("", "") },
+	      { OP_TEXT, "/var/lib/vmtrust/launches.log", LOG_DB_FILES "}\n" LOG_WEB } },
+	  { { "domain-live", FAIL, "'db.xml': interface 0 (network 'isolated', nwfilter 'clean-traffic'): the start record "
+	      "of domain 'db' in '" } } },
+	{ "a filter parameter hot-plugged", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<interface type='network'><source network='isolated'/><filterref filter='clean-traffic'>"
+	      "<parameter name='CTRL_IP_LEARNING' value='none'/></filterref></interface>") } },
+	  { { "domain-live", FAIL, "'db.xml': domain: /domstatus/domain/devices/interface[2]/filterref/parameter: an "
+	      "nwfilter parameter changes what the filter the policy requires lets through" } } },
+	{ "a vlan hot-plugged", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<interface type='network'><source network='isolated'/><vlan trunk='yes'><tag id='1'/><tag id='2'/>"
+	      "</vlan><filterref filter='clean-traffic'/></interface>") } },
+	  { { "domain-live", FAIL, "'db.xml': domain: /domstatus/domain/devices/interface[2]/vlan: a vlan tag or trunk" } } },
+	/* another domain's sockets */
+	{ "a channel in another domain's directory", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<channel type='unix'><source mode='connect' path='/var/lib/libvirt/qemu/channel/target/domain-7-victim/"
+	      "org.qemu.guest_agent.0'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>") } },
+	  { { "domain-live", FAIL, "'db.xml': domain: /domstatus/domain/devices/channel[2]: a character device of type "
+	      "'unix' names a host file, device or socket" } } },
+	{ "a channel on libvirt's runtime sockets", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<channel type='unix'><source mode='connect' path='/run/libvirt/qemu/swtpm/1-db-swtpm.sock'/>"
+	      "<target type='virtio' name='x.0'/></channel>") } },
+	  { { "domain-live", FAIL, "'db.xml': domain: /domstatus/domain/devices/channel[2]: a character device of type "
+	      "'unix'" } } },
 	{ "no vmx", { { OP_TEXT, "/proc/cpuinfo", "flags\t\t: fpu nx lm hypervisor\n" } },
 	  { { "cpu-virt", FAIL, "neither 'vmx' nor 'svm' (a virtual machine without nested" } } },
 	{ "svm is AMD-V", { { OP_TEXT, "/proc/cpuinfo", "flags\t: fpu nx lm svm npt\n" } },
