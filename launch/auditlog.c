@@ -486,6 +486,15 @@ int launch_audit_started_with(const char *state_dir, const struct launch_domain 
 						esc ? esc : "?");
 		}
 	}
+	for (size_t i = 0; i < d->n_backing; i++) {
+		if (!listed(files, d->backing[i].path)) {
+			_cleanup_(freep) char *esc = policy_escape(d->backing[i].path);
+
+			return policy_log_errno(EPERM, "disk '%s': backing file '%s' is not among the files its start "
+						"verified", d->backing[i].target ? d->backing[i].target : "?",
+						esc ? esc : "?");
+		}
+	}
 	const struct {
 		const char *what, *path;
 	} boot[] = { { "kernel", d->kernel }, { "initrd", d->initrd }, { "loader", d->loader },

@@ -43,6 +43,11 @@ void launch_domain_free(struct launch_domain *d)
 		free(d->interfaces[i].filter);
 		free(d->interfaces[i].mac);
 	}
+	for (size_t i = 0; i < d->n_backing; i++) {
+		free(d->backing[i].target);
+		free(d->backing[i].path);
+	}
+	free(d->backing);
 	free(d->disks);
 	free(d->interfaces);
 	free(d->name);
@@ -476,11 +481,35 @@ static int check_backing(struct walk *w, xmlNodePtr n)
 	return 0;
 }
 
+/* Each file of a running domain's backing chain is one its start must
+ * have verified (launch_audit_started_with): collected with its disk. */
 static int check_backing_source(struct walk *w, xmlNodePtr n)
 {
 	const char *path = prop(n, "file") ? prop(n, "file") : prop(n, "dev");
+	struct launch_domain *d = w->d;
+	struct launch_backing *b;
+	xmlNodePtr disk = n->parent;
+	int r;
 
-	return path ? check_path("backing store", path) : 0;
+	if (!path)
+		return 0;
+	r = check_path("backing store", path);
+	if (r < 0)
+		return r;
+	if (d->n_backing >= DOMAIN_DISKS_MAX)
+		return policy_log_errno(EOPNOTSUPP, "domain: more than %d backing files", DOMAIN_DISKS_MAX);
+	b = reallocarray(d->backing, d->n_backing + 1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	d->backing = b;
+	b = &d->backing[d->n_backing++];
+	*b = (struct launch_backing){};
+	while (disk && !is(disk, "disk"))
+		disk = disk->parent;
+	r = dup_prop(child(disk, "target"), "dev", &b->target);
+	if (r >= 0 && !(b->path = strdup(path)))
+		r = -ENOMEM;
+	return r;
 }
 
 static const struct el backing_kids[] = {
@@ -701,8 +730,22 @@ static int check_chardev_type(const struct walk *w, xmlNodePtr n, const char *ty
 		      "is not verified", type);
 }
 
+/* A pty's path (and a console's tty) is libvirt's report of the one qemu
+ * opened, which `virsh console` opens in turn: a pseudo-terminal, never
+ * another device or file. */
+static bool pty_path(const char *path)
+{
+	const char *p = path && strncmp(path, "/dev/pts/", 9) == 0 ? path + 9 : NULL;
+
+	return p && *p && p[strspn(p, "0123456789")] == '\0';
+}
+
 static int check_chardev(struct walk *w, xmlNodePtr n)
 {
+	const char *tty = prop(n, "tty");
+
+	if (tty && !pty_path(tty))
+		return refuse(n, "tty '%s' is not a pseudo-terminal (/dev/pts/N)", tty);
 	return check_chardev_type(w, n, prop(n, "type"));
 }
 
@@ -710,8 +753,14 @@ static int check_chr_source(struct walk *w, xmlNodePtr n)
 {
 	const char *path = prop(n, "path");
 
-	/* A pty's path is libvirt's report of the one qemu opened. */
-	if (path && !prop_is(n->parent, "type", "pty") && !libvirt_channel_path(w, n->parent, path))
+	if (!path)
+		return 0;
+	if (!prop(n->parent, "type") || prop_is(n->parent, "type", "pty")) {
+		if (!pty_path(path))
+			return refuse(n, "a pty's path '%s' is not a pseudo-terminal (/dev/pts/N)", path);
+		return 0;
+	}
+	if (!libvirt_channel_path(w, n->parent, path))
 		return refuse(n, "a host path here is not verified");
 	return 0;
 }

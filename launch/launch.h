@@ -55,6 +55,13 @@ struct launch_domain {
 	char *loader;           /* <os><loader> (OVMF code) */
 	char *nvram_template;   /* <os><nvram template=...> */
 	char *emulator;         /* <devices><emulator>, qemu's argv[0]; or NULL */
+	/* a running domain's backing chains as libvirt reports them: the
+	 * target of the disk and each file below its source */
+	size_t n_backing;
+	struct launch_backing {
+		char *target;
+		char *path;
+	} *backing;
 };
 
 /* Parses a domain XML (at most LAUNCH_XML_MAX bytes). The whole document

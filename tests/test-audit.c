@@ -603,6 +603,17 @@ static const struct fixture_case weak_cases[] = {
 	      "", "<interface type='network'><source network='isolated'/><vlan trunk='yes'><tag id='1'/><tag id='2'/>"
 	      "</vlan><filterref filter='clean-traffic'/></interface>") } },
 	  { { "domain-live", FAIL, "'db.xml': domain: /domstatus/domain/devices/interface[2]/vlan: a vlan tag or trunk" } } },
+	{ "a backing file no start verified", { { OP_TEXT, "/run/libvirt/qemu/db.xml",
+	      "<domstatus state='running' pid='4242'><domain type='kvm' id='1'><name>db</name><devices>"
+	      "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/img/db.qcow2' index='1'/>"
+	      "<backingStore type='file' index='2'><format type='raw'/><source file='/etc/shadow'/><backingStore/>"
+	      "</backingStore><target dev='vda' bus='virtio'/></disk></devices></domain></domstatus>" } },
+	  { { "domain-live", FAIL, "'db.xml': disk 'vda': backing file '/etc/shadow' is not among the files its start "
+	      "verified" } } },
+	{ "a pty on a host device", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<serial type='pty'><source path='/dev/sda'/><target port='1'/></serial>") } },
+	  { { "domain-live", FAIL, "'db.xml': domain: /domstatus/domain/devices/serial/source: a pty's path '/dev/sda' is "
+	      "not a pseudo-terminal (/dev/pts/N)" } } },
 	/* another domain's sockets */
 	{ "a channel in another domain's directory", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
 	      "", "<channel type='unix'><source mode='connect' path='/var/lib/libvirt/qemu/channel/target/domain-7-victim/"

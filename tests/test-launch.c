@@ -353,6 +353,10 @@ static const struct bad_xml {
 	  "/domain/os/loader: a pflash loader without readonly='yes'" },
 	{ DOMX("<os><type>hvm</type><loader readonly='yes' type='flash'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>"),
 	  -EOPNOTSUPP, "/domain/os/loader: a loader of type 'flash' is not accepted: only rom and pflash" },
+	{ DOM(CHR("serial", "pty", "<source path='/dev/sda'/>")), -EOPNOTSUPP,
+	  "/domain/devices/serial/source: a pty's path '/dev/sda' is not a pseudo-terminal (/dev/pts/N)" },
+	{ DOM("<console tty='/etc/shadow'><target type='serial' port='0'/></console>"), -EOPNOTSUPP,
+	  "/domain/devices/console: tty '/etc/shadow' is not a pseudo-terminal (/dev/pts/N)" },
 	/* nwfilter parameters weaken the filter the policy requires */
 	{ DOM("<interface type='network'><source network='default'/><filterref filter='clean-traffic'>"
 	      "<parameter name='IP' value='GATEWAY'/></filterref></interface>"), -EOPNOTSUPP,
@@ -774,9 +778,14 @@ END_TEST
 #define GA "org.qemu.guest_agent.0"
 #define NET(src, filter) "<interface type='network'><source network='" src "'/>" filter "</interface>"
 #define CLEAN "<filterref filter='clean-traffic'/>"
+#define DISK(backing)                                                                                   \
+	"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/img/top.qcow2'/>" \
+	"<backingStore type='file' index='2'><format type='raw'/>" backing "<backingStore/></backingStore>" \
+	"<target dev='vda' bus='virtio'/></disk>"
 
 static const char live_log[] =
-	"{\"seq\":0,\"domain\":\"" LONG_NAME "\",\"operation\":\"prepare\",\"verdict\":\"allowed\",\"files\":[],"
+	"{\"seq\":0,\"domain\":\"" LONG_NAME "\",\"operation\":\"prepare\",\"verdict\":\"allowed\",\"files\":"
+	"[{\"path\":\"/img/top.qcow2\"},{\"path\":\"/img/base.raw\"}],"
 	"\"interfaces\":[{\"type\":\"network\",\"source\":\"isolated\",\"filter\":\"clean-traffic\"},{\"type\":\"user\"}]}\n"
 	"{\"seq\":1,\"domain\":\"" UML10 UML10 UML "\",\"operation\":\"prepare\",\"verdict\":\"allowed\",\"files\":[]}\n"
 	"{\"seq\":2,\"domain\":\"old\",\"operation\":\"prepare\",\"verdict\":\"allowed\",\"files\":[]}\n";
@@ -839,6 +848,20 @@ static const struct live_case {
 	  "interface 0 (network 'isolated', nwfilter 'clean-traffic'): the start record of domain 'old' in '" },
 	{ LIVE("4", "old", NET("isolated", CLEAN)), -EPERM,
 	  "/launches.log' predates vmtrust's record of interfaces, which allows none: restart the domain through the hook" },
+	/* every file of a backing chain one its start verified */
+	{ LIVE("12", LONG_NAME, DISK("<source file='/img/base.raw'/>")), 0, NULL },
+	{ LIVE("12", LONG_NAME, DISK("<source file='/etc/shadow'/>")), -EPERM,
+	  "disk 'vda': backing file '/etc/shadow' is not among the files its start verified" },
+	/* a pty is a pseudo-terminal (virsh console opens the path libvirt reports) */
+	{ LIVE("12", LONG_NAME, "<serial type='pty'><source path='/dev/pts/3'/><target port='0'/></serial>"
+	       "<console type='pty' tty='/dev/pts/3'><source path='/dev/pts/3'/><target type='serial' port='0'/>"
+	       "</console>"), 0, NULL },
+	{ LIVE("12", LONG_NAME, "<serial type='pty'><source path='/dev/sda'/><target port='0'/></serial>"), -EOPNOTSUPP,
+	  "domain: /domain/devices/serial/source: a pty's path '/dev/sda' is not a pseudo-terminal (/dev/pts/N)" },
+	{ LIVE("12", LONG_NAME, "<serial><source path='/dev/pts/../sda'/><target port='0'/></serial>"), -EOPNOTSUPP,
+	  "domain: /domain/devices/serial/source: a pty's path '/dev/pts/../sda' is not a pseudo-terminal" },
+	{ LIVE("12", LONG_NAME, "<console type='pty' tty='/dev/sda'><target type='serial' port='0'/></console>"),
+	  -EOPNOTSUPP, "domain: /domain/devices/console: tty '/dev/sda' is not a pseudo-terminal (/dev/pts/N)" },
 	/* hot-plugged: what the walk refuses at launch it refuses live */
 	{ LIVE("12", LONG_NAME, NET("isolated", "<filterref filter='clean-traffic'><parameter name='IP' value='GATEWAY'/>"
 				 "</filterref>")), -EOPNOTSUPP,
