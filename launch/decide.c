@@ -846,6 +846,8 @@ int launch_record(const struct launch_config *cfg, const struct launch_domain *d
 		.reasons = (const char *const *)d->reasons,
 		.n_files = d->n_files,
 		.files = d->files,
+		.n_interfaces = dom->n_interfaces,
+		.interfaces = dom->interfaces,
 	};
 	_cleanup_(freep) char *name = policy_escape(dom->name);
 	uint8_t digest[32];

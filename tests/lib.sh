@@ -53,7 +53,7 @@ expect() {
 			return 0
 		fi
 	fi
-	if [ -n "$re" ] && ! printf '%s\n' "$err" | grep -Eq -- "$re"; then
+	if [ -n "$re" ] && ! grep -Eq -- "$re" <<<"$err"; then
 		fail "$name: stderr '$err' does not match /$re/"
 		return 0
 	fi
@@ -62,7 +62,7 @@ expect() {
 
 # expect_out REGEX: the last run's stdout matches REGEX.
 expect_out() {
-	if printf '%s\n' "$out" | grep -Eq -- "$1"; then pass; else fail "stdout does not match /$1/: $out"; fi
+	if grep -Eq -- "$1" <<<"$out"; then pass; else fail "stdout does not match /$1/: $out"; fi
 }
 
 # tree_sum DIR: a digest of every file name and content below DIR, to show
