@@ -760,6 +760,17 @@ static int load_pkcs11(struct policy_signer *s, const char *key, const struct po
 	if (!p11_kit_uri_get_attribute(uri, CKA_LABEL) && !p11_kit_uri_get_attribute(uri, CKA_ID))
 		return policy_log_errno(EINVAL, "cannot use key '%s': the URI names no object or id", s->name);
 
+	/* Messages show the module-path decoded, as p11-kit loads it (the
+	 * query holds nothing else: checked above). */
+	if (p11_kit_uri_get_module_path(uri)) {
+		_cleanup_(freep) char *shown = policy_escape(p11_kit_uri_get_module_path(uri));
+		char *name = NULL;
+
+		if (!shown || asprintf(&name, "%.*s?module-path=%s", (int)strcspn(s->name, "?"), s->name, shown) < 0)
+			return -ENOMEM;
+		free(s->name);
+		s->name = name;
+	}
 	/* Two names for the module to load (code, run in this process): refused. */
 	if (opts && opts->pkcs11_module && p11_kit_uri_get_module_path(uri))
 		return policy_log_errno(EINVAL, "cannot use key '%s': both --pkcs11-module and the URI's module-path name a module",
@@ -771,7 +782,7 @@ static int load_pkcs11(struct policy_signer *s, const char *key, const struct po
 		if (!shown)
 			return -ENOMEM;
 		/* the path decoded: the URI may hide it in percent-encoding */
-		policy_logf(POLICY_LOG_INFO, "key '%s': PKCS#11 module '%s'", s->name, shown);
+		policy_logf(POLICY_LOG_DEBUG, "key '%s': PKCS#11 module '%s'", s->name, shown);
 		CK_FUNCTION_LIST *mod = p11_kit_module_load(module, 0);
 
 		if (!mod)

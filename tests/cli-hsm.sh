@@ -50,6 +50,7 @@ PIN="vmt-$RANDOM$RANDOM-pin"
 SO_PIN="so-$RANDOM$RANDOM"
 printf '%s\n' "$PIN" >"$K/pin"
 printf 'not-%s\n' "$PIN" >"$K/badpin"
+chmod 600 "$K/pin" "$K/badpin"   # a PIN file others may read is refused
 # softhsm2-util and pkcs11-tool take PINs on their command line: only this
 # test's throwaway token does that.
 softhsm2-util --init-token --free --label vmt --pin "$PIN" --so-pin "$SO_PIN" >/dev/null
@@ -188,7 +189,7 @@ deny 2 "^vmtrust: cannot use key '$URI=p256\?pin-source=REDACTED': a PIN in the 
 	"$V" image sign --key "$URI=p256?pin-source=$K/pin" -o "$D/never.json" "$I/disk.raw"
 deny 2 "^vmtrust: cannot use key '$URI=p256;type=public': type must be private$" \
 	"$V" image sign --key "$URI=p256;type=public" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
-deny 2 "^vmtrust: cannot use key '$URI=p256;x-vendor=1': an attribute other than token, object, id, type, slot, library and module-path$" \
+deny 2 "^vmtrust: cannot use key '$URI=p256;x-vendor=1': unknown attribute 'x-vendor'$" \
 	"$V" image sign --key "$URI=p256;x-vendor=1" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
 deny 2 "^vmtrust: cannot use key '$URI=p256' \(token 'vmt'\): it needs a PIN: give --pin-file FILE or run on a terminal$" \
 	"$V" image sign --key "$URI=p256" -o "$D/never.json" "$I/disk.raw" </dev/null
@@ -253,6 +254,7 @@ TP="$T/tpm"
 mkdir -p "$TP"
 TPM_PIN="tpm-$RANDOM$RANDOM"
 printf '%s' "$TPM_PIN" >"$K/tpm-pin"   # tpm2-tools take the whole file
+chmod 600 "$K/tpm-pin"
 # tpm2-tools talk to swtpm without a resource manager: flush what they leave.
 tpm() { "$@" >/dev/null && tpm2_flushcontext -t >/dev/null; }
 tpm tpm2_createprimary -C o -g sha256 -G ecc -c "$TP/primary.ctx"
