@@ -743,7 +743,7 @@ static int load_pkcs11(struct policy_signer *s, const char *key, const struct po
 	uri = p11_kit_uri_new();
 	if (!uri)
 		return -ENOMEM;
-	if (p11_kit_uri_parse(key, P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE, uri) != P11_KIT_URI_OK)
+	if (p11_kit_uri_parse(key, P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE | P11_KIT_URI_FOR_SLOT, uri) != P11_KIT_URI_OK)
 		return policy_log_errno(EINVAL, "cannot use key '%s': not a valid pkcs11: URI (RFC 7512)",
 					s->name);
 	/* A PIN in the URI is on the command line and in logs. */

@@ -205,6 +205,144 @@ deny 4 "^vmtrust: cannot use key '$URI=p256': no token: none of the PKCS#11 modu
 rm -rf "$T/tokens"
 mv "$T/tokens.away" "$T/tokens"
 
+# ---- what an attacker review of the loader found (issue 17)
+# 1. The public object is proven: someone without the PIN replaces the
+# token's public object for a private key by another key's (SoftHSM2 2.6.1
+# lets a session write it): every load signs a probe and refuses.
+softhsm2-util --init-token --free --label vmt2 --pin "$PIN" --so-pin "$SO_PIN" >/dev/null
+p11b() { pkcs11-tool --module "$SOFTHSM_MODULE" --token-label vmt2 --login --pin "$PIN" "$@" >/dev/null 2>&1; }
+p11b --keypairgen --key-type EC:prime256v1 --label victim --id 0a
+p11b --keypairgen --key-type EC:prime256v1 --label other --id 0b
+p11b --keypairgen --key-type EC:prime256v1 --label always --id 0c --always-auth
+p11b --read-object --type pubkey --label other -o "$T/other.der"
+p11b --delete-object --type pubkey --label victim
+p11b --write-object "$T/other.der" --type pubkey --id 0a --label victim
+p11b --list-objects --type pubkey --label victim && pass || fail "the public object was not replaced"
+U2="pkcs11:token=vmt2;object"
+deny 1 "^vmtrust: cannot use key '$U2=victim': the token's public object does not match its private key$" \
+	"$V" policy pubkey --key "$U2=victim" --pin-file "$K/pin" -o "$D/never.pub"
+deny 1 "^vmtrust: cannot use key '$U2=victim': the token's public object does not match its private key$" \
+	"$V" image sign --key "$U2=victim" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
+expect 0 "" "$V" policy pubkey --key "$U2=other" --pin-file "$K/pin" -o "$K/other.pub"
+# a key that wants the PIN for each signature fails at load, clearly
+deny 2 "^vmtrust: cannot use key '$U2=always': it wants the PIN again for each signature \(CKA_ALWAYS_AUTHENTICATE\), which vmtrust does not do$" \
+	"$V" policy pubkey --key "$U2=always" --pin-file "$K/pin" -o "$D/never.pub"
+
+# 2. and 8. A token that misbehaves: tests/fake-pkcs11.c (one P-256 key,
+# honest unless told otherwise). The length it claims for a signature is
+# the key's or refused; a module with more than 64 slots is searched whole.
+F="$VMTRUST_FAKE_PKCS11"
+FK="pkcs11:token=fake;object=k"
+expect 0 "" "$V" policy pubkey --key "$FK" --pkcs11-module "$F" --pin-file "$K/pin" -o "$K/fake.pub"
+FAKE_QUERYLEN=2000 deny 3 "^vmtrust: cannot use key '$FK': the token returns a 2000-byte signature, its key makes 64 bytes$" \
+	"$V" policy pubkey --key "$FK" --pkcs11-module "$F" --pin-file "$K/pin" -o "$D/never.pub"
+FAKE_QUERYLEN=63 deny 3 "^vmtrust: cannot use key '$FK': the token returns a 63-byte signature, its key makes 64 bytes$" \
+	"$V" image sign --key "$FK" --pkcs11-module "$F" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
+FAKE_SIGLEN=4096 deny 3 "^vmtrust: cannot use key '$FK': the token returns a 4096-byte signature, its key makes 64 bytes$" \
+	"$V" image sign --key "$FK" --pkcs11-module "$F" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
+FAKE_NSLOTS=100 expect 0 "" "$V" image sign --key "$FK" --pkcs11-module "$F" --pin-file "$K/pin" \
+	-o "$D/fake-100.json" "$I/disk.raw"
+FAKE_NSLOTS=100 expect 0 "" "$V" policy pubkey --key "pkcs11:token=fake;object=k;slot-id=199" \
+	--pkcs11-module "$F" --pin-file "$K/pin" -o "$K/fake-100.pub"
+
+# 3. A PIN in the URI, in any spelling p11-kit reads or a user means: the
+# message shows nothing from the first PIN attribute on.
+for bad in "$URI=p256;PIN-VALUE=$PIN" "$URI=p256; pin-value=$PIN" "$URI=p256;pin%2dvalue=$PIN" \
+	"$URI=p256;pin-value=x?module-path=$PIN"; do
+	deny 2 "^vmtrust: cannot use key '$URI=p256;pin-value=REDACTED': a PIN in the URI is refused: use --pin-file$" \
+		"$V" image sign --key "$bad" -o "$D/never.json" "$I/disk.raw"
+	[[ "$err" != *"$PIN"* ]] && pass || fail "the PIN of '$bad' is in the message: $err"
+done
+for bad in "$URI=p256?pin-value=x;$PIN" "$URI=p256?Pin-Source=x;$PIN&module-path=/x"; do
+	deny 2 "^vmtrust: cannot use key '$URI=p256\?pin-(value|source)=REDACTED': a PIN in the URI is refused: use --pin-file$" \
+		"$V" image sign --key "$bad" -o "$D/never.json" "$I/disk.raw"
+	[[ "$err" != *"$PIN"* ]] && pass || fail "the PIN of '$bad' is in the message: $err"
+done
+
+# 5. URIs: an allow-list, each attribute once, one way to name the module,
+# the module-path shown decoded.
+deny 2 "^vmtrust: cannot use key '$URI=p256;object=rsa': attribute 'object' given twice$" \
+	"$V" image sign --key "$URI=p256;object=rsa" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
+deny 2 "^vmtrust: cannot use key '$URI=p256\?module-path=$SOFTHSM_MODULE&module-path=/x': attribute 'module-path' given twice$" \
+	"$V" image sign --key "$URI=p256?module-path=$SOFTHSM_MODULE&module-path=/x" --pin-file "$K/pin" \
+	-o "$D/never.json" "$I/disk.raw"
+deny 2 "^vmtrust: cannot use key '$URI=p256\?x-vendor=1': unknown attribute 'x-vendor'$" \
+	"$V" image sign --key "$URI=p256?x-vendor=1" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
+deny 2 "^vmtrust: cannot use key '$URI=p256\?module-name=softhsm2': unknown attribute 'module-name'$" \
+	"$V" image sign --key "$URI=p256?module-name=softhsm2" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
+deny 2 "^vmtrust: cannot use key '$URI=p256\?module-path=$SOFTHSM_MODULE': both --pkcs11-module and the URI's module-path name a module$" \
+	"$V" image sign --key "$URI=p256?module-path=$SOFTHSM_MODULE" --pkcs11-module "$SOFTHSM_MODULE" \
+	--pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
+deny 2 "^vmtrust: cannot use key '$URI=p256\?module-path=/none/evil.so': no module: cannot load PKCS#11 module '/none/evil.so'$" \
+	"$V" image sign --key "$URI=p256?module-path=%2Fnone%2F%65vil.so" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
+
+# 6. The PIN file: no symbolic link, not readable by others (a pipe, FIFO
+# or device has no such mode), exactly one line.
+ln -s "$K/pin" "$K/pin-link"
+deny 2 "^vmtrust: cannot read pin file '$K/pin-link': a symbolic link$" \
+	"$V" image sign --key "$URI=p256" --pin-file "$K/pin-link" -o "$D/never.json" "$I/disk.raw"
+cp "$K/pin" "$K/pin-644"
+chmod 644 "$K/pin-644"
+deny 2 "^vmtrust: cannot read pin file '$K/pin-644': group or others may read or write it \(chmod 600\)$" \
+	"$V" image sign --key "$URI=p256" --pin-file "$K/pin-644" -o "$D/never.json" "$I/disk.raw"
+chmod 620 "$K/pin-644"
+deny 2 "^vmtrust: cannot read pin file '$K/pin-644': group or others may read or write it \(chmod 600\)$" \
+	"$V" policy sign --key "$URI=p256" --pin-file "$K/pin-644" -o "$D/never.sig" "$T/policy.json"
+(umask 077; printf '%s\n%s\n' "$PIN" "not-$PIN" >"$K/pin-2lines"; printf '%s\r\n\n\n' "$PIN" >"$K/pin-blank")
+deny 2 "^vmtrust: cannot read pin file '$K/pin-2lines': more than one line$" \
+	"$V" image sign --key "$URI=p256" --pin-file "$K/pin-2lines" -o "$D/never.json" "$I/disk.raw"
+expect 0 "" "$V" policy sign --key "$URI=p256" --pin-file "$K/pin-blank" -o "$D/blank.sig" "$T/policy.json"
+mkfifo "$K/pin-fifo"
+cat "$K/pin" >"$K/pin-fifo" &
+expect 0 "" "$V" policy sign --key "$URI=p256" --pin-file "$K/pin-fifo" -o "$D/fifo.sig" "$T/policy.json"
+wait $!
+verify_blob p256 "$K/p256.pub" "$T/policy.json" "$D/fifo.sig" && pass || fail "PIN from a FIFO: signature"
+
+# 4. The token's label on the terminal is escaped (the token chooses it).
+FAKE_LABEL=$'fa\e]0;pwned\ake' run python3 "$T/pin-on-pty.py" "$PIN" "$V" policy sign --key "pkcs11:object=k" \
+	--pkcs11-module "$F" -o "$D/fake-tty.sig" "$T/policy.json"
+[ "$out" = "prompted not echoed 0" ] && pass || fail "PIN on a terminal (fake token): $out: $err"
+[[ "$err" == *"PIN for key 'pkcs11:object=k' (token 'fa\\x1b]0;pwned\\x07ke'): "* ]] && pass ||
+	fail "the token's label is not escaped at the prompt: $err"
+[[ "$err" != *$'\e'* && "$err" != *$'\a'* ]] && pass || fail "a control character reached the terminal"
+
+# 7. Ctrl-C or a kill at the PIN prompt: echo is back on the terminal.
+cat >"$T/pin-interrupted.py" <<'PYEOF'
+import os, pty, signal, sys, termios
+how, argv = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+seen = b""
+def read_until(what):
+    global seen
+    while what not in seen:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            return False
+        if not chunk:
+            return False
+        seen += chunk
+    return True
+prompted = read_until(b"): ")   # echo is off before the prompt is written
+quiet = not termios.tcgetattr(fd)[3] & termios.ECHO
+if how == "ctrl-c":
+    os.write(fd, b"\x03")
+else:
+    os.kill(pid, getattr(signal, how))
+read_until(b"\0")
+status = os.waitpid(pid, 0)[1]
+echo = bool(termios.tcgetattr(fd)[3] & termios.ECHO)
+print("prompted" if prompted else "no prompt", "quiet" if quiet else "echoing",
+      "echo restored" if echo else "echo off", os.waitstatus_to_exitcode(status))
+PYEOF
+for how in ctrl-c SIGTERM SIGHUP; do
+	run python3 "$T/pin-interrupted.py" $how "$V" policy sign --key "$URI=p256" -o "$D/never.sig" "$T/policy.json"
+	[[ "$out" == "prompted quiet echo restored -"* ]] && pass || fail "$how at the PIN prompt: $out"
+	[ ! -e "$D/never.sig" ] && pass || fail "$how at the PIN prompt: a signature was written"
+done
+
 # ---- the PIN: never in argv, the environment, the log, the memory, a core dump
 # The signing pauses at its first hashing read (tests/pause-preload.c), after
 # the token took the PIN: the process is looked at there.
@@ -287,6 +425,17 @@ grep -q -- '-----BEGIN TSS2 PRIVATE KEY-----' "$K/tpm-key.pem" && pass || fail "
 expect 0 "" "$V" policy pubkey --key "$K/tpm-key.pem" --pin-file "$K/tpm-pin" -o "$K/tpm-file.pub"
 expect 0 "" "$V" image sign --key "$K/tpm-key.pem" --pin-file "$K/tpm-pin" -o "$D/tpm-file.json" "$I/disk.raw"
 expect 0 "" "$V" image verify --key "$K/tpm-file.pub" --manifest "$D/tpm-file.json" "$I/disk.raw"
+# 9. The key file is read once and its bytes go to the provider: a name
+# OSSL_STORE would read as a URI ("file:tpm.pem" is "tpm.pem" to it) loads
+# the file that is named, not another.
+TPM2OPENSSL_TCTI="$VMTRUST_TCTI" openssl genpkey -provider tpm2 -provider default -algorithm EC \
+	-pkeyopt group:P-256 -pkeyopt "user-auth:$TPM_PIN" -out "$K/tpm-key2.pem" 2>/dev/null
+mkdir -p "$T/cwd"
+cp "$K/tpm-key.pem" "$T/cwd/file:tpm.pem"
+cp "$K/tpm-key2.pem" "$T/cwd/tpm.pem"
+(cd "$T/cwd" && "$V" policy pubkey --key file:tpm.pem --pin-file "$K/tpm-pin" -o "$K/tpm-colon.pub") && pass ||
+	fail "policy pubkey --key file:tpm.pem"
+cmp -s "$K/tpm-colon.pub" "$K/tpm-file.pub" && pass || fail "--key file:tpm.pem loaded another file's key"
 tpm2_dictionarylockout -c >/dev/null   # the failures so far do not add up to a lockout
 deny 2 "^vmtrust: cannot use key '$K/tpm-key.pem': wrong PIN$" \
 	"$V" image sign --key "$K/tpm-key.pem" --pin-file "$K/badpin" -o "$D/never.json" "$I/disk.raw"
