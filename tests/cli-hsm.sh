@@ -297,6 +297,7 @@ cat "$K/pin" >"$K/pin-fifo" &
 expect 0 "" "$V" policy sign --key "$URI=p256" --pin-file "$K/pin-fifo" -o "$D/fifo.sig" "$T/policy.json"
 wait $!
 verify_blob p256 "$K/p256.pub" "$T/policy.json" "$D/fifo.sig" && pass || fail "PIN from a FIFO: signature"
+expect 0 "" "$V" policy sign --key "$URI=p256" --pin-file /dev/stdin -o "$D/stdin.sig" "$T/policy.json" <"$K/pin"
 
 # 4. The token's label on the terminal is escaped (the token chooses it).
 FAKE_LABEL=$'fa\e]0;pwned\ake' run python3 "$T/pin-on-pty.py" "$PIN" "$V" policy sign --key "pkcs11:object=k" \

@@ -43,15 +43,17 @@ static int read_all(int fd, char *buf, size_t size, size_t *ret_len)
 	return 0;
 }
 
-/* "/dev/fd/N", "/proc/self/fd/N": the descriptor itself (those are
- * symbolic links, which the PIN file may not be otherwise). */
+/* "/dev/fd/N", "/proc/self/fd/N", "/dev/stdin": the descriptor itself
+ * (those are symbolic links, which the PIN file may not be otherwise). */
 static int pin_fd(const char *path)
 {
 	const char *n = NULL;
 	char *end;
 	long fd;
 
-	if (strncmp(path, "/dev/fd/", 8) == 0)
+	if (strcmp(path, "/dev/stdin") == 0)
+		n = "0";
+	else if (strncmp(path, "/dev/fd/", 8) == 0)
 		n = path + 8;
 	else if (strncmp(path, "/proc/self/fd/", 14) == 0)
 		n = path + 14;
