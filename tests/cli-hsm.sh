@@ -136,10 +136,13 @@ verify_blob rsa "$K/rsa.pub" "$D/policy-rsa.json" "$D/by-module.sig" && pass || 
 expect 0 "" "$V" policy sign --key "$URI=p256" --pin-file /dev/fd/3 -o "$D/pipe.sig" "$D/policy-p256.json" \
 	3< <(cat "$K/pin")
 
-# the PIN typed on a terminal (a pty): asked for once, never echoed
+# the PIN typed on a terminal (a pty): asked for once, never echoed. The
+# helper answers the prompt with ACTION: a PIN, ctrl-c, or a signal's name
+# (sent with kill); it reports what the terminal showed and its echo flag
+# while prompting and after the signer is gone.
 cat >"$T/pin-on-pty.py" <<'EOF'
-import os, pty, sys
-pin, argv = sys.argv[1].encode(), sys.argv[2:]
+import os, pty, signal, sys, termios
+action, argv = sys.argv[1], sys.argv[2:]
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(argv[0], argv)
@@ -156,16 +159,23 @@ def read_until(what):
         seen += chunk
     return True
 prompted = read_until(b"PIN for key '") and read_until(b"): ")
-if prompted:
-    os.write(fd, pin + b"\n")
+quiet = not termios.tcgetattr(fd)[3] & termios.ECHO   # echo goes off before the prompt
+if prompted and action == "ctrl-c":
+    os.write(fd, b"\x03")
+elif prompted and action.startswith("SIG"):
+    os.kill(pid, getattr(signal, action))
+elif prompted:
+    os.write(fd, action.encode() + b"\n")
 read_until(b"\0")   # to the end
 status = os.waitpid(pid, 0)[1]
-print("prompted" if prompted else "no prompt", "echoed" if pin in seen else "not echoed",
+echo = bool(termios.tcgetattr(fd)[3] & termios.ECHO)
+print("prompted" if prompted else "no prompt", "echoed" if action.encode() in seen else "not echoed",
+      "quiet" if quiet else "echoing", "echo restored" if echo else "echo off",
       os.waitstatus_to_exitcode(status))
 sys.stderr.write(seen.decode(errors="replace"))
 EOF
 run python3 "$T/pin-on-pty.py" "$PIN" "$V" policy sign --key "$URI=ed25519" -o "$D/tty.sig" "$D/policy-ed25519.json"
-[ "$out" = "prompted not echoed 0" ] && pass || fail "PIN on a terminal: $out: $err"
+[ "$out" = "prompted not echoed quiet echo restored 0" ] && pass || fail "PIN on a terminal: $out: $err"
 [[ "$err" == *"PIN for key '$URI=ed25519' (token 'vmt'): "* ]] && pass || fail "the terminal prompt: $err"
 verify_blob ed25519 "$K/ed25519.pub" "$D/policy-ed25519.json" "$D/tty.sig" && pass || fail "PIN on a terminal: signature"
 
@@ -260,21 +270,22 @@ for bad in "$URI=p256?pin-value=x;$PIN" "$URI=p256?Pin-Source=x;$PIN&module-path
 done
 
 # 5. URIs: an allow-list, each attribute once, one way to name the module,
-# the module-path shown decoded.
-deny 2 "^vmtrust: cannot use key '$URI=p256;object=rsa': attribute 'object' given twice$" \
-	"$V" image sign --key "$URI=p256;object=rsa" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
-deny 2 "^vmtrust: cannot use key '$URI=p256\?module-path=$SOFTHSM_MODULE&module-path=/x': attribute 'module-path' given twice$" \
-	"$V" image sign --key "$URI=p256?module-path=$SOFTHSM_MODULE&module-path=/x" --pin-file "$K/pin" \
-	-o "$D/never.json" "$I/disk.raw"
-deny 2 "^vmtrust: cannot use key '$URI=p256\?x-vendor=1': unknown attribute 'x-vendor'$" \
-	"$V" image sign --key "$URI=p256?x-vendor=1" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
-deny 2 "^vmtrust: cannot use key '$URI=p256\?module-name=softhsm2': unknown attribute 'module-name'$" \
-	"$V" image sign --key "$URI=p256?module-name=softhsm2" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
-deny 2 "^vmtrust: cannot use key '$URI=p256\?module-path=$SOFTHSM_MODULE': both --pkcs11-module and the URI's module-path name a module$" \
-	"$V" image sign --key "$URI=p256?module-path=$SOFTHSM_MODULE" --pkcs11-module "$SOFTHSM_MODULE" \
-	--pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
-deny 2 "^vmtrust: cannot use key '$URI=p256\?module-path=/none/evil.so': no module: cannot load PKCS#11 module '/none/evil.so'$" \
-	"$V" image sign --key "$URI=p256?module-path=%2Fnone%2F%65vil.so" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
+# the module-path shown decoded. deny_uri KEY SHOWN (a regex) REASON [OPTION...]
+deny_uri() {
+	local key=$1 shown=$2 reason=$3
+	shift 3
+	deny 2 "^vmtrust: cannot use key '$shown': $reason$" \
+		"$V" image sign --key "$key" --pin-file "$K/pin" "$@" -o "$D/never.json" "$I/disk.raw"
+}
+deny_uri "$URI=p256;object=rsa" "$URI=p256;object=rsa" "attribute 'object' given twice"
+deny_uri "$URI=p256?module-path=$SOFTHSM_MODULE&module-path=/x" "$URI=p256\?module-path=$SOFTHSM_MODULE&module-path=/x" \
+	"attribute 'module-path' given twice"
+deny_uri "$URI=p256?x-vendor=1" "$URI=p256\?x-vendor=1" "unknown attribute 'x-vendor'"
+deny_uri "$URI=p256?module-name=softhsm2" "$URI=p256\?module-name=softhsm2" "unknown attribute 'module-name'"
+deny_uri "$URI=p256?module-path=$SOFTHSM_MODULE" "$URI=p256\?module-path=$SOFTHSM_MODULE" \
+	"both --pkcs11-module and the URI's module-path name a module" --pkcs11-module "$SOFTHSM_MODULE"
+deny_uri "$URI=p256?module-path=%2Fnone%2F%65vil.so" "$URI=p256\?module-path=/none/evil.so" \
+	"no module: cannot load PKCS#11 module '/none/evil.so'"
 
 # 6. The PIN file: no symbolic link, not readable by others (a pipe, FIFO
 # or device has no such mode), exactly one line.
@@ -302,45 +313,15 @@ expect 0 "" "$V" policy sign --key "$URI=p256" --pin-file /dev/stdin -o "$D/stdi
 # 4. The token's label on the terminal is escaped (the token chooses it).
 FAKE_LABEL=$'fa\e]0;pwned\ake' run python3 "$T/pin-on-pty.py" "$PIN" "$V" policy sign --key "pkcs11:object=k" \
 	--pkcs11-module "$F" -o "$D/fake-tty.sig" "$T/policy.json"
-[ "$out" = "prompted not echoed 0" ] && pass || fail "PIN on a terminal (fake token): $out: $err"
+[ "$out" = "prompted not echoed quiet echo restored 0" ] && pass || fail "PIN on a terminal (fake token): $out: $err"
 [[ "$err" == *"PIN for key 'pkcs11:object=k' (token 'fa\\x1b]0;pwned\\x07ke'): "* ]] && pass ||
 	fail "the token's label is not escaped at the prompt: $err"
 [[ "$err" != *$'\e'* && "$err" != *$'\a'* ]] && pass || fail "a control character reached the terminal"
 
 # 7. Ctrl-C or a kill at the PIN prompt: echo is back on the terminal.
-cat >"$T/pin-interrupted.py" <<'PYEOF'
-import os, pty, signal, sys, termios
-how, argv = sys.argv[1], sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-seen = b""
-def read_until(what):
-    global seen
-    while what not in seen:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            return False
-        if not chunk:
-            return False
-        seen += chunk
-    return True
-prompted = read_until(b"): ")   # echo is off before the prompt is written
-quiet = not termios.tcgetattr(fd)[3] & termios.ECHO
-if how == "ctrl-c":
-    os.write(fd, b"\x03")
-else:
-    os.kill(pid, getattr(signal, how))
-read_until(b"\0")
-status = os.waitpid(pid, 0)[1]
-echo = bool(termios.tcgetattr(fd)[3] & termios.ECHO)
-print("prompted" if prompted else "no prompt", "quiet" if quiet else "echoing",
-      "echo restored" if echo else "echo off", os.waitstatus_to_exitcode(status))
-PYEOF
 for how in ctrl-c SIGTERM SIGHUP; do
-	run python3 "$T/pin-interrupted.py" $how "$V" policy sign --key "$URI=p256" -o "$D/never.sig" "$T/policy.json"
-	[[ "$out" == "prompted quiet echo restored -"* ]] && pass || fail "$how at the PIN prompt: $out"
+	run python3 "$T/pin-on-pty.py" $how "$V" policy sign --key "$URI=p256" -o "$D/never.sig" "$T/policy.json"
+	[[ "$out" == "prompted not echoed quiet echo restored -"* ]] && pass || fail "$how at the PIN prompt: $out"
 	[ ! -e "$D/never.sig" ] && pass || fail "$how at the PIN prompt: a signature was written"
 done
 
