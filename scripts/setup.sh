@@ -20,7 +20,7 @@ packages=(
 	keyutils jq          # vmtrust disk tests: keyctl, token JSON
 	python3 procps       # test scripts: JSON edits, pgrep/pkill
 	tpm2-openssl         # signing keys inside the TPM (OpenSSL provider)
-	softhsm2 opensc      # tests/cli-hsm.sh: a PKCS#11 token, pkcs11-tool
+	softhsm2 opensc strace   # tests/cli-hsm.sh: a PKCS#11 token, pkcs11-tool, the key file opened once
 	# the launch hook's end-to-end tests: libvirtd with qemu under TCG, a guest kernel
 	libvirt-daemon-system libvirt-clients qemu-system-x86 linux-image-amd64
 	# image inspection tests: guestfish builds the guest image (libguestfs itself)
