@@ -60,9 +60,11 @@ expect() {
 	pass
 }
 
-# expect_out REGEX: the last run's stdout matches REGEX.
+# expect_out REGEX: the last run's stdout matches REGEX. A here-string, not
+# a pipe: grep -q leaves at the first match, and under pipefail the printf
+# of an output longer than one write would die of SIGPIPE and fail the check.
 expect_out() {
-	if printf '%s\n' "$out" | grep -Eq -- "$1"; then pass; else fail "stdout does not match /$1/: $out"; fi
+	if grep -Eq -- "$1" <<<"$out"; then pass; else fail "stdout does not match /$1/: $out"; fi
 }
 
 # tree_sum DIR: a digest of every file name and content below DIR, to show
