@@ -16,7 +16,10 @@
 # OVMF measured it; a policy requiring it disabled is refused, the evidence
 # with one digest of the firmware's log changed is refused naming uefi-log,
 # and the second boot's evidence, whose qemu-system-x86_64 has one byte
-# changed, is refused naming that file and nothing else. And in the first
+# changed, is refused naming that file and nothing else. A third boot, OVMF's
+# plain build loading the kernel itself, same vTPM and AK: Secure Boot off as
+# the firmware measured it, refused by the policy that requires it on, that
+# check passed by one that requires it off. And in the first
 # guest, where device-mapper is: a LUKS volume whose key is sealed to the
 # vTPM, released by 'disk unlock --name' after a good attestation against a
 # policy made from the guest's evidence, opens a dm-crypt mapping that holds
@@ -29,13 +32,17 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.secboot.fd}
 OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.ms.fd}
+OVMF_CODE_PLAIN=${OVMF_CODE_PLAIN:-/usr/share/OVMF/OVMF_CODE_4M.fd}
+OVMF_VARS_PLAIN=${OVMF_VARS_PLAIN:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 SHIM=${SHIM:-/usr/lib/shim/shimx64.efi.signed}
 GRUB=${GRUB:-/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed}
 kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -1)
 for need in qemu-system-x86_64 swtpm swtpm_ioctl cpio mkfs.vfat mcopy mmd base64; do
 	command -v "$need" >/dev/null || { echo "SKIP: no $need"; exit 77; }
 done
-[ -f "$OVMF_CODE" ] && [ -f "$OVMF_VARS" ] || { echo "SKIP: no Secure Boot OVMF (the ovmf package)"; exit 77; }
+for f in "$OVMF_CODE" "$OVMF_VARS" "$OVMF_CODE_PLAIN" "$OVMF_VARS_PLAIN"; do
+	[ -f "$f" ] || { echo "SKIP: no $f (the ovmf package)"; exit 77; }
+done
 [ -f "$SHIM" ] || { echo "SKIP: no signed shim (the shim-signed package)"; exit 77; }
 [ -f "$GRUB" ] || { echo "SKIP: no signed GRUB (the grub-efi-amd64-signed package)"; exit 77; }
 [ -n "$kernel" ] && [ -r "$kernel" ] || { echo "SKIP: no readable kernel in /boot"; exit 77; }
@@ -84,6 +91,14 @@ show() {
 echo "GUEST: lockdown $(cat /sys/kernel/security/lockdown)"
 vmtrust attest eventlog >/tmp/eventlog.txt
 echo "GUEST: eventlog rc=$?"
+if [ -f /boot3 ]; then
+	# the third boot, without Secure Boot: the AK of the first quotes
+	vmtrust attest quote --nonce 0c0c0c -o /tmp/ev.json
+	echo "GUEST: quote rc=$?"
+	show EVIDENCE /tmp/ev.json
+	echo o >/proc/sysrq-trigger
+	exit 0
+fi
 if [ -f /boot2/ch.json ]; then
 	# the second boot: the AK of the first, the verifier's challenge to it
 	vmtrust attest enroll-response /boot2/ch.json -o /tmp/resp.json
@@ -152,27 +167,40 @@ mcopy -i "$T/esp.img" "$T/grub.cfg" ::/EFI/debian/grub.cfg
 mcopy -i "$T/esp.img" "$kernel" ::/vmlinuz
 mcopy -i "$T/esp.img" "$T/initrd.gz" ::/initrd.gz
 
-# boot N EXTRA: boots with EXTRA (a directory, laid over the initramfs) as
-# /boot.gz, the vTPM state of $T/tpm; the console in $T/serial-N.txt
 mkdir "$T/tpm"
 accel=tcg
 [ -w /dev/kvm ] && accel=kvm:tcg
+# boot N EXTRA [direct]: boots with EXTRA (a directory, laid over the
+# initramfs) and the vTPM state of $T/tpm; the console in $T/serial-N.txt.
+# Under Secure Boot from the ESP (EXTRA as its /boot.gz), or with "direct"
+# without it: OVMF's plain build loads the kernel and both initramfs images
+# (concatenated) itself.
 boot() {
 	local n=$1 extra=$2 sock="$T/swtpm-$1.sock" pid
+	local -a fw
 	(cd "$extra" && find . | cpio -o -H newc 2>/dev/null | gzip -1 >"$T/boot.gz")
-	mcopy -o -i "$T/esp.img" "$T/boot.gz" ::/boot.gz
+	if [ "${3:-}" = direct ]; then
+		cat "$T/initrd.gz" "$T/boot.gz" >"$T/initrd-$n.gz"
+		cp "$OVMF_VARS_PLAIN" "$T/vars.fd"
+		fw=(-drive if=pflash,format=raw,readonly=on,file="$OVMF_CODE_PLAIN"
+			-drive if=pflash,format=raw,file="$T/vars.fd"
+			-kernel "$kernel" -initrd "$T/initrd-$n.gz" -append "console=ttyS0 panic=-1 quiet")
+	else
+		mcopy -o -i "$T/esp.img" "$T/boot.gz" ::/boot.gz
+		cp "$OVMF_VARS" "$T/vars.fd"
+		fw=(-global driver=cfi.pflash01,property=secure,value=on
+			-drive if=pflash,format=raw,readonly=on,file="$OVMF_CODE"
+			-drive if=pflash,format=raw,file="$T/vars.fd"
+			-drive if=none,id=esp,format=raw,file="$T/esp.img" -device virtio-blk-pci,drive=esp)
+	fi
 	# the vTPM (--daemon returns once its socket is there)
 	swtpm socket --tpm2 --daemon --tpmstate "dir=$T/tpm" --ctrl "type=unixio,path=$sock" \
 		--flags startup-clear --pid "file=$T/swtpm-$n.pid" --log "file=$T/swtpm-$n.log"
 	pid=$(cat "$T/swtpm-$n.pid")
 	at_exit "kill $pid 2>/dev/null"
-	cp "$OVMF_VARS" "$T/vars.fd"
 	timeout 600 qemu-system-x86_64 -machine q35,smm=on,accel=$accel -m 1024 -nographic -no-reboot -nodefaults \
-		-serial stdio -global driver=cfi.pflash01,property=secure,value=on \
-		-drive if=pflash,format=raw,readonly=on,file="$OVMF_CODE" -drive if=pflash,format=raw,file="$T/vars.fd" \
-		-drive if=none,id=esp,format=raw,file="$T/esp.img" -device virtio-blk-pci,drive=esp \
-		-chardev socket,id=chrtpm,path="$sock" -tpmdev emulator,id=tpm0,chardev=chrtpm \
-		-device tpm-crb,tpmdev=tpm0 </dev/null >"$T/serial-$n.log" 2>&1 || true
+		-serial stdio "${fw[@]}" -chardev socket,id=chrtpm,path="$sock" \
+		-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-crb,tpmdev=tpm0 </dev/null >"$T/serial-$n.log" 2>&1 || true
 	tr -d '\r' <"$T/serial-$n.log" >"$T/serial-$n.txt"
 	# the vTPM stops (its state is on disk) before the next one opens it
 	swtpm_ioctl --unix "$sock" -s >/dev/null 2>&1 || true
@@ -223,6 +251,15 @@ guest_says 2 "GUEST: tpmrm0" "GUEST: eventlog rc=0" "GUEST: enroll-response rc=0
 shown 2 RESPONSE >"$T/resp.json"
 shown 2 EVIDENCE >"$T/ev-2.json"
 
+# ---- the third boot: OVMF without Secure Boot, the same AK
+mkdir -p "$T/extra-3/state"
+cp "$T/extra-2/state/"* "$T/extra-3/state/"
+touch "$T/extra-3/boot3"
+boot 3 "$T/extra-3" direct
+guest_says 3 "GUEST: tpmrm0" "GUEST: lockdown [none] integrity confidentiality" "GUEST: eventlog rc=0" \
+	"GUEST: quote rc=0"
+shown 3 EVIDENCE >"$T/ev-3.json"
+
 # ---- outside: a policy from the first boot's evidence and the verifier's
 # enrollment of its AK, Secure Boot required; the first boot verifies
 expect 0 "" "$VMTRUST" policy init --from-evidence "$T/ev.json" --enrollment "$T/ch.json" "$T/resp.json" \
@@ -246,6 +283,15 @@ expect_out "^  ok   reference:/usr/bin/qemu-system-x86_64: record [0-9]+: a refe
 sb_policy "$T/policy-off.json" disabled
 expect 1 "^vmtrust: evidence '$T/ev.json' is not trusted: secure-boot: secure boot is on, the policy requires it off$" \
 	"$VMTRUST" --policy "$T/policy-off.json" attest verify --nonce 0a0b0c "$T/ev.json"
+
+# ---- the third boot, Secure Boot off as OVMF measured it: refused by the
+# policy that requires it, accepted by that check of one that requires it off
+run "$VMTRUST" --policy "$T/policy.json" -v attest verify --nonce 0c0c0c "$T/ev-3.json"
+[ "$rc" = 1 ] && pass || fail "the third boot's evidence: exit $rc, expected 1: $err"
+expect_out "^  FAIL secure-boot: secure boot is off, the policy requires it on$"
+expect_out "ok +uefi-log: the log replays to the quoted sha1:0,1,2,3,4,5,6,7 sha256:0,1,2,3,4,5,6,7$"
+run "$VMTRUST" --policy "$T/policy-off.json" -v attest verify --nonce 0c0c0c "$T/ev-3.json"
+expect_out "^  ok   secure-boot: secure boot is off, as the policy requires$"
 
 # ---- the second boot, one byte of its qemu binary changed: refused, that
 # file named, and nothing else failing (the same firmware, PCRs and AK)
