@@ -23,7 +23,7 @@
 # guest, where device-mapper is: a LUKS volume whose key is sealed to the
 # vTPM, released by 'disk unlock --name' after a good attestation against a
 # policy made from the guest's evidence, opens a dm-crypt mapping that holds
-# an ext4 file system. One initramfs, one ESP, one vTPM state for both boots:
+# an ext4 file system. One initramfs, one ESP, one vTPM state for all boots:
 # what the second boot brings (the AK's files, the challenge, the changed
 # qemu) is a second initramfs GRUB loads after the first, so it lands only in
 # GRUB's PCR 9, which the quote does not cover.
