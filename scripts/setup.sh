@@ -13,6 +13,8 @@ packages=(
 	libsystemd-dev       # the system log: sd_journal_send
 	scdoc                # man/*.scd to man pages at build time
 	ovmf                 # tests/boot-qemu.sh: the firmware of a real boot
+	shim-signed grub-efi-amd64-signed  # tests/boot-qemu.sh: Secure Boot, Microsoft-signed shim, Debian-signed GRUB
+	mtools dosfstools    # tests/boot-qemu.sh: the ESP as a file, without root
 	# shipping: units checked, install layout, the Debian package and its test
 	systemd man-db fakeroot dpkg-dev debhelper devscripts lintian mmdebstrap
 	# real peers for tests and the main job

@@ -60,7 +60,9 @@ expect() {
 	pass
 }
 
-# expect_out REGEX: the last run's stdout matches REGEX.
+# expect_out REGEX: the last run's stdout matches REGEX. A here-string, not
+# a pipe: grep -q leaves at the first match, and under pipefail the printf
+# of an output longer than one write would die of SIGPIPE and fail the check.
 expect_out() {
 	if grep -Eq -- "$1" <<<"$out"; then pass; else fail "stdout does not match /$1/: $out"; fi
 }
