@@ -306,8 +306,9 @@ vm -q policy init --from-evidence "$T/evidence2.json" "${ENROLLMENT[@]}" -o "$T/
 jq --slurpfile p "$T/policy.json" '. + {image_trust: $p[0].image_trust}' "$T/base2.json" >"$T/policy2.json"
 export VMTRUST_POLICY=$T/policy2.json
 run "$VMTRUST" launch -- "$Q" -monitor none -name guest=g1 -drive "file=$T/base.raw,format=raw,if=virtio" -kernel "$T/vmlinuz"
-# the drive from the verified descriptor (an fd set), the kernel from its /proc link
-re='^-no-user-config -add-fd fd=([0-9]+),set=1 -monitor none -name guest=g1 -drive file=/dev/fdset/1,format=raw,if=virtio,auto-read-only=off -kernel /proc/self/fd/([0-9]+)$'
+# the drive from the verified descriptor (an fd set), the kernel from its /proc link;
+# no default config file, and neither QEMU's default display nor its default audio
+re='^-no-user-config -display none -audiodev none,id=vmtrust-noaudio -add-fd fd=([0-9]+),set=1 -monitor none -name guest=g1 -drive file=/dev/fdset/1,format=raw,if=virtio,auto-read-only=off -kernel /proc/self/fd/([0-9]+)$'
 if [ "$rc" = 0 ] && [[ $out =~ $re ]]; then
 	pass
 	fds=$(cat "$T/qemu.fds")
@@ -371,8 +372,8 @@ expect 2 "qemu: -display in JSON form is not accepted" \
 	"$VMTRUST" launch -- "$Q" -monitor none -display '{"type":"egl-headless","rendernode":"/secret"}'
 expect 2 "qemu: -display egl-headless is refused: not a display vmtrust knows" \
 	"$VMTRUST" launch -- "$Q" -monitor none -display egl-headless
-expect 2 "qemu: -display gtk: gl='on' is refused: opengl opens a host render node" \
-	"$VMTRUST" launch -- "$Q" -monitor none -display gtk,gl=on
+expect 2 "qemu: -display sdl: gl='on' is refused: opengl opens a host render node" \
+	"$VMTRUST" launch -- "$Q" -monitor none -display sdl,gl=on
 expect 2 "qemu: -k '$T/km' is refused" "$VMTRUST" launch -- "$Q" -monitor none -k "$T/km"
 # segmentation: qemu's own user-mode nic is not on the rule's bridge
 jq '.images = [{"name": "web", "bridges": ["br-guests"]}]' "$T/policy2.json" >"$T/seg2.json"

@@ -169,7 +169,7 @@ START_TEST(test_host_resources_accepted)
 					"-object", "secret,id=s,data=x", "-chardev", "pty,id=c", "-serial",
 					"stdio", "-serial", "chardev:c", "-monitor", "none", "-audiodev",
 					"none,id=a", "-vnc", "localhost:0,websocket=5700,share=ignore", "-spice",
-					"port=5900,addr=127.0.0.1,disable-ticketing=on", "-display", "gtk,gl=off,show-cursor=on",
+					"port=5900,addr=127.0.0.1,disable-ticketing=on", "-display", "sdl,gl=off,show-cursor=on",
 					"-k", "en-us", "-drive", "if=none,id=cd,media=cdrom,readonly=on", "-nic",
 					"none")),
 			 0);
@@ -182,7 +182,7 @@ END_TEST
 START_TEST(test_display_accepted)
 {
 	static const char *const ok[] = {
-		"none", "gtk", "gtk,full-screen=on,gl=off,zoom-to-fit=off,show-tabs=on", "sdl,grab-mod=rctrl",
+		"none", "sdl,full-screen=on,gl=off", "sdl,grab-mod=rctrl",
 		"curses,charset=CP437", "dbus,p2p=yes,audiodev=a", "vnc=localhost:0,websocket=5700", "type=sdl",
 	};
 
@@ -582,14 +582,23 @@ static const struct bad_args {
 	  "-display egl-headless is refused: not a display vmtrust knows" },
 	{ ARGS("-display", "egl-headless"), -EOPNOTSUPP, "-display egl-headless is refused" },
 	{ ARGS("-display", "spice-app"), -EOPNOTSUPP, "-display spice-app is refused" },
-	{ ARGS("-display", "gtk,gl=on"), -EOPNOTSUPP,
-	  "-display gtk: gl='on' is refused: opengl opens a host render node" },
+	{ ARGS("-display", "sdl,gl=on"), -EOPNOTSUPP,
+	  "-display sdl: gl='on' is refused: opengl opens a host render node" },
+	/* gtk loads the modules the user's GTK settings and the X server's
+	 * XSETTINGS name */
+	{ ARGS("-display", "gtk"), -EOPNOTSUPP, "-display gtk is refused: not a display vmtrust knows" },
+	/* a window into an image, as <slices> */
+	{ ARGS("-blockdev", "driver=file,node-name=f,filename=/img/a.raw,read-only=on", "-blockdev",
+	       "driver=raw,node-name=r,file=f,offset=1048576,size=4096,read-only=on"), -EOPNOTSUPP,
+	  "blockdev 'r': offset='1048576' cannot be followed" },
+	{ ARGS("-blockdev", "driver=file,node-name=f,filename=/img/a.raw,locking=off"), -EOPNOTSUPP,
+	  "blockdev 'f': locking='off' cannot be followed" },
 	{ ARGS("-display", "sdl,gl=es"), -EOPNOTSUPP, "-display sdl: gl='es' is refused" },
 	{ ARGS("-display", "dbus,addr=unix:path=/tmp/b"), -EOPNOTSUPP,
 	  "-display dbus: addr='unix:path=/tmp/b' is refused" },
 	{ ARGS("-display", "dbus,rendernode=/dev/dri/renderD128"), -EOPNOTSUPP,
 	  "-display dbus: rendernode='/dev/dri/renderD128' is refused" },
-	{ ARGS("-display", "gtk,charset=CP437"), -EOPNOTSUPP, "-display gtk: charset='CP437' is refused" },
+	{ ARGS("-display", "sdl,charset=CP437"), -EOPNOTSUPP, "-display sdl: charset='CP437' is refused" },
 	{ ARGS("-display", "none,type=gtk"), -EOPNOTSUPP, "-display none: type='gtk' is refused" },
 	{ ARGS("-display", "vnc=unix:/tmp/v"), -EOPNOTSUPP, "-display vnc='unix:/tmp/v' is refused" },
 	{ ARGS("-display", "vnc=:0,x509=/etc/pki"), -EOPNOTSUPP, "-display x509='/etc/pki' is refused" },
