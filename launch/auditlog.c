@@ -119,7 +119,7 @@ int launch_audit_append(const char *state_dir, const struct launch_record *rec,
 	_cleanup_(freep) char *path = NULL, *line = NULL;
 	_cleanup_(json_object_putp) json_object *o = NULL;
 	_cleanup_close_ int fd = -1;
-	json_object *reasons, *files;
+	json_object *reasons, *files, *ifs;
 	char prev[65], now[32];
 	uint64_t seq = 0;
 	struct tm tm;
@@ -146,9 +146,11 @@ int launch_audit_append(const char *state_dir, const struct launch_record *rec,
 	o = json_object_new_object();
 	reasons = json_object_new_array();
 	files = json_object_new_array();
-	if (!o || !reasons || !files) {
+	ifs = json_object_new_array();
+	if (!o || !reasons || !files || !ifs) {
 		json_object_put(reasons);
 		json_object_put(files);
+		json_object_put(ifs);
 		return -ENOMEM;
 	}
 	json_object_object_add(o, "seq", json_object_new_uint64(seq));
@@ -161,6 +163,7 @@ int launch_audit_append(const char *state_dir, const struct launch_record *rec,
 	if (r < 0) {
 		json_object_put(reasons);
 		json_object_put(files);
+		json_object_put(ifs);
 		return r;
 	}
 	json_object_object_add(o, "verdict", json_object_new_string(rec->allowed ? "allowed" : "denied"));
@@ -168,6 +171,23 @@ int launch_audit_append(const char *state_dir, const struct launch_record *rec,
 		json_object_array_add(reasons, json_object_new_string(rec->reasons[i]));
 	json_object_object_add(o, "reasons", reasons);
 	json_object_object_add(o, "files", files);
+	json_object_object_add(o, "interfaces", ifs);
+	for (size_t i = 0; i < rec->n_interfaces; i++) {
+		const struct launch_interface *in = &rec->interfaces[i];
+		json_object *f = json_object_new_object();
+
+		if (!f || json_object_array_add(ifs, f) < 0) {
+			json_object_put(f);
+			return -ENOMEM;
+		}
+		r = add_escaped(f, "type", in->type);
+		if (r == 0 && in->source)
+			r = add_escaped(f, "source", in->source);
+		if (r == 0 && in->filter)
+			r = add_escaped(f, "filter", in->filter);
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < rec->n_files; i++) {
 		json_object *f = json_object_new_object();
 
@@ -387,11 +407,54 @@ static bool listed(json_object *files, const char *path)
 	return false;
 }
 
+/* A field of a recorded interface against the live value (escaped): an
+ * absent one matches only an absent one. */
+static bool field_is(json_object *o, const char *key, const char *esc)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return !esc;
+	return esc && json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), esc) == 0;
+}
+
+/* Whether interface i of d equals one of the recorded ifs (NULL: a record
+ * without "interfaces", which allows none); -EPERM with the reason if not. */
+static int interface_recorded(const char *path, const char *key, json_object *ifs, const struct launch_domain *d,
+			      size_t i)
+{
+	const struct launch_interface *in = &d->interfaces[i];
+	_cleanup_(freep) char *type = policy_escape(in->type);
+	_cleanup_(freep) char *source = in->source ? policy_escape(in->source) : NULL;
+	_cleanup_(freep) char *filter = in->filter ? policy_escape(in->filter) : NULL;
+	_cleanup_(freep) char *name = NULL;
+
+	if (!type || (in->source && !source) || (in->filter && !filter))
+		return -ENOMEM;
+	for (size_t k = 0; ifs && k < json_object_array_length(ifs); k++) {
+		json_object *o = json_object_array_get_idx(ifs, k);
+
+		if (json_object_is_type(o, json_type_object) && field_is(o, "type", type) &&
+		    field_is(o, "source", source) && field_is(o, "filter", filter))
+			return 0;
+	}
+	if (asprintf(&name, "interface %zu (%s%s%s%s, nwfilter %s%s%s)", i, type, source ? " '" : "",
+		     source ? source : "", source ? "'" : "", filter ? "'" : "", filter ? filter : "none",
+		     filter ? "'" : "") < 0)
+		return -ENOMEM;
+	if (!ifs)
+		return policy_log_errno(EPERM, "%s: the start record of domain '%s' in '%s' predates vmtrust's record "
+					"of interfaces, which allows none: restart the domain through the hook",
+					name, key, path);
+	return policy_log_errno(EPERM, "%s: not an interface its start allowed (hot-plugged or changed since?)",
+				name);
+}
+
 int launch_audit_started_with(const char *state_dir, const struct launch_domain *d)
 {
 	_cleanup_(freep) char *path = NULL, *text = NULL, *key = NULL;
 	_cleanup_(json_object_putp) json_object *rec = NULL;
-	json_object *files = NULL;
+	json_object *files = NULL, *ifs = NULL;
 	size_t len = 0;
 	int r;
 
@@ -423,6 +486,15 @@ int launch_audit_started_with(const char *state_dir, const struct launch_domain 
 						esc ? esc : "?");
 		}
 	}
+	for (size_t i = 0; i < d->n_backing; i++) {
+		if (!listed(files, d->backing[i].path)) {
+			_cleanup_(freep) char *esc = policy_escape(d->backing[i].path);
+
+			return policy_log_errno(EPERM, "disk '%s': backing file '%s' is not among the files its start "
+						"verified", d->backing[i].target ? d->backing[i].target : "?",
+						esc ? esc : "?");
+		}
+	}
 	const struct {
 		const char *what, *path;
 	} boot[] = { { "kernel", d->kernel }, { "initrd", d->initrd }, { "loader", d->loader },
@@ -434,6 +506,14 @@ int launch_audit_started_with(const char *state_dir, const struct launch_domain 
 			return policy_log_errno(EPERM, "%s '%s' is not among the files its start verified", boot[i].what,
 						esc ? esc : "?");
 		}
+	}
+	if (json_object_object_get_ex(rec, "interfaces", &ifs) && !json_object_is_type(ifs, json_type_array))
+		return policy_log_errno(EBADMSG, "audit log '%s': the interfaces of domain '%s' are not a list", path,
+					key);
+	for (size_t i = 0; i < d->n_interfaces; i++) {
+		r = interface_recorded(path, key, ifs, d, i);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

@@ -677,21 +677,32 @@ static int accept_handed_over(const struct launch_config *cfg, const struct laun
 			      const struct launch_ticket *t)
 {
 	const struct launch_ticket_disk *k = launch_ticket_disk(t, disk->target);
+	const struct launch_backing *chain[LAUNCH_TICKET_LAYERS_MAX];
+	size_t n = 0;
 	int r;
+
+	for (size_t i = 0; i < dom->n_backing; i++)
+		if (dom->backing[i].target && strcmp(dom->backing[i].target, disk->target) == 0) {
+			if (n == ELEMENTSOF(chain))
+				return launch_decision_deny(d, "%s: more than %d backing layers", disk->target,
+							    LAUNCH_TICKET_LAYERS_MAX);
+			chain[n++] = &dom->backing[i];
+		}
 
 	if (!t)
 		return launch_decision_deny(d, "%s: handed over by descriptor (fdgroup '%s'), and no launch ticket of "
 					    "'vmtrust launch' names it", disk->target, disk->fdgroup);
-	if (!k || k->n_layers != disk->n_backing + 1)
+	if (!k || k->n_layers != n + 1)
 		return launch_decision_deny(d, "%s: its backing chain is not the one 'vmtrust launch' verified",
 					    disk->target);
 	for (size_t i = 0; i < k->n_layers; i++) {
 		const struct launch_ticket_layer *l = &k->layers[i];
-		const char *path = i ? disk->backing[i - 1].path : disk->source;
-		const char *format = i ? disk->backing[i - 1].format : disk->format;
-		const char *group = i ? disk->backing[i - 1].fdgroup : disk->fdgroup;
+		const char *path = i ? chain[i - 1]->path : disk->source;
+		const char *format = i ? chain[i - 1]->format : disk->format;
+		const char *group = i ? chain[i - 1]->fdgroup : disk->fdgroup;
 
-		if (strcmp(path, l->path) != 0 || strcmp(format, l->format) != 0 || strcmp(group, l->fdgroup) != 0)
+		if (!path || !format || !group || strcmp(path, l->path) != 0 || strcmp(format, l->format) != 0 ||
+		    strcmp(group, l->fdgroup) != 0)
 			return launch_decision_deny(d, "%s: layer %zu '%s' (%s, fdgroup '%s') is not the one "
 						    "'vmtrust launch' verified", disk->target, i, path, format, group);
 		r = add_file(d, path, NULL);
@@ -926,6 +937,8 @@ int launch_record(const struct launch_config *cfg, const struct launch_domain *d
 		.reasons = (const char *const *)d->reasons,
 		.n_files = d->n_files,
 		.files = d->files,
+		.n_interfaces = dom->n_interfaces,
+		.interfaces = dom->interfaces,
 	};
 	_cleanup_(freep) char *name = policy_escape(dom->name);
 	uint8_t digest[32];

@@ -37,12 +37,6 @@ void launch_domain_free(struct launch_domain *d)
 		free(d->disks[i].format);
 		free(d->disks[i].secret_uuid);
 		free(d->disks[i].fdgroup);
-		for (size_t k = 0; k < d->disks[i].n_backing; k++) {
-			free(d->disks[i].backing[k].path);
-			free(d->disks[i].backing[k].format);
-			free(d->disks[i].backing[k].fdgroup);
-		}
-		free(d->disks[i].backing);
 	}
 	for (size_t i = 0; i < d->n_interfaces; i++) {
 		free(d->interfaces[i].type);
@@ -50,6 +44,13 @@ void launch_domain_free(struct launch_domain *d)
 		free(d->interfaces[i].filter);
 		free(d->interfaces[i].mac);
 	}
+	for (size_t i = 0; i < d->n_backing; i++) {
+		free(d->backing[i].target);
+		free(d->backing[i].path);
+		free(d->backing[i].format);
+		free(d->backing[i].fdgroup);
+	}
+	free(d->backing);
 	free(d->disks);
 	free(d->interfaces);
 	free(d->name);
@@ -151,6 +152,7 @@ static int refuse(xmlNodePtr n, const char *fmt, ...)
 struct walk {
 	struct launch_domain *d;
 	bool live;              /* a running domain's XML, as libvirt reports it */
+	const char *id;         /* a running domain's <domain id=...> */
 	bool fd_chain;          /* in a disk handed over by descriptor: its explicit
 				 * <backingStore> chain is walked */
 	size_t cap_disks, cap_interfaces;
@@ -162,20 +164,67 @@ static void walk_done(struct walk *w)
 	free(w->nvram);
 }
 
-/* In a running domain's XML libvirt reports the paths it picked for what
- * the domain left to it (a guest agent channel, a socket of a display): in
- * the domain's own directories, which nobody else names. */
-static bool libvirt_own_path(const struct walk *w, const char *path)
-{
-	static const char *const dirs[] = { "/var/lib/libvirt/qemu/channel/target/domain-",
-					    "/var/lib/libvirt/qemu/domain-", "/run/libvirt/qemu/" };
+/* libvirt's short name of a running domain, which names its directories:
+ * "ID-NAME" with NAME cut to its first 20 characters (libvirt 9.0,
+ * virDomainDefGetShortName: "%d-%.*s" where the name is plain ASCII or
+ * invalid in libvirtd's locale, else 20 wide characters). For a name
+ * with other characters both cuts are this domain's: either is accepted. */
+#define SHORT_NAME_MAX 20
 
-	if (!w->live || !path || strstr(path, "/.."))
+static size_t utf8_prefix(const char *s, size_t chars)
+{
+	size_t i = 0;
+
+	while (s[i] && chars-- > 0) {
+		i++;
+		while (((unsigned char)s[i] & 0xc0) == 0x80)
+			i++;
+	}
+	return i;
+}
+
+/* Whether path is DIR/domain-SHORTNAME/FILE for this running domain. */
+static bool in_own_dir(const struct walk *w, const char *path, const char *dir, const char *file)
+{
+	const char *name = w->d->name, *p;
+	size_t cuts[2];
+
+	if (!w->live || !w->id || !name || !file || !*file || strchr(file, '/') || strcmp(file, ".") == 0 ||
+	    strcmp(file, "..") == 0 || !path || strncmp(path, dir, strlen(dir)) != 0)
 		return false;
-	for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
-		if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
+	p = path + strlen(dir);
+	if (strncmp(p, "/domain-", 8) != 0 || strncmp(p + 8, w->id, strlen(w->id)) != 0 || p[8 + strlen(w->id)] != '-')
+		return false;
+	p += 8 + strlen(w->id) + 1;
+	cuts[0] = strnlen(name, SHORT_NAME_MAX);
+	cuts[1] = utf8_prefix(name, SHORT_NAME_MAX);
+	for (size_t i = 0; i < ELEMENTSOF(cuts); i++)
+		if (strncmp(p, name, cuts[i]) == 0 && p[cuts[i]] == '/' && strcmp(p + cuts[i] + 1, file) == 0)
 			return true;
 	return false;
+}
+
+/* In a running domain's XML libvirt reports the paths it picked for what
+ * the domain left to it, in this domain's own directories: a channel's
+ * socket (/var/lib/libvirt/qemu/channel/target/domain-SHORTNAME/ and the
+ * channel's target name) and a display's socket
+ * (/var/lib/libvirt/qemu/domain-SHORTNAME/vnc.sock or spice.sock). No
+ * path under /run/libvirt/qemu is one: libvirt keeps its swtpm, dbus,
+ * slirp and passt sockets there, none named in an element accepted here. */
+#define LIBVIRT_QEMU_LIB "/var/lib/libvirt/qemu"
+
+static bool libvirt_channel_path(const struct walk *w, xmlNodePtr chardev, const char *path)
+{
+	return is(chardev, "channel") &&
+	       in_own_dir(w, path, LIBVIRT_QEMU_LIB "/channel/target", prop(child(chardev, "target"), "name"));
+}
+
+static bool libvirt_listen_path(const struct walk *w, xmlNodePtr graphics, const char *path)
+{
+	const char *type = prop(graphics, "type");
+
+	return type && (strcmp(type, "vnc") == 0 || strcmp(type, "spice") == 0) &&
+	       in_own_dir(w, path, LIBVIRT_QEMU_LIB, strcmp(type, "vnc") == 0 ? "vnc.sock" : "spice.sock");
 }
 
 struct el;
@@ -350,20 +399,19 @@ static int add_disk(struct walk *w, struct launch_disk **ret)
 	return 0;
 }
 
-#define DISK_BACKING_MAX 64
 
 /* A disk handed over by descriptor names its whole chain: every layer a
  * file with its format and its own fdgroup, ending in an empty
  * <backingStore/> (without it libvirt would follow the image's header by
- * path). What the layers are is decided against the launch ticket. */
-static int collect_fd_chain(struct walk *w, xmlNodePtr n, struct launch_disk *disk)
+ * path). The layers are collected into d->backing (check_backing_source);
+ * what they are is decided against the launch ticket. */
+static int check_fd_chain(struct walk *w, xmlNodePtr n)
 {
 	xmlNodePtr b, src;
+	size_t depth = 0;
 	int r;
 
 	for (b = child(n, "backingStore"); b; b = child(b, "backingStore")) {
-		struct launch_backing *nb, *l;
-
 		src = child(b, "source");
 		if (!src) {
 			for (xmlNodePtr c = b->children; c; c = c->next)
@@ -371,25 +419,13 @@ static int collect_fd_chain(struct walk *w, xmlNodePtr n, struct launch_disk *di
 					return refuse(c, "a layer of a disk handed over by descriptor has no source");
 			return 0;
 		}
-		if (disk->n_backing >= DISK_BACKING_MAX)
-			return refuse(b, "more than %d backing layers", DISK_BACKING_MAX);
-		nb = reallocarray(disk->backing, disk->n_backing + 1, sizeof(*nb));
-		if (!nb)
-			return -ENOMEM;
-		disk->backing = nb;
-		l = &nb[disk->n_backing++];
-		*l = (struct launch_backing){};
-		r = dup_prop(src, "file", &l->path);
-		if (r >= 0)
-			r = dup_prop(src, "fdgroup", &l->fdgroup);
-		if (r >= 0)
-			r = dup_prop(child(b, "format"), "type", &l->format);
-		if (r < 0)
-			return r;
-		if (!prop_is(b, "type", "file") || !l->path || !l->fdgroup || !l->format)
+		if (++depth > LAUNCH_TICKET_LAYERS_MAX)
+			return refuse(b, "more than %d backing layers", LAUNCH_TICKET_LAYERS_MAX);
+		if (!prop_is(b, "type", "file") || !prop(src, "file") || !prop(src, "fdgroup") ||
+		    !prop(child(b, "format"), "type"))
 			return refuse(b, "a layer of a disk handed over by descriptor (fdgroup) must be of type "
 				      "'file' with a <format> and a <source file=... fdgroup=...>");
-		r = check_path("backing store", l->path);
+		r = check_path("backing store", prop(src, "file"));
 		if (r < 0)
 			return r;
 	}
@@ -453,7 +489,7 @@ static int check_disk(struct walk *w, xmlNodePtr n)
 		if (!disk->format)
 			return refuse(n, "a disk handed over by descriptor (fdgroup) must declare its format");
 		w->fd_chain = true;
-		r = collect_fd_chain(w, n, disk);
+		r = check_fd_chain(w, n);
 		if (r < 0)
 			return r;
 	}
@@ -503,11 +539,39 @@ static int check_backing(struct walk *w, xmlNodePtr n)
 	return 0;
 }
 
+/* Each file of a running domain's backing chain is one its start must
+ * have verified (launch_audit_started_with): collected with its disk. */
 static int check_backing_source(struct walk *w, xmlNodePtr n)
 {
 	const char *path = prop(n, "file") ? prop(n, "file") : prop(n, "dev");
+	struct launch_domain *d = w->d;
+	struct launch_backing *b;
+	xmlNodePtr disk = n->parent;
+	int r;
 
-	return path ? check_path("backing store", path) : 0;
+	if (!path)
+		return 0;
+	r = check_path("backing store", path);
+	if (r < 0)
+		return r;
+	if (d->n_backing >= DOMAIN_DISKS_MAX)
+		return policy_log_errno(EOPNOTSUPP, "domain: more than %d backing files", DOMAIN_DISKS_MAX);
+	b = reallocarray(d->backing, d->n_backing + 1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	d->backing = b;
+	b = &d->backing[d->n_backing++];
+	*b = (struct launch_backing){};
+	while (disk && !is(disk, "disk"))
+		disk = disk->parent;
+	r = dup_prop(child(disk, "target"), "dev", &b->target);
+	if (r >= 0 && !(b->path = strdup(path)))
+		r = -ENOMEM;
+	if (r >= 0)
+		r = dup_prop(n, "fdgroup", &b->fdgroup);
+	if (r >= 0)
+		r = dup_prop(child(n->parent, "format"), "type", &b->format);
+	return r;
 }
 
 static const struct el backing_kids[] = {
@@ -684,9 +748,14 @@ static int check_interface(struct walk *w, xmlNodePtr n)
 	for (xmlAttrPtr a = src ? src->properties : NULL; a; a = a->next) {
 		const char *an = (const char *)a->name;
 
+		/* a portgroup brings the vlan and virtual port of that group
+		 * of the network (see interface_kids) */
+		if (attr && strcmp(type, "network") == 0 && strcmp(an, "portgroup") == 0)
+			return refuse((xmlNodePtr)a, "a portgroup applies its own vlan and virtual port: the interface "
+				      "would join another segment than the network's");
 		/* a running domain's XML names the bridge its network runs on */
 		if (!attr || (strcmp(an, attr) != 0 && !(strcmp(type, "network") == 0 &&
-							 (strcmp(an, "portgroup") == 0 || strcmp(an, "portid") == 0 ||
+							 (strcmp(an, "portid") == 0 ||
 							  (w->live && strcmp(an, "bridge") == 0)))))
 			return refuse((xmlNodePtr)a, "not a source of an interface of type '%s'", type);
 	}
@@ -734,8 +803,34 @@ static int check_actual(struct walk *w, xmlNodePtr n)
 	return 0;
 }
 
+/* A filter's parameters (IP, CTRL_IP_LEARNING, DHCPSERVER, MAC...) are
+ * variables of the operator's filter rules: IP='GATEWAY' lets the guest
+ * take the gateway's address, CTRL_IP_LEARNING=none turns address
+ * learning off. Which values keep a filter as strict as without them
+ * depends on each filter's rules, so none is accepted. */
 static const struct el filterref_kids[] = {
-	LEAF("parameter", " name value "),
+	DENY("parameter", "an nwfilter parameter changes what the filter the policy requires lets through"),
+	END,
+};
+
+/* What an interface may carry: what tunes the device or the tap, never
+ * what picks the segment it joins (vlan tags and trunks, virtual port
+ * profiles, host routes, a failover partner), which the policy's networks,
+ * bridges and nwfilter would not see. */
+static const char *const why_segment_vlan =
+	"a vlan tag or trunk puts the interface on another segment than the network or bridge it names";
+static const char *const why_segment_vport =
+	"a virtual port profile (openvswitch, 802.1Qbh, 802.1Qbg, midonet) picks the segment the interface joins "
+	"beyond the network or bridge it names";
+
+static const struct el bandwidth_kids[] = {
+	LEAF1("inbound", " average peak burst floor "),
+	LEAF1("outbound", " average peak burst "),
+	END,
+};
+
+static const struct el coalesce_kids[] = {
+	{ "rx", EL_ONCE, "", (const struct el[]){ LEAF1("frames", " max "), END }, NULL, NULL },
 	END,
 };
 
@@ -751,16 +846,16 @@ static const struct el interface_kids[] = {
 	  NULL, NULL },
 	{ "rom", EL_ONCE, " bar enabled file ", NULL, check_rom, NULL },
 	{ "backend", EL_ONCE, " type ", NULL, check_if_backend, NULL },
-	ANY1("bandwidth"),
-	ANY1("vlan"),
-	ANY1("virtualport"),
+	{ "bandwidth", EL_ONCE, "", bandwidth_kids, NULL, NULL },
+	DENY("vlan", why_segment_vlan),
+	DENY("virtualport", why_segment_vport),
 	LEAF1("link", " state "),
 	LEAF1("mtu", " size "),
-	ANY1("coalesce"),
-	ANY1("teaming"),
-	ANY("ip"),
-	ANY("route"),
-	ANY1("tune"),
+	{ "coalesce", EL_ONCE, "", coalesce_kids, NULL, NULL },
+	DENY("teaming", "failover teaming hands the guest's traffic to another interface (a host device)"),
+	LEAF("ip", " address family prefix peer "),
+	DENY("route", "a host route for the interface changes where its traffic goes"),
+	{ "tune", EL_ONCE, "", (const struct el[]){ LEAF1("sndbuf", ""), END }, NULL, NULL },
 	LEAF1("guest", " dev actual "),
 	LEAF1("port", " isolated "),
 	DENY("script", "a host script run for the interface is not verified"),
@@ -790,14 +885,28 @@ static int check_chardev_type(const struct walk *w, xmlNodePtr n, const char *ty
 		if (strcmp(type, ok[i]) == 0)
 			return 0;
 	if (strcmp(type, "unix") == 0 && is(n, "channel") &&
-	    (!prop(src, "path") || libvirt_own_path(w, prop(src, "path"))))
+	    (!prop(src, "path") || libvirt_channel_path(w, n, prop(src, "path"))))
 		return 0;
 	return refuse(n, "a character device of type '%s' names a host file, device or socket, which "
 		      "is not verified", type);
 }
 
+/* A pty's path (and a console's tty) is libvirt's report of the one qemu
+ * opened, which `virsh console` opens in turn: a pseudo-terminal, never
+ * another device or file. */
+static bool pty_path(const char *path)
+{
+	const char *p = path && strncmp(path, "/dev/pts/", 9) == 0 ? path + 9 : NULL;
+
+	return p && *p && p[strspn(p, "0123456789")] == '\0';
+}
+
 static int check_chardev(struct walk *w, xmlNodePtr n)
 {
+	const char *tty = prop(n, "tty");
+
+	if (tty && !pty_path(tty))
+		return refuse(n, "tty '%s' is not a pseudo-terminal (/dev/pts/N)", tty);
 	return check_chardev_type(w, n, prop(n, "type"));
 }
 
@@ -805,8 +914,14 @@ static int check_chr_source(struct walk *w, xmlNodePtr n)
 {
 	const char *path = prop(n, "path");
 
-	/* A pty's path is libvirt's report of the one qemu opened. */
-	if (path && !prop_is(n->parent, "type", "pty") && !libvirt_own_path(w, path))
+	if (!path)
+		return 0;
+	if (!prop(n->parent, "type") || prop_is(n->parent, "type", "pty")) {
+		if (!pty_path(path))
+			return refuse(n, "a pty's path '%s' is not a pseudo-terminal (/dev/pts/N)", path);
+		return 0;
+	}
+	if (!libvirt_channel_path(w, n->parent, path))
 		return refuse(n, "a host path here is not verified");
 	return 0;
 }
@@ -889,7 +1004,7 @@ static int check_graphics(struct walk *w, xmlNodePtr n)
 
 static int check_listen(struct walk *w, xmlNodePtr n)
 {
-	if (libvirt_own_path(w, prop(n, "socket")))
+	if (libvirt_listen_path(w, n->parent, prop(n, "socket")))
 		return 0;
 	return no_attr(n, "socket", "a host socket path is not verified");
 }
@@ -1170,8 +1285,18 @@ static int check_initrd(struct walk *w, xmlNodePtr n)
 	return os_path(&w->d->initrd, n, "initrd");
 }
 
+/* A pflash loader is mapped read-write unless readonly='yes': the guest
+ * could rewrite the verified code. libvirt's rule: the code read-only, the
+ * variable store (<nvram>) the writable part. A rom is read-only. */
 static int check_loader(struct walk *w, xmlNodePtr n)
 {
+	const char *type = prop(n, "type");
+
+	if (type && strcmp(type, "rom") != 0 && strcmp(type, "pflash") != 0)
+		return refuse(n, "a loader of type '%s' is not accepted: only rom and pflash", type);
+	if (!prop_is(n, "type", "rom") && !prop_is(n, "readonly", "yes"))
+		return refuse(n, "a pflash loader without readonly='yes' lets the guest rewrite the verified firmware "
+			      "code: the writable part is the nvram");
 	return os_path(&w->d->loader, n, "loader");
 }
 
@@ -1440,6 +1565,7 @@ static int parse_domain(const char *xml, size_t len, bool live, struct launch_do
 		return -ENOMEM;
 	w.d = d;
 	w.live = live;
+	w.id = live ? prop(root, "id") : NULL;
 	/* The qemu namespace first, with its own reason, wherever it is. */
 	for (xmlNodePtr c = root->children; c; c = c->next)
 		if (c->type == XML_ELEMENT_NODE && c->ns && c->ns->href &&

@@ -35,15 +35,7 @@ struct launch_disk {
 	/* Handed over by descriptor (`vmtrust launch DOMAIN`): <source fdgroup=...>
 	 * on the top and on every layer of an explicit <backingStore> chain that
 	 * ends in an empty <backingStore/>; NULL when the disk has none. */
-	char *fdgroup;
-	size_t n_backing;
-	struct launch_backing *backing;     /* below the top, top down */
-};
-
-struct launch_backing {
-	char *path;
-	char *format;           /* <format type=...> */
-	char *fdgroup;
+	char *fdgroup;          /* its chain: launch_domain's backing of its target */
 };
 
 /* A network interface the guest gets: only kinds that go through libvirt's
@@ -67,6 +59,16 @@ struct launch_domain {
 	char *loader;           /* <os><loader> (OVMF code) */
 	char *nvram_template;   /* <os><nvram template=...> */
 	char *emulator;         /* <devices><emulator>, qemu's argv[0]; or NULL */
+	/* a running domain's backing chains as libvirt reports them, and
+	 * the explicit chain of a disk handed over by descriptor: the target
+	 * of the disk and each file below its source, top down */
+	size_t n_backing;
+	struct launch_backing {
+		char *target;
+		char *path;
+		char *format;   /* <format type=...>, or NULL */
+		char *fdgroup;  /* <source fdgroup=...>, or NULL */
+	} *backing;
 };
 
 /* Parses a domain XML (at most LAUNCH_XML_MAX bytes). The whole document
@@ -94,7 +96,9 @@ int launch_domain_parse(const char *xml, size_t len, struct launch_domain **ret)
  * must be one its last allowed start verified: the files of the newest
  * "prepare" record of STATE_DIR/launches.log that allowed this domain (by
  * UUID, else by name). A disk hot-plugged since, or a domain started while
- * the hook was absent, is refused (-EPERM). 0, or as launch_domain_parse. */
+ * the hook was absent, is refused (-EPERM); so is an interface that is
+ * not one that start allowed (hot-plugged onto another network, another
+ * filter). 0, or as launch_domain_parse. */
 int launch_domain_check_live(const char *xml, size_t len, const char *state_dir);
 void launch_domain_free(struct launch_domain *d);
 DEFINE_CLEANUP_FUNC(struct launch_domain *, launch_domain_free)
@@ -104,7 +108,10 @@ DEFINE_CLEANUP_FUNC(struct launch_domain *, launch_domain_free)
 /* STATE_DIR/launches.log: one JSON object per line, append-only:
  *   {"seq": N, "time": RFC 3339, "domain": name, "uuid": ..., "operation": ...,
  *    "verdict": "allowed"|"denied", "reasons": [...], "files": [{"path",
- *    "sha256"}...], "prev": hex SHA-256 of the previous line}
+ *    "sha256"}...], "interfaces": [{"type", "source", "filter"}...],
+ *    "prev": hex SHA-256 of the previous line}
+ * ("source" and "filter" left out where the interface has none; lines
+ * written before "interfaces" existed have none of it.)
  * Each line's SHA-256 is also extended into the TPM as a "launch" event
  * record of the measurement log, so a deleted, changed or reordered line is
  * seen by comparing the two. */
@@ -125,6 +132,8 @@ struct launch_record {
 	const char *const *reasons;
 	size_t n_files;
 	const struct launch_file *files;
+	size_t n_interfaces;
+	const struct launch_interface *interfaces; /* type, source, filter recorded */
 };
 
 /* Appends a record under the log's lock and fsyncs it; returns the line's
@@ -141,9 +150,13 @@ int launch_audit_truncate(const char *state_dir, uint64_t size);
 
 /* Whether every file d runs from now (each disk's source, kernel, initrd,
  * loader, NVRAM template) is one that the newest "prepare" record allowing
- * this domain (by UUID, else by name) lists: 0 when so, -EPERM with the
- * first file that is not (or the missing record) logged; a negative errno
- * for an unreadable or malformed log. No log is no record. */
+ * this domain (by UUID, else by name) lists, and every interface it has
+ * now equals (type, source, filter) one that record lists: 0 when so,
+ * -EPERM with the first file or interface that is not (or the missing
+ * record) logged; a negative errno for an unreadable or malformed log. No
+ * log is no record; a record without "interfaces" (written before vmtrust
+ * recorded them) allows no interface: the domain must be restarted
+ * through the hook. */
 int launch_audit_started_with(const char *state_dir, const struct launch_domain *d);
 
 /* Checks the chain of an audit log's text: consecutive seq from 0 and each
@@ -231,6 +244,7 @@ int launch_decision_deny(struct launch_decision *d, const char *fmt, ...)
 #define LAUNCH_TICKET_DIR "launch-tickets"
 #define LAUNCH_TICKET_MAX_AGE 120
 #define LAUNCH_TICKET_SECRETS_MAX 64
+#define LAUNCH_TICKET_LAYERS_MAX 64     /* backing layers of one disk */
 
 /* A ticket also names every disk `vmtrust launch DOMAIN` hands libvirt by
  * descriptor (virDomainFDAssociate): per layer, top first, the path, the

@@ -212,6 +212,8 @@ struct ctx {
 	bool network;           /* -netdev, -net or -nic given */
 	bool nodefaults;
 	bool monitor_none;      /* -monitor none */
+	bool display_given;     /* -display */
+	bool audio_given;       /* -audiodev or -audio */
 	int arg;                /* the argv index of the value being read */
 	struct ref *refs;
 	size_t n_refs;
@@ -523,9 +525,15 @@ static int do_drive(struct ctx *c, const char *arg)
 			if (r < 0)
 				return r;
 		}
-		/* qemu opens the file of a snapshot=on drive read-only. */
+		/* snapshot=on: qemu makes a temporary overlay in TMPDIR and
+		 * opens it by name again and again before it unlinks it: what
+		 * the guest reads is not what was verified. */
 		if (!strcmp(o.v[i].key, "snapshot")) {
 			r = parse_bool(what, o.v[i].key, o.v[i].value, &snapshot);
+			if (r >= 0 && snapshot)
+				r = policy_log_errno(EOPNOTSUPP, "qemu: %s: snapshot='%s' is refused: qemu opens "
+						     "its temporary overlay by name, which is not verified", what,
+						     o.v[i].value);
 			if (r < 0)
 				return r;
 		}
@@ -617,6 +625,18 @@ static struct node *find_node(struct ctx *c, size_t before, const char *name)
  * for a child given inline) make the node; a child given by name must be
  * a node defined before (as qemu requires). Only file, a raw, qcow2 or luks
  * node over a file node, and raw over luks over file are followed. */
+/* The keys of a file, raw, qcow2 or luks node that leave what QEMU reads
+ * the bytes that were verified (qemu 7.2's BlockdevOptions*): an
+ * allow-list, so raw's offset= and size= (a window into the image, as
+ * <slices>), locking=, pr-manager= and a key QEMU adds later are refused. */
+static const char *const node_keys[] = {
+	"driver", "node-name", "file", "filename", "read-only", "auto-read-only", "force-share", "discard",
+	"detect-zeroes", "cache.direct", "cache.no-flush", "aio", "aio-max-batch", "drop-cache",
+	"key-secret", "encrypt.format", "encrypt.key-secret", "lazy-refcounts", "pass-discard-request",
+	"pass-discard-snapshot", "pass-discard-other", "overlap-check", "cache-size", "l2-cache-size",
+	"l2-cache-entry-size", "refcount-cache-size", "cache-clean-interval",
+};
+
 static int follow(struct ctx *c, size_t self, const char *name, const struct kvlist *o, const char *prefix,
 		  unsigned depth, struct chain *ret)
 {
@@ -674,7 +694,7 @@ static int follow(struct ctx *c, size_t self, const char *name, const struct kvl
 			encrypted = true;
 			continue;
 		}
-		if (strchr(rest, '.') && !startswith(rest, "cache."))
+		if (!listed(node_keys, ELEMENTSOF(node_keys), rest))
 			return policy_log_errno(EOPNOTSUPP, "qemu: blockdev '%s': %s='%s' cannot be followed",
 						name, k, v);
 	}
@@ -1441,15 +1461,14 @@ static int do_usbdevice(const char *v)
  * DisplayOptions (parse_display()), "vnc=..." as -vnc. For each display
  * type, the keys that name nothing on the host; gl= only off (any other
  * mode opens a host render node, which egl-headless exists for: refused,
- * as are spice-app, which runs a host program, and types vmtrust does not
- * know). */
+ * as are spice-app, which runs a host program, gtk, which loads the
+ * modules the user's GTK settings (the passwd home) and the X server's
+ * XSETTINGS name, and types vmtrust does not know). */
 static const struct display_type {
 	const char *type;
 	const char *const keys[8];
 } display_types[] = {
 	{ "none", { NULL } },
-	{ "gtk", { "full-screen", "window-close", "show-cursor", "gl", "grab-on-hover", "zoom-to-fit",
-		   "show-tabs", "show-menubar" } },
 	{ "sdl", { "full-screen", "window-close", "show-cursor", "gl", "grab-mod", NULL } },
 	{ "curses", { "charset", NULL } },
 	{ "dbus", { "p2p", "audiodev", "gl", NULL } },
@@ -1475,7 +1494,7 @@ static int do_display(const char *arg)
 	if (!t)
 		return policy_log_errno(EOPNOTSUPP,
 					"qemu: -display %s is refused: not a display vmtrust knows to reach no host "
-					"resource (none, gtk, sdl, curses, dbus, vnc=)", type ? type : "(no type)");
+					"resource (none, sdl, curses, dbus, vnc=)", type ? type : "(no type)");
 	for (size_t i = 0; i < o.n; i++) {
 		const struct kv *kv = &o.v[i];
 		size_t k;
@@ -1616,6 +1635,8 @@ static const struct qopt qopts[] = {
 	{ "semihosting-config", REFUSED, "semihosting gives the guest the host's files", NULL, NULL },
 	{ "semihosting", FLAG_REFUSED, "semihosting gives the guest the host's files", NULL, NULL },
 	{ "s", FLAG_REFUSED, "a gdb server on a host port controls the guest", NULL, NULL },
+	{ "snapshot", FLAG_REFUSED, "qemu opens its temporary overlay by name, which is not verified", NULL,
+	  NULL },
 	{ "mem-path", REFUSED, "guest memory backed by a host file is not accepted", NULL, NULL },
 	{ "pidfile", REFUSED, "it writes a host file", NULL, NULL },
 	{ "D", REFUSED, "it writes a host file", NULL, NULL },
@@ -1641,7 +1662,7 @@ static const struct qopt qopts[] = {
 	  "it puts a monitor on stdio (use -display none -serial stdio -monitor none)", NULL, NULL },
 	{ "debugcon", CHR_SPEC, NULL, NULL, NULL },
 	{ "virtioconsole", CHR_SPEC, NULL, NULL, NULL },
-	{ "gdb", CHR_SPEC, NULL, NULL, NULL },
+	{ "gdb", REFUSED, "a gdb stub carries a monitor and writes guest memory", NULL, NULL },
 	{ "netdev", NET, NULL, NULL, NULL },
 	{ "net", NET, NULL, NULL, NULL },
 	{ "nic", NET, NULL, NULL, NULL },
@@ -1790,6 +1811,10 @@ static int parse_args(int argc, char *const *argv, struct ctx *c, struct launch_
 		q = lookup(a + (a[1] == '-' ? 2 : 1));
 		if (!strcmp(a + (a[1] == '-' ? 2 : 1), "nodefaults"))
 			c->nodefaults = true;
+		if (!strcmp(a + (a[1] == '-' ? 2 : 1), "display"))
+			c->display_given = true;
+		if (!strcmp(a + (a[1] == '-' ? 2 : 1), "audiodev") || !strcmp(a + (a[1] == '-' ? 2 : 1), "audio"))
+			c->audio_given = true;
 		if (!q)
 			continue;
 		if (q->kind == FLAG_REFUSED) {
@@ -2075,14 +2100,29 @@ int launch_qemu_args_handover(int argc, char *const *argv, struct launch_decisio
 	if (!launch_decision_allowed(d))
 		return 0;
 	r = 0;
-	out = calloc((size_t)argc + w.n_add_fd + 1, sizeof(*out));
+	out = calloc((size_t)argc + w.n_add_fd + 6, sizeof(*out));
 	if (!out)
 		return -ENOMEM;
 	out[n++] = strdup(argv[0]);
-	if (!out[0]) {
-		free(out);
-		return -ENOMEM;
+	/* no default config file (/etc/qemu) either: it adds what is not verified */
+	out[n++] = strdup("-no-user-config");
+	/* QEMU's defaults where the command line names none: its default
+	 * display may be gtk (see display_types), and its default audio
+	 * backends (alsa, oss...) read the user's ~/.asoundrc, which can load
+	 * any library into QEMU and name host files and devices. */
+	if (!c.display_given) {
+		out[n++] = strdup("-display");
+		out[n++] = strdup("none");
 	}
+	if (!c.audio_given) {
+		out[n++] = strdup("-audiodev");
+		out[n++] = strdup("none,id=vmtrust-noaudio");
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!out[i]) {
+			attest_strv_free(out);
+			return -ENOMEM;
+		}
 	for (size_t i = 0; i < w.n_add_fd; i++)
 		out[n++] = TAKE_PTR(w.add_fd[i]);
 	for (int i = 1; i < argc; i++) {

@@ -212,7 +212,7 @@ static int ticket_parse_disks(struct json_object *o, struct launch_ticket *t)
 		if (!json_object_is_type(k, json_type_object) || !json_str_dup(k, "target", &disk->target) ||
 		    !json_str_dup(k, "image", &disk->image) || !json_object_object_get_ex(k, "layers", &layers) ||
 		    !json_object_is_type(layers, json_type_array) || (n_l = json_object_array_length(layers)) == 0 ||
-		    n_l > 64)
+		    n_l > LAUNCH_TICKET_LAYERS_MAX + 1)
 			return -EBADMSG;
 		disk->layers = calloc(n_l, sizeof(*disk->layers));
 		if (!disk->layers)

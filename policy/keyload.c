@@ -5,6 +5,7 @@
  * the RSA and EC keys of a token that also holds one), and a TPM key
  * through the tpm2-openssl provider's OSSL_STORE loader. Signatures have
  * the bytes policy_sign() documents whatever holds the key. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +32,8 @@
 #include "policy-internal.h"
 #include "policy.h"
 
-#define P11_SIGNATURE_MAX 1024
 #define TPM_PROPQ "provider=tpm2"   /* a TPM key signs in its provider */
-#define P11_SLOTS_MAX 64
+#define P11_SLOTS_MAX 65536          /* more is a module that misbehaves */
 
 struct policy_signer {
 	char *name;                /* the key as given, any PIN redacted */
@@ -81,39 +81,58 @@ static void wipe_freep(char **p)
 	}
 }
 
-/* The key for messages: the value of a pin-value or pin-source attribute
- * (path or query, RFC 7512) replaced by "REDACTED". */
+/* The name of the URI attribute at p, whitespace dropped as p11-kit
+ * drops it; folded: also lowercased and percent-decoded, for the PIN check
+ * (p11-kit does neither, a user may). *ret_end: the '=' or separator. */
+static void attr_name(const char *p, bool fold, char *name, size_t size, const char **ret_end)
+{
+	size_t n = 0;
+
+	for (; *p && !strchr("=;?&", *p); p++) {
+		int c = (unsigned char)*p;
+
+		if (isspace(c))
+			continue;
+		if (fold && c == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
+			char hex[3] = { p[1], p[2], 0 };
+
+			c = (int)strtol(hex, NULL, 16);
+			p += 2;
+		}
+		if (n + 1 < size)
+			name[n++] = (char)(fold ? tolower(c) : c);
+	}
+	name[n] = '\0';
+	*ret_end = p;
+}
+
+/* The key for messages: from the first attribute whose name is a PIN's
+ * (pin-value, pin-source, in any case, spacing or percent-encoding) on,
+ * nothing but "pin-value=REDACTED": p11-kit's idea of where that value
+ * ends is not this function's to guess. */
 static char *redact(const char *key)
 {
-	static const char *const secret[] = { "pin-value=", "pin-source=" };
-	size_t n = strlen(key), o = 0;
-	char *s = malloc(n * 2 + 32);
+	char prev = '\0';
 
-	if (!s)
-		return NULL;
-	for (size_t i = 0; i < n;) {
-		bool hidden = false;
+	for (const char *p = key; *p; p++) {
+		if (prev && strchr(":;?&", prev)) {
+			const char *end;
+			char name[64];
 
-		if (i == 0 || strchr(";?&:", key[i - 1]))
-			for (size_t k = 0; k < ELEMENTSOF(secret); k++)
-				if (strncmp(key + i, secret[k], strlen(secret[k])) == 0) {
-					size_t l = strlen(secret[k]);
+			attr_name(p, true, name, sizeof(name), &end);
+			if (strncmp(name, "pin", 3) == 0) {
+				char *r = NULL;
 
-					memcpy(s + o, secret[k], l);
-					o += l;
-					memcpy(s + o, "REDACTED", 8);
-					o += 8;
-					i += l;
-					while (i < n && !strchr(";?&", key[i]))
-						i++;
-					hidden = true;
-					break;
-				}
-		if (!hidden)
-			s[o++] = key[i++];
+				if (asprintf(&r, "%.*s%s=REDACTED", (int)(p - key), key,
+					     strcmp(name, "pin-source") == 0 ? "pin-source" : "pin-value") < 0)
+					return NULL;
+				return r;
+			}
+		}
+		if (!isspace((unsigned char)*p))
+			prev = *p;
 	}
-	s[o] = '\0';
-	return s;
+	return strdup(key);
 }
 
 static int get_pin(const struct policy_key_opts *opts, const char *name, const char *where,
@@ -190,6 +209,19 @@ static int set_public(struct policy_signer *s, EVP_PKEY *key)
 	return 0;
 }
 
+/* Possession: a fixed probe signed by the private key must verify with the
+ * public key the loader returns (a token's public object is writable by
+ * whoever holds no PIN). */
+static const uint8_t probe[32] = "vmtrust: a key's first signature";
+
+static int check_probe(struct policy_signer *s, const uint8_t *sig, size_t sig_len)
+{
+	if (policy_verify_pkey(s->pub, probe, sizeof(probe), sig, sig_len) < 0)
+		return policy_log_errno(EKEYREJECTED, "cannot use key '%s': %s does not match its private key",
+					s->name, s->p11 ? "the token's public object" : "its public key");
+	return 0;
+}
+
 /* ---- PEM ------------------------------------------------------------------ */
 
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
@@ -197,30 +229,41 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;   /* an encrypted PEM key is refused, never prompted for */
 }
 
-static int load_tpm(struct policy_signer *s, const char *uri, const struct policy_key_opts *opts);
+static int load_tpm(struct policy_signer *s, const char *uri, BIO *bytes, const struct policy_key_opts *opts);
 
 static int load_pem(struct policy_signer *s, const char *path, const struct policy_key_opts *opts)
 {
 	_cleanup_(wipe_freep) char *pem = NULL;
 	_cleanup_(BIO_freep) BIO *bio = NULL;
-	size_t len;
+	_cleanup_(freep) uint8_t *sig = NULL;
+	size_t len, sig_len;
 	int r;
 
+	/* Read once: a TPM key blob goes to the provider as these bytes,
+	 * never re-opened by a name OSSL_STORE may read as a URI ("file:"). */
 	r = policy_read_file(path, POLICY_KEY_FILE_MAX, &pem, &len);
 	if (r < 0)
 		return r;
-	if (strstr(pem, "-----BEGIN TSS2 PRIVATE KEY-----"))
-		return load_tpm(s, path, opts);
 	bio = BIO_new_mem_buf(pem, (int)len);
 	if (!bio)
 		return -ENOMEM;
+	if (strstr(pem, "-----BEGIN TSS2 PRIVATE KEY-----"))
+		return load_tpm(s, NULL, bio, opts);
 	s->priv = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	ERR_clear_error();
 	if (!s->priv)
 		return policy_log_errno(EINVAL,
 					"cannot use key '%s': not a PEM private key (unencrypted), a pkcs11: URI or a TPM key",
 					s->name);
-	return set_public(s, s->priv);
+	r = set_public(s, s->priv);
+	if (r < 0)
+		return r;
+	r = policy_pkey_sign(s->priv, NULL, probe, sizeof(probe), &sig, &sig_len);
+	if (r < 0) {
+		ERR_clear_error();
+		return policy_log_errno(EINVAL, "cannot use key '%s': it cannot sign", s->name);
+	}
+	return check_probe(s, sig, sig_len);
 }
 
 /* ---- the TPM (tpm2-openssl) ---------------------------------------------- */
@@ -300,12 +343,12 @@ static int tpm_provider_error(const char *name)
 				name, getenv("TPM2OPENSSL_TCTI") ? getenv("TPM2OPENSSL_TCTI") : "default");
 }
 
-static int load_tpm(struct policy_signer *s, const char *uri, const struct policy_key_opts *opts)
+/* A TPM key by URI (handle:) or as the bytes of a key blob. */
+static int load_tpm(struct policy_signer *s, const char *uri, BIO *bytes, const struct policy_key_opts *opts)
 {
 	_cleanup_(UI_destroy_methodp) UI_METHOD *ui = NULL;
 	_cleanup_(OSSL_STORE_closep) OSSL_STORE_CTX *store = NULL;
 	struct pem_cb_data cb = { .opts = opts, .name = s->name };
-	uint8_t probe[32] = "vmtrust: a TPM key's first use";
 	_cleanup_(freep) uint8_t *sig = NULL;
 	size_t sig_len;
 	int r;
@@ -327,7 +370,10 @@ static int load_tpm(struct policy_signer *s, const char *uri, const struct polic
 	ui = UI_UTIL_wrap_read_pem_callback(tpm_pin_cb, 0);
 	if (!ui)
 		return -ENOMEM;
-	store = OSSL_STORE_open_ex(uri, NULL, "?provider=tpm2", ui, &cb, NULL, NULL, NULL);
+	if (bytes)
+		store = OSSL_STORE_attach(bytes, "file", NULL, "?provider=tpm2", ui, &cb, NULL, NULL, NULL);
+	else
+		store = OSSL_STORE_open_ex(uri, NULL, "?provider=tpm2", ui, &cb, NULL, NULL, NULL);
 	if (!store)
 		return cb.error < 0 ? cb.error : tpm_error(s->name, "cannot open");
 	(void)OSSL_STORE_expect(store, OSSL_STORE_INFO_PKEY);
@@ -357,9 +403,7 @@ static int load_tpm(struct policy_signer *s, const char *uri, const struct polic
 		return cb.error < 0 ? cb.error : tpm_error(s->name, "cannot sign");
 	if (r < 0)
 		return r;
-	if (policy_verify_pkey(s->pub, probe, sizeof(probe), sig, sig_len) < 0)
-		return policy_log_errno(EIO, "cannot use key '%s': its signature does not verify", s->name);
-	return 0;
+	return check_probe(s, sig, sig_len);
 }
 
 /* ---- PKCS#11 ---------------------------------------------------------------- */
@@ -379,6 +423,13 @@ static int p11_error(const char *name, const char *doing, CK_RV rv)
 	case CKR_DEVICE_ERROR:
 	case CKR_SESSION_HANDLE_INVALID:
 		return policy_log_errno(ENODEV, "cannot use key '%s': no token: it is gone", name);
+	case CKR_KEY_FUNCTION_NOT_PERMITTED:
+	case CKR_KEY_TYPE_INCONSISTENT:
+	case CKR_MECHANISM_INVALID:
+		return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': the token does not let it sign (0x%lx)", name,
+					(unsigned long)rv);
+	case CKR_USER_NOT_LOGGED_IN:
+		return policy_log_errno(EACCES, "cannot use key '%s': the token wants a login to sign", name);
 	default:
 		return policy_log_errno(EIO, "cannot use key '%s': %s: PKCS#11 error 0x%lx", name, doing,
 					(unsigned long)rv);
@@ -534,6 +585,38 @@ static int p11_public(struct policy_signer *s, CK_ATTRIBUTE *attrs, CK_ULONG n)
 	return set_public(s, pkey);
 }
 
+/* A module's slots with a token, as many as it has. */
+static int p11_slots(CK_FUNCTION_LIST *mod, CK_SLOT_ID **ret, CK_ULONG *ret_n, CK_RV *ret_rv)
+{
+	_cleanup_(freep) CK_SLOT_ID *slots = NULL;
+	CK_ULONG n = 0, got;
+	CK_RV rv;
+
+	for (unsigned tries = 0; tries < 4; tries++) {
+		rv = mod->C_GetSlotList(CK_TRUE, NULL, &n);
+		if (rv != CKR_OK || n == 0 || n > P11_SLOTS_MAX) {
+			*ret_rv = rv == CKR_OK && n > P11_SLOTS_MAX ? CKR_GENERAL_ERROR : rv;
+			*ret_n = 0;
+			return 0;
+		}
+		free(slots);
+		slots = calloc(n, sizeof(*slots));
+		if (!slots)
+			return -ENOMEM;
+		got = n;
+		rv = mod->C_GetSlotList(CK_TRUE, slots, &got);
+		if (rv == CKR_BUFFER_TOO_SMALL)   /* a token came: ask again */
+			continue;
+		*ret_rv = rv;
+		*ret_n = rv == CKR_OK && got <= n ? got : 0;
+		*ret = TAKE_PTR(slots);
+		return 0;
+	}
+	*ret_rv = CKR_BUFFER_TOO_SMALL;
+	*ret_n = 0;
+	return 0;
+}
+
 /* The single token the URI matches, in any of the modules. */
 static int p11_token(struct policy_signer *s, P11KitUri *uri, CK_SLOT_ID *ret, CK_TOKEN_INFO *ret_info)
 {
@@ -541,20 +624,23 @@ static int p11_token(struct policy_signer *s, P11KitUri *uri, CK_SLOT_ID *ret, C
 
 	for (size_t m = 0; s->modules[m]; m++) {
 		CK_FUNCTION_LIST *mod = s->modules[m];
-		CK_SLOT_ID slots[P11_SLOTS_MAX];
-		CK_ULONG n = ELEMENTSOF(slots);
+		_cleanup_(freep) CK_SLOT_ID *slots = NULL;
+		CK_ULONG n = 0;
 		CK_INFO minfo;
 		CK_RV rv;
+		int r;
 
 		if (mod->C_GetInfo(&minfo) != CKR_OK || !p11_kit_uri_match_module_info(uri, &minfo))
 			continue;
-		rv = mod->C_GetSlotList(CK_TRUE, slots, &n);
-		if (rv != CKR_OK && rv != CKR_BUFFER_TOO_SMALL) {
+		r = p11_slots(mod, &slots, &n, &rv);
+		if (r < 0)
+			return r;
+		if (rv != CKR_OK) {
 			policy_logf(POLICY_LOG_DEBUG, "key '%s': a module cannot list its slots: 0x%lx", s->name,
 				    (unsigned long)rv);
 			continue;
 		}
-		for (CK_ULONG i = 0; i < n && i < ELEMENTSOF(slots); i++) {
+		for (CK_ULONG i = 0; i < n; i++) {
 			CK_TOKEN_INFO info;
 			CK_SLOT_INFO sinfo;
 
@@ -581,6 +667,62 @@ static int p11_token(struct policy_signer *s, P11KitUri *uri, CK_SLOT_ID *ret, C
 	return 0;
 }
 
+/* The attributes vmtrust understands (RFC 7512 as p11-kit reads them, for
+ * one object on one token of one module), each at most once: an allow-list
+ * checked before p11-kit, which ignores unknown query attributes and keeps
+ * the last of two. */
+static const char *const p11_path_attrs[] = {
+	"token", "manufacturer", "serial", "model", "object", "id", "type", "slot-id", "slot-description",
+	"slot-manufacturer", "library-description", "library-manufacturer", "library-version",
+};
+
+static int p11_check_uri(struct policy_signer *s, const char *key)
+{
+	bool seen[ELEMENTSOF(p11_path_attrs) + 1] = { false }, query = false;
+	const char *p = key + strlen("pkcs11:");
+
+	while (*p) {
+		char name[64], folded[64];
+		const char *end;
+		size_t i;
+
+		attr_name(p, true, folded, sizeof(folded), &end);
+		attr_name(p, false, name, sizeof(name), &end);
+		if (strncmp(folded, "pin", 3) == 0)
+			return policy_log_errno(EINVAL, "cannot use key '%s': a PIN in the URI is refused: use --pin-file",
+						s->name);
+		if (name[0] || *end == '=') {
+			_cleanup_(freep) char *shown = NULL;
+
+			if (query)
+				i = strcmp(name, "module-path") == 0 ? ELEMENTSOF(p11_path_attrs) : SIZE_MAX;
+			else
+				for (i = 0; i < ELEMENTSOF(p11_path_attrs) && strcmp(name, p11_path_attrs[i]) != 0; i++)
+					;
+			if (i == SIZE_MAX || (!query && i == ELEMENTSOF(p11_path_attrs))) {
+				shown = policy_escape(name);
+				return policy_log_errno(EINVAL, "cannot use key '%s': unknown attribute '%s'", s->name,
+							shown ? shown : "?");
+			}
+			if (seen[i]) {
+				shown = policy_escape(name);
+				return policy_log_errno(EINVAL, "cannot use key '%s': attribute '%s' given twice", s->name,
+							shown ? shown : "?");
+			}
+			seen[i] = true;
+		}
+		/* the value: to the next separator (in the query, ';' is a value's) */
+		end += strcspn(end, query ? "&" : ";?");
+		if (*end == '?')
+			query = true;
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+static int p11_sign(struct policy_signer *s, const void *data, size_t len, uint8_t **ret_sig,
+		    size_t *ret_sig_len);
+
 static int load_pkcs11(struct policy_signer *s, const char *key, const struct policy_key_opts *opts)
 {
 	_cleanup_(p11_kit_uri_freep) P11KitUri *uri = NULL;
@@ -588,15 +730,20 @@ static int load_pkcs11(struct policy_signer *s, const char *key, const struct po
 	CK_ULONG n_attrs;
 	CK_SLOT_ID slot = 0;
 	CK_TOKEN_INFO info;
+	_cleanup_(freep) uint8_t *sig = NULL;
+	CK_BBOOL always = CK_FALSE;
+	size_t kt_len, aa_len, sig_len;
 	const char *module;
-	size_t kt_len;
 	CK_RV rv;
 	int r;
 
+	r = p11_check_uri(s, key);
+	if (r < 0)
+		return r;
 	uri = p11_kit_uri_new();
 	if (!uri)
 		return -ENOMEM;
-	if (p11_kit_uri_parse(key, P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE, uri) != P11_KIT_URI_OK)
+	if (p11_kit_uri_parse(key, P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE | P11_KIT_URI_FOR_SLOT, uri) != P11_KIT_URI_OK)
 		return policy_log_errno(EINVAL, "cannot use key '%s': not a valid pkcs11: URI (RFC 7512)",
 					s->name);
 	/* A PIN in the URI is on the command line and in logs. */
@@ -604,8 +751,7 @@ static int load_pkcs11(struct policy_signer *s, const char *key, const struct po
 		return policy_log_errno(EINVAL, "cannot use key '%s': a PIN in the URI is refused: use --pin-file",
 					s->name);
 	if (p11_kit_uri_any_unrecognized(uri) || p11_kit_uri_get_module_name(uri))
-		return policy_log_errno(EINVAL, "cannot use key '%s': an attribute other than token, object, id, type, "
-					"slot, library and module-path", s->name);
+		return policy_log_errno(EINVAL, "cannot use key '%s': an attribute p11-kit does not know", s->name);
 	attrs = p11_kit_uri_get_attributes(uri, &n_attrs);
 	type = p11_kit_uri_get_attribute(uri, CKA_CLASS);
 	if (type && (type->ulValueLen != sizeof(CK_OBJECT_CLASS) ||
@@ -614,18 +760,39 @@ static int load_pkcs11(struct policy_signer *s, const char *key, const struct po
 	if (!p11_kit_uri_get_attribute(uri, CKA_LABEL) && !p11_kit_uri_get_attribute(uri, CKA_ID))
 		return policy_log_errno(EINVAL, "cannot use key '%s': the URI names no object or id", s->name);
 
+	/* Messages show the module-path decoded, as p11-kit loads it (the
+	 * query holds nothing else: checked above). */
+	if (p11_kit_uri_get_module_path(uri)) {
+		_cleanup_(freep) char *shown = policy_escape(p11_kit_uri_get_module_path(uri));
+		char *name = NULL;
+
+		if (!shown || asprintf(&name, "%.*s?module-path=%s", (int)strcspn(s->name, "?"), s->name, shown) < 0)
+			return -ENOMEM;
+		free(s->name);
+		s->name = name;
+	}
+	/* Two names for the module to load (code, run in this process): refused. */
+	if (opts && opts->pkcs11_module && p11_kit_uri_get_module_path(uri))
+		return policy_log_errno(EINVAL, "cannot use key '%s': both --pkcs11-module and the URI's module-path name a module",
+					s->name);
 	module = opts && opts->pkcs11_module ? opts->pkcs11_module : p11_kit_uri_get_module_path(uri);
 	if (module) {
+		_cleanup_(freep) char *shown = policy_escape(module);
+
+		if (!shown)
+			return -ENOMEM;
+		/* the path decoded: the URI may hide it in percent-encoding */
+		policy_logf(POLICY_LOG_DEBUG, "key '%s': PKCS#11 module '%s'", s->name, shown);
 		CK_FUNCTION_LIST *mod = p11_kit_module_load(module, 0);
 
 		if (!mod)
 			return policy_log_errno(ENOENT, "cannot use key '%s': no module: cannot load PKCS#11 module '%s'",
-						s->name, module);
+						s->name, shown);
 		rv = p11_kit_module_initialize(mod);
 		if (rv != CKR_OK) {
 			p11_kit_module_release(mod);
 			return policy_log_errno(ENOENT, "cannot use key '%s': no module: PKCS#11 module '%s' fails to start (0x%lx)",
-						s->name, module, (unsigned long)rv);
+						s->name, shown, (unsigned long)rv);
 		}
 		s->modules = calloc(2, sizeof(*s->modules));
 		if (!s->modules) {
@@ -653,10 +820,16 @@ static int load_pkcs11(struct policy_signer *s, const char *key, const struct po
 		return policy_log_errno(EPERM, "cannot use key '%s': locked: the token refuses the PIN", s->name);
 	if (info.flags & CKF_LOGIN_REQUIRED) {
 		struct pin pin = { 0 };
-		char what[64 + 16];
+		char label[sizeof(info.label) + 1], what[sizeof(info.label) * 4 + 16];
+		_cleanup_(freep) char *shown = NULL;
 
-		snprintf(what, sizeof(what), "token '%.*s'", (int)p11_kit_space_strlen(info.label, sizeof(info.label)),
+		/* the token's label is the token's to choose: escaped for the terminal */
+		snprintf(label, sizeof(label), "%.*s", (int)p11_kit_space_strlen(info.label, sizeof(info.label)),
 			 info.label);
+		shown = policy_escape(label);
+		if (!shown)
+			return -ENOMEM;
+		snprintf(what, sizeof(what), "token '%s'", shown);
 		if (info.flags & CKF_PROTECTED_AUTHENTICATION_PATH)
 			rv = s->p11->C_Login(s->session, CKU_USER, NULL, 0);
 		else {
@@ -677,7 +850,33 @@ static int load_pkcs11(struct policy_signer *s, const char *key, const struct po
 		return r;
 	if (p11_attr(s, s->object, CKA_KEY_TYPE, (uint8_t *)&s->key_type, sizeof(s->key_type), &kt_len) < 0)
 		return policy_log_errno(EINVAL, "cannot use key '%s': the key has no type", s->name);
-	return p11_public(s, attrs, n_attrs);
+	if (p11_attr(s, s->object, CKA_ALWAYS_AUTHENTICATE, &always, sizeof(always), &aa_len) == 0 &&
+	    aa_len == sizeof(always) && always)
+		return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': it wants the PIN again for each signature "
+					"(CKA_ALWAYS_AUTHENTICATE), which vmtrust does not do", s->name);
+	r = p11_public(s, attrs, n_attrs);
+	if (r < 0)
+		return r;
+	/* Sign the probe now: the public object proven, a key that cannot
+	 * sign refused before any hashing. */
+	r = p11_sign(s, probe, sizeof(probe), &sig, &sig_len);
+	if (r < 0)
+		return r;
+	return check_probe(s, sig, sig_len);
+}
+
+/* The length of the key's signature as PKCS#11 writes it: Ed25519 64,
+ * ECDSA r || s of the group order's size each, RSA the modulus's. */
+static size_t p11_sig_size(const struct policy_signer *s)
+{
+	switch (s->key_type) {
+	case CKK_EC_EDWARDS:
+		return 64;
+	case CKK_EC:
+		return 2 * (((size_t)EVP_PKEY_get_bits(s->pub) + 7) / 8);
+	default:
+		return (size_t)EVP_PKEY_get_size(s->pub);
+	}
 }
 
 static int p11_sign(struct policy_signer *s, const void *data, size_t len, uint8_t **ret_sig,
@@ -685,8 +884,10 @@ static int p11_sign(struct policy_signer *s, const void *data, size_t len, uint8
 {
 	CK_RSA_PKCS_PSS_PARAMS pss = { .hashAlg = CKM_SHA256, .mgf = CKG_MGF1_SHA256, .sLen = 32 };
 	CK_MECHANISM mech = { 0 };
-	uint8_t digest[EVP_MAX_MD_SIZE], raw[P11_SIGNATURE_MAX];
-	CK_ULONG raw_len = sizeof(raw);
+	uint8_t digest[EVP_MAX_MD_SIZE];
+	_cleanup_(freep) uint8_t *raw = NULL;
+	size_t want = p11_sig_size(s);
+	CK_ULONG raw_len = 0;
 	const char *md = policy_pkey_digest(s->pub);
 	const void *in = data;
 	unsigned dlen = 0;
@@ -707,16 +908,29 @@ static int p11_sign(struct policy_signer *s, const void *data, size_t len, uint8
 		mech.mechanism = CKM_ECDSA;
 		break;
 	default:
-		if (strcmp(md, "SHA256") != 0)
+		if (!md || strcmp(md, "SHA256") != 0)
 			return -EOPNOTSUPP;
 		mech = (CK_MECHANISM){ CKM_RSA_PKCS_PSS, &pss, sizeof(pss) };
 		break;
 	}
+	if (want == 0 || want > 1024)
+		return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': no signature size for its key", s->name);
+	/* The length first; the token writes into a buffer of the key's
+	 * signature size, and any other length it claims is refused. */
 	rv = s->p11->C_SignInit(s->session, &mech, s->object);
 	if (rv == CKR_OK)
+		rv = s->p11->C_Sign(s->session, (CK_BYTE *)in, len, NULL, &raw_len);
+	if (rv == CKR_OK && raw_len == want) {
+		raw = calloc(1, want);
+		if (!raw)
+			return -ENOMEM;
 		rv = s->p11->C_Sign(s->session, (CK_BYTE *)in, len, raw, &raw_len);
+	}
 	if (rv != CKR_OK)
 		return p11_error(s->name, "cannot sign", rv);
+	if (raw_len != want)
+		return policy_log_errno(EIO, "cannot use key '%s': the token returns a %lu-byte signature, its key makes %zu bytes",
+					s->name, (unsigned long)raw_len, want);
 
 	if (s->key_type == CKK_EC) {
 		/* PKCS#11 gives r || s; OpenSSL writes and reads DER. */
@@ -725,10 +939,10 @@ static int p11_sign(struct policy_signer *s, const void *data, size_t len, uint8
 		unsigned char *der = NULL;
 		int der_len;
 
-		if (!es || raw_len % 2)
+		if (!es)
 			return -ENOMEM;
-		r = BN_bin2bn(raw, (int)(raw_len / 2), NULL);
-		ss = BN_bin2bn(raw + raw_len / 2, (int)(raw_len / 2), NULL);
+		r = BN_bin2bn(raw, (int)(want / 2), NULL);
+		ss = BN_bin2bn(raw + want / 2, (int)(want / 2), NULL);
 		if (!r || !ss || ECDSA_SIG_set0(es, r, ss) != 1) {
 			BN_free(r);
 			BN_free(ss);
@@ -746,11 +960,8 @@ static int p11_sign(struct policy_signer *s, const void *data, size_t len, uint8
 		*ret_sig_len = (size_t)der_len;
 		return 0;
 	}
-	*ret_sig = malloc(raw_len);
-	if (!*ret_sig)
-		return -ENOMEM;
-	memcpy(*ret_sig, raw, raw_len);
-	*ret_sig_len = raw_len;
+	*ret_sig = TAKE_PTR(raw);
+	*ret_sig_len = want;
 	return 0;
 }
 
@@ -773,7 +984,7 @@ int policy_signer_load(const char *key, const struct policy_key_opts *opts,
 	if (strncmp(key, "pkcs11:", 7) == 0)
 		r = load_pkcs11(s, key, opts);
 	else if (strncmp(key, "handle:", 7) == 0)
-		r = load_tpm(s, key, opts);
+		r = load_tpm(s, key, NULL, opts);
 	else
 		r = load_pem(s, key, opts);
 	if (r < 0)

@@ -13,6 +13,8 @@ packages=(
 	libsystemd-dev       # the system log: sd_journal_send
 	scdoc                # man/*.scd to man pages at build time
 	ovmf                 # tests/boot-qemu.sh: the firmware of a real boot
+	shim-signed grub-efi-amd64-signed  # tests/boot-qemu.sh: Secure Boot, Microsoft-signed shim, Debian-signed GRUB
+	mtools dosfstools    # tests/boot-qemu.sh: the ESP as a file, without root
 	# shipping: units checked, install layout, the Debian package and its test
 	systemd man-db fakeroot dpkg-dev debhelper devscripts lintian mmdebstrap
 	# real peers for tests and the main job
@@ -20,7 +22,7 @@ packages=(
 	keyutils jq          # vmtrust disk tests: keyctl, token JSON
 	python3 procps       # test scripts: JSON edits, pgrep/pkill
 	tpm2-openssl         # signing keys inside the TPM (OpenSSL provider)
-	softhsm2 opensc      # tests/cli-hsm.sh: a PKCS#11 token, pkcs11-tool
+	softhsm2 opensc strace   # tests/cli-hsm.sh: a PKCS#11 token, pkcs11-tool, the key file opened once
 	# the launch hook's end-to-end tests: libvirtd with qemu under TCG, a guest kernel
 	libvirt-daemon-system libvirt-clients qemu-system-x86 linux-image-amd64
 	# image inspection tests: guestfish builds the guest image (libguestfs itself)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The tests: installs what they need (scripts/setup.sh), builds vmtrust twice
 # (plain, and with ASan+UBSan), runs the whole suite on the plain build and
-# the unit, integration and asan labels on the sanitizer build. Prints ctest's
-# summaries; exits non-zero if any test failed.
+# the unit, integration and asan labels on the sanitizer build, then the
+# fuzzers and the Debian package's test. Prints ctest's summaries; exits
+# non-zero if any test failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,4 +26,6 @@ echo "== tests under ASan+UBSan (labels unit, integration, asan)"
 ctest --test-dir build-asan --output-on-failure -j"$jobs" -L 'unit|integration|asan' || status=1
 echo "== fuzzing (scripts/fuzz.sh: every parser of outside data, FUZZ_SECONDS each)"
 bash scripts/fuzz.sh || status=1
+echo "== the Debian package (scripts/package-test.sh: built, linted, installed, removed, purged)"
+bash scripts/package-test.sh || status=1
 exit $status

@@ -41,7 +41,7 @@ same_as --bank sha256 --bank sha256 7 7 -- sha256:7
 # the extends above show up at all (guards against both tools reading nothing)
 run "$VMTRUST" attest pcrs --bank sha256 15
 expect_out '^    15: 0x[0-9A-F]{64}$'
-if printf '%s\n' "$out" | grep -q '0x0\{64\}$'; then fail "pcr 15 still zero: $out"; else pass; fi
+if printf '%s\n' "$out" | quiet_grep '0x0\{64\}$'; then fail "pcr 15 still zero: $out"; else pass; fi
 
 # --- json -------------------------------------------------------------------
 run "$VMTRUST" --json attest pcrs
@@ -54,7 +54,7 @@ json=$out
 sha256_15=$(tpm2_pcrread sha256:15 | sed -n 's/^ *15: 0x//p' | tr 'A-F' 'a-f')
 sha384_16=$(tpm2_pcrread sha384:16 | sed -n 's/^ *16: 0x//p' | tr 'A-F' 'a-f')
 for want in "\"15\": \"$sha256_15\"" "\"16\": \"$sha384_16\"" '"sha1": {' '"sha256": {'; do
-	if printf '%s\n' "$json" | grep -qF -- "$want"; then pass; else fail "json lacks '$want': $json"; fi
+	if printf '%s\n' "$json" | quiet_grep -F -- "$want"; then pass; else fail "json lacks '$want': $json"; fi
 done
 # one object per active bank, 24 PCRs each
 banks=$(tpm2_getcap pcrs | grep -c '^  - ')

@@ -56,7 +56,7 @@ for want in '0: vmtrust-tpm2' '1: vmtrust-recovery' 'Keyslot: *0' 'Keyslot: *1';
 done
 # the sealed key's keyslot: PBKDF2 with 1000 iterations (the key has full entropy)
 slot0=$(printf '%s\n' "$dump" | sed -n '/^  0: luks2/,/^  1: luks2/p')
-if printf '%s\n' "$slot0" | grep -q 'PBKDF: *pbkdf2' && printf '%s\n' "$slot0" | grep -q 'Iterations: *1000$'; then
+if printf '%s\n' "$slot0" | quiet_grep 'PBKDF: *pbkdf2' && printf '%s\n' "$slot0" | quiet_grep 'Iterations: *1000$'; then
 	pass
 else
 	fail "keyslot 0 is not pbkdf2/1000: $slot0"
@@ -74,8 +74,8 @@ got=$(printf '%s\n' "$token" | jq -r '."tpm2-policy-hash"')
 if [ "$want" = "$got" ]; then pass; else fail "policy hash $got, tpm2_createpolicy says $want"; fi
 
 run "$VMTRUST" disk status "$A"
-if [ "$rc" = 0 ] && printf '%s\n' "$out" | grep -q 'sealed to the pcr values' &&
-	printf '%s\n' "$out" | grep -q '^recovery keyslots: 1$'; then pass; else fail "status: $rc $out $err"; fi
+if [ "$rc" = 0 ] && printf '%s\n' "$out" | quiet_grep 'sealed to the pcr values' &&
+	printf '%s\n' "$out" | quiet_grep '^recovery keyslots: 1$'; then pass; else fail "status: $rc $out $err"; fi
 
 # --- unlock: attestation, unseal, keyslot check; the key through a pipe -----
 key=$(vm -q disk unlock --stdout "$A")

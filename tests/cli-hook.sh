@@ -97,7 +97,7 @@ running() { [ "$($V domstate "$1" 2>/dev/null)" = running ]; }
 # refused NAME REGEX WHAT: virsh start fails with vmtrust's reason, and NAME does not run
 refused() {
 	run $V start "$1"
-	if [ "$rc" != 0 ] && printf '%s\n' "$err" | grep -q "$2"; then
+	if [ "$rc" != 0 ] && printf '%s\n' "$err" | quiet_grep "$2"; then
 		pass
 	else
 		fail "$3: exit $rc: $err"
@@ -184,7 +184,7 @@ done
 $V dumpxml --inactive --security-info "$A" >"$T/a.after.xml"
 cmp -s "$T/a.defined.xml" "$T/a.after.xml" && pass ||
 	fail "the definition of '$A' is not the operator's after the start: $(diff "$T/a.defined.xml" "$T/a.after.xml")"
-$V dumpxml "$A" | grep -q "fdgroup='vmtrust-vda-1'" && pass || fail "the running '$A' has no fdgroup on its base layer"
+$V dumpxml "$A" | quiet_grep "fdgroup='vmtrust-vda-1'" && pass || fail "the running '$A' has no fdgroup on its base layer"
 [ -z "$(ls -A "$VMTRUST_STATE/launch-tickets" 2>/dev/null)" ] && pass || fail "a launch ticket is left"
 # host audit: the running domain, fdgroups and explicit chain, is what its start verified
 [[ $(live) == "pass: "* ]] && pass || fail "domain-live of '$A' started by descriptor: $(live)"
@@ -207,7 +207,7 @@ domxml "$C" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><
 	sed "s|^<domain type='qemu'>|<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>|
 	     s|^</domain>|<qemu:commandline><qemu:arg value='-hdb'/><qemu:arg value='$T/base.raw'/><qemu:env name='LD_PRELOAD' value='$T/evil.so'/></qemu:commandline></domain>|" >"$T/c.xml"
 $V define "$T/c.xml" >/dev/null
-$V dumpxml "$C" | grep -q "qemu:commandline" && pass || fail "libvirt dropped the qemu namespace of '$C'"
+$V dumpxml "$C" | quiet_grep "qemu:commandline" && pass || fail "libvirt dropped the qemu namespace of '$C'"
 refused "$C" "vmtrust: launch of '$C' denied: domain: /domain/qemu:commandline: qemu passthrough" "qemu passthrough"
 # D: its serial console on a host file of its choosing, which libvirt would relabel for qemu
 sed "s|<serial type='stdio'><target port='0'/></serial>|<serial type='file'><source path='$T/d.console'/><target port='0'/></serial>|
@@ -222,7 +222,7 @@ expect 0 "" vm launch "$B"
 expect_out "launch '$B': allowed"
 running "$B" && pass || fail "vmtrust launch did not start '$B'"
 booted "encrypted domain (QEMU opened the LUKS1 disk with the released key)" "$B"
-$V secret-list | grep -q "$SECRET_UUID" && fail "the key is still defined in libvirt" || pass
+$V secret-list | quiet_grep "$SECRET_UUID" && fail "the key is still defined in libvirt" || pass
 [ -z "$(ls -A "$VMTRUST_STATE/launch-tickets" 2>/dev/null)" ] && pass || fail "a launch ticket is left"
 $V destroy "$B" >/dev/null
 # a key defined by someone else is not a key released by a good verdict
@@ -264,14 +264,14 @@ mv "$T/policy.sig.keep" "$T/policy.json.sig"
 printf 'evil\n' >"$T/evil"
 vm -q attest measure --only "$T/evil" >/dev/null
 run $V start "$A"
-if [ "$rc" != 0 ] && printf '%s\n' "$err" | grep -q "vmtrust: launch of '$A' denied: host: "; then
+if [ "$rc" != 0 ] && printf '%s\n' "$err" | quiet_grep "vmtrust: launch of '$A' denied: host: "; then
 	pass
 else
 	fail "a failed host attestation did not deny: exit $rc: $err"
 fi
 expect 1 "launch of '$B' denied: host: " vm launch "$B"
 running "$B" && fail "'$B' runs after a failed attestation" || pass
-$V secret-list | grep -q "$SECRET_UUID" && fail "a key was handed to libvirt after a failed attestation" || pass
+$V secret-list | quiet_grep "$SECRET_UUID" && fail "a key was handed to libvirt after a failed attestation" || pass
 expect 1 "key withheld for '$T/secret.img'" vm disk unlock --check "$T/secret.img"
 
 # --- every decision recorded, the chain intact, the TPM's launch events agree ------

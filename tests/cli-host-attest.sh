@@ -56,7 +56,7 @@ expect 1 "is not trusted: host-audit: the policy requires 4 host audit checks, t
 	"$VMTRUST" --policy "$T/p-req.json" attest verify --nonce "$nonce" "$T/ev0.json"
 # a policy that requires nothing: no host-audit check at all
 expect 0 "" "$VMTRUST" --policy "$T/p-free.json" -v attest verify --nonce "$nonce" "$T/ev0.json"
-printf '%s\n' "$out" | grep -q host-audit && fail "host-audit reported without audit or requirement: $out" || pass
+printf '%s\n' "$out" | quiet_grep host-audit && fail "host-audit reported without audit or requirement: $out" || pass
 
 # ---- the hardened host: measured, quoted, verified good
 expect 0 "" "$VMTRUST" --policy "$T/p-req.json" host audit --root "$H" --measure
@@ -132,7 +132,7 @@ expect 1 "is not trusted: host-audit: .*the evidence has no host audit, though t
 	"$VMTRUST" --policy "$T/p-req.json" attest verify --nonce "$nonce" "$T/ev-lost.json"
 cp "$T/kept.json" "$VMTRUST_STATE/host-audit.json"
 expect 0 "" "$VMTRUST" --policy "$T/p-req.json" attest quote --nonce "$nonce" --no-eventlog -o "$T/ev2.json"
-printf '%s\n' "$err" | grep -q warning && fail "a quote with the kept audit warned: $err" || pass
+printf '%s\n' "$err" | quiet_grep warning && fail "a quote with the kept audit warned: $err" || pass
 expect 0 "" "$VMTRUST" --policy "$T/p-req.json" attest verify --nonce "$nonce" "$T/ev2.json"
 
 # ---- bad input: a truncated or oversized audit in the evidence, one line, exit 2

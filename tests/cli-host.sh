@@ -66,8 +66,10 @@ printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert
 N="$T/nofilter"
 hardened "$N"
 sed -i "s|<filterref filter='clean-traffic'/>||" "$N/run/libvirt/qemu/web.xml"
-expect 1 "^vmtrust: host audit not ok: domain-nwfilter fail$" "$VMTRUST" host audit --root "$N"
+# (and not as its start recorded it)
+expect 1 "^vmtrust: host audit not ok: domain-nwfilter fail, domain-live fail$" "$VMTRUST" host audit --root "$N"
 expect_out "^FAIL    domain-nwfilter: 'web.xml': interface 0 has no nwfilter$"
+expect_out "^FAIL    domain-live: 'web.xml': interface 0 \(network 'default', nwfilter none\): not an interface its start allowed"
 expect_out "^        hint: give every <interface> a <filterref filter='clean-traffic'/>"
 # a running domain a monitor command reached, and one with a host device hot-plugged:
 # libvirt runs no hook for either
@@ -83,6 +85,18 @@ sed -i "s|</devices>|<hostdev mode='subsystem' type='usb'><source><vendor id='0x
 	"$M/run/libvirt/qemu/web.xml"
 expect 1 "^vmtrust: host audit not ok: domain-live fail$" "$VMTRUST" host audit --root "$M"
 expect_out "^FAIL    domain-live: 'web.xml': domain: /domstatus/domain/devices/hostdev: host device assignment hands the guest a host device"
+# an interface hot-plugged onto another network; a start the hook recorded before it recorded interfaces
+M="$T/hotplug-net"
+hardened "$M"
+sed -i "s|</devices>|<interface type='network'><source network='lab'/><filterref filter='clean-traffic'/></interface>&|" \
+	"$M/run/libvirt/qemu/web.xml"
+expect 1 "^vmtrust: host audit not ok: domain-live fail$" "$VMTRUST" host audit --root "$M"
+expect_out "^FAIL    domain-live: 'web.xml': interface 1 \(network 'lab', nwfilter 'clean-traffic'\): not an interface its start allowed \(hot-plugged or changed since\?\)$"
+M="$T/oldlog"
+hardened "$M"
+sed -i 's|,"interfaces":\[[^]]*\]||' "$M/var/lib/vmtrust/launches.log"
+expect 1 "^vmtrust: host audit not ok: domain-live fail$" "$VMTRUST" host audit --root "$M"
+expect_out "^FAIL    domain-live: 'web.xml': interface 0 \(network 'default', nwfilter 'clean-traffic'\): the start record of domain 'web' in '$M/var/lib/vmtrust/launches.log' predates vmtrust's record of interfaces, which allows none: restart the domain through the hook$"
 
 # the policy requires other checks: the weakness does not count
 policy "$T/p-req.json" '{"required_checks": ["iommu", "kvm"]}'

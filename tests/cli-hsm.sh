@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/swtpm.sh"
 
-for tool in softhsm2-util pkcs11-tool tpm2_createprimary; do
+for tool in softhsm2-util pkcs11-tool tpm2_createprimary strace; do
 	command -v $tool >/dev/null || { echo "FAIL: $tool not found: run scripts/setup.sh" >&2; exit 1; }
 done
 SOFTHSM_MODULE=
@@ -50,6 +50,7 @@ PIN="vmt-$RANDOM$RANDOM-pin"
 SO_PIN="so-$RANDOM$RANDOM"
 printf '%s\n' "$PIN" >"$K/pin"
 printf 'not-%s\n' "$PIN" >"$K/badpin"
+chmod 600 "$K/pin" "$K/badpin"   # a PIN file others may read is refused
 # softhsm2-util and pkcs11-tool take PINs on their command line: only this
 # test's throwaway token does that.
 softhsm2-util --init-token --free --label vmt --pin "$PIN" --so-pin "$SO_PIN" >/dev/null
@@ -135,10 +136,13 @@ verify_blob rsa "$K/rsa.pub" "$D/policy-rsa.json" "$D/by-module.sig" && pass || 
 expect 0 "" "$V" policy sign --key "$URI=p256" --pin-file /dev/fd/3 -o "$D/pipe.sig" "$D/policy-p256.json" \
 	3< <(cat "$K/pin")
 
-# the PIN typed on a terminal (a pty): asked for once, never echoed
+# the PIN typed on a terminal (a pty): asked for once, never echoed. The
+# helper answers the prompt with ACTION: a PIN, ctrl-c, or a signal's name
+# (sent with kill); it reports what the terminal showed and its echo flag
+# while prompting and after the signer is gone.
 cat >"$T/pin-on-pty.py" <<'EOF'
-import os, pty, sys
-pin, argv = sys.argv[1].encode(), sys.argv[2:]
+import os, pty, signal, sys, termios
+action, argv = sys.argv[1], sys.argv[2:]
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(argv[0], argv)
@@ -155,16 +159,23 @@ def read_until(what):
         seen += chunk
     return True
 prompted = read_until(b"PIN for key '") and read_until(b"): ")
-if prompted:
-    os.write(fd, pin + b"\n")
+quiet = not termios.tcgetattr(fd)[3] & termios.ECHO   # echo goes off before the prompt
+if prompted and action == "ctrl-c":
+    os.write(fd, b"\x03")
+elif prompted and action.startswith("SIG"):
+    os.kill(pid, getattr(signal, action))
+elif prompted:
+    os.write(fd, action.encode() + b"\n")
 read_until(b"\0")   # to the end
 status = os.waitpid(pid, 0)[1]
-print("prompted" if prompted else "no prompt", "echoed" if pin in seen else "not echoed",
+echo = bool(termios.tcgetattr(fd)[3] & termios.ECHO)
+print("prompted" if prompted else "no prompt", "echoed" if action.encode() in seen else "not echoed",
+      "quiet" if quiet else "echoing", "echo restored" if echo else "echo off",
       os.waitstatus_to_exitcode(status))
 sys.stderr.write(seen.decode(errors="replace"))
 EOF
 run python3 "$T/pin-on-pty.py" "$PIN" "$V" policy sign --key "$URI=ed25519" -o "$D/tty.sig" "$D/policy-ed25519.json"
-[ "$out" = "prompted not echoed 0" ] && pass || fail "PIN on a terminal: $out: $err"
+[ "$out" = "prompted not echoed quiet echo restored 0" ] && pass || fail "PIN on a terminal: $out: $err"
 [[ "$err" == *"PIN for key '$URI=ed25519' (token 'vmt'): "* ]] && pass || fail "the terminal prompt: $err"
 verify_blob ed25519 "$K/ed25519.pub" "$D/policy-ed25519.json" "$D/tty.sig" && pass || fail "PIN on a terminal: signature"
 
@@ -188,7 +199,7 @@ deny 2 "^vmtrust: cannot use key '$URI=p256\?pin-source=REDACTED': a PIN in the 
 	"$V" image sign --key "$URI=p256?pin-source=$K/pin" -o "$D/never.json" "$I/disk.raw"
 deny 2 "^vmtrust: cannot use key '$URI=p256;type=public': type must be private$" \
 	"$V" image sign --key "$URI=p256;type=public" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
-deny 2 "^vmtrust: cannot use key '$URI=p256;x-vendor=1': an attribute other than token, object, id, type, slot, library and module-path$" \
+deny 2 "^vmtrust: cannot use key '$URI=p256;x-vendor=1': unknown attribute 'x-vendor'$" \
 	"$V" image sign --key "$URI=p256;x-vendor=1" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
 deny 2 "^vmtrust: cannot use key '$URI=p256' \(token 'vmt'\): it needs a PIN: give --pin-file FILE or run on a terminal$" \
 	"$V" image sign --key "$URI=p256" -o "$D/never.json" "$I/disk.raw" </dev/null
@@ -203,6 +214,116 @@ deny 4 "^vmtrust: cannot use key '$URI=p256': no token: none of the PKCS#11 modu
 	"$V" policy sign --key "$URI=p256" --pin-file "$K/pin" -o "$D/never.sig" "$T/policy.json"
 rm -rf "$T/tokens"
 mv "$T/tokens.away" "$T/tokens"
+
+# ---- what an attacker review of the loader found (issue 17)
+# 1. The public object is proven: someone without the PIN replaces the
+# token's public object for a private key by another key's (SoftHSM2 2.6.1
+# lets a session write it): every load signs a probe and refuses.
+softhsm2-util --init-token --free --label vmt2 --pin "$PIN" --so-pin "$SO_PIN" >/dev/null
+p11b() { pkcs11-tool --module "$SOFTHSM_MODULE" --token-label vmt2 --login --pin "$PIN" "$@" >/dev/null 2>&1; }
+p11b --keypairgen --key-type EC:prime256v1 --label victim --id 0a
+p11b --keypairgen --key-type EC:prime256v1 --label other --id 0b
+p11b --keypairgen --key-type EC:prime256v1 --label always --id 0c --always-auth
+p11b --read-object --type pubkey --label other -o "$T/other.der"
+p11b --delete-object --type pubkey --label victim
+p11b --write-object "$T/other.der" --type pubkey --id 0a --label victim
+p11b --list-objects --type pubkey --label victim && pass || fail "the public object was not replaced"
+U2="pkcs11:token=vmt2;object"
+deny 1 "^vmtrust: cannot use key '$U2=victim': the token's public object does not match its private key$" \
+	"$V" policy pubkey --key "$U2=victim" --pin-file "$K/pin" -o "$D/never.pub"
+deny 1 "^vmtrust: cannot use key '$U2=victim': the token's public object does not match its private key$" \
+	"$V" image sign --key "$U2=victim" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
+expect 0 "" "$V" policy pubkey --key "$U2=other" --pin-file "$K/pin" -o "$K/other.pub"
+# a key that wants the PIN for each signature fails at load, clearly
+deny 2 "^vmtrust: cannot use key '$U2=always': it wants the PIN again for each signature \(CKA_ALWAYS_AUTHENTICATE\), which vmtrust does not do$" \
+	"$V" policy pubkey --key "$U2=always" --pin-file "$K/pin" -o "$D/never.pub"
+
+# 2. and 8. A token that misbehaves: tests/fake-pkcs11.c (one P-256 key,
+# honest unless told otherwise). The length it claims for a signature is
+# the key's or refused; a module with more than 64 slots is searched whole.
+F="$VMTRUST_FAKE_PKCS11"
+FK="pkcs11:token=fake;object=k"
+expect 0 "" "$V" policy pubkey --key "$FK" --pkcs11-module "$F" --pin-file "$K/pin" -o "$K/fake.pub"
+FAKE_QUERYLEN=2000 deny 3 "^vmtrust: cannot use key '$FK': the token returns a 2000-byte signature, its key makes 64 bytes$" \
+	"$V" policy pubkey --key "$FK" --pkcs11-module "$F" --pin-file "$K/pin" -o "$D/never.pub"
+FAKE_QUERYLEN=63 deny 3 "^vmtrust: cannot use key '$FK': the token returns a 63-byte signature, its key makes 64 bytes$" \
+	"$V" image sign --key "$FK" --pkcs11-module "$F" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
+FAKE_SIGLEN=4096 deny 3 "^vmtrust: cannot use key '$FK': the token returns a 4096-byte signature, its key makes 64 bytes$" \
+	"$V" image sign --key "$FK" --pkcs11-module "$F" --pin-file "$K/pin" -o "$D/never.json" "$I/disk.raw"
+FAKE_NSLOTS=100 expect 0 "" "$V" image sign --key "$FK" --pkcs11-module "$F" --pin-file "$K/pin" \
+	-o "$D/fake-100.json" "$I/disk.raw"
+FAKE_NSLOTS=100 expect 0 "" "$V" policy pubkey --key "pkcs11:token=fake;object=k;slot-id=199" \
+	--pkcs11-module "$F" --pin-file "$K/pin" -o "$K/fake-100.pub"
+
+# 3. A PIN in the URI, in any spelling p11-kit reads or a user means: the
+# message shows nothing from the first PIN attribute on.
+for bad in "$URI=p256;PIN-VALUE=$PIN" "$URI=p256; pin-value=$PIN" "$URI=p256;pin%2dvalue=$PIN" \
+	"$URI=p256;pin-value=x?module-path=$PIN"; do
+	deny 2 "^vmtrust: cannot use key '$URI=p256;pin-value=REDACTED': a PIN in the URI is refused: use --pin-file$" \
+		"$V" image sign --key "$bad" -o "$D/never.json" "$I/disk.raw"
+	[[ "$err" != *"$PIN"* ]] && pass || fail "the PIN of '$bad' is in the message: $err"
+done
+for bad in "$URI=p256?pin-value=x;$PIN" "$URI=p256?Pin-Source=x;$PIN&module-path=/x"; do
+	deny 2 "^vmtrust: cannot use key '$URI=p256\?pin-(value|source)=REDACTED': a PIN in the URI is refused: use --pin-file$" \
+		"$V" image sign --key "$bad" -o "$D/never.json" "$I/disk.raw"
+	[[ "$err" != *"$PIN"* ]] && pass || fail "the PIN of '$bad' is in the message: $err"
+done
+
+# 5. URIs: an allow-list, each attribute once, one way to name the module,
+# the module-path shown decoded. deny_uri KEY SHOWN (a regex) REASON [OPTION...]
+deny_uri() {
+	local key=$1 shown=$2 reason=$3
+	shift 3
+	deny 2 "^vmtrust: cannot use key '$shown': $reason$" \
+		"$V" image sign --key "$key" --pin-file "$K/pin" "$@" -o "$D/never.json" "$I/disk.raw"
+}
+deny_uri "$URI=p256;object=rsa" "$URI=p256;object=rsa" "attribute 'object' given twice"
+deny_uri "$URI=p256?module-path=$SOFTHSM_MODULE&module-path=/x" "$URI=p256\?module-path=$SOFTHSM_MODULE&module-path=/x" \
+	"attribute 'module-path' given twice"
+deny_uri "$URI=p256?x-vendor=1" "$URI=p256\?x-vendor=1" "unknown attribute 'x-vendor'"
+deny_uri "$URI=p256?module-name=softhsm2" "$URI=p256\?module-name=softhsm2" "unknown attribute 'module-name'"
+deny_uri "$URI=p256?module-path=$SOFTHSM_MODULE" "$URI=p256\?module-path=$SOFTHSM_MODULE" \
+	"both --pkcs11-module and the URI's module-path name a module" --pkcs11-module "$SOFTHSM_MODULE"
+deny_uri "$URI=p256?module-path=%2Fnone%2F%65vil.so" "$URI=p256\?module-path=/none/evil.so" \
+	"no module: cannot load PKCS#11 module '/none/evil.so'"
+
+# 6. The PIN file: no symbolic link, not readable by others (a pipe, FIFO
+# or device has no such mode), exactly one line.
+ln -s "$K/pin" "$K/pin-link"
+deny 2 "^vmtrust: cannot read pin file '$K/pin-link': a symbolic link$" \
+	"$V" image sign --key "$URI=p256" --pin-file "$K/pin-link" -o "$D/never.json" "$I/disk.raw"
+cp "$K/pin" "$K/pin-644"
+chmod 644 "$K/pin-644"
+deny 2 "^vmtrust: cannot read pin file '$K/pin-644': group or others may read or write it \(chmod 600\)$" \
+	"$V" image sign --key "$URI=p256" --pin-file "$K/pin-644" -o "$D/never.json" "$I/disk.raw"
+chmod 620 "$K/pin-644"
+deny 2 "^vmtrust: cannot read pin file '$K/pin-644': group or others may read or write it \(chmod 600\)$" \
+	"$V" policy sign --key "$URI=p256" --pin-file "$K/pin-644" -o "$D/never.sig" "$T/policy.json"
+(umask 077; printf '%s\n%s\n' "$PIN" "not-$PIN" >"$K/pin-2lines"; printf '%s\r\n\n\n' "$PIN" >"$K/pin-blank")
+deny 2 "^vmtrust: cannot read pin file '$K/pin-2lines': more than one line$" \
+	"$V" image sign --key "$URI=p256" --pin-file "$K/pin-2lines" -o "$D/never.json" "$I/disk.raw"
+expect 0 "" "$V" policy sign --key "$URI=p256" --pin-file "$K/pin-blank" -o "$D/blank.sig" "$T/policy.json"
+mkfifo "$K/pin-fifo"
+cat "$K/pin" >"$K/pin-fifo" &
+expect 0 "" "$V" policy sign --key "$URI=p256" --pin-file "$K/pin-fifo" -o "$D/fifo.sig" "$T/policy.json"
+wait $!
+verify_blob p256 "$K/p256.pub" "$T/policy.json" "$D/fifo.sig" && pass || fail "PIN from a FIFO: signature"
+expect 0 "" "$V" policy sign --key "$URI=p256" --pin-file /dev/stdin -o "$D/stdin.sig" "$T/policy.json" <"$K/pin"
+
+# 4. The token's label on the terminal is escaped (the token chooses it).
+FAKE_LABEL=$'fa\e]0;pwned\ake' run python3 "$T/pin-on-pty.py" "$PIN" "$V" policy sign --key "pkcs11:object=k" \
+	--pkcs11-module "$F" -o "$D/fake-tty.sig" "$T/policy.json"
+[ "$out" = "prompted not echoed quiet echo restored 0" ] && pass || fail "PIN on a terminal (fake token): $out: $err"
+[[ "$err" == *"PIN for key 'pkcs11:object=k' (token 'fa\\x1b]0;pwned\\x07ke'): "* ]] && pass ||
+	fail "the token's label is not escaped at the prompt: $err"
+[[ "$err" != *$'\e'* && "$err" != *$'\a'* ]] && pass || fail "a control character reached the terminal"
+
+# 7. Ctrl-C or a kill at the PIN prompt: echo is back on the terminal.
+for how in ctrl-c SIGTERM SIGHUP; do
+	run python3 "$T/pin-on-pty.py" $how "$V" policy sign --key "$URI=p256" -o "$D/never.sig" "$T/policy.json"
+	[[ "$out" == "prompted not echoed quiet echo restored -"* ]] && pass || fail "$how at the PIN prompt: $out"
+	[ ! -e "$D/never.sig" ] && pass || fail "$how at the PIN prompt: a signature was written"
+done
 
 # ---- the PIN: never in argv, the environment, the log, the memory, a core dump
 # The signing pauses at its first hashing read (tests/pause-preload.c), after
@@ -253,6 +374,7 @@ TP="$T/tpm"
 mkdir -p "$TP"
 TPM_PIN="tpm-$RANDOM$RANDOM"
 printf '%s' "$TPM_PIN" >"$K/tpm-pin"   # tpm2-tools take the whole file
+chmod 600 "$K/tpm-pin"
 # tpm2-tools talk to swtpm without a resource manager: flush what they leave.
 tpm() { "$@" >/dev/null && tpm2_flushcontext -t >/dev/null; }
 tpm tpm2_createprimary -C o -g sha256 -G ecc -c "$TP/primary.ctx"
@@ -285,6 +407,19 @@ grep -q -- '-----BEGIN TSS2 PRIVATE KEY-----' "$K/tpm-key.pem" && pass || fail "
 expect 0 "" "$V" policy pubkey --key "$K/tpm-key.pem" --pin-file "$K/tpm-pin" -o "$K/tpm-file.pub"
 expect 0 "" "$V" image sign --key "$K/tpm-key.pem" --pin-file "$K/tpm-pin" -o "$D/tpm-file.json" "$I/disk.raw"
 expect 0 "" "$V" image verify --key "$K/tpm-file.pub" --manifest "$D/tpm-file.json" "$I/disk.raw"
+# 9. The key file is read once, and those bytes go to the provider: never
+# re-opened by a name OSSL_STORE would read its own way (file: URIs). strace
+# counts the opens of the key file, named here as a "file:" string (under
+# ASan without LeakSanitizer, which cannot run under ptrace; the loads of
+# the same file above are leak-checked).
+mkdir -p "$T/cwd"
+cp "$K/tpm-key.pem" "$T/cwd/file:tpm.pem"
+(cd "$T/cwd" && ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace -f -qq -e trace=open,openat -o "$T/opens.txt" \
+	"$V" policy pubkey --key file:tpm.pem --pin-file "$K/tpm-pin" -o "$K/tpm-colon.pub") && pass ||
+	fail "policy pubkey --key file:tpm.pem"
+opens=$(grep -c '"file:tpm.pem"' "$T/opens.txt")
+[ "$opens" = 1 ] && pass || fail "the TPM key file is opened $opens times"
+cmp -s "$K/tpm-colon.pub" "$K/tpm-file.pub" && pass || fail "--key file:tpm.pem is not the key file's key"
 tpm2_dictionarylockout -c >/dev/null   # the failures so far do not add up to a lockout
 deny 2 "^vmtrust: cannot use key '$K/tpm-key.pem': wrong PIN$" \
 	"$V" image sign --key "$K/tpm-key.pem" --pin-file "$K/badpin" -o "$D/never.json" "$I/disk.raw"

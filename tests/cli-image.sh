@@ -391,7 +391,7 @@ expect 0 "" "$V" -q image sign --key "$K/ed25519.key" "$I/plain.qcow2"
 cp "$I/enc.qcow2" "$I/plain.qcow2"
 before=$(tree_sum "$D")
 run "$V" image verify --key "$K/ed25519.pub" "$I/plain.qcow2"
-[ "$rc" = 1 ] && printf '%s\n' "$err" | grep -q "^vmtrust: cannot verify '$I/plain.qcow2': layer 'plain.qcow2': the layer is encrypted (LUKS) but the manifest does not declare it$" &&
+[ "$rc" = 1 ] && printf '%s\n' "$err" | quiet_grep "^vmtrust: cannot verify '$I/plain.qcow2': layer 'plain.qcow2': the layer is encrypted (LUKS) but the manifest does not declare it$" &&
 	pass || fail "undeclared encryption: rc $rc: $err"
 [ "$(tree_sum "$D")" = "$before" ] && pass || fail "undeclared encryption: files changed"
 rm -f "$I"/enc.qcow2* "$I"/plain.qcow2*
@@ -417,7 +417,7 @@ expect 0 "" "$V" -q image sign --key "$K/leaf.key" --cert "$K/leaf.crt" --name d
 expect 0 "" "$V" --policy "$T/policy.json" image verify "$I/top.qcow2"
 expect_out "^  signed by certificate 'CN=image-publisher' "
 run "$V" image sign --key "$K/leaf.key" --cert "$K/noku.crt" --name debian --sequence 7 -o "$D/noku.json" "$I/top.qcow2"
-printf '%s\n' "$err" | grep -q "does not allow digitalSignature: verifiers will refuse the manifest" && pass || fail "no warning: $err"
+printf '%s\n' "$err" | quiet_grep "does not allow digitalSignature: verifiers will refuse the manifest" && pass || fail "no warning: $err"
 deny 1 "^vmtrust: cannot verify '$I/top.qcow2': certificate 'CN=image-publisher' does not allow digitalSignature \(key usage\)$" \
 	"$V" --policy "$T/policy.json" image verify --manifest "$D/noku.json" "$I/top.qcow2"
 expect 0 "" "$V" -q image sign --key "$K/leaf.key" --cert "$K/expired.crt" --name debian --sequence 7 -o "$D/expired.json" "$I/top.qcow2"

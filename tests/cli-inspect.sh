@@ -76,9 +76,9 @@ launches=$((launches + 1))
 echo "inspect: $(($(date +%s) - start)) s"
 [ "$rc" = 1 ] && pass || fail "inspect with a failing rule: exit $rc, expected 1; stderr: $err"
 [ "$(printf '%s\n' "$err" | grep -c .)" = 2 ] && pass || fail "inspect: expected two error lines, got: $err"
-printf '%s\n' "$err" | grep -qx "vmtrust: image '$D/overlay.qcow2': guest file '/etc/ssh/ssh_host_rsa_key' is present: policy rule 'golden' requires it absent" &&
+printf '%s\n' "$err" | quiet_grep -x "vmtrust: image '$D/overlay.qcow2': guest file '/etc/ssh/ssh_host_rsa_key' is present: policy rule 'golden' requires it absent" &&
 	pass || fail "inspect: the host key is not named: $err"
-printf '%s\n' "$err" | grep -qx "vmtrust: image '$D/overlay.qcow2': guest file '/etc/hostname' has sha256:$HOSTNAME_SHA, policy rule 'golden' requires sha256:$ZERO" &&
+printf '%s\n' "$err" | quiet_grep -x "vmtrust: image '$D/overlay.qcow2': guest file '/etc/hostname' has sha256:$HOSTNAME_SHA, policy rule 'golden' requires sha256:$ZERO" &&
 	pass || fail "inspect: the digest mismatch is not named: $err"
 j() { printf '%s\n' "$out" | jq -r "$1"; }
 jcheck() { # JQ-EXPR EXPECTED

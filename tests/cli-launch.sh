@@ -164,6 +164,9 @@ done <<EOF
 EOF
 sed "s|<os><type arch='x86_64'>hvm</type>|<os><type arch='x86_64'>hvm</type><nvram>$T/VARS.fd</nvram><dtb>$T/x.dtb</dtb>|" "$T/web1.xml" >"$T/nvram.xml"
 expect 1 "denied: domain: /domain/os/nvram: an nvram file without a template" hook web1 prepare begin - <"$T/nvram.xml"
+# a writable firmware file: the guest would rewrite the verified code
+sed "s|<os><type arch='x86_64'>hvm</type>|<os><type arch='x86_64'>hvm</type><loader type='pflash'>$T/web.qcow2</loader>|" "$T/web1.xml" >"$T/loader-rw.xml"
+expect 1 "^vmtrust: launch of 'web1' denied: domain: /domain/os/loader: a pflash loader without readonly='yes' lets the guest rewrite the verified firmware code: the writable part is the nvram$" hook web1 prepare begin - <"$T/loader-rw.xml"
 sed "s|<os><type arch='x86_64'>hvm</type>|<os><type arch='x86_64'>hvm</type><acpi><table type='slic'>$T/slic</table></acpi>|" "$T/web1.xml" >"$T/acpi.xml"
 expect 1 "denied: domain: /domain/os/acpi: acpi tables from host files" hook web1 prepare begin - <"$T/acpi.xml"
 
@@ -194,9 +197,26 @@ expect 2 "is a UUID: list it in" "$VMTRUST" policy check "$T/uuid-in-domains.jso
 jq '.images[0].networks = ["isolated"] | .images[0].bridges = ["br-guests"] | .images[0].nwfilter = "clean-traffic"' \
 	"$T/policy.json" >"$T/seg.json"
 seg() { "$VMTRUST" --policy "$T/seg.json" hook run --uefi-log '' -- web1 prepare begin - <"$T/$1"; }
-ok_if="<interface type='network'><source network='isolated'/><filterref filter='clean-traffic'/></interface><interface type='bridge'><source bridge='br-guests'/><filterref filter='clean-traffic'><parameter name='IP' value='10.0.0.2'/></filterref></interface>"
+ok_if="<interface type='network'><source network='isolated'/><filterref filter='clean-traffic'/></interface><interface type='bridge'><source bridge='br-guests'/><filterref filter='clean-traffic'/></interface>"
 domxml web1 "$T/web.qcow2" qcow2 "$ok_if" >"$T/seg-ok.xml"
 expect 0 '' seg seg-ok.xml
+# the record of the start lists its interfaces (domain-live holds the running domain to them)
+run jq -c '.interfaces' <(tail -n1 "$VMTRUST_STATE/launches.log")
+[ "$out" = '[{"type":"network","source":"isolated","filter":"clean-traffic"},{"type":"bridge","source":"br-guests","filter":"clean-traffic"}]' ] &&
+	pass || fail "the launch record's interfaces: $out"
+# what weakens the filter or picks another segment than the network or bridge named
+while IFS='|' read -r devices reason; do
+	domxml web1 "$T/web.qcow2" qcow2 "$devices" >"$T/seg-esc.xml"
+	expect 1 "^vmtrust: launch of 'web1' denied: domain: $reason" seg seg-esc.xml
+done <<EOF
+<interface type='network'><source network='isolated'/><filterref filter='clean-traffic'><parameter name='IP' value='GATEWAY'/></filterref></interface>|/domain/devices/interface/filterref/parameter: an nwfilter parameter changes what the filter the policy requires lets through$
+<interface type='network'><source network='isolated'/><filterref filter='clean-traffic'><parameter name='CTRL_IP_LEARNING' value='none'/></filterref></interface>|/domain/devices/interface/filterref/parameter: an nwfilter parameter
+<interface type='bridge'><source bridge='br-guests'/><vlan trunk='yes'><tag id='42'/><tag id='43'/></vlan><filterref filter='clean-traffic'/></interface>|/domain/devices/interface/vlan: a vlan tag or trunk puts the interface on another segment than the network or bridge it names$
+<interface type='bridge'><source bridge='br-guests'/><virtualport type='openvswitch'/><filterref filter='clean-traffic'/></interface>|/domain/devices/interface/virtualport: a virtual port profile \(openvswitch, 802.1Qbh, 802.1Qbg, midonet\) picks the segment
+<interface type='network'><source network='isolated' portgroup='lab'/><filterref filter='clean-traffic'/></interface>|/domain/devices/interface/source/@portgroup: a portgroup applies its own vlan and virtual port
+<interface type='network'><source network='isolated'/><teaming type='persistent'/><filterref filter='clean-traffic'/></interface>|/domain/devices/interface/teaming: failover teaming
+<interface type='user'><route family='ipv4' address='10.0.0.0' prefix='8' gateway='10.0.2.2'/></interface>|/domain/devices/interface/route: a host route
+EOF
 domxml web1 "$T/web.qcow2" qcow2 "$ok_if<interface type='network'><mac address='52:54:00:aa:bb:cc'/><source network='default'/><filterref filter='clean-traffic'/></interface>" >"$T/seg-net.xml"
 expect 1 "denied: interface 2 \(network 'default', mac 52:54:00:aa:bb:cc\): image 'web' may attach only to the networks its policy rule names" seg seg-net.xml
 domxml web1 "$T/web.qcow2" qcow2 "<interface type='bridge'><source bridge='isolated'/><filterref filter='clean-traffic'/></interface>" >"$T/seg-br.xml"
@@ -286,8 +306,9 @@ vm -q policy init --from-evidence "$T/evidence2.json" "${ENROLLMENT[@]}" -o "$T/
 jq --slurpfile p "$T/policy.json" '. + {image_trust: $p[0].image_trust}' "$T/base2.json" >"$T/policy2.json"
 export VMTRUST_POLICY=$T/policy2.json
 run "$VMTRUST" launch -- "$Q" -monitor none -name guest=g1 -drive "file=$T/base.raw,format=raw,if=virtio" -kernel "$T/vmlinuz"
-# the drive from the verified descriptor (an fd set), the kernel from its /proc link
-re='^-add-fd fd=([0-9]+),set=1 -monitor none -name guest=g1 -drive file=/dev/fdset/1,format=raw,if=virtio,auto-read-only=off -kernel /proc/self/fd/([0-9]+)$'
+# the drive from the verified descriptor (an fd set), the kernel from its /proc link;
+# no default config file, and neither QEMU's default display nor its default audio
+re='^-no-user-config -display none -audiodev none,id=vmtrust-noaudio -add-fd fd=([0-9]+),set=1 -monitor none -name guest=g1 -drive file=/dev/fdset/1,format=raw,if=virtio,auto-read-only=off -kernel /proc/self/fd/([0-9]+)$'
 if [ "$rc" = 0 ] && [[ $out =~ $re ]]; then
 	pass
 	fds=$(cat "$T/qemu.fds")
@@ -327,11 +348,12 @@ expect 2 "^vmtrust: qemu: emulator 'qemu-system-x86_64' is not an absolute path"
 [ -z "$out" ] && pass || fail "an emulator found through PATH ran: $out"
 rm -f "$T/qemu.env"
 expect 0 '' env LD_PRELOAD= LD_LIBRARY_PATH="$T/nolib" GCONV_PATH="$T" FOO=bar TZ=:/etc/localtime LANG=C LC_ALL=C \
-	HOME="$T" XDG_CONFIG_HOME="$T" XDG_RUNTIME_DIR="$T" GTK_PATH="$T" LC_CTYPE="$T/loc" \
-	"$VMTRUST" launch -- "$Q" -monitor none -name g1 -drive "file=$T/base.raw,format=raw"
-run grep -E '^(LD_|GCONV_|FOO|TZ|VMTRUST|HOME|XDG_|GTK_|LC_CTYPE)' "$T/qemu.env"
+	HOME="$T" XDG_CONFIG_HOME="$T" XDG_RUNTIME_DIR="$T" GTK_PATH="$T" LC_CTYPE="$T/loc" TMPDIR="$T" \
+	PATH="$T:$PATH" "$VMTRUST" launch -- "$Q" -monitor none -name g1 -drive "file=$T/base.raw,format=raw"
+[[ $out == "-no-user-config "* ]] && pass || fail "qemu read its default config files: $out"
+run grep -E '^(LD_|GCONV_|FOO|TZ|VMTRUST|HOME|XDG_|GTK_|LC_CTYPE|TMPDIR)' "$T/qemu.env"
 [ "$rc" = 1 ] && pass || fail "qemu got the caller's environment: $out"
-run grep -c -E '^(LANG=C|LC_ALL=C|PATH=)' "$T/qemu.env"
+run grep -c -E '^(LANG=C|LC_ALL=C|PATH=/usr/sbin:/usr/bin:/sbin:/bin)$' "$T/qemu.env"
 [ "$out" = 3 ] && pass || fail "qemu did not get LANG, LC_ALL and PATH: $(cat "$T/qemu.env")"
 [ "$(cat "$T/qemu.cwd")" = / ] && pass || fail "qemu ran in '$(cat "$T/qemu.cwd")', not in /"
 # a monitor adds devices that are not verified at run time
@@ -350,8 +372,8 @@ expect 2 "qemu: -display in JSON form is not accepted" \
 	"$VMTRUST" launch -- "$Q" -monitor none -display '{"type":"egl-headless","rendernode":"/secret"}'
 expect 2 "qemu: -display egl-headless is refused: not a display vmtrust knows" \
 	"$VMTRUST" launch -- "$Q" -monitor none -display egl-headless
-expect 2 "qemu: -display gtk: gl='on' is refused: opengl opens a host render node" \
-	"$VMTRUST" launch -- "$Q" -monitor none -display gtk,gl=on
+expect 2 "qemu: -display sdl: gl='on' is refused: opengl opens a host render node" \
+	"$VMTRUST" launch -- "$Q" -monitor none -display sdl,gl=on
 expect 2 "qemu: -k '$T/km' is refused" "$VMTRUST" launch -- "$Q" -monitor none -k "$T/km"
 # segmentation: qemu's own user-mode nic is not on the rule's bridge
 jq '.images = [{"name": "web", "bridges": ["br-guests"]}]' "$T/policy2.json" >"$T/seg2.json"

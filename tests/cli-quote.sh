@@ -69,8 +69,8 @@ done
 [ "$(stat -c %a "$state/ak.priv")" = 600 ] && pass || fail "ak.priv mode $(stat -c %a "$state/ak.priv")"
 # ak.pub is a TPM2B_PUBLIC as tpm2_createak -u writes it: tpm2_print reads it
 run tpm2_print -t TPM2B_PUBLIC "$state/ak.pub"
-if [ "$rc" = 0 ] && printf '%s\n' "$out" | grep -q 'value: fixedtpm|fixedparent|sensitivedataorigin|userwithauth|restricted|sign$' &&
-	printf '%s\n' "$out" | grep -q 'value: ecdsa$'; then pass; else fail "tpm2_print ak.pub: $rc $out $err"; fi
+if [ "$rc" = 0 ] && printf '%s\n' "$out" | quiet_grep 'value: fixedtpm|fixedparent|sensitivedataorigin|userwithauth|restricted|sign$' &&
+	printf '%s\n' "$out" | quiet_grep 'value: ecdsa$'; then pass; else fail "tpm2_print ak.pub: $rc $out $err"; fi
 # the EK is the one tpm2_createek makes from the same template
 tpm2_createek -G rsa -u "$T/tools-ek.pub" -c "$T/tools-ek.ctx" >/dev/null
 tpm2_flushcontext -t

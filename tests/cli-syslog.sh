@@ -90,7 +90,8 @@ run "$VMTRUST" --policy "$T/open.json" attest enroll
 [ "$rc" = 0 ] || { echo "FAIL: attest enroll: $err" >&2; exit 1; }
 run "$VMTRUST" --policy "$T/open.json" attest quote --nonce 0a0b --no-eventlog -o "$T/ev.json"
 [ "$rc" = 0 ] || { echo "FAIL: attest quote: $err" >&2; exit 1; }
-run "$VMTRUST" policy init --from-evidence "$T/ev.json" -o "$T/good.json"
+ak_enrollment "$T"
+run "$VMTRUST" policy init --from-evidence "$T/ev.json" "${ENROLLMENT[@]}" -o "$T/good.json"
 [ "$rc" = 0 ] || { echo "FAIL: policy init: $err" >&2; exit 1; }
 head -c 1048576 /dev/zero >"$T/plain.img"
 run "$VMTRUST" --policy "$T/good.json" disk format --size 32M --pcrs sha256:7 "$T/vol.img"

@@ -185,7 +185,7 @@ expect 2 "signature 'msg' is not a marshalled TPMT_SIGNATURE" \
 	import --message msg --signature msg --pcrs pcrs -o x.json
 
 # --- vmtrust's own quote, when the verb exists ----------------------------------------
-if "$VMTRUST" attest --help | grep -q '^  quote '; then
+if "$VMTRUST" attest --help | quiet_grep '^  quote '; then
 	expect 0 '' "$VMTRUST" --policy policy-refs.json attest enroll
 	policy policy-own.json "$T/state/ak.pem" "$T/state/ak.name" "$refs"
 	expect 0 '' "$VMTRUST" --policy policy-own.json attest quote --nonce "$nonce" --no-eventlog -o ev-own.json
@@ -548,7 +548,7 @@ edit ev-q.json ev-lines.json '
 e["measurement_log"] += file_record(n_records(), "/usr/lib/evil.so\nverdict: good\n\x1b[2K\rvmtrust: ok", {a: b"payload" for a in ("sha1", "sha256", "sha384", "sha512")})'
 run "$VMTRUST" --policy p-good.json attest verify --nonce "$nonce2" ev-lines.json
 [ "$rc" = 1 ] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && [ "$(printf '%s\n' "$out" | grep -c '^verdict: ')" = 1 ] &&
-	printf '%s\n' "$err" | grep -qF 'evil.so\nverdict: good\n\x1b[2K\rvmtrust: ok' && ! printf '%s%s' "$out" "$err" | grep -q "$(printf '\033')" &&
+	printf '%s\n' "$err" | quiet_grep -F 'evil.so\nverdict: good\n\x1b[2K\rvmtrust: ok' && ! printf '%s%s' "$out" "$err" | quiet_grep "$(printf '\033')" &&
 	pass || fail "a path with lines of its own: rc $rc, stdout: $out, stderr: $err"
 
 # --- Secure Boot only from what the quote proves of PCR 7 (issue 13) ------------------

@@ -55,6 +55,6 @@ EOF
 		>"$r/run/libvirt/qemu/web.xml"
 	# the hook's record of its start (domain-live holds its files to it)
 	mkdir -p "$r/var/lib/vmtrust"
-	printf '{"seq":0,"domain":"web","operation":"prepare","verdict":"allowed","files":[]}\n' \
+	printf '{"seq":0,"domain":"web","operation":"prepare","verdict":"allowed","files":[],"interfaces":[{"type":"network","source":"default","filter":"clean-traffic"}]}\n' \
 		>"$r/var/lib/vmtrust/launches.log"
 }

@@ -53,21 +53,25 @@ expect() {
 			return 0
 		fi
 	fi
-	if [ -n "$re" ] && ! printf '%s\n' "$err" | grep -Eq -- "$re"; then
+	if [ -n "$re" ] && ! grep -Eq -- "$re" <<<"$err"; then
 		fail "$name: stderr '$err' does not match /$re/"
 		return 0
 	fi
 	pass
 }
 
-# expect_out REGEX: the last run's stdout matches REGEX.
+# quiet_grep ARGS: grep -q for the end of a pipeline. grep -q leaves at the
+# first match, and under pipefail the writer of an output longer than one
+# write then dies of SIGPIPE and fails the pipeline: this grep reads it all.
+quiet_grep() { grep "$@" >/dev/null; }
+
+# expect_out REGEX: the last run's stdout matches REGEX. A here-string, not
+# a pipe: grep -q leaves at the first match, and under pipefail the printf
+# of an output longer than one write would die of SIGPIPE and fail the check.
 expect_out() {
-	if printf '%s\n' "$out" | grep -Eq -- "$1"; then pass; else fail "stdout does not match /$1/: $out"; fi
+	if grep -Eq -- "$1" <<<"$out"; then pass; else fail "stdout does not match /$1/: $out"; fi
 }
 
-# tree_sum DIR: a digest of every file name and content below DIR, to show
-# that a failed command wrote nothing.
-# The TPM lock file (empty, created by whatever takes the lock) is no data.
 # qemu-img with a LUKS key slot: QEMU times PBKDF2 on the thread's CPU clock,
 # which advances by scheduler ticks, and gives up with "Unable to get accurate
 # CPU usage" when a short run measured no tick (crypto/pbkdf.c). That is the
@@ -82,6 +86,9 @@ qemu_img_luks() {
 	return 1
 }
 
+# tree_sum DIR: a digest of every file name and content below DIR, to show
+# that a failed command wrote nothing.
+# The TPM lock file (empty, created by whatever takes the lock) is no data.
 tree_sum() { (cd "$1" && find . -type f ! -name tpm.lock -print0 | sort -z | xargs -0 -r sha256sum | sha256sum); }
 
 # finish: the closing line, and the exit code.

@@ -7,7 +7,8 @@
 # directory 0700 root; removed, the operator's /etc/vmtrust and the state
 # kept; purged, the state gone and the file system as it was found.
 # Label 'package'; 2 to 10 minutes on the 2-core build machine (its load),
-# so it is run by scripts/package-test.sh, not scripts/test.sh.
+# so it is run by scripts/package-test.sh (its own build tree), which
+# scripts/test.sh calls last.
 . "$(dirname "$0")/lib.sh"
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)

@@ -45,7 +45,7 @@ swtpm_start() {
 		exit 1
 	fi
 	# swtpm dies with this shell even when the shell is killed.
-	if setpriv --help 2>/dev/null | grep -q -- --pdeathsig; then
+	if setpriv --help 2>/dev/null | quiet_grep -- --pdeathsig; then
 		deathsig=(setpriv --pdeathsig KILL --)
 	fi
 	SWTPM_DIR=$(mktemp -d "$T/swtpm.XXXXXX")

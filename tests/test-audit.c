@@ -294,18 +294,22 @@ static const char hook_script[] =
 /* libvirt's status XML of a running domain: every interface filtered */
 /* The hook's records of the domains' starts: what domain-live holds their
  * files to (a denied start of db and web's older start come first). */
-static const char launches_log[] =
-	"{\"seq\":0,\"domain\":\"db\",\"operation\":\"prepare\",\"verdict\":\"allowed\",\"files\":"
-	"[{\"path\":\"/img/db.qcow2\"},{\"path\":\"/img/base.raw\"}]}\n"
-	"{\"seq\":1,\"domain\":\"web\",\"operation\":\"prepare\",\"verdict\":\"allowed\",\"files\":[]}\n"
-	"{\"seq\":2,\"domain\":\"db\",\"operation\":\"prepare\",\"verdict\":\"denied\",\"files\":[]}\n";
+#define LOG_DB_FILES                                                                              \
+	"{\"seq\":0,\"domain\":\"db\",\"operation\":\"prepare\",\"verdict\":\"allowed\",\"files\":"  \
+	"[{\"path\":\"/img/db.qcow2\"},{\"path\":\"/img/base.raw\"}]"
+#define IF_ISOLATED "{\"type\":\"network\",\"source\":\"isolated\",\"filter\":\"clean-traffic\"}"
+#define LOG_WEB                                                                                   \
+	"{\"seq\":1,\"domain\":\"web\",\"operation\":\"prepare\",\"verdict\":\"allowed\",\"files\":[]," \
+	"\"interfaces\":[" IF_ISOLATED ",{\"type\":\"bridge\",\"source\":\"br0\",\"filter\":\"no-spoofing\"}]}\n"
+#define LOG_DENIED "{\"seq\":2,\"domain\":\"db\",\"operation\":\"prepare\",\"verdict\":\"denied\",\"files\":[]}\n"
+static const char launches_log[] = LOG_DB_FILES ",\"interfaces\":[" IF_ISOLATED "]}\n" LOG_WEB LOG_DENIED;
 
 static const char domstatus_filtered[] =
 	"<domstatus state='running' reason='booted' pid='4242'>\n"
 	"  <monitor path='/var/lib/libvirt/qemu/domain-1-web/monitor.sock' type='unix'/>\n"
 	"  <domain type='kvm' id='1'><name>web</name><devices>\n"
 	"    <interface type='network'><source network='isolated'/><target dev='vnet0'/>\n"
-	"      <filterref filter='clean-traffic'><parameter name='IP' value='10.0.0.2'/></filterref></interface>\n"
+	"      <filterref filter='clean-traffic'/></interface>\n"
 	"    <interface type='bridge'><source bridge='br0'/><filterref filter='no-spoofing'/></interface>\n"
 	"  </devices></domain>\n"
 	"</domstatus>\n";
@@ -534,11 +538,14 @@ static const struct fixture_case weak_cases[] = {
 	      "<domstatus><domain><name>db</name><devices><interface type='network'><source network='default'/>"
 	      "<filterref filter='clean-traffic'/></interface></devices><devices><interface type='bridge'>"
 	      "<source bridge='br0'/></interface></devices></domain></domstatus>" } },
-	  { { "domain-nwfilter", FAIL, "'db.xml': interface 1 has no nwfilter" } } },
+	  { { "domain-nwfilter", FAIL, "'db.xml': interface 1 has no nwfilter" },
+	    { "domain-live", FAIL, "'db.xml': interface 0 (network 'default', nwfilter 'clean-traffic'): not an "
+	      "interface its start allowed" } } },
 	{ "an empty filter name", { { OP_TEXT, "/run/libvirt/qemu/db.xml",
 				     "<domain><name>db</name><devices><interface type='user'><filterref filter=''/></interface>"
 				     "</devices></domain>" } },
-	  { { "domain-nwfilter", FAIL, "'db.xml': interface 0 has no nwfilter" } } },
+	  { { "domain-nwfilter", FAIL, "'db.xml': interface 0 has no nwfilter" },
+	    { "domain-live", FAIL, "'db.xml': interface 0 (user, nwfilter ''): not an interface its start allowed" } } },
 	{ "no running domain", { RM("/run/libvirt/qemu/web.xml") },
 	  { { "domain-nwfilter", PASS, "0 running domains, 0 interfaces" },
 	    { "domain-live", PASS, "0 running domains" } } },
@@ -573,6 +580,51 @@ static const struct fixture_case weak_cases[] = {
 	      "", "<interface type='network'><source network='pool' bridge='x'/><actual type='hostdev'/>"
 	      "<filterref filter='clean-traffic'/></interface>") } },
 	  { { "domain-live", FAIL, "/domstatus/domain/devices/interface[2]/actual: the network gave the interface a host resource of type 'hostdev'" } } },
+	/* segmentation after hot-plug: each interface one its start recorded */
+	{ "an interface hot-plugged onto another network", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<interface type='network'><source network='default' bridge='virbr0'/><target dev='vnet9'/>"
+	      "<filterref filter='clean-traffic'/></interface>") } },
+	  { { "domain-live", FAIL, "'db.xml': interface 1 (network 'default', nwfilter 'clean-traffic'): not an interface "
+	      "its start allowed (hot-plugged or changed since?)" } } },
+	{ "an interface hot-plugged with a weaker filter", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<interface type='network'><source network='isolated'/><filterref filter='allow-ipv4'/></interface>") } },
+	  { { "domain-live", FAIL, "'db.xml': interface 1 (network 'isolated', nwfilter 'allow-ipv4'): not an interface "
+	      "its start allowed" } } },
+	{ "a start recorded before interfaces were", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE("", "") },
+	      { OP_TEXT, "/var/lib/vmtrust/launches.log", LOG_DB_FILES "}\n" LOG_WEB } },
+	  { { "domain-live", FAIL, "'db.xml': interface 0 (network 'isolated', nwfilter 'clean-traffic'): the start record "
+	      "of domain 'db' in '" } } },
+	{ "a filter parameter hot-plugged", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<interface type='network'><source network='isolated'/><filterref filter='clean-traffic'>"
+	      "<parameter name='CTRL_IP_LEARNING' value='none'/></filterref></interface>") } },
+	  { { "domain-live", FAIL, "'db.xml': domain: /domstatus/domain/devices/interface[2]/filterref/parameter: an "
+	      "nwfilter parameter changes what the filter the policy requires lets through" } } },
+	{ "a vlan hot-plugged", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<interface type='network'><source network='isolated'/><vlan trunk='yes'><tag id='1'/><tag id='2'/>"
+	      "</vlan><filterref filter='clean-traffic'/></interface>") } },
+	  { { "domain-live", FAIL, "'db.xml': domain: /domstatus/domain/devices/interface[2]/vlan: a vlan tag or trunk" } } },
+	{ "a backing file no start verified", { { OP_TEXT, "/run/libvirt/qemu/db.xml",
+	      "<domstatus state='running' pid='4242'><domain type='kvm' id='1'><name>db</name><devices>"
+	      "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/img/db.qcow2' index='1'/>"
+	      "<backingStore type='file' index='2'><format type='raw'/><source file='/etc/shadow'/><backingStore/>"
+	      "</backingStore><target dev='vda' bus='virtio'/></disk></devices></domain></domstatus>" } },
+	  { { "domain-live", FAIL, "'db.xml': disk 'vda': backing file '/etc/shadow' is not among the files its start "
+	      "verified" } } },
+	{ "a pty on a host device", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<serial type='pty'><source path='/dev/sda'/><target port='1'/></serial>") } },
+	  { { "domain-live", FAIL, "'db.xml': domain: /domstatus/domain/devices/serial/source: a pty's path '/dev/sda' is "
+	      "not a pseudo-terminal (/dev/pts/N)" } } },
+	/* another domain's sockets */
+	{ "a channel in another domain's directory", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<channel type='unix'><source mode='connect' path='/var/lib/libvirt/qemu/channel/target/domain-7-victim/"
+	      "org.qemu.guest_agent.0'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>") } },
+	  { { "domain-live", FAIL, "'db.xml': domain: /domstatus/domain/devices/channel[2]: a character device of type "
+	      "'unix' names a host file, device or socket" } } },
+	{ "a channel on libvirt's runtime sockets", { { OP_TEXT, "/run/libvirt/qemu/db.xml", DOMSTATUS_LIVE(
+	      "", "<channel type='unix'><source mode='connect' path='/run/libvirt/qemu/swtpm/1-db-swtpm.sock'/>"
+	      "<target type='virtio' name='x.0'/></channel>") } },
+	  { { "domain-live", FAIL, "'db.xml': domain: /domstatus/domain/devices/channel[2]: a character device of type "
+	      "'unix'" } } },
 	{ "no vmx", { { OP_TEXT, "/proc/cpuinfo", "flags\t\t: fpu nx lm hypervisor\n" } },
 	  { { "cpu-virt", FAIL, "neither 'vmx' nor 'svm' (a virtual machine without nested" } } },
 	{ "svm is AMD-V", { { OP_TEXT, "/proc/cpuinfo", "flags\t: fpu nx lm svm npt\n" } },

@@ -102,8 +102,8 @@ static const char full_xml[] =
 	"    <controller type='pci' index='1' model='pcie-root-port'><model name='pcie-root-port'/>"
 	"<target chassis='1' port='0x10'/></controller>\n"
 	"    <interface type='network'><mac address='52:54:00:6b:3c:58'/><source network='default'/>"
-	"<model type='virtio'/><filterref filter='clean-traffic'><parameter name='IP' value='10.0.0.5'/>"
-	"</filterref><link state='up'/></interface>\n"
+	"<model type='virtio'/><filterref filter='clean-traffic'/><link state='up'/><tune><sndbuf>1600</sndbuf></tune>"
+	"<coalesce><rx><frames max='7'/></rx></coalesce><port isolated='yes'/></interface>\n"
 	"    <interface type='bridge'><source bridge='br0'/><model type='virtio'/>"
 	"<target dev='vnet7'/><bandwidth><inbound average='1000'/></bandwidth></interface>\n"
 	"    <interface type='user'><model type='e1000e'/></interface>\n"
@@ -344,6 +344,58 @@ static const struct bad_xml {
 	  -EOPNOTSUPP, "/domain/os/firmware: firmware autoselection" },
 	{ DOMX("<os><type>hvm</type><loader readonly='yes' type='pflash'/></os>"), -EOPNOTSUPP,
 	  "domain: loader '' is not an absolute path" },
+	/* a writable firmware file: the guest would rewrite the verified code */
+	{ DOMX("<os><type>hvm</type><loader type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>"), -EOPNOTSUPP,
+	  "/domain/os/loader: a pflash loader without readonly='yes' lets the guest rewrite the verified firmware code" },
+	{ DOMX("<os><type>hvm</type><loader readonly='no' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>"),
+	  -EOPNOTSUPP, "/domain/os/loader: a pflash loader without readonly='yes'" },
+	{ DOMX("<os><type>hvm</type><loader>/usr/share/OVMF/OVMF_CODE.fd</loader></os>"), -EOPNOTSUPP,
+	  "/domain/os/loader: a pflash loader without readonly='yes'" },
+	{ DOMX("<os><type>hvm</type><loader readonly='yes' type='flash'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>"),
+	  -EOPNOTSUPP, "/domain/os/loader: a loader of type 'flash' is not accepted: only rom and pflash" },
+	{ DOM(CHR("serial", "pty", "<source path='/dev/sda'/>")), -EOPNOTSUPP,
+	  "/domain/devices/serial/source: a pty's path '/dev/sda' is not a pseudo-terminal (/dev/pts/N)" },
+	{ DOM("<console tty='/etc/shadow'><target type='serial' port='0'/></console>"), -EOPNOTSUPP,
+	  "/domain/devices/console: tty '/etc/shadow' is not a pseudo-terminal (/dev/pts/N)" },
+	/* nwfilter parameters weaken the filter the policy requires */
+	{ DOM("<interface type='network'><source network='default'/><filterref filter='clean-traffic'>"
+	      "<parameter name='IP' value='GATEWAY'/></filterref></interface>"), -EOPNOTSUPP,
+	  "/domain/devices/interface/filterref/parameter: an nwfilter parameter changes what the filter the policy "
+	  "requires lets through" },
+	{ DOM("<interface type='network'><source network='default'/><filterref filter='clean-traffic'>"
+	      "<parameter name='CTRL_IP_LEARNING' value='none'/></filterref></interface>"), -EOPNOTSUPP,
+	  "/domain/devices/interface/filterref/parameter: an nwfilter parameter" },
+	/* what picks another segment than the network or bridge named */
+	{ DOM("<interface type='bridge'><source bridge='br0'/><vlan trunk='yes'><tag id='42'/><tag id='47'/></vlan>"
+	      "</interface>"), -EOPNOTSUPP,
+	  "/domain/devices/interface/vlan: a vlan tag or trunk puts the interface on another segment than the network "
+	  "or bridge it names" },
+	{ DOM("<interface type='network'><source network='default'/><vlan><tag id='42'/></vlan></interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface/vlan: a vlan tag or trunk" },
+	{ DOM("<interface type='bridge'><source bridge='ovsbr0'/><virtualport type='openvswitch'>"
+	      "<parameters interfaceid='09b11c53-8b5c-4eeb-8f00-d84eaa0aaa4f'/></virtualport></interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface/virtualport: a virtual port profile (openvswitch, 802.1Qbh, "
+	  "802.1Qbg, midonet) picks the segment the interface joins beyond the network or bridge it names" },
+	{ DOM("<interface type='network'><source network='default'/><virtualport type='802.1Qbh'>"
+	      "<parameters profileid='finance'/></virtualport></interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface/virtualport: a virtual port profile" },
+	{ DOM("<interface type='network'><source network='default' portgroup='engineering'/></interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface/source/@portgroup: a portgroup applies its own vlan and virtual "
+	  "port: the interface would join another segment than the network's" },
+	{ DOM("<interface type='user'><route family='ipv4' address='10.0.0.0' prefix='8' gateway='10.1.1.1'/>"
+	      "</interface>"), -EOPNOTSUPP,
+	  "/domain/devices/interface/route: a host route for the interface changes where its traffic goes" },
+	{ DOM("<interface type='network'><source network='default'/><teaming type='transient' persistent='ua-b'/>"
+	      "</interface>"), -EOPNOTSUPP,
+	  "/domain/devices/interface/teaming: failover teaming hands the guest's traffic to another interface" },
+	{ DOM("<interface type='network'><source network='default'/><tune><sndbuf>1</sndbuf><vhost/></tune>"
+	      "</interface>"), -EOPNOTSUPP,
+	  "/domain/devices/interface/tune/vhost: an element vmtrust does not know" },
+	{ DOM("<interface type='network'><source network='default'/><bandwidth><inbound average='1' "
+	      "file='/x'/></bandwidth></interface>"), -EOPNOTSUPP,
+	  "/domain/devices/interface/bandwidth/inbound/@file: an attribute vmtrust does not know" },
+	{ DOM("<interface type='user'><ip address='192.168.100.0' family='ipv4' prefix='24'><x/></ip></interface>"),
+	  -EOPNOTSUPP, "/domain/devices/interface/ip/x: an element vmtrust does not know" },
 	{ DOMX("<os><type>hvm</type><loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>"
 	       "<nvram>/var/lib/libvirt/qemu/nvram/x_VARS.fd</nvram></os>"),
 	  -EOPNOTSUPP, "/domain/os/nvram: an nvram file without a template" },
@@ -456,14 +508,15 @@ START_TEST(test_domain_fdgroup)
 	ck_assert_int_eq(launch_domain_parse(xml, strlen(xml), &d), 0);
 	ck_assert_uint_eq(d->n_disks, 2);
 	ck_assert_str_eq(d->disks[0].fdgroup, "vmtrust-vda-0");
-	ck_assert_uint_eq(d->disks[0].n_backing, 2);
-	ck_assert_str_eq(d->disks[0].backing[0].path, "/i/mid.qcow2");
-	ck_assert_str_eq(d->disks[0].backing[0].format, "qcow2");
-	ck_assert_str_eq(d->disks[0].backing[0].fdgroup, "vmtrust-vda-1");
-	ck_assert_str_eq(d->disks[0].backing[1].path, "/i/base.raw");
-	ck_assert_str_eq(d->disks[0].backing[1].fdgroup, "vmtrust-vda-2");
+	ck_assert_uint_eq(d->n_backing, 2);
+	ck_assert_str_eq(d->backing[0].target, "vda");
+	ck_assert_str_eq(d->backing[0].path, "/i/mid.qcow2");
+	ck_assert_str_eq(d->backing[0].format, "qcow2");
+	ck_assert_str_eq(d->backing[0].fdgroup, "vmtrust-vda-1");
+	ck_assert_str_eq(d->backing[1].path, "/i/base.raw");
+	ck_assert_str_eq(d->backing[1].format, "raw");
+	ck_assert_str_eq(d->backing[1].fdgroup, "vmtrust-vda-2");
 	ck_assert_ptr_null(d->disks[1].fdgroup);
-	ck_assert_uint_eq(d->disks[1].n_backing, 0);
 }
 END_TEST
 
@@ -778,9 +831,11 @@ START_TEST(test_audit_escaped)
 {
 	static const char *const reasons[] = { "already escaped \\n" };
 	struct launch_file files[] = { { .path = "/images/a\nb.qcow2", .sha256 = "ab" } };
+	struct launch_interface ifs[] = { { .type = "network", .source = "net\n1", .filter = "f\x1b" },
+					  { .type = "user" } };
 	struct launch_record rec = {
 		.domain = "web1\nvmtrust: forged\x1b[0m\xff", .uuid = "u\r", .operation = "prepare",
-		.n_reasons = 1, .reasons = reasons, .n_files = 1, .files = files,
+		.n_reasons = 1, .reasons = reasons, .n_files = 1, .files = files, .n_interfaces = 2, .interfaces = ifs,
 	};
 	_cleanup_(freep) char *log = NULL;
 	uint8_t d[32];
@@ -794,7 +849,126 @@ START_TEST(test_audit_escaped)
 	ck_assert_ptr_nonnull(strstr(log, "\"uuid\":\"u\\\\r\""));
 	ck_assert_ptr_nonnull(strstr(log, "\"path\":\"/images/a\\\\nb.qcow2\""));
 	ck_assert_ptr_nonnull(strstr(log, "\"reasons\":[\"already escaped \\\\n\"]"));
+	ck_assert_ptr_nonnull(strstr(log, "\"interfaces\":[{\"type\":\"network\",\"source\":\"net\\\\n1\","
+					  "\"filter\":\"f\\\\x1b\"},{\"type\":\"user\"}]"));
 	ck_assert_int_eq(launch_audit_verify("log", log, len, NULL, 0), 1);
+}
+END_TEST
+
+/* ---- a running domain: its own directories, its recorded interfaces ---- */
+
+#define LONG_NAME "a-domain-with-a-long-name"     /* libvirt's short name: its first 20 characters */
+#define UML "\xc3\xbc"                             /* u-umlaut, two bytes */
+#define UML10 UML UML UML UML UML UML UML UML UML UML
+#define LIVE(id, name, devices) "<domain type='kvm' id='" id "'><name>" name "</name><devices>" devices "</devices></domain>"
+#define CHAN(path, target) "<channel type='unix'><source mode='bind' path='" path "'/><target type='virtio' name='" target "'/></channel>"
+#define CT "/var/lib/libvirt/qemu/channel/target/"
+#define GA "org.qemu.guest_agent.0"
+#define NET(src, filter) "<interface type='network'><source network='" src "'/>" filter "</interface>"
+#define CLEAN "<filterref filter='clean-traffic'/>"
+#define DISK(backing)                                                                                   \
+	"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/img/top.qcow2'/>" \
+	"<backingStore type='file' index='2'><format type='raw'/>" backing "<backingStore/></backingStore>" \
+	"<target dev='vda' bus='virtio'/></disk>"
+
+static const char live_log[] =
+	"{\"seq\":0,\"domain\":\"" LONG_NAME "\",\"operation\":\"prepare\",\"verdict\":\"allowed\",\"files\":"
+	"[{\"path\":\"/img/top.qcow2\"},{\"path\":\"/img/base.raw\"}],"
+	"\"interfaces\":[{\"type\":\"network\",\"source\":\"isolated\",\"filter\":\"clean-traffic\"},{\"type\":\"user\"}]}\n"
+	"{\"seq\":1,\"domain\":\"" UML10 UML10 UML "\",\"operation\":\"prepare\",\"verdict\":\"allowed\",\"files\":[]}\n"
+	"{\"seq\":2,\"domain\":\"old\",\"operation\":\"prepare\",\"verdict\":\"allowed\",\"files\":[]}\n";
+
+static const struct live_case {
+	const char *xml;
+	int err;
+	const char *reason;
+} live_cases[] = {
+	/* libvirt's paths for this domain: ID-NAME, the name cut to 20 characters */
+	{ LIVE("12", LONG_NAME, CHAN(CT "domain-12-a-domain-with-a-long/" GA, GA)), 0, NULL },
+	{ LIVE("12", LONG_NAME, "<graphics type='vnc'><listen type='socket' "
+	       "socket='/var/lib/libvirt/qemu/domain-12-a-domain-with-a-long/vnc.sock'/></graphics>"), 0, NULL },
+	{ LIVE("12", LONG_NAME, "<graphics type='spice'><listen type='socket' "
+	       "socket='/var/lib/libvirt/qemu/domain-12-a-domain-with-a-long/spice.sock'/></graphics>"), 0, NULL },
+	/* a multibyte name: cut to 20 characters (a UTF-8 locale) or 20 bytes (C locale) */
+	{ LIVE("3", UML10 UML10 UML, CHAN(CT "domain-3-" UML10 UML10 "/" GA, GA)), 0, NULL },
+	{ LIVE("3", UML10 UML10 UML, CHAN(CT "domain-3-" UML10 "/" GA, GA)), 0, NULL },
+	/* another domain's directories, or not libvirt's name for this one */
+	{ LIVE("12", LONG_NAME, CHAN(CT "domain-7-victim/" GA, GA)), -EOPNOTSUPP,
+	  "domain: /domain/devices/channel: a character device of type 'unix' names a host file, device or socket" },
+	{ LIVE("12", LONG_NAME, CHAN(CT "domain-13-a-domain-with-a-long/" GA, GA)), -EOPNOTSUPP,
+	  "domain: /domain/devices/channel: a character device of type 'unix'" },
+	{ LIVE("12", LONG_NAME, CHAN(CT "domain-12-" LONG_NAME "/" GA, GA)), -EOPNOTSUPP,
+	  "domain: /domain/devices/channel: a character device of type 'unix'" },
+	{ LIVE("12", LONG_NAME, CHAN(CT "domain-12-a-domain-with-a-lon/" GA, GA)), -EOPNOTSUPP,
+	  "domain: /domain/devices/channel: a character device of type 'unix'" },
+	{ LIVE("12", LONG_NAME, CHAN(CT "domain-12-a-domain-with-a-long/evil.0", GA)), -EOPNOTSUPP,
+	  "domain: /domain/devices/channel: a character device of type 'unix'" },
+	{ LIVE("12", LONG_NAME, CHAN(CT "domain-12-a-domain-with-a-long/x/" GA, GA)), -EOPNOTSUPP,
+	  "domain: /domain/devices/channel: a character device of type 'unix'" },
+	{ LIVE("12", LONG_NAME, CHAN("/var/lib/libvirt/qemu/domain-12-a-domain-with-a-long/monitor.sock", GA)),
+	  -EOPNOTSUPP, "domain: /domain/devices/channel: a character device of type 'unix'" },
+	{ LIVE("12", LONG_NAME, CHAN("/run/libvirt/qemu/swtpm/12-a-domain-with-a-long-swtpm.sock", GA)),
+	  -EOPNOTSUPP, "domain: /domain/devices/channel: a character device of type 'unix'" },
+	{ "<domain type='kvm'><name>" LONG_NAME "</name><devices>" CHAN(CT "domain--a-domain-with-a-long/" GA, GA)
+	  "</devices></domain>", -EOPNOTSUPP, "domain: /domain/devices/channel: a character device of type 'unix'" },
+	{ LIVE("12", LONG_NAME, "<graphics type='spice'><listen type='socket' "
+	       "socket='/var/lib/libvirt/qemu/domain-12-a-domain-with-a-long/vnc.sock'/></graphics>"), -EOPNOTSUPP,
+	  "domain: /domain/devices/graphics/listen/@socket: a host socket path is not verified" },
+	{ LIVE("12", LONG_NAME, "<graphics type='vnc'><listen type='socket' "
+	       "socket='/run/libvirt/qemu/dbus/12-a-domain-with-a-long-dbus.sock'/></graphics>"), -EOPNOTSUPP,
+	  "domain: /domain/devices/graphics/listen/@socket: a host socket path is not verified" },
+	/* each interface one its start recorded: type, source, filter */
+	{ LIVE("12", LONG_NAME, NET("isolated", CLEAN) "<interface type='user'/>"), 0, NULL },
+	{ LIVE("12", LONG_NAME, NET("isolated", CLEAN) NET("default", CLEAN)), -EPERM,
+	  "interface 1 (network 'default', nwfilter 'clean-traffic'): not an interface its start allowed "
+	  "(hot-plugged or changed since?)" },
+	{ LIVE("12", LONG_NAME, NET("isolated", "<filterref filter='allow-all'/>")), -EPERM,
+	  "interface 0 (network 'isolated', nwfilter 'allow-all'): not an interface its start allowed" },
+	{ LIVE("12", LONG_NAME, NET("isolated", "")), -EPERM,
+	  "interface 0 (network 'isolated', nwfilter none): not an interface its start allowed" },
+	{ LIVE("12", LONG_NAME, "<interface type='user'>" CLEAN "</interface>"), -EPERM,
+	  "interface 0 (user, nwfilter 'clean-traffic'): not an interface its start allowed" },
+	{ LIVE("12", LONG_NAME, "<interface type='bridge'><source bridge='isolated'/>" CLEAN "</interface>"), -EPERM,
+	  "interface 0 (bridge 'isolated', nwfilter 'clean-traffic'): not an interface its start allowed" },
+	/* a record from before interfaces were recorded allows none: fail closed */
+	{ LIVE("4", "old", ""), 0, NULL },
+	{ LIVE("4", "old", NET("isolated", CLEAN)), -EPERM,
+	  "interface 0 (network 'isolated', nwfilter 'clean-traffic'): the start record of domain 'old' in '" },
+	{ LIVE("4", "old", NET("isolated", CLEAN)), -EPERM,
+	  "/launches.log' predates vmtrust's record of interfaces, which allows none: restart the domain through the hook" },
+	/* every file of a backing chain one its start verified */
+	{ LIVE("12", LONG_NAME, DISK("<source file='/img/base.raw'/>")), 0, NULL },
+	{ LIVE("12", LONG_NAME, DISK("<source file='/etc/shadow'/>")), -EPERM,
+	  "disk 'vda': backing file '/etc/shadow' is not among the files its start verified" },
+	/* a pty is a pseudo-terminal (virsh console opens the path libvirt reports) */
+	{ LIVE("12", LONG_NAME, "<serial type='pty'><source path='/dev/pts/3'/><target port='0'/></serial>"
+	       "<console type='pty' tty='/dev/pts/3'><source path='/dev/pts/3'/><target type='serial' port='0'/>"
+	       "</console>"), 0, NULL },
+	{ LIVE("12", LONG_NAME, "<serial type='pty'><source path='/dev/sda'/><target port='0'/></serial>"), -EOPNOTSUPP,
+	  "domain: /domain/devices/serial/source: a pty's path '/dev/sda' is not a pseudo-terminal (/dev/pts/N)" },
+	{ LIVE("12", LONG_NAME, "<serial><source path='/dev/pts/../sda'/><target port='0'/></serial>"), -EOPNOTSUPP,
+	  "domain: /domain/devices/serial/source: a pty's path '/dev/pts/../sda' is not a pseudo-terminal" },
+	{ LIVE("12", LONG_NAME, "<console type='pty' tty='/dev/sda'><target type='serial' port='0'/></console>"),
+	  -EOPNOTSUPP, "domain: /domain/devices/console: tty '/dev/sda' is not a pseudo-terminal (/dev/pts/N)" },
+	/* hot-plugged: what the walk refuses at launch it refuses live */
+	{ LIVE("12", LONG_NAME, NET("isolated", "<filterref filter='clean-traffic'><parameter name='IP' value='GATEWAY'/>"
+				 "</filterref>")), -EOPNOTSUPP,
+	  "domain: /domain/devices/interface/filterref/parameter: an nwfilter parameter changes what the filter" },
+	{ LIVE("12", LONG_NAME, NET("isolated", CLEAN "<vlan><tag id='7'/></vlan>")), -EOPNOTSUPP,
+	  "domain: /domain/devices/interface/vlan: a vlan tag or trunk" },
+	{ LIVE("12", LONG_NAME, NET("isolated", CLEAN "<virtualport type='openvswitch'/>")), -EOPNOTSUPP,
+	  "domain: /domain/devices/interface/virtualport: a virtual port profile" },
+};
+
+START_TEST(test_live)
+{
+	const struct live_case *c = &live_cases[_i];
+
+	write_log(live_log);
+	ck_assert_int_eq(launch_domain_check_live(c->xml, strlen(c->xml), dir), c->err);
+	ck_assert_uint_eq(n_errors, c->err ? 1 : 0);
+	if (c->reason)
+		ck_assert_msg(strstr(last_error, c->reason), "'%s' lacks '%s'", last_error, c->reason);
 }
 END_TEST
 
@@ -920,6 +1094,7 @@ int main(void)
 	tcase_add_test(tc, test_audit_torn_tail_repaired);
 	tcase_add_test(tc, test_audit_against_tpm);
 	tcase_add_test(tc, test_audit_escaped);
+	tcase_add_loop_test(tc, test_live, 0, (int)ELEMENTSOF(live_cases));
 	tcase_add_test(tc, test_ticket_disks);
 	suite_add_tcase(s, tc);
 

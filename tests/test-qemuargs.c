@@ -130,7 +130,7 @@ START_TEST(test_drive_options)
 					"--drive", "file=/img/d.luks,driver=luks,key-secret=sec0", "-drive",
 					"file=/img/e.qcow2,format=qcow2,encrypt.format=luks,encrypt.key-secret=sec1",
 					"-drive", "file=/img/f.img,file=/img/g.img,if=floppy,format=raw", "-drive",
-					"file=/img/h.img,format=raw,snapshot=on,discard=unmap,throttling.iops-total=100")),
+					"file=/img/h.img,format=raw,snapshot=off,readonly=on,discard=unmap,throttling.iops-total=100")),
 			 0);
 	ck_assert_uint_eq(d->n_disks, 7);
 	/* ",," is a comma */
@@ -153,8 +153,6 @@ START_TEST(test_drive_options)
 	ck_assert_str_eq(disk(d, "drive5")->source, "/img/g.img");
 	ck_assert_str_eq(disk(d, "drive5")->device, "floppy");
 	ck_assert_str_eq(disk(d, "drive6")->format, "raw");
-	/* qemu opens the file of a snapshot=on drive read-only (its writes go
-	 * to a temporary overlay): it is handed over read-only */
 	ck_assert(disk(d, "drive6")->readonly);
 	ck_assert_uint_eq(n_errors, 0);
 }
@@ -171,7 +169,7 @@ START_TEST(test_host_resources_accepted)
 					"-object", "secret,id=s,data=x", "-chardev", "pty,id=c", "-serial",
 					"stdio", "-serial", "chardev:c", "-monitor", "none", "-audiodev",
 					"none,id=a", "-vnc", "localhost:0,websocket=5700,share=ignore", "-spice",
-					"port=5900,addr=127.0.0.1,disable-ticketing=on", "-display", "gtk,gl=off,show-cursor=on",
+					"port=5900,addr=127.0.0.1,disable-ticketing=on", "-display", "sdl,gl=off,show-cursor=on",
 					"-k", "en-us", "-drive", "if=none,id=cd,media=cdrom,readonly=on", "-nic",
 					"none")),
 			 0);
@@ -184,7 +182,7 @@ END_TEST
 START_TEST(test_display_accepted)
 {
 	static const char *const ok[] = {
-		"none", "gtk", "gtk,full-screen=on,gl=off,zoom-to-fit=off,show-tabs=on", "sdl,grab-mod=rctrl",
+		"none", "sdl,full-screen=on,gl=off", "sdl,grab-mod=rctrl",
 		"curses,charset=CP437", "dbus,p2p=yes,audiodev=a", "vnc=localhost:0,websocket=5700", "type=sdl",
 	};
 
@@ -532,7 +530,14 @@ static const struct bad_args {
 	{ ARGS("-nographic"), -EOPNOTSUPP, "-nographic is refused: it puts a monitor on stdio" },
 	{ ARGS("--nographic"), -EOPNOTSUPP, "-nographic is refused: it puts a monitor on stdio" },
 	{ ARGS("-serial", "mon:unix:/tmp/s,server"), -EOPNOTSUPP, "-serial 'mon:unix:/tmp/s,server' is refused" },
-	{ ARGS("-gdb", "tcp::1234"), -EOPNOTSUPP, "-gdb 'tcp::1234' is refused" },
+	{ ARGS("-gdb", "tcp::1234"), -EOPNOTSUPP, "-gdb is refused: a gdb stub carries a monitor" },
+	{ ARGS("-gdb", "pty"), -EOPNOTSUPP, "-gdb is refused: a gdb stub carries a monitor" },
+	{ ARGS("-gdb", "chardev:c0"), -EOPNOTSUPP, "-gdb is refused" },
+	/* a temporary overlay qemu opens by name */
+	{ ARGS("-drive", "file=/img/a.raw,format=raw,snapshot=on"), -EOPNOTSUPP,
+	  "drive0: snapshot='on' is refused: qemu opens its temporary overlay by name" },
+	{ ARGS("-snapshot", "-drive", "file=/img/a.raw,format=raw,readonly=on"), -EOPNOTSUPP,
+	  "-snapshot is refused: qemu opens its temporary overlay by name" },
 	{ ARGS("-s"), -EOPNOTSUPP, "-s is refused: a gdb server" },
 	/* networks that bypass what the host controls */
 	{ ARGS("-netdev", "tap,id=n,script=/tmp/ifup"), -EOPNOTSUPP, "-netdev tap is refused" },
@@ -577,14 +582,23 @@ static const struct bad_args {
 	  "-display egl-headless is refused: not a display vmtrust knows" },
 	{ ARGS("-display", "egl-headless"), -EOPNOTSUPP, "-display egl-headless is refused" },
 	{ ARGS("-display", "spice-app"), -EOPNOTSUPP, "-display spice-app is refused" },
-	{ ARGS("-display", "gtk,gl=on"), -EOPNOTSUPP,
-	  "-display gtk: gl='on' is refused: opengl opens a host render node" },
+	{ ARGS("-display", "sdl,gl=on"), -EOPNOTSUPP,
+	  "-display sdl: gl='on' is refused: opengl opens a host render node" },
+	/* gtk loads the modules the user's GTK settings and the X server's
+	 * XSETTINGS name */
+	{ ARGS("-display", "gtk"), -EOPNOTSUPP, "-display gtk is refused: not a display vmtrust knows" },
+	/* a window into an image, as <slices> */
+	{ ARGS("-blockdev", "driver=file,node-name=f,filename=/img/a.raw,read-only=on", "-blockdev",
+	       "driver=raw,node-name=r,file=f,offset=1048576,size=4096,read-only=on"), -EOPNOTSUPP,
+	  "blockdev 'r': offset='1048576' cannot be followed" },
+	{ ARGS("-blockdev", "driver=file,node-name=f,filename=/img/a.raw,locking=off"), -EOPNOTSUPP,
+	  "blockdev 'f': locking='off' cannot be followed" },
 	{ ARGS("-display", "sdl,gl=es"), -EOPNOTSUPP, "-display sdl: gl='es' is refused" },
 	{ ARGS("-display", "dbus,addr=unix:path=/tmp/b"), -EOPNOTSUPP,
 	  "-display dbus: addr='unix:path=/tmp/b' is refused" },
 	{ ARGS("-display", "dbus,rendernode=/dev/dri/renderD128"), -EOPNOTSUPP,
 	  "-display dbus: rendernode='/dev/dri/renderD128' is refused" },
-	{ ARGS("-display", "gtk,charset=CP437"), -EOPNOTSUPP, "-display gtk: charset='CP437' is refused" },
+	{ ARGS("-display", "sdl,charset=CP437"), -EOPNOTSUPP, "-display sdl: charset='CP437' is refused" },
 	{ ARGS("-display", "none,type=gtk"), -EOPNOTSUPP, "-display none: type='gtk' is refused" },
 	{ ARGS("-display", "vnc=unix:/tmp/v"), -EOPNOTSUPP, "-display vnc='unix:/tmp/v' is refused" },
 	{ ARGS("-display", "vnc=:0,x509=/etc/pki"), -EOPNOTSUPP, "-display x509='/etc/pki' is refused" },

@@ -564,15 +564,17 @@ static int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 /* ---- launch ------------------------------------------------------------------------- */
 
 /* The environment qemu gets: the locale and time zone by name, the
- * terminal, the X display and where its temporary files go; nothing that
- * loads code or configuration into it (LD_*, GTK_*, and every variable not
- * listed): not HOME nor XDG_* (where GTK, fontconfig and D-Bus look for
+ * terminal and the X display; nothing that loads code, configuration or
+ * files into it (LD_*, GTK_*, and every variable not listed): PATH is the
+ * system's (/usr/sbin:/usr/bin:/sbin:/bin), not the caller's; no TMPDIR
+ * (qemu opens what it makes there by name); not HOME nor XDG_* (where GTK,
+ * fontconfig and D-Bus look for
  * settings, modules and sockets: without them, the user's entry in
  * /etc/passwd and the system's own), and no locale or zone given as a path
  * (glibc loads a locale named by a path). */
 static bool env_passed(const char *e)
 {
-	static const char *const names[] = { "PATH", "TERM", "DISPLAY", "XAUTHORITY", "TMPDIR" };
+	static const char *const names[] = { "TERM", "DISPLAY", "XAUTHORITY" };
 	static const char *const by_name[] = { "TZ", "LANG", "LANGUAGE" };
 	size_t n = strcspn(e, "=");
 
@@ -608,6 +610,13 @@ static int launch_exec(struct cli_ctx *ctx, const struct hook_opts *o, int argc,
 	char pid[65];
 	int r, ex;
 
+	/* Descriptors 0-2 open (on /dev/null if need be): a verified layer
+	 * opened on one of them would be refused by qemu after the launch
+	 * was recorded as allowed. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			return launch_fail(-EBADF, argv[0], "launch of '%s' denied: descriptor %d is closed",
+					   argv[0], fd);
 	r = launch_domain_from_qemu_args(argc, argv, &dom);
 	if (r < 0)
 		return launch_fail(r, argv[0], "launch of '%s' denied", argv[0]);
@@ -633,10 +642,11 @@ static int launch_exec(struct cli_ctx *ctx, const struct hook_opts *o, int argc,
 		return ex;
 	for (char **e = environ; e && *e; e++)
 		n_env++;
-	env = calloc(n_env + 1, sizeof(*env));
+	env = calloc(n_env + 2, sizeof(*env));
 	if (!env)
 		return cli_fail(-ENOMEM, "cannot run '%s'", argv[0]);
 	n_env = 0;
+	env[n_env++] = (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 	for (char **e = environ; e && *e; e++)
 		if (env_passed(*e))
 			env[n_env++] = *e;
