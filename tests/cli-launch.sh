@@ -127,7 +127,7 @@ sed "s|<disk type='file' device='disk'>|<disk type='network' device='disk'>|; s|
 expect 1 "denied: .*network" hook web1 prepare begin - <"$T/net.xml"
 # descriptors libvirt would get from elsewhere (virDomainFDAssociate): not the files verified
 sed "s|<source file='\([^']*\)'/>|<source file='\1' fdgroup='g0'/>|" "$T/web1.xml" >"$T/fdgroup.xml"
-expect 1 "^vmtrust: launch of 'web1' denied: domain: /domain/devices/disk/source/@fdgroup: an attribute vmtrust does not know" \
+expect 1 "^vmtrust: launch of 'web1' denied: domain: /domain/devices/disk: a disk handed over by descriptor \(fdgroup\) must name its whole backing chain, ending in an empty <backingStore/>$" \
 	hook web1 prepare begin - <"$T/fdgroup.xml"
 head -c $((4 * 1024 * 1024 + 1)) /dev/zero | expect 1 "domain xml on stdin: larger than the limit" hook web1 prepare begin -
 expect 1 "the domain xml names 'web1'" hook other prepare begin - <"$T/web1.xml"
