@@ -1662,7 +1662,7 @@ static const struct qopt qopts[] = {
 	  "it puts a monitor on stdio (use -display none -serial stdio -monitor none)", NULL, NULL },
 	{ "debugcon", CHR_SPEC, NULL, NULL, NULL },
 	{ "virtioconsole", CHR_SPEC, NULL, NULL, NULL },
-	{ "gdb", REFUSED, "a gdb stub carries a monitor and writes guest memory", NULL, NULL },
+	{ "gdb", REFUSED, "its gdb server carries a monitor and writes guest memory", NULL, NULL },
 	{ "netdev", NET, NULL, NULL, NULL },
 	{ "net", NET, NULL, NULL, NULL },
 	{ "nic", NET, NULL, NULL, NULL },

@@ -530,8 +530,8 @@ static const struct bad_args {
 	{ ARGS("-nographic"), -EOPNOTSUPP, "-nographic is refused: it puts a monitor on stdio" },
 	{ ARGS("--nographic"), -EOPNOTSUPP, "-nographic is refused: it puts a monitor on stdio" },
 	{ ARGS("-serial", "mon:unix:/tmp/s,server"), -EOPNOTSUPP, "-serial 'mon:unix:/tmp/s,server' is refused" },
-	{ ARGS("-gdb", "tcp::1234"), -EOPNOTSUPP, "-gdb is refused: a gdb stub carries a monitor" },
-	{ ARGS("-gdb", "pty"), -EOPNOTSUPP, "-gdb is refused: a gdb stub carries a monitor" },
+	{ ARGS("-gdb", "tcp::1234"), -EOPNOTSUPP, "-gdb is refused: its gdb server carries a monitor" },
+	{ ARGS("-gdb", "pty"), -EOPNOTSUPP, "-gdb is refused: its gdb server carries a monitor" },
 	{ ARGS("-gdb", "chardev:c0"), -EOPNOTSUPP, "-gdb is refused" },
 	/* a temporary overlay qemu opens by name */
 	{ ARGS("-drive", "file=/img/a.raw,format=raw,snapshot=on"), -EOPNOTSUPP,
