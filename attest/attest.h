@@ -6,7 +6,7 @@
  *
  * Conventions as in policy.h: 0 or a count on success, a negative errno on
  * failure, ret_* written only on success, errors logged once through the
- * policy_set_log() sink. TPM failures map to: -ENODEV (no TPM reachable:
+ * vt_set_log() sink. TPM failures map to: -ENODEV (no TPM reachable:
  * TCTI could not be loaded or connected), -ECOMM (the TPM went away in the
  * middle of a command), -EREMOTEIO (the TPM answered with an error code);
  * the TSS2_RC text goes into the log line.
@@ -35,7 +35,7 @@ DEFINE_CLEANUP_FUNC(struct attest_ctx *, attest_ctx_free)
 int attest_pcr_banks(struct attest_ctx *ctx, struct policy_pcr_bank *banks, size_t max);
 
 /* Reads one PCR of one bank into out (alg->size bytes). */
-int attest_pcr_read(struct attest_ctx *ctx, const struct policy_hash_alg *alg, unsigned pcr,
+int attest_pcr_read(struct attest_ctx *ctx, const struct vt_hash_alg *alg, unsigned pcr,
 		    uint8_t *out);
 
 /* Reads every PCR of a selection (n_sel banks) with as few TPM2_PCR_Read
@@ -113,7 +113,7 @@ const struct attest_record *attest_mlog_record(const struct attest_mlog *log, si
 /* Replays the first n_records records into one PCR of one bank, from zero;
  * *ret_extends (may be NULL) counts the extends. */
 int attest_mlog_replay(const struct attest_mlog *log, size_t n_records, unsigned pcr,
-		       const struct policy_hash_alg *alg, uint8_t *out, size_t *ret_extends);
+		       const struct vt_hash_alg *alg, uint8_t *out, size_t *ret_extends);
 
 /* The one rule that binds a log to a PCR value, for the verifier (the
  * quoted value) and for attest_measure() (the TPM's): the records of pcr
@@ -129,15 +129,15 @@ enum attest_mlog_verdict {
 	ATTEST_MLOG_DIFFERS,
 	ATTEST_MLOG_UNPROVEN,
 };
-int attest_mlog_judge(const struct attest_mlog *log, unsigned pcr, const struct policy_hash_alg *alg,
+int attest_mlog_judge(const struct attest_mlog *log, unsigned pcr, const struct vt_hash_alg *alg,
 		      const uint8_t *value, size_t *ret_record);
 
-/* The OpenSSL digest of a policy_hash_alg (an EVP_MD *), fetched once per
- * process and never freed; NULL for an algorithm not in policy_hash_algs()
+/* The OpenSSL digest of a vt_hash_alg (an EVP_MD *), fetched once per
+ * process and never freed; NULL for an algorithm not in vt_hash_algs()
  * or that OpenSSL lacks. Digesting with it skips OpenSSL's look-up of an
  * implicit fetch at every init. */
 struct evp_md_st;
-const struct evp_md_st *attest_md(const struct policy_hash_alg *alg);
+const struct evp_md_st *attest_md(const struct vt_hash_alg *alg);
 
 /* The digest a file record extends, for one bank. */
 int attest_record_event_digest(const char *path, uint64_t size, const struct policy_digest *file,
@@ -511,7 +511,7 @@ const char *attest_audit_status_name(enum attest_audit_status s);   /* "pass", .
  * once the record is measured. The caller holds the TPM lock
  * (attest_tpm_lock), so that no quote comes between the two. With ret, the
  * record as attest_measure_event() gives it. Errors as
- * attest_measure_event() and policy_write_file_atomic(), logged. */
+ * attest_measure_event() and vt_write_file_atomic(), logged. */
 #define ATTEST_HOST_AUDIT_EVENT "host-audit"
 #define ATTEST_HOST_AUDIT_FILE "host-audit.json"
 int attest_audit_measure(struct attest_ctx *ctx, const char *state_dir, unsigned pcr,
@@ -715,7 +715,7 @@ struct json_object;
 struct attest_eventlog_alg {
 	uint16_t alg_id;                    /* TPM_ALG_ID */
 	uint16_t size;                      /* digest size in bytes */
-	const struct policy_hash_alg *alg;  /* NULL: unknown to vmtrust, not replayed */
+	const struct vt_hash_alg *alg;  /* NULL: unknown to vmtrust, not replayed */
 };
 
 /* One logged digest of an event; value points into the log's own copy. */
@@ -791,7 +791,7 @@ int attest_event_to_json(const struct attest_event *ev, struct json_object **ret
  * separator, another event type) or a PCR 7 event that fails the rule
  * above; -ENOMEM, -EIO. */
 int attest_eventlog_secure_boot_in(const struct attest_eventlog *log,
-				   const struct policy_hash_alg *const *banks, size_t n_banks);
+				   const struct vt_hash_alg *const *banks, size_t n_banks);
 /* The same with every bank vmtrust knows (the host's own log). */
 int attest_eventlog_secure_boot(const struct attest_eventlog *log);
 /* One event alone, whatever its place in the log: 1, 0, -ENOENT when it

@@ -20,7 +20,6 @@
 
 #include "attest.h"
 
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 #define AUDIT_VERSION 1
 #define SMALL_MAX 4096                          /* a sysfs attribute, a comm */
@@ -379,7 +378,7 @@ static int is_dir(const struct run *run, const char *rel, char *reason, size_t s
 }
 
 /* Reads ROOT/rel, a regular file of at most max bytes. A fault is no error
- * of the audit but the reason of an unknown check: policy_read_file's
+ * of the audit but the reason of an unknown check: vt_read_file's
  * message is captured into reason instead of being logged as an error. */
 static int read_input(const struct run *run, const char *rel, size_t max, char **ret,
 		      size_t *ret_len, char *reason, size_t size)
@@ -400,9 +399,9 @@ static int read_input(const struct run *run, const char *rel, size_t max, char *
 		bsnprintf(reason, size, "cannot read '%s': not a regular file", path);
 		return -EINVAL;
 	}
-	policy_log_capture(reason, size);
-	r = policy_read_file(path, max, ret, ret_len);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(reason, size);
+	r = vt_read_file(path, max, ret, ret_len);
+	vt_log_capture(NULL, 0);
 	return r;
 }
 
@@ -1964,7 +1963,7 @@ static int domain_live(const struct run *run, const char *file, void *data, stru
 		for (size_t i = 0; flag && i < ELEMENTSOF(harmless_taints); i++)
 			harmless |= xmlStrcmp(flag, (const xmlChar *)harmless_taints[i]) == 0;
 		if (!harmless) {
-			_cleanup_(freep) char *esc = policy_escape(flag ? (const char *)flag : "");
+			_cleanup_(freep) char *esc = vt_escape(flag ? (const char *)flag : "");
 
 			sb_add(sb_part(bad), "'%s': libvirt tainted it '%s'", file, esc ? esc : "?");
 			ok = 0;
@@ -1975,9 +1974,9 @@ static int domain_live(const struct run *run, const char *file, void *data, stru
 	r = join(run, domain_walker_state, state);
 	if (r < 0)
 		return r;
-	policy_log_capture(reason, sizeof(reason));
+	vt_log_capture(reason, sizeof(reason));
 	r = domain_walker(text, len, state);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
@@ -2298,13 +2297,13 @@ static int check_policy_key(struct run *run)
 				 "sign the policy ('vmtrust policy sign'), then 'vmtrust hook install "
 				 "--policy-key PUB'", &ev);
 	}
-	policy_log_capture(err, sizeof(err));
+	vt_log_capture(err, sizeof(err));
 	r = policy_open_trusted("policy key", path, &fd);
 	if (r >= 0)
-		r = policy_read_fd(fd, path, POLICY_KEY_FILE_MAX, &pem, &len);
+		r = vt_read_fd(fd, path, POLICY_KEY_FILE_MAX, &pem, &len);
 	if (r >= 0)
 		r = policy_public_key_from_pem(path, pem, len, &pkey);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	policy_pkey_free(pkey);
 	if (r == -ENOMEM)
 		return r;
@@ -2335,9 +2334,9 @@ static int load_boot_log(struct run *run)
 	run->log_err = r;
 	if (r < 0)
 		return 0;
-	policy_log_capture(run->log_reason, sizeof(run->log_reason));
+	vt_log_capture(run->log_reason, sizeof(run->log_reason));
 	r = attest_eventlog_parse(ATTEST_EVENTLOG_DEFAULT_PATH, (const uint8_t *)data, len, &run->log);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	if (r == -ENOMEM)
 		return r;
 	run->log_err = r;
@@ -2443,9 +2442,9 @@ static int check_secure_boot(struct run *run)
 	int in_log = -ENOENT, in_var;
 
 	if (run->log) {
-		policy_log_capture(reason, sizeof(reason));
+		vt_log_capture(reason, sizeof(reason));
 		in_log = attest_eventlog_secure_boot(run->log);
-		policy_log_capture(NULL, 0);
+		vt_log_capture(NULL, 0);
 	}
 	in_var = efivar_secure_boot(run, &var);
 	if (in_var == -ENOMEM)
@@ -2781,10 +2780,10 @@ int attest_audit_check_policy(const struct policy *p)
 		int cmp;
 
 		if (!valid_package_name(mv[i].package))
-			return policy_log_errno(EINVAL, "policy: $.host.min_versions: '%s' is not a valid "
+			return vt_log_errno(EINVAL, "policy: $.host.min_versions: '%s' is not a valid "
 						"Debian package name", mv[i].package);
 		if (attest_deb_version_compare(mv[i].version, mv[i].version, &cmp) < 0)
-			return policy_log_errno(EINVAL, "policy: $.host.min_versions.%s: '%s' is not a "
+			return vt_log_errno(EINVAL, "policy: $.host.min_versions.%s: '%s' is not a "
 						"valid Debian version", mv[i].package, mv[i].version);
 	}
 	req = policy_host_required_checks(p, &n_req);
@@ -2796,9 +2795,9 @@ int attest_audit_check_policy(const struct policy *p)
 		if (ok)
 			continue;
 		if (has_prefix(req[i], PACKAGE_PREFIX))
-			return policy_log_errno(EINVAL, "policy: $.host.required_checks[%zu]: '%s' names "
+			return vt_log_errno(EINVAL, "policy: $.host.required_checks[%zu]: '%s' names "
 						"no package of host.min_versions", i, req[i]);
-		return policy_log_errno(EINVAL, "policy: $.host.required_checks[%zu]: unknown audit "
+		return vt_log_errno(EINVAL, "policy: $.host.required_checks[%zu]: unknown audit "
 					"check '%s' (known: cpu-virt, kvm, iommu, nx, "
 					"cpu-mitigations, qemu-user, qemu-seccomp, security-driver, "
 					"graphics-listen, vmtrust-hook, tpm, boot-log, secure-boot, "
@@ -2973,14 +2972,14 @@ int attest_audit_run(const char *root, const struct policy *p, struct attest_aud
 	if (!root || !*root)
 		root = "/";
 	if (stat(root, &st) < 0)
-		return policy_log_errno(errno, "cannot audit root '%s': %s", root, strerror(errno));
+		return vt_log_errno(errno, "cannot audit root '%s': %s", root, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return policy_log_errno(ENOTDIR, "cannot audit root '%s': not a directory", root);
+		return vt_log_errno(ENOTDIR, "cannot audit root '%s': not a directory", root);
 	len = strlen(root);
 	while (len > 0 && root[len - 1] == '/')
 		len--;
 	if (len >= PATH_MAX - 256)
-		return policy_log_errno(ENAMETOOLONG, "cannot audit root '%s': path too long", root);
+		return vt_log_errno(ENAMETOOLONG, "cannot audit root '%s': path too long", root);
 	if (p)
 		policy_host_min_versions(p, &n_mv);
 
@@ -3099,7 +3098,7 @@ static int audit_fault(const char *name, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return policy_log_errno(EBADMSG, "host audit '%s': %s: %s", name, path, msg);
+	return vt_log_errno(EBADMSG, "host audit '%s': %s: %s", name, path, msg);
 }
 
 static int parse_check(const char *name, size_t idx, json_object *o, struct attest_audit *a)
@@ -3164,14 +3163,14 @@ int attest_audit_parse(const char *name, const char *json, size_t len, struct at
 	_cleanup_(attest_audit_freep) struct attest_audit *a = NULL;
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	json_object *v, *checks;
-	struct policy_json_error jerr;
+	struct vt_json_error jerr;
 	size_t n;
 	int r;
 
 	if (len > ATTEST_AUDIT_JSON_MAX)
-		return policy_log_errno(EFBIG, "host audit '%s': %zu bytes exceed the limit of %d",
+		return vt_log_errno(EFBIG, "host audit '%s': %zu bytes exceed the limit of %d",
 					name, len, ATTEST_AUDIT_JSON_MAX);
-	r = policy_json_parse(json, len, 8, &root, &jerr);
+	r = vt_json_parse(json, len, 8, &root, &jerr);
 	if (r < 0)
 		return r == -EBADMSG ? audit_fault(name, jerr.path.buf, "%s", jerr.reason) : r;
 	if (!json_object_is_type(root, json_type_object))
@@ -3212,7 +3211,7 @@ int attest_audit_measure(struct attest_ctx *ctx, const char *state_dir, unsigned
 	int r;
 
 	if (!ctx || !state_dir || !a)
-		return policy_log_errno(EINVAL, "cannot measure the host audit: missing argument");
+		return vt_log_errno(EINVAL, "cannot measure the host audit: missing argument");
 	for (size_t i = 0; i < a->n_checks; i++)
 		count[a->checks[i].status]++;
 	bsnprintf(description, sizeof(description), "host audit: %zu pass, %zu fail, %zu unknown",
@@ -3226,7 +3225,7 @@ int attest_audit_measure(struct attest_ctx *ctx, const char *state_dir, unsigned
 				 strlen(json), &rec);
 	if (r < 0)
 		return r;
-	r = policy_write_file_atomic(path, json, strlen(json), 0600);
+	r = vt_write_file_atomic(path, json, strlen(json), 0600);
 	if (r < 0)
 		return r;
 	if (ret)

@@ -57,8 +57,6 @@ struct attest_eventlog {
 	size_t n_mismatches;
 };
 
-DEFINE_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
-DEFINE_CLEANUP_FUNC(struct json_object *, json_object_put)
 
 struct parser {
 	struct attest_eventlog *log;
@@ -270,23 +268,23 @@ static int check_digests(struct parser *ps, struct attest_event *ev)
 	return 0;
 
 fail:
-	return policy_log_errno(EIO, "event log '%s': event %" PRIu32 " at byte %zu: hashing in openssl failed",
+	return vt_log_errno(EIO, "event log '%s': event %" PRIu32 " at byte %zu: hashing in openssl failed",
 				ps->log->name, ev->index, ev->offset);
 }
 
 /* ---- the records --------------------------------------------------------- */
 
 #define truncated(ps, idx, off, fmt, ...)                                                  \
-	policy_log_errno(EBADMSG, "event log '%s': truncated event %zu at byte %zu: " fmt,  \
+	vt_log_errno(EBADMSG, "event log '%s': truncated event %zu at byte %zu: " fmt,  \
 			 (ps)->log->name, (size_t)(idx), (size_t)(off), __VA_ARGS__)
 #define malformed(ps, idx, off, fmt, ...)                                                  \
-	policy_log_errno(EBADMSG, "event log '%s': event %zu at byte %zu: " fmt,            \
+	vt_log_errno(EBADMSG, "event log '%s': event %zu at byte %zu: " fmt,            \
 			 (ps)->log->name, (size_t)(idx), (size_t)(off), __VA_ARGS__)
 
 static int check_event_count(struct parser *ps, size_t off)
 {
 	if (ps->log->n_events >= ATTEST_EVENTLOG_EVENTS_MAX)
-		return policy_log_errno(EBADMSG,
+		return vt_log_errno(EBADMSG,
 					"event log '%s': more than %u events (the next at byte %zu)",
 					ps->log->name, ATTEST_EVENTLOG_EVENTS_MAX, off);
 	return 0;
@@ -375,7 +373,7 @@ static int parse_spec_id(struct parser *ps, struct attest_event *ev, size_t data
 
 		a->alg_id = get_le16(d + SPEC_ID_FIXED_SIZE + 4 * i);
 		a->size = get_le16(d + SPEC_ID_FIXED_SIZE + 4 * i + 2);
-		a->alg = policy_hash_alg_by_tpm(a->alg_id);
+		a->alg = vt_hash_alg_by_tpm(a->alg_id);
 		for (uint32_t j = 0; j < i; j++)
 			if (log->algs[j].alg_id == a->alg_id)
 				return malformed(ps, 0, 0, "spec id event lists %s twice",
@@ -398,7 +396,7 @@ static int parse_spec_id(struct parser *ps, struct attest_event *ev, size_t data
 		if (vendor_off + 1 + vendor_size > left)
 			return truncated(ps, 0, 0, "spec id vendor info of %u bytes exceeds the %zu bytes left",
 					 vendor_size, left - vendor_off - 1);
-		policy_logf(POLICY_LOG_WARNING,
+		vt_logf(VT_LOG_WARNING,
 			    "event log '%s': spec id event: vendor info of %u bytes runs past the event size %zu; read as tpm2-tools does",
 			    log->name, vendor_size, ev->data_len);
 		ev->data_len = vendor_off + 1 + vendor_size;
@@ -413,7 +411,7 @@ static int fetch_digests(struct attest_eventlog *log)
 			continue;
 		log->md[k] = (EVP_MD *)attest_md(log->algs[k].alg);
 		if (!log->md[k] || EVP_MD_up_ref(log->md[k]) != 1)
-			return policy_log_errno(EIO, "event log '%s': cannot load the %s digest from openssl",
+			return vt_log_errno(EIO, "event log '%s': cannot load the %s digest from openssl",
 						log->name, log->algs[k].alg->name);
 	}
 	return 0;
@@ -441,7 +439,7 @@ static int parse_first(struct parser *ps, size_t *ret_size)
 	ev->data_len = size;
 
 	log->header_alg = (struct attest_eventlog_alg){
-		TPM_ALG_SHA1, SHA1_SIZE, policy_hash_alg_by_tpm(TPM_ALG_SHA1)
+		TPM_ALG_SHA1, SHA1_SIZE, vt_hash_alg_by_tpm(TPM_ALG_SHA1)
 	};
 	log->crypto_agile = ev->type == ATTEST_EV_NO_ACTION && size >= SIGNATURE_SIZE &&
 			    memcmp(ev->data, spec_id_signature, SIGNATURE_SIZE) == 0;
@@ -587,10 +585,10 @@ int attest_eventlog_parse(const char *name, const uint8_t *data, size_t len,
 	if (!name)
 		name = "(buffer)";
 	if (len > ATTEST_EVENTLOG_SIZE_MAX)
-		return policy_log_errno(EFBIG, "event log '%s': %zu bytes exceed the limit of %u",
+		return vt_log_errno(EFBIG, "event log '%s': %zu bytes exceed the limit of %u",
 					name, len, ATTEST_EVENTLOG_SIZE_MAX);
 	if (len == 0 || !data)
-		return policy_log_errno(EBADMSG, "event log '%s': empty", name);
+		return vt_log_errno(EBADMSG, "event log '%s': empty", name);
 
 	log = calloc(1, sizeof(*log));
 	if (!log)
@@ -664,7 +662,7 @@ size_t attest_eventlog_n_mismatches(const struct attest_eventlog *log)
 
 struct bank_state {
 	uint32_t used;
-	uint8_t pcr[POLICY_PCR_MAX][POLICY_DIGEST_MAX];
+	uint8_t pcr[POLICY_PCR_MAX][VT_DIGEST_MAX];
 };
 
 int attest_eventlog_replay(const struct attest_eventlog *log, struct policy_pcr_value **ret_values,
@@ -673,7 +671,7 @@ int attest_eventlog_replay(const struct attest_eventlog *log, struct policy_pcr_
 	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *mdctx = NULL;
 	_cleanup_(freep) struct bank_state *banks = NULL;
 	_cleanup_(freep) struct policy_pcr_value *values = NULL;
-	const struct policy_hash_alg *table;
+	const struct vt_hash_alg *table;
 	size_t n_table, n = 0, total = 0;
 	int r;
 
@@ -706,7 +704,7 @@ int attest_eventlog_replay(const struct attest_eventlog *log, struct policy_pcr_
 			r = hash(mdctx, log->md[k], banks[k].pcr[ev->pcr], d->bank->size, d->value,
 				 d->bank->size, banks[k].pcr[ev->pcr]);
 			if (r < 0)
-				return policy_log_errno(EIO, "event log '%s': %s extend failed in openssl",
+				return vt_log_errno(EIO, "event log '%s': %s extend failed in openssl",
 							log->name, d->bank->alg->name);
 			banks[k].used |= 1u << ev->pcr;
 		}
@@ -717,7 +715,7 @@ int attest_eventlog_replay(const struct attest_eventlog *log, struct policy_pcr_
 	values = calloc(total ? total : 1, sizeof(*values));
 	if (!values)
 		return -ENOMEM;
-	table = policy_hash_algs(&n_table);
+	table = vt_hash_algs(&n_table);
 	for (size_t t = 0; t < n_table; t++)
 		for (size_t k = 0; k < log->n_algs; k++) {
 			if (log->algs[k].alg != &table[t])
@@ -787,7 +785,7 @@ static bool config_event_understood(const struct attest_event *ev)
 	}
 }
 
-static bool bank_counts(const struct attest_eventlog_alg *bank, const struct policy_hash_alg *const *banks,
+static bool bank_counts(const struct attest_eventlog_alg *bank, const struct vt_hash_alg *const *banks,
 			size_t n_banks)
 {
 	if (!bank->alg)
@@ -805,7 +803,7 @@ static bool bank_counts(const struct attest_eventlog_alg *bank, const struct pol
  * bank that counts (at least one) the hash of its data. Otherwise a
  * measurement of SecureBoot=0 could be relabelled as anything. */
 static int check_config_event(const struct attest_eventlog *log, EVP_MD_CTX *ctx,
-			      const struct attest_event *ev, const struct policy_hash_alg *const *banks,
+			      const struct attest_event *ev, const struct vt_hash_alg *const *banks,
 			      size_t n_banks)
 {
 	const char *type = attest_event_type_name(ev->type);
@@ -817,7 +815,7 @@ static int check_config_event(const struct attest_eventlog *log, EVP_MD_CTX *ctx
 	if (!type)
 		type = type_hex;
 	if (!config_event_understood(ev))
-		return policy_log_errno(EBADMSG,
+		return vt_log_errno(EBADMSG,
 					"event log '%s': event %" PRIu32 " (pcr 7, %s) before the separator is not a Secure Boot configuration event vmtrust understands",
 					log->name, ev->index, type);
 	for (size_t j = 0; j < ev->n_digests; j++) {
@@ -827,22 +825,22 @@ static int check_config_event(const struct attest_eventlog *log, EVP_MD_CTX *ctx
 		if (!md || !bank_counts(d->bank, banks, n_banks))
 			continue;
 		if (hash(ctx, md, ev->data, ev->data_len, NULL, 0, md_value) < 0)
-			return policy_log_errno(EIO, "event log '%s': hashing in openssl failed", log->name);
+			return vt_log_errno(EIO, "event log '%s': hashing in openssl failed", log->name);
 		if (memcmp(md_value, d->value, d->bank->size) != 0)
-			return policy_log_errno(EBADMSG,
+			return vt_log_errno(EBADMSG,
 						"event log '%s': event %" PRIu32 " (pcr 7, %s) before the separator: its %s digest is not the hash of its data",
 						log->name, ev->index, type, d->bank->alg->name);
 		checked++;
 	}
 	if (checked == 0)
-		return policy_log_errno(EBADMSG,
+		return vt_log_errno(EBADMSG,
 					"event log '%s': event %" PRIu32 " (pcr 7, %s) has no digest in a proven bank",
 					log->name, ev->index, type);
 	return 0;
 }
 
 int attest_eventlog_secure_boot_in(const struct attest_eventlog *log,
-				   const struct policy_hash_alg *const *banks, size_t n_banks)
+				   const struct vt_hash_alg *const *banks, size_t n_banks)
 {
 	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
 	const struct attest_event *first = NULL;
@@ -873,7 +871,7 @@ int attest_eventlog_secure_boot_in(const struct attest_eventlog *log,
 		 * configuration, before it closes PCR 7: one anywhere else was
 		 * put there by someone else. */
 		if (ev->pcr != ATTEST_SECURE_BOOT_PCR || i > sep || ev->type != ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG)
-			return policy_log_errno(EBADMSG,
+			return vt_log_errno(EBADMSG,
 						"event log '%s': event %" PRIu32 " (pcr %" PRIu32 ", %s) records the SecureBoot variable %s: the log contradicts itself",
 						log->name, ev->index, ev->pcr, type ? type : "of an unknown type",
 						ev->pcr != ATTEST_SECURE_BOOT_PCR ? "outside pcr 7" :
@@ -885,7 +883,7 @@ int attest_eventlog_secure_boot_in(const struct attest_eventlog *log,
 			size_t value_len;
 
 			variable_data(ev, &value, &value_len);
-			return policy_log_errno(EBADMSG,
+			return vt_log_errno(EBADMSG,
 						"event log '%s': event %" PRIu32 " at byte %zu: SecureBoot value of %zu bytes, expected 1",
 						log->name, ev->index, ev->offset,
 						value ? value_len : ev->data_len);
@@ -893,7 +891,7 @@ int attest_eventlog_secure_boot_in(const struct attest_eventlog *log,
 		/* The state is what every event agrees on: a later event that
 		 * says otherwise is no less measured than the first. */
 		if (first && r != state)
-			return policy_log_errno(EBADMSG,
+			return vt_log_errno(EBADMSG,
 						"event log '%s': event %" PRIu32 " records SecureBoot %d, event %" PRIu32 " %d: the log contradicts itself",
 						log->name, first->index, state, ev->index, r);
 		if (!first) {
@@ -902,11 +900,11 @@ int attest_eventlog_secure_boot_in(const struct attest_eventlog *log,
 		}
 	}
 	if (sep == log->n_events)
-		return policy_log_errno(ENOENT,
+		return vt_log_errno(ENOENT,
 					"event log '%s': pcr 7 has no EV_SEPARATOR, so nothing tells its Secure Boot configuration from later events",
 					log->name);
 	if (!first)
-		return policy_log_errno(ENOENT,
+		return vt_log_errno(ENOENT,
 					"event log '%s': no EV_EFI_VARIABLE_DRIVER_CONFIG event of the SecureBoot variable in pcr 7 before its separator",
 					log->name);
 	return state;
@@ -1038,7 +1036,7 @@ static int add_hex(struct json_object *o, const char *key, const uint8_t *p, siz
 
 	if (!hex)
 		return -ENOMEM;
-	policy_hex_encode(p, n, hex);
+	vt_hex_encode(p, n, hex);
 	return add_taken_string(o, key, hex);
 }
 
@@ -1117,7 +1115,7 @@ static int describe_spec_id(struct json_object *o, const uint8_t *p, size_t n)
 		return r;
 	for (uint32_t i = 0; i < n_algs; i++) {
 		const uint8_t *a = p + SPEC_ID_FIXED_SIZE + 4 * i;
-		const struct policy_hash_alg *alg = policy_hash_alg_by_tpm(get_le16(a));
+		const struct vt_hash_alg *alg = vt_hash_alg_by_tpm(get_le16(a));
 		struct json_object *e = json_object_new_object();
 		char id[8];
 

@@ -14,7 +14,6 @@
 #define BLOB_MAX (64 * 1024)          /* a TPM structure */
 #define EVENTLOG_MAX (16 * 1024 * 1024)
 
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 void attest_evidence_free(struct attest_evidence *e)
 {
@@ -33,7 +32,7 @@ void attest_evidence_free(struct attest_evidence *e)
 
 static int ev_fault(const char *name, const char *path, const char *what)
 {
-	return policy_log_errno(EBADMSG, "evidence '%s': %s: %s", name, path, what);
+	return vt_log_errno(EBADMSG, "evidence '%s': %s: %s", name, path, what);
 }
 
 static int get_member(const char *name, json_object *o, const char *key, const char *path,
@@ -114,7 +113,7 @@ static int parse_pcrs(const char *name, json_object *o, struct attest_evidence *
 	if (!e->pcrs)
 		return -ENOMEM;
 	json_object_object_foreach(o, key, val) {
-		const struct policy_hash_alg *alg = policy_hash_alg_by_name(key);
+		const struct vt_hash_alg *alg = vt_hash_alg_by_name(key);
 		char path[128];
 
 		snprintf(path, sizeof(path), "$.pcrs.%.32s", key);
@@ -132,7 +131,7 @@ static int parse_pcrs(const char *name, json_object *o, struct attest_evidence *
 			    (idx[0] == '0' && idx[1]))
 				return ev_fault(name, path, "not a PCR index");
 			if (!json_object_is_type(hex, json_type_string) ||
-			    policy_hex_decode(json_object_get_string(hex), pv->value, alg->size) < 0)
+			    vt_hex_decode(json_object_get_string(hex), pv->value, alg->size) < 0)
 				return ev_fault(name, path, "not a hex digest of the bank's size");
 			pv->alg = alg;
 			pv->pcr = (unsigned)pcr;
@@ -159,9 +158,9 @@ static int parse_host_audit(const char *name, json_object *v, struct attest_evid
 	}
 	if (memchr(s, '\0', len))
 		return ev_fault(name, "$.host_audit", "contains a NUL byte");
-	policy_log_capture(why, sizeof(why));
+	vt_log_capture(why, sizeof(why));
 	r = attest_audit_parse("$.host_audit", s, len, &a);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
@@ -188,16 +187,16 @@ int attest_evidence_parse(const char *name, const char *json, size_t len,
 	_cleanup_(attest_evidence_freep) struct attest_evidence *e = NULL;
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	json_object *v, *ak, *quote;
-	struct policy_json_error jerr;
+	struct vt_json_error jerr;
 	const char *s;
 	int r;
 
 	if (len > ATTEST_EVIDENCE_MAX)
-		return policy_log_errno(EFBIG, "evidence '%s': %zu bytes exceed the limit of %d", name,
+		return vt_log_errno(EFBIG, "evidence '%s': %zu bytes exceed the limit of %d", name,
 					len, ATTEST_EVIDENCE_MAX);
-	r = policy_json_parse(json, len, 32, &root, &jerr);
+	r = vt_json_parse(json, len, 32, &root, &jerr);
 	if (r < 0)
-		return policy_log_errno(-r, "evidence '%s': %s: %s", name, jerr.path.buf, jerr.reason);
+		return vt_log_errno(-r, "evidence '%s': %s: %s", name, jerr.path.buf, jerr.reason);
 	if (!json_object_is_type(root, json_type_object))
 		return ev_fault(name, "$", "expected an object at the top level");
 	r = only_keys(name, root, "$", top_keys);
@@ -217,7 +216,7 @@ int attest_evidence_parse(const char *name, const char *json, size_t len,
 	s = json_object_get_string(v);
 	e->nonce_len = strlen(s) / 2;
 	if (strlen(s) % 2 || e->nonce_len == 0 || e->nonce_len > ATTEST_NONCE_MAX ||
-	    policy_hex_decode(s, e->nonce, e->nonce_len) < 0)
+	    vt_hex_decode(s, e->nonce, e->nonce_len) < 0)
 		return ev_fault(name, "$.nonce", "not a hex string of 1 to 64 bytes");
 
 	r = get_member(name, root, "ak", "$.ak", json_type_object, true, &ak);
@@ -323,13 +322,13 @@ int attest_evidence_to_json(const struct attest_evidence *e, char **ret)
 {
 	_cleanup_(json_object_putp) json_object *root = json_object_new_object();
 	json_object *ak, *quote, *pcrs;
-	char hex[2 * POLICY_DIGEST_MAX + 1];
+	char hex[2 * VT_DIGEST_MAX + 1];
 	char *s;
 
 	if (!root)
 		return -ENOMEM;
 	json_object_object_add(root, "vmtrust_evidence", json_object_new_int(EVIDENCE_VERSION));
-	policy_hex_encode(e->nonce, e->nonce_len, hex);
+	vt_hex_encode(e->nonce, e->nonce_len, hex);
 	json_object_object_add(root, "nonce", json_object_new_string(hex));
 	ak = json_object_new_object();
 	json_object_object_add(root, "ak", ak);
@@ -351,7 +350,7 @@ int attest_evidence_to_json(const struct attest_evidence *e, char **ret)
 			json_object_object_add(pcrs, e->pcrs[i].alg->name, bank);
 		}
 		snprintf(idx, sizeof(idx), "%u", e->pcrs[i].pcr);
-		policy_hex_encode(e->pcrs[i].value, e->pcrs[i].alg->size, hex);
+		vt_hex_encode(e->pcrs[i].value, e->pcrs[i].alg->size, hex);
 		json_object_object_add(bank, idx, json_object_new_string(hex));
 	}
 	if (e->uefi_log)

@@ -40,14 +40,6 @@ _Static_assert(ATTEST_ENCRYPTED_SECRET_MAX >= sizeof(TPM2B_ENCRYPTED_SECRET),
 #define PEM_MAX (64 * 1024)     /* a PEM public key or certificate */
 #define KDF_LABEL_MAX 16
 
-DEFINE_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
-DEFINE_CLEANUP_FUNC(EVP_PKEY_CTX *, EVP_PKEY_CTX_free)
-DEFINE_CLEANUP_FUNC(EVP_CIPHER_CTX *, EVP_CIPHER_CTX_free)
-DEFINE_CLEANUP_FUNC(BIO *, BIO_free)
-DEFINE_CLEANUP_FUNC(BIGNUM *, BN_free)
-DEFINE_CLEANUP_FUNC(OSSL_PARAM_BLD *, OSSL_PARAM_BLD_free)
-DEFINE_CLEANUP_FUNC(OSSL_PARAM *, OSSL_PARAM_free)
-DEFINE_CLEANUP_FUNC(X509 *, X509_free)
 
 /* ---- templates -------------------------------------------------------------- */
 
@@ -152,15 +144,15 @@ int attest_public_unmarshal(const char *what, const uint8_t *data, size_t len, T
 	TSS2_RC rc;
 
 	if (!data || len == 0 || len > ATTEST_PUBLIC_MAX)
-		return policy_log_errno(EBADMSG, "%s: %zu bytes are no TPM2B_PUBLIC (at most %d)", what,
+		return vt_log_errno(EBADMSG, "%s: %zu bytes are no TPM2B_PUBLIC (at most %d)", what,
 					len, ATTEST_PUBLIC_MAX);
 	rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(data, len, &off, &pub);
 	if (rc != TSS2_RC_SUCCESS)
-		return policy_log_errno(EBADMSG, "%s: not a TPM2B_PUBLIC: %s", what, Tss2_RC_Decode(rc));
+		return vt_log_errno(EBADMSG, "%s: not a TPM2B_PUBLIC: %s", what, Tss2_RC_Decode(rc));
 	if (off != len)
-		return policy_log_errno(EBADMSG, "%s: %zu bytes after the TPM2B_PUBLIC", what, len - off);
+		return vt_log_errno(EBADMSG, "%s: %zu bytes after the TPM2B_PUBLIC", what, len - off);
 	if (pub.publicArea.type != TPM2_ALG_RSA && pub.publicArea.type != TPM2_ALG_ECC)
-		return policy_log_errno(EOPNOTSUPP, "%s: key type 0x%04x is neither RSA nor ECC", what,
+		return vt_log_errno(EOPNOTSUPP, "%s: key type 0x%04x is neither RSA nor ECC", what,
 					pub.publicArea.type);
 	*ret = pub;
 	return 0;
@@ -176,7 +168,7 @@ static int public_marshal(const TPM2B_PUBLIC *pub, uint8_t **ret, size_t *ret_le
 		return -ENOMEM;
 	rc = Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(TPM2B_PUBLIC), &off);
 	if (rc != TSS2_RC_SUCCESS || off > ATTEST_PUBLIC_MAX)
-		return policy_log_errno(EBADMSG, "cannot marshal a TPM2B_PUBLIC: %s", Tss2_RC_Decode(rc));
+		return vt_log_errno(EBADMSG, "cannot marshal a TPM2B_PUBLIC: %s", Tss2_RC_Decode(rc));
 	*ret = TAKE_PTR(buf);
 	*ret_len = off;
 	return 0;
@@ -184,24 +176,24 @@ static int public_marshal(const TPM2B_PUBLIC *pub, uint8_t **ret, size_t *ret_le
 
 static int name_of(const TPMT_PUBLIC *p, const char *what, uint8_t *name, size_t *ret_len)
 {
-	const struct policy_hash_alg *alg = policy_hash_alg_by_tpm(p->nameAlg);
+	const struct vt_hash_alg *alg = vt_hash_alg_by_tpm(p->nameAlg);
 	uint8_t buf[sizeof(TPMT_PUBLIC)];
 	unsigned md_len = 0;
 	size_t off = 0;
 	TSS2_RC rc;
 
 	if (!alg)
-		return policy_log_errno(EOPNOTSUPP, "%s: unsupported name algorithm 0x%04x", what,
+		return vt_log_errno(EOPNOTSUPP, "%s: unsupported name algorithm 0x%04x", what,
 					p->nameAlg);
 	rc = Tss2_MU_TPMT_PUBLIC_Marshal(p, buf, sizeof(buf), &off);
 	if (rc != TSS2_RC_SUCCESS)
-		return policy_log_errno(EBADMSG, "%s: cannot marshal the public area: %s", what,
+		return vt_log_errno(EBADMSG, "%s: cannot marshal the public area: %s", what,
 					Tss2_RC_Decode(rc));
 	name[0] = (uint8_t)(p->nameAlg >> 8);
 	name[1] = (uint8_t)p->nameAlg;
 	if (!attest_md(alg) || EVP_Digest(buf, off, name + 2, &md_len, attest_md(alg), NULL) != 1 ||
 	    md_len != alg->size)
-		return policy_log_errno(EIO, "%s: cannot hash the public area in openssl", what);
+		return vt_log_errno(EIO, "%s: cannot hash the public area in openssl", what);
 	*ret_len = 2 + alg->size;
 	return 0;
 }
@@ -263,7 +255,7 @@ static int public_to_pkey(const TPMT_PUBLIC *p, const char *what, EVP_PKEY **ret
 
 		if (rp->keyBits < 2048 || rp->keyBits > 4096 || rp->keyBits % 8 ||
 		    p->unique.rsa.size != rp->keyBits / 8)
-			return policy_log_errno(EOPNOTSUPP, "%s: RSA key of %u bits with a %u-byte modulus",
+			return vt_log_errno(EOPNOTSUPP, "%s: RSA key of %u bits with a %u-byte modulus",
 						what, rp->keyBits, p->unique.rsa.size);
 		n = BN_bin2bn(p->unique.rsa.buffer, p->unique.rsa.size, NULL);
 		e = BN_new();
@@ -278,10 +270,10 @@ static int public_to_pkey(const TPMT_PUBLIC *p, const char *what, EVP_PKEY **ret
 		const TPMS_ECC_POINT *q = &p->unique.ecc;
 
 		if (!c)
-			return policy_log_errno(EOPNOTSUPP, "%s: unsupported ECC curve 0x%04x", what,
+			return vt_log_errno(EOPNOTSUPP, "%s: unsupported ECC curve 0x%04x", what,
 						p->parameters.eccDetail.curveID);
 		if (q->x.size == 0 || q->x.size > c->size || q->y.size == 0 || q->y.size > c->size)
-			return policy_log_errno(EBADMSG, "%s: ECC point of %u and %u bytes on %s", what,
+			return vt_log_errno(EBADMSG, "%s: ECC point of %u and %u bytes on %s", what,
 						q->x.size, q->y.size, c->name);
 		/* Uncompressed point, each coordinate left-padded to the field. */
 		memset(point, 0, sizeof(point));
@@ -294,7 +286,7 @@ static int public_to_pkey(const TPMT_PUBLIC *p, const char *what, EVP_PKEY **ret
 			return -ENOMEM;
 		pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
 	} else {
-		return policy_log_errno(EOPNOTSUPP, "%s: key type 0x%04x is neither RSA nor ECC", what,
+		return vt_log_errno(EOPNOTSUPP, "%s: key type 0x%04x is neither RSA nor ECC", what,
 					p->type);
 	}
 	params = OSSL_PARAM_BLD_to_param(bld);
@@ -303,7 +295,7 @@ static int public_to_pkey(const TPMT_PUBLIC *p, const char *what, EVP_PKEY **ret
 	if (EVP_PKEY_fromdata_init(pctx) != 1 ||
 	    EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
 		ERR_clear_error();
-		return policy_log_errno(EBADMSG, "%s: openssl refuses the public key (not on its curve?)",
+		return vt_log_errno(EBADMSG, "%s: openssl refuses the public key (not on its curve?)",
 					what);
 	}
 	*ret = pkey;
@@ -345,7 +337,7 @@ int attest_ak_public_check(const uint8_t *pub, size_t len)
 		return r;
 	if ((a->objectAttributes & AK_REQUIRED_ATTRS) != AK_REQUIRED_ATTRS ||
 	    (a->objectAttributes & TPMA_OBJECT_DECRYPT))
-		return policy_log_errno(EKEYREJECTED,
+		return vt_log_errno(EKEYREJECTED,
 					"attestation key: attributes 0x%08x are not those of a restricted "
 					"signing key bound to its tpm (fixedTPM|fixedParent|"
 					"sensitiveDataOrigin|restricted|sign, not decrypt)",
@@ -355,10 +347,10 @@ int attest_ak_public_check(const uint8_t *pub, size_t len)
 	else if (a->type == TPM2_ALG_ECC && a->parameters.eccDetail.scheme.scheme == TPM2_ALG_ECDSA)
 		hash = a->parameters.eccDetail.scheme.details.ecdsa.hashAlg;
 	else
-		return policy_log_errno(EKEYREJECTED,
+		return vt_log_errno(EKEYREJECTED,
 					"attestation key: signing scheme is not RSASSA or ECDSA");
-	if (!policy_hash_alg_by_tpm(hash) || !policy_hash_alg_by_tpm(a->nameAlg))
-		return policy_log_errno(EKEYREJECTED,
+	if (!vt_hash_alg_by_tpm(hash) || !vt_hash_alg_by_tpm(a->nameAlg))
+		return vt_log_errno(EKEYREJECTED,
 					"attestation key: unsupported hash 0x%04x or name algorithm 0x%04x",
 					hash, a->nameAlg);
 	r = public_to_pkey(a, "attestation key", &pkey);
@@ -375,7 +367,7 @@ static int pem_to_pkey(const char *pem, size_t len, EVP_PKEY **ret)
 	EVP_PKEY *pkey;
 
 	if (len > PEM_MAX)
-		return policy_log_errno(EFBIG, "ek: %zu bytes of PEM exceed the limit of %d", len, PEM_MAX);
+		return vt_log_errno(EFBIG, "ek: %zu bytes of PEM exceed the limit of %d", len, PEM_MAX);
 	bio = BIO_new_mem_buf(pem, (int)len);
 	if (!bio)
 		return -ENOMEM;
@@ -387,7 +379,7 @@ static int pem_to_pkey(const char *pem, size_t len, EVP_PKEY **ret)
 	}
 	ERR_clear_error();
 	if (!pkey)
-		return policy_log_errno(EBADMSG, "ek: no PEM public key or certificate");
+		return vt_log_errno(EBADMSG, "ek: no PEM public key or certificate");
 	*ret = pkey;
 	return 0;
 }
@@ -420,7 +412,7 @@ int attest_ek_public_from_pem(const char *pem, size_t pem_len, uint8_t **ret_pub
 		    bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, t.publicArea.unique.rsa.buffer, 256) < 0 ||
 		    bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, e, sizeof(e)) < 0 ||
 		    memcmp(e, "\x00\x01\x00\x01", 4) != 0)
-			return policy_log_errno(EOPNOTSUPP,
+			return vt_log_errno(EOPNOTSUPP,
 						"ek: an RSA key that is not 2048 bits with exponent 65537 "
 						"is no default-template EK");
 	} else if (EVP_PKEY_is_a(pkey, "EC")) {
@@ -433,11 +425,11 @@ int attest_ek_public_from_pem(const char *pem, size_t pem_len, uint8_t **ret_pub
 		    bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, t.publicArea.unique.ecc.x.buffer, 32) < 0 ||
 		    bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, t.publicArea.unique.ecc.y.buffer, 32) < 0) {
 			ERR_clear_error();
-			return policy_log_errno(EOPNOTSUPP, "ek: an EC key not on NIST P-256 is no "
+			return vt_log_errno(EOPNOTSUPP, "ek: an EC key not on NIST P-256 is no "
 							    "default-template EK");
 		}
 	} else {
-		return policy_log_errno(EOPNOTSUPP, "ek: neither an RSA nor an EC key");
+		return vt_log_errno(EOPNOTSUPP, "ek: neither an RSA nor an EC key");
 	}
 	return public_marshal(&t, ret_public, ret_len);
 }
@@ -456,7 +448,7 @@ void attest_obj_flush(struct attest_obj *o)
 			if (attest_tss2_errno(rc) == -ECOMM)
 				o->ctx->lost = true;
 			else
-				policy_logf(POLICY_LOG_WARNING,
+				vt_logf(VT_LOG_WARNING,
 					    "cannot flush a transient object from tpm '%s': 0x%x: %s",
 					    o->ctx->tcti_conf, (unsigned)rc, Tss2_RC_Decode(rc));
 		}
@@ -497,7 +489,7 @@ int attest_state_read(const char *state_dir, const char *name, size_t max, uint8
 	r = path_in(state_dir, name, &path);
 	if (r < 0)
 		return r;
-	r = policy_read_file(path, max, &data, &len);
+	r = vt_read_file(path, max, &data, &len);
 	if (r < 0)
 		return r;
 	*ret = (uint8_t *)TAKE_PTR(data);
@@ -579,7 +571,7 @@ static int write_state(const char *state_dir, const char *name, const void *data
 	r = path_in(state_dir, name, &path);
 	if (r < 0)
 		return r;
-	return policy_write_file_atomic(path, data, len, mode);
+	return vt_write_file_atomic(path, data, len, mode);
 }
 
 int attest_ek_public(struct attest_ctx *ctx, enum attest_key_alg alg, uint8_t **ret_public,
@@ -637,7 +629,7 @@ int attest_enroll(struct attest_ctx *ctx, const char *state_dir, enum attest_key
 
 	if (!state_dir || (ek_alg != ATTEST_KEY_RSA && ek_alg != ATTEST_KEY_ECC) ||
 	    (ak_alg != ATTEST_KEY_RSA && ak_alg != ATTEST_KEY_ECC))
-		return policy_log_errno(EINVAL, "cannot enroll: no state directory or unknown key algorithm");
+		return vt_log_errno(EINVAL, "cannot enroll: no state directory or unknown key algorithm");
 	r = attest_ctx_check(ctx, "cannot enroll");
 	if (r < 0)
 		return r;
@@ -645,12 +637,12 @@ int attest_enroll(struct attest_ctx *ctx, const char *state_dir, enum attest_key
 	if (r < 0)
 		return r;
 	if (!replace && access(ak_path, F_OK) == 0)
-		return policy_log_errno(EEXIST,
+		return vt_log_errno(EEXIST,
 					"cannot enroll: '%s' exists: an attestation key is enrolled already "
 					"(replacing it means enrolling the new one with every verifier)",
 					ak_path);
 	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
-		return policy_log_errno(errno, "cannot create state directory '%s': %s", state_dir,
+		return vt_log_errno(errno, "cannot create state directory '%s': %s", state_dir,
 					strerror(errno));
 
 	r = ek_create(ctx, ek_alg, "enroll", &ek, &ek_public);
@@ -679,7 +671,7 @@ int attest_enroll(struct attest_ctx *ctx, const char *state_dir, enum attest_key
 		return r;
 	rc = Tss2_MU_TPM2B_PRIVATE_Marshal(priv, priv_bytes, sizeof(priv_bytes), &priv_len);
 	if (rc != TSS2_RC_SUCCESS)
-		return policy_log_errno(EBADMSG, "cannot enroll: cannot marshal the ak's private part: %s",
+		return vt_log_errno(EBADMSG, "cannot enroll: cannot marshal the ak's private part: %s",
 					Tss2_RC_Decode(rc));
 	r = tpmt_to_pem(&ek_public.publicArea, "ek", &ek_pem);
 	if (r < 0)
@@ -732,7 +724,7 @@ int attest_ak_load(struct attest_ctx *ctx, const char *state_dir, struct attest_
 	if (r < 0)
 		return r;
 	if (access(ak_path, F_OK) < 0 && errno == ENOENT)
-		return policy_log_errno(ENOENT, "no attestation key enrolled in '%s' (no %s): enroll one first",
+		return vt_log_errno(ENOENT, "no attestation key enrolled in '%s' (no %s): enroll one first",
 					state_dir, ATTEST_AK_PUB_FILE);
 	r = attest_state_read(state_dir, ATTEST_AK_PUB_FILE, ATTEST_PUBLIC_MAX, &ak_bytes, &ak_len);
 	if (r < 0)
@@ -745,7 +737,7 @@ int attest_ak_load(struct attest_ctx *ctx, const char *state_dir, struct attest_
 		return r;
 	rc = Tss2_MU_TPM2B_PRIVATE_Unmarshal(priv_bytes, priv_len, &off, &priv);
 	if (rc != TSS2_RC_SUCCESS || off != priv_len)
-		return policy_log_errno(EBADMSG, "'%s/%s': not a TPM2B_PRIVATE", state_dir,
+		return vt_log_errno(EBADMSG, "'%s/%s': not a TPM2B_PRIVATE", state_dir,
 					ATTEST_AK_PRIV_FILE);
 	r = attest_state_read(state_dir, ATTEST_EK_PUB_FILE, ATTEST_PUBLIC_MAX, &ek_bytes, &ek_len);
 	if (r < 0)
@@ -762,7 +754,7 @@ int attest_ak_load(struct attest_ctx *ctx, const char *state_dir, struct attest_
 	if (r < 0)
 		return r;
 	if (made_len != ek_len || memcmp(made, ek_bytes, ek_len) != 0)
-		return policy_log_errno(ESTALE,
+		return vt_log_errno(ESTALE,
 					"cannot load the attestation key: '%s/%s' is not the ek of tpm '%s' "
 					"(another tpm, or its endorsement seed changed): enroll again",
 					state_dir, ATTEST_EK_PUB_FILE, ctx->tcti_conf);
@@ -810,11 +802,11 @@ static void be32(uint8_t *out, uint32_t v)
 
 /* KDFa (Part 1, 11.4.10.2; SP 800-108 counter mode with HMAC):
  * K(i) = HMAC(key, [i]32 || label || 00 || contextU || [bits]32). */
-static int kdfa(const struct policy_hash_alg *alg, const uint8_t *key, size_t key_len,
+static int kdfa(const struct vt_hash_alg *alg, const uint8_t *key, size_t key_len,
 		const char *label, const uint8_t *context, size_t context_len, uint8_t *out,
 		size_t out_len)
 {
-	uint8_t in[4 + KDF_LABEL_MAX + 1 + ATTEST_NAME_MAX + 4], block[POLICY_DIGEST_MAX];
+	uint8_t in[4 + KDF_LABEL_MAX + 1 + ATTEST_NAME_MAX + 4], block[VT_DIGEST_MAX];
 	size_t label_len = strlen(label) + 1, n, done = 0;
 	int r = 0;
 
@@ -849,11 +841,11 @@ static int kdfa(const struct policy_hash_alg *alg, const uint8_t *key, size_t ke
 
 /* KDFe (Part 1, 11.4.10.3; SP 800-56A concatenation):
  * K(i) = H([i]32 || Z || label || 00 || partyU || partyV). */
-static int kdfe(const struct policy_hash_alg *alg, const uint8_t *z, size_t z_len,
+static int kdfe(const struct vt_hash_alg *alg, const uint8_t *z, size_t z_len,
 		const char *label, const uint8_t *party_u, size_t u_len, const uint8_t *party_v,
 		size_t v_len, uint8_t *out, size_t out_len)
 {
-	uint8_t in[4 + 3 * 66 + KDF_LABEL_MAX + 1], block[POLICY_DIGEST_MAX];
+	uint8_t in[4 + 3 * 66 + KDF_LABEL_MAX + 1], block[VT_DIGEST_MAX];
 	size_t label_len = strlen(label) + 1, done = 0;
 	int r = 0;
 
@@ -888,7 +880,7 @@ static int kdfe(const struct policy_hash_alg *alg, const uint8_t *z, size_t z_le
 }
 
 /* The seed, RSA: random, encrypted with OAEP (nameAlg, label "IDENTITY"). */
-static int seed_rsa(EVP_PKEY *ek, const struct policy_hash_alg *alg, uint8_t *seed,
+static int seed_rsa(EVP_PKEY *ek, const struct vt_hash_alg *alg, uint8_t *seed,
 		    TPM2B_ENCRYPTED_SECRET *out)
 {
 	_cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_pkey(NULL, ek, NULL);
@@ -898,7 +890,7 @@ static int seed_rsa(EVP_PKEY *ek, const struct policy_hash_alg *alg, uint8_t *se
 	if (!pctx)
 		return -ENOMEM;
 	if (RAND_bytes(seed, (int)alg->size) != 1)
-		return policy_log_errno(EIO, "cannot make a credential: no random bytes from openssl");
+		return vt_log_errno(EIO, "cannot make a credential: no random bytes from openssl");
 	label = OPENSSL_memdup("IDENTITY", sizeof("IDENTITY"));
 	if (!label)
 		return -ENOMEM;
@@ -908,17 +900,17 @@ static int seed_rsa(EVP_PKEY *ek, const struct policy_hash_alg *alg, uint8_t *se
 	    EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, alg->ossl, NULL) != 1) {
 		OPENSSL_free(label);
 		ERR_clear_error();
-		return policy_log_errno(EIO, "cannot make a credential: openssl refuses RSA-OAEP");
+		return vt_log_errno(EIO, "cannot make a credential: openssl refuses RSA-OAEP");
 	}
 	/* The context owns the label from here. */
 	if (EVP_PKEY_CTX_set0_rsa_oaep_label(pctx, label, sizeof("IDENTITY")) != 1) {
 		OPENSSL_free(label);
 		ERR_clear_error();
-		return policy_log_errno(EIO, "cannot make a credential: openssl refuses the OAEP label");
+		return vt_log_errno(EIO, "cannot make a credential: openssl refuses the OAEP label");
 	}
 	if (EVP_PKEY_encrypt(pctx, out->secret, &out_len, seed, alg->size) != 1) {
 		ERR_clear_error();
-		return policy_log_errno(EIO, "cannot make a credential: RSA-OAEP encryption failed");
+		return vt_log_errno(EIO, "cannot make a credential: RSA-OAEP encryption failed");
 	}
 	out->size = (UINT16)out_len;
 	return 0;
@@ -926,7 +918,7 @@ static int seed_rsa(EVP_PKEY *ek, const struct policy_hash_alg *alg, uint8_t *se
 
 /* The seed, ECC: an ephemeral key on the EK's curve, Z = x of ECDH, seed =
  * KDFe(nameAlg, Z, "IDENTITY", x of the ephemeral key, x of the EK). */
-static int seed_ecc(EVP_PKEY *ek, const TPMT_PUBLIC *ek_area, const struct policy_hash_alg *alg,
+static int seed_ecc(EVP_PKEY *ek, const TPMT_PUBLIC *ek_area, const struct vt_hash_alg *alg,
 		    uint8_t *seed, TPM2B_ENCRYPTED_SECRET *out)
 {
 	const struct curve *c = curve_by_id(ek_area->parameters.eccDetail.curveID);
@@ -954,16 +946,16 @@ static int seed_ecc(EVP_PKEY *ek, const TPMT_PUBLIC *ek_area, const struct polic
 		 ek_area->unique.ecc.x.size, seed, alg->size);
 	OPENSSL_cleanse(z, sizeof(z));
 	if (r < 0)
-		return policy_log_errno(EIO, "cannot make a credential: KDFe failed in openssl");
+		return vt_log_errno(EIO, "cannot make a credential: KDFe failed in openssl");
 	rc = Tss2_MU_TPMS_ECC_POINT_Marshal(&q, out->secret, sizeof(out->secret), &off);
 	if (rc != TSS2_RC_SUCCESS)
-		return policy_log_errno(EIO, "cannot make a credential: cannot marshal the ephemeral point");
+		return vt_log_errno(EIO, "cannot make a credential: cannot marshal the ephemeral point");
 	out->size = (UINT16)off;
 	return 0;
 fail:
 	OPENSSL_cleanse(z, sizeof(z));
 	ERR_clear_error();
-	return policy_log_errno(EIO, "cannot make a credential: ECDH on %s failed in openssl", c->name);
+	return vt_log_errno(EIO, "cannot make a credential: ECDH on %s failed in openssl", c->name);
 }
 
 static const EVP_CIPHER *aes_cfb(unsigned bits)
@@ -985,47 +977,47 @@ int attest_make_credential(const uint8_t *ek_public, size_t ek_public_len, const
 {
 	_cleanup_(EVP_PKEY_freep) EVP_PKEY *ek = NULL;
 	_cleanup_(EVP_CIPHER_CTX_freep) EVP_CIPHER_CTX *cctx = NULL;
-	const struct policy_hash_alg *alg, *name_alg;
+	const struct vt_hash_alg *alg, *name_alg;
 	const TPMT_SYM_DEF_OBJECT *sym;
 	const EVP_CIPHER *cipher;
 	TPM2B_PUBLIC pub;
 	TPM2B_ENCRYPTED_SECRET enc_seed = { 0 };
 	TPM2B_ID_OBJECT id = { 0 };
 	struct attest_credential out = { 0 };
-	uint8_t seed[POLICY_DIGEST_MAX], sym_key[32], hmac_key[POLICY_DIGEST_MAX];
+	uint8_t seed[VT_DIGEST_MAX], sym_key[32], hmac_key[VT_DIGEST_MAX];
 	uint8_t plain[2 + ATTEST_CREDENTIAL_MAX], enc[2 + ATTEST_CREDENTIAL_MAX];
-	uint8_t mac_in[sizeof(enc) + ATTEST_NAME_MAX], mac[POLICY_DIGEST_MAX];
+	uint8_t mac_in[sizeof(enc) + ATTEST_NAME_MAX], mac[VT_DIGEST_MAX];
 	const uint8_t zero_iv[16] = { 0 };
 	size_t mac_len = 0, off;
 	int n1 = 0, n2 = 0, r;
 	TSS2_RC rc;
 
 	if (!ret || !ak_name || !secret)
-		return policy_log_errno(EINVAL, "cannot make a credential: missing argument");
+		return vt_log_errno(EINVAL, "cannot make a credential: missing argument");
 	r = attest_public_unmarshal("ek public", ek_public, ek_public_len, &pub);
 	if (r < 0)
 		return r;
-	alg = policy_hash_alg_by_tpm(pub.publicArea.nameAlg);
+	alg = vt_hash_alg_by_tpm(pub.publicArea.nameAlg);
 	if (!alg)
-		return policy_log_errno(EOPNOTSUPP, "ek public: unsupported name algorithm 0x%04x",
+		return vt_log_errno(EOPNOTSUPP, "ek public: unsupported name algorithm 0x%04x",
 					pub.publicArea.nameAlg);
 	if (!(pub.publicArea.objectAttributes & TPMA_OBJECT_RESTRICTED) ||
 	    !(pub.publicArea.objectAttributes & TPMA_OBJECT_DECRYPT) ||
 	    (pub.publicArea.objectAttributes & TPMA_OBJECT_SIGN_ENCRYPT))
-		return policy_log_errno(EINVAL, "ek public: not a restricted decryption key");
+		return vt_log_errno(EINVAL, "ek public: not a restricted decryption key");
 	sym = pub.publicArea.type == TPM2_ALG_RSA ? &pub.publicArea.parameters.rsaDetail.symmetric :
 						    &pub.publicArea.parameters.eccDetail.symmetric;
 	cipher = sym->algorithm == TPM2_ALG_AES && sym->mode.aes == TPM2_ALG_CFB ?
 			 aes_cfb(sym->keyBits.aes) : NULL;
 	if (!cipher)
-		return policy_log_errno(EOPNOTSUPP, "ek public: its symmetric algorithm is not AES-CFB");
+		return vt_log_errno(EOPNOTSUPP, "ek public: its symmetric algorithm is not AES-CFB");
 	if (ak_name_len < 2 || ak_name_len > ATTEST_NAME_MAX ||
-	    !(name_alg = policy_hash_alg_by_tpm((uint16_t)(ak_name[0] << 8 | ak_name[1]))) ||
+	    !(name_alg = vt_hash_alg_by_tpm((uint16_t)(ak_name[0] << 8 | ak_name[1]))) ||
 	    ak_name_len != 2 + name_alg->size)
-		return policy_log_errno(EINVAL, "ak name: %zu bytes are not a hash algorithm and its digest",
+		return vt_log_errno(EINVAL, "ak name: %zu bytes are not a hash algorithm and its digest",
 					ak_name_len);
 	if (secret_len == 0 || secret_len > alg->size)
-		return policy_log_errno(EINVAL, "cannot make a credential: a secret of %zu bytes "
+		return vt_log_errno(EINVAL, "cannot make a credential: a secret of %zu bytes "
 						"(1 to %zu for this ek)", secret_len, alg->size);
 	r = public_to_pkey(&pub.publicArea, "ek public", &ek);
 	if (r < 0)
@@ -1086,7 +1078,7 @@ int attest_make_credential(const uint8_t *ek_public, size_t ek_public_len, const
 
 crypto_fail:
 	ERR_clear_error();
-	r = policy_log_errno(EIO, "cannot make a credential: encryption failed in openssl");
+	r = vt_log_errno(EIO, "cannot make a credential: encryption failed in openssl");
 out:
 	OPENSSL_cleanse(seed, sizeof(seed));
 	OPENSSL_cleanse(sym_key, sizeof(sym_key));
@@ -1122,18 +1114,18 @@ int attest_activate_credential(struct attest_ctx *ctx, const char *state_dir,
 	int r;
 
 	if (!state_dir || !cred || !ret_secret || !ret_secret_len)
-		return policy_log_errno(EINVAL, "cannot activate a credential: missing argument");
+		return vt_log_errno(EINVAL, "cannot activate a credential: missing argument");
 	if (cred->blob_len > sizeof(cred->blob) ||
 	    Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(cred->blob, cred->blob_len, &off, &id) != TSS2_RC_SUCCESS ||
 	    off != cred->blob_len)
-		return policy_log_errno(EBADMSG, "cannot activate a credential: the credential blob is "
+		return vt_log_errno(EBADMSG, "cannot activate a credential: the credential blob is "
 						 "not a TPM2B_ID_OBJECT");
 	off = 0;
 	if (cred->secret_len > sizeof(cred->secret) ||
 	    Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(cred->secret, cred->secret_len, &off, &enc) !=
 		    TSS2_RC_SUCCESS ||
 	    off != cred->secret_len)
-		return policy_log_errno(EBADMSG, "cannot activate a credential: the encrypted secret is "
+		return vt_log_errno(EBADMSG, "cannot activate a credential: the encrypted secret is "
 						 "not a TPM2B_ENCRYPTED_SECRET");
 	r = attest_ctx_check(ctx, "cannot activate a credential");
 	if (r < 0)
@@ -1151,7 +1143,7 @@ int attest_activate_credential(struct attest_ctx *ctx, const char *state_dir,
 		/* The outer HMAC (the name) or the seed did not check out. */
 		if (base == TPM2_RC_INTEGRITY || base == TPM2_RC_VALUE || base == TPM2_RC_ECC_POINT ||
 		    base == TPM2_RC_SIZE || base == TPM2_RC_INSUFFICIENT)
-			return policy_log_errno(EKEYREJECTED,
+			return vt_log_errno(EKEYREJECTED,
 						"cannot activate the credential: it was not made for this "
 						"tpm's ek and attestation key (tpm: 0x%x: %s)",
 						(unsigned)rc, Tss2_RC_Decode(rc));
@@ -1162,7 +1154,7 @@ int attest_activate_credential(struct attest_ctx *ctx, const char *state_dir,
 
 		OPENSSL_cleanse(cert, sizeof(*cert));
 		Esys_Free(cert);
-		return policy_log_errno(EREMOTEIO, "cannot activate the credential: the tpm returned "
+		return vt_log_errno(EREMOTEIO, "cannot activate the credential: the tpm returned "
 						   "%u bytes", size);
 	}
 	memcpy(ret_secret, cert->buffer, cert->size);
@@ -1183,18 +1175,18 @@ int attest_enroll_check(const uint8_t *ak_name, size_t ak_name_len, const uint8_
 
 	if (!ak_name || !secret_sha256 || !secret || secret_len == 0 ||
 	    secret_len > ATTEST_CREDENTIAL_MAX)
-		return policy_log_errno(EINVAL, "cannot check the enrollment: missing or oversized input");
+		return vt_log_errno(EINVAL, "cannot check the enrollment: missing or oversized input");
 	if (EVP_Digest(secret, secret_len, digest, &md_len, EVP_sha256(), NULL) != 1 || md_len != 32)
-		return policy_log_errno(EIO, "cannot check the enrollment: hashing failed in openssl");
+		return vt_log_errno(EIO, "cannot check the enrollment: hashing failed in openssl");
 	if (CRYPTO_memcmp(digest, secret_sha256, sizeof(digest)) != 0)
-		return policy_log_errno(EKEYREJECTED,
+		return vt_log_errno(EKEYREJECTED,
 					"enrollment failed: the secret in the response is not the one "
 					"sealed to the ek: the attestation key is not in that tpm");
 	r = attest_public_name(ak_public, ak_public_len, name, &name_len);
 	if (r < 0)   /* logged */
 		return r == -ENOMEM ? r : -EKEYREJECTED;
 	if (name_len != ak_name_len || CRYPTO_memcmp(name, ak_name, name_len) != 0)
-		return policy_log_errno(EKEYREJECTED,
+		return vt_log_errno(EKEYREJECTED,
 					"enrollment failed: the attestation key in the response is not "
 					"the one the credential was made for (its name differs)");
 	return attest_ak_public_check(ak_public, ak_public_len);

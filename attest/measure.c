@@ -35,7 +35,6 @@ struct attest_mlog {
 	size_t valid_len;     /* bytes up to the end of the last whole line */
 };
 
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 static void record_done(struct attest_record *rec)
 {
@@ -71,23 +70,23 @@ static void le64(uint8_t out[8], uint64_t v)
 		out[i] = (uint8_t)(v >> (8 * i));
 }
 
-#define MD_MAX 8                        /* entries of policy_hash_algs() */
+#define MD_MAX 8                        /* entries of vt_hash_algs() */
 
-static const struct policy_hash_alg *md_algs;
+static const struct vt_hash_alg *md_algs;
 static size_t md_count;
 static EVP_MD *md_fetched[MD_MAX];
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 
 static void md_init(void)
 {
-	md_algs = policy_hash_algs(&md_count);
+	md_algs = vt_hash_algs(&md_count);
 	if (md_count > MD_MAX)
 		md_count = MD_MAX;
 	for (size_t i = 0; i < md_count; i++)
 		md_fetched[i] = EVP_MD_fetch(NULL, md_algs[i].ossl, NULL);
 }
 
-const EVP_MD *attest_md(const struct policy_hash_alg *alg)
+const EVP_MD *attest_md(const struct vt_hash_alg *alg)
 {
 	pthread_once(&md_once, md_init);
 	if (!alg || alg < md_algs || alg >= md_algs + md_count)
@@ -156,7 +155,7 @@ static int rec_fault(const char *name, size_t line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return policy_log_errno(EBADMSG, "measurement log '%s': record on line %zu: %s", name, line,
+	return vt_log_errno(EBADMSG, "measurement log '%s': record on line %zu: %s", name, line,
 				msg);
 }
 
@@ -172,13 +171,13 @@ static bool valid_event_type(const char *t)
 	return true;
 }
 
-/* ---- one record, read in one strict pass (policy_json_walk) ----------------------- */
+/* ---- one record, read in one strict pass (vt_json_walk) ----------------------- */
 
 #define REC_LIST_MAX (ATTEST_RECORD_BANKS_MAX + 1)   /* one more: "too many" */
 
 /* A value of the record as the text has it, judged after the walk. */
 struct rec_value {
-	int type;               /* -1: absent; else enum policy_json_type */
+	int type;               /* -1: absent; else enum vt_json_type */
 	bool integer;           /* a number without fraction or exponent */
 	bool negative;
 	uint64_t u;             /* an integer's magnitude */
@@ -237,15 +236,15 @@ static int rec_string(struct rec_read *rr, const char *s, size_t len, size_t *re
 
 static const char *rec_str(const struct rec_read *rr, const struct rec_value *v)
 {
-	return v->type == POLICY_JSON_STRING ? rr->strings + v->str : NULL;
+	return v->type == VT_JSON_STRING ? rr->strings + v->str : NULL;
 }
 
-static int rec_take(struct rec_read *rr, struct rec_value *v, const struct policy_json_token *t)
+static int rec_take(struct rec_read *rr, struct rec_value *v, const struct vt_json_token *t)
 {
 	v->type = (int)t->type;
-	if (t->type == POLICY_JSON_STRING)
+	if (t->type == VT_JSON_STRING)
 		return rec_string(rr, t->value, t->value_len, &v->str);
-	if (t->type == POLICY_JSON_NUMBER) {
+	if (t->type == VT_JSON_NUMBER) {
 		size_t i = 0;
 
 		v->negative = t->value[0] == '-';
@@ -264,24 +263,24 @@ static int rec_take(struct rec_read *rr, struct rec_value *v, const struct polic
 	return 0;
 }
 
-static bool key_is(const struct policy_json_token *t, const char *k)
+static bool key_is(const struct vt_json_token *t, const char *k)
 {
 	size_t n = strlen(k);
 
 	return t->key_len == n && memcmp(t->key, k, n) == 0;
 }
 
-static int rec_visit(void *userdata, const struct policy_json_token *t)
+static int rec_visit(void *userdata, const struct vt_json_token *t)
 {
 	struct rec_read *rr = userdata;
 	enum rec_place at = t->depth == 0 ? IN_OTHER : rr->place[t->depth - 1], inner = IN_OTHER;
 	struct rec_value *v = NULL, scratch;
 	int r;
 
-	if (t->type == POLICY_JSON_END)
+	if (t->type == VT_JSON_END)
 		return 0;
 	if (t->depth == 0) {
-		rr->top_object = t->type == POLICY_JSON_OBJECT;
+		rr->top_object = t->type == VT_JSON_OBJECT;
 		inner = IN_TOP;
 	} else if (at == IN_TOP) {
 		if (key_is(t, "recnum"))
@@ -338,9 +337,9 @@ static int rec_visit(void *userdata, const struct policy_json_token *t)
 	r = rec_take(rr, v, t);
 	if (r < 0)
 		return r;
-	if ((t->type == POLICY_JSON_OBJECT || t->type == POLICY_JSON_ARRAY) && t->depth < ELEMENTSOF(rr->place))
-		rr->place[t->depth] = (inner == IN_DIGESTS && t->type != POLICY_JSON_ARRAY) ||
-				      (inner != IN_DIGESTS && t->type != POLICY_JSON_OBJECT) ? IN_OTHER : inner;
+	if ((t->type == VT_JSON_OBJECT || t->type == VT_JSON_ARRAY) && t->depth < ELEMENTSOF(rr->place))
+		rr->place[t->depth] = (inner == IN_DIGESTS && t->type != VT_JSON_ARRAY) ||
+				      (inner != IN_DIGESTS && t->type != VT_JSON_OBJECT) ? IN_OTHER : inner;
 	return 0;
 }
 
@@ -362,9 +361,9 @@ static void rec_read_reset(struct rec_read *rr)
 }
 
 static int get_hex_digest(const struct rec_read *rr, const struct rec_value *v,
-			  const struct policy_hash_alg *alg, struct policy_digest *out)
+			  const struct vt_hash_alg *alg, struct policy_digest *out)
 {
-	if (v->type != POLICY_JSON_STRING || policy_hex_decode(rec_str(rr, v), out->value, alg->size) < 0)
+	if (v->type != VT_JSON_STRING || vt_hex_decode(rec_str(rr, v), out->value, alg->size) < 0)
 		return -EBADMSG;
 	out->alg = alg;
 	return 0;
@@ -373,7 +372,7 @@ static int get_hex_digest(const struct rec_read *rr, const struct rec_value *v,
 /* A non-negative integer of the record, or -1. */
 static int64_t rec_int(const struct rec_value *v)
 {
-	if (v->type != POLICY_JSON_NUMBER || !v->integer || v->u > INT64_MAX)
+	if (v->type != VT_JSON_NUMBER || !v->integer || v->u > INT64_MAX)
 		return -1;
 	return v->negative ? (v->u ? -1 : 0) : (int64_t)v->u;
 }
@@ -384,7 +383,7 @@ static int parse_record(const char *name, size_t line, const char *text, size_t 
 			struct rec_read *rr, EVP_MD_CTX *md, uint64_t want_recnum,
 			struct attest_record *rec)
 {
-	struct policy_json_error jerr;
+	struct vt_json_error jerr;
 	const struct rec_value *label_v;
 	const char *label, *str;
 	int64_t i;
@@ -392,7 +391,7 @@ static int parse_record(const char *name, size_t line, const char *text, size_t 
 	int r;
 
 	rec_read_reset(rr);
-	r = policy_json_walk(text, len, ELEMENTSOF(rr->place), rec_visit, rr, &jerr);
+	r = vt_json_walk(text, len, ELEMENTSOF(rr->place), rec_visit, rr, &jerr);
 	if (r == -EBADMSG)
 		return rec_fault(name, line, "%s: %s", jerr.path.buf, jerr.reason);
 	if (r < 0)
@@ -417,7 +416,7 @@ static int parse_record(const char *name, size_t line, const char *text, size_t 
 		rec->kind = ATTEST_RECORD_EVENT;
 	else
 		return rec_fault(name, line, "content_type is not \"vmtrust_file\" or \"vmtrust_event\"");
-	if (rr->content.type != POLICY_JSON_OBJECT || rr->unknown_content ||
+	if (rr->content.type != VT_JSON_OBJECT || rr->unknown_content ||
 	    (rec->kind == ATTEST_RECORD_FILE && (rr->description.type >= 0 || rr->type.type >= 0)) ||
 	    (rec->kind == ATTEST_RECORD_EVENT && rr->path.type >= 0))
 		return rec_fault(name, line, "content is missing or has unknown keys");
@@ -442,22 +441,22 @@ static int parse_record(const char *name, size_t line, const char *text, size_t 
 	if (i < 0)
 		return rec_fault(name, line, "content.size is missing or negative");
 	rec->size = (uint64_t)i;
-	if (rr->fdigests.type != POLICY_JSON_OBJECT)
+	if (rr->fdigests.type != VT_JSON_OBJECT)
 		return rec_fault(name, line, "content.digests is missing");
-	if (rr->digests.type != POLICY_JSON_ARRAY)
+	if (rr->digests.type != VT_JSON_ARRAY)
 		return rec_fault(name, line, "digests is missing");
 	n = rr->n_digests;
 	if (n == 0 || n > ATTEST_RECORD_BANKS_MAX || rr->n_fdigests != n)
 		return rec_fault(name, line, "%zu digests: expected one per bank, the same banks in content",
 				 n);
 	for (size_t k = 0; k < n; k++) {
-		const struct policy_hash_alg *a;
+		const struct vt_hash_alg *a;
 		struct policy_digest expect;
 		const struct rec_value *fd = NULL;
 
 		str = rec_str(rr, &rr->digest[k].alg);
-		if (rr->digest[k].type != POLICY_JSON_OBJECT || rr->digest[k].unknown ||
-		    rr->digest[k].digest.type < 0 || !str || !(a = policy_hash_alg_by_name(str)))
+		if (rr->digest[k].type != VT_JSON_OBJECT || rr->digest[k].unknown ||
+		    rr->digest[k].digest.type < 0 || !str || !(a = vt_hash_alg_by_name(str)))
 			return rec_fault(name, line, "digests[%zu] is not a known hashAlg and digest", k);
 		for (size_t j = 0; j < k; j++)
 			if (rec->digests[j].alg == a)
@@ -487,7 +486,6 @@ static void rec_read_freep(struct rec_read **rr)
 	free(*rr);
 }
 
-DEFINE_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
 
 int attest_mlog_parse(const char *name, const char *data, size_t len, struct attest_mlog **ret)
 {
@@ -497,7 +495,7 @@ int attest_mlog_parse(const char *name, const char *data, size_t len, struct att
 	size_t pos = 0, line = 0, cap = 0;
 
 	if (len > ATTEST_MLOG_MAX)
-		return policy_log_errno(EFBIG, "measurement log '%s': %zu bytes exceed the limit of %d",
+		return vt_log_errno(EFBIG, "measurement log '%s': %zu bytes exceed the limit of %d",
 					name, len, ATTEST_MLOG_MAX);
 	log = calloc(1, sizeof(*log));
 	rr = calloc(1, sizeof(*rr));
@@ -512,12 +510,12 @@ int attest_mlog_parse(const char *name, const char *data, size_t len, struct att
 		line++;
 		if (!nl)
 			/* A torn write: never fsync'ed whole, so never extended. */
-			return policy_log_errno(EBADMSG,
+			return vt_log_errno(EBADMSG,
 						"measurement log '%s': record on line %zu is incomplete (no newline) at byte %zu",
 						name, line, pos);
 		l = (size_t)(nl - (data + pos));
 		if (log->n >= ATTEST_MLOG_RECORDS_MAX)
-			return policy_log_errno(EFBIG, "measurement log '%s': more than %d records", name,
+			return vt_log_errno(EFBIG, "measurement log '%s': more than %d records", name,
 						ATTEST_MLOG_RECORDS_MAX);
 		if (log->n == cap) {
 			struct attest_record *nr;
@@ -543,7 +541,7 @@ int attest_mlog_parse(const char *name, const char *data, size_t len, struct att
 }
 
 int attest_mlog_replay(const struct attest_mlog *log, size_t n_records, unsigned pcr,
-		       const struct policy_hash_alg *alg, uint8_t *out, size_t *ret_extends)
+		       const struct vt_hash_alg *alg, uint8_t *out, size_t *ret_extends)
 {
 	EVP_MD_CTX *md;
 	size_t extends = 0;
@@ -580,11 +578,11 @@ out:
 	return r;
 }
 
-int attest_mlog_judge(const struct attest_mlog *log, unsigned pcr, const struct policy_hash_alg *alg,
+int attest_mlog_judge(const struct attest_mlog *log, unsigned pcr, const struct vt_hash_alg *alg,
 		      const uint8_t *value, size_t *ret_record)
 {
 	const EVP_MD *evp = attest_md(alg);
-	uint8_t all[POLICY_DIGEST_MAX] = { 0 }, prefix[POLICY_DIGEST_MAX] = { 0 };
+	uint8_t all[VT_DIGEST_MAX] = { 0 }, prefix[VT_DIGEST_MAX] = { 0 };
 	size_t n = log ? log->n : 0;
 	bool last_here = false;
 	EVP_MD_CTX *md;
@@ -637,9 +635,9 @@ static int read_all_fd(int fd, const char *path, char **ret, size_t *ret_len)
 	size_t len = 0;
 
 	if (fstat(fd, &st) < 0)
-		return policy_log_errno(errno, "cannot stat '%s': %s", path, strerror(errno));
+		return vt_log_errno(errno, "cannot stat '%s': %s", path, strerror(errno));
 	if ((uint64_t)st.st_size > ATTEST_MLOG_MAX)
-		return policy_log_errno(EFBIG, "measurement log '%s': %lld bytes exceed the limit of %d",
+		return vt_log_errno(EFBIG, "measurement log '%s': %lld bytes exceed the limit of %d",
 					path, (long long)st.st_size, ATTEST_MLOG_MAX);
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
@@ -650,7 +648,7 @@ static int read_all_fd(int fd, const char *path, char **ret, size_t *ret_len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return policy_log_errno(errno, "cannot read '%s': %s", path, strerror(errno));
+			return vt_log_errno(errno, "cannot read '%s': %s", path, strerror(errno));
 		if (n == 0)
 			break;
 		len += (size_t)n;
@@ -677,7 +675,7 @@ int attest_mlog_load(const char *state_dir, bool exclusive, int *ret_fd, struct 
 	if (r < 0)
 		return r;
 	if (exclusive && mkdir(state_dir, 0700) < 0 && errno != EEXIST)
-		return policy_log_errno(errno, "cannot create state directory '%s': %s", state_dir,
+		return vt_log_errno(errno, "cannot create state directory '%s': %s", state_dir,
 					strerror(errno));
 	for (;;) {
 		struct stat a, b;
@@ -696,15 +694,15 @@ int attest_mlog_load(const char *state_dir, bool exclusive, int *ret_fd, struct 
 			return 0;
 		}
 		if (fd < 0)
-			return policy_log_errno(errno, "cannot open measurement log '%s': %s", path,
+			return vt_log_errno(errno, "cannot open measurement log '%s': %s", path,
 						strerror(errno));
 		if (flock(fd, exclusive ? LOCK_EX : LOCK_SH) < 0)
-			return policy_log_errno(errno, "cannot lock measurement log '%s': %s", path,
+			return vt_log_errno(errno, "cannot lock measurement log '%s': %s", path,
 						strerror(errno));
 		/* The log may have been moved aside (a TPM reset) while we waited
 		 * for the lock: then take the new one. */
 		if (fstat(fd, &a) < 0)
-			return policy_log_errno(errno, "cannot stat '%s': %s", path, strerror(errno));
+			return vt_log_errno(errno, "cannot stat '%s': %s", path, strerror(errno));
 		if (stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
 			break;
 		close(TAKE_FD(fd));
@@ -737,8 +735,8 @@ static int rotate_after_reset(struct attest_ctx *ctx, const char *state_dir,
 	if (r < 0)
 		return r;
 	for (size_t b = 0; b < n_banks; b++) {
-		static const uint8_t zero[POLICY_DIGEST_MAX];
-		uint8_t tpm[POLICY_DIGEST_MAX];
+		static const uint8_t zero[VT_DIGEST_MAX];
+		uint8_t tpm[VT_DIGEST_MAX];
 
 		if (!(banks[b].mask & (1u << pcr)))
 			continue;
@@ -754,9 +752,9 @@ static int rotate_after_reset(struct attest_ctx *ctx, const char *state_dir,
 			if (r < 0 || asprintf(&prev, "%s.prev", path) < 0)
 				return -ENOMEM;
 			if (rename(path, prev) < 0)
-				return policy_log_errno(errno, "cannot move '%s' aside: %s", path,
+				return vt_log_errno(errno, "cannot move '%s' aside: %s", path,
 							strerror(errno));
-			policy_logf(POLICY_LOG_WARNING,
+			vt_logf(VT_LOG_WARNING,
 				    "pcr %u was reset since the measurement log was written: "
 				    "the old log is now '%s'", pcr, prev);
 			return 1;
@@ -780,8 +778,8 @@ static int reconcile(struct attest_ctx *ctx, const char *state_dir, const struct
 	/* The verifier's rule (attest_mlog_judge): every record carries a
 	 * digest of every bank the PCR has, and all banks agree. */
 	for (size_t b = 0; b < n_banks; b++) {
-		uint8_t tpm[POLICY_DIGEST_MAX];
-		const struct policy_hash_alg *alg = banks[b].alg;
+		uint8_t tpm[VT_DIGEST_MAX];
+		const struct vt_hash_alg *alg = banks[b].alg;
 
 		if (!(banks[b].mask & (1u << pcr)))
 			continue;
@@ -800,25 +798,25 @@ static int reconcile(struct attest_ctx *ctx, const char *state_dir, const struct
 			continue;
 		}
 		if (r == ATTEST_MLOG_UNPROVEN)
-			return policy_log_errno(EUCLEAN,
+			return vt_log_errno(EUCLEAN,
 						"measurement log '%s/%s': record %llu has no %s digest, a bank pcr %u has: "
 						"the log was changed",
 						state_dir, ATTEST_MLOG_NAME,
 						(unsigned long long)log->records[rec].recnum, alg->name, pcr);
-		return policy_log_errno(EUCLEAN,
+		return vt_log_errno(EUCLEAN,
 					"measurement log '%s/%s' does not replay to pcr %u of bank %s: "
 					"the log was changed or pcr %u was extended by something else",
 					state_dir, ATTEST_MLOG_NAME, pcr, alg->name, pcr);
 	}
 	if (pending && all)
-		return policy_log_errno(EUCLEAN,
+		return vt_log_errno(EUCLEAN,
 					"measurement log '%s/%s': pcr %u of bank %s has every record, of bank %s all but the last: "
 					"pcr %u was extended by something else",
 					state_dir, ATTEST_MLOG_NAME, pcr, all, pending, pcr);
 	if (pending) {
 		const struct attest_record *last = &log->records[log->n - 1];
 
-		policy_logf(POLICY_LOG_WARNING,
+		vt_logf(VT_LOG_WARNING,
 			    "measurement of '%s' (record %llu) was interrupted before its extend; completing it",
 			    last->path, (unsigned long long)last->recnum);
 		return attest_pcr_extend(ctx, pcr, last->digests, last->n_digests);
@@ -839,11 +837,11 @@ static int hash_file(const char *path, const struct policy_pcr_bank *banks, size
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return policy_log_errno(errno, "cannot measure '%s': %s", path, strerror(errno));
+		return vt_log_errno(errno, "cannot measure '%s': %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0)
-		return policy_log_errno(errno, "cannot measure '%s': %s", path, strerror(errno));
+		return vt_log_errno(errno, "cannot measure '%s': %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return policy_log_errno(EINVAL, "cannot measure '%s': not a regular file", path);
+		return vt_log_errno(EINVAL, "cannot measure '%s': not a regular file", path);
 	buf = malloc(READ_CHUNK);
 	if (!buf)
 		return -ENOMEM;
@@ -866,7 +864,7 @@ static int hash_file(const char *path, const struct policy_pcr_bank *banks, size
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			r = policy_log_errno(errno, "cannot measure '%s': %s", path, strerror(errno));
+			r = vt_log_errno(errno, "cannot measure '%s': %s", path, strerror(errno));
 			goto out;
 		}
 		if (got == 0)
@@ -902,7 +900,7 @@ int attest_record_to_json(const struct attest_record *rec, json_object **ret)
 	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
 	json_object *digests = json_object_new_array(), *content = json_object_new_object(),
 		    *fd = json_object_new_object();
-	char hex[2 * POLICY_DIGEST_MAX + 1];
+	char hex[2 * VT_DIGEST_MAX + 1];
 
 	if (!o || !digests || !content || !fd) {
 		json_object_put(digests);
@@ -915,11 +913,11 @@ int attest_record_to_json(const struct attest_record *rec, json_object **ret)
 	for (size_t k = 0; k < rec->n_digests; k++) {
 		json_object *d = json_object_new_object();
 
-		policy_hex_encode(rec->digests[k].value, rec->digests[k].alg->size, hex);
+		vt_hex_encode(rec->digests[k].value, rec->digests[k].alg->size, hex);
 		json_object_object_add(d, "hashAlg", json_object_new_string(rec->digests[k].alg->name));
 		json_object_object_add(d, "digest", json_object_new_string(hex));
 		json_object_array_add(digests, d);
-		policy_hex_encode(rec->file_digests[k].value, rec->file_digests[k].alg->size, hex);
+		vt_hex_encode(rec->file_digests[k].value, rec->file_digests[k].alg->size, hex);
 		json_object_object_add(fd, rec->file_digests[k].alg->name, json_object_new_string(hex));
 	}
 	json_object_object_add(o, "digests", digests);
@@ -965,13 +963,13 @@ static int append_record(int fd, const char *state_dir, const struct attest_reco
 			/* Take a torn line back out, so the log stays whole. */
 			if (done > 0 && fstat(fd, &st) == 0)
 				(void)!ftruncate(fd, st.st_size - (off_t)done);
-			return policy_log_errno(err, "cannot append to measurement log '%s/%s': %s",
+			return vt_log_errno(err, "cannot append to measurement log '%s/%s': %s",
 						state_dir, ATTEST_MLOG_NAME, strerror(err));
 		}
 		done += (size_t)n;
 	}
 	if (fsync(fd) < 0)
-		return policy_log_errno(errno, "cannot append to measurement log '%s/%s': %s",
+		return vt_log_errno(errno, "cannot append to measurement log '%s/%s': %s",
 					state_dir, ATTEST_MLOG_NAME, strerror(errno));
 	return 0;
 }
@@ -986,7 +984,7 @@ static int open_for_append(struct attest_ctx *ctx, const char *state_dir, unsign
 	int r;
 
 	if (pcr >= POLICY_PCR_MAX || pcr == 16 || pcr == 23)
-		return policy_log_errno(EINVAL, "cannot measure into pcr %u: it can be reset at locality 0 or does not exist",
+		return vt_log_errno(EINVAL, "cannot measure into pcr %u: it can be reset at locality 0 or does not exist",
 					pcr);
 	r = attest_mlog_load(state_dir, true, &fd, &log);
 	if (r < 0)
@@ -1018,7 +1016,7 @@ static int commit_record(struct attest_ctx *ctx, int fd, const char *state_dir,
 	int r;
 
 	if (rec->n_digests == 0)
-		return policy_log_errno(EOPNOTSUPP, "cannot measure '%s': pcr %u is in no bank of the tpm",
+		return vt_log_errno(EOPNOTSUPP, "cannot measure '%s': pcr %u is in no bank of the tpm",
 					rec->path, rec->pcr);
 	r = append_record(fd, state_dir, rec);
 	if (r < 0)
@@ -1045,8 +1043,8 @@ int attest_measure(struct attest_ctx *ctx, const char *state_dir, unsigned pcr,
 		struct attest_record rec = { .recnum = log->n + i, .kind = ATTEST_RECORD_FILE };
 
 		/* A record the log's own reader would refuse would stop every later run. */
-		if (!policy_utf8_valid(paths[i], strlen(paths[i])))
-			return policy_log_errno(EINVAL, "cannot measure '%s': the path is not valid UTF-8, "
+		if (!vt_utf8_valid(paths[i], strlen(paths[i])))
+			return vt_log_errno(EINVAL, "cannot measure '%s': the path is not valid UTF-8, "
 						"which the measurement log (JSON) cannot carry", paths[i]);
 		r = hash_file(paths[i], banks, n_banks, pcr, &rec);
 		if (r < 0)
@@ -1073,8 +1071,8 @@ int attest_measure_event(struct attest_ctx *ctx, const char *state_dir, unsigned
 	int r;
 
 	if (!event_type || !valid_event_type(event_type) || !description || !*description ||
-	    !policy_utf8_valid(description, strlen(description)))
-		return policy_log_errno(EINVAL, "cannot measure event: invalid type or empty description");
+	    !vt_utf8_valid(description, strlen(description)))
+		return vt_log_errno(EINVAL, "cannot measure event: invalid type or empty description");
 	r = attest_ctx_banks(ctx, &banks, &n_banks);
 	if (r < 0)
 		return r;

@@ -55,25 +55,25 @@ int attest_default_quote_selection(struct attest_ctx *ctx, unsigned measurement_
 	int r;
 
 	if (measurement_pcr >= POLICY_PCR_MAX || !sel)
-		return policy_log_errno(EINVAL, "cannot select pcrs: measurement pcr %u out of range 0 to %d",
+		return vt_log_errno(EINVAL, "cannot select pcrs: measurement pcr %u out of range 0 to %d",
 					measurement_pcr, POLICY_PCR_MAX - 1);
 	r = attest_ctx_banks(ctx, &have, &n_have);
 	if (r < 0)
 		return r;
 	want = 0xffu | UINT32_C(1) << measurement_pcr;
 	for (size_t b = 0; b < ELEMENTSOF(banks); b++) {
-		const struct policy_hash_alg *alg = policy_hash_alg_by_name(banks[b]);
+		const struct vt_hash_alg *alg = vt_hash_alg_by_name(banks[b]);
 
 		for (size_t i = 0; i < n_have; i++) {
 			if (have[i].alg != alg || !(have[i].mask & want))
 				continue;
 			if (n == max)
-				return policy_log_errno(ENOBUFS, "cannot select pcrs: room for %zu banks", max);
+				return vt_log_errno(ENOBUFS, "cannot select pcrs: room for %zu banks", max);
 			sel[n++] = (struct policy_pcr_bank){ .alg = alg, .mask = have[i].mask & want };
 		}
 	}
 	if (n == 0)
-		return policy_log_errno(EOPNOTSUPP, "cannot select pcrs: tpm '%s' has neither a sha1 nor "
+		return vt_log_errno(EOPNOTSUPP, "cannot select pcrs: tpm '%s' has neither a sha1 nor "
 						    "a sha256 bank", ctx->tcti_conf);
 	return (int)n;
 }
@@ -89,21 +89,21 @@ static int make_selection(struct attest_ctx *ctx, const struct policy_pcr_bank *
 	int r;
 
 	if (!sel || n_sel == 0 || n_sel > ATTEST_PCR_BANKS_MAX)
-		return policy_log_errno(EINVAL, "cannot quote: %zu pcr banks selected (1 to %d)", n_sel,
+		return vt_log_errno(EINVAL, "cannot quote: %zu pcr banks selected (1 to %d)", n_sel,
 					ATTEST_PCR_BANKS_MAX);
 	r = attest_ctx_banks(ctx, &have, &n_have);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n_sel; i++) {
-		const struct policy_hash_alg *alg = attest_alg_supported(sel[i].alg);
+		const struct vt_hash_alg *alg = attest_alg_supported(sel[i].alg);
 		TPMS_PCR_SELECTION *s = NULL;
 		uint32_t allocated = 0, mask;
 
 		if (!alg)
-			return policy_log_errno(EINVAL, "cannot quote: unsupported pcr bank '%s'",
+			return vt_log_errno(EINVAL, "cannot quote: unsupported pcr bank '%s'",
 						sel[i].alg && sel[i].alg->name ? sel[i].alg->name : "(none)");
 		if (sel[i].mask == 0 || (sel[i].mask & ~ALL_PCRS))
-			return policy_log_errno(EINVAL, "cannot quote: pcr mask 0x%x of bank %s is empty or "
+			return vt_log_errno(EINVAL, "cannot quote: pcr mask 0x%x of bank %s is empty or "
 							"names pcrs above %d", sel[i].mask, alg->name,
 						POLICY_PCR_MAX - 1);
 		for (size_t j = 0; j < n_have; j++)
@@ -111,7 +111,7 @@ static int make_selection(struct attest_ctx *ctx, const struct policy_pcr_bank *
 				allocated = have[j].mask;
 		for (unsigned pcr = 0; pcr < POLICY_PCR_MAX; pcr++)
 			if ((sel[i].mask & ~allocated) & (UINT32_C(1) << pcr))
-				return policy_log_errno(EOPNOTSUPP,
+				return vt_log_errno(EOPNOTSUPP,
 							"cannot quote pcr %u of bank %s: %s on tpm '%s'",
 							pcr, alg->name,
 							allocated ? "pcr not allocated" : "bank not allocated",
@@ -177,7 +177,7 @@ static int read_round(struct attest_ctx *ctx, const TPML_PCR_SELECTION *want,
 		have_counter = true;
 		for (size_t s = 0; s < got_sel->count && s < TPM2_NUM_PCR_BANKS; s++) {
 			const TPMS_PCR_SELECTION *gs = &got_sel->pcrSelections[s];
-			const struct policy_hash_alg *alg = policy_hash_alg_by_tpm(gs->hash);
+			const struct vt_hash_alg *alg = vt_hash_alg_by_tpm(gs->hash);
 			uint32_t mask = mask_of(gs);
 			size_t bank = left.count;
 
@@ -185,7 +185,7 @@ static int read_round(struct attest_ctx *ctx, const TPML_PCR_SELECTION *want,
 				if (left.pcrSelections[j].hash == gs->hash)
 					bank = j;
 			if (mask && (bank == left.count || !alg || (mask & ~mask_of(&left.pcrSelections[bank]))))
-				return policy_log_errno(EREMOTEIO, "cannot read the pcrs to quote: tpm '%s' "
+				return vt_log_errno(EREMOTEIO, "cannot read the pcrs to quote: tpm '%s' "
 								   "answered with pcrs not asked for",
 							ctx->tcti_conf);
 			for (unsigned pcr = 0; pcr < POLICY_PCR_MAX; pcr++) {
@@ -194,7 +194,7 @@ static int read_round(struct attest_ctx *ctx, const TPML_PCR_SELECTION *want,
 				if (!(mask & (UINT32_C(1) << pcr)))
 					continue;
 				if (k >= got->count || got->digests[k].size != alg->size)
-					return policy_log_errno(EREMOTEIO,
+					return vt_log_errno(EREMOTEIO,
 								"cannot read the pcrs to quote: tpm '%s' "
 								"answered with %u digests that do not fit "
 								"its selection", ctx->tcti_conf,
@@ -206,7 +206,7 @@ static int read_round(struct attest_ctx *ctx, const TPML_PCR_SELECTION *want,
 			}
 		}
 		if (k == 0 || k != got->count)
-			return policy_log_errno(EREMOTEIO,
+			return vt_log_errno(EREMOTEIO,
 						"cannot read the pcrs to quote: tpm '%s' answered with %zu of "
 						"%zu values", ctx->tcti_conf, k, remaining);
 	}
@@ -216,7 +216,7 @@ static int read_pcrs(struct attest_ctx *ctx, const TPML_PCR_SELECTION *want,
 		     struct policy_pcr_value *values)
 {
 	for (size_t j = 0; j < want->count; j++) {
-		const struct policy_hash_alg *alg = policy_hash_alg_by_tpm(want->pcrSelections[j].hash);
+		const struct vt_hash_alg *alg = vt_hash_alg_by_tpm(want->pcrSelections[j].hash);
 		uint32_t mask = mask_of(&want->pcrSelections[j]);
 
 		for (unsigned pcr = 0; pcr < POLICY_PCR_MAX; pcr++)
@@ -233,7 +233,7 @@ static int read_pcrs(struct attest_ctx *ctx, const TPML_PCR_SELECTION *want,
 		if (r <= 0)
 			return r;
 	}
-	return policy_log_errno(EAGAIN, "cannot read the pcrs to quote: they changed during each of "
+	return vt_log_errno(EAGAIN, "cannot read the pcrs to quote: they changed during each of "
 					"%d reads", READ_ATTEMPTS);
 }
 
@@ -242,12 +242,12 @@ static int read_pcrs(struct attest_ctx *ctx, const TPML_PCR_SELECTION *want,
 static int check_quote(struct attest_ctx *ctx, const TPM2B_ATTEST *quoted, const uint8_t *nonce,
 		       size_t nonce_len, const TPML_PCR_SELECTION *want,
 		       const struct policy_pcr_value *values, size_t n_values,
-		       const struct policy_hash_alg *hash)
+		       const struct vt_hash_alg *hash)
 {
 	const TPMS_QUOTE_INFO *q;
 	EVP_MD_CTX *md;
 	TPMS_ATTEST a = { 0 };
-	uint8_t digest[POLICY_DIGEST_MAX];
+	uint8_t digest[VT_DIGEST_MAX];
 	unsigned len = 0;
 	size_t off = 0;
 	bool ok;
@@ -256,7 +256,7 @@ static int check_quote(struct attest_ctx *ctx, const TPM2B_ATTEST *quoted, const
 		    TSS2_RC_SUCCESS || off != quoted->size || a.magic != TPM2_GENERATED_VALUE ||
 	    a.type != TPM2_ST_ATTEST_QUOTE || a.extraData.size != nonce_len ||
 	    memcmp(a.extraData.buffer, nonce, nonce_len) != 0)
-		return policy_log_errno(EREMOTEIO, "cannot quote: tpm '%s' returned an attestation that "
+		return vt_log_errno(EREMOTEIO, "cannot quote: tpm '%s' returned an attestation that "
 						   "is not a quote of the nonce", ctx->tcti_conf);
 	q = &a.attested.quote;
 	ok = q->pcrSelect.count == want->count;
@@ -264,7 +264,7 @@ static int check_quote(struct attest_ctx *ctx, const TPM2B_ATTEST *quoted, const
 		ok = q->pcrSelect.pcrSelections[j].hash == want->pcrSelections[j].hash &&
 		     mask_of(&q->pcrSelect.pcrSelections[j]) == mask_of(&want->pcrSelections[j]);
 	if (!ok || q->pcrDigest.size != hash->size)
-		return policy_log_errno(EREMOTEIO, "cannot quote: tpm '%s' quoted another pcr selection",
+		return vt_log_errno(EREMOTEIO, "cannot quote: tpm '%s' quoted another pcr selection",
 					ctx->tcti_conf);
 	md = EVP_MD_CTX_new();
 	ok = md && EVP_DigestInit_ex2(md, EVP_get_digestbyname(hash->ossl), NULL) == 1;
@@ -273,7 +273,7 @@ static int check_quote(struct attest_ctx *ctx, const TPM2B_ATTEST *quoted, const
 	ok = ok && EVP_DigestFinal_ex(md, digest, &len) == 1 && len == hash->size;
 	EVP_MD_CTX_free(md);
 	if (!ok)
-		return policy_log_errno(EIO, "cannot quote: hashing the pcr values failed in openssl");
+		return vt_log_errno(EIO, "cannot quote: hashing the pcr values failed in openssl");
 	return memcmp(digest, q->pcrDigest.buffer, hash->size) == 0;
 }
 
@@ -300,10 +300,10 @@ static int lock_mlog(const char *state_dir, int *ret_fd, char **ret_text, size_t
 			return r;
 	}
 	if (fstat(fd, &st) < 0)
-		return policy_log_errno(errno, "cannot stat measurement log '%s/%s': %s", state_dir,
+		return vt_log_errno(errno, "cannot stat measurement log '%s/%s': %s", state_dir,
 					ATTEST_MLOG_NAME, strerror(errno));
 	if (st.st_size < 0 || (uint64_t)st.st_size > ATTEST_MLOG_MAX)
-		return policy_log_errno(EFBIG, "measurement log '%s/%s': %lld bytes exceed the limit of %d",
+		return vt_log_errno(EFBIG, "measurement log '%s/%s': %lld bytes exceed the limit of %d",
 					state_dir, ATTEST_MLOG_NAME, (long long)st.st_size,
 					ATTEST_MLOG_MAX);
 	text = malloc((size_t)st.st_size + 1);
@@ -315,7 +315,7 @@ static int lock_mlog(const char *state_dir, int *ret_fd, char **ret_text, size_t
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return policy_log_errno(errno, "cannot read measurement log '%s/%s': %s", state_dir,
+			return vt_log_errno(errno, "cannot read measurement log '%s/%s': %s", state_dir,
 						ATTEST_MLOG_NAME, strerror(errno));
 		if (n == 0)
 			break;
@@ -355,13 +355,13 @@ static int read_host_audit(const char *state_dir, const struct attest_mlog *log,
 		return 0;
 	if (asprintf(&path, "%s/%s", state_dir, ATTEST_HOST_AUDIT_FILE) < 0)
 		return -ENOMEM;
-	policy_log_capture(why, sizeof(why));
-	r = policy_read_file(path, ATTEST_AUDIT_JSON_MAX, &data, &len);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(why, sizeof(why));
+	r = vt_read_file(path, ATTEST_AUDIT_JSON_MAX, &data, &len);
+	vt_log_capture(NULL, 0);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
-		policy_logf(POLICY_LOG_WARNING, "host audit left out of the evidence: %s (measured as "
+		vt_logf(VT_LOG_WARNING, "host audit left out of the evidence: %s (measured as "
 			    "record %" PRIu64 ")", why, rec->recnum);
 		return 0;
 	}
@@ -371,12 +371,12 @@ static int read_host_audit(const char *state_dir, const struct attest_mlog *log,
 		uint8_t d[EVP_MAX_MD_SIZE];
 
 		if (EVP_Digest(data, len, d, NULL, EVP_get_digestbyname(want->alg->ossl), NULL) != 1)
-			return policy_log_errno(ENOTRECOVERABLE, "cannot hash host audit '%s': openssl failed",
+			return vt_log_errno(ENOTRECOVERABLE, "cannot hash host audit '%s': openssl failed",
 						path);
 		same = memcmp(d, want->value, want->alg->size) == 0;
 	}
 	if (!same) {
-		policy_logf(POLICY_LOG_WARNING, "host audit '%s' left out of the evidence: it is not the "
+		vt_logf(VT_LOG_WARNING, "host audit '%s' left out of the evidence: it is not the "
 			    "audit of record %" PRIu64 ", the last one measured", path, rec->recnum);
 		return 0;
 	}
@@ -400,7 +400,7 @@ int attest_uefi_log_read(const char *path, uint8_t **ret, size_t *ret_len)
 			return 0;
 		path = ATTEST_EVENTLOG_DEFAULT_PATH;
 	}
-	r = policy_read_file(path, ATTEST_EVENTLOG_SIZE_MAX, &data, &len);
+	r = vt_read_file(path, ATTEST_EVENTLOG_SIZE_MAX, &data, &len);
 	if (r < 0)
 		return r;
 	*ret = (uint8_t *)data;
@@ -408,12 +408,12 @@ int attest_uefi_log_read(const char *path, uint8_t **ret, size_t *ret_len)
 	return 0;
 }
 
-static const struct policy_hash_alg *signing_hash(const TPMT_PUBLIC *p)
+static const struct vt_hash_alg *signing_hash(const TPMT_PUBLIC *p)
 {
 	if (p->type == TPM2_ALG_RSA && p->parameters.rsaDetail.scheme.scheme == TPM2_ALG_RSASSA)
-		return policy_hash_alg_by_tpm(p->parameters.rsaDetail.scheme.details.rsassa.hashAlg);
+		return vt_hash_alg_by_tpm(p->parameters.rsaDetail.scheme.details.rsassa.hashAlg);
 	if (p->type == TPM2_ALG_ECC && p->parameters.eccDetail.scheme.scheme == TPM2_ALG_ECDSA)
-		return policy_hash_alg_by_tpm(p->parameters.eccDetail.scheme.details.ecdsa.hashAlg);
+		return vt_hash_alg_by_tpm(p->parameters.eccDetail.scheme.details.ecdsa.hashAlg);
 	return NULL;
 }
 
@@ -426,7 +426,7 @@ int attest_quote(struct attest_ctx *ctx, const char *state_dir, const struct pol
 	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
 	_cleanup_close_ int log_fd = -1;
 	TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
-	const struct policy_hash_alg *hash;
+	const struct vt_hash_alg *hash;
 	TPML_PCR_SELECTION want;
 	TPM2B_PUBLIC ak_public;
 	TPM2B_DATA qualifying = { 0 };
@@ -434,9 +434,9 @@ int attest_quote(struct attest_ctx *ctx, const char *state_dir, const struct pol
 	int r;
 
 	if (!state_dir || !ret)
-		return policy_log_errno(EINVAL, "cannot quote: missing argument");
+		return vt_log_errno(EINVAL, "cannot quote: missing argument");
 	if (!nonce || nonce_len == 0 || nonce_len > ATTEST_NONCE_MAX)
-		return policy_log_errno(EINVAL, "cannot quote: a nonce of %zu bytes (1 to %d)", nonce_len,
+		return vt_log_errno(EINVAL, "cannot quote: a nonce of %zu bytes (1 to %d)", nonce_len,
 					ATTEST_NONCE_MAX);
 	r = attest_ctx_check(ctx, "cannot quote");
 	if (r < 0)
@@ -463,7 +463,7 @@ int attest_quote(struct attest_ctx *ctx, const char *state_dir, const struct pol
 		return r;
 	hash = signing_hash(&ak_public.publicArea);
 	if (!hash)
-		return policy_log_errno(EOPNOTSUPP, "cannot quote: the attestation key in '%s' signs with "
+		return vt_log_errno(EOPNOTSUPP, "cannot quote: the attestation key in '%s' signs with "
 						    "an unsupported scheme", state_dir);
 	r = attest_public_to_pem(e->ak_public, e->ak_public_len, &e->ak_pem);
 	if (r < 0)
@@ -486,7 +486,7 @@ int attest_quote(struct attest_ctx *ctx, const char *state_dir, const struct pol
 		TSS2_RC rc;
 
 		if (attempt == QUOTE_ATTEMPTS)
-			return policy_log_errno(EAGAIN, "cannot quote: the pcrs changed between reading and "
+			return vt_log_errno(EAGAIN, "cannot quote: the pcrs changed between reading and "
 							"quoting them, %d times", QUOTE_ATTEMPTS);
 		r = read_pcrs(ctx, &want, e->pcrs);
 		if (r < 0)
@@ -500,12 +500,12 @@ int attest_quote(struct attest_ctx *ctx, const char *state_dir, const struct pol
 		if (r < 0)
 			return r;
 		if (r == 0) {
-			policy_logf(POLICY_LOG_DEBUG, "pcrs changed while quoting; quoting again");
+			vt_logf(VT_LOG_DEBUG, "pcrs changed while quoting; quoting again");
 			continue;
 		}
 		rc = Tss2_MU_TPMT_SIGNATURE_Marshal(sig, sig_bytes, sizeof(sig_bytes), &off);
 		if (rc != TSS2_RC_SUCCESS)
-			return policy_log_errno(EREMOTEIO, "cannot quote: cannot marshal the signature: %s",
+			return vt_log_errno(EREMOTEIO, "cannot quote: cannot marshal the signature: %s",
 						Tss2_RC_Decode(rc));
 		e->attest = malloc(quoted->size);
 		e->signature = malloc(off);

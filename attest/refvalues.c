@@ -22,7 +22,6 @@
 
 #include "attest.h"
 
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 static json_object *get_or_add(json_object *parent, const char *key, enum json_type t)
 {
@@ -84,12 +83,12 @@ static int add_reference(json_object *refs, const struct attest_record *rec,
 		return -ENOMEM;
 	for (size_t k = 0; k < rec->n_digests; k++) {
 		const struct policy_digest *d = &rec->file_digests[k];
-		char hex[2 * POLICY_DIGEST_MAX + 1];
+		char hex[2 * VT_DIGEST_MAX + 1];
 		json_object *list, *one;
 
 		if (!selects(sel, d->alg->tpm_alg, pcr))
 			continue;
-		policy_hex_encode(d->value, d->alg->size, hex);
+		vt_hex_encode(d->value, d->alg->size, hex);
 		if (json_object_object_get_ex(digests, d->alg->name, &one) &&
 		    json_object_is_type(one, json_type_string)) {
 			/* one digest written as a string: make it a list */
@@ -157,10 +156,10 @@ static int quote_proven(const struct attest_evidence *e, const char *ev_name, co
 		if (!c && !chain[i].required)
 			continue;
 		if (!c)
-			return policy_log_errno(EKEYREJECTED, "evidence '%s': attestation key %s: the quote does not verify under it: %s: not checked: not pinned",
+			return vt_log_errno(EKEYREJECTED, "evidence '%s': attestation key %s: the quote does not verify under it: %s: not checked: not pinned",
 						ev_name, name_hex, chain[i].name);
 		if (c->status == ATTEST_CHECK_FAILED)
-			return policy_log_errno(EKEYREJECTED, "evidence '%s': attestation key %s: the quote does not verify under it: %s: %s: not pinned",
+			return vt_log_errno(EKEYREJECTED, "evidence '%s': attestation key %s: the quote does not verify under it: %s: %s: not pinned",
 						ev_name, name_hex, c->name, c->reason);
 	}
 	/* The one warning of the log: its last record is not in the quote. */
@@ -182,23 +181,23 @@ static int add_ak(json_object *aks, const struct attest_evidence *e, const char 
 	json_object *k;
 	int r, pending;
 
-	policy_log_capture(why, sizeof(why));
+	vt_log_capture(why, sizeof(why));
 	r = attest_ak_public_check(e->ak_public, e->ak_public_len);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
-		return policy_log_errno(EKEYREJECTED, "evidence '%s': %s: not pinned", ev_name,
+		return vt_log_errno(EKEYREJECTED, "evidence '%s': %s: not pinned", ev_name,
 					why[0] ? why : "ak.public is not a restricted signing key fixed to its tpm");
 	r = attest_public_name(e->ak_public, e->ak_public_len, name, &name_len);
 	if (r < 0)
 		return r;
-	policy_hex_encode(name, name_len, name_hex);
+	vt_hex_encode(name, name_len, name_hex);
 	/* The attributes are what the public area claims: only an enrollment
 	 * (the TPM of an EK opened a credential made for this name) or the
 	 * operator's word proves the key lives in a TPM. */
 	if (!ak_proven(proven, n_proven, name, name_len))
-		return policy_log_errno(EKEYREJECTED, "evidence '%s': attestation key %s is not proven to live in a tpm (give --enrollment CHALLENGE RESPONSE that enroll-verify accepts, or --ak-name): not pinned",
+		return vt_log_errno(EKEYREJECTED, "evidence '%s': attestation key %s is not proven to live in a tpm (give --enrollment CHALLENGE RESPONSE that enroll-verify accepts, or --ak-name): not pinned",
 					ev_name, name_hex);
 	pending = quote_proven(e, ev_name, name_hex, measurement_pcr);
 	if (pending < 0)
@@ -240,7 +239,7 @@ static void merge_pcr_values(json_object *values, const struct attest_evidence *
 {
 	for (size_t i = 0; i < e->n_pcrs; i++) {
 		const struct policy_pcr_value *v = &e->pcrs[i];
-		char hex[2 * POLICY_DIGEST_MAX + 1], idx[8], key[32];
+		char hex[2 * VT_DIGEST_MAX + 1], idx[8], key[32];
 		json_object *bank, *old;
 
 		if (!selects(sel, v->alg->tpm_alg, v->pcr))
@@ -250,7 +249,7 @@ static void merge_pcr_values(json_object *values, const struct attest_evidence *
 			continue;
 		snprintf(idx, sizeof(idx), "%u", v->pcr);
 		snprintf(key, sizeof(key), "%s:%u", v->alg->name, v->pcr);
-		policy_hex_encode(v->value, v->alg->size, hex);
+		vt_hex_encode(v->value, v->alg->size, hex);
 		if (json_object_object_get_ex(dropped, key, NULL))
 			continue;
 		if (json_object_object_get_ex(bank, idx, &old)) {
@@ -277,15 +276,15 @@ int attest_policy_from_evidence(const char *base_json, size_t base_len,
 	int r;
 
 	if (base_json) {
-		struct policy_json_error jerr;
+		struct vt_json_error jerr;
 
 		/* as policy_load_buffer reads it */
-		r = policy_json_parse(base_json, base_len, 64, &root, &jerr);
+		r = vt_json_parse(base_json, base_len, 64, &root, &jerr);
 		if (r < 0)
-			return r == -EBADMSG ? policy_log_errno(EBADMSG, "cannot merge: the base policy: %s: %s",
+			return r == -EBADMSG ? vt_log_errno(EBADMSG, "cannot merge: the base policy: %s: %s",
 								jerr.path.buf, jerr.reason) : r;
 		if (!json_object_is_type(root, json_type_object))
-			return policy_log_errno(EBADMSG, "cannot merge: the base policy is not a JSON object");
+			return vt_log_errno(EBADMSG, "cannot merge: the base policy is not a JSON object");
 		/* A new policy: the sequence grows, so hosts can refuse the old one. */
 		if (json_object_object_get_ex(root, "sequence", &v))
 			json_object_object_add(root, "sequence",
@@ -323,7 +322,7 @@ int attest_policy_from_evidence(const char *base_json, size_t base_len,
 			return -ENOMEM;
 		if (Tss2_MU_TPMS_ATTEST_Unmarshal(e->attest, e->attest_len, &off, attest) != TSS2_RC_SUCCESS ||
 		    off != e->attest_len || attest->type != TPM2_ST_ATTEST_QUOTE)
-			return policy_log_errno(EBADMSG, "evidence '%s': quote.attest is not a TPMS_ATTEST of a quote",
+			return vt_log_errno(EBADMSG, "evidence '%s': quote.attest is not a TPMS_ATTEST of a quote",
 						names[i]);
 		qs = &attest->attested.quote.pcrSelect;
 		if (e->mlog) {
@@ -335,7 +334,7 @@ int attest_policy_from_evidence(const char *base_json, size_t base_len,
 			for (uint32_t b = 0; b < qs->count && b < TPM2_NUM_PCR_BANKS; b++)
 				covered = covered || selects(qs, qs->pcrSelections[b].hash, measurement_pcr);
 			if (!covered && attest_mlog_count(log) > 0)
-				return policy_log_errno(EBADMSG, "evidence '%s': the quote does not cover pcr %u, so its measurement log proves nothing",
+				return vt_log_errno(EBADMSG, "evidence '%s': the quote does not cover pcr %u, so its measurement log proves nothing",
 							names[i], measurement_pcr);
 		}
 		r = add_ak(aks, e, names[i], proven, n_proven, measurement_pcr);
@@ -345,7 +344,7 @@ int attest_policy_from_evidence(const char *base_json, size_t base_len,
 			size_t n_proven_recs = attest_mlog_count(log) - (r == 1 ? 1 : 0);
 
 			if (r == 1)
-				policy_logf(POLICY_LOG_WARNING, "evidence '%s': the last record of its measurement log ('%s') is pending, not in the quote: not taken",
+				vt_logf(VT_LOG_WARNING, "evidence '%s': the last record of its measurement log ('%s') is pending, not in the quote: not taken",
 					    names[i], attest_mlog_record(log, n_proven_recs)->path);
 			for (size_t k = 0; k < n_proven_recs; k++) {
 				/* Events (launch decisions, audits) are no files. */
@@ -376,7 +375,7 @@ int attest_policy_from_evidence(const char *base_json, size_t base_len,
 	}
 	json_object_object_foreach(dropped, key, unused) {
 		(void)unused;
-		policy_logf(POLICY_LOG_WARNING, "pcr %s differs between the hosts: no expected value kept",
+		vt_logf(VT_LOG_WARNING, "pcr %s differs between the hosts: no expected value kept",
 			    key);
 	}
 	/* The measurement PCR changes with every measurement: its value is the

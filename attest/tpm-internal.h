@@ -15,7 +15,7 @@
 
 #include "attest.h"
 
-/* Banks of the algorithms vmtrust supports (policy_hash_algs()). */
+/* Banks of the algorithms vmtrust supports (vt_hash_algs()). */
 #define ATTEST_PCR_BANKS_MAX 8
 
 struct attest_ctx {
@@ -66,7 +66,7 @@ int attest_ctx_banks(struct attest_ctx *ctx, const struct policy_pcr_bank **ret_
 
 /* The table entry of a supported algorithm, or NULL (also for NULL or a
  * look-alike whose size does not match). */
-const struct policy_hash_alg *attest_alg_supported(const struct policy_hash_alg *alg);
+const struct vt_hash_alg *attest_alg_supported(const struct vt_hash_alg *alg);
 
 /* For ESYS outputs: _cleanup_(esys_freep) TPML_DIGEST *values = NULL; */
 static inline void esys_freep(void *p)

@@ -84,7 +84,7 @@ static int log_rc(struct attest_ctx *ctx, int r, TSS2_RC rc, const char *fmt, va
 	vsnprintf(what, sizeof(what), fmt, ap);
 	if (r == -ECOMM && ctx)
 		ctx->lost = true;
-	return policy_log_errno(-r, "%s: %s: 0x%x: %s", what, errno_kind(r), (unsigned)rc,
+	return vt_log_errno(-r, "%s: %s: 0x%x: %s", what, errno_kind(r), (unsigned)rc,
 				Tss2_RC_Decode(rc));
 }
 
@@ -130,18 +130,18 @@ int attest_ctx_check(struct attest_ctx *ctx, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	if (!ctx)
-		return policy_log_errno(EINVAL, "%s: no tpm context", what);
-	return policy_log_errno(ECOMM, "%s: connection to tpm '%s' was lost in an earlier command",
+		return vt_log_errno(EINVAL, "%s: no tpm context", what);
+	return vt_log_errno(ECOMM, "%s: connection to tpm '%s' was lost in an earlier command",
 				what, ctx->tcti_conf);
 }
 
-const struct policy_hash_alg *attest_alg_supported(const struct policy_hash_alg *alg)
+const struct vt_hash_alg *attest_alg_supported(const struct vt_hash_alg *alg)
 {
-	const struct policy_hash_alg *known;
+	const struct vt_hash_alg *known;
 
 	if (!alg)
 		return NULL;
-	known = policy_hash_alg_by_tpm(alg->tpm_alg);
+	known = vt_hash_alg_by_tpm(alg->tpm_alg);
 	if (!known || known->size != alg->size)
 		return NULL;
 	return known;
@@ -153,7 +153,7 @@ int attest_ctx_new(struct attest_ctx **ret, const char *tcti)
 	TSS2_RC rc;
 
 	if (!ret)
-		return policy_log_errno(EINVAL, "cannot open tpm: no place for the context");
+		return vt_log_errno(EINVAL, "cannot open tpm: no place for the context");
 	if (tcti && !*tcti)
 		tcti = NULL;
 
@@ -194,11 +194,11 @@ void attest_ctx_free(struct attest_ctx *ctx)
 
 static void add_bank(struct attest_ctx *ctx, const TPMS_PCR_SELECTION *sel)
 {
-	const struct policy_hash_alg *alg = policy_hash_alg_by_tpm(sel->hash);
+	const struct vt_hash_alg *alg = vt_hash_alg_by_tpm(sel->hash);
 	uint32_t mask = 0;
 
 	if (!alg) {
-		policy_logf(POLICY_LOG_DEBUG, "tpm '%s': ignoring pcr bank of algorithm 0x%04x",
+		vt_logf(VT_LOG_DEBUG, "tpm '%s': ignoring pcr bank of algorithm 0x%04x",
 			    ctx->tcti_conf, sel->hash);
 		return;
 	}
@@ -232,7 +232,7 @@ int attest_ctx_banks(struct attest_ctx *ctx, const struct policy_pcr_bank **ret_
 			return attest_tss2_fail(ctx, rc, "cannot read the pcr allocation of tpm '%s'",
 						ctx->tcti_conf);
 		if (cap->capability != TPM2_CAP_PCRS)
-			return policy_log_errno(EREMOTEIO,
+			return vt_log_errno(EREMOTEIO,
 						"cannot read the pcr allocation of tpm '%s': "
 						"tpm answered with capability 0x%x",
 						ctx->tcti_conf, cap->capability);
@@ -259,7 +259,7 @@ int attest_pcr_banks(struct attest_ctx *ctx, struct policy_pcr_bank *banks, size
 	if (!banks && max == 0)
 		return (int)n;
 	if (!banks || n > max)
-		return policy_log_errno(ENOBUFS, "cannot list the pcr banks: tpm has %zu, room for %zu",
+		return vt_log_errno(ENOBUFS, "cannot list the pcr banks: tpm has %zu, room for %zu",
 					n, banks ? max : 0);
 	memcpy(banks, have, n * sizeof(*have));
 	return (int)n;
@@ -267,7 +267,7 @@ int attest_pcr_banks(struct attest_ctx *ctx, struct policy_pcr_bank *banks, size
 
 /* -EOPNOTSUPP, logged, unless the TPM has allocated this PCR in this bank. */
 static int check_allocated(struct attest_ctx *ctx, const char *verb,
-			   const struct policy_hash_alg *alg, unsigned pcr)
+			   const struct vt_hash_alg *alg, unsigned pcr)
 {
 	const struct policy_pcr_bank *banks;
 	size_t n;
@@ -281,33 +281,33 @@ static int check_allocated(struct attest_ctx *ctx, const char *verb,
 			continue;
 		if (banks[i].mask & (UINT32_C(1) << pcr))
 			return 0;
-		return policy_log_errno(EOPNOTSUPP,
+		return vt_log_errno(EOPNOTSUPP,
 					"cannot %s pcr %u of bank %s: pcr not allocated on tpm '%s'",
 					verb, pcr, alg->name, ctx->tcti_conf);
 	}
-	return policy_log_errno(EOPNOTSUPP, "cannot %s pcr %u of bank %s: bank not allocated on tpm '%s'",
+	return vt_log_errno(EOPNOTSUPP, "cannot %s pcr %u of bank %s: bank not allocated on tpm '%s'",
 				verb, pcr, alg->name, ctx->tcti_conf);
 }
 
-int attest_pcr_read(struct attest_ctx *ctx, const struct policy_hash_alg *alg, unsigned pcr,
+int attest_pcr_read(struct attest_ctx *ctx, const struct vt_hash_alg *alg, unsigned pcr,
 		    uint8_t *out)
 {
 	_cleanup_(esys_freep) TPML_PCR_SELECTION *sel_out = NULL;
 	_cleanup_(esys_freep) TPML_DIGEST *values = NULL;
-	const struct policy_hash_alg *a = attest_alg_supported(alg);
+	const struct vt_hash_alg *a = attest_alg_supported(alg);
 	TPML_PCR_SELECTION sel = { .count = 1 };
 	UINT32 counter;
 	TSS2_RC rc;
 	int r;
 
 	if (!a)
-		return policy_log_errno(EINVAL, "cannot read pcr %u: unsupported hash algorithm '%s'",
+		return vt_log_errno(EINVAL, "cannot read pcr %u: unsupported hash algorithm '%s'",
 					pcr, alg && alg->name ? alg->name : "(none)");
 	if (pcr >= POLICY_PCR_MAX)
-		return policy_log_errno(EINVAL, "cannot read pcr %u of bank %s: pcr index out of range 0 to %d",
+		return vt_log_errno(EINVAL, "cannot read pcr %u of bank %s: pcr index out of range 0 to %d",
 					pcr, a->name, POLICY_PCR_MAX - 1);
 	if (!out)
-		return policy_log_errno(EINVAL, "cannot read pcr %u of bank %s: no output buffer",
+		return vt_log_errno(EINVAL, "cannot read pcr %u of bank %s: no output buffer",
 					pcr, a->name);
 	r = attest_ctx_check(ctx, "cannot read pcr %u of bank %s", pcr, a->name);
 	if (r < 0)
@@ -324,7 +324,7 @@ int attest_pcr_read(struct attest_ctx *ctx, const struct policy_hash_alg *alg, u
 	if (rc != TSS2_RC_SUCCESS)
 		return attest_tss2_fail(ctx, rc, "cannot read pcr %u of bank %s", pcr, a->name);
 	if (values->count != 1 || values->digests[0].size != a->size)
-		return policy_log_errno(EREMOTEIO,
+		return vt_log_errno(EREMOTEIO,
 					"cannot read pcr %u of bank %s: tpm answered with %u digests, "
 					"expected one of %zu bytes",
 					pcr, a->name, (unsigned)values->count, a->size);
@@ -342,24 +342,24 @@ int attest_pcr_extend(struct attest_ctx *ctx, unsigned pcr, const struct policy_
 	int r;
 
 	if (pcr >= POLICY_PCR_MAX)
-		return policy_log_errno(EINVAL, "cannot extend pcr %u: pcr index out of range 0 to %d",
+		return vt_log_errno(EINVAL, "cannot extend pcr %u: pcr index out of range 0 to %d",
 					pcr, POLICY_PCR_MAX - 1);
 	if (!digests || n_digests == 0)
-		return policy_log_errno(EINVAL, "cannot extend pcr %u: no digest given", pcr);
+		return vt_log_errno(EINVAL, "cannot extend pcr %u: no digest given", pcr);
 	if (n_digests > TPM2_NUM_PCR_BANKS)
-		return policy_log_errno(EINVAL, "cannot extend pcr %u: %zu digests, at most %d banks exist",
+		return vt_log_errno(EINVAL, "cannot extend pcr %u: %zu digests, at most %d banks exist",
 					pcr, n_digests, TPM2_NUM_PCR_BANKS);
 	for (size_t i = 0; i < n_digests; i++) {
-		const struct policy_hash_alg *a = attest_alg_supported(digests[i].alg);
+		const struct vt_hash_alg *a = attest_alg_supported(digests[i].alg);
 
 		if (!a)
-			return policy_log_errno(EINVAL,
+			return vt_log_errno(EINVAL,
 						"cannot extend pcr %u: unsupported hash algorithm '%s'", pcr,
 						digests[i].alg && digests[i].alg->name ?
 							digests[i].alg->name : "(none)");
 		for (size_t j = 0; j < i; j++)
 			if (values.digests[j].hashAlg == a->tpm_alg)
-				return policy_log_errno(EINVAL,
+				return vt_log_errno(EINVAL,
 							"cannot extend pcr %u: two digests for bank %s",
 							pcr, a->name);
 		values.digests[i].hashAlg = a->tpm_alg;
@@ -374,10 +374,10 @@ int attest_pcr_extend(struct attest_ctx *ctx, unsigned pcr, const struct policy_
 	if (r < 0)
 		return r;
 	if (n_digests > n_banks)
-		return policy_log_errno(EINVAL, "cannot extend pcr %u: %zu digests for %zu allocated banks",
+		return vt_log_errno(EINVAL, "cannot extend pcr %u: %zu digests for %zu allocated banks",
 					pcr, n_digests, n_banks);
 	for (size_t i = 0; i < n_digests; i++) {
-		const struct policy_hash_alg *a = policy_hash_alg_by_tpm(values.digests[i].hashAlg);
+		const struct vt_hash_alg *a = vt_hash_alg_by_tpm(values.digests[i].hashAlg);
 
 		r = check_allocated(ctx, "extend", a, pcr);
 		if (r < 0)
@@ -403,14 +403,14 @@ int attest_tpm_lock(const char *state_dir, int *ret_fd)
 		return -ENOMEM;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
 	if (fd < 0 && errno == ENOENT) {
-		policy_logf(POLICY_LOG_DEBUG, "no state directory '%s': tpm use not serialized", state_dir);
+		vt_logf(VT_LOG_DEBUG, "no state directory '%s': tpm use not serialized", state_dir);
 		return 0;
 	}
 	if (fd < 0)
-		return policy_log_errno(errno, "cannot open the tpm lock '%s': %s", path, strerror(errno));
+		return vt_log_errno(errno, "cannot open the tpm lock '%s': %s", path, strerror(errno));
 	while (flock(fd, LOCK_EX) < 0)
 		if (errno != EINTR)
-			return policy_log_errno(errno, "cannot take the tpm lock '%s': %s", path, strerror(errno));
+			return vt_log_errno(errno, "cannot take the tpm lock '%s': %s", path, strerror(errno));
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
@@ -427,13 +427,13 @@ int attest_pcr_read_selection(struct attest_ctx *ctx, const struct policy_pcr_ba
 	if (r < 0)
 		return r;
 	if (n_sel > TPM2_NUM_PCR_BANKS)
-		return policy_log_errno(EINVAL, "cannot read the pcrs: %zu banks, at most %d exist", n_sel,
+		return vt_log_errno(EINVAL, "cannot read the pcrs: %zu banks, at most %d exist", n_sel,
 					TPM2_NUM_PCR_BANKS);
 	for (size_t i = 0; i < n_sel; i++) {
-		const struct policy_hash_alg *a = attest_alg_supported(sel[i].alg);
+		const struct vt_hash_alg *a = attest_alg_supported(sel[i].alg);
 
 		if (!a)
-			return policy_log_errno(EINVAL, "cannot read the pcrs: unsupported hash algorithm");
+			return vt_log_errno(EINVAL, "cannot read the pcrs: unsupported hash algorithm");
 		want.pcrSelections[i].hash = a->tpm_alg;
 		want.pcrSelections[i].sizeofSelect = PCR_SELECT_BYTES;
 		for (unsigned b = 0; b < PCR_SELECT_BYTES; b++)
@@ -458,16 +458,16 @@ int attest_pcr_read_selection(struct attest_ctx *ctx, const struct policy_pcr_ba
 		if (round == 0)
 			first_counter = counter;
 		else if (counter != first_counter)
-			return policy_log_errno(EAGAIN, "cannot read the pcrs: they changed while read");
+			return vt_log_errno(EAGAIN, "cannot read the pcrs: they changed while read");
 		for (UINT32 s = 0; s < got->count; s++) {
-			const struct policy_hash_alg *a = policy_hash_alg_by_tpm(got->pcrSelections[s].hash);
+			const struct vt_hash_alg *a = vt_hash_alg_by_tpm(got->pcrSelections[s].hash);
 
 			for (unsigned pcr = 0; pcr < POLICY_PCR_MAX; pcr++) {
 				if (pcr / 8 >= got->pcrSelections[s].sizeofSelect ||
 				    !(got->pcrSelections[s].pcrSelect[pcr / 8] & (1u << (pcr % 8))))
 					continue;
 				if (!a || k >= values->count || values->digests[k].size != a->size || n >= max)
-					return policy_log_errno(EREMOTEIO, "cannot read the pcrs: the tpm's answer "
+					return vt_log_errno(EREMOTEIO, "cannot read the pcrs: the tpm's answer "
 								"does not match the selection");
 				out[n].alg = a;
 				out[n].pcr = pcr;
@@ -486,7 +486,7 @@ int attest_pcr_read_selection(struct attest_ctx *ctx, const struct policy_pcr_ba
 		if (!more)
 			return (int)n;
 		if (!any)
-			return policy_log_errno(EOPNOTSUPP, "cannot read the pcrs: the tpm has not allocated "
+			return vt_log_errno(EOPNOTSUPP, "cannot read the pcrs: the tpm has not allocated "
 							    "every pcr of the selection");
 	}
 }

@@ -12,7 +12,7 @@
  * (a warning check names them): nothing is compared against them.
  *
  * Faults in the evidence are reasons in the verdict, not errors: the
- * parsers' messages are captured (policy_log_capture) into the checks.
+ * parsers' messages are captured (vt_log_capture) into the checks.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,33 +35,25 @@
 
 #include "attest.h"
 
-#define ALGS_MAX 8                      /* entries of policy_hash_algs() */
+#define ALGS_MAX 8                      /* entries of vt_hash_algs() */
 #define REASON_MAX 1024
 
-DEFINE_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
-DEFINE_CLEANUP_FUNC(EVP_PKEY_CTX *, EVP_PKEY_CTX_free)
-DEFINE_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free)
-DEFINE_CLEANUP_FUNC(BIGNUM *, BN_free)
-DEFINE_CLEANUP_FUNC(OSSL_PARAM_BLD *, OSSL_PARAM_BLD_free)
-DEFINE_CLEANUP_FUNC(OSSL_PARAM *, OSSL_PARAM_free)
-DEFINE_CLEANUP_FUNC(BIO *, BIO_free)
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 /* ---- digests, fetched once per process ------------------------------------ */
 
-static const struct policy_hash_alg *alg_table;
+static const struct vt_hash_alg *alg_table;
 static size_t alg_count;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 
 static void md_init(void)
 {
-	alg_table = policy_hash_algs(&alg_count);
+	alg_table = vt_hash_algs(&alg_count);
 	if (alg_count > ALGS_MAX)
 		alg_count = ALGS_MAX;
 }
 
-/* The position of alg in policy_hash_algs(), or -1. */
-static int alg_index(const struct policy_hash_alg *alg)
+/* The position of alg in vt_hash_algs(), or -1. */
+static int alg_index(const struct vt_hash_alg *alg)
 {
 	pthread_once(&md_once, md_init);
 	if (!alg || alg < alg_table || alg >= alg_table + alg_count)
@@ -69,12 +61,12 @@ static int alg_index(const struct policy_hash_alg *alg)
 	return (int)(alg - alg_table);
 }
 
-static const EVP_MD *md_of(const struct policy_hash_alg *alg)
+static const EVP_MD *md_of(const struct vt_hash_alg *alg)
 {
 	return alg_index(alg) < 0 ? NULL : attest_md(alg);
 }
 
-static int digest2(EVP_MD_CTX *ctx, const struct policy_hash_alg *alg, const void *a, size_t a_len,
+static int digest2(EVP_MD_CTX *ctx, const struct vt_hash_alg *alg, const void *a, size_t a_len,
 		   const void *b, size_t b_len, uint8_t *out)
 {
 	const EVP_MD *md = md_of(alg);
@@ -172,7 +164,7 @@ int attest_verdict_to_json(const struct attest_verdict *v, struct json_object **
 
 struct quoted_bank {
 	uint32_t mask;                                  /* PCRs the quote covers */
-	uint8_t value[POLICY_PCR_MAX][POLICY_DIGEST_MAX];
+	uint8_t value[POLICY_PCR_MAX][VT_DIGEST_MAX];
 };
 
 struct verify {
@@ -188,7 +180,7 @@ struct verify {
 	TPM2B_PUBLIC ak_public;
 
 	TPMT_SIGNATURE sig;
-	const struct policy_hash_alg *sig_hash;
+	const struct vt_hash_alg *sig_hash;
 
 	TPMS_ATTEST attest;
 	bool have_attest;
@@ -346,7 +338,7 @@ struct log_entry {
 	size_t name_len;
 	uint32_t banks_done;            /* UEFI: banks replayed, by alg_index() */
 	uint32_t used[ALGS_MAX];        /* UEFI: the PCRs with an extend */
-	uint8_t pcr[ALGS_MAX][POLICY_PCR_MAX][POLICY_DIGEST_MAX];
+	uint8_t pcr[ALGS_MAX][POLICY_PCR_MAX][VT_DIGEST_MAX];
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -673,7 +665,7 @@ static int check_ak_pinned(struct verify *s, EVP_PKEY *pk, const uint8_t *name, 
 		return FAIL(s, "ak-trusted", "the policy pins attestation key '%s' by its public key alone, which does not bind its attributes: add its TPM name ($.attestation_keys[].name, as vmtrust policy init writes it)",
 			    same_key->id);
 	if (!match) {
-		policy_hex_encode(name, name_len, hex);
+		vt_hex_encode(name, name_len, hex);
 		return FAIL(s, "ak-trusted", "ak.public is not the public area the policy pins for '%s': its name %s is not the policy's (its attributes or parameters were changed)",
 			    same_key->id, name_len ? hex : "(none)");
 	}
@@ -706,9 +698,9 @@ static int check_ak(struct verify *s)
 
 		/* A name algorithm vmtrust does not know leaves no name: such a
 		 * key matches no pinned name. */
-		policy_log_capture(s->why, sizeof(s->why));
+		vt_log_capture(s->why, sizeof(s->why));
 		r = attest_public_name(e->ak_public, e->ak_public_len, name, &name_len);
-		policy_log_capture(NULL, 0);
+		vt_log_capture(NULL, 0);
 		s->why[0] = '\0';
 		if (r == -ENOMEM)
 			return internal(s, r);
@@ -782,7 +774,7 @@ static int check_signature(struct verify *s)
 {
 	const struct attest_evidence *e = s->e;
 	_cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL;
-	uint8_t hash[POLICY_DIGEST_MAX], der[300];
+	uint8_t hash[VT_DIGEST_MAX], der[300];
 	const uint8_t *sig;
 	size_t off = 0, sig_len;
 	TPMI_ALG_HASH halg;
@@ -812,7 +804,7 @@ static int check_signature(struct verify *s)
 		return FAIL(s, "signature", "signature scheme 0x%04x is not supported (ecdsa, rsassa, rsapss)",
 			    s->sig.sigAlg);
 	}
-	s->sig_hash = policy_hash_alg_by_tpm(halg);
+	s->sig_hash = vt_hash_alg_by_tpm(halg);
 	if (!s->sig_hash)
 		return FAIL(s, "signature", "signature hash 0x%04x is not supported", halg);
 	if (s->sig_hash->tpm_alg == TPM2_ALG_SHA1)
@@ -880,9 +872,9 @@ static int check_attest(struct verify *s, const uint8_t *nonce, size_t nonce_len
 	s->have_attest = true;
 
 	x = &s->attest.extraData;
-	policy_hex_encode(x->buffer, x->size, got);
+	vt_hex_encode(x->buffer, x->size, got);
 	if (x->size != e->nonce_len || memcmp(x->buffer, e->nonce, e->nonce_len) != 0) {
-		policy_hex_encode(e->nonce, e->nonce_len, want);
+		vt_hex_encode(e->nonce, e->nonce_len, want);
 		return FAIL(s, "nonce", "the evidence's nonce '%s' is not the quote's '%s'", want, got);
 	}
 	if (!nonce && (s->flags & ATTEST_VERIFY_ALLOW_REPLAY))
@@ -895,7 +887,7 @@ static int check_attest(struct verify *s, const uint8_t *nonce, size_t nonce_len
 		return FAIL(s, "nonce", "the nonce asked for has %zu bytes, more than %d", nonce_len,
 			    ATTEST_NONCE_MAX);
 	if (x->size != nonce_len || memcmp(x->buffer, nonce, nonce_len) != 0) {
-		policy_hex_encode(nonce, nonce_len, want);
+		vt_hex_encode(nonce, nonce_len, want);
 		return FAIL(s, "nonce", "the quote's nonce '%s' is not the one asked for '%s': replayed or stale evidence",
 			    got, want);
 	}
@@ -929,9 +921,9 @@ static int check_pcr_digest(struct verify *s)
 	const TPML_PCR_SELECTION *sel = &s->attest.attested.quote.pcrSelect;
 	const TPM2B_DIGEST *want = &s->attest.attested.quote.pcrDigest;
 	const struct policy_pcr_value *by[ALGS_MAX][POLICY_PCR_MAX] = { { NULL } };
-	const struct policy_hash_alg *halg = s->sig_hash;
+	const struct vt_hash_alg *halg = s->sig_hash;
 	uint32_t unquoted[ALGS_MAX] = { 0 };
-	uint8_t got[POLICY_DIGEST_MAX];
+	uint8_t got[VT_DIGEST_MAX];
 	char list[256] = "";
 	bool any_unquoted = false;
 
@@ -952,7 +944,7 @@ static int check_pcr_digest(struct verify *s)
 	if (!halg) {
 		/* no readable signature: take the hash its size names */
 		size_t n;
-		const struct policy_hash_alg *t = policy_hash_algs(&n);
+		const struct vt_hash_alg *t = vt_hash_algs(&n);
 
 		for (size_t i = 0; i < n && !halg; i++)
 			if (t[i].size == want->size)
@@ -968,7 +960,7 @@ static int check_pcr_digest(struct verify *s)
 		return FAIL(s, "pcr-digest", "the quote selects %" PRIu32 " banks", sel->count);
 	for (uint32_t b = 0; b < sel->count; b++) {
 		const TPMS_PCR_SELECTION *ps = &sel->pcrSelections[b];
-		const struct policy_hash_alg *alg = policy_hash_alg_by_tpm(ps->hash);
+		const struct vt_hash_alg *alg = vt_hash_alg_by_tpm(ps->hash);
 		int a = alg_index(alg);
 
 		if (a < 0)
@@ -1051,7 +1043,7 @@ static int check_pcr_selection(struct verify *s)
  * digest of that bank. */
 static int uefi_replay_bank(EVP_MD_CTX *md, struct log_entry *e, int a)
 {
-	const struct policy_hash_alg *alg = &alg_table[a];
+	const struct vt_hash_alg *alg = &alg_table[a];
 	const struct attest_event *events;
 	int locality = attest_eventlog_startup_locality(e->uefi), r = 0;
 	size_t n;
@@ -1108,9 +1100,9 @@ static int check_uefi_log(struct verify *s)
 		le = entry_new(e->uefi_log, e->uefi_log_len);
 		if (!le)
 			return internal(s, -ENOMEM);
-		policy_log_capture(s->why, sizeof(s->why));
+		vt_log_capture(s->why, sizeof(s->why));
 		r = attest_eventlog_parse("$.uefi_eventlog", e->uefi_log, e->uefi_log_len, &le->uefi);
-		policy_log_capture(NULL, 0);
+		vt_log_capture(NULL, 0);
 		if (r < 0) {
 			entry_free(le);
 			if (r == -ENOMEM)
@@ -1210,7 +1202,7 @@ static int check_secure_boot(struct verify *s)
 {
 	enum policy_secure_boot want = policy_secure_boot(s->p);
 	const char *want_text = want == POLICY_SECURE_BOOT_REQUIRED ? "on" : "off";
-	const struct policy_hash_alg *proven[ALGS_MAX];
+	const struct vt_hash_alg *proven[ALGS_MAX];
 	size_t n_proven = 0;
 	bool quoted = false;
 	int r;
@@ -1232,9 +1224,9 @@ static int check_secure_boot(struct verify *s)
 			proven[n_proven++] = &alg_table[a];
 	if (n_proven == 0)
 		return FAIL(s, "secure-boot", "pcr 7 is quoted in no bank of the UEFI event log: nothing proves the Secure Boot configuration");
-	policy_log_capture(s->why, sizeof(s->why));
+	vt_log_capture(s->why, sizeof(s->why));
 	r = attest_eventlog_secure_boot_in(s->uefi, proven, n_proven);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	if (r == -ENOMEM)
 		return internal(s, r);
 	if (r == -ENOENT)
@@ -1271,9 +1263,9 @@ static int check_mlog_replay(struct verify *s)
 
 		if (!le)
 			return internal(s, -ENOMEM);
-		policy_log_capture(s->why, sizeof(s->why));
+		vt_log_capture(s->why, sizeof(s->why));
 		r = attest_mlog_parse("$.measurement_log", e->mlog, e->mlog_len, &le->mlog);
-		policy_log_capture(NULL, 0);
+		vt_log_capture(NULL, 0);
 		if (r < 0) {
 			entry_free(le);
 			if (r == -ENOMEM || r == -ENOTRECOVERABLE)
@@ -1371,7 +1363,7 @@ static int cmp_key_ref(const void *key, const void *y)
 static int record_matches(const struct attest_record *rec, const struct policy_reference *ref,
 			  uint32_t banks, const char *pending, char *reason, size_t size)
 {
-	char hex[2 * POLICY_DIGEST_MAX + 1];
+	char hex[2 * VT_DIGEST_MAX + 1];
 	size_t common = 0;
 
 	for (size_t k = 0; k < rec->n_digests; k++) {
@@ -1391,7 +1383,7 @@ static int record_matches(const struct attest_record *rec, const struct policy_r
 			continue;
 		common++;
 		if (!found) {
-			policy_hex_encode(fd->value, fd->alg->size, hex);
+			vt_hex_encode(fd->value, fd->alg->size, hex);
 			snprintf(reason, size, "record %" PRIu64 "%s: %s digest %s is not a reference value for '%s'",
 				 rec->recnum, pending, fd->alg->name, hex, rec->path);
 			return 0;
@@ -1534,7 +1526,7 @@ static int check_references(struct verify *s)
 static int event_digest_matches(const struct attest_record *rec, size_t k, const void *data,
 				size_t len)
 {
-	const struct policy_hash_alg *alg = rec->digests[k].alg;
+	const struct vt_hash_alg *alg = rec->digests[k].alg;
 	struct policy_digest content = { .alg = alg }, digest;
 
 	if (!md_of(alg) || EVP_Digest(data, len, content.value, NULL, md_of(alg), NULL) != 1 ||
@@ -1596,11 +1588,11 @@ static int check_host_audit(struct verify *s)
 		return FAIL(s, "host-audit", "record %" PRIu64 " of the host audit is pending: its extend is not in the quote, so the audit is not measured",
 			    rec->recnum);
 
-	policy_log_capture(s->why, sizeof(s->why));
+	vt_log_capture(s->why, sizeof(s->why));
 	r = attest_audit_parse("$.host_audit", e->host_audit, e->host_audit_len, &a);
 	if (r >= 0)
 		r = attest_audit_evaluate(a, s->p, reason, sizeof(reason));
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	if (r == -ENOMEM)
 		return internal(s, r);
 	if (r < 0)
@@ -1634,7 +1626,7 @@ static int check_pcr_values(struct verify *s)
 {
 	const struct policy_pcr_value *want;
 	size_t n;
-	char name[64], a_hex[2 * POLICY_DIGEST_MAX + 1], b_hex[2 * POLICY_DIGEST_MAX + 1];
+	char name[64], a_hex[2 * VT_DIGEST_MAX + 1], b_hex[2 * VT_DIGEST_MAX + 1];
 
 	want = policy_pcr_values(s->p, &n);
 	for (size_t i = 0; i < n; i++) {
@@ -1647,8 +1639,8 @@ static int check_pcr_values(struct verify *s)
 			continue;
 		}
 		if (memcmp(s->quoted[a].value[want[i].pcr], want[i].value, want[i].alg->size) != 0) {
-			policy_hex_encode(s->quoted[a].value[want[i].pcr], want[i].alg->size, a_hex);
-			policy_hex_encode(want[i].value, want[i].alg->size, b_hex);
+			vt_hex_encode(s->quoted[a].value[want[i].pcr], want[i].alg->size, a_hex);
+			vt_hex_encode(want[i].value, want[i].alg->size, b_hex);
 			FAIL(s, name, "the quoted value %s is not the policy's %s", a_hex, b_hex);
 			continue;
 		}
@@ -1678,7 +1670,7 @@ int attest_verify_flags(const struct policy *p, const struct attest_evidence *e,
 	pthread_once(&md_once, md_init);
 	for (size_t i = 0; i < alg_count; i++)
 		if (!attest_md(&alg_table[i]))
-			return policy_log_errno(ENOTRECOVERABLE, "cannot verify: openssl has no %s",
+			return vt_log_errno(ENOTRECOVERABLE, "cannot verify: openssl has no %s",
 						alg_table[i].name);
 	v = calloc(1, sizeof(*v));
 	s = calloc(1, sizeof(*s));
@@ -1711,7 +1703,7 @@ int attest_verify_flags(const struct policy *p, const struct attest_evidence *e,
 	entry_unref(s->uefi_entry);
 	entry_unref(s->mlog_entry);
 	if (r < 0)
-		return policy_log_errno(-r, "cannot verify evidence: %s", strerror(-r));
+		return vt_log_errno(-r, "cannot verify evidence: %s", strerror(-r));
 	*ret = TAKE_PTR(v);
 	return 0;
 }
@@ -1749,7 +1741,7 @@ static bool is_serialized(const uint8_t *d, size_t len)
 }
 
 static int push_pcr(struct policy_pcr_value *out, size_t max, size_t *n,
-		    const struct policy_hash_alg *alg, unsigned pcr, const uint8_t *value)
+		    const struct vt_hash_alg *alg, unsigned pcr, const uint8_t *value)
 {
 	if (*n >= max)
 		return -E2BIG;
@@ -1768,23 +1760,23 @@ static int pcrs_serialized(const char *name, const uint8_t *d, size_t len,
 	size_t vi = 0, di = 0, n = 0;
 
 	if (count == 0 || count > TPM2_NUM_PCR_BANKS)
-		return policy_log_errno(EBADMSG, "pcr file '%s': %" PRIu32 " banks selected", name, count);
+		return vt_log_errno(EBADMSG, "pcr file '%s': %" PRIu32 " banks selected", name, count);
 	memset(sel, 0, sizeof(*sel));
 	sel->count = count;
 	for (uint32_t b = 0; b < count; b++) {
 		const uint8_t *e = d + 4 + b * SER_SEL_ENTRY;
 		TPMS_PCR_SELECTION *ps = &sel->pcrSelections[b];
-		const struct policy_hash_alg *alg;
+		const struct vt_hash_alg *alg;
 
 		ps->hash = (uint16_t)get_le(e, 2);
 		ps->sizeofSelect = e[2];
 		memcpy(ps->pcrSelect, e + 3, TPM2_PCR_SELECT_MAX);
-		alg = policy_hash_alg_by_tpm(ps->hash);
+		alg = vt_hash_alg_by_tpm(ps->hash);
 		if (!alg)
-			return policy_log_errno(EBADMSG, "pcr file '%s': bank 0x%04x is not supported",
+			return vt_log_errno(EBADMSG, "pcr file '%s': bank 0x%04x is not supported",
 						name, ps->hash);
 		if (ps->sizeofSelect > 3)
-			return policy_log_errno(EBADMSG, "pcr file '%s': a selection of %u bytes", name,
+			return vt_log_errno(EBADMSG, "pcr file '%s': a selection of %u bytes", name,
 						ps->sizeofSelect);
 		for (unsigned pcr = 0; pcr < ps->sizeofSelect * 8u; pcr++) {
 			const uint8_t *list, *dg;
@@ -1793,19 +1785,19 @@ static int pcrs_serialized(const char *name, const uint8_t *d, size_t len,
 			if (!(ps->pcrSelect[pcr / 8] & (1u << (pcr % 8))))
 				continue;
 			if (vi >= lists)
-				return policy_log_errno(EBADMSG, "pcr file '%s': fewer values than selected PCRs",
+				return vt_log_errno(EBADMSG, "pcr file '%s': fewer values than selected PCRs",
 							name);
 			list = d + SER_SEL_SIZE + 4 + vi * SER_LIST_SIZE;
 			in_list = get_le(list, 4);
 			if (in_list == 0 || in_list > 8 || di >= in_list)
-				return policy_log_errno(EBADMSG, "pcr file '%s': a digest list of %" PRIu32 " entries",
+				return vt_log_errno(EBADMSG, "pcr file '%s': a digest list of %" PRIu32 " entries",
 							name, in_list);
 			dg = list + 4 + di * SER_LIST_ENTRY;
 			if (get_le(dg, 2) != alg->size)
-				return policy_log_errno(EBADMSG, "pcr file '%s': the value of %s:%u has %" PRIu32 " bytes",
+				return vt_log_errno(EBADMSG, "pcr file '%s': the value of %s:%u has %" PRIu32 " bytes",
 							name, alg->name, pcr, get_le(dg, 2));
 			if (push_pcr(out, max, &n, alg, pcr, dg + 2) < 0)
-				return policy_log_errno(EBADMSG, "pcr file '%s': too many values", name);
+				return vt_log_errno(EBADMSG, "pcr file '%s': too many values", name);
 			if (++di >= in_list) {
 				di = 0;
 				vi++;
@@ -1813,7 +1805,7 @@ static int pcrs_serialized(const char *name, const uint8_t *d, size_t len,
 		}
 	}
 	if (vi != lists || di != 0)
-		return policy_log_errno(EBADMSG, "pcr file '%s': more values than selected PCRs", name);
+		return vt_log_errno(EBADMSG, "pcr file '%s': more values than selected PCRs", name);
 	*ret_n = n;
 	return 0;
 }
@@ -1827,23 +1819,23 @@ static int pcrs_values(const char *name, const uint8_t *d, size_t len,
 
 	for (uint32_t b = 0; b < sel->count; b++) {
 		const TPMS_PCR_SELECTION *ps = &sel->pcrSelections[b];
-		const struct policy_hash_alg *alg = policy_hash_alg_by_tpm(ps->hash);
+		const struct vt_hash_alg *alg = vt_hash_alg_by_tpm(ps->hash);
 
 		if (!alg)
-			return policy_log_errno(EBADMSG, "quote: bank 0x%04x is not supported", ps->hash);
+			return vt_log_errno(EBADMSG, "quote: bank 0x%04x is not supported", ps->hash);
 		for (unsigned pcr = 0; pcr < ps->sizeofSelect * 8u && pcr < TPM2_PCR_SELECT_MAX * 8u; pcr++) {
 			if (!(ps->pcrSelect[pcr / 8] & (1u << (pcr % 8))))
 				continue;
 			if (pcr >= POLICY_PCR_MAX || len - at < alg->size)
-				return policy_log_errno(EBADMSG, "pcr file '%s': %zu bytes are neither tpm2-tools' serialized format nor the values the quote selects",
+				return vt_log_errno(EBADMSG, "pcr file '%s': %zu bytes are neither tpm2-tools' serialized format nor the values the quote selects",
 							name, len);
 			if (push_pcr(out, max, &n, alg, pcr, d + at) < 0)
-				return policy_log_errno(EBADMSG, "pcr file '%s': too many values", name);
+				return vt_log_errno(EBADMSG, "pcr file '%s': too many values", name);
 			at += alg->size;
 		}
 	}
 	if (at != len)
-		return policy_log_errno(EBADMSG, "pcr file '%s': %zu bytes are neither tpm2-tools' serialized format nor the values the quote selects",
+		return vt_log_errno(EBADMSG, "pcr file '%s': %zu bytes are neither tpm2-tools' serialized format nor the values the quote selects",
 					name, len);
 	*ret_n = n;
 	return 0;
@@ -1878,7 +1870,7 @@ static void selection_text(const TPML_PCR_SELECTION *sel, char *buf, size_t size
 {
 	buf[0] = '\0';
 	for (uint32_t b = 0; b < sel->count && b < TPM2_NUM_PCR_BANKS; b++) {
-		const struct policy_hash_alg *alg = policy_hash_alg_by_tpm(sel->pcrSelections[b].hash);
+		const struct vt_hash_alg *alg = vt_hash_alg_by_tpm(sel->pcrSelections[b].hash);
 
 		append_pcrs(buf, size, alg ? alg->name : "?", sel_mask(&sel->pcrSelections[b]));
 	}
@@ -1890,7 +1882,7 @@ static int blob_dup(const struct attest_blob *b, size_t max, const char *what, u
 	uint8_t *p;
 
 	if (b->len > max)
-		return policy_log_errno(EFBIG, "%s '%s': %zu bytes exceed the limit of %zu", what,
+		return vt_log_errno(EFBIG, "%s '%s': %zu bytes exceed the limit of %zu", what,
 					b->name, b->len, max);
 	p = malloc(b->len + 1);
 	if (!p)
@@ -1925,16 +1917,16 @@ int attest_evidence_import(const struct attest_import *in, struct attest_evidenc
 		return -ENOMEM;
 
 	if (in->ak_public.len >= 10 && memcmp(in->ak_public.data, "-----BEGIN", 10) == 0)
-		return policy_log_errno(EINVAL, "AK '%s' is a PEM public key: vmtrust needs the TPM2B_PUBLIC to check the key's attributes (tpm2_createak -u FILE, or tpm2_readpublic -o FILE)",
+		return vt_log_errno(EINVAL, "AK '%s' is a PEM public key: vmtrust needs the TPM2B_PUBLIC to check the key's attributes (tpm2_createak -u FILE, or tpm2_readpublic -o FILE)",
 					in->ak_public.name);
 	if (unmarshal_public(in->ak_public.data, in->ak_public.len, pub) < 0)
-		return policy_log_errno(EBADMSG, "AK '%s' is not a marshalled TPM2B_PUBLIC (tpm2_createak -u FILE)",
+		return vt_log_errno(EBADMSG, "AK '%s' is not a marshalled TPM2B_PUBLIC (tpm2_createak -u FILE)",
 					in->ak_public.name);
 	r = ak_to_pkey(&pub->publicArea, &pk, why_buf, sizeof(why_buf));
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
-		return policy_log_errno(-r, "AK '%s': %s", in->ak_public.name, why_buf);
+		return vt_log_errno(-r, "AK '%s': %s", in->ak_public.name, why_buf);
 	r = policy_pkey_to_pem(pk, &e->ak_pem, NULL);
 	if (r < 0)
 		return r;
@@ -1944,10 +1936,10 @@ int attest_evidence_import(const struct attest_import *in, struct attest_evidenc
 
 	if (Tss2_MU_TPMS_ATTEST_Unmarshal(in->attest.data, in->attest.len, &off, attest) !=
 		    TSS2_RC_SUCCESS || off != in->attest.len)
-		return policy_log_errno(EBADMSG, "message '%s' is not a marshalled TPMS_ATTEST (tpm2_quote -m FILE)",
+		return vt_log_errno(EBADMSG, "message '%s' is not a marshalled TPMS_ATTEST (tpm2_quote -m FILE)",
 					in->attest.name);
 	if (attest->type != TPM2_ST_ATTEST_QUOTE)
-		return policy_log_errno(EBADMSG, "message '%s' is not a quote (type 0x%04x)",
+		return vt_log_errno(EBADMSG, "message '%s' is not a quote (type 0x%04x)",
 					in->attest.name, attest->type);
 	r = blob_dup(&in->attest, 64 * 1024, "message", &e->attest, &e->attest_len);
 	if (r < 0)
@@ -1955,20 +1947,20 @@ int attest_evidence_import(const struct attest_import *in, struct attest_evidenc
 	off = 0;
 	if (Tss2_MU_TPMT_SIGNATURE_Unmarshal(in->signature.data, in->signature.len, &off, sig) !=
 		    TSS2_RC_SUCCESS || off != in->signature.len)
-		return policy_log_errno(EBADMSG, "signature '%s' is not a marshalled TPMT_SIGNATURE (tpm2_quote -s FILE, format tss)",
+		return vt_log_errno(EBADMSG, "signature '%s' is not a marshalled TPMT_SIGNATURE (tpm2_quote -s FILE, format tss)",
 					in->signature.name);
 	r = blob_dup(&in->signature, 64 * 1024, "signature", &e->signature, &e->signature_len);
 	if (r < 0)
 		return r;
 
 	if (in->nonce_len == 0 || in->nonce_len > ATTEST_NONCE_MAX)
-		return policy_log_errno(EINVAL, "nonce of %zu bytes: expected 1 to %d", in->nonce_len,
+		return vt_log_errno(EINVAL, "nonce of %zu bytes: expected 1 to %d", in->nonce_len,
 					ATTEST_NONCE_MAX);
 	if (attest->extraData.size != in->nonce_len ||
 	    memcmp(attest->extraData.buffer, in->nonce, in->nonce_len) != 0) {
-		policy_hex_encode(attest->extraData.buffer, attest->extraData.size, a_hex);
-		policy_hex_encode(in->nonce, in->nonce_len, b_hex);
-		return policy_log_errno(EINVAL, "message '%s': the quote's nonce is '%s', not '%s'",
+		vt_hex_encode(attest->extraData.buffer, attest->extraData.size, a_hex);
+		vt_hex_encode(in->nonce, in->nonce_len, b_hex);
+		return vt_log_errno(EINVAL, "message '%s': the quote's nonce is '%s', not '%s'",
 					in->attest.name, a_hex, b_hex);
 	}
 	memcpy(e->nonce, in->nonce, in->nonce_len);
@@ -1976,7 +1968,7 @@ int attest_evidence_import(const struct attest_import *in, struct attest_evidenc
 
 	selection_text(&attest->attested.quote.pcrSelect, text, sizeof(text));
 	if (!in->pcrs.data)
-		return policy_log_errno(EINVAL, "the quote selects %s, but no PCR values were given (tpm2_quote -o FILE)",
+		return vt_log_errno(EINVAL, "the quote selects %s, but no PCR values were given (tpm2_quote -o FILE)",
 					text);
 	e->pcrs = calloc(max_pcrs, sizeof(*e->pcrs));
 	if (!e->pcrs)
@@ -1990,7 +1982,7 @@ int attest_evidence_import(const struct attest_import *in, struct attest_evidenc
 			char file_text[256];
 
 			selection_text(&file_sel, file_text, sizeof(file_text));
-			return policy_log_errno(EBADMSG, "pcr file '%s' has values of %s, the quote selects %s",
+			return vt_log_errno(EBADMSG, "pcr file '%s' has values of %s, the quote selects %s",
 						in->pcrs.name, file_text, text);
 		}
 	} else {
@@ -2000,7 +1992,7 @@ int attest_evidence_import(const struct attest_import *in, struct attest_evidenc
 			return r;
 	}
 	if (e->n_pcrs == 0)
-		return policy_log_errno(EINVAL, "the quote selects no PCR");
+		return vt_log_errno(EINVAL, "the quote selects no PCR");
 
 	if (in->uefi_log.data) {
 		r = blob_dup(&in->uefi_log, ATTEST_EVENTLOG_SIZE_MAX, "event log", &e->uefi_log,
@@ -2016,7 +2008,7 @@ int attest_evidence_import(const struct attest_import *in, struct attest_evidenc
 			return r;
 		e->mlog = (char *)m;
 		if (strlen(e->mlog) != e->mlog_len)
-			return policy_log_errno(EBADMSG, "measurement log '%s' is not text (a NUL byte)",
+			return vt_log_errno(EBADMSG, "measurement log '%s' is not text (a NUL byte)",
 						in->mlog.name);
 	}
 	*ret = TAKE_PTR(e);

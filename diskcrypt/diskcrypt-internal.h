@@ -11,7 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libcryptsetup.h>
+
 #include "diskcrypt.h"
+
+DEFINE_CLEANUP_FUNC(struct crypt_device *, crypt_free)
 
 struct crypt_device;
 
@@ -42,7 +46,7 @@ struct diskcrypt_ctx {
 struct dc_token {
 	int id;
 	int keyslot;
-	const struct policy_hash_alg *bank;
+	const struct vt_hash_alg *bank;
 	uint32_t pcr_mask;
 	uint8_t policy_hash[DC_POLICY_DIGEST_SIZE];   /* the sealed object's authPolicy */
 	uint8_t *blob;                                /* TPM2B_PRIVATE || TPM2B_PUBLIC */
@@ -132,7 +136,7 @@ int dc_recovery_remove(struct diskcrypt_ctx *ctx, struct crypt_device *cd, int k
 /* ---- signed PCR policies (pcrpolicy.c) ---- */
 
 struct dc_pcr_policy {
-	const struct policy_hash_alg *bank;
+	const struct vt_hash_alg *bank;
 	uint32_t mask;
 	size_t n_values;
 	struct policy_pcr_value values[POLICY_PCR_MAX];

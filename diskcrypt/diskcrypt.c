@@ -18,9 +18,6 @@
 
 #include "diskcrypt-internal.h"
 
-DEFINE_CLEANUP_FUNC(struct crypt_device *, crypt_free)
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
-DEFINE_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
 
 /* The last error libcryptsetup reported in this thread, for the one line
  * vmtrust logs about it. */
@@ -34,7 +31,7 @@ static void dc_crypt_log(int level, const char *msg, void *userdata)
 		len--;
 	if (level == CRYPT_LOG_ERROR)
 		snprintf(crypt_error, sizeof(crypt_error), "%.*s", (int)len, msg);
-	policy_logf(POLICY_LOG_DEBUG, "libcryptsetup: %.*s", (int)len, msg);
+	vt_logf(VT_LOG_DEBUG, "libcryptsetup: %.*s", (int)len, msg);
 }
 
 int dc_crypt_fail(struct diskcrypt_ctx *ctx, int r, const char *what)
@@ -43,7 +40,7 @@ int dc_crypt_fail(struct diskcrypt_ctx *ctx, int r, const char *what)
 
 	if (r >= 0)
 		r = -EIO;
-	r = policy_log_errno(-r, "%s on '%s': %s", what, ctx->volume, why);
+	r = vt_log_errno(-r, "%s on '%s': %s", what, ctx->volume, why);
 	crypt_error[0] = '\0';
 	return r;
 }
@@ -53,9 +50,9 @@ int diskcrypt_ctx_new(struct diskcrypt_ctx **ret, const char *volume, struct att
 	struct diskcrypt_ctx *ctx;
 
 	if (!ret || !volume || !*volume)
-		return policy_log_errno(EINVAL, "cannot open a volume: no volume given");
+		return vt_log_errno(EINVAL, "cannot open a volume: no volume given");
 	if (strlen(volume) >= PATH_MAX - sizeof(DISKCRYPT_SIDECAR_SUFFIX))
-		return policy_log_errno(ENAMETOOLONG, "cannot open volume: path too long");
+		return vt_log_errno(ENAMETOOLONG, "cannot open volume: path too long");
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
@@ -84,7 +81,7 @@ int diskcrypt_ctx_set_token_file(struct diskcrypt_ctx *ctx, const char *path)
 	char *p;
 
 	if (!path || !*path)
-		return policy_log_errno(EINVAL, "no token file given");
+		return vt_log_errno(EINVAL, "no token file given");
 	p = strdup(path);
 	if (!p)
 		return -ENOMEM;
@@ -98,7 +95,7 @@ int diskcrypt_ctx_set_state_dir(struct diskcrypt_ctx *ctx, const char *dir)
 	char *p;
 
 	if (!dir || !*dir)
-		return policy_log_errno(EINVAL, "no state directory given");
+		return vt_log_errno(EINVAL, "no state directory given");
 	p = strdup(dir);
 	if (!p)
 		return -ENOMEM;
@@ -121,7 +118,7 @@ int dc_sidecar_path(struct diskcrypt_ctx *ctx, char **ret)
 		p = strdup(ctx->token_file);
 	} else {
 		if (stat(ctx->volume, &st) == 0 && !S_ISREG(st.st_mode))
-			return policy_log_errno(EINVAL,
+			return vt_log_errno(EINVAL,
 						"'%s' is a luks1 block device: its tokens need a file named "
 						"with --token-file", ctx->volume);
 		if (asprintf(&p, "%s%s", ctx->volume, DISKCRYPT_SIDECAR_SUFFIX) < 0)
@@ -168,9 +165,9 @@ int dc_open(struct diskcrypt_ctx *ctx, struct crypt_device **ret)
 	int r;
 
 	if (stat(ctx->volume, &st) < 0)
-		return policy_log_errno(errno, "cannot open volume '%s': %s", ctx->volume, strerror(errno));
+		return vt_log_errno(errno, "cannot open volume '%s': %s", ctx->volume, strerror(errno));
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		return policy_log_errno(EINVAL, "cannot open volume '%s': not an image file or a block device",
+		return vt_log_errno(EINVAL, "cannot open volume '%s': not an image file or a block device",
 					ctx->volume);
 	r = dc_crypt_init(ctx, &cd);
 	if (r < 0)
@@ -179,7 +176,7 @@ int dc_open(struct diskcrypt_ctx *ctx, struct crypt_device **ret)
 	if (r < 0) {
 		if (r == -EINVAL || !has_luks_magic(ctx->volume)) {
 			crypt_error[0] = '\0';
-			return policy_log_errno(EINVAL, "'%s' is not a luks volume", ctx->volume);
+			return vt_log_errno(EINVAL, "'%s' is not a luks volume", ctx->volume);
 		}
 		return dc_crypt_fail(ctx, r, "cannot read the luks header");
 	}
@@ -199,11 +196,11 @@ int dc_lock(struct diskcrypt_ctx *ctx, bool shared, int *ret_fd)
 
 	fd = open(ctx->volume, (shared ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return policy_log_errno(errno, "cannot open volume '%s'%s: %s", ctx->volume,
+		return vt_log_errno(errno, "cannot open volume '%s'%s: %s", ctx->volume,
 					shared ? "" : " for writing", strerror(errno));
 	while (fcntl(fd, F_OFD_SETLKW, &fl) < 0) {
 		if (errno != EINTR)
-			return policy_log_errno(errno, "cannot lock volume '%s': %s", ctx->volume,
+			return vt_log_errno(errno, "cannot lock volume '%s': %s", ctx->volume,
 						strerror(errno));
 	}
 	*ret_fd = TAKE_FD(fd);
@@ -251,13 +248,13 @@ int dc_random_key(size_t size, struct diskcrypt_secret **ret)
 	int r;
 
 	if (size < DISKCRYPT_KEY_MIN || size > DISKCRYPT_KEY_MAX)
-		return policy_log_errno(EINVAL, "a key of %zu bytes: %d to %d allowed", size,
+		return vt_log_errno(EINVAL, "a key of %zu bytes: %d to %d allowed", size,
 					DISKCRYPT_KEY_MIN, DISKCRYPT_KEY_MAX);
 	r = diskcrypt_secret_new(size, &s);
 	if (r < 0)
 		return r;
 	if (RAND_priv_bytes(dc_secret_mut(s), (int)size) != 1)
-		return policy_log_errno(EIO, "cannot generate a key: the random generator failed");
+		return vt_log_errno(EIO, "cannot generate a key: the random generator failed");
 	*ret = TAKE_PTR(s);
 	return 0;
 }
@@ -351,7 +348,7 @@ static json_object *token_json(struct crypt_device *cd, const struct dc_token *t
 		if (t->pcr_mask & (UINT32_C(1) << i))
 			json_object_array_add(pcrs, json_object_new_int((int)i));
 	json_object_object_add(o, "pcrs", pcrs);
-	policy_hex_encode(t->policy_hash, sizeof(t->policy_hash), hex);
+	vt_hex_encode(t->policy_hash, sizeof(t->policy_hash), hex);
 	json_object_object_add(o, "policy_hash", json_object_new_string(hex));
 	json_object_object_add(o, "authorized", json_object_new_boolean(t->pubkey_pem != NULL));
 	if (t->pubkey_pem) {
@@ -362,7 +359,7 @@ static json_object *token_json(struct crypt_device *cd, const struct dc_token *t
 		k = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
 		BIO_free(b);
 		if (k && dc_pkey_fingerprint(k, fp) == 0) {
-			policy_hex_encode(fp, sizeof(fp), hex);
+			vt_hex_encode(fp, sizeof(fp), hex);
 			json_object_object_add(o, "key_fingerprint", json_object_new_string(hex));
 		}
 	}
@@ -436,7 +433,7 @@ int diskcrypt_can_activate(struct diskcrypt_ctx *ctx)
 {
 	if (access("/dev/mapper/control", F_OK) == 0)
 		return 0;
-	return policy_log_errno(EOPNOTSUPP,
+	return vt_log_errno(EOPNOTSUPP,
 				"cannot activate '%s': this kernel has no device-mapper (use --check, or "
 				"hand the key over with --key-fd, --keyring or --qemu-secret-fd)",
 				ctx->volume);
@@ -450,7 +447,7 @@ int diskcrypt_activate(struct diskcrypt_ctx *ctx, const struct diskcrypt_secret 
 	int r;
 
 	if (!key)
-		return policy_log_errno(EINVAL, "cannot activate '%s': no key", ctx->volume);
+		return vt_log_errno(EINVAL, "cannot activate '%s': no key", ctx->volume);
 	r = dc_lock(ctx, true, &lock);
 	if (r < 0)
 		return r;
@@ -468,8 +465,8 @@ int diskcrypt_activate(struct diskcrypt_ctx *ctx, const struct diskcrypt_secret 
 	if (r == -EPERM) {
 		crypt_error[0] = '\0';
 		if (keyslot < 0)
-			return policy_log_errno(EPERM, "the key opens no keyslot of '%s'", ctx->volume);
-		return policy_log_errno(EPERM, "the key does not open keyslot %d of '%s'", keyslot, ctx->volume);
+			return vt_log_errno(EPERM, "the key opens no keyslot of '%s'", ctx->volume);
+		return vt_log_errno(EPERM, "the key does not open keyslot %d of '%s'", keyslot, ctx->volume);
 	}
 	if (r < 0)
 		return dc_crypt_fail(ctx, r, name ? "cannot activate the volume" : "cannot check the key");
@@ -498,7 +495,7 @@ int diskcrypt_seal_params_from_policy(const struct policy *p, const char *pcrs, 
 				sp.pcr_mask = sel[i].mask;
 			}
 		if (n > 1)
-			policy_logf(POLICY_LOG_INFO, "key_release.pcr_selection names %zu banks: sealing to %s",
+			vt_logf(VT_LOG_INFO, "key_release.pcr_selection names %zu banks: sealing to %s",
 				    n, sp.bank->name);
 	}
 	if (p && !no_authorize) {
@@ -508,9 +505,9 @@ int diskcrypt_seal_params_from_policy(const struct policy *p, const char *pcrs, 
 			sp.authorize_key = k->pkey;
 	}
 	if (!sp.bank)
-		sp.bank = policy_hash_alg_by_name("sha256");
+		sp.bank = vt_hash_alg_by_name("sha256");
 	if (sp.pcr_mask == 0 && !sp.authorize_key)
-		return policy_log_errno(EINVAL, "no pcr set to seal to: the policy has no "
+		return vt_log_errno(EINVAL, "no pcr set to seal to: the policy has no "
 					"key_release.pcr_selection (give --pcrs)");
 	*ret = sp;
 	return 0;

@@ -4,7 +4,7 @@
  * keys sealed to the TPM in LUKS2 tokens, released only on a good
  * attestation. Conventions as in policy.h and attest.h: 0 (or a count) on
  * success, a negative errno on failure, ret_* written only on success,
- * errors logged once through the policy_set_log() sink. A key withheld
+ * errors logged once through the vt_set_log() sink. A key withheld
  * (attestation failed, the TPM refused to unseal, no signed PCR policy
  * matches) is -EKEYREJECTED; libcryptsetup errors keep their errno; TPM
  * errors are those of attest.h (-ENODEV, -ECOMM, -EREMOTEIO).
@@ -49,9 +49,9 @@ size_t diskcrypt_secret_size(const struct diskcrypt_secret *s);
 
 /* "sha256:7,14" (one bank, PCRs 0 to 23, tpm2-tools' syntax) into a bank
  * and a mask. -EINVAL, logged, naming the fault. */
-int diskcrypt_pcrs_parse(const char *s, const struct policy_hash_alg **ret_bank, uint32_t *ret_mask);
+int diskcrypt_pcrs_parse(const char *s, const struct vt_hash_alg **ret_bank, uint32_t *ret_mask);
 /* "sha256:7,14" into out (size >= 96). */
-void diskcrypt_pcrs_format(const struct policy_hash_alg *bank, uint32_t mask, char *out, size_t size);
+void diskcrypt_pcrs_format(const struct vt_hash_alg *bank, uint32_t mask, char *out, size_t size);
 
 /* ---- volumes ----------------------------------------------------------------- */
 
@@ -90,7 +90,7 @@ int diskcrypt_ctx_set_state_dir(struct diskcrypt_ctx *ctx, const char *dir);
 
 /* How a new key is sealed. */
 struct diskcrypt_seal_params {
-	const struct policy_hash_alg *bank;   /* the PCR bank of PolicyPCR */
+	const struct vt_hash_alg *bank;   /* the PCR bank of PolicyPCR */
 	uint32_t pcr_mask;                    /* PCRs bound (bit i: PCR i); may be 0 when authorized */
 	void *authorize_key;                  /* EVP_PKEY *: PolicyAuthorize with this key (signed
 					       * PCR policies); NULL: PolicyPCR on the values now */
@@ -219,11 +219,11 @@ int diskcrypt_keyring_add(const struct diskcrypt_secret *key, const char *descri
 
 /* The current values of a PCR set, read from the TPM, in PCR order; the
  * number written to values (room for POLICY_PCR_MAX). */
-int diskcrypt_pcr_values_from_tpm(struct attest_ctx *tpm, const struct policy_hash_alg *bank,
+int diskcrypt_pcr_values_from_tpm(struct attest_ctx *tpm, const struct vt_hash_alg *bank,
 				  uint32_t mask, struct policy_pcr_value *values);
 /* The values of a PCR set from a JSON file {"sha256": {"7": hex, ...}}
  * (the form of a policy's pcr_values); every PCR of the set must be there. */
-int diskcrypt_pcr_values_from_file(const char *path, const struct policy_hash_alg *bank,
+int diskcrypt_pcr_values_from_file(const char *path, const struct vt_hash_alg *bank,
 				   uint32_t mask, struct policy_pcr_value *values);
 
 /* Signs the PolicyPCR digest of values (n, one bank, sorted) with the key

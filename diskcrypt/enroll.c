@@ -20,7 +20,6 @@
 
 #include "diskcrypt-internal.h"
 
-DEFINE_CLEANUP_FUNC(struct crypt_device *, crypt_free)
 
 static void token_clearp(struct dc_token *t)
 {
@@ -49,7 +48,7 @@ static int volume_key(struct diskcrypt_ctx *ctx, struct crypt_device *cd, int ke
 	int r;
 
 	if (size <= 0)
-		return policy_log_errno(EINVAL, "'%s': no volume key size in the header", ctx->volume);
+		return vt_log_errno(EINVAL, "'%s': no volume key size in the header", ctx->volume);
 	r = diskcrypt_secret_new((size_t)size, &vk);
 	if (r < 0)
 		return r;
@@ -57,7 +56,7 @@ static int volume_key(struct diskcrypt_ctx *ctx, struct crypt_device *cd, int ke
 	r = crypt_volume_key_get(cd, keyslot, (char *)dc_secret_mut(vk), &vk_size,
 				 (const char *)diskcrypt_secret_data(pass), diskcrypt_secret_size(pass));
 	if (r == -EPERM)
-		return policy_log_errno(EKEYREJECTED, "the passphrase opens no keyslot of '%s'", ctx->volume);
+		return vt_log_errno(EKEYREJECTED, "the passphrase opens no keyslot of '%s'", ctx->volume);
 	if (r < 0)
 		return dc_crypt_fail(ctx, r, "cannot unlock the volume key");
 	dc_secret_set_size(vk, vk_size);
@@ -125,7 +124,7 @@ static int prepare_sealed(struct diskcrypt_ctx *ctx, const struct diskcrypt_seal
 	int r;
 
 	if (!ctx->tpm)
-		return policy_log_errno(EINVAL, "cannot seal a key for '%s': no tpm", ctx->volume);
+		return vt_log_errno(EINVAL, "cannot seal a key for '%s': no tpm", ctx->volume);
 	r = dc_tpm_lock(ctx, &tpm_lock);
 	if (r < 0)
 		return r;
@@ -162,14 +161,14 @@ static int check_room(struct diskcrypt_ctx *ctx, enum diskcrypt_luks type, uint6
 		struct stat st;
 
 		if (fd < 0 || fstat(fd, &st) < 0)
-			return policy_log_errno(errno, "cannot format '%s': %s", ctx->volume, strerror(errno));
+			return vt_log_errno(errno, "cannot format '%s': %s", ctx->volume, strerror(errno));
 		if (S_ISREG(st.st_mode))
 			size = (uint64_t)st.st_size;
 		else if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, &size) < 0)
-			return policy_log_errno(errno, "cannot format '%s': %s", ctx->volume, strerror(errno));
+			return vt_log_errno(errno, "cannot format '%s': %s", ctx->volume, strerror(errno));
 	}
 	if (size <= header)
-		return policy_log_errno(ENOSPC,
+		return vt_log_errno(ENOSPC,
 					"cannot format '%s': %llu bytes leave no room for data after a %s header "
 					"of %llu MiB", ctx->volume, (unsigned long long)size,
 					type == DISKCRYPT_LUKS1 ? "LUKS1" : "LUKS2",
@@ -189,7 +188,7 @@ static int check_unformatted(struct diskcrypt_ctx *ctx, bool force)
 	if (r < 0)
 		return r;
 	if (crypt_load(cd, CRYPT_LUKS, NULL) == 0)
-		return policy_log_errno(EEXIST, "'%s' is already a %s volume (uuid %s): give --force to format it anew",
+		return vt_log_errno(EEXIST, "'%s' is already a %s volume (uuid %s): give --force to format it anew",
 					ctx->volume, crypt_get_type(cd), crypt_get_uuid(cd));
 	return 0;
 }
@@ -210,9 +209,9 @@ int diskcrypt_format(struct diskcrypt_ctx *ctx, const struct diskcrypt_format_pa
 	int id = -1, r;
 
 	if (!fp || (fp->type != DISKCRYPT_LUKS1 && fp->type != DISKCRYPT_LUKS2))
-		return policy_log_errno(EINVAL, "cannot format '%s': unknown luks version", ctx->volume);
+		return vt_log_errno(EINVAL, "cannot format '%s': unknown luks version", ctx->volume);
 	if (!sp)
-		return policy_log_errno(EINVAL, "cannot format '%s': no key to enroll", ctx->volume);
+		return vt_log_errno(EINVAL, "cannot format '%s': no key to enroll", ctx->volume);
 	type = fp->type == DISKCRYPT_LUKS1 ? CRYPT_LUKS1 : CRYPT_LUKS2;
 
 	/* An existing LUKS volume is refused before anything is written. */
@@ -230,15 +229,15 @@ int diskcrypt_format(struct diskcrypt_ctx *ctx, const struct diskcrypt_format_pa
 		fd = open(ctx->volume, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
 
 		if (fd < 0)
-			return policy_log_errno(errno, "cannot create image '%s': %s", ctx->volume, strerror(errno));
+			return vt_log_errno(errno, "cannot create image '%s': %s", ctx->volume, strerror(errno));
 		if (fstat(fd, &st) < 0)
-			return policy_log_errno(errno, "cannot create image '%s': %s", ctx->volume, strerror(errno));
+			return vt_log_errno(errno, "cannot create image '%s': %s", ctx->volume, strerror(errno));
 		if (!S_ISREG(st.st_mode))
-			return policy_log_errno(EINVAL, "cannot size '%s': not an image file", ctx->volume);
+			return vt_log_errno(EINVAL, "cannot size '%s': not an image file", ctx->volume);
 		if ((uint64_t)st.st_size < fp->size && ftruncate(fd, (off_t)fp->size) < 0)
-			return policy_log_errno(errno, "cannot size image '%s': %s", ctx->volume, strerror(errno));
+			return vt_log_errno(errno, "cannot size image '%s': %s", ctx->volume, strerror(errno));
 	} else if (stat(ctx->volume, &st) < 0) {
-		return policy_log_errno(errno, "cannot format '%s': %s (give a size to create an image)",
+		return vt_log_errno(errno, "cannot format '%s': %s (give a size to create an image)",
 					ctx->volume, strerror(errno));
 	}
 	r = check_room(ctx, fp->type, 0);
@@ -272,7 +271,7 @@ int diskcrypt_format(struct diskcrypt_ctx *ctx, const struct diskcrypt_format_pa
 		if (r < 0)
 			return r;
 		if (unlink(sidecar) < 0 && errno != ENOENT)
-			return policy_log_errno(errno, "cannot remove the old token file '%s': %s", sidecar,
+			return vt_log_errno(errno, "cannot remove the old token file '%s': %s", sidecar,
 						strerror(errno));
 	}
 	r = add_sealed(ctx, cd, NULL, key, &t, rec, &id);
@@ -299,7 +298,7 @@ static int unlock_volume_key(struct diskcrypt_ctx *ctx, const struct diskcrypt_s
 
 	if (!passphrase) {
 		if (!rp)
-			return policy_log_errno(EINVAL, "cannot unlock '%s': no passphrase and no release",
+			return vt_log_errno(EINVAL, "cannot unlock '%s': no passphrase and no release",
 						ctx->volume);
 		r = diskcrypt_release(ctx, rp, &key, NULL, &slot);
 		if (r < 0)
@@ -326,7 +325,7 @@ int diskcrypt_enroll(struct diskcrypt_ctx *ctx, const struct diskcrypt_secret *p
 	int id = -1, r;
 
 	if (!sp)
-		return policy_log_errno(EINVAL, "cannot enroll '%s': no seal parameters", ctx->volume);
+		return vt_log_errno(EINVAL, "cannot enroll '%s': no seal parameters", ctx->volume);
 	r = unlock_volume_key(ctx, passphrase, rp, &vk);
 	if (r < 0)
 		return r;
@@ -398,13 +397,13 @@ static int prove(struct diskcrypt_ctx *ctx, const struct diskcrypt_release_param
 	only.token = id;
 	r = dc_unseal_any(ctx, cd, &toks, &only, reason, sizeof(reason), &got, NULL, NULL);
 	if (r == -EKEYREJECTED)
-		return policy_log_errno(EKEYREJECTED, "the new sealed key of '%s' does not unseal: %s",
+		return vt_log_errno(EKEYREJECTED, "the new sealed key of '%s' does not unseal: %s",
 					ctx->volume, reason);
 	if (r < 0)
 		return r;
 	if (diskcrypt_secret_size(got) != diskcrypt_secret_size(key) ||
 	    CRYPTO_memcmp(diskcrypt_secret_data(got), diskcrypt_secret_data(key), diskcrypt_secret_size(key)))
-		return policy_log_errno(EIO, "the new sealed key of '%s' unseals to another key", ctx->volume);
+		return vt_log_errno(EIO, "the new sealed key of '%s' unseals to another key", ctx->volume);
 	return 0;
 }
 
@@ -421,21 +420,21 @@ int diskcrypt_rotate(struct diskcrypt_ctx *ctx, const struct diskcrypt_secret *p
 	int old_id, old_slot, id = -1, r;
 
 	if (!sp || !rp)
-		return policy_log_errno(EINVAL, "cannot rotate the key of '%s': no seal or release parameters",
+		return vt_log_errno(EINVAL, "cannot rotate the key of '%s': no seal or release parameters",
 					ctx->volume);
 	r = dc_open_tokens(ctx, true, &cd, &toks);
 	if (r < 0)
 		return r;
 	if (token < 0) {
 		if (toks.n == 0)
-			return policy_log_errno(ENOENT, "'%s' has no vmtrust token to rotate: run 'vmtrust disk enroll'",
+			return vt_log_errno(ENOENT, "'%s' has no vmtrust token to rotate: run 'vmtrust disk enroll'",
 						ctx->volume);
 		if (toks.n > 1)
-			return policy_log_errno(EINVAL, "'%s' has %zu vmtrust tokens: name one with --token",
+			return vt_log_errno(EINVAL, "'%s' has %zu vmtrust tokens: name one with --token",
 						ctx->volume, toks.n);
 		old = &toks.v[0];
 	} else if (!(old = find_token(&toks, token))) {
-		return policy_log_errno(ENOENT, "'%s' has no vmtrust token %d", ctx->volume, token);
+		return vt_log_errno(ENOENT, "'%s' has no vmtrust token %d", ctx->volume, token);
 	}
 	old_id = old->id;
 	old_slot = old->keyslot;
@@ -466,7 +465,7 @@ int diskcrypt_rotate(struct diskcrypt_ctx *ctx, const struct diskcrypt_secret *p
 			return r;
 		old = find_token(&toks, old_id);
 		if (!old || old->keyslot != old_slot)
-			return policy_log_errno(EAGAIN, "token %d of '%s' changed while rotating: nothing done",
+			return vt_log_errno(EAGAIN, "token %d of '%s' changed while rotating: nothing done",
 						old_id, ctx->volume);
 		r = add_sealed(ctx, cd, vk, key, &t, NULL, &id);
 		if (r < 0)
@@ -528,11 +527,11 @@ int diskcrypt_revoke(struct diskcrypt_ctx *ctx, int token, bool force)
 		if ((token < 0 || toks.v[i].id == token) && toks.v[i].keyslot >= 0)
 			doomed |= (UINT32_C(1) << toks.v[i].keyslot) & active;
 	if (token >= 0 && !find_token(&toks, token))
-		return policy_log_errno(ENOENT, "'%s' has no vmtrust token %d", ctx->volume, token);
+		return vt_log_errno(ENOENT, "'%s' has no vmtrust token %d", ctx->volume, token);
 	if (toks.n == 0)
-		return policy_log_errno(ENOENT, "'%s' has no vmtrust token", ctx->volume);
+		return vt_log_errno(ENOENT, "'%s' has no vmtrust token", ctx->volume);
 	if (active && (active & ~doomed) == 0 && !force)
-		return policy_log_errno(EPERM,
+		return vt_log_errno(EPERM,
 					"revoking would wipe the last keyslot of '%s' and its data could never "
 					"be read again: enroll a recovery key first, or give --force",
 					ctx->volume);

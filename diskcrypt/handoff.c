@@ -23,14 +23,14 @@ int diskcrypt_write_key(int fd, const struct diskcrypt_secret *key, bool base64)
 	int r;
 
 	if (!key || diskcrypt_secret_size(key) == 0)
-		return policy_log_errno(EINVAL, "cannot hand the key over: no key");
+		return vt_log_errno(EINVAL, "cannot hand the key over: no key");
 	if (fd < 0 || fstat(fd, &st) < 0)
-		return policy_log_errno(EBADF, "cannot hand the key over: file descriptor %d is not open", fd);
+		return vt_log_errno(EBADF, "cannot hand the key over: file descriptor %d is not open", fd);
 	if (isatty(fd))
-		return policy_log_errno(EINVAL, "refusing to write a key to a terminal (file descriptor %d): "
+		return vt_log_errno(EINVAL, "refusing to write a key to a terminal (file descriptor %d): "
 					"give a pipe", fd);
 	if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
-		return policy_log_errno(EINVAL, "refusing to write a key to file descriptor %d: %s, not a pipe "
+		return vt_log_errno(EINVAL, "refusing to write a key to file descriptor %d: %s, not a pipe "
 					"or a socket", fd,
 					S_ISREG(st.st_mode) ? "a regular file" : "another kind of file");
 
@@ -52,9 +52,9 @@ int diskcrypt_write_key(int fd, const struct diskcrypt_secret *key, bool base64)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EPIPE)
-			return policy_log_errno(EPIPE, "cannot hand the key over: the reader closed the pipe");
+			return vt_log_errno(EPIPE, "cannot hand the key over: the reader closed the pipe");
 		if (n < 0)
-			return policy_log_errno(errno, "cannot hand the key over: %s", strerror(errno));
+			return vt_log_errno(errno, "cannot hand the key over: %s", strerror(errno));
 		p += n;
 		left -= (size_t)n;
 	}
@@ -77,18 +77,18 @@ int diskcrypt_keyring_add(const struct diskcrypt_secret *key, const char *descri
 	long serial;
 
 	if (!key || !description || !*description || strlen(description) > 4095)
-		return policy_log_errno(EINVAL, "cannot add the key to the keyring: no description");
+		return vt_log_errno(EINVAL, "cannot add the key to the keyring: no description");
 	if (!keyring)
 		keyring = "user";
 	for (size_t i = 0; i < ELEMENTSOF(rings); i++)
 		if (strcmp(keyring, rings[i].name) == 0 || strcmp(keyring, rings[i].alias) == 0)
 			ring = rings[i].id;
 	if (!ring)
-		return policy_log_errno(EINVAL, "unknown keyring '%s': user, session, process or thread", keyring);
+		return vt_log_errno(EINVAL, "unknown keyring '%s': user, session, process or thread", keyring);
 	serial = syscall(SYS_add_key, "user", description, diskcrypt_secret_data(key),
 			 diskcrypt_secret_size(key), ring);
 	if (serial < 0)
-		return policy_log_errno(errno, "cannot add key '%s' to the %s keyring: %s", description,
+		return vt_log_errno(errno, "cannot add key '%s' to the %s keyring: %s", description,
 					keyring, strerror(errno));
 	if (ret_serial)
 		*ret_serial = (int32_t)serial;

@@ -15,25 +15,24 @@
 
 #include "diskcrypt-internal.h"
 
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 /* ---- PCR sets ------------------------------------------------------------------ */
 
-int diskcrypt_pcrs_parse(const char *s, const struct policy_hash_alg **ret_bank, uint32_t *ret_mask)
+int diskcrypt_pcrs_parse(const char *s, const struct vt_hash_alg **ret_bank, uint32_t *ret_mask)
 {
-	const struct policy_hash_alg *bank;
+	const struct vt_hash_alg *bank;
 	const char *colon, *p;
 	char name[16];
 	uint32_t mask = 0;
 
 	if (!s || !(colon = strchr(s, ':')) || (size_t)(colon - s) >= sizeof(name))
-		return policy_log_errno(EINVAL, "pcr set '%s': expected BANK:PCR[,PCR...] such as sha256:7,14",
+		return vt_log_errno(EINVAL, "pcr set '%s': expected BANK:PCR[,PCR...] such as sha256:7,14",
 					s ? s : "");
 	memcpy(name, s, (size_t)(colon - s));
 	name[colon - s] = '\0';
-	bank = policy_hash_alg_by_name(name);
+	bank = vt_hash_alg_by_name(name);
 	if (!bank)
-		return policy_log_errno(EINVAL, "pcr set '%s': unknown bank '%s' (sha1, sha256, sha384, sha512)",
+		return vt_log_errno(EINVAL, "pcr set '%s': unknown bank '%s' (sha1, sha256, sha384, sha512)",
 					s, name);
 	p = colon + 1;
 	for (;;) {
@@ -41,17 +40,17 @@ int diskcrypt_pcrs_parse(const char *s, const struct policy_hash_alg **ret_bank,
 		char *end;
 
 		if (!isdigit((unsigned char)*p))
-			return policy_log_errno(EINVAL, "pcr set '%s': expected a pcr index at '%s'", s, p);
+			return vt_log_errno(EINVAL, "pcr set '%s': expected a pcr index at '%s'", s, p);
 		errno = 0;
 		v = strtoul(p, &end, 10);
 		if (errno || v >= POLICY_PCR_MAX)
-			return policy_log_errno(EINVAL, "pcr set '%s': pcr index out of range 0 to %d", s,
+			return vt_log_errno(EINVAL, "pcr set '%s': pcr index out of range 0 to %d", s,
 						POLICY_PCR_MAX - 1);
 		mask |= UINT32_C(1) << v;
 		if (*end == '\0')
 			break;
 		if (*end != ',')
-			return policy_log_errno(EINVAL, "pcr set '%s': unexpected '%c'", s, *end);
+			return vt_log_errno(EINVAL, "pcr set '%s': unexpected '%c'", s, *end);
 		p = end + 1;
 	}
 	*ret_bank = bank;
@@ -59,7 +58,7 @@ int diskcrypt_pcrs_parse(const char *s, const struct policy_hash_alg **ret_bank,
 	return 0;
 }
 
-void diskcrypt_pcrs_format(const struct policy_hash_alg *bank, uint32_t mask, char *out, size_t size)
+void diskcrypt_pcrs_format(const struct vt_hash_alg *bank, uint32_t mask, char *out, size_t size)
 {
 	size_t len;
 
@@ -76,24 +75,24 @@ void diskcrypt_pcrs_format(const struct policy_hash_alg *bank, uint32_t mask, ch
 
 static int parse_json(const char *name, const char *data, size_t len, json_object **ret)
 {
-	struct policy_json_error jerr;
+	struct vt_json_error jerr;
 	int r;
 
-	r = policy_json_parse(data, len, 32, ret, &jerr);
+	r = vt_json_parse(data, len, 32, ret, &jerr);
 	if (r < 0)
-		return policy_log_errno(-r, "'%s': %s: %s", name, jerr.path.buf, jerr.reason);
+		return vt_log_errno(-r, "'%s': %s: %s", name, jerr.path.buf, jerr.reason);
 	return 0;
 }
 
 /* {"7": hex, ...} of one bank into values for mask; every PCR of mask
  * must be there, others are ignored. */
-static int values_from_object(const char *name, json_object *bank_obj, const struct policy_hash_alg *bank,
+static int values_from_object(const char *name, json_object *bank_obj, const struct vt_hash_alg *bank,
 			      uint32_t mask, struct policy_pcr_value *values, size_t *ret_n)
 {
 	size_t n = 0;
 
 	if (!json_object_is_type(bank_obj, json_type_object))
-		return policy_log_errno(EBADMSG, "'%s': $.%s: expected an object of pcr values", name,
+		return vt_log_errno(EBADMSG, "'%s': $.%s: expected an object of pcr values", name,
 					bank->name);
 	for (unsigned pcr = 0; pcr < POLICY_PCR_MAX; pcr++) {
 		json_object *v;
@@ -103,11 +102,11 @@ static int values_from_object(const char *name, json_object *bank_obj, const str
 			continue;
 		snprintf(key, sizeof(key), "%u", pcr);
 		if (!json_object_object_get_ex(bank_obj, key, &v))
-			return policy_log_errno(EINVAL, "'%s': $.%s: no value for pcr %u", name, bank->name, pcr);
+			return vt_log_errno(EINVAL, "'%s': $.%s: no value for pcr %u", name, bank->name, pcr);
 		values[n] = (struct policy_pcr_value){ .alg = bank, .pcr = pcr };
 		if (!json_object_is_type(v, json_type_string) ||
-		    policy_hex_decode(json_object_get_string(v), values[n].value, bank->size) < 0)
-			return policy_log_errno(EBADMSG, "'%s': $.%s.%u: a %s value has %zu hex digits", name,
+		    vt_hex_decode(json_object_get_string(v), values[n].value, bank->size) < 0)
+			return vt_log_errno(EBADMSG, "'%s': $.%s.%u: a %s value has %zu hex digits", name,
 						bank->name, pcr, bank->name, 2 * bank->size);
 		n++;
 	}
@@ -115,7 +114,7 @@ static int values_from_object(const char *name, json_object *bank_obj, const str
 	return 0;
 }
 
-int diskcrypt_pcr_values_from_file(const char *path, const struct policy_hash_alg *bank,
+int diskcrypt_pcr_values_from_file(const char *path, const struct vt_hash_alg *bank,
 				   uint32_t mask, struct policy_pcr_value *values)
 {
 	_cleanup_(freep) char *data = NULL;
@@ -125,20 +124,20 @@ int diskcrypt_pcr_values_from_file(const char *path, const struct policy_hash_al
 	int r;
 
 	if (!bank || mask == 0 || mask >> POLICY_PCR_MAX)
-		return policy_log_errno(EINVAL, "cannot read pcr values: no pcr set");
-	r = policy_read_file(path, DISKCRYPT_PCR_POLICY_MAX, &data, &len);
+		return vt_log_errno(EINVAL, "cannot read pcr values: no pcr set");
+	r = vt_read_file(path, DISKCRYPT_PCR_POLICY_MAX, &data, &len);
 	if (r < 0)
 		return r;
 	r = parse_json(path, data, len, &root);
 	if (r < 0)
 		return r;
 	if (!json_object_is_type(root, json_type_object))
-		return policy_log_errno(EBADMSG, "'%s': $: expected an object", path);
+		return vt_log_errno(EBADMSG, "'%s': $: expected an object", path);
 	/* Either {"sha256": {...}} or evidence, whose "pcrs" has that form. */
 	if (!json_object_object_get_ex(root, "pcrs", &pcrs) || !json_object_is_type(pcrs, json_type_object))
 		pcrs = root;
 	if (!json_object_object_get_ex(pcrs, bank->name, &b))
-		return policy_log_errno(EINVAL, "'%s': no pcr values of bank %s", path, bank->name);
+		return vt_log_errno(EINVAL, "'%s': no pcr values of bank %s", path, bank->name);
 	r = values_from_object(path, b, bank, mask, values, &n);
 	return r < 0 ? r : (int)n;
 }
@@ -153,11 +152,11 @@ int dc_pkey_fingerprint(void *pkey, uint8_t out[32])
 	int ok;
 
 	if (n <= 0)
-		return policy_log_errno(EIO, "cannot encode a public key");
+		return vt_log_errno(EIO, "cannot encode a public key");
 	ok = EVP_Digest(der, (size_t)n, out, &len, EVP_sha256(), NULL);
 	OPENSSL_free(der);
 	if (ok != 1 || len != 32)
-		return policy_log_errno(EIO, "cannot hash a public key");
+		return vt_log_errno(EIO, "cannot hash a public key");
 	return 0;
 }
 
@@ -176,10 +175,10 @@ void dc_pcr_policies_free(struct dc_pcr_policies *p)
 
 static int check_keys(const char *name, const char *where, json_object *o, const char *const *known)
 {
-	const char *k = policy_json_unknown_key(o, known);
+	const char *k = vt_json_unknown_key(o, known);
 
 	if (k)
-		return policy_log_errno(EBADMSG, "'%s': %s: unknown key '%s'", name, where, k);
+		return vt_log_errno(EBADMSG, "'%s': %s: unknown key '%s'", name, where, k);
 	return 0;
 }
 
@@ -196,7 +195,7 @@ static int parse_entry(const char *name, size_t idx, json_object *o, struct dc_p
 
 	snprintf(where, sizeof(where), "$.policies[%zu]", idx);
 	if (!json_object_is_type(o, json_type_object))
-		return policy_log_errno(EBADMSG, "'%s': %s: expected an object", name, where);
+		return vt_log_errno(EBADMSG, "'%s': %s: expected an object", name, where);
 	r = check_keys(name, where, o, keys);
 	if (r < 0)
 		return r;
@@ -205,16 +204,16 @@ static int parse_entry(const char *name, size_t idx, json_object *o, struct dc_p
 	    !json_object_object_get_ex(o, "policy", &policy) ||
 	    !json_object_object_get_ex(o, "key_fingerprint", &fp) ||
 	    !json_object_object_get_ex(o, "signature", &sig))
-		return policy_log_errno(EBADMSG,
+		return vt_log_errno(EBADMSG,
 					"'%s': %s: bank, pcrs, values, policy, key_fingerprint and signature "
 					"are required", name, where);
 	e->bank = json_object_is_type(bank, json_type_string) ?
-		policy_hash_alg_by_name(json_object_get_string(bank)) : NULL;
+		vt_hash_alg_by_name(json_object_get_string(bank)) : NULL;
 	if (!e->bank)
-		return policy_log_errno(EBADMSG, "'%s': %s.bank: unknown pcr bank", name, where);
+		return vt_log_errno(EBADMSG, "'%s': %s.bank: unknown pcr bank", name, where);
 	if (!json_object_is_type(pcrs, json_type_array) || json_object_array_length(pcrs) == 0 ||
 	    json_object_array_length(pcrs) > POLICY_PCR_MAX)
-		return policy_log_errno(EBADMSG, "'%s': %s.pcrs: expected 1 to %d pcr indexes", name, where,
+		return vt_log_errno(EBADMSG, "'%s': %s.pcrs: expected 1 to %d pcr indexes", name, where,
 					POLICY_PCR_MAX);
 	e->mask = 0;
 	for (size_t i = 0; i < json_object_array_length(pcrs); i++) {
@@ -223,7 +222,7 @@ static int parse_entry(const char *name, size_t idx, json_object *o, struct dc_p
 
 		if (!json_object_is_type(p, json_type_int) || (v = json_object_get_int64(p)) < 0 ||
 		    v >= POLICY_PCR_MAX || (e->mask & (UINT32_C(1) << v)))
-			return policy_log_errno(EBADMSG, "'%s': %s.pcrs[%zu]: expected a new pcr index 0 to %d",
+			return vt_log_errno(EBADMSG, "'%s': %s.pcrs[%zu]: expected a new pcr index 0 to %d",
 						name, where, i, POLICY_PCR_MAX - 1);
 		e->mask |= UINT32_C(1) << v;
 	}
@@ -231,31 +230,31 @@ static int parse_entry(const char *name, size_t idx, json_object *o, struct dc_p
 	if (r < 0)
 		return r == -EINVAL ? -EBADMSG : r;
 	if (json_object_object_length(values) != (int)n)
-		return policy_log_errno(EBADMSG, "'%s': %s.values: values for pcrs not in the set", name, where);
+		return vt_log_errno(EBADMSG, "'%s': %s.values: values for pcrs not in the set", name, where);
 	e->n_values = n;
 	if (!json_object_is_type(policy, json_type_string) ||
-	    policy_hex_decode(json_object_get_string(policy), e->policy, sizeof(e->policy)) < 0)
-		return policy_log_errno(EBADMSG, "'%s': %s.policy: expected 64 hex digits", name, where);
+	    vt_hex_decode(json_object_get_string(policy), e->policy, sizeof(e->policy)) < 0)
+		return vt_log_errno(EBADMSG, "'%s': %s.policy: expected 64 hex digits", name, where);
 	if (!json_object_is_type(fp, json_type_string) ||
-	    policy_hex_decode(json_object_get_string(fp), e->fingerprint, sizeof(e->fingerprint)) < 0)
-		return policy_log_errno(EBADMSG, "'%s': %s.key_fingerprint: expected 64 hex digits", name, where);
+	    vt_hex_decode(json_object_get_string(fp), e->fingerprint, sizeof(e->fingerprint)) < 0)
+		return vt_log_errno(EBADMSG, "'%s': %s.key_fingerprint: expected 64 hex digits", name, where);
 	/* The digest is recomputed: the values are what was signed, not a comment. */
 	r = dc_policy_pcr_digest(e->values, e->n_values, digest);
 	if (r < 0)
 		return r;
 	if (memcmp(digest, e->policy, sizeof(digest)) != 0)
-		return policy_log_errno(EBADMSG, "'%s': %s.policy: not the PolicyPCR digest of its values",
+		return vt_log_errno(EBADMSG, "'%s': %s.policy: not the PolicyPCR digest of its values",
 					name, where);
 	if (!json_object_is_type(sig, json_type_string))
-		return policy_log_errno(EBADMSG, "'%s': %s.signature: expected base64", name, where);
+		return vt_log_errno(EBADMSG, "'%s': %s.signature: expected base64", name, where);
 	s = json_object_get_string(sig);
 	slen = strlen(s);
 	if (slen == 0 || slen > 4096)
-		return policy_log_errno(EBADMSG, "'%s': %s.signature: expected base64 of 1 to 3072 bytes",
+		return vt_log_errno(EBADMSG, "'%s': %s.signature: expected base64 of 1 to 3072 bytes",
 					name, where);
 	r = dc_base64_decode(s, &e->signature, &e->signature_len);
 	if (r < 0)
-		return policy_log_errno(EBADMSG, "'%s': %s.signature: not base64", name, where);
+		return vt_log_errno(EBADMSG, "'%s': %s.signature: not base64", name, where);
 	return 0;
 }
 
@@ -269,24 +268,24 @@ int dc_pcr_policies_parse(const char *name, const char *json, size_t len, struct
 	int r;
 
 	if (len > DISKCRYPT_PCR_POLICY_MAX)
-		return policy_log_errno(EFBIG, "signed pcr policy '%s': more than %d bytes", name,
+		return vt_log_errno(EFBIG, "signed pcr policy '%s': more than %d bytes", name,
 					DISKCRYPT_PCR_POLICY_MAX);
 	r = parse_json(name, json, len, &root);
 	if (r < 0)
 		return r;
 	if (!json_object_is_type(root, json_type_object))
-		return policy_log_errno(EBADMSG, "'%s': $: expected an object", name);
+		return vt_log_errno(EBADMSG, "'%s': $: expected an object", name);
 	r = check_keys(name, "$", root, keys);
 	if (r < 0)
 		return r;
 	if (!json_object_object_get_ex(root, "vmtrust_pcr_policy", &version) ||
 	    !json_object_is_type(version, json_type_int) || json_object_get_int64(version) != 1)
-		return policy_log_errno(EBADMSG, "'%s': $.vmtrust_pcr_policy: expected 1", name);
+		return vt_log_errno(EBADMSG, "'%s': $.vmtrust_pcr_policy: expected 1", name);
 	if (!json_object_object_get_ex(root, "policies", &list) || !json_object_is_type(list, json_type_array))
-		return policy_log_errno(EBADMSG, "'%s': $.policies: expected an array", name);
+		return vt_log_errno(EBADMSG, "'%s': $.policies: expected an array", name);
 	n = json_object_array_length(list);
 	if (n > DISKCRYPT_PCR_POLICIES_MAX)
-		return policy_log_errno(EFBIG, "'%s': $.policies: more than %d entries", name,
+		return vt_log_errno(EFBIG, "'%s': $.policies: more than %d entries", name,
 					DISKCRYPT_PCR_POLICIES_MAX);
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -311,7 +310,7 @@ int dc_pcr_policies_load(const char *path, struct dc_pcr_policies **ret)
 	size_t len;
 	int r;
 
-	r = policy_read_file(path, DISKCRYPT_PCR_POLICY_MAX, &data, &len);
+	r = vt_read_file(path, DISKCRYPT_PCR_POLICY_MAX, &data, &len);
 	if (r < 0)
 		return r;
 	return dc_pcr_policies_parse(path, data, len, ret);
@@ -328,7 +327,7 @@ int diskcrypt_pcr_policy_sign(const char *key_path, const struct policy_key_opts
 	_cleanup_(freep) char *sig_b64 = NULL;
 	json_object *list, *entry, *pcrs, *vals;
 	uint8_t digest[DC_POLICY_DIGEST_SIZE], fp[32], name[DC_NAME_MAX];
-	char hex[2 * POLICY_DIGEST_MAX + 1];
+	char hex[2 * VT_DIGEST_MAX + 1];
 	size_t sig_len, name_len;
 	const char *text;
 	char *out;
@@ -366,7 +365,7 @@ int diskcrypt_pcr_policy_sign(const char *key_path, const struct policy_key_opts
 		if (r < 0)
 			return r;
 		if (old->n >= DISKCRYPT_PCR_POLICIES_MAX)
-			return policy_log_errno(EFBIG, "signed pcr policy: already %d entries",
+			return vt_log_errno(EFBIG, "signed pcr policy: already %d entries",
 						DISKCRYPT_PCR_POLICIES_MAX);
 	} else {
 		root = json_object_new_object();
@@ -394,12 +393,12 @@ int diskcrypt_pcr_policy_sign(const char *key_path, const struct policy_key_opts
 
 		snprintf(key_s, sizeof(key_s), "%u", values[i].pcr);
 		json_object_array_add(pcrs, json_object_new_int((int)values[i].pcr));
-		policy_hex_encode(values[i].value, values[i].alg->size, hex);
+		vt_hex_encode(values[i].value, values[i].alg->size, hex);
 		json_object_object_add(vals, key_s, json_object_new_string(hex));
 	}
-	policy_hex_encode(digest, sizeof(digest), hex);
+	vt_hex_encode(digest, sizeof(digest), hex);
 	json_object_object_add(entry, "policy", json_object_new_string(hex));
-	policy_hex_encode(fp, sizeof(fp), hex);
+	vt_hex_encode(fp, sizeof(fp), hex);
 	json_object_object_add(entry, "key_fingerprint", json_object_new_string(hex));
 	json_object_object_add(entry, "signature", json_object_new_string(sig_b64));
 

@@ -17,8 +17,6 @@
 
 #include "diskcrypt-internal.h"
 
-DEFINE_CLEANUP_FUNC(struct crypt_device *, crypt_free)
-DEFINE_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
 
 #define NONCE_SIZE 32
 #define RELEASE_ATTEMPTS 3
@@ -65,7 +63,7 @@ static int authority_matches(const struct policy *p, const struct dc_token *t, c
 	tk = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
 	BIO_free(bio);
 	if (!tk)
-		return policy_log_errno(EBADMSG, "token %d: tpm2-pubkey is no pem public key", t->id);
+		return vt_log_errno(EBADMSG, "token %d: tpm2-pubkey is no pem public key", t->id);
 	r = dc_pkey_fingerprint(tk, a);
 	if (r < 0)
 		return r;
@@ -162,8 +160,8 @@ int dc_unseal_any(struct diskcrypt_ctx *ctx, struct crypt_device *cd, const stru
 	}
 	if (tried == 0) {
 		if (rp->token >= 0)
-			return policy_log_errno(ENOENT, "'%s' has no vmtrust token %d", ctx->volume, rp->token);
-		return policy_log_errno(ENOENT, "'%s' has no vmtrust token: run 'vmtrust disk enroll'",
+			return vt_log_errno(ENOENT, "'%s' has no vmtrust token %d", ctx->volume, rp->token);
+		return vt_log_errno(ENOENT, "'%s' has no vmtrust token: run 'vmtrust disk enroll'",
 					ctx->volume);
 	}
 	return -EKEYREJECTED;
@@ -183,14 +181,14 @@ static int attest_host(struct diskcrypt_ctx *ctx, const struct diskcrypt_release
 	int r;
 
 	if (!ctx->state_dir)
-		return policy_log_errno(EINVAL, "key withheld for '%s': attestation needs the state directory",
+		return vt_log_errno(EINVAL, "key withheld for '%s': attestation needs the state directory",
 					ctx->volume);
 	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
-		return policy_log_errno(EIO, "key withheld for '%s': cannot make a nonce", ctx->volume);
+		return vt_log_errno(EIO, "key withheld for '%s': cannot make a nonce", ctx->volume);
 	sel = policy_quote_selection(rp->policy, &n_sel);
 
 	/* attest's own error becomes the reason of the one line logged here. */
-	policy_log_capture(error, sizeof(error));
+	vt_log_capture(error, sizeof(error));
 	if (n_sel == 0) {
 		r = attest_default_quote_selection(ctx->tpm, policy_measurement_pcr(rp->policy), sel_buf,
 						   ELEMENTSOF(sel_buf));
@@ -205,9 +203,9 @@ static int attest_host(struct diskcrypt_ctx *ctx, const struct diskcrypt_release
 		r = attest_quote(ctx->tpm, ctx->state_dir, sel, n_sel, nonce, sizeof(nonce), rp->uefi_log, &ev);
 	if (r >= 0)
 		r = attest_verify(rp->policy, ev, nonce, sizeof(nonce), &v);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	if (r < 0)
-		return policy_log_errno(-r, "key withheld for '%s': attestation failed: %s", ctx->volume,
+		return vt_log_errno(-r, "key withheld for '%s': attestation failed: %s", ctx->volume,
 					error[0] ? error : strerror(-r));
 
 	if (attest_verdict_ok(v))
@@ -222,13 +220,13 @@ static int attest_host(struct diskcrypt_ctx *ctx, const struct diskcrypt_release
 		n_failed++;
 	}
 	if (!first)
-		return policy_log_errno(EKEYREJECTED, "key withheld for '%s': attestation failed",
+		return vt_log_errno(EKEYREJECTED, "key withheld for '%s': attestation failed",
 					ctx->volume);
 	if (n_failed > 1)
-		return policy_log_errno(EKEYREJECTED,
+		return vt_log_errno(EKEYREJECTED,
 					"key withheld for '%s': attestation failed: %s: %s (and %zu more failed checks)",
 					ctx->volume, first->name, first->reason, n_failed - 1);
-	return policy_log_errno(EKEYREJECTED, "key withheld for '%s': attestation failed: %s: %s",
+	return vt_log_errno(EKEYREJECTED, "key withheld for '%s': attestation failed: %s: %s",
 				ctx->volume, first->name, first->reason);
 }
 
@@ -253,17 +251,17 @@ static int release_key(struct diskcrypt_ctx *ctx, const struct diskcrypt_release
 	int r;
 
 	if (!rp || !rp->policy)
-		return policy_log_errno(EINVAL, "key withheld for '%s': no policy to verify the host against",
+		return vt_log_errno(EINVAL, "key withheld for '%s': no policy to verify the host against",
 					ctx->volume);
 	if (!ctx->tpm)
-		return policy_log_errno(EINVAL, "key withheld for '%s': no tpm", ctx->volume);
+		return vt_log_errno(EINVAL, "key withheld for '%s': no tpm", ctx->volume);
 	if (!ret_key)
-		return policy_log_errno(EINVAL, "cannot release the key of '%s': nowhere to put it", ctx->volume);
+		return vt_log_errno(EINVAL, "cannot release the key of '%s': nowhere to put it", ctx->volume);
 	r = dc_open_tokens(ctx, true, &cd, &toks);
 	if (r < 0)
 		return r;
 	if (toks.n == 0)
-		return policy_log_errno(ENOENT, "'%s' has no vmtrust token: run 'vmtrust disk enroll'",
+		return vt_log_errno(ENOENT, "'%s' has no vmtrust token: run 'vmtrust disk enroll'",
 					ctx->volume);
 
 	r = dc_tpm_lock(ctx, &tpm_lock);
@@ -274,7 +272,7 @@ static int release_key(struct diskcrypt_ctx *ctx, const struct diskcrypt_release
 		if (r < 0)
 			return r;
 	} else {
-		policy_logf(POLICY_LOG_INFO, "'%s': the policy releases keys without attestation",
+		vt_logf(VT_LOG_INFO, "'%s': the policy releases keys without attestation",
 			    ctx->volume);
 	}
 
@@ -299,7 +297,7 @@ static int release_key(struct diskcrypt_ctx *ctx, const struct diskcrypt_release
 		again = (struct dc_tokens){ 0 };
 	}
 	if (r == -EKEYREJECTED)
-		return policy_log_errno(EKEYREJECTED, "key withheld for '%s': %s", ctx->volume, reason);
+		return vt_log_errno(EKEYREJECTED, "key withheld for '%s': %s", ctx->volume, reason);
 	return r;
 }
 
@@ -310,7 +308,7 @@ int diskcrypt_release(struct diskcrypt_ctx *ctx, const struct diskcrypt_release_
 {
 	int r;
 
-	policy_log_clear_error();
+	vt_log_clear_error();
 	r = release_key(ctx, rp, ret_key, ret_token, ret_keyslot);
 	(void)policy_syslog_decision(POLICY_EVENT_KEY_RELEASE, ctx->volume, r >= 0, NULL, 0);
 	return r;

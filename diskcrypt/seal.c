@@ -49,7 +49,7 @@ static void dc_obj_flush(struct dc_obj *o)
 		TSS2_RC rc = Esys_FlushContext(o->tpm->esys, o->tr);
 
 		if (rc != TSS2_RC_SUCCESS)
-			policy_logf(POLICY_LOG_DEBUG, "cannot flush a transient tpm object: 0x%x", (unsigned)rc);
+			vt_logf(VT_LOG_DEBUG, "cannot flush a transient tpm object: 0x%x", (unsigned)rc);
 	}
 	o->tr = ESYS_TR_NONE;
 }
@@ -63,10 +63,6 @@ static void sensitive_data_freep(TPM2B_SENSITIVE_DATA **p)
 	}
 }
 
-DEFINE_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
-DEFINE_CLEANUP_FUNC(BIGNUM *, BN_free)
-DEFINE_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free)
-DEFINE_CLEANUP_FUNC(BIO *, BIO_free)
 
 /* ---- hashing ------------------------------------------------------------------ */
 
@@ -83,12 +79,12 @@ static int hash_parts(const char *md_name, const struct part *parts, size_t n, u
 	unsigned len = 0;
 
 	if (!c || !md || EVP_DigestInit_ex(c, md, NULL) != 1)
-		return policy_log_errno(EIO, "cannot hash with %s: openssl failed", md_name);
+		return vt_log_errno(EIO, "cannot hash with %s: openssl failed", md_name);
 	for (size_t i = 0; i < n; i++)
 		if (parts[i].len && EVP_DigestUpdate(c, parts[i].data, parts[i].len) != 1)
-			return policy_log_errno(EIO, "cannot hash with %s: openssl failed", md_name);
+			return vt_log_errno(EIO, "cannot hash with %s: openssl failed", md_name);
 	if (EVP_DigestFinal_ex(c, out, &len) != 1)
-		return policy_log_errno(EIO, "cannot hash with %s: openssl failed", md_name);
+		return vt_log_errno(EIO, "cannot hash with %s: openssl failed", md_name);
 	if (ret_len)
 		*ret_len = len;
 	return 0;
@@ -104,7 +100,7 @@ static void put_be32(uint8_t *p, uint32_t v)
 
 /* ---- policy digests in software ---------------------------------------------- */
 
-static void pcr_selection(const struct policy_hash_alg *bank, uint32_t mask, TPML_PCR_SELECTION *sel)
+static void pcr_selection(const struct vt_hash_alg *bank, uint32_t mask, TPML_PCR_SELECTION *sel)
 {
 	*sel = (TPML_PCR_SELECTION){ .count = 1 };
 	sel->pcrSelections[0].hash = bank->tpm_alg;
@@ -124,11 +120,11 @@ int dc_policy_pcr_digest(const struct policy_pcr_value *values, size_t n, uint8_
 	int r;
 
 	if (n == 0 || n > POLICY_PCR_MAX || !values[0].alg)
-		return policy_log_errno(EINVAL, "cannot compute a pcr policy: %zu pcr values", n);
+		return vt_log_errno(EINVAL, "cannot compute a pcr policy: %zu pcr values", n);
 	for (size_t i = 0; i < n; i++) {
 		if (values[i].alg != values[0].alg || values[i].pcr >= POLICY_PCR_MAX ||
 		    (i > 0 && values[i].pcr <= values[i - 1].pcr))
-			return policy_log_errno(EINVAL,
+			return vt_log_errno(EINVAL,
 						"cannot compute a pcr policy: values not of one bank in pcr order");
 		mask |= UINT32_C(1) << values[i].pcr;
 		pcr_parts[i] = (struct part){ values[i].value, values[i].alg->size };
@@ -138,7 +134,7 @@ int dc_policy_pcr_digest(const struct policy_pcr_value *values, size_t n, uint8_
 		return r;
 	pcr_selection(values[0].alg, mask, &sel);
 	if (Tss2_MU_TPML_PCR_SELECTION_Marshal(&sel, sel_buf, sizeof(sel_buf), &off) != TSS2_RC_SUCCESS)
-		return policy_log_errno(EINVAL, "cannot compute a pcr policy: cannot marshal the selection");
+		return vt_log_errno(EINVAL, "cannot compute a pcr policy: cannot marshal the selection");
 	put_be32(cc, TPM2_CC_PolicyPCR);
 	return hash_parts("SHA256",
 			  (struct part[]){ { zero, sizeof(zero) }, { cc, 4 }, { sel_buf, off },
@@ -166,11 +162,11 @@ int dc_policy_authorize_digest(const uint8_t *name, size_t name_len, uint8_t out
  * attributes tpm2_loadexternal and systemd give it, and the hash its
  * signatures (policy_sign's) use, which is also its nameAlg: aHash in
  * PolicyAuthorize is computed with the key's nameAlg. */
-static int pkey_to_public(EVP_PKEY *pkey, TPM2B_PUBLIC *ret, const struct policy_hash_alg **ret_hash)
+static int pkey_to_public(EVP_PKEY *pkey, TPM2B_PUBLIC *ret, const struct vt_hash_alg **ret_hash)
 {
 	TPM2B_PUBLIC pub = { 0 };
 	TPMT_PUBLIC *a = &pub.publicArea;
-	const struct policy_hash_alg *hash;
+	const struct vt_hash_alg *hash;
 	int id = EVP_PKEY_get_base_id(pkey);
 
 	a->objectAttributes = TPMA_OBJECT_DECRYPT | TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_USERWITHAUTH;
@@ -181,15 +177,15 @@ static int pkey_to_public(EVP_PKEY *pkey, TPM2B_PUBLIC *ret, const struct policy
 
 		if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
 		    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) != 1)
-			return policy_log_errno(EINVAL, "cannot read the rsa authorize key");
+			return vt_log_errno(EINVAL, "cannot read the rsa authorize key");
 		if (bits < 2048 || bits > TPM2_MAX_RSA_KEY_BYTES * 8 || bits % 8)
-			return policy_log_errno(EOPNOTSUPP,
+			return vt_log_errno(EOPNOTSUPP,
 						"rsa authorize key of %d bits: the tpm takes 2048 to %d", bits,
 						TPM2_MAX_RSA_KEY_BYTES * 8);
 		ev = BN_get_word(e);
 		if (ev == (BN_ULONG)-1 || ev > UINT32_MAX)
-			return policy_log_errno(EOPNOTSUPP, "rsa authorize key: public exponent too large for the tpm");
-		hash = policy_hash_alg_by_name("sha256");
+			return vt_log_errno(EOPNOTSUPP, "rsa authorize key: public exponent too large for the tpm");
+		hash = vt_hash_alg_by_name("sha256");
 		a->type = TPM2_ALG_RSA;
 		a->nameAlg = hash->tpm_alg;
 		a->parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
@@ -198,7 +194,7 @@ static int pkey_to_public(EVP_PKEY *pkey, TPM2B_PUBLIC *ret, const struct policy
 		a->parameters.rsaDetail.exponent = (UINT32)ev;
 		a->unique.rsa.size = (UINT16)(bits / 8);
 		if (BN_bn2binpad(n, a->unique.rsa.buffer, bits / 8) < 0)
-			return policy_log_errno(EINVAL, "cannot read the rsa authorize key's modulus");
+			return vt_log_errno(EINVAL, "cannot read the rsa authorize key's modulus");
 	} else if (id == EVP_PKEY_EC) {
 		_cleanup_(BN_freep) BIGNUM *x = NULL, *y = NULL;
 		char group[64];
@@ -206,18 +202,18 @@ static int pkey_to_public(EVP_PKEY *pkey, TPM2B_PUBLIC *ret, const struct policy
 
 		if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
 						   NULL) != 1)
-			return policy_log_errno(EINVAL, "cannot read the curve of the ecdsa authorize key");
+			return vt_log_errno(EINVAL, "cannot read the curve of the ecdsa authorize key");
 		a->type = TPM2_ALG_ECC;
 		if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0) {
 			a->parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-			hash = policy_hash_alg_by_name("sha256");
+			hash = vt_hash_alg_by_name("sha256");
 			size = 32;
 		} else if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0) {
 			a->parameters.eccDetail.curveID = TPM2_ECC_NIST_P384;
-			hash = policy_hash_alg_by_name("sha384");
+			hash = vt_hash_alg_by_name("sha384");
 			size = 48;
 		} else {
-			return policy_log_errno(EOPNOTSUPP,
+			return vt_log_errno(EOPNOTSUPP,
 						"ecdsa authorize key on curve '%s': the tpm takes P-256 or P-384",
 						group);
 		}
@@ -225,7 +221,7 @@ static int pkey_to_public(EVP_PKEY *pkey, TPM2B_PUBLIC *ret, const struct policy
 		    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &y) != 1 ||
 		    BN_bn2binpad(x, a->unique.ecc.x.buffer, (int)size) < 0 ||
 		    BN_bn2binpad(y, a->unique.ecc.y.buffer, (int)size) < 0)
-			return policy_log_errno(EINVAL, "cannot read the ecdsa authorize key's point");
+			return vt_log_errno(EINVAL, "cannot read the ecdsa authorize key's point");
 		a->nameAlg = hash->tpm_alg;
 		a->unique.ecc.x.size = (UINT16)size;
 		a->unique.ecc.y.size = (UINT16)size;
@@ -233,7 +229,7 @@ static int pkey_to_public(EVP_PKEY *pkey, TPM2B_PUBLIC *ret, const struct policy
 		a->parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
 		a->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
 	} else {
-		return policy_log_errno(EOPNOTSUPP,
+		return vt_log_errno(EOPNOTSUPP,
 					"authorize key of type '%s': the tpm verifies only rsa and ecdsa "
 					"(P-256, P-384) signatures",
 					OBJ_nid2sn(id));
@@ -245,16 +241,16 @@ static int pkey_to_public(EVP_PKEY *pkey, TPM2B_PUBLIC *ret, const struct policy
 
 static int public_name(const TPM2B_PUBLIC *pub, uint8_t *name, size_t *name_len)
 {
-	const struct policy_hash_alg *alg = policy_hash_alg_by_tpm(pub->publicArea.nameAlg);
+	const struct vt_hash_alg *alg = vt_hash_alg_by_tpm(pub->publicArea.nameAlg);
 	uint8_t buf[sizeof(TPMT_PUBLIC)];
 	size_t off = 0;
 	int r;
 
 	if (!alg || 2 + alg->size > DC_NAME_MAX)
-		return policy_log_errno(EINVAL, "cannot name a public key: name algorithm 0x%x",
+		return vt_log_errno(EINVAL, "cannot name a public key: name algorithm 0x%x",
 					pub->publicArea.nameAlg);
 	if (Tss2_MU_TPMT_PUBLIC_Marshal(&pub->publicArea, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS)
-		return policy_log_errno(EINVAL, "cannot name a public key: cannot marshal it");
+		return vt_log_errno(EINVAL, "cannot name a public key: cannot marshal it");
 	name[0] = (uint8_t)(alg->tpm_alg >> 8);
 	name[1] = (uint8_t)alg->tpm_alg;
 	r = hash_parts(alg->ossl, (struct part[]){ { buf, off } }, 1, name + 2, NULL);
@@ -266,7 +262,7 @@ static int public_name(const TPM2B_PUBLIC *pub, uint8_t *name, size_t *name_len)
 
 int dc_pkey_tpm_name(void *pkey, uint8_t *name, size_t *name_len)
 {
-	const struct policy_hash_alg *hash;
+	const struct vt_hash_alg *hash;
 	TPM2B_PUBLIC pub;
 	int r;
 
@@ -277,7 +273,7 @@ int dc_pkey_tpm_name(void *pkey, uint8_t *name, size_t *name_len)
 }
 
 /* policy_sign()'s signature (ECDSA DER, or RSA-PSS) as a TPMT_SIGNATURE. */
-static int signature_to_tpm(const TPM2B_PUBLIC *pub, const struct policy_hash_alg *hash,
+static int signature_to_tpm(const TPM2B_PUBLIC *pub, const struct vt_hash_alg *hash,
 			    const uint8_t *sig, size_t sig_len, TPMT_SIGNATURE *ret)
 {
 	TPMT_SIGNATURE s = { 0 };
@@ -333,10 +329,10 @@ static int pkey_to_pem(EVP_PKEY *pkey, char **ret)
 	long len;
 
 	if (!b || PEM_write_bio_PUBKEY(b, pkey) != 1)
-		return policy_log_errno(EIO, "cannot write the authorize key as pem");
+		return vt_log_errno(EIO, "cannot write the authorize key as pem");
 	len = BIO_get_mem_data(b, &data);
 	if (len <= 0 || len >= DC_PUBKEY_PEM_MAX)
-		return policy_log_errno(EIO, "cannot write the authorize key as pem");
+		return vt_log_errno(EIO, "cannot write the authorize key as pem");
 	s = strndup(data, (size_t)len);
 	if (!s)
 		return -ENOMEM;
@@ -393,7 +389,7 @@ static int srk_create(struct attest_ctx *tpm, struct dc_obj *ret, uint8_t *name,
 	if (rc != TSS2_RC_SUCCESS)
 		return attest_tss2_fail(tpm, rc, "cannot name the storage root key");
 	if (tpm_name->size > DC_NAME_MAX)
-		return policy_log_errno(EREMOTEIO, "storage root key name of %u bytes", tpm_name->size);
+		return vt_log_errno(EREMOTEIO, "storage root key name of %u bytes", tpm_name->size);
 	memcpy(name, tpm_name->name, tpm_name->size);
 	*name_len = tpm_name->size;
 	return 0;
@@ -418,7 +414,7 @@ static int start_session(struct attest_ctx *tpm, ESYS_TR srk, TPM2_SE type, TPMA
 	return 0;
 }
 
-static int read_values(struct attest_ctx *tpm, const struct policy_hash_alg *bank, uint32_t mask,
+static int read_values(struct attest_ctx *tpm, const struct vt_hash_alg *bank, uint32_t mask,
 		       struct policy_pcr_value *values, size_t *ret_n)
 {
 	size_t n = 0;
@@ -437,14 +433,14 @@ static int read_values(struct attest_ctx *tpm, const struct policy_hash_alg *ban
 	return 0;
 }
 
-int diskcrypt_pcr_values_from_tpm(struct attest_ctx *tpm, const struct policy_hash_alg *bank,
+int diskcrypt_pcr_values_from_tpm(struct attest_ctx *tpm, const struct vt_hash_alg *bank,
 				  uint32_t mask, struct policy_pcr_value *values)
 {
 	size_t n;
 	int r;
 
 	if (!bank || !values || mask == 0 || mask >> POLICY_PCR_MAX)
-		return policy_log_errno(EINVAL, "cannot read pcr values: no pcr set");
+		return vt_log_errno(EINVAL, "cannot read pcr values: no pcr set");
 	r = read_values(tpm, bank, mask, values, &n);
 	return r < 0 ? r : (int)n;
 }
@@ -473,11 +469,11 @@ int dc_seal(struct attest_ctx *tpm, const struct diskcrypt_seal_params *sp,
 
 	if (!sp || !sp->bank || (sp->pcr_mask >> POLICY_PCR_MAX) ||
 	    (sp->pcr_mask == 0 && !sp->authorize_key))
-		return policy_log_errno(EINVAL, "cannot seal a key: no pcr set and no authorize key");
+		return vt_log_errno(EINVAL, "cannot seal a key: no pcr set and no authorize key");
 	if (!attest_alg_supported(sp->bank))
-		return policy_log_errno(EINVAL, "cannot seal a key: unsupported pcr bank");
+		return vt_log_errno(EINVAL, "cannot seal a key: unsupported pcr bank");
 	if (diskcrypt_secret_size(key) < DISKCRYPT_KEY_MIN || diskcrypt_secret_size(key) > DISKCRYPT_KEY_MAX)
-		return policy_log_errno(EINVAL, "cannot seal a key of %zu bytes: %d to %d allowed",
+		return vt_log_errno(EINVAL, "cannot seal a key of %zu bytes: %d to %d allowed",
 					diskcrypt_secret_size(key), DISKCRYPT_KEY_MIN, DISKCRYPT_KEY_MAX);
 	r = attest_ctx_check(tpm, "cannot seal a key");
 	if (r < 0)
@@ -541,7 +537,7 @@ int dc_seal(struct attest_ctx *tpm, const struct diskcrypt_seal_params *sp,
 		return -ENOMEM;
 	if (Tss2_MU_TPM2B_PRIVATE_Marshal(out_private, blob, DC_BLOB_MAX, &off) != TSS2_RC_SUCCESS ||
 	    Tss2_MU_TPM2B_PUBLIC_Marshal(out_public, blob, DC_BLOB_MAX, &off) != TSS2_RC_SUCCESS)
-		return policy_log_errno(EREMOTEIO, "cannot store the sealed key: tpm answered with an oversized object");
+		return vt_log_errno(EREMOTEIO, "cannot store the sealed key: tpm answered with an oversized object");
 
 	t->bank = sp->bank;
 	t->pcr_mask = sp->pcr_mask;
@@ -579,13 +575,13 @@ static int blob_unmarshal(const struct dc_token *t, TPM2B_PRIVATE *priv, TPM2B_P
 	if (Tss2_MU_TPM2B_PRIVATE_Unmarshal(t->blob, t->blob_len, &off, priv) != TSS2_RC_SUCCESS ||
 	    Tss2_MU_TPM2B_PUBLIC_Unmarshal(t->blob, t->blob_len, &off, pub) != TSS2_RC_SUCCESS ||
 	    off != t->blob_len)
-		return policy_log_errno(EBADMSG, "token %d: tpm2-blob is no TPM2B_PRIVATE and TPM2B_PUBLIC",
+		return vt_log_errno(EBADMSG, "token %d: tpm2-blob is no TPM2B_PRIVATE and TPM2B_PUBLIC",
 					t->id);
 	if (pub->publicArea.type != TPM2_ALG_KEYEDHASH || pub->publicArea.nameAlg != TPM2_ALG_SHA256 ||
 	    pub->publicArea.authPolicy.size != DC_POLICY_DIGEST_SIZE ||
 	    memcmp(pub->publicArea.authPolicy.buffer, t->policy_hash, DC_POLICY_DIGEST_SIZE) != 0 ||
 	    (pub->publicArea.objectAttributes & TPMA_OBJECT_USERWITHAUTH))
-		return policy_log_errno(EBADMSG,
+		return vt_log_errno(EBADMSG,
 					"token %d: the sealed object is not a policy-bound data object "
 					"with the token's tpm2-policy-hash", t->id);
 	return 0;
@@ -648,7 +644,7 @@ static int policy_authorize(struct attest_ctx *tpm, ESYS_TR session, void *pkey,
 	_cleanup_(dc_obj_flush) struct dc_obj ext = DC_OBJ_INIT(tpm);
 	_cleanup_(esys_freep) TPMT_TK_VERIFIED *ticket = NULL;
 	_cleanup_(esys_freep) TPM2B_NAME *tpm_name = NULL;
-	const struct policy_hash_alg *hash;
+	const struct vt_hash_alg *hash;
 	TPM2B_PUBLIC pub;
 	TPMT_SIGNATURE sig;
 	TPM2B_DIGEST ahash = { 0 }, approved = { .size = DC_POLICY_DIGEST_SIZE };
@@ -688,7 +684,7 @@ static int policy_authorize(struct attest_ctx *tpm, ESYS_TR session, void *pkey,
 	if (rc != TSS2_RC_SUCCESS)
 		return attest_tss2_fail(tpm, rc, "cannot name the authorize key");
 	if (tpm_name->size != name_len || memcmp(tpm_name->name, name, name_len) != 0)
-		return policy_log_errno(EREMOTEIO, "the tpm names the authorize key differently than vmtrust");
+		return vt_log_errno(EREMOTEIO, "the tpm names the authorize key differently than vmtrust");
 	rc = Esys_VerifySignature(tpm->esys, ext.tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &ahash,
 				  &sig, &ticket);
 	if (rc != TSS2_RC_SUCCESS) {
@@ -720,7 +716,7 @@ static void scrub_response_buffer(struct attest_ctx *tpm)
 	rc = Esys_GetCapability(tpm->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_ALGS,
 				TPM2_ALG_FIRST, TPM2_MAX_CAP_ALGS, &more, &cap);
 	if (rc != TSS2_RC_SUCCESS)
-		policy_logf(POLICY_LOG_DEBUG, "cannot overwrite the tpm response buffer: 0x%x", (unsigned)rc);
+		vt_logf(VT_LOG_DEBUG, "cannot overwrite the tpm response buffer: 0x%x", (unsigned)rc);
 }
 
 int dc_unseal(struct attest_ctx *tpm, const struct dc_token *t, const struct dc_pcr_policies *signed_policies,
@@ -755,7 +751,7 @@ int dc_unseal(struct attest_ctx *tpm, const struct dc_token *t, const struct dc_
 	if (t->pubkey_pem) {
 		r = pkey_from_pem(t->pubkey_pem, &pkey);
 		if (r < 0)
-			return policy_log_errno(EBADMSG, "token %d: tpm2-pubkey is no pem public key", t->id);
+			return vt_log_errno(EBADMSG, "token %d: tpm2-pubkey is no pem public key", t->id);
 	}
 
 	r = srk_create(tpm, &srk, srk_name, &srk_name_len);
@@ -844,7 +840,7 @@ int dc_unseal(struct attest_ctx *tpm, const struct dc_token *t, const struct dc_
 		goto out;
 	}
 	if (out->size < DISKCRYPT_KEY_MIN || out->size > DISKCRYPT_KEY_MAX) {
-		r = policy_log_errno(EBADMSG, "token %d: the sealed key has %u bytes, %d to %d expected",
+		r = vt_log_errno(EBADMSG, "token %d: the sealed key has %u bytes, %d to %d expected",
 				     t->id, out->size, DISKCRYPT_KEY_MIN, DISKCRYPT_KEY_MAX);
 		goto out;
 	}

@@ -31,7 +31,7 @@ int diskcrypt_secret_new(size_t size, struct diskcrypt_secret **ret)
 	void *p;
 
 	if (size == 0 || size > SECRET_SIZE_MAX)
-		return policy_log_errno(EINVAL, "cannot allocate a secret of %zu bytes: 1 to %d allowed",
+		return vt_log_errno(EINVAL, "cannot allocate a secret of %zu bytes: 1 to %d allowed",
 					size, SECRET_SIZE_MAX);
 	if (page <= 0)
 		page = 4096;
@@ -43,7 +43,7 @@ int diskcrypt_secret_new(size_t size, struct diskcrypt_secret **ret)
 	p = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		free(s);
-		return policy_log_errno(ENOMEM, "cannot map memory for a secret: %s", strerror(errno));
+		return vt_log_errno(ENOMEM, "cannot map memory for a secret: %s", strerror(errno));
 	}
 	/* Out of core dumps and wiped for a child after fork: neither may fail
 	 * silently, or the key could reach a dump or a helper process. */
@@ -52,7 +52,7 @@ int diskcrypt_secret_new(size_t size, struct diskcrypt_secret **ret)
 
 		munmap(p, map_len);
 		free(s);
-		return policy_log_errno(err, "cannot keep a secret out of core dumps: madvise: %s",
+		return vt_log_errno(err, "cannot keep a secret out of core dumps: madvise: %s",
 					strerror(err));
 	}
 	if (mlock(p, map_len) < 0) {
@@ -60,7 +60,7 @@ int diskcrypt_secret_new(size_t size, struct diskcrypt_secret **ret)
 
 		munmap(p, map_len);
 		free(s);
-		return policy_log_errno(ENOMEM,
+		return vt_log_errno(ENOMEM,
 					"cannot lock a secret in memory: mlock: %s (raise RLIMIT_MEMLOCK)",
 					strerror(err));
 	}
@@ -138,7 +138,7 @@ int diskcrypt_secret_read(const char *path, struct diskcrypt_secret **ret)
 	int inherited, r;
 
 	if (!path || !*path)
-		return policy_log_errno(EINVAL, "cannot read a key file: no path given");
+		return vt_log_errno(EINVAL, "cannot read a key file: no path given");
 	if (strcmp(path, "-") == 0)
 		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
 	else if ((inherited = inherited_fd(path)) >= 0)
@@ -146,13 +146,13 @@ int diskcrypt_secret_read(const char *path, struct diskcrypt_secret **ret)
 	else
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return policy_log_errno(errno, "cannot open key file '%s': %s", name, strerror(errno));
+		return vt_log_errno(errno, "cannot open key file '%s': %s", name, strerror(errno));
 	if (fstat(fd, &st) < 0)
-		return policy_log_errno(errno, "cannot read key file '%s': %s", name, strerror(errno));
+		return vt_log_errno(errno, "cannot read key file '%s': %s", name, strerror(errno));
 	if (S_ISDIR(st.st_mode))
-		return policy_log_errno(EISDIR, "cannot read key file '%s': is a directory", name);
+		return vt_log_errno(EISDIR, "cannot read key file '%s': is a directory", name);
 	if (S_ISREG(st.st_mode) && st.st_size > DISKCRYPT_PASSPHRASE_MAX)
-		return policy_log_errno(EFBIG, "cannot read key file '%s': %lld bytes, at most %d allowed",
+		return vt_log_errno(EFBIG, "cannot read key file '%s': %lld bytes, at most %d allowed",
 					name, (long long)st.st_size, DISKCRYPT_PASSPHRASE_MAX);
 
 	/* One byte of room beyond the limit tells an oversized pipe apart. */
@@ -165,16 +165,16 @@ int diskcrypt_secret_read(const char *path, struct diskcrypt_secret **ret)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return policy_log_errno(errno, "cannot read key file '%s': %s", name, strerror(errno));
+			return vt_log_errno(errno, "cannot read key file '%s': %s", name, strerror(errno));
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len > DISKCRYPT_PASSPHRASE_MAX)
-			return policy_log_errno(EFBIG, "cannot read key file '%s': more than %d bytes",
+			return vt_log_errno(EFBIG, "cannot read key file '%s': more than %d bytes",
 						name, DISKCRYPT_PASSPHRASE_MAX);
 	}
 	if (len == 0)
-		return policy_log_errno(ENOMSG, "cannot read key file '%s': it is empty", name);
+		return vt_log_errno(ENOMSG, "cannot read key file '%s': it is empty", name);
 	dc_secret_set_size(s, len);
 	*ret = TAKE_PTR(s);
 	return 0;

@@ -27,7 +27,6 @@
 
 #include "diskcrypt-internal.h"
 
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 #define TOKEN_VERSION 1
 
@@ -146,12 +145,12 @@ static int token_to_object(const struct dc_token *t, json_object **ret)
 			json_object_array_add(pcrs, json_object_new_int((int)i));
 	if (add_string(o, "tpm2-pcr-bank", t->bank->name) < 0)
 		return -ENOMEM;
-	policy_hex_encode(t->policy_hash, sizeof(t->policy_hash), hex);
+	vt_hex_encode(t->policy_hash, sizeof(t->policy_hash), hex);
 	if (add_string(o, "tpm2-policy-hash", hex) < 0)
 		return -ENOMEM;
 	if (t->pubkey_pem && add_string(o, "tpm2-pubkey", t->pubkey_pem) < 0)
 		return -ENOMEM;
-	policy_hex_encode(t->srk_name, t->srk_name_len, hex);
+	vt_hex_encode(t->srk_name, t->srk_name_len, hex);
 	if (add_string(o, "tpm2-srk-name", hex) < 0 ||
 	    json_object_object_add(o, "vmtrust-version", json_object_new_int(TOKEN_VERSION)) < 0)
 		return -ENOMEM;
@@ -173,7 +172,7 @@ int dc_token_to_json(const struct dc_token *t, char **ret)
 	if (!s)
 		return -ENOMEM;
 	if (strlen(s) > DISKCRYPT_TOKEN_JSON_MAX)
-		return policy_log_errno(EFBIG, "token of %zu bytes: at most %d fit", strlen(s),
+		return vt_log_errno(EFBIG, "token of %zu bytes: at most %d fit", strlen(s),
 					DISKCRYPT_TOKEN_JSON_MAX);
 	copy = strdup(s);
 	if (!copy)
@@ -217,7 +216,7 @@ static int bad_token(const char *name, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return policy_log_errno(EBADMSG, "%s: %s (remove it with 'vmtrust disk revoke')", name, what);
+	return vt_log_errno(EBADMSG, "%s: %s (remove it with 'vmtrust disk revoke')", name, what);
 }
 
 static int token_from_object(const char *name, json_object *o, struct dc_token *ret)
@@ -250,7 +249,7 @@ static int token_from_object(const char *name, json_object *o, struct dc_token *
 	t.keyslot = r;
 
 	if (!json_object_object_get_ex(o, "tpm2-pcr-bank", &v) || !json_object_is_type(v, json_type_string) ||
-	    !(t.bank = policy_hash_alg_by_name(json_object_get_string(v))))
+	    !(t.bank = vt_hash_alg_by_name(json_object_get_string(v))))
 		return bad_token(name, "tpm2-pcr-bank: expected sha1, sha256, sha384 or sha512");
 	if (!json_object_object_get_ex(o, "tpm2-pcrs", &v) || !json_object_is_type(v, json_type_array) ||
 	    json_object_array_length(v) > POLICY_PCR_MAX)
@@ -266,11 +265,11 @@ static int token_from_object(const char *name, json_object *o, struct dc_token *
 		t.pcr_mask |= UINT32_C(1) << pcr;
 	}
 	if (!json_object_object_get_ex(o, "tpm2-policy-hash", &v) || !json_object_is_type(v, json_type_string) ||
-	    policy_hex_decode(json_object_get_string(v), t.policy_hash, sizeof(t.policy_hash)) < 0)
+	    vt_hex_decode(json_object_get_string(v), t.policy_hash, sizeof(t.policy_hash)) < 0)
 		return bad_token(name, "tpm2-policy-hash: expected 64 hex digits");
 	if (!json_object_object_get_ex(o, "tpm2-srk-name", &v) || !json_object_is_type(v, json_type_string) ||
 	    strlen(json_object_get_string(v)) % 2 || strlen(json_object_get_string(v)) > 2 * DC_NAME_MAX ||
-	    policy_hex_decode(json_object_get_string(v), t.srk_name, strlen(json_object_get_string(v)) / 2) < 0)
+	    vt_hex_decode(json_object_get_string(v), t.srk_name, strlen(json_object_get_string(v)) / 2) < 0)
 		return bad_token(name, "tpm2-srk-name: expected a tpm name in hex");
 	t.srk_name_len = strlen(json_object_get_string(v)) / 2;
 
@@ -297,16 +296,16 @@ static int token_from_object(const char *name, json_object *o, struct dc_token *
 	return 0;
 }
 
-/* A token's JSON text, strictly (no repeated key, see policy_json_parse). */
+/* A token's JSON text, strictly (no repeated key, see vt_json_parse). */
 static int token_json(const char *name, const char *json, json_object **ret)
 {
-	struct policy_json_error jerr;
+	struct vt_json_error jerr;
 	size_t len = strlen(json);
 	int r;
 
 	if (len > DISKCRYPT_TOKEN_JSON_MAX)
 		return bad_token(name, "more than %d bytes", DISKCRYPT_TOKEN_JSON_MAX);
-	r = policy_json_parse(json, len, 32, ret, &jerr);
+	r = vt_json_parse(json, len, 32, ret, &jerr);
 	return r == -EBADMSG ? bad_token(name, "%s: %s", jerr.path.buf, jerr.reason) : r;
 }
 
@@ -314,10 +313,10 @@ static int token_json(const char *name, const char *json, json_object **ret)
  * caller skips it. */
 static json_object *recovery_json(const char *json)
 {
-	struct policy_json_error jerr;
+	struct vt_json_error jerr;
 	json_object *o;
 
-	return policy_json_parse(json, strlen(json), 32, &o, &jerr) < 0 ? NULL : o;
+	return vt_json_parse(json, strlen(json), 32, &o, &jerr) < 0 ? NULL : o;
 }
 
 int dc_token_from_json(const char *name, const char *json, struct dc_token *ret)
@@ -337,7 +336,7 @@ static int sidecar_read(struct diskcrypt_ctx *ctx, const char *uuid, json_object
 {
 	_cleanup_(freep) char *path = NULL, *data = NULL;
 	_cleanup_(json_object_putp) json_object *o = NULL;
-	struct policy_json_error jerr;
+	struct vt_json_error jerr;
 	json_object *v;
 	struct stat st;
 	size_t len;
@@ -350,20 +349,20 @@ static int sidecar_read(struct diskcrypt_ctx *ctx, const char *uuid, json_object
 		*ret = NULL;
 		return 0;
 	}
-	r = policy_read_file(path, DISKCRYPT_SIDECAR_MAX, &data, &len);
+	r = vt_read_file(path, DISKCRYPT_SIDECAR_MAX, &data, &len);
 	if (r < 0)
 		return r;
-	r = policy_json_parse(data, len, 32, &o, &jerr);
+	r = vt_json_parse(data, len, 32, &o, &jerr);
 	if (r < 0)
-		return r == -EBADMSG ? policy_log_errno(EBADMSG, "token file '%s': %s: %s", path, jerr.path.buf,
+		return r == -EBADMSG ? vt_log_errno(EBADMSG, "token file '%s': %s: %s", path, jerr.path.buf,
 							jerr.reason) : r;
 	if (!json_object_is_type(o, json_type_object) ||
 	    !json_object_object_get_ex(o, "vmtrust_luks1_tokens", &v) || json_object_get_int64(v) != 1 ||
 	    !json_object_object_get_ex(o, "tokens", &v) || !json_object_is_type(v, json_type_object))
-		return policy_log_errno(EBADMSG, "token file '%s': not a vmtrust luks1 token file", path);
+		return vt_log_errno(EBADMSG, "token file '%s': not a vmtrust luks1 token file", path);
 	if (!json_object_object_get_ex(o, "volume_uuid", &v) || !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), uuid) != 0)
-		return policy_log_errno(EBADMSG, "token file '%s': belongs to volume %s, not to '%s' (%s)",
+		return vt_log_errno(EBADMSG, "token file '%s': belongs to volume %s, not to '%s' (%s)",
 					path, v && json_object_is_type(v, json_type_string) ?
 					json_object_get_string(v) : "(none)", ctx->volume, uuid);
 	*ret = TAKE_PTR(o);
@@ -384,9 +383,9 @@ static int sidecar_write(struct diskcrypt_ctx *ctx, json_object *o)
 	if (!s || asprintf(&text, "%s\n", s) < 0)
 		return -ENOMEM;
 	if (strlen(text) > DISKCRYPT_SIDECAR_MAX)
-		return policy_log_errno(EFBIG, "token file '%s': would grow beyond %d bytes", path,
+		return vt_log_errno(EFBIG, "token file '%s': would grow beyond %d bytes", path,
 					DISKCRYPT_SIDECAR_MAX);
-	return policy_write_file_atomic(path, text, strlen(text), 0600);
+	return vt_write_file_atomic(path, text, strlen(text), 0600);
 }
 
 static int sidecar_new(const char *uuid, json_object **ret)
@@ -437,7 +436,7 @@ static int take_token(const char *name, json_object *o, const char *json, int id
 	int r = 0;
 
 	if (lenient)
-		policy_log_capture(t->error, sizeof(t->error));
+		vt_log_capture(t->error, sizeof(t->error));
 	if (json) {
 		r = token_json(name, json, &parsed);
 		o = parsed;
@@ -445,7 +444,7 @@ static int take_token(const char *name, json_object *o, const char *json, int id
 	if (r >= 0)
 		r = token_from_object(name, o, t);
 	if (lenient)
-		policy_log_capture(NULL, 0);
+		vt_log_capture(NULL, 0);
 	if (r < 0 && (!lenient || r == -ENOMEM))
 		return r;
 	if (r < 0) {
@@ -524,7 +523,7 @@ static int read_luks1(struct diskcrypt_ctx *ctx, const char *uuid, bool lenient,
 			return r;
 	}
 	if (json_object_object_length(tokens) != (int)toks->n)
-		return policy_log_errno(EBADMSG, "token file '%s': token ids other than 0 to %d", path,
+		return vt_log_errno(EBADMSG, "token file '%s': token ids other than 0 to %d", path,
 					DC_TOKENS_MAX - 1);
 	if (json_object_object_get_ex(o, "recovery_keyslots", &rec) && json_object_is_type(rec, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(rec); i++) {
@@ -596,7 +595,7 @@ int dc_token_store(struct diskcrypt_ctx *ctx, struct crypt_device *cd, const str
 		r = sidecar_write(ctx, side);
 		return r < 0 ? r : id;
 	}
-	return policy_log_errno(ENOSPC, "'%s': no free token id (at most %d)", ctx->volume, DC_TOKENS_MAX);
+	return vt_log_errno(ENOSPC, "'%s': no free token id (at most %d)", ctx->volume, DC_TOKENS_MAX);
 }
 
 int dc_token_remove(struct diskcrypt_ctx *ctx, struct crypt_device *cd, int id)

@@ -26,7 +26,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *e = getenv("VMTRUST_FUZZ_LOG");
 
-	policy_set_log(e && *e && strcmp(e, "0") != 0 ? print : discard, NULL);
+	vt_set_log(e && *e && strcmp(e, "0") != 0 ? print : discard, NULL);
 	return 0;
 }
 

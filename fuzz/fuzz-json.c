@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The strict JSON entry every parser of outside JSON goes through
- * (policy_json_parse), with oracles: an accepted text has as many object
+ * (vt_json_parse), with oracles: an accepted text has as many object
  * members in json-c's tree as it has keys (a repeat json-c folded would
  * show), no string that a C string cuts short, and its json-c serialization
  * (of an object or array) is accepted again and equal. The tree-less
- * reader (policy_json_walk, the measurement log's) takes exactly the texts
- * policy_json_parse takes, visits as many members, opens and closes its
+ * reader (vt_json_walk, the measurement log's) takes exactly the texts
+ * vt_json_parse takes, visits as many members, opens and closes its
  * containers in pairs, and hands over strings without a NUL inside. */
 #include <stdlib.h>
 #include <string.h>
@@ -67,24 +67,24 @@ struct walked {
 };
 
 /* A value's depth is the number of containers open around it. */
-static int walk_visit(void *userdata, const struct policy_json_token *t)
+static int walk_visit(void *userdata, const struct vt_json_token *t)
 {
 	struct walked *w = userdata;
 
-	if (t->key && t->type != POLICY_JSON_END)
+	if (t->key && t->type != VT_JSON_END)
 		w->members++;
-	if (t->type == POLICY_JSON_END) {
+	if (t->type == VT_JSON_END) {
 		if (w->open == 0 || t->depth != --w->open)
 			abort();
 		return 0;
 	}
 	if (t->depth != w->open)
 		abort();
-	w->top_scalar = t->depth == 0 && t->type != POLICY_JSON_OBJECT && t->type != POLICY_JSON_ARRAY &&
-		       t->type != POLICY_JSON_STRING;
-	if (t->type == POLICY_JSON_OBJECT || t->type == POLICY_JSON_ARRAY)
+	w->top_scalar = t->depth == 0 && t->type != VT_JSON_OBJECT && t->type != VT_JSON_ARRAY &&
+		       t->type != VT_JSON_STRING;
+	if (t->type == VT_JSON_OBJECT || t->type == VT_JSON_ARRAY)
 		w->open++;
-	if (t->type == POLICY_JSON_STRING && strlen(t->value) != t->value_len)
+	if (t->type == VT_JSON_STRING && strlen(t->value) != t->value_len)
 		abort();
 	return 0;
 }
@@ -92,13 +92,13 @@ static int walk_visit(void *userdata, const struct policy_json_token *t)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct json_object *o = NULL, *again = NULL;
-	struct policy_json_error err, werr;
+	struct vt_json_error err, werr;
 	struct walked w = { 0 };
 	const char *text;
 	int r, rw;
 
-	r = policy_json_parse((const char *)data, size, 32, &o, &err);
-	rw = policy_json_walk((const char *)data, size, 32, walk_visit, &w, &werr);
+	r = vt_json_parse((const char *)data, size, 32, &o, &err);
+	rw = vt_json_walk((const char *)data, size, 32, walk_visit, &w, &werr);
 	/* json-c cannot know a number or literal at the end of its input is whole */
 	if ((r < 0) != (rw < 0) && !(rw == 0 && w.top_scalar))
 		abort();
@@ -119,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	if (!text || policy_json_parse(text, strlen(text), 32, &again, &err) < 0 ||
+	if (!text || vt_json_parse(text, strlen(text), 32, &again, &err) < 0 ||
 	    !json_object_equal(o, again))
 		abort();
 	json_object_put(again);

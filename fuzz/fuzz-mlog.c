@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			json_object_put(o);
 		}
 		for (size_t k = 0; k < rec->n_digests; k++) {
-			uint8_t value[POLICY_DIGEST_MAX];
+			uint8_t value[VT_DIGEST_MAX];
 
 			(void)attest_mlog_replay(log, n, rec->pcr, rec->digests[k].alg, value, NULL);
 		}

@@ -58,19 +58,19 @@ static void make_ak(void)
 
 struct quoted {
 	uint32_t mask[4];               /* by bank: sha1, sha256, sha384, sha512 */
-	uint8_t value[4][POLICY_PCR_MAX][POLICY_DIGEST_MAX];
+	uint8_t value[4][POLICY_PCR_MAX][VT_DIGEST_MAX];
 };
 
-static const struct policy_hash_alg *bank_alg(size_t b)
+static const struct vt_hash_alg *bank_alg(size_t b)
 {
 	static const char *const names[] = { "sha1", "sha256", "sha384", "sha512" };
 
-	return policy_hash_alg_by_name(names[b]);
+	return vt_hash_alg_by_name(names[b]);
 }
 
-static void extend(const struct policy_hash_alg *alg, uint8_t *pcr, const uint8_t *digest)
+static void extend(const struct vt_hash_alg *alg, uint8_t *pcr, const uint8_t *digest)
 {
-	uint8_t cat[2 * POLICY_DIGEST_MAX];
+	uint8_t cat[2 * VT_DIGEST_MAX];
 
 	memcpy(cat, pcr, alg->size);
 	memcpy(cat + alg->size, digest, alg->size);
@@ -84,11 +84,11 @@ static void replay_mlog(const struct attest_mlog *log, size_t n, struct quoted *
 {
 	*ret_all = true;
 	for (size_t b = 0; b < 4; b++) {
-		const struct policy_hash_alg *alg = bank_alg(b);
+		const struct vt_hash_alg *alg = bank_alg(b);
 
 		if (!(q->mask[b] & (1u << MEASUREMENT_PCR)))
 			continue;
-		memset(q->value[b][MEASUREMENT_PCR], 0, POLICY_DIGEST_MAX);
+		memset(q->value[b][MEASUREMENT_PCR], 0, VT_DIGEST_MAX);
 		for (size_t i = 0; log && i < attest_mlog_count(log); i++) {
 			const struct attest_record *rec = attest_mlog_record(log, i);
 			bool has = false;
@@ -126,10 +126,10 @@ static void replay_uefi(const struct attest_eventlog *log, struct quoted *q, boo
 		if (ev[i].n_digests != n_algs)
 			*ret_all = false;
 	for (size_t b = 0; b < 4; b++) {
-		const struct policy_hash_alg *alg = bank_alg(b);
+		const struct vt_hash_alg *alg = bank_alg(b);
 
 		for (unsigned pcr = 0; pcr < 8; pcr++)
-			memset(q->value[b][pcr], 0, POLICY_DIGEST_MAX);
+			memset(q->value[b][pcr], 0, VT_DIGEST_MAX);
 		if (locality >= 0)
 			q->value[b][0][alg->size - 1] = (uint8_t)locality;
 		for (size_t i = 0; i < n_events; i++) {
@@ -226,7 +226,7 @@ static struct policy *make_policy(const struct attest_mlog *log, const struct qu
 	for (size_t i = 0; log && i < attest_mlog_count(log); i++) {
 		const struct attest_record *rec = attest_mlog_record(log, i);
 		json_object *ref = NULL, *d;
-		char hex[2 * POLICY_DIGEST_MAX + 1];
+		char hex[2 * VT_DIGEST_MAX + 1];
 
 		if (rec->kind != ATTEST_RECORD_FILE)
 			continue;
@@ -250,7 +250,7 @@ static struct policy *make_policy(const struct attest_mlog *log, const struct qu
 				l = json_object_new_array();
 				json_object_object_add(d, rec->file_digests[k].alg->name, l);
 			}
-			policy_hex_encode(rec->file_digests[k].value, rec->file_digests[k].alg->size, hex);
+			vt_hex_encode(rec->file_digests[k].value, rec->file_digests[k].alg->size, hex);
 			json_object_array_add(l, json_object_new_string(hex));
 		}
 	}

@@ -653,7 +653,7 @@ int imgverify_header_parse(const char *name, const void *buf, size_t len, uint64
 
 	r = header_parse(buf, len, file_size, &h, why, sizeof(why));
 	if (r < 0)
-		return policy_log_errno(r, "image '%s': %s", name, why);
+		return vt_log_errno(r, "image '%s': %s", name, why);
 	*ret = h;
 	return 0;
 }
@@ -1017,7 +1017,7 @@ int chain_hash_layer(struct imgverify_ctx *ctx, struct sink *s, struct chain_lay
 	}
 	c->l.hashed = true;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	policy_logf(POLICY_LOG_DEBUG, "layer '%s': %zu chunks of %" PRIu64 " bytes, %" PRIu64 " of %" PRIu64 " MiB read (the rest holes), %ld ms, %u threads",
+	vt_logf(VT_LOG_DEBUG, "layer '%s': %zu chunks of %" PRIu64 " bytes, %" PRIu64 " of %" PRIu64 " MiB read (the rest holes), %ld ms, %u threads",
 		    c->l.name, c->l.digests.n_chunks, chunk_size, c->l.digests.bytes_read >> 20,
 		    c->l.size >> 20,
 		    (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),

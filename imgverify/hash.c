@@ -302,11 +302,11 @@ int imgverify_hash_fd(struct imgverify_ctx *ctx, const char *name, int fd, uint6
 
 	if (chunk_size < IMGVERIFY_CHUNK_SIZE_MIN || chunk_size > IMGVERIFY_CHUNK_SIZE_MAX ||
 	    (chunk_size & (chunk_size - 1)))
-		return policy_log_errno(EINVAL, "cannot hash '%s': chunk size %llu is not a power of two between %u and %u",
+		return vt_log_errno(EINVAL, "cannot hash '%s': chunk size %llu is not a power of two between %u and %u",
 					name, (unsigned long long)chunk_size, IMGVERIFY_CHUNK_SIZE_MIN,
 					IMGVERIFY_CHUNK_SIZE_MAX);
 	if (size > IMGVERIFY_SIZE_MAX || (size + chunk_size - 1) / chunk_size > IMGVERIFY_CHUNKS_MAX)
-		return policy_log_errno(EFBIG, "cannot hash '%s': %llu bytes need more than %d chunks of %llu bytes",
+		return vt_log_errno(EFBIG, "cannot hash '%s': %llu bytes need more than %d chunks of %llu bytes",
 					name, (unsigned long long)size, IMGVERIFY_CHUNKS_MAX,
 					(unsigned long long)chunk_size);
 	n = (size_t)((size + chunk_size - 1) / chunk_size);

@@ -44,7 +44,7 @@ struct sink {
 bool error_is_denial(int err);
 int sink_fail(struct sink *s, int err, const char *layer, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-/* Records a failure already logged by a helper (policy_read_file). */
+/* Records a failure already logged by a helper (vt_read_file). */
 int sink_record(struct sink *s, int err, const char *layer, const char *msg);
 
 /* ---- format.c ---- */

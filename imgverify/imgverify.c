@@ -161,7 +161,7 @@ int sink_fail(struct sink *s, int err, const char *layer, const char *fmt, ...)
 		snprintf(full, sizeof(full), "layer '%s': %s", layer, msg);
 	else
 		snprintf(full, sizeof(full), "%s", msg);
-	policy_logf(POLICY_LOG_ERR, "cannot %s '%s': %s", s->verb, s->image, full);
+	vt_logf(VT_LOG_ERR, "cannot %s '%s': %s", s->verb, s->image, full);
 	r = sink_record(s, err, layer, full);
 	return r == -ENOMEM ? r : (err < 0 ? err : -err);
 }
@@ -185,7 +185,7 @@ void imgverify_report_free(struct imgverify_report *r)
 	free(r->failures);
 	imgverify_guest_free(r->guest);
 	for (size_t i = 0; i < r->n_fds; i++)
-		policy_closep(&r->fds[i]);
+		vt_closep(&r->fds[i]);
 	free(r->fds);
 	free(r);
 }

@@ -281,7 +281,7 @@ static void on_event(guestfs_h *g, void *opaque, uint64_t event, int handle, int
 		return;
 	clean_text(buf, len, false, line, sizeof(line));
 	if (line[0])
-		policy_logf(POLICY_LOG_DEBUG, "libguestfs%s: %s",
+		vt_logf(VT_LOG_DEBUG, "libguestfs%s: %s",
 			    event == GUESTFS_EVENT_APPLIANCE ? " appliance" :
 			    event == GUESTFS_EVENT_WARNING ? " warning" : "", line);
 }
@@ -343,7 +343,7 @@ static int gfs_fail(struct guest *gs, int err, const char *fmt, ...)
 	if (!e)
 		return sink_fail(gs->s, err, NULL, "%s", msg);
 	clean_text(e, strlen(e), false, full, sizeof(full));
-	policy_logf(POLICY_LOG_DEBUG, "libguestfs: %s", full);
+	vt_logf(VT_LOG_DEBUG, "libguestfs: %s", full);
 	clean_text(e, strlen(e), true, detail, sizeof(detail));
 	return sink_fail(gs->s, err, NULL, "%s: %s", msg, detail);
 }
@@ -439,7 +439,7 @@ static int gfs_open(struct guest *gs, const struct chain *c, struct imgverify_gu
 	if (gfs.guestfs_add_drive_opts(gs->g, path, GUESTFS_ADD_DRIVE_OPTS_FORMAT, format,
 				   GUESTFS_ADD_DRIVE_OPTS_READONLY, 1, -1) < 0)
 		return gfs_fail(gs, EIO, "cannot add '%s' to libguestfs", top->l.path);
-	policy_logf(POLICY_LOG_DEBUG, "launching the libguestfs appliance for '%s' (%s, read-only, no network)",
+	vt_logf(VT_LOG_DEBUG, "launching the libguestfs appliance for '%s' (%s, read-only, no network)",
 		    top->l.path, format);
 	if (gfs.guestfs_launch(gs->g) < 0)
 		return gfs_fail(gs, EIO, "cannot launch the libguestfs appliance");
@@ -535,7 +535,7 @@ static int gfs_sha256(struct guest *gs, const char *path, uint8_t out[IMGVERIFY_
 
 	if (!hex)
 		return gfs_fail(gs, EIO, "cannot hash the guest's '%s'", path);
-	if (policy_hex_decode(hex, out, IMGVERIFY_DIGEST_SIZE) < 0)
+	if (vt_hex_decode(hex, out, IMGVERIFY_DIGEST_SIZE) < 0)
 		return sink_fail(gs->s, EIO, NULL, "libguestfs returned no sha256 digest for the guest's '%s'",
 				 path);
 	return 0;
@@ -554,7 +554,7 @@ static void gfs_close(struct guest *gs)
 	if (gs->g) {
 		/* Read-only: nothing to write back; shutdown waits for qemu. */
 		if (gfs.guestfs_shutdown(gs->g) < 0)
-			policy_logf(POLICY_LOG_DEBUG, "libguestfs: the appliance did not shut down cleanly");
+			vt_logf(VT_LOG_DEBUG, "libguestfs: the appliance did not shut down cleanly");
 		gfs.guestfs_close(gs->g);
 		gs->g = NULL;
 	}
@@ -970,7 +970,7 @@ int guest_run(struct imgverify_ctx *ctx, struct sink *s, const struct chain *c,
 	if (r < 0)
 		return r;
 	guest_sort(g);
-	policy_logf(POLICY_LOG_DEBUG, "guest of '%s': %s %s %d.%d %s, %zu kernels and initrds, %zu of %zu checks failed",
+	vt_logf(VT_LOG_DEBUG, "guest of '%s': %s %s %d.%d %s, %zu kernels and initrds, %zu of %zu checks failed",
 		    s->image, g->os_type, g->distro, g->major_version, g->minor_version, g->arch,
 		    g->n_boot, g->n_failed, g->n_checks);
 	*ret = TAKE_PTR(g);

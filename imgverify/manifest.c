@@ -20,7 +20,6 @@
 #define SIGNATURES_MAX 16
 #define SEQUENCE_MAX (UINT64_MAX >> 11)   /* as policy min_sequence: exact in a double */
 
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 /* ---- base64 ---- */
 
@@ -220,7 +219,7 @@ void imgverify_envelope_free(struct imgverify_envelope *e)
 
 void hex32(const uint8_t d[IMGVERIFY_DIGEST_SIZE], char out[2 * IMGVERIFY_DIGEST_SIZE + 1])
 {
-	policy_hex_encode(d, IMGVERIFY_DIGEST_SIZE, out);
+	vt_hex_encode(d, IMGVERIFY_DIGEST_SIZE, out);
 }
 
 /* ---- building ---- */
@@ -438,7 +437,7 @@ int envelope_build(const char *payload, size_t payload_len, const char *keyid, c
 /* Where in the document a fault is, for messages: "$.predicate.layers[1].size". */
 struct walk {
 	const char *name;
-	struct policy_json_path p;
+	struct vt_json_path p;
 	char *err;          /* a copy of the message for a report, or NULL */
 	size_t err_size;
 };
@@ -451,11 +450,11 @@ static int faultv(struct walk *w, int err, const char *fmt, va_list ap)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (w->err)
 		snprintf(w->err, w->err_size, "manifest '%s': %s: %s", w->name, w->p.buf, msg);
-	return policy_log_errno(err, "manifest '%s': %s: %s", w->name, w->p.buf, msg);
+	return vt_log_errno(err, "manifest '%s': %s: %s", w->name, w->p.buf, msg);
 }
 
 static int fault_(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define fault(w, ...) POLICY_NEGATIVE(fault_((w), __VA_ARGS__))
+#define fault(w, ...) VT_NEGATIVE(fault_((w), __VA_ARGS__))
 static int fault_(struct walk *w, const char *fmt, ...)
 {
 	va_list ap;
@@ -468,7 +467,7 @@ static int fault_(struct walk *w, const char *fmt, ...)
 }
 
 static int unsupported_(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define unsupported(w, ...) POLICY_NEGATIVE(unsupported_((w), __VA_ARGS__))
+#define unsupported(w, ...) VT_NEGATIVE(unsupported_((w), __VA_ARGS__))
 static int unsupported_(struct walk *w, const char *fmt, ...)
 {
 	va_list ap;
@@ -483,21 +482,21 @@ static int unsupported_(struct walk *w, const char *fmt, ...)
 static int expect_type(struct walk *w, json_object *v, enum json_type t, const char *what)
 {
 	if (!json_object_is_type(v, t))
-		return fault(w, "expected %s, got %s", what, policy_json_type_name(v));
+		return fault(w, "expected %s, got %s", what, vt_json_type_name(v));
 	return 0;
 }
 
 static int check_keys(struct walk *w, json_object *obj, const char *const *allowed)
 {
-	const char *key = policy_json_unknown_key(obj, allowed);
+	const char *key = vt_json_unknown_key(obj, allowed);
 	size_t m;
 	int r;
 
 	if (!key)
 		return 0;
-	m = policy_json_push_key(&w->p, key);
+	m = vt_json_push_key(&w->p, key);
 	r = fault(w, "unknown key");
-	policy_json_pop(&w->p, m);
+	vt_json_pop(&w->p, m);
 	return r;
 }
 
@@ -513,7 +512,7 @@ static int member(struct walk *w, json_object *obj, const char *key, bool option
 		*mark = w->p.len;
 		return optional ? 0 : fault(w, "missing key '%s'", key);
 	}
-	*mark = policy_json_push_key(&w->p, key);
+	*mark = vt_json_push_key(&w->p, key);
 	*ret = v;
 	return 0;
 }
@@ -563,7 +562,7 @@ static int get_digest(struct walk *w, json_object *v, uint8_t out[IMGVERIFY_DIGE
 
 	if (r < 0)
 		return r;
-	if (strlen(s) != 2 * IMGVERIFY_DIGEST_SIZE || policy_hex_decode(s, out, IMGVERIFY_DIGEST_SIZE) < 0)
+	if (strlen(s) != 2 * IMGVERIFY_DIGEST_SIZE || vt_hex_decode(s, out, IMGVERIFY_DIGEST_SIZE) < 0)
 		return fault(w, "a sha256 digest has 64 hex digits");
 	return 0;
 }
@@ -610,7 +609,7 @@ static int parse_image(struct walk *w, json_object *v, struct imgverify_manifest
 		return fault(w, "contains control characters");
 	if (!(m->name = strdup(s)))
 		return -ENOMEM;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "version", true, &x, &mk)) < 0)
 		return r;
 	if (x) {
@@ -620,20 +619,20 @@ static int parse_image(struct walk *w, json_object *v, struct imgverify_manifest
 			return fault(w, "contains control characters");
 		if (!(m->version = strdup(s)))
 			return -ENOMEM;
-		policy_json_pop(&w->p, mk);
+		vt_json_pop(&w->p, mk);
 	}
 	if ((r = member(w, v, "sequence", false, &x, &mk)) < 0 ||
 	    (r = get_uint(w, x, SEQUENCE_MAX, &m->sequence)) < 0)
 		return r;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "issued", false, &x, &mk)) < 0 || (r = get_time(w, x, &m->issued)) < 0)
 		return r;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "expires", false, &x, &mk)) < 0 || (r = get_time(w, x, &m->expires)) < 0)
 		return r;
 	if (m->expires <= m->issued)
 		return fault(w, "expires before it was issued");
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	return 0;
 }
 
@@ -656,29 +655,29 @@ static int parse_qcow2(struct walk *w, json_object *v, struct imgverify_header *
 	if (u < 2)
 		return fault(w, "qcow2 version is 2 or 3");
 	h->version = (uint32_t)u;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "cluster_size", false, &x, &mk)) < 0 || (r = get_uint(w, x, 1u << 21, &u)) < 0)
 		return r;
 	if (u < 512 || (u & (u - 1)))
 		return fault(w, "a cluster size is a power of two from 512 to 2097152");
 	h->cluster_bits = (uint32_t)__builtin_ctzll(u);
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "incompatible_features", false, &x, &mk)) < 0 ||
 	    (r = get_uint(w, x, UINT64_MAX, &h->incompatible_features)) < 0)
 		return r;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "compatible_features", false, &x, &mk)) < 0 ||
 	    (r = get_uint(w, x, UINT64_MAX, &h->compatible_features)) < 0)
 		return r;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "autoclear_features", false, &x, &mk)) < 0 ||
 	    (r = get_uint(w, x, UINT64_MAX, &h->autoclear_features)) < 0)
 		return r;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "refcount_order", false, &x, &mk)) < 0 || (r = get_uint(w, x, 6, &u)) < 0)
 		return r;
 	h->refcount_order = (uint32_t)u;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "compression_type", false, &x, &mk)) < 0 || (r = get_string(w, x, 16, &s)) < 0)
 		return r;
 	if (strcmp(s, "zlib") == 0)
@@ -687,11 +686,11 @@ static int parse_qcow2(struct walk *w, json_object *v, struct imgverify_header *
 		h->compression_type = 1;
 	else
 		return unsupported(w, "compression type '%s' is not supported", s);
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "snapshots", false, &x, &mk)) < 0 || (r = get_uint(w, x, UINT32_MAX, &u)) < 0)
 		return r;
 	h->nb_snapshots = (uint32_t)u;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "encryption", false, &x, &mk)) < 0 || (r = get_string(w, x, 16, &s)) < 0)
 		return r;
 	if (strcmp(s, "none") == 0)
@@ -700,7 +699,7 @@ static int parse_qcow2(struct walk *w, json_object *v, struct imgverify_header *
 		h->crypt_method = IMGVERIFY_QCOW2_CRYPT_LUKS;
 	else
 		return unsupported(w, "encryption '%s' is not supported", s);
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	return 0;
 }
 
@@ -721,14 +720,14 @@ static int parse_chunks(struct walk *w, json_object *v, struct imgverify_layer *
 		return r;
 	if (strcmp(s, "sha256") != 0)
 		return unsupported(w, "digest algorithm '%s' is not supported (sha256)", s);
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "size", false, &x, &mk)) < 0 ||
 	    (r = get_uint(w, x, IMGVERIFY_CHUNK_SIZE_MAX, &cs)) < 0)
 		return r;
 	if (cs < IMGVERIFY_CHUNK_SIZE_MIN || (cs & (cs - 1)))
 		return fault(w, "a chunk size is a power of two from %u to %u", IMGVERIFY_CHUNK_SIZE_MIN,
 			     IMGVERIFY_CHUNK_SIZE_MAX);
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	want = (l->size + cs - 1) / cs;
 	if ((r = member(w, v, "digests", false, &x, &mk)) < 0 ||
 	    (r = get_array(w, x, 0, IMGVERIFY_CHUNKS_MAX, &n)) < 0)
@@ -740,24 +739,24 @@ static int parse_chunks(struct walk *w, json_object *v, struct imgverify_layer *
 	if (!l->digests.chunks)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		size_t mi = policy_json_push_index(&w->p, i);
+		size_t mi = vt_json_push_index(&w->p, i);
 
 		r = get_digest(w, json_object_array_get_idx(x, i), l->digests.chunks + i * IMGVERIFY_DIGEST_SIZE);
 		if (r < 0)
 			return r;
-		policy_json_pop(&w->p, mi);
+		vt_json_pop(&w->p, mi);
 	}
 	l->digests.n_chunks = n;
 	l->digests.chunk_size = cs;
 	l->digests.size = l->size;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "root", false, &x, &mk)) < 0 || (r = get_digest(w, x, l->digests.root)) < 0)
 		return r;
 	if (EVP_Digest(l->digests.chunks, n * IMGVERIFY_DIGEST_SIZE, root, &dlen, EVP_sha256(), NULL) != 1)
 		return -ENOMEM;
 	if (memcmp(root, l->digests.root, IMGVERIFY_DIGEST_SIZE) != 0)
 		return fault(w, "the root is not the SHA-256 of the chunk digests");
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	return 0;
 }
 
@@ -781,22 +780,22 @@ static int parse_layer(struct walk *w, json_object *v, struct imgverify_layer *l
 		return fault(w, "contains control characters");
 	if (!(l->name = strdup(s)))
 		return -ENOMEM;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "format", false, &x, &mk)) < 0 || (r = get_string(w, x, 16, &s)) < 0)
 		return r;
 	l->header.format = imgverify_format_from_name(s);
 	if (!l->header.format)
 		return unsupported(w, "format '%s' is not supported (raw or qcow2)", s);
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "size", false, &x, &mk)) < 0 || (r = get_uint(w, x, IMGVERIFY_SIZE_MAX, &l->size)) < 0)
 		return r;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "virtual_size", false, &x, &mk)) < 0 ||
 	    (r = get_uint(w, x, IMGVERIFY_SIZE_MAX, &l->header.virtual_size)) < 0)
 		return r;
 	if (l->header.format == IMGVERIFY_FORMAT_RAW && l->header.virtual_size != l->size)
 		return fault(w, "a raw layer's virtual size is its size");
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "qcow2", true, &x, &mk)) < 0)
 		return r;
 	if (!x != (l->header.format != IMGVERIFY_FORMAT_QCOW2))
@@ -804,7 +803,7 @@ static int parse_layer(struct walk *w, json_object *v, struct imgverify_layer *l
 	if (x) {
 		if ((r = parse_qcow2(w, x, &l->header)) < 0)
 			return r;
-		policy_json_pop(&w->p, mk);
+		vt_json_pop(&w->p, mk);
 	}
 	/* A raw layer that is a LUKS container says so; qcow2 says it in "qcow2". */
 	if ((r = member(w, v, "encryption", true, &x, &mk)) < 0)
@@ -817,7 +816,7 @@ static int parse_layer(struct walk *w, json_object *v, struct imgverify_layer *l
 		if (strcmp(s, "luks") != 0)
 			return unsupported(w, "encryption '%s' is not supported (luks)", s);
 		l->header.crypt_method = IMGVERIFY_QCOW2_CRYPT_LUKS;
-		policy_json_pop(&w->p, mk);
+		vt_json_pop(&w->p, mk);
 	}
 	if ((r = member(w, v, "backing", true, &x, &mk)) < 0)
 		return r;
@@ -834,18 +833,18 @@ static int parse_layer(struct walk *w, json_object *v, struct imgverify_layer *l
 			return fault(w, "%s", why);
 		strcpy(l->header.backing, s);
 		l->header.has_backing = true;
-		policy_json_pop(&w->p, my);
+		vt_json_pop(&w->p, my);
 		if ((r = member(w, x, "format", false, &y, &my)) < 0 || (r = get_string(w, y, 16, &s)) < 0)
 			return r;
 		if (!imgverify_format_from_name(s))
 			return unsupported(w, "format '%s' is not supported (raw or qcow2)", s);
 		strcpy(l->header.backing_format, s);
-		policy_json_pop(&w->p, my);
-		policy_json_pop(&w->p, mk);
+		vt_json_pop(&w->p, my);
+		vt_json_pop(&w->p, mk);
 	}
 	if ((r = member(w, v, "chunks", false, &x, &mk)) < 0 || (r = parse_chunks(w, x, l)) < 0)
 		return r;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	return 0;
 }
 
@@ -897,16 +896,16 @@ static int parse_guest_os(struct walk *w, json_object *v, struct imgverify_guest
 	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
 		if ((r = member(w, v, names[i], false, &x, &mk)) < 0 || (r = get_guest_text(w, x, texts[i])) < 0)
 			return r;
-		policy_json_pop(&w->p, mk);
+		vt_json_pop(&w->p, mk);
 	}
 	if ((r = member(w, v, "major_version", false, &x, &mk)) < 0 || (r = get_uint(w, x, INT_MAX, &u)) < 0)
 		return r;
 	g->major_version = (int)u;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "minor_version", false, &x, &mk)) < 0 || (r = get_uint(w, x, INT_MAX, &u)) < 0)
 		return r;
 	g->minor_version = (int)u;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	return 0;
 }
 
@@ -925,7 +924,7 @@ static int parse_guest_boot(struct walk *w, json_object *v, struct imgverify_gue
 	for (size_t i = 0; i < n; i++) {
 		struct imgverify_boot_file *b = &g->boot[i];
 		json_object *e = json_object_array_get_idx(v, i), *x, *y;
-		size_t mi = policy_json_push_index(&w->p, i), mk;
+		size_t mi = vt_json_push_index(&w->p, i), mk;
 		const char *path, *s;
 
 		g->n_boot = i + 1;
@@ -938,37 +937,37 @@ static int parse_guest_boot(struct walk *w, json_object *v, struct imgverify_gue
 		if (!(b->path = strdup(path)))
 			return -ENOMEM;
 		prev = b->path;
-		policy_json_pop(&w->p, mk);
+		vt_json_pop(&w->p, mk);
 		if ((r = member(w, e, "kind", false, &x, &mk)) < 0 || (r = get_string(w, x, 16, &s)) < 0)
 			return r;
 		b->kind = (enum imgverify_boot_kind)boot_kind_of(path + 6);
 		if (strcmp(s, imgverify_boot_kind_name(b->kind)) != 0)
 			return fault(w, "'%s' is a %s by its name, not '%.16s'", path,
 				     imgverify_boot_kind_name(b->kind), s);
-		policy_json_pop(&w->p, mk);
+		vt_json_pop(&w->p, mk);
 		if ((r = member(w, e, "sha256", true, &x, &mk)) < 0)
 			return r;
 		if (x) {
 			if ((r = get_digest(w, x, b->sha256)) < 0)
 				return r;
-			policy_json_pop(&w->p, mk);
+			vt_json_pop(&w->p, mk);
 		}
 		if ((r = member(w, e, "link", true, &y, &mk)) < 0)
 			return r;
-		policy_json_pop(&w->p, mk);
+		vt_json_pop(&w->p, mk);
 		if (!x == !y)
 			return fault(w, "a boot file has either a sha256 or a link");
 		if (y) {
-			mk = policy_json_push_key(&w->p, "link");
+			mk = vt_json_push_key(&w->p, "link");
 			if ((r = get_string(w, y, IMGVERIFY_GUEST_PATH_MAX, &s)) < 0)
 				return r;
 			if (!is_printable(s, strlen(s)))
 				return fault(w, "contains control characters");
 			if (!(b->link = strdup(s)))
 				return -ENOMEM;
-			policy_json_pop(&w->p, mk);
+			vt_json_pop(&w->p, mk);
 		}
-		policy_json_pop(&w->p, mi);
+		vt_json_pop(&w->p, mi);
 	}
 	return 0;
 }
@@ -989,26 +988,26 @@ static int parse_inspection(struct walk *w, json_object *v, struct imgverify_gue
 		return r;
 	if ((r = member(w, v, "os", false, &x, &mk)) < 0 || (r = parse_guest_os(w, x, g)) < 0)
 		return r;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "boot", false, &x, &mk)) < 0 || (r = parse_guest_boot(w, x, g)) < 0)
 		return r;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "files", false, &files, &mk)) < 0 ||
 	    (r = get_array(w, files, 0, IMGVERIFY_GUEST_CHECKS_MAX, &n_files)) < 0)
 		return r;
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "absent", false, &absent, &ma)) < 0 ||
 	    (r = get_array(w, absent, 0, IMGVERIFY_GUEST_CHECKS_MAX - n_files, &n_absent)) < 0)
 		return r;
-	policy_json_pop(&w->p, ma);
+	vt_json_pop(&w->p, ma);
 	g->checks = calloc(n_files + n_absent + 1, sizeof(*g->checks));
 	if (!g->checks)
 		return -ENOMEM;
-	mk = policy_json_push_key(&w->p, "files");
+	mk = vt_json_push_key(&w->p, "files");
 	for (size_t i = 0; i < n_files; i++) {
 		struct imgverify_guest_check *c = &g->checks[g->n_checks];
 		json_object *e = json_object_array_get_idx(files, i);
-		size_t mi = policy_json_push_index(&w->p, i), mf;
+		size_t mi = vt_json_push_index(&w->p, i), mf;
 		const char *path;
 
 		if ((r = expect_type(w, e, json_type_object, "an object")) < 0 ||
@@ -1020,21 +1019,21 @@ static int parse_inspection(struct walk *w, json_object *v, struct imgverify_gue
 			return -ENOMEM;
 		g->n_checks++;
 		prev = c->path;
-		policy_json_pop(&w->p, mf);
+		vt_json_pop(&w->p, mf);
 		if ((r = member(w, e, "sha256", false, &x, &mf)) < 0 || (r = get_digest(w, x, c->found)) < 0)
 			return r;
-		policy_json_pop(&w->p, mf);
+		vt_json_pop(&w->p, mf);
 		c->kind = IMGVERIFY_CHECK_MATCH;
 		memcpy(c->want, c->found, IMGVERIFY_DIGEST_SIZE);
 		c->present = c->hashed = c->ok = true;
-		policy_json_pop(&w->p, mi);
+		vt_json_pop(&w->p, mi);
 	}
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	prev = NULL;
-	mk = policy_json_push_key(&w->p, "absent");
+	mk = vt_json_push_key(&w->p, "absent");
 	for (size_t i = 0; i < n_absent; i++) {
 		struct imgverify_guest_check *c = &g->checks[g->n_checks];
-		size_t mi = policy_json_push_index(&w->p, i);
+		size_t mi = vt_json_push_index(&w->p, i);
 		const char *path;
 
 		if ((r = get_guest_path(w, json_object_array_get_idx(absent, i), prev, &path)) < 0)
@@ -1048,9 +1047,9 @@ static int parse_inspection(struct walk *w, json_object *v, struct imgverify_gue
 		prev = c->path;
 		c->kind = IMGVERIFY_CHECK_ABSENT;
 		c->ok = true;
-		policy_json_pop(&w->p, mi);
+		vt_json_pop(&w->p, mi);
 	}
-	policy_json_pop(&w->p, mk);
+	vt_json_pop(&w->p, mk);
 	guest_sort(g);
 	*ret = TAKE_PTR(g);
 	return 0;
@@ -1069,13 +1068,13 @@ static int jfault(struct walk *w, int err, const char *fmt, ...)
 	va_end(ap);
 	if (w->err)
 		snprintf(w->err, w->err_size, "%s", msg);
-	return policy_log_errno(err, "%s", msg);
+	return vt_log_errno(err, "%s", msg);
 }
 
 static int parse_json(struct walk *w, const char *data, size_t len, json_object **ret)
 {
 	const char *name = w->name, *what = "manifest";
-	struct policy_json_error jerr;
+	struct vt_json_error jerr;
 	json_object *root;
 	int r;
 
@@ -1084,7 +1083,7 @@ static int parse_json(struct walk *w, const char *data, size_t len, json_object 
 			      IMGVERIFY_MANIFEST_MAX);
 	if (memchr(data, '\0', len))
 		return jfault(w, EBADMSG, "%s '%s': $: contains a NUL byte", what, name);
-	r = policy_json_parse(data, len, 32, &root, &jerr);
+	r = vt_json_parse(data, len, 32, &root, &jerr);
 	if (r < 0)
 		return jfault(w, -r, "%s '%s': %s: %s", what, name, jerr.path.buf, jerr.reason);
 	*ret = root;
@@ -1100,7 +1099,7 @@ int statement_parse(const char *name, const char *payload, size_t len,
 	static const char *const digest_keys[] = { "sha256", NULL };
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL;
-	struct walk w = { .name = name, .p = POLICY_JSON_PATH_INIT, .err = err, .err_size = err_size };
+	struct walk w = { .name = name, .p = VT_JSON_PATH_INIT, .err = err, .err_size = err_size };
 	json_object *x, *pred, *subjects, *layers;
 	const char *s;
 	size_t mk, mp, n, n_subjects;
@@ -1117,13 +1116,13 @@ int statement_parse(const char *name, const char *payload, size_t len,
 	if (strcmp(s, IMGVERIFY_STATEMENT_TYPE) != 0)
 		return unsupported(&w, "statement type '%.64s' is not supported (%s)", s,
 				   IMGVERIFY_STATEMENT_TYPE);
-	policy_json_pop(&w.p, mk);
+	vt_json_pop(&w.p, mk);
 	if ((r = member(&w, root, "predicateType", false, &x, &mk)) < 0 || (r = get_string(&w, x, 256, &s)) < 0)
 		return r;
 	if (strcmp(s, IMGVERIFY_PREDICATE_TYPE) != 0)
 		return unsupported(&w, "predicate type '%.64s' is not supported (%s)", s,
 				   IMGVERIFY_PREDICATE_TYPE);
-	policy_json_pop(&w.p, mk);
+	vt_json_pop(&w.p, mk);
 
 	m = calloc(1, sizeof(*m));
 	if (!m)
@@ -1134,7 +1133,7 @@ int statement_parse(const char *name, const char *payload, size_t len,
 		return r;
 	if ((r = member(&w, pred, "image", false, &x, &mk)) < 0 || (r = parse_image(&w, x, m)) < 0)
 		return r;
-	policy_json_pop(&w.p, mk);
+	vt_json_pop(&w.p, mk);
 	if ((r = member(&w, pred, "layers", false, &layers, &mk)) < 0 ||
 	    (r = get_array(&w, layers, 1, IMGVERIFY_CHAIN_MAX, &n)) < 0)
 		return r;
@@ -1142,7 +1141,7 @@ int statement_parse(const char *name, const char *payload, size_t len,
 	if (!m->layers)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		size_t mi = policy_json_push_index(&w.p, i);
+		size_t mi = vt_json_push_index(&w.p, i);
 
 		m->n_layers = i + 1;
 		r = parse_layer(&w, json_object_array_get_idx(layers, i), &m->layers[i]);
@@ -1156,21 +1155,21 @@ int statement_parse(const char *name, const char *payload, size_t len,
 				return fault(&w, "layer '%s' is not the backing file (with its format) of the layer before it",
 					     l->name);
 		}
-		policy_json_pop(&w.p, mi);
+		vt_json_pop(&w.p, mi);
 	}
 	if (m->layers[n - 1].header.has_backing) {
-		policy_json_push_index(&w.p, n - 1);
+		vt_json_push_index(&w.p, n - 1);
 		return fault(&w, "the last layer has a backing file the manifest does not describe");
 	}
-	policy_json_pop(&w.p, mk);
+	vt_json_pop(&w.p, mk);
 	if ((r = member(&w, pred, "inspection", true, &x, &mk)) < 0)
 		return r;
 	if (x) {
 		if ((r = parse_inspection(&w, x, &m->inspection)) < 0)
 			return r;
-		policy_json_pop(&w.p, mk);
+		vt_json_pop(&w.p, mk);
 	}
-	policy_json_pop(&w.p, mp);
+	vt_json_pop(&w.p, mp);
 
 	if ((r = member(&w, root, "subject", false, &subjects, &mk)) < 0 ||
 	    (r = get_array(&w, subjects, 1, IMGVERIFY_CHAIN_MAX, &n_subjects)) < 0)
@@ -1179,7 +1178,7 @@ int statement_parse(const char *name, const char *payload, size_t len,
 		return fault(&w, "%zu subjects for %zu layers", n_subjects, n);
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(subjects, i), *d;
-		size_t mi = policy_json_push_index(&w.p, i), ms;
+		size_t mi = vt_json_push_index(&w.p, i), ms;
 
 		if ((r = expect_type(&w, e, json_type_object, "an object")) < 0 ||
 		    (r = check_keys(&w, e, subj_keys)) < 0)
@@ -1189,7 +1188,7 @@ int statement_parse(const char *name, const char *payload, size_t len,
 			return r;
 		if (strcmp(s, m->layers[i].name) != 0)
 			return fault(&w, "subject '%.64s' is not layer '%s'", s, m->layers[i].name);
-		policy_json_pop(&w.p, ms);
+		vt_json_pop(&w.p, ms);
 		if ((r = member(&w, e, "digest", false, &d, &ms)) < 0 ||
 		    (r = expect_type(&w, d, json_type_object, "an object")) < 0 ||
 		    (r = check_keys(&w, d, digest_keys)) < 0)
@@ -1198,7 +1197,7 @@ int statement_parse(const char *name, const char *payload, size_t len,
 		    (r = get_digest(&w, x, m->layers[i].digests.sha256)) < 0)
 			return r;
 		m->layers[i].digests.has_sha256 = true;
-		policy_json_pop(&w.p, mi);
+		vt_json_pop(&w.p, mi);
 	}
 	*ret = TAKE_PTR(m);
 	return 0;
@@ -1209,7 +1208,7 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 {
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	_cleanup_(imgverify_envelope_freep) struct imgverify_envelope *e = NULL;
-	struct walk w = { .name = name, .p = POLICY_JSON_PATH_INIT, .err = err, .err_size = err_size };
+	struct walk w = { .name = name, .p = VT_JSON_PATH_INIT, .err = err, .err_size = err_size };
 	json_object *x, *sigs;
 	const char *s;
 	size_t mk, n;
@@ -1227,7 +1226,7 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 		return r;
 	if (!(e->payload_type = strdup(s)))
 		return -ENOMEM;
-	policy_json_pop(&w.p, mk);
+	vt_json_pop(&w.p, mk);
 	if ((r = member(&w, root, "payload", false, &x, &mk)) < 0 ||
 	    (r = get_string(&w, x, IMGVERIFY_MANIFEST_MAX, &s)) < 0)
 		return r;
@@ -1236,7 +1235,7 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 		return r;
 	if (r < 0)
 		return fault(&w, "not base64");
-	policy_json_pop(&w.p, mk);
+	vt_json_pop(&w.p, mk);
 	if ((r = member(&w, root, "signatures", false, &sigs, &mk)) < 0 ||
 	    (r = get_array(&w, sigs, 0, SIGNATURES_MAX, &n)) < 0)
 		return r;
@@ -1246,7 +1245,7 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 	for (size_t i = 0; i < n; i++) {
 		struct imgverify_signature *sig = &e->signatures[i];
 		json_object *o = json_object_array_get_idx(sigs, i);
-		size_t mi = policy_json_push_index(&w.p, i), ms;
+		size_t mi = vt_json_push_index(&w.p, i), ms;
 
 		e->n_signatures = i + 1;
 		if ((r = expect_type(&w, o, json_type_object, "an object")) < 0)
@@ -1258,7 +1257,7 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 			return r;
 		if (r < 0)
 			return fault(&w, "not base64");
-		policy_json_pop(&w.p, ms);
+		vt_json_pop(&w.p, ms);
 		if ((r = member(&w, o, "keyid", true, &x, &ms)) < 0)
 			return r;
 		/* DSSE: an unset keyid is the same as an empty one. */
@@ -1269,7 +1268,7 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 				return fault(&w, "contains control characters");
 			if (!(sig->keyid = strdup(s)))
 				return -ENOMEM;
-			policy_json_pop(&w.p, ms);
+			vt_json_pop(&w.p, ms);
 		}
 		if ((r = member(&w, o, "cert", true, &x, &ms)) < 0)
 			return r;
@@ -1278,9 +1277,9 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 				return r;
 			if (!(sig->cert = strdup(s)))
 				return -ENOMEM;
-			policy_json_pop(&w.p, ms);
+			vt_json_pop(&w.p, ms);
 		}
-		policy_json_pop(&w.p, mi);
+		vt_json_pop(&w.p, mi);
 	}
 	*ret = TAKE_PTR(e);
 	return 0;

@@ -19,8 +19,6 @@
 #define CERTS_MAX 8
 #define SEQUENCE_MAX (UINT64_MAX >> 11)
 
-DEFINE_CLEANUP_FUNC(BIO *, BIO_free)
-DEFINE_CLEANUP_FUNC(X509 *, X509_free)
 
 /* Reads the certificates (PEM, several per file allowed), checks the
  * first is the key's, warns about what verifiers will refuse, and returns
@@ -43,7 +41,7 @@ static int load_certs(const struct imgverify_sign_opts *o, EVP_PKEY *key, const 
 		X509 *cert;
 		size_t in_file = 0;
 
-		r = policy_read_file(o->cert_paths[i], CERT_FILE_MAX, &pem, &plen);
+		r = vt_read_file(o->cert_paths[i], CERT_FILE_MAX, &pem, &plen);
 		if (r < 0)
 			return r;
 		bio = BIO_new_mem_buf(pem, (int)plen);
@@ -53,7 +51,7 @@ static int load_certs(const struct imgverify_sign_opts *o, EVP_PKEY *key, const 
 			_cleanup_(X509_freep) X509 *c = cert;
 
 			if (++n > CERTS_MAX)
-				return policy_log_errno(EFBIG, "cannot sign: more than %d certificates",
+				return vt_log_errno(EFBIG, "cannot sign: more than %d certificates",
 							CERTS_MAX);
 			in_file++;
 			if (n == 1) {
@@ -61,16 +59,16 @@ static int load_certs(const struct imgverify_sign_opts *o, EVP_PKEY *key, const 
 				uint32_t ku = X509_get_key_usage(c);
 
 				if (!pub || EVP_PKEY_eq(pub, key) != 1)
-					return policy_log_errno(EINVAL, "cannot sign: certificate '%s' is not for key '%s'",
+					return vt_log_errno(EINVAL, "cannot sign: certificate '%s' is not for key '%s'",
 								o->cert_paths[i], key_name);
 				if (X509_cmp_time(X509_get0_notAfter(c), &now) < 0 ||
 				    X509_cmp_time(X509_get0_notBefore(c), &now) > 0)
-					policy_logf(POLICY_LOG_WARNING,
+					vt_logf(VT_LOG_WARNING,
 						    "certificate '%s' is not valid now: verifiers will refuse the manifest",
 						    o->cert_paths[i]);
 				if (!(X509_get_extension_flags(c) & EXFLAG_KUSAGE) ||
 				    !(ku & KU_DIGITAL_SIGNATURE))
-					policy_logf(POLICY_LOG_WARNING,
+					vt_logf(VT_LOG_WARNING,
 						    "certificate '%s' does not allow digitalSignature: verifiers will refuse the manifest",
 						    o->cert_paths[i]);
 			}
@@ -79,7 +77,7 @@ static int load_certs(const struct imgverify_sign_opts *o, EVP_PKEY *key, const 
 		}
 		ERR_clear_error();
 		if (in_file == 0)
-			return policy_log_errno(EINVAL, "cannot sign: '%s' holds no PEM certificate",
+			return vt_log_errno(EINVAL, "cannot sign: '%s' holds no PEM certificate",
 						o->cert_paths[i]);
 	}
 	len = BIO_get_mem_data(out, &data);
@@ -90,21 +88,21 @@ static int load_certs(const struct imgverify_sign_opts *o, EVP_PKEY *key, const 
 static int check_opts(const struct imgverify_sign_opts *o, int64_t issued)
 {
 	if (!o->key_path)
-		return policy_log_errno(EINVAL, "cannot sign: no key");
+		return vt_log_errno(EINVAL, "cannot sign: no key");
 	if (!o->name || !*o->name || strlen(o->name) > 255 || !is_printable(o->name, strlen(o->name)))
-		return policy_log_errno(EINVAL, "cannot sign: the image name must be 1 to 255 printable characters");
+		return vt_log_errno(EINVAL, "cannot sign: the image name must be 1 to 255 printable characters");
 	if (o->version && (!*o->version || strlen(o->version) > 255 ||
 			   !is_printable(o->version, strlen(o->version))))
-		return policy_log_errno(EINVAL, "cannot sign: the version must be 1 to 255 printable characters");
+		return vt_log_errno(EINVAL, "cannot sign: the version must be 1 to 255 printable characters");
 	if (o->sequence > SEQUENCE_MAX)
-		return policy_log_errno(EINVAL, "cannot sign: sequence %llu exceeds %llu",
+		return vt_log_errno(EINVAL, "cannot sign: sequence %llu exceeds %llu",
 					(unsigned long long)o->sequence, (unsigned long long)SEQUENCE_MAX);
 	if (o->expires <= issued)
-		return policy_log_errno(EINVAL, "cannot sign: the expiry time is not after the issue time");
+		return vt_log_errno(EINVAL, "cannot sign: the expiry time is not after the issue time");
 	if (o->chunk_size && (o->chunk_size < IMGVERIFY_CHUNK_SIZE_MIN ||
 			      o->chunk_size > IMGVERIFY_CHUNK_SIZE_MAX ||
 			      (o->chunk_size & (o->chunk_size - 1))))
-		return policy_log_errno(EINVAL, "cannot sign: chunk size %llu is not a power of two between %u and %u",
+		return vt_log_errno(EINVAL, "cannot sign: chunk size %llu is not a power of two between %u and %u",
 					(unsigned long long)o->chunk_size, IMGVERIFY_CHUNK_SIZE_MIN,
 					IMGVERIFY_CHUNK_SIZE_MAX);
 	return 0;
@@ -232,7 +230,7 @@ int imgverify_sign(struct imgverify_ctx *ctx, const char *image,
 	if (r < 0)
 		return r;
 	if (opts->expires <= (int64_t)ctx_now(ctx))
-		policy_logf(POLICY_LOG_WARNING, "the manifest of '%s' expires before now: verifiers will refuse it",
+		vt_logf(VT_LOG_WARNING, "the manifest of '%s' expires before now: verifiers will refuse it",
 			    image);
 	/* The key first: a token or TPM that cannot sign fails before the
 	 * image is hashed. */
@@ -242,7 +240,7 @@ int imgverify_sign(struct imgverify_ctx *ctx, const char *image,
 	key = policy_signer_public(signer);
 	r = imgverify_key_fingerprint(key, keyid);
 	if (r < 0)
-		return policy_log_errno(r, "cannot use key '%s': no public key", policy_signer_name(signer));
+		return vt_log_errno(r, "cannot use key '%s': no public key", policy_signer_name(signer));
 	if (opts->n_cert_paths) {
 		r = load_certs(opts, key, policy_signer_name(signer), ctx_now(ctx), &certs);
 		if (r < 0)
@@ -254,7 +252,7 @@ int imgverify_sign(struct imgverify_ctx *ctx, const char *image,
 		return r;
 	for (size_t i = 0; i < c.n; i++)
 		if (c.layers[i].l.header.crypt_method != IMGVERIFY_QCOW2_CRYPT_NONE)
-			policy_logf(POLICY_LOG_INFO, "layer '%s' is encrypted (LUKS): the manifest declares it",
+			vt_logf(VT_LOG_INFO, "layer '%s' is encrypted (LUKS): the manifest declares it",
 				    c.layers[i].l.name);
 	r = hash_chain(ctx, &s, &c, opts->chunk_size);
 	if (r < 0)
@@ -294,7 +292,7 @@ int imgverify_sign(struct imgverify_ctx *ctx, const char *image,
 	if (r < 0)
 		return r;
 	if (json_len > IMGVERIFY_MANIFEST_MAX)
-		return policy_log_errno(EFBIG, "cannot sign '%s': the manifest of %zu bytes exceeds the limit of %d",
+		return vt_log_errno(EFBIG, "cannot sign '%s': the manifest of %zu bytes exceeds the limit of %d",
 					image, json_len, IMGVERIFY_MANIFEST_MAX);
 	*ret_json = TAKE_PTR(json);
 	*ret_len = json_len;

@@ -23,9 +23,6 @@
 #define CERTS_MAX 8
 #define MISMATCH_SHOWN 8
 
-DEFINE_CLEANUP_FUNC(BIO *, BIO_free)
-DEFINE_CLEANUP_FUNC(X509_STORE *, X509_STORE_free)
-DEFINE_CLEANUP_FUNC(X509_STORE_CTX *, X509_STORE_CTX_free)
 
 static void x509_stack_freep(STACK_OF(X509) **sk)
 {
@@ -793,7 +790,7 @@ int imgverify_verify(struct imgverify_ctx *ctx, const char *image, const char *m
 		return -ENOMEM;
 	manifest = rep->manifest_path;
 
-	r = policy_read_file(manifest, IMGVERIFY_MANIFEST_MAX, &data, &len);
+	r = vt_read_file(manifest, IMGVERIFY_MANIFEST_MAX, &data, &len);
 	if (r < 0) {
 		snprintf(err, sizeof(err), "cannot read manifest '%s': %s", manifest, strerror(-r));
 		sink_record(&s, r, NULL, err);

@@ -18,12 +18,11 @@
 
 #define LINE_MAX_LEN (256 * 1024)
 
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 static void sha256_hex(const void *data, size_t len, uint8_t out[32], char hex[65])
 {
 	EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL);
-	policy_hex_encode(out, 32, hex);
+	vt_hex_encode(out, 32, hex);
 }
 
 /* The seq and digest of the last whole line; a torn tail (a crash in the
@@ -32,7 +31,7 @@ static int read_tail(int fd, const char *path, uint64_t *ret_next, char prev[65]
 {
 	_cleanup_(freep) char *buf = NULL;
 	_cleanup_(json_object_putp) json_object *o = NULL;
-	struct policy_json_error jerr;
+	struct vt_json_error jerr;
 	struct stat st;
 	size_t take, start, end;
 	ssize_t n;
@@ -40,9 +39,9 @@ static int read_tail(int fd, const char *path, uint64_t *ret_next, char prev[65]
 	uint8_t md[32];
 
 	if (fstat(fd, &st) < 0)
-		return policy_log_errno(errno, "cannot stat '%s': %s", path, strerror(errno));
+		return vt_log_errno(errno, "cannot stat '%s': %s", path, strerror(errno));
 	if (st.st_size > LAUNCH_AUDIT_MAX)
-		return policy_log_errno(EFBIG, "audit log '%s' exceeds %d bytes: rotate it", path,
+		return vt_log_errno(EFBIG, "audit log '%s' exceeds %d bytes: rotate it", path,
 					LAUNCH_AUDIT_MAX);
 	if (st.st_size == 0) {
 		*ret_next = 0;
@@ -56,7 +55,7 @@ static int read_tail(int fd, const char *path, uint64_t *ret_next, char prev[65]
 		return -ENOMEM;
 	n = pread(fd, buf, take, st.st_size - (off_t)take);
 	if (n != (ssize_t)take)
-		return policy_log_errno(n < 0 ? errno : EIO, "cannot read audit log '%s'", path);
+		return vt_log_errno(n < 0 ? errno : EIO, "cannot read audit log '%s'", path);
 	buf[take] = '\0';
 	end = take;
 	if (buf[end - 1] != '\n') {
@@ -64,11 +63,11 @@ static int read_tail(int fd, const char *path, uint64_t *ret_next, char prev[65]
 		off_t keep = nl ? st.st_size - (off_t)(end - (size_t)(nl - buf) - 1) : 0;
 
 		if (!nl && (size_t)st.st_size > take)
-			return policy_log_errno(EBADMSG, "audit log '%s': last line longer than %d bytes", path,
+			return vt_log_errno(EBADMSG, "audit log '%s': last line longer than %d bytes", path,
 						LINE_MAX_LEN);
-		policy_logf(POLICY_LOG_WARNING, "audit log '%s': removing an incomplete last line", path);
+		vt_logf(VT_LOG_WARNING, "audit log '%s': removing an incomplete last line", path);
 		if (ftruncate(fd, keep) < 0)
-			return policy_log_errno(errno, "cannot repair audit log '%s': %s", path, strerror(errno));
+			return vt_log_errno(errno, "cannot repair audit log '%s': %s", path, strerror(errno));
 		if (!nl) {
 			*ret_next = 0;
 			memset(prev, '0', 64);
@@ -86,11 +85,11 @@ static int read_tail(int fd, const char *path, uint64_t *ret_next, char prev[65]
 			break;
 		}
 	if (start == 0 && (size_t)st.st_size > take)
-		return policy_log_errno(EBADMSG, "audit log '%s': last line longer than %d bytes", path,
+		return vt_log_errno(EBADMSG, "audit log '%s': last line longer than %d bytes", path,
 					LINE_MAX_LEN);
-	if (policy_json_parse(buf + start, end - start, 32, &o, &jerr) < 0 ||
+	if (vt_json_parse(buf + start, end - start, 32, &o, &jerr) < 0 ||
 	    !json_object_object_get_ex(o, "seq", &seq) || !json_object_is_type(seq, json_type_int))
-		return policy_log_errno(EBADMSG, "audit log '%s': the last line is not a record", path);
+		return vt_log_errno(EBADMSG, "audit log '%s': the last line is not a record", path);
 	*ret_next = (uint64_t)json_object_get_int64(seq) + 1;
 	sha256_hex(buf + start, end - start, md, prev);
 	return 0;
@@ -101,7 +100,7 @@ static int read_tail(int fd, const char *path, uint64_t *ret_next, char prev[65]
  * invalid UTF-8 at its word. Reasons are escaped when they are made. */
 static int add_escaped(json_object *o, const char *key, const char *value)
 {
-	_cleanup_(freep) char *e = policy_escape(value);
+	_cleanup_(freep) char *e = vt_escape(value);
 	json_object *v;
 
 	v = e ? json_object_new_string(e) : NULL;
@@ -130,13 +129,13 @@ int launch_audit_append(const char *state_dir, const struct launch_record *rec,
 	if (asprintf(&path, "%s/%s", state_dir, LAUNCH_AUDIT_NAME) < 0)
 		return -ENOMEM;
 	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
-		return policy_log_errno(errno, "cannot create state directory '%s': %s", state_dir,
+		return vt_log_errno(errno, "cannot create state directory '%s': %s", state_dir,
 					strerror(errno));
 	fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return policy_log_errno(errno, "cannot open audit log '%s': %s", path, strerror(errno));
+		return vt_log_errno(errno, "cannot open audit log '%s': %s", path, strerror(errno));
 	if (flock(fd, LOCK_EX) < 0)
-		return policy_log_errno(errno, "cannot lock audit log '%s': %s", path, strerror(errno));
+		return vt_log_errno(errno, "cannot lock audit log '%s': %s", path, strerror(errno));
 	r = read_tail(fd, path, &seq, prev);
 	if (r < 0)
 		return r;
@@ -208,7 +207,7 @@ int launch_audit_append(const char *state_dir, const struct launch_record *rec,
 		return -ENOMEM;
 	len = strlen(line);
 	if (len > LINE_MAX_LEN)
-		return policy_log_errno(E2BIG, "audit record for '%s' longer than %d bytes", rec->domain,
+		return vt_log_errno(E2BIG, "audit record for '%s' longer than %d bytes", rec->domain,
 					LINE_MAX_LEN);
 	line[len] = '\n';       /* written with its newline, then restored */
 	while (done < len + 1) {
@@ -223,14 +222,14 @@ int launch_audit_append(const char *state_dir, const struct launch_record *rec,
 			if (done > 0 && fstat(fd, &st) == 0)
 				(void)!ftruncate(fd, st.st_size - (off_t)done);
 			line[len] = '\0';
-			return policy_log_errno(err, "cannot append to audit log '%s': %s", path,
+			return vt_log_errno(err, "cannot append to audit log '%s': %s", path,
 						strerror(err));
 		}
 		done += (size_t)n;
 	}
 	line[len] = '\0';
 	if (fsync(fd) < 0)
-		return policy_log_errno(errno, "cannot append to audit log '%s': %s", path, strerror(errno));
+		return vt_log_errno(errno, "cannot append to audit log '%s': %s", path, strerror(errno));
 	EVP_Digest(line, len, ret_digest, NULL, EVP_sha256(), NULL);
 	if (ret_line)
 		*ret_line = TAKE_PTR(line);
@@ -257,7 +256,7 @@ int launch_audit_size(const char *state_dir, uint64_t *ret)
 		return -ENOMEM;
 	if (stat(path, &st) < 0) {
 		if (errno != ENOENT)
-			return policy_log_errno(errno, "cannot stat audit log '%s': %s", path, strerror(errno));
+			return vt_log_errno(errno, "cannot stat audit log '%s': %s", path, strerror(errno));
 		st.st_size = 0;
 	}
 	*ret = (uint64_t)st.st_size;
@@ -273,9 +272,9 @@ int launch_audit_truncate(const char *state_dir, uint64_t size)
 		return -ENOMEM;
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return policy_log_errno(errno, "cannot open audit log '%s': %s", path, strerror(errno));
+		return vt_log_errno(errno, "cannot open audit log '%s': %s", path, strerror(errno));
 	if (flock(fd, LOCK_EX) < 0 || ftruncate(fd, (off_t)size) < 0 || fsync(fd) < 0)
-		return policy_log_errno(errno, "cannot take back the last record of '%s': %s", path,
+		return vt_log_errno(errno, "cannot take back the last record of '%s': %s", path,
 					strerror(errno));
 	return 0;
 }
@@ -292,7 +291,7 @@ int launch_audit_verify(const char *name, const char *text, size_t len, const ch
 	memset(prev, '0', 64);
 	prev[64] = '\0';
 	if (len > LAUNCH_AUDIT_MAX)
-		return policy_log_errno(EFBIG, "audit log '%s' exceeds %d bytes", name, LAUNCH_AUDIT_MAX);
+		return vt_log_errno(EFBIG, "audit log '%s' exceeds %d bytes", name, LAUNCH_AUDIT_MAX);
 	if (mlog_text) {
 		r = attest_mlog_parse("measurement log", mlog_text, mlog_len, &mlog);
 		if (r < 0)
@@ -310,42 +309,42 @@ int launch_audit_verify(const char *name, const char *text, size_t len, const ch
 	while (pos < len) {
 		_cleanup_(json_object_putp) json_object *o = NULL;
 		const char *nl = memchr(text + pos, '\n', len - pos);
-		struct policy_json_error jerr;
+		struct vt_json_error jerr;
 		json_object *seq, *p;
 		uint8_t md[32];
 		size_t l;
 
 		if (!nl)
-			return policy_log_errno(EBADMSG, "audit log '%s': record %zu is incomplete", name, n);
+			return vt_log_errno(EBADMSG, "audit log '%s': record %zu is incomplete", name, n);
 		l = (size_t)(nl - (text + pos));
 		if (l > LINE_MAX_LEN)
-			return policy_log_errno(EBADMSG, "audit log '%s': record %zu is too long", name, n);
-		r = policy_json_parse(text + pos, l, 32, &o, &jerr);
+			return vt_log_errno(EBADMSG, "audit log '%s': record %zu is too long", name, n);
+		r = vt_json_parse(text + pos, l, 32, &o, &jerr);
 		if (r < 0)
-			return r == -EBADMSG ? policy_log_errno(EBADMSG, "audit log '%s': record %zu: %s: %s", name, n,
+			return r == -EBADMSG ? vt_log_errno(EBADMSG, "audit log '%s': record %zu: %s: %s", name, n,
 								jerr.path.buf, jerr.reason) : r;
 		if (!json_object_object_get_ex(o, "seq", &seq) ||
 		    !json_object_object_get_ex(o, "prev", &p) || !json_object_is_type(p, json_type_string) ||
 		    json_object_get_int64(seq) != (int64_t)n)
-			return policy_log_errno(EBADMSG,
+			return vt_log_errno(EBADMSG,
 						"audit log '%s': record %zu is missing, reordered or malformed", name, n);
 		if (strcmp(json_object_get_string(p), prev) != 0)
-			return policy_log_errno(EBADMSG,
+			return vt_log_errno(EBADMSG,
 						"audit log '%s': record %zu does not chain to the one before: a record was changed or removed",
 						name, n);
 		sha256_hex(text + pos, l, md, prev);
 		if (n < n_events && memcmp(events[n], md, 32) != 0)
-			return policy_log_errno(EBADMSG,
+			return vt_log_errno(EBADMSG,
 						"audit log '%s': record %zu is not the one the TPM measured", name, n);
 		pos += l + 1;
 		n++;
 	}
 	if (n < n_events)
-		return policy_log_errno(EBADMSG,
+		return vt_log_errno(EBADMSG,
 					"audit log '%s': %zu records, but the TPM measured %zu launches: records were removed",
 					name, n, n_events);
 	if (mlog && n > n_events)
-		policy_logf(POLICY_LOG_WARNING, "audit log '%s': the last %zu records were not measured",
+		vt_logf(VT_LOG_WARNING, "audit log '%s': the last %zu records were not measured",
 			    name, n - n_events);
 	return (int)(n > INT32_MAX ? INT32_MAX : n);
 }
@@ -360,7 +359,7 @@ static int newest_start(const char *name, const char *text, size_t len, const ch
 
 	while (end > 0) {
 		_cleanup_(json_object_putp) json_object *o = NULL;
-		struct policy_json_error jerr;
+		struct vt_json_error jerr;
 		json_object *v, *verdict, *op, *files;
 		size_t start = end - 1;
 		int r;
@@ -369,10 +368,10 @@ static int newest_start(const char *name, const char *text, size_t len, const ch
 		while (start > 0 && text[start - 1] != '\n')
 			start--;
 		if (end - start > LINE_MAX_LEN)
-			return policy_log_errno(EBADMSG, "audit log '%s': a record is too long", name);
-		r = policy_json_parse(text + start, end - start, 32, &o, &jerr);
+			return vt_log_errno(EBADMSG, "audit log '%s': a record is too long", name);
+		r = vt_json_parse(text + start, end - start, 32, &o, &jerr);
 		if (r < 0)
-			return r == -EBADMSG ? policy_log_errno(EBADMSG, "audit log '%s': %s: %s", name, jerr.path.buf,
+			return r == -EBADMSG ? vt_log_errno(EBADMSG, "audit log '%s': %s: %s", name, jerr.path.buf,
 								jerr.reason) : r;
 		end = start > 0 ? start - 1 : 0;
 		if (!json_object_object_get_ex(o, field, &v) || !json_object_is_type(v, json_type_string) ||
@@ -385,7 +384,7 @@ static int newest_start(const char *name, const char *text, size_t len, const ch
 		    strcmp(json_object_get_string(verdict), "allowed") != 0)
 			continue;
 		if (!json_object_object_get_ex(o, "files", &files) || !json_object_is_type(files, json_type_array))
-			return policy_log_errno(EBADMSG, "audit log '%s': a record has no files", name);
+			return vt_log_errno(EBADMSG, "audit log '%s': a record has no files", name);
 		*ret_files = files;
 		*ret_rec = TAKE_PTR(o);
 		return 1;
@@ -395,7 +394,7 @@ static int newest_start(const char *name, const char *text, size_t len, const ch
 
 static bool listed(json_object *files, const char *path)
 {
-	_cleanup_(freep) char *esc = policy_escape(path);
+	_cleanup_(freep) char *esc = vt_escape(path);
 
 	for (size_t i = 0; esc && i < json_object_array_length(files); i++) {
 		json_object *p;
@@ -424,9 +423,9 @@ static int interface_recorded(const char *path, const char *key, json_object *if
 			      size_t i)
 {
 	const struct launch_interface *in = &d->interfaces[i];
-	_cleanup_(freep) char *type = policy_escape(in->type);
-	_cleanup_(freep) char *source = in->source ? policy_escape(in->source) : NULL;
-	_cleanup_(freep) char *filter = in->filter ? policy_escape(in->filter) : NULL;
+	_cleanup_(freep) char *type = vt_escape(in->type);
+	_cleanup_(freep) char *source = in->source ? vt_escape(in->source) : NULL;
+	_cleanup_(freep) char *filter = in->filter ? vt_escape(in->filter) : NULL;
 	_cleanup_(freep) char *name = NULL;
 
 	if (!type || (in->source && !source) || (in->filter && !filter))
@@ -443,10 +442,10 @@ static int interface_recorded(const char *path, const char *key, json_object *if
 		     filter ? "'" : "") < 0)
 		return -ENOMEM;
 	if (!ifs)
-		return policy_log_errno(EPERM, "%s: the start record of domain '%s' in '%s' predates vmtrust's record "
+		return vt_log_errno(EPERM, "%s: the start record of domain '%s' in '%s' predates vmtrust's record "
 					"of interfaces, which allows none: restart the domain through the hook",
 					name, key, path);
-	return policy_log_errno(EPERM, "%s: not an interface its start allowed (hot-plugged or changed since?)",
+	return vt_log_errno(EPERM, "%s: not an interface its start allowed (hot-plugged or changed since?)",
 				name);
 }
 
@@ -460,10 +459,10 @@ int launch_audit_started_with(const char *state_dir, const struct launch_domain 
 
 	if (asprintf(&path, "%s/%s", state_dir, LAUNCH_AUDIT_NAME) < 0)
 		return -ENOMEM;
-	key = policy_escape(d->uuid ? d->uuid : d->name ? d->name : "");
+	key = vt_escape(d->uuid ? d->uuid : d->name ? d->name : "");
 	if (!key)
 		return -ENOMEM;
-	r = policy_read_file(path, LAUNCH_AUDIT_MAX, &text, &len);
+	r = vt_read_file(path, LAUNCH_AUDIT_MAX, &text, &len);
 	if (r == -ENOENT)
 		r = 0;
 	else if (r < 0)
@@ -473,24 +472,24 @@ int launch_audit_started_with(const char *state_dir, const struct launch_domain 
 	if (r < 0)
 		return r;
 	if (r == 0)
-		return policy_log_errno(EPERM, "domain '%s': no allowed start of it in '%s': it did not start through the hook",
+		return vt_log_errno(EPERM, "domain '%s': no allowed start of it in '%s': it did not start through the hook",
 					key, path);
 	for (size_t i = 0; i < d->n_disks; i++) {
 		const char *src = d->disks[i].source;
 
 		if (src && !listed(files, src)) {
-			_cleanup_(freep) char *esc = policy_escape(src);
+			_cleanup_(freep) char *esc = vt_escape(src);
 
-			return policy_log_errno(EPERM, "disk '%s': '%s' is not among the files its start verified "
+			return vt_log_errno(EPERM, "disk '%s': '%s' is not among the files its start verified "
 						"(hot-plugged since?)", d->disks[i].target ? d->disks[i].target : "?",
 						esc ? esc : "?");
 		}
 	}
 	for (size_t i = 0; i < d->n_backing; i++) {
 		if (!listed(files, d->backing[i].path)) {
-			_cleanup_(freep) char *esc = policy_escape(d->backing[i].path);
+			_cleanup_(freep) char *esc = vt_escape(d->backing[i].path);
 
-			return policy_log_errno(EPERM, "disk '%s': backing file '%s' is not among the files its start "
+			return vt_log_errno(EPERM, "disk '%s': backing file '%s' is not among the files its start "
 						"verified", d->backing[i].target ? d->backing[i].target : "?",
 						esc ? esc : "?");
 		}
@@ -501,14 +500,14 @@ int launch_audit_started_with(const char *state_dir, const struct launch_domain 
 		     { "nvram template", d->nvram_template } };
 	for (size_t i = 0; i < ELEMENTSOF(boot); i++) {
 		if (boot[i].path && !listed(files, boot[i].path)) {
-			_cleanup_(freep) char *esc = policy_escape(boot[i].path);
+			_cleanup_(freep) char *esc = vt_escape(boot[i].path);
 
-			return policy_log_errno(EPERM, "%s '%s' is not among the files its start verified", boot[i].what,
+			return vt_log_errno(EPERM, "%s '%s' is not among the files its start verified", boot[i].what,
 						esc ? esc : "?");
 		}
 	}
 	if (json_object_object_get_ex(rec, "interfaces", &ifs) && !json_object_is_type(ifs, json_type_array))
-		return policy_log_errno(EBADMSG, "audit log '%s': the interfaces of domain '%s' are not a list", path,
+		return vt_log_errno(EBADMSG, "audit log '%s': the interfaces of domain '%s' are not a list", path,
 					key);
 	for (size_t i = 0; i < d->n_interfaces; i++) {
 		r = interface_recorded(path, key, ifs, d, i);

@@ -23,8 +23,6 @@
 #include "imgverify.h"
 #include "launch.h"
 
-DEFINE_CLEANUP_FUNC(struct json_object *, json_object_put)
-DEFINE_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
 
 struct launch_decision {
 	char **reasons;
@@ -40,7 +38,7 @@ struct launch_decision {
 static void handover_done(struct launch_handover *h)
 {
 	for (size_t i = 0; i < h->n_layers; i++) {
-		policy_closep(&h->layers[i].fd);
+		vt_closep(&h->layers[i].fd);
 		free(h->layers[i].path);
 	}
 	free(h->layers);
@@ -141,7 +139,7 @@ int launch_decision_deny(struct launch_decision *d, const char *fmt, ...)
 	/* A reason quotes names and messages from outside: escaped once,
 	 * here, it is one safe line wherever it goes. */
 	va_start(ap, fmt);
-	reason = policy_escape_vprintf(fmt, ap);
+	reason = vt_escape_vprintf(fmt, ap);
 	va_end(ap);
 	if (!reason)
 		return -ENOMEM;
@@ -168,7 +166,7 @@ static int add_file(struct launch_decision *d, const char *path, const uint8_t *
 	nf[d->n_files].path = np[d->n_files];
 	nf[d->n_files].sha256[0] = '\0';
 	if (sha256)
-		policy_hex_encode(sha256, 32, nf[d->n_files].sha256);
+		vt_hex_encode(sha256, 32, nf[d->n_files].sha256);
 	d->n_files++;
 	return 0;
 }
@@ -206,7 +204,7 @@ static void sha256_hex(const void *data, size_t len, char out[65])
 	uint8_t md[32];
 
 	EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL);
-	policy_hex_encode(md, sizeof(md), out);
+	vt_hex_encode(md, sizeof(md), out);
 }
 
 /* The quoted values of every PCR but the measurement PCR, in a fixed order
@@ -214,13 +212,13 @@ static void sha256_hex(const void *data, size_t len, char out[65])
 static int pcrs_digest(const struct policy_pcr_value *v, size_t n, unsigned mpcr, char out[65])
 {
 	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
-	const struct policy_hash_alg *algs;
+	const struct vt_hash_alg *algs;
 	uint8_t d[32];
 	size_t n_algs;
 
 	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
 		return -ENOMEM;
-	algs = policy_hash_algs(&n_algs);
+	algs = vt_hash_algs(&n_algs);
 	for (size_t a = 0; a < n_algs; a++)
 		for (unsigned pcr = 0; pcr < POLICY_PCR_MAX; pcr++)
 			for (size_t i = 0; i < n; i++) {
@@ -233,7 +231,7 @@ static int pcrs_digest(const struct policy_pcr_value *v, size_t n, unsigned mpcr
 			}
 	if (EVP_DigestFinal_ex(md, d, NULL) != 1)
 		return -ENOTRECOVERABLE;
-	policy_hex_encode(d, sizeof(d), out);
+	vt_hex_encode(d, sizeof(d), out);
 	return 0;
 }
 
@@ -288,7 +286,7 @@ static int host_verdict(const struct launch_config *cfg, struct launch_decision 
 
 	*ret_good = false;
 	/* Errors of the TPM path become the reason, not a second line. */
-	policy_log_capture(err, sizeof(err));
+	vt_log_capture(err, sizeof(err));
 	r = attest_tpm_lock(cfg->state_dir, &lock);
 	if (r >= 0)
 		r = attest_ctx_new(&tpm, cfg->tcti);
@@ -302,8 +300,8 @@ static int host_verdict(const struct launch_config *cfg, struct launch_decision 
 	/* Read under the same lock: a cache keyed on them. */
 	if (r >= 0 && policy_verdict_cache_max_age(cfg->policy) > 0)
 		counts = attest_tpm_boot_counts(tpm, &reset, &restart) >= 0;
-	policy_log_capture(NULL, 0);
-	policy_closep(&lock);
+	vt_log_capture(NULL, 0);
+	vt_closep(&lock);
 	lock = -1;
 	if (r < 0)
 		return launch_decision_deny(d, "host: no fresh attestation: %s", err[0] ? err : strerror(-r));
@@ -328,9 +326,9 @@ static int host_verdict(const struct launch_config *cfg, struct launch_decision 
 	snprintf(ret_key->boot, sizeof(ret_key->boot), "%" PRIu32 ":%" PRIu32, reset, restart);
 	if (pcrs_digest(ev->pcrs, ev->n_pcrs, policy_measurement_pcr(cfg->policy), ret_key->pcrs) < 0)
 		return 0;
-	policy_log_capture(err, sizeof(err));
+	vt_log_capture(err, sizeof(err));
 	r = attest_mlog_parse("measurement log", ev->mlog ? ev->mlog : "", ev->mlog ? ev->mlog_len : 0, &log);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	if (r < 0)
 		return 0;
 	ret_key->mlog_size = ev->mlog ? ev->mlog_len : 0;
@@ -378,11 +376,11 @@ static const char *mlog_unchanged(const struct launch_config *cfg, uint64_t size
 
 	if (asprintf(&path, "%s/%s", cfg->state_dir, ATTEST_MLOG_NAME) < 0)
 		return "out of memory";
-	policy_log_capture(err, sizeof(err));
-	r = access(path, F_OK) < 0 && errno == ENOENT ? 0 : policy_read_file(path, ATTEST_MLOG_MAX, &text, &len);
+	vt_log_capture(err, sizeof(err));
+	r = access(path, F_OK) < 0 && errno == ENOENT ? 0 : vt_read_file(path, ATTEST_MLOG_MAX, &text, &len);
 	if (r >= 0)
 		r = attest_mlog_parse(path, text ? text : "", len, &log);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	if (r < 0 || len < size)
 		return "the measurement log changed";
 	sha256_hex(text ? text : "", (size_t)size, hex);
@@ -396,7 +394,7 @@ static const char *mlog_unchanged(const struct launch_config *cfg, uint64_t size
 			return "something other than launch decisions was measured";
 	}
 	for (size_t i = 0; i < n_now; i++) {
-		uint8_t replay[POLICY_DIGEST_MAX];
+		uint8_t replay[VT_DIGEST_MAX];
 
 		if (now[i].pcr != mpcr)
 			continue;
@@ -420,7 +418,7 @@ static const char *cache_stale(const struct launch_config *cfg)
 	uint64_t max_age = policy_verdict_cache_max_age(cfg->policy), when, size, records;
 	const char *pid, *boot, *pcrs, *mlog, *uefi;
 	char err[256], hex[65], boot_now[24];
-	struct policy_json_error jerr;
+	struct vt_json_error jerr;
 	uint32_t reset, restart;
 	size_t len, n_sel;
 	int64_t t = (int64_t)time(NULL);
@@ -430,10 +428,10 @@ static const char *cache_stale(const struct launch_config *cfg)
 		return "out of memory";
 	if (access(path, F_OK) < 0)
 		return "no verdict cached";
-	policy_log_capture(err, sizeof(err));
-	r = policy_read_file(path, VERDICT_CACHE_MAX, &text, &len);
-	policy_log_capture(NULL, 0);
-	if (r < 0 || policy_json_parse(text, len, 8, &o, &jerr) < 0 || !json_u64(o, "time", &when) ||
+	vt_log_capture(err, sizeof(err));
+	r = vt_read_file(path, VERDICT_CACHE_MAX, &text, &len);
+	vt_log_capture(NULL, 0);
+	if (r < 0 || vt_json_parse(text, len, 8, &o, &jerr) < 0 || !json_u64(o, "time", &when) ||
 	    !json_str(o, "policy", &pid) || !json_str(o, "boot", &boot) || !json_str(o, "pcrs", &pcrs) ||
 	    !json_u64(o, "mlog_size", &size) || !json_u64(o, "mlog_records", &records) ||
 	    !json_str(o, "mlog", &mlog) || !json_str(o, "uefi_log", &uefi))
@@ -446,7 +444,7 @@ static const char *cache_stale(const struct launch_config *cfg)
 		return "the uefi event log changed";
 
 	/* The TPM now: one lock, the counts, the selection's PCRs. */
-	policy_log_capture(err, sizeof(err));
+	vt_log_capture(err, sizeof(err));
 	r = attest_tpm_lock(cfg->state_dir, &lock);
 	if (r >= 0)
 		r = attest_ctx_new(&tpm, cfg->tcti);
@@ -457,7 +455,7 @@ static const char *cache_stale(const struct launch_config *cfg)
 		sel = quote_selection(cfg, tpm, sel_buf, ELEMENTSOF(sel_buf), &n_sel);
 		n = sel ? attest_pcr_read_selection(tpm, sel, n_sel, now, ELEMENTSOF(now)) : -EOPNOTSUPP;
 	}
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	if (r < 0 || n < 0)
 		return "the tpm cannot be read";
 	snprintf(boot_now, sizeof(boot_now), "%" PRIu32 ":%" PRIu32, reset, restart);
@@ -476,11 +474,11 @@ static bool cache_usable(const struct launch_config *cfg)
 		return false;
 	why = cache_stale(cfg);
 	if (why) {
-		policy_logf(POLICY_LOG_DEBUG, "host verdict: a fresh attestation (the cached one is not used: %s)",
+		vt_logf(VT_LOG_DEBUG, "host verdict: a fresh attestation (the cached one is not used: %s)",
 			    why);
 		return false;
 	}
-	policy_logf(POLICY_LOG_DEBUG, "host verdict: the cached good verdict (the host is as it was then)");
+	vt_logf(VT_LOG_DEBUG, "host verdict: the cached good verdict (the host is as it was then)");
 	return true;
 }
 
@@ -501,7 +499,7 @@ static void cache_store(const struct launch_config *cfg, const struct host_key *
 		     (long long)time(NULL), cfg->policy_id, key->boot, key->pcrs, key->mlog_size,
 		     key->mlog_records, key->mlog, key->uefi_log) < 0)
 		return;
-	(void)policy_write_file_atomic(path, text, strlen(text), 0600);
+	(void)vt_write_file_atomic(path, text, strlen(text), 0600);
 }
 
 /* ---- the files ------------------------------------------------------------- */
@@ -725,10 +723,10 @@ static int verify_one(struct imgverify_ctx *ictx, const struct launch_config *cf
 	char err[512];
 	int r, k;
 
-	policy_log_capture(err, sizeof(err));
+	vt_log_capture(err, sizeof(err));
 	r = imgverify_verify(ictx, path, NULL,
 			     cfg->keep_fds ? IMGVERIFY_KEEP_FDS | (writable ? IMGVERIFY_WRITABLE : 0) : 0, &rep);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	if (r < 0 && (!rep || rep->n_failures == 0))
 		return launch_decision_deny(d, "%s: '%s': %s", what, path, err[0] ? err : strerror(-r));
 	for (size_t i = 0; rep && i < rep->n_failures; i++) {
@@ -841,9 +839,9 @@ static int take_ticket(const struct launch_config *cfg, const struct launch_doma
 		any |= dom->disks[i].encrypted || dom->disks[i].fdgroup;
 	if (!cfg->require_released_keys || !any)
 		return 0;
-	policy_log_capture(err, err_size);
+	vt_log_capture(err, err_size);
 	tr = launch_ticket_take(cfg->state_dir, dom, ret);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	if (tr < 0 && tr != -ENOENT && tr != -ESTALE && tr != -EBADMSG)
 		return tr;
 	*ret_tr = tr;
@@ -940,7 +938,7 @@ int launch_record(const struct launch_config *cfg, const struct launch_domain *d
 		.n_interfaces = dom->n_interfaces,
 		.interfaces = dom->interfaces,
 	};
-	_cleanup_(freep) char *name = policy_escape(dom->name);
+	_cleanup_(freep) char *name = vt_escape(dom->name);
 	uint8_t digest[32];
 	uint64_t size;
 	int r;

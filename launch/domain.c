@@ -125,7 +125,7 @@ static bool prop_is(xmlNodePtr n, const char *attr, const char *value)
 static int check_path(const char *what, const char *path)
 {
 	if (path[0] != '/' || strlen(path) >= PATH_MAX)
-		return policy_log_errno(EOPNOTSUPP, "domain: %s '%s' is not an absolute path", what, path);
+		return vt_log_errno(EOPNOTSUPP, "domain: %s '%s' is not an absolute path", what, path);
 	return 0;
 }
 
@@ -142,7 +142,7 @@ static int refuse(xmlNodePtr n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	r = policy_log_errno(EOPNOTSUPP, "domain: %s: %s", path ? (const char *)path : "?", why);
+	r = vt_log_errno(EOPNOTSUPP, "domain: %s: %s", path ? (const char *)path : "?", why);
 	xmlFree(path);
 	return r;
 }
@@ -384,7 +384,7 @@ static int add_disk(struct walk *w, struct launch_disk **ret)
 	struct launch_domain *d = w->d;
 
 	if (d->n_disks >= DOMAIN_DISKS_MAX)
-		return policy_log_errno(EOPNOTSUPP, "domain: more than %d disks", DOMAIN_DISKS_MAX);
+		return vt_log_errno(EOPNOTSUPP, "domain: more than %d disks", DOMAIN_DISKS_MAX);
 	if (d->n_disks == w->cap_disks) {
 		size_t cap = w->cap_disks ? 2 * w->cap_disks : 8;
 		struct launch_disk *nd = reallocarray(d->disks, cap, sizeof(*nd));
@@ -463,7 +463,7 @@ static int check_disk(struct walk *w, xmlNodePtr n)
 		return r;
 	disk->readonly = child(n, "readonly") != NULL;
 	if (!type || (strcmp(type, "file") != 0 && strcmp(type, "block") != 0))
-		return policy_log_errno(EOPNOTSUPP,
+		return vt_log_errno(EOPNOTSUPP,
 					"domain: disk %zu ('%s'): source type '%s' cannot be verified before launch",
 					index, disk->target ? disk->target : "?", type ? type : "(none)");
 	disk->block = strcmp(type, "block") == 0;
@@ -474,7 +474,7 @@ static int check_disk(struct walk *w, xmlNodePtr n)
 		/* An empty removable drive runs nothing. */
 		if (strcmp(disk->device, "cdrom") == 0 || strcmp(disk->device, "floppy") == 0)
 			return 0;
-		return policy_log_errno(EOPNOTSUPP, "domain: disk %zu ('%s') has no source", index,
+		return vt_log_errno(EOPNOTSUPP, "domain: disk %zu ('%s') has no source", index,
 					disk->target ? disk->target : "?");
 	}
 	r = check_path("disk source", disk->source);
@@ -555,7 +555,7 @@ static int check_backing_source(struct walk *w, xmlNodePtr n)
 	if (r < 0)
 		return r;
 	if (d->n_backing >= DOMAIN_DISKS_MAX)
-		return policy_log_errno(EOPNOTSUPP, "domain: more than %d backing files", DOMAIN_DISKS_MAX);
+		return vt_log_errno(EOPNOTSUPP, "domain: more than %d backing files", DOMAIN_DISKS_MAX);
 	b = reallocarray(d->backing, d->n_backing + 1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
@@ -652,7 +652,7 @@ int launch_domain_xml_by_fd(const char *xml, const struct launch_decision *d, ch
 			    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
 	root = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (!is(root, "domain"))
-		return policy_log_errno(EBADMSG, "domain: its xml cannot be read again");
+		return vt_log_errno(EBADMSG, "domain: its xml cannot be read again");
 	devices = child(root, "devices");
 	for (xmlNodePtr disk = devices ? devices->children : NULL; disk; disk = disk->next) {
 		const struct launch_handover *h;
@@ -664,7 +664,7 @@ int launch_domain_xml_by_fd(const char *xml, const struct launch_decision *d, ch
 		if (!h && !prop(child(disk, "source"), "file"))
 			continue;
 		if (!h)
-			return policy_log_errno(EINVAL, "domain: a file disk was not verified by descriptor");
+			return vt_log_errno(EINVAL, "domain: a file disk was not verified by descriptor");
 		r = disk_by_fd(disk, h);
 		if (r < 0)
 			return r;
@@ -727,7 +727,7 @@ static int check_interface(struct walk *w, xmlNodePtr n)
 		return refuse(n, "an interface of type '%s' bypasses libvirt's networking: only network, "
 			      "bridge and user are accepted", type ? type : "(none)");
 	if (d->n_interfaces >= DOMAIN_INTERFACES_MAX)
-		return policy_log_errno(EOPNOTSUPP, "domain: more than %d interfaces", DOMAIN_INTERFACES_MAX);
+		return vt_log_errno(EOPNOTSUPP, "domain: more than %d interfaces", DOMAIN_INTERFACES_MAX);
 	if (d->n_interfaces == w->cap_interfaces) {
 		size_t cap = w->cap_interfaces ? 2 * w->cap_interfaces : 4;
 		struct launch_interface *ni = reallocarray(d->interfaces, cap, sizeof(*ni));
@@ -1333,7 +1333,7 @@ static int check_nvram_path(const struct walk *w)
 	if (asprintf(&want, "%s/%s_VARS.fd", LAUNCH_NVRAM_DIR, w->d->name) < 0)
 		return -ENOMEM;
 	if (strcmp(w->nvram, want) != 0)
-		return policy_log_errno(EOPNOTSUPP,
+		return vt_log_errno(EOPNOTSUPP,
 					"domain: /domain/os/nvram: '%s' is not libvirt's variable store for this domain ('%s'): another host file would be the guest's writable firmware store",
 					w->nvram, want);
 	return 0;
@@ -1533,7 +1533,7 @@ static int parse_domain(const char *xml, size_t len, bool live, struct launch_do
 	int r;
 
 	if (len > LAUNCH_XML_MAX)
-		return policy_log_errno(EFBIG, "domain: xml of %zu bytes exceeds the limit of %d", len,
+		return vt_log_errno(EFBIG, "domain: xml of %zu bytes exceeds the limit of %d", len,
 					LAUNCH_XML_MAX);
 	xmlSetGenericErrorFunc(NULL, silence);
 	doc = xmlReadMemory(xml, (int)len, "domain.xml", NULL,
@@ -1546,19 +1546,19 @@ static int parse_domain(const char *xml, size_t len, bool live, struct launch_do
 			snprintf(msg, sizeof(msg), "%s", e->message);
 			msg[strcspn(msg, "\n")] = '\0';
 		}
-		return policy_log_errno(EBADMSG, "domain: malformed xml at line %d: %s", e ? e->line : 0,
+		return vt_log_errno(EBADMSG, "domain: malformed xml at line %d: %s", e ? e->line : 0,
 					msg);
 	}
 	/* No DTD: it could define entities that expand or reach out. */
 	if (doc->intSubset || doc->extSubset)
-		return policy_log_errno(EOPNOTSUPP, "domain: xml with a DTD is not accepted");
+		return vt_log_errno(EOPNOTSUPP, "domain: xml with a DTD is not accepted");
 	root = xmlDocGetRootElement(doc);
 	/* libvirt's status file: the domain below <domstatus> */
 	if (live && is(root, "domstatus") && !root->ns)
 		for (root = root->children; root && !is(root, "domain"); root = root->next)
 			;
 	if (!is(root, "domain") || root->ns)
-		return policy_log_errno(EBADMSG, "domain: the root element is not <domain>");
+		return vt_log_errno(EBADMSG, "domain: the root element is not <domain>");
 
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -1575,7 +1575,7 @@ static int parse_domain(const char *xml, size_t len, bool live, struct launch_do
 	if (r < 0)
 		return r;
 	if (!d->name || !*d->name)
-		return policy_log_errno(EBADMSG, "domain: no <name>");
+		return vt_log_errno(EBADMSG, "domain: no <name>");
 	r = check_nvram_path(&w);
 	if (r < 0)
 		return r;

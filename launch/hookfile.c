@@ -21,16 +21,16 @@ static int hook_path(const char *hooks_dir, bool drop_in, bool mkdirs, char **re
 	_cleanup_(freep) char *dir = NULL;
 
 	if (!hooks_dir || hooks_dir[0] != '/')
-		return policy_log_errno(EINVAL, "hooks directory '%s': not an absolute path",
+		return vt_log_errno(EINVAL, "hooks directory '%s': not an absolute path",
 					hooks_dir ? hooks_dir : "");
 	if (mkdirs && mkdir(hooks_dir, 0755) < 0 && errno != EEXIST)
-		return policy_log_errno(errno, "cannot create '%s': %s", hooks_dir, strerror(errno));
+		return vt_log_errno(errno, "cannot create '%s': %s", hooks_dir, strerror(errno));
 	if (!drop_in)
 		return asprintf(ret, "%s/qemu", hooks_dir) < 0 ? -ENOMEM : 0;
 	if (asprintf(&dir, "%s/qemu.d", hooks_dir) < 0)
 		return -ENOMEM;
 	if (mkdirs && mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return policy_log_errno(errno, "cannot create '%s': %s", dir, strerror(errno));
+		return vt_log_errno(errno, "cannot create '%s': %s", dir, strerror(errno));
 	return asprintf(ret, "%s/vmtrust", dir) < 0 ? -ENOMEM : 0;
 }
 
@@ -45,18 +45,18 @@ static int hook_owner(const char *path)
 	if (lstat(path, &st) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return policy_log_errno(errno, "cannot read '%s': %s", path, strerror(errno));
+		return vt_log_errno(errno, "cannot read '%s': %s", path, strerror(errno));
 	}
 	if (!S_ISREG(st.st_mode))
-		return policy_log_errno(EPERM, "'%s' is not a vmtrust hook (not a regular file): left alone",
+		return vt_log_errno(EPERM, "'%s' is not a vmtrust hook (not a regular file): left alone",
 					path);
-	r = policy_read_file(path, HOOK_FILE_MAX, &text, &len);
+	r = vt_read_file(path, HOOK_FILE_MAX, &text, &len);
 	if (r == -EFBIG)
-		return policy_log_errno(EPERM, "'%s' is not a vmtrust hook: left alone", path);
+		return vt_log_errno(EPERM, "'%s' is not a vmtrust hook: left alone", path);
 	if (r < 0)
 		return r;
 	if (!strstr(text, "\n" LAUNCH_HOOK_MARKER "\n"))
-		return policy_log_errno(EPERM, "'%s' is another program's hook: left alone", path);
+		return vt_log_errno(EPERM, "'%s' is another program's hook: left alone", path);
 	return 1;
 }
 
@@ -86,7 +86,7 @@ int launch_hook_script(const struct launch_hook_opts *o, char **ret, size_t *ret
 	int r = 0;
 
 	if (!o->exe || o->exe[0] != '/')
-		return policy_log_errno(EINVAL, "hook: vmtrust's path '%s' is not absolute",
+		return vt_log_errno(EINVAL, "hook: vmtrust's path '%s' is not absolute",
 					o->exe ? o->exe : "");
 	f = open_memstream(&buf, &len);
 	if (!f)
@@ -112,7 +112,7 @@ int launch_hook_script(const struct launch_hook_opts *o, char **ret, size_t *ret
 	if (fclose(f) != 0)
 		return -ENOMEM;
 	if (r < 0)
-		return policy_log_errno(EINVAL, "hook: a path or value holds a newline");
+		return vt_log_errno(EINVAL, "hook: a path or value holds a newline");
 	*ret_len = len;
 	*ret = TAKE_PTR(buf);
 	return 0;
@@ -133,7 +133,7 @@ int launch_hook_install(const struct launch_hook_opts *o, char **ret_path)
 	r = launch_hook_script(o, &script, &len);
 	if (r < 0)
 		return r;
-	r = policy_write_file_atomic(path, script, len, 0755);
+	r = vt_write_file_atomic(path, script, len, 0755);
 	if (r < 0)
 		return r;
 	if (ret_path)
@@ -153,9 +153,9 @@ int launch_hook_uninstall(const char *hooks_dir, bool drop_in, char **ret_path)
 	if (r < 0)
 		return r;
 	if (r == 0)
-		return policy_log_errno(ENOENT, "'%s': no vmtrust hook installed", path);
+		return vt_log_errno(ENOENT, "'%s': no vmtrust hook installed", path);
 	if (unlink(path) < 0)
-		return policy_log_errno(errno, "cannot remove '%s': %s", path, strerror(errno));
+		return vt_log_errno(errno, "cannot remove '%s': %s", path, strerror(errno));
 	if (ret_path)
 		*ret_path = TAKE_PTR(path);
 	return 0;

@@ -226,7 +226,7 @@ struct launch_handover {
 };
 const struct launch_handover *launch_decision_handovers(const struct launch_decision *d, size_t *ret_n);
 /* Adds a reason: the decision is a denial from then on. The formatted
- * reason is stored escaped (policy_escape()): reasons are safe to print
+ * reason is stored escaped (vt_escape()): reasons are safe to print
  * and log as they are. 0 or -ENOMEM. */
 int launch_decision_deny(struct launch_decision *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -45,11 +45,11 @@ static int virt_load(void)
 		return 0;
 	dl = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
 	if (!dl)
-		return policy_log_errno(EOPNOTSUPP, "libvirt: cannot load its client library: %s", dlerror());
+		return vt_log_errno(EOPNOTSUPP, "libvirt: cannot load its client library: %s", dlerror());
 #define X(f)                                                                                  \
 	sym = dlsym(dl, #f);                                                                  \
 	if (!sym)                                                                             \
-		return policy_log_errno(EOPNOTSUPP, "libvirt: its library lacks %s", #f);     \
+		return vt_log_errno(EOPNOTSUPP, "libvirt: its library lacks %s", #f);     \
 	memcpy(&virt.f, &sym, sizeof(sym));
 	VIRT_FUNCS(X)
 #undef X
@@ -91,7 +91,7 @@ static void secrets_undefine(struct defined_secrets *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		if (virt.virSecretUndefine(s->secrets[i]) < 0)
-			policy_logf(POLICY_LOG_WARNING, "secret %s: cannot undefine: %s", s->uuids[i],
+			vt_logf(VT_LOG_WARNING, "secret %s: cannot undefine: %s", s->uuids[i],
 				    virt_error());
 		virt.virSecretFree(s->secrets[i]);
 	}
@@ -128,7 +128,7 @@ static int hand_over_key(const struct launch_config *cfg, const char *pcr_policy
 					    "hands over only keys it released", disk->target,
 					    disk->secret_uuid);
 	}
-	policy_log_capture(err, sizeof(err));
+	vt_log_capture(err, sizeof(err));
 	r = attest_ctx_new(&tpm, cfg->tcti);
 	if (r >= 0)
 		r = diskcrypt_ctx_new(&dc, disk->source, tpm);
@@ -136,7 +136,7 @@ static int hand_over_key(const struct launch_config *cfg, const char *pcr_policy
 		r = diskcrypt_ctx_set_state_dir(dc, cfg->state_dir);
 	if (r >= 0)
 		r = diskcrypt_release(dc, &rp, &key, NULL, NULL);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	if (r < 0)
 		return launch_decision_deny(d, "%s: %s", disk->target, err[0] ? err : strerror(-r));
 
@@ -197,7 +197,7 @@ static void restore_definition(virConnectPtr conn, const char *name, const char 
 	virDomainPtr v = virt.virDomainDefineXML(conn, xml);
 
 	if (!v) {
-		policy_logf(POLICY_LOG_ERR, "domain '%s': cannot restore its definition: %s: it still hands its disks "
+		vt_logf(VT_LOG_ERR, "domain '%s': cannot restore its definition: %s: it still hands its disks "
 			    "over by descriptor, and only 'vmtrust launch' can start it", name, virt_error());
 		return;
 	}
@@ -226,24 +226,24 @@ int launch_libvirt_start(const struct launch_config *cfg, const char *uri, const
 	uri = uri ? uri : "qemu:///system";
 	conn = virt.virConnectOpen(uri);
 	if (!conn)
-		return policy_log_errno(ECONNREFUSED, "libvirt '%s': cannot connect: %s", uri, virt_error());
+		return vt_log_errno(ECONNREFUSED, "libvirt '%s': cannot connect: %s", uri, virt_error());
 	vdom = virt.virDomainLookupByName(conn, name);
 	if (!vdom)
 		vdom = virt.virDomainLookupByUUIDString(conn, name);
 	/* A transient domain exists only while it runs: there is nothing to
 	 * start, and no defined domain to associate descriptors with. */
 	if (!vdom)
-		return policy_log_errno(ENOENT, "domain '%s': not defined in '%s' (a transient domain cannot be "
+		return vt_log_errno(ENOENT, "domain '%s': not defined in '%s' (a transient domain cannot be "
 					"started by vmtrust: define it)", name, uri);
 	r = virt.virDomainIsActive(vdom);
 	if (r != 0)
-		return policy_log_errno(r > 0 ? EBUSY : EIO, "domain '%s': %s", name,
+		return vt_log_errno(r > 0 ? EBUSY : EIO, "domain '%s': %s", name,
 					r > 0 ? "already running" : virt_error());
 	/* With what only the secure form holds (passwords of displays): the
 	 * definition is put back as it was. */
 	xml = virt.virDomainGetXMLDesc(vdom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
 	if (!xml)
-		return policy_log_errno(EIO, "domain '%s': cannot read its XML: %s", name, virt_error());
+		return vt_log_errno(EIO, "domain '%s': cannot read its XML: %s", name, virt_error());
 	r = launch_domain_parse(xml, strlen(xml), &dom);
 	if (r < 0)
 		return r;

@@ -88,7 +88,7 @@ static int kv_parse(const char *opt, const char *s, enum syntax syn, const char 
 	/* JSON is parsed by qemu's own parser; a second one could read it
 	 * differently. */
 	if (*p == '{')
-		return policy_log_errno(EOPNOTSUPP, "qemu: -%s in JSON form is not accepted: use key=value", opt);
+		return vt_log_errno(EOPNOTSUPP, "qemu: -%s in JSON form is not accepted: use key=value", opt);
 	while (*p) {
 		size_t len = strcspn(p, "=,");
 		char *key = NULL, *value = NULL;
@@ -103,7 +103,7 @@ static int kv_parse(const char *opt, const char *s, enum syntax syn, const char 
 			}
 		} else if (p[len] != '=') {
 			if (syn == KEYVAL)
-				return policy_log_errno(EINVAL, "qemu: -%s '%s': expected '=' after '%.*s'",
+				return vt_log_errno(EINVAL, "qemu: -%s '%s': expected '=' after '%.*s'",
 							opt, s, (int)len, p);
 			/* A flag: "key" is key=on, "nokey" key=off. */
 			if (len >= 2 && strncmp(p, "no", 2) == 0) {
@@ -166,7 +166,7 @@ static int parse_bool(const char *what, const char *key, const char *v, bool *re
 		*ret = false;
 		return 0;
 	}
-	return policy_log_errno(EINVAL, "qemu: %s: %s='%s' is not on or off", what, key, v);
+	return vt_log_errno(EINVAL, "qemu: %s: %s='%s' is not on or off", what, key, v);
 }
 
 /* ---- the domain being built ----------------------------------------------- */
@@ -257,7 +257,7 @@ static int add_ref(struct ctx *c, const char *what, int arg, enum syntax syn, co
 	/* Two drives of one name (a -blockdev node-name like "drive0" or
 	 * "kernel"): one of them would not be handed over. */
 	if (r && (r->block || block))
-		return policy_log_errno(EOPNOTSUPP, "qemu: '%s' names two files: give the -blockdev node another name",
+		return vt_log_errno(EOPNOTSUPP, "qemu: '%s' names two files: give the -blockdev node another name",
 					what);
 	if (!r) {
 		r = reallocarray(c->refs, c->n_refs + 1, sizeof(*r));
@@ -284,9 +284,9 @@ static int add_ref(struct ctx *c, const char *what, int arg, enum syntax syn, co
 static int check_path(const char *what, const char *path)
 {
 	if (path[0] != '/')
-		return policy_log_errno(EOPNOTSUPP, "qemu: %s '%s' is not an absolute path", what, path);
+		return vt_log_errno(EOPNOTSUPP, "qemu: %s '%s' is not an absolute path", what, path);
 	if (strlen(path) >= PATH_MAX)
-		return policy_log_errno(EOPNOTSUPP, "qemu: %s: a path of %zu bytes is too long", what,
+		return vt_log_errno(EOPNOTSUPP, "qemu: %s: a path of %zu bytes is too long", what,
 					strlen(path));
 	return 0;
 }
@@ -298,10 +298,10 @@ static int check_block_file(const char *what, const char *path)
 	size_t n = strcspn(path, ":/");
 
 	if (startswith(path, "json:"))
-		return policy_log_errno(EOPNOTSUPP,
+		return vt_log_errno(EOPNOTSUPP,
 					"qemu: %s: a json: filename cannot be verified before launch", what);
 	if (path[n] == ':')
-		return policy_log_errno(EOPNOTSUPP,
+		return vt_log_errno(EOPNOTSUPP,
 					"qemu: %s: protocol '%.*s' in '%s' cannot be verified before launch",
 					what, (int)n, path, path);
 	return check_path(what, path);
@@ -313,7 +313,7 @@ static int add_disk(struct launch_domain *d, const char *target, const char *dev
 	struct launch_disk *disks, *disk;
 
 	if (d->n_disks >= QEMU_DISKS_MAX)
-		return policy_log_errno(EOPNOTSUPP, "qemu: more than %d disks", QEMU_DISKS_MAX);
+		return vt_log_errno(EOPNOTSUPP, "qemu: more than %d disks", QEMU_DISKS_MAX);
 	disks = reallocarray(d->disks, d->n_disks + 1, sizeof(*disks));
 	if (!disks)
 		return -ENOMEM;
@@ -336,7 +336,7 @@ static int set_firmware(struct ctx *c, enum firmware fw, const char *what, const
 	 * ignores the pflash: either way one of them would not be the one
 	 * verified. */
 	if ((c->fw == FW_PFLASH && fw == FW_BIOS) || (c->fw == FW_BIOS && fw == FW_PFLASH))
-		return policy_log_errno(EOPNOTSUPP, "qemu: %s '%s': both -bios and a pflash unit 0 are given",
+		return vt_log_errno(EOPNOTSUPP, "qemu: %s '%s': both -bios and a pflash unit 0 are given",
 					what, path);
 	c->fw = fw;
 	return set_str(&c->d->loader, path);
@@ -379,16 +379,16 @@ static int check_drive_key(const char *what, const struct kv *kv, bool *encrypte
 	bool known = false;
 
 	if (!strcmp(k, "backing") || startswith(k, "backing."))
-		return policy_log_errno(EOPNOTSUPP, "qemu: %s: an explicit backing file (%s=) is not accepted",
+		return vt_log_errno(EOPNOTSUPP, "qemu: %s: an explicit backing file (%s=) is not accepted",
 					what, k);
 	if (!strcmp(k, "data-file") || startswith(k, "data-file."))
-		return policy_log_errno(EOPNOTSUPP, "qemu: %s: an external data file (%s=) is not accepted",
+		return vt_log_errno(EOPNOTSUPP, "qemu: %s: an external data file (%s=) is not accepted",
 					what, k);
 	if (!strcmp(k, "key-secret"))
 		*encrypted = true;
 	if (startswith(k, "encrypt.")) {
 		if (!strcmp(k, "encrypt.format") && strcmp(kv->value, "luks") != 0)
-			return policy_log_errno(EOPNOTSUPP, "qemu: %s: encryption '%s' is not supported", what,
+			return vt_log_errno(EOPNOTSUPP, "qemu: %s: encryption '%s' is not supported", what,
 						kv->value);
 		*encrypted = true;
 		return 0;
@@ -397,13 +397,13 @@ static int check_drive_key(const char *what, const struct kv *kv, bool *encrypte
 		for (size_t i = 0; i < ELEMENTSOF(drive_file_opts); i++)
 			known |= !strcmp(k, drive_file_opts[i]);
 		if (!known || (!strcmp(k, "file.driver") && strcmp(kv->value, "file") != 0))
-			return policy_log_errno(EOPNOTSUPP, "qemu: %s: %s='%s' cannot be followed", what, k,
+			return vt_log_errno(EOPNOTSUPP, "qemu: %s: %s='%s' cannot be followed", what, k,
 						kv->value);
 		return 0;
 	}
 	if (startswith(k, "cache.") || startswith(k, "throttling.") || listed(drive_keys, ELEMENTSOF(drive_keys), k))
 		return 0;
-	return policy_log_errno(EOPNOTSUPP, "qemu: %s: %s='%s' cannot be followed", what, k, kv->value);
+	return vt_log_errno(EOPNOTSUPP, "qemu: %s: %s='%s' cannot be followed", what, k, kv->value);
 }
 
 /* An empty cdrom or floppy: a key of another kind (filename=, driver=...)
@@ -416,7 +416,7 @@ static int check_empty_drive(const char *what, const struct kvlist *o)
 		if (listed(empty_drive_keys, ELEMENTSOF(empty_drive_keys), kv->key) ||
 		    (!strcmp(kv->key, "driver") && !strcmp(kv->value, "none")))
 			continue;
-		return policy_log_errno(EOPNOTSUPP, "qemu: %s has no file=, so %s='%s' is refused on it", what,
+		return vt_log_errno(EOPNOTSUPP, "qemu: %s has no file=, so %s='%s' is refused on it", what,
 					kv->key, kv->value);
 	}
 	return 0;
@@ -436,7 +436,7 @@ static int drive_format(const char *what, const char *f, const char **ret, bool 
 		*ret = "raw";
 		return 0;
 	}
-	return policy_log_errno(EOPNOTSUPP, "qemu: %s: format '%s' cannot be verified before launch", what, f);
+	return vt_log_errno(EOPNOTSUPP, "qemu: %s: format '%s' cannot be verified before launch", what, f);
 }
 
 static int parse_unit(const char *what, const char *v, unsigned *ret)
@@ -447,7 +447,7 @@ static int parse_unit(const char *what, const char *v, unsigned *ret)
 	errno = 0;
 	u = strtoul(v, &end, 10);
 	if (errno || end == v || *end || v[0] == '-' || u >= QEMU_PFLASH_MAX)
-		return policy_log_errno(EINVAL, "qemu: %s: pflash unit '%s' is not one of 0..%d", what, v,
+		return vt_log_errno(EINVAL, "qemu: %s: pflash unit '%s' is not one of 0..%d", what, v,
 					QEMU_PFLASH_MAX - 1);
 	*ret = (unsigned)u;
 	return 0;
@@ -457,7 +457,7 @@ static int parse_unit(const char *what, const char *v, unsigned *ret)
  * raw could be opened as another format, with files of its own. */
 static int no_format(const char *what, const char *path)
 {
-	return policy_log_errno(EOPNOTSUPP,
+	return vt_log_errno(EOPNOTSUPP,
 				"qemu: %s '%s' has no format=, so qemu would probe it: use -drive "
 				"file=...,format=raw or format=qcow2",
 				what, path);
@@ -480,19 +480,19 @@ static int add_pflash(struct ctx *c, const char *what, const char *unit_str, con
 		while (unit < QEMU_PFLASH_MAX && (c->pflash_units & (UINT64_C(1) << unit)))
 			unit++;
 		if (unit == QEMU_PFLASH_MAX)
-			return policy_log_errno(EINVAL, "qemu: %s: more than %d pflash units", what,
+			return vt_log_errno(EINVAL, "qemu: %s: more than %d pflash units", what,
 						QEMU_PFLASH_MAX);
 	}
 	snprintf(target, sizeof(target), "pflash%u", unit);
 	if (!path || !*path)
-		return policy_log_errno(EOPNOTSUPP, "qemu: %s (%s) has no file", what, target);
+		return vt_log_errno(EOPNOTSUPP, "qemu: %s (%s) has no file", what, target);
 	r = check_block_file(target, path);
 	if (r < 0)
 		return r;
 	if (!format)
 		return no_format(what, path);
 	if (c->pflash_units & (UINT64_C(1) << unit))
-		return policy_log_errno(EINVAL, "qemu: %s: pflash unit %u is given twice", what, unit);
+		return vt_log_errno(EINVAL, "qemu: %s: pflash unit %u is given twice", what, unit);
 	c->pflash_units |= UINT64_C(1) << unit;
 	if (unit == 0)
 		r = set_firmware(c, FW_PFLASH, target, path);
@@ -531,7 +531,7 @@ static int do_drive(struct ctx *c, const char *arg)
 		if (!strcmp(o.v[i].key, "snapshot")) {
 			r = parse_bool(what, o.v[i].key, o.v[i].value, &snapshot);
 			if (r >= 0 && snapshot)
-				r = policy_log_errno(EOPNOTSUPP, "qemu: %s: snapshot='%s' is refused: qemu opens "
+				r = vt_log_errno(EOPNOTSUPP, "qemu: %s: snapshot='%s' is refused: qemu opens "
 						     "its temporary overlay by name, which is not verified", what,
 						     o.v[i].value);
 			if (r < 0)
@@ -545,7 +545,7 @@ static int do_drive(struct ctx *c, const char *arg)
 	iface = kv_get(&o, "if");
 	media = kv_get(&o, "media");
 	if (fmt && drv)
-		return policy_log_errno(EINVAL, "qemu: %s: both format= and driver= are given", what);
+		return vt_log_errno(EINVAL, "qemu: %s: both format= and driver= are given", what);
 	if ((!file || !*file) && !(iface && !strcmp(iface, "pflash"))) {
 		r = check_empty_drive(what, &o);
 		if (r < 0)
@@ -572,7 +572,7 @@ static int do_drive(struct ctx *c, const char *arg)
 		/* An empty removable drive runs nothing. */
 		if (strcmp(device, "disk") != 0)
 			return add_disk(c->d, what, device, NULL, format, readonly, encrypted);
-		return policy_log_errno(EOPNOTSUPP, "qemu: %s has no file=", what);
+		return vt_log_errno(EOPNOTSUPP, "qemu: %s has no file=", what);
 	}
 	r = check_block_file(what, file);
 	if (r < 0)
@@ -594,7 +594,7 @@ static int do_drive_file(struct ctx *c, const char *target, const char *device, 
 	if (!*file) {
 		if (strcmp(device, "disk") != 0)
 			return add_disk(c->d, target, device, NULL, NULL, !strcmp(device, "cdrom"), false);
-		return policy_log_errno(EOPNOTSUPP, "qemu: %s has no file", target);
+		return vt_log_errno(EOPNOTSUPP, "qemu: %s has no file", target);
 	}
 	r = check_block_file(target, file);
 	if (r < 0)
@@ -648,7 +648,7 @@ static int follow(struct ctx *c, size_t self, const char *name, const struct kvl
 	int r;
 
 	if (depth > QEMU_CHAIN_MAX)
-		return policy_log_errno(EOPNOTSUPP,
+		return vt_log_errno(EOPNOTSUPP,
 					"qemu: blockdev '%s': a chain of more than %d nodes cannot be followed",
 					name, QEMU_CHAIN_MAX);
 	/* prefix is at most QEMU_CHAIN_MAX times "file." */
@@ -657,10 +657,10 @@ static int follow(struct ctx *c, size_t self, const char *name, const struct kvl
 	snprintf(k_filename, sizeof(k_filename), "%sfilename", prefix);
 	driver = kv_get(o, k_driver);
 	if (!driver)
-		return policy_log_errno(EINVAL, "qemu: blockdev '%s': no %s=", name, k_driver);
+		return vt_log_errno(EINVAL, "qemu: blockdev '%s': no %s=", name, k_driver);
 	is_format = !strcmp(driver, "raw") || !strcmp(driver, "qcow2") || !strcmp(driver, "luks");
 	if (strcmp(driver, "file") != 0 && !is_format)
-		return policy_log_errno(EOPNOTSUPP,
+		return vt_log_errno(EOPNOTSUPP,
 					"qemu: blockdev '%s': driver '%s' cannot be verified before launch",
 					name, driver);
 
@@ -676,26 +676,26 @@ static int follow(struct ctx *c, size_t self, const char *name, const struct kvl
 		if (!strcmp(rest, "backing") || startswith(rest, "backing.")) {
 			if (!strcmp(rest, "backing") && !*v)
 				continue;       /* none */
-			return policy_log_errno(EOPNOTSUPP,
+			return vt_log_errno(EOPNOTSUPP,
 						"qemu: blockdev '%s': an explicit backing node (%s=) is not accepted",
 						name, k);
 		}
 		if (!strcmp(rest, "data-file") || startswith(rest, "data-file."))
-			return policy_log_errno(EOPNOTSUPP,
+			return vt_log_errno(EOPNOTSUPP,
 						"qemu: blockdev '%s': an external data file (%s=) is not accepted",
 						name, k);
 		if (!strcmp(rest, "key-secret"))
 			encrypted = true;
 		if (startswith(rest, "encrypt.") && !strcmp(driver, "qcow2")) {
 			if (!strcmp(rest, "encrypt.format") && strcmp(v, "luks") != 0)
-				return policy_log_errno(EOPNOTSUPP,
+				return vt_log_errno(EOPNOTSUPP,
 							"qemu: blockdev '%s': encryption '%s' is not supported",
 							name, v);
 			encrypted = true;
 			continue;
 		}
 		if (!listed(node_keys, ELEMENTSOF(node_keys), rest))
-			return policy_log_errno(EOPNOTSUPP, "qemu: blockdev '%s': %s='%s' cannot be followed",
+			return vt_log_errno(EOPNOTSUPP, "qemu: blockdev '%s': %s='%s' cannot be followed",
 						name, k, v);
 	}
 
@@ -705,7 +705,7 @@ static int follow(struct ctx *c, size_t self, const char *name, const struct kvl
 		filename = kv_get(o, k_filename);
 		snprintf(what, sizeof(what), "blockdev '%s' filename", name);
 		if (!filename || !*filename)
-			return policy_log_errno(EINVAL, "qemu: blockdev '%s': no %s=", name, k_filename);
+			return vt_log_errno(EINVAL, "qemu: blockdev '%s': no %s=", name, k_filename);
 		r = check_block_file(what, filename);
 		if (r < 0)
 			return r;
@@ -716,13 +716,13 @@ static int follow(struct ctx *c, size_t self, const char *name, const struct kvl
 
 	ref = kv_get(o, k_file);
 	if (ref && inline_child)
-		return policy_log_errno(EINVAL, "qemu: blockdev '%s': both %s= and %s.* are given", name,
+		return vt_log_errno(EINVAL, "qemu: blockdev '%s': both %s= and %s.* are given", name,
 					k_file, k_file);
 	if (ref) {
 		struct node *n = find_node(c, self, ref);
 
 		if (!n)
-			return policy_log_errno(EOPNOTSUPP,
+			return vt_log_errno(EOPNOTSUPP,
 						"qemu: blockdev '%s': node '%s' is not a -blockdev defined before it",
 						name, ref);
 		n->referenced = true;
@@ -733,12 +733,12 @@ static int follow(struct ctx *c, size_t self, const char *name, const struct kvl
 		snprintf(p, sizeof(p), "%sfile.", prefix);
 		r = follow(c, self, name, o, p, depth + 1, &child);
 	} else {
-		return policy_log_errno(EINVAL, "qemu: blockdev '%s': no %s=", name, k_file);
+		return vt_log_errno(EINVAL, "qemu: blockdev '%s': no %s=", name, k_file);
 	}
 	if (r < 0)
 		return r;
 	if (strcmp(child.top, "file") != 0 && !(!strcmp(driver, "raw") && !strcmp(child.top, "luks")))
-		return policy_log_errno(EOPNOTSUPP,
+		return vt_log_errno(EOPNOTSUPP,
 					"qemu: blockdev '%s': a %s node over a %s node cannot be followed", name,
 					driver, child.top);
 	*ret = (struct chain){
@@ -760,10 +760,10 @@ static int do_blockdev(struct ctx *c, const char *arg)
 	/* JSON is parsed by qemu's own parser; a second one could read it
 	 * differently. */
 	if (arg[0] == '{')
-		return policy_log_errno(EOPNOTSUPP,
+		return vt_log_errno(EOPNOTSUPP,
 					"qemu: -blockdev in JSON form is not accepted: use key=value");
 	if (c->n_nodes >= QEMU_NODES_MAX)
-		return policy_log_errno(EOPNOTSUPP, "qemu: more than %d -blockdev", QEMU_NODES_MAX);
+		return vt_log_errno(EOPNOTSUPP, "qemu: more than %d -blockdev", QEMU_NODES_MAX);
 	nodes = reallocarray(c->nodes, c->n_nodes + 1, sizeof(*nodes));
 	if (!nodes)
 		return -ENOMEM;
@@ -775,9 +775,9 @@ static int do_blockdev(struct ctx *c, const char *arg)
 		return r;
 	n->name = kv_get(&n->o, "node-name");
 	if (!n->name || !*n->name)
-		return policy_log_errno(EINVAL, "qemu: -blockdev '%s' has no node-name=", arg);
+		return vt_log_errno(EINVAL, "qemu: -blockdev '%s' has no node-name=", arg);
 	if (find_node(c, c->n_nodes - 1, n->name))
-		return policy_log_errno(EINVAL, "qemu: blockdev '%s' is defined twice", n->name);
+		return vt_log_errno(EINVAL, "qemu: blockdev '%s' is defined twice", n->name);
 	return 0;
 }
 
@@ -812,11 +812,11 @@ static int finish_blockdevs(struct ctx *c)
 			continue;
 		n = find_node(c, c->n_nodes, c->machine_pflash[u]);
 		if (!n)
-			return policy_log_errno(EOPNOTSUPP,
+			return vt_log_errno(EOPNOTSUPP,
 						"qemu: -machine pflash%d='%s' is not a -blockdev node", u,
 						c->machine_pflash[u]);
 		if (c->pflash_units & (UINT64_C(1) << u))
-			return policy_log_errno(EINVAL, "qemu: pflash unit %d is given twice", u);
+			return vt_log_errno(EINVAL, "qemu: pflash unit %d is given twice", u);
 		c->pflash_units |= UINT64_C(1) << u;
 		n->pflash = u;
 		if (u == 0) {
@@ -852,7 +852,7 @@ static int do_initrd(struct ctx *c, const char *what, const char *path)
 	/* A multiboot kernel takes "mod1 args,mod2" here: another file than
 	 * the one verified would be loaded. */
 	if (strpbrk(path, ", "))
-		return policy_log_errno(EOPNOTSUPP,
+		return vt_log_errno(EOPNOTSUPP,
 					"qemu: %s '%s': a ',' or ' ' would make it a list of modules", what, path);
 	return set_str(&c->d->initrd, path);
 }
@@ -907,14 +907,14 @@ static int do_machine(struct ctx *c, const char *arg)
 			r = add_ref(c, !strcmp(k, "firmware") ? "loader" : k, c->arg, KEYVAL, "type", k, false,
 				    false, -1);
 		else if (!strcmp(k, "dtb"))
-			r = policy_log_errno(EOPNOTSUPP,
+			r = vt_log_errno(EOPNOTSUPP,
 					     "qemu: -machine dtb= is refused: the device tree file is not verified");
 		else if (!strcmp(k, "dumpdtb"))
-			r = policy_log_errno(EOPNOTSUPP, "qemu: -machine dumpdtb= is refused: it writes a host file");
+			r = vt_log_errno(EOPNOTSUPP, "qemu: -machine dumpdtb= is refused: it writes a host file");
 		else if (!strcmp(k, "pflash0") || !strcmp(k, "pflash1"))
 			r = set_str(&c->machine_pflash[k[6] - '0'], v);
 		else if (r >= 0 && !listed(machine_keys, ELEMENTSOF(machine_keys), k))
-			r = policy_log_errno(EOPNOTSUPP,
+			r = vt_log_errno(EOPNOTSUPP,
 					     "qemu: -machine %s='%s' is refused: not a machine property vmtrust "
 					     "knows to name nothing on the host (see launch/qemuargs.c)", k, v);
 		if (r < 0)
@@ -936,7 +936,7 @@ static int do_name(struct ctx *c, const char *arg)
 	if (!guest)
 		return 0;
 	if (!*guest)
-		return policy_log_errno(EINVAL, "qemu: -name gives an empty name");
+		return vt_log_errno(EINVAL, "qemu: -name gives an empty name");
 	return set_str(&c->d->name, guest);
 }
 
@@ -1099,20 +1099,20 @@ static const char *const allowed_devices[] = {
 static int check_device(const char *opt, const char *driver, const char *romfile)
 {
 	if (listed(refused_devices, ELEMENTSOF(refused_devices), driver))
-		return policy_log_errno(EOPNOTSUPP,
+		return vt_log_errno(EOPNOTSUPP,
 					"qemu: -%s %s is refused: what it loads or hands the guest is not verified",
 					opt, driver);
 	for (size_t i = 0; driver && i < ELEMENTSOF(refused_device_prefixes); i++)
 		if (startswith(driver, refused_device_prefixes[i]))
-			return policy_log_errno(EOPNOTSUPP,
+			return vt_log_errno(EOPNOTSUPP,
 						"qemu: -%s %s is refused: a host device, or storage served by "
 						"another process, cannot be verified", opt, driver);
 	if (!strcmp(opt, "device") && !listed(allowed_devices, ELEMENTSOF(allowed_devices), driver))
-		return policy_log_errno(EOPNOTSUPP,
+		return vt_log_errno(EOPNOTSUPP,
 					"qemu: -%s %s is refused: not a device vmtrust knows to reach no host "
 					"resource (see launch/qemuargs.c)", opt, driver ? driver : "without a driver");
 	if (romfile && *romfile)
-		return policy_log_errno(EOPNOTSUPP,
+		return vt_log_errno(EOPNOTSUPP,
 					"qemu: -%s %s: romfile '%s' is refused: option roms are not verified", opt,
 					driver ? driver : "?", romfile);
 	return 0;
@@ -1129,7 +1129,7 @@ static int do_device(struct ctx *c, const char *arg)
 	r = check_device("device", kv_get(&o, "driver"), kv_get(&o, "romfile"));
 	for (size_t i = 0; r >= 0 && i < o.n; i++)
 		if (!device_property_ok(o.v[i].key))
-			r = policy_log_errno(EOPNOTSUPP,
+			r = vt_log_errno(EOPNOTSUPP,
 					     "qemu: -device %s: %s='%s' is refused: not a property vmtrust knows to "
 					     "name no host file or device (see launch/qemuargs.c)",
 					     kv_get(&o, "driver") ? kv_get(&o, "driver") : "?", o.v[i].key, o.v[i].value);
@@ -1142,7 +1142,7 @@ static int check_global_property(const char *driver, const char *property)
 {
 	if (!property || !device_property_ok(property) || !strcmp(property, "driver") || !strcmp(property, "id") ||
 	    !strcmp(property, "bus"))
-		return policy_log_errno(EOPNOTSUPP,
+		return vt_log_errno(EOPNOTSUPP,
 					"qemu: -global %s.%s is refused: not a property vmtrust knows to name no "
 					"host file or device (see launch/qemuargs.c)", driver ? driver : "?",
 					property ? property : "(none)");
@@ -1192,7 +1192,7 @@ static int refuse_key(const char *opt, const char *arg, const char *implied, con
 		return r;
 	v = kv_get(&o, key);
 	if (v && *v)
-		return policy_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt, key, v, why);
+		return vt_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt, key, v, why);
 	return 0;
 }
 
@@ -1204,7 +1204,7 @@ static const char *const why_monitor = "a monitor adds devices that are not veri
 static int do_monitor(struct ctx *c, const char *opt, const char *v)
 {
 	if (strcmp(v, "none") != 0)
-		return policy_log_errno(EOPNOTSUPP, "qemu: -%s '%s' is refused: %s", opt, v, why_monitor);
+		return vt_log_errno(EOPNOTSUPP, "qemu: -%s '%s' is refused: %s", opt, v, why_monitor);
 	c->monitor_none |= !strcmp(opt, "monitor");
 	return 0;
 }
@@ -1229,12 +1229,12 @@ static int keys_allowed(const char *opt, const char *arg, const char *implied, c
 			;
 		if (!ok[k] || (!any_value && (strchr(kv->value, '/') || strstr(kv->value, "unix:") ||
 					      (!strcmp(kv->key, "unix") && strcmp(kv->value, "off") != 0))))
-			return policy_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt, kv->key,
+			return vt_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt, kv->key,
 						kv->value, why_host);
 		/* spice's gl=on opens a host render node (as -display's) */
 		if (!any_value && !strcmp(kv->key, "gl") && strcmp(kv->value, "off") != 0 &&
 		    strcmp(kv->value, "false") != 0 && strcmp(kv->value, "no") != 0)
-			return policy_log_errno(EOPNOTSUPP,
+			return vt_log_errno(EOPNOTSUPP,
 						"qemu: -%s gl='%s' is refused: opengl opens a host render node, "
 						"which is not verified", opt, kv->value);
 	}
@@ -1247,7 +1247,7 @@ static int do_keymap(const char *v)
 	size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
 
 	if (!*v || v[n])
-		return policy_log_errno(EOPNOTSUPP, "qemu: -k '%s' is refused: a keymap is a layout name "
+		return vt_log_errno(EOPNOTSUPP, "qemu: -k '%s' is refused: a keymap is a layout name "
 					"(letters, digits, '-', '_')", v);
 	return 0;
 }
@@ -1272,7 +1272,7 @@ static int allow_only_keys(const char *opt, const char *arg, const char *implied
 							     strcmp(o.v[i].key, keys[k]) == 0;
 		}
 		if (!ok)
-			return policy_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt, o.v[i].key,
+			return vt_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt, o.v[i].key,
 						o.v[i].value, why_host);
 	}
 	return 0;
@@ -1295,7 +1295,7 @@ static int check_type(const char *opt, const char *arg, enum syntax syn, const c
 	for (size_t i = 0; type && ok[i]; i++)
 		if (!strcmp(type, ok[i]))
 			return 0;
-	return policy_log_errno(EOPNOTSUPP, "qemu: -%s %s is refused: %s", opt, type ? type : "(no type)",
+	return vt_log_errno(EOPNOTSUPP, "qemu: -%s %s is refused: %s", opt, type ? type : "(no type)",
 				why_host);
 }
 
@@ -1327,7 +1327,7 @@ static int do_object(struct ctx *c, const char *arg)
 		return r;
 	f = kv_get(&o, "filename");
 	if (f && !listed(rng_sources, ELEMENTSOF(rng_sources), f))
-		return policy_log_errno(EOPNOTSUPP,
+		return vt_log_errno(EOPNOTSUPP,
 					"qemu: -object %s: filename='%s' is refused: not /dev/random, /dev/urandom "
 					"or /dev/hwrng", kv_get(&o, "qom-type"), f);
 	return allow_only_keys("object", arg, "qom-type", keys);
@@ -1358,12 +1358,12 @@ static int do_chr_spec(const char *opt, const char *v)
 	const char *p = v;
 
 	if (startswith(v, "mon:"))
-		return policy_log_errno(EOPNOTSUPP, "qemu: -%s '%s' is refused: %s", opt, v, why_monitor);
+		return vt_log_errno(EOPNOTSUPP, "qemu: -%s '%s' is refused: %s", opt, v, why_monitor);
 	if (startswith(p, "chardev:") || startswith(p, "vc:") || !strcmp(p, "none"))
 		return 0;       /* a -chardev is checked where it is defined */
 	if (listed(chardev_ok, ELEMENTSOF(chardev_ok) - 1, p))
 		return 0;
-	return policy_log_errno(EOPNOTSUPP, "qemu: -%s '%s' is refused: %s", opt, v, why_host);
+	return vt_log_errno(EOPNOTSUPP, "qemu: -%s '%s' is refused: %s", opt, v, why_host);
 }
 
 static int add_interface(struct launch_domain *d, const char *type, const char *source)
@@ -1371,7 +1371,7 @@ static int add_interface(struct launch_domain *d, const char *type, const char *
 	struct launch_interface *ni;
 
 	if (d->n_interfaces >= QEMU_DISKS_MAX)
-		return policy_log_errno(EOPNOTSUPP, "qemu: more than %d network backends", QEMU_DISKS_MAX);
+		return vt_log_errno(EOPNOTSUPP, "qemu: more than %d network backends", QEMU_DISKS_MAX);
 	ni = reallocarray(d->interfaces, d->n_interfaces + 1, sizeof(*ni));
 	if (!ni)
 		return -ENOMEM;
@@ -1451,9 +1451,9 @@ static int do_usbdevice(const char *v)
 	static const char *const ok[] = { "mouse", "tablet", "keyboard", "wacom-tablet", "braille" };
 
 	if (startswith(v, "disk:"))
-		return policy_log_errno(EOPNOTSUPP, "qemu: -usbdevice '%s' is refused: use -drive", v);
+		return vt_log_errno(EOPNOTSUPP, "qemu: -usbdevice '%s' is refused: use -drive", v);
 	if (!listed(ok, ELEMENTSOF(ok), v))
-		return policy_log_errno(EOPNOTSUPP, "qemu: -usbdevice '%s' is refused: %s", v, why_host);
+		return vt_log_errno(EOPNOTSUPP, "qemu: -usbdevice '%s' is refused: %s", v, why_host);
 	return 0;
 }
 
@@ -1492,7 +1492,7 @@ static int do_display(const char *arg)
 		if (!strcmp(type, display_types[i].type))
 			t = &display_types[i];
 	if (!t)
-		return policy_log_errno(EOPNOTSUPP,
+		return vt_log_errno(EOPNOTSUPP,
 					"qemu: -display %s is refused: not a display vmtrust knows to reach no host "
 					"resource (none, sdl, curses, dbus, vnc=)", type ? type : "(no type)");
 	for (size_t i = 0; i < o.n; i++) {
@@ -1504,10 +1504,10 @@ static int do_display(const char *arg)
 		for (k = 0; k < ELEMENTSOF(t->keys) && t->keys[k] && strcmp(t->keys[k], kv->key); k++)
 			;
 		if (k == ELEMENTSOF(t->keys) || !t->keys[k] || strchr(kv->value, '/'))
-			return policy_log_errno(EOPNOTSUPP, "qemu: -display %s: %s='%s' is refused: %s", type,
+			return vt_log_errno(EOPNOTSUPP, "qemu: -display %s: %s='%s' is refused: %s", type,
 						kv->key, kv->value, why_host);
 		if (!strcmp(kv->key, "gl") && strcmp(kv->value, "off") != 0)
-			return policy_log_errno(EOPNOTSUPP,
+			return vt_log_errno(EOPNOTSUPP,
 						"qemu: -display %s: gl='%s' is refused: opengl opens a host render "
 						"node, which is not verified", type, kv->value);
 	}
@@ -1714,7 +1714,7 @@ static int do_option(struct ctx *c, const struct qopt *q, const char *v)
 		return 0;
 	case FLAG_REFUSED:
 	case REFUSED:
-		return policy_log_errno(EOPNOTSUPP, "qemu: -%s is refused: %s", q->name, q->a);
+		return vt_log_errno(EOPNOTSUPP, "qemu: -%s is refused: %s", q->name, q->a);
 	case DRIVE:
 		return do_drive(c, v);
 	case DRIVE_FILE:
@@ -1782,9 +1782,9 @@ static int parse_args(int argc, char *const *argv, struct ctx *c, struct launch_
 	int r;
 
 	if (argc < 1 || !argv || !argv[0])
-		return policy_log_errno(EINVAL, "qemu: no command line");
+		return vt_log_errno(EINVAL, "qemu: no command line");
 	if (argc > QEMU_ARGS_MAX)
-		return policy_log_errno(E2BIG, "qemu: %d arguments, more than %d", argc, QEMU_ARGS_MAX);
+		return vt_log_errno(E2BIG, "qemu: %d arguments, more than %d", argc, QEMU_ARGS_MAX);
 	/* The emulator itself: launch_decide() checks that the host
 	 * attestation covers it; it runs without a PATH search. */
 	r = check_path("emulator", argv[0]);
@@ -1800,7 +1800,7 @@ static int parse_args(int argc, char *const *argv, struct ctx *c, struct launch_
 		const struct qopt *q;
 
 		if (!a)
-			return policy_log_errno(EINVAL, "qemu: argument %d is missing", i);
+			return vt_log_errno(EINVAL, "qemu: argument %d is missing", i);
 		/* A bare argument is the first hard disk. */
 		if (a[0] != '-') {
 			r = do_drive_file(c, "hda", "disk", a);
@@ -1824,7 +1824,7 @@ static int parse_args(int argc, char *const *argv, struct ctx *c, struct launch_
 			continue;
 		}
 		if (i + 1 >= argc || !argv[i + 1])
-			return policy_log_errno(EINVAL, "qemu: option '%s' needs a value", a);
+			return vt_log_errno(EINVAL, "qemu: option '%s' needs a value", a);
 		c->arg = ++i;
 		r = do_option(c, q, argv[i]);
 		if (r < 0)
@@ -1836,7 +1836,7 @@ static int parse_args(int argc, char *const *argv, struct ctx *c, struct launch_
 	/* Without -monitor none (or -nodefaults) qemu adds a monitor on its
 	 * console, which a display shows. */
 	if (!c->monitor_none && !c->nodefaults)
-		return policy_log_errno(EOPNOTSUPP, "qemu: the default monitor is refused: %s; give -monitor none",
+		return vt_log_errno(EOPNOTSUPP, "qemu: the default monitor is refused: %s; give -monitor none",
 					why_monitor);
 	/* Without any network option qemu gives the guest a user-mode nic. */
 	if (!c->network && !c->nodefaults) {

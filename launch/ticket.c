@@ -79,11 +79,11 @@ static int ticket_path(const char *state_dir, const char *name, bool mkdirs, cha
 	_cleanup_(freep) char *dir = NULL;
 
 	if (!state_dir || !name || !*name || name[0] == '.' || strchr(name, '/') || strlen(name) > 200)
-		return policy_log_errno(EINVAL, "launch ticket: bad domain name '%s'", name ? name : "");
+		return vt_log_errno(EINVAL, "launch ticket: bad domain name '%s'", name ? name : "");
 	if (asprintf(&dir, "%s/%s", state_dir, LAUNCH_TICKET_DIR) < 0)
 		return -ENOMEM;
 	if (mkdirs && mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return policy_log_errno(errno, "cannot create '%s': %s", dir, strerror(errno));
+		return vt_log_errno(errno, "cannot create '%s': %s", dir, strerror(errno));
 	if (asprintf(ret, "%s/%s.json", dir, name) < 0)
 		return -ENOMEM;
 	return 0;
@@ -139,7 +139,7 @@ int launch_ticket_write(const char *state_dir, const struct launch_domain *dom,
 	int r;
 
 	if (n > LAUNCH_TICKET_SECRETS_MAX)
-		return policy_log_errno(E2BIG, "launch ticket for '%s': too many secrets", dom->name);
+		return vt_log_errno(E2BIG, "launch ticket for '%s': too many secrets", dom->name);
 	r = ticket_path(state_dir, dom->name, true, &path);
 	if (r < 0)
 		return r;
@@ -176,7 +176,7 @@ int launch_ticket_write(const char *state_dir, const struct launch_domain *dom,
 		json_object_array_add(disks, k);
 	}
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	r = text ? policy_write_file_atomic(path, text, strlen(text), 0600) : -ENOMEM;
+	r = text ? vt_write_file_atomic(path, text, strlen(text), 0600) : -ENOMEM;
 	json_object_put(o);
 	return r;
 }
@@ -238,12 +238,12 @@ static int ticket_parse(const char *text, size_t len, const struct launch_domain
 			struct launch_ticket *t)
 {
 	struct json_object *o = NULL, *v, *a;
-	struct policy_json_error jerr;
+	struct vt_json_error jerr;
 	int64_t now = (int64_t)time(NULL), when;
 	int r = -EBADMSG;
 	size_t n;
 
-	if (policy_json_parse(text, len, 32, &o, &jerr) < 0 || !json_object_is_type(o, json_type_object))
+	if (vt_json_parse(text, len, 32, &o, &jerr) < 0 || !json_object_is_type(o, json_type_object))
 		goto out;
 	if (!json_object_object_get_ex(o, "domain", &v) || !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), dom->name) != 0)
@@ -296,10 +296,10 @@ int launch_ticket_take(const char *state_dir, const struct launch_domain *dom,
 	r = ticket_path(state_dir, dom->name, false, &path);
 	if (r < 0)
 		return r;
-	r = policy_read_file(path, TICKET_FILE_MAX, &text, &len);
+	r = vt_read_file(path, TICKET_FILE_MAX, &text, &len);
 	/* One start per ticket, whatever it holds. */
 	if (unlink(path) < 0 && errno != ENOENT && r >= 0)
-		r = policy_log_errno(errno, "cannot remove the launch ticket '%s': %s", path, strerror(errno));
+		r = vt_log_errno(errno, "cannot remove the launch ticket '%s': %s", path, strerror(errno));
 	if (r < 0)
 		return r;
 	t = calloc(1, sizeof(*t));
@@ -307,7 +307,7 @@ int launch_ticket_take(const char *state_dir, const struct launch_domain *dom,
 		return -ENOMEM;
 	r = ticket_parse(text, len, dom, t);
 	if (r == -EBADMSG)
-		return policy_log_errno(EBADMSG, "launch ticket '%s': malformed, or for another domain", path);
+		return vt_log_errno(EBADMSG, "launch ticket '%s': malformed, or for another domain", path);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(t);
@@ -323,6 +323,6 @@ int launch_ticket_remove(const char *state_dir, const char *domain_name)
 	if (r < 0)
 		return r;
 	if (unlink(path) < 0 && errno != ENOENT)
-		return policy_log_errno(errno, "cannot remove the launch ticket '%s': %s", path, strerror(errno));
+		return vt_log_errno(errno, "cannot remove the launch ticket '%s': %s", path, strerror(errno));
 	return 0;
 }

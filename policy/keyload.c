@@ -49,16 +49,9 @@ struct policy_signer {
 	bool open;
 };
 
-DEFINE_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
-DEFINE_CLEANUP_FUNC(BIO *, BIO_free)
 DEFINE_CLEANUP_FUNC(P11KitUri *, p11_kit_uri_free)
 DEFINE_CLEANUP_FUNC(OSSL_STORE_CTX *, OSSL_STORE_close)
 DEFINE_CLEANUP_FUNC(UI_METHOD *, UI_destroy_method)
-DEFINE_CLEANUP_FUNC(OSSL_PARAM_BLD *, OSSL_PARAM_BLD_free)
-DEFINE_CLEANUP_FUNC(OSSL_PARAM *, OSSL_PARAM_free)
-DEFINE_CLEANUP_FUNC(EVP_PKEY_CTX *, EVP_PKEY_CTX_free)
-DEFINE_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free)
-DEFINE_CLEANUP_FUNC(BIGNUM *, BN_free)
 DEFINE_CLEANUP_FUNC(ASN1_OCTET_STRING *, ASN1_OCTET_STRING_free)
 DEFINE_CLEANUP_FUNC(ASN1_OBJECT *, ASN1_OBJECT_free)
 
@@ -142,7 +135,7 @@ static int get_pin(const struct policy_key_opts *opts, const char *name, const c
 	int r;
 
 	if (!opts || !opts->get_pin)
-		return policy_log_errno(EACCES, "cannot use key '%s': it needs a PIN and none can be asked for",
+		return vt_log_errno(EACCES, "cannot use key '%s': it needs a PIN and none can be asked for",
 					name);
 	snprintf(what, sizeof(what), "key '%s' (%s)", name, where);
 	r = opts->get_pin(what, pin->buf, sizeof(pin->buf), opts->userdata);
@@ -198,14 +191,14 @@ static int set_public(struct policy_signer *s, EVP_PKEY *key)
 
 	len = i2d_PUBKEY(key, &der);
 	if (len <= 0)
-		return policy_log_errno(EINVAL, "cannot use key '%s': no public key", s->name);
+		return vt_log_errno(EINVAL, "cannot use key '%s': no public key", s->name);
 	p = der;
 	s->pub = d2i_PUBKEY(NULL, &p, len);
 	ERR_clear_error();
 	if (!s->pub)
-		return policy_log_errno(EINVAL, "cannot use key '%s': no public key", s->name);
+		return vt_log_errno(EINVAL, "cannot use key '%s': no public key", s->name);
 	if (policy_pkey_supported(s->pub, &why) < 0)
-		return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': %s", s->name, why);
+		return vt_log_errno(EOPNOTSUPP, "cannot use key '%s': %s", s->name, why);
 	return 0;
 }
 
@@ -217,7 +210,7 @@ static const uint8_t probe[32] = "vmtrust: a key's first signature";
 static int check_probe(struct policy_signer *s, const uint8_t *sig, size_t sig_len)
 {
 	if (policy_verify_pkey(s->pub, probe, sizeof(probe), sig, sig_len) < 0)
-		return policy_log_errno(EKEYREJECTED, "cannot use key '%s': %s does not match its private key",
+		return vt_log_errno(EKEYREJECTED, "cannot use key '%s': %s does not match its private key",
 					s->name, s->p11 ? "the token's public object" : "its public key");
 	return 0;
 }
@@ -241,7 +234,7 @@ static int load_pem(struct policy_signer *s, const char *path, const struct poli
 
 	/* Read once: a TPM key blob goes to the provider as these bytes,
 	 * never re-opened by a name OSSL_STORE may read as a URI ("file:"). */
-	r = policy_read_file(path, POLICY_KEY_FILE_MAX, &pem, &len);
+	r = vt_read_file(path, POLICY_KEY_FILE_MAX, &pem, &len);
 	if (r < 0)
 		return r;
 	bio = BIO_new_mem_buf(pem, (int)len);
@@ -252,7 +245,7 @@ static int load_pem(struct policy_signer *s, const char *path, const struct poli
 	s->priv = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	ERR_clear_error();
 	if (!s->priv)
-		return policy_log_errno(EINVAL,
+		return vt_log_errno(EINVAL,
 					"cannot use key '%s': not a PEM private key (unencrypted), a pkcs11: URI or a TPM key",
 					s->name);
 	r = set_public(s, s->priv);
@@ -261,7 +254,7 @@ static int load_pem(struct policy_signer *s, const char *path, const struct poli
 	r = policy_pkey_sign(s->priv, NULL, probe, sizeof(probe), &sig, &sig_len);
 	if (r < 0) {
 		ERR_clear_error();
-		return policy_log_errno(EINVAL, "cannot use key '%s': it cannot sign", s->name);
+		return vt_log_errno(EINVAL, "cannot use key '%s': it cannot sign", s->name);
 	}
 	return check_probe(s, sig, sig_len);
 }
@@ -306,20 +299,20 @@ static int tpm_error(const char *name, const char *doing)
 			snprintf(detail, sizeof(detail), "%s", data);
 	}
 	reason = last ? ERR_reason_error_string(last) : NULL;
-	policy_logf(POLICY_LOG_DEBUG, "key '%s': %s: %s: %s", name, doing, reason ? reason : "?", detail);
+	vt_logf(VT_LOG_DEBUG, "key '%s': %s: %s: %s", name, doing, reason ? reason : "?", detail);
 	if (strstr(detail, "lockout"))
-		return policy_log_errno(EPERM, "cannot use key '%s': locked: the TPM is in dictionary-attack lockout",
+		return vt_log_errno(EPERM, "cannot use key '%s': locked: the TPM is in dictionary-attack lockout",
 					name);
 	if (strstr(detail, "HMAC check failed") || strstr(detail, "authorization"))
-		return policy_log_errno(EACCES, "cannot use key '%s': wrong PIN%s", name,
+		return vt_log_errno(EACCES, "cannot use key '%s': wrong PIN%s", name,
 					strchr(name, '?') || strncmp(name, "handle:", 7) != 0 ? "" :
 					" (a handle whose key has a PIN takes ?pass)");
 	if (strstr(detail, "handle") || strstr(detail, "0x18b") || strstr(detail, "0x184"))
-		return policy_log_errno(ENOKEY, "cannot use key '%s': no such key in the TPM", name);
+		return vt_log_errno(ENOKEY, "cannot use key '%s': no such key in the TPM", name);
 	if (strstr(detail, "tcti") || strstr(detail, "TCTI") || (reason && strstr(reason, "connect")) ||
 	    strstr(detail, "Connection") || strstr(detail, "0xa000a"))
-		return policy_log_errno(ENODEV, "cannot use key '%s': no TPM: %s", name, detail);
-	return policy_log_errno(ENODEV, "cannot use key '%s': %s: %s", name, doing,
+		return vt_log_errno(ENODEV, "cannot use key '%s': no TPM: %s", name, detail);
+	return vt_log_errno(ENODEV, "cannot use key '%s': %s: %s", name, doing,
 				detail[0] ? detail : reason ? reason : "unknown error");
 }
 
@@ -337,9 +330,9 @@ static int tpm_provider_error(const char *name)
 	else if (dir)
 		snprintf(path, sizeof(path), "%s/tpm2.so", dir);
 	if (path[0] && access(path, F_OK) < 0)
-		return policy_log_errno(ENOENT, "cannot use key '%s': no tpm2 OpenSSL provider (install tpm2-openssl)",
+		return vt_log_errno(ENOENT, "cannot use key '%s': no tpm2 OpenSSL provider (install tpm2-openssl)",
 					name);
-	return policy_log_errno(ENODEV, "cannot use key '%s': no TPM: the tpm2 provider cannot reach TCTI '%s'",
+	return vt_log_errno(ENODEV, "cannot use key '%s': no TPM: the tpm2 provider cannot reach TCTI '%s'",
 				name, getenv("TPM2OPENSSL_TCTI") ? getenv("TPM2OPENSSL_TCTI") : "default");
 }
 
@@ -366,7 +359,7 @@ static int load_tpm(struct policy_signer *s, const char *uri, BIO *bytes, const 
 		return tpm_provider_error(s->name);
 	s->deflt = OSSL_PROVIDER_load(NULL, "default");
 	if (!s->deflt || EVP_set_default_properties(NULL, "?provider=default") != 1)
-		return policy_log_errno(ENOMEM, "cannot use key '%s': no default OpenSSL provider", s->name);
+		return vt_log_errno(ENOMEM, "cannot use key '%s': no default OpenSSL provider", s->name);
 	ui = UI_UTIL_wrap_read_pem_callback(tpm_pin_cb, 0);
 	if (!ui)
 		return -ENOMEM;
@@ -414,24 +407,24 @@ static int p11_error(const char *name, const char *doing, CK_RV rv)
 	case CKR_PIN_INCORRECT:
 	case CKR_PIN_INVALID:
 	case CKR_PIN_LEN_RANGE:
-		return policy_log_errno(EACCES, "cannot use key '%s': wrong PIN", name);
+		return vt_log_errno(EACCES, "cannot use key '%s': wrong PIN", name);
 	case CKR_PIN_LOCKED:
 	case CKR_PIN_EXPIRED:
-		return policy_log_errno(EPERM, "cannot use key '%s': locked: the token refuses the PIN", name);
+		return vt_log_errno(EPERM, "cannot use key '%s': locked: the token refuses the PIN", name);
 	case CKR_TOKEN_NOT_PRESENT:
 	case CKR_DEVICE_REMOVED:
 	case CKR_DEVICE_ERROR:
 	case CKR_SESSION_HANDLE_INVALID:
-		return policy_log_errno(ENODEV, "cannot use key '%s': no token: it is gone", name);
+		return vt_log_errno(ENODEV, "cannot use key '%s': no token: it is gone", name);
 	case CKR_KEY_FUNCTION_NOT_PERMITTED:
 	case CKR_KEY_TYPE_INCONSISTENT:
 	case CKR_MECHANISM_INVALID:
-		return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': the token does not let it sign (0x%lx)", name,
+		return vt_log_errno(EOPNOTSUPP, "cannot use key '%s': the token does not let it sign (0x%lx)", name,
 					(unsigned long)rv);
 	case CKR_USER_NOT_LOGGED_IN:
-		return policy_log_errno(EACCES, "cannot use key '%s': the token wants a login to sign", name);
+		return vt_log_errno(EACCES, "cannot use key '%s': the token wants a login to sign", name);
 	default:
-		return policy_log_errno(EIO, "cannot use key '%s': %s: PKCS#11 error 0x%lx", name, doing,
+		return vt_log_errno(EIO, "cannot use key '%s': %s: PKCS#11 error 0x%lx", name, doing,
 					(unsigned long)rv);
 	}
 }
@@ -469,7 +462,7 @@ static int p11_find(struct policy_signer *s, CK_OBJECT_CLASS cls, CK_ATTRIBUTE *
 	if (rv != CKR_OK)
 		return p11_error(s->name, "cannot search the token", rv);
 	if (nfound > 1)
-		return policy_log_errno(EINVAL, "cannot use key '%s': it names more than one key", s->name);
+		return vt_log_errno(EINVAL, "cannot use key '%s': it names more than one key", s->name);
 	if (nfound == 0)
 		return -ENOKEY;
 	*ret = found[0];
@@ -486,7 +479,7 @@ static int pkey_fromdata(struct policy_signer *s, const char *type, OSSL_PARAM_B
 	if (!ctx || !params || EVP_PKEY_fromdata_init(ctx) != 1 ||
 	    EVP_PKEY_fromdata(ctx, ret, EVP_PKEY_PUBLIC_KEY, params) != 1) {
 		ERR_clear_error();
-		return policy_log_errno(EINVAL, "cannot use key '%s': a malformed public key", s->name);
+		return vt_log_errno(EINVAL, "cannot use key '%s': a malformed public key", s->name);
 	}
 	return 0;
 }
@@ -510,7 +503,7 @@ static int p11_public(struct policy_signer *s, CK_ATTRIBUTE *attrs, CK_ULONG n)
 	} else
 		r = p11_find(s, CKO_PUBLIC_KEY, attrs, n, &o);
 	if (r == -ENOKEY)
-		return policy_log_errno(ENOKEY, "cannot use key '%s': the token holds no public key for it",
+		return vt_log_errno(ENOKEY, "cannot use key '%s': the token holds no public key for it",
 					s->name);
 	if (r < 0)
 		return r;
@@ -527,12 +520,12 @@ static int p11_public(struct policy_signer *s, CK_ATTRIBUTE *attrs, CK_ULONG n)
 
 		if (p11_attr(s, o, CKA_EC_POINT, a, sizeof(a), &a_len) < 0 ||
 		    p11_attr(s, o, CKA_EC_PARAMS, b, sizeof(b), &b_len) < 0)
-			return policy_log_errno(EINVAL, "cannot use key '%s': its public key has no point", s->name);
+			return vt_log_errno(EINVAL, "cannot use key '%s': its public key has no point", s->name);
 		p = a;
 		point = d2i_ASN1_OCTET_STRING(NULL, &p, (long)a_len);
 		if (!point) {
 			ERR_clear_error();
-			return policy_log_errno(EINVAL, "cannot use key '%s': a malformed public point", s->name);
+			return vt_log_errno(EINVAL, "cannot use key '%s': a malformed public point", s->name);
 		}
 		if (s->key_type == CKK_EC_EDWARDS) {
 			/* SoftHSM2 names the curve by a PrintableString, others by
@@ -542,7 +535,7 @@ static int p11_public(struct policy_signer *s, CK_ATTRIBUTE *attrs, CK_ULONG n)
 							   (size_t)ASN1_STRING_length(point));
 			if (!pkey) {
 				ERR_clear_error();
-				return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': an Edwards key other than Ed25519",
+				return vt_log_errno(EOPNOTSUPP, "cannot use key '%s': an Edwards key other than Ed25519",
 							s->name);
 			}
 			break;
@@ -551,7 +544,7 @@ static int p11_public(struct policy_signer *s, CK_ATTRIBUTE *attrs, CK_ULONG n)
 		oid = d2i_ASN1_OBJECT(NULL, &p, (long)b_len);
 		ERR_clear_error();
 		if (!oid || OBJ_obj2nid(oid) == NID_undef)
-			return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': an unknown elliptic curve", s->name);
+			return vt_log_errno(EOPNOTSUPP, "cannot use key '%s': an unknown elliptic curve", s->name);
 		if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
 						     OBJ_nid2sn(OBJ_obj2nid(oid)), 0) ||
 		    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
@@ -568,7 +561,7 @@ static int p11_public(struct policy_signer *s, CK_ATTRIBUTE *attrs, CK_ULONG n)
 
 		if (p11_attr(s, o, CKA_MODULUS, a, sizeof(a), &a_len) < 0 ||
 		    p11_attr(s, o, CKA_PUBLIC_EXPONENT, b, sizeof(b), &b_len) < 0)
-			return policy_log_errno(EINVAL, "cannot use key '%s': its public key has no modulus", s->name);
+			return vt_log_errno(EINVAL, "cannot use key '%s': its public key has no modulus", s->name);
 		nn = BN_bin2bn(a, (int)a_len, NULL);
 		e = BN_bin2bn(b, (int)b_len, NULL);
 		if (!nn || !e || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, nn) ||
@@ -580,7 +573,7 @@ static int p11_public(struct policy_signer *s, CK_ATTRIBUTE *attrs, CK_ULONG n)
 		break;
 	}
 	default:
-		return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': not an Ed25519, EC or RSA key", s->name);
+		return vt_log_errno(EOPNOTSUPP, "cannot use key '%s': not an Ed25519, EC or RSA key", s->name);
 	}
 	return set_public(s, pkey);
 }
@@ -636,7 +629,7 @@ static int p11_token(struct policy_signer *s, P11KitUri *uri, CK_SLOT_ID *ret, C
 		if (r < 0)
 			return r;
 		if (rv != CKR_OK) {
-			policy_logf(POLICY_LOG_DEBUG, "key '%s': a module cannot list its slots: 0x%lx", s->name,
+			vt_logf(VT_LOG_DEBUG, "key '%s': a module cannot list its slots: 0x%lx", s->name,
 				    (unsigned long)rv);
 			continue;
 		}
@@ -660,10 +653,10 @@ static int p11_token(struct policy_signer *s, P11KitUri *uri, CK_SLOT_ID *ret, C
 		}
 	}
 	if (matches == 0)
-		return policy_log_errno(ENODEV, "cannot use key '%s': no token: none of the PKCS#11 modules has one that matches",
+		return vt_log_errno(ENODEV, "cannot use key '%s': no token: none of the PKCS#11 modules has one that matches",
 					s->name);
 	if (matches > 1)
-		return policy_log_errno(EINVAL, "cannot use key '%s': it matches %zu tokens", s->name, matches);
+		return vt_log_errno(EINVAL, "cannot use key '%s': it matches %zu tokens", s->name, matches);
 	return 0;
 }
 
@@ -689,7 +682,7 @@ static int p11_check_uri(struct policy_signer *s, const char *key)
 		attr_name(p, true, folded, sizeof(folded), &end);
 		attr_name(p, false, name, sizeof(name), &end);
 		if (strncmp(folded, "pin", 3) == 0)
-			return policy_log_errno(EINVAL, "cannot use key '%s': a PIN in the URI is refused: use --pin-file",
+			return vt_log_errno(EINVAL, "cannot use key '%s': a PIN in the URI is refused: use --pin-file",
 						s->name);
 		if (name[0] || *end == '=') {
 			_cleanup_(freep) char *shown = NULL;
@@ -700,13 +693,13 @@ static int p11_check_uri(struct policy_signer *s, const char *key)
 				for (i = 0; i < ELEMENTSOF(p11_path_attrs) && strcmp(name, p11_path_attrs[i]) != 0; i++)
 					;
 			if (i == SIZE_MAX || (!query && i == ELEMENTSOF(p11_path_attrs))) {
-				shown = policy_escape(name);
-				return policy_log_errno(EINVAL, "cannot use key '%s': unknown attribute '%s'", s->name,
+				shown = vt_escape(name);
+				return vt_log_errno(EINVAL, "cannot use key '%s': unknown attribute '%s'", s->name,
 							shown ? shown : "?");
 			}
 			if (seen[i]) {
-				shown = policy_escape(name);
-				return policy_log_errno(EINVAL, "cannot use key '%s': attribute '%s' given twice", s->name,
+				shown = vt_escape(name);
+				return vt_log_errno(EINVAL, "cannot use key '%s': attribute '%s' given twice", s->name,
 							shown ? shown : "?");
 			}
 			seen[i] = true;
@@ -744,26 +737,26 @@ static int load_pkcs11(struct policy_signer *s, const char *key, const struct po
 	if (!uri)
 		return -ENOMEM;
 	if (p11_kit_uri_parse(key, P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE | P11_KIT_URI_FOR_SLOT, uri) != P11_KIT_URI_OK)
-		return policy_log_errno(EINVAL, "cannot use key '%s': not a valid pkcs11: URI (RFC 7512)",
+		return vt_log_errno(EINVAL, "cannot use key '%s': not a valid pkcs11: URI (RFC 7512)",
 					s->name);
 	/* A PIN in the URI is on the command line and in logs. */
 	if (p11_kit_uri_get_pin_value(uri) || p11_kit_uri_get_pin_source(uri))
-		return policy_log_errno(EINVAL, "cannot use key '%s': a PIN in the URI is refused: use --pin-file",
+		return vt_log_errno(EINVAL, "cannot use key '%s': a PIN in the URI is refused: use --pin-file",
 					s->name);
 	if (p11_kit_uri_any_unrecognized(uri) || p11_kit_uri_get_module_name(uri))
-		return policy_log_errno(EINVAL, "cannot use key '%s': an attribute p11-kit does not know", s->name);
+		return vt_log_errno(EINVAL, "cannot use key '%s': an attribute p11-kit does not know", s->name);
 	attrs = p11_kit_uri_get_attributes(uri, &n_attrs);
 	type = p11_kit_uri_get_attribute(uri, CKA_CLASS);
 	if (type && (type->ulValueLen != sizeof(CK_OBJECT_CLASS) ||
 		     *(CK_OBJECT_CLASS *)type->pValue != CKO_PRIVATE_KEY))
-		return policy_log_errno(EINVAL, "cannot use key '%s': type must be private", s->name);
+		return vt_log_errno(EINVAL, "cannot use key '%s': type must be private", s->name);
 	if (!p11_kit_uri_get_attribute(uri, CKA_LABEL) && !p11_kit_uri_get_attribute(uri, CKA_ID))
-		return policy_log_errno(EINVAL, "cannot use key '%s': the URI names no object or id", s->name);
+		return vt_log_errno(EINVAL, "cannot use key '%s': the URI names no object or id", s->name);
 
 	/* Messages show the module-path decoded, as p11-kit loads it (the
 	 * query holds nothing else: checked above). */
 	if (p11_kit_uri_get_module_path(uri)) {
-		_cleanup_(freep) char *shown = policy_escape(p11_kit_uri_get_module_path(uri));
+		_cleanup_(freep) char *shown = vt_escape(p11_kit_uri_get_module_path(uri));
 		char *name = NULL;
 
 		if (!shown || asprintf(&name, "%.*s?module-path=%s", (int)strcspn(s->name, "?"), s->name, shown) < 0)
@@ -773,25 +766,25 @@ static int load_pkcs11(struct policy_signer *s, const char *key, const struct po
 	}
 	/* Two names for the module to load (code, run in this process): refused. */
 	if (opts && opts->pkcs11_module && p11_kit_uri_get_module_path(uri))
-		return policy_log_errno(EINVAL, "cannot use key '%s': both --pkcs11-module and the URI's module-path name a module",
+		return vt_log_errno(EINVAL, "cannot use key '%s': both --pkcs11-module and the URI's module-path name a module",
 					s->name);
 	module = opts && opts->pkcs11_module ? opts->pkcs11_module : p11_kit_uri_get_module_path(uri);
 	if (module) {
-		_cleanup_(freep) char *shown = policy_escape(module);
+		_cleanup_(freep) char *shown = vt_escape(module);
 
 		if (!shown)
 			return -ENOMEM;
 		/* the path decoded: the URI may hide it in percent-encoding */
-		policy_logf(POLICY_LOG_DEBUG, "key '%s': PKCS#11 module '%s'", s->name, shown);
+		vt_logf(VT_LOG_DEBUG, "key '%s': PKCS#11 module '%s'", s->name, shown);
 		CK_FUNCTION_LIST *mod = p11_kit_module_load(module, 0);
 
 		if (!mod)
-			return policy_log_errno(ENOENT, "cannot use key '%s': no module: cannot load PKCS#11 module '%s'",
+			return vt_log_errno(ENOENT, "cannot use key '%s': no module: cannot load PKCS#11 module '%s'",
 						s->name, shown);
 		rv = p11_kit_module_initialize(mod);
 		if (rv != CKR_OK) {
 			p11_kit_module_release(mod);
-			return policy_log_errno(ENOENT, "cannot use key '%s': no module: PKCS#11 module '%s' fails to start (0x%lx)",
+			return vt_log_errno(ENOENT, "cannot use key '%s': no module: PKCS#11 module '%s' fails to start (0x%lx)",
 						s->name, shown, (unsigned long)rv);
 		}
 		s->modules = calloc(2, sizeof(*s->modules));
@@ -806,7 +799,7 @@ static int load_pkcs11(struct policy_signer *s, const char *key, const struct po
 		s->modules = p11_kit_modules_load_and_initialize(0);
 		s->registered = true;
 		if (!s->modules || !s->modules[0])
-			return policy_log_errno(ENOENT, "cannot use key '%s': no module: no PKCS#11 module is registered with p11-kit "
+			return vt_log_errno(ENOENT, "cannot use key '%s': no module: no PKCS#11 module is registered with p11-kit "
 						"(give --pkcs11-module or module-path)", s->name);
 	}
 	r = p11_token(s, uri, &slot, &info);
@@ -817,7 +810,7 @@ static int load_pkcs11(struct policy_signer *s, const char *key, const struct po
 		return p11_error(s->name, "cannot open a session", rv);
 	s->open = true;
 	if (info.flags & CKF_USER_PIN_LOCKED)
-		return policy_log_errno(EPERM, "cannot use key '%s': locked: the token refuses the PIN", s->name);
+		return vt_log_errno(EPERM, "cannot use key '%s': locked: the token refuses the PIN", s->name);
 	if (info.flags & CKF_LOGIN_REQUIRED) {
 		struct pin pin = { 0 };
 		char label[sizeof(info.label) + 1], what[sizeof(info.label) * 4 + 16];
@@ -826,7 +819,7 @@ static int load_pkcs11(struct policy_signer *s, const char *key, const struct po
 		/* the token's label is the token's to choose: escaped for the terminal */
 		snprintf(label, sizeof(label), "%.*s", (int)p11_kit_space_strlen(info.label, sizeof(info.label)),
 			 info.label);
-		shown = policy_escape(label);
+		shown = vt_escape(label);
 		if (!shown)
 			return -ENOMEM;
 		snprintf(what, sizeof(what), "token '%s'", shown);
@@ -844,15 +837,15 @@ static int load_pkcs11(struct policy_signer *s, const char *key, const struct po
 	}
 	r = p11_find(s, CKO_PRIVATE_KEY, attrs, n_attrs, &s->object);
 	if (r == -ENOKEY)
-		return policy_log_errno(ENOKEY, "cannot use key '%s': no object: the token holds no such private key",
+		return vt_log_errno(ENOKEY, "cannot use key '%s': no object: the token holds no such private key",
 					s->name);
 	if (r < 0)
 		return r;
 	if (p11_attr(s, s->object, CKA_KEY_TYPE, (uint8_t *)&s->key_type, sizeof(s->key_type), &kt_len) < 0)
-		return policy_log_errno(EINVAL, "cannot use key '%s': the key has no type", s->name);
+		return vt_log_errno(EINVAL, "cannot use key '%s': the key has no type", s->name);
 	if (p11_attr(s, s->object, CKA_ALWAYS_AUTHENTICATE, &always, sizeof(always), &aa_len) == 0 &&
 	    aa_len == sizeof(always) && always)
-		return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': it wants the PIN again for each signature "
+		return vt_log_errno(EOPNOTSUPP, "cannot use key '%s': it wants the PIN again for each signature "
 					"(CKA_ALWAYS_AUTHENTICATE), which vmtrust does not do", s->name);
 	r = p11_public(s, attrs, n_attrs);
 	if (r < 0)
@@ -914,7 +907,7 @@ static int p11_sign(struct policy_signer *s, const void *data, size_t len, uint8
 		break;
 	}
 	if (want == 0 || want > 1024)
-		return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': no signature size for its key", s->name);
+		return vt_log_errno(EOPNOTSUPP, "cannot use key '%s': no signature size for its key", s->name);
 	/* The length first; the token writes into a buffer of the key's
 	 * signature size, and any other length it claims is refused. */
 	rv = s->p11->C_SignInit(s->session, &mech, s->object);
@@ -929,7 +922,7 @@ static int p11_sign(struct policy_signer *s, const void *data, size_t len, uint8
 	if (rv != CKR_OK)
 		return p11_error(s->name, "cannot sign", rv);
 	if (raw_len != want)
-		return policy_log_errno(EIO, "cannot use key '%s': the token returns a %lu-byte signature, its key makes %zu bytes",
+		return vt_log_errno(EIO, "cannot use key '%s': the token returns a %lu-byte signature, its key makes %zu bytes",
 					s->name, (unsigned long)raw_len, want);
 
 	if (s->key_type == CKK_EC) {
@@ -974,7 +967,7 @@ int policy_signer_load(const char *key, const struct policy_key_opts *opts,
 	int r;
 
 	if (!key || !*key)
-		return policy_log_errno(EINVAL, "cannot sign: no key");
+		return vt_log_errno(EINVAL, "cannot sign: no key");
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -1008,7 +1001,7 @@ int policy_signer_sign(struct policy_signer *s, const void *data, size_t len, ui
 			unsigned long e = ERR_get_error();
 
 			ERR_clear_error();
-			return policy_log_errno(EINVAL, "cannot sign with key '%s': %s", s->name,
+			return vt_log_errno(EINVAL, "cannot sign with key '%s': %s", s->name,
 						e && ERR_reason_error_string(e) ? ERR_reason_error_string(e) :
 										   "unknown error");
 		}
@@ -1018,7 +1011,7 @@ int policy_signer_sign(struct policy_signer *s, const void *data, size_t len, ui
 		return r;
 	/* A token may hold a public key that is not the private key's. */
 	if (policy_verify_pkey(s->pub, data, len, sig, sig_len) < 0)
-		return policy_log_errno(EIO, "cannot sign with key '%s': the signature just made does not verify",
+		return vt_log_errno(EIO, "cannot sign with key '%s': the signature just made does not verify",
 					s->name);
 	*ret_sig = TAKE_PTR(sig);
 	*ret_sig_len = sig_len;

@@ -12,12 +12,6 @@
  * certificate) from memory. NULL when it is none. */
 EVP_PKEY *policy_pkey_from_pem(const char *pem, size_t len);
 
-/* The length of the well-formed UTF-8 sequence of two to four bytes at s
- * (Unicode table 3-7: no overlong forms, no surrogates, nothing above
- * U+10FFFF; at most avail bytes), or 0. The one rule for the strict JSON
- * parser and for escaping. */
-size_t utf8_len(const unsigned char *s, size_t avail);
-
 /* Signs with an EVP_PKEY that holds (or reaches) the private key: the
  * formats policy_sign() documents; propq chooses the provider (NULL: any).
  * -EINVAL, not logged, with OpenSSL's

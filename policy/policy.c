@@ -61,11 +61,11 @@ struct policy {
  * value being looked at, for messages. */
 struct walk {
 	const char *name;
-	struct policy_json_path p;
+	struct vt_json_path p;
 };
 
 static int fault_(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define fault(w, ...) POLICY_NEGATIVE(fault_((w), __VA_ARGS__))
+#define fault(w, ...) VT_NEGATIVE(fault_((w), __VA_ARGS__))
 static int fault_(struct walk *w, const char *fmt, ...)
 {
 	char msg[512];
@@ -74,27 +74,27 @@ static int fault_(struct walk *w, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return policy_log_errno(EINVAL, "policy '%s': %s: %s", w->name, w->p.buf, msg);
+	return vt_log_errno(EINVAL, "policy '%s': %s: %s", w->name, w->p.buf, msg);
 }
 
 static int expect_type(struct walk *w, json_object *v, enum json_type t, const char *what)
 {
 	if (!json_object_is_type(v, t))
-		return fault(w, "expected %s, got %s", what, policy_json_type_name(v));
+		return fault(w, "expected %s, got %s", what, vt_json_type_name(v));
 	return 0;
 }
 
 static int check_keys(struct walk *w, json_object *obj, const char *const *allowed)
 {
-	const char *key = policy_json_unknown_key(obj, allowed);
+	const char *key = vt_json_unknown_key(obj, allowed);
 	size_t m;
 	int r;
 
 	if (!key)
 		return 0;
-	m = policy_json_push_key(&w->p, key);
+	m = vt_json_push_key(&w->p, key);
 	r = fault(w, "unknown key");
-	policy_json_pop(&w->p, m);
+	vt_json_pop(&w->p, m);
 	return r;
 }
 
@@ -178,7 +178,7 @@ static int get_path(struct walk *w, json_object *v, const char **ret)
 	return 0;
 }
 
-static int get_digest(struct walk *w, json_object *v, const struct policy_hash_alg *alg,
+static int get_digest(struct walk *w, json_object *v, const struct vt_hash_alg *alg,
 		      struct policy_digest *ret)
 {
 	const char *s;
@@ -189,15 +189,15 @@ static int get_digest(struct walk *w, json_object *v, const struct policy_hash_a
 	if (strlen(s) != 2 * alg->size)
 		return fault(w, "a %s digest has %zu hex digits, not %zu", alg->name, 2 * alg->size,
 			     strlen(s));
-	if (policy_hex_decode(s, ret->value, alg->size) < 0)
+	if (vt_hex_decode(s, ret->value, alg->size) < 0)
 		return fault(w, "not a hex string");
 	ret->alg = alg;
 	return 0;
 }
 
-static int get_alg(struct walk *w, const char *name, const struct policy_hash_alg **ret)
+static int get_alg(struct walk *w, const char *name, const struct vt_hash_alg **ret)
 {
-	const struct policy_hash_alg *alg = policy_hash_alg_by_name(name);
+	const struct vt_hash_alg *alg = vt_hash_alg_by_name(name);
 
 	if (!alg)
 		return fault(w, "unknown hash algorithm (sha1, sha256, sha384, sha512)");
@@ -221,8 +221,8 @@ static int get_digest_set(struct walk *w, json_object *v, struct policy_digest *
 	if (r < 0)
 		return r;
 	json_object_object_foreach(v, key, val) {
-		const struct policy_hash_alg *alg = NULL;
-		size_t m = policy_json_push_key(&w->p, key), count = 1;
+		const struct vt_hash_alg *alg = NULL;
+		size_t m = vt_json_push_key(&w->p, key), count = 1;
 
 		r = get_alg(w, key, &alg);
 		if (r < 0)
@@ -246,7 +246,7 @@ static int get_digest_set(struct walk *w, json_object *v, struct policy_digest *
 		for (size_t i = 0; i < count; i++) {
 			json_object *item = json_object_is_type(val, json_type_array) ?
 						    json_object_array_get_idx(val, i) : val;
-			size_t mi = json_object_is_type(val, json_type_array) ? policy_json_push_index(&w->p, i) : w->p.len;
+			size_t mi = json_object_is_type(val, json_type_array) ? vt_json_push_index(&w->p, i) : w->p.len;
 
 			r = get_digest(w, item, alg, &d[n]);
 			if (r < 0)
@@ -255,9 +255,9 @@ static int get_digest_set(struct walk *w, json_object *v, struct policy_digest *
 				if (digest_eq(&d[k], &d[n]))
 					return fault(w, "duplicate entry: digest listed twice");
 			n++;
-			policy_json_pop(&w->p, mi);
+			vt_json_pop(&w->p, mi);
 		}
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	if (n == 0)
 		return fault(w, "no digests");
@@ -276,8 +276,8 @@ static int get_pcr_selection(struct walk *w, json_object *v, struct policy_pcr_b
 	if (r < 0)
 		return r;
 	json_object_object_foreach(v, key, val) {
-		const struct policy_hash_alg *alg = NULL;
-		size_t m = policy_json_push_key(&w->p, key), count;
+		const struct vt_hash_alg *alg = NULL;
+		size_t m = vt_json_push_key(&w->p, key), count;
 		uint32_t mask = 0;
 
 		r = get_alg(w, key, &alg);
@@ -289,7 +289,7 @@ static int get_pcr_selection(struct walk *w, json_object *v, struct policy_pcr_b
 		if (count == 0)
 			return fault(w, "empty PCR list");
 		for (size_t i = 0; i < count; i++) {
-			size_t mi = policy_json_push_index(&w->p, i);
+			size_t mi = vt_json_push_index(&w->p, i);
 			uint64_t pcr;
 
 			r = get_uint(w, json_object_array_get_idx(val, i), POLICY_PCR_MAX - 1, &pcr);
@@ -298,12 +298,12 @@ static int get_pcr_selection(struct walk *w, json_object *v, struct policy_pcr_b
 			if (mask & (1u << pcr))
 				return fault(w, "duplicate entry: PCR %u listed twice", (unsigned)pcr);
 			mask |= 1u << pcr;
-			policy_json_pop(&w->p, mi);
+			vt_json_pop(&w->p, mi);
 		}
 		banks[n].alg = alg;
 		banks[n].mask = mask;
 		n++;
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	if (n == 0)
 		return fault(w, "no bank selected");
@@ -325,7 +325,7 @@ static int get_string_set(struct walk *w, json_object *v, bool paths, const char
 	if (!s)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		size_t m = policy_json_push_index(&w->p, i);
+		size_t m = vt_json_push_index(&w->p, i);
 
 		r = paths ? get_path(w, json_object_array_get_idx(v, i), &s[i]) :
 			    get_string(w, json_object_array_get_idx(v, i), &s[i]);
@@ -334,7 +334,7 @@ static int get_string_set(struct walk *w, json_object *v, bool paths, const char
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(s[k], s[i]) == 0)
 				return fault(w, "duplicate entry: '%s' listed twice", s[i]);
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	*ret = TAKE_PTR(s);
 	*ret_n = n;
@@ -365,7 +365,7 @@ static int get_public_key(struct walk *w, json_object *v, struct policy_key *key
  * bytes, big-endian) and a digest of its size. */
 static int get_tpm_name(struct walk *w, json_object *v, struct policy_key *key)
 {
-	const struct policy_hash_alg *alg;
+	const struct vt_hash_alg *alg;
 	const char *hex;
 	size_t len;
 	int r = get_string(w, v, &hex);
@@ -374,9 +374,9 @@ static int get_tpm_name(struct walk *w, json_object *v, struct policy_key *key)
 		return r;
 	len = strlen(hex);
 	if (len < 4 || len % 2 || len / 2 > sizeof(key->name) ||
-	    policy_hex_decode(hex, key->name, len / 2) < 0)
+	    vt_hex_decode(hex, key->name, len / 2) < 0)
 		return fault(w, "not a TPM name in hex (name algorithm and digest)");
-	alg = policy_hash_alg_by_tpm((uint16_t)(key->name[0] << 8 | key->name[1]));
+	alg = vt_hash_alg_by_tpm((uint16_t)(key->name[0] << 8 | key->name[1]));
 	if (!alg || alg->size < 32)
 		return fault(w, "name algorithm 0x%02x%02x is not sha256, sha384 or sha512",
 			     key->name[0], key->name[1]);
@@ -409,7 +409,7 @@ static int get_keys(struct walk *w, json_object *v, bool tpm_names, struct polic
 	*ret_n = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(v, i), *x;
-		size_t m = policy_json_push_index(&w->p, i), mk;
+		size_t m = vt_json_push_index(&w->p, i), mk;
 
 		r = expect_type(w, e, json_type_object, "an object");
 		if (r < 0)
@@ -419,24 +419,24 @@ static int get_keys(struct walk *w, json_object *v, bool tpm_names, struct polic
 			return r;
 		if (!json_object_object_get_ex(e, "id", &x))
 			return fault(w, "missing key 'id'");
-		mk = policy_json_push_key(&w->p, "id");
+		mk = vt_json_push_key(&w->p, "id");
 		r = get_string(w, x, &k[i].id);
 		if (r < 0)
 			return r;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(k[j].id, k[i].id) == 0)
 				return fault(w, "duplicate entry: key id '%s' listed twice", k[i].id);
-		policy_json_pop(&w->p, mk);
+		vt_json_pop(&w->p, mk);
 		if (!json_object_object_get_ex(e, "public_key", &x))
 			return fault(w, "missing key 'public_key'");
-		mk = policy_json_push_key(&w->p, "public_key");
+		mk = vt_json_push_key(&w->p, "public_key");
 		r = get_public_key(w, x, &k[i]);
 		if (r < 0)
 			return r;
 		*ret_n = i + 1;
-		policy_json_pop(&w->p, mk);
+		vt_json_pop(&w->p, mk);
 		if (tpm_names && json_object_object_get_ex(e, "name", &x)) {
-			mk = policy_json_push_key(&w->p, "name");
+			mk = vt_json_push_key(&w->p, "name");
 			r = get_tpm_name(w, x, &k[i]);
 			if (r < 0)
 				return r;
@@ -445,9 +445,9 @@ static int get_keys(struct walk *w, json_object *v, bool tpm_names, struct polic
 				    memcmp(k[j].name, k[i].name, k[i].name_len) == 0)
 					return fault(w, "duplicate entry: the name of key '%s' is pinned twice",
 						     k[j].id);
-			policy_json_pop(&w->p, mk);
+			vt_json_pop(&w->p, mk);
 		}
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -464,7 +464,7 @@ static int load_measurement(struct walk *w, struct policy *p, json_object *v)
 	if (r < 0)
 		return r;
 	if (json_object_object_get_ex(v, "pcr", &x)) {
-		size_t m = policy_json_push_key(&w->p, "pcr");
+		size_t m = vt_json_push_key(&w->p, "pcr");
 		uint64_t pcr;
 
 		r = get_uint(w, x, POLICY_PCR_MAX - 1, &pcr);
@@ -475,7 +475,7 @@ static int load_measurement(struct walk *w, struct policy *p, json_object *v)
 		if (pcr == 16 || pcr == 23)
 			return fault(w, "PCR %u can be reset at locality 0", (unsigned)pcr);
 		p->measurement_pcr = (unsigned)pcr;
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -497,8 +497,8 @@ static int load_pcr_values(struct walk *w, struct policy *p, json_object *v)
 	if (!p->pcr_values)
 		return -ENOMEM;
 	json_object_object_foreach(v, key, val) {
-		const struct policy_hash_alg *alg = NULL;
-		size_t m = policy_json_push_key(&w->p, key);
+		const struct vt_hash_alg *alg = NULL;
+		size_t m = vt_json_push_key(&w->p, key);
 
 		r = get_alg(w, key, &alg);
 		if (r < 0)
@@ -509,7 +509,7 @@ static int load_pcr_values(struct walk *w, struct policy *p, json_object *v)
 		json_object_object_foreach(val, idx, digest) {
 			struct policy_pcr_value *pv = &p->pcr_values[p->n_pcr_values];
 			struct policy_digest d;
-			size_t mi = policy_json_push_key(&w->p, idx);
+			size_t mi = vt_json_push_key(&w->p, idx);
 			char *end;
 			unsigned long pcr;
 
@@ -525,9 +525,9 @@ static int load_pcr_values(struct walk *w, struct policy *p, json_object *v)
 			pv->pcr = (unsigned)pcr;
 			memcpy(pv->value, d.value, alg->size);
 			p->n_pcr_values++;
-			policy_json_pop(&w->p, mi);
+			vt_json_pop(&w->p, mi);
 		}
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -547,7 +547,7 @@ static int load_references(struct walk *w, struct policy *p, json_object *v)
 	for (size_t i = 0; i < n; i++) {
 		struct policy_reference *ref = &p->refs[i];
 		json_object *e = json_object_array_get_idx(v, i), *x;
-		size_t m = policy_json_push_index(&w->p, i), mk;
+		size_t m = vt_json_push_index(&w->p, i), mk;
 		struct policy_digest *d;
 
 		r = expect_type(w, e, json_type_object, "an object");
@@ -558,7 +558,7 @@ static int load_references(struct walk *w, struct policy *p, json_object *v)
 			return r;
 		if (!json_object_object_get_ex(e, "path", &x))
 			return fault(w, "missing key 'path'");
-		mk = policy_json_push_key(&w->p, "path");
+		mk = vt_json_push_key(&w->p, "path");
 		r = get_path(w, x, &ref->path);
 		if (r < 0)
 			return r;
@@ -566,25 +566,25 @@ static int load_references(struct walk *w, struct policy *p, json_object *v)
 			if (strcmp(p->refs[k].path, ref->path) == 0)
 				return fault(w, "duplicate entry: '%s' is also at $.reference_values[%zu]",
 					     ref->path, k);
-		policy_json_pop(&w->p, mk);
+		vt_json_pop(&w->p, mk);
 		ref->required = true;
 		if (json_object_object_get_ex(e, "required", &x)) {
-			mk = policy_json_push_key(&w->p, "required");
+			mk = vt_json_push_key(&w->p, "required");
 			r = get_bool(w, x, &ref->required);
 			if (r < 0)
 				return r;
-			policy_json_pop(&w->p, mk);
+			vt_json_pop(&w->p, mk);
 		}
 		if (!json_object_object_get_ex(e, "digests", &x))
 			return fault(w, "missing key 'digests'");
-		mk = policy_json_push_key(&w->p, "digests");
+		mk = vt_json_push_key(&w->p, "digests");
 		r = get_digest_set(w, x, &d, &ref->n_digests);
 		if (r < 0)
 			return r;
 		ref->digests = d;
 		p->n_refs = i + 1;
-		policy_json_pop(&w->p, mk);
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, mk);
+		vt_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -621,14 +621,14 @@ static int load_image_trust(struct walk *w, struct policy *p, json_object *v)
 	if (r < 0)
 		return r;
 	if (json_object_object_get_ex(v, "keys", &x)) {
-		m = policy_json_push_key(&w->p, "keys");
+		m = vt_json_push_key(&w->p, "keys");
 		r = get_keys(w, x, false, &p->image_keys, &p->n_image_keys);
 		if (r < 0)
 			return r;
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(v, "ca_certificates", &x)) {
-		m = policy_json_push_key(&w->p, "ca_certificates");
+		m = vt_json_push_key(&w->p, "ca_certificates");
 		r = get_string_set(w, x, false, &p->cas, &p->n_cas);
 		if (r < 0)
 			return r;
@@ -638,26 +638,26 @@ static int load_image_trust(struct walk *w, struct policy *p, json_object *v)
 
 			BIO_free(bio);
 			if (!cert) {
-				policy_json_push_index(&w->p, i);
+				vt_json_push_index(&w->p, i);
 				return fault(w, "not a PEM X.509 certificate");
 			}
 			X509_free(cert);
 		}
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(v, "revoked_keys", &x)) {
-		m = policy_json_push_key(&w->p, "revoked_keys");
+		m = vt_json_push_key(&w->p, "revoked_keys");
 		r = get_string_set(w, x, false, &p->revoked_keys, &p->n_revoked_keys);
 		if (r < 0)
 			return r;
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(v, "revoked_digests", &x)) {
-		m = policy_json_push_key(&w->p, "revoked_digests");
+		m = vt_json_push_key(&w->p, "revoked_digests");
 		r = get_digest_set(w, x, &p->revoked_digests, &p->n_revoked_digests);
 		if (r < 0)
 			return r;
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -687,7 +687,7 @@ static int load_inspect(struct walk *w, struct policy_image_rule *rule, json_obj
 		struct policy_file_digest *fd;
 		size_t i = 0;
 
-		m = policy_json_push_key(&w->p, "must_match");
+		m = vt_json_push_key(&w->p, "must_match");
 		r = expect_type(w, x, json_type_object, "an object of digests by path");
 		if (r < 0)
 			return r;
@@ -696,7 +696,7 @@ static int load_inspect(struct walk *w, struct policy_image_rule *rule, json_obj
 			return -ENOMEM;
 		rule->must_match = fd;
 		json_object_object_foreach(x, path, digest) {
-			size_t mp = policy_json_push_key(&w->p, path);
+			size_t mp = vt_json_push_key(&w->p, path);
 			json_object *ps = json_object_new_string(path);
 			_cleanup_(freep) struct policy_digest *d = NULL;
 			const char *checked;
@@ -716,19 +716,19 @@ static int load_inspect(struct walk *w, struct policy_image_rule *rule, json_obj
 			fd[i].path = path;   /* the key's storage lives as long as the root */
 			fd[i].digest = d[0];
 			rule->n_must_match = ++i;
-			policy_json_pop(&w->p, mp);
+			vt_json_pop(&w->p, mp);
 		}
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(v, "must_be_absent", &x)) {
 		const char **s;
 
-		m = policy_json_push_key(&w->p, "must_be_absent");
+		m = vt_json_push_key(&w->p, "must_be_absent");
 		r = get_string_set(w, x, true, &s, &rule->n_must_be_absent);
 		if (r < 0)
 			return r;
 		rule->must_be_absent = s;
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -751,7 +751,7 @@ int policy_uuid_parse(const char *s, uint8_t ret[16])
 		hex[n++] = s[i];
 	}
 	hex[n] = '\0';
-	return policy_hex_decode(hex, ret, 16);
+	return vt_hex_decode(hex, ret, 16);
 }
 
 /* An optional list of strings in a rule. */
@@ -765,12 +765,12 @@ static int rule_strings(struct walk *w, json_object *e, const char *key, const c
 
 	if (!json_object_object_get_ex(e, key, &x))
 		return 0;
-	m = policy_json_push_key(&w->p, key);
+	m = vt_json_push_key(&w->p, key);
 	r = get_string_set(w, x, false, &s, ret_n);
 	if (r < 0)
 		return r;
 	*ret = s;
-	policy_json_pop(&w->p, m);
+	vt_json_pop(&w->p, m);
 	return 1;
 }
 
@@ -785,8 +785,8 @@ static int rule_domains(struct walk *w, struct policy_image_rule *rule, json_obj
 	r = rule_strings(w, e, "domains", &rule->domains, &rule->n_domains);
 	for (size_t k = 0; r > 0 && k < rule->n_domains; k++)
 		if (policy_uuid_parse(rule->domains[k], u) == 0) {
-			m = policy_json_push_key(&w->p, "domains");
-			policy_json_push_index(&w->p, k);
+			m = vt_json_push_key(&w->p, "domains");
+			vt_json_push_index(&w->p, k);
 			return fault(w, "'%s' is a UUID: list it in \"uuids\" (\"domains\" are names)",
 				     rule->domains[k]);
 		}
@@ -795,18 +795,18 @@ static int rule_domains(struct walk *w, struct policy_image_rule *rule, json_obj
 	r = rule_strings(w, e, "uuids", &rule->uuids, &rule->n_uuids);
 	if (r <= 0)
 		return r;
-	m = policy_json_push_key(&w->p, "uuids");
+	m = vt_json_push_key(&w->p, "uuids");
 	for (size_t k = 0; k < rule->n_uuids; k++) {
-		size_t mi = policy_json_push_index(&w->p, k);
+		size_t mi = vt_json_push_index(&w->p, k);
 
 		if (policy_uuid_parse(rule->uuids[k], u) < 0)
 			return fault(w, "'%s' is not a UUID", rule->uuids[k]);
 		for (size_t j = 0; j < k; j++)
 			if (policy_uuid_parse(rule->uuids[j], v) == 0 && memcmp(u, v, 16) == 0)
 				return fault(w, "duplicate entry: '%s' is also at [%zu]", rule->uuids[k], j);
-		policy_json_pop(&w->p, mi);
+		vt_json_pop(&w->p, mi);
 	}
-	policy_json_pop(&w->p, m);
+	vt_json_pop(&w->p, m);
 	return 0;
 }
 
@@ -828,11 +828,11 @@ static int rule_network(struct walk *w, struct policy_image_rule *rule, json_obj
 		return r;
 	rule->attach_restricted |= r > 0;
 	if (json_object_object_get_ex(e, "nwfilter", &x)) {
-		m = policy_json_push_key(&w->p, "nwfilter");
+		m = vt_json_push_key(&w->p, "nwfilter");
 		r = get_string(w, x, &rule->nwfilter);
 		if (r < 0)
 			return r;
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -855,7 +855,7 @@ static int load_images(struct walk *w, struct policy *p, json_object *v)
 	for (size_t i = 0; i < n; i++) {
 		struct policy_image_rule *rule = &p->rules[i];
 		json_object *e = json_object_array_get_idx(v, i), *x;
-		size_t m = policy_json_push_index(&w->p, i), mk;
+		size_t m = vt_json_push_index(&w->p, i), mk;
 
 		p->n_rules = i + 1;
 		r = expect_type(w, e, json_type_object, "an object");
@@ -866,7 +866,7 @@ static int load_images(struct walk *w, struct policy *p, json_object *v)
 			return r;
 		if (!json_object_object_get_ex(e, "name", &x))
 			return fault(w, "missing key 'name'");
-		mk = policy_json_push_key(&w->p, "name");
+		mk = vt_json_push_key(&w->p, "name");
 		r = get_string(w, x, &rule->name);
 		if (r < 0)
 			return r;
@@ -874,28 +874,28 @@ static int load_images(struct walk *w, struct policy *p, json_object *v)
 			if (strcmp(p->rules[k].name, rule->name) == 0)
 				return fault(w, "duplicate entry: image '%s' is also at $.images[%zu]",
 					     rule->name, k);
-		policy_json_pop(&w->p, mk);
+		vt_json_pop(&w->p, mk);
 		if (json_object_object_get_ex(e, "min_sequence", &x)) {
-			mk = policy_json_push_key(&w->p, "min_sequence");
+			mk = vt_json_push_key(&w->p, "min_sequence");
 			r = get_uint(w, x, UINT64_MAX >> 11, &rule->min_sequence);
 			if (r < 0)
 				return r;
-			policy_json_pop(&w->p, mk);
+			vt_json_pop(&w->p, mk);
 		}
 		if (json_object_object_get_ex(e, "keys", &x)) {
 			const char **s;
 
-			mk = policy_json_push_key(&w->p, "keys");
+			mk = vt_json_push_key(&w->p, "keys");
 			r = get_string_set(w, x, false, &s, &rule->n_keys);
 			if (r < 0)
 				return r;
 			rule->keys = s;
 			for (size_t k = 0; k < rule->n_keys; k++)
 				if (!image_key_known(p, s[k])) {
-					policy_json_push_index(&w->p, k);
+					vt_json_push_index(&w->p, k);
 					return fault(w, "key id '%s' is not in $.image_trust.keys", s[k]);
 				}
-			policy_json_pop(&w->p, mk);
+			vt_json_pop(&w->p, mk);
 		}
 		r = rule_domains(w, rule, e);
 		if (r < 0)
@@ -904,13 +904,13 @@ static int load_images(struct walk *w, struct policy *p, json_object *v)
 		if (r < 0)
 			return r;
 		if (json_object_object_get_ex(e, "inspect", &x)) {
-			mk = policy_json_push_key(&w->p, "inspect");
+			mk = vt_json_push_key(&w->p, "inspect");
 			r = load_inspect(w, rule, x);
 			if (r < 0)
 				return r;
-			policy_json_pop(&w->p, mk);
+			vt_json_pop(&w->p, mk);
 		}
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -929,27 +929,27 @@ static int load_key_release(struct walk *w, struct policy *p, json_object *v)
 	if (r < 0)
 		return r;
 	if (json_object_object_get_ex(v, "pcr_selection", &x)) {
-		m = policy_json_push_key(&w->p, "pcr_selection");
+		m = vt_json_push_key(&w->p, "pcr_selection");
 		r = get_pcr_selection(w, x, p->release_sel, &p->n_release_sel);
 		if (r < 0)
 			return r;
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(v, "authorize_key", &x)) {
-		m = policy_json_push_key(&w->p, "authorize_key");
+		m = vt_json_push_key(&w->p, "authorize_key");
 		r = get_public_key(w, x, &p->release_authority);
 		if (r < 0)
 			return r;
 		p->release_authority.id = "authorize_key";
 		p->has_release_authority = true;
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(v, "require_attestation", &x)) {
-		m = policy_json_push_key(&w->p, "require_attestation");
+		m = vt_json_push_key(&w->p, "require_attestation");
 		r = get_bool(w, x, &p->release_requires_attestation);
 		if (r < 0)
 			return r;
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -967,16 +967,16 @@ static int load_host(struct walk *w, struct policy *p, json_object *v)
 	if (r < 0)
 		return r;
 	if (json_object_object_get_ex(v, "required_checks", &x)) {
-		m = policy_json_push_key(&w->p, "required_checks");
+		m = vt_json_push_key(&w->p, "required_checks");
 		r = get_string_set(w, x, false, &p->required_checks, &p->n_required_checks);
 		if (r < 0)
 			return r;
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(v, "min_versions", &x)) {
 		size_t i = 0;
 
-		m = policy_json_push_key(&w->p, "min_versions");
+		m = vt_json_push_key(&w->p, "min_versions");
 		r = expect_type(w, x, json_type_object, "an object of versions by package");
 		if (r < 0)
 			return r;
@@ -985,16 +985,16 @@ static int load_host(struct walk *w, struct policy *p, json_object *v)
 		if (!p->min_versions)
 			return -ENOMEM;
 		json_object_object_foreach(x, pkg, ver) {
-			size_t mp = policy_json_push_key(&w->p, pkg);
+			size_t mp = vt_json_push_key(&w->p, pkg);
 
 			p->min_versions[i].package = pkg;
 			r = get_string(w, ver, &p->min_versions[i].version);
 			if (r < 0)
 				return r;
 			p->n_min_versions = ++i;
-			policy_json_pop(&w->p, mp);
+			vt_json_pop(&w->p, mp);
 		}
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -1020,22 +1020,22 @@ static int load_root(struct walk *w, struct policy *p, json_object *root)
 
 	if (!json_object_object_get_ex(root, "schema_version", &x))
 		return fault(w, "missing key 'schema_version'");
-	m = policy_json_push_key(&w->p, "schema_version");
+	m = vt_json_push_key(&w->p, "schema_version");
 	r = get_uint(w, x, UINT32_MAX, &version);
 	if (r < 0)
 		return r;
 	if (version != POLICY_SCHEMA_VERSION)
 		return fault(w, "unsupported schema version %llu (this vmtrust reads %d)",
 			     (unsigned long long)version, POLICY_SCHEMA_VERSION);
-	policy_json_pop(&w->p, m);
+	vt_json_pop(&w->p, m);
 
 	if (!json_object_object_get_ex(root, "sequence", &x))
 		return fault(w, "missing key 'sequence'");
-	m = policy_json_push_key(&w->p, "sequence");
+	m = vt_json_push_key(&w->p, "sequence");
 	r = get_uint(w, x, UINT64_MAX >> 11, &p->sequence);
 	if (r < 0)
 		return r;
-	policy_json_pop(&w->p, m);
+	vt_json_pop(&w->p, m);
 
 	static const struct {
 		const char *key;
@@ -1053,40 +1053,40 @@ static int load_root(struct walk *w, struct policy *p, json_object *root)
 	for (size_t i = 0; i < ELEMENTSOF(sections); i++) {
 		if (!json_object_object_get_ex(root, sections[i].key, &x))
 			continue;
-		m = policy_json_push_key(&w->p, sections[i].key);
+		m = vt_json_push_key(&w->p, sections[i].key);
 		r = sections[i].load(w, p, x);
 		if (r < 0)
 			return r;
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 
 	if (json_object_object_get_ex(root, "description", &x)) {
-		m = policy_json_push_key(&w->p, "description");
+		m = vt_json_push_key(&w->p, "description");
 		r = get_string(w, x, &p->description);
 		if (r < 0)
 			return r;
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(root, "pcr_selection", &x)) {
-		m = policy_json_push_key(&w->p, "pcr_selection");
+		m = vt_json_push_key(&w->p, "pcr_selection");
 		r = get_pcr_selection(w, x, p->quote_sel, &p->n_quote_sel);
 		if (r < 0)
 			return r;
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(root, "attestation_keys", &x)) {
-		m = policy_json_push_key(&w->p, "attestation_keys");
+		m = vt_json_push_key(&w->p, "attestation_keys");
 		r = get_keys(w, x, true, &p->aks, &p->n_aks);
 		if (r < 0)
 			return r;
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	if (json_object_object_get_ex(root, "verdict_cache_max_age", &x)) {
-		m = policy_json_push_key(&w->p, "verdict_cache_max_age");
+		m = vt_json_push_key(&w->p, "verdict_cache_max_age");
 		r = get_uint(w, x, MAX_AGE_LIMIT, &p->cache_max_age);
 		if (r < 0)
 			return r;
-		policy_json_pop(&w->p, m);
+		vt_json_pop(&w->p, m);
 	}
 	return 0;
 }
@@ -1131,17 +1131,17 @@ void policy_free(struct policy *p)
 int policy_load_buffer(const char *name, const char *data, size_t len, struct policy **ret)
 {
 	_cleanup_(policy_freep) struct policy *p = NULL;
-	struct walk w = { .name = name, .p = POLICY_JSON_PATH_INIT };
-	struct policy_json_error jerr;
+	struct walk w = { .name = name, .p = VT_JSON_PATH_INIT };
+	struct vt_json_error jerr;
 	json_object *root;
 	int r;
 
 	if (len > POLICY_FILE_MAX)
-		return policy_log_errno(EFBIG, "policy '%s': %zu bytes exceed the limit of %d", name,
+		return vt_log_errno(EFBIG, "policy '%s': %zu bytes exceed the limit of %d", name,
 					len, POLICY_FILE_MAX);
-	r = policy_json_parse(data, len, 64, &root, &jerr);
+	r = vt_json_parse(data, len, 64, &root, &jerr);
 	if (r < 0)
-		return policy_log_errno(-r, "policy '%s': %s: %s", name, jerr.path.buf, jerr.reason);
+		return vt_log_errno(-r, "policy '%s': %s: %s", name, jerr.path.buf, jerr.reason);
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		json_object_put(root);
@@ -1163,7 +1163,7 @@ int policy_load(const char *path, struct policy **ret)
 	size_t len;
 	int r;
 
-	r = policy_read_file(path, POLICY_FILE_MAX, &data, &len);
+	r = vt_read_file(path, POLICY_FILE_MAX, &data, &len);
 	if (r < 0)
 		return r;
 	return policy_load_buffer(path, data, len, ret);
@@ -1172,7 +1172,7 @@ int policy_load(const char *path, struct policy **ret)
 int policy_check_sequence(const struct policy *p, const char *name, uint64_t min_sequence)
 {
 	if (p->sequence < min_sequence)
-		return policy_log_errno(ESTALE,
+		return vt_log_errno(ESTALE,
 					"policy '%s': $.sequence: %llu is older than %llu, the minimum accepted",
 					name, (unsigned long long)p->sequence,
 					(unsigned long long)min_sequence);

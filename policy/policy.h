@@ -20,86 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-/* ---- ownership helpers ------------------------------------------------ */
-
-#define _cleanup_(f) __attribute__((cleanup(f)))
-
-#define TAKE_PTR(p)                           \
-	({                                    \
-		__typeof__(p) _p_ = (p);      \
-		(p) = NULL;                   \
-		_p_;                          \
-	})
-
-#define DEFINE_CLEANUP_FUNC(type, func)               \
-	static inline void func##p(type *p)           \
-	{                                             \
-		if (*p)                               \
-			func(*p);                     \
-	}
-
-#define TAKE_FD(fd)                           \
-	({                                    \
-		int _fd_ = (fd);              \
-		(fd) = -1;                    \
-		_fd_;                         \
-	})
-
-static inline void freep(void *p)
-{
-	free(*(void **)p);
-}
-
-void policy_closep(int *fd);
-#define _cleanup_close_ _cleanup_(policy_closep)
-
-#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
-
-/* ---- logging ---------------------------------------------------------- */
-
-enum policy_log_level {
-	POLICY_LOG_ERR = 3,
-	POLICY_LOG_WARNING = 4,
-	POLICY_LOG_INFO = 6,
-	POLICY_LOG_DEBUG = 7,
-};
-
-typedef void (*policy_log_fn)(int level, const char *msg, void *userdata);
-
-/* Installs the process-wide log sink used by every vmtrust library (like
- * crypt_set_log_callback(NULL, ...)). With no sink, nothing is printed. */
-void policy_set_log(policy_log_fn fn, void *userdata);
-
-/* Formats a message and hands it to the sink. Returns -err (either sign;
- * -EIO for 0) so that a caller can write "return policy_log_errno(EINVAL,
- * ...);". The macro lets the compiler see that the result is negative, so
- * that "if (r < 0) return r;" after it proves a caller's outputs set. */
-int policy_log_errno_(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define policy_log_errno(err, ...) POLICY_NEGATIVE(policy_log_errno_((err), __VA_ARGS__))
-
-/* The int x, known to be a negative errno, made visibly negative to the
- * compiler (a variadic function is never inlined, so its callers cannot see
- * that it never returns 0): wrap such error helpers in it. */
-#define POLICY_NEGATIVE(x)                                  \
-	__extension__({                                     \
-		int policy_negative_ = (x);                 \
-		policy_negative_ < 0 ? policy_negative_ : -EIO; \
-	})
-void policy_logf(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Diverts the calling thread's error messages into buf (size bytes, the
- * first error kept) instead of the sink, which sees them as debug lines,
- * until called again with a NULL buf. For a library that reports a fault of
- * untrusted input as data (a verdict's reason) rather than as an error.
- * buf starts out empty. Captures nest: each call with a buffer is undone
- * by one call with NULL, which resumes the capture around it (if any). */
-void policy_log_capture(char *buf, size_t size);
-
-/* The calling thread's last error message (policy_log_errno(), or
- * policy_logf() at POLICY_LOG_ERR, captured or not) since the last
- * policy_log_clear_error(); "" when none. Valid until the next error. */
-const char *policy_log_last_error(void);
-void policy_log_clear_error(void);
+#include "common.h"
 
 /* ---- the system log ----------------------------------------------------- */
 
@@ -116,67 +37,11 @@ enum policy_event {
  * subject's field (subject may be NULL; escaped here) and one
  * VMTRUST_REASON a reason (at most 32; escaped by whoever made them, as
  * a launch decision's are). A refusal given no reasons carries
- * policy_log_last_error(), escaped here. Priority info when good,
+ * vt_log_last_error(), escaped here. Priority info when good,
  * warning when not. Returns 0 or a negative errno (a warning is logged):
  * the decision stands whether or not the system log took it. */
 int policy_syslog_decision(enum policy_event event, const char *subject, bool good,
 			   const char *const *reasons, size_t n_reasons);
-
-/* An untrusted string (a domain name, a path, a message that quotes one)
- * made safe for a one-line message, a log line or a terminal: C-style
- * escapes for a backslash (\\), \n, \r, \t, every other byte below 0x20,
- * DEL and each byte of invalid UTF-8 (\xNN), and \u with four hex digits for the code points
- * that break or reorder a line (C1 controls, U+2028/9, bidirectional
- * formatting). Printable ASCII and other valid UTF-8 pass unchanged.
- * Returns a malloc'ed string (NULL: out of memory); NULL s is "". */
-char *policy_escape(const char *s);
-/* Formats, then escapes the whole: for a message that quotes strings from
- * outside (its format holds no control character of its own). */
-char *policy_escape_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
-
-/* true when s[0..len) is well-formed UTF-8 without NUL (what the strict JSON
- * parser takes back in a string). */
-bool policy_utf8_valid(const char *s, size_t len);
-
-/* ---- hash algorithms --------------------------------------------------- */
-
-#define POLICY_DIGEST_MAX 64
-
-struct policy_hash_alg {
-	const char *name;   /* "sha256", as in JSON and tpm2-tools */
-	const char *ossl;   /* OpenSSL digest name */
-	uint16_t tpm_alg;   /* TPM2_ALG_ID */
-	size_t size;        /* digest size in bytes */
-};
-
-/* Look-ups in the table of supported algorithms (sha1, sha256, sha384,
- * sha512); NULL when unknown. */
-const struct policy_hash_alg *policy_hash_alg_by_name(const char *name);
-const struct policy_hash_alg *policy_hash_alg_by_tpm(uint16_t tpm_alg);
-const struct policy_hash_alg *policy_hash_algs(size_t *ret_n);
-
-/* ---- hex ---------------------------------------------------------------- */
-
-/* Decodes exactly out_len bytes from a hex string of exactly 2*out_len
- * digits (either case). -EINVAL on any other input. */
-int policy_hex_decode(const char *hex, uint8_t *out, size_t out_len);
-/* Writes 2*len lowercase digits and a NUL into out (size >= 2*len+1). */
-void policy_hex_encode(const uint8_t *in, size_t len, char *out);
-
-/* ---- bounded file I/O --------------------------------------------------- */
-
-/* Reads a whole regular file of at most max_size bytes into a NUL-terminated
- * buffer. -EFBIG when larger, -EISDIR/-EINVAL for a non-regular file, other
- * errnos from open/read. The error is logged naming the file. */
-int policy_read_file(const char *path, size_t max_size, char **ret_data, size_t *ret_len);
-
-/* The same on an open descriptor (path names it in messages). */
-int policy_read_fd(int fd, const char *path, size_t max_size, char **ret_data, size_t *ret_len);
-
-/* Writes data to path atomically: a temporary file in the same directory,
- * fsync, rename, fsync of the directory. On failure nothing is left behind
- * and an existing file is untouched. */
-int policy_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
 
 /* ---- the policy model ---------------------------------------------------- */
 
@@ -187,20 +52,20 @@ int policy_write_file_atomic(const char *path, const void *data, size_t len, uns
 struct policy;
 
 struct policy_digest {
-	const struct policy_hash_alg *alg;
-	uint8_t value[POLICY_DIGEST_MAX];
+	const struct vt_hash_alg *alg;
+	uint8_t value[VT_DIGEST_MAX];
 };
 
 /* A set of PCR indexes per bank: bit i of mask set for PCR i. */
 struct policy_pcr_bank {
-	const struct policy_hash_alg *alg;
+	const struct vt_hash_alg *alg;
 	uint32_t mask;
 };
 
 struct policy_pcr_value {
-	const struct policy_hash_alg *alg;
+	const struct vt_hash_alg *alg;
 	unsigned pcr;
-	uint8_t value[POLICY_DIGEST_MAX];
+	uint8_t value[VT_DIGEST_MAX];
 };
 
 /* A file of the hypervisor stack and the digests it may have. */
@@ -219,7 +84,7 @@ struct policy_key {
 	/* Attestation keys only: the TPM name (nameAlg, big-endian, and the
 	 * digest of the whole public area, attributes included) that pins the
 	 * AK; name_len 0 when the policy gives none. */
-	uint8_t name[2 + POLICY_DIGEST_MAX];
+	uint8_t name[2 + VT_DIGEST_MAX];
 	size_t name_len;
 };
 
@@ -264,91 +129,6 @@ struct policy_version_min {
 	const char *package;
 	const char *version;
 };
-
-/* ---- strict JSON walking -------------------------------------------------- */
-
-/* The JSON path of the node a parser is reading ("$.a[2][\"/etc/x\"]"),
- * for its one-line error messages. A push returns the mark to pop back
- * to; a path longer than the buffer is cut, never overrun. */
-struct policy_json_path {
-	char buf[512];
-	size_t len;
-};
-#define POLICY_JSON_PATH_INIT { .buf = "$", .len = 1 }
-struct json_object;
-size_t policy_json_push_key(struct policy_json_path *p, const char *key);
-size_t policy_json_push_index(struct policy_json_path *p, size_t i);
-void policy_json_pop(struct policy_json_path *p, size_t mark);
-/* "an object", "a string", ...: for "expected X, got Y". */
-const char *policy_json_type_name(struct json_object *v);
-/* The first key of obj that allowed (NULL-terminated) does not name, or
- * NULL when there is none. */
-const char *policy_json_unknown_key(struct json_object *obj, const char *const *allowed);
-
-/* The deepest max_depth policy_json_parse takes. */
-#define POLICY_JSON_DEPTH_MAX 128
-
-/* Why policy_json_parse refused a text, for the caller's own one-line
- * message ("policy 'p.json': $.a[0].b: duplicate key"): the JSON path of the
- * faulty node ("$" when the text is not JSON at all) and the reason. */
-struct policy_json_error {
-	struct policy_json_path path;
-	char reason[160];
-};
-
-/* The one way vmtrust parses outside JSON. Parses len bytes of data (no
- * NUL needed) with json-c's strict mode, nesting at most max_depth - 1
- * levels (json_tokener_new_ex()'s depth, 2 to POLICY_JSON_DEPTH_MAX), and
- * refuses what lets two JSON readers read the text differently: an object
- * with two equal keys at any depth (compared decoded: "a" and "\u0061" are
- * one key; json-c keeps the last), anything but whitespace after the value,
- * a NUL byte, "\u0000" (a C string stops there), invalid UTF-8 (overlong
- * forms, surrogates, above U+10FFFF), lone surrogate escapes, unescaped
- * control characters, numbers RFC 8259 does not write (NaN, Infinity, "01",
- * "1.": json-c takes them), integers outside int64/uint64 (json-c saturates
- * them), numbers that overflow a double or are longer than 64 characters.
- * One pass after json-c's: linear in len, but for the keys of each object,
- * sorted to find repeats (n log n); never logs.
- * Returns 0 and the root in *ret (the caller owns it), or -EBADMSG with err
- * filled; -EFBIG above INT_MAX bytes, -ENOMEM, -EINVAL for a bad max_depth. */
-int policy_json_parse(const char *data, size_t len, unsigned max_depth, struct json_object **ret,
-		      struct policy_json_error *err);
-
-/* A strict reader without a tree, for the hot paths (the measurement log):
- * the same text policy_json_parse() accepts or refuses, with the same
- * faults (duplicate keys at any depth with their JSON path, escapes, UTF-8,
- * numbers, depth, NUL), read in one pass, each value handed to fn as it is
- * read, in document order: an object or array as it opens (its members
- * follow, one level deeper, then POLICY_JSON_END at the depth it opened
- * at), a scalar with its text. Duplicate keys are found when their object
- * closes: fn has seen both members by then, and the walk fails after. */
-enum policy_json_type {
-	POLICY_JSON_OBJECT,
-	POLICY_JSON_ARRAY,
-	POLICY_JSON_END,            /* the object or array that opened at depth closed */
-	POLICY_JSON_STRING,
-	POLICY_JSON_NUMBER,
-	POLICY_JSON_TRUE,
-	POLICY_JSON_FALSE,
-	POLICY_JSON_NULL,
-};
-struct policy_json_token {
-	enum policy_json_type type;
-	size_t depth;               /* 0: the top value */
-	const char *key;            /* a member: its key, decoded (key_len bytes) */
-	size_t key_len;
-	size_t index;               /* an element of an array: its index */
-	const char *value;          /* a string: decoded, NUL-terminated, no NUL inside;
-				     * a number: its text; else NULL */
-	size_t value_len;
-};
-/* Returns 0 to go on, or a negative errno that ends the walk (returned as it is). */
-typedef int (*policy_json_visit_fn)(void *userdata, const struct policy_json_token *t);
-/* 0 when the whole text was walked; -EBADMSG with err filled; -EFBIG, -ENOMEM,
- * -EINVAL as policy_json_parse(); or what fn returned. The token's strings
- * live only for the call. Never logs. */
-int policy_json_walk(const char *data, size_t len, unsigned max_depth, policy_json_visit_fn fn,
-		     void *userdata, struct policy_json_error *err);
 
 /* Loads and validates a policy file (at most POLICY_FILE_MAX bytes). Each
  * fault is logged once as "policy 'FILE': $.json.path: reason". Errors:

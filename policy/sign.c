@@ -20,9 +20,6 @@
 #define KEY_FILE_MAX POLICY_KEY_FILE_MAX
 #define SIG_FILE_MAX (16 * 1024)
 
-DEFINE_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
-DEFINE_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
-DEFINE_CLEANUP_FUNC(BIO *, BIO_free)
 
 int policy_pkey_supported(void *key, const char **ret_why)
 {
@@ -180,11 +177,11 @@ int policy_public_key_from_pem(const char *name, const char *pem, size_t len, vo
 
 	pkey = policy_pkey_from_pem(pem, len);
 	if (!pkey)
-		return policy_log_errno(EINVAL, "cannot use key '%s': not a PEM public key or certificate",
+		return vt_log_errno(EINVAL, "cannot use key '%s': not a PEM public key or certificate",
 					name);
 	if (policy_pkey_supported(pkey, &why) < 0) {
 		EVP_PKEY_free(pkey);
-		return policy_log_errno(EOPNOTSUPP, "cannot use key '%s': %s", name, why);
+		return vt_log_errno(EOPNOTSUPP, "cannot use key '%s': %s", name, why);
 	}
 	*ret = pkey;
 	return 0;
@@ -196,7 +193,7 @@ int policy_load_public_key(const char *path, void **ret)
 	size_t len;
 	int r;
 
-	r = policy_read_file(path, KEY_FILE_MAX, &pem, &len);
+	r = vt_read_file(path, KEY_FILE_MAX, &pem, &len);
 	if (r < 0)
 		return r;
 	return policy_public_key_from_pem(path, pem, len, ret);
@@ -256,7 +253,7 @@ int policy_sign_file(const char *key, const struct policy_key_opts *opts, const 
 	size_t len, sig_len;
 	int r;
 
-	r = policy_read_file(policy_path, POLICY_FILE_MAX, &data, &len);
+	r = vt_read_file(policy_path, POLICY_FILE_MAX, &data, &len);
 	if (r < 0)
 		return r;
 	/* Never sign what a host would refuse to load. */
@@ -274,7 +271,7 @@ int policy_sign_file(const char *key, const struct policy_key_opts *opts, const 
 		if (!def)
 			return -ENOMEM;
 	}
-	return policy_write_file_atomic(sig_path, sig, sig_len, 0644);
+	return vt_write_file_atomic(sig_path, sig, sig_len, 0644);
 }
 
 int policy_verify_detached(const char *path, const void *data, size_t len, const char *sig_path,
@@ -290,18 +287,18 @@ int policy_verify_detached(const char *path, const void *data, size_t len, const
 			return -ENOMEM;
 	}
 	if (access(sig_path, F_OK) < 0 && errno == ENOENT)
-		return policy_log_errno(EKEYREJECTED, "policy '%s' is not signed: no signature '%s'",
+		return vt_log_errno(EKEYREJECTED, "policy '%s' is not signed: no signature '%s'",
 					path, sig_path);
-	r = policy_read_file(sig_path, SIG_FILE_MAX, &sig, &sig_len);
+	r = vt_read_file(sig_path, SIG_FILE_MAX, &sig, &sig_len);
 	if (r < 0)
 		return r;
 	r = policy_verify_pkey(pkey, data, len, (const uint8_t *)sig, sig_len);
 	if (r == -EKEYREJECTED)
-		return policy_log_errno(EKEYREJECTED,
+		return vt_log_errno(EKEYREJECTED,
 					"policy '%s': signature '%s' does not verify with key '%s'",
 					path, sig_path, key_name);
 	if (r < 0)
-		return policy_log_errno(-r, "policy '%s': cannot verify signature with key '%s'", path,
+		return vt_log_errno(-r, "policy '%s': cannot verify signature with key '%s'", path,
 					key_name);
 	return 0;
 }
@@ -318,7 +315,7 @@ int policy_load_signed(const char *path, const char *sig_path, const char *pub_p
 	if (r < 0)
 		return r;
 	/* Read once: the bytes verified are the bytes parsed. */
-	r = policy_read_file(path, POLICY_FILE_MAX, &data, &len);
+	r = vt_read_file(path, POLICY_FILE_MAX, &data, &len);
 	if (r < 0)
 		return r;
 	r = policy_verify_detached(path, data, len, sig_path, pkey, pub_path);

@@ -3,7 +3,7 @@
  * (journal-remote, rsyslog): one message a decision, with structured
  * fields. The journal's native protocol where journald listens, syslog(3)
  * otherwise, with the fields as KEY="value" pairs in the message. Every
- * value from outside goes through policy_escape(), so a field is one line. */
+ * value from outside goes through vt_escape(), so a field is one line. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,11 +37,11 @@ static void free_strv(char **v, size_t n)
 		free(v[i]);
 }
 
-/* s escaped with policy_escape(), or a copy when it is already (escape
+/* s escaped with vt_escape(), or a copy when it is already (escape
  * false): one line of text either way. */
 static char *prepare(const char *s, bool escape)
 {
-	return escape ? policy_escape(s) : strdup(s ? s : "");
+	return escape ? vt_escape(s) : strdup(s ? s : "");
 }
 
 /* Appends one formatted journal field to f[*k]. */
@@ -136,7 +136,7 @@ int policy_syslog_decision(enum policy_event event, const char *subject, bool go
 {
 	char *q[REASONS_MAX] = { NULL };
 	_cleanup_(freep) char *qs = NULL, *message = NULL;
-	const char *last = policy_log_last_error();
+	const char *last = vt_log_last_error();
 	const char *verdict;
 	bool escape = false;
 	size_t n = 0;
@@ -168,7 +168,7 @@ int policy_syslog_decision(enum policy_event event, const char *subject, bool go
 	else
 		r = to_syslog(prio, events[event].name, events[event].subject, qs, verdict, q, n);
 	if (r < 0)
-		policy_logf(POLICY_LOG_WARNING, "cannot send the %s decision to the system log: %s",
+		vt_logf(VT_LOG_WARNING, "cannot send the %s decision to the system log: %s",
 			    events[event].name, strerror(-r));
 out:
 	free_strv(q, n);

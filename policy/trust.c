@@ -21,7 +21,6 @@
 #define SYMLINKS_MAX 32
 #define SEQUENCE_FILE_MAX 64
 
-DEFINE_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
 
 static bool owner_trusted(uid_t uid)
 {
@@ -35,12 +34,12 @@ static bool owner_trusted(uid_t uid)
 static int check_node(const char *what, const char *path, const char *node, const struct stat *st)
 {
 	if (!owner_trusted(st->st_uid))
-		return policy_log_errno(EPERM, "%s '%s': '%s' is owned by uid %u, not root", what, path,
+		return vt_log_errno(EPERM, "%s '%s': '%s' is owned by uid %u, not root", what, path,
 					node[0] ? node : "/", (unsigned)st->st_uid);
 	if (S_ISLNK(st->st_mode))
 		return 0;
 	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX)))
-		return policy_log_errno(EPERM, "%s '%s': '%s' is writable by %s (mode %04o)", what, path,
+		return vt_log_errno(EPERM, "%s '%s': '%s' is writable by %s (mode %04o)", what, path,
 					node[0] ? node : "/",
 					(st->st_mode & S_IWOTH) ? "others" : "its group",
 					(unsigned)(st->st_mode & 07777));
@@ -71,14 +70,14 @@ int policy_open_trusted(const char *what, const char *path, int *ret_fd)
 		char cwd[PATH_MAX];
 
 		if (!getcwd(cwd, sizeof(cwd)))
-			return policy_log_errno(errno, "%s '%s': cannot resolve: %s", what, path, strerror(errno));
+			return vt_log_errno(errno, "%s '%s': cannot resolve: %s", what, path, strerror(errno));
 		n = snprintf(todo, sizeof(todo), "%s/%s", cwd, path);
 	}
 	if (n < 0 || (size_t)n >= sizeof(todo))
-		return policy_log_errno(ENAMETOOLONG, "%s '%s': the path is too long", what, path);
+		return vt_log_errno(ENAMETOOLONG, "%s '%s': the path is too long", what, path);
 	dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || fstat(dfd, &st) < 0)
-		return policy_log_errno(errno, "%s '%s': cannot open '/': %s", what, path, strerror(errno));
+		return vt_log_errno(errno, "%s '%s': cannot open '/': %s", what, path, strerror(errno));
 	n = check_node(what, path, "", &st);
 	if (n < 0)
 		return n;
@@ -92,9 +91,9 @@ int policy_open_trusted(const char *what, const char *path, int *ret_fd)
 			pos++;
 		len = strcspn(todo + pos, "/");
 		if (len == 0)
-			return policy_log_errno(EISDIR, "%s '%s': is a directory", what, path);
+			return vt_log_errno(EISDIR, "%s '%s': is a directory", what, path);
 		if (len > NAME_MAX)
-			return policy_log_errno(ENAMETOOLONG, "%s '%s': a name is too long", what, path);
+			return vt_log_errno(ENAMETOOLONG, "%s '%s': a name is too long", what, path);
 		memcpy(comp, todo + pos, len);
 		comp[len] = '\0';
 		pos += len;
@@ -104,7 +103,7 @@ int policy_open_trusted(const char *what, const char *path, int *ret_fd)
 
 		fd = openat(dfd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) < 0)
-			return policy_log_errno(errno, "%s '%s': cannot open '%s/%s': %s", what, path, node, comp,
+			return vt_log_errno(errno, "%s '%s': cannot open '%s/%s': %s", what, path, node, comp,
 						strerror(errno));
 		if (strcmp(comp, "..") == 0)
 			node_up(node);
@@ -119,23 +118,23 @@ int policy_open_trusted(const char *what, const char *path, int *ret_fd)
 			int k;
 
 			if (++links > SYMLINKS_MAX)
-				return policy_log_errno(ELOOP, "%s '%s': too many symbolic links", what, path);
+				return vt_log_errno(ELOOP, "%s '%s': too many symbolic links", what, path);
 			l = readlinkat(fd, "", link, sizeof(link) - 1);
 			if (l < 0)
-				return policy_log_errno(errno, "%s '%s': cannot read link '%s': %s", what, path,
+				return vt_log_errno(errno, "%s '%s': cannot read link '%s': %s", what, path,
 							node, strerror(errno));
 			link[l] = '\0';
 			node_up(node);
 			k = snprintf(rest, sizeof(rest), "%s/%s", link, todo + pos);
 			if (k < 0 || (size_t)k >= sizeof(rest))
-				return policy_log_errno(ENAMETOOLONG, "%s '%s': the path is too long", what, path);
+				return vt_log_errno(ENAMETOOLONG, "%s '%s': the path is too long", what, path);
 			memcpy(todo, rest, (size_t)k + 1);
 			pos = 0;
 			if (link[0] == '/') {
-				policy_closep(&dfd);
+				vt_closep(&dfd);
 				dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 				if (dfd < 0)
-					return policy_log_errno(errno, "%s '%s': cannot open '/': %s", what, path,
+					return vt_log_errno(errno, "%s '%s': cannot open '/': %s", what, path,
 								strerror(errno));
 				node[0] = '\0';
 			}
@@ -143,13 +142,13 @@ int policy_open_trusted(const char *what, const char *path, int *ret_fd)
 		}
 		if (!last) {
 			if (!S_ISDIR(st.st_mode))
-				return policy_log_errno(ENOTDIR, "%s '%s': '%s' is not a directory", what, path, node);
-			policy_closep(&dfd);
+				return vt_log_errno(ENOTDIR, "%s '%s': '%s' is not a directory", what, path, node);
+			vt_closep(&dfd);
 			dfd = TAKE_FD(fd);
 			continue;
 		}
 		if (!S_ISREG(st.st_mode))
-			return policy_log_errno(EINVAL, "%s '%s': not a regular file", what, path);
+			return vt_log_errno(EINVAL, "%s '%s': not a regular file", what, path);
 
 		/* The node checked is the file opened: the same inode, no link followed. */
 		{
@@ -158,9 +157,9 @@ int policy_open_trusted(const char *what, const char *path, int *ret_fd)
 
 			rfd = openat(dfd, comp, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 			if (rfd < 0 || fstat(rfd, &rst) < 0)
-				return policy_log_errno(errno, "%s '%s': cannot open: %s", what, path, strerror(errno));
+				return vt_log_errno(errno, "%s '%s': cannot open: %s", what, path, strerror(errno));
 			if (rst.st_dev != st.st_dev || rst.st_ino != st.st_ino)
-				return policy_log_errno(EAGAIN, "%s '%s': replaced while it was checked", what, path);
+				return vt_log_errno(EAGAIN, "%s '%s': replaced while it was checked", what, path);
 			*ret_fd = TAKE_FD(rfd);
 			return 0;
 		}
@@ -179,34 +178,34 @@ static int sequence_check(const char *path, const char *state_dir, uint64_t seq)
 	int r;
 
 	if (!state_dir)
-		return policy_log_errno(EINVAL, "policy '%s': no state directory to keep its sequence in", path);
+		return vt_log_errno(EINVAL, "policy '%s': no state directory to keep its sequence in", path);
 	if (asprintf(&file, "%s/%s", state_dir, POLICY_SEQUENCE_NAME) < 0)
 		return -ENOMEM;
 	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
-		return policy_log_errno(errno, "policy '%s': cannot create the state directory '%s': %s", path,
+		return vt_log_errno(errno, "policy '%s': cannot create the state directory '%s': %s", path,
 					state_dir, strerror(errno));
 	dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return policy_log_errno(errno, "policy '%s': cannot open the state directory '%s': %s", path,
+		return vt_log_errno(errno, "policy '%s': cannot open the state directory '%s': %s", path,
 					state_dir, strerror(errno));
 	while (flock(dfd, LOCK_EX) < 0)
 		if (errno != EINTR)
-			return policy_log_errno(errno, "policy '%s': cannot lock '%s': %s", path, state_dir,
+			return vt_log_errno(errno, "policy '%s': cannot lock '%s': %s", path, state_dir,
 						strerror(errno));
 	if (access(file, F_OK) == 0 || errno != ENOENT) {
 		char *end;
 
-		r = policy_read_file(file, SEQUENCE_FILE_MAX, &text, &len);
+		r = vt_read_file(file, SEQUENCE_FILE_MAX, &text, &len);
 		if (r < 0)
 			return r;
 		errno = 0;
 		high = strtoull(text, &end, 10);
 		if (errno || end == text || text[0] < '0' || text[0] > '9' || strcmp(end, "\n") != 0)
-			return policy_log_errno(EBADMSG, "policy '%s': '%s' does not hold a sequence number", path,
+			return vt_log_errno(EBADMSG, "policy '%s': '%s' does not hold a sequence number", path,
 						file);
 	}
 	if (seq < high)
-		return policy_log_errno(ESTALE,
+		return vt_log_errno(ESTALE,
 					"policy '%s': sequence %llu is older than %llu, the newest this host "
 					"accepted: refusing a rollback",
 					path, (unsigned long long)seq, (unsigned long long)high);
@@ -217,7 +216,7 @@ static int sequence_check(const char *path, const char *state_dir, uint64_t seq)
 		text = NULL;
 		return -ENOMEM;
 	}
-	return policy_write_file_atomic(file, text, strlen(text), 0600);
+	return vt_write_file_atomic(file, text, strlen(text), 0600);
 }
 
 int policy_load_trusted(const char *path, const char *state_dir, struct policy **ret, char ret_id[65])
@@ -234,7 +233,7 @@ int policy_load_trusted(const char *path, const char *state_dir, struct policy *
 	r = policy_open_trusted("policy", path, &fd);
 	if (r < 0)
 		return r;
-	r = policy_read_fd(fd, path, POLICY_FILE_MAX, &data, &len);
+	r = vt_read_fd(fd, path, POLICY_FILE_MAX, &data, &len);
 	if (r < 0)
 		return r;
 	r = policy_key_path(path, &key_path);
@@ -248,7 +247,7 @@ int policy_load_trusted(const char *path, const char *state_dir, struct policy *
 		r = policy_open_trusted("policy key", key_path, &kfd);
 		if (r < 0)
 			return r;
-		r = policy_read_fd(kfd, key_path, POLICY_KEY_FILE_MAX, &pem, &pem_len);
+		r = vt_read_fd(kfd, key_path, POLICY_KEY_FILE_MAX, &pem, &pem_len);
 		if (r < 0)
 			return r;
 		r = policy_public_key_from_pem(key_path, pem, pem_len, (void **)&pkey);
@@ -263,13 +262,13 @@ int policy_load_trusted(const char *path, const char *state_dir, struct policy *
 		r = sequence_check(path, state_dir, policy_sequence(p));
 		if (r < 0)
 			return r;
-		policy_logf(POLICY_LOG_DEBUG, "policy '%s': signed by '%s', sequence %llu", path, key_path,
+		vt_logf(VT_LOG_DEBUG, "policy '%s': signed by '%s', sequence %llu", path, key_path,
 			    (unsigned long long)policy_sequence(p));
 	}
 	if (ret_id) {
 		if (EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL) != 1)
 			return -ENOTRECOVERABLE;
-		policy_hex_encode(md, sizeof(md), ret_id);
+		vt_hex_encode(md, sizeof(md), ret_id);
 	}
 	*ret = TAKE_PTR(p);
 	return 0;

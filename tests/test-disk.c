@@ -29,7 +29,6 @@
 #include "swtpm-fixture.h"
 #include "tpm-internal.h"
 
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 static struct swtpm_fixture tpm;
 static struct attest_ctx *ctx;
@@ -54,7 +53,7 @@ static void capture_log(int level, const char *msg, void *userdata)
 		all_log_len += len + 1;
 		all_log[all_log_len] = '\0';
 	}
-	if (level > POLICY_LOG_ERR)
+	if (level > VT_LOG_ERR)
 		return;
 	n_errors++;
 	snprintf(last_error, sizeof(last_error), "%s", msg);
@@ -81,7 +80,7 @@ static void assert_not_logged(const uint8_t *s, size_t len)
 	char hex[2 * 128 + 1], b64[4 * 64 + 1];
 
 	ck_assert_uint_le(len, 128);
-	policy_hex_encode(s, len, hex);
+	vt_hex_encode(s, len, hex);
 	if (all_log) {
 		ck_assert_ptr_null(memmem(all_log, all_log_len, s, len));
 		ck_assert_ptr_null(strstr(all_log, hex));
@@ -96,7 +95,7 @@ static void assert_not_logged(const uint8_t *s, size_t len)
 
 static void setup_dir(void)
 {
-	policy_set_log(capture_log, NULL);
+	vt_set_log(capture_log, NULL);
 	log_reset();
 	snprintf(dir, sizeof(dir), "/tmp/vmtrust-disk-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -148,7 +147,7 @@ static void assert_tpm_empty(void)
 
 static void extend(unsigned pcr, uint8_t byte)
 {
-	struct policy_digest d = { .alg = policy_hash_alg_by_name("sha256") };
+	struct policy_digest d = { .alg = vt_hash_alg_by_name("sha256") };
 
 	memset(d.value, byte, 32);
 	ck_assert_int_eq(attest_pcr_extend(ctx, pcr, &d, 1), 0);
@@ -411,7 +410,7 @@ static const struct {
 
 START_TEST(test_pcrs_parse)
 {
-	const struct policy_hash_alg *bank = NULL;
+	const struct vt_hash_alg *bank = NULL;
 	uint32_t mask = 0;
 	char back[96];
 	int r = diskcrypt_pcrs_parse(pcr_sets[_i].in, &bank, &mask);
@@ -446,7 +445,7 @@ static void sha256(const void *a, size_t alen, const void *b, size_t blen, uint8
  * pcrs || digestTPM), written out byte by byte. */
 START_TEST(test_policy_pcr_digest)
 {
-	const struct policy_hash_alg *alg = policy_hash_alg_by_name("sha256");
+	const struct vt_hash_alg *alg = vt_hash_alg_by_name("sha256");
 	struct policy_pcr_value v[2] = { { .alg = alg, .pcr = 7 }, { .alg = alg, .pcr = 14 } };
 	uint8_t concat[64], pcr_digest[32], msg[32 + 4 + 10 + 32], want[32], got[32];
 
@@ -501,7 +500,7 @@ static struct diskcrypt_secret *random_secret(size_t n)
 START_TEST(test_seal_plain)
 {
 	_cleanup_(diskcrypt_secret_freep) struct diskcrypt_secret *key = random_secret(32), *got = NULL;
-	struct diskcrypt_seal_params sp = { .bank = policy_hash_alg_by_name("sha256"),
+	struct diskcrypt_seal_params sp = { .bank = vt_hash_alg_by_name("sha256"),
 					    .pcr_mask = (1u << 7) | (1u << 14) };
 	struct dc_token t = { .id = 0, .keyslot = 0 };
 	char reason[DC_REASON_MAX] = "";
@@ -567,7 +566,7 @@ static struct dc_pcr_policies *sign_now(const char *key_path, const char *base,
 	struct policy_pcr_value values[POLICY_PCR_MAX];
 	struct dc_pcr_policies *p = NULL;
 	char *json = NULL;
-	int n = diskcrypt_pcr_values_from_tpm(ctx, policy_hash_alg_by_name("sha256"), mask, values);
+	int n = diskcrypt_pcr_values_from_tpm(ctx, vt_hash_alg_by_name("sha256"), mask, values);
 
 	ck_assert_int_gt(n, 0);
 	ck_assert_int_eq(diskcrypt_pcr_policy_sign(key_path, NULL, values, (size_t)n, base, base ? strlen(base) : 0,
@@ -587,7 +586,7 @@ START_TEST(test_seal_authorized)
 	EVP_PKEY *pkey = NULL, *other = NULL;
 	struct dc_pcr_policies *sp_now = NULL, *sp_other = NULL, *sp_both = NULL;
 	uint32_t mask = (1u << 7) | (1u << 14);
-	struct diskcrypt_seal_params sp = { .bank = policy_hash_alg_by_name("sha256"), .pcr_mask = mask };
+	struct diskcrypt_seal_params sp = { .bank = vt_hash_alg_by_name("sha256"), .pcr_mask = mask };
 	struct dc_token t = { .id = 0, .keyslot = 0 };
 	char reason[DC_REASON_MAX] = "";
 
@@ -647,7 +646,7 @@ END_TEST
 START_TEST(test_sign_refuses_ed25519)
 {
 	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	struct policy_pcr_value v = { .alg = policy_hash_alg_by_name("sha256"), .pcr = 7 };
+	struct policy_pcr_value v = { .alg = vt_hash_alg_by_name("sha256"), .pcr = 7 };
 	char path[256], *json = NULL;
 	FILE *f;
 

@@ -27,7 +27,7 @@ static char *read_log(const char *name, size_t *ret_len)
 	char path[8192], *data = NULL;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	ck_assert_msg(policy_read_file(path, ATTEST_EVENTLOG_SIZE_MAX, &data, ret_len) == 0,
+	ck_assert_msg(vt_read_file(path, ATTEST_EVENTLOG_SIZE_MAX, &data, ret_len) == 0,
 		      "cannot read %s: %s", path, last_error);
 	return data;
 }
@@ -105,14 +105,14 @@ START_TEST(test_replay_equals_expected)
 		ck_assert_int_eq(attest_eventlog_replay(log, &values, &n_values), 0);
 
 		json_object_object_foreach(banks, bank, pcrs) {
-			const struct policy_hash_alg *alg = policy_hash_alg_by_name(bank);
+			const struct vt_hash_alg *alg = vt_hash_alg_by_name(bank);
 
 			ck_assert_msg(alg, "%s: unknown bank %s", names[i], bank);
 			json_object_object_foreach(pcrs, pcr, hex) {
-				uint8_t want[POLICY_DIGEST_MAX];
+				uint8_t want[VT_DIGEST_MAX];
 				bool found = false;
 
-				ck_assert_int_eq(policy_hex_decode(json_object_get_string(hex), want, alg->size), 0);
+				ck_assert_int_eq(vt_hex_decode(json_object_get_string(hex), want, alg->size), 0);
 				for (size_t v = 0; v < n_values; v++) {
 					if (values[v].alg != alg || values[v].pcr != (unsigned)atoi(pcr))
 						continue;

@@ -813,7 +813,7 @@ static char *make_key(const char *spec, char **ret_pub, EVP_PKEY **ret_pkey)
 
 static void write_file(const char *path, const char *data, size_t len)
 {
-	ck_assert_int_eq(policy_write_file_atomic(path, data, len, 0644), 0);
+	ck_assert_int_eq(vt_write_file_atomic(path, data, len, 0644), 0);
 }
 
 /* A raw base with data, and a qcow2 top layer naming it, made by hand:
@@ -1238,7 +1238,7 @@ START_TEST(test_verify_policy)
 		_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL;
 
 		ck_assert_int_eq(imgverify_inspect(ctx, top, true, &m), 0);
-		policy_hex_encode(m->layers[1].digests.sha256, 32, base_digest);
+		vt_hex_encode(m->layers[1].digests.sha256, 32, base_digest);
 	}
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *v = NULL;
@@ -1290,7 +1290,7 @@ static char *forge_manifest(const char *image, const char *priv,
 	char *path = imgverify_default_manifest_path(image);
 	size_t len, statement_len, pae_len, sig_len, json_len;
 
-	ck_assert_int_eq(policy_read_file(path, IMGVERIFY_MANIFEST_MAX, &data, &len), 0);
+	ck_assert_int_eq(vt_read_file(path, IMGVERIFY_MANIFEST_MAX, &data, &len), 0);
 	ck_assert_int_eq(imgverify_envelope_parse("m", data, len, &env), 0);
 	ck_assert_int_eq(imgverify_statement_parse("m", (const char *)env->payload, env->payload_len, &m), 0);
 	edit_fn(m);
@@ -1328,7 +1328,7 @@ START_TEST(test_verify_subject_digests)
 
 		ck_assert_int_eq(imgverify_inspect(ctx, top, true, &m), 0);
 		memcpy(real, m->layers[1].digests.sha256, 32);
-		policy_hex_encode(real, 32, real_hex);
+		vt_hex_encode(real, 32, real_hex);
 	}
 	/* An honest manifest: with revocations in the policy, the subject
 	 * digests are computed, equal, and handed on. */
@@ -1495,7 +1495,7 @@ START_TEST(test_raw_luks)
 	ck_assert_int_eq(imgverify_verify(ctx, path, NULL, 0, &rep), 0);
 	ck_assert_uint_eq(rep->manifest->layers[0].header.crypt_method, IMGVERIFY_QCOW2_CRYPT_LUKS);
 	ck_assert_uint_eq(rep->manifest->layers[0].header.format, IMGVERIFY_FORMAT_RAW);
-	ck_assert_int_eq(policy_read_file(manifest, IMGVERIFY_MANIFEST_MAX, &data, &len), 0);
+	ck_assert_int_eq(vt_read_file(manifest, IMGVERIFY_MANIFEST_MAX, &data, &len), 0);
 	/* The same bytes, with a manifest that does not say LUKS. */
 	write_at(path, 0, "LUKT", 4);
 	free(sign_to(ctx, path, &o));
@@ -1929,7 +1929,7 @@ static void sha256_hex(const char *data, char out[65])
 	unsigned len;
 
 	ck_assert_int_eq(EVP_Digest(data, strlen(data), d, &len, EVP_sha256(), NULL), 1);
-	policy_hex_encode(d, 32, out);
+	vt_hex_encode(d, 32, out);
 }
 
 static struct policy *rule_policy(const char *inspect)
@@ -1991,9 +1991,9 @@ START_TEST(test_guest_dir)
 	{
 		char hex[65];
 
-		policy_hex_encode(g->boot[0].sha256, 32, hex);
+		vt_hex_encode(g->boot[0].sha256, 32, hex);
 		ck_assert_str_eq(hex, initrd);
-		policy_hex_encode(g->boot[2].sha256, 32, hex);
+		vt_hex_encode(g->boot[2].sha256, 32, hex);
 		ck_assert_str_eq(hex, kernel);
 	}
 

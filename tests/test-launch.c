@@ -594,7 +594,7 @@ static char *read_log(size_t *len)
 	int r;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, LAUNCH_AUDIT_NAME);
-	r = policy_read_file(path, LAUNCH_AUDIT_MAX, &data, len);
+	r = vt_read_file(path, LAUNCH_AUDIT_MAX, &data, len);
 	ck_assert_int_eq(r, 0);
 	ck_assert_ptr_nonnull(data);
 	return data;
@@ -704,7 +704,7 @@ START_TEST(test_audit_against_tpm)
 
 	log = read_log(&len);
 	ck_assert_int_ge(asprintf(&mlog_path, "%s/%s", dir, ATTEST_MLOG_NAME), 0);
-	ck_assert_int_eq(policy_read_file(mlog_path, ATTEST_MLOG_MAX, &mlog, &mlen), 0);
+	ck_assert_int_eq(vt_read_file(mlog_path, ATTEST_MLOG_MAX, &mlog, &mlen), 0);
 	ck_assert_int_eq(launch_audit_verify("a", log, len, mlog, mlen), 3);
 
 	/* the last record deleted: its chain is intact, the TPM says otherwise */
@@ -763,7 +763,7 @@ static const struct {
 
 START_TEST(test_escape)
 {
-	_cleanup_(freep) char *e = policy_escape(escapes[_i].in);
+	_cleanup_(freep) char *e = vt_escape(escapes[_i].in);
 
 	ck_assert_ptr_nonnull(e);
 	ck_assert_str_eq(e, escapes[_i].out);

@@ -9,7 +9,7 @@ unsigned n_errors;
 
 static void capture(int level, const char *msg, void *userdata)
 {
-	if (level <= POLICY_LOG_ERR) {
+	if (level <= VT_LOG_ERR) {
 		snprintf(last_error, sizeof(last_error), "%s", msg);
 		n_errors++;
 	}
@@ -19,5 +19,5 @@ void test_log_capture(void)
 {
 	last_error[0] = '\0';
 	n_errors = 0;
-	policy_set_log(capture, NULL);
+	vt_set_log(capture, NULL);
 }

@@ -6,7 +6,7 @@
 extern char last_error[1024];   /* the last error line logged */
 extern unsigned n_errors;       /* error lines logged */
 
-/* Empties both and sends the libraries' log (policy_set_log) here. */
+/* Empties both and sends the libraries' log (vt_set_log) here. */
 void test_log_capture(void);
 
 #endif

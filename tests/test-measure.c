@@ -76,7 +76,7 @@ static void expected_pcr(const char *md_name, const char *const *paths, size_t n
 		unsigned l;
 		EVP_MD_CTX *c = EVP_MD_CTX_new();
 
-		ck_assert_int_eq(policy_read_file(paths[i], 1 << 20, &data, &len), 0);
+		ck_assert_int_eq(vt_read_file(paths[i], 1 << 20, &data, &len), 0);
 		ck_assert_int_eq(EVP_Digest(data, len, file, &l, md, NULL), 1);
 		free(data);
 		for (int k = 0; k < 8; k++)
@@ -100,7 +100,7 @@ static void assert_pcr(unsigned pcr, const char *const *paths, size_t n)
 	static const char *const banks[] = { "sha1", "sha256" };
 
 	for (size_t b = 0; b < ELEMENTSOF(banks); b++) {
-		const struct policy_hash_alg *alg = policy_hash_alg_by_name(banks[b]);
+		const struct vt_hash_alg *alg = vt_hash_alg_by_name(banks[b]);
 		uint8_t want[64], got[64];
 
 		expected_pcr(banks[b], paths, n, want);
@@ -122,7 +122,7 @@ START_TEST(test_measure_replays)
 	const char *const set[] = { files[0], files[1] };
 	const char *const all[] = { files[0], files[1], files[0] };
 	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
-	const struct policy_hash_alg *sha256 = policy_hash_alg_by_name("sha256");
+	const struct vt_hash_alg *sha256 = vt_hash_alg_by_name("sha256");
 	uint8_t replay[64], tpm_value[64];
 	size_t extends;
 
@@ -170,7 +170,7 @@ static void edit_log(int op, size_t line)
 	size_t len, n = 0;
 	FILE *f;
 
-	ck_assert_int_eq(policy_read_file(path, 1 << 20, &data, &len), 0);
+	ck_assert_int_eq(vt_read_file(path, 1 << 20, &data, &len), 0);
 	for (char *save = NULL, *l = strtok_r(data, "\n", &save); l && n < 16; l = strtok_r(NULL, "\n", &save))
 		lines[n++] = l;
 	ck_assert_uint_gt(n, line);
@@ -230,11 +230,11 @@ static void append_unextended_banks(const char *path, uint64_t recnum, size_t n_
 	unsigned l;
 	FILE *f;
 
-	ck_assert_int_eq(policy_read_file(path, 1 << 20, &data, &len), 0);
+	ck_assert_int_eq(vt_read_file(path, 1 << 20, &data, &len), 0);
 	rec.n_digests = n_banks;
 	rec.size = len;
 	for (size_t k = 0; k < n_banks; k++) {
-		rec.file_digests[k].alg = policy_hash_alg_by_name(banks[k]);
+		rec.file_digests[k].alg = vt_hash_alg_by_name(banks[k]);
 		EVP_Digest(data, len, rec.file_digests[k].value, &l,
 			   EVP_get_digestbyname(rec.file_digests[k].alg->ossl), NULL);
 		ck_assert_int_eq(attest_record_event_digest(path, len, &rec.file_digests[k], &rec.digests[k]), 0);
@@ -297,8 +297,8 @@ END_TEST
 START_TEST(test_foreign_extend_refused)
 {
 	const char *const first[] = { files[0] };
-	struct policy_digest d[2] = { { .alg = policy_hash_alg_by_name("sha1") },
-				      { .alg = policy_hash_alg_by_name("sha256") } };
+	struct policy_digest d[2] = { { .alg = vt_hash_alg_by_name("sha1") },
+				      { .alg = vt_hash_alg_by_name("sha256") } };
 
 	ck_assert_int_eq(attest_measure(ctx, state, 15, first, 1, NULL, NULL), 0);
 	ck_assert_int_eq(attest_pcr_extend(ctx, 15, d, 2), 0);
@@ -310,7 +310,7 @@ START_TEST(test_concurrent)
 {
 	enum { WORKERS = 4, ROUNDS = 5 };
 	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
-	const struct policy_hash_alg *sha256 = policy_hash_alg_by_name("sha256");
+	const struct vt_hash_alg *sha256 = vt_hash_alg_by_name("sha256");
 	uint8_t replay[64], value[64];
 	pid_t pids[WORKERS];
 
@@ -397,7 +397,7 @@ START_TEST(test_event_record)
 {
 	const char *const first[] = { files[0] };
 	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
-	const struct policy_hash_alg *sha256 = policy_hash_alg_by_name("sha256");
+	const struct vt_hash_alg *sha256 = vt_hash_alg_by_name("sha256");
 	const struct attest_record *rec;
 	struct attest_record out;
 	uint8_t want[32], got[32], file_pcr[32], content[32], event[32], size_le[8] = { 5 };
@@ -477,7 +477,7 @@ static char *record_text(const char *path)
 	unsigned l;
 
 	for (size_t k = 0; k < 2; k++) {
-		rec.file_digests[k].alg = policy_hash_alg_by_name(banks[k]);
+		rec.file_digests[k].alg = vt_hash_alg_by_name(banks[k]);
 		EVP_Digest("hello", 5, rec.file_digests[k].value, &l,
 			   EVP_get_digestbyname(rec.file_digests[k].alg->ossl), NULL);
 		ck_assert_int_eq(attest_record_event_digest(path, 5, &rec.file_digests[k], &rec.digests[k]), 0);

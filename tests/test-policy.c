@@ -39,23 +39,23 @@ START_TEST(test_hex)
 	uint8_t b[4];
 	char s[9];
 
-	ck_assert_int_eq(policy_hex_decode("00aBcDeF", b, 4), 0);
+	ck_assert_int_eq(vt_hex_decode("00aBcDeF", b, 4), 0);
 	ck_assert_int_eq(b[0], 0x00);
 	ck_assert_int_eq(b[1], 0xab);
 	ck_assert_int_eq(b[3], 0xef);
-	policy_hex_encode(b, 4, s);
+	vt_hex_encode(b, 4, s);
 	ck_assert_str_eq(s, "00abcdef");
-	ck_assert_int_eq(policy_hex_decode("00abcde", b, 4), -EINVAL);
-	ck_assert_int_eq(policy_hex_decode("00abcdeg", b, 4), -EINVAL);
-	ck_assert_int_eq(policy_hex_decode("00abcdef00", b, 4), -EINVAL);
-	ck_assert_int_eq(policy_hex_decode(NULL, b, 4), -EINVAL);
+	ck_assert_int_eq(vt_hex_decode("00abcde", b, 4), -EINVAL);
+	ck_assert_int_eq(vt_hex_decode("00abcdeg", b, 4), -EINVAL);
+	ck_assert_int_eq(vt_hex_decode("00abcdef00", b, 4), -EINVAL);
+	ck_assert_int_eq(vt_hex_decode(NULL, b, 4), -EINVAL);
 }
 END_TEST
 
 START_TEST(test_hash_algs)
 {
 	size_t n;
-	const struct policy_hash_alg *algs = policy_hash_algs(&n);
+	const struct vt_hash_alg *algs = vt_hash_algs(&n);
 
 	ck_assert_uint_eq(n, 4);
 	for (size_t i = 0; i < n; i++) {
@@ -64,12 +64,12 @@ START_TEST(test_hash_algs)
 		ck_assert_ptr_nonnull(md);
 		ck_assert_int_eq((size_t)EVP_MD_get_size(md), algs[i].size);
 		EVP_MD_free(md);
-		ck_assert_ptr_eq(policy_hash_alg_by_name(algs[i].name), &algs[i]);
-		ck_assert_ptr_eq(policy_hash_alg_by_tpm(algs[i].tpm_alg), &algs[i]);
+		ck_assert_ptr_eq(vt_hash_alg_by_name(algs[i].name), &algs[i]);
+		ck_assert_ptr_eq(vt_hash_alg_by_tpm(algs[i].tpm_alg), &algs[i]);
 	}
-	ck_assert_uint_eq(policy_hash_alg_by_name("sha256")->tpm_alg, 0x000b);
-	ck_assert_ptr_null(policy_hash_alg_by_name("md5"));
-	ck_assert_ptr_null(policy_hash_alg_by_tpm(0x0012));
+	ck_assert_uint_eq(vt_hash_alg_by_name("sha256")->tpm_alg, 0x000b);
+	ck_assert_ptr_null(vt_hash_alg_by_name("md5"));
+	ck_assert_ptr_null(vt_hash_alg_by_tpm(0x0012));
 }
 END_TEST
 
@@ -87,25 +87,25 @@ START_TEST(test_read_file_limits)
 	ck_assert_int_eq(write(fd, "0123456789", 10), 10);
 	close(fd);
 
-	ck_assert_int_eq(policy_read_file(path, 10, &data, &len), 0);
+	ck_assert_int_eq(vt_read_file(path, 10, &data, &len), 0);
 	ck_assert_uint_eq(len, 10);
 	ck_assert_str_eq(data, "0123456789");
 	free(data);
 	data = NULL;
-	ck_assert_int_eq(policy_read_file(path, 9, &data, &len), -EFBIG);
+	ck_assert_int_eq(vt_read_file(path, 9, &data, &len), -EFBIG);
 	ck_assert_ptr_null(data);
-	ck_assert_int_eq(policy_read_file(dir, 100, &data, &len), -EISDIR);
-	ck_assert_int_eq(policy_read_file("/nonexistent/x", 100, &data, &len), -ENOENT);
+	ck_assert_int_eq(vt_read_file(dir, 100, &data, &len), -EISDIR);
+	ck_assert_int_eq(vt_read_file("/nonexistent/x", 100, &data, &len), -ENOENT);
 	ck_assert_str_eq(last_error, "cannot open '/nonexistent/x': No such file or directory");
 	/* a stream with no size (like sysfs): bounded while reading */
-	ck_assert_int_eq(policy_read_file("/dev/zero", 100000, &data, &len), -EFBIG);
+	ck_assert_int_eq(vt_read_file("/dev/zero", 100000, &data, &len), -EFBIG);
 
-	ck_assert_int_eq(policy_write_file_atomic(path, "new", 3, 0640), 0);
-	ck_assert_int_eq(policy_read_file(path, 10, &data, &len), 0);
+	ck_assert_int_eq(vt_write_file_atomic(path, "new", 3, 0640), 0);
+	ck_assert_int_eq(vt_read_file(path, 10, &data, &len), 0);
 	ck_assert_str_eq(data, "new");
 	free(data);
 	/* a failed atomic write leaves the old file and no temporary behind */
-	ck_assert_int_lt(policy_write_file_atomic("/nonexistent/dir/f", "x", 1, 0600), 0);
+	ck_assert_int_lt(vt_write_file_atomic("/nonexistent/dir/f", "x", 1, 0600), 0);
 	unlink(path);
 	ck_assert_int_eq(rmdir(dir), 0);
 }
@@ -408,7 +408,7 @@ START_TEST(test_missing_file)
 }
 END_TEST
 
-/* ---- strict JSON: policy_json_parse ---- */
+/* ---- strict JSON: vt_json_parse ---- */
 
 #define NUMBER65 "12345678901234567890123456789012345678901234567890123456789012345"
 
@@ -486,10 +486,10 @@ static const struct json_case {
 	{ "[[[1]]]", 0, 4, 0, NULL },
 	{ "[[[[1]]]]", 0, 4, -EBADMSG, "$: not valid JSON at byte 4: nesting too deep" },
 	{ "{}", 0, 1, -EINVAL, "$: " },
-	{ "{}", 0, POLICY_JSON_DEPTH_MAX + 1, -EINVAL, "$: " },
+	{ "{}", 0, VT_JSON_DEPTH_MAX + 1, -EINVAL, "$: " },
 };
 
-static int count_tokens(void *userdata, const struct policy_json_token *t)
+static int count_tokens(void *userdata, const struct vt_json_token *t)
 {
 	(void)t;
 	++*(size_t *)userdata;
@@ -501,7 +501,7 @@ struct walk_log {
 	size_t n, stop_at;       /* stop_at: fail at that token (0: never) */
 };
 
-static int log_tokens(void *userdata, const struct policy_json_token *t)
+static int log_tokens(void *userdata, const struct vt_json_token *t)
 {
 	static const char *const types[] = { "object", "array", "end", "string", "number",
 					     "true", "false", "null" };
@@ -519,7 +519,7 @@ static int log_tokens(void *userdata, const struct policy_json_token *t)
 		snprintf(where, sizeof(where), "-");
 	snprintf(l->line[l->n++], sizeof(l->line[0]), "%zu %s %s %.*s", t->depth, types[t->type], where,
 		 t->value ? (int)t->value_len : 1, t->value ? t->value : "-");
-	if (t->type == POLICY_JSON_STRING)
+	if (t->type == VT_JSON_STRING)
 		ck_assert_uint_eq(strlen(t->value), t->value_len);
 	return 0;
 }
@@ -528,11 +528,11 @@ START_TEST(test_json_parse)
 {
 	const struct json_case *c = &json_cases[_i];
 	struct json_object *o = (struct json_object *)0x1;
-	struct policy_json_error e;
+	struct vt_json_error e;
 	char fault[sizeof(e.path.buf) + sizeof(e.reason) + 2];
 	int r;
 
-	r = policy_json_parse(c->json, c->len ? c->len : strlen(c->json), c->depth ? c->depth : 32, &o, &e);
+	r = vt_json_parse(c->json, c->len ? c->len : strlen(c->json), c->depth ? c->depth : 32, &o, &e);
 	ck_assert_msg(r == c->err, "case %d: %d, not %d (%s: %s)", _i, r, c->err, e.path.buf, e.reason);
 	if (c->err == 0) {
 		ck_assert_ptr_nonnull(o);
@@ -564,12 +564,12 @@ static const struct {
 START_TEST(test_json_walk_same)
 {
 	const struct json_case *c = &json_cases[_i];
-	struct policy_json_error e;
+	struct vt_json_error e;
 	char fault[sizeof(e.path.buf) + sizeof(e.reason) + 2];
 	size_t n = 0;
 	int r;
 
-	r = policy_json_walk(c->json, c->len ? c->len : strlen(c->json), c->depth ? c->depth : 32,
+	r = vt_json_walk(c->json, c->len ? c->len : strlen(c->json), c->depth ? c->depth : 32,
 			     count_tokens, &n, &e);
 	ck_assert_msg(r == c->err, "case %d: %d, not %d (%s: %s)", _i, r, c->err, e.path.buf, e.reason);
 	ck_assert_uint_eq(n_errors, 0);
@@ -598,9 +598,9 @@ START_TEST(test_json_walk_tokens)
 		"1 end d -", "1 true e -", "0 end - -",
 	};
 	struct walk_log log = { 0 };
-	struct policy_json_error e;
+	struct vt_json_error e;
 
-	ck_assert_int_eq(policy_json_walk(json, strlen(json), 32, log_tokens, &log, &e), 0);
+	ck_assert_int_eq(vt_json_walk(json, strlen(json), 32, log_tokens, &log, &e), 0);
 	ck_assert_uint_eq(log.n, ELEMENTSOF(want));
 	for (size_t i = 0; i < ELEMENTSOF(want); i++)
 		ck_assert_str_eq(log.line[i], want[i]);
@@ -608,15 +608,15 @@ START_TEST(test_json_walk_tokens)
 	/* the visitor's error ends the walk, as it is */
 	log.n = 0;
 	log.stop_at = 3;
-	ck_assert_int_eq(policy_json_walk(json, strlen(json), 32, log_tokens, &log, &e), -ECANCELED);
+	ck_assert_int_eq(vt_json_walk(json, strlen(json), 32, log_tokens, &log, &e), -ECANCELED);
 	ck_assert_uint_eq(log.n, 3);
 	/* a duplicate is found when its object closes, after the visitor saw it */
 	log.n = 0;
 	log.stop_at = 0;
-	ck_assert_int_eq(policy_json_walk("{\"k\":1,\"k\":2}", 13, 32, log_tokens, &log, &e), -EBADMSG);
+	ck_assert_int_eq(vt_json_walk("{\"k\":1,\"k\":2}", 13, 32, log_tokens, &log, &e), -EBADMSG);
 	ck_assert_str_eq(e.path.buf, "$.k");
 	ck_assert_str_eq(e.reason, "duplicate key");
-	ck_assert_int_eq(policy_json_walk("{}", 2, 32, NULL, NULL, &e), -EINVAL);
+	ck_assert_int_eq(vt_json_walk("{}", 2, 32, NULL, NULL, &e), -EINVAL);
 }
 END_TEST
 
@@ -628,14 +628,14 @@ START_TEST(test_json_many_keys)
 	size_t size = (size_t)N * 16 + 64, len = 0;
 	_cleanup_(freep) char *text = malloc(size);
 	struct json_object *o = NULL;
-	struct policy_json_error e;
+	struct vt_json_error e;
 
 	ck_assert_ptr_nonnull(text);
 	len += (size_t)snprintf(text + len, size - len, "{\"list\":[{");
 	for (int i = 0; i < N; i++)
 		len += (size_t)snprintf(text + len, size - len, "%s\"k%d\":%d", i ? "," : "", i, i);
 	len += (size_t)snprintf(text + len, size - len, "}]}");
-	ck_assert_int_eq(policy_json_parse(text, len, 32, &o, &e), 0);
+	ck_assert_int_eq(vt_json_parse(text, len, 32, &o, &e), 0);
 	ck_assert_int_eq(json_object_object_length(json_object_array_get_idx(
 				 json_object_object_get(o, "list"), 0)), N);
 	json_object_put(o);
@@ -643,7 +643,7 @@ START_TEST(test_json_many_keys)
 	/* the same key again, spelled with an escape, at the end */
 	len -= 3;
 	len += (size_t)snprintf(text + len, size - len, ",\"k\\u0031234\":0}]}");
-	ck_assert_int_eq(policy_json_parse(text, len, 32, &o, &e), -EBADMSG);
+	ck_assert_int_eq(vt_json_parse(text, len, 32, &o, &e), -EBADMSG);
 	ck_assert_str_eq(e.path.buf, "$.list[0].k1234");
 	ck_assert_str_eq(e.reason, "duplicate key");
 
@@ -652,7 +652,7 @@ START_TEST(test_json_many_keys)
 	for (int i = 0; i < N / 4; i++)
 		len += (size_t)snprintf(text + len, size - len, "%s{\"a\":1,\"b\":{\"a\":2}}", i ? "," : "");
 	len += (size_t)snprintf(text + len, size - len, ",{\"a\":1,\"b\":2,\"a\":3}]");
-	ck_assert_int_eq(policy_json_parse(text, len, 32, &o, &e), -EBADMSG);
+	ck_assert_int_eq(vt_json_parse(text, len, 32, &o, &e), -EBADMSG);
 	snprintf(text, size, "$[%d].a", N / 4);
 	ck_assert_str_eq(e.path.buf, text);
 }

@@ -47,9 +47,9 @@ static char last_error[1024], last_warning[1024];
 
 static void capture_log(int level, const char *msg, void *userdata)
 {
-	if (level == POLICY_LOG_WARNING)
+	if (level == VT_LOG_WARNING)
 		snprintf(last_warning, sizeof(last_warning), "%s", msg);
-	if (level > POLICY_LOG_ERR)
+	if (level > VT_LOG_ERR)
 		return;
 	n_errors++;
 	snprintf(last_error, sizeof(last_error), "%s", msg);
@@ -71,7 +71,7 @@ static void setup(void)
 {
 	const char *tmp = getenv("TMPDIR");
 
-	policy_set_log(capture_log, NULL);
+	vt_set_log(capture_log, NULL);
 	n_errors = 0;
 	ck_assert_int_eq(swtpm_fixture_start(&tpm), 0);
 	ck_assert_int_eq(attest_ctx_new(&ctx, tpm.tcti), 0);
@@ -102,7 +102,7 @@ static uint8_t *slurp(const char *name, size_t *ret_len)
 	char path[PATH_MAX + 64], *data = NULL;
 
 	snprintf(path, sizeof(path), "%s/%s", state, name);
-	ck_assert_int_eq(policy_read_file(path, 1 << 20, &data, ret_len), 0);
+	ck_assert_int_eq(vt_read_file(path, 1 << 20, &data, ret_len), 0);
 	return (uint8_t *)data;
 }
 
@@ -382,7 +382,7 @@ START_TEST(test_quote_verifies)
 	_cleanup_(freep) uint8_t *log = NULL;
 	char file[700];
 	const char *files[] = { file };
-	uint8_t nonce[32], value[POLICY_DIGEST_MAX];
+	uint8_t nonce[32], value[VT_DIGEST_MAX];
 	size_t log_len;
 	FILE *f;
 
@@ -454,12 +454,12 @@ START_TEST(test_quote_large_selection)
 {
 	_cleanup_(attest_evidence_freep) struct attest_evidence *e = NULL;
 	const struct policy_pcr_bank sel[] = {
-		{ policy_hash_alg_by_name("sha256"), 0x00ffffff },
-		{ policy_hash_alg_by_name("sha1"), 0x00800001 },
-		{ policy_hash_alg_by_name("sha384"), 0x00000080 },
-		{ policy_hash_alg_by_name("sha1"), 0x00000002 },     /* merged with the sha1 above */
+		{ vt_hash_alg_by_name("sha256"), 0x00ffffff },
+		{ vt_hash_alg_by_name("sha1"), 0x00800001 },
+		{ vt_hash_alg_by_name("sha384"), 0x00000080 },
+		{ vt_hash_alg_by_name("sha1"), 0x00000002 },     /* merged with the sha1 above */
 	};
-	struct policy_digest d = { .alg = policy_hash_alg_by_name("sha384") };
+	struct policy_digest d = { .alg = vt_hash_alg_by_name("sha384") };
 	uint8_t nonce[ATTEST_NONCE_MAX];
 
 	enroll(ATTEST_KEY_RSA, ATTEST_KEY_ECC);
@@ -602,7 +602,7 @@ static struct attest_verdict *verify_with_host(const struct attest_evidence *e, 
 		char hex[2 * ATTEST_NAME_MAX + 1];
 
 		ck_assert_uint_le(len, ATTEST_NAME_MAX);
-		policy_hex_encode(name, len, hex);
+		vt_hex_encode(name, len, hex);
 		json_object_object_add(key, "name", json_object_new_string(hex));
 	}
 	json_object_array_add(keys, key);
@@ -671,7 +671,7 @@ START_TEST(test_quote_host_audit)
 
 	/* the kept copy changed on the host: left out, with a warning */
 	snprintf(path, sizeof(path), "%s/%s", state, ATTEST_HOST_AUDIT_FILE);
-	ck_assert_int_eq(policy_write_file_atomic(path, audit_a, strlen(audit_a), 0600), 0);
+	ck_assert_int_eq(vt_write_file_atomic(path, audit_a, strlen(audit_a), 0600), 0);
 	last_warning[0] = '\0';
 	e = quote_default(nonce, sizeof(nonce));
 	ck_assert_ptr_null(e->host_audit);
@@ -697,8 +697,8 @@ END_TEST
 START_TEST(test_quote_bad_input)
 {
 	struct attest_evidence *e = NULL;
-	struct policy_pcr_bank sel[] = { { policy_hash_alg_by_name("sha256"), 0x80ff } };
-	struct policy_pcr_bank bad = { policy_hash_alg_by_name("sha256"), 1u << 24 };
+	struct policy_pcr_bank sel[] = { { vt_hash_alg_by_name("sha256"), 0x80ff } };
+	struct policy_pcr_bank bad = { vt_hash_alg_by_name("sha256"), 1u << 24 };
 	struct policy_pcr_bank none = { NULL, 1 };
 	uint8_t nonce[ATTEST_NONCE_MAX + 1] = { 0 };
 
@@ -933,7 +933,7 @@ START_TEST(test_tpm_gone)
 {
 	_cleanup_(freep) uint8_t *ek = NULL, *name = NULL;
 	struct attest_evidence *e = NULL;
-	struct policy_pcr_bank sel[] = { { policy_hash_alg_by_name("sha256"), 0xff } };
+	struct policy_pcr_bank sel[] = { { vt_hash_alg_by_name("sha256"), 0xff } };
 	struct attest_credential cred;
 	uint8_t nonce[4] = { 1 }, secret[32] = { 2 }, got[64];
 	size_t ek_len, name_len, got_len;

@@ -31,7 +31,7 @@ static char last_error[1024];
 
 static void capture_log(int level, const char *msg, void *userdata)
 {
-	if (level > POLICY_LOG_ERR)
+	if (level > VT_LOG_ERR)
 		return;
 	n_errors++;
 	snprintf(last_error, sizeof(last_error), "%s", msg);
@@ -57,7 +57,7 @@ static void log_reset(void)
 
 static void setup_swtpm(void)
 {
-	policy_set_log(capture_log, NULL);
+	vt_set_log(capture_log, NULL);
 	log_reset();
 	ck_assert_int_eq(swtpm_fixture_start(&tpm), 0);
 }
@@ -79,9 +79,9 @@ static void teardown(void)
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static const struct policy_hash_alg *alg(const char *name)
+static const struct vt_hash_alg *alg(const char *name)
 {
-	const struct policy_hash_alg *a = policy_hash_alg_by_name(name);
+	const struct vt_hash_alg *a = vt_hash_alg_by_name(name);
 
 	ck_assert_ptr_nonnull(a);
 	return a;
@@ -103,7 +103,7 @@ static void reset_value(unsigned pcr, size_t size, uint8_t *out)
 }
 
 /* value = H(value || digest), the TPM's extend, done by OpenSSL. */
-static void soft_extend(const struct policy_hash_alg *a, uint8_t *value, const uint8_t *digest)
+static void soft_extend(const struct vt_hash_alg *a, uint8_t *value, const uint8_t *digest)
 {
 	EVP_MD *md = EVP_MD_fetch(NULL, a->ossl, NULL);
 	EVP_MD_CTX *mdctx = EVP_MD_CTX_new();
@@ -120,28 +120,28 @@ static void soft_extend(const struct policy_hash_alg *a, uint8_t *value, const u
 	EVP_MD_free(md);
 }
 
-static void random_digest(struct policy_digest *d, const struct policy_hash_alg *a)
+static void random_digest(struct policy_digest *d, const struct vt_hash_alg *a)
 {
 	memset(d, 0, sizeof(*d));
 	d->alg = a;
 	ck_assert_int_eq(RAND_bytes(d->value, (int)a->size), 1);
 }
 
-static void assert_pcr(const struct policy_hash_alg *a, unsigned pcr, const uint8_t *want)
+static void assert_pcr(const struct vt_hash_alg *a, unsigned pcr, const uint8_t *want)
 {
-	uint8_t got[POLICY_DIGEST_MAX];
-	char hg[2 * POLICY_DIGEST_MAX + 1], hw[2 * POLICY_DIGEST_MAX + 1];
+	uint8_t got[VT_DIGEST_MAX];
+	char hg[2 * VT_DIGEST_MAX + 1], hw[2 * VT_DIGEST_MAX + 1];
 
 	ck_assert_int_eq(attest_pcr_read(ctx, a, pcr, got), 0);
-	policy_hex_encode(got, a->size, hg);
-	policy_hex_encode(want, a->size, hw);
+	vt_hex_encode(got, a->size, hg);
+	vt_hex_encode(want, a->size, hw);
 	ck_assert_msg(memcmp(got, want, a->size) == 0, "pcr %u of bank %s is %s, expected %s", pcr,
 		      a->name, hg, hw);
 }
 
-static void assert_pcr_reset(const struct policy_hash_alg *a, unsigned pcr)
+static void assert_pcr_reset(const struct vt_hash_alg *a, unsigned pcr)
 {
-	uint8_t want[POLICY_DIGEST_MAX];
+	uint8_t want[VT_DIGEST_MAX];
 
 	reset_value(pcr, a->size, want);
 	assert_pcr(a, pcr, want);
@@ -259,7 +259,7 @@ START_TEST(test_banks_default)
 	size_t n = get_banks(banks);
 
 	for (size_t i = 0; i < n; i++) {
-		ck_assert_ptr_eq(banks[i].alg, policy_hash_alg_by_tpm(banks[i].alg->tpm_alg));
+		ck_assert_ptr_eq(banks[i].alg, vt_hash_alg_by_tpm(banks[i].alg->tpm_alg));
 		ck_assert_uint_eq(banks[i].mask, 0xffffff);
 		for (size_t j = 0; j < i; j++)
 			ck_assert_ptr_ne(banks[i].alg, banks[j].alg);
@@ -282,10 +282,10 @@ START_TEST(test_banks_sha256_only)
 {
 	TPML_PCR_SELECTION sel = { .count = 0 };
 	size_t n_algs;
-	const struct policy_hash_alg *algs = policy_hash_algs(&n_algs);
+	const struct vt_hash_alg *algs = vt_hash_algs(&n_algs);
 	struct policy_pcr_bank banks[ATTEST_PCR_BANKS_MAX];
 	struct policy_digest d[2];
-	uint8_t want[POLICY_DIGEST_MAX], out[POLICY_DIGEST_MAX];
+	uint8_t want[VT_DIGEST_MAX], out[VT_DIGEST_MAX];
 	TPMI_YES_NO ok = TPM2_NO;
 	UINT32 max_pcr, needed, available;
 
@@ -353,7 +353,7 @@ START_TEST(test_extend_each_bank)
 {
 	unsigned pcr = extend_pcrs[_i];
 	struct policy_pcr_bank banks[ATTEST_PCR_BANKS_MAX];
-	uint8_t want[ATTEST_PCR_BANKS_MAX][POLICY_DIGEST_MAX];
+	uint8_t want[ATTEST_PCR_BANKS_MAX][VT_DIGEST_MAX];
 	size_t n = get_banks(banks);
 
 	for (size_t i = 0; i < n; i++)
@@ -375,8 +375,8 @@ END_TEST
 START_TEST(test_extend_sequence_all_banks)
 {
 	struct policy_pcr_bank banks[ATTEST_PCR_BANKS_MAX];
-	uint8_t want15[ATTEST_PCR_BANKS_MAX][POLICY_DIGEST_MAX];
-	uint8_t want23[ATTEST_PCR_BANKS_MAX][POLICY_DIGEST_MAX];
+	uint8_t want15[ATTEST_PCR_BANKS_MAX][VT_DIGEST_MAX];
+	uint8_t want23[ATTEST_PCR_BANKS_MAX][VT_DIGEST_MAX];
 	struct policy_digest d[ATTEST_PCR_BANKS_MAX];
 	size_t n = get_banks(banks);
 
@@ -414,7 +414,7 @@ START_TEST(test_extend_known_vector)
 
 	ck_assert_int_eq(attest_pcr_extend(ctx, 16, &d, 1), 0);
 	/* sha256 of 64 zero bytes */
-	ck_assert_int_eq(policy_hex_decode("f5a5fd42d16a20302798ef6ed309979b"
+	ck_assert_int_eq(vt_hex_decode("f5a5fd42d16a20302798ef6ed309979b"
 					   "43003d2320d9f0e8ea9831a92759fb4b",
 					   want, sizeof(want)),
 			 0);
@@ -424,8 +424,8 @@ END_TEST
 
 /* ---- bad input -------------------------------------------------------------- */
 
-static const struct policy_hash_alg fake_sm3 = { "sm3_256", "SM3", 0x0012, 32 };
-static const struct policy_hash_alg fake_sha256 = { "sha256", "SHA256", 0x000b, 20 };
+static const struct vt_hash_alg fake_sm3 = { "sm3_256", "SM3", 0x0012, 32 };
+static const struct vt_hash_alg fake_sha256 = { "sha256", "SHA256", 0x000b, 20 };
 
 /* Nothing moved: PCR 15 of every bank still holds its reset value. */
 static void assert_untouched(void)
@@ -441,7 +441,7 @@ static void assert_untouched(void)
 START_TEST(test_bad_pcr_index)
 {
 	struct policy_digest d;
-	uint8_t out[POLICY_DIGEST_MAX];
+	uint8_t out[VT_DIGEST_MAX];
 
 	random_digest(&d, alg("sha256"));
 	ck_assert_int_eq(attest_pcr_read(ctx, alg("sha256"), 24, out), -EINVAL);
@@ -459,7 +459,7 @@ END_TEST
 START_TEST(test_bad_alg)
 {
 	struct policy_digest d = { .alg = &fake_sm3 };
-	uint8_t out[POLICY_DIGEST_MAX];
+	uint8_t out[VT_DIGEST_MAX];
 
 	ck_assert_int_eq(attest_pcr_read(ctx, &fake_sm3, 0, out), -EINVAL);
 	ck_assert_one_error("cannot read pcr 0: unsupported hash algorithm 'sm3_256'");
@@ -510,7 +510,7 @@ END_TEST
 START_TEST(test_bad_ctx)
 {
 	struct policy_digest d;
-	uint8_t out[POLICY_DIGEST_MAX];
+	uint8_t out[VT_DIGEST_MAX];
 	struct policy_pcr_bank banks[ATTEST_PCR_BANKS_MAX];
 
 	random_digest(&d, alg("sha256"));
@@ -557,7 +557,7 @@ START_TEST(test_gone_after_open)
 {
 	struct policy_pcr_bank banks[ATTEST_PCR_BANKS_MAX];
 	struct policy_digest d;
-	uint8_t out[POLICY_DIGEST_MAX];
+	uint8_t out[VT_DIGEST_MAX];
 	struct attest_ctx *c = NULL;
 
 	/* the banks are cached after this */
@@ -580,7 +580,7 @@ END_TEST
 START_TEST(test_gone_before_first_command)
 {
 	struct policy_pcr_bank banks[ATTEST_PCR_BANKS_MAX];
-	uint8_t out[POLICY_DIGEST_MAX];
+	uint8_t out[VT_DIGEST_MAX];
 
 	swtpm_fixture_kill(&tpm);
 	assert_gone(attest_pcr_banks(ctx, banks, ELEMENTSOF(banks)));
@@ -593,7 +593,7 @@ END_TEST
 START_TEST(test_gone_and_back)
 {
 	struct policy_digest d;
-	uint8_t out[POLICY_DIGEST_MAX];
+	uint8_t out[VT_DIGEST_MAX];
 
 	random_digest(&d, alg("sha256"));
 	ck_assert_int_eq(attest_pcr_extend(ctx, 15, &d, 1), 0);

@@ -119,7 +119,7 @@ static char *record_line_banks(const char *path, uint64_t recnum, size_t n, cons
 	char *line;
 
 	for (size_t k = 0; k < n; k++) {
-		const struct policy_hash_alg *alg = policy_hash_alg_by_name(algs[k]);
+		const struct vt_hash_alg *alg = vt_hash_alg_by_name(algs[k]);
 
 		ck_assert_ptr_nonnull(alg);
 		rec.file_digests[k].alg = alg;
@@ -138,11 +138,11 @@ static char *record_line_banks(const char *path, uint64_t recnum, size_t n, cons
 /* The hex digest of s in alg. */
 static void hex_of(const char *alg_name, const char *s, char *out)
 {
-	const struct policy_hash_alg *alg = policy_hash_alg_by_name(alg_name);
-	uint8_t d[POLICY_DIGEST_MAX];
+	const struct vt_hash_alg *alg = vt_hash_alg_by_name(alg_name);
+	uint8_t d[VT_DIGEST_MAX];
 
 	ck_assert(EVP_Digest(s, strlen(s), d, NULL, EVP_get_digestbyname(alg->ossl), NULL) == 1);
-	policy_hex_encode(d, alg->size, out);
+	vt_hex_encode(d, alg->size, out);
 }
 
 /* The fixture's UEFI log with a second algorithm in its Spec ID event (the

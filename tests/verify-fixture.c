@@ -82,7 +82,7 @@ void vfx_sha256_hex(const char *s, char out[65])
 	uint8_t d[32];
 
 	must(EVP_Digest(s, strlen(s), d, NULL, EVP_sha256(), NULL) == 1);
-	policy_hex_encode(d, 32, out);
+	vt_hex_encode(d, 32, out);
 }
 
 /* ---- the measurement log ------------------------------------------------------ */
@@ -96,7 +96,7 @@ static void le64(uint8_t out[8], uint64_t v)
 /* The record as measure.c documents it, computed here. */
 static void make_record(const struct vfx_record *r, uint64_t recnum, struct attest_record *rec)
 {
-	const struct policy_hash_alg *sha256 = policy_hash_alg_by_name("sha256");
+	const struct vt_hash_alg *sha256 = vt_hash_alg_by_name("sha256");
 	const char *tag = r->event_type ? "vmtrust-event-v1" : "vmtrust-file-v1";
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	uint8_t size_le[8];
@@ -339,7 +339,7 @@ void vfx_policy_name(struct vfx *f, char out[2 * ATTEST_NAME_MAX + 1])
 	public_of(f, f->policy_ak ? f->policy_ak : f->ak, f->policy_attrs ? f->policy_attrs : f->attrs,
 		  pub, &len);
 	must(attest_public_name(pub, len, name, &name_len) == 0);
-	policy_hex_encode(name, name_len, out);
+	vt_hex_encode(name, name_len, out);
 }
 
 void vfx_sign(struct vfx *f, const uint8_t *msg, size_t len, uint8_t *out, size_t *ret_len)
@@ -409,8 +409,8 @@ static void *dup_mem(const void *p, size_t n)
 
 struct attest_evidence *vfx_evidence(struct vfx *f)
 {
-	const struct policy_hash_alg *sha256 = policy_hash_alg_by_name("sha256");
-	const struct policy_hash_alg *sha1 = policy_hash_alg_by_name("sha1");
+	const struct vt_hash_alg *sha256 = vt_hash_alg_by_name("sha256");
+	const struct vt_hash_alg *sha1 = vt_hash_alg_by_name("sha1");
 	struct attest_evidence *e = calloc(1, sizeof(*e));
 	struct policy_pcr_value *uefi_values = NULL;
 	size_t n_uefi = 0, off = 0;
@@ -429,7 +429,7 @@ struct attest_evidence *vfx_evidence(struct vfx *f)
 	if (f->uefi_file) {
 		char *data;
 
-		must(policy_read_file(f->uefi_file, ATTEST_EVENTLOG_SIZE_MAX, &data, &uefi.len) == 0);
+		must(vt_read_file(f->uefi_file, ATTEST_EVENTLOG_SIZE_MAX, &data, &uefi.len) == 0);
 		uefi.p = (uint8_t *)data;
 	} else {
 		build_uefi(f, &uefi, f->uefi_empty);
@@ -595,8 +595,8 @@ json_object *vfx_policy_json(struct vfx *f)
 	/* sha256:0 as the evidence has it */
 	e = vfx_evidence(f);
 	for (size_t i = 0; i < e->n_pcrs; i++)
-		if (e->pcrs[i].pcr == 0 && e->pcrs[i].alg == policy_hash_alg_by_name("sha256")) {
-			policy_hex_encode(e->pcrs[i].value, 32, hex);
+		if (e->pcrs[i].pcr == 0 && e->pcrs[i].alg == vt_hash_alg_by_name("sha256")) {
+			vt_hex_encode(e->pcrs[i].value, 32, hex);
 			json_object_object_add(bank, "0", json_object_new_string(hex));
 		}
 	attest_evidence_free(e);

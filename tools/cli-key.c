@@ -78,37 +78,37 @@ static int pin_from_file(const char *path, char *buf, size_t size)
 	/* A FIFO or /dev/fd/N blocks here until the writer comes. */
 	fd = pin_fd(path);
 	if (fd < 0 && errno == ELOOP)
-		return policy_log_errno(ELOOP, "cannot read pin file '%s': a symbolic link", path);
+		return vt_log_errno(ELOOP, "cannot read pin file '%s': a symbolic link", path);
 	if (fd < 0)
-		return policy_log_errno(errno, "cannot read pin file '%s': %s", path, strerror(errno));
+		return vt_log_errno(errno, "cannot read pin file '%s': %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0)
-		return policy_log_errno(errno, "cannot read pin file '%s': %s", path, strerror(errno));
+		return vt_log_errno(errno, "cannot read pin file '%s': %s", path, strerror(errno));
 	/* A file others may read holds no secret; a pipe, FIFO or device
 	 * (a descriptor handed over) has no such mode to check. */
 	if (S_ISREG(st.st_mode) && (st.st_mode & (S_IRWXG | S_IRWXO)))
-		return policy_log_errno(EACCES, "cannot read pin file '%s': group or others may read or write it (chmod 600)",
+		return vt_log_errno(EACCES, "cannot read pin file '%s': group or others may read or write it (chmod 600)",
 					path);
 	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISSOCK(st.st_mode))
-		return policy_log_errno(EINVAL, "cannot read pin file '%s': not a file, a pipe or a device", path);
+		return vt_log_errno(EINVAL, "cannot read pin file '%s': not a file, a pipe or a device", path);
 	r = read_all(fd, buf, size, &len);
 	if (r == -EFBIG)
-		return policy_log_errno(EFBIG, "cannot read pin file '%s': longer than %zu bytes", path,
+		return vt_log_errno(EFBIG, "cannot read pin file '%s': longer than %zu bytes", path,
 					size - 1);
 	if (r < 0)
-		return policy_log_errno(-r, "cannot read pin file '%s': %s", path, strerror(-r));
+		return vt_log_errno(-r, "cannot read pin file '%s': %s", path, strerror(-r));
 	/* Exactly the first line: after it, only line ends. */
 	line = strcspn(buf, "\n");
 	if (line > len)
 		line = len;
 	for (size_t i = line; i < len; i++)
 		if (buf[i] != '\n' && buf[i] != '\r')
-			return policy_log_errno(EINVAL, "cannot read pin file '%s': more than one line", path);
+			return vt_log_errno(EINVAL, "cannot read pin file '%s': more than one line", path);
 	len = line;
 	if (len > 0 && buf[len - 1] == '\r')
 		len--;
 	buf[len] = '\0';
 	if (len == 0 || strlen(buf) != len)
-		return policy_log_errno(EINVAL, "cannot read pin file '%s': no PIN on its first line", path);
+		return vt_log_errno(EINVAL, "cannot read pin file '%s': no PIN on its first line", path);
 	return (int)len;
 }
 
@@ -133,7 +133,7 @@ static int pin_from_tty(const char *what, char *buf, size_t size)
 
 	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0 || tcgetattr(fd, &old) < 0)
-		return policy_log_errno(EACCES, "cannot use %s: no terminal to ask for its PIN", what);
+		return vt_log_errno(EACCES, "cannot use %s: no terminal to ask for its PIN", what);
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
@@ -168,10 +168,10 @@ static int pin_from_tty(const char *what, char *buf, size_t size)
 		 * prompt comes again when continued; killed, the terminal is sane */
 		(void)raise(sig);
 		if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
-			return policy_log_errno(EINTR, "cannot use %s: interrupted at the PIN prompt", what);
+			return vt_log_errno(EINTR, "cannot use %s: interrupted at the PIN prompt", what);
 	}
 	if (n < 0 || len == 0)
-		return policy_log_errno(EACCES, "cannot use %s: no PIN read from the terminal", what);
+		return vt_log_errno(EACCES, "cannot use %s: no PIN read from the terminal", what);
 	return (int)len;
 }
 
@@ -185,7 +185,7 @@ static int get_pin(const char *what, char *buf, size_t size, void *userdata)
 	else if (isatty(STDIN_FILENO))
 		r = pin_from_tty(what, buf, size);
 	else
-		r = policy_log_errno(EACCES, "cannot use %s: it needs a PIN: give --pin-file FILE or run on a terminal",
+		r = vt_log_errno(EACCES, "cannot use %s: it needs a PIN: give --pin-file FILE or run on a terminal",
 				     what);
 	if (r < 0)
 		OPENSSL_cleanse(buf, size);

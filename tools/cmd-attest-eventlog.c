@@ -13,7 +13,6 @@
 #include "cli.h"
 #include "cmd-attest.h"
 
-DEFINE_CLEANUP_FUNC(struct json_object *, json_object_put)
 
 static const struct cli_verb *this_verb(void)
 {
@@ -132,7 +131,7 @@ static void warn_mismatches(const char *path, const struct attest_event *events,
 		const char *type = attest_event_type_name(events[i].type);
 
 		if (events[i].digest_mismatch)
-			policy_logf(POLICY_LOG_WARNING,
+			vt_logf(VT_LOG_WARNING,
 				    "event log '%s': event %u at byte %zu (%s, pcr %u): a digest does not match the event data",
 				    path, events[i].index, events[i].offset, type ? type : "unknown type",
 				    events[i].pcr);
@@ -141,13 +140,13 @@ static void warn_mismatches(const char *path, const struct attest_event *events,
 
 static void print_pcrs_text(const struct policy_pcr_value *values, size_t n)
 {
-	char hex[2 * POLICY_DIGEST_MAX + 1];
+	char hex[2 * VT_DIGEST_MAX + 1];
 
 	fputs("pcrs:\n", stdout);
 	for (size_t i = 0; i < n; i++) {
 		if (i == 0 || values[i].alg != values[i - 1].alg)
 			printf("  %s:\n", values[i].alg->name);
-		policy_hex_encode(values[i].value, values[i].alg->size, hex);
+		vt_hex_encode(values[i].value, values[i].alg->size, hex);
 		printf("    %-2u : 0x%s\n", values[i].pcr, hex);
 	}
 }
@@ -219,7 +218,7 @@ static int print_json(const char *path, const struct attest_eventlog *log,
 		}
 	}
 	for (size_t i = 0; i < n_values; i++) {
-		char hex[2 * POLICY_DIGEST_MAX + 1], pcr[8];
+		char hex[2 * VT_DIGEST_MAX + 1], pcr[8];
 
 		if (i == 0 || values[i].alg != values[i - 1].alg) {
 			bank = json_object_new_object();
@@ -228,7 +227,7 @@ static int print_json(const char *path, const struct attest_eventlog *log,
 				return -ENOMEM;
 			}
 		}
-		policy_hex_encode(values[i].value, values[i].alg->size, hex);
+		vt_hex_encode(values[i].value, values[i].alg->size, hex);
 		snprintf(pcr, sizeof(pcr), "%u", values[i].pcr);
 		if (json_object_object_add(bank, pcr, json_object_new_string(hex)) < 0)
 			return -ENOMEM;
@@ -262,7 +261,7 @@ int cmd_attest_eventlog(struct cli_ctx *ctx, int argc, char **argv)
 	if (!path)
 		path = ATTEST_EVENTLOG_DEFAULT_PATH;
 
-	r = policy_read_file(path, ATTEST_EVENTLOG_SIZE_MAX, &data, &len);
+	r = vt_read_file(path, ATTEST_EVENTLOG_SIZE_MAX, &data, &len);
 	if (r < 0)
 		return cli_fail(r, "cannot read event log '%s'", path);
 	r = attest_eventlog_parse(path, (const uint8_t *)data, len, &log);

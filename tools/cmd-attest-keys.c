@@ -32,7 +32,6 @@
 #define ENROLL_FILE_MAX (64 * 1024)
 #define SECRET_SIZE 32
 
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 static const char *const state_files[] = {
 	ATTEST_AK_PUB_FILE, ATTEST_AK_PRIV_FILE, ATTEST_AK_PEM_FILE,
@@ -60,7 +59,7 @@ static json_object *json_hex(const uint8_t *data, size_t len)
 
 	if (!h)
 		return NULL;
-	policy_hex_encode(data, len, h);
+	vt_hex_encode(data, len, h);
 	return json_object_new_string(h);
 }
 
@@ -76,7 +75,7 @@ static bool add(json_object *o, const char *key, json_object *value)
 
 static int file_fault(const char *path, const char *field, const char *what)
 {
-	return policy_log_errno(EBADMSG, "'%s': %s: %s", path, field, what);
+	return vt_log_errno(EBADMSG, "'%s': %s: %s", path, field, what);
 }
 
 /* A response holds a one-time secret: its text is wiped before it is freed. */
@@ -102,15 +101,15 @@ static int load_json(const char *path, const char *version_key, json_object **re
 {
 	_cleanup_(erase_freep) char *data = NULL;
 	_cleanup_(json_object_putp) json_object *o = NULL;
-	struct policy_json_error jerr;
+	struct vt_json_error jerr;
 	json_object *v;
 	size_t len;
 	int r;
 
-	r = policy_read_file(path, ENROLL_FILE_MAX, &data, &len);
+	r = vt_read_file(path, ENROLL_FILE_MAX, &data, &len);
 	if (r < 0)
 		return r;
-	r = policy_json_parse(data, len, 32, &o, &jerr);
+	r = vt_json_parse(data, len, 32, &o, &jerr);
 	if (r < 0)
 		return r == -EBADMSG ? file_fault(path, jerr.path.buf, jerr.reason) : r;
 	if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, version_key, &v) ||
@@ -165,7 +164,7 @@ static int get_hex(const char *path, json_object *o, const char *key, uint8_t *o
 		return file_fault(path, key, "missing, or not a hex string");
 	len = (size_t)json_object_get_string_len(v);
 	if (len == 0 || len % 2 || len / 2 > max || (exact && len / 2 != max) ||
-	    policy_hex_decode(json_object_get_string(v), out, len / 2) < 0)
+	    vt_hex_decode(json_object_get_string(v), out, len / 2) < 0)
 		return file_fault(path, key, "not a hex string of the right size");
 	*ret_len = len / 2;
 	return 0;
@@ -176,10 +175,10 @@ static int write_out(const char *path, const char *text, unsigned mode)
 {
 	if (strcmp(path, "-") == 0) {
 		if (fputs(text, stdout) < 0 || fflush(stdout) != 0)
-			return policy_log_errno(EIO, "cannot write to stdout");
+			return vt_log_errno(EIO, "cannot write to stdout");
 		return 0;
 	}
-	return policy_write_file_atomic(path, text, strlen(text), mode);
+	return vt_write_file_atomic(path, text, strlen(text), mode);
 }
 
 static int parse_alg(const char *area, const struct cli_verb *verb, const char *opt,
@@ -194,7 +193,7 @@ int cmd_attest_parse_ak_name(const char *hex, uint8_t ret_name[ATTEST_NAME_MAX],
 {
 	size_t hl = strlen(hex);
 
-	if (hl < 4 || hl % 2 || hl / 2 > ATTEST_NAME_MAX || policy_hex_decode(hex, ret_name, hl / 2) < 0)
+	if (hl < 4 || hl % 2 || hl / 2 > ATTEST_NAME_MAX || vt_hex_decode(hex, ret_name, hl / 2) < 0)
 		return -EINVAL;
 	*ret_len = hl / 2;
 	return 0;
@@ -254,7 +253,7 @@ int cmd_attest_enroll(struct cli_ctx *ctx, int argc, char **argv)
 	r = attest_enroll(tpm, ctx->state_dir, ek_alg, ak_alg, force, name, &name_len);
 	if (r < 0)
 		return cli_fail(r, "cannot enroll");
-	policy_hex_encode(name, name_len, hex);
+	vt_hex_encode(name, name_len, hex);
 
 	if (ctx->json) {
 		_cleanup_(json_object_putp) json_object *o = json_object_new_object();
@@ -295,7 +294,7 @@ static int read_ek(const char *path, uint8_t **ret, size_t *ret_len)
 	size_t len;
 	int r;
 
-	r = policy_read_file(path, ENROLL_FILE_MAX, &data, &len);
+	r = vt_read_file(path, ENROLL_FILE_MAX, &data, &len);
 	if (r < 0)
 		return r;
 	if (memmem(data, len, "-----BEGIN ", 11))
@@ -353,7 +352,7 @@ int cmd_attest_enroll_challenge(struct cli_ctx *ctx, int argc, char **argv)
 	if (r < 0)
 		return cli_fail(r, "cannot read ek '%s'", ek_path);
 	if (ak_path) {
-		r = policy_read_file(ak_path, ATTEST_PUBLIC_MAX, &ak_data, &ak_len);
+		r = vt_read_file(ak_path, ATTEST_PUBLIC_MAX, &ak_data, &ak_len);
 		if (r < 0)
 			return cli_fail(r, "cannot read ak '%s'", ak_path);
 		r = attest_ak_public_check((const uint8_t *)ak_data, ak_len);
@@ -395,7 +394,7 @@ int cmd_attest_enroll_challenge(struct cli_ctx *ctx, int argc, char **argv)
 	if (strcmp(out, "-") != 0 && ctx->verbosity >= 0) {
 		char hex[2 * ATTEST_NAME_MAX + 1];
 
-		policy_hex_encode(name, name_len, hex);
+		vt_hex_encode(name, name_len, hex);
 		fprintf(stderr, "vmtrust: challenge for ak %s written to '%s': the host answers it with "
 			"'vmtrust attest enroll-response'\n", hex, out);
 	}
@@ -410,7 +409,7 @@ static int read_state(const char *dir, const char *name, char **ret, size_t *ret
 
 	if (asprintf(&path, "%s/%s", dir, name) < 0)
 		return -ENOMEM;
-	return policy_read_file(path, ATTEST_PUBLIC_MAX, ret, ret_len);
+	return vt_read_file(path, ATTEST_PUBLIC_MAX, ret, ret_len);
 }
 
 int cmd_attest_enroll_response(struct cli_ctx *ctx, int argc, char **argv)
@@ -479,7 +478,7 @@ int cmd_attest_enroll_response(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_fail(r, "cannot read the attestation key in '%s'", ctx->state_dir);
 	}
 
-	policy_hex_encode(secret, secret_len, secret_hex);
+	vt_hex_encode(secret, secret_len, secret_hex);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	o = json_object_new_object();
 	secret_obj = json_object_new_string(secret_hex);
@@ -557,7 +556,7 @@ int cmd_attest_enrollment_check(const char *chal_path, const char *resp_path,
 	}
 	if (chal_ak_len && (chal_ak_len != ak_len || memcmp(chal_ak, ak, ak_len) != 0)) {
 		OPENSSL_cleanse(secret, sizeof(secret));
-		r = policy_log_errno(EKEYREJECTED, "enrollment failed: response '%s' names another "
+		r = vt_log_errno(EKEYREJECTED, "enrollment failed: response '%s' names another "
 						   "attestation key than challenge '%s'",
 				     resp_path, chal_path);
 		cli_fail(r, "enrollment failed");
@@ -612,7 +611,7 @@ int cmd_attest_enroll_verify(struct cli_ctx *ctx, int argc, char **argv)
 	r = cmd_attest_enrollment_check(chal_path, resp_path, name, &name_len, &pem);
 	if (r < 0)
 		return cli_exit_code(r);
-	policy_hex_encode(name, name_len, hex);
+	vt_hex_encode(name, name_len, hex);
 
 	if (ctx->json) {
 		_cleanup_(json_object_putp) json_object *o = json_object_new_object();

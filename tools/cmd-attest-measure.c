@@ -13,7 +13,6 @@
 #include "cli.h"
 #include "cmd-attest.h"
 
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 DEFINE_CLEANUP_FUNC(char **, attest_strv_free)
 
 struct measured {
@@ -25,7 +24,7 @@ struct measured {
 static void on_measured(const struct attest_record *rec, void *userdata)
 {
 	struct measured *m = userdata;
-	char hex[2 * POLICY_DIGEST_MAX + 1];
+	char hex[2 * VT_DIGEST_MAX + 1];
 
 	m->count++;
 	if (m->records) {
@@ -39,7 +38,7 @@ static void on_measured(const struct attest_record *rec, void *userdata)
 		return;
 	printf("%" PRIu64 " pcr %u %s", rec->recnum, rec->pcr, rec->path);
 	for (size_t k = 0; k < rec->n_digests; k++) {
-		policy_hex_encode(rec->file_digests[k].value, rec->file_digests[k].alg->size, hex);
+		vt_hex_encode(rec->file_digests[k].value, rec->file_digests[k].alg->size, hex);
 		printf(" %s:%s", rec->file_digests[k].alg->name, hex);
 	}
 	putchar('\n');
@@ -110,7 +109,7 @@ int cmd_attest_measure(struct cli_ctx *ctx, int argc, char **argv)
 			paths = np;
 			for (size_t i = 0; i < n_refs; i++) {
 				if (access(refs[i].path, F_OK) < 0) {
-					policy_logf(POLICY_LOG_WARNING, "'%s' named in the policy is absent: not measured",
+					vt_logf(VT_LOG_WARNING, "'%s' named in the policy is absent: not measured",
 						    refs[i].path);
 					continue;
 				}

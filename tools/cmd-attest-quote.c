@@ -59,7 +59,7 @@ int cmd_attest_quote(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error("attest", verb, "--nonce is required");
 	nonce_len = strlen(nonce_hex) / 2;
 	if (strlen(nonce_hex) % 2 || nonce_len == 0 || nonce_len > ATTEST_NONCE_MAX ||
-	    policy_hex_decode(nonce_hex, nonce, nonce_len) < 0)
+	    vt_hex_decode(nonce_hex, nonce, nonce_len) < 0)
 		return cli_usage_error("attest", verb, "--nonce '%.32s%s' is not 1 to %d bytes of hex",
 				       nonce_hex, strlen(nonce_hex) > 32 ? "..." : "", ATTEST_NONCE_MAX);
 	if (!*out)
@@ -104,7 +104,7 @@ int cmd_attest_quote(struct cli_ctx *ctx, int argc, char **argv)
 			return cli_fail(-EIO, "cannot write to stdout");
 		return CLI_EXIT_OK;
 	}
-	r = policy_write_file_atomic(out, text, strlen(text), 0644);
+	r = vt_write_file_atomic(out, text, strlen(text), 0644);
 	if (r < 0)
 		return cli_fail(r, "cannot write evidence '%s'", out);
 	if (ctx->verbosity >= 0)

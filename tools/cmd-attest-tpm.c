@@ -16,9 +16,9 @@
 #define ALL_PCRS ((UINT32_C(1) << POLICY_PCR_MAX) - 1)
 
 struct pcr_values {
-	const struct policy_hash_alg *alg;
+	const struct vt_hash_alg *alg;
 	uint32_t mask;
-	uint8_t value[POLICY_PCR_MAX][POLICY_DIGEST_MAX];
+	uint8_t value[POLICY_PCR_MAX][VT_DIGEST_MAX];
 };
 
 static const struct cli_verb *find_verb(const char *name)
@@ -32,7 +32,7 @@ static const struct cli_verb *find_verb(const char *name)
 static void bank_names(char *out, size_t size)
 {
 	size_t n, len = 0;
-	const struct policy_hash_alg *algs = policy_hash_algs(&n);
+	const struct vt_hash_alg *algs = vt_hash_algs(&n);
 
 	out[0] = '\0';
 	for (size_t i = 0; i < n && len < size; i++) {
@@ -66,8 +66,8 @@ static bool parse_pcrs(const char *arg, uint32_t *mask)
 	}
 }
 
-static int add_bank(const struct policy_hash_alg **want, size_t *n_want,
-		    const struct policy_hash_alg *alg)
+static int add_bank(const struct vt_hash_alg **want, size_t *n_want,
+		    const struct vt_hash_alg *alg)
 {
 	for (size_t i = 0; i < *n_want; i++)
 		if (want[i] == alg)
@@ -80,14 +80,14 @@ static int add_bank(const struct policy_hash_alg **want, size_t *n_want,
 
 static void print_text(const struct pcr_values *banks, size_t n)
 {
-	char hex[2 * POLICY_DIGEST_MAX + 1];
+	char hex[2 * VT_DIGEST_MAX + 1];
 
 	for (size_t i = 0; i < n; i++) {
 		printf("  %s:\n", banks[i].alg->name);
 		for (unsigned pcr = 0; pcr < POLICY_PCR_MAX; pcr++) {
 			if (!(banks[i].mask & (UINT32_C(1) << pcr)))
 				continue;
-			policy_hex_encode(banks[i].value[pcr], banks[i].alg->size, hex);
+			vt_hex_encode(banks[i].value[pcr], banks[i].alg->size, hex);
 			for (char *c = hex; *c; c++)
 				*c = (char)toupper((unsigned char)*c);
 			printf("    %-2u: 0x%s\n", pcr, hex);
@@ -98,7 +98,7 @@ static void print_text(const struct pcr_values *banks, size_t n)
 static int print_json(const struct pcr_values *banks, size_t n)
 {
 	json_object *root = json_object_new_object();
-	char hex[2 * POLICY_DIGEST_MAX + 1], key[4];
+	char hex[2 * VT_DIGEST_MAX + 1], key[4];
 
 	if (!root)
 		return -ENOMEM;
@@ -115,7 +115,7 @@ static int print_json(const struct pcr_values *banks, size_t n)
 
 			if (!(banks[i].mask & (UINT32_C(1) << pcr)))
 				continue;
-			policy_hex_encode(banks[i].value[pcr], banks[i].alg->size, hex);
+			vt_hex_encode(banks[i].value[pcr], banks[i].alg->size, hex);
 			snprintf(key, sizeof(key), "%u", pcr);
 			v = json_object_new_string(hex);
 			if (!v || json_object_object_add(bank, key, v) < 0) {
@@ -139,7 +139,7 @@ int cmd_attest_pcrs(struct cli_ctx *ctx, int argc, char **argv)
 	const struct cli_verb *verb = find_verb(argv[0]);
 	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
 	_cleanup_(freep) struct pcr_values *values = NULL;
-	const struct policy_hash_alg *want[BANKS_MAX];
+	const struct vt_hash_alg *want[BANKS_MAX];
 	struct policy_pcr_bank active[BANKS_MAX];
 	size_t n_want = 0, n_active;
 	uint32_t pcrs = 0;
@@ -151,7 +151,7 @@ int cmd_attest_pcrs(struct cli_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
 		switch (c) {
 		case 'b': {
-			const struct policy_hash_alg *alg = policy_hash_alg_by_name(optarg);
+			const struct vt_hash_alg *alg = vt_hash_alg_by_name(optarg);
 
 			if (!alg) {
 				bank_names(names, sizeof(names));

@@ -15,7 +15,6 @@
 
 #define TPM_FILE_MAX (64 * 1024)        /* a marshalled TPM structure, a PCR file */
 
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 /* Decodes a nonce given on the command line: 1 to ATTEST_NONCE_MAX bytes. */
 static int parse_nonce(const char *hex, uint8_t *out, size_t *ret_len)
@@ -27,7 +26,7 @@ static int parse_nonce(const char *hex, uint8_t *out, size_t *ret_len)
 		len -= 2;
 	}
 	if (len == 0 || len % 2 || len / 2 > ATTEST_NONCE_MAX ||
-	    policy_hex_decode(hex, out, len / 2) < 0)
+	    vt_hex_decode(hex, out, len / 2) < 0)
 		return -EINVAL;
 	*ret_len = len / 2;
 	return 0;
@@ -43,7 +42,7 @@ static void print_check(const struct attest_check *c)
 
 	/* The name and reason quote the evidence (a record's path): escaped, so
 	 * that no line of the report is the evidence's own. */
-	_cleanup_(freep) char *name = policy_escape(c->name), *reason = policy_escape(c->reason);
+	_cleanup_(freep) char *name = vt_escape(c->name), *reason = vt_escape(c->reason);
 
 	printf("  %s %s: %s\n", tag[c->status], name ? name : "?", reason ? reason : "?");
 }
@@ -60,8 +59,8 @@ static int syslog_verdict(const char *path, const struct attest_verdict *v)
 
 		if (ck->status != ATTEST_CHECK_FAILED)
 			continue;
-		name = policy_escape(ck->name);
-		reason = policy_escape(ck->reason);
+		name = vt_escape(ck->name);
+		reason = vt_escape(ck->reason);
 		if (!name || !reason || asprintf(&reasons[n], "%s: %s", name, reason) < 0) {
 			while (n > 0)
 				free(reasons[--n]);
@@ -123,7 +122,7 @@ int cmd_attest_verify(struct cli_ctx *ctx, int argc, char **argv)
 	r = cli_load_policy(ctx, true, &pol);
 	if (r < 0)
 		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
-	r = policy_read_file(path, ATTEST_EVIDENCE_MAX, &data, &len);
+	r = vt_read_file(path, ATTEST_EVIDENCE_MAX, &data, &len);
 	if (r < 0)
 		return cli_fail(r, "cannot read evidence '%s'", path);
 	r = attest_evidence_parse(path, data, len, &e);
@@ -164,8 +163,8 @@ int cmd_attest_verify(struct cli_ctx *ctx, int argc, char **argv)
 	if (fflush(stdout) != 0)
 		return cli_fail(-errno, "cannot write the output");
 	if (first_failed) {
-		_cleanup_(freep) char *epath = policy_escape(path), *name = policy_escape(first_failed->name),
-				      *reason = policy_escape(first_failed->reason);
+		_cleanup_(freep) char *epath = vt_escape(path), *name = vt_escape(first_failed->name),
+				      *reason = vt_escape(first_failed->reason);
 
 		fprintf(stderr, "vmtrust: evidence '%s' is not trusted: %s: %s%s\n", epath ? epath : "?",
 			name ? name : "?", reason ? reason : "?",
@@ -184,7 +183,7 @@ static int read_blob(const char *path, size_t max, struct attest_blob *b, char *
 
 	if (!path)
 		return 0;
-	r = policy_read_file(path, max, ret_data, &len);
+	r = vt_read_file(path, max, ret_data, &len);
 	if (r < 0)
 		return r;
 	b->name = path;
@@ -268,7 +267,7 @@ int cmd_attest_import(struct cli_ctx *ctx, int argc, char **argv)
 			return cli_fail(-errno, "cannot write the output");
 		return CLI_EXIT_OK;
 	}
-	r = policy_write_file_atomic(out, json, strlen(json), 0644);
+	r = vt_write_file_atomic(out, json, strlen(json), 0644);
 	if (r < 0)
 		return cli_fail(r, "cannot write evidence '%s'", out);
 	if (ctx->verbosity > 0)

@@ -22,7 +22,6 @@
 
 #define PCR_POLICY_FILE "pcr-policy.json"
 
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 /* Key material may pass through this process: no core dump, no ptrace by
  * other users, and a closed pipe is an error rather than a signal. */
@@ -852,7 +851,7 @@ static int cmd_sign_pcr_policy(struct cli_ctx *ctx, int argc, char **argv)
 		struct stat st;
 
 		if (stat(out, &st) == 0) {
-			r = policy_read_file(out, DISKCRYPT_PCR_POLICY_MAX, &base, &base_len);
+			r = vt_read_file(out, DISKCRYPT_PCR_POLICY_MAX, &base, &base_len);
 			if (r < 0)
 				return cli_fail(r, "cannot read '%s'", out);
 		}
@@ -870,7 +869,7 @@ static int cmd_sign_pcr_policy(struct cli_ctx *ctx, int argc, char **argv)
 	r = diskcrypt_pcr_policy_sign(key, &ko.opts, values, (size_t)n, base, base_len, &json);
 	if (r < 0)
 		return cli_fail(r, "cannot sign the pcr policy");
-	r = policy_write_file_atomic(out, json, strlen(json), 0644);
+	r = vt_write_file_atomic(out, json, strlen(json), 0644);
 	if (r < 0)
 		return cli_fail(r, "cannot write '%s'", out);
 	{

@@ -27,7 +27,6 @@
 #define HOOK_TIMEOUT_DEFAULT 60
 #define LIBVIRTD_PIDFILE "/run/libvirtd.pid"
 
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 static int cmd_install(struct cli_ctx *ctx, int argc, char **argv);
 static int cmd_uninstall(struct cli_ctx *ctx, int argc, char **argv);
@@ -191,7 +190,7 @@ static void reload_libvirtd(struct cli_ctx *ctx)
 	long pid;
 	char *end;
 
-	if (policy_read_file(LIBVIRTD_PIDFILE, 64, &text, &len) < 0)
+	if (vt_read_file(LIBVIRTD_PIDFILE, 64, &text, &len) < 0)
 		return;
 	pid = strtol(text, &end, 10);
 	if (pid <= 1 || (*end && *end != '\n'))
@@ -216,13 +215,13 @@ static int install_policy_key(const char *policy, const char *pub)
 	r = policy_open_trusted("policy", policy, &fd);
 	if (r < 0)
 		return r;
-	r = policy_read_file(pub, POLICY_KEY_FILE_MAX, &pem, &len);
+	r = vt_read_file(pub, POLICY_KEY_FILE_MAX, &pem, &len);
 	if (r < 0)
 		return r;
 	r = policy_key_path(policy, &key_path);
 	if (r < 0)
 		return r;
-	return policy_write_file_atomic(key_path, pem, len, 0644);
+	return vt_write_file_atomic(key_path, pem, len, 0644);
 }
 
 static int cmd_install(struct cli_ctx *ctx, int argc, char **argv)
@@ -342,11 +341,11 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 __attribute__((format(printf, 2, 3)))
 static int deny(const char *name, const char *fmt, ...)
 {
-	_cleanup_(freep) char *e_name = policy_escape(name), *e_msg = NULL;
+	_cleanup_(freep) char *e_name = vt_escape(name), *e_msg = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
-	e_msg = policy_escape_vprintf(fmt, ap);
+	e_msg = vt_escape_vprintf(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "vmtrust: launch of '%s' denied: %s\n", e_name ? e_name : "?",
 		e_msg ? e_msg : "out of memory");
@@ -398,7 +397,7 @@ static int report(struct cli_ctx *ctx, const char *name, const char *how, const 
 		return CLI_EXIT_OK;
 	}
 	{
-		_cleanup_(freep) char *e_name = policy_escape(name);
+		_cleanup_(freep) char *e_name = vt_escape(name);
 
 		fprintf(stderr, "vmtrust: launch of '%s' denied: ", e_name ? e_name : "?");
 	}
@@ -477,33 +476,33 @@ static int hook_prepare(struct cli_ctx *ctx, const char *name, const struct hook
 	if (r < 0) {
 		return deny(name, "domain xml on stdin: %s", r == -EFBIG ? "larger than the limit" : strerror(-r));
 	}
-	policy_log_capture(err, sizeof(err));
+	vt_log_capture(err, sizeof(err));
 	r = launch_domain_parse(xml, len, &dom);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	if (r < 0) {
 		return deny(name, "%s", err[0] ? err : strerror(-r));
 	}
 	if (strcmp(dom->name, name) != 0) {
 		return deny(name, "the domain xml names '%s'", dom->name);
 	}
-	policy_log_capture(err, sizeof(err));
+	vt_log_capture(err, sizeof(err));
 	r = policy_load_trusted(ctx->policy_path, ctx->state_dir, &pol, pid);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	if (r < 0) {
 		return deny(name, "no policy: %s", err[0] ? err : strerror(-r));
 	}
 	config_for(ctx, pol, pid, o->uefi_log, &cfg);
 	cfg.require_released_keys = true;
-	policy_log_capture(err, sizeof(err));
+	vt_log_capture(err, sizeof(err));
 	r = launch_decide(&cfg, dom, &d);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	if (r < 0) {
 		return deny(name, "%s", err[0] ? err : strerror(-r));
 	}
 	/* A decision that cannot be recorded allows nothing. */
-	policy_log_capture(err, sizeof(err));
+	vt_log_capture(err, sizeof(err));
 	r = launch_record(&cfg, dom, "prepare", d);
-	policy_log_capture(NULL, 0);
+	vt_log_capture(NULL, 0);
 	if (r < 0 && launch_decision_deny(d, "the decision cannot be recorded: %s",
 					  err[0] ? err : strerror(-r)) < 0)
 		return CLI_EXIT_DENIED;
@@ -529,7 +528,7 @@ static int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 	sub = argv[optind + 2];
 
 	if (strcmp(op, "prepare") == 0 && strcmp(sub, "begin") == 0) {
-		_cleanup_(freep) char *e_name = policy_escape(name);
+		_cleanup_(freep) char *e_name = vt_escape(name);
 
 		r = snprintf(alarm_line, sizeof(alarm_line),
 			     "vmtrust: launch of '%.200s' denied: no decision within %u s\n", e_name ? e_name : "?",
@@ -544,7 +543,7 @@ static int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 	 * nothing of it was verified. Denied. */
 	if ((strcmp(op, "restore") == 0 || strcmp(op, "migrate") == 0 || strcmp(op, "attach") == 0) &&
 	    strcmp(sub, "begin") == 0) {
-		_cleanup_(freep) char *e_name = policy_escape(name);
+		_cleanup_(freep) char *e_name = vt_escape(name);
 
 		fprintf(stderr, "vmtrust: %s of '%s' denied: %s\n", op, e_name ? e_name : "?",
 			strcmp(op, "attach") == 0 ?
@@ -726,9 +725,9 @@ static int print_log(struct cli_ctx *ctx, const char *text, size_t len)
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t l = nl ? (size_t)(nl - (text + pos)) : len - pos;
-		struct policy_json_error jerr;
+		struct vt_json_error jerr;
 		json_object *o, *v;
-		bool ok = policy_json_parse(text + pos, l, 32, &o, &jerr) == 0;
+		bool ok = vt_json_parse(text + pos, l, 32, &o, &jerr) == 0;
 
 		pos += l + 1;
 		if (!ok)
@@ -781,11 +780,11 @@ static int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 		log_path = NULL;
 	if (!log_path)
 		return CLI_EXIT_INTERNAL;
-	r = policy_read_file(log_path, LAUNCH_AUDIT_MAX, &text, &len);
+	r = vt_read_file(log_path, LAUNCH_AUDIT_MAX, &text, &len);
 	if (r < 0)
 		return cli_fail(r, "cannot read the audit log '%s'", log_path);
 	if (evidence) {
-		r = policy_read_file(evidence, ATTEST_EVIDENCE_MAX, &ev_text, &ev_len);
+		r = vt_read_file(evidence, ATTEST_EVIDENCE_MAX, &ev_text, &ev_len);
 		if (r >= 0)
 			r = attest_evidence_parse(evidence, ev_text, ev_len, &ev);
 		if (r < 0)
@@ -797,7 +796,7 @@ static int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 	} else {
 		if (asprintf(&mlog_path, "%s/%s", ctx->state_dir, ATTEST_MLOG_NAME) < 0)
 			return CLI_EXIT_INTERNAL;
-		r = policy_read_file(mlog_path, ATTEST_MLOG_MAX, &mlog, &mlog_len);
+		r = vt_read_file(mlog_path, ATTEST_MLOG_MAX, &mlog, &mlog_len);
 		if (r < 0)
 			return cli_fail(r, "cannot read the measurement log '%s'", mlog_path);
 		m = mlog;

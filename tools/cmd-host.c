@@ -12,7 +12,6 @@
 #include "launch.h"
 #include "policy.h"
 
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 #define DEFAULT_MEASUREMENT_PCR 15      /* as 'attest measure' without a policy */
 

@@ -14,7 +14,6 @@
 #include "imgverify.h"
 #include "policy.h"
 
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 #define DAY 86400
 #define DEFAULT_VALID_DAYS 365
@@ -237,7 +236,7 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 	r = imgverify_sign(ic, image, &o, &json, &len);
 	if (r < 0)
 		return cli_fail(r, "cannot sign '%s'", image);
-	r = policy_write_file_atomic(out, json, len, 0644);
+	r = vt_write_file_atomic(out, json, len, 0644);
 	if (r < 0)
 		return cli_fail(r, "cannot write manifest '%s'", out);
 	if (ctx->verbosity >= 0)
@@ -309,10 +308,10 @@ static json_object *layer_json(const struct imgverify_layer *l, bool digests)
 	if (digests && l->hashed) {
 		json_object_object_add(o, "chunk_size", json_object_new_uint64(l->digests.chunk_size));
 		json_object_object_add(o, "chunks", json_object_new_uint64(l->digests.n_chunks));
-		policy_hex_encode(l->digests.root, IMGVERIFY_DIGEST_SIZE, hex);
+		vt_hex_encode(l->digests.root, IMGVERIFY_DIGEST_SIZE, hex);
 		json_object_object_add(o, "chunk_root", json_object_new_string(hex));
 		if (l->digests.has_sha256) {
-			policy_hex_encode(l->digests.sha256, IMGVERIFY_DIGEST_SIZE, hex);
+			vt_hex_encode(l->digests.sha256, IMGVERIFY_DIGEST_SIZE, hex);
 			json_object_object_add(o, "sha256", json_object_new_string(hex));
 		}
 	}
@@ -369,7 +368,7 @@ static json_object *guest_json(const struct imgverify_guest *g)
 		if (b->link) {
 			json_object_object_add(e, "link", json_object_new_string(b->link));
 		} else {
-			policy_hex_encode(b->sha256, IMGVERIFY_DIGEST_SIZE, hex);
+			vt_hex_encode(b->sha256, IMGVERIFY_DIGEST_SIZE, hex);
 			json_object_object_add(e, "sha256", json_object_new_string(hex));
 		}
 		json_object_array_add(boot, e);
@@ -385,9 +384,9 @@ static json_object *guest_json(const struct imgverify_guest *g)
 		json_object_object_add(e, "ok", json_object_new_boolean(c->ok));
 		json_object_object_add(e, "present", json_object_new_boolean(c->present));
 		if (c->kind == IMGVERIFY_CHECK_MATCH) {
-			policy_hex_encode(c->want, IMGVERIFY_DIGEST_SIZE, hex);
+			vt_hex_encode(c->want, IMGVERIFY_DIGEST_SIZE, hex);
 			json_object_object_add(e, "expected", json_object_new_string(hex));
-			policy_hex_encode(c->found, IMGVERIFY_DIGEST_SIZE, hex);
+			vt_hex_encode(c->found, IMGVERIFY_DIGEST_SIZE, hex);
 			json_object_object_add(e, "sha256", c->hashed ? json_object_new_string(hex) : NULL);
 		}
 		json_object_object_add(e, "message", c->message ? json_object_new_string(c->message) : NULL);
@@ -407,7 +406,7 @@ static void print_guest(const struct imgverify_guest *g, bool checks)
 	for (size_t i = 0; i < g->n_boot; i++) {
 		const struct imgverify_boot_file *b = &g->boot[i];
 
-		policy_hex_encode(b->sha256, IMGVERIFY_DIGEST_SIZE, hex);
+		vt_hex_encode(b->sha256, IMGVERIFY_DIGEST_SIZE, hex);
 		if (b->link)
 			printf("  %s '%s': link to '%s'\n", imgverify_boot_kind_name(b->kind), b->path, b->link);
 		else
@@ -421,7 +420,7 @@ static void print_guest(const struct imgverify_guest *g, bool checks)
 	for (size_t i = 0; i < g->n_checks; i++) {
 		const struct imgverify_guest_check *c = &g->checks[i];
 
-		policy_hex_encode(c->found, IMGVERIFY_DIGEST_SIZE, hex);
+		vt_hex_encode(c->found, IMGVERIFY_DIGEST_SIZE, hex);
 		if (!c->ok)
 			printf("    FAILED %s\n", c->message ? c->message : c->path);
 		else if (c->kind == IMGVERIFY_CHECK_MATCH)
@@ -623,9 +622,9 @@ static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 
 		print_layer(l);
 		if (digests && l->hashed) {
-			policy_hex_encode(l->digests.sha256, IMGVERIFY_DIGEST_SIZE, hex);
+			vt_hex_encode(l->digests.sha256, IMGVERIFY_DIGEST_SIZE, hex);
 			printf("    sha256 %s\n", hex);
-			policy_hex_encode(l->digests.root, IMGVERIFY_DIGEST_SIZE, hex);
+			vt_hex_encode(l->digests.root, IMGVERIFY_DIGEST_SIZE, hex);
 			printf("    chunk root %s (%zu chunks of %" PRIu64 " bytes)\n", hex, l->digests.n_chunks,
 			       l->digests.chunk_size);
 		}
@@ -649,7 +648,7 @@ static int manifest_name(const char *path, bool given, char **ret)
 	*ret = NULL;
 	if (!given && access(path, F_OK) < 0 && errno == ENOENT)
 		return 0;
-	r = policy_read_file(path, IMGVERIFY_MANIFEST_MAX, &data, &len);
+	r = vt_read_file(path, IMGVERIFY_MANIFEST_MAX, &data, &len);
 	if (r < 0)
 		return r;
 	r = imgverify_envelope_parse(path, data, len, &env);

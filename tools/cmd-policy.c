@@ -13,7 +13,6 @@
 #include "cmd-attest.h"
 #include "policy.h"
 
-DEFINE_CLEANUP_FUNC(json_object *, json_object_put)
 
 static int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
 static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv);
@@ -300,7 +299,7 @@ static int cmd_pubkey(struct cli_ctx *ctx, int argc, char **argv)
 	if (r < 0)
 		return cli_fail(r, "cannot write the public key");
 	if (out) {
-		r = policy_write_file_atomic(out, pem, len, 0644);
+		r = vt_write_file_atomic(out, pem, len, 0644);
 		if (r < 0)
 			return cli_fail(r, "cannot write '%s'", out);
 	} else if (fwrite(pem, 1, len, stdout) != len || fflush(stdout) != 0)
@@ -349,7 +348,7 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 			_cleanup_(freep) char *data = NULL;
 			size_t len;
 
-			r = policy_read_file(optarg, ATTEST_EVIDENCE_MAX, &data, &len);
+			r = vt_read_file(optarg, ATTEST_EVIDENCE_MAX, &data, &len);
 			if (r < 0)
 				return cli_fail(r, "cannot read evidence '%s'", optarg);
 			r = attest_evidence_parse(optarg, data, len, &ev[n]);
@@ -397,7 +396,7 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error("policy", verb, "unexpected argument '%s'", argv[optind]);
 	if (merge) {
 		/* Merge only into a policy that is valid as it stands. */
-		r = policy_read_file(merge, POLICY_FILE_MAX, &base, &base_len);
+		r = vt_read_file(merge, POLICY_FILE_MAX, &base, &base_len);
 		if (r < 0)
 			return cli_fail(r, "cannot read policy '%s'", merge);
 		r = policy_load_buffer(merge, base, base_len, &base_policy);
@@ -413,7 +412,7 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 	r = policy_load_buffer(out, out_json, strlen(out_json), &checked);
 	if (r < 0)
 		return cli_fail(r, "cannot write policy '%s'", out);
-	r = policy_write_file_atomic(out, out_json, strlen(out_json), 0644);
+	r = vt_write_file_atomic(out, out_json, strlen(out_json), 0644);
 	if (r < 0)
 		return cli_fail(r, "cannot write policy '%s'", out);
 	if (ctx->verbosity >= 0) {

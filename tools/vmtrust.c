@@ -23,16 +23,16 @@ static unsigned errors_logged;
 
 static void log_to_stderr(int level, const char *msg, void *userdata)
 {
-	if (level <= POLICY_LOG_ERR)
+	if (level <= VT_LOG_ERR)
 		errors_logged++;
-	if (level >= POLICY_LOG_DEBUG && log_verbosity < 1)
+	if (level >= VT_LOG_DEBUG && log_verbosity < 1)
 		return;
-	if (level >= POLICY_LOG_INFO && log_verbosity < 0)
+	if (level >= VT_LOG_INFO && log_verbosity < 0)
 		return;
 	/* Messages quote names and paths from outside: escaped, each stays one line. */
-	_cleanup_(freep) char *e = policy_escape(msg);
+	_cleanup_(freep) char *e = vt_escape(msg);
 
-	fprintf(stderr, "vmtrust: %s%s\n", level == POLICY_LOG_WARNING ? "warning: " : "",
+	fprintf(stderr, "vmtrust: %s%s\n", level == VT_LOG_WARNING ? "warning: " : "",
 		e ? e : "out of memory");
 }
 
@@ -80,7 +80,7 @@ int cli_fail(int r, const char *fmt, ...)
 		va_list ap;
 
 		va_start(ap, fmt);
-		e = policy_escape_vprintf(fmt, ap);
+		e = vt_escape_vprintf(fmt, ap);
 		va_end(ap);
 		fprintf(stderr, "vmtrust: %s: %s\n", e ? e : "out of memory", strerror(-r));
 	}
@@ -93,7 +93,7 @@ int cli_usage_error_(const char *area, const struct cli_verb *verb, const char *
 	va_list ap;
 
 	va_start(ap, fmt);
-	e = policy_escape_vprintf(fmt, ap);
+	e = vt_escape_vprintf(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "vmtrust: %s (usage: vmtrust %s %s %s)\n", e ? e : "out of memory", area, verb->name,
 		verb->usage);
@@ -268,7 +268,7 @@ int main(int argc, char **argv)
 		ctx.policy_path = env_or("VMTRUST_POLICY", CLI_DEFAULT_POLICY);
 	}
 	log_verbosity = ctx.verbosity;
-	policy_set_log(log_to_stderr, NULL);
+	vt_set_log(log_to_stderr, NULL);
 
 	if (version) {
 		printf("vmtrust %s\n", VMTRUST_VERSION);

@@ -12,8 +12,8 @@
 
 #include <json-c/json.h>
 
-#include "policy.h"
-#include "policy-internal.h"
+#include "common.h"
+#include "common-internal.h"
 
 /* ---- JSON paths ---------------------------------------------------------- */
 
@@ -32,7 +32,7 @@ static bool is_identifier(const char *s, size_t len)
 }
 
 /* Appends n bytes, cut at the end of the buffer, never past it. */
-static void put(struct policy_json_path *p, const char *s, size_t n)
+static void put(struct vt_json_path *p, const char *s, size_t n)
 {
 	size_t room = sizeof(p->buf) - 1 - p->len;
 
@@ -45,7 +45,7 @@ static void put(struct policy_json_path *p, const char *s, size_t n)
 
 /* A key as a path step: .name, or ["..."] with quotes, backslashes and
  * control characters escaped, so that a key cannot break the line. */
-static size_t push_key_n(struct policy_json_path *p, const char *key, size_t len)
+static size_t push_key_n(struct vt_json_path *p, const char *key, size_t len)
 {
 	size_t mark = p->len, n = len;
 
@@ -79,12 +79,12 @@ static size_t push_key_n(struct policy_json_path *p, const char *key, size_t len
 	return mark;
 }
 
-size_t policy_json_push_key(struct policy_json_path *p, const char *key)
+size_t vt_json_push_key(struct vt_json_path *p, const char *key)
 {
 	return push_key_n(p, key, strlen(key));
 }
 
-size_t policy_json_push_index(struct policy_json_path *p, size_t i)
+size_t vt_json_push_index(struct vt_json_path *p, size_t i)
 {
 	size_t mark = p->len;
 	char step[32];
@@ -94,13 +94,13 @@ size_t policy_json_push_index(struct policy_json_path *p, size_t i)
 	return mark;
 }
 
-void policy_json_pop(struct policy_json_path *p, size_t mark)
+void vt_json_pop(struct vt_json_path *p, size_t mark)
 {
 	p->len = mark;
 	p->buf[mark] = '\0';
 }
 
-const char *policy_json_type_name(struct json_object *v)
+const char *vt_json_type_name(struct json_object *v)
 {
 	switch (json_object_get_type(v)) {
 	case json_type_null: return "null";
@@ -114,7 +114,7 @@ const char *policy_json_type_name(struct json_object *v)
 	return "unknown";
 }
 
-const char *policy_json_unknown_key(struct json_object *obj, const char *const *allowed)
+const char *vt_json_unknown_key(struct json_object *obj, const char *const *allowed)
 {
 	json_object_object_foreach(obj, key, val) {
 		bool ok = false;
@@ -165,8 +165,8 @@ struct scan {
 	size_t n_keys, cap_keys;
 	char *arena;
 	size_t arena_len, arena_cap;
-	struct policy_json_error *err;
-	policy_json_visit_fn visit;     /* policy_json_walk: each value as it is read */
+	struct vt_json_error *err;
+	vt_json_visit_fn visit;     /* vt_json_walk: each value as it is read */
 	void *userdata;
 };
 
@@ -200,16 +200,16 @@ static size_t plain_run(const unsigned char *s, size_t pos, size_t len)
 	return pos;
 }
 
-static int vfault(struct policy_json_error *err, const char *fmt, va_list ap)
+static int vfault(struct vt_json_error *err, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
-static int vfault(struct policy_json_error *err, const char *fmt, va_list ap)
+static int vfault(struct vt_json_error *err, const char *fmt, va_list ap)
 {
 	vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
 	return -EBADMSG;
 }
 
-static int fault(struct policy_json_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fault(struct policy_json_error *err, const char *fmt, ...)
+static int fault(struct vt_json_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fault(struct vt_json_error *err, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -226,7 +226,7 @@ static int scan_fault_at(struct scan *sc, size_t n_levels, const struct scan_key
 			 ...) __attribute__((format(printf, 4, 5)));
 static int scan_fault_at(struct scan *sc, size_t n_levels, const struct scan_key *key, const char *fmt, ...)
 {
-	struct policy_json_path *p = &sc->err->path;
+	struct vt_json_path *p = &sc->err->path;
 	va_list ap;
 	int r;
 
@@ -234,7 +234,7 @@ static int scan_fault_at(struct scan *sc, size_t n_levels, const struct scan_key
 		const struct scan_level *l = &sc->lv[i];
 
 		if (!l->object)
-			(void)policy_json_push_index(p, l->index);
+			(void)vt_json_push_index(p, l->index);
 		else if (l->has_key)
 			(void)push_key_n(p, key_bytes(sc->arena, &sc->keys[l->key]), sc->keys[l->key].len);
 	}
@@ -307,7 +307,7 @@ size_t utf8_len(const unsigned char *s, size_t avail)
 	return n;
 }
 
-bool policy_utf8_valid(const char *s, size_t len)
+bool vt_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -577,15 +577,15 @@ static bool literal(struct scan *sc)
 
 /* Tells the visitor of a value at the current depth (its key or index from
  * the open level); a string's decoded bytes are in the arena from mark. */
-static int visit(struct scan *sc, enum policy_json_type type, const char *value, size_t value_len,
+static int visit(struct scan *sc, enum vt_json_type type, const char *value, size_t value_len,
 		 size_t mark)
 {
-	struct policy_json_token t = { .type = type, .depth = sc->depth, .value = value,
+	struct vt_json_token t = { .type = type, .depth = sc->depth, .value = value,
 				       .value_len = value_len };
 	const struct scan_level *l = sc->depth ? &sc->lv[sc->depth - 1] : NULL;
 	int r;
 
-	if (type == POLICY_JSON_STRING) {
+	if (type == VT_JSON_STRING) {
 		/* NUL-terminated: "\u0000" is refused, so it is the only one */
 		if (arena_put(sc, "", 1) < 0)
 			return -ENOMEM;
@@ -623,7 +623,7 @@ static int scan_text(struct scan *sc)
 				if (sc->depth + 1 >= sc->max_depth)
 					return scan_fault(sc, "nested deeper than %zu levels", sc->max_depth - 1);
 				if (sc->visit &&
-				    (r = visit(sc, c == '{' ? POLICY_JSON_OBJECT : POLICY_JSON_ARRAY, NULL, 0,
+				    (r = visit(sc, c == '{' ? VT_JSON_OBJECT : VT_JSON_ARRAY, NULL, 0,
 					       sc->arena_len)) < 0)
 					return r;
 				l = &sc->lv[sc->depth++];
@@ -634,7 +634,7 @@ static int scan_text(struct scan *sc)
 				if (sc->pos < sc->len && sc->s[sc->pos] == (c == '{' ? '}' : ']')) {
 					sc->pos++;
 					sc->depth--;
-					if (sc->visit && (r = visit(sc, POLICY_JSON_END, NULL, 0, sc->arena_len)) < 0)
+					if (sc->visit && (r = visit(sc, VT_JSON_END, NULL, 0, sc->arena_len)) < 0)
 						return r;
 					state = NEXT;
 				} else {
@@ -643,16 +643,16 @@ static int scan_text(struct scan *sc)
 				continue;
 			}
 			size_t start = sc->pos, mark = sc->arena_len;
-			enum policy_json_type type = POLICY_JSON_NULL;
+			enum vt_json_type type = VT_JSON_NULL;
 
 			if (c == '"') {
-				type = POLICY_JSON_STRING;
+				type = VT_JSON_STRING;
 				r = scan_string(sc, sc->visit != NULL);
 			} else if (c == '-' || (c >= '0' && c <= '9')) {
-				type = POLICY_JSON_NUMBER;
+				type = VT_JSON_NUMBER;
 				r = scan_number(sc);
 			} else if (literal(sc)) {
-				type = c == 't' ? POLICY_JSON_TRUE : c == 'f' ? POLICY_JSON_FALSE : POLICY_JSON_NULL;
+				type = c == 't' ? VT_JSON_TRUE : c == 'f' ? VT_JSON_FALSE : VT_JSON_NULL;
 				r = 0;
 			} else {
 				r = scan_fault(sc, "not valid JSON at byte %zu: unexpected character", sc->pos);
@@ -660,8 +660,8 @@ static int scan_text(struct scan *sc)
 			if (r < 0)
 				return r;
 			if (sc->visit &&
-			    (r = visit(sc, type, type == POLICY_JSON_NUMBER ? (const char *)sc->s + start : NULL,
-				       type == POLICY_JSON_NUMBER ? sc->pos - start : 0, mark)) < 0)
+			    (r = visit(sc, type, type == VT_JSON_NUMBER ? (const char *)sc->s + start : NULL,
+				       type == VT_JSON_NUMBER ? sc->pos - start : 0, mark)) < 0)
 				return r;
 			state = NEXT;
 			continue;
@@ -717,7 +717,7 @@ static int scan_text(struct scan *sc)
 				sc->arena_len = l->arena;
 			}
 			sc->depth--;
-			if (sc->visit && (r = visit(sc, POLICY_JSON_END, NULL, 0, sc->arena_len)) < 0)
+			if (sc->visit && (r = visit(sc, VT_JSON_END, NULL, 0, sc->arena_len)) < 0)
 				return r;
 			continue;
 		}
@@ -726,12 +726,12 @@ static int scan_text(struct scan *sc)
 
 /* What both entries refuse before reading: a bad depth, a size json-c
  * cannot take, a NUL byte. */
-static int scan_begin(const char *data, size_t len, unsigned max_depth, struct policy_json_error *err)
+static int scan_begin(const char *data, size_t len, unsigned max_depth, struct vt_json_error *err)
 {
 	const char *nul;
 
-	*err = (struct policy_json_error){ .path = POLICY_JSON_PATH_INIT };
-	if (max_depth < 2 || max_depth > POLICY_JSON_DEPTH_MAX)
+	*err = (struct vt_json_error){ .path = VT_JSON_PATH_INIT };
+	if (max_depth < 2 || max_depth > VT_JSON_DEPTH_MAX)
 		return -EINVAL;
 	if (len > INT_MAX) {
 		(void)fault(err, "%zu bytes exceed the limit of %d", len, INT_MAX);
@@ -744,10 +744,10 @@ static int scan_begin(const char *data, size_t len, unsigned max_depth, struct p
 	return 0;
 }
 
-int policy_json_walk(const char *data, size_t len, unsigned max_depth, policy_json_visit_fn fn,
-		     void *userdata, struct policy_json_error *err)
+int vt_json_walk(const char *data, size_t len, unsigned max_depth, vt_json_visit_fn fn,
+		     void *userdata, struct vt_json_error *err)
 {
-	struct scan_level levels[POLICY_JSON_DEPTH_MAX];
+	struct scan_level levels[VT_JSON_DEPTH_MAX];
 	struct scan sc = { .s = (const unsigned char *)data, .len = len, .lv = levels,
 			   .max_depth = max_depth, .err = err, .visit = fn, .userdata = userdata };
 	int r;
@@ -765,10 +765,10 @@ int policy_json_walk(const char *data, size_t len, unsigned max_depth, policy_js
 	return r;
 }
 
-int policy_json_parse(const char *data, size_t len, unsigned max_depth, struct json_object **ret,
-		      struct policy_json_error *err)
+int vt_json_parse(const char *data, size_t len, unsigned max_depth, struct json_object **ret,
+		      struct vt_json_error *err)
 {
-	struct scan_level levels[POLICY_JSON_DEPTH_MAX];
+	struct scan_level levels[VT_JSON_DEPTH_MAX];
 	struct scan sc = { .s = (const unsigned char *)data, .len = len, .lv = levels,
 			   .max_depth = max_depth, .err = err };
 	enum json_tokener_error jerr;
