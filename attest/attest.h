@@ -59,7 +59,6 @@ int attest_pcr_extend(struct attest_ctx *ctx, unsigned pcr, const struct policy_
  * object slots. *ret_fd is -1 (and 0 returned) when the state directory
  * does not exist. Hold it around a whole sequence; never take it twice in
  * one process. */
-#define ATTEST_TPM_LOCK_NAME "tpm.lock"
 int attest_tpm_lock(const char *state_dir, int *ret_fd);
 
 /* ---- hypervisor measurement log ------------------------------------------ */
@@ -71,7 +70,6 @@ int attest_tpm_lock(const char *state_dir, int *ret_fd);
  * H("vmtrust-file-v1" NUL path NUL size-le64 H(content)), so the path is
  * bound to the content. Each record is written and fsync'ed before its
  * extend; only the last record can be pending (extend not done). */
-#define ATTEST_MLOG_NAME "measurements.log"
 #define ATTEST_MLOG_MAX (16 * 1024 * 1024)
 #define ATTEST_MLOG_RECORDS_MAX 100000
 #define ATTEST_RECORD_BANKS_MAX 4
@@ -205,12 +203,6 @@ enum attest_key_alg {
 	ATTEST_KEY_ECC,        /* ECC NIST P-256; an AK signs with ECDSA SHA-256 */
 };
 
-#define ATTEST_AK_PUB_FILE "ak.pub"
-#define ATTEST_AK_PRIV_FILE "ak.priv"
-#define ATTEST_AK_PEM_FILE "ak.pem"
-#define ATTEST_AK_NAME_FILE "ak.name"
-#define ATTEST_EK_PUB_FILE "ek.pub"
-#define ATTEST_EK_PEM_FILE "ek.pem"
 
 #define ATTEST_PUBLIC_MAX 1024            /* a marshalled TPM2B_PUBLIC we accept */
 #define ATTEST_NAME_MAX 66                /* a name: TPM_ALG_ID and a digest */
@@ -313,7 +305,7 @@ int attest_default_quote_selection(struct attest_ctx *ctx, unsigned measurement_
  * is held from reading the log until the quote is signed, so the log always
  * covers what the quoted measurement PCR holds (a log that does not exist
  * yet is created empty and locked). The host audit of
- * STATE_DIR/ATTEST_HOST_AUDIT_FILE goes in as host_audit when it is the data
+ * STATE_DIR/VT_STATE_HOST_AUDIT goes in as host_audit when it is the data
  * of the log's last "host-audit" event (size and digests compared); else it
  * is left out, with a warning when the log has such an event (no file,
  * another audit, unreadable). Selected banks must be allocated
@@ -506,14 +498,13 @@ const char *attest_audit_status_name(enum attest_audit_status s);   /* "pass", .
 /* Measuring an audit, so that a verifier sees it: the canonical JSON is the
  * data of an event record of type ATTEST_HOST_AUDIT_EVENT with the
  * description "host audit: N pass, M fail, K unknown" (attest_measure_event
- * into pcr), then the same bytes replace STATE_DIR/ATTEST_HOST_AUDIT_FILE
+ * into pcr), then the same bytes replace STATE_DIR/VT_STATE_HOST_AUDIT
  * (atomically, 0600), where attest_quote() finds them. The file changes only
  * once the record is measured. The caller holds the TPM lock
  * (attest_tpm_lock), so that no quote comes between the two. With ret, the
  * record as attest_measure_event() gives it. Errors as
  * attest_measure_event() and vt_write_file_atomic(), logged. */
 #define ATTEST_HOST_AUDIT_EVENT "host-audit"
-#define ATTEST_HOST_AUDIT_FILE "host-audit.json"
 int attest_audit_measure(struct attest_ctx *ctx, const char *state_dir, unsigned pcr,
 			 const struct attest_audit *a, struct attest_record *ret);
 

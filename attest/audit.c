@@ -3219,7 +3219,7 @@ int attest_audit_measure(struct attest_ctx *ctx, const char *state_dir, unsigned
 	r = attest_audit_to_json(a, &json);
 	if (r < 0)
 		return r;
-	if (asprintf(&path, "%s/%s", state_dir, ATTEST_HOST_AUDIT_FILE) < 0)
+	if (vt_state_path(state_dir, VT_STATE_HOST_AUDIT, &path) < 0)
 		return -ENOMEM;
 	r = attest_measure_event(ctx, state_dir, pcr, ATTEST_HOST_AUDIT_EVENT, description, json,
 				 strlen(json), &rec);

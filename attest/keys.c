@@ -633,7 +633,7 @@ int attest_enroll(struct attest_ctx *ctx, const char *state_dir, enum attest_key
 	r = attest_ctx_check(ctx, "cannot enroll");
 	if (r < 0)
 		return r;
-	r = path_in(state_dir, ATTEST_AK_PUB_FILE, &ak_path);
+	r = path_in(state_dir, VT_STATE_AK_PUB, &ak_path);
 	if (r < 0)
 		return r;
 	if (!replace && access(ak_path, F_OK) == 0)
@@ -684,17 +684,17 @@ int attest_enroll(struct attest_ctx *ctx, const char *state_dir, enum attest_key
 		return r;
 
 	/* The AK's public part last: it marks a complete enrollment. */
-	r = write_state(state_dir, ATTEST_EK_PUB_FILE, ek_bytes, ek_len, 0644);
+	r = write_state(state_dir, VT_STATE_EK_PUB, ek_bytes, ek_len, 0644);
 	if (r >= 0)
-		r = write_state(state_dir, ATTEST_EK_PEM_FILE, ek_pem, strlen(ek_pem), 0644);
+		r = write_state(state_dir, VT_STATE_EK_PEM, ek_pem, strlen(ek_pem), 0644);
 	if (r >= 0)
-		r = write_state(state_dir, ATTEST_AK_PRIV_FILE, priv_bytes, priv_len, 0600);
+		r = write_state(state_dir, VT_STATE_AK_PRIV, priv_bytes, priv_len, 0600);
 	if (r >= 0)
-		r = write_state(state_dir, ATTEST_AK_PEM_FILE, ak_pem, strlen(ak_pem), 0644);
+		r = write_state(state_dir, VT_STATE_AK_PEM, ak_pem, strlen(ak_pem), 0644);
 	if (r >= 0)
-		r = write_state(state_dir, ATTEST_AK_NAME_FILE, name, name_len, 0644);
+		r = write_state(state_dir, VT_STATE_AK_NAME, name, name_len, 0644);
 	if (r >= 0)
-		r = write_state(state_dir, ATTEST_AK_PUB_FILE, ak_bytes, ak_len, 0644);
+		r = write_state(state_dir, VT_STATE_AK_PUB, ak_bytes, ak_len, 0644);
 	if (r < 0)
 		return r;
 	if (ret_name) {
@@ -720,29 +720,29 @@ int attest_ak_load(struct attest_ctx *ctx, const char *state_dir, struct attest_
 	TSS2_RC rc;
 	int r;
 
-	r = path_in(state_dir, ATTEST_AK_PUB_FILE, &ak_path);
+	r = path_in(state_dir, VT_STATE_AK_PUB, &ak_path);
 	if (r < 0)
 		return r;
 	if (access(ak_path, F_OK) < 0 && errno == ENOENT)
 		return vt_log_errno(ENOENT, "no attestation key enrolled in '%s' (no %s): enroll one first",
-					state_dir, ATTEST_AK_PUB_FILE);
-	r = attest_state_read(state_dir, ATTEST_AK_PUB_FILE, ATTEST_PUBLIC_MAX, &ak_bytes, &ak_len);
+					state_dir, VT_STATE_AK_PUB);
+	r = attest_state_read(state_dir, VT_STATE_AK_PUB, ATTEST_PUBLIC_MAX, &ak_bytes, &ak_len);
 	if (r < 0)
 		return r;
 	r = attest_public_unmarshal(ak_path, ak_bytes, ak_len, &ak_public);
 	if (r < 0)
 		return r;
-	r = attest_state_read(state_dir, ATTEST_AK_PRIV_FILE, PRIVATE_MAX, &priv_bytes, &priv_len);
+	r = attest_state_read(state_dir, VT_STATE_AK_PRIV, PRIVATE_MAX, &priv_bytes, &priv_len);
 	if (r < 0)
 		return r;
 	rc = Tss2_MU_TPM2B_PRIVATE_Unmarshal(priv_bytes, priv_len, &off, &priv);
 	if (rc != TSS2_RC_SUCCESS || off != priv_len)
 		return vt_log_errno(EBADMSG, "'%s/%s': not a TPM2B_PRIVATE", state_dir,
-					ATTEST_AK_PRIV_FILE);
-	r = attest_state_read(state_dir, ATTEST_EK_PUB_FILE, ATTEST_PUBLIC_MAX, &ek_bytes, &ek_len);
+					VT_STATE_AK_PRIV);
+	r = attest_state_read(state_dir, VT_STATE_EK_PUB, ATTEST_PUBLIC_MAX, &ek_bytes, &ek_len);
 	if (r < 0)
 		return r;
-	r = attest_public_unmarshal(ATTEST_EK_PUB_FILE, ek_bytes, ek_len, &ek_file);
+	r = attest_public_unmarshal(VT_STATE_EK_PUB, ek_bytes, ek_len, &ek_file);
 	if (r < 0)
 		return r;
 
@@ -757,7 +757,7 @@ int attest_ak_load(struct attest_ctx *ctx, const char *state_dir, struct attest_
 		return vt_log_errno(ESTALE,
 					"cannot load the attestation key: '%s/%s' is not the ek of tpm '%s' "
 					"(another tpm, or its endorsement seed changed): enroll again",
-					state_dir, ATTEST_EK_PUB_FILE, ctx->tcti_conf);
+					state_dir, VT_STATE_EK_PUB, ctx->tcti_conf);
 	r = ek_session(ctx, ESYS_TR_NONE, "load the attestation key", &session);
 	if (r < 0)
 		return r;

@@ -661,7 +661,7 @@ static int read_all_fd(int fd, const char *path, char **ret, size_t *ret_len)
 
 static int log_path(const char *state_dir, char **ret)
 {
-	return asprintf(ret, "%s/%s", state_dir, ATTEST_MLOG_NAME) < 0 ? -ENOMEM : 0;
+	return vt_state_path(state_dir, VT_STATE_MLOG, ret);
 }
 
 int attest_mlog_load(const char *state_dir, bool exclusive, int *ret_fd, struct attest_mlog **ret)
@@ -696,9 +696,9 @@ int attest_mlog_load(const char *state_dir, bool exclusive, int *ret_fd, struct 
 		if (fd < 0)
 			return vt_log_errno(errno, "cannot open measurement log '%s': %s", path,
 						strerror(errno));
-		if (flock(fd, exclusive ? LOCK_EX : LOCK_SH) < 0)
-			return vt_log_errno(errno, "cannot lock measurement log '%s': %s", path,
-						strerror(errno));
+		r = vt_flock(fd, exclusive ? LOCK_EX : LOCK_SH, "measurement log", path);
+		if (r < 0)
+			return r;
 		/* The log may have been moved aside (a TPM reset) while we waited
 		 * for the lock: then take the new one. */
 		if (fstat(fd, &a) < 0)
@@ -801,18 +801,18 @@ static int reconcile(struct attest_ctx *ctx, const char *state_dir, const struct
 			return vt_log_errno(EUCLEAN,
 						"measurement log '%s/%s': record %llu has no %s digest, a bank pcr %u has: "
 						"the log was changed",
-						state_dir, ATTEST_MLOG_NAME,
+						state_dir, VT_STATE_MLOG,
 						(unsigned long long)log->records[rec].recnum, alg->name, pcr);
 		return vt_log_errno(EUCLEAN,
 					"measurement log '%s/%s' does not replay to pcr %u of bank %s: "
 					"the log was changed or pcr %u was extended by something else",
-					state_dir, ATTEST_MLOG_NAME, pcr, alg->name, pcr);
+					state_dir, VT_STATE_MLOG, pcr, alg->name, pcr);
 	}
 	if (pending && all)
 		return vt_log_errno(EUCLEAN,
 					"measurement log '%s/%s': pcr %u of bank %s has every record, of bank %s all but the last: "
 					"pcr %u was extended by something else",
-					state_dir, ATTEST_MLOG_NAME, pcr, all, pending, pcr);
+					state_dir, VT_STATE_MLOG, pcr, all, pending, pcr);
 	if (pending) {
 		const struct attest_record *last = &log->records[log->n - 1];
 
@@ -964,13 +964,13 @@ static int append_record(int fd, const char *state_dir, const struct attest_reco
 			if (done > 0 && fstat(fd, &st) == 0)
 				(void)!ftruncate(fd, st.st_size - (off_t)done);
 			return vt_log_errno(err, "cannot append to measurement log '%s/%s': %s",
-						state_dir, ATTEST_MLOG_NAME, strerror(err));
+						state_dir, VT_STATE_MLOG, strerror(err));
 		}
 		done += (size_t)n;
 	}
 	if (fsync(fd) < 0)
 		return vt_log_errno(errno, "cannot append to measurement log '%s/%s': %s",
-					state_dir, ATTEST_MLOG_NAME, strerror(errno));
+					state_dir, VT_STATE_MLOG, strerror(errno));
 	return 0;
 }
 

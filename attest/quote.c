@@ -301,10 +301,10 @@ static int lock_mlog(const char *state_dir, int *ret_fd, char **ret_text, size_t
 	}
 	if (fstat(fd, &st) < 0)
 		return vt_log_errno(errno, "cannot stat measurement log '%s/%s': %s", state_dir,
-					ATTEST_MLOG_NAME, strerror(errno));
+					VT_STATE_MLOG, strerror(errno));
 	if (st.st_size < 0 || (uint64_t)st.st_size > ATTEST_MLOG_MAX)
 		return vt_log_errno(EFBIG, "measurement log '%s/%s': %lld bytes exceed the limit of %d",
-					state_dir, ATTEST_MLOG_NAME, (long long)st.st_size,
+					state_dir, VT_STATE_MLOG, (long long)st.st_size,
 					ATTEST_MLOG_MAX);
 	text = malloc((size_t)st.st_size + 1);
 	if (!text)
@@ -316,7 +316,7 @@ static int lock_mlog(const char *state_dir, int *ret_fd, char **ret_text, size_t
 			continue;
 		if (n < 0)
 			return vt_log_errno(errno, "cannot read measurement log '%s/%s': %s", state_dir,
-						ATTEST_MLOG_NAME, strerror(errno));
+						VT_STATE_MLOG, strerror(errno));
 		if (n == 0)
 			break;
 		len += (size_t)n;
@@ -353,7 +353,7 @@ static int read_host_audit(const char *state_dir, const struct attest_mlog *log,
 	}
 	if (!rec)
 		return 0;
-	if (asprintf(&path, "%s/%s", state_dir, ATTEST_HOST_AUDIT_FILE) < 0)
+	if (vt_state_path(state_dir, VT_STATE_HOST_AUDIT, &path) < 0)
 		return -ENOMEM;
 	vt_log_capture(why, sizeof(why));
 	r = vt_read_file(path, ATTEST_AUDIT_JSON_MAX, &data, &len);

@@ -395,11 +395,12 @@ int attest_tpm_lock(const char *state_dir, int *ret_fd)
 {
 	_cleanup_(freep) char *path = NULL;
 	_cleanup_close_ int fd = -1;
+	int r;
 
 	*ret_fd = -1;
 	if (!state_dir)
 		return 0;
-	if (asprintf(&path, "%s/%s", state_dir, ATTEST_TPM_LOCK_NAME) < 0)
+	if (vt_state_path(state_dir, VT_STATE_TPM_LOCK, &path) < 0)
 		return -ENOMEM;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
 	if (fd < 0 && errno == ENOENT) {
@@ -408,9 +409,9 @@ int attest_tpm_lock(const char *state_dir, int *ret_fd)
 	}
 	if (fd < 0)
 		return vt_log_errno(errno, "cannot open the tpm lock '%s': %s", path, strerror(errno));
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return vt_log_errno(errno, "cannot take the tpm lock '%s': %s", path, strerror(errno));
+	r = vt_flock(fd, LOCK_EX, "the tpm lock", path);
+	if (r < 0)
+		return r;
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }

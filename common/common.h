@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "state.h"
+
 /* ---- ownership helpers ------------------------------------------------ */
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -54,6 +56,9 @@ static inline void freep(void *p)
 
 void vt_closep(int *fd);
 #define _cleanup_close_ _cleanup_(vt_closep)
+
+/* The PCR the hypervisor set is measured into when no policy names one. */
+#define VT_MEASUREMENT_PCR_DEFAULT 15
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -125,6 +130,20 @@ void vt_logf(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
  * buf starts out empty. Captures nest: each call with a buffer is undone
  * by one call with NULL, which resumes the capture around it (if any). */
 void vt_log_capture(char *buf, size_t size);
+/* The capture as a scope guard: on from here until the enclosing block is
+ * left, by any path (an early return included). Prefer it to explicit
+ * vt_log_capture(buf)/vt_log_capture(NULL) pairs:
+ *	{
+ *		VT_LOG_CAPTURE_SCOPE(why, sizeof(why));
+ *		r = parse(...);
+ *	}
+ */
+#define VT_CONCAT_(a, b) a##b
+#define VT_CONCAT(a, b) VT_CONCAT_(a, b)
+void vt_log_capture_end(int *scope);
+#define VT_LOG_CAPTURE_SCOPE(buf, size)                                                  \
+	_cleanup_(vt_log_capture_end) __attribute__((unused)) int VT_CONCAT(vt_capture_, __COUNTER__) = \
+		(vt_log_capture((buf), (size)), 1)
 
 /* The calling thread's last error message (vt_log_errno(), or
  * vt_logf() at VT_LOG_ERR, captured or not) since the last

@@ -57,6 +57,12 @@ void vt_log_capture(char *buf, size_t size)
 /* The last error, for the reason of a decision sent to the system log. */
 static __thread char last_error[1024];
 
+void vt_log_capture_end(int *scope)
+{
+	if (*scope)
+		vt_log_capture(NULL, 0);
+}
+
 const char *vt_log_last_error(void)
 {
 	return last_error;

@@ -85,7 +85,7 @@ int diskcrypt_ctx_set_token_file(struct diskcrypt_ctx *ctx, const char *path);
  * quote of a release, and STATE_DIR/tpm.lock, which serializes the TPM
  * command sequences of vmtrust processes (a TPM without a resource
  * manager, such as swtpm, interleaves them and has three object slots). */
-#define DISKCRYPT_TPM_LOCK_FILE ATTEST_TPM_LOCK_NAME
+#define DISKCRYPT_TPM_LOCK_FILE VT_STATE_TPM_LOCK
 int diskcrypt_ctx_set_state_dir(struct diskcrypt_ctx *ctx, const char *dir);
 
 /* How a new key is sealed. */

@@ -29,7 +29,7 @@
 #include "fuzz.h"
 #include "verify-fixture.h"     /* the AK: tests/verify-fixture.c */
 
-#define MEASUREMENT_PCR 15
+#define MEASUREMENT_PCR VT_MEASUREMENT_PCR_DEFAULT
 #define UEFI_PCRS 0xffu                 /* PCRs 0-7 */
 
 static struct vfx fx;                   /* its ak signs, with tpm2_createak's attributes */

@@ -126,7 +126,7 @@ int launch_audit_append(const char *state_dir, const struct launch_record *rec,
 	size_t len, done = 0;
 	int r;
 
-	if (asprintf(&path, "%s/%s", state_dir, LAUNCH_AUDIT_NAME) < 0)
+	if (vt_state_path(state_dir, VT_STATE_LAUNCH_LOG, &path) < 0)
 		return -ENOMEM;
 	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
 		return vt_log_errno(errno, "cannot create state directory '%s': %s", state_dir,
@@ -134,8 +134,9 @@ int launch_audit_append(const char *state_dir, const struct launch_record *rec,
 	fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return vt_log_errno(errno, "cannot open audit log '%s': %s", path, strerror(errno));
-	if (flock(fd, LOCK_EX) < 0)
-		return vt_log_errno(errno, "cannot lock audit log '%s': %s", path, strerror(errno));
+	r = vt_flock(fd, LOCK_EX, "audit log", path);
+	if (r < 0)
+		return r;
 	r = read_tail(fd, path, &seq, prev);
 	if (r < 0)
 		return r;
@@ -252,7 +253,7 @@ int launch_audit_size(const char *state_dir, uint64_t *ret)
 	_cleanup_(freep) char *path = NULL;
 	struct stat st;
 
-	if (asprintf(&path, "%s/%s", state_dir, LAUNCH_AUDIT_NAME) < 0)
+	if (vt_state_path(state_dir, VT_STATE_LAUNCH_LOG, &path) < 0)
 		return -ENOMEM;
 	if (stat(path, &st) < 0) {
 		if (errno != ENOENT)
@@ -268,7 +269,7 @@ int launch_audit_truncate(const char *state_dir, uint64_t size)
 	_cleanup_(freep) char *path = NULL;
 	_cleanup_close_ int fd = -1;
 
-	if (asprintf(&path, "%s/%s", state_dir, LAUNCH_AUDIT_NAME) < 0)
+	if (vt_state_path(state_dir, VT_STATE_LAUNCH_LOG, &path) < 0)
 		return -ENOMEM;
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -457,7 +458,7 @@ int launch_audit_started_with(const char *state_dir, const struct launch_domain 
 	size_t len = 0;
 	int r;
 
-	if (asprintf(&path, "%s/%s", state_dir, LAUNCH_AUDIT_NAME) < 0)
+	if (vt_state_path(state_dir, VT_STATE_LAUNCH_LOG, &path) < 0)
 		return -ENOMEM;
 	key = vt_escape(d->uuid ? d->uuid : d->name ? d->name : "");
 	if (!key)

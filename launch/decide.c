@@ -187,7 +187,6 @@ static int add_file(struct launch_decision *d, const char *path, const uint8_t *
  * same, the log has grown by launch decisions only, and the measurement
  * PCR holds the replay of the log as it is now: then nothing but launch
  * decisions was extended since. A bad verdict removes it. */
-#define VERDICT_CACHE_NAME "host-verdict.json"
 #define VERDICT_CACHE_MAX 4096
 #define CACHE_PCRS_MAX (4 * POLICY_PCR_MAX)
 
@@ -374,7 +373,7 @@ static const char *mlog_unchanged(const struct launch_config *cfg, uint64_t size
 	size_t len = 0;
 	int r;
 
-	if (asprintf(&path, "%s/%s", cfg->state_dir, ATTEST_MLOG_NAME) < 0)
+	if (vt_state_path(cfg->state_dir, VT_STATE_MLOG, &path) < 0)
 		return "out of memory";
 	vt_log_capture(err, sizeof(err));
 	r = access(path, F_OK) < 0 && errno == ENOENT ? 0 : vt_read_file(path, ATTEST_MLOG_MAX, &text, &len);
@@ -424,7 +423,7 @@ static const char *cache_stale(const struct launch_config *cfg)
 	int64_t t = (int64_t)time(NULL);
 	int n, r;
 
-	if (asprintf(&path, "%s/%s", cfg->state_dir, VERDICT_CACHE_NAME) < 0)
+	if (vt_state_path(cfg->state_dir, VT_STATE_VERDICT_CACHE, &path) < 0)
 		return "out of memory";
 	if (access(path, F_OK) < 0)
 		return "no verdict cached";
@@ -486,7 +485,7 @@ static void cache_store(const struct launch_config *cfg, const struct host_key *
 {
 	_cleanup_(freep) char *path = NULL, *text = NULL;
 
-	if (!cfg->state_dir || asprintf(&path, "%s/%s", cfg->state_dir, VERDICT_CACHE_NAME) < 0)
+	if (!cfg->state_dir || vt_state_path(cfg->state_dir, VT_STATE_VERDICT_CACHE, &path) < 0)
 		return;
 	if (!key || policy_verdict_cache_max_age(cfg->policy) == 0 || !cfg->policy_id) {
 		(void)unlink(path);

@@ -115,7 +115,6 @@ DEFINE_CLEANUP_FUNC(struct launch_domain *, launch_domain_free)
  * Each line's SHA-256 is also extended into the TPM as a "launch" event
  * record of the measurement log, so a deleted, changed or reordered line is
  * seen by comparing the two. */
-#define LAUNCH_AUDIT_NAME "launches.log"
 #define LAUNCH_AUDIT_MAX (64 * 1024 * 1024)
 
 struct launch_file {
@@ -241,7 +240,6 @@ int launch_decision_deny(struct launch_decision *d, const char *fmt, ...)
  * "prepare begin" and refuses any encrypted disk whose secret it does not
  * name: a key defined by anything else, or a ticket older than
  * LAUNCH_TICKET_MAX_AGE seconds, does not start a VM. */
-#define LAUNCH_TICKET_DIR "launch-tickets"
 #define LAUNCH_TICKET_MAX_AGE 120
 #define LAUNCH_TICKET_SECRETS_MAX 64
 #define LAUNCH_TICKET_LAYERS_MAX 64     /* backing layers of one disk */

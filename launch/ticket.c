@@ -80,7 +80,7 @@ static int ticket_path(const char *state_dir, const char *name, bool mkdirs, cha
 
 	if (!state_dir || !name || !*name || name[0] == '.' || strchr(name, '/') || strlen(name) > 200)
 		return vt_log_errno(EINVAL, "launch ticket: bad domain name '%s'", name ? name : "");
-	if (asprintf(&dir, "%s/%s", state_dir, LAUNCH_TICKET_DIR) < 0)
+	if (vt_state_path(state_dir, VT_STATE_LAUNCH_TICKETS, &dir) < 0)
 		return -ENOMEM;
 	if (mkdirs && mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return vt_log_errno(errno, "cannot create '%s': %s", dir, strerror(errno));

@@ -18,7 +18,6 @@
 
 #define POLICY_LIST_MAX 4096
 #define POLICY_STRING_MAX (64 * 1024)
-#define DEFAULT_MEASUREMENT_PCR 15
 #define MAX_AGE_LIMIT (366ULL * 24 * 3600)
 
 struct policy {
@@ -1148,7 +1147,7 @@ int policy_load_buffer(const char *name, const char *data, size_t len, struct po
 		return -ENOMEM;
 	}
 	p->root = root;
-	p->measurement_pcr = DEFAULT_MEASUREMENT_PCR;
+	p->measurement_pcr = VT_MEASUREMENT_PCR_DEFAULT;
 	p->release_requires_attestation = true;
 	r = load_root(&w, p, root);
 	if (r < 0)

@@ -276,7 +276,6 @@ int policy_load_signed(const char *path, const char *sig_path, const char *pub_p
  * the path as given), and the highest signed sequence accepted, in the
  * state directory. */
 #define POLICY_KEY_NAME "policy.pub"
-#define POLICY_SEQUENCE_NAME "policy-sequence"
 
 /* Opens a file that only root can have written: every node from / to it
  * (symbolic links followed one component at a time, each link checked as
@@ -292,7 +291,7 @@ int policy_open_trusted(const char *what, const char *path, int *ret_fd);
  * vmtrust launch, disk unlock): the file must pass policy_open_trusted();
  * when the directory holds POLICY_KEY_NAME (itself passing the same
  * check), the policy must carry a detached signature by it (FILE.sig),
- * and its sequence may not be lower than STATE_DIR/POLICY_SEQUENCE_NAME,
+ * and its sequence may not be lower than STATE_DIR/VT_STATE_POLICY_SEQUENCE,
  * which is raised to it (atomically, 0600). ret_id (may be NULL) gets the
  * hex SHA-256 of the bytes loaded. Errors logged: -EPERM untrusted file,
  * -EKEYREJECTED unsigned or bad signature, -ESTALE rollback, and those of

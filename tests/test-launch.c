@@ -593,7 +593,7 @@ static char *read_log(size_t *len)
 	char path[128], *data = NULL;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, LAUNCH_AUDIT_NAME);
+	snprintf(path, sizeof(path), "%s/%s", dir, VT_STATE_LAUNCH_LOG);
 	r = vt_read_file(path, LAUNCH_AUDIT_MAX, &data, len);
 	ck_assert_int_eq(r, 0);
 	ck_assert_ptr_nonnull(data);
@@ -605,7 +605,7 @@ static void write_log(const char *data)
 	char path[128];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, LAUNCH_AUDIT_NAME);
+	snprintf(path, sizeof(path), "%s/%s", dir, VT_STATE_LAUNCH_LOG);
 	f = fopen(path, "w");
 	fputs(data, f);
 	fclose(f);
@@ -703,7 +703,7 @@ START_TEST(test_audit_against_tpm)
 	swtpm_fixture_stop(&tpm);
 
 	log = read_log(&len);
-	ck_assert_int_ge(asprintf(&mlog_path, "%s/%s", dir, ATTEST_MLOG_NAME), 0);
+	ck_assert_int_ge(asprintf(&mlog_path, "%s/%s", dir, VT_STATE_MLOG), 0);
 	ck_assert_int_eq(vt_read_file(mlog_path, ATTEST_MLOG_MAX, &mlog, &mlen), 0);
 	ck_assert_int_eq(launch_audit_verify("a", log, len, mlog, mlen), 3);
 

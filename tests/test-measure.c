@@ -113,7 +113,7 @@ static char *log_file(void)
 {
 	char *p;
 
-	ck_assert_int_ge(asprintf(&p, "%s/%s", state, ATTEST_MLOG_NAME), 0);
+	ck_assert_int_ge(asprintf(&p, "%s/%s", state, VT_STATE_MLOG), 0);
 	return p;
 }
 
@@ -371,7 +371,7 @@ START_TEST(test_tpm_reset_starts_new_log)
 	ck_assert_int_eq(attest_ctx_new(&ctx, tpm.tcti), 0);
 	ck_assert_int_eq(attest_measure(ctx, state, 15, next, 1, NULL, NULL), 0);
 	assert_pcr(15, next, 1);
-	ck_assert_int_ge(asprintf(&prev, "%s/%s.prev", state, ATTEST_MLOG_NAME), 0);
+	ck_assert_int_ge(asprintf(&prev, "%s/%s.prev", state, VT_STATE_MLOG), 0);
 	ck_assert_int_eq(access(prev, F_OK), 0);
 	ck_assert_int_eq(attest_mlog_load(state, false, NULL, &log), 0);
 	ck_assert_uint_eq(attest_mlog_count(log), 1);

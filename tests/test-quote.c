@@ -181,7 +181,7 @@ static bool signature_ok(const uint8_t *attest, size_t attest_len, const uint8_t
 
 	ck_assert_int_eq(Tss2_MU_TPMT_SIGNATURE_Unmarshal(sig_bytes, sig_len, &off, &s), TSS2_RC_SUCCESS);
 	ck_assert_uint_eq(off, sig_len);
-	pem = slurp(ATTEST_AK_PEM_FILE, &pem_len);
+	pem = slurp(VT_STATE_AK_PEM, &pem_len);
 	bio = BIO_new_mem_buf(pem, (int)pem_len);
 	pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 	BIO_free(bio);
@@ -267,7 +267,7 @@ static void verify_evidence(const struct attest_evidence *e, const uint8_t *nonc
 	ck_assert_mem_eq(a.attested.quote.pcrDigest.buffer, digest, 32);
 
 	ck_assert(signature_ok(e->attest, e->attest_len, e->signature, e->signature_len));
-	ak_pub = slurp(ATTEST_AK_PUB_FILE, &ak_len);
+	ak_pub = slurp(VT_STATE_AK_PUB, &ak_len);
 	ck_assert_uint_eq(e->ak_public_len, ak_len);
 	ck_assert_mem_eq(e->ak_public, ak_pub, ak_len);
 	ck_assert_ptr_nonnull(e->ak_pem);
@@ -296,14 +296,14 @@ START_TEST(test_enroll_files)
 	ck_assert_uint_eq(n_errors, 0);
 	assert_tpm_clean();
 
-	snprintf(path, sizeof(path), "%s/%s", state, ATTEST_AK_PRIV_FILE);
+	snprintf(path, sizeof(path), "%s/%s", state, VT_STATE_AK_PRIV);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);
 	ck_assert_int_eq(stat(state, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0700);
 
-	ak_pub = slurp(ATTEST_AK_PUB_FILE, &ak_len);
-	ak_name = slurp(ATTEST_AK_NAME_FILE, &name_len);
+	ak_pub = slurp(VT_STATE_AK_PUB, &ak_len);
+	ak_name = slurp(VT_STATE_AK_NAME, &name_len);
 	ck_assert_int_eq(attest_public_name(ak_pub, ak_len, name, &n), 0);
 	ck_assert_uint_eq(n, 34);
 	ck_assert_uint_eq(name_len, 34);
@@ -330,13 +330,13 @@ START_TEST(test_enroll_files)
 		ck_assert_uint_eq(p.publicArea.parameters.rsaDetail.scheme.scheme, TPM2_ALG_RSASSA);
 	}
 
-	ak_pem = slurp(ATTEST_AK_PEM_FILE, &ak_pem_len);
+	ak_pem = slurp(VT_STATE_AK_PEM, &ak_pem_len);
 	ck_assert_int_eq(attest_public_to_pem(ak_pub, ak_len, &pem), 0);
 	ck_assert_str_eq(pem, (char *)ak_pem);
 
 	/* The EK: deterministic, and the same from its PEM. */
-	ek_pub = slurp(ATTEST_EK_PUB_FILE, &ek_len);
-	ek_pem = slurp(ATTEST_EK_PEM_FILE, &ek_pem_len);
+	ek_pub = slurp(VT_STATE_EK_PUB, &ek_len);
+	ek_pem = slurp(VT_STATE_EK_PEM, &ek_pem_len);
 	ck_assert_int_eq(attest_ek_public(ctx, ek_alg, &ek_again, &again_len, NULL), 0);
 	ck_assert_uint_eq(again_len, ek_len);
 	ck_assert_mem_eq(ek_again, ek_pub, ek_len);
@@ -357,17 +357,17 @@ START_TEST(test_enroll_exists)
 	size_t len_before, len_after, name_len;
 
 	enroll(ATTEST_KEY_ECC, ATTEST_KEY_ECC);
-	before = slurp(ATTEST_AK_PUB_FILE, &len_before);
+	before = slurp(VT_STATE_AK_PUB, &len_before);
 	ck_assert_int_eq(attest_enroll(ctx, state, ATTEST_KEY_ECC, ATTEST_KEY_ECC, false, NULL, NULL),
 			 -EEXIST);
 	ck_assert_one_error("an attestation key is enrolled already");
-	after = slurp(ATTEST_AK_PUB_FILE, &len_after);
+	after = slurp(VT_STATE_AK_PUB, &len_after);
 	ck_assert_uint_eq(len_before, len_after);
 	ck_assert_mem_eq(before, after, len_after);
 
 	free(after);
 	ck_assert_int_eq(attest_enroll(ctx, state, ATTEST_KEY_ECC, ATTEST_KEY_ECC, true, name, &name_len), 0);
-	after = slurp(ATTEST_AK_PUB_FILE, &len_after);
+	after = slurp(VT_STATE_AK_PUB, &len_after);
 	ck_assert(len_before != len_after || memcmp(before, after, len_after) != 0);
 	assert_tpm_clean();
 }
@@ -404,7 +404,7 @@ START_TEST(test_quote_verifies)
 		ck_assert_mem_eq(value, e->pcrs[i].value, e->pcrs[i].alg->size);
 	}
 	/* the measurement log as it is on disk */
-	log = slurp(ATTEST_MLOG_NAME, &log_len);
+	log = slurp(VT_STATE_MLOG, &log_len);
 	ck_assert_ptr_nonnull(e->mlog);
 	ck_assert_uint_eq(e->mlog_len, log_len);
 	ck_assert_mem_eq(e->mlog, log, log_len);
@@ -524,7 +524,7 @@ START_TEST(test_quote_waits_for_measurer)
 	char c;
 
 	enroll(ATTEST_KEY_ECC, ATTEST_KEY_ECC);
-	snprintf(path, sizeof(path), "%s/%s", state, ATTEST_MLOG_NAME);
+	snprintf(path, sizeof(path), "%s/%s", state, VT_STATE_MLOG);
 	fd = open(path, O_RDWR | O_CREAT, 0600);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
@@ -574,7 +574,7 @@ static void measure_audit(const char *json, uint64_t want_recnum)
 	ck_assert_int_eq(attest_audit_measure(ctx, state, 15, a, &rec), 0);
 	ck_assert_uint_eq(rec.recnum, want_recnum);
 	ck_assert_uint_eq(rec.size, strlen(json));
-	kept = slurp(ATTEST_HOST_AUDIT_FILE, &len);
+	kept = slurp(VT_STATE_HOST_AUDIT, &len);
 	ck_assert_uint_eq(len, strlen(json));
 	ck_assert_mem_eq(kept, json, len);
 }
@@ -592,13 +592,13 @@ static struct attest_verdict *verify_with_host(const struct attest_evidence *e, 
 	const char *s;
 	size_t len;
 
-	pem = slurp(ATTEST_AK_PEM_FILE, &len);
+	pem = slurp(VT_STATE_AK_PEM, &len);
 	json_object_object_add(root, "schema_version", json_object_new_int(1));
 	json_object_object_add(root, "sequence", json_object_new_int(1));
 	json_object_object_add(key, "id", json_object_new_string("host"));
 	json_object_object_add(key, "public_key", json_object_new_string_len((const char *)pem, (int)len));
 	{
-		_cleanup_(freep) uint8_t *name = slurp(ATTEST_AK_NAME_FILE, &len);
+		_cleanup_(freep) uint8_t *name = slurp(VT_STATE_AK_NAME, &len);
 		char hex[2 * ATTEST_NAME_MAX + 1];
 
 		ck_assert_uint_le(len, ATTEST_NAME_MAX);
@@ -670,7 +670,7 @@ START_TEST(test_quote_host_audit)
 	attest_evidence_free(e);
 
 	/* the kept copy changed on the host: left out, with a warning */
-	snprintf(path, sizeof(path), "%s/%s", state, ATTEST_HOST_AUDIT_FILE);
+	snprintf(path, sizeof(path), "%s/%s", state, VT_STATE_HOST_AUDIT);
 	ck_assert_int_eq(vt_write_file_atomic(path, audit_a, strlen(audit_a), 0600), 0);
 	last_warning[0] = '\0';
 	e = quote_default(nonce, sizeof(nonce));
@@ -762,8 +762,8 @@ START_TEST(test_credential_roundtrip)
 	size_t ek_len, name_len;
 
 	enroll(ek_alg, ak_alg);
-	ek = slurp(ATTEST_EK_PUB_FILE, &ek_len);
-	name = slurp(ATTEST_AK_NAME_FILE, &name_len);
+	ek = slurp(VT_STATE_EK_PUB, &ek_len);
+	name = slurp(VT_STATE_AK_NAME, &name_len);
 	for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
 		struct attest_credential cred;
 		uint8_t secret[32];
@@ -795,8 +795,8 @@ START_TEST(test_credential_made_by_tpm)
 	size_t ek_len, name_len, off = 0;
 
 	enroll(ek_alg, ATTEST_KEY_ECC);
-	ek = slurp(ATTEST_EK_PUB_FILE, &ek_len);
-	name = slurp(ATTEST_AK_NAME_FILE, &name_len);
+	ek = slurp(VT_STATE_EK_PUB, &ek_len);
+	name = slurp(VT_STATE_AK_NAME, &name_len);
 	ck_assert_int_eq(Tss2_MU_TPM2B_PUBLIC_Unmarshal(ek, ek_len, &off, &pub), TSS2_RC_SUCCESS);
 	obj_name.size = (UINT16)name_len;
 	memcpy(obj_name.name, name, name_len);
@@ -828,8 +828,8 @@ START_TEST(test_credential_refused)
 	size_t ek_len, name_len, other_len, got_len;
 
 	enroll(ATTEST_KEY_RSA, ATTEST_KEY_ECC);
-	ek = slurp(ATTEST_EK_PUB_FILE, &ek_len);
-	name = slurp(ATTEST_AK_NAME_FILE, &name_len);
+	ek = slurp(VT_STATE_EK_PUB, &ek_len);
+	name = slurp(VT_STATE_AK_NAME, &name_len);
 	random_nonce(secret, sizeof(secret));
 
 	/* made for another AK's name */
@@ -869,9 +869,9 @@ START_TEST(test_make_credential_bad_input)
 	size_t ek_len, name_len, ak_len;
 
 	enroll(ATTEST_KEY_ECC, ATTEST_KEY_ECC);
-	ek = slurp(ATTEST_EK_PUB_FILE, &ek_len);
-	name = slurp(ATTEST_AK_NAME_FILE, &name_len);
-	ak = slurp(ATTEST_AK_PUB_FILE, &ak_len);
+	ek = slurp(VT_STATE_EK_PUB, &ek_len);
+	name = slurp(VT_STATE_AK_NAME, &name_len);
+	ak = slurp(VT_STATE_AK_PUB, &ak_len);
 
 	ck_assert_int_eq(attest_make_credential(ek, ek_len - 1, name, name_len, secret, 32, &cred), -EBADMSG);
 	ck_assert_one_error("ek public");
@@ -897,9 +897,9 @@ START_TEST(test_enroll_check)
 	unsigned md_len;
 
 	enroll(ATTEST_KEY_RSA, ATTEST_KEY_RSA);
-	ek = slurp(ATTEST_EK_PUB_FILE, &ek_len);
-	name = slurp(ATTEST_AK_NAME_FILE, &name_len);
-	ak = slurp(ATTEST_AK_PUB_FILE, &ak_len);
+	ek = slurp(VT_STATE_EK_PUB, &ek_len);
+	name = slurp(VT_STATE_AK_NAME, &name_len);
+	ak = slurp(VT_STATE_AK_PUB, &ak_len);
 	random_nonce(secret, sizeof(secret));
 	ck_assert_int_eq(EVP_Digest(secret, 32, digest, &md_len, EVP_sha256(), NULL), 1);
 	ck_assert_int_eq(attest_make_credential(ek, ek_len, name, name_len, secret, 32, &cred), 0);
@@ -914,7 +914,7 @@ START_TEST(test_enroll_check)
 
 	/* another AK than the one named */
 	ck_assert_int_eq(attest_enroll(ctx, state, ATTEST_KEY_RSA, ATTEST_KEY_ECC, true, NULL, NULL), 0);
-	other = slurp(ATTEST_AK_PUB_FILE, &other_len);
+	other = slurp(VT_STATE_AK_PUB, &other_len);
 	ck_assert_int_eq(attest_enroll_check(name, name_len, digest, got, got_len, other, other_len),
 			 -EKEYREJECTED);
 	ck_assert_one_error("its name differs");
@@ -939,8 +939,8 @@ START_TEST(test_tpm_gone)
 	size_t ek_len, name_len, got_len;
 
 	enroll(ATTEST_KEY_ECC, ATTEST_KEY_ECC);
-	ek = slurp(ATTEST_EK_PUB_FILE, &ek_len);
-	name = slurp(ATTEST_AK_NAME_FILE, &name_len);
+	ek = slurp(VT_STATE_EK_PUB, &ek_len);
+	name = slurp(VT_STATE_AK_NAME, &name_len);
 	ck_assert_int_eq(attest_make_credential(ek, ek_len, name, name_len, secret, 32, &cred), 0);
 	swtpm_fixture_kill(&tpm);
 

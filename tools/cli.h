@@ -20,7 +20,6 @@ enum cli_exit {
 };
 
 #define CLI_DEFAULT_TCTI "device:/dev/tpmrm0"
-#define CLI_DEFAULT_STATE_DIR "/var/lib/vmtrust"
 #define CLI_DEFAULT_POLICY "/etc/vmtrust/policy.json"
 
 struct cli_ctx {

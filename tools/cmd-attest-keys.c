@@ -34,8 +34,8 @@
 
 
 static const char *const state_files[] = {
-	ATTEST_AK_PUB_FILE, ATTEST_AK_PRIV_FILE, ATTEST_AK_PEM_FILE,
-	ATTEST_AK_NAME_FILE, ATTEST_EK_PUB_FILE, ATTEST_EK_PEM_FILE,
+	VT_STATE_AK_PUB, VT_STATE_AK_PRIV, VT_STATE_AK_PEM,
+	VT_STATE_AK_NAME, VT_STATE_EK_PUB, VT_STATE_EK_PEM,
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -275,7 +275,7 @@ int cmd_attest_enroll(struct cli_ctx *ctx, int argc, char **argv)
 	} else {
 		printf("ak name: %s\n", hex);
 		printf("ak public key: %s/%s (add it to the policy's attestation_keys once enrolled)\n",
-		       ctx->state_dir, ATTEST_AK_PEM_FILE);
+		       ctx->state_dir, VT_STATE_AK_PEM);
 		printf("files in %s:", ctx->state_dir);
 		for (size_t i = 0; i < ELEMENTSOF(state_files); i++)
 			printf(" %s", state_files[i]);
@@ -470,7 +470,7 @@ int cmd_attest_enroll_response(struct cli_ctx *ctx, int argc, char **argv)
 	r = attest_activate_credential(tpm, ctx->state_dir, &cred, secret, &secret_len);
 	if (r < 0)
 		return cli_fail(r, "cannot answer challenge '%s'", in);
-	r = read_state(ctx->state_dir, ATTEST_AK_PUB_FILE, &ak_pub, &ak_pub_len);
+	r = read_state(ctx->state_dir, VT_STATE_AK_PUB, &ak_pub, &ak_pub_len);
 	if (r >= 0)
 		r = attest_public_name((const uint8_t *)ak_pub, ak_pub_len, ak_name, &ak_name_len);
 	if (r < 0) {

@@ -90,7 +90,7 @@ int cmd_attest_measure(struct cli_ctx *ctx, int argc, char **argv)
 	if (r < 0)
 		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
 	if (pcr < 0)
-		pcr = pol ? (long)policy_measurement_pcr(pol) : 15;
+		pcr = pol ? (long)policy_measurement_pcr(pol) : VT_MEASUREMENT_PCR_DEFAULT;
 
 	paths = calloc((size_t)(argc - optind) + 1, sizeof(char *));
 	if (!paths)
@@ -157,6 +157,6 @@ int cmd_attest_measure(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_fail(r, "cannot measure");
 	if (!ctx->json && ctx->verbosity >= 0)
 		fprintf(stderr, "vmtrust: measured %zu files into pcr %ld, log '%s/%s'\n", m.count, pcr,
-			ctx->state_dir, ATTEST_MLOG_NAME);
+			ctx->state_dir, VT_STATE_MLOG);
 	return CLI_EXIT_OK;
 }

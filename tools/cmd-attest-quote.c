@@ -10,7 +10,6 @@
 #include "cli.h"
 #include "cmd-attest.h"
 
-#define DEFAULT_MEASUREMENT_PCR 15      /* as 'attest measure' without a policy */
 
 int cmd_attest_quote(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -85,7 +84,7 @@ int cmd_attest_quote(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_fail(r, "cannot open tpm '%s'", ctx->tcti);
 	if (n_sel == 0) {
 		r = attest_default_quote_selection(tpm, pol ? policy_measurement_pcr(pol) :
-							      DEFAULT_MEASUREMENT_PCR,
+							      VT_MEASUREMENT_PCR_DEFAULT,
 						   def, ELEMENTSOF(def));
 		if (r < 0)
 			return cli_fail(r, "cannot select the pcrs to quote");

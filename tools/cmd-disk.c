@@ -20,7 +20,6 @@
 #include "cli.h"
 #include "diskcrypt.h"
 
-#define PCR_POLICY_FILE "pcr-policy.json"
 
 
 /* Key material may pass through this process: no core dump, no ptrace by
@@ -162,7 +161,7 @@ static void release_params(struct cli_ctx *ctx, const struct release_opts *ro, c
 	const char *pcr_policy = ro->pcr_policy;
 
 	if (!pcr_policy) {
-		snprintf(pcr_policy_buf, size, "%s/%s", ctx->state_dir, PCR_POLICY_FILE);
+		snprintf(pcr_policy_buf, size, "%s/%s", ctx->state_dir, VT_STATE_PCR_POLICY);
 		pcr_policy = pcr_policy_buf;
 	}
 	*ret = (struct diskcrypt_release_params){

@@ -700,7 +700,7 @@ int cmd_hook_launch(struct cli_ctx *ctx, int argc, char **argv)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }) < 0)
 		return cli_fail(-errno, "cannot keep key material out of core dumps");
 	if (!o.pcr_policy) {
-		snprintf(pcr_policy, sizeof(pcr_policy), "%s/pcr-policy.json", ctx->state_dir);
+		snprintf(pcr_policy, sizeof(pcr_policy), "%s/%s", ctx->state_dir, VT_STATE_PCR_POLICY);
 		o.pcr_policy = pcr_policy;
 	}
 	r = policy_load_trusted(ctx->policy_path, ctx->state_dir, &pol, pid);
@@ -776,7 +776,7 @@ static int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error("hook", verb, "unexpected argument '%s'", argv[optind + 1]);
 	if (optind < argc)
 		log_path = strdup(argv[optind]);
-	else if (asprintf(&log_path, "%s/%s", ctx->state_dir, LAUNCH_AUDIT_NAME) < 0)
+	else if (vt_state_path(ctx->state_dir, VT_STATE_LAUNCH_LOG, &log_path) < 0)
 		log_path = NULL;
 	if (!log_path)
 		return CLI_EXIT_INTERNAL;
@@ -794,7 +794,7 @@ static int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 		m = ev->mlog;
 		mlog_len = ev->mlog_len;
 	} else {
-		if (asprintf(&mlog_path, "%s/%s", ctx->state_dir, ATTEST_MLOG_NAME) < 0)
+		if (vt_state_path(ctx->state_dir, VT_STATE_MLOG, &mlog_path) < 0)
 			return CLI_EXIT_INTERNAL;
 		r = vt_read_file(mlog_path, ATTEST_MLOG_MAX, &mlog, &mlog_len);
 		if (r < 0)

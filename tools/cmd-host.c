@@ -13,7 +13,6 @@
 #include "policy.h"
 
 
-#define DEFAULT_MEASUREMENT_PCR 15      /* as 'attest measure' without a policy */
 
 static int cmd_audit(struct cli_ctx *ctx, int argc, char **argv);
 
@@ -129,10 +128,10 @@ static int measure(struct cli_ctx *ctx, const struct policy *p, const struct att
 	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
 	_cleanup_close_ int lock = -1;
 	struct attest_record rec;
-	unsigned pcr = p ? policy_measurement_pcr(p) : DEFAULT_MEASUREMENT_PCR;
+	unsigned pcr = p ? policy_measurement_pcr(p) : VT_MEASUREMENT_PCR_DEFAULT;
 	int r;
 
-	if (asprintf(ret_file, "%s/%s", ctx->state_dir, ATTEST_HOST_AUDIT_FILE) < 0)
+	if (vt_state_path(ctx->state_dir, VT_STATE_HOST_AUDIT, ret_file) < 0)
 		return cli_fail(-ENOMEM, "cannot measure the host audit");
 	r = attest_tpm_lock(ctx->state_dir, &lock);
 	if (r < 0)
@@ -228,7 +227,7 @@ static int cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 	/* running domains by the launch rules (domain-live) */
 	/* and by what their start verified: the launch log on the audited host */
 	attest_audit_set_domain_walker(launch_domain_check_live,
-				       strcmp(root, "/") == 0 ? ctx->state_dir : CLI_DEFAULT_STATE_DIR);
+				       strcmp(root, "/") == 0 ? ctx->state_dir : VT_STATE_DIR_DEFAULT);
 	r = attest_audit_run(root, p, &a);
 	if (r < 0)
 		return cli_fail(r, "cannot audit host '%s'", root);

@@ -333,7 +333,7 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 	_cleanup_(policy_freep) struct policy *checked = NULL, *base_policy = NULL;
 	const char *merge = NULL, *out = NULL;
 	size_t n = 0, n_proven = 0, base_len = 0;
-	uint64_t pcr = 15;
+	uint64_t pcr = VT_MEASUREMENT_PCR_DEFAULT;
 	int c, r;
 
 	ev = calloc((size_t)argc + 1, sizeof(*ev));

@@ -126,7 +126,7 @@ void cli_print_json(void *obj)
 static const char global_help[] =
 	"Global options (anywhere before a lone --):\n"
 	"  --tcti TCTI        TPM to use (env VMTRUST_TCTI; default " CLI_DEFAULT_TCTI ")\n"
-	"  --state-dir DIR    state directory (env VMTRUST_STATE; default " CLI_DEFAULT_STATE_DIR ")\n"
+	"  --state-dir DIR    state directory (env VMTRUST_STATE; default " VT_STATE_DIR_DEFAULT ")\n"
 	"  --policy FILE      policy file (env VMTRUST_POLICY; default " CLI_DEFAULT_POLICY ")\n"
 	"  --json             machine-readable output on stdout\n"
 	"  -v, --verbose      more detail on stderr (twice: debug)\n"
@@ -262,7 +262,7 @@ int main(int argc, char **argv)
 	if (!ctx.tcti)
 		ctx.tcti = env_or("VMTRUST_TCTI", CLI_DEFAULT_TCTI);
 	if (!ctx.state_dir)
-		ctx.state_dir = env_or("VMTRUST_STATE", CLI_DEFAULT_STATE_DIR);
+		ctx.state_dir = env_or("VMTRUST_STATE", VT_STATE_DIR_DEFAULT);
 	if (!ctx.policy_path) {
 		ctx.policy_given = getenv("VMTRUST_POLICY") && *getenv("VMTRUST_POLICY");
 		ctx.policy_path = env_or("VMTRUST_POLICY", CLI_DEFAULT_POLICY);
