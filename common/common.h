@@ -192,6 +192,17 @@ int vt_hex_decode(const char *hex, uint8_t *out, size_t out_len);
 /* Writes 2*len lowercase digits and a NUL into out (size >= 2*len+1). */
 void vt_hex_encode(const uint8_t *in, size_t len, char *out);
 
+/* ---- base64 ------------------------------------------------------------- */
+
+/* RFC 4648 base64 with padding, NUL-terminated in *ret. -EFBIG when len
+ * cannot be encoded in one go (above 1.5 GiB), -ENOMEM. */
+int vt_base64_encode(const void *data, size_t len, char **ret);
+/* Decodes exactly len characters of s: a multiple of 4 of the standard
+ * alphabet, '=' only as one or two final pads (no whitespace, no URL-safe
+ * alphabet). -EBADMSG for anything else, -EFBIG when the result would be
+ * over max bytes, -ENOMEM. Never logs: the caller names what was bad. */
+int vt_base64_decode(const char *s, size_t len, size_t max, uint8_t **ret, size_t *ret_len);
+
 /* ---- bounded file I/O --------------------------------------------------- */
 
 /* Reads a whole regular file of at most max_size bytes into a NUL-terminated
