@@ -179,11 +179,8 @@ int policy_check_sequence(const struct policy *p, const char *name, uint64_t min
 int policy_sign(const char *key_path, const void *data, size_t len, uint8_t **ret_sig,
 		size_t *ret_sig_len);
 
-/* Verifies a signature made by policy_sign with a PEM public key file
- * (or a certificate). 0 when good, -EKEYREJECTED when not. */
-int policy_verify(const char *pub_path, const void *data, size_t len, const uint8_t *sig,
-		  size_t sig_len);
-/* The same with a loaded EVP_PKEY (void * keeps OpenSSL out of this header). */
+/* Verifies a signature made by policy_sign with a loaded EVP_PKEY (void *
+ * keeps OpenSSL out of this header): 0 when good, -EKEYREJECTED when not. */
 int policy_verify_pkey(void *pkey, const void *data, size_t len, const uint8_t *sig,
 		       size_t sig_len);
 
@@ -257,12 +254,6 @@ int policy_signer_sign(struct policy_signer *s, const void *data, size_t len, ui
  * after the signature is made. key and opts as for policy_signer_load(). */
 int policy_sign_file(const char *key, const struct policy_key_opts *opts, const char *policy_path,
 		     const char *sig_path);
-
-/* Verifies the detached signature of a policy file's bytes (data, len):
- * sig_path, default FILE.sig, with pkey (an EVP_PKEY *; key_name names it
- * in messages). -EKEYREJECTED (logged) when unsigned or it does not verify. */
-int policy_verify_detached(const char *path, const void *data, size_t len, const char *sig_path,
-			   void *pkey, const char *key_name);
 
 /* Loads a policy only if its detached signature (sig_path, default
  * FILE.sig) verifies with the public key; -EKEYREJECTED when unsigned or
