@@ -91,7 +91,7 @@ int launch_domain_parse(const char *xml, size_t len, struct launch_domain **ret)
  * (of type bridge or network), the paths it picked in the domain's own
  * directories for channels and display sockets. Hot-plugged devices and
  * monitor commands run no hook: `host audit` walks running domains with
- * this (attest_audit_set_domain_walker()). Then every file the domain runs
+ * this (hostaudit/domains.c). Then every file the domain runs
  * from now (each disk's source, kernel, initrd, loader, NVRAM template)
  * must be one its last allowed start verified: the files of the newest
  * "prepare" record of STATE_DIR/launches.log that allowed this domain (by
