@@ -9,7 +9,6 @@
 #include "launch.h"
 #include "hostaudit-internal.h"
 
-#define HOOK_MAX (64u * 1024)
 
 /* ---- vmtrust-hook ----------------------------------------------------------- */
 
@@ -49,42 +48,16 @@ static int resolve_under_root(const char *dir, const char *target, char out[PATH
 	return 0;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
-
-/* Does a script run "vmtrust hook"? A line (not a comment) with a word
- * whose base name is vmtrust, and after it the word "hook". */
-static bool script_runs_vmtrust(char *text)
-{
-	char *save_line = NULL;
-
-	for (char *line = strtok_r(text, "\n", &save_line); line;
-	     line = strtok_r(NULL, "\n", &save_line)) {
-		char *save = NULL;
-		bool seen = false;
-
-		line += strspn(line, " \t");
-		if (line[0] == '#')
-			continue;
-		for (char *w = strtok_r(line, " \t\"';&|()`", &save); w;
-		     w = strtok_r(NULL, " \t\"';&|()`", &save)) {
-			if (strcmp(base_name(w), "vmtrust") == 0)
-				seen = true;
-			else if (seen && strcmp(w, "hook") == 0)
-				return true;
-		}
-	}
-	return false;
-}
-
+/* One file libvirt runs as a hook (ROOT/rel): a link is followed below the
+ * root; the file must be a regular executable that only root (or the
+ * auditor) can change, and a vmtrust hook by launch's rule
+ * (launch_hook_parse(), the installer's too). */
 static enum hook_kind hook_file(const struct run *run, const char *rel, struct sb *ev)
 {
 	char path[PATH_MAX], target[PATH_MAX], resolved[PATH_MAX], dir[PATH_MAX], reason[REASON_MAX];
+	char what[PATH_MAX + 64];
 	_cleanup_(freep) char *text = NULL;
+	const char *file = rel;         /* below the root: rel, or where its link leads */
 	struct stat st;
 	ssize_t n;
 	size_t len;
@@ -98,6 +71,7 @@ static enum hook_kind hook_file(const struct run *run, const char *rel, struct s
 		ha_sb_add(ha_sb_part(ev), "cannot read '%s': %s", path, strerror(errno));
 		return HOOK_UNKNOWN;
 	}
+	ha_snprintf(what, sizeof(what), "'%s'", rel);
 	if (S_ISLNK(st.st_mode)) {
 		n = readlink(path, target, sizeof(target) - 1);
 		if (n < 0) {
@@ -111,51 +85,70 @@ static enum hook_kind hook_file(const struct run *run, const char *rel, struct s
 			ha_sb_add(ha_sb_part(ev), "'%s' links to a path too long", rel);
 			return HOOK_OTHER;
 		}
-		if (!has_prefix(base_name(resolved), "vmtrust")) {
-			ha_sb_add(ha_sb_part(ev), "'%s' links to '%s', not to vmtrust", rel, resolved);
-			return HOOK_OTHER;
-		}
 		r = ha_stat_input(run, resolved, &st, reason, sizeof(reason));
 		if (r == -ENOENT) {
 			ha_sb_add(ha_sb_part(ev), "'%s' links to '%s', which does not exist: libvirt cannot run it",
-			       rel, resolved);
+				  rel, resolved);
 			return HOOK_OTHER;
 		}
 		if (r < 0) {
 			ha_sb_add(ha_sb_part(ev), "%s", reason);
 			return HOOK_UNKNOWN;
 		}
-		if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
-			ha_sb_add(ha_sb_part(ev), "'%s' links to '%s', which is not an executable file", rel,
-			       resolved);
-			return HOOK_OTHER;
-		}
-		ha_sb_add(ha_sb_part(ev), "'%s' links to '%s'", rel, resolved);
-		return HOOK_VMTRUST;
+		file = resolved;
+		ha_snprintf(what, sizeof(what), "'%s' links to '%s', which", rel, resolved);
 	}
 	if (!S_ISREG(st.st_mode)) {
-		ha_sb_add(ha_sb_part(ev), "'%s' is %s: libvirt does not run it", rel,
-		       S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+		ha_sb_add(ha_sb_part(ev), "%s is %s: libvirt does not run it", what,
+			  S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
 		return HOOK_OTHER;
 	}
 	if (!(st.st_mode & 0111)) {
-		ha_sb_add(ha_sb_part(ev), "'%s' is not executable: libvirt does not run it", rel);
+		ha_sb_add(ha_sb_part(ev), "%s is not executable: libvirt does not run it", what);
 		return HOOK_OTHER;
 	}
-	r = ha_read_input(run, rel, HOOK_MAX, &text, &len, reason, sizeof(reason));
+	/* Who may change it decides what libvirt runs. */
+	if (st.st_mode & 0022) {
+		ha_sb_add(ha_sb_part(ev), "%s is writable by its group or others (mode %04o): anyone "
+			  "could change what libvirt runs", what, (unsigned)(st.st_mode & 07777));
+		return HOOK_OTHER;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		ha_sb_add(ha_sb_part(ev), "%s is owned by uid %u, not root: its owner could change what "
+			  "libvirt runs", what, (unsigned)st.st_uid);
+		return HOOK_OTHER;
+	}
+	r = ha_read_input(run, file, LAUNCH_HOOK_FILE_MAX, &text, &len, reason, sizeof(reason));
 	if (r < 0) {
 		ha_sb_add(ha_sb_part(ev), "%s", reason);
 		return HOOK_UNKNOWN;
 	}
 	if (!has_prefix(text, "#!") || memchr(text, '\0', len)) {
-		ha_sb_add(ha_sb_part(ev), "'%s' is not a script (a binary that is no link to vmtrust)", rel);
+		if (file != rel)
+			ha_sb_add(ha_sb_part(ev), "'%s' links to '%s', not to vmtrust's hook script (a program "
+				  "run as a hook gets libvirt's arguments, which vmtrust refuses)", rel, file);
+		else
+			ha_sb_add(ha_sb_part(ev), "'%s' is not a script (vmtrust's hook is one)", rel);
 		return HOOK_OTHER;
 	}
-	if (!script_runs_vmtrust(text)) {
-		ha_sb_add(ha_sb_part(ev), "'%s' is a script that does not run 'vmtrust hook'", rel);
+	{
+		VT_LOG_CAPTURE_SCOPE(reason, sizeof(reason));
+		r = launch_hook_parse(file, text, len, NULL);
+	}
+	if (r == -ENOMEM) {
+		ha_sb_add(ha_sb_part(ev), "'%s': out of memory", file);
+		return HOOK_UNKNOWN;
+	}
+	if (r == 0) {
+		ha_sb_add(ha_sb_part(ev), "%s is a script that does not run 'vmtrust hook' (no '"
+			  LAUNCH_HOOK_MARKER "' line: not one 'vmtrust hook install' wrote)", what);
 		return HOOK_OTHER;
 	}
-	ha_sb_add(ha_sb_part(ev), "'%s' is a script that runs 'vmtrust hook'", rel);
+	if (r < 0) {
+		ha_sb_add(ha_sb_part(ev), "%s", reason);
+		return HOOK_OTHER;
+	}
+	ha_sb_add(ha_sb_part(ev), "%s is a script that runs 'vmtrust hook'", what);
 	return HOOK_VMTRUST;
 }
 
@@ -217,7 +210,8 @@ int ha_check_hook(struct run *run)
 	if (other.len)
 		ha_sb_add(ha_sb_part(&ev), "%s", other.buf);
 	return ha_add_check(run, "vmtrust-hook", s,
-			 "install the hook: /etc/libvirt/hooks/qemu a link to vmtrust, or an executable "
-			 "script that runs 'vmtrust hook'; then restart libvirtd", &ev);
+			 "install the hook with 'vmtrust hook install' (root's script in "
+			 "/etc/libvirt/hooks/qemu that execs 'vmtrust ... hook run -- \"$@\"'), which "
+			 "reloads libvirtd", &ev);
 }
 

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "hostaudit.h"
+#include "launch.h"
 #include "test-log.h"
 
 static void setup(void)
@@ -284,8 +285,9 @@ static const char policy_pub[] =
 	"MCowBQYDK2VwAyEACCOtZMgAhFQA0C3Y18dGlvGWEmAKUkTV9HVt0qEWyFU=\n"
 	"-----END PUBLIC KEY-----\n";
 
-static const char hook_script[] =
-	"#!/bin/sh\n# the vmtrust launch hook\nexec /usr/bin/vmtrust hook qemu \"$@\"\n";
+/* As 'vmtrust hook install' writes it (launch_hook_script()). */
+#define HOOK_HEAD "#!/bin/sh\n" LAUNCH_HOOK_MARKER "\n# Written by 'vmtrust hook install'.\n"
+static const char hook_script[] = HOOK_HEAD "exec '/usr/bin/vmtrust' --policy '/etc/vmtrust/policy.json' hook run -- \"$@\"\n";
 
 /* A host where every check passes. */
 /* libvirt's status XML of a running domain: every interface filtered */
@@ -471,7 +473,7 @@ END_TEST
 
 /* ---- each weakness, and each missing input ------------------------------------------ */
 
-enum op_kind { OP_END, OP_TEXT, OP_EXEC, OP_NOEXEC, OP_RM, OP_DIR, OP_LINK, OP_FIFO, OP_ARGV, OP_LOG,
+enum op_kind { OP_END, OP_TEXT, OP_EXEC, OP_NOEXEC, OP_EXEC_GW, OP_RM, OP_DIR, OP_LINK, OP_FIFO, OP_ARGV, OP_LOG,
 	       OP_EFIVAR };
 
 struct op {
@@ -717,27 +719,66 @@ static const struct fixture_case weak_cases[] = {
 	  { { "graphics-listen", PASS, NULL } } },
 	{ "no hook", { RM(HOOK) },
 	  { { "vmtrust-hook", FAIL, "no '/etc/libvirt/hooks/qemu' and no vmtrust hook in" } } },
-	{ "hook not executable", { { OP_NOEXEC, HOOK, "#!/bin/sh\nexec vmtrust hook qemu \"$@\"\n" } },
+	{ "hook not executable", { { OP_NOEXEC, HOOK, hook_script } },
 	  { { "vmtrust-hook", FAIL, "'/etc/libvirt/hooks/qemu' is not executable" } } },
 	{ "hook another script", { { OP_EXEC, HOOK, "#!/bin/sh\nexit 0\n" } },
-	  { { "vmtrust-hook", FAIL, "a script that does not run 'vmtrust hook'" } } },
+	  { { "vmtrust-hook", FAIL, "a script that does not run 'vmtrust hook' (no '# vmtrust launch hook' line" } } },
 	{ "hook names vmtrust in a comment only",
 	  { { OP_EXEC, HOOK, "#!/bin/sh\n# exec /usr/bin/vmtrust hook qemu\nexit 0\n" } },
 	  { { "vmtrust-hook", FAIL, "does not run 'vmtrust hook'" } } },
 	{ "hook runs another program's hook verb",
 	  { { OP_EXEC, HOOK, "#!/bin/sh\nexec /usr/bin/notvmtrust hook \"$@\"\n" } },
 	  { { "vmtrust-hook", FAIL, "does not run 'vmtrust hook'" } } },
+	/* the one rule, launch's (launch_hook_parse): only what the installer
+	 * writes is understood */
+	{ "hook runs vmtrust without the installer's marker",
+	  { { OP_EXEC, HOOK, "#!/bin/sh\nexec /usr/bin/vmtrust hook run -- \"$@\"\n" } },
+	  { { "vmtrust-hook", FAIL, "'/etc/libvirt/hooks/qemu' is a script that does not run 'vmtrust hook' "
+				    "(no '# vmtrust launch hook' line: not one 'vmtrust hook install' wrote)" } } },
+	{ "hook exits before vmtrust",
+	  { { OP_EXEC, HOOK, HOOK_HEAD "exit 0\nexec /usr/bin/vmtrust hook run -- \"$@\"\n" } },
+	  { { "vmtrust-hook", FAIL, "'/etc/libvirt/hooks/qemu' is a vmtrust hook that does not run 'vmtrust hook run': "
+				    "line 5: a command besides the exec of vmtrust" } } },
+	{ "hook ignores vmtrust's verdict",
+	  { { OP_EXEC, HOOK, HOOK_HEAD "/usr/bin/vmtrust hook run -- \"$@\"; exit 0\n" } },
+	  { { "vmtrust-hook", FAIL, "line 4: \"$@\" joined to another word" } } },
+	{ "hook runs vmtrust without exec",
+	  { { OP_EXEC, HOOK, HOOK_HEAD "/usr/bin/vmtrust hook run -- \"$@\"\n" } },
+	  { { "vmtrust-hook", FAIL, "line 4: its command is not 'exec vmtrust ... hook run -- \"$@\"'" } } },
+	{ "hook runs another verb of vmtrust",
+	  { { OP_EXEC, HOOK, HOOK_HEAD "exec /usr/bin/vmtrust hook qemu \"$@\"\n" } },
+	  { { "vmtrust-hook", FAIL, "line 4: it does not run 'vmtrust hook run'" } } },
+	{ "hook drops libvirt's arguments",
+	  { { OP_EXEC, HOOK, HOOK_HEAD "exec /usr/bin/vmtrust hook run -- web prepare begin -\n" } },
+	  { { "vmtrust-hook", FAIL, "line 4: it does not hand libvirt's arguments over as '-- \"$@\"'" } } },
+	{ "hook runs vmtrust from a variable",
+	  { { OP_EXEC, HOOK, HOOK_HEAD "exec $VMTRUST hook run -- \"$@\"\n" } },
+	  { { "vmtrust-hook", FAIL, "line 4: shell syntax that is not the installer's" } } },
+	{ "hook runs vmtrust by a relative path",
+	  { { OP_EXEC, HOOK, HOOK_HEAD "exec vmtrust hook run -- \"$@\"\n" } },
+	  { { "vmtrust-hook", FAIL, "line 4: it does not exec vmtrust by an absolute path" } } },
+	{ "hook in another interpreter",
+	  { { OP_EXEC, HOOK, "#!/usr/bin/python3\n" LAUNCH_HOOK_MARKER "\nexec '/usr/bin/vmtrust' hook run -- \"$@\"\n" } },
+	  { { "vmtrust-hook", FAIL, "line 1: its first line is not '#!/bin/sh' (or bash, dash)" } } },
+	{ "hook writable by its group", { { OP_EXEC_GW, HOOK, hook_script } },
+	  { { "vmtrust-hook", FAIL, "'/etc/libvirt/hooks/qemu' is writable by its group or others (mode 0775)" } } },
 	{ "hook a binary", { { OP_EXEC, HOOK, "\177ELF\2\1\1" } },
 	  { { "vmtrust-hook", FAIL, "is not a script" } } },
+	/* vmtrust run by libvirt as the hook itself gets 'NAME prepare begin
+	 * -' as its arguments: it refuses them, so no VM starts and none is
+	 * checked (the old audit passed this) */
 	{ "hook a link to vmtrust",
 	  { { OP_EXEC, "/usr/bin/vmtrust", "\177ELF" }, { OP_LINK, HOOK, "../../../../../usr/bin/vmtrust" } },
-	  { { "vmtrust-hook", PASS, "'/etc/libvirt/hooks/qemu' links to '/usr/bin/vmtrust'" } } },
+	  { { "vmtrust-hook", FAIL, "'/etc/libvirt/hooks/qemu' links to '/usr/bin/vmtrust', not to vmtrust's hook script" } } },
+	{ "hook a link to vmtrust's hook script",
+	  { { OP_EXEC, "/usr/share/vmtrust/hook", hook_script }, { OP_LINK, HOOK, "../../../usr/share/vmtrust/hook" } },
+	  { { "vmtrust-hook", PASS, "'/etc/libvirt/hooks/qemu' links to '/usr/share/vmtrust/hook', which is a script that runs 'vmtrust hook'" } } },
 	{ "hook a dangling link", { { OP_LINK, HOOK, "/usr/bin/vmtrust" } },
 	  { { "vmtrust-hook", FAIL, "links to '/usr/bin/vmtrust', which does not exist" } } },
 	{ "hook a link to something else", { { OP_EXEC, "/bin/true", "\177ELF" }, { OP_LINK, HOOK, "/bin/true" } },
 	  { { "vmtrust-hook", FAIL, "links to '/bin/true', not to vmtrust" } } },
 	{ "hook in qemu.d",
-	  { RM(HOOK), { OP_EXEC, HOOK ".d/50-vmtrust", "#!/bin/bash\n/usr/local/bin/vmtrust -q hook \"$@\"\n" } },
+	  { RM(HOOK), { OP_EXEC, HOOK ".d/50-vmtrust", "#!/bin/bash\n" LAUNCH_HOOK_MARKER "\n\n  exec /usr/local/bin/vmtrust -q hook run -- \"$@\"\n" } },
 	  { { "vmtrust-hook", PASS, "'/etc/libvirt/hooks/qemu.d/50-vmtrust' is a script that runs" } } },
 	{ "hook a directory", { MKDIR(HOOK) },
 	  { { "vmtrust-hook", FAIL, "'/etc/libvirt/hooks/qemu' is a directory: libvirt does not run it" } } },
@@ -869,6 +910,9 @@ static void apply(const char *root, const struct op *op)
 		case OP_NOEXEC:
 			put_file(root, op->path, op->data, strlen(op->data), 0644);
 			break;
+		case OP_EXEC_GW:
+			put_file(root, op->path, op->data, strlen(op->data), 0775);
+			break;
 		case OP_RM: rm_path(root, op->path); break;
 		case OP_DIR: put_dir(root, op->path); break;
 		case OP_LINK: put_link(root, op->path, op->data); break;
@@ -967,6 +1011,60 @@ START_TEST(test_bad_root)
 	ck_assert_int_eq(hostaudit_run("/dev/null", NULL, NULL, &a), -ENOTDIR);
 	ck_assert_str_eq(last_error, "cannot audit root '/dev/null': not a directory");
 	ck_assert_ptr_null(a);
+}
+END_TEST
+
+/* The installer and the audit hold a hook to one rule (launch_hook_parse):
+ * what `hook install` writes passes the audit and `hook status`; a vmtrust
+ * hook edited since fails both (and install writes it again); another
+ * program's hook fails both and is left alone. */
+START_TEST(test_hook_one_rule)
+{
+	const struct launch_hook_opts o = {
+		.exe = "/usr/bin/vmtrust", .policy = "/etc/vmtrust/it's.json", .state_dir = "/var/lib/vmtrust",
+		.tcti = "swtpm:host=127.0.0.1,port=2321", .uefi_log = "",
+	};
+	char *root = hardened(), *script = NULL, *hooks = NULL;
+	struct attest_audit *a;
+	size_t len;
+
+	ck_assert_int_ge(asprintf(&hooks, "%s/etc/libvirt/hooks", root), 0);
+	ck_assert_int_eq(launch_hook_script(&o, &script, &len), 0);
+	put_file(root, HOOK, script, len, 0755);
+	a = audit(root, NULL);
+	expect_check(a, "vmtrust-hook", ATTEST_AUDIT_PASS, "'/etc/libvirt/hooks/qemu' is a script that runs 'vmtrust hook'");
+	attest_audit_free(a);
+	ck_assert_int_eq(launch_hook_installed(hooks, false), 1);
+
+	/* edited: a command after the exec line */
+	script = realloc(script, len + 16);
+	strcpy(script + len, "exit 0\n");
+	put_file(root, HOOK, script, strlen(script), 0755);
+	a = audit(root, NULL);
+	expect_check(a, "vmtrust-hook", ATTEST_AUDIT_FAIL, "a command besides the exec of vmtrust");
+	attest_audit_free(a);
+	n_errors = 0;
+	ck_assert_int_eq(launch_hook_installed(hooks, false), -EBADMSG);
+	ck_assert_uint_eq(n_errors, 1);
+	ck_assert_msg(strstr(last_error, "is a vmtrust hook that does not run 'vmtrust hook run': line 7: a command besides"),
+		      "%s", last_error);
+	n_errors = 0;
+	ck_assert_int_eq(launch_hook_install(&(struct launch_hook_opts){ .hooks_dir = hooks, .exe = o.exe }, NULL), 0);
+	ck_assert_uint_eq(n_errors, 0);
+	ck_assert_int_eq(launch_hook_installed(hooks, false), 1);
+
+	/* another program's */
+	put_file(root, HOOK, "#!/bin/sh\nexec /usr/bin/vmtrust hook run -- \"$@\"\n", 49, 0755);
+	a = audit(root, NULL);
+	expect_check(a, "vmtrust-hook", ATTEST_AUDIT_FAIL, "not one 'vmtrust hook install' wrote");
+	attest_audit_free(a);
+	n_errors = 0;
+	ck_assert_int_eq(launch_hook_installed(hooks, false), -EPERM);
+	ck_assert_int_eq(launch_hook_install(&(struct launch_hook_opts){ .hooks_dir = hooks, .exe = o.exe }, NULL), -EPERM);
+	ck_assert_msg(strstr(last_error, "another program's hook: left alone"), "%s", last_error);
+	free(script);
+	free(hooks);
+	drop(root);
 }
 END_TEST
 
@@ -1458,6 +1556,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_unknown, 0, ELEMENTSOF(unknown_cases));
 	tcase_add_test(tc, test_empty_root);
 	tcase_add_test(tc, test_bad_root);
+	tcase_add_test(tc, test_hook_one_rule);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("qemu-conf");
