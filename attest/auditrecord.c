@@ -23,14 +23,15 @@ struct attest_audit {
 	size_t max_checks;
 };
 
+static const char *const status_names[] = {
+	[ATTEST_AUDIT_PASS] = "pass",
+	[ATTEST_AUDIT_FAIL] = "fail",
+	[ATTEST_AUDIT_UNKNOWN] = "unknown",
+};
+
 const char *attest_audit_status_name(enum attest_audit_status s)
 {
-	switch (s) {
-	case ATTEST_AUDIT_PASS: return "pass";
-	case ATTEST_AUDIT_FAIL: return "fail";
-	case ATTEST_AUDIT_UNKNOWN: return "unknown";
-	}
-	return "unknown";
+	return (size_t)s < ELEMENTSOF(status_names) ? status_names[s] : "unknown";
 }
 
 void attest_audit_free(struct attest_audit *a)
@@ -283,10 +284,6 @@ static int audit_fault(const char *name, const char *path, const char *fmt, ...)
 static int parse_check(const char *name, size_t idx, json_object *o, struct attest_audit *a)
 {
 	static const char *const keys[] = { "id", "status", "evidence" };
-	static const char *const statuses[] = {
-		[ATTEST_AUDIT_PASS] = "pass", [ATTEST_AUDIT_FAIL] = "fail",
-		[ATTEST_AUDIT_UNKNOWN] = "unknown",
-	};
 	const char *id, *status, *evidence;
 	json_object *v[3];
 	char path[64];
@@ -308,9 +305,9 @@ static int parse_check(const char *name, size_t idx, json_object *o, struct atte
 		return audit_fault(name, path, "unknown check id '%.64s'", id);
 	if (attest_audit_find(a, id))
 		return audit_fault(name, path, "duplicate check id '%.64s'", id);
-	for (s = 0; s < ELEMENTSOF(statuses) && strcmp(status, statuses[s]) != 0; s++)
+	for (s = 0; s < ELEMENTSOF(status_names) && strcmp(status, status_names[s]) != 0; s++)
 		;
-	if (s == ELEMENTSOF(statuses))
+	if (s == ELEMENTSOF(status_names))
 		return audit_fault(name, path, "status '%.64s' is not pass, fail or unknown", status);
 	if (strlen(evidence) > EVIDENCE_PARSE_MAX)
 		return audit_fault(name, path, "evidence longer than %u bytes", EVIDENCE_PARSE_MAX);

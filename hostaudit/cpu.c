@@ -49,11 +49,14 @@ static int cmdline_get(const struct run *run, const char *key, char *out, size_t
 
 /* ---- CPU: cpu-virt, nx ------------------------------------------------------ */
 
-/* The first x86 "flags" line of /proc/cpuinfo, or NULL. */
-static const char *cpu_flags(const struct run *run, size_t *ret_len)
+/* The first x86 "flags" line of /proc/cpuinfo; NULL, with the reason in
+ * ev, when there is none. */
+static const char *cpu_flags(const struct run *run, size_t *ret_len, struct sb *ev)
 {
 	const char *s = run->cpuinfo.data;
 
+	if (!s)
+		ha_sb_add(ev, "%s", run->cpuinfo.reason);
 	while (s && *s) {
 		const char *eol = strchr(s, '\n');
 		size_t len = eol ? (size_t)(eol - s) : strlen(s);
@@ -71,6 +74,8 @@ static const char *cpu_flags(const struct run *run, size_t *ret_len)
 		}
 		s = eol ? eol + 1 : s + len;
 	}
+	if (run->cpuinfo.data)
+		ha_sb_add(ev, "'/proc/cpuinfo' has no 'flags' line (not an x86 CPU?)");
 	return NULL;
 }
 
@@ -90,13 +95,9 @@ int ha_check_cpu_virt(struct run *run)
 	enum attest_audit_status s;
 	struct sb ev = { 0 };
 	size_t len = 0;
-	const char *flags = cpu_flags(run, &len);
+	const char *flags = cpu_flags(run, &len, &ev);
 
-	if (!run->cpuinfo.data) {
-		ha_sb_add(&ev, "%s", run->cpuinfo.reason);
-		s = ATTEST_AUDIT_UNKNOWN;
-	} else if (!flags) {
-		ha_sb_add(&ev, "'/proc/cpuinfo' has no 'flags' line (not an x86 CPU?)");
+	if (!flags) {
 		s = ATTEST_AUDIT_UNKNOWN;
 	} else if (has_word(flags, len, "vmx")) {
 		ha_sb_add(&ev, "cpu flag 'vmx' (Intel VT-x)");
@@ -121,14 +122,10 @@ int ha_check_nx(struct run *run)
 	enum attest_audit_status s;
 	struct sb ev = { 0 };
 	size_t len = 0;
-	const char *flags = cpu_flags(run, &len);
+	const char *flags = cpu_flags(run, &len, &ev);
 	char val[64];
 
-	if (!run->cpuinfo.data) {
-		ha_sb_add(&ev, "%s", run->cpuinfo.reason);
-		s = ATTEST_AUDIT_UNKNOWN;
-	} else if (!flags) {
-		ha_sb_add(&ev, "'/proc/cpuinfo' has no 'flags' line (not an x86 CPU?)");
+	if (!flags) {
 		s = ATTEST_AUDIT_UNKNOWN;
 	} else if (has_word(flags, len, "nx")) {
 		ha_sb_add(&ev, "cpu flag 'nx'");

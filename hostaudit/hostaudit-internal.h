@@ -164,6 +164,16 @@ const struct conf_value *ha_conf_get(const struct conf *c, const char *name);
 int ha_conf_string(const struct run *run, const char *name, const char **ret, struct sb *ev);
 /* A 0/1 setting, def when not set. */
 int ha_conf_bool(const struct run *run, const char *name, int def, int *ret, struct sb *ev);
+/* The first verdict of a check that reads qemu.conf and running qemu: a
+ * fail when bad holds something (put first in ev), else unknown when
+ * qemu.conf could not be read (the reason in ev). true when one of them
+ * decided *s, false when the check decides. */
+bool ha_conf_verdict(const struct run *run, struct sb *ev, const struct sb *bad,
+		     enum attest_audit_status *s);
+/* Adds what runs (ha_describe_procs) to ev and records the check, with
+ * hint for a fail or when qemu.conf was read, else how to fix qemu.conf. */
+int ha_add_conf_check(struct run *run, const char *id, enum attest_audit_status s, const char *hint,
+		      struct sb *ev);
 
 /* The running qemu processes (procs.c), by pid, into run->procs. */
 int ha_scan_procs(struct run *run);

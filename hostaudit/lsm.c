@@ -10,38 +10,26 @@
 
 enum lsm_state { LSM_UNKNOWN, LSM_ABSENT, LSM_OFF, LSM_ON };
 
-/* SELinux: enforcing (on), permissive (off), not there (absent). */
-static enum lsm_state selinux_state(const struct run *run, struct sb *why)
+/* What an LSM's switch says: SELinux enforcing or AppArmor enabled (on),
+ * permissive or disabled (off), its file absent from a directory that is
+ * there (absent); anything else is unknown, with the reason in why. */
+static const struct lsm_switch {
+	const char *file, *parent, *on, *off;
+} lsm_selinux = { "/sys/fs/selinux/enforce", "/sys/fs", "1", "0" },
+  lsm_apparmor = { "/sys/module/apparmor/parameters/enabled", "/sys/module", "Y", "N" };
+
+static enum lsm_state lsm_state(const struct run *run, const struct lsm_switch *l, struct sb *why)
 {
 	_cleanup_(freep) char *v = NULL;
 	char reason[REASON_MAX];
 	size_t len;
-	int r = ha_read_input(run, "/sys/fs/selinux/enforce", SMALL_MAX, &v, &len, reason,
-			   sizeof(reason));
+	int r = ha_read_input(run, l->file, SMALL_MAX, &v, &len, reason, sizeof(reason));
 
 	if (r == 0) {
 		ha_rstrip(v, &len);
-		return strcmp(v, "1") == 0 ? LSM_ON : strcmp(v, "0") == 0 ? LSM_OFF : LSM_UNKNOWN;
+		return strcmp(v, l->on) == 0 ? LSM_ON : strcmp(v, l->off) == 0 ? LSM_OFF : LSM_UNKNOWN;
 	}
-	if (r == -ENOENT && ha_is_dir(run, "/sys/fs", reason, sizeof(reason)) == 1)
-		return LSM_ABSENT;
-	ha_sb_add(ha_sb_part(why), "%s", reason);
-	return LSM_UNKNOWN;
-}
-
-static enum lsm_state apparmor_state(const struct run *run, struct sb *why)
-{
-	_cleanup_(freep) char *v = NULL;
-	char reason[REASON_MAX];
-	size_t len;
-	int r = ha_read_input(run, "/sys/module/apparmor/parameters/enabled", SMALL_MAX, &v, &len,
-			   reason, sizeof(reason));
-
-	if (r == 0) {
-		ha_rstrip(v, &len);
-		return strcmp(v, "Y") == 0 ? LSM_ON : strcmp(v, "N") == 0 ? LSM_OFF : LSM_UNKNOWN;
-	}
-	if (r == -ENOENT && ha_is_dir(run, "/sys/module", reason, sizeof(reason)) == 1)
+	if (r == -ENOENT && ha_is_dir(run, l->parent, reason, sizeof(reason)) == 1)
 		return LSM_ABSENT;
 	ha_sb_add(ha_sb_part(why), "%s", reason);
 	return LSM_UNKNOWN;
@@ -73,8 +61,8 @@ int ha_check_security_driver(struct run *run)
 			ha_sb_add(&bad, "qemu process %u (%s) runs unconfined ('%s')",
 			       run->procs[i].pid, run->procs[i].comm, l);
 	}
-	se = selinux_state(run, &why);
-	aa = apparmor_state(run, &why);
+	se = lsm_state(run, &lsm_selinux, &why);
+	aa = lsm_state(run, &lsm_apparmor, &why);
 
 	if (run->conf_ok) {
 		drv = ha_conf_get(&run->conf, "security_driver");
@@ -122,11 +110,8 @@ int ha_check_security_driver(struct run *run)
 			       lsm_word(se, true), lsm_word(aa, false));
 		}
 	}
-	if (bad.len) {
-		s = ATTEST_AUDIT_FAIL;
-		ha_sb_lead(&ev, &bad);
-	} else if (!run->conf_ok) {
-		ha_sb_add(&ev, "%s", run->conf_reason);
+	if (ha_conf_verdict(run, &ev, &bad, &s)) {
+		/* what bad says, or qemu.conf unread */
 	} else if (bad_value) {
 		s = ATTEST_AUDIT_UNKNOWN;
 	} else if (any_on) {
@@ -138,11 +123,9 @@ int ha_check_security_driver(struct run *run)
 		s = ATTEST_AUDIT_FAIL;
 		ha_sb_add(ha_sb_part(&ev), "no sVirt confinement: qemu runs with DAC only");
 	}
-	ha_describe_procs(run, &ev);
-	return ha_add_check(run, "security-driver", s,
-			 s == ATTEST_AUDIT_FAIL || run->conf_ok ?
+	return ha_add_conf_check(run, "security-driver", s,
 			 "enable AppArmor (Debian: package apparmor, apparmor=1 security=apparmor) or "
 			 "SELinux enforcing; leave security_driver unset or name it, and "
-			 "security_default_confined = 1" : ha_hint_qemu_conf, &ev);
+			 "security_default_confined = 1", &ev);
 }
 

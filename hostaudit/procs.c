@@ -294,12 +294,8 @@ int ha_check_qemu_user(struct run *run)
 		if (rg > 0 && is_root_id(group))
 			ha_sb_add(ha_sb_part(&bad), "qemu.conf: group = \"%s\"", group);
 	}
-	if (bad.len) {
-		s = ATTEST_AUDIT_FAIL;
-		ha_sb_lead(&ev, &bad);
-	} else if (!run->conf_ok) {
-		s = ATTEST_AUDIT_UNKNOWN;
-		ha_sb_add(&ev, "%s", run->conf_reason);
+	if (ha_conf_verdict(run, &ev, &bad, &s)) {
+		/* what bad says, or qemu.conf unread */
 	} else if (ru < 0 || rg < 0) {
 		s = ATTEST_AUDIT_UNKNOWN;
 	} else if (ru > 0) {
@@ -315,12 +311,9 @@ int ha_check_qemu_user(struct run *run)
 		ha_sb_add(&ev, "no user in qemu.conf: the build's default applies (root upstream, "
 			    "libvirt-qemu on Debian), and no running qemu shows it");
 	}
-	ha_describe_procs(run, &ev);
-	return ha_add_check(run, "qemu-user", s,
-			 s == ATTEST_AUDIT_FAIL || run->conf_ok ?
+	return ha_add_conf_check(run, "qemu-user", s,
 			 "set user = \"libvirt-qemu\" and group = \"libvirt-qemu\" in "
-			 "/etc/libvirt/qemu.conf, restart libvirtd and the domains" : ha_hint_qemu_conf,
-			 &ev);
+			 "/etc/libvirt/qemu.conf, restart libvirtd and the domains", &ev);
 }
 
 int ha_check_qemu_seccomp(struct run *run)
@@ -350,12 +343,8 @@ int ha_check_qemu_seccomp(struct run *run)
 			r = v ? 1 : 0;
 		}
 	}
-	if (bad.len) {
-		s = ATTEST_AUDIT_FAIL;
-		ha_sb_lead(&ev, &bad);
-	} else if (!run->conf_ok) {
-		s = ATTEST_AUDIT_UNKNOWN;
-		ha_sb_add(&ev, "%s", run->conf_reason);
+	if (ha_conf_verdict(run, &ev, &bad, &s)) {
+		/* what bad says, or qemu.conf unread */
 	} else if (r < 0) {
 		s = ATTEST_AUDIT_UNKNOWN;
 	} else {
@@ -422,20 +411,11 @@ int ha_check_graphics(struct run *run)
 			       run->procs[i].pid, run->procs[i].exposed);
 			break;
 		}
-	if (bad.len) {
-		s = ATTEST_AUDIT_FAIL;
-		ha_sb_lead(&ev, &bad);
-	} else if (!run->conf_ok) {
-		s = ATTEST_AUDIT_UNKNOWN;
-		ha_sb_add(&ev, "%s", run->conf_reason);
-	} else {
+	if (!ha_conf_verdict(run, &ev, &bad, &s))
 		s = r < 0 ? ATTEST_AUDIT_UNKNOWN : ATTEST_AUDIT_PASS;
-	}
-	ha_describe_procs(run, &ev);
-	return ha_add_check(run, "graphics-listen", s,
-			 s == ATTEST_AUDIT_FAIL || run->conf_ok ?
+	return ha_add_conf_check(run, "graphics-listen", s,
 			 "keep vnc_listen and spice_listen on 127.0.0.1 (reach them through an SSH "
 			 "tunnel), or set vnc_tls/spice_tls = 1 with certificates; check the domains' "
-			 "<graphics listen=...> too" : ha_hint_qemu_conf, &ev);
+			 "<graphics listen=...> too", &ev);
 }
 

@@ -30,13 +30,14 @@ struct conf_parser {
 __attribute__((format(printf, 2, 3)))
 static int conf_error(struct conf_parser *ps, const char *fmt, ...)
 {
-	char msg[256];
+	int n = ha_snprintf(ps->err, ps->err_size, "line %u: ", ps->line);
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ha_snprintf(ps->err, ps->err_size, "line %u: %s", ps->line, msg);
+	if (n >= 0 && (size_t)n < ps->err_size) {
+		va_start(ap, fmt);
+		vsnprintf(ps->err + n, ps->err_size - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
 	return -EBADMSG;
 }
 
@@ -317,3 +318,27 @@ int ha_conf_bool(const struct run *run, const char *name, int def, int *ret, str
 	return 1;
 }
 
+
+/* ---- the checks that read it ------------------------------------------------ */
+
+bool ha_conf_verdict(const struct run *run, struct sb *ev, const struct sb *bad,
+		     enum attest_audit_status *s)
+{
+	if (bad->len) {
+		*s = ATTEST_AUDIT_FAIL;
+		ha_sb_lead(ev, bad);
+	} else if (!run->conf_ok) {
+		*s = ATTEST_AUDIT_UNKNOWN;
+		ha_sb_add(ev, "%s", run->conf_reason);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+int ha_add_conf_check(struct run *run, const char *id, enum attest_audit_status s, const char *hint,
+		      struct sb *ev)
+{
+	ha_describe_procs(run, ev);
+	return ha_add_check(run, id, s, s == ATTEST_AUDIT_FAIL || run->conf_ok ? hint : ha_hint_qemu_conf, ev);
+}
