@@ -16,7 +16,7 @@
  * are held to each other by tests/test-audit.c). */
 static const struct {
 	const char *id;
-	int (*run)(struct run *run);
+	ha_check_fn *run;
 } checks[] = {
 	{ "cpu-virt", ha_check_cpu_virt },
 	{ "kvm", ha_check_kvm },

@@ -12,6 +12,9 @@
 
 /* ---- TPM, boot log, Secure Boot ------------------------------------------------ */
 
+/* tpm
+ *   reads:  /sys/class/tpm/tpm0 (tpm_version_major), /sys/class/tpmrm/tpmrm0, /dev/tpmrm0
+ *   passes: a TPM 2.0; fails: a TPM 1.2, or none where /sys/class is */
 int ha_check_tpm(struct run *run)
 {
 	_cleanup_(freep) char *major = NULL;
@@ -62,6 +65,9 @@ int ha_check_tpm(struct run *run)
 
 /* The operator's policy key next to the default policy: with it, the hook
  * and disk unlock take only a policy it signed (policy_load_trusted()). */
+/* policy-key
+ *   reads:  /etc/vmtrust/policy.pub (policy_open_trusted, a PEM public key)
+ *   passes: installed and only root can change it; fails: absent or no key */
 int ha_check_policy_key(struct run *run)
 {
 	_cleanup_close_ int fd = -1;
@@ -138,6 +144,9 @@ int ha_load_boot_log(struct run *run)
 	return 0;
 }
 
+/* boot-log
+ *   reads:  securityfs's binary_bios_measurements (attest_eventlog_parse)
+ *   passes: it parses; fails: malformed, or absent where securityfs is */
 int ha_check_boot_log(struct run *run)
 {
 	enum attest_audit_status s;
@@ -226,6 +235,10 @@ static int efivar_secure_boot(const struct run *run, struct sb *ev)
 	return -ENOENT;
 }
 
+/* secure-boot
+ *   reads:  the boot log (attest_eventlog_secure_boot), efivars SecureBoot
+ *   passes: on as the log measured it (else as efivars say);
+ *         fails: off, the two disagree, a contradictory log, no UEFI */
 int ha_check_secure_boot(struct run *run)
 {
 	enum attest_audit_status s;

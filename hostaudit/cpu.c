@@ -90,6 +90,9 @@ static bool has_word(const char *s, size_t len, const char *word)
 	return false;
 }
 
+/* cpu-virt
+ *   reads:  /proc/cpuinfo (the first "flags" line)
+ *   passes: vmx (VT-x) or svm (AMD-V); fails: neither */
 int ha_check_cpu_virt(struct run *run)
 {
 	enum attest_audit_status s;
@@ -117,6 +120,9 @@ int ha_check_cpu_virt(struct run *run)
 			 "enable nested virtualization" : ha_hint_root, &ev);
 }
 
+/* nx
+ *   reads:  /proc/cpuinfo, /proc/cmdline
+ *   passes: nx, and no noexec=off; fails: no nx, or noexec=off */
 int ha_check_nx(struct run *run)
 {
 	enum attest_audit_status s;
@@ -167,6 +173,10 @@ static void list_kvm_modules(const struct run *run, struct sb *ev)
 	attest_strv_free(names);
 }
 
+/* kvm
+ *   reads:  /dev/kvm, /sys/module/kvm*, the running qemu's cmdline
+ *   passes: /dev/kvm a character device and every running qemu with KVM
+ *         (-enable-kvm, -accel kvm, accel=kvm); fails: no /dev/kvm where /dev is, a qemu without KVM */
 int ha_check_kvm(struct run *run)
 {
 	enum attest_audit_status s;
@@ -230,6 +240,9 @@ int ha_check_kvm(struct run *run)
 
 /* ---- IOMMU ------------------------------------------------------------------ */
 
+/* iommu
+ *   reads:  /sys/class/iommu, ACPI DMAR/IVRS, intel_iommu=/amd_iommu=/iommu=
+ *   passes: an IOMMU unit; fails: none (where /sys/class is) */
 int ha_check_iommu(struct run *run)
 {
 	static const char *const params[] = { "intel_iommu", "amd_iommu", "iommu" };
@@ -297,6 +310,10 @@ int ha_check_iommu(struct run *run)
 
 /* ---- CPU vulnerabilities ---------------------------------------------------- */
 
+/* cpu-mitigations
+ *   reads:  each file of /sys/devices/system/cpu/vulnerabilities, mitigations= of /proc/cmdline
+ *   passes: each entry "Not affected" or "Mitigation..."; fails: any "vulnerable"
+ *         clause, or mitigations=off; unknown: an entry it cannot tell */
 int ha_check_mitigations(struct run *run)
 {
 	static const char dir[] = "/sys/devices/system/cpu/vulnerabilities";

@@ -154,6 +154,10 @@ static int each_domain(struct run *run, domain_fn fn, void *data, size_t *n_dom,
 static const char hint_libvirtd[] =
 	"run the audit on the host with libvirtd running: its running domains are in " LIBVIRT_RUN_QEMU;
 
+/* domain-nwfilter
+ *   reads:  each NAME.xml of /run/libvirt/qemu (libvirt's status XML)
+ *   passes: every interface of every running domain has a <filterref filter=>;
+ *         fails: one has none */
 int ha_check_nwfilter(struct run *run)
 {
 	enum attest_audit_status s;
@@ -237,6 +241,11 @@ static int domain_live(const struct run *run, const char *file, void *data, stru
 	return ok;
 }
 
+/* domain-live
+ *   reads:  each NAME.xml of /run/libvirt/qemu, STATE_DIR/launches.log below the root
+ *   passes: each running domain as launch_domain_check_live() allows (its
+ *         start's verified files and interfaces), no taint but host-cpu and
+ *         deprecated-config; fails: anything else */
 int ha_check_domain_live(struct run *run)
 {
 	enum attest_audit_status s;

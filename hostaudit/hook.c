@@ -152,6 +152,10 @@ static enum hook_kind hook_file(const struct run *run, const char *rel, struct s
 	return HOOK_VMTRUST;
 }
 
+/* vmtrust-hook
+ *   reads:  /etc/libvirt/hooks/qemu, each file of /etc/libvirt/hooks/qemu.d
+ *   passes: one is vmtrust's hook by launch_hook_parse() (links followed
+ *         below the root), a regular executable only root can change; fails: none is */
 int ha_check_hook(struct run *run)
 {
 	static const char qemu_d[] = "/etc/libvirt/hooks/qemu.d";

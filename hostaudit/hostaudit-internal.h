@@ -184,22 +184,17 @@ int ha_load_boot_log(struct run *run);
 
 /* ---- the checks, one function each, in the policy's order ------------------- */
 
-int ha_check_cpu_virt(struct run *run);          /* cpu.c */
-int ha_check_kvm(struct run *run);
-int ha_check_iommu(struct run *run);
-int ha_check_nx(struct run *run);
-int ha_check_mitigations(struct run *run);
-int ha_check_qemu_user(struct run *run);         /* procs.c */
-int ha_check_qemu_seccomp(struct run *run);
-int ha_check_security_driver(struct run *run);   /* lsm.c */
-int ha_check_graphics(struct run *run);          /* procs.c */
-int ha_check_hook(struct run *run);              /* hook.c */
-int ha_check_tpm(struct run *run);               /* boot.c */
-int ha_check_boot_log(struct run *run);
-int ha_check_secure_boot(struct run *run);
-int ha_check_policy_key(struct run *run);
-int ha_check_nwfilter(struct run *run);          /* domains.c */
-int ha_check_domain_live(struct run *run);
-int ha_check_packages(struct run *run);          /* packages.c */
+/* Each records one check into run->a; 0, or -ENOMEM. */
+typedef int ha_check_fn(struct run *run);
+ha_check_fn ha_check_cpu_virt, ha_check_kvm, ha_check_iommu, ha_check_nx,        /* cpu.c */
+	ha_check_mitigations;
+ha_check_fn ha_check_qemu_user, ha_check_qemu_seccomp, ha_check_graphics;         /* procs.c */
+ha_check_fn ha_check_security_driver;                                            /* lsm.c */
+ha_check_fn ha_check_hook;                                                       /* hook.c */
+ha_check_fn ha_check_tpm, ha_check_boot_log, ha_check_secure_boot,                /* boot.c */
+	ha_check_policy_key;
+ha_check_fn ha_check_nwfilter, ha_check_domain_live;                              /* domains.c */
+/* package:NAME for each package of the policy's host.min_versions, by name */
+ha_check_fn ha_check_packages;                                                   /* packages.c */
 
 #endif

@@ -45,6 +45,11 @@ static const char *lsm_word(enum lsm_state s, bool selinux)
 	}
 }
 
+/* security-driver
+ *   reads:  qemu.conf security_driver, security_default_confined; SELinux enforce,
+ *         AppArmor enabled; /proc/PID/attr/current
+ *   passes: the driver libvirt uses active; fails: "none", confined = 0,
+ *         an unconfined qemu, no sVirt at all */
 int ha_check_security_driver(struct run *run)
 {
 	enum attest_audit_status s = ATTEST_AUDIT_UNKNOWN;

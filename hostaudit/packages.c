@@ -79,6 +79,10 @@ static void stanza_done(const struct stanza *st, struct pkg_state *pk, size_t n_
 	}
 }
 
+/* package:NAME
+ *   reads:  /var/lib/dpkg/status
+ *   passes: every installed instance at least the policy's minimum;
+ *         fails: older, or not installed; unknown: no dpkg database */
 int ha_check_packages(struct run *run)
 {
 	_cleanup_(freep) struct pkg_state *pk = NULL;

@@ -271,6 +271,10 @@ static bool is_root_id(const char *s)
 	return strcmp(s, "root") == 0 || strcmp(s, "0") == 0 || strcmp(s, "+0") == 0;
 }
 
+/* qemu-user
+ *   reads:  qemu.conf user/group, /proc/PID/status of running qemu
+ *   passes: user not root (nor group), or none set and running qemu not root;
+ *         fails: root in qemu.conf or a qemu with uid 0 */
 int ha_check_qemu_user(struct run *run)
 {
 	const char *user = NULL, *group = NULL;
@@ -316,6 +320,10 @@ int ha_check_qemu_user(struct run *run)
 			 "/etc/libvirt/qemu.conf, restart libvirtd and the domains", &ev);
 }
 
+/* qemu-seccomp
+ *   reads:  qemu.conf seccomp_sandbox, /proc/PID/status Seccomp:
+ *   passes: seccomp_sandbox not 0 (unset: libvirt's default, on);
+ *         fails: seccomp_sandbox = 0 or a qemu with Seccomp: 0 */
 int ha_check_qemu_seccomp(struct run *run)
 {
 	enum attest_audit_status s;
@@ -394,6 +402,9 @@ static int graphics_one(const struct run *run, const char *proto, struct sb *ev,
 	return 0;
 }
 
+/* graphics-listen
+ *   reads:  qemu.conf vnc_/spice_ listen, tls, auto_unix_socket; running qemu's -vnc/-spice
+ *   passes: loopback, a unix socket or TLS; fails: a network address without TLS */
 int ha_check_graphics(struct run *run)
 {
 	enum attest_audit_status s;
