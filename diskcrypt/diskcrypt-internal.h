@@ -66,10 +66,6 @@ void dc_token_clear(struct dc_token *t);
 uint8_t *dc_secret_mut(struct diskcrypt_secret *s);
 /* Shrinks the used size (the rest is wiped). */
 void dc_secret_set_size(struct diskcrypt_secret *s, size_t size);
-/* Base64 with padding (*ret malloc'ed, NUL-terminated); decode is strict:
- * -EBADMSG, not logged, on anything but canonical base64. */
-int dc_base64_encode(const uint8_t *data, size_t len, char **ret);
-int dc_base64_decode(const char *s, uint8_t **ret, size_t *ret_len);
 
 /* The vmtrust tokens of a volume and its recovery keyslots. */
 struct dc_tokens {
