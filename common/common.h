@@ -303,4 +303,12 @@ typedef int (*vt_json_visit_fn)(void *userdata, const struct vt_json_token *t);
 int vt_json_walk(const char *data, size_t len, unsigned max_depth, vt_json_visit_fn fn,
 		     void *userdata, struct vt_json_error *err);
 
+/* ---- OpenSSL helpers (ossl.c) ------------------------------------------ */
+
+/* The SubjectPublicKeyInfo of pkey as PEM ("-----BEGIN PUBLIC KEY-----"),
+ * NUL-terminated and malloc'ed in *ret, its length (without the NUL) in
+ * *ret_len (may be NULL). -ENOMEM, or -EIO when OpenSSL cannot write the
+ * key. Never logs: the caller names the key. */
+int vt_pkey_to_pem(const EVP_PKEY *pkey, char **ret, size_t *ret_len);
+
 #endif

@@ -324,19 +324,16 @@ static int pkey_from_pem(const char *pem, EVP_PKEY **ret)
 
 static int pkey_to_pem(EVP_PKEY *pkey, char **ret)
 {
-	_cleanup_(BIO_freep) BIO *b = BIO_new(BIO_s_mem());
-	char *data, *s;
-	long len;
+	_cleanup_(freep) char *s = NULL;
+	size_t len;
+	int r;
 
-	if (!b || PEM_write_bio_PUBKEY(b, pkey) != 1)
+	r = vt_pkey_to_pem(pkey, &s, &len);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 || len >= DC_PUBKEY_PEM_MAX)
 		return vt_log_errno(EIO, "cannot write the authorize key as pem");
-	len = BIO_get_mem_data(b, &data);
-	if (len <= 0 || len >= DC_PUBKEY_PEM_MAX)
-		return vt_log_errno(EIO, "cannot write the authorize key as pem");
-	s = strndup(data, (size_t)len);
-	if (!s)
-		return -ENOMEM;
-	*ret = s;
+	*ret = TAKE_PTR(s);
 	return 0;
 }
 
