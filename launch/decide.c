@@ -21,7 +21,7 @@
 
 #include "attest.h"
 #include "imgverify.h"
-#include "launch.h"
+#include "launch-internal.h"
 
 
 struct launch_decision {

@@ -15,7 +15,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "launch.h"
+#include "launch-internal.h"
 
 #define DOMAIN_DISKS_MAX 256
 #define DOMAIN_INTERFACES_MAX 256

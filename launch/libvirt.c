@@ -17,7 +17,7 @@
 
 #include "attest.h"
 #include "diskcrypt.h"
-#include "launch.h"
+#include "launch-internal.h"
 
 /* libvirt is opened only here, when a domain is launched through it: linked
  * in, its ~45 libraries would be loaded by every vmtrust command (and by
