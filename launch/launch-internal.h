@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libxml/tree.h>
+
 #include "launch.h"
 
 /* ---- the domain XML (domain*.c) ------------------------------------------- */
@@ -29,6 +31,78 @@
  * <backingStore/>. *ret NULL when no disk is; -EINVAL (logged) for a file
  * disk d holds no descriptors of. */
 int launch_domain_xml_by_fd(const char *xml, const struct launch_decision *d, char **ret);
+
+/* ---- the walk of a domain XML (domain.c, domain-devices.c) ------------------ */
+
+DEFINE_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc)
+
+#define DOMAIN_DISKS_MAX 256
+#define DOMAIN_INTERFACES_MAX 256
+
+struct dom_walk {
+	struct launch_domain *d;
+	bool live;              /* a running domain's XML, as libvirt reports it */
+	const char *id;         /* a running domain's <domain id=...> */
+	bool fd_chain;          /* in a disk handed over by descriptor: its explicit
+				 * <backingStore> chain is walked */
+	size_t cap_disks, cap_interfaces;
+	char *nvram;            /* <nvram>'s path, checked once the name is known */
+};
+
+struct dom_el;
+typedef int (*dom_check_fn)(struct dom_walk *w, xmlNodePtr n);
+
+enum {
+	EL_ONCE = 1,            /* at most one among its siblings (libvirt reads the first) */
+	EL_ANY = 2,             /* nothing below names a host resource: not walked */
+	EL_ANY_ATTR = 4,        /* any attribute without a namespace */
+	EL_LIVE_OK = 8,         /* its deny does not hold in a running domain's XML */
+};
+
+struct dom_el {
+	const char *name;
+	unsigned flags;
+	const char *attrs;      /* " a b c ": the attributes it may carry */
+	const struct dom_el *kids; /* the elements it may hold, up to a NULL name */
+	dom_check_fn check;     /* what its values may be, and what is collected */
+	const char *deny;       /* refused wherever it appears, and why */
+};
+
+#define DOM_END { NULL, 0, NULL, NULL, NULL, NULL }
+#define DOM_DENY(n, why) { n, 0, NULL, NULL, NULL, why }
+#define DOM_ANY(n) { n, EL_ANY, NULL, NULL, NULL, NULL }
+#define DOM_ANY1(n) { n, EL_ANY | EL_ONCE, NULL, NULL, NULL, NULL }
+#define DOM_LEAF(n, a) { n, 0, a, NULL, NULL, NULL }
+#define DOM_LEAF1(n, a) { n, EL_ONCE, a, NULL, NULL, NULL }
+
+/* domain.c: libxml2's error sink, quiet */
+void dom_silence(void *ctx, const char *msg, ...);
+/* n is the element name */
+bool dom_is(xmlNodePtr n, const char *name);
+/* n's first child element called name, or NULL */
+xmlNodePtr dom_child(xmlNodePtr n, const char *name);
+/* A copy of an attribute or of an element's text, or NULL. */
+int dom_dup_prop(xmlNodePtr n, const char *attr, char **ret);
+int dom_dup_text(xmlNodePtr n, char **ret);
+/* The value of an attribute without a copy: valid while the document is. */
+const char *dom_prop(xmlNodePtr n, const char *attr);
+bool dom_prop_is(xmlNodePtr n, const char *attr, const char *value);
+int dom_check_path(const char *what, const char *path);
+/* Logs "domain: XPATH: why" and returns -EOPNOTSUPP. */
+int dom_refuse(xmlNodePtr n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* -EOPNOTSUPP (refused) when n carries attr. */
+int dom_no_attr(xmlNodePtr n, const char *attr, const char *why);
+/* The paths libvirt picks in a running domain's own directories. */
+bool dom_libvirt_channel_path(const struct dom_walk *w, xmlNodePtr chardev, const char *path);
+bool dom_libvirt_listen_path(const struct dom_walk *w, xmlNodePtr graphics, const char *path);
+int dom_check_rom(struct dom_walk *w, xmlNodePtr n);
+int dom_check_dev_seclabel(struct dom_walk *w, xmlNodePtr n);
+/* The deny of an explicit <backingStore>, lifted in a disk handed over by
+ * descriptor. */
+extern const char dom_why_backing[];
+
+/* domain-devices.c: what <devices> may hold. */
+extern const struct dom_el dom_devices_kids[];
 
 /* ---- the audit log (auditlog.c) -------------------------------------------- */
 
