@@ -60,6 +60,16 @@ struct dc_token {
 
 void dc_token_clear(struct dc_token *t);
 
+/* ---- the library's own API, reached by its tests ---- */
+
+/* A zeroed secret buffer of size bytes (1 to DISKCRYPT_PASSPHRASE_MAX * 2)
+ * in locked memory. -ENOMEM (logged) when the memory cannot be locked:
+ * raise RLIMIT_MEMLOCK rather than keep keys in swappable memory. */
+int diskcrypt_secret_new(size_t size, struct diskcrypt_secret **ret);
+/* "sha256:7,14" (one bank, PCRs 0 to 23, tpm2-tools' syntax) into a bank
+ * and a mask. -EINVAL, logged, naming the fault. */
+int diskcrypt_pcrs_parse(const char *s, const struct vt_hash_alg **ret_bank, uint32_t *ret_mask);
+
 /* ---- helpers ---- */
 
 /* The library's own access to its secrets (secret.c). */
