@@ -3,7 +3,7 @@
  * file is taken to end right after it (where offsets in the header point
  * past the end), and to be much longer (where they point into it). */
 #include "fuzz.h"
-#include "imgverify-internal.h"
+#include "imgverify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

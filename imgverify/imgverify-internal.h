@@ -21,25 +21,6 @@ void imgverify_set_time(struct imgverify_ctx *ctx, time_t now);
 /* "raw", "qcow2" back to the format: 0 when unknown. */
 enum imgverify_format imgverify_format_from_name(const char *name);
 
-/* Parses the first bytes of an image file (len bytes of buf, at most
- * IMGVERIFY_HEADER_READ_MAX are looked at; file_size bounds offsets) with
- * hard bounds on every field. name is used in messages. Refuses (and logs):
- * -EBADMSG a malformed or truncated qcow2 header, or header extensions
- * QEMU and libvirt could read differently (an unknown one whose length is
- * not a multiple of 8, one seen twice, padding that is not zero or runs
- * past the extension area, a backing format or data file only libvirt's
- * reading finds, a backing name beyond what libvirt reads); -EMEDIUMTYPE
- * what a format probe of QEMU or libvirt takes for another format (qcow1,
- * QED, VMDK and VMDK text descriptors, VHDX, VHD, VDI, Parallels, Bochs,
- * cloop, COW); -EOPNOTSUPP unknown incompatible features, a dirty or
- * corrupt image, an external data file, legacy AES encryption; -EINVAL a
- * backing name that is json:, has a protocol (nbd:, http:, file: ...), is
- * empty or not text, a missing or unsupported backing format. Anything
- * else is raw (a LUKS container too, with crypt_method LUKS). The probes
- * that need the file's name or end (DMG, VHD footers) are the chain's. */
-int imgverify_header_parse(const char *name, const void *buf, size_t len, uint64_t file_size,
-			   struct imgverify_header *ret);
-
 void imgverify_digests_done(struct imgverify_digests *d);
 
 /* Hashes size bytes of an open regular file with pread, chunks in parallel
@@ -57,11 +38,6 @@ int imgverify_hash_fd(struct imgverify_ctx *ctx, const char *name, int fd, uint6
 /* The chunk size used when signing a file of this size: the default, or a
  * larger power of two so that there are at most IMGVERIFY_CHUNKS_MAX. */
 uint64_t imgverify_chunk_size_for(uint64_t size);
-
-/* DSSE pre-authentication encoding: "DSSEv1" SP len(type) SP type SP
- * len(body) SP body, lengths in ASCII decimal. *ret is malloc'ed. */
-int imgverify_dsse_pae(const char *type, const void *body, size_t body_len, uint8_t **ret,
-		       size_t *ret_len);
 
 /* Base64 (RFC 4648): encoding with the standard alphabet and padding;
  * decoding accepts the standard or URL-safe alphabet, padding optional,

@@ -132,6 +132,25 @@ struct imgverify_header {
 	uint32_t parsed_bytes;            /* the prefix of the file the parse read */
 };
 
+/* Parses the first bytes of an image file (len bytes of buf, at most
+ * IMGVERIFY_HEADER_READ_MAX are looked at; file_size bounds offsets) with
+ * hard bounds on every field. name is used in messages. Refuses (and logs):
+ * -EBADMSG a malformed or truncated qcow2 header, or header extensions
+ * QEMU and libvirt could read differently (an unknown one whose length is
+ * not a multiple of 8, one seen twice, padding that is not zero or runs
+ * past the extension area, a backing format or data file only libvirt's
+ * reading finds, a backing name beyond what libvirt reads); -EMEDIUMTYPE
+ * what a format probe of QEMU or libvirt takes for another format (qcow1,
+ * QED, VMDK and VMDK text descriptors, VHDX, VHD, VDI, Parallels, Bochs,
+ * cloop, COW); -EOPNOTSUPP unknown incompatible features, a dirty or
+ * corrupt image, an external data file, legacy AES encryption; -EINVAL a
+ * backing name that is json:, has a protocol (nbd:, http:, file: ...), is
+ * empty or not text, a missing or unsupported backing format. Anything
+ * else is raw (a LUKS container too, with crypt_method LUKS). The probes
+ * that need the file's name or end (DMG, VHD footers) are the chain's. */
+int imgverify_header_parse(const char *name, const void *buf, size_t len, uint64_t file_size,
+			   struct imgverify_header *ret);
+
 /* ---- hashing -------------------------------------------------------------- */
 
 #define IMGVERIFY_DIGEST_SIZE 32   /* SHA-256 */
@@ -153,6 +172,11 @@ struct imgverify_digests {
 /* ---- manifests ------------------------------------------------------------ */
 
 struct imgverify_guest;
+
+/* DSSE pre-authentication encoding: "DSSEv1" SP len(type) SP type SP
+ * len(body) SP body, lengths in ASCII decimal. *ret is malloc'ed. */
+int imgverify_dsse_pae(const char *type, const void *body, size_t body_len, uint8_t **ret,
+		       size_t *ret_len);
 
 /* A layer as the manifest signs it, or as found on disk. */
 struct imgverify_layer {
