@@ -101,6 +101,9 @@ int dc_open(struct diskcrypt_ctx *ctx, struct crypt_device **ret);
  * is checked (LUKS1 has no lock of libcryptsetup's). Never held while
  * waiting for the TPM. Returns the descriptor that holds it. */
 int dc_lock(struct diskcrypt_ctx *ctx, bool shared, int *ret_fd);
+/* dc_lock, then dc_open: the volume opened under vmtrust's lock, which
+ * *ret_lock holds (close it to release). */
+int dc_open_locked(struct diskcrypt_ctx *ctx, bool shared, int *ret_lock, struct crypt_device **ret);
 /* dc_open and dc_tokens_read under the shared lock. */
 int dc_open_tokens(struct diskcrypt_ctx *ctx, bool lenient, struct crypt_device **ret,
 		   struct dc_tokens *toks);

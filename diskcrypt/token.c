@@ -357,6 +357,16 @@ static int sidecar_new(const char *uuid, json_object **ret)
 	return 0;
 }
 
+/* The side file's object, or a new one when the volume has none yet. */
+static int sidecar_open(struct diskcrypt_ctx *ctx, const char *uuid, json_object **ret)
+{
+	int r = sidecar_read(ctx, uuid, ret);
+
+	if (r < 0 || *ret)
+		return r;
+	return sidecar_new(uuid, ret);
+}
+
 /* ---- reading ---------------------------------------------------------------------- */
 
 static bool is_luks1(struct crypt_device *cd)
@@ -540,14 +550,9 @@ int dc_token_store(struct diskcrypt_ctx *ctx, struct crypt_device *cd, const str
 		return r;
 	}
 
-	r = sidecar_read(ctx, uuid, &side);
+	r = sidecar_open(ctx, uuid, &side);
 	if (r < 0)
 		return r;
-	if (!side) {
-		r = sidecar_new(uuid, &side);
-		if (r < 0)
-			return r;
-	}
 	json_object_object_get_ex(side, "tokens", &tokens);
 	r = token_to_object(t, &o);
 	if (r < 0)
@@ -604,14 +609,9 @@ int dc_recovery_store(struct diskcrypt_ctx *ctx, struct crypt_device *cd, int ke
 					 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		return r < 0 ? dc_crypt_fail(ctx, r, "cannot mark the recovery keyslot") : 0;
 	}
-	r = sidecar_read(ctx, uuid, &side);
+	r = sidecar_open(ctx, uuid, &side);
 	if (r < 0)
 		return r;
-	if (!side) {
-		r = sidecar_new(uuid, &side);
-		if (r < 0)
-			return r;
-	}
 	if (!json_object_object_get_ex(side, "recovery_keyslots", &rec)) {
 		rec = json_object_new_array();
 		if (!rec || json_object_object_add(side, "recovery_keyslots", rec) < 0)
