@@ -509,9 +509,9 @@ static int do_monitor(struct qemu_ctx *c, const char *opt, const char *v)
 	return 0;
 }
 
-/* A value every key of which is listed in ok and, unless any_value, that
- * names nothing on the host: no '/' (a path) and no "unix:" (a socket) in
- * any value. */
+/* A value every key of which is listed in ok (an allow-list; an entry
+ * ending in '*' is a prefix) and, unless any_value, that names nothing on
+ * the host: no '/' (a path) and no "unix:" (a socket) in any value. */
 static int keys_allowed(const char *opt, const char *arg, const char *implied, const char *const *ok,
 			bool any_value)
 {
@@ -523,11 +523,15 @@ static int keys_allowed(const char *opt, const char *arg, const char *implied, c
 		return r;
 	for (size_t i = 0; i < o.n; i++) {
 		const struct qemu_kv *kv = &o.v[i];
-		size_t k;
+		bool listed = false;
 
-		for (k = 0; ok[k] && strcmp(ok[k], kv->key) != 0; k++)
-			;
-		if (!ok[k] || (!any_value && (strchr(kv->value, '/') || strstr(kv->value, "unix:") ||
+		for (size_t k = 0; ok[k] && !listed; k++) {
+			size_t n = strlen(ok[k]);
+
+			listed = n > 0 && ok[k][n - 1] == '*' ? strncmp(kv->key, ok[k], n - 1) == 0 :
+								strcmp(kv->key, ok[k]) == 0;
+		}
+		if (!listed || (!any_value && (strchr(kv->value, '/') || strstr(kv->value, "unix:") ||
 					      (!strcmp(kv->key, "unix") && strcmp(kv->value, "off") != 0))))
 			return vt_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt, kv->key,
 						kv->value, why_host);
@@ -549,32 +553,6 @@ static int do_keymap(const char *v)
 	if (!*v || v[n])
 		return vt_log_errno(EOPNOTSUPP, "qemu: -k '%s' is refused: a keymap is a layout name "
 					"(letters, digits, '-', '_')", v);
-	return 0;
-}
-
-/* The keys an option may carry (an allow-list; an entry ending in '*' is a
- * prefix): any other is refused, as naming what is not verified. */
-static int allow_only_keys(const char *opt, const char *arg, const char *implied, const char *const *keys)
-{
-	_cleanup_(qemu_kvlist_done) struct qemu_kvlist o = {};
-	int r;
-
-	r = qemu_kv_parse(opt, arg, QEMU_OPTS, implied, &o);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < o.n; i++) {
-		bool ok = false;
-
-		for (size_t k = 0; keys[k] && !ok; k++) {
-			size_t n = strlen(keys[k]);
-
-			ok = n > 0 && keys[k][n - 1] == '*' ? strncmp(o.v[i].key, keys[k], n - 1) == 0 :
-							     strcmp(o.v[i].key, keys[k]) == 0;
-		}
-		if (!ok)
-			return vt_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt, o.v[i].key,
-						o.v[i].value, why_host);
-	}
 	return 0;
 }
 
@@ -630,7 +608,7 @@ static int do_object(struct qemu_ctx *c, const char *arg)
 		return vt_log_errno(EOPNOTSUPP,
 					"qemu: -object %s: filename='%s' is refused: not /dev/random, /dev/urandom "
 					"or /dev/hwrng", qemu_kv_get(&o, "qom-type"), f);
-	return allow_only_keys("object", arg, "qom-type", keys);
+	return keys_allowed("object", arg, "qom-type", keys, true);
 }
 
 /* Character device backends that name no host file, pipe, device or socket. */
@@ -649,7 +627,7 @@ static int do_chardev(struct qemu_ctx *c, const char *arg)
 	int r;
 
 	r = check_type("chardev", arg, QEMU_OPTS, "backend", chardev_ok, false, &o);
-	return r < 0 ? r : allow_only_keys("chardev", arg, "backend", keys);
+	return r < 0 ? r : keys_allowed("chardev", arg, "backend", keys, true);
 }
 
 /* -serial, -monitor, -qmp, -gdb...: qemu_chr_parse_compat()'s short forms. */
@@ -703,7 +681,7 @@ static int do_net(struct qemu_ctx *c, const char *opt, const char *arg)
 	c->network = true;
 	r = check_type(opt, arg, QEMU_OPTS, "type", ok, false, &o);
 	if (r >= 0)
-		r = allow_only_keys(opt, arg, "type", keys);
+		r = keys_allowed(opt, arg, "type", keys, true);
 	if (r < 0)
 		return r;
 	type = qemu_kv_get(&o, "type");
