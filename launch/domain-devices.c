@@ -190,12 +190,9 @@ static int check_backing_source(struct dom_walk *w, xmlNodePtr n)
 		return r;
 	if (d->n_backing >= DOMAIN_DISKS_MAX)
 		return vt_log_errno(EOPNOTSUPP, "domain: more than %d backing files", DOMAIN_DISKS_MAX);
-	b = reallocarray(d->backing, d->n_backing + 1, sizeof(*b));
+	b = LAUNCH_APPEND(d->backing, d->n_backing);
 	if (!b)
 		return -ENOMEM;
-	d->backing = b;
-	b = &d->backing[d->n_backing++];
-	*b = (struct launch_backing){};
 	while (disk && !dom_is(disk, "disk"))
 		disk = disk->parent;
 	r = dom_dup_prop(dom_child(disk, "target"), "dev", &b->target);

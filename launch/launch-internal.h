@@ -12,10 +12,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <libxml/tree.h>
 
 #include "launch.h"
+
+/* One more element at the end of array (n of them), zeroed: a pointer to
+ * it, n counted up; NULL when out of memory (array and n unchanged). */
+#define LAUNCH_APPEND(array, n)                                                      \
+	__extension__({                                                              \
+		__typeof__(array) la_a_ = reallocarray((array), (n) + 1, sizeof(*(array))); \
+		if (la_a_) {                                                         \
+			(array) = la_a_;                                             \
+			memset(&la_a_[(n)], 0, sizeof(*la_a_));                      \
+		}                                                                    \
+		la_a_ ? &la_a_[(n)++] : NULL;                                        \
+	})
 
 /* ---- the domain XML (domain*.c) ------------------------------------------- */
 

@@ -421,7 +421,7 @@ static int follow(struct qemu_ctx *c, size_t self, const char *name, const struc
 
 int qemu_do_blockdev(struct qemu_ctx *c, const char *arg)
 {
-	struct qemu_node *nodes, *n;
+	struct qemu_node *n;
 	int r;
 
 	/* JSON is parsed by qemu's own parser; a second one could read it
@@ -431,11 +431,9 @@ int qemu_do_blockdev(struct qemu_ctx *c, const char *arg)
 					"qemu: -blockdev in JSON form is not accepted: use key=value");
 	if (c->n_nodes >= QEMU_NODES_MAX)
 		return vt_log_errno(EOPNOTSUPP, "qemu: more than %d -blockdev", QEMU_NODES_MAX);
-	nodes = reallocarray(c->nodes, c->n_nodes + 1, sizeof(*nodes));
-	if (!nodes)
+	n = LAUNCH_APPEND(c->nodes, c->n_nodes);
+	if (!n)
 		return -ENOMEM;
-	c->nodes = nodes;
-	n = &nodes[c->n_nodes++];
 	*n = (struct qemu_node){ .pflash = -1, .arg = c->arg };
 	r = qemu_kv_parse("blockdev", arg, KEYVAL, "driver", &n->o);
 	if (r < 0)

@@ -59,14 +59,8 @@ int qemu_add_ref(struct qemu_ctx *c, const char *what, int arg, enum qemu_syntax
 	if (r && (r->block || block))
 		return vt_log_errno(EOPNOTSUPP, "qemu: '%s' names two files: give the -blockdev node another name",
 					what);
-	if (!r) {
-		r = reallocarray(c->refs, c->n_refs + 1, sizeof(*r));
-		if (!r)
-			return -ENOMEM;
-		c->refs = r;
-		r = &r[c->n_refs++];
-		*r = (struct qemu_ref){};
-	}
+	if (!r && !(r = LAUNCH_APPEND(c->refs, c->n_refs)))
+		return -ENOMEM;
 	free(r->key);
 	r->key = NULL;
 	if ((!r->what && !(r->what = strdup(what))) || (key && !(r->key = strdup(key))))
@@ -110,16 +104,15 @@ int qemu_check_block_file(const char *what, const char *path)
 int qemu_add_disk(struct launch_domain *d, const char *target, const char *device, const char *source,
 		  const char *format, bool readonly, bool encrypted)
 {
-	struct launch_disk *disks, *disk;
+	struct launch_disk *disk;
 
 	if (d->n_disks >= QEMU_DISKS_MAX)
 		return vt_log_errno(EOPNOTSUPP, "qemu: more than %d disks", QEMU_DISKS_MAX);
-	disks = reallocarray(d->disks, d->n_disks + 1, sizeof(*disks));
-	if (!disks)
+	disk = LAUNCH_APPEND(d->disks, d->n_disks);
+	if (!disk)
 		return -ENOMEM;
-	d->disks = disks;
-	disk = &disks[d->n_disks++];
-	*disk = (struct launch_disk){ .readonly = readonly, .encrypted = encrypted };
+	disk->readonly = readonly;
+	disk->encrypted = encrypted;
 	if (!(disk->target = strdup(target)) || !(disk->device = strdup(device)) ||
 	    (source && !(disk->source = strdup(source))) || (format && !(disk->format = strdup(format))))
 		return -ENOMEM;
@@ -650,13 +643,8 @@ static int add_interface(struct launch_domain *d, const char *type, const char *
 
 	if (d->n_interfaces >= QEMU_DISKS_MAX)
 		return vt_log_errno(EOPNOTSUPP, "qemu: more than %d network backends", QEMU_DISKS_MAX);
-	ni = reallocarray(d->interfaces, d->n_interfaces + 1, sizeof(*ni));
-	if (!ni)
-		return -ENOMEM;
-	d->interfaces = ni;
-	ni = &ni[d->n_interfaces++];
-	*ni = (struct launch_interface){};
-	if (!(ni->type = strdup(type)) || (source && !(ni->source = strdup(source))))
+	ni = LAUNCH_APPEND(d->interfaces, d->n_interfaces);
+	if (!ni || !(ni->type = strdup(type)) || (source && !(ni->source = strdup(source))))
 		return -ENOMEM;
 	return 0;
 }
