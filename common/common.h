@@ -303,4 +303,41 @@ typedef int (*vt_json_visit_fn)(void *userdata, const struct vt_json_token *t);
 int vt_json_walk(const char *data, size_t len, unsigned max_depth, vt_json_visit_fn fn,
 		     void *userdata, struct vt_json_error *err);
 
+/* ---- OpenSSL helpers (ossl.c) ------------------------------------------ */
+
+/* The SubjectPublicKeyInfo of pkey as PEM ("-----BEGIN PUBLIC KEY-----"),
+ * NUL-terminated and malloc'ed in *ret, its length (without the NUL) in
+ * *ret_len (may be NULL). -ENOMEM, or -EIO when OpenSSL cannot write the
+ * key. Never logs: the caller names the key. */
+int vt_pkey_to_pem(const EVP_PKEY *pkey, char **ret, size_t *ret_len);
+
+/* ---- strict JSON reading with its path (jsonread.c) -------------------- */
+
+/* A parser's place in a JSON tree it reads (vt_json_parse()'s), for its
+ * one-line errors: "WHAT 'NAME': $.path: reason". */
+struct vt_json_reader {
+	const char *what;          /* "manifest", "policy": the file's kind */
+	const char *name;          /* the file, quoted in messages */
+	int err;                   /* the errno of vt_json_fault(): EBADMSG, EINVAL */
+	struct vt_json_path p;     /* the value being read */
+	char *copy;                /* each fault's message copied here too, or NULL */
+	size_t copy_size;
+};
+
+/* Logs "WHAT 'NAME': PATH: message" (and copies it) and returns -err. */
+int vt_json_faultv(struct vt_json_reader *r, int err, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+int vt_json_fault_(struct vt_json_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define vt_json_fault(r, ...) VT_NEGATIVE(vt_json_fault_((r), __VA_ARGS__))
+/* A fault ("expected a string, got an array") unless v is of json-c's
+ * type (an enum json_type); what names it. */
+int vt_json_expect_type(struct vt_json_reader *r, struct json_object *v, int type, const char *what);
+/* A fault ("unknown key", at its path) for the first key of obj that
+ * allowed (NULL-terminated) does not name. */
+int vt_json_check_keys(struct vt_json_reader *r, struct json_object *obj, const char *const *allowed);
+/* A string of 1 to max bytes without NUL (valid while v is). */
+int vt_json_get_string(struct vt_json_reader *r, struct json_object *v, size_t max, const char **ret);
+/* An integer from 0 to max. */
+int vt_json_get_uint(struct vt_json_reader *r, struct json_object *v, uint64_t max, uint64_t *ret);
+
 #endif

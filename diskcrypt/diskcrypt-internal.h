@@ -60,16 +60,22 @@ struct dc_token {
 
 void dc_token_clear(struct dc_token *t);
 
+/* ---- the library's own API, reached by its tests ---- */
+
+/* A zeroed secret buffer of size bytes (1 to DISKCRYPT_PASSPHRASE_MAX * 2)
+ * in locked memory. -ENOMEM (logged) when the memory cannot be locked:
+ * raise RLIMIT_MEMLOCK rather than keep keys in swappable memory. */
+int diskcrypt_secret_new(size_t size, struct diskcrypt_secret **ret);
+/* "sha256:7,14" (one bank, PCRs 0 to 23, tpm2-tools' syntax) into a bank
+ * and a mask. -EINVAL, logged, naming the fault. */
+int diskcrypt_pcrs_parse(const char *s, const struct vt_hash_alg **ret_bank, uint32_t *ret_mask);
+
 /* ---- helpers ---- */
 
 /* The library's own access to its secrets (secret.c). */
 uint8_t *dc_secret_mut(struct diskcrypt_secret *s);
 /* Shrinks the used size (the rest is wiped). */
 void dc_secret_set_size(struct diskcrypt_secret *s, size_t size);
-/* Base64 with padding (*ret malloc'ed, NUL-terminated); decode is strict:
- * -EBADMSG, not logged, on anything but canonical base64. */
-int dc_base64_encode(const uint8_t *data, size_t len, char **ret);
-int dc_base64_decode(const char *s, uint8_t **ret, size_t *ret_len);
 
 /* The vmtrust tokens of a volume and its recovery keyslots. */
 struct dc_tokens {
@@ -95,6 +101,9 @@ int dc_open(struct diskcrypt_ctx *ctx, struct crypt_device **ret);
  * is checked (LUKS1 has no lock of libcryptsetup's). Never held while
  * waiting for the TPM. Returns the descriptor that holds it. */
 int dc_lock(struct diskcrypt_ctx *ctx, bool shared, int *ret_fd);
+/* dc_lock, then dc_open: the volume opened under vmtrust's lock, which
+ * *ret_lock holds (close it to release). */
+int dc_open_locked(struct diskcrypt_ctx *ctx, bool shared, int *ret_lock, struct crypt_device **ret);
 /* dc_open and dc_tokens_read under the shared lock. */
 int dc_open_tokens(struct diskcrypt_ctx *ctx, bool lenient, struct crypt_device **ret,
 		   struct dc_tokens *toks);

@@ -76,32 +76,29 @@ void diskcrypt_ctx_free(struct diskcrypt_ctx *ctx)
 	free(ctx);
 }
 
-int diskcrypt_ctx_set_token_file(struct diskcrypt_ctx *ctx, const char *path)
+/* A path setting of the context: what names it in the error. */
+static int set_path(char **dst, const char *path, const char *what)
 {
 	char *p;
 
 	if (!path || !*path)
-		return vt_log_errno(EINVAL, "no token file given");
+		return vt_log_errno(EINVAL, "no %s given", what);
 	p = strdup(path);
 	if (!p)
 		return -ENOMEM;
-	free(ctx->token_file);
-	ctx->token_file = p;
+	free(*dst);
+	*dst = p;
 	return 0;
+}
+
+int diskcrypt_ctx_set_token_file(struct diskcrypt_ctx *ctx, const char *path)
+{
+	return set_path(&ctx->token_file, path, "token file");
 }
 
 int diskcrypt_ctx_set_state_dir(struct diskcrypt_ctx *ctx, const char *dir)
 {
-	char *p;
-
-	if (!dir || !*dir)
-		return vt_log_errno(EINVAL, "no state directory given");
-	p = strdup(dir);
-	if (!p)
-		return -ENOMEM;
-	free(ctx->state_dir);
-	ctx->state_dir = p;
-	return 0;
+	return set_path(&ctx->state_dir, dir, "state directory");
 }
 
 int dc_tpm_lock(struct diskcrypt_ctx *ctx, int *ret_fd)
@@ -207,6 +204,23 @@ int dc_lock(struct diskcrypt_ctx *ctx, bool shared, int *ret_fd)
 	return 0;
 }
 
+int dc_open_locked(struct diskcrypt_ctx *ctx, bool shared, int *ret_lock, struct crypt_device **ret)
+{
+	_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+	_cleanup_close_ int lock = -1;
+	int r;
+
+	r = dc_lock(ctx, shared, &lock);
+	if (r < 0)
+		return r;
+	r = dc_open(ctx, &cd);
+	if (r < 0)
+		return r;
+	*ret_lock = TAKE_FD(lock);
+	*ret = TAKE_PTR(cd);
+	return 0;
+}
+
 int dc_open_tokens(struct diskcrypt_ctx *ctx, bool lenient, struct crypt_device **ret,
 		   struct dc_tokens *toks)
 {
@@ -214,10 +228,7 @@ int dc_open_tokens(struct diskcrypt_ctx *ctx, bool lenient, struct crypt_device 
 	_cleanup_close_ int lock = -1;
 	int r;
 
-	r = dc_lock(ctx, true, &lock);
-	if (r < 0)
-		return r;
-	r = dc_open(ctx, &cd);
+	r = dc_open_locked(ctx, true, &lock, &cd);
 	if (r < 0)
 		return r;
 	r = dc_tokens_read(ctx, cd, lenient, toks);
@@ -448,10 +459,7 @@ int diskcrypt_activate(struct diskcrypt_ctx *ctx, const struct diskcrypt_secret 
 
 	if (!key)
 		return vt_log_errno(EINVAL, "cannot activate '%s': no key", ctx->volume);
-	r = dc_lock(ctx, true, &lock);
-	if (r < 0)
-		return r;
-	r = dc_open(ctx, &cd);
+	r = dc_open_locked(ctx, true, &lock, &cd);
 	if (r < 0)
 		return r;
 	if (name) {

@@ -31,10 +31,6 @@
 
 struct diskcrypt_secret;
 
-/* A zeroed secret buffer of size bytes (1 to DISKCRYPT_PASSPHRASE_MAX * 2)
- * in locked memory. -ENOMEM (logged) when the memory cannot be locked:
- * raise RLIMIT_MEMLOCK rather than keep keys in swappable memory. */
-int diskcrypt_secret_new(size_t size, struct diskcrypt_secret **ret);
 /* Reads a passphrase or key file whole (a regular file, a pipe, "-" for
  * standard input), at most DISKCRYPT_PASSPHRASE_MAX bytes, every byte kept
  * as cryptsetup's --key-file does. -EFBIG over the limit, -ENOMSG empty. */
@@ -47,9 +43,6 @@ size_t diskcrypt_secret_size(const struct diskcrypt_secret *s);
 
 /* ---- PCR sets -------------------------------------------------------------- */
 
-/* "sha256:7,14" (one bank, PCRs 0 to 23, tpm2-tools' syntax) into a bank
- * and a mask. -EINVAL, logged, naming the fault. */
-int diskcrypt_pcrs_parse(const char *s, const struct vt_hash_alg **ret_bank, uint32_t *ret_mask);
 /* "sha256:7,14" into out (size >= 96). */
 void diskcrypt_pcrs_format(const struct vt_hash_alg *bank, uint32_t mask, char *out, size_t size);
 

@@ -81,10 +81,11 @@ static int add_keyslot(struct diskcrypt_ctx *ctx, struct crypt_device *cd, const
 
 /* Adds the keyslot of a new sealed key and its token, then (optionally)
  * a recovery keyslot; a token that cannot be stored takes its keyslot
- * with it. Under the lock. */
+ * with it. Under the lock. On success the token's id goes to *ret_token
+ * and *recovery to *ret_recovery (either may be NULL). */
 static int add_sealed(struct diskcrypt_ctx *ctx, struct crypt_device *cd, const struct diskcrypt_secret *vk,
 		      const struct diskcrypt_secret *key, struct dc_token *t,
-		      const struct diskcrypt_secret *recovery, int *ret_token)
+		      struct diskcrypt_secret **recovery, int *ret_token, struct diskcrypt_secret **ret_recovery)
 {
 	int slot, id, r;
 
@@ -98,8 +99,8 @@ static int add_sealed(struct diskcrypt_ctx *ctx, struct crypt_device *cd, const 
 		return id;
 	}
 	t->id = id;
-	if (recovery) {
-		int rslot = add_keyslot(ctx, cd, vk, recovery);
+	if (recovery && *recovery) {
+		int rslot = add_keyslot(ctx, cd, vk, *recovery);
 
 		if (rslot < 0)
 			return rslot;
@@ -109,7 +110,10 @@ static int add_sealed(struct diskcrypt_ctx *ctx, struct crypt_device *cd, const 
 			return r;
 		}
 	}
-	*ret_token = id;
+	if (ret_token)
+		*ret_token = id;
+	if (ret_recovery)
+		*ret_recovery = TAKE_PTR(*recovery);
 	return 0;
 }
 
@@ -206,7 +210,7 @@ int diskcrypt_format(struct diskcrypt_ctx *ctx, const struct diskcrypt_format_pa
 	struct crypt_params_luks2 p2 = { .sector_size = 512 };
 	const char *type;
 	struct stat st;
-	int id = -1, r;
+	int r;
 
 	if (!fp || (fp->type != DISKCRYPT_LUKS1 && fp->type != DISKCRYPT_LUKS2))
 		return vt_log_errno(EINVAL, "cannot format '%s': unknown luks version", ctx->volume);
@@ -274,14 +278,7 @@ int diskcrypt_format(struct diskcrypt_ctx *ctx, const struct diskcrypt_format_pa
 			return vt_log_errno(errno, "cannot remove the old token file '%s': %s", sidecar,
 						strerror(errno));
 	}
-	r = add_sealed(ctx, cd, NULL, key, &t, rec, &id);
-	if (r < 0)
-		return r;
-	if (ret_recovery)
-		*ret_recovery = TAKE_PTR(rec);
-	if (ret_token)
-		*ret_token = id;
-	return 0;
+	return add_sealed(ctx, cd, NULL, key, &t, &rec, ret_token, ret_recovery);
 }
 
 /* ---- enroll ---------------------------------------------------------------------- */
@@ -305,10 +302,7 @@ static int unlock_volume_key(struct diskcrypt_ctx *ctx, const struct diskcrypt_s
 			return r;
 		passphrase = key;
 	}
-	r = dc_lock(ctx, true, &lock);
-	if (r < 0)
-		return r;
-	r = dc_open(ctx, &cd);
+	r = dc_open_locked(ctx, true, &lock, &cd);
 	if (r < 0)
 		return r;
 	return volume_key(ctx, cd, slot, passphrase, ret);
@@ -322,7 +316,7 @@ int diskcrypt_enroll(struct diskcrypt_ctx *ctx, const struct diskcrypt_secret *p
 	_cleanup_(diskcrypt_secret_freep) struct diskcrypt_secret *vk = NULL, *key = NULL, *rec = NULL;
 	_cleanup_(token_clearp) struct dc_token t = { .id = -1, .keyslot = -1 };
 	_cleanup_close_ int lock = -1;
-	int id = -1, r;
+	int r;
 
 	if (!sp)
 		return vt_log_errno(EINVAL, "cannot enroll '%s': no seal parameters", ctx->volume);
@@ -333,20 +327,20 @@ int diskcrypt_enroll(struct diskcrypt_ctx *ctx, const struct diskcrypt_secret *p
 	if (r < 0)
 		return r;
 
-	r = dc_lock(ctx, false, &lock);
+	r = dc_open_locked(ctx, false, &lock, &cd);
 	if (r < 0)
 		return r;
-	r = dc_open(ctx, &cd);
-	if (r < 0)
-		return r;
-	r = add_sealed(ctx, cd, vk, key, &t, rec, &id);
-	if (r < 0)
-		return r;
-	if (ret_recovery)
-		*ret_recovery = TAKE_PTR(rec);
-	if (ret_token)
-		*ret_token = id;
-	return 0;
+	return add_sealed(ctx, cd, vk, key, &t, &rec, ret_token, ret_recovery);
+}
+
+/* The volume under the exclusive lock and its tokens, malformed ones
+ * listed (a change may remove them). */
+static int open_for_change(struct diskcrypt_ctx *ctx, int *ret_lock, struct crypt_device **ret_cd,
+			   struct dc_tokens *toks)
+{
+	int r = dc_open_locked(ctx, false, ret_lock, ret_cd);
+
+	return r < 0 ? r : dc_tokens_read(ctx, *ret_cd, true, toks);
 }
 
 /* ---- rotate ---------------------------------------------------------------------- */
@@ -454,20 +448,14 @@ int diskcrypt_rotate(struct diskcrypt_ctx *ctx, const struct diskcrypt_secret *p
 	{
 		_cleanup_close_ int lock = -1;
 
-		r = dc_lock(ctx, false, &lock);
-		if (r < 0)
-			return r;
-		r = dc_open(ctx, &cd);
-		if (r < 0)
-			return r;
-		r = dc_tokens_read(ctx, cd, true, &toks);
+		r = open_for_change(ctx, &lock, &cd, &toks);
 		if (r < 0)
 			return r;
 		old = find_token(&toks, old_id);
 		if (!old || old->keyslot != old_slot)
 			return vt_log_errno(EAGAIN, "token %d of '%s' changed while rotating: nothing done",
 						old_id, ctx->volume);
-		r = add_sealed(ctx, cd, vk, key, &t, NULL, &id);
+		r = add_sealed(ctx, cd, vk, key, &t, NULL, &id, NULL);
 		if (r < 0)
 			return r;
 		crypt_free(cd);
@@ -481,10 +469,7 @@ int diskcrypt_rotate(struct diskcrypt_ctx *ctx, const struct diskcrypt_secret *p
 		_cleanup_close_ int lock = -1;
 		int q;
 
-		q = dc_lock(ctx, false, &lock);
-		if (q < 0)
-			return q;
-		q = dc_open(ctx, &cd);
+		q = dc_open_locked(ctx, false, &lock, &cd);
 		if (q < 0)
 			return q;
 		if (r < 0) {
@@ -510,13 +495,7 @@ int diskcrypt_revoke(struct diskcrypt_ctx *ctx, int token, bool force)
 	uint32_t doomed = 0, active = 0;
 	int n = 0, max, r;
 
-	r = dc_lock(ctx, false, &lock);
-	if (r < 0)
-		return r;
-	r = dc_open(ctx, &cd);
-	if (r < 0)
-		return r;
-	r = dc_tokens_read(ctx, cd, true, &toks);
+	r = open_for_change(ctx, &lock, &cd, &toks);
 	if (r < 0)
 		return r;
 	max = crypt_keyslot_max(crypt_get_type(cd));

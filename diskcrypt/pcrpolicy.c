@@ -252,7 +252,7 @@ static int parse_entry(const char *name, size_t idx, json_object *o, struct dc_p
 	if (slen == 0 || slen > 4096)
 		return vt_log_errno(EBADMSG, "'%s': %s.signature: expected base64 of 1 to 3072 bytes",
 					name, where);
-	r = dc_base64_decode(s, &e->signature, &e->signature_len);
+	r = vt_base64_decode(s, slen, SIZE_MAX, &e->signature, &e->signature_len);
 	if (r < 0)
 		return vt_log_errno(EBADMSG, "'%s': %s.signature: not base64", name, where);
 	return 0;
@@ -351,7 +351,7 @@ int diskcrypt_pcr_policy_sign(const char *key_path, const struct policy_key_opts
 	r = policy_signer_sign(signer, digest, sizeof(digest), &sig, &sig_len);
 	if (r < 0)
 		return r;
-	r = dc_base64_encode(sig, sig_len, &sig_b64);
+	r = vt_base64_encode(sig, sig_len, &sig_b64);
 	if (r < 0)
 		return r;
 

@@ -188,22 +188,23 @@ static int attest_host(struct diskcrypt_ctx *ctx, const struct diskcrypt_release
 	sel = policy_quote_selection(rp->policy, &n_sel);
 
 	/* attest's own error becomes the reason of the one line logged here. */
-	vt_log_capture(error, sizeof(error));
-	if (n_sel == 0) {
-		r = attest_default_quote_selection(ctx->tpm, policy_measurement_pcr(rp->policy), sel_buf,
-						   ELEMENTSOF(sel_buf));
-		if (r >= 0) {
-			sel = sel_buf;
-			n_sel = (size_t)r;
+	{
+		VT_LOG_CAPTURE_SCOPE(error, sizeof(error));
+		if (n_sel == 0) {
+			r = attest_default_quote_selection(ctx->tpm, policy_measurement_pcr(rp->policy), sel_buf,
+							   ELEMENTSOF(sel_buf));
+			if (r >= 0) {
+				sel = sel_buf;
+				n_sel = (size_t)r;
+			}
+		} else {
+			r = 0;
 		}
-	} else {
-		r = 0;
+		if (r >= 0)
+			r = attest_quote(ctx->tpm, ctx->state_dir, sel, n_sel, nonce, sizeof(nonce), rp->uefi_log, &ev);
+		if (r >= 0)
+			r = attest_verify(rp->policy, ev, nonce, sizeof(nonce), &v);
 	}
-	if (r >= 0)
-		r = attest_quote(ctx->tpm, ctx->state_dir, sel, n_sel, nonce, sizeof(nonce), rp->uefi_log, &ev);
-	if (r >= 0)
-		r = attest_verify(rp->policy, ev, nonce, sizeof(nonce), &v);
-	vt_log_capture(NULL, 0);
 	if (r < 0)
 		return vt_log_errno(-r, "key withheld for '%s': attestation failed: %s", ctx->volume,
 					error[0] ? error : strerror(-r));

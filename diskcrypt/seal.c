@@ -324,19 +324,16 @@ static int pkey_from_pem(const char *pem, EVP_PKEY **ret)
 
 static int pkey_to_pem(EVP_PKEY *pkey, char **ret)
 {
-	_cleanup_(BIO_freep) BIO *b = BIO_new(BIO_s_mem());
-	char *data, *s;
-	long len;
+	_cleanup_(freep) char *s = NULL;
+	size_t len;
+	int r;
 
-	if (!b || PEM_write_bio_PUBKEY(b, pkey) != 1)
+	r = vt_pkey_to_pem(pkey, &s, &len);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 || len >= DC_PUBKEY_PEM_MAX)
 		return vt_log_errno(EIO, "cannot write the authorize key as pem");
-	len = BIO_get_mem_data(b, &data);
-	if (len <= 0 || len >= DC_PUBKEY_PEM_MAX)
-		return vt_log_errno(EIO, "cannot write the authorize key as pem");
-	s = strndup(data, (size_t)len);
-	if (!s)
-		return -ENOMEM;
-	*ret = s;
+	*ret = TAKE_PTR(s);
 	return 0;
 }
 
@@ -433,6 +430,20 @@ static int read_values(struct attest_ctx *tpm, const struct vt_hash_alg *bank, u
 	return 0;
 }
 
+/* The PolicyPCR digest of the TPM's values now for bank and mask. */
+static int policy_pcr_now(struct attest_ctx *tpm, const struct vt_hash_alg *bank, uint32_t mask,
+			  uint8_t out[DC_POLICY_DIGEST_SIZE])
+{
+	struct policy_pcr_value values[POLICY_PCR_MAX];
+	size_t n;
+	int r;
+
+	r = read_values(tpm, bank, mask, values, &n);
+	if (r < 0)
+		return r;
+	return dc_policy_pcr_digest(values, n, out);
+}
+
 int diskcrypt_pcr_values_from_tpm(struct attest_ctx *tpm, const struct vt_hash_alg *bank,
 				  uint32_t mask, struct policy_pcr_value *values)
 {
@@ -493,13 +504,7 @@ int dc_seal(struct attest_ctx *tpm, const struct diskcrypt_seal_params *sp,
 		if (r < 0)
 			return r;
 	} else {
-		struct policy_pcr_value values[POLICY_PCR_MAX];
-		size_t n;
-
-		r = read_values(tpm, sp->bank, sp->pcr_mask, values, &n);
-		if (r < 0)
-			return r;
-		r = dc_policy_pcr_digest(values, n, policy);
+		r = policy_pcr_now(tpm, sp->bank, sp->pcr_mask, policy);
 		if (r < 0)
 			return r;
 	}
@@ -604,17 +609,12 @@ static int pick_signed_policy(struct attest_ctx *tpm, const struct dc_token *t, 
 		return r;
 	for (size_t i = 0; i < sp->n; i++) {
 		const struct dc_pcr_policy *e = &sp->v[i];
-		struct policy_pcr_value now[POLICY_PCR_MAX];
 		uint8_t digest[DC_POLICY_DIGEST_SIZE];
-		size_t n;
 
 		if (memcmp(e->fingerprint, fp, sizeof(fp)) != 0)
 			continue;
 		n_key++;
-		r = read_values(tpm, e->bank, e->mask, now, &n);
-		if (r < 0)
-			return r;
-		r = dc_policy_pcr_digest(now, n, digest);
+		r = policy_pcr_now(tpm, e->bank, e->mask, digest);
 		if (r < 0)
 			return r;
 		if (memcmp(digest, e->policy, sizeof(digest)) == 0) {

@@ -23,59 +23,11 @@
 
 #include <json-c/json.h>
 #include <libcryptsetup.h>
-#include <openssl/evp.h>
 
 #include "diskcrypt-internal.h"
 
 
 #define TOKEN_VERSION 1
-
-/* ---- base64 ---------------------------------------------------------------------- */
-
-int dc_base64_encode(const uint8_t *data, size_t len, char **ret)
-{
-	char *s;
-
-	if (len > 1024 * 1024)
-		return -EFBIG;
-	s = malloc(4 * ((len + 2) / 3) + 1);
-	if (!s)
-		return -ENOMEM;
-	EVP_EncodeBlock((unsigned char *)s, data, (int)len);
-	*ret = s;
-	return 0;
-}
-
-int dc_base64_decode(const char *s, uint8_t **ret, size_t *ret_len)
-{
-	_cleanup_(freep) uint8_t *out = NULL;
-	size_t len = strlen(s), pad = 0;
-	int n;
-
-	if (len == 0 || len % 4 || len > 4 * 1024 * 1024)
-		return -EBADMSG;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (c == '=') {
-			if (i < len - 2)
-				return -EBADMSG;
-			pad++;
-		} else if (pad || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-				    (c >= '0' && c <= '9') || c == '+' || c == '/')) {
-			return -EBADMSG;
-		}
-	}
-	out = malloc(len / 4 * 3 + 1);
-	if (!out)
-		return -ENOMEM;
-	n = EVP_DecodeBlock(out, (const unsigned char *)s, (int)len);
-	if (n < 0 || (size_t)n < pad)
-		return -EBADMSG;
-	*ret_len = (size_t)n - pad;
-	*ret = TAKE_PTR(out);
-	return 0;
-}
 
 /* ---- one token ------------------------------------------------------------------- */
 
@@ -130,7 +82,7 @@ static int token_to_object(const struct dc_token *t, json_object **ret)
 
 	if (!o)
 		return -ENOMEM;
-	r = dc_base64_encode(t->blob, t->blob_len, &blob);
+	r = vt_base64_encode(t->blob, t->blob_len, &blob);
 	if (r < 0)
 		return r;
 	if (add_string(o, "type", DISKCRYPT_TOKEN_TYPE) < 0 ||
@@ -288,7 +240,9 @@ static int token_from_object(const char *name, json_object *o, struct dc_token *
 
 	if (!json_object_object_get_ex(o, "tpm2-blob", &v) || !json_object_is_type(v, json_type_string) ||
 	    strlen(json_object_get_string(v)) > DC_BLOB_MAX * 4 / 3 + 4 ||
-	    dc_base64_decode(json_object_get_string(v), &t.blob, &t.blob_len) < 0 || t.blob_len == 0) {
+	    vt_base64_decode(json_object_get_string(v), strlen(json_object_get_string(v)), SIZE_MAX, &t.blob,
+			     &t.blob_len) < 0 ||
+	    t.blob_len == 0) {
 		dc_token_clear(&t);
 		return bad_token(name, "tpm2-blob: expected base64 of at most %d bytes", DC_BLOB_MAX);
 	}
@@ -403,6 +357,16 @@ static int sidecar_new(const char *uuid, json_object **ret)
 	return 0;
 }
 
+/* The side file's object, or a new one when the volume has none yet. */
+static int sidecar_open(struct diskcrypt_ctx *ctx, const char *uuid, json_object **ret)
+{
+	int r = sidecar_read(ctx, uuid, ret);
+
+	if (r < 0 || *ret)
+		return r;
+	return sidecar_new(uuid, ret);
+}
+
 /* ---- reading ---------------------------------------------------------------------- */
 
 static bool is_luks1(struct crypt_device *cd)
@@ -423,6 +387,22 @@ static int add_recovery(struct dc_tokens *toks, int keyslot)
 	return 0;
 }
 
+/* One token from its JSON text when json is given (the tree in *parsed),
+ * else from its object o. */
+static int token_parse(const char *name, json_object *o, const char *json, json_object **parsed,
+		       struct dc_token *t)
+{
+	int r;
+
+	if (json) {
+		r = token_json(name, json, parsed);
+		if (r < 0)
+			return r;
+		o = *parsed;
+	}
+	return token_from_object(name, o, t);
+}
+
 /* Parses one token, from its JSON text when json is given, else from its
  * object o, into the next free entry. Lenient: a malformed token is kept,
  * marked, with its fault and (when it can be told) its keyslot, so that
@@ -435,16 +415,14 @@ static int take_token(const char *name, json_object *o, const char *json, int id
 	struct dc_token *t = &toks->v[toks->n];
 	int r = 0;
 
-	if (lenient)
-		vt_log_capture(t->error, sizeof(t->error));
-	if (json) {
-		r = token_json(name, json, &parsed);
-		o = parsed;
+	if (lenient) {
+		VT_LOG_CAPTURE_SCOPE(t->error, sizeof(t->error));
+		r = token_parse(name, o, json, &parsed, t);
+	} else {
+		r = token_parse(name, o, json, &parsed, t);
 	}
-	if (r >= 0)
-		r = token_from_object(name, o, t);
-	if (lenient)
-		vt_log_capture(NULL, 0);
+	if (parsed)
+		o = parsed;
 	if (r < 0 && (!lenient || r == -ENOMEM))
 		return r;
 	if (r < 0) {
@@ -572,14 +550,9 @@ int dc_token_store(struct diskcrypt_ctx *ctx, struct crypt_device *cd, const str
 		return r;
 	}
 
-	r = sidecar_read(ctx, uuid, &side);
+	r = sidecar_open(ctx, uuid, &side);
 	if (r < 0)
 		return r;
-	if (!side) {
-		r = sidecar_new(uuid, &side);
-		if (r < 0)
-			return r;
-	}
 	json_object_object_get_ex(side, "tokens", &tokens);
 	r = token_to_object(t, &o);
 	if (r < 0)
@@ -636,14 +609,9 @@ int dc_recovery_store(struct diskcrypt_ctx *ctx, struct crypt_device *cd, int ke
 					 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		return r < 0 ? dc_crypt_fail(ctx, r, "cannot mark the recovery keyslot") : 0;
 	}
-	r = sidecar_read(ctx, uuid, &side);
+	r = sidecar_open(ctx, uuid, &side);
 	if (r < 0)
 		return r;
-	if (!side) {
-		r = sidecar_new(uuid, &side);
-		if (r < 0)
-			return r;
-	}
 	if (!json_object_object_get_ex(side, "recovery_keyslots", &rec)) {
 		rec = json_object_new_array();
 		if (!rec || json_object_object_add(side, "recovery_keyslots", rec) < 0)

@@ -10,6 +10,46 @@
 
 #include "imgverify.h"
 
+/* ---- the library's own API, reached by its tests and fuzzers ---------- */
+
+/* Hashing threads: 0 (default) means one per online CPU. */
+void imgverify_set_threads(struct imgverify_ctx *ctx, unsigned n);
+
+/* The clock used for expiry and certificate validity (default: time()). */
+void imgverify_set_time(struct imgverify_ctx *ctx, time_t now);
+
+/* "raw", "qcow2" back to the format: 0 when unknown. */
+enum imgverify_format imgverify_format_from_name(const char *name);
+
+void imgverify_digests_done(struct imgverify_digests *d);
+
+/* Hashes size bytes of an open regular file with pread, chunks in parallel
+ * (imgverify_set_threads), skipping holes (SEEK_DATA/SEEK_HOLE: a chunk
+ * with no data gets the digest of zeros without being read). With whole,
+ * also the sequential SHA-256 of the file. When prefix is given, the first
+ * prefix_len bytes read must equal it (what a parser checked is what is
+ * hashed). -EBUSY when the file ends early or the prefix differs (it
+ * changed while being read), -EIO on read errors, -EFBIG when size needs
+ * more than IMGVERIFY_CHUNKS_MAX chunks, -EINVAL for a bad chunk size. */
+int imgverify_hash_fd(struct imgverify_ctx *ctx, const char *name, int fd, uint64_t size,
+		      uint64_t chunk_size, bool whole, const void *prefix, size_t prefix_len,
+		      struct imgverify_digests *ret);
+
+/* The chunk size used when signing a file of this size: the default, or a
+ * larger power of two so that there are at most IMGVERIFY_CHUNKS_MAX. */
+uint64_t imgverify_chunk_size_for(uint64_t size);
+
+/* Base64 (RFC 4648): encoding with the standard alphabet and padding;
+ * decoding accepts the standard or URL-safe alphabet, padding optional,
+ * nothing else (no whitespace). -EINVAL on bad input. */
+int imgverify_base64_encode(const void *data, size_t len, char **ret);
+int imgverify_base64_decode(const char *s, size_t len, uint8_t **ret, size_t *ret_len);
+
+/* The key id vmtrust writes: lowercase hex SHA-256 of the DER
+ * SubjectPublicKeyInfo (openssl pkey -pubin -outform DER | sha256sum).
+ * out holds 2 * IMGVERIFY_DIGEST_SIZE + 1 bytes. */
+int imgverify_key_fingerprint(void *pkey, char *out);
+
 struct extra_key {
 	char *name;
 	EVP_PKEY *pkey;

@@ -80,12 +80,6 @@ DEFINE_CLEANUP_FUNC(struct imgverify_ctx *, imgverify_ctx_free)
  * Errors as policy_load_public_key(). */
 int imgverify_add_key_file(struct imgverify_ctx *ctx, const char *path);
 
-/* Hashing threads: 0 (default) means one per online CPU. */
-void imgverify_set_threads(struct imgverify_ctx *ctx, unsigned n);
-
-/* The clock used for expiry and certificate validity (default: time()). */
-void imgverify_set_time(struct imgverify_ctx *ctx, time_t now);
-
 /* Progress of hashing, called in the calling thread (never from a worker)
  * after each chunk: bytes done and total of one layer. Libraries do not
  * print: the CLI draws a bar when stderr is a terminal. */
@@ -100,9 +94,8 @@ enum imgverify_format {
 	IMGVERIFY_FORMAT_QCOW2 = 2,
 };
 
-/* "raw", "qcow2"; NULL for anything else. And back: 0 when unknown. */
+/* "raw", "qcow2"; NULL for anything else. */
 const char *imgverify_format_name(enum imgverify_format f);
-enum imgverify_format imgverify_format_from_name(const char *name);
 
 #define IMGVERIFY_QCOW2_INCOMPAT_DIRTY (1ull << 0)
 #define IMGVERIFY_QCOW2_INCOMPAT_CORRUPT (1ull << 1)
@@ -175,23 +168,6 @@ struct imgverify_digests {
 	uint8_t sha256[IMGVERIFY_DIGEST_SIZE];
 	uint64_t bytes_read;                    /* data read: holes are not */
 };
-void imgverify_digests_done(struct imgverify_digests *d);
-
-/* Hashes size bytes of an open regular file with pread, chunks in parallel
- * (imgverify_set_threads), skipping holes (SEEK_DATA/SEEK_HOLE: a chunk
- * with no data gets the digest of zeros without being read). With whole,
- * also the sequential SHA-256 of the file. When prefix is given, the first
- * prefix_len bytes read must equal it (what a parser checked is what is
- * hashed). -EBUSY when the file ends early or the prefix differs (it
- * changed while being read), -EIO on read errors, -EFBIG when size needs
- * more than IMGVERIFY_CHUNKS_MAX chunks, -EINVAL for a bad chunk size. */
-int imgverify_hash_fd(struct imgverify_ctx *ctx, const char *name, int fd, uint64_t size,
-		      uint64_t chunk_size, bool whole, const void *prefix, size_t prefix_len,
-		      struct imgverify_digests *ret);
-
-/* The chunk size used when signing a file of this size: the default, or a
- * larger power of two so that there are at most IMGVERIFY_CHUNKS_MAX. */
-uint64_t imgverify_chunk_size_for(uint64_t size);
 
 /* ---- manifests ------------------------------------------------------------ */
 
@@ -201,12 +177,6 @@ struct imgverify_guest;
  * len(body) SP body, lengths in ASCII decimal. *ret is malloc'ed. */
 int imgverify_dsse_pae(const char *type, const void *body, size_t body_len, uint8_t **ret,
 		       size_t *ret_len);
-
-/* Base64 (RFC 4648): encoding with the standard alphabet and padding;
- * decoding accepts the standard or URL-safe alphabet, padding optional,
- * nothing else (no whitespace). -EINVAL on bad input. */
-int imgverify_base64_encode(const void *data, size_t len, char **ret);
-int imgverify_base64_decode(const char *s, size_t len, uint8_t **ret, size_t *ret_len);
 
 /* A layer as the manifest signs it, or as found on disk. */
 struct imgverify_layer {
@@ -261,11 +231,6 @@ DEFINE_CLEANUP_FUNC(struct imgverify_envelope *, imgverify_envelope_free)
  * unknown fields are ignored, as DSSE requires. -EBADMSG when malformed. */
 int imgverify_envelope_parse(const char *name, const char *json, size_t len,
 			     struct imgverify_envelope **ret);
-
-/* The key id vmtrust writes: lowercase hex SHA-256 of the DER
- * SubjectPublicKeyInfo (openssl pkey -pubin -outform DER | sha256sum).
- * out holds 2 * IMGVERIFY_DIGEST_SIZE + 1 bytes. */
-int imgverify_key_fingerprint(void *pkey, char *out);
 
 /* ---- signing ---------------------------------------------------------------- */
 

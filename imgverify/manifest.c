@@ -434,75 +434,22 @@ int envelope_build(const char *payload, size_t payload_len, const char *keyid, c
 
 /* ---- parsing ---- */
 
-/* Where in the document a fault is, for messages: "$.predicate.layers[1].size". */
-struct walk {
-	const char *name;
-	struct vt_json_path p;
-	char *err;          /* a copy of the message for a report, or NULL */
-	size_t err_size;
-};
-
-__attribute__((format(printf, 3, 0)))
-static int faultv(struct walk *w, int err, const char *fmt, va_list ap)
-{
-	char msg[512];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (w->err)
-		snprintf(w->err, w->err_size, "manifest '%s': %s: %s", w->name, w->p.buf, msg);
-	return vt_log_errno(err, "manifest '%s': %s: %s", w->name, w->p.buf, msg);
-}
-
-static int fault_(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define fault(w, ...) VT_NEGATIVE(fault_((w), __VA_ARGS__))
-static int fault_(struct walk *w, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = faultv(w, EBADMSG, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static int unsupported_(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int unsupported_(struct vt_json_reader *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define unsupported(w, ...) VT_NEGATIVE(unsupported_((w), __VA_ARGS__))
-static int unsupported_(struct walk *w, const char *fmt, ...)
+static int unsupported_(struct vt_json_reader *w, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
-	r = faultv(w, EOPNOTSUPP, fmt, ap);
+	r = vt_json_faultv(w, EOPNOTSUPP, fmt, ap);
 	va_end(ap);
-	return r;
-}
-
-static int expect_type(struct walk *w, json_object *v, enum json_type t, const char *what)
-{
-	if (!json_object_is_type(v, t))
-		return fault(w, "expected %s, got %s", what, vt_json_type_name(v));
-	return 0;
-}
-
-static int check_keys(struct walk *w, json_object *obj, const char *const *allowed)
-{
-	const char *key = vt_json_unknown_key(obj, allowed);
-	size_t m;
-	int r;
-
-	if (!key)
-		return 0;
-	m = vt_json_push_key(&w->p, key);
-	r = fault(w, "unknown key");
-	vt_json_pop(&w->p, m);
 	return r;
 }
 
 /* The member key of obj, which must be there unless optional; *ret NULL
  * when absent. The walk path is extended with the key (pop it after). */
-static int member(struct walk *w, json_object *obj, const char *key, bool optional,
+static int member(struct vt_json_reader *w, json_object *obj, const char *key, bool optional,
 		  json_object **ret, size_t *mark)
 {
 	json_object *v;
@@ -510,90 +457,52 @@ static int member(struct walk *w, json_object *obj, const char *key, bool option
 	if (!json_object_object_get_ex(obj, key, &v)) {
 		*ret = NULL;
 		*mark = w->p.len;
-		return optional ? 0 : fault(w, "missing key '%s'", key);
+		return optional ? 0 : vt_json_fault(w, "missing key '%s'", key);
 	}
 	*mark = vt_json_push_key(&w->p, key);
 	*ret = v;
 	return 0;
 }
 
-static int get_string(struct walk *w, json_object *v, size_t max, const char **ret)
-{
-	int r = expect_type(w, v, json_type_string, "a string");
-	const char *s;
-	size_t len;
-
-	if (r < 0)
-		return r;
-	s = json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
-	if (len != strlen(s))
-		return fault(w, "string contains a NUL character");
-	if (len == 0)
-		return fault(w, "empty string");
-	if (len > max)
-		return fault(w, "string longer than %zu bytes", max);
-	*ret = s;
-	return 0;
-}
-
-static int get_uint(struct walk *w, json_object *v, uint64_t max, uint64_t *ret)
-{
-	int r = expect_type(w, v, json_type_int, "an integer");
-	int64_t i;
-	uint64_t u;
-
-	if (r < 0)
-		return r;
-	i = json_object_get_int64(v);
-	u = json_object_get_uint64(v);
-	if (i < 0)
-		return fault(w, "must not be negative");
-	if (u > max)
-		return fault(w, "out of range (at most %" PRIu64 ")", max);
-	*ret = u;
-	return 0;
-}
-
-static int get_digest(struct walk *w, json_object *v, uint8_t out[IMGVERIFY_DIGEST_SIZE])
+static int get_digest(struct vt_json_reader *w, json_object *v, uint8_t out[IMGVERIFY_DIGEST_SIZE])
 {
 	const char *s;
-	int r = get_string(w, v, 4 * IMGVERIFY_DIGEST_SIZE, &s);
+	int r = vt_json_get_string(w, v, 4 * IMGVERIFY_DIGEST_SIZE, &s);
 
 	if (r < 0)
 		return r;
 	if (strlen(s) != 2 * IMGVERIFY_DIGEST_SIZE || vt_hex_decode(s, out, IMGVERIFY_DIGEST_SIZE) < 0)
-		return fault(w, "a sha256 digest has 64 hex digits");
+		return vt_json_fault(w, "a sha256 digest has 64 hex digits");
 	return 0;
 }
 
-static int get_time(struct walk *w, json_object *v, int64_t *ret)
+static int get_time(struct vt_json_reader *w, json_object *v, int64_t *ret)
 {
 	const char *s;
-	int r = get_string(w, v, 32, &s);
+	int r = vt_json_get_string(w, v, 32, &s);
 
 	if (r < 0)
 		return r;
 	if (imgverify_time_parse(s, ret) < 0)
-		return fault(w, "'%s' is not a UTC time like 2025-01-31T12:00:00Z", s);
+		return vt_json_fault(w, "'%s' is not a UTC time like 2025-01-31T12:00:00Z", s);
 	return 0;
 }
 
-static int get_array(struct walk *w, json_object *v, size_t min, size_t max, size_t *ret_n)
+static int get_array(struct vt_json_reader *w, json_object *v, size_t min, size_t max, size_t *ret_n)
 {
-	int r = expect_type(w, v, json_type_array, "an array");
+	int r = vt_json_expect_type(w, v, json_type_array, "an array");
 	size_t n;
 
 	if (r < 0)
 		return r;
 	n = json_object_array_length(v);
 	if (n < min || n > max)
-		return fault(w, "expected %zu to %zu entries, got %zu", min, max, n);
+		return vt_json_fault(w, "expected %zu to %zu entries, got %zu", min, max, n);
 	*ret_n = n;
 	return 0;
 }
 
-static int parse_image(struct walk *w, json_object *v, struct imgverify_manifest *m)
+static int parse_image(struct vt_json_reader *w, json_object *v, struct imgverify_manifest *m)
 {
 	static const char *const keys[] = { "name", "version", "sequence", "issued", "expires", NULL };
 	json_object *x;
@@ -601,28 +510,28 @@ static int parse_image(struct walk *w, json_object *v, struct imgverify_manifest
 	size_t mk;
 	int r;
 
-	if ((r = expect_type(w, v, json_type_object, "an object")) < 0 || (r = check_keys(w, v, keys)) < 0)
+	if ((r = vt_json_expect_type(w, v, json_type_object, "an object")) < 0 || (r = vt_json_check_keys(w, v, keys)) < 0)
 		return r;
-	if ((r = member(w, v, "name", false, &x, &mk)) < 0 || (r = get_string(w, x, 255, &s)) < 0)
+	if ((r = member(w, v, "name", false, &x, &mk)) < 0 || (r = vt_json_get_string(w, x, 255, &s)) < 0)
 		return r;
 	if (!is_printable(s, strlen(s)))
-		return fault(w, "contains control characters");
+		return vt_json_fault(w, "contains control characters");
 	if (!(m->name = strdup(s)))
 		return -ENOMEM;
 	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "version", true, &x, &mk)) < 0)
 		return r;
 	if (x) {
-		if ((r = get_string(w, x, 255, &s)) < 0)
+		if ((r = vt_json_get_string(w, x, 255, &s)) < 0)
 			return r;
 		if (!is_printable(s, strlen(s)))
-			return fault(w, "contains control characters");
+			return vt_json_fault(w, "contains control characters");
 		if (!(m->version = strdup(s)))
 			return -ENOMEM;
 		vt_json_pop(&w->p, mk);
 	}
 	if ((r = member(w, v, "sequence", false, &x, &mk)) < 0 ||
-	    (r = get_uint(w, x, SEQUENCE_MAX, &m->sequence)) < 0)
+	    (r = vt_json_get_uint(w, x, SEQUENCE_MAX, &m->sequence)) < 0)
 		return r;
 	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "issued", false, &x, &mk)) < 0 || (r = get_time(w, x, &m->issued)) < 0)
@@ -631,12 +540,12 @@ static int parse_image(struct walk *w, json_object *v, struct imgverify_manifest
 	if ((r = member(w, v, "expires", false, &x, &mk)) < 0 || (r = get_time(w, x, &m->expires)) < 0)
 		return r;
 	if (m->expires <= m->issued)
-		return fault(w, "expires before it was issued");
+		return vt_json_fault(w, "expires before it was issued");
 	vt_json_pop(&w->p, mk);
 	return 0;
 }
 
-static int parse_qcow2(struct walk *w, json_object *v, struct imgverify_header *h)
+static int parse_qcow2(struct vt_json_reader *w, json_object *v, struct imgverify_header *h)
 {
 	static const char *const keys[] = { "version", "cluster_size", "incompatible_features",
 					    "compatible_features", "autoclear_features",
@@ -648,37 +557,37 @@ static int parse_qcow2(struct walk *w, json_object *v, struct imgverify_header *
 	size_t mk;
 	int r;
 
-	if ((r = expect_type(w, v, json_type_object, "an object")) < 0 || (r = check_keys(w, v, keys)) < 0)
+	if ((r = vt_json_expect_type(w, v, json_type_object, "an object")) < 0 || (r = vt_json_check_keys(w, v, keys)) < 0)
 		return r;
-	if ((r = member(w, v, "version", false, &x, &mk)) < 0 || (r = get_uint(w, x, 3, &u)) < 0)
+	if ((r = member(w, v, "version", false, &x, &mk)) < 0 || (r = vt_json_get_uint(w, x, 3, &u)) < 0)
 		return r;
 	if (u < 2)
-		return fault(w, "qcow2 version is 2 or 3");
+		return vt_json_fault(w, "qcow2 version is 2 or 3");
 	h->version = (uint32_t)u;
 	vt_json_pop(&w->p, mk);
-	if ((r = member(w, v, "cluster_size", false, &x, &mk)) < 0 || (r = get_uint(w, x, 1u << 21, &u)) < 0)
+	if ((r = member(w, v, "cluster_size", false, &x, &mk)) < 0 || (r = vt_json_get_uint(w, x, 1u << 21, &u)) < 0)
 		return r;
 	if (u < 512 || (u & (u - 1)))
-		return fault(w, "a cluster size is a power of two from 512 to 2097152");
+		return vt_json_fault(w, "a cluster size is a power of two from 512 to 2097152");
 	h->cluster_bits = (uint32_t)__builtin_ctzll(u);
 	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "incompatible_features", false, &x, &mk)) < 0 ||
-	    (r = get_uint(w, x, UINT64_MAX, &h->incompatible_features)) < 0)
+	    (r = vt_json_get_uint(w, x, UINT64_MAX, &h->incompatible_features)) < 0)
 		return r;
 	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "compatible_features", false, &x, &mk)) < 0 ||
-	    (r = get_uint(w, x, UINT64_MAX, &h->compatible_features)) < 0)
+	    (r = vt_json_get_uint(w, x, UINT64_MAX, &h->compatible_features)) < 0)
 		return r;
 	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "autoclear_features", false, &x, &mk)) < 0 ||
-	    (r = get_uint(w, x, UINT64_MAX, &h->autoclear_features)) < 0)
+	    (r = vt_json_get_uint(w, x, UINT64_MAX, &h->autoclear_features)) < 0)
 		return r;
 	vt_json_pop(&w->p, mk);
-	if ((r = member(w, v, "refcount_order", false, &x, &mk)) < 0 || (r = get_uint(w, x, 6, &u)) < 0)
+	if ((r = member(w, v, "refcount_order", false, &x, &mk)) < 0 || (r = vt_json_get_uint(w, x, 6, &u)) < 0)
 		return r;
 	h->refcount_order = (uint32_t)u;
 	vt_json_pop(&w->p, mk);
-	if ((r = member(w, v, "compression_type", false, &x, &mk)) < 0 || (r = get_string(w, x, 16, &s)) < 0)
+	if ((r = member(w, v, "compression_type", false, &x, &mk)) < 0 || (r = vt_json_get_string(w, x, 16, &s)) < 0)
 		return r;
 	if (strcmp(s, "zlib") == 0)
 		h->compression_type = 0;
@@ -687,11 +596,11 @@ static int parse_qcow2(struct walk *w, json_object *v, struct imgverify_header *
 	else
 		return unsupported(w, "compression type '%s' is not supported", s);
 	vt_json_pop(&w->p, mk);
-	if ((r = member(w, v, "snapshots", false, &x, &mk)) < 0 || (r = get_uint(w, x, UINT32_MAX, &u)) < 0)
+	if ((r = member(w, v, "snapshots", false, &x, &mk)) < 0 || (r = vt_json_get_uint(w, x, UINT32_MAX, &u)) < 0)
 		return r;
 	h->nb_snapshots = (uint32_t)u;
 	vt_json_pop(&w->p, mk);
-	if ((r = member(w, v, "encryption", false, &x, &mk)) < 0 || (r = get_string(w, x, 16, &s)) < 0)
+	if ((r = member(w, v, "encryption", false, &x, &mk)) < 0 || (r = vt_json_get_string(w, x, 16, &s)) < 0)
 		return r;
 	if (strcmp(s, "none") == 0)
 		h->crypt_method = IMGVERIFY_QCOW2_CRYPT_NONE;
@@ -703,7 +612,7 @@ static int parse_qcow2(struct walk *w, json_object *v, struct imgverify_header *
 	return 0;
 }
 
-static int parse_chunks(struct walk *w, json_object *v, struct imgverify_layer *l)
+static int parse_chunks(struct vt_json_reader *w, json_object *v, struct imgverify_layer *l)
 {
 	static const char *const keys[] = { "algorithm", "size", "root", "digests", NULL };
 	uint8_t root[IMGVERIFY_DIGEST_SIZE];
@@ -714,18 +623,18 @@ static int parse_chunks(struct walk *w, json_object *v, struct imgverify_layer *
 	unsigned dlen;
 	int r;
 
-	if ((r = expect_type(w, v, json_type_object, "an object")) < 0 || (r = check_keys(w, v, keys)) < 0)
+	if ((r = vt_json_expect_type(w, v, json_type_object, "an object")) < 0 || (r = vt_json_check_keys(w, v, keys)) < 0)
 		return r;
-	if ((r = member(w, v, "algorithm", false, &x, &mk)) < 0 || (r = get_string(w, x, 32, &s)) < 0)
+	if ((r = member(w, v, "algorithm", false, &x, &mk)) < 0 || (r = vt_json_get_string(w, x, 32, &s)) < 0)
 		return r;
 	if (strcmp(s, "sha256") != 0)
 		return unsupported(w, "digest algorithm '%s' is not supported (sha256)", s);
 	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "size", false, &x, &mk)) < 0 ||
-	    (r = get_uint(w, x, IMGVERIFY_CHUNK_SIZE_MAX, &cs)) < 0)
+	    (r = vt_json_get_uint(w, x, IMGVERIFY_CHUNK_SIZE_MAX, &cs)) < 0)
 		return r;
 	if (cs < IMGVERIFY_CHUNK_SIZE_MIN || (cs & (cs - 1)))
-		return fault(w, "a chunk size is a power of two from %u to %u", IMGVERIFY_CHUNK_SIZE_MIN,
+		return vt_json_fault(w, "a chunk size is a power of two from %u to %u", IMGVERIFY_CHUNK_SIZE_MIN,
 			     IMGVERIFY_CHUNK_SIZE_MAX);
 	vt_json_pop(&w->p, mk);
 	want = (l->size + cs - 1) / cs;
@@ -733,7 +642,7 @@ static int parse_chunks(struct walk *w, json_object *v, struct imgverify_layer *
 	    (r = get_array(w, x, 0, IMGVERIFY_CHUNKS_MAX, &n)) < 0)
 		return r;
 	if (n != want)
-		return fault(w, "%zu digests for %" PRIu64 " bytes in chunks of %" PRIu64 ", not %" PRIu64,
+		return vt_json_fault(w, "%zu digests for %" PRIu64 " bytes in chunks of %" PRIu64 ", not %" PRIu64,
 			     n, l->size, cs, want);
 	l->digests.chunks = malloc(n ? n * IMGVERIFY_DIGEST_SIZE : 1);
 	if (!l->digests.chunks)
@@ -755,12 +664,12 @@ static int parse_chunks(struct walk *w, json_object *v, struct imgverify_layer *
 	if (EVP_Digest(l->digests.chunks, n * IMGVERIFY_DIGEST_SIZE, root, &dlen, EVP_sha256(), NULL) != 1)
 		return -ENOMEM;
 	if (memcmp(root, l->digests.root, IMGVERIFY_DIGEST_SIZE) != 0)
-		return fault(w, "the root is not the SHA-256 of the chunk digests");
+		return vt_json_fault(w, "the root is not the SHA-256 of the chunk digests");
 	vt_json_pop(&w->p, mk);
 	return 0;
 }
 
-static int parse_layer(struct walk *w, json_object *v, struct imgverify_layer *l)
+static int parse_layer(struct vt_json_reader *w, json_object *v, struct imgverify_layer *l)
 {
 	static const char *const keys[] = { "name", "format", "size", "virtual_size", "qcow2",
 					    "encryption", "backing", "chunks", NULL };
@@ -771,35 +680,35 @@ static int parse_layer(struct walk *w, json_object *v, struct imgverify_layer *l
 	char why[256];
 	int r;
 
-	if ((r = expect_type(w, v, json_type_object, "an object")) < 0 || (r = check_keys(w, v, keys)) < 0)
+	if ((r = vt_json_expect_type(w, v, json_type_object, "an object")) < 0 || (r = vt_json_check_keys(w, v, keys)) < 0)
 		return r;
 	if ((r = member(w, v, "name", false, &x, &mk)) < 0 ||
-	    (r = get_string(w, x, IMGVERIFY_BACKING_NAME_MAX, &s)) < 0)
+	    (r = vt_json_get_string(w, x, IMGVERIFY_BACKING_NAME_MAX, &s)) < 0)
 		return r;
 	if (!is_printable(s, strlen(s)))
-		return fault(w, "contains control characters");
+		return vt_json_fault(w, "contains control characters");
 	if (!(l->name = strdup(s)))
 		return -ENOMEM;
 	vt_json_pop(&w->p, mk);
-	if ((r = member(w, v, "format", false, &x, &mk)) < 0 || (r = get_string(w, x, 16, &s)) < 0)
+	if ((r = member(w, v, "format", false, &x, &mk)) < 0 || (r = vt_json_get_string(w, x, 16, &s)) < 0)
 		return r;
 	l->header.format = imgverify_format_from_name(s);
 	if (!l->header.format)
 		return unsupported(w, "format '%s' is not supported (raw or qcow2)", s);
 	vt_json_pop(&w->p, mk);
-	if ((r = member(w, v, "size", false, &x, &mk)) < 0 || (r = get_uint(w, x, IMGVERIFY_SIZE_MAX, &l->size)) < 0)
+	if ((r = member(w, v, "size", false, &x, &mk)) < 0 || (r = vt_json_get_uint(w, x, IMGVERIFY_SIZE_MAX, &l->size)) < 0)
 		return r;
 	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "virtual_size", false, &x, &mk)) < 0 ||
-	    (r = get_uint(w, x, IMGVERIFY_SIZE_MAX, &l->header.virtual_size)) < 0)
+	    (r = vt_json_get_uint(w, x, IMGVERIFY_SIZE_MAX, &l->header.virtual_size)) < 0)
 		return r;
 	if (l->header.format == IMGVERIFY_FORMAT_RAW && l->header.virtual_size != l->size)
-		return fault(w, "a raw layer's virtual size is its size");
+		return vt_json_fault(w, "a raw layer's virtual size is its size");
 	vt_json_pop(&w->p, mk);
 	if ((r = member(w, v, "qcow2", true, &x, &mk)) < 0)
 		return r;
 	if (!x != (l->header.format != IMGVERIFY_FORMAT_QCOW2))
-		return fault(w, x ? "only a qcow2 layer has qcow2 facts" : "missing key 'qcow2'");
+		return vt_json_fault(w, x ? "only a qcow2 layer has qcow2 facts" : "missing key 'qcow2'");
 	if (x) {
 		if ((r = parse_qcow2(w, x, &l->header)) < 0)
 			return r;
@@ -810,8 +719,8 @@ static int parse_layer(struct walk *w, json_object *v, struct imgverify_layer *l
 		return r;
 	if (x) {
 		if (l->header.format != IMGVERIFY_FORMAT_RAW)
-			return fault(w, "only a raw layer has this key (a qcow2 layer's is in 'qcow2')");
-		if ((r = get_string(w, x, 16, &s)) < 0)
+			return vt_json_fault(w, "only a raw layer has this key (a qcow2 layer's is in 'qcow2')");
+		if ((r = vt_json_get_string(w, x, 16, &s)) < 0)
 			return r;
 		if (strcmp(s, "luks") != 0)
 			return unsupported(w, "encryption '%s' is not supported (luks)", s);
@@ -822,19 +731,19 @@ static int parse_layer(struct walk *w, json_object *v, struct imgverify_layer *l
 		return r;
 	if (x) {
 		if (l->header.format != IMGVERIFY_FORMAT_QCOW2)
-			return fault(w, "only a qcow2 layer has a backing file");
-		if ((r = expect_type(w, x, json_type_object, "an object")) < 0 ||
-		    (r = check_keys(w, x, backing_keys)) < 0)
+			return vt_json_fault(w, "only a qcow2 layer has a backing file");
+		if ((r = vt_json_expect_type(w, x, json_type_object, "an object")) < 0 ||
+		    (r = vt_json_check_keys(w, x, backing_keys)) < 0)
 			return r;
 		if ((r = member(w, x, "name", false, &y, &my)) < 0 ||
-		    (r = get_string(w, y, IMGVERIFY_BACKING_NAME_MAX, &s)) < 0)
+		    (r = vt_json_get_string(w, y, IMGVERIFY_BACKING_NAME_MAX, &s)) < 0)
 			return r;
 		if (check_backing_name(s, strlen(s), why, sizeof(why)) < 0)
-			return fault(w, "%s", why);
+			return vt_json_fault(w, "%s", why);
 		strcpy(l->header.backing, s);
 		l->header.has_backing = true;
 		vt_json_pop(&w->p, my);
-		if ((r = member(w, x, "format", false, &y, &my)) < 0 || (r = get_string(w, y, 16, &s)) < 0)
+		if ((r = member(w, x, "format", false, &y, &my)) < 0 || (r = vt_json_get_string(w, y, 16, &s)) < 0)
 			return r;
 		if (!imgverify_format_from_name(s))
 			return unsupported(w, "format '%s' is not supported (raw or qcow2)", s);
@@ -850,37 +759,37 @@ static int parse_layer(struct walk *w, json_object *v, struct imgverify_layer *l
 
 /* ---- the signed guest findings ---- */
 
-static int get_guest_text(struct walk *w, json_object *v, char **ret)
+static int get_guest_text(struct vt_json_reader *w, json_object *v, char **ret)
 {
 	const char *s;
-	int r = get_string(w, v, IMGVERIFY_GUEST_TEXT_MAX, &s);
+	int r = vt_json_get_string(w, v, IMGVERIFY_GUEST_TEXT_MAX, &s);
 
 	if (r < 0)
 		return r;
 	if (!is_printable(s, strlen(s)))
-		return fault(w, "contains control characters");
+		return vt_json_fault(w, "contains control characters");
 	*ret = strdup(s);
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int get_guest_path(struct walk *w, json_object *v, const char *prev, const char **ret)
+static int get_guest_path(struct vt_json_reader *w, json_object *v, const char *prev, const char **ret)
 {
 	const char *s;
-	int r = get_string(w, v, IMGVERIFY_GUEST_PATH_MAX, &s);
+	int r = vt_json_get_string(w, v, IMGVERIFY_GUEST_PATH_MAX, &s);
 
 	if (r < 0)
 		return r;
 	if (!guest_path_ok(s, IMGVERIFY_GUEST_PATH_MAX))
-		return fault(w, "'%.64s' is not an absolute canonical path",
+		return vt_json_fault(w, "'%.64s' is not an absolute canonical path",
 			     is_printable(s, strlen(s)) ? s : "?");
 	/* Sorted: one order per set, so that the signed bytes are canonical. */
 	if (prev && strcmp(prev, s) >= 0)
-		return fault(w, "'%.64s' is not after '%.64s': paths are sorted and listed once", s, prev);
+		return vt_json_fault(w, "'%.64s' is not after '%.64s': paths are sorted and listed once", s, prev);
 	*ret = s;
 	return 0;
 }
 
-static int parse_guest_os(struct walk *w, json_object *v, struct imgverify_guest *g)
+static int parse_guest_os(struct vt_json_reader *w, json_object *v, struct imgverify_guest *g)
 {
 	static const char *const keys[] = { "type", "distro", "major_version", "minor_version", "arch",
 					    "hostname", NULL };
@@ -891,25 +800,25 @@ static int parse_guest_os(struct walk *w, json_object *v, struct imgverify_guest
 	size_t mk;
 	int r;
 
-	if ((r = expect_type(w, v, json_type_object, "an object")) < 0 || (r = check_keys(w, v, keys)) < 0)
+	if ((r = vt_json_expect_type(w, v, json_type_object, "an object")) < 0 || (r = vt_json_check_keys(w, v, keys)) < 0)
 		return r;
 	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
 		if ((r = member(w, v, names[i], false, &x, &mk)) < 0 || (r = get_guest_text(w, x, texts[i])) < 0)
 			return r;
 		vt_json_pop(&w->p, mk);
 	}
-	if ((r = member(w, v, "major_version", false, &x, &mk)) < 0 || (r = get_uint(w, x, INT_MAX, &u)) < 0)
+	if ((r = member(w, v, "major_version", false, &x, &mk)) < 0 || (r = vt_json_get_uint(w, x, INT_MAX, &u)) < 0)
 		return r;
 	g->major_version = (int)u;
 	vt_json_pop(&w->p, mk);
-	if ((r = member(w, v, "minor_version", false, &x, &mk)) < 0 || (r = get_uint(w, x, INT_MAX, &u)) < 0)
+	if ((r = member(w, v, "minor_version", false, &x, &mk)) < 0 || (r = vt_json_get_uint(w, x, INT_MAX, &u)) < 0)
 		return r;
 	g->minor_version = (int)u;
 	vt_json_pop(&w->p, mk);
 	return 0;
 }
 
-static int parse_guest_boot(struct walk *w, json_object *v, struct imgverify_guest *g)
+static int parse_guest_boot(struct vt_json_reader *w, json_object *v, struct imgverify_guest *g)
 {
 	static const char *const keys[] = { "path", "kind", "sha256", "link", NULL };
 	const char *prev = NULL;
@@ -928,21 +837,21 @@ static int parse_guest_boot(struct walk *w, json_object *v, struct imgverify_gue
 		const char *path, *s;
 
 		g->n_boot = i + 1;
-		if ((r = expect_type(w, e, json_type_object, "an object")) < 0 || (r = check_keys(w, e, keys)) < 0)
+		if ((r = vt_json_expect_type(w, e, json_type_object, "an object")) < 0 || (r = vt_json_check_keys(w, e, keys)) < 0)
 			return r;
 		if ((r = member(w, e, "path", false, &x, &mk)) < 0 || (r = get_guest_path(w, x, prev, &path)) < 0)
 			return r;
 		if (strncmp(path, "/boot/", 6) != 0 || strchr(path + 6, '/') || !boot_kind_of(path + 6))
-			return fault(w, "'%.64s' is not a kernel or initrd in /boot", path);
+			return vt_json_fault(w, "'%.64s' is not a kernel or initrd in /boot", path);
 		if (!(b->path = strdup(path)))
 			return -ENOMEM;
 		prev = b->path;
 		vt_json_pop(&w->p, mk);
-		if ((r = member(w, e, "kind", false, &x, &mk)) < 0 || (r = get_string(w, x, 16, &s)) < 0)
+		if ((r = member(w, e, "kind", false, &x, &mk)) < 0 || (r = vt_json_get_string(w, x, 16, &s)) < 0)
 			return r;
 		b->kind = (enum imgverify_boot_kind)boot_kind_of(path + 6);
 		if (strcmp(s, imgverify_boot_kind_name(b->kind)) != 0)
-			return fault(w, "'%s' is a %s by its name, not '%.16s'", path,
+			return vt_json_fault(w, "'%s' is a %s by its name, not '%.16s'", path,
 				     imgverify_boot_kind_name(b->kind), s);
 		vt_json_pop(&w->p, mk);
 		if ((r = member(w, e, "sha256", true, &x, &mk)) < 0)
@@ -956,13 +865,13 @@ static int parse_guest_boot(struct walk *w, json_object *v, struct imgverify_gue
 			return r;
 		vt_json_pop(&w->p, mk);
 		if (!x == !y)
-			return fault(w, "a boot file has either a sha256 or a link");
+			return vt_json_fault(w, "a boot file has either a sha256 or a link");
 		if (y) {
 			mk = vt_json_push_key(&w->p, "link");
-			if ((r = get_string(w, y, IMGVERIFY_GUEST_PATH_MAX, &s)) < 0)
+			if ((r = vt_json_get_string(w, y, IMGVERIFY_GUEST_PATH_MAX, &s)) < 0)
 				return r;
 			if (!is_printable(s, strlen(s)))
-				return fault(w, "contains control characters");
+				return vt_json_fault(w, "contains control characters");
 			if (!(b->link = strdup(s)))
 				return -ENOMEM;
 			vt_json_pop(&w->p, mk);
@@ -972,7 +881,7 @@ static int parse_guest_boot(struct walk *w, json_object *v, struct imgverify_gue
 	return 0;
 }
 
-static int parse_inspection(struct walk *w, json_object *v, struct imgverify_guest **ret)
+static int parse_inspection(struct vt_json_reader *w, json_object *v, struct imgverify_guest **ret)
 {
 	static const char *const keys[] = { "os", "boot", "files", "absent", NULL };
 	static const char *const file_keys[] = { "path", "sha256", NULL };
@@ -984,7 +893,7 @@ static int parse_inspection(struct walk *w, json_object *v, struct imgverify_gue
 
 	if (!g)
 		return -ENOMEM;
-	if ((r = expect_type(w, v, json_type_object, "an object")) < 0 || (r = check_keys(w, v, keys)) < 0)
+	if ((r = vt_json_expect_type(w, v, json_type_object, "an object")) < 0 || (r = vt_json_check_keys(w, v, keys)) < 0)
 		return r;
 	if ((r = member(w, v, "os", false, &x, &mk)) < 0 || (r = parse_guest_os(w, x, g)) < 0)
 		return r;
@@ -1010,8 +919,8 @@ static int parse_inspection(struct walk *w, json_object *v, struct imgverify_gue
 		size_t mi = vt_json_push_index(&w->p, i), mf;
 		const char *path;
 
-		if ((r = expect_type(w, e, json_type_object, "an object")) < 0 ||
-		    (r = check_keys(w, e, file_keys)) < 0)
+		if ((r = vt_json_expect_type(w, e, json_type_object, "an object")) < 0 ||
+		    (r = vt_json_check_keys(w, e, file_keys)) < 0)
 			return r;
 		if ((r = member(w, e, "path", false, &x, &mf)) < 0 || (r = get_guest_path(w, x, prev, &path)) < 0)
 			return r;
@@ -1040,7 +949,7 @@ static int parse_inspection(struct walk *w, json_object *v, struct imgverify_gue
 			return r;
 		for (size_t k = 0; k < n_files; k++)
 			if (strcmp(g->checks[k].path, path) == 0)
-				return fault(w, "'%.64s' is both a file and absent", path);
+				return vt_json_fault(w, "'%.64s' is both a file and absent", path);
 		if (!(c->path = strdup(path)))
 			return -ENOMEM;
 		g->n_checks++;
@@ -1057,8 +966,8 @@ static int parse_inspection(struct walk *w, json_object *v, struct imgverify_gue
 
 /* Parses JSON text strictly: one value, nothing after it, valid UTF-8. */
 /* A fault before the walk starts: the whole message is given. */
-static int jfault(struct walk *w, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int jfault(struct walk *w, int err, const char *fmt, ...)
+static int jfault(struct vt_json_reader *w, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int jfault(struct vt_json_reader *w, int err, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -1066,12 +975,12 @@ static int jfault(struct walk *w, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (w->err)
-		snprintf(w->err, w->err_size, "%s", msg);
+	if (w->copy)
+		snprintf(w->copy, w->copy_size, "%s", msg);
 	return vt_log_errno(err, "%s", msg);
 }
 
-static int parse_json(struct walk *w, const char *data, size_t len, json_object **ret)
+static int parse_json(struct vt_json_reader *w, const char *data, size_t len, json_object **ret)
 {
 	const char *name = w->name, *what = "manifest";
 	struct vt_json_error jerr;
@@ -1099,7 +1008,9 @@ int statement_parse(const char *name, const char *payload, size_t len,
 	static const char *const digest_keys[] = { "sha256", NULL };
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL;
-	struct walk w = { .name = name, .p = VT_JSON_PATH_INIT, .err = err, .err_size = err_size };
+	struct vt_json_reader w = {
+		.what = "manifest", .name = name, .err = EBADMSG, .p = VT_JSON_PATH_INIT, .copy = err, .copy_size = err_size,
+	};
 	json_object *x, *pred, *subjects, *layers;
 	const char *s;
 	size_t mk, mp, n, n_subjects;
@@ -1108,16 +1019,16 @@ int statement_parse(const char *name, const char *payload, size_t len,
 	r = parse_json(&w, payload, len, &root);
 	if (r < 0)
 		return r;
-	if ((r = expect_type(&w, root, json_type_object, "an object")) < 0 ||
-	    (r = check_keys(&w, root, keys)) < 0)
+	if ((r = vt_json_expect_type(&w, root, json_type_object, "an object")) < 0 ||
+	    (r = vt_json_check_keys(&w, root, keys)) < 0)
 		return r;
-	if ((r = member(&w, root, "_type", false, &x, &mk)) < 0 || (r = get_string(&w, x, 256, &s)) < 0)
+	if ((r = member(&w, root, "_type", false, &x, &mk)) < 0 || (r = vt_json_get_string(&w, x, 256, &s)) < 0)
 		return r;
 	if (strcmp(s, IMGVERIFY_STATEMENT_TYPE) != 0)
 		return unsupported(&w, "statement type '%.64s' is not supported (%s)", s,
 				   IMGVERIFY_STATEMENT_TYPE);
 	vt_json_pop(&w.p, mk);
-	if ((r = member(&w, root, "predicateType", false, &x, &mk)) < 0 || (r = get_string(&w, x, 256, &s)) < 0)
+	if ((r = member(&w, root, "predicateType", false, &x, &mk)) < 0 || (r = vt_json_get_string(&w, x, 256, &s)) < 0)
 		return r;
 	if (strcmp(s, IMGVERIFY_PREDICATE_TYPE) != 0)
 		return unsupported(&w, "predicate type '%.64s' is not supported (%s)", s,
@@ -1128,8 +1039,8 @@ int statement_parse(const char *name, const char *payload, size_t len,
 	if (!m)
 		return -ENOMEM;
 	if ((r = member(&w, root, "predicate", false, &pred, &mp)) < 0 ||
-	    (r = expect_type(&w, pred, json_type_object, "an object")) < 0 ||
-	    (r = check_keys(&w, pred, pred_keys)) < 0)
+	    (r = vt_json_expect_type(&w, pred, json_type_object, "an object")) < 0 ||
+	    (r = vt_json_check_keys(&w, pred, pred_keys)) < 0)
 		return r;
 	if ((r = member(&w, pred, "image", false, &x, &mk)) < 0 || (r = parse_image(&w, x, m)) < 0)
 		return r;
@@ -1152,14 +1063,14 @@ int statement_parse(const char *name, const char *payload, size_t len,
 
 			if (!up->header.has_backing || strcmp(up->header.backing, l->name) != 0 ||
 			    imgverify_format_from_name(up->header.backing_format) != l->header.format)
-				return fault(&w, "layer '%s' is not the backing file (with its format) of the layer before it",
+				return vt_json_fault(&w, "layer '%s' is not the backing file (with its format) of the layer before it",
 					     l->name);
 		}
 		vt_json_pop(&w.p, mi);
 	}
 	if (m->layers[n - 1].header.has_backing) {
 		vt_json_push_index(&w.p, n - 1);
-		return fault(&w, "the last layer has a backing file the manifest does not describe");
+		return vt_json_fault(&w, "the last layer has a backing file the manifest does not describe");
 	}
 	vt_json_pop(&w.p, mk);
 	if ((r = member(&w, pred, "inspection", true, &x, &mk)) < 0)
@@ -1175,23 +1086,23 @@ int statement_parse(const char *name, const char *payload, size_t len,
 	    (r = get_array(&w, subjects, 1, IMGVERIFY_CHAIN_MAX, &n_subjects)) < 0)
 		return r;
 	if (n_subjects != n)
-		return fault(&w, "%zu subjects for %zu layers", n_subjects, n);
+		return vt_json_fault(&w, "%zu subjects for %zu layers", n_subjects, n);
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(subjects, i), *d;
 		size_t mi = vt_json_push_index(&w.p, i), ms;
 
-		if ((r = expect_type(&w, e, json_type_object, "an object")) < 0 ||
-		    (r = check_keys(&w, e, subj_keys)) < 0)
+		if ((r = vt_json_expect_type(&w, e, json_type_object, "an object")) < 0 ||
+		    (r = vt_json_check_keys(&w, e, subj_keys)) < 0)
 			return r;
 		if ((r = member(&w, e, "name", false, &x, &ms)) < 0 ||
-		    (r = get_string(&w, x, IMGVERIFY_BACKING_NAME_MAX, &s)) < 0)
+		    (r = vt_json_get_string(&w, x, IMGVERIFY_BACKING_NAME_MAX, &s)) < 0)
 			return r;
 		if (strcmp(s, m->layers[i].name) != 0)
-			return fault(&w, "subject '%.64s' is not layer '%s'", s, m->layers[i].name);
+			return vt_json_fault(&w, "subject '%.64s' is not layer '%s'", s, m->layers[i].name);
 		vt_json_pop(&w.p, ms);
 		if ((r = member(&w, e, "digest", false, &d, &ms)) < 0 ||
-		    (r = expect_type(&w, d, json_type_object, "an object")) < 0 ||
-		    (r = check_keys(&w, d, digest_keys)) < 0)
+		    (r = vt_json_expect_type(&w, d, json_type_object, "an object")) < 0 ||
+		    (r = vt_json_check_keys(&w, d, digest_keys)) < 0)
 			return r;
 		if ((r = member(&w, d, "sha256", false, &x, &ms)) < 0 ||
 		    (r = get_digest(&w, x, m->layers[i].digests.sha256)) < 0)
@@ -1208,7 +1119,9 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 {
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	_cleanup_(imgverify_envelope_freep) struct imgverify_envelope *e = NULL;
-	struct walk w = { .name = name, .p = VT_JSON_PATH_INIT, .err = err, .err_size = err_size };
+	struct vt_json_reader w = {
+		.what = "manifest", .name = name, .err = EBADMSG, .p = VT_JSON_PATH_INIT, .copy = err, .copy_size = err_size,
+	};
 	json_object *x, *sigs;
 	const char *s;
 	size_t mk, n;
@@ -1217,24 +1130,24 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 	r = parse_json(&w, json, len, &root);
 	if (r < 0)
 		return r;
-	if ((r = expect_type(&w, root, json_type_object, "a DSSE envelope (an object)")) < 0)
+	if ((r = vt_json_expect_type(&w, root, json_type_object, "a DSSE envelope (an object)")) < 0)
 		return r;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	if ((r = member(&w, root, "payloadType", false, &x, &mk)) < 0 || (r = get_string(&w, x, 256, &s)) < 0)
+	if ((r = member(&w, root, "payloadType", false, &x, &mk)) < 0 || (r = vt_json_get_string(&w, x, 256, &s)) < 0)
 		return r;
 	if (!(e->payload_type = strdup(s)))
 		return -ENOMEM;
 	vt_json_pop(&w.p, mk);
 	if ((r = member(&w, root, "payload", false, &x, &mk)) < 0 ||
-	    (r = get_string(&w, x, IMGVERIFY_MANIFEST_MAX, &s)) < 0)
+	    (r = vt_json_get_string(&w, x, IMGVERIFY_MANIFEST_MAX, &s)) < 0)
 		return r;
 	r = imgverify_base64_decode(s, strlen(s), &e->payload, &e->payload_len);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
-		return fault(&w, "not base64");
+		return vt_json_fault(&w, "not base64");
 	vt_json_pop(&w.p, mk);
 	if ((r = member(&w, root, "signatures", false, &sigs, &mk)) < 0 ||
 	    (r = get_array(&w, sigs, 0, SIGNATURES_MAX, &n)) < 0)
@@ -1248,24 +1161,24 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 		size_t mi = vt_json_push_index(&w.p, i), ms;
 
 		e->n_signatures = i + 1;
-		if ((r = expect_type(&w, o, json_type_object, "an object")) < 0)
+		if ((r = vt_json_expect_type(&w, o, json_type_object, "an object")) < 0)
 			return r;
-		if ((r = member(&w, o, "sig", false, &x, &ms)) < 0 || (r = get_string(&w, x, SIG_MAX, &s)) < 0)
+		if ((r = member(&w, o, "sig", false, &x, &ms)) < 0 || (r = vt_json_get_string(&w, x, SIG_MAX, &s)) < 0)
 			return r;
 		r = imgverify_base64_decode(s, strlen(s), &sig->sig, &sig->sig_len);
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0)
-			return fault(&w, "not base64");
+			return vt_json_fault(&w, "not base64");
 		vt_json_pop(&w.p, ms);
 		if ((r = member(&w, o, "keyid", true, &x, &ms)) < 0)
 			return r;
 		/* DSSE: an unset keyid is the same as an empty one. */
 		if (x && json_object_get_string_len(x) > 0) {
-			if ((r = get_string(&w, x, 256, &s)) < 0)
+			if ((r = vt_json_get_string(&w, x, 256, &s)) < 0)
 				return r;
 			if (!is_printable(s, strlen(s)))
-				return fault(&w, "contains control characters");
+				return vt_json_fault(&w, "contains control characters");
 			if (!(sig->keyid = strdup(s)))
 				return -ENOMEM;
 			vt_json_pop(&w.p, ms);
@@ -1273,7 +1186,7 @@ int envelope_parse(const char *name, const char *json, size_t len, struct imgver
 		if ((r = member(&w, o, "cert", true, &x, &ms)) < 0)
 			return r;
 		if (x) {
-			if ((r = get_string(&w, x, CERT_MAX, &s)) < 0)
+			if ((r = vt_json_get_string(&w, x, CERT_MAX, &s)) < 0)
 				return r;
 			if (!(sig->cert = strdup(s)))
 				return -ENOMEM;

@@ -14,7 +14,7 @@
 #include <openssl/evp.h>
 
 #include "attest.h"
-#include "launch.h"
+#include "launch-internal.h"
 
 #define LINE_MAX_LEN (256 * 1024)
 

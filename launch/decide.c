@@ -21,7 +21,7 @@
 
 #include "attest.h"
 #include "imgverify.h"
-#include "launch.h"
+#include "launch-internal.h"
 
 
 struct launch_decision {
@@ -285,21 +285,22 @@ static int host_verdict(const struct launch_config *cfg, struct launch_decision 
 
 	*ret_good = false;
 	/* Errors of the TPM path become the reason, not a second line. */
-	vt_log_capture(err, sizeof(err));
-	r = attest_tpm_lock(cfg->state_dir, &lock);
-	if (r >= 0)
-		r = attest_ctx_new(&tpm, cfg->tcti);
-	if (r >= 0)
-		sel = quote_selection(cfg, tpm, sel_buf, ELEMENTSOF(sel_buf), &n_sel);
-	if (r >= 0 && RAND_bytes(nonce, sizeof(nonce)) != 1)
-		r = -ENOTRECOVERABLE;
-	if (r >= 0)
-		r = attest_quote(tpm, cfg->state_dir, sel, n_sel, nonce, sizeof(nonce), cfg->uefi_log_path,
-				 &ev);
-	/* Read under the same lock: a cache keyed on them. */
-	if (r >= 0 && policy_verdict_cache_max_age(cfg->policy) > 0)
-		counts = attest_tpm_boot_counts(tpm, &reset, &restart) >= 0;
-	vt_log_capture(NULL, 0);
+	{
+		VT_LOG_CAPTURE_SCOPE(err, sizeof(err));
+		r = attest_tpm_lock(cfg->state_dir, &lock);
+		if (r >= 0)
+			r = attest_ctx_new(&tpm, cfg->tcti);
+		if (r >= 0)
+			sel = quote_selection(cfg, tpm, sel_buf, ELEMENTSOF(sel_buf), &n_sel);
+		if (r >= 0 && RAND_bytes(nonce, sizeof(nonce)) != 1)
+			r = -ENOTRECOVERABLE;
+		if (r >= 0)
+			r = attest_quote(tpm, cfg->state_dir, sel, n_sel, nonce, sizeof(nonce), cfg->uefi_log_path,
+					 &ev);
+		/* Read under the same lock: a cache keyed on them. */
+		if (r >= 0 && policy_verdict_cache_max_age(cfg->policy) > 0)
+			counts = attest_tpm_boot_counts(tpm, &reset, &restart) >= 0;
+	}
 	vt_closep(&lock);
 	lock = -1;
 	if (r < 0)
@@ -325,9 +326,10 @@ static int host_verdict(const struct launch_config *cfg, struct launch_decision 
 	snprintf(ret_key->boot, sizeof(ret_key->boot), "%" PRIu32 ":%" PRIu32, reset, restart);
 	if (pcrs_digest(ev->pcrs, ev->n_pcrs, policy_measurement_pcr(cfg->policy), ret_key->pcrs) < 0)
 		return 0;
-	vt_log_capture(err, sizeof(err));
-	r = attest_mlog_parse("measurement log", ev->mlog ? ev->mlog : "", ev->mlog ? ev->mlog_len : 0, &log);
-	vt_log_capture(NULL, 0);
+	{
+		VT_LOG_CAPTURE_SCOPE(err, sizeof(err));
+		r = attest_mlog_parse("measurement log", ev->mlog ? ev->mlog : "", ev->mlog ? ev->mlog_len : 0, &log);
+	}
 	if (r < 0)
 		return 0;
 	ret_key->mlog_size = ev->mlog ? ev->mlog_len : 0;
@@ -375,11 +377,12 @@ static const char *mlog_unchanged(const struct launch_config *cfg, uint64_t size
 
 	if (vt_state_path(cfg->state_dir, VT_STATE_MLOG, &path) < 0)
 		return "out of memory";
-	vt_log_capture(err, sizeof(err));
-	r = access(path, F_OK) < 0 && errno == ENOENT ? 0 : vt_read_file(path, ATTEST_MLOG_MAX, &text, &len);
-	if (r >= 0)
-		r = attest_mlog_parse(path, text ? text : "", len, &log);
-	vt_log_capture(NULL, 0);
+	{
+		VT_LOG_CAPTURE_SCOPE(err, sizeof(err));
+		r = access(path, F_OK) < 0 && errno == ENOENT ? 0 : vt_read_file(path, ATTEST_MLOG_MAX, &text, &len);
+		if (r >= 0)
+			r = attest_mlog_parse(path, text ? text : "", len, &log);
+	}
 	if (r < 0 || len < size)
 		return "the measurement log changed";
 	sha256_hex(text ? text : "", (size_t)size, hex);
@@ -427,9 +430,10 @@ static const char *cache_stale(const struct launch_config *cfg)
 		return "out of memory";
 	if (access(path, F_OK) < 0)
 		return "no verdict cached";
-	vt_log_capture(err, sizeof(err));
-	r = vt_read_file(path, VERDICT_CACHE_MAX, &text, &len);
-	vt_log_capture(NULL, 0);
+	{
+		VT_LOG_CAPTURE_SCOPE(err, sizeof(err));
+		r = vt_read_file(path, VERDICT_CACHE_MAX, &text, &len);
+	}
 	if (r < 0 || vt_json_parse(text, len, 8, &o, &jerr) < 0 || !json_u64(o, "time", &when) ||
 	    !json_str(o, "policy", &pid) || !json_str(o, "boot", &boot) || !json_str(o, "pcrs", &pcrs) ||
 	    !json_u64(o, "mlog_size", &size) || !json_u64(o, "mlog_records", &records) ||
@@ -443,18 +447,19 @@ static const char *cache_stale(const struct launch_config *cfg)
 		return "the uefi event log changed";
 
 	/* The TPM now: one lock, the counts, the selection's PCRs. */
-	vt_log_capture(err, sizeof(err));
-	r = attest_tpm_lock(cfg->state_dir, &lock);
-	if (r >= 0)
-		r = attest_ctx_new(&tpm, cfg->tcti);
-	if (r >= 0)
-		r = attest_tpm_boot_counts(tpm, &reset, &restart);
-	n = -1;
-	if (r >= 0) {
-		sel = quote_selection(cfg, tpm, sel_buf, ELEMENTSOF(sel_buf), &n_sel);
-		n = sel ? attest_pcr_read_selection(tpm, sel, n_sel, now, ELEMENTSOF(now)) : -EOPNOTSUPP;
+	{
+		VT_LOG_CAPTURE_SCOPE(err, sizeof(err));
+		r = attest_tpm_lock(cfg->state_dir, &lock);
+		if (r >= 0)
+			r = attest_ctx_new(&tpm, cfg->tcti);
+		if (r >= 0)
+			r = attest_tpm_boot_counts(tpm, &reset, &restart);
+		n = -1;
+		if (r >= 0) {
+			sel = quote_selection(cfg, tpm, sel_buf, ELEMENTSOF(sel_buf), &n_sel);
+			n = sel ? attest_pcr_read_selection(tpm, sel, n_sel, now, ELEMENTSOF(now)) : -EOPNOTSUPP;
+		}
 	}
-	vt_log_capture(NULL, 0);
 	if (r < 0 || n < 0)
 		return "the tpm cannot be read";
 	snprintf(boot_now, sizeof(boot_now), "%" PRIu32 ":%" PRIu32, reset, restart);
@@ -722,10 +727,11 @@ static int verify_one(struct imgverify_ctx *ictx, const struct launch_config *cf
 	char err[512];
 	int r, k;
 
-	vt_log_capture(err, sizeof(err));
-	r = imgverify_verify(ictx, path, NULL,
-			     cfg->keep_fds ? IMGVERIFY_KEEP_FDS | (writable ? IMGVERIFY_WRITABLE : 0) : 0, &rep);
-	vt_log_capture(NULL, 0);
+	{
+		VT_LOG_CAPTURE_SCOPE(err, sizeof(err));
+		r = imgverify_verify(ictx, path, NULL,
+				     cfg->keep_fds ? IMGVERIFY_KEEP_FDS | (writable ? IMGVERIFY_WRITABLE : 0) : 0, &rep);
+	}
 	if (r < 0 && (!rep || rep->n_failures == 0))
 		return launch_decision_deny(d, "%s: '%s': %s", what, path, err[0] ? err : strerror(-r));
 	for (size_t i = 0; rep && i < rep->n_failures; i++) {
@@ -838,9 +844,10 @@ static int take_ticket(const struct launch_config *cfg, const struct launch_doma
 		any |= dom->disks[i].encrypted || dom->disks[i].fdgroup;
 	if (!cfg->require_released_keys || !any)
 		return 0;
-	vt_log_capture(err, err_size);
-	tr = launch_ticket_take(cfg->state_dir, dom, ret);
-	vt_log_capture(NULL, 0);
+	{
+		VT_LOG_CAPTURE_SCOPE(err, err_size);
+		tr = launch_ticket_take(cfg->state_dir, dom, ret);
+	}
 	if (tr < 0 && tr != -ENOENT && tr != -ESTALE && tr != -EBADMSG)
 		return tr;
 	*ret_tr = tr;

@@ -19,9 +19,6 @@
 /* ---- the domain XML -------------------------------------------------------- */
 
 #define LAUNCH_XML_MAX (4 * 1024 * 1024)
-/* Where libvirt keeps a domain's UEFI variable store, NAME_VARS.fd: the
- * only <nvram> path a domain may name. */
-#define LAUNCH_NVRAM_DIR "/var/lib/libvirt/qemu/nvram"
 
 struct launch_disk {
 	char *target;           /* "vda" */
@@ -122,41 +119,6 @@ struct launch_file {
 	char sha256[65];        /* hex of what was verified, "" when unknown */
 };
 
-struct launch_record {
-	const char *domain;
-	const char *uuid;       /* may be NULL */
-	const char *operation;  /* "prepare", ... */
-	bool allowed;
-	size_t n_reasons;
-	const char *const *reasons;
-	size_t n_files;
-	const struct launch_file *files;
-	size_t n_interfaces;
-	const struct launch_interface *interfaces; /* type, source, filter recorded */
-};
-
-/* Appends a record under the log's lock and fsyncs it; returns the line's
- * SHA-256 in ret_digest (32 bytes) and the line itself in *ret_line (may be
- * NULL), for measuring it. A torn line is taken back out. */
-int launch_audit_append(const char *state_dir, const struct launch_record *rec,
-			uint8_t ret_digest[32], char **ret_line);
-
-/* The log's size now, and cutting it back to a size: a record whose
- * measurement failed is taken back out (launch_record, under the TPM lock,
- * which every appender holds, so the last record is its own). */
-int launch_audit_size(const char *state_dir, uint64_t *ret);
-int launch_audit_truncate(const char *state_dir, uint64_t size);
-
-/* Whether every file d runs from now (each disk's source, kernel, initrd,
- * loader, NVRAM template) is one that the newest "prepare" record allowing
- * this domain (by UUID, else by name) lists, and every interface it has
- * now equals (type, source, filter) one that record lists: 0 when so,
- * -EPERM with the first file or interface that is not (or the missing
- * record) logged; a negative errno for an unreadable or malformed log. No
- * log is no record; a record without "interfaces" (written before vmtrust
- * recorded them) allows no interface: the domain must be restarted
- * through the hook. */
-int launch_audit_started_with(const char *state_dir, const struct launch_domain *d);
 
 /* Checks the chain of an audit log's text: consecutive seq from 0 and each
  * prev the SHA-256 of the line before. With mlog_text (the measurement log),
@@ -239,45 +201,8 @@ int launch_decision_deny(struct launch_decision *d, const char *fmt, ...)
  * starts the domain. The hook takes (reads and removes) the ticket at
  * "prepare begin" and refuses any encrypted disk whose secret it does not
  * name: a key defined by anything else, or a ticket older than
- * LAUNCH_TICKET_MAX_AGE seconds, does not start a VM. */
-#define LAUNCH_TICKET_MAX_AGE 120
-#define LAUNCH_TICKET_SECRETS_MAX 64
-#define LAUNCH_TICKET_LAYERS_MAX 64     /* backing layers of one disk */
-
-/* A ticket also names every disk `vmtrust launch DOMAIN` hands libvirt by
- * descriptor (virDomainFDAssociate): per layer, top first, the path, the
- * format, the SHA-256 it was verified with and its fdgroup
- * ("vmtrust-TARGET-N", N the layer, 0 the top). The hook accepts a disk
- * with an fdgroup only when the ticket names exactly that chain: it does
- * not open those files by path (the launcher holds a write lease on a
- * writable top), it takes their verdict from the ticket. */
-struct launch_ticket_layer {
-	char *path, *format, *fdgroup;
-	char sha256[65];
-};
-struct launch_ticket_disk {
-	char *target, *image;
-	size_t n_layers;
-	struct launch_ticket_layer *layers;
-};
-
-struct launch_ticket;
-/* Names each of the handovers h that is one of dom's disks (by target and
- * source) besides the secrets. */
-int launch_ticket_write(const char *state_dir, const struct launch_domain *dom,
-			const char *const *secret_uuids, size_t n, const struct launch_handover *h,
-			size_t n_h);
-/* "vmtrust-TARGET-N": the fdgroup of layer N of a disk handed over. */
-int launch_fdgroup_name(const char *target, size_t layer, char **ret);
-/* The disk of that target the ticket names, or NULL. */
-const struct launch_ticket_disk *launch_ticket_disk(const struct launch_ticket *t, const char *target);
-/* -ENOENT none, -ESTALE too old or from the future, -EBADMSG malformed or
- * for another domain; the ticket is removed in every case. */
-int launch_ticket_take(const char *state_dir, const struct launch_domain *dom,
-		       struct launch_ticket **ret);
-bool launch_ticket_covers(const struct launch_ticket *t, const char *secret_uuid);
-void launch_ticket_free(struct launch_ticket *t);
-DEFINE_CLEANUP_FUNC(struct launch_ticket *, launch_ticket_free)
+ * 120 seconds (LAUNCH_TICKET_MAX_AGE), does not start a VM. The tickets'
+ * API is the library's own (launch-internal.h). */
 /* Removes a domain's ticket, if any (the hook's "release end"). */
 int launch_ticket_remove(const char *state_dir, const char *domain_name);
 
@@ -287,15 +212,6 @@ int launch_ticket_remove(const char *state_dir, const char *domain_name);
  * taken back out: every line of the log is one the TPM measured. */
 int launch_record(const struct launch_config *cfg, const struct launch_domain *dom,
 		  const char *operation, const struct launch_decision *d);
-
-/* The domain XML xml with every file disk whose verified descriptors d
- * holds (launch_decide with keep_fds) handed over by descriptor: its
- * <source> with fdgroup "vmtrust-TARGET-0" and the whole chain explicit
- * below it, each layer <backingStore type='file'> with its <format> and
- * <source file=... fdgroup='vmtrust-TARGET-N'/>, ending in an empty
- * <backingStore/>. *ret NULL when no disk is; -EINVAL (logged) for a file
- * disk d holds no descriptors of. */
-int launch_domain_xml_by_fd(const char *xml, const struct launch_decision *d, char **ret);
 
 /* ---- libvirt --------------------------------------------------------------- */
 

@@ -17,7 +17,7 @@
 
 #include "attest.h"
 #include "diskcrypt.h"
-#include "launch.h"
+#include "launch-internal.h"
 
 /* libvirt is opened only here, when a domain is launched through it: linked
  * in, its ~45 libraries would be loaded by every vmtrust command (and by
@@ -128,15 +128,16 @@ static int hand_over_key(const struct launch_config *cfg, const char *pcr_policy
 					    "hands over only keys it released", disk->target,
 					    disk->secret_uuid);
 	}
-	vt_log_capture(err, sizeof(err));
-	r = attest_ctx_new(&tpm, cfg->tcti);
-	if (r >= 0)
-		r = diskcrypt_ctx_new(&dc, disk->source, tpm);
-	if (r >= 0)
-		r = diskcrypt_ctx_set_state_dir(dc, cfg->state_dir);
-	if (r >= 0)
-		r = diskcrypt_release(dc, &rp, &key, NULL, NULL);
-	vt_log_capture(NULL, 0);
+	{
+		VT_LOG_CAPTURE_SCOPE(err, sizeof(err));
+		r = attest_ctx_new(&tpm, cfg->tcti);
+		if (r >= 0)
+			r = diskcrypt_ctx_new(&dc, disk->source, tpm);
+		if (r >= 0)
+			r = diskcrypt_ctx_set_state_dir(dc, cfg->state_dir);
+		if (r >= 0)
+			r = diskcrypt_release(dc, &rp, &key, NULL, NULL);
+	}
 	if (r < 0)
 		return launch_decision_deny(d, "%s: %s", disk->target, err[0] ? err : strerror(-r));
 

@@ -15,214 +15,14 @@
 #include <string.h>
 
 #include "attest.h"
-#include "launch.h"
-
-#define QEMU_ARGS_MAX 16384     /* arguments */
-#define QEMU_DISKS_MAX 256      /* as domain.c */
-#define QEMU_NODES_MAX 256      /* -blockdev */
-#define QEMU_CHAIN_MAX 3        /* raw over luks over file */
-#define QEMU_PFLASH_MAX 64
-#define BACKING_KEY_MAX 160     /* "backing." for each layer below, "file.filename" */
-
-/* ---- suboptions: "key=value,key2=value2" ------------------------------------ */
-
-struct kv {
-	char *key;
-	char *value;
-};
-
-struct kvlist {
-	size_t n;
-	struct kv *v;
-};
-
-static void kvlist_done(struct kvlist *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i].key);
-		free(l->v[i].value);
-	}
-	free(l->v);
-	l->n = 0;
-	l->v = NULL;
-}
-
-/* QemuOpts (-drive, -device, -name, ...) and keyval (-blockdev, -machine)
- * differ in two points: keyval takes an implied first value up to the
- * first comma, unescaped, and has no flags ("key" alone). */
-enum syntax { QEMU_OPTS, KEYVAL };
-
-/* A value up to a single ',' (",," is a comma); returns where it stopped. */
-static const char *get_value(const char *p, char **ret)
-{
-	size_t n = 0;
-	char *v = malloc(strlen(p) + 1);
-
-	*ret = v;
-	if (!v)
-		return p;
-	while (*p && (*p != ',' || p[1] == ',')) {
-		if (*p == ',')
-			p++;
-		v[n++] = *p++;
-	}
-	v[n] = '\0';
-	return p;
-}
-
-/* Last one wins, as in qemu. */
-static const char *kv_get(const struct kvlist *l, const char *key)
-{
-	for (size_t i = l->n; i > 0; i--)
-		if (strcmp(l->v[i - 1].key, key) == 0)
-			return l->v[i - 1].value;
-	return NULL;
-}
-
-static int kv_parse(const char *opt, const char *s, enum syntax syn, const char *implied, struct kvlist *l)
-{
-	const char *p = s;
-	size_t cap = 0;
-
-	kvlist_done(l);
-	/* JSON is parsed by qemu's own parser; a second one could read it
-	 * differently. */
-	if (*p == '{')
-		return vt_log_errno(EOPNOTSUPP, "qemu: -%s in JSON form is not accepted: use key=value", opt);
-	while (*p) {
-		size_t len = strcspn(p, "=,");
-		char *key = NULL, *value = NULL;
-
-		if (p[len] != '=' && l->n == 0 && implied && (syn == QEMU_OPTS || len > 0)) {
-			key = strdup(implied);
-			if (syn == QEMU_OPTS) {
-				p = get_value(p, &value);
-			} else {
-				value = strndup(p, len);
-				p += len;
-			}
-		} else if (p[len] != '=') {
-			if (syn == KEYVAL)
-				return vt_log_errno(EINVAL, "qemu: -%s '%s': expected '=' after '%.*s'",
-							opt, s, (int)len, p);
-			/* A flag: "key" is key=on, "nokey" key=off. */
-			if (len >= 2 && strncmp(p, "no", 2) == 0) {
-				key = strndup(p + 2, len - 2);
-				value = strdup("off");
-			} else {
-				key = strndup(p, len);
-				value = strdup("on");
-			}
-			p += len;
-		} else {
-			key = strndup(p, len);
-			p = get_value(p + len + 1, &value);
-		}
-		if (*p == ',')
-			p++;
-		if (key && value && l->n == cap) {
-			struct kv *v = reallocarray(l->v, cap ? 2 * cap : 8, sizeof(*v));
-
-			if (v) {
-				l->v = v;
-				cap = cap ? 2 * cap : 8;
-			}
-		}
-		if (!key || !value || l->n == cap) {
-			free(key);
-			free(value);
-			return -ENOMEM;
-		}
-		l->v[l->n++] = (struct kv){ key, value };
-	}
-	return 0;
-}
-
-static bool startswith(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static bool listed(const char *const *list, size_t n, const char *s)
-{
-	for (size_t i = 0; s && i < n; i++)
-		if (!strcmp(list[i], s))
-			return true;
-	return false;
-}
-
-/* qapi_bool_parse */
-static int parse_bool(const char *what, const char *key, const char *v, bool *ret)
-{
-	if (!v) {
-		*ret = false;
-		return 0;
-	}
-	if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "y")) {
-		*ret = true;
-		return 0;
-	}
-	if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "n")) {
-		*ret = false;
-		return 0;
-	}
-	return vt_log_errno(EINVAL, "qemu: %s: %s='%s' is not on or off", what, key, v);
-}
+#include "launch-internal.h"
 
 /* ---- the domain being built ----------------------------------------------- */
 
-struct node {
-	struct kvlist o;
-	int arg;                /* its argv index */
-	const char *name;       /* node-name, in o */
-	bool referenced;        /* the file of another node */
-	int pflash;             /* -machine pflashN=, or -1 */
-	/* followed */
-	const char *path;
-	const char *format;
-	bool encrypted;
-	bool readonly;
-	int file_node;          /* the node whose filename path is (this one, or its file) */
-	char file_key[32];      /* that key: "filename", "file.filename"... */
-};
-
-/* Where the command line names a file that is verified, for handing QEMU
- * the verified descriptor in its place (launch_qemu_args_handover). */
-struct ref {
-	char *what;             /* as the domain names it: "drive0", "kernel", "loader"... */
-	int arg;                /* the argv index of the value naming it */
-	enum syntax syn;        /* how that value is read, when key is set */
-	const char *implied;
-	char *key;              /* NULL: the whole value is the path */
-	bool block;             /* opened by the block layer: a /dev/fdset */
-	bool writable;          /* QEMU opens it for writing */
-	int fmt_arg;            /* block: the value where backing.* keys go */
-};
-
-enum firmware { FW_NONE, FW_BIOS, FW_PFLASH };
-
-struct ctx {
-	struct launch_domain *d;
-	unsigned n_drives;      /* -drive options so far: "driveN" */
-	uint64_t pflash_units;
-	enum firmware fw;
-	char *machine_pflash[2];
-	struct node *nodes;
-	size_t n_nodes;
-	bool network;           /* -netdev, -net or -nic given */
-	bool nodefaults;
-	bool monitor_none;      /* -monitor none */
-	bool display_given;     /* -display */
-	bool audio_given;       /* -audiodev or -audio */
-	int arg;                /* the argv index of the value being read */
-	struct ref *refs;
-	size_t n_refs;
-};
-
-static void ctx_done(struct ctx *c)
+void qemu_ctx_done(struct qemu_ctx *c)
 {
 	for (size_t i = 0; i < c->n_nodes; i++)
-		kvlist_done(&c->nodes[i].o);
+		qemu_kvlist_done(&c->nodes[i].o);
 	free(c->nodes);
 	for (size_t i = 0; i < c->n_refs; i++) {
 		free(c->refs[i].what);
@@ -246,10 +46,10 @@ static int set_str(char **dst, const char *v)
 
 /* Records where the file of what is named; a later one replaces it (the
  * last value wins, as in qemu). */
-static int add_ref(struct ctx *c, const char *what, int arg, enum syntax syn, const char *implied,
-		   const char *key, bool block, bool writable, int fmt_arg)
+int qemu_add_ref(struct qemu_ctx *c, const char *what, int arg, enum qemu_syntax syn, const char *implied,
+		 const char *key, bool block, bool writable, int fmt_arg)
 {
-	struct ref *r = NULL;
+	struct qemu_ref *r = NULL;
 
 	for (size_t i = 0; i < c->n_refs && !r; i++)
 		if (!strcmp(c->refs[i].what, what))
@@ -259,14 +59,8 @@ static int add_ref(struct ctx *c, const char *what, int arg, enum syntax syn, co
 	if (r && (r->block || block))
 		return vt_log_errno(EOPNOTSUPP, "qemu: '%s' names two files: give the -blockdev node another name",
 					what);
-	if (!r) {
-		r = reallocarray(c->refs, c->n_refs + 1, sizeof(*r));
-		if (!r)
-			return -ENOMEM;
-		c->refs = r;
-		r = &r[c->n_refs++];
-		*r = (struct ref){};
-	}
+	if (!r && !(r = LAUNCH_APPEND(c->refs, c->n_refs)))
+		return -ENOMEM;
 	free(r->key);
 	r->key = NULL;
 	if ((!r->what && !(r->what = strdup(what))) || (key && !(r->key = strdup(key))))
@@ -293,11 +87,11 @@ static int check_path(const char *what, const char *path)
 
 /* A filename the block layer opens: "json:{...}" and "proto:..." (a ':'
  * before any '/', path_has_protocol()) are data sources of their own. */
-static int check_block_file(const char *what, const char *path)
+int qemu_check_block_file(const char *what, const char *path)
 {
 	size_t n = strcspn(path, ":/");
 
-	if (startswith(path, "json:"))
+	if (qemu_startswith(path, "json:"))
 		return vt_log_errno(EOPNOTSUPP,
 					"qemu: %s: a json: filename cannot be verified before launch", what);
 	if (path[n] == ':')
@@ -307,26 +101,25 @@ static int check_block_file(const char *what, const char *path)
 	return check_path(what, path);
 }
 
-static int add_disk(struct launch_domain *d, const char *target, const char *device, const char *source,
-		    const char *format, bool readonly, bool encrypted)
+int qemu_add_disk(struct launch_domain *d, const char *target, const char *device, const char *source,
+		  const char *format, bool readonly, bool encrypted)
 {
-	struct launch_disk *disks, *disk;
+	struct launch_disk *disk;
 
 	if (d->n_disks >= QEMU_DISKS_MAX)
 		return vt_log_errno(EOPNOTSUPP, "qemu: more than %d disks", QEMU_DISKS_MAX);
-	disks = reallocarray(d->disks, d->n_disks + 1, sizeof(*disks));
-	if (!disks)
+	disk = LAUNCH_APPEND(d->disks, d->n_disks);
+	if (!disk)
 		return -ENOMEM;
-	d->disks = disks;
-	disk = &disks[d->n_disks++];
-	*disk = (struct launch_disk){ .readonly = readonly, .encrypted = encrypted };
+	disk->readonly = readonly;
+	disk->encrypted = encrypted;
 	if (!(disk->target = strdup(target)) || !(disk->device = strdup(device)) ||
 	    (source && !(disk->source = strdup(source))) || (format && !(disk->format = strdup(format))))
 		return -ENOMEM;
 	return 0;
 }
 
-static int set_firmware(struct ctx *c, enum firmware fw, const char *what, const char *path)
+int qemu_set_firmware(struct qemu_ctx *c, enum qemu_firmware fw, const char *what, const char *path)
 {
 	int r = check_path(what, path);
 
@@ -341,509 +134,9 @@ static int set_firmware(struct ctx *c, enum firmware fw, const char *what, const
 	c->fw = fw;
 	return set_str(&c->d->loader, path);
 }
-
-/* ---- -drive and its shortcuts ----------------------------------------------- */
-
-/* What a -drive may say to the block layer besides file= and format=: a
- * source of data of its own (backing, data-file, file.filename, a protocol
- * driver) is not followed. */
-static const char *const drive_file_opts[] = {
-	"file.driver", "file.aio", "file.aio-max-batch", "file.locking", "file.drop-cache",
-	"file.x-check-cache-dropped", "file.pr-manager", "file.cache.direct", "file.cache.no-flush",
-};
-
-/* The -drive keys that name no host file (qemu_common_drive_opts,
- * qemu_legacy_drive_opts and the raw, qcow2 and luks options); file=,
- * format= and driver= are checked on their own, encrypt.*, file.*, cache.*
- * and throttling.* below. Any other key is refused. */
-static const char *const drive_keys[] = {
-	"file", "format", "driver", "if", "media", "id", "index", "unit", "bus", "readonly", "read-only",
-	"snapshot", "cache", "aio", "aio-max-batch", "discard", "detect-zeroes", "werror", "rerror",
-	"copy-on-read", "serial", "addr", "cyls", "heads", "secs", "trans", "boot", "group", "key-secret",
-	"auto-read-only", "force-share", "node-name", "l2-cache-size", "l2-cache-entry-size",
-	"refcount-cache-size", "cache-clean-interval", "lazy-refcounts", "pass-discard-request",
-	"pass-discard-snapshot", "pass-discard-other", "overlap-check", "stats-account-invalid",
-	"stats-account-failed", "stats-intervals",
-};
-
-/* What a drive with no file may say: where it sits and how the guest sees
- * it, nothing the block layer would open. */
-static const char *const empty_drive_keys[] = {
-	"if", "media", "id", "index", "unit", "bus", "readonly", "read-only", "serial", "addr",
-	"cyls", "heads", "secs", "trans", "boot", "werror", "rerror", "file",
-};
-
-static int check_drive_key(const char *what, const struct kv *kv, bool *encrypted)
-{
-	const char *k = kv->key;
-	bool known = false;
-
-	if (!strcmp(k, "backing") || startswith(k, "backing."))
-		return vt_log_errno(EOPNOTSUPP, "qemu: %s: an explicit backing file (%s=) is not accepted",
-					what, k);
-	if (!strcmp(k, "data-file") || startswith(k, "data-file."))
-		return vt_log_errno(EOPNOTSUPP, "qemu: %s: an external data file (%s=) is not accepted",
-					what, k);
-	if (!strcmp(k, "key-secret"))
-		*encrypted = true;
-	if (startswith(k, "encrypt.")) {
-		if (!strcmp(k, "encrypt.format") && strcmp(kv->value, "luks") != 0)
-			return vt_log_errno(EOPNOTSUPP, "qemu: %s: encryption '%s' is not supported", what,
-						kv->value);
-		*encrypted = true;
-		return 0;
-	}
-	if (startswith(k, "file.")) {
-		for (size_t i = 0; i < ELEMENTSOF(drive_file_opts); i++)
-			known |= !strcmp(k, drive_file_opts[i]);
-		if (!known || (!strcmp(k, "file.driver") && strcmp(kv->value, "file") != 0))
-			return vt_log_errno(EOPNOTSUPP, "qemu: %s: %s='%s' cannot be followed", what, k,
-						kv->value);
-		return 0;
-	}
-	if (startswith(k, "cache.") || startswith(k, "throttling.") || listed(drive_keys, ELEMENTSOF(drive_keys), k))
-		return 0;
-	return vt_log_errno(EOPNOTSUPP, "qemu: %s: %s='%s' cannot be followed", what, k, kv->value);
-}
-
-/* An empty cdrom or floppy: a key of another kind (filename=, driver=...)
- * would have the block layer open something all the same. */
-static int check_empty_drive(const char *what, const struct kvlist *o)
-{
-	for (size_t i = 0; i < o->n; i++) {
-		const struct kv *kv = &o->v[i];
-
-		if (listed(empty_drive_keys, ELEMENTSOF(empty_drive_keys), kv->key) ||
-		    (!strcmp(kv->key, "driver") && !strcmp(kv->value, "none")))
-			continue;
-		return vt_log_errno(EOPNOTSUPP, "qemu: %s has no file=, so %s='%s' is refused on it", what,
-					kv->key, kv->value);
-	}
-	return 0;
-}
-
-/* format= or driver=: what qemu opens the file as. luks is raw data to the
- * image verifier, as libvirt's <driver type='raw'/><encryption
- * format='luks'/>; no format at all is a probe, as is the verifier's. */
-static int drive_format(const char *what, const char *f, const char **ret, bool *encrypted)
-{
-	if (!f || !strcmp(f, "raw") || !strcmp(f, "qcow2")) {
-		*ret = f;
-		return 0;
-	}
-	if (!strcmp(f, "luks") || !strcmp(f, "file")) {
-		*encrypted |= !strcmp(f, "luks");
-		*ret = "raw";
-		return 0;
-	}
-	return vt_log_errno(EOPNOTSUPP, "qemu: %s: format '%s' cannot be verified before launch", what, f);
-}
-
-static int parse_unit(const char *what, const char *v, unsigned *ret)
-{
-	char *end;
-	unsigned long u;
-
-	errno = 0;
-	u = strtoul(v, &end, 10);
-	if (errno || end == v || *end || v[0] == '-' || u >= QEMU_PFLASH_MAX)
-		return vt_log_errno(EINVAL, "qemu: %s: pflash unit '%s' is not one of 0..%d", what, v,
-					QEMU_PFLASH_MAX - 1);
-	*ret = (unsigned)u;
-	return 0;
-}
-
-/* Without format= qemu probes what the file holds: an image verified as
- * raw could be opened as another format, with files of its own. */
-static int no_format(const char *what, const char *path)
-{
-	return vt_log_errno(EOPNOTSUPP,
-				"qemu: %s '%s' has no format=, so qemu would probe it: use -drive "
-				"file=...,format=raw or format=qcow2",
-				what, path);
-}
-
-/* Unit 0 is the firmware the machine runs first (the loader); a further
- * unit (OVMF's variable store) is a disk to verify like any other. */
-static int add_pflash(struct ctx *c, const char *what, const char *unit_str, const char *path,
-		      const char *format, bool readonly, bool encrypted)
-{
-	char target[32];
-	unsigned unit = 0;
-	int r;
-
-	if (unit_str) {
-		r = parse_unit(what, unit_str, &unit);
-		if (r < 0)
-			return r;
-	} else {
-		while (unit < QEMU_PFLASH_MAX && (c->pflash_units & (UINT64_C(1) << unit)))
-			unit++;
-		if (unit == QEMU_PFLASH_MAX)
-			return vt_log_errno(EINVAL, "qemu: %s: more than %d pflash units", what,
-						QEMU_PFLASH_MAX);
-	}
-	snprintf(target, sizeof(target), "pflash%u", unit);
-	if (!path || !*path)
-		return vt_log_errno(EOPNOTSUPP, "qemu: %s (%s) has no file", what, target);
-	r = check_block_file(target, path);
-	if (r < 0)
-		return r;
-	if (!format)
-		return no_format(what, path);
-	if (c->pflash_units & (UINT64_C(1) << unit))
-		return vt_log_errno(EINVAL, "qemu: %s: pflash unit %u is given twice", what, unit);
-	c->pflash_units |= UINT64_C(1) << unit;
-	if (unit == 0)
-		r = set_firmware(c, FW_PFLASH, target, path);
-	else
-		r = add_disk(c->d, target, "disk", path, format, readonly, encrypted);
-	if (r < 0)
-		return r;
-	return add_ref(c, unit == 0 ? "loader" : target, c->arg, QEMU_OPTS, NULL, "file", true, !readonly,
-		       c->arg);
-}
-
-static int do_drive(struct ctx *c, const char *arg)
-{
-	_cleanup_(kvlist_done) struct kvlist o = {};
-	const char *file, *fmt, *drv, *iface, *media, *format = NULL, *device = "disk";
-	bool readonly = false, encrypted = false, snapshot = false;
-	char what[32];
-	int r;
-
-	snprintf(what, sizeof(what), "drive%u", c->n_drives++);
-	r = kv_parse("drive", arg, QEMU_OPTS, NULL, &o);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < o.n; i++) {
-		r = check_drive_key(what, &o.v[i], &encrypted);
-		if (r < 0)
-			return r;
-		if (!strcmp(o.v[i].key, "readonly") || !strcmp(o.v[i].key, "read-only")) {
-			r = parse_bool(what, o.v[i].key, o.v[i].value, &readonly);
-			if (r < 0)
-				return r;
-		}
-		/* snapshot=on: qemu makes a temporary overlay in TMPDIR and
-		 * opens it by name again and again before it unlinks it: what
-		 * the guest reads is not what was verified. */
-		if (!strcmp(o.v[i].key, "snapshot")) {
-			r = parse_bool(what, o.v[i].key, o.v[i].value, &snapshot);
-			if (r >= 0 && snapshot)
-				r = vt_log_errno(EOPNOTSUPP, "qemu: %s: snapshot='%s' is refused: qemu opens "
-						     "its temporary overlay by name, which is not verified", what,
-						     o.v[i].value);
-			if (r < 0)
-				return r;
-		}
-	}
-	readonly |= snapshot;
-	file = kv_get(&o, "file");
-	fmt = kv_get(&o, "format");
-	drv = kv_get(&o, "driver");
-	iface = kv_get(&o, "if");
-	media = kv_get(&o, "media");
-	if (fmt && drv)
-		return vt_log_errno(EINVAL, "qemu: %s: both format= and driver= are given", what);
-	if ((!file || !*file) && !(iface && !strcmp(iface, "pflash"))) {
-		r = check_empty_drive(what, &o);
-		if (r < 0)
-			return r;
-	} else {
-		r = drive_format(what, fmt ? fmt : drv, &format, &encrypted);
-		if (r < 0)
-			return r;
-	}
-	if (iface && !strcmp(iface, "pflash")) {
-		const char *unit = kv_get(&o, "unit");
-
-		if (!unit)
-			unit = kv_get(&o, "index");
-		return add_pflash(c, what, unit, file, format, readonly, encrypted);
-	}
-	if (media && !strcmp(media, "cdrom")) {
-		device = "cdrom";
-		readonly = true;        /* as qemu opens it */
-	} else if (iface && !strcmp(iface, "floppy")) {
-		device = "floppy";
-	}
-	if (!file || !*file) {
-		/* An empty removable drive runs nothing. */
-		if (strcmp(device, "disk") != 0)
-			return add_disk(c->d, what, device, NULL, format, readonly, encrypted);
-		return vt_log_errno(EOPNOTSUPP, "qemu: %s has no file=", what);
-	}
-	r = check_block_file(what, file);
-	if (r < 0)
-		return r;
-	if (!format)
-		return no_format(what, file);
-	r = add_ref(c, what, c->arg, QEMU_OPTS, NULL, "file", true, !readonly, c->arg);
-	if (r < 0)
-		return r;
-	return add_disk(c->d, what, device, file, format, readonly, encrypted);
-}
-
-/* -hda FILE and the like: the whole value is the file name, commas and all
- * (drive_add()), and there is no format=: only an empty drive passes. */
-static int do_drive_file(struct ctx *c, const char *target, const char *device, const char *file)
-{
-	int r;
-
-	if (!*file) {
-		if (strcmp(device, "disk") != 0)
-			return add_disk(c->d, target, device, NULL, NULL, !strcmp(device, "cdrom"), false);
-		return vt_log_errno(EOPNOTSUPP, "qemu: %s has no file", target);
-	}
-	r = check_block_file(target, file);
-	if (r < 0)
-		return r;
-	return no_format(target, file);
-}
-
-/* ---- -blockdev ------------------------------------------------------------------ */
-
-struct chain {
-	const char *top;        /* the driver of the first node */
-	const char *path;
-	const char *format;
-	bool encrypted;
-	size_t file_node;       /* the node whose file_key is path */
-	char file_key[32];
-};
-
-static struct node *find_node(struct ctx *c, size_t before, const char *name)
-{
-	for (size_t i = 0; i < before; i++)
-		if (!strcmp(c->nodes[i].name, name))
-			return &c->nodes[i];
-	return NULL;
-}
-
-/* Follows a node down to its file: o's keys under prefix ("" or "file.",
- * for a child given inline) make the node; a child given by name must be
- * a node defined before (as qemu requires). Only file, a raw, qcow2 or luks
- * node over a file node, and raw over luks over file are followed. */
-/* The keys of a file, raw, qcow2 or luks node that leave what QEMU reads
- * the bytes that were verified (qemu 7.2's BlockdevOptions*): an
- * allow-list, so raw's offset= and size= (a window into the image, as
- * <slices>), locking=, pr-manager= and a key QEMU adds later are refused. */
-static const char *const node_keys[] = {
-	"driver", "node-name", "file", "filename", "read-only", "auto-read-only", "force-share", "discard",
-	"detect-zeroes", "cache.direct", "cache.no-flush", "aio", "aio-max-batch", "drop-cache",
-	"key-secret", "encrypt.format", "encrypt.key-secret", "lazy-refcounts", "pass-discard-request",
-	"pass-discard-snapshot", "pass-discard-other", "overlap-check", "cache-size", "l2-cache-size",
-	"l2-cache-entry-size", "refcount-cache-size", "cache-clean-interval",
-};
-
-static int follow(struct ctx *c, size_t self, const char *name, const struct kvlist *o, const char *prefix,
-		  unsigned depth, struct chain *ret)
-{
-	size_t plen = strlen(prefix);
-	char k_driver[32], k_file[32], k_filename[32];
-	const char *driver, *ref, *filename;
-	bool encrypted = false, inline_child = false, is_format;
-	struct chain child = {};
-	int r;
-
-	if (depth > QEMU_CHAIN_MAX)
-		return vt_log_errno(EOPNOTSUPP,
-					"qemu: blockdev '%s': a chain of more than %d nodes cannot be followed",
-					name, QEMU_CHAIN_MAX);
-	/* prefix is at most QEMU_CHAIN_MAX times "file." */
-	snprintf(k_driver, sizeof(k_driver), "%sdriver", prefix);
-	snprintf(k_file, sizeof(k_file), "%sfile", prefix);
-	snprintf(k_filename, sizeof(k_filename), "%sfilename", prefix);
-	driver = kv_get(o, k_driver);
-	if (!driver)
-		return vt_log_errno(EINVAL, "qemu: blockdev '%s': no %s=", name, k_driver);
-	is_format = !strcmp(driver, "raw") || !strcmp(driver, "qcow2") || !strcmp(driver, "luks");
-	if (strcmp(driver, "file") != 0 && !is_format)
-		return vt_log_errno(EOPNOTSUPP,
-					"qemu: blockdev '%s': driver '%s' cannot be verified before launch",
-					name, driver);
-
-	for (size_t i = 0; i < o->n; i++) {
-		const char *k = o->v[i].key, *rest = k + plen, *v = o->v[i].value;
-
-		if (!startswith(k, prefix))
-			continue;
-		if (is_format && startswith(rest, "file.")) {
-			inline_child = true;    /* the child's own, checked there */
-			continue;
-		}
-		if (!strcmp(rest, "backing") || startswith(rest, "backing.")) {
-			if (!strcmp(rest, "backing") && !*v)
-				continue;       /* none */
-			return vt_log_errno(EOPNOTSUPP,
-						"qemu: blockdev '%s': an explicit backing node (%s=) is not accepted",
-						name, k);
-		}
-		if (!strcmp(rest, "data-file") || startswith(rest, "data-file."))
-			return vt_log_errno(EOPNOTSUPP,
-						"qemu: blockdev '%s': an external data file (%s=) is not accepted",
-						name, k);
-		if (!strcmp(rest, "key-secret"))
-			encrypted = true;
-		if (startswith(rest, "encrypt.") && !strcmp(driver, "qcow2")) {
-			if (!strcmp(rest, "encrypt.format") && strcmp(v, "luks") != 0)
-				return vt_log_errno(EOPNOTSUPP,
-							"qemu: blockdev '%s': encryption '%s' is not supported",
-							name, v);
-			encrypted = true;
-			continue;
-		}
-		if (!listed(node_keys, ELEMENTSOF(node_keys), rest))
-			return vt_log_errno(EOPNOTSUPP, "qemu: blockdev '%s': %s='%s' cannot be followed",
-						name, k, v);
-	}
-
-	if (!strcmp(driver, "file")) {
-		char what[96];
-
-		filename = kv_get(o, k_filename);
-		snprintf(what, sizeof(what), "blockdev '%s' filename", name);
-		if (!filename || !*filename)
-			return vt_log_errno(EINVAL, "qemu: blockdev '%s': no %s=", name, k_filename);
-		r = check_block_file(what, filename);
-		if (r < 0)
-			return r;
-		*ret = (struct chain){ .top = driver, .path = filename, .format = "raw", .file_node = self };
-		snprintf(ret->file_key, sizeof(ret->file_key), "%s", k_filename);
-		return 0;
-	}
-
-	ref = kv_get(o, k_file);
-	if (ref && inline_child)
-		return vt_log_errno(EINVAL, "qemu: blockdev '%s': both %s= and %s.* are given", name,
-					k_file, k_file);
-	if (ref) {
-		struct node *n = find_node(c, self, ref);
-
-		if (!n)
-			return vt_log_errno(EOPNOTSUPP,
-						"qemu: blockdev '%s': node '%s' is not a -blockdev defined before it",
-						name, ref);
-		n->referenced = true;
-		r = follow(c, (size_t)(n - c->nodes), n->name, &n->o, "", depth + 1, &child);
-	} else if (inline_child) {
-		char p[32];
-
-		snprintf(p, sizeof(p), "%sfile.", prefix);
-		r = follow(c, self, name, o, p, depth + 1, &child);
-	} else {
-		return vt_log_errno(EINVAL, "qemu: blockdev '%s': no %s=", name, k_file);
-	}
-	if (r < 0)
-		return r;
-	if (strcmp(child.top, "file") != 0 && !(!strcmp(driver, "raw") && !strcmp(child.top, "luks")))
-		return vt_log_errno(EOPNOTSUPP,
-					"qemu: blockdev '%s': a %s node over a %s node cannot be followed", name,
-					driver, child.top);
-	*ret = (struct chain){
-		.top = driver,
-		.path = child.path,
-		.format = strcmp(driver, "qcow2") == 0 ? "qcow2" : "raw",
-		.encrypted = encrypted || child.encrypted || !strcmp(driver, "luks"),
-		.file_node = child.file_node,
-	};
-	memcpy(ret->file_key, child.file_key, sizeof(ret->file_key));
-	return 0;
-}
-
-static int do_blockdev(struct ctx *c, const char *arg)
-{
-	struct node *nodes, *n;
-	int r;
-
-	/* JSON is parsed by qemu's own parser; a second one could read it
-	 * differently. */
-	if (arg[0] == '{')
-		return vt_log_errno(EOPNOTSUPP,
-					"qemu: -blockdev in JSON form is not accepted: use key=value");
-	if (c->n_nodes >= QEMU_NODES_MAX)
-		return vt_log_errno(EOPNOTSUPP, "qemu: more than %d -blockdev", QEMU_NODES_MAX);
-	nodes = reallocarray(c->nodes, c->n_nodes + 1, sizeof(*nodes));
-	if (!nodes)
-		return -ENOMEM;
-	c->nodes = nodes;
-	n = &nodes[c->n_nodes++];
-	*n = (struct node){ .pflash = -1, .arg = c->arg };
-	r = kv_parse("blockdev", arg, KEYVAL, "driver", &n->o);
-	if (r < 0)
-		return r;
-	n->name = kv_get(&n->o, "node-name");
-	if (!n->name || !*n->name)
-		return vt_log_errno(EINVAL, "qemu: -blockdev '%s' has no node-name=", arg);
-	if (find_node(c, c->n_nodes - 1, n->name))
-		return vt_log_errno(EINVAL, "qemu: blockdev '%s' is defined twice", n->name);
-	return 0;
-}
-
-/* After the whole command line: -machine pflash0=/pflash1= name nodes, and
- * every node that is no other's file is a disk (or the firmware). */
-static int finish_blockdevs(struct ctx *c)
-{
-	int r;
-
-	for (size_t i = 0; i < c->n_nodes; i++) {
-		struct node *n = &c->nodes[i];
-		struct chain ch;
-		char what[96];
-
-		r = follow(c, i, n->name, &n->o, "", 0, &ch);
-		if (r < 0)
-			return r;
-		n->path = ch.path;
-		n->format = ch.format;
-		n->encrypted = ch.encrypted;
-		n->file_node = (int)ch.file_node;
-		memcpy(n->file_key, ch.file_key, sizeof(n->file_key));
-		snprintf(what, sizeof(what), "blockdev '%s'", n->name);
-		r = parse_bool(what, "read-only", kv_get(&n->o, "read-only"), &n->readonly);
-		if (r < 0)
-			return r;
-	}
-	for (int u = 0; u < 2; u++) {
-		struct node *n;
-
-		if (!c->machine_pflash[u])
-			continue;
-		n = find_node(c, c->n_nodes, c->machine_pflash[u]);
-		if (!n)
-			return vt_log_errno(EOPNOTSUPP,
-						"qemu: -machine pflash%d='%s' is not a -blockdev node", u,
-						c->machine_pflash[u]);
-		if (c->pflash_units & (UINT64_C(1) << u))
-			return vt_log_errno(EINVAL, "qemu: pflash unit %d is given twice", u);
-		c->pflash_units |= UINT64_C(1) << u;
-		n->pflash = u;
-		if (u == 0) {
-			r = set_firmware(c, FW_PFLASH, "pflash0", n->path);
-			if (r < 0)
-				return r;
-		}
-	}
-	for (size_t i = 0; i < c->n_nodes; i++) {
-		struct node *n = &c->nodes[i];
-		const char *what = n->pflash == 0 ? "loader" : n->pflash == 1 ? "pflash1" : n->name;
-
-		if (n->referenced)
-			continue;
-		r = add_ref(c, what, c->nodes[n->file_node].arg, KEYVAL, "driver", n->file_key, true,
-			    !n->readonly, n->arg);
-		if (r >= 0 && n->pflash != 0)
-			r = add_disk(c->d, what, "disk", n->path, n->format, n->readonly, n->encrypted);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
 /* ---- other options with something to check -------------------------------------- */
 
-static int do_initrd(struct ctx *c, const char *what, const char *path)
+static int do_initrd(struct qemu_ctx *c, const char *what, const char *path)
 {
 	int r = check_path(what, path);
 
@@ -857,7 +150,7 @@ static int do_initrd(struct ctx *c, const char *what, const char *path)
 	return set_str(&c->d->initrd, path);
 }
 
-static int do_kernel(struct ctx *c, const char *what, const char *path)
+static int do_kernel(struct qemu_ctx *c, const char *what, const char *path)
 {
 	int r = check_path(what, path);
 
@@ -885,12 +178,12 @@ static const char *const machine_keys[] = {
 	"boot.strict",
 };
 
-static int do_machine(struct ctx *c, const char *arg)
+static int do_machine(struct qemu_ctx *c, const char *arg)
 {
-	_cleanup_(kvlist_done) struct kvlist o = {};
+	_cleanup_(qemu_kvlist_done) struct qemu_kvlist o = {};
 	int r;
 
-	r = kv_parse("machine", arg, KEYVAL, "type", &o);
+	r = qemu_kv_parse("machine", arg, KEYVAL, "type", &o);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < o.n; i++) {
@@ -902,9 +195,9 @@ static int do_machine(struct ctx *c, const char *arg)
 		else if (!strcmp(k, "initrd"))
 			r = do_initrd(c, "initrd", v);
 		else if (!strcmp(k, "firmware"))
-			r = set_firmware(c, FW_BIOS, "bios", v);
+			r = qemu_set_firmware(c, FW_BIOS, "bios", v);
 		if (r >= 0 && (!strcmp(k, "kernel") || !strcmp(k, "initrd") || !strcmp(k, "firmware")))
-			r = add_ref(c, !strcmp(k, "firmware") ? "loader" : k, c->arg, KEYVAL, "type", k, false,
+			r = qemu_add_ref(c, !strcmp(k, "firmware") ? "loader" : k, c->arg, KEYVAL, "type", k, false,
 				    false, -1);
 		else if (!strcmp(k, "dtb"))
 			r = vt_log_errno(EOPNOTSUPP,
@@ -913,7 +206,7 @@ static int do_machine(struct ctx *c, const char *arg)
 			r = vt_log_errno(EOPNOTSUPP, "qemu: -machine dumpdtb= is refused: it writes a host file");
 		else if (!strcmp(k, "pflash0") || !strcmp(k, "pflash1"))
 			r = set_str(&c->machine_pflash[k[6] - '0'], v);
-		else if (r >= 0 && !listed(machine_keys, ELEMENTSOF(machine_keys), k))
+		else if (r >= 0 && !qemu_listed(machine_keys, ELEMENTSOF(machine_keys), k))
 			r = vt_log_errno(EOPNOTSUPP,
 					     "qemu: -machine %s='%s' is refused: not a machine property vmtrust "
 					     "knows to name nothing on the host (see launch/qemuargs.c)", k, v);
@@ -923,16 +216,16 @@ static int do_machine(struct ctx *c, const char *arg)
 	return 0;
 }
 
-static int do_name(struct ctx *c, const char *arg)
+static int do_name(struct qemu_ctx *c, const char *arg)
 {
-	_cleanup_(kvlist_done) struct kvlist o = {};
+	_cleanup_(qemu_kvlist_done) struct qemu_kvlist o = {};
 	const char *guest;
 	int r;
 
-	r = kv_parse("name", arg, QEMU_OPTS, "guest", &o);
+	r = qemu_kv_parse("name", arg, QEMU_OPTS, "guest", &o);
 	if (r < 0)
 		return r;
-	guest = kv_get(&o, "guest");
+	guest = qemu_kv_get(&o, "guest");
 	if (!guest)
 		return 0;
 	if (!*guest)
@@ -1098,16 +391,16 @@ static const char *const allowed_devices[] = {
  * does not exist, but the property must not name a host file). */
 static int check_device(const char *opt, const char *driver, const char *romfile)
 {
-	if (listed(refused_devices, ELEMENTSOF(refused_devices), driver))
+	if (qemu_listed(refused_devices, ELEMENTSOF(refused_devices), driver))
 		return vt_log_errno(EOPNOTSUPP,
 					"qemu: -%s %s is refused: what it loads or hands the guest is not verified",
 					opt, driver);
 	for (size_t i = 0; driver && i < ELEMENTSOF(refused_device_prefixes); i++)
-		if (startswith(driver, refused_device_prefixes[i]))
+		if (qemu_startswith(driver, refused_device_prefixes[i]))
 			return vt_log_errno(EOPNOTSUPP,
 						"qemu: -%s %s is refused: a host device, or storage served by "
 						"another process, cannot be verified", opt, driver);
-	if (!strcmp(opt, "device") && !listed(allowed_devices, ELEMENTSOF(allowed_devices), driver))
+	if (!strcmp(opt, "device") && !qemu_listed(allowed_devices, ELEMENTSOF(allowed_devices), driver))
 		return vt_log_errno(EOPNOTSUPP,
 					"qemu: -%s %s is refused: not a device vmtrust knows to reach no host "
 					"resource (see launch/qemuargs.c)", opt, driver ? driver : "without a driver");
@@ -1118,21 +411,21 @@ static int check_device(const char *opt, const char *driver, const char *romfile
 	return 0;
 }
 
-static int do_device(struct ctx *c, const char *arg)
+static int do_device(struct qemu_ctx *c, const char *arg)
 {
-	_cleanup_(kvlist_done) struct kvlist o = {};
+	_cleanup_(qemu_kvlist_done) struct qemu_kvlist o = {};
 	int r;
 
-	r = kv_parse("device", arg, QEMU_OPTS, "driver", &o);
+	r = qemu_kv_parse("device", arg, QEMU_OPTS, "driver", &o);
 	if (r < 0)
 		return r;
-	r = check_device("device", kv_get(&o, "driver"), kv_get(&o, "romfile"));
+	r = check_device("device", qemu_kv_get(&o, "driver"), qemu_kv_get(&o, "romfile"));
 	for (size_t i = 0; r >= 0 && i < o.n; i++)
 		if (!device_property_ok(o.v[i].key))
 			r = vt_log_errno(EOPNOTSUPP,
 					     "qemu: -device %s: %s='%s' is refused: not a property vmtrust knows to "
 					     "name no host file or device (see launch/qemuargs.c)",
-					     kv_get(&o, "driver") ? kv_get(&o, "driver") : "?", o.v[i].key, o.v[i].value);
+					     qemu_kv_get(&o, "driver") ? qemu_kv_get(&o, "driver") : "?", o.v[i].key, o.v[i].value);
 	return r;
 }
 
@@ -1151,9 +444,9 @@ static int check_global_property(const char *driver, const char *property)
 
 /* "-global DRIVER.PROP=VALUE" or "-global driver=,property=,value="
  * (qemu_global_option()). */
-static int do_global(struct ctx *c, const char *arg)
+static int do_global(struct qemu_ctx *c, const char *arg)
 {
-	_cleanup_(kvlist_done) struct kvlist o = {};
+	_cleanup_(qemu_kvlist_done) struct qemu_kvlist o = {};
 	size_t dl = strcspn(arg, ".="), pl = arg[dl] == '.' ? strcspn(arg + dl + 1, "=") : 0;
 	const char *prop;
 	int r;
@@ -1169,28 +462,28 @@ static int do_global(struct ctx *c, const char *arg)
 		r = check_global_property(driver, property);
 		return r < 0 ? r : check_device("global", driver, romfile ? arg + dl + pl + 2 : NULL);
 	}
-	r = kv_parse("global", arg, QEMU_OPTS, NULL, &o);
+	r = qemu_kv_parse("global", arg, QEMU_OPTS, NULL, &o);
 	if (r < 0)
 		return r;
-	prop = kv_get(&o, "property");
-	r = check_global_property(kv_get(&o, "driver"), prop);
+	prop = qemu_kv_get(&o, "property");
+	r = check_global_property(qemu_kv_get(&o, "driver"), prop);
 	if (r < 0)
 		return r;
-	return check_device("global", kv_get(&o, "driver"),
-			    prop && !strcmp(prop, "romfile") ? kv_get(&o, "value") : NULL);
+	return check_device("global", qemu_kv_get(&o, "driver"),
+			    prop && !strcmp(prop, "romfile") ? qemu_kv_get(&o, "value") : NULL);
 }
 
 /* An option whose key names a file, which is not verified. */
 static int refuse_key(const char *opt, const char *arg, const char *implied, const char *key, const char *why)
 {
-	_cleanup_(kvlist_done) struct kvlist o = {};
+	_cleanup_(qemu_kvlist_done) struct qemu_kvlist o = {};
 	const char *v;
 	int r;
 
-	r = kv_parse(opt, arg, QEMU_OPTS, implied, &o);
+	r = qemu_kv_parse(opt, arg, QEMU_OPTS, implied, &o);
 	if (r < 0)
 		return r;
-	v = kv_get(&o, key);
+	v = qemu_kv_get(&o, key);
 	if (v && *v)
 		return vt_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt, key, v, why);
 	return 0;
@@ -1201,7 +494,7 @@ static const char *const why_monitor = "a monitor adds devices that are not veri
 
 /* -monitor and -mon: only none. Any monitor (hmp or qmp) can open host
  * files at run time (blockdev-add, drive_add, chardev-add...). */
-static int do_monitor(struct ctx *c, const char *opt, const char *v)
+static int do_monitor(struct qemu_ctx *c, const char *opt, const char *v)
 {
 	if (strcmp(v, "none") != 0)
 		return vt_log_errno(EOPNOTSUPP, "qemu: -%s '%s' is refused: %s", opt, v, why_monitor);
@@ -1209,25 +502,29 @@ static int do_monitor(struct ctx *c, const char *opt, const char *v)
 	return 0;
 }
 
-/* A value every key of which is listed in ok and, unless any_value, that
- * names nothing on the host: no '/' (a path) and no "unix:" (a socket) in
- * any value. */
+/* A value every key of which is listed in ok (an allow-list; an entry
+ * ending in '*' is a prefix) and, unless any_value, that names nothing on
+ * the host: no '/' (a path) and no "unix:" (a socket) in any value. */
 static int keys_allowed(const char *opt, const char *arg, const char *implied, const char *const *ok,
 			bool any_value)
 {
-	_cleanup_(kvlist_done) struct kvlist o = {};
+	_cleanup_(qemu_kvlist_done) struct qemu_kvlist o = {};
 	int r;
 
-	r = kv_parse(opt, arg, QEMU_OPTS, implied, &o);
+	r = qemu_kv_parse(opt, arg, QEMU_OPTS, implied, &o);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < o.n; i++) {
-		const struct kv *kv = &o.v[i];
-		size_t k;
+		const struct qemu_kv *kv = &o.v[i];
+		bool listed = false;
 
-		for (k = 0; ok[k] && strcmp(ok[k], kv->key) != 0; k++)
-			;
-		if (!ok[k] || (!any_value && (strchr(kv->value, '/') || strstr(kv->value, "unix:") ||
+		for (size_t k = 0; ok[k] && !listed; k++) {
+			size_t n = strlen(ok[k]);
+
+			listed = n > 0 && ok[k][n - 1] == '*' ? strncmp(kv->key, ok[k], n - 1) == 0 :
+								strcmp(kv->key, ok[k]) == 0;
+		}
+		if (!listed || (!any_value && (strchr(kv->value, '/') || strstr(kv->value, "unix:") ||
 					      (!strcmp(kv->key, "unix") && strcmp(kv->value, "off") != 0))))
 			return vt_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt, kv->key,
 						kv->value, why_host);
@@ -1252,44 +549,18 @@ static int do_keymap(const char *v)
 	return 0;
 }
 
-/* The keys an option may carry (an allow-list; an entry ending in '*' is a
- * prefix): any other is refused, as naming what is not verified. */
-static int allow_only_keys(const char *opt, const char *arg, const char *implied, const char *const *keys)
-{
-	_cleanup_(kvlist_done) struct kvlist o = {};
-	int r;
-
-	r = kv_parse(opt, arg, QEMU_OPTS, implied, &o);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < o.n; i++) {
-		bool ok = false;
-
-		for (size_t k = 0; keys[k] && !ok; k++) {
-			size_t n = strlen(keys[k]);
-
-			ok = n > 0 && keys[k][n - 1] == '*' ? strncmp(o.v[i].key, keys[k], n - 1) == 0 :
-							     strcmp(o.v[i].key, keys[k]) == 0;
-		}
-		if (!ok)
-			return vt_log_errno(EOPNOTSUPP, "qemu: -%s %s='%s' is refused: %s", opt, o.v[i].key,
-						o.v[i].value, why_host);
-	}
-	return 0;
-}
-
 /* An option whose first value (type, driver, backend) must be one of ok;
  * ret_o keeps the parsed options for the caller. */
-static int check_type(const char *opt, const char *arg, enum syntax syn, const char *implied,
-		      const char *const *ok, bool absent_ok, struct kvlist *ret_o)
+static int check_type(const char *opt, const char *arg, enum qemu_syntax syn, const char *implied,
+		      const char *const *ok, bool absent_ok, struct qemu_kvlist *ret_o)
 {
 	const char *type;
 	int r;
 
-	r = kv_parse(opt, arg, syn, implied, ret_o);
+	r = qemu_kv_parse(opt, arg, syn, implied, ret_o);
 	if (r < 0)
 		return r;
-	type = kv_get(ret_o, implied);
+	type = qemu_kv_get(ret_o, implied);
 	if (!type && absent_ok)
 		return 0;
 	for (size_t i = 0; type && ok[i]; i++)
@@ -1301,7 +572,7 @@ static int check_type(const char *opt, const char *arg, enum syntax syn, const c
 
 /* -object: only objects that name nothing on the host (memory-backend-file,
  * tls credentials, sev-guest's files... are not among them). */
-static int do_object(struct ctx *c, const char *arg)
+static int do_object(struct qemu_ctx *c, const char *arg)
 {
 	static const char *const ok[] = { "memory-backend-ram", "memory-backend-memfd", "iothread",
 					  "main-loop", "thread-context", "throttle-group", "rng-builtin",
@@ -1318,19 +589,19 @@ static int do_object(struct ctx *c, const char *arg)
 		"limits.*", "x-iops-*", "x-bps-*", "filename", "data", "format", "keyid", "iv", "queues",
 		"identity", NULL,
 	};
-	_cleanup_(kvlist_done) struct kvlist o = {};
+	_cleanup_(qemu_kvlist_done) struct qemu_kvlist o = {};
 	const char *f;
 	int r;
 
 	r = check_type("object", arg, KEYVAL, "qom-type", ok, false, &o);
 	if (r < 0)
 		return r;
-	f = kv_get(&o, "filename");
-	if (f && !listed(rng_sources, ELEMENTSOF(rng_sources), f))
+	f = qemu_kv_get(&o, "filename");
+	if (f && !qemu_listed(rng_sources, ELEMENTSOF(rng_sources), f))
 		return vt_log_errno(EOPNOTSUPP,
 					"qemu: -object %s: filename='%s' is refused: not /dev/random, /dev/urandom "
-					"or /dev/hwrng", kv_get(&o, "qom-type"), f);
-	return allow_only_keys("object", arg, "qom-type", keys);
+					"or /dev/hwrng", qemu_kv_get(&o, "qom-type"), f);
+	return keys_allowed("object", arg, "qom-type", keys, true);
 }
 
 /* Character device backends that name no host file, pipe, device or socket. */
@@ -1338,18 +609,18 @@ static const char *const chardev_ok[] = { "null", "pty", "vc", "stdio", "ringbuf
 					  "wctablet", "braille", "testdev", "spicevmc", "spiceport",
 					  "qemu-vdagent", "dbus", NULL };
 
-static int do_chardev(struct ctx *c, const char *arg)
+static int do_chardev(struct qemu_ctx *c, const char *arg)
 {
 	/* those backends' keys (qemu 7.2's qemu_chardev_opts) but logfile=
 	 * and path= */
 	static const char *const keys[] = { "backend", "id", "mux", "signal", "size", "width", "height",
 					    "cols", "rows", "name", "debug", "logappend", "clipboard", "mouse",
 					    NULL };
-	_cleanup_(kvlist_done) struct kvlist o = {};
+	_cleanup_(qemu_kvlist_done) struct qemu_kvlist o = {};
 	int r;
 
 	r = check_type("chardev", arg, QEMU_OPTS, "backend", chardev_ok, false, &o);
-	return r < 0 ? r : allow_only_keys("chardev", arg, "backend", keys);
+	return r < 0 ? r : keys_allowed("chardev", arg, "backend", keys, true);
 }
 
 /* -serial, -monitor, -qmp, -gdb...: qemu_chr_parse_compat()'s short forms. */
@@ -1357,11 +628,11 @@ static int do_chr_spec(const char *opt, const char *v)
 {
 	const char *p = v;
 
-	if (startswith(v, "mon:"))
+	if (qemu_startswith(v, "mon:"))
 		return vt_log_errno(EOPNOTSUPP, "qemu: -%s '%s' is refused: %s", opt, v, why_monitor);
-	if (startswith(p, "chardev:") || startswith(p, "vc:") || !strcmp(p, "none"))
+	if (qemu_startswith(p, "chardev:") || qemu_startswith(p, "vc:") || !strcmp(p, "none"))
 		return 0;       /* a -chardev is checked where it is defined */
-	if (listed(chardev_ok, ELEMENTSOF(chardev_ok) - 1, p))
+	if (qemu_listed(chardev_ok, ELEMENTSOF(chardev_ok) - 1, p))
 		return 0;
 	return vt_log_errno(EOPNOTSUPP, "qemu: -%s '%s' is refused: %s", opt, v, why_host);
 }
@@ -1372,20 +643,15 @@ static int add_interface(struct launch_domain *d, const char *type, const char *
 
 	if (d->n_interfaces >= QEMU_DISKS_MAX)
 		return vt_log_errno(EOPNOTSUPP, "qemu: more than %d network backends", QEMU_DISKS_MAX);
-	ni = reallocarray(d->interfaces, d->n_interfaces + 1, sizeof(*ni));
-	if (!ni)
-		return -ENOMEM;
-	d->interfaces = ni;
-	ni = &ni[d->n_interfaces++];
-	*ni = (struct launch_interface){};
-	if (!(ni->type = strdup(type)) || (source && !(ni->source = strdup(source))))
+	ni = LAUNCH_APPEND(d->interfaces, d->n_interfaces);
+	if (!ni || !(ni->type = strdup(type)) || (source && !(ni->source = strdup(source))))
 		return -ENOMEM;
 	return 0;
 }
 
 /* -netdev, -net, -nic: user-mode networking without host shares, commands
  * or forwarded ports, or a bridge through qemu's own (measured) helper. */
-static int do_net(struct ctx *c, const char *opt, const char *arg)
+static int do_net(struct qemu_ctx *c, const char *opt, const char *arg)
 {
 	static const char *const ok[] = { "user", "bridge", "none", "nic", "hubport", NULL };
 	/* the keys of those types (qemu 7.2's qapi/net.json, -net/-nic's nic
@@ -1396,28 +662,28 @@ static int do_net(struct ctx *c, const char *opt, const char *arg)
 					    "dhcpstart", "dns", "ipv6-dns", "dnssearch", "domainname",
 					    "tftp-server-name", "br", "hubid", "netdev", "model", "macaddr", "mac",
 					    "addr", "vectors", "vlan", NULL };
-	_cleanup_(kvlist_done) struct kvlist o = {};
+	_cleanup_(qemu_kvlist_done) struct qemu_kvlist o = {};
 	const char *type;
 	int r;
 
 	c->network = true;
 	r = check_type(opt, arg, QEMU_OPTS, "type", ok, false, &o);
 	if (r >= 0)
-		r = allow_only_keys(opt, arg, "type", keys);
+		r = keys_allowed(opt, arg, "type", keys, true);
 	if (r < 0)
 		return r;
-	type = kv_get(&o, "type");
+	type = qemu_kv_get(&o, "type");
 	if (!strcmp(type, "user"))
 		return add_interface(c->d, "user", NULL);
 	if (!strcmp(type, "bridge"))
-		return add_interface(c->d, "bridge", kv_get(&o, "br") ? kv_get(&o, "br") : "br0");
+		return add_interface(c->d, "bridge", qemu_kv_get(&o, "br") ? qemu_kv_get(&o, "br") : "br0");
 	return 0;
 }
 
 static int do_audio(const char *opt, const char *arg)
 {
 	static const char *const ok[] = { "none", "spice", "dbus", NULL };
-	_cleanup_(kvlist_done) struct kvlist o = {};
+	_cleanup_(qemu_kvlist_done) struct qemu_kvlist o = {};
 
 	return check_type(opt, arg, QEMU_OPTS, "driver", ok, !strcmp(opt, "audio"), &o);
 }
@@ -1425,7 +691,7 @@ static int do_audio(const char *opt, const char *arg)
 static int do_tpmdev(const char *arg)
 {
 	static const char *const ok[] = { "emulator", NULL };
-	_cleanup_(kvlist_done) struct kvlist o = {};
+	_cleanup_(qemu_kvlist_done) struct qemu_kvlist o = {};
 
 	return check_type("tpmdev", arg, QEMU_OPTS, "type", ok, false, &o);
 }
@@ -1450,9 +716,9 @@ static int do_usbdevice(const char *v)
 {
 	static const char *const ok[] = { "mouse", "tablet", "keyboard", "wacom-tablet", "braille" };
 
-	if (startswith(v, "disk:"))
+	if (qemu_startswith(v, "disk:"))
 		return vt_log_errno(EOPNOTSUPP, "qemu: -usbdevice '%s' is refused: use -drive", v);
-	if (!listed(ok, ELEMENTSOF(ok), v))
+	if (!qemu_listed(ok, ELEMENTSOF(ok), v))
 		return vt_log_errno(EOPNOTSUPP, "qemu: -usbdevice '%s' is refused: %s", v, why_host);
 	return 0;
 }
@@ -1476,14 +742,14 @@ static const struct display_type {
 
 static int do_display(const char *arg)
 {
-	_cleanup_(kvlist_done) struct kvlist o = {};
+	_cleanup_(qemu_kvlist_done) struct qemu_kvlist o = {};
 	const struct display_type *t = NULL;
 	const char *type;
 	int r;
 
-	if (startswith(arg, "vnc="))
+	if (qemu_startswith(arg, "vnc="))
 		return keys_allowed("display", arg + 4, "vnc", vnc_keys, false);
-	r = kv_parse("display", arg, KEYVAL, "type", &o);
+	r = qemu_kv_parse("display", arg, KEYVAL, "type", &o);
 	if (r < 0)
 		return r;
 	/* the first key: a second type= is refused below */
@@ -1496,7 +762,7 @@ static int do_display(const char *arg)
 					"qemu: -display %s is refused: not a display vmtrust knows to reach no host "
 					"resource (none, sdl, curses, dbus, vnc=)", type ? type : "(no type)");
 	for (size_t i = 0; i < o.n; i++) {
-		const struct kv *kv = &o.v[i];
+		const struct qemu_kv *kv = &o.v[i];
 		size_t k;
 
 		if (i == 0)
@@ -1700,12 +966,12 @@ static const struct qopt *lookup(const char *name)
 }
 
 /* -kernel FILE and the like: the whole value is the path. */
-static int whole_ref(struct ctx *c, const char *what, int r)
+static int whole_ref(struct qemu_ctx *c, const char *what, int r)
 {
-	return r < 0 ? r : add_ref(c, what, c->arg, QEMU_OPTS, NULL, NULL, false, false, -1);
+	return r < 0 ? r : qemu_add_ref(c, what, c->arg, QEMU_OPTS, NULL, NULL, false, false, -1);
 }
 
-static int do_option(struct ctx *c, const struct qopt *q, const char *v)
+static int do_option(struct qemu_ctx *c, const struct qopt *q, const char *v)
 {
 	int r;
 
@@ -1716,19 +982,19 @@ static int do_option(struct ctx *c, const struct qopt *q, const char *v)
 	case REFUSED:
 		return vt_log_errno(EOPNOTSUPP, "qemu: -%s is refused: %s", q->name, q->a);
 	case DRIVE:
-		return do_drive(c, v);
+		return qemu_do_drive(c, v);
 	case DRIVE_FILE:
-		return do_drive_file(c, q->a, q->b, v);
+		return qemu_do_drive_file(c, q->a, q->b, v);
 	case PFLASH:
-		return add_pflash(c, "-pflash", NULL, v, NULL, false, false);
+		return qemu_add_pflash(c, "-pflash", NULL, v, NULL, false, false);
 	case BLOCKDEV:
-		return do_blockdev(c, v);
+		return qemu_do_blockdev(c, v);
 	case KERNEL:
 		return whole_ref(c, "kernel", do_kernel(c, "kernel", v));
 	case INITRD:
 		return whole_ref(c, "initrd", do_initrd(c, "initrd", v));
 	case BIOS:
-		return whole_ref(c, "loader", set_firmware(c, FW_BIOS, "bios", v));
+		return whole_ref(c, "loader", qemu_set_firmware(c, FW_BIOS, "bios", v));
 	case MACHINE:
 		return do_machine(c, v);
 	case NAME:
@@ -1776,7 +1042,7 @@ static int do_option(struct ctx *c, const struct qopt *q, const char *v)
 	return 0;
 }
 
-static int parse_args(int argc, char *const *argv, struct ctx *c, struct launch_domain **ret)
+int qemu_parse_args(int argc, char *const *argv, struct qemu_ctx *c, struct launch_domain **ret)
 {
 	_cleanup_(launch_domain_freep) struct launch_domain *d = NULL;
 	int r;
@@ -1803,7 +1069,7 @@ static int parse_args(int argc, char *const *argv, struct ctx *c, struct launch_
 			return vt_log_errno(EINVAL, "qemu: argument %d is missing", i);
 		/* A bare argument is the first hard disk. */
 		if (a[0] != '-') {
-			r = do_drive_file(c, "hda", "disk", a);
+			r = qemu_do_drive_file(c, "hda", "disk", a);
 			if (r < 0)
 				return r;
 			continue;
@@ -1830,7 +1096,7 @@ static int parse_args(int argc, char *const *argv, struct ctx *c, struct launch_
 		if (r < 0)
 			return r;
 	}
-	r = finish_blockdevs(c);
+	r = qemu_finish_blockdevs(c);
 	if (r < 0)
 		return r;
 	/* Without -monitor none (or -nodefaults) qemu adds a monitor on its
@@ -1855,289 +1121,7 @@ static int parse_args(int argc, char *const *argv, struct ctx *c, struct launch_
 
 int launch_domain_from_qemu_args(int argc, char *const *argv, struct launch_domain **ret)
 {
-	_cleanup_(ctx_done) struct ctx c = {};
+	_cleanup_(qemu_ctx_done) struct qemu_ctx c = {};
 
-	return parse_args(argc, argv, &c, ret);
-}
-
-/* ---- handing QEMU the verified descriptors ------------------------------------- */
-
-/* Suboptions as qemu reads them again: "key=value", a ',' in a value
- * doubled (QemuOpts and keyval both read ",," as a comma). */
-static int kv_format(const struct kvlist *o, char **ret)
-{
-	size_t len = 1;
-	char *s, *p;
-
-	for (size_t i = 0; i < o->n; i++)
-		len += strlen(o->v[i].key) + 2 * strlen(o->v[i].value) + 2;
-	s = p = malloc(len);
-	if (!s)
-		return -ENOMEM;
-	for (size_t i = 0; i < o->n; i++) {
-		if (i)
-			*p++ = ',';
-		p = stpcpy(p, o->v[i].key);
-		*p++ = '=';
-		for (const char *v = o->v[i].value; *v; v++) {
-			if (*v == ',')
-				*p++ = ',';
-			*p++ = *v;
-		}
-	}
-	*p = '\0';
-	*ret = s;
-	return 0;
-}
-
-/* Sets key to value in o, every time it is there, or appends it. */
-static int kv_set(struct kvlist *o, const char *key, const char *value, bool append)
-{
-	struct kv *v;
-	bool found = false;
-
-	for (size_t i = 0; !append && i < o->n; i++)
-		if (!strcmp(o->v[i].key, key)) {
-			char *n = strdup(value);
-
-			if (!n)
-				return -ENOMEM;
-			free(o->v[i].value);
-			o->v[i].value = n;
-			found = true;
-		}
-	if (found)
-		return 0;
-	v = reallocarray(o->v, o->n + 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	o->v = v;
-	v[o->n] = (struct kv){ strdup(key), strdup(value) };
-	if (!v[o->n].key || !v[o->n].value) {
-		free(v[o->n].key);
-		free(v[o->n].value);
-		return -ENOMEM;
-	}
-	o->n++;
-	return 0;
-}
-
-struct rewrite {
-	int argc;
-	char *const *argv;
-	char **whole;            /* per argument: its new value, or NULL */
-	struct kvlist *opts;     /* per argument: its suboptions once edited */
-	bool *edited;
-	char **add_fd;           /* "-add-fd", "fd=N,set=S" pairs */
-	size_t n_add_fd;
-};
-
-static void rewrite_done(struct rewrite *w)
-{
-	for (int i = 0; w->whole && i < w->argc; i++)
-		free(w->whole[i]);
-	for (int i = 0; w->opts && i < w->argc; i++)
-		kvlist_done(&w->opts[i]);
-	for (size_t i = 0; i < w->n_add_fd; i++)
-		free(w->add_fd[i]);
-	free(w->whole);
-	free(w->opts);
-	free(w->edited);
-	free(w->add_fd);
-}
-
-static int edit(struct rewrite *w, int arg, enum syntax syn, const char *implied, const char *key,
-		const char *value, bool append)
-{
-	int r;
-
-	if (!w->edited[arg]) {
-		r = kv_parse("arg", w->argv[arg], syn, implied, &w->opts[arg]);
-		if (r < 0)
-			return r;
-		w->edited[arg] = true;
-	}
-	return kv_set(&w->opts[arg], key, value, append);
-}
-
-/* -add-fd fd=N,set=S: QEMU keeps a duplicate of N in fd set S and hands it
- * out for "/dev/fdset/S" (monitor_fdset_dup_fd_add: the first descriptor
- * of the set whose access mode, O_RDONLY or O_RDWR, is the one the open
- * asks for; no such descriptor is EACCES). One descriptor per set: each
- * set has exactly the one mode it was verified for. */
-static int add_fd(struct rewrite *w, int fd, unsigned set)
-{
-	char **n = reallocarray(w->add_fd, w->n_add_fd + 2, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	w->add_fd = n;
-	n[w->n_add_fd] = strdup("-add-fd");
-	if (!n[w->n_add_fd] || asprintf(&n[w->n_add_fd + 1], "fd=%d,set=%u", fd, set) < 0) {
-		free(n[w->n_add_fd]);
-		return -ENOMEM;
-	}
-	w->n_add_fd += 2;
-	return 0;
-}
-
-/* A file the block layer opens: each layer from its own fd set, and the
- * backing chain given whole (backing.driver=, backing.file.filename=, and
- * so on down), so that QEMU never opens a backing file by the name in a
- * header. */
-static int hand_block(struct rewrite *w, const struct ref *ref, const struct launch_handover *h,
-		      unsigned *set, struct launch_decision *d)
-{
-	char value[32], key[BACKING_KEY_MAX];
-	int mode = fcntl(h->layers[0].fd, F_GETFL), r;
-
-	if (mode < 0)
-		return -errno;
-	if ((mode & O_ACCMODE) != (ref->writable ? O_RDWR : O_RDONLY))
-		return launch_decision_deny(d, "%s: '%s': qemu would open it %s, but it was verified %s%s",
-					    ref->what, h->path, ref->writable ? "for writing" : "read-only",
-					    (mode & O_ACCMODE) == O_RDWR ? "for writing" : "read-only",
-					    ref->writable && !h->writable ? ": give readonly=on" : "");
-	for (size_t i = 0; i < h->n_layers; i++) {
-		r = add_fd(w, h->layers[i].fd, *set + (unsigned)i);
-		if (r < 0)
-			return r;
-	}
-	snprintf(value, sizeof(value), "/dev/fdset/%u", *set);
-	r = edit(w, ref->arg, ref->syn, ref->implied, ref->key, value, false);
-	/* -drive opens a file with auto-read-only=on: O_RDONLY until a writer
-	 * attaches, then again O_RDWR (file-posix raw_parse_flags), and the set
-	 * holds only the one mode verified. off: O_RDWR from the start. */
-	if (r >= 0 && ref->writable) {
-		size_t klen = strlen(ref->key), plen = klen >= 8 && !strcmp(ref->key + klen - 8, "filename") ?
-								   klen - 8 : 0;
-
-		snprintf(key, sizeof(key), "%.*sauto-read-only", (int)plen, ref->key);
-		r = edit(w, ref->arg, ref->syn, ref->implied, key, "off", false);
-	}
-	for (size_t i = 1; r >= 0 && i < h->n_layers; i++) {
-		size_t n = 0;
-
-		for (size_t k = 0; k < i; k++)
-			n += (size_t)snprintf(key + n, sizeof(key) - n, "backing.");
-		snprintf(key + n, sizeof(key) - n, "driver");
-		r = edit(w, ref->fmt_arg, ref->syn, ref->implied, key, h->layers[i].format, true);
-		/* -blockdev wants every node's driver (-drive infers file) */
-		snprintf(key + n, sizeof(key) - n, "file.driver");
-		if (r >= 0)
-			r = edit(w, ref->fmt_arg, ref->syn, ref->implied, key, "file", true);
-		snprintf(key + n, sizeof(key) - n, "file.filename");
-		snprintf(value, sizeof(value), "/dev/fdset/%u", *set + (unsigned)i);
-		if (r >= 0)
-			r = edit(w, ref->fmt_arg, ref->syn, ref->implied, key, value, true);
-	}
-	*set += (unsigned)h->n_layers;
-	return r;
-}
-
-/* A file QEMU reads itself (the kernel, the initrd, -bios): the verified
- * descriptor's /proc/self/fd link, which opens that inode, whatever the
- * path names by then. Only a single raw layer is such a file. */
-static int hand_file(struct rewrite *w, const struct ref *ref, const struct launch_handover *h,
-		     struct launch_decision *d)
-{
-	char value[32];
-
-	if (h->n_layers != 1 || strcmp(h->layers[0].format, "raw") != 0)
-		return launch_decision_deny(d, "%s: '%s': qemu reads it as a plain file, but it was verified as a %s image",
-					    ref->what, h->path, h->layers[0].format);
-	snprintf(value, sizeof(value), "/proc/self/fd/%d", h->layers[0].fd);
-	if (ref->key)
-		return edit(w, ref->arg, ref->syn, ref->implied, ref->key, value, false);
-	free(w->whole[ref->arg]);
-	w->whole[ref->arg] = strdup(value);
-	return w->whole[ref->arg] ? 0 : -ENOMEM;
-}
-
-int launch_qemu_args_handover(int argc, char *const *argv, struct launch_decision *d, char ***ret_argv)
-{
-	_cleanup_(ctx_done) struct ctx c = {};
-	_cleanup_(launch_domain_freep) struct launch_domain *dom = NULL;
-	_cleanup_(rewrite_done) struct rewrite w = { .argc = argc, .argv = argv };
-	const struct launch_handover *hs;
-	char **out;
-	size_t n_hs, n = 0, n_used = 0;
-	unsigned set = 1;
-	int r;
-
-	r = parse_args(argc, argv, &c, &dom);
-	if (r < 0)
-		return r;
-	w.whole = calloc((size_t)argc, sizeof(*w.whole));
-	w.opts = calloc((size_t)argc, sizeof(*w.opts));
-	w.edited = calloc((size_t)argc, sizeof(*w.edited));
-	if (!w.whole || !w.opts || !w.edited)
-		return -ENOMEM;
-	hs = launch_decision_handovers(d, &n_hs);
-	/* Every file the command line names was verified, and is handed over
-	 * by its descriptor; whatever cannot be is denied, never passed by
-	 * path. */
-	for (size_t i = 0; i < c.n_refs; i++) {
-		const struct ref *ref = &c.refs[i];
-		const struct launch_handover *h = NULL;
-
-		for (size_t k = 0; k < n_hs && !h; k++)
-			if (!strcmp(hs[k].what, ref->what))
-				h = &hs[k];
-		n_used += h != NULL;
-		if (!h)
-			r = launch_decision_deny(d, "%s: no verified descriptor to hand to qemu", ref->what);
-		else if (ref->block)
-			r = hand_block(&w, ref, h, &set, d);
-		else
-			r = hand_file(&w, ref, h, d);
-		if (r < 0)
-			return r;
-	}
-	/* and every file verified is one of them */
-	if (n_used != n_hs && (r = launch_decision_deny(d, "%zu verified files, but %zu handed to qemu", n_hs, n_used)) < 0)
-		return r;
-	if (!launch_decision_allowed(d))
-		return 0;
-	r = 0;
-	out = calloc((size_t)argc + w.n_add_fd + 6, sizeof(*out));
-	if (!out)
-		return -ENOMEM;
-	out[n++] = strdup(argv[0]);
-	/* no default config file (/etc/qemu) either: it adds what is not verified */
-	out[n++] = strdup("-no-user-config");
-	/* QEMU's defaults where the command line names none: its default
-	 * display may be gtk (see display_types), and its default audio
-	 * backends (alsa, oss...) read the user's ~/.asoundrc, which can load
-	 * any library into QEMU and name host files and devices. */
-	if (!c.display_given) {
-		out[n++] = strdup("-display");
-		out[n++] = strdup("none");
-	}
-	if (!c.audio_given) {
-		out[n++] = strdup("-audiodev");
-		out[n++] = strdup("none,id=vmtrust-noaudio");
-	}
-	for (size_t i = 0; i < n; i++)
-		if (!out[i]) {
-			attest_strv_free(out);
-			return -ENOMEM;
-		}
-	for (size_t i = 0; i < w.n_add_fd; i++)
-		out[n++] = TAKE_PTR(w.add_fd[i]);
-	for (int i = 1; i < argc; i++) {
-		if (w.whole[i])
-			out[n] = TAKE_PTR(w.whole[i]);
-		else if (w.edited[i])
-			r = kv_format(&w.opts[i], &out[n]);
-		else
-			out[n] = strdup(argv[i]);
-		if (r < 0 || !out[n]) {
-			attest_strv_free(out);
-			return -ENOMEM;
-		}
-		n++;
-	}
-	*ret_argv = out;
-	return 0;
+	return qemu_parse_args(argc, argv, &c, ret);
 }

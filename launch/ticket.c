@@ -15,7 +15,7 @@
 
 #include <json-c/json.h>
 
-#include "launch.h"
+#include "launch-internal.h"
 
 #define TICKET_FILE_MAX 16384
 

@@ -201,22 +201,7 @@ int policy_load_public_key(const char *path, void **ret)
 
 int policy_pkey_to_pem(void *pkey, char **ret, size_t *ret_len)
 {
-	_cleanup_(BIO_freep) BIO *bio = BIO_new(BIO_s_mem());
-	char *data, *pem;
-	long len;
-
-	if (!bio || PEM_write_bio_PUBKEY(bio, pkey) != 1)
-		return -ENOMEM;
-	len = BIO_get_mem_data(bio, &data);
-	if (len <= 0)
-		return -ENOMEM;
-	pem = strndup(data, (size_t)len);
-	if (!pem)
-		return -ENOMEM;
-	*ret = pem;
-	if (ret_len)
-		*ret_len = (size_t)len;
-	return 0;
+	return vt_pkey_to_pem(pkey, ret, ret_len);
 }
 
 void policy_pkey_free(void *pkey)

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "attest.h"
-#include "launch.h"
+#include "launch-internal.h"
 #include "swtpm-fixture.h"
 #include "test-log.h"
 
