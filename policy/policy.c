@@ -56,86 +56,17 @@ struct policy {
 	uint64_t cache_max_age;
 };
 
-/* The walk through the document: the file name and the JSON path of the
- * value being looked at, for messages. */
-struct walk {
-	const char *name;
-	struct vt_json_path p;
-};
+/* The walk through the document: common/'s strict reader, whose faults
+ * read "policy 'FILE': $.json.path: reason" (EINVAL). */
 
-static int fault_(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define fault(w, ...) VT_NEGATIVE(fault_((w), __VA_ARGS__))
-static int fault_(struct walk *w, const char *fmt, ...)
+static int get_string(struct vt_json_reader *w, json_object *v, const char **ret)
 {
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return vt_log_errno(EINVAL, "policy '%s': %s: %s", w->name, w->p.buf, msg);
+	return vt_json_get_string(w, v, POLICY_STRING_MAX, ret);
 }
 
-static int expect_type(struct walk *w, json_object *v, enum json_type t, const char *what)
+static int get_bool(struct vt_json_reader *w, json_object *v, bool *ret)
 {
-	if (!json_object_is_type(v, t))
-		return fault(w, "expected %s, got %s", what, vt_json_type_name(v));
-	return 0;
-}
-
-static int check_keys(struct walk *w, json_object *obj, const char *const *allowed)
-{
-	const char *key = vt_json_unknown_key(obj, allowed);
-	size_t m;
-	int r;
-
-	if (!key)
-		return 0;
-	m = vt_json_push_key(&w->p, key);
-	r = fault(w, "unknown key");
-	vt_json_pop(&w->p, m);
-	return r;
-}
-
-static int get_string(struct walk *w, json_object *v, const char **ret)
-{
-	int r = expect_type(w, v, json_type_string, "a string");
-	const char *s;
-	size_t len;
-
-	if (r < 0)
-		return r;
-	s = json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
-	if (len != strlen(s))
-		return fault(w, "string contains a NUL character");
-	if (len == 0)
-		return fault(w, "empty string");
-	if (len > POLICY_STRING_MAX)
-		return fault(w, "string longer than %d bytes", POLICY_STRING_MAX);
-	*ret = s;
-	return 0;
-}
-
-static int get_uint(struct walk *w, json_object *v, uint64_t max, uint64_t *ret)
-{
-	int r = expect_type(w, v, json_type_int, "an integer");
-	int64_t i;
-
-	if (r < 0)
-		return r;
-	i = json_object_get_int64(v);
-	if (i < 0)
-		return fault(w, "must not be negative");
-	if ((uint64_t)i > max)
-		return fault(w, "out of range (at most %llu)", (unsigned long long)max);
-	*ret = (uint64_t)i;
-	return 0;
-}
-
-static int get_bool(struct walk *w, json_object *v, bool *ret)
-{
-	int r = expect_type(w, v, json_type_boolean, "a boolean");
+	int r = vt_json_expect_type(w, v, json_type_boolean, "a boolean");
 
 	if (r < 0)
 		return r;
@@ -143,21 +74,21 @@ static int get_bool(struct walk *w, json_object *v, bool *ret)
 	return 0;
 }
 
-static int get_array(struct walk *w, json_object *v, size_t *ret_n)
+static int get_array(struct vt_json_reader *w, json_object *v, size_t *ret_n)
 {
-	int r = expect_type(w, v, json_type_array, "an array");
+	int r = vt_json_expect_type(w, v, json_type_array, "an array");
 	size_t n;
 
 	if (r < 0)
 		return r;
 	n = json_object_array_length(v);
 	if (n > POLICY_LIST_MAX)
-		return fault(w, "more than %d entries", POLICY_LIST_MAX);
+		return vt_json_fault(w, "more than %d entries", POLICY_LIST_MAX);
 	*ret_n = n;
 	return 0;
 }
 
-static int get_path(struct walk *w, json_object *v, const char **ret)
+static int get_path(struct vt_json_reader *w, json_object *v, const char **ret)
 {
 	const char *s;
 	int r = get_string(w, v, &s);
@@ -165,19 +96,19 @@ static int get_path(struct walk *w, json_object *v, const char **ret)
 	if (r < 0)
 		return r;
 	if (s[0] != '/')
-		return fault(w, "'%s' is not an absolute path", s);
+		return vt_json_fault(w, "'%s' is not an absolute path", s);
 	if (strlen(s) >= PATH_MAX)
-		return fault(w, "path longer than %d bytes", PATH_MAX - 1);
+		return vt_json_fault(w, "path longer than %d bytes", PATH_MAX - 1);
 	if (strstr(s, "//") || strstr(s, "/./") || strstr(s, "/../") ||
 	    (strlen(s) > 1 && s[strlen(s) - 1] == '/') ||
 	    (strlen(s) >= 2 && strcmp(s + strlen(s) - 2, "/.") == 0) ||
 	    (strlen(s) >= 3 && strcmp(s + strlen(s) - 3, "/..") == 0))
-		return fault(w, "'%s' is not a canonical path", s);
+		return vt_json_fault(w, "'%s' is not a canonical path", s);
 	*ret = s;
 	return 0;
 }
 
-static int get_digest(struct walk *w, json_object *v, const struct vt_hash_alg *alg,
+static int get_digest(struct vt_json_reader *w, json_object *v, const struct vt_hash_alg *alg,
 		      struct policy_digest *ret)
 {
 	const char *s;
@@ -186,20 +117,20 @@ static int get_digest(struct walk *w, json_object *v, const struct vt_hash_alg *
 	if (r < 0)
 		return r;
 	if (strlen(s) != 2 * alg->size)
-		return fault(w, "a %s digest has %zu hex digits, not %zu", alg->name, 2 * alg->size,
+		return vt_json_fault(w, "a %s digest has %zu hex digits, not %zu", alg->name, 2 * alg->size,
 			     strlen(s));
 	if (vt_hex_decode(s, ret->value, alg->size) < 0)
-		return fault(w, "not a hex string");
+		return vt_json_fault(w, "not a hex string");
 	ret->alg = alg;
 	return 0;
 }
 
-static int get_alg(struct walk *w, const char *name, const struct vt_hash_alg **ret)
+static int get_alg(struct vt_json_reader *w, const char *name, const struct vt_hash_alg **ret)
 {
 	const struct vt_hash_alg *alg = vt_hash_alg_by_name(name);
 
 	if (!alg)
-		return fault(w, "unknown hash algorithm (sha1, sha256, sha384, sha512)");
+		return vt_json_fault(w, "unknown hash algorithm (sha1, sha256, sha384, sha512)");
 	*ret = alg;
 	return 0;
 }
@@ -210,12 +141,12 @@ static bool digest_eq(const struct policy_digest *a, const struct policy_digest 
 }
 
 /* {"sha256": ["hex", ...], "sha1": "hex"}: one digest or a list per bank. */
-static int get_digest_set(struct walk *w, json_object *v, struct policy_digest **ret,
+static int get_digest_set(struct vt_json_reader *w, json_object *v, struct policy_digest **ret,
 			  size_t *ret_n)
 {
 	_cleanup_(freep) struct policy_digest *d = NULL;
 	size_t n = 0, cap = 0;
-	int r = expect_type(w, v, json_type_object, "an object of digests by algorithm");
+	int r = vt_json_expect_type(w, v, json_type_object, "an object of digests by algorithm");
 
 	if (r < 0)
 		return r;
@@ -231,7 +162,7 @@ static int get_digest_set(struct walk *w, json_object *v, struct policy_digest *
 			if (r < 0)
 				return r;
 			if (count == 0)
-				return fault(w, "empty list of digests");
+				return vt_json_fault(w, "empty list of digests");
 		}
 		if (n + count > cap) {
 			struct policy_digest *nd;
@@ -252,25 +183,25 @@ static int get_digest_set(struct walk *w, json_object *v, struct policy_digest *
 				return r;
 			for (size_t k = 0; k < n; k++)
 				if (digest_eq(&d[k], &d[n]))
-					return fault(w, "duplicate entry: digest listed twice");
+					return vt_json_fault(w, "duplicate entry: digest listed twice");
 			n++;
 			vt_json_pop(&w->p, mi);
 		}
 		vt_json_pop(&w->p, m);
 	}
 	if (n == 0)
-		return fault(w, "no digests");
+		return vt_json_fault(w, "no digests");
 	*ret = TAKE_PTR(d);
 	*ret_n = n;
 	return 0;
 }
 
 /* {"sha256": [0, 7, 14]} */
-static int get_pcr_selection(struct walk *w, json_object *v, struct policy_pcr_bank *banks,
+static int get_pcr_selection(struct vt_json_reader *w, json_object *v, struct policy_pcr_bank *banks,
 			     size_t *ret_n)
 {
 	size_t n = 0;
-	int r = expect_type(w, v, json_type_object, "an object of PCR lists by bank");
+	int r = vt_json_expect_type(w, v, json_type_object, "an object of PCR lists by bank");
 
 	if (r < 0)
 		return r;
@@ -286,16 +217,16 @@ static int get_pcr_selection(struct walk *w, json_object *v, struct policy_pcr_b
 		if (r < 0)
 			return r;
 		if (count == 0)
-			return fault(w, "empty PCR list");
+			return vt_json_fault(w, "empty PCR list");
 		for (size_t i = 0; i < count; i++) {
 			size_t mi = vt_json_push_index(&w->p, i);
 			uint64_t pcr;
 
-			r = get_uint(w, json_object_array_get_idx(val, i), POLICY_PCR_MAX - 1, &pcr);
+			r = vt_json_get_uint(w, json_object_array_get_idx(val, i), POLICY_PCR_MAX - 1, &pcr);
 			if (r < 0)
 				return r;
 			if (mask & (1u << pcr))
-				return fault(w, "duplicate entry: PCR %u listed twice", (unsigned)pcr);
+				return vt_json_fault(w, "duplicate entry: PCR %u listed twice", (unsigned)pcr);
 			mask |= 1u << pcr;
 			vt_json_pop(&w->p, mi);
 		}
@@ -305,13 +236,13 @@ static int get_pcr_selection(struct walk *w, json_object *v, struct policy_pcr_b
 		vt_json_pop(&w->p, m);
 	}
 	if (n == 0)
-		return fault(w, "no bank selected");
+		return vt_json_fault(w, "no bank selected");
 	*ret_n = n;
 	return 0;
 }
 
 /* A list of unique strings. With paths, each must be an absolute path. */
-static int get_string_set(struct walk *w, json_object *v, bool paths, const char ***ret,
+static int get_string_set(struct vt_json_reader *w, json_object *v, bool paths, const char ***ret,
 			  size_t *ret_n)
 {
 	_cleanup_(freep) const char **s = NULL;
@@ -332,7 +263,7 @@ static int get_string_set(struct walk *w, json_object *v, bool paths, const char
 			return r;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(s[k], s[i]) == 0)
-				return fault(w, "duplicate entry: '%s' listed twice", s[i]);
+				return vt_json_fault(w, "duplicate entry: '%s' listed twice", s[i]);
 		vt_json_pop(&w->p, m);
 	}
 	*ret = TAKE_PTR(s);
@@ -340,7 +271,7 @@ static int get_string_set(struct walk *w, json_object *v, bool paths, const char
 	return 0;
 }
 
-static int get_public_key(struct walk *w, json_object *v, struct policy_key *key)
+static int get_public_key(struct vt_json_reader *w, json_object *v, struct policy_key *key)
 {
 	const char *pem, *why;
 	EVP_PKEY *pkey;
@@ -350,10 +281,10 @@ static int get_public_key(struct walk *w, json_object *v, struct policy_key *key
 		return r;
 	pkey = policy_pkey_from_pem(pem, strlen(pem));
 	if (!pkey)
-		return fault(w, "not a PEM public key or certificate");
+		return vt_json_fault(w, "not a PEM public key or certificate");
 	if (policy_pkey_supported(pkey, &why) < 0) {
 		EVP_PKEY_free(pkey);
-		return fault(w, "unsupported key: %s", why);
+		return vt_json_fault(w, "unsupported key: %s", why);
 	}
 	key->pem = pem;
 	key->pkey = pkey;
@@ -362,7 +293,7 @@ static int get_public_key(struct walk *w, json_object *v, struct policy_key *key
 
 /* An AK's TPM name in hex: a nameAlg of sha256, sha384 or sha512 (two
  * bytes, big-endian) and a digest of its size. */
-static int get_tpm_name(struct walk *w, json_object *v, struct policy_key *key)
+static int get_tpm_name(struct vt_json_reader *w, json_object *v, struct policy_key *key)
 {
 	const struct vt_hash_alg *alg;
 	const char *hex;
@@ -374,13 +305,13 @@ static int get_tpm_name(struct walk *w, json_object *v, struct policy_key *key)
 	len = strlen(hex);
 	if (len < 4 || len % 2 || len / 2 > sizeof(key->name) ||
 	    vt_hex_decode(hex, key->name, len / 2) < 0)
-		return fault(w, "not a TPM name in hex (name algorithm and digest)");
+		return vt_json_fault(w, "not a TPM name in hex (name algorithm and digest)");
 	alg = vt_hash_alg_by_tpm((uint16_t)(key->name[0] << 8 | key->name[1]));
 	if (!alg || alg->size < 32)
-		return fault(w, "name algorithm 0x%02x%02x is not sha256, sha384 or sha512",
+		return vt_json_fault(w, "name algorithm 0x%02x%02x is not sha256, sha384 or sha512",
 			     key->name[0], key->name[1]);
 	if (len / 2 != 2 + alg->size)
-		return fault(w, "a %s name has %zu hex digits, not %zu", alg->name, 2 * (2 + alg->size),
+		return vt_json_fault(w, "a %s name has %zu hex digits, not %zu", alg->name, 2 * (2 + alg->size),
 			     len);
 	key->name_len = len / 2;
 	return 0;
@@ -388,7 +319,7 @@ static int get_tpm_name(struct walk *w, json_object *v, struct policy_key *key)
 
 /* [{"id": "...", "public_key": "PEM"}], and for attestation keys an
  * optional "name" (get_tpm_name). */
-static int get_keys(struct walk *w, json_object *v, bool tpm_names, struct policy_key **ret,
+static int get_keys(struct vt_json_reader *w, json_object *v, bool tpm_names, struct policy_key **ret,
 		    size_t *ret_n)
 {
 	static const char *const plain_keys[] = { "id", "public_key", NULL };
@@ -410,24 +341,24 @@ static int get_keys(struct walk *w, json_object *v, bool tpm_names, struct polic
 		json_object *e = json_object_array_get_idx(v, i), *x;
 		size_t m = vt_json_push_index(&w->p, i), mk;
 
-		r = expect_type(w, e, json_type_object, "an object");
+		r = vt_json_expect_type(w, e, json_type_object, "an object");
 		if (r < 0)
 			return r;
-		r = check_keys(w, e, keys);
+		r = vt_json_check_keys(w, e, keys);
 		if (r < 0)
 			return r;
 		if (!json_object_object_get_ex(e, "id", &x))
-			return fault(w, "missing key 'id'");
+			return vt_json_fault(w, "missing key 'id'");
 		mk = vt_json_push_key(&w->p, "id");
 		r = get_string(w, x, &k[i].id);
 		if (r < 0)
 			return r;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(k[j].id, k[i].id) == 0)
-				return fault(w, "duplicate entry: key id '%s' listed twice", k[i].id);
+				return vt_json_fault(w, "duplicate entry: key id '%s' listed twice", k[i].id);
 		vt_json_pop(&w->p, mk);
 		if (!json_object_object_get_ex(e, "public_key", &x))
-			return fault(w, "missing key 'public_key'");
+			return vt_json_fault(w, "missing key 'public_key'");
 		mk = vt_json_push_key(&w->p, "public_key");
 		r = get_public_key(w, x, &k[i]);
 		if (r < 0)
@@ -442,7 +373,7 @@ static int get_keys(struct walk *w, json_object *v, bool tpm_names, struct polic
 			for (size_t j = 0; j < i; j++)
 				if (k[j].name_len == k[i].name_len &&
 				    memcmp(k[j].name, k[i].name, k[i].name_len) == 0)
-					return fault(w, "duplicate entry: the name of key '%s' is pinned twice",
+					return vt_json_fault(w, "duplicate entry: the name of key '%s' is pinned twice",
 						     k[j].id);
 			vt_json_pop(&w->p, mk);
 		}
@@ -451,28 +382,28 @@ static int get_keys(struct walk *w, json_object *v, bool tpm_names, struct polic
 	return 0;
 }
 
-static int load_measurement(struct walk *w, struct policy *p, json_object *v)
+static int load_measurement(struct vt_json_reader *w, struct policy *p, json_object *v)
 {
 	static const char *const keys[] = { "pcr", NULL };
 	json_object *x;
-	int r = expect_type(w, v, json_type_object, "an object");
+	int r = vt_json_expect_type(w, v, json_type_object, "an object");
 
 	if (r < 0)
 		return r;
-	r = check_keys(w, v, keys);
+	r = vt_json_check_keys(w, v, keys);
 	if (r < 0)
 		return r;
 	if (json_object_object_get_ex(v, "pcr", &x)) {
 		size_t m = vt_json_push_key(&w->p, "pcr");
 		uint64_t pcr;
 
-		r = get_uint(w, x, POLICY_PCR_MAX - 1, &pcr);
+		r = vt_json_get_uint(w, x, POLICY_PCR_MAX - 1, &pcr);
 		if (r < 0)
 			return r;
 		/* 16 (debug) and 23 (application) can be reset at locality 0, so
 		 * they cannot hold a measurement that the host must not undo. */
 		if (pcr == 16 || pcr == 23)
-			return fault(w, "PCR %u can be reset at locality 0", (unsigned)pcr);
+			return vt_json_fault(w, "PCR %u can be reset at locality 0", (unsigned)pcr);
 		p->measurement_pcr = (unsigned)pcr;
 		vt_json_pop(&w->p, m);
 	}
@@ -480,10 +411,10 @@ static int load_measurement(struct walk *w, struct policy *p, json_object *v)
 }
 
 /* {"sha256": {"0": "hex", ...}} */
-static int load_pcr_values(struct walk *w, struct policy *p, json_object *v)
+static int load_pcr_values(struct vt_json_reader *w, struct policy *p, json_object *v)
 {
 	size_t n = 0;
-	int r = expect_type(w, v, json_type_object, "an object of PCR values by bank");
+	int r = vt_json_expect_type(w, v, json_type_object, "an object of PCR values by bank");
 
 	if (r < 0)
 		return r;
@@ -502,7 +433,7 @@ static int load_pcr_values(struct walk *w, struct policy *p, json_object *v)
 		r = get_alg(w, key, &alg);
 		if (r < 0)
 			return r;
-		r = expect_type(w, val, json_type_object, "an object of PCR values by index");
+		r = vt_json_expect_type(w, val, json_type_object, "an object of PCR values by index");
 		if (r < 0)
 			return r;
 		json_object_object_foreach(val, idx, digest) {
@@ -516,7 +447,7 @@ static int load_pcr_values(struct walk *w, struct policy *p, json_object *v)
 			pcr = strtoul(idx, &end, 10);
 			if (!*idx || *end || idx[0] == '-' || idx[0] == '+' || errno ||
 			    pcr >= POLICY_PCR_MAX || (idx[0] == '0' && idx[1]))
-				return fault(w, "not a PCR index (0 to %d)", POLICY_PCR_MAX - 1);
+				return vt_json_fault(w, "not a PCR index (0 to %d)", POLICY_PCR_MAX - 1);
 			r = get_digest(w, digest, alg, &d);
 			if (r < 0)
 				return r;
@@ -532,7 +463,7 @@ static int load_pcr_values(struct walk *w, struct policy *p, json_object *v)
 }
 
 /* [{"path": "/usr/bin/qemu-system-x86_64", "required": true, "digests": {...}}] */
-static int load_references(struct walk *w, struct policy *p, json_object *v)
+static int load_references(struct vt_json_reader *w, struct policy *p, json_object *v)
 {
 	static const char *const keys[] = { "path", "required", "digests", NULL };
 	size_t n;
@@ -549,21 +480,21 @@ static int load_references(struct walk *w, struct policy *p, json_object *v)
 		size_t m = vt_json_push_index(&w->p, i), mk;
 		struct policy_digest *d;
 
-		r = expect_type(w, e, json_type_object, "an object");
+		r = vt_json_expect_type(w, e, json_type_object, "an object");
 		if (r < 0)
 			return r;
-		r = check_keys(w, e, keys);
+		r = vt_json_check_keys(w, e, keys);
 		if (r < 0)
 			return r;
 		if (!json_object_object_get_ex(e, "path", &x))
-			return fault(w, "missing key 'path'");
+			return vt_json_fault(w, "missing key 'path'");
 		mk = vt_json_push_key(&w->p, "path");
 		r = get_path(w, x, &ref->path);
 		if (r < 0)
 			return r;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(p->refs[k].path, ref->path) == 0)
-				return fault(w, "duplicate entry: '%s' is also at $.reference_values[%zu]",
+				return vt_json_fault(w, "duplicate entry: '%s' is also at $.reference_values[%zu]",
 					     ref->path, k);
 		vt_json_pop(&w->p, mk);
 		ref->required = true;
@@ -575,7 +506,7 @@ static int load_references(struct walk *w, struct policy *p, json_object *v)
 			vt_json_pop(&w->p, mk);
 		}
 		if (!json_object_object_get_ex(e, "digests", &x))
-			return fault(w, "missing key 'digests'");
+			return vt_json_fault(w, "missing key 'digests'");
 		mk = vt_json_push_key(&w->p, "digests");
 		r = get_digest_set(w, x, &d, &ref->n_digests);
 		if (r < 0)
@@ -588,7 +519,7 @@ static int load_references(struct walk *w, struct policy *p, json_object *v)
 	return 0;
 }
 
-static int load_secure_boot(struct walk *w, struct policy *p, json_object *v)
+static int load_secure_boot(struct vt_json_reader *w, struct policy *p, json_object *v)
 {
 	const char *s;
 	int r = get_string(w, v, &s);
@@ -602,21 +533,21 @@ static int load_secure_boot(struct walk *w, struct policy *p, json_object *v)
 	else if (strcmp(s, "any") == 0)
 		p->secure_boot = POLICY_SECURE_BOOT_ANY;
 	else
-		return fault(w, "expected \"required\", \"disabled\" or \"any\"");
+		return vt_json_fault(w, "expected \"required\", \"disabled\" or \"any\"");
 	return 0;
 }
 
-static int load_image_trust(struct walk *w, struct policy *p, json_object *v)
+static int load_image_trust(struct vt_json_reader *w, struct policy *p, json_object *v)
 {
 	static const char *const keys[] = { "keys", "ca_certificates", "revoked_keys",
 					    "revoked_digests", NULL };
 	json_object *x;
 	size_t m;
-	int r = expect_type(w, v, json_type_object, "an object");
+	int r = vt_json_expect_type(w, v, json_type_object, "an object");
 
 	if (r < 0)
 		return r;
-	r = check_keys(w, v, keys);
+	r = vt_json_check_keys(w, v, keys);
 	if (r < 0)
 		return r;
 	if (json_object_object_get_ex(v, "keys", &x)) {
@@ -638,7 +569,7 @@ static int load_image_trust(struct walk *w, struct policy *p, json_object *v)
 			BIO_free(bio);
 			if (!cert) {
 				vt_json_push_index(&w->p, i);
-				return fault(w, "not a PEM X.509 certificate");
+				return vt_json_fault(w, "not a PEM X.509 certificate");
 			}
 			X509_free(cert);
 		}
@@ -669,16 +600,16 @@ static bool image_key_known(const struct policy *p, const char *id)
 	return false;
 }
 
-static int load_inspect(struct walk *w, struct policy_image_rule *rule, json_object *v)
+static int load_inspect(struct vt_json_reader *w, struct policy_image_rule *rule, json_object *v)
 {
 	static const char *const keys[] = { "must_match", "must_be_absent", NULL };
 	json_object *x;
 	size_t m;
-	int r = expect_type(w, v, json_type_object, "an object");
+	int r = vt_json_expect_type(w, v, json_type_object, "an object");
 
 	if (r < 0)
 		return r;
-	r = check_keys(w, v, keys);
+	r = vt_json_check_keys(w, v, keys);
 	if (r < 0)
 		return r;
 	rule->inspect = true;
@@ -687,7 +618,7 @@ static int load_inspect(struct walk *w, struct policy_image_rule *rule, json_obj
 		size_t i = 0;
 
 		m = vt_json_push_key(&w->p, "must_match");
-		r = expect_type(w, x, json_type_object, "an object of digests by path");
+		r = vt_json_expect_type(w, x, json_type_object, "an object of digests by path");
 		if (r < 0)
 			return r;
 		fd = calloc((size_t)json_object_object_length(x) + 1, sizeof(*fd));
@@ -711,7 +642,7 @@ static int load_inspect(struct walk *w, struct policy_image_rule *rule, json_obj
 			if (r < 0)
 				return r;
 			if (nd != 1)
-				return fault(w, "expected exactly one digest");
+				return vt_json_fault(w, "expected exactly one digest");
 			fd[i].path = path;   /* the key's storage lives as long as the root */
 			fd[i].digest = d[0];
 			rule->n_must_match = ++i;
@@ -754,7 +685,7 @@ int policy_uuid_parse(const char *s, uint8_t ret[16])
 }
 
 /* An optional list of strings in a rule. */
-static int rule_strings(struct walk *w, json_object *e, const char *key, const char *const **ret,
+static int rule_strings(struct vt_json_reader *w, json_object *e, const char *key, const char *const **ret,
 			size_t *ret_n)
 {
 	const char **s = NULL;
@@ -775,7 +706,7 @@ static int rule_strings(struct walk *w, json_object *e, const char *key, const c
 
 /* "domains" are names and "uuids" UUIDs: a domain can be named like any
  * UUID, so a UUID is never read as a name, nor a name as a UUID. */
-static int rule_domains(struct walk *w, struct policy_image_rule *rule, json_object *e)
+static int rule_domains(struct vt_json_reader *w, struct policy_image_rule *rule, json_object *e)
 {
 	uint8_t u[16], v[16];
 	size_t m;
@@ -786,7 +717,7 @@ static int rule_domains(struct walk *w, struct policy_image_rule *rule, json_obj
 		if (policy_uuid_parse(rule->domains[k], u) == 0) {
 			m = vt_json_push_key(&w->p, "domains");
 			vt_json_push_index(&w->p, k);
-			return fault(w, "'%s' is a UUID: list it in \"uuids\" (\"domains\" are names)",
+			return vt_json_fault(w, "'%s' is a UUID: list it in \"uuids\" (\"domains\" are names)",
 				     rule->domains[k]);
 		}
 	if (r < 0)
@@ -799,10 +730,10 @@ static int rule_domains(struct walk *w, struct policy_image_rule *rule, json_obj
 		size_t mi = vt_json_push_index(&w->p, k);
 
 		if (policy_uuid_parse(rule->uuids[k], u) < 0)
-			return fault(w, "'%s' is not a UUID", rule->uuids[k]);
+			return vt_json_fault(w, "'%s' is not a UUID", rule->uuids[k]);
 		for (size_t j = 0; j < k; j++)
 			if (policy_uuid_parse(rule->uuids[j], v) == 0 && memcmp(u, v, 16) == 0)
-				return fault(w, "duplicate entry: '%s' is also at [%zu]", rule->uuids[k], j);
+				return vt_json_fault(w, "duplicate entry: '%s' is also at [%zu]", rule->uuids[k], j);
 		vt_json_pop(&w->p, mi);
 	}
 	vt_json_pop(&w->p, m);
@@ -812,7 +743,7 @@ static int rule_domains(struct walk *w, struct policy_image_rule *rule, json_obj
 /* Where its VMs may attach: libvirt networks and host bridges, each in a
  * field of its own (a network and a bridge may share a name), and the
  * nwfilter every interface must carry. */
-static int rule_network(struct walk *w, struct policy_image_rule *rule, json_object *e)
+static int rule_network(struct vt_json_reader *w, struct policy_image_rule *rule, json_object *e)
 {
 	json_object *x;
 	size_t m;
@@ -839,7 +770,7 @@ static int rule_network(struct walk *w, struct policy_image_rule *rule, json_obj
 /* [{"name": "debian-12", "min_sequence": 3, "keys": [...], "domains": [...],
  *   "uuids": [...], "networks": [...], "bridges": [...], "nwfilter": "...",
  *   "inspect": {...}}] */
-static int load_images(struct walk *w, struct policy *p, json_object *v)
+static int load_images(struct vt_json_reader *w, struct policy *p, json_object *v)
 {
 	static const char *const keys[] = { "name", "min_sequence", "keys", "domains", "uuids",
 					    "networks", "bridges", "nwfilter", "inspect", NULL };
@@ -857,26 +788,26 @@ static int load_images(struct walk *w, struct policy *p, json_object *v)
 		size_t m = vt_json_push_index(&w->p, i), mk;
 
 		p->n_rules = i + 1;
-		r = expect_type(w, e, json_type_object, "an object");
+		r = vt_json_expect_type(w, e, json_type_object, "an object");
 		if (r < 0)
 			return r;
-		r = check_keys(w, e, keys);
+		r = vt_json_check_keys(w, e, keys);
 		if (r < 0)
 			return r;
 		if (!json_object_object_get_ex(e, "name", &x))
-			return fault(w, "missing key 'name'");
+			return vt_json_fault(w, "missing key 'name'");
 		mk = vt_json_push_key(&w->p, "name");
 		r = get_string(w, x, &rule->name);
 		if (r < 0)
 			return r;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(p->rules[k].name, rule->name) == 0)
-				return fault(w, "duplicate entry: image '%s' is also at $.images[%zu]",
+				return vt_json_fault(w, "duplicate entry: image '%s' is also at $.images[%zu]",
 					     rule->name, k);
 		vt_json_pop(&w->p, mk);
 		if (json_object_object_get_ex(e, "min_sequence", &x)) {
 			mk = vt_json_push_key(&w->p, "min_sequence");
-			r = get_uint(w, x, UINT64_MAX >> 11, &rule->min_sequence);
+			r = vt_json_get_uint(w, x, UINT64_MAX >> 11, &rule->min_sequence);
 			if (r < 0)
 				return r;
 			vt_json_pop(&w->p, mk);
@@ -892,7 +823,7 @@ static int load_images(struct walk *w, struct policy *p, json_object *v)
 			for (size_t k = 0; k < rule->n_keys; k++)
 				if (!image_key_known(p, s[k])) {
 					vt_json_push_index(&w->p, k);
-					return fault(w, "key id '%s' is not in $.image_trust.keys", s[k]);
+					return vt_json_fault(w, "key id '%s' is not in $.image_trust.keys", s[k]);
 				}
 			vt_json_pop(&w->p, mk);
 		}
@@ -914,17 +845,17 @@ static int load_images(struct walk *w, struct policy *p, json_object *v)
 	return 0;
 }
 
-static int load_key_release(struct walk *w, struct policy *p, json_object *v)
+static int load_key_release(struct vt_json_reader *w, struct policy *p, json_object *v)
 {
 	static const char *const keys[] = { "pcr_selection", "authorize_key", "require_attestation",
 					    NULL };
 	json_object *x;
 	size_t m;
-	int r = expect_type(w, v, json_type_object, "an object");
+	int r = vt_json_expect_type(w, v, json_type_object, "an object");
 
 	if (r < 0)
 		return r;
-	r = check_keys(w, v, keys);
+	r = vt_json_check_keys(w, v, keys);
 	if (r < 0)
 		return r;
 	if (json_object_object_get_ex(v, "pcr_selection", &x)) {
@@ -956,7 +887,7 @@ static int load_key_release(struct walk *w, struct policy *p, json_object *v)
 /* Each required check is one the audit has: a fixed check, or
  * package:NAME for a package of min_versions (a typo is refused here, by
  * `policy check` too, not only when an audit runs). */
-static int check_required_checks(struct walk *w, struct policy *p)
+static int check_required_checks(struct vt_json_reader *w, struct policy *p)
 {
 	size_t plen = strlen(POLICY_HOST_PACKAGE_PREFIX), n_known;
 	const struct policy_host_check *known = policy_host_checks(&n_known);
@@ -977,11 +908,11 @@ static int check_required_checks(struct walk *w, struct policy *p)
 		m = vt_json_push_key(&w->p, "required_checks");
 		vt_json_push_index(&w->p, i);
 		if (package) {
-			r = fault(w, "'%s' names no package of host.min_versions", id);
+			r = vt_json_fault(w, "'%s' names no package of host.min_versions", id);
 		} else {
 			for (size_t k = 0; k < n_known && len < sizeof(list); k++)
 				len += (size_t)snprintf(list + len, sizeof(list) - len, "%s, ", known[k].id);
-			r = fault(w, "unknown audit check '%s' (known: %s" POLICY_HOST_PACKAGE_PREFIX "NAME)",
+			r = vt_json_fault(w, "unknown audit check '%s' (known: %s" POLICY_HOST_PACKAGE_PREFIX "NAME)",
 				  id, list);
 		}
 		vt_json_pop(&w->p, m);
@@ -990,16 +921,16 @@ static int check_required_checks(struct walk *w, struct policy *p)
 	return 0;
 }
 
-static int load_host(struct walk *w, struct policy *p, json_object *v)
+static int load_host(struct vt_json_reader *w, struct policy *p, json_object *v)
 {
 	static const char *const keys[] = { "required_checks", "min_versions", NULL };
 	json_object *x;
 	size_t m;
-	int r = expect_type(w, v, json_type_object, "an object");
+	int r = vt_json_expect_type(w, v, json_type_object, "an object");
 
 	if (r < 0)
 		return r;
-	r = check_keys(w, v, keys);
+	r = vt_json_check_keys(w, v, keys);
 	if (r < 0)
 		return r;
 	if (json_object_object_get_ex(v, "required_checks", &x)) {
@@ -1013,7 +944,7 @@ static int load_host(struct walk *w, struct policy *p, json_object *v)
 		size_t i = 0;
 
 		m = vt_json_push_key(&w->p, "min_versions");
-		r = expect_type(w, x, json_type_object, "an object of versions by package");
+		r = vt_json_expect_type(w, x, json_type_object, "an object of versions by package");
 		if (r < 0)
 			return r;
 		p->min_versions = calloc((size_t)json_object_object_length(x) + 1,
@@ -1029,10 +960,10 @@ static int load_host(struct walk *w, struct policy *p, json_object *v)
 			if (r < 0)
 				return r;
 			if (!policy_deb_package_valid(pkg))
-				return fault(w, "'%s' is not a valid Debian package name", pkg);
+				return vt_json_fault(w, "'%s' is not a valid Debian package name", pkg);
 			if (policy_deb_version_compare(p->min_versions[i].version,
 						       p->min_versions[i].version, &cmp) < 0)
-				return fault(w, "'%s' is not a valid Debian version",
+				return vt_json_fault(w, "'%s' is not a valid Debian version",
 					     p->min_versions[i].version);
 			p->n_min_versions = ++i;
 			vt_json_pop(&w->p, mp);
@@ -1042,7 +973,7 @@ static int load_host(struct walk *w, struct policy *p, json_object *v)
 	return check_required_checks(w, p);
 }
 
-static int load_root(struct walk *w, struct policy *p, json_object *root)
+static int load_root(struct vt_json_reader *w, struct policy *p, json_object *root)
 {
 	static const char *const keys[] = {
 		"schema_version", "sequence", "description", "measurement", "pcr_selection",
@@ -1054,35 +985,35 @@ static int load_root(struct walk *w, struct policy *p, json_object *root)
 	size_t m;
 	int r;
 
-	r = expect_type(w, root, json_type_object, "an object at the top level");
+	r = vt_json_expect_type(w, root, json_type_object, "an object at the top level");
 	if (r < 0)
 		return r;
-	r = check_keys(w, root, keys);
+	r = vt_json_check_keys(w, root, keys);
 	if (r < 0)
 		return r;
 
 	if (!json_object_object_get_ex(root, "schema_version", &x))
-		return fault(w, "missing key 'schema_version'");
+		return vt_json_fault(w, "missing key 'schema_version'");
 	m = vt_json_push_key(&w->p, "schema_version");
-	r = get_uint(w, x, UINT32_MAX, &version);
+	r = vt_json_get_uint(w, x, UINT32_MAX, &version);
 	if (r < 0)
 		return r;
 	if (version != POLICY_SCHEMA_VERSION)
-		return fault(w, "unsupported schema version %llu (this vmtrust reads %d)",
+		return vt_json_fault(w, "unsupported schema version %llu (this vmtrust reads %d)",
 			     (unsigned long long)version, POLICY_SCHEMA_VERSION);
 	vt_json_pop(&w->p, m);
 
 	if (!json_object_object_get_ex(root, "sequence", &x))
-		return fault(w, "missing key 'sequence'");
+		return vt_json_fault(w, "missing key 'sequence'");
 	m = vt_json_push_key(&w->p, "sequence");
-	r = get_uint(w, x, UINT64_MAX >> 11, &p->sequence);
+	r = vt_json_get_uint(w, x, UINT64_MAX >> 11, &p->sequence);
 	if (r < 0)
 		return r;
 	vt_json_pop(&w->p, m);
 
 	static const struct {
 		const char *key;
-		int (*load)(struct walk *w, struct policy *p, json_object *v);
+		int (*load)(struct vt_json_reader *w, struct policy *p, json_object *v);
 	} sections[] = {
 		{ "measurement", load_measurement },
 		{ "pcr_values", load_pcr_values },
@@ -1126,7 +1057,7 @@ static int load_root(struct walk *w, struct policy *p, json_object *root)
 	}
 	if (json_object_object_get_ex(root, "verdict_cache_max_age", &x)) {
 		m = vt_json_push_key(&w->p, "verdict_cache_max_age");
-		r = get_uint(w, x, MAX_AGE_LIMIT, &p->cache_max_age);
+		r = vt_json_get_uint(w, x, MAX_AGE_LIMIT, &p->cache_max_age);
 		if (r < 0)
 			return r;
 		vt_json_pop(&w->p, m);
@@ -1174,7 +1105,7 @@ void policy_free(struct policy *p)
 int policy_load_buffer(const char *name, const char *data, size_t len, struct policy **ret)
 {
 	_cleanup_(policy_freep) struct policy *p = NULL;
-	struct walk w = { .name = name, .p = VT_JSON_PATH_INIT };
+	struct vt_json_reader w = { .what = "policy", .name = name, .err = EINVAL, .p = VT_JSON_PATH_INIT };
 	struct vt_json_error jerr;
 	json_object *root;
 	int r;
