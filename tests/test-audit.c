@@ -15,9 +15,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "attest.h"
+#include "fixture.h"
 #include "launch.h"
 #include "test-log.h"
 
@@ -70,16 +69,10 @@ static void parent_dirs(const char *path)
 static void put_file(const char *root, const char *rel, const void *data, size_t len, mode_t mode)
 {
 	char path[4096];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s%s", root, rel);
 	parent_dirs(path);
-	(void)unlink(path);
-	f = fopen(path, "w");
-	ck_assert_msg(f != NULL, "%s: %m", path);
-	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_int_eq(chmod(path, mode), 0);
+	fx_write_file(path, data, len, mode);
 }
 
 static void put_text(const char *root, const char *rel, const char *text)
@@ -151,82 +144,25 @@ static void put_argv(const char *root, const char *rel, const char *args)
 
 /* ---- a measured-boot log (crypto-agile, sha256) ----------------------------------- */
 
-struct buf {
-	uint8_t p[4096];
-	size_t len;
-};
-
-static void put(struct buf *b, const void *data, size_t n)
-{
-	ck_assert_uint_le(b->len + n, sizeof(b->p));
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-}
-
-static void put_le(struct buf *b, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint8_t x = (uint8_t)(v >> (8 * i));
-
-		put(b, &x, 1);
-	}
-}
-
-static void put_event(struct buf *b, uint32_t pcr, uint32_t type, const void *data, size_t len)
-{
-	uint8_t d[32];
-	unsigned n;
-
-	ck_assert_int_eq(EVP_Digest(data, len, d, &n, EVP_sha256(), NULL), 1);
-	put_le(b, pcr, 4);
-	put_le(b, type, 4);
-	put_le(b, 1, 4);
-	put_le(b, 0x000b, 2);
-	put(b, d, 32);
-	put_le(b, len, 4);
-	put(b, data, len);
-}
-
 /* secure_boot: 0 or 1 measured, -1 not measured at all. */
 static void put_boot_log(const char *root, int secure_boot)
 {
-	static const uint8_t zero[20];
-	static const uint8_t global_guid[16] = {
-		0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
-		0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c,
-	};
+	static const struct fx_bank sha256[] = { FX_SHA256 };
 	static const uint8_t sep[4] = { 0 };
-	struct buf b = { .len = 0 }, var = { .len = 0 };
+	struct fx_buf b = { 0 }, var = { 0 };
 
-	put_le(&b, 0, 4);
-	put_le(&b, ATTEST_EV_NO_ACTION, 4);
-	put(&b, zero, 20);
-	put_le(&b, 33, 4);
-	put(&b, "Spec ID Event03", 16);
-	put_le(&b, 0, 4);                   /* platform class */
-	put_le(&b, 0, 1);                   /* version minor, major, errata */
-	put_le(&b, 2, 1);
-	put_le(&b, 0, 1);
-	put_le(&b, 2, 1);                   /* uintn size */
-	put_le(&b, 1, 4);
-	put_le(&b, 0x000b, 2);
-	put_le(&b, 32, 2);
-	put_le(&b, 0, 1);                   /* vendor info size */
+	fx_spec_id(&b, sha256, 1, 0);
 	if (secure_boot >= 0) {
 		uint8_t v = (uint8_t)secure_boot;
-		const char *name = "SecureBoot";
 
-		put(&var, global_guid, 16);
-		put_le(&var, strlen(name), 8);
-		put_le(&var, 1, 8);
-		for (const char *c = name; *c; c++)
-			put_le(&var, (uint8_t)*c, 2);
-		put(&var, &v, 1);
-		put_event(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, var.p, var.len);
+		fx_efi_variable(&var, fx_efi_global_guid, "SecureBoot", &v, 1);
+		fx_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, sha256, 1, var.p, var.len, NULL);
 	}
 	for (unsigned pcr = 0; pcr < 8; pcr++)
-		put_event(&b, pcr, ATTEST_EV_SEPARATOR, sep, 4);
+		fx_event2(&b, pcr, ATTEST_EV_SEPARATOR, sha256, 1, sep, 4, NULL);
 	put_file(root, ATTEST_EVENTLOG_DEFAULT_PATH, b.p, b.len, 0440);
+	fx_buf_free(&b);
+	fx_buf_free(&var);
 }
 
 #define EFIVAR "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
