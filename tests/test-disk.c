@@ -26,6 +26,7 @@
 
 #include "diskcrypt-internal.h"
 #include "diskcrypt.h"
+#include "fixture.h"
 #include "swtpm-fixture.h"
 #include "tpm-internal.h"
 
@@ -336,15 +337,6 @@ START_TEST(test_secret_wiped_for_child)
 }
 END_TEST
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
-
 START_TEST(test_secret_read)
 {
 	struct diskcrypt_secret *s = NULL;
@@ -352,7 +344,7 @@ START_TEST(test_secret_read)
 	int fds[2];
 
 	snprintf(path, sizeof(path), "%s/key", dir);
-	write_file(path, "pass\nword\n", 10);
+	fx_write_file(path, "pass\nword\n", 10, 0600);
 	ck_assert_int_eq(diskcrypt_secret_read(path, &s), 0);
 	ck_assert_uint_eq(diskcrypt_secret_size(s), 10);
 	ck_assert_mem_eq(diskcrypt_secret_data(s), "pass\nword\n", 10);
@@ -371,12 +363,12 @@ START_TEST(test_secret_read)
 
 	s = NULL;
 	snprintf(path, sizeof(path), "%s/empty", dir);
-	write_file(path, "", 0);
+	fx_write_file(path, "", 0, 0600);
 	ck_assert_int_eq(diskcrypt_secret_read(path, &s), -ENOMSG);
 	ck_assert_one_error("it is empty");
 	memset(big, 'x', sizeof(big));
 	snprintf(path, sizeof(path), "%s/big", dir);
-	write_file(path, big, sizeof(big));
+	fx_write_file(path, big, sizeof(big), 0600);
 	ck_assert_int_eq(diskcrypt_secret_read(path, &s), -EFBIG);
 	ck_assert_one_error("at most 8192 allowed");
 	ck_assert_int_eq(diskcrypt_secret_read(dir, &s), -EISDIR);
@@ -1093,7 +1085,7 @@ static struct policy *attested_policy(const char *key_release)
 
 	ck_assert_int_eq(attest_enroll(ctx, state, ATTEST_KEY_ECC, ATTEST_KEY_ECC, false, ak.bytes, &ak.len), 0);
 	snprintf(path, sizeof(path), "%s/qemu-system-x86_64", dir);
-	write_file(path, "hypervisor\n", 11);
+	fx_write_file(path, "hypervisor\n", 11, 0600);
 	ck_assert_int_eq(attest_measure(ctx, state, 15, files, 1, NULL, NULL), 0);
 	n = attest_default_quote_selection(ctx, 15, def, 2);
 	ck_assert_int_gt(n, 0);
@@ -1124,7 +1116,7 @@ START_TEST(test_release_attested)
 	/* an unknown file joins the hypervisor: attestation fails first, and
 	 * the TPM is not even asked */
 	snprintf(path, sizeof(path), "%s/implant", dir);
-	write_file(path, "implant\n", 8);
+	fx_write_file(path, "implant\n", 8, 0600);
 	ck_assert_int_eq(attest_measure(ctx, state, 15, files, 1, NULL, NULL), 0);
 	log_reset();
 	ck_assert_int_eq(release(p, NULL, &none, &slot), -EKEYREJECTED);

@@ -25,6 +25,7 @@
 #include "imgverify-internal.h"   /* ctx_set_guest_dir(): a directory as the guest */
 #include "imgverify.h"
 #include "policy.h"
+#include "fixture.h"
 #include "test-log.h"
 
 static void setup(void)
@@ -811,11 +812,6 @@ static char *make_key(const char *spec, char **ret_pub, EVP_PKEY **ret_pkey)
 	return priv;
 }
 
-static void write_file(const char *path, const char *data, size_t len)
-{
-	ck_assert_int_eq(vt_write_file_atomic(path, data, len, 0644), 0);
-}
-
 /* A raw base with data, and a qcow2 top layer naming it, made by hand:
  * the top's header, then its refcount table and L1 clusters. */
 static char *make_image(void)
@@ -851,7 +847,7 @@ static char *sign_to(struct imgverify_ctx *ctx, const char *image, const struct 
 	size_t len;
 
 	ck_assert_int_eq(imgverify_sign(ctx, image, o, &json, &len), 0);
-	write_file(path, json, len);
+	fx_write_file(path, json, len, 0644);
 	free(json);
 	return path;
 }
@@ -1298,7 +1294,7 @@ static char *forge_manifest(const char *image, const char *priv,
 	ck_assert_int_eq(imgverify_dsse_pae(IMGVERIFY_PAYLOAD_TYPE, statement, statement_len, &pae, &pae_len), 0);
 	ck_assert_int_eq(policy_sign(priv, pae, pae_len, &sig, &sig_len), 0);
 	ck_assert_int_eq(envelope_build(statement, statement_len, "", sig, sig_len, NULL, &json, &json_len), 0);
-	write_file(path, json, json_len);
+	fx_write_file(path, json, json_len, 0644);
 	return path;
 }
 
@@ -1464,9 +1460,9 @@ START_TEST(test_raw_probed_by_name_and_trailer)
 		static const char desc[] = "version=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\n"
 					   "RW 2048 FLAT \"secret.raw\" 0\n";
 
-		write_file(path, "x", 1);
+		fx_write_file(path, "x", 1, 0644);
 		free(sign_to(ctx, path, &o));
-		write_file(path, desc, sizeof(desc) - 1);
+		fx_write_file(path, desc, sizeof(desc) - 1, 0644);
 		ck_assert_int_eq(imgverify_sign(ctx, path, &o, &(char *){ NULL }, &(size_t){ 0 }), -EMEDIUMTYPE);
 		ck_assert_ptr_nonnull(strstr(last_error, "QEMU's format probe takes it for a VMDK (text descriptor) image"));
 		ck_assert_int_eq(imgverify_verify(ctx, path, NULL, 0, &rep), -EMEDIUMTYPE);

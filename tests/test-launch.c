@@ -13,6 +13,7 @@
 #include "attest.h"
 #include "launch.h"
 #include "swtpm-fixture.h"
+#include "fixture.h"
 #include "test-log.h"
 
 static void setup(void)
@@ -603,12 +604,9 @@ static char *read_log(size_t *len)
 static void write_log(const char *data)
 {
 	char path[128];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, VT_STATE_LAUNCH_LOG);
-	f = fopen(path, "w");
-	fputs(data, f);
-	fclose(f);
+	fx_write_text(path, data, 0644);
 }
 
 START_TEST(test_audit_chain)
@@ -977,14 +975,9 @@ END_TEST
 static void put(const char *rel, const char *text, mode_t mode)
 {
 	char path[256];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-	ck_assert_int_eq(chmod(path, mode), 0);
+	fx_write_text(path, text, mode);
 }
 
 static int open_trusted(const char *rel)

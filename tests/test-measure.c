@@ -21,19 +21,12 @@
 
 #include "attest.h"
 #include "swtpm-fixture.h"
+#include "fixture.h"
 #include "test-log.h"
 
 static struct swtpm_fixture tpm;
 static struct attest_ctx *ctx;
 static char dir[64], state[128], files[4][160];
-static void write_file(const char *path, const char *content)
-{
-	FILE *f = fopen(path, "w");
-
-	ck_assert_ptr_nonnull(f);
-	fputs(content, f);
-	fclose(f);
-}
 
 static void setup(void)
 {
@@ -48,7 +41,7 @@ static void setup(void)
 
 		snprintf(files[i], sizeof(files[i]), "%s/file%d", dir, i);
 		snprintf(content, sizeof(content), "hypervisor component %d\n", i);
-		write_file(files[i], content);
+		fx_write_text(files[i], content, 0644);
 	}
 	n_errors = 0;
 }
