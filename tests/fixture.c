@@ -1,30 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The suites' shared fixtures: see fixture.h. The event-log builder aborts
- * (it also serves bench-verify, which runs outside Check); the file writer
- * fails the Check test. */
-#include <check.h>
-#include <errno.h>
-#include <fcntl.h>
+/* The suites' shared fixtures, the part that needs no Check runner: the TCG
+ * event-log builder and its replay (see fixture.h). It aborts on failure: it
+ * also serves bench-verify and fuzz-verify. fixture-check.c has the rest. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "fixture.h"
-#include "policy.h"
 
 #define EV_NO_ACTION 0x00000003u
 
-#define must(x)                                                                                \
-	do {                                                                                   \
-		if (!(x)) {                                                                    \
-			fprintf(stderr, "%s:%d: fixture failed: %s\n", __FILE__, __LINE__, #x); \
-			abort();                                                               \
-		}                                                                              \
-	} while (0)
+#define must(x) fx_must(x)
 
 const uint8_t fx_efi_global_guid[16] = {
 	0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
@@ -207,24 +195,6 @@ const uint8_t *fx_replay_pcr(const struct fx_buf *b, uint16_t alg, unsigned pcr)
 	return b->pcr[k][pcr];
 }
 
-void fx_check_replay(const struct fx_buf *b, const struct policy_pcr_value *values, size_t n)
-{
-	size_t at = 0;
-
-	for (size_t k = 0; k < b->n_banks; k++)
-		for (unsigned pcr = 0; pcr < FX_PCRS; pcr++) {
-			if (!(b->extended[k] & (1u << pcr)))
-				continue;
-			ck_assert_uint_lt(at, n);
-			ck_assert_ptr_nonnull(values[at].alg);
-			ck_assert_uint_eq(values[at].alg->tpm_alg, b->banks[k].id);
-			ck_assert_uint_eq(values[at].pcr, pcr);
-			ck_assert_mem_eq(values[at].value, b->pcr[k][pcr], b->banks[k].size);
-			at++;
-		}
-	ck_assert_uint_eq(n, at);
-}
-
 void fx_efi_variable(struct fx_buf *v, const uint8_t guid[16], const char *name, const void *data,
 		     size_t len)
 {
@@ -234,35 +204,4 @@ void fx_efi_variable(struct fx_buf *v, const uint8_t guid[16], const char *name,
 	for (const char *c = name; *c; c++)
 		fx_put_le(v, (uint8_t)*c, 2);
 	fx_put(v, data, len);
-}
-
-/* ---- files ----------------------------------------------------------------------------- */
-
-void fx_write_file(const char *path, const void *data, size_t len, mode_t mode)
-{
-	const uint8_t *p = data;
-	int fd;
-
-	if (unlink(path) < 0 && errno != ENOENT)
-		ck_abort_msg("cannot replace '%s': %s", path, strerror(errno));
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		ck_abort_msg("cannot create '%s': %s", path, strerror(errno));
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			ck_abort_msg("cannot write '%s': %s", path, w < 0 ? strerror(errno) : "short write");
-		p += w;
-		len -= (size_t)w;
-	}
-	if (fchmod(fd, mode) < 0 || close(fd) < 0)
-		ck_abort_msg("cannot finish '%s': %s", path, strerror(errno));
-}
-
-void fx_write_text(const char *path, const char *text, mode_t mode)
-{
-	fx_write_file(path, text, strlen(text), mode);
 }

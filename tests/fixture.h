@@ -15,7 +15,12 @@
  *	... fx_check_replay(&b, values, n) ...
  *	fx_buf_free(&b);
  *
- * and a file writer for the suites' fixture files.
+ * a file writer for the suites' fixture files, and their suites as tables:
+ *
+ *	const struct fx_tcase cases[] = {
+ *		{ "replay", setup, NULL, 0, { FX_T(test_agile), FX_LOOP(test_bad, ELEMENTSOF(bad)) } },
+ *	};
+ *	return fx_run(fx_suite("eventlog", cases, ELEMENTSOF(cases)));
  */
 #ifndef VMTRUST_TEST_FIXTURE_H
 #define VMTRUST_TEST_FIXTURE_H
@@ -23,9 +28,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/types.h>
 
+#include <check.h>
+
 struct policy_pcr_value;
+
+/* For fixture code outside a Check test (bench-verify, fuzz-verify): x holds,
+ * or the process aborts naming it. */
+#define fx_must(x)                                                                             \
+	do {                                                                                   \
+		if (!(x)) {                                                                    \
+			fprintf(stderr, "%s:%d: fixture failed: %s\n", __FILE__, __LINE__, #x); \
+			abort();                                                               \
+		}                                                                              \
+	} while (0)
 
 /* ---- a growable buffer ------------------------------------------------------- */
 
@@ -116,5 +135,40 @@ extern const uint8_t fx_efi_global_guid[16];
 void fx_write_file(const char *path, const void *data, size_t len, mode_t mode);
 /* The same for a string. */
 void fx_write_text(const char *path, const char *text, mode_t mode);
+
+/* ---- suites ------------------------------------------------------------------------ */
+
+/* A test of a TCase: loops > 0 makes it a loop test over _i = 0..loops-1. */
+struct fx_test {
+	const TTest *test;
+	int loops;
+};
+
+#define FX_T(test) { (test), 0 }
+#define FX_LOOP(test, n) { (test), (int)(n) }
+
+#define FX_TESTS_MAX 24
+
+/* A TCase: its name, its checked fixture (either may be NULL), its timeout
+ * in seconds (0: Check's default, CK_DEFAULT_TIMEOUT) and its tests in the
+ * order they run, up to the first without a test. */
+struct fx_tcase {
+	const char *name;
+	SFun setup, teardown;
+	double timeout;
+	struct fx_test tests[FX_TESTS_MAX];
+};
+
+/* A suite of the TCases cases[0..n). */
+Suite *fx_suite(const char *name, const struct fx_tcase *cases, size_t n);
+
+/* Runs s (CK_NORMAL) and frees it: EXIT_SUCCESS when every test passed,
+ * else EXIT_FAILURE. */
+int fx_run(Suite *s);
+
+/* The same with $TMPDIR a scratch directory of its own (prefix "vmtrust-"
+ * name), removed afterwards: what the tests leave there (swtpm state, keys)
+ * goes, also when a failed test skipped its teardown. */
+int fx_run_scratch(Suite *s, const char *name);
 
 #endif

@@ -1375,55 +1375,26 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("audit");
-	TCase *tc;
-	SRunner *sr;
-	int failed;
+	const struct fx_tcase cases[] = {
+		{ "hosts", setup, NULL, 0, { FX_T(test_hardened),
+			 FX_LOOP(test_weak, ELEMENTSOF(weak_cases)),
+			 FX_LOOP(test_unknown, ELEMENTSOF(unknown_cases)), FX_T(test_empty_root),
+			 FX_T(test_bad_root) } },
+		{ "qemu-conf", setup, NULL, 0, { FX_LOOP(test_qemu_conf, ELEMENTSOF(conf_cases)),
+			 FX_T(test_conf_types), FX_T(test_conf_nul) } },
+		{ "versions", setup, NULL, 0, { FX_T(test_versions) } },
+		{ "policy", setup, NULL, 0, { FX_T(test_required), FX_T(test_bad_policy),
+			 FX_LOOP(test_evaluate, ELEMENTSOF(evaluate_cases)), FX_T(test_evaluate_faults) } },
+		{ "json", setup, NULL, 0, { FX_T(test_json_roundtrip),
+			 FX_LOOP(test_json_bad, ELEMENTSOF(bad_json)), FX_T(test_json_too_big) } },
+	};
+	int r;
 
 	if (!mkdtemp(base)) {
 		perror("mkdtemp");
 		return EXIT_FAILURE;
 	}
-	tc = tcase_create("hosts");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_hardened);
-	tcase_add_loop_test(tc, test_weak, 0, ELEMENTSOF(weak_cases));
-	tcase_add_loop_test(tc, test_unknown, 0, ELEMENTSOF(unknown_cases));
-	tcase_add_test(tc, test_empty_root);
-	tcase_add_test(tc, test_bad_root);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("qemu-conf");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, test_qemu_conf, 0, ELEMENTSOF(conf_cases));
-	tcase_add_test(tc, test_conf_types);
-	tcase_add_test(tc, test_conf_nul);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("versions");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_versions);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("policy");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_required);
-	tcase_add_test(tc, test_bad_policy);
-	tcase_add_loop_test(tc, test_evaluate, 0, ELEMENTSOF(evaluate_cases));
-	tcase_add_test(tc, test_evaluate_faults);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("json");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_json_roundtrip);
-	tcase_add_loop_test(tc, test_json_bad, 0, ELEMENTSOF(bad_json));
-	tcase_add_test(tc, test_json_too_big);
-	suite_add_tcase(s, tc);
-
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	r = fx_run(fx_suite("audit", cases, ELEMENTSOF(cases)));
 	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return r;
 }

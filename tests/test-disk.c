@@ -28,6 +28,7 @@
 #include "diskcrypt.h"
 #include "fixture.h"
 #include "swtpm-fixture.h"
+#include "test-log.h"
 #include "tpm-internal.h"
 
 
@@ -35,45 +36,7 @@ static struct swtpm_fixture tpm;
 static struct attest_ctx *ctx;
 static char dir[64], state[128], vol[160];
 
-/* ---- captured log -------------------------------------------------------------- */
-
-static unsigned n_errors;
-static char last_error[1024];
-static char *all_log;           /* every line, every level */
-static size_t all_log_len;
-
-static void capture_log(int level, const char *msg, void *userdata)
-{
-	size_t len = strlen(msg);
-	char *p = realloc(all_log, all_log_len + len + 2);
-
-	if (p) {
-		all_log = p;
-		memcpy(all_log + all_log_len, msg, len);
-		all_log[all_log_len + len] = '\n';
-		all_log_len += len + 1;
-		all_log[all_log_len] = '\0';
-	}
-	if (level > VT_LOG_ERR)
-		return;
-	n_errors++;
-	snprintf(last_error, sizeof(last_error), "%s", msg);
-}
-
-static void log_reset(void)
-{
-	n_errors = 0;
-	last_error[0] = '\0';
-}
-
-#define ck_assert_one_error(want)                                                           \
-	do {                                                                                \
-		ck_assert_msg(n_errors == 1, "expected one error line, got %u (last: '%s')", \
-			      n_errors, last_error);                                        \
-		ck_assert_msg(strstr(last_error, (want)) != NULL,                           \
-			      "error '%s' does not contain '%s'", last_error, (want));      \
-		log_reset();                                                                \
-	} while (0)
+/* ---- the captured log (test-log.h) ---------------------------------------------- */
 
 /* No log line so far holds the secret, raw, in hex or in base64. */
 static void assert_not_logged(const uint8_t *s, size_t len)
@@ -96,8 +59,7 @@ static void assert_not_logged(const uint8_t *s, size_t len)
 
 static void setup_dir(void)
 {
-	vt_set_log(capture_log, NULL);
-	log_reset();
+	test_log_capture_all();
 	snprintf(dir, sizeof(dir), "/tmp/vmtrust-disk-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(state, sizeof(state), "%s/state", dir);
@@ -115,9 +77,7 @@ static void setup(void)
 static void teardown_dir(void)
 {
 	swtpm_fixture_rm_rf(dir);
-	free(all_log);
-	all_log = NULL;
-	all_log_len = 0;
+	test_log_release();
 }
 
 static void teardown(void)
@@ -751,7 +711,7 @@ START_TEST(test_format_release_luks2)
 	again = NULL;
 
 	/* a bound PCR moves: nothing is released, and the line says why */
-	log_reset();
+	test_log_reset();
 	extend(7, 0x66);
 	ck_assert_int_eq(release(p, NULL, &again, NULL), -EKEYREJECTED);
 	ck_assert_ptr_null(again);
@@ -870,7 +830,7 @@ START_TEST(test_enroll_rotate_revoke)
 	diskcrypt_secret_free(key);
 	key = NULL;
 	ck_assert_int_eq(diskcrypt_release(dc, &rp, &key, NULL, NULL), -EKEYREJECTED);
-	log_reset();
+	test_log_reset();
 	ck_assert_int_eq(diskcrypt_rotate(dc, rec, &rp, &sp, -1, &token), 0);
 	ck_assert_int_eq(diskcrypt_release(dc, &rp, &key, NULL, NULL), 0);
 
@@ -917,7 +877,7 @@ START_TEST(test_luks1_foreign_sidecar)
 	snprintf(side2, sizeof(side2), "%s%s", vol, DISKCRYPT_SIDECAR_SUFFIX);
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", side1, side2);
 	ck_assert_int_eq(system(cmd), 0);
-	log_reset();
+	test_log_reset();
 	ck_assert_int_eq(release(p, NULL, &key, NULL), -EBADMSG);
 	ck_assert_one_error("belongs to volume");
 	ck_assert_ptr_null(key);
@@ -977,7 +937,7 @@ START_TEST(test_token_tampered)
 	ck_assert_int_eq(crypt_token_json_set(cd, 0, edited), 0);
 	crypt_free(cd);
 
-	log_reset();
+	test_log_reset();
 	file_digest(vol, before);
 	ck_assert_int_eq(release(p, NULL, &key, NULL), -EKEYREJECTED);
 	ck_assert_ptr_null(key);
@@ -1118,7 +1078,7 @@ START_TEST(test_release_attested)
 	snprintf(path, sizeof(path), "%s/implant", dir);
 	fx_write_file(path, "implant\n", 8, 0600);
 	ck_assert_int_eq(attest_measure(ctx, state, 15, files, 1, NULL, NULL), 0);
-	log_reset();
+	test_log_reset();
 	ck_assert_int_eq(release(p, NULL, &none, &slot), -EKEYREJECTED);
 	ck_assert_ptr_null(none);
 	ck_assert_one_error("attestation failed: reference:");
@@ -1135,7 +1095,7 @@ START_TEST(test_release_unenrolled_host)
 	_cleanup_(diskcrypt_secret_freep) struct diskcrypt_secret *key = NULL;
 
 	format_volume(p, DISKCRYPT_LUKS2, NULL);
-	log_reset();
+	test_log_reset();
 	/* no AK in the state directory: one line, saying attestation failed */
 	ck_assert_int_eq(release(p, NULL, &key, NULL), -ENOENT);
 	ck_assert_one_error("attestation failed");
@@ -1208,55 +1168,23 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("diskcrypt");
-	SRunner *sr;
-	TCase *tc;
-	int failed;
+	const struct fx_tcase cases[] = {
+		{ "secret", setup_dir, teardown_dir, 0, { FX_T(test_secret_locked),
+			 FX_T(test_secret_wiped_for_child), FX_T(test_secret_read), FX_T(test_write_key),
+			 FX_T(test_keyring) } },
+		{ "policy", setup_dir, teardown_dir, 0, {
+			 FX_LOOP(test_pcrs_parse, ELEMENTSOF(pcr_sets)), FX_T(test_policy_pcr_digest),
+			 FX_T(test_policy_authorize_digest), FX_T(test_sign_refuses_ed25519),
+			 FX_LOOP(test_pcr_policy_bad, ELEMENTSOF(bad_pcr_policies)) } },
+		{ "seal", setup, teardown, 0, { FX_T(test_seal_plain), FX_LOOP(test_seal_authorized, 2) } },
+		{ "volume", setup, teardown, 0, { FX_LOOP(test_format_release_luks2, 2),
+			 FX_LOOP(test_enroll_rotate_revoke, 2), FX_T(test_revoke_last_keyslot),
+			 FX_T(test_release_leaves_no_copy), FX_T(test_luks1_foreign_sidecar),
+			 FX_LOOP(test_token_tampered, ELEMENTSOF(token_edits)),
+			 FX_LOOP(test_concurrent_release_enroll, 2) } },
+		{ "attested", setup, teardown, 0, { FX_T(test_release_attested),
+			 FX_T(test_release_unenrolled_host) } },
+	};
 
-	tc = tcase_create("secret");
-	tcase_add_checked_fixture(tc, setup_dir, teardown_dir);
-	tcase_add_test(tc, test_secret_locked);
-	tcase_add_test(tc, test_secret_wiped_for_child);
-	tcase_add_test(tc, test_secret_read);
-	tcase_add_test(tc, test_write_key);
-	tcase_add_test(tc, test_keyring);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("policy");
-	tcase_add_checked_fixture(tc, setup_dir, teardown_dir);
-	tcase_add_loop_test(tc, test_pcrs_parse, 0, (int)ELEMENTSOF(pcr_sets));
-	tcase_add_test(tc, test_policy_pcr_digest);
-	tcase_add_test(tc, test_policy_authorize_digest);
-	tcase_add_test(tc, test_sign_refuses_ed25519);
-	tcase_add_loop_test(tc, test_pcr_policy_bad, 0, (int)ELEMENTSOF(bad_pcr_policies));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("seal");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_seal_plain);
-	tcase_add_loop_test(tc, test_seal_authorized, 0, 2);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("volume");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, test_format_release_luks2, 0, 2);
-	tcase_add_loop_test(tc, test_enroll_rotate_revoke, 0, 2);
-	tcase_add_test(tc, test_revoke_last_keyslot);
-	tcase_add_test(tc, test_release_leaves_no_copy);
-	tcase_add_test(tc, test_luks1_foreign_sidecar);
-	tcase_add_loop_test(tc, test_token_tampered, 0, (int)ELEMENTSOF(token_edits));
-	tcase_add_loop_test(tc, test_concurrent_release_enroll, 0, 2);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("attested");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_release_attested);
-	tcase_add_test(tc, test_release_unenrolled_host);
-	suite_add_tcase(s, tc);
-
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(fx_suite("diskcrypt", cases, ELEMENTSOF(cases)));
 }

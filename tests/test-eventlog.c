@@ -653,11 +653,5 @@ static Suite *eventlog_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(eventlog_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(eventlog_suite());
 }

@@ -2156,80 +2156,31 @@ START_TEST(test_guest_sign_verify)
 }
 END_TEST
 
-static Suite *imgverify_suite(void)
-{
-	Suite *s = suite_create("imgverify");
-	TCase *tc;
-
-	tc = tcase_create("qcow2 headers");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, test_header, 0, (int)ELEMENTSOF(header_cases));
-	tcase_add_test(tc, test_header_truncated);
-	tcase_add_test(tc, test_header_raw_and_others);
-	tcase_add_test(tc, test_header_backing_name_at_end);
-	tcase_add_test(tc, test_header_extension_padding);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("hashing");
-	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
-	tcase_add_test(tc, test_hash_odd_sizes);
-	tcase_add_test(tc, test_hash_sparse_equals_dense);
-	tcase_add_test(tc, test_hash_errors);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("dsse");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_pae);
-	tcase_add_test(tc, test_base64);
-	tcase_add_test(tc, test_times);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("manifest parsing");
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, manifest_setup, manifest_teardown);
-	tcase_add_loop_test(tc, test_statement_bad, 0, (int)ELEMENTSOF(statement_cases));
-	tcase_add_test(tc, test_statement_good);
-	tcase_add_test(tc, test_envelope_bad);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("chain");
-	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
-	tcase_add_test(tc, test_chain);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("sign and verify");
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
-	tcase_add_loop_test(tc, test_sign_verify_keys, 0, (int)ELEMENTSOF(key_specs));
-	tcase_add_test(tc, test_verify_tampering);
-	tcase_add_test(tc, test_verify_writer);
-	tcase_add_test(tc, test_verify_keep_fds);
-	tcase_add_test(tc, test_verify_policy);
-	tcase_add_test(tc, test_verify_subject_digests);
-	tcase_add_test(tc, test_raw_probed_by_name_and_trailer);
-	tcase_add_test(tc, test_raw_luks);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("guest inspection");
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, manifest_setup, manifest_teardown);
-	tcase_add_test(tc, test_inspection_good);
-	tcase_add_loop_test(tc, test_inspection_bad, 0, (int)ELEMENTSOF(inspection_cases));
-	tcase_add_test(tc, test_inspection_limits);
-	tcase_add_test(tc, test_guest_dir);
-	tcase_add_test(tc, test_guest_boot_limit);
-	tcase_add_test(tc, test_guest_sign_verify);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(imgverify_suite());
-	int failed;
+	const struct fx_tcase cases[] = {
+		{ "qcow2 headers", setup, NULL, 0, { FX_LOOP(test_header, ELEMENTSOF(header_cases)),
+			 FX_T(test_header_truncated), FX_T(test_header_raw_and_others),
+			 FX_T(test_header_backing_name_at_end), FX_T(test_header_extension_padding) } },
+		{ "hashing", tmp_setup, tmp_teardown, 0, { FX_T(test_hash_odd_sizes),
+			 FX_T(test_hash_sparse_equals_dense), FX_T(test_hash_errors) } },
+		{ "dsse", setup, NULL, 0, { FX_T(test_pae), FX_T(test_base64), FX_T(test_times) } },
+		{ "manifest parsing", manifest_setup, manifest_teardown, 60, {
+			 FX_LOOP(test_statement_bad, ELEMENTSOF(statement_cases)),
+			 FX_T(test_statement_good), FX_T(test_envelope_bad) } },
+		{ "chain", tmp_setup, tmp_teardown, 0, { FX_T(test_chain) } },
+		{ "sign and verify", tmp_setup, tmp_teardown, 60, {
+			 FX_LOOP(test_sign_verify_keys, ELEMENTSOF(key_specs)),
+			 FX_T(test_verify_tampering), FX_T(test_verify_writer),
+			 FX_T(test_verify_keep_fds), FX_T(test_verify_policy),
+			 FX_T(test_verify_subject_digests), FX_T(test_raw_probed_by_name_and_trailer),
+			 FX_T(test_raw_luks) } },
+		{ "guest inspection", manifest_setup, manifest_teardown, 60, {
+			 FX_T(test_inspection_good),
+			 FX_LOOP(test_inspection_bad, ELEMENTSOF(inspection_cases)),
+			 FX_T(test_inspection_limits), FX_T(test_guest_dir), FX_T(test_guest_boot_limit),
+			 FX_T(test_guest_sign_verify) } },
+	};
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(fx_suite("imgverify", cases, ELEMENTSOF(cases)));
 }

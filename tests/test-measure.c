@@ -547,35 +547,15 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("measure");
-	TCase *tc = tcase_create("measure");
-	SRunner *sr;
-	int failed;
+	const struct fx_tcase cases[] = {
+		{ "measure", setup, teardown, 120, { FX_T(test_measure_replays), FX_T(test_bad_inputs),
+			 FX_LOOP(test_tampered_log, 3), FX_T(test_pending_record_completed),
+			 FX_T(test_pending_record_missing_a_bank), FX_T(test_added_record_refused),
+			 FX_T(test_foreign_extend_refused), FX_T(test_concurrent),
+			 FX_T(test_tpm_reset_starts_new_log), FX_T(test_tpm_gone), FX_T(test_event_record) } },
+		{ "parse", setup, teardown, 0, { FX_LOOP(test_parse_bad, ELEMENTSOF(bad_logs)),
+			 FX_T(test_parse_strict) } },
+	};
 
-	tcase_set_timeout(tc, 120);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_measure_replays);
-	tcase_add_test(tc, test_bad_inputs);
-	tcase_add_loop_test(tc, test_tampered_log, 0, 3);
-	tcase_add_test(tc, test_pending_record_completed);
-	tcase_add_test(tc, test_pending_record_missing_a_bank);
-	tcase_add_test(tc, test_added_record_refused);
-	tcase_add_test(tc, test_foreign_extend_refused);
-	tcase_add_test(tc, test_concurrent);
-	tcase_add_test(tc, test_tpm_reset_starts_new_log);
-	tcase_add_test(tc, test_tpm_gone);
-	tcase_add_test(tc, test_event_record);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("parse");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, test_parse_bad, 0, (int)ELEMENTSOF(bad_logs));
-	tcase_add_test(tc, test_parse_strict);
-	suite_add_tcase(s, tc);
-
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(fx_suite("measure", cases, ELEMENTSOF(cases)));
 }

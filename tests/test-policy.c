@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "fixture.h"
 #include "policy.h"
 #include "test-log.h"
 
@@ -816,59 +817,22 @@ START_TEST(test_weak_keys_refused)
 }
 END_TEST
 
-static Suite *policy_suite(void)
-{
-	Suite *s = suite_create("policy");
-	TCase *tc;
-
-	tc = tcase_create("helpers");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_hex);
-	tcase_add_test(tc, test_hash_algs);
-	tcase_add_test(tc, test_read_file_limits);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("load");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_full_policy);
-	tcase_add_test(tc, test_ak_names);
-	tcase_add_test(tc, test_minimal_defaults);
-	tcase_add_test(tc, test_oversized);
-	tcase_add_test(tc, test_missing_file);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("malformed");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, test_bad_policy, 0, (int)ELEMENTSOF(bad_cases));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("strict json");
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, test_json_parse, 0, (int)ELEMENTSOF(json_cases));
-	tcase_add_loop_test(tc, test_json_walk_same, 0, (int)ELEMENTSOF(json_cases));
-	tcase_add_test(tc, test_json_walk_tokens);
-	tcase_add_test(tc, test_json_many_keys);
-	tcase_add_test(tc, test_policy_duplicate_key);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("signatures");
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, test_sign_verify, 0, (int)ELEMENTSOF(key_specs));
-	tcase_add_test(tc, test_sign_refuses_invalid_policy);
-	tcase_add_test(tc, test_weak_keys_refused);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(policy_suite());
-	int failed;
+	const struct fx_tcase cases[] = {
+		{ "helpers", setup, NULL, 0, { FX_T(test_hex), FX_T(test_hash_algs),
+			 FX_T(test_read_file_limits) } },
+		{ "load", setup, NULL, 0, { FX_T(test_full_policy), FX_T(test_ak_names),
+			 FX_T(test_minimal_defaults), FX_T(test_oversized), FX_T(test_missing_file) } },
+		{ "malformed", setup, NULL, 0, { FX_LOOP(test_bad_policy, ELEMENTSOF(bad_cases)) } },
+		{ "strict json", setup, NULL, 60, {
+			 FX_LOOP(test_json_parse, ELEMENTSOF(json_cases)),
+			 FX_LOOP(test_json_walk_same, ELEMENTSOF(json_cases)),
+			 FX_T(test_json_walk_tokens), FX_T(test_json_many_keys),
+			 FX_T(test_policy_duplicate_key) } },
+		{ "signatures", setup, NULL, 60, { FX_LOOP(test_sign_verify, ELEMENTSOF(key_specs)),
+			 FX_T(test_sign_refuses_invalid_policy), FX_T(test_weak_keys_refused) } },
+	};
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(fx_suite("policy", cases, ELEMENTSOF(cases)));
 }

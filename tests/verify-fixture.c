@@ -14,13 +14,7 @@
 #include "fixture.h"
 #include "verify-fixture.h"
 
-#define must(x)                                                                          \
-	do {                                                                             \
-		if (!(x)) {                                                              \
-			fprintf(stderr, "%s:%d: fixture failed: %s\n", __FILE__, __LINE__, #x); \
-			abort();                                                         \
-		}                                                                        \
-	} while (0)
+#define must(x) fx_must(x)
 
 static const TPMA_OBJECT ak_attrs = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
 				    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
