@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include "fixture.h"
 #include "policy.h"
 #include "swtpm-fixture.h"
@@ -61,6 +64,48 @@ void fx_write_file(const char *path, const void *data, size_t len, mode_t mode)
 void fx_write_text(const char *path, const char *text, mode_t mode)
 {
 	fx_write_file(path, text, strlen(text), mode);
+}
+
+/* ---- keys ------------------------------------------------------------------------------ */
+
+static void write_pem(const char *path, EVP_PKEY *k, bool private)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data;
+	long len;
+
+	ck_assert_ptr_nonnull(bio);
+	if (private)
+		ck_assert_int_eq(PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL), 1);
+	else
+		ck_assert_int_eq(PEM_write_bio_PUBKEY(bio, k), 1);
+	len = BIO_get_mem_data(bio, &data);
+	ck_assert_int_gt(len, 0);
+	fx_write_file(path, data, (size_t)len, 0644);
+	BIO_free(bio);
+}
+
+EVP_PKEY *fx_key_pem(const char *spec, const char *priv, const char *pub)
+{
+	EVP_PKEY *k = NULL;
+
+	if (strcmp(spec, "ed25519") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	else if (strcmp(spec, "p256") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	else if (strcmp(spec, "p384") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	else if (strcmp(spec, "rsa2048") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	else if (strcmp(spec, "rsa3072") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
+	else
+		ck_abort_msg("fx_key_pem: no key spec '%s'", spec);
+	ck_assert_ptr_nonnull(k);
+	write_pem(priv, k, true);
+	if (pub)
+		write_pem(pub, k, false);
+	return k;
 }
 
 /* ---- suites ------------------------------------------------------------------------------ */

@@ -136,6 +136,16 @@ void fx_write_file(const char *path, const void *data, size_t len, mode_t mode);
 /* The same for a string. */
 void fx_write_text(const char *path, const char *text, mode_t mode);
 
+/* ---- keys ------------------------------------------------------------------------- */
+
+typedef struct evp_pkey_st EVP_PKEY;
+
+/* A new key of spec ("ed25519", "p256", "p384", "rsa2048" or "rsa3072"),
+ * written as PEM: the private key (PKCS#8) to priv, and its public key
+ * (SubjectPublicKeyInfo) to pub unless pub is NULL, both mode 0644. Returns
+ * the key, which the caller frees. */
+EVP_PKEY *fx_key_pem(const char *spec, const char *priv, const char *pub);
+
 /* ---- suites ------------------------------------------------------------------------ */
 
 /* A test of a TCase: loops > 0 makes it a loop test over _i = 0..loops-1. */

@@ -496,19 +496,12 @@ START_TEST(test_seal_plain)
 }
 END_TEST
 
-static char *write_ec_key(const char *name, const char *curve, EVP_PKEY **ret)
+static char *write_key(const char *name, const char *spec, EVP_PKEY **ret)
 {
-	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve);
 	char *path = NULL;
-	FILE *f;
 
-	ck_assert_ptr_nonnull(k);
 	ck_assert_int_ge(asprintf(&path, "%s/%s", dir, name), 0);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
-	fclose(f);
-	*ret = k;
+	*ret = fx_key_pem(spec, path, NULL);
 	return path;
 }
 
@@ -542,8 +535,8 @@ START_TEST(test_seal_authorized)
 	struct dc_token t = { .id = 0, .keyslot = 0 };
 	char reason[DC_REASON_MAX] = "";
 
-	key_path = write_ec_key("auth.pem", _i ? "P-384" : "P-256", &pkey);
-	other_path = write_ec_key("other.pem", "P-256", &other);
+	key_path = write_key("auth.pem", _i ? "p384" : "p256", &pkey);
+	other_path = write_key("other.pem", "p256", &other);
 	sp.authorize_key = pkey;
 	ck_assert_int_eq(dc_seal(ctx, &sp, key, &t), 0);
 	ck_assert_ptr_nonnull(t.pubkey_pem);
@@ -597,16 +590,11 @@ END_TEST
 
 START_TEST(test_sign_refuses_ed25519)
 {
-	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	struct policy_pcr_value v = { .alg = vt_hash_alg_by_name("sha256"), .pcr = 7 };
 	char path[256], *json = NULL;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/ed.pem", dir);
-	f = fopen(path, "w");
-	ck_assert_int_eq(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
-	fclose(f);
-	EVP_PKEY_free(k);
+	EVP_PKEY_free(fx_key_pem("ed25519", path, NULL));
 	ck_assert_int_eq(diskcrypt_pcr_policy_sign(path, NULL, &v, 1, NULL, 0, &json), -EOPNOTSUPP);
 	ck_assert_one_error("the tpm verifies only rsa and ecdsa");
 	ck_assert_ptr_null(json);

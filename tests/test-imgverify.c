@@ -778,29 +778,15 @@ static const char *const key_specs[] = { "ed25519", "p256", "p384", "rsa" };
 
 static char *make_key(const char *spec, char **ret_pub, EVP_PKEY **ret_pkey)
 {
-	EVP_PKEY *pkey;
+	const char *fx = strcmp(spec, "rsa") == 0 ? "rsa2048" : strcmp(spec, "other") == 0 ? "ed25519" : spec;
 	char *priv, *pub, name[64];
-	FILE *f;
+	EVP_PKEY *pkey;
 
-	if (strcmp(spec, "ed25519") == 0 || strcmp(spec, "other") == 0)
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	else if (strcmp(spec, "p256") == 0)
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	else if (strcmp(spec, "p384") == 0)
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-	else
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	ck_assert_ptr_nonnull(pkey);
 	snprintf(name, sizeof(name), "%s.key", spec);
 	priv = tmp_path(name);
 	snprintf(name, sizeof(name), "%s.pub", spec);
 	pub = tmp_path(name);
-	f = fopen(priv, "w");
-	ck_assert_int_eq(PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL), 1);
-	fclose(f);
-	f = fopen(pub, "w");
-	ck_assert_int_eq(PEM_write_PUBKEY(f, pkey), 1);
-	fclose(f);
+	pkey = fx_key_pem(fx, priv, pub);
 	if (ret_pkey)
 		*ret_pkey = pkey;
 	else

@@ -679,30 +679,11 @@ static const char *const key_specs[] = { "ed25519", "p256", "p384", "rsa3072" };
 
 static char *make_key(const char *dir, const char *spec, char **ret_pub)
 {
-	EVP_PKEY *pkey;
 	char *priv, *pub;
-	FILE *f;
 
-	if (strcmp(spec, "ed25519") == 0)
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	else if (strcmp(spec, "p256") == 0)
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	else if (strcmp(spec, "p384") == 0)
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-	else
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
-	ck_assert_ptr_nonnull(pkey);
 	ck_assert_int_ge(asprintf(&priv, "%s/%s.key", dir, spec), 0);
 	ck_assert_int_ge(asprintf(&pub, "%s/%s.pub", dir, spec), 0);
-	f = fopen(priv, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL), 1);
-	fclose(f);
-	f = fopen(pub, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(PEM_write_PUBKEY(f, pkey), 1);
-	fclose(f);
-	EVP_PKEY_free(pkey);
+	EVP_PKEY_free(fx_key_pem(spec, priv, pub));
 	*ret_pub = pub;
 	return priv;
 }
