@@ -115,6 +115,35 @@ START_TEST(test_agile_replay)
 }
 END_TEST
 
+/* A log of the SecureBoot variable of guid (its value[0..len)) in PCR 7,
+ * and PCR 7's separator. */
+static void build_secure_boot(struct fx_buf *b, const uint8_t guid[16], const void *value, size_t len)
+{
+	struct fx_buf var = { 0 };
+
+	fx_spec_id(b, banks3, 2, 0);
+	fx_efi_variable(&var, guid, "SecureBoot", value, len);
+	fx_event2(b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
+	fx_event2(b, 7, ATTEST_EV_SEPARATOR, banks3, 2, "\0\0\0\0", 4, NULL);
+	fx_buf_free(&var);
+}
+
+static const struct {
+	const char *name;
+	const uint8_t *guid;
+	const char *value;
+	size_t len;
+	int secure_boot;        /* attest_eventlog_secure_boot() */
+	const char *error;      /* in its error line */
+} secure_boot_logs[] = {
+	/* measured empty (the variable does not exist): off */
+	{ "sb-empty", fx_efi_global_guid, NULL, 0, 0, NULL },
+	/* two bytes of value: malformed */
+	{ "sb-long", fx_efi_global_guid, "\1\1", 2, -EBADMSG, "SecureBoot value of 2 bytes" },
+	/* no such event; a SecureBoot of another GUID does not count */
+	{ "sb-none", (const uint8_t *)"0123456789abcdef", "\1", 1, -ENOENT, NULL },
+};
+
 START_TEST(test_secure_boot_states)
 {
 	struct attest_eventlog *log = NULL;
@@ -126,50 +155,25 @@ START_TEST(test_secure_boot_states)
 	attest_eventlog_free(log);
 	fx_buf_free(&b);
 
-	/* measured empty (the variable does not exist): off */
-	fx_spec_id(&b, banks3, 2, 0);
-	fx_efi_variable(&var, fx_efi_global_guid, "SecureBoot", NULL, 0);
-	fx_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
-	fx_event2(&b, 7, ATTEST_EV_SEPARATOR, banks3, 2, "\0\0\0\0", 4, NULL);
-	ck_assert_int_eq(attest_eventlog_parse("sb-empty", b.p, b.len, &log), 0);
-	ck_assert_int_eq(attest_eventlog_secure_boot(log), 0);
-	attest_eventlog_free(log);
-	fx_buf_free(&b);
-	fx_buf_free(&var);
-
-	/* two bytes of value: malformed */
-	fx_spec_id(&b, banks3, 2, 0);
-	fx_efi_variable(&var, fx_efi_global_guid, "SecureBoot", "\1\1", 2);
-	fx_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
-	fx_event2(&b, 7, ATTEST_EV_SEPARATOR, banks3, 2, "\0\0\0\0", 4, NULL);
-	ck_assert_int_eq(attest_eventlog_parse("sb-long", b.p, b.len, &log), 0);
-	ck_assert_int_eq(attest_eventlog_secure_boot(log), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(last_error, "SecureBoot value of 2 bytes"));
-	attest_eventlog_free(log);
-	fx_buf_free(&b);
-	fx_buf_free(&var);
-
-	/* no such event; a SecureBoot of another GUID does not count */
-	fx_spec_id(&b, banks3, 2, 0);
-	fx_efi_variable(&var, (const uint8_t *)"0123456789abcdef", "SecureBoot", "\1", 1);
-	fx_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
-	fx_event2(&b, 7, ATTEST_EV_SEPARATOR, banks3, 2, "\0\0\0\0", 4, NULL);
-	ck_assert_int_eq(attest_eventlog_parse("sb-none", b.p, b.len, &log), 0);
-	ck_assert_int_eq(attest_eventlog_secure_boot(log), -ENOENT);
-	ck_assert_int_eq(attest_eventlog_startup_locality(log), -ENOENT);
-	attest_eventlog_free(log);
-	fx_buf_free(&b);
-	fx_buf_free(&var);
+	for (size_t i = 0; i < ELEMENTSOF(secure_boot_logs); i++) {
+		build_secure_boot(&b, secure_boot_logs[i].guid, secure_boot_logs[i].value,
+				  secure_boot_logs[i].len);
+		ck_assert_int_eq(attest_eventlog_parse(secure_boot_logs[i].name, b.p, b.len, &log), 0);
+		ck_assert_int_eq(attest_eventlog_secure_boot(log), secure_boot_logs[i].secure_boot);
+		if (secure_boot_logs[i].error)
+			ck_assert_ptr_nonnull(strstr(last_error, secure_boot_logs[i].error));
+		ck_assert_int_eq(attest_eventlog_startup_locality(log), -ENOENT);
+		attest_eventlog_free(log);
+		fx_buf_free(&b);
+	}
 
 	/* the rule the host audit shares with the verifier: a SecureBoot
 	 * event after PCR 7's separator contradicts the log, even agreeing */
-	fx_spec_id(&b, banks3, 2, 0);
-	fx_efi_variable(&var, fx_efi_global_guid, "SecureBoot", "\1", 1);
-	fx_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
-	fx_event2(&b, 7, ATTEST_EV_SEPARATOR, banks3, 2, "\0\0\0\0", 4, NULL);
+	build_secure_boot(&b, fx_efi_global_guid, "\1", 1);
 	ck_assert_int_eq(attest_eventlog_parse("sb-late", b.p, b.len, &log), 0);
 	ck_assert_int_eq(attest_eventlog_secure_boot(log), 1);
 	attest_eventlog_free(log);
+	fx_efi_variable(&var, fx_efi_global_guid, "SecureBoot", "\1", 1);
 	fx_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
 	ck_assert_int_eq(attest_eventlog_parse("sb-late", b.p, b.len, &log), 0);
 	ck_assert_int_eq(attest_eventlog_secure_boot(log), -EBADMSG);
@@ -316,6 +320,38 @@ START_TEST(test_describe)
 	struct json_object *o;
 	struct fx_buf b = { 0 };
 	size_t n;
+	/* event, its JSON key, the value */
+	const struct {
+		size_t event;
+		const char *key, *value;
+	} want[] = {
+		{ 0, "type", "EV_NO_ACTION" },
+		{ 0, "event.spec_id.signature", "Spec ID Event03" },
+		{ 1, "event.startup_locality", "3" },
+		{ 2, "event.string", "v1" },
+		{ 2, "data_check", "ok" },
+		{ 3, "event.blob_base", "0x900000" },
+		{ 3, "event.blob_length", "11534336" },
+		{ 4, "event.string", "ACPI DATA" },
+		{ 5, "type", "EV_EFI_VARIABLE_DRIVER_CONFIG" },
+		{ 5, "event.guid", "8be4df61-93ca-11d2-aa0d-00e098032b8c" },
+		{ 5, "event.name", "SecureBoot" },
+		{ 5, "event.data_length", "1" },
+		{ 5, "event.data", "01" },
+		{ 6, "event.separator", "0x00000000" },
+		{ 6, "pcr", "0" },
+		{ 14, "event.string", "Calling EFI Application from Boot Option" },
+		{ 15, "event.image_location", "0x7dcf6018" },
+		{ 15, "event.image_length", "171464" },
+		{ 15, "event.device_path_length", "4" },
+		{ 15, "event.device_path", "7fff0400" },
+		/* non-printable bytes escaped, a backslash doubled: no raw byte out */
+		{ AGILE_EVENTS, "event.string", "a\\x01\\xff\\\\b\"" },
+		{ AGILE_EVENTS + 1, "event.string", "init" },
+		{ AGILE_EVENTS + 2, "type", "0x12345678" },
+		{ AGILE_EVENTS + 2, "event.hex", "0102" },
+		{ AGILE_EVENTS + 2, "size", "2" },
+	};
 
 	build_agile(&b, true);
 	fx_event2(&b, 5, ATTEST_EV_EFI_ACTION, banks3, 2, "a\x01\xff\\b\"", 6, NULL);
@@ -325,67 +361,11 @@ START_TEST(test_describe)
 	ev = attest_eventlog_events(log, &n);
 	ck_assert_uint_eq(n, AGILE_EVENTS + 3);
 
-	ck_assert_int_eq(attest_event_to_json(&ev[0], &o), 0);
-	ck_assert_str_eq(jstr(o, "type"), "EV_NO_ACTION");
-	ck_assert_str_eq(jstr(o, "event.spec_id.signature"), "Spec ID Event03");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[1], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.startup_locality"), "3");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[2], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.string"), "v1");
-	ck_assert_str_eq(jstr(o, "data_check"), "ok");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[3], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.blob_base"), "0x900000");
-	ck_assert_str_eq(jstr(o, "event.blob_length"), "11534336");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[4], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.string"), "ACPI DATA");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[5], &o), 0);
-	ck_assert_str_eq(jstr(o, "type"), "EV_EFI_VARIABLE_DRIVER_CONFIG");
-	ck_assert_str_eq(jstr(o, "event.guid"), "8be4df61-93ca-11d2-aa0d-00e098032b8c");
-	ck_assert_str_eq(jstr(o, "event.name"), "SecureBoot");
-	ck_assert_str_eq(jstr(o, "event.data_length"), "1");
-	ck_assert_str_eq(jstr(o, "event.data"), "01");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[6], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.separator"), "0x00000000");
-	ck_assert_str_eq(jstr(o, "pcr"), "0");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[14], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.string"), "Calling EFI Application from Boot Option");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[15], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.image_location"), "0x7dcf6018");
-	ck_assert_str_eq(jstr(o, "event.image_length"), "171464");
-	ck_assert_str_eq(jstr(o, "event.device_path_length"), "4");
-	ck_assert_str_eq(jstr(o, "event.device_path"), "7fff0400");
-	json_object_put(o);
-
-	/* non-printable bytes escaped, a backslash doubled: no raw byte out */
-	ck_assert_int_eq(attest_event_to_json(&ev[AGILE_EVENTS], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.string"), "a\\x01\\xff\\\\b\"");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[AGILE_EVENTS + 1], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.string"), "init");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[AGILE_EVENTS + 2], &o), 0);
-	ck_assert_str_eq(jstr(o, "type"), "0x12345678");
-	ck_assert_str_eq(jstr(o, "event.hex"), "0102");
-	ck_assert_str_eq(jstr(o, "size"), "2");
-	json_object_put(o);
+	for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+		ck_assert_int_eq(attest_event_to_json(&ev[want[i].event], &o), 0);
+		ck_assert_str_eq(jstr(o, want[i].key), want[i].value);
+		json_object_put(o);
+	}
 
 	attest_eventlog_free(log);
 	fx_buf_free(&b);
