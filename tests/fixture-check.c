@@ -66,6 +66,18 @@ void fx_write_text(const char *path, const char *text, mode_t mode)
 	fx_write_file(path, text, strlen(text), mode);
 }
 
+/* ---- text ------------------------------------------------------------------------------ */
+
+char *fx_replace(const char *s, const char *from, const char *to)
+{
+	const char *at = strstr(s, from);
+	char *out;
+
+	ck_assert_msg(at != NULL, "'%s' is not in '%s'", from, s);
+	ck_assert_int_ge(asprintf(&out, "%.*s%s%s", (int)(at - s), s, to, at + strlen(from)), 0);
+	return out;
+}
+
 /* ---- keys ------------------------------------------------------------------------------ */
 
 static void write_pem(const char *path, EVP_PKEY *k, bool private)

@@ -136,6 +136,12 @@ void fx_write_file(const char *path, const void *data, size_t len, mode_t mode);
 /* The same for a string. */
 void fx_write_text(const char *path, const char *text, mode_t mode);
 
+/* ---- text --------------------------------------------------------------------------- */
+
+/* s with the first occurrence of from replaced by to (malloc'ed); from must
+ * occur. */
+char *fx_replace(const char *s, const char *from, const char *to);
+
 /* ---- keys ------------------------------------------------------------------------- */
 
 typedef struct evp_pkey_st EVP_PKEY;

@@ -887,16 +887,6 @@ static const struct {
 	{ "\"tpm2-policy-hash\":\"", "\"tpm2-policy-hash\":\"00", "tpm2-policy-hash: expected 64 hex digits" },
 };
 
-static char *replace(const char *s, const char *from, const char *to)
-{
-	const char *at = strstr(s, from);
-	char *out;
-
-	ck_assert_ptr_nonnull(at);
-	ck_assert_int_ge(asprintf(&out, "%.*s%s%s", (int)(at - s), s, to, at + strlen(from)), 0);
-	return out;
-}
-
 START_TEST(test_token_tampered)
 {
 	_cleanup_(policy_freep) struct policy *p = load_policy(plain_policy);
@@ -917,9 +907,9 @@ START_TEST(test_token_tampered)
 		/* libcryptsetup writes its own JSON form: normalize to json-c's plain one */
 		json_object *o = json_tokener_parse(json);
 
-		edited = replace(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								JSON_C_TO_STRING_NOSLASHESCAPE),
-				 token_edits[_i].from, token_edits[_i].to);
+		edited = fx_replace(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE),
+				    token_edits[_i].from, token_edits[_i].to);
 		json_object_put(o);
 	}
 	ck_assert_int_eq(crypt_token_json_set(cd, 0, edited), 0);

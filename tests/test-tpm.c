@@ -162,23 +162,24 @@ START_TEST(test_ctx_nothing_listening)
 }
 END_TEST
 
-START_TEST(test_ctx_unknown_tcti)
+/* TCTI configurations that cannot make a context */
+static const struct {
+	const char *tcti;
+	int err;
+	const char *error;
+} bad_tctis[] = {
+	{ "nosuchtcti:whatever", -ENODEV, "cannot open tpm 'nosuchtcti:whatever': tpm unreachable" },
+	{ "swtpm:host=127.0.0.1,port=notaport", -EINVAL,
+	  "cannot open tpm 'swtpm:host=127.0.0.1,port=notaport': invalid argument" },
+};
+
+START_TEST(test_ctx_bad_tcti)
 {
 	struct attest_ctx *c = NULL;
 
-	ck_assert_int_eq(attest_ctx_new(&c, "nosuchtcti:whatever"), -ENODEV);
+	ck_assert_int_eq(attest_ctx_new(&c, bad_tctis[_i].tcti), bad_tctis[_i].err);
 	ck_assert_ptr_null(c);
-	ck_assert_one_error("cannot open tpm 'nosuchtcti:whatever': tpm unreachable");
-}
-END_TEST
-
-START_TEST(test_ctx_bad_config)
-{
-	struct attest_ctx *c = NULL;
-
-	ck_assert_int_eq(attest_ctx_new(&c, "swtpm:host=127.0.0.1,port=notaport"), -EINVAL);
-	ck_assert_ptr_null(c);
-	ck_assert_one_error("cannot open tpm 'swtpm:host=127.0.0.1,port=notaport': invalid argument");
+	ck_assert_one_error(bad_tctis[_i].error);
 }
 END_TEST
 
@@ -588,7 +589,7 @@ int main(void)
 {
 	const struct fx_tcase cases[] = {
 		{ "context", setup_swtpm, teardown, 0, { FX_T(test_ctx_nothing_listening),
-			 FX_T(test_ctx_unknown_tcti), FX_T(test_ctx_bad_config),
+			 FX_LOOP(test_ctx_bad_tcti, ELEMENTSOF(bad_tctis)),
 			 FX_T(test_ctx_tss_silent), FX_T(test_ctx_open_free) } },
 		{ "banks", setup_ctx, teardown, 0, { FX_T(test_banks_default),
 			 FX_T(test_banks_sha256_only) } },
