@@ -21,6 +21,9 @@
  *		{ "replay", setup, NULL, 0, { FX_T(test_agile), FX_LOOP(test_bad, ELEMENTSOF(bad)) } },
  *	};
  *	return fx_run(fx_suite("eventlog", cases, ELEMENTSOF(cases)));
+ *
+ * The builder (fixture.c) needs no Check runner: bench-verify and fuzz-verify
+ * link it. The rest (fixture-check.c) fails the Check test it runs in.
  */
 #ifndef VMTRUST_TEST_FIXTURE_H
 #define VMTRUST_TEST_FIXTURE_H
