@@ -16,6 +16,7 @@
 
 #include "fixture.h"
 #include "policy.h"
+#include "policy-internal.h"
 #include "test-log.h"
 
 static void setup(void)
