@@ -8,16 +8,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/swtpm.sh"
 
-for tool in cryptsetup qemu-img keyctl jq tpm2_createpolicy tpm2_policyauthorize openssl; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "FAIL: $tool not found: run scripts/setup.sh" >&2
-		exit 1
-	fi
-done
+need cryptsetup qemu-img keyctl jq tpm2_createpolicy tpm2_policyauthorize openssl
 
 swtpm_start
-export VMTRUST_STATE=$T/state
-mkdir -p "$VMTRUST_STATE" "$T/logs"
+state_dir
+mkdir -p "$T/logs"
 LOG=$T/logs/stderr.log
 KEYS=()                               # every key the test saw, for the final search
 

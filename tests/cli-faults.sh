@@ -9,17 +9,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/swtpm.sh"
 
-for tool in python3 jq openssl qemu-img tpm2_getcap tpm2_flushcontext; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "FAIL: $tool not found: run scripts/setup.sh" >&2
-		exit 1
-	fi
-done
+need python3 jq openssl qemu-img tpm2_getcap tpm2_flushcontext
 
 swtpm_start
 DIRECT=$VMTRUST_TCTI
-export VMTRUST_STATE=$T/state
-mkdir -p "$VMTRUST_STATE"
+state_dir
 vm() { "$VMTRUST" "$@"; }
 
 # --- a host, a policy, a signed image, a sealed disk key ------------------------

@@ -15,12 +15,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: libvirtd's system instance and its hooks need root" >&2
 	exit 77
 fi
-for tool in virsh libvirtd virtlogd qemu-system-x86_64 qemu-img jq python3 openssl; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "FAIL: $tool not found: run scripts/setup.sh" >&2
-		exit 1
-	fi
-done
+need virsh libvirtd virtlogd qemu-system-x86_64 qemu-img jq python3 openssl
 kernel=$(find /boot -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n1)
 if [ -z "$kernel" ]; then
 	echo "FAIL: no kernel in /boot: run scripts/setup.sh (linux-image-amd64)" >&2
@@ -35,8 +30,7 @@ etc_before=$(tree_sum /etc/libvirt)
 # qemu runs as libvirt-qemu: it must reach the images
 chmod 755 "$T"
 swtpm_start
-export VMTRUST_STATE=$T/state
-mkdir -p "$VMTRUST_STATE"
+state_dir
 vm() { "$VMTRUST" "$@"; }
 A=vmtrust-test-$$-a
 B=vmtrust-test-$$-b

@@ -11,6 +11,17 @@
 # policy FILE JSON-HOST-SECTION
 policy() { printf '{"schema_version": 1, "sequence": 1, "host": %s}\n' "$2" >"$1"; }
 
+# weak NAME FILE SED-SCRIPT: $W, a hardened tree $T/NAME whose FILE (a path
+# below it) SED-SCRIPT edited
+weak() {
+	W="$T/$1"
+	hardened "$W"
+	sed -i "$3" "$W/$2"
+}
+
+# audit_not_ok ROOT CHECKS: host audit --root ROOT exits 1 with CHECKS not ok
+audit_not_ok() { expect 1 "^vmtrust: host audit not ok: $2\$" "$VMTRUST" host audit --root "$1"; }
+
 # status JSON ID: the status of a check in a --json report
 status() { printf '%s' "$1" | python3 -c 'import json,sys; print({c["id"]: c["status"] for c in json.load(sys.stdin)["checks"]}[sys.argv[1]])' "$2"; }
 
@@ -53,52 +64,39 @@ expect_out "^FAIL    package:qemu-system-x86 \(required\): 'qemu-system-x86' 1:7
 expect_out "^        hint: upgrade the package"
 
 # ---- a weakness: exit 1, the check fails with its evidence and a hint
-W="$T/weak"
-hardened "$W"
-sed -i 's/^vnc_listen = .*/vnc_listen = "0.0.0.0"/' "$W/etc/libvirt/qemu.conf"
-expect 1 "^vmtrust: host audit not ok: graphics-listen fail$" "$VMTRUST" host audit --root "$W"
+weak weak etc/libvirt/qemu.conf 's/^vnc_listen = .*/vnc_listen = "0.0.0.0"/'
+audit_not_ok "$W" "graphics-listen fail"
 expect_out "^FAIL    graphics-listen: qemu.conf: vnc_listen = \"0.0.0.0\" without vnc_tls"
 expect_out "^        hint: keep vnc_listen and spice_listen on 127.0.0.1"
 expect 1 "" "$VMTRUST" host audit --json --root "$W"
 [ "$(status "$out" graphics-listen)" = fail ] && pass || fail "--json: graphics-listen not fail"
 printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["ok"] is False' && pass || fail "--json ok is not false"
 # a running domain whose interface carries no nwfilter
-N="$T/nofilter"
-hardened "$N"
-sed -i "s|<filterref filter='clean-traffic'/>||" "$N/run/libvirt/qemu/web.xml"
+weak nofilter run/libvirt/qemu/web.xml "s|<filterref filter='clean-traffic'/>||"
 # (and not as its start recorded it)
-expect 1 "^vmtrust: host audit not ok: domain-nwfilter fail, domain-live fail$" "$VMTRUST" host audit --root "$N"
+audit_not_ok "$W" "domain-nwfilter fail, domain-live fail"
 expect_out "^FAIL    domain-nwfilter: 'web.xml': interface 0 has no nwfilter$"
 expect_out "^FAIL    domain-live: 'web.xml': interface 0 \(network 'default', nwfilter none\): not an interface its start allowed"
 expect_out "^        hint: give every <interface> a <filterref filter='clean-traffic'/>"
 # a running domain a monitor command reached, and one with a host device hot-plugged:
 # libvirt runs no hook for either
-M="$T/monitor"
-hardened "$M"
-sed -i "s|<domstatus state='running' pid='4242'>|&<taint flag='custom-monitor'/>|" "$M/run/libvirt/qemu/web.xml"
-expect 1 "^vmtrust: host audit not ok: domain-live fail$" "$VMTRUST" host audit --root "$M"
+weak monitor run/libvirt/qemu/web.xml "s|<domstatus state='running' pid='4242'>|&<taint flag='custom-monitor'/>|"
+audit_not_ok "$W" "domain-live fail"
 expect_out "^FAIL    domain-live: 'web.xml': libvirt tainted it 'custom-monitor'$"
 expect_out "^        hint: destroy the domain and start it again, so that the hook checks it; restrict hot-plug"
-M="$T/hotplug"
-hardened "$M"
-sed -i "s|</devices>|<hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/></source></hostdev>&|" \
-	"$M/run/libvirt/qemu/web.xml"
-expect 1 "^vmtrust: host audit not ok: domain-live fail$" "$VMTRUST" host audit --root "$M"
+weak hotplug run/libvirt/qemu/web.xml "s|</devices>|<hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/></source></hostdev>&|"
+audit_not_ok "$W" "domain-live fail"
 expect_out "^FAIL    domain-live: 'web.xml': domain: /domstatus/domain/devices/hostdev: host device assignment hands the guest a host device"
 # an interface hot-plugged onto another network; a start the hook recorded before it recorded interfaces
-M="$T/hotplug-net"
-hardened "$M"
-sed -i "s|</devices>|<interface type='network'><source network='lab'/><filterref filter='clean-traffic'/></interface>&|" \
-	"$M/run/libvirt/qemu/web.xml"
-expect 1 "^vmtrust: host audit not ok: domain-live fail$" "$VMTRUST" host audit --root "$M"
+weak hotplug-net run/libvirt/qemu/web.xml "s|</devices>|<interface type='network'><source network='lab'/><filterref filter='clean-traffic'/></interface>&|"
+audit_not_ok "$W" "domain-live fail"
 expect_out "^FAIL    domain-live: 'web.xml': interface 1 \(network 'lab', nwfilter 'clean-traffic'\): not an interface its start allowed \(hot-plugged or changed since\?\)$"
-M="$T/oldlog"
-hardened "$M"
-sed -i 's|,"interfaces":\[[^]]*\]||' "$M/var/lib/vmtrust/launches.log"
-expect 1 "^vmtrust: host audit not ok: domain-live fail$" "$VMTRUST" host audit --root "$M"
-expect_out "^FAIL    domain-live: 'web.xml': interface 0 \(network 'default', nwfilter 'clean-traffic'\): the start record of domain 'web' in '$M/var/lib/vmtrust/launches.log' predates vmtrust's record of interfaces, which allows none: restart the domain through the hook$"
+weak oldlog var/lib/vmtrust/launches.log 's|,"interfaces":\[[^]]*\]||'
+audit_not_ok "$W" "domain-live fail"
+expect_out "^FAIL    domain-live: 'web.xml': interface 0 \(network 'default', nwfilter 'clean-traffic'\): the start record of domain 'web' in '$W/var/lib/vmtrust/launches.log' predates vmtrust's record of interfaces, which allows none: restart the domain through the hook$"
 
 # the policy requires other checks: the weakness does not count
+W="$T/weak"     # the graphics-listen one
 policy "$T/p-req.json" '{"required_checks": ["iommu", "kvm"]}'
 expect 0 "" "$VMTRUST" --policy "$T/p-req.json" host audit --root "$W"
 expect_out "^PASS    iommu \(required\)$"

@@ -10,9 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/swtpm.sh"
 
-for tool in softhsm2-util pkcs11-tool tpm2_createprimary strace; do
-	command -v $tool >/dev/null || { echo "FAIL: $tool not found: run scripts/setup.sh" >&2; exit 1; }
-done
+need softhsm2-util pkcs11-tool tpm2_createprimary strace
 SOFTHSM_MODULE=
 for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/*/softhsm/libsofthsm2.so; do
 	[ -e "$m" ] && SOFTHSM_MODULE=$m && break

@@ -7,16 +7,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/swtpm.sh"
 
-for tool in qemu-img qemu-system-x86_64 openssl jq python3; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "FAIL: $tool not found: run scripts/setup.sh" >&2
-		exit 1
-	fi
-done
+need qemu-img qemu-system-x86_64 openssl jq python3
 
 swtpm_start
-export VMTRUST_STATE=$T/state
-mkdir -p "$VMTRUST_STATE"
+state_dir
 vm() { "$VMTRUST" "$@"; }
 
 # --- a host with a measured hypervisor, and a policy from its evidence -------

@@ -6,15 +6,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/swtpm.sh"
 
-for tool in valgrind qemu-img openssl jq; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "FAIL: $tool not found: run scripts/setup.sh" >&2
-		exit 1
-	fi
-done
+need valgrind qemu-img openssl jq
 swtpm_start
-export VMTRUST_STATE=$T/state
-mkdir -p "$VMTRUST_STATE"
+state_dir
 
 # mc WANT-EXIT ARGS...: vmtrust ARGS under memcheck exits WANT-EXIT, and
 # memcheck found nothing (it would exit 99).

@@ -24,6 +24,21 @@ trap 'exit 130' INT TERM
 at_exit() { _cleanups+=("$1"); }
 
 fail() { echo "FAIL: $*" >&2; _failed=$((_failed + 1)); }
+
+# need TOOL...: every TOOL is in PATH, or the script fails at once (a test
+# machine without them is broken: scripts/setup.sh installs them).
+need() {
+	local tool
+	for tool; do
+		command -v "$tool" >/dev/null || { echo "FAIL: $tool not found: run scripts/setup.sh" >&2; exit 1; }
+	done
+}
+
+# state_dir: a fresh state directory, $T/state, as $VMTRUST_STATE.
+state_dir() {
+	export VMTRUST_STATE=$T/state
+	mkdir -p "$VMTRUST_STATE"
+}
 pass() { _passed=$((_passed + 1)); }
 
 # run CMD...: runs a command capturing $out, $err and $rc; never aborts.

@@ -15,8 +15,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
+#include "fixture.h"
 #include "hostaudit.h"
 #include "launch.h"
 #include "test-log.h"
@@ -68,16 +67,10 @@ static void parent_dirs(const char *path)
 static void put_file(const char *root, const char *rel, const void *data, size_t len, mode_t mode)
 {
 	char path[4096];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s%s", root, rel);
 	parent_dirs(path);
-	(void)unlink(path);
-	f = fopen(path, "w");
-	ck_assert_msg(f != NULL, "%s: %m", path);
-	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_int_eq(chmod(path, mode), 0);
+	fx_write_file(path, data, len, mode);
 }
 
 static void put_text(const char *root, const char *rel, const char *text)
@@ -149,82 +142,25 @@ static void put_argv(const char *root, const char *rel, const char *args)
 
 /* ---- a measured-boot log (crypto-agile, sha256) ----------------------------------- */
 
-struct buf {
-	uint8_t p[4096];
-	size_t len;
-};
-
-static void put(struct buf *b, const void *data, size_t n)
-{
-	ck_assert_uint_le(b->len + n, sizeof(b->p));
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-}
-
-static void put_le(struct buf *b, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint8_t x = (uint8_t)(v >> (8 * i));
-
-		put(b, &x, 1);
-	}
-}
-
-static void put_event(struct buf *b, uint32_t pcr, uint32_t type, const void *data, size_t len)
-{
-	uint8_t d[32];
-	unsigned n;
-
-	ck_assert_int_eq(EVP_Digest(data, len, d, &n, EVP_sha256(), NULL), 1);
-	put_le(b, pcr, 4);
-	put_le(b, type, 4);
-	put_le(b, 1, 4);
-	put_le(b, 0x000b, 2);
-	put(b, d, 32);
-	put_le(b, len, 4);
-	put(b, data, len);
-}
-
 /* secure_boot: 0 or 1 measured, -1 not measured at all. */
 static void put_boot_log(const char *root, int secure_boot)
 {
-	static const uint8_t zero[20];
-	static const uint8_t global_guid[16] = {
-		0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
-		0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c,
-	};
+	static const struct fx_bank sha256[] = { FX_SHA256 };
 	static const uint8_t sep[4] = { 0 };
-	struct buf b = { .len = 0 }, var = { .len = 0 };
+	struct fx_buf b = { 0 }, var = { 0 };
 
-	put_le(&b, 0, 4);
-	put_le(&b, ATTEST_EV_NO_ACTION, 4);
-	put(&b, zero, 20);
-	put_le(&b, 33, 4);
-	put(&b, "Spec ID Event03", 16);
-	put_le(&b, 0, 4);                   /* platform class */
-	put_le(&b, 0, 1);                   /* version minor, major, errata */
-	put_le(&b, 2, 1);
-	put_le(&b, 0, 1);
-	put_le(&b, 2, 1);                   /* uintn size */
-	put_le(&b, 1, 4);
-	put_le(&b, 0x000b, 2);
-	put_le(&b, 32, 2);
-	put_le(&b, 0, 1);                   /* vendor info size */
+	fx_spec_id(&b, sha256, 1, 0);
 	if (secure_boot >= 0) {
 		uint8_t v = (uint8_t)secure_boot;
-		const char *name = "SecureBoot";
 
-		put(&var, global_guid, 16);
-		put_le(&var, strlen(name), 8);
-		put_le(&var, 1, 8);
-		for (const char *c = name; *c; c++)
-			put_le(&var, (uint8_t)*c, 2);
-		put(&var, &v, 1);
-		put_event(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, var.p, var.len);
+		fx_efi_variable(&var, fx_efi_global_guid, "SecureBoot", &v, 1);
+		fx_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, sha256, 1, var.p, var.len, NULL);
 	}
 	for (unsigned pcr = 0; pcr < 8; pcr++)
-		put_event(&b, pcr, ATTEST_EV_SEPARATOR, sep, 4);
+		fx_event2(&b, pcr, ATTEST_EV_SEPARATOR, sha256, 1, sep, 4, NULL);
 	put_file(root, ATTEST_EVENTLOG_DEFAULT_PATH, b.p, b.len, 0440);
+	fx_buf_free(&b);
+	fx_buf_free(&var);
 }
 
 #define EFIVAR "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
@@ -1540,57 +1476,27 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("audit");
-	TCase *tc;
-	SRunner *sr;
-	int failed;
+	const struct fx_tcase cases[] = {
+		{ "hosts", setup, NULL, 0, { FX_T(test_hardened),
+			 FX_LOOP(test_weak, ELEMENTSOF(weak_cases)),
+			 FX_LOOP(test_unknown, ELEMENTSOF(unknown_cases)), FX_T(test_empty_root),
+			 FX_T(test_bad_root), FX_T(test_hook_one_rule) } },
+		{ "qemu-conf", setup, NULL, 0, { FX_LOOP(test_qemu_conf, ELEMENTSOF(conf_cases)),
+			 FX_T(test_conf_types), FX_T(test_conf_nul) } },
+		{ "versions", setup, NULL, 0, { FX_T(test_versions) } },
+		{ "policy", setup, NULL, 0, { FX_T(test_required), FX_T(test_bad_policy),
+			 FX_T(test_ids_are_the_policys), FX_LOOP(test_evaluate, ELEMENTSOF(evaluate_cases)),
+			 FX_T(test_evaluate_faults) } },
+		{ "json", setup, NULL, 0, { FX_T(test_json_roundtrip),
+			 FX_LOOP(test_json_bad, ELEMENTSOF(bad_json)), FX_T(test_json_too_big) } },
+	};
+	int r;
 
 	if (!mkdtemp(base)) {
 		perror("mkdtemp");
 		return EXIT_FAILURE;
 	}
-	tc = tcase_create("hosts");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_hardened);
-	tcase_add_loop_test(tc, test_weak, 0, ELEMENTSOF(weak_cases));
-	tcase_add_loop_test(tc, test_unknown, 0, ELEMENTSOF(unknown_cases));
-	tcase_add_test(tc, test_empty_root);
-	tcase_add_test(tc, test_bad_root);
-	tcase_add_test(tc, test_hook_one_rule);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("qemu-conf");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, test_qemu_conf, 0, ELEMENTSOF(conf_cases));
-	tcase_add_test(tc, test_conf_types);
-	tcase_add_test(tc, test_conf_nul);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("versions");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_versions);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("policy");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_required);
-	tcase_add_test(tc, test_bad_policy);
-	tcase_add_test(tc, test_ids_are_the_policys);
-	tcase_add_loop_test(tc, test_evaluate, 0, ELEMENTSOF(evaluate_cases));
-	tcase_add_test(tc, test_evaluate_faults);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("json");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_json_roundtrip);
-	tcase_add_loop_test(tc, test_json_bad, 0, ELEMENTSOF(bad_json));
-	tcase_add_test(tc, test_json_too_big);
-	suite_add_tcase(s, tc);
-
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	r = fx_run(fx_suite("audit", cases, ELEMENTSOF(cases)));
 	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return r;
 }

@@ -26,7 +26,9 @@
 
 #include "diskcrypt-internal.h"
 #include "diskcrypt.h"
+#include "fixture.h"
 #include "swtpm-fixture.h"
+#include "test-log.h"
 #include "tpm-internal.h"
 
 
@@ -34,45 +36,7 @@ static struct swtpm_fixture tpm;
 static struct attest_ctx *ctx;
 static char dir[64], state[128], vol[160];
 
-/* ---- captured log -------------------------------------------------------------- */
-
-static unsigned n_errors;
-static char last_error[1024];
-static char *all_log;           /* every line, every level */
-static size_t all_log_len;
-
-static void capture_log(int level, const char *msg, void *userdata)
-{
-	size_t len = strlen(msg);
-	char *p = realloc(all_log, all_log_len + len + 2);
-
-	if (p) {
-		all_log = p;
-		memcpy(all_log + all_log_len, msg, len);
-		all_log[all_log_len + len] = '\n';
-		all_log_len += len + 1;
-		all_log[all_log_len] = '\0';
-	}
-	if (level > VT_LOG_ERR)
-		return;
-	n_errors++;
-	snprintf(last_error, sizeof(last_error), "%s", msg);
-}
-
-static void log_reset(void)
-{
-	n_errors = 0;
-	last_error[0] = '\0';
-}
-
-#define ck_assert_one_error(want)                                                           \
-	do {                                                                                \
-		ck_assert_msg(n_errors == 1, "expected one error line, got %u (last: '%s')", \
-			      n_errors, last_error);                                        \
-		ck_assert_msg(strstr(last_error, (want)) != NULL,                           \
-			      "error '%s' does not contain '%s'", last_error, (want));      \
-		log_reset();                                                                \
-	} while (0)
+/* ---- the captured log (test-log.h) ---------------------------------------------- */
 
 /* No log line so far holds the secret, raw, in hex or in base64. */
 static void assert_not_logged(const uint8_t *s, size_t len)
@@ -95,8 +59,7 @@ static void assert_not_logged(const uint8_t *s, size_t len)
 
 static void setup_dir(void)
 {
-	vt_set_log(capture_log, NULL);
-	log_reset();
+	test_log_capture_all();
 	snprintf(dir, sizeof(dir), "/tmp/vmtrust-disk-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(state, sizeof(state), "%s/state", dir);
@@ -114,9 +77,7 @@ static void setup(void)
 static void teardown_dir(void)
 {
 	swtpm_fixture_rm_rf(dir);
-	free(all_log);
-	all_log = NULL;
-	all_log_len = 0;
+	test_log_release();
 }
 
 static void teardown(void)
@@ -336,15 +297,6 @@ START_TEST(test_secret_wiped_for_child)
 }
 END_TEST
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
-
 START_TEST(test_secret_read)
 {
 	struct diskcrypt_secret *s = NULL;
@@ -352,7 +304,7 @@ START_TEST(test_secret_read)
 	int fds[2];
 
 	snprintf(path, sizeof(path), "%s/key", dir);
-	write_file(path, "pass\nword\n", 10);
+	fx_write_file(path, "pass\nword\n", 10, 0600);
 	ck_assert_int_eq(diskcrypt_secret_read(path, &s), 0);
 	ck_assert_uint_eq(diskcrypt_secret_size(s), 10);
 	ck_assert_mem_eq(diskcrypt_secret_data(s), "pass\nword\n", 10);
@@ -371,12 +323,12 @@ START_TEST(test_secret_read)
 
 	s = NULL;
 	snprintf(path, sizeof(path), "%s/empty", dir);
-	write_file(path, "", 0);
+	fx_write_file(path, "", 0, 0600);
 	ck_assert_int_eq(diskcrypt_secret_read(path, &s), -ENOMSG);
 	ck_assert_one_error("it is empty");
 	memset(big, 'x', sizeof(big));
 	snprintf(path, sizeof(path), "%s/big", dir);
-	write_file(path, big, sizeof(big));
+	fx_write_file(path, big, sizeof(big), 0600);
 	ck_assert_int_eq(diskcrypt_secret_read(path, &s), -EFBIG);
 	ck_assert_one_error("at most 8192 allowed");
 	ck_assert_int_eq(diskcrypt_secret_read(dir, &s), -EISDIR);
@@ -544,19 +496,12 @@ START_TEST(test_seal_plain)
 }
 END_TEST
 
-static char *write_ec_key(const char *name, const char *curve, EVP_PKEY **ret)
+static char *write_key(const char *name, const char *spec, EVP_PKEY **ret)
 {
-	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve);
 	char *path = NULL;
-	FILE *f;
 
-	ck_assert_ptr_nonnull(k);
 	ck_assert_int_ge(asprintf(&path, "%s/%s", dir, name), 0);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
-	fclose(f);
-	*ret = k;
+	*ret = fx_key_pem(spec, path, NULL);
 	return path;
 }
 
@@ -590,8 +535,8 @@ START_TEST(test_seal_authorized)
 	struct dc_token t = { .id = 0, .keyslot = 0 };
 	char reason[DC_REASON_MAX] = "";
 
-	key_path = write_ec_key("auth.pem", _i ? "P-384" : "P-256", &pkey);
-	other_path = write_ec_key("other.pem", "P-256", &other);
+	key_path = write_key("auth.pem", _i ? "p384" : "p256", &pkey);
+	other_path = write_key("other.pem", "p256", &other);
 	sp.authorize_key = pkey;
 	ck_assert_int_eq(dc_seal(ctx, &sp, key, &t), 0);
 	ck_assert_ptr_nonnull(t.pubkey_pem);
@@ -645,16 +590,11 @@ END_TEST
 
 START_TEST(test_sign_refuses_ed25519)
 {
-	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	struct policy_pcr_value v = { .alg = vt_hash_alg_by_name("sha256"), .pcr = 7 };
 	char path[256], *json = NULL;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/ed.pem", dir);
-	f = fopen(path, "w");
-	ck_assert_int_eq(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
-	fclose(f);
-	EVP_PKEY_free(k);
+	EVP_PKEY_free(fx_key_pem("ed25519", path, NULL));
 	ck_assert_int_eq(diskcrypt_pcr_policy_sign(path, NULL, &v, 1, NULL, 0, &json), -EOPNOTSUPP);
 	ck_assert_one_error("the tpm verifies only rsa and ecdsa");
 	ck_assert_ptr_null(json);
@@ -759,7 +699,7 @@ START_TEST(test_format_release_luks2)
 	again = NULL;
 
 	/* a bound PCR moves: nothing is released, and the line says why */
-	log_reset();
+	test_log_reset();
 	extend(7, 0x66);
 	ck_assert_int_eq(release(p, NULL, &again, NULL), -EKEYREJECTED);
 	ck_assert_ptr_null(again);
@@ -878,7 +818,7 @@ START_TEST(test_enroll_rotate_revoke)
 	diskcrypt_secret_free(key);
 	key = NULL;
 	ck_assert_int_eq(diskcrypt_release(dc, &rp, &key, NULL, NULL), -EKEYREJECTED);
-	log_reset();
+	test_log_reset();
 	ck_assert_int_eq(diskcrypt_rotate(dc, rec, &rp, &sp, -1, &token), 0);
 	ck_assert_int_eq(diskcrypt_release(dc, &rp, &key, NULL, NULL), 0);
 
@@ -925,7 +865,7 @@ START_TEST(test_luks1_foreign_sidecar)
 	snprintf(side2, sizeof(side2), "%s%s", vol, DISKCRYPT_SIDECAR_SUFFIX);
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", side1, side2);
 	ck_assert_int_eq(system(cmd), 0);
-	log_reset();
+	test_log_reset();
 	ck_assert_int_eq(release(p, NULL, &key, NULL), -EBADMSG);
 	ck_assert_one_error("belongs to volume");
 	ck_assert_ptr_null(key);
@@ -947,16 +887,6 @@ static const struct {
 	{ "\"tpm2-policy-hash\":\"", "\"tpm2-policy-hash\":\"00", "tpm2-policy-hash: expected 64 hex digits" },
 };
 
-static char *replace(const char *s, const char *from, const char *to)
-{
-	const char *at = strstr(s, from);
-	char *out;
-
-	ck_assert_ptr_nonnull(at);
-	ck_assert_int_ge(asprintf(&out, "%.*s%s%s", (int)(at - s), s, to, at + strlen(from)), 0);
-	return out;
-}
-
 START_TEST(test_token_tampered)
 {
 	_cleanup_(policy_freep) struct policy *p = load_policy(plain_policy);
@@ -977,15 +907,15 @@ START_TEST(test_token_tampered)
 		/* libcryptsetup writes its own JSON form: normalize to json-c's plain one */
 		json_object *o = json_tokener_parse(json);
 
-		edited = replace(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								JSON_C_TO_STRING_NOSLASHESCAPE),
-				 token_edits[_i].from, token_edits[_i].to);
+		edited = fx_replace(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE),
+				    token_edits[_i].from, token_edits[_i].to);
 		json_object_put(o);
 	}
 	ck_assert_int_eq(crypt_token_json_set(cd, 0, edited), 0);
 	crypt_free(cd);
 
-	log_reset();
+	test_log_reset();
 	file_digest(vol, before);
 	ck_assert_int_eq(release(p, NULL, &key, NULL), -EKEYREJECTED);
 	ck_assert_ptr_null(key);
@@ -1093,7 +1023,7 @@ static struct policy *attested_policy(const char *key_release)
 
 	ck_assert_int_eq(attest_enroll(ctx, state, ATTEST_KEY_ECC, ATTEST_KEY_ECC, false, ak.bytes, &ak.len), 0);
 	snprintf(path, sizeof(path), "%s/qemu-system-x86_64", dir);
-	write_file(path, "hypervisor\n", 11);
+	fx_write_file(path, "hypervisor\n", 11, 0600);
 	ck_assert_int_eq(attest_measure(ctx, state, 15, files, 1, NULL, NULL), 0);
 	n = attest_default_quote_selection(ctx, 15, def, 2);
 	ck_assert_int_gt(n, 0);
@@ -1124,9 +1054,9 @@ START_TEST(test_release_attested)
 	/* an unknown file joins the hypervisor: attestation fails first, and
 	 * the TPM is not even asked */
 	snprintf(path, sizeof(path), "%s/implant", dir);
-	write_file(path, "implant\n", 8);
+	fx_write_file(path, "implant\n", 8, 0600);
 	ck_assert_int_eq(attest_measure(ctx, state, 15, files, 1, NULL, NULL), 0);
-	log_reset();
+	test_log_reset();
 	ck_assert_int_eq(release(p, NULL, &none, &slot), -EKEYREJECTED);
 	ck_assert_ptr_null(none);
 	ck_assert_one_error("attestation failed: reference:");
@@ -1143,7 +1073,7 @@ START_TEST(test_release_unenrolled_host)
 	_cleanup_(diskcrypt_secret_freep) struct diskcrypt_secret *key = NULL;
 
 	format_volume(p, DISKCRYPT_LUKS2, NULL);
-	log_reset();
+	test_log_reset();
 	/* no AK in the state directory: one line, saying attestation failed */
 	ck_assert_int_eq(release(p, NULL, &key, NULL), -ENOENT);
 	ck_assert_one_error("attestation failed");
@@ -1216,55 +1146,23 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("diskcrypt");
-	SRunner *sr;
-	TCase *tc;
-	int failed;
+	const struct fx_tcase cases[] = {
+		{ "secret", setup_dir, teardown_dir, 0, { FX_T(test_secret_locked),
+			 FX_T(test_secret_wiped_for_child), FX_T(test_secret_read), FX_T(test_write_key),
+			 FX_T(test_keyring) } },
+		{ "policy", setup_dir, teardown_dir, 0, {
+			 FX_LOOP(test_pcrs_parse, ELEMENTSOF(pcr_sets)), FX_T(test_policy_pcr_digest),
+			 FX_T(test_policy_authorize_digest), FX_T(test_sign_refuses_ed25519),
+			 FX_LOOP(test_pcr_policy_bad, ELEMENTSOF(bad_pcr_policies)) } },
+		{ "seal", setup, teardown, 0, { FX_T(test_seal_plain), FX_LOOP(test_seal_authorized, 2) } },
+		{ "volume", setup, teardown, 0, { FX_LOOP(test_format_release_luks2, 2),
+			 FX_LOOP(test_enroll_rotate_revoke, 2), FX_T(test_revoke_last_keyslot),
+			 FX_T(test_release_leaves_no_copy), FX_T(test_luks1_foreign_sidecar),
+			 FX_LOOP(test_token_tampered, ELEMENTSOF(token_edits)),
+			 FX_LOOP(test_concurrent_release_enroll, 2) } },
+		{ "attested", setup, teardown, 0, { FX_T(test_release_attested),
+			 FX_T(test_release_unenrolled_host) } },
+	};
 
-	tc = tcase_create("secret");
-	tcase_add_checked_fixture(tc, setup_dir, teardown_dir);
-	tcase_add_test(tc, test_secret_locked);
-	tcase_add_test(tc, test_secret_wiped_for_child);
-	tcase_add_test(tc, test_secret_read);
-	tcase_add_test(tc, test_write_key);
-	tcase_add_test(tc, test_keyring);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("policy");
-	tcase_add_checked_fixture(tc, setup_dir, teardown_dir);
-	tcase_add_loop_test(tc, test_pcrs_parse, 0, (int)ELEMENTSOF(pcr_sets));
-	tcase_add_test(tc, test_policy_pcr_digest);
-	tcase_add_test(tc, test_policy_authorize_digest);
-	tcase_add_test(tc, test_sign_refuses_ed25519);
-	tcase_add_loop_test(tc, test_pcr_policy_bad, 0, (int)ELEMENTSOF(bad_pcr_policies));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("seal");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_seal_plain);
-	tcase_add_loop_test(tc, test_seal_authorized, 0, 2);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("volume");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, test_format_release_luks2, 0, 2);
-	tcase_add_loop_test(tc, test_enroll_rotate_revoke, 0, 2);
-	tcase_add_test(tc, test_revoke_last_keyslot);
-	tcase_add_test(tc, test_release_leaves_no_copy);
-	tcase_add_test(tc, test_luks1_foreign_sidecar);
-	tcase_add_loop_test(tc, test_token_tampered, 0, (int)ELEMENTSOF(token_edits));
-	tcase_add_loop_test(tc, test_concurrent_release_enroll, 0, 2);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("attested");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_release_attested);
-	tcase_add_test(tc, test_release_unenrolled_host);
-	suite_add_tcase(s, tc);
-
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(fx_suite("diskcrypt", cases, ELEMENTSOF(cases)));
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "attest.h"
 #include "test-log.h"
 
@@ -278,11 +279,13 @@ END_TEST
 int main(void)
 {
 	const char *shared = getenv("VMTRUST_SHARED");
-	Suite *s;
-	TCase *tc;
-	SRunner *sr;
+	const struct fx_tcase cases[] = {
+		{ "real-logs", setup, NULL, 0, { FX_T(test_replay_equals_expected),
+			 FX_T(test_secure_boot), FX_T(test_digest_checks), FX_T(test_formats) } },
+		/* ~150000 parses; seconds under ASan */
+		{ "truncation", setup, NULL, 300, { FX_T(test_every_truncation) } },
+	};
 	DIR *d;
-	int failed;
 
 	snprintf(dir, sizeof(dir), "%s/conformance/eventlogs", shared ? shared : "../shared");
 	d = opendir(dir);
@@ -291,25 +294,5 @@ int main(void)
 		return 77;
 	}
 	closedir(d);
-
-	s = suite_create("eventlog-conformance");
-	tc = tcase_create("real-logs");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_replay_equals_expected);
-	tcase_add_test(tc, test_secure_boot);
-	tcase_add_test(tc, test_digest_checks);
-	tcase_add_test(tc, test_formats);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("truncation");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 300);     /* ~150000 parses; seconds under ASan */
-	tcase_add_test(tc, test_every_truncation);
-	suite_add_tcase(s, tc);
-
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(fx_suite("eventlog-conformance", cases, ELEMENTSOF(cases)));
 }

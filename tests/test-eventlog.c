@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "attest.h"
+#include "fixture.h"
 #include "test-log.h"
 
 static void setup(void)
@@ -21,223 +22,52 @@ static void setup(void)
 	test_log_capture();
 }
 
-/* ---- building logs ---------------------------------------------------------- */
-
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-};
-
-static void put(struct buf *b, const void *data, size_t n)
-{
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2 + 64;
-		b->p = realloc(b->p, b->cap);
-		ck_assert_ptr_nonnull(b->p);
-	}
-	if (n)
-		memcpy(b->p + b->len, data, n);
-	b->len += n;
-}
-
-static void put_le(struct buf *b, uint64_t v, size_t n)
-{
-	uint8_t x[8];
-
-	for (size_t i = 0; i < n; i++)
-		x[i] = (uint8_t)(v >> (8 * i));
-	put(b, x, n);
-}
-
-struct bank {
-	uint16_t id;
-	uint16_t size;
-	const char *ossl;       /* NULL: an algorithm vmtrust does not know */
-};
+/* ---- building logs (fixture.h) ------------------------------------------------- */
 
 /* sha1, sha256 and sm3_256 (which vmtrust does not replay) */
-static const struct bank banks3[] = {
-	{ 0x0004, 20, "SHA1" },
-	{ 0x000b, 32, "SHA256" },
-	{ 0x0012, 32, NULL },
-};
+static const struct fx_bank banks3[] = { FX_SHA1, FX_SHA256, FX_SM3_256 };
 
-static void digest_of(const struct bank *bk, const void *data, size_t len, uint8_t *out)
-{
-	unsigned n = 0;
-
-	if (!bk->ossl) {
-		memset(out, 0xab, bk->size);
-		return;
-	}
-	ck_assert_int_eq(EVP_Digest(data, len, out, &n, EVP_get_digestbyname(bk->ossl), NULL), 1);
-	ck_assert_uint_eq(n, bk->size);
-}
-
-static void put_spec_id(struct buf *b, const struct bank *banks, size_t n_banks, uint8_t vendor)
-{
-	static const uint8_t zero[20];
-
-	put_le(b, 0, 4);                    /* pcr */
-	put_le(b, ATTEST_EV_NO_ACTION, 4);
-	put(b, zero, 20);
-	put_le(b, 28 + 4 * n_banks + 1 + vendor, 4);
-	put(b, "Spec ID Event03", 16);
-	put_le(b, 0, 4);                    /* platform class */
-	put_le(b, 0, 1);
-	put_le(b, 2, 1);
-	put_le(b, 0, 1);
-	put_le(b, 2, 1);                    /* uintn size */
-	put_le(b, n_banks, 4);
-	for (size_t i = 0; i < n_banks; i++) {
-		put_le(b, banks[i].id, 2);
-		put_le(b, banks[i].size, 2);
-	}
-	put_le(b, vendor, 1);
-	for (unsigned i = 0; i < vendor; i++)
-		put_le(b, 0xc0 + i, 1);
-}
-
-/* A TCG_PCR_EVENT2 whose digests are the hash of its data (zero for
- * EV_NO_ACTION) unless digests[] gives them. */
-static void put_event2(struct buf *b, uint32_t pcr, uint32_t type, const struct bank *banks,
-		       size_t n_banks, const void *data, size_t len, const uint8_t (*digests)[64])
-{
-	put_le(b, pcr, 4);
-	put_le(b, type, 4);
-	put_le(b, n_banks, 4);
-	for (size_t i = 0; i < n_banks; i++) {
-		uint8_t d[64] = { 0 };
-
-		if (digests)
-			memcpy(d, digests[i], banks[i].size);
-		else if (type != ATTEST_EV_NO_ACTION)
-			digest_of(&banks[i], data, len, d);
-		put_le(b, banks[i].id, 2);
-		put(b, d, banks[i].size);
-	}
-	put_le(b, len, 4);
-	put(b, data, len);
-}
-
-static void put_event1(struct buf *b, uint32_t pcr, uint32_t type, const void *data, size_t len)
-{
-	uint8_t d[20] = { 0 };
-
-	if (type != ATTEST_EV_NO_ACTION)
-		digest_of(&banks3[0], data, len, d);
-	put_le(b, pcr, 4);
-	put_le(b, type, 4);
-	put(b, d, 20);
-	put_le(b, len, 4);
-	put(b, data, len);
-}
-
-static void efi_variable(struct buf *v, const uint8_t guid[16], const char *name, const void *data,
-			 size_t len)
-{
-	put(v, guid, 16);
-	put_le(v, strlen(name), 8);
-	put_le(v, len, 8);
-	for (const char *c = name; *c; c++)
-		put_le(v, (uint8_t)*c, 2);
-	put(v, data, len);
-}
-
-static const uint8_t global_guid[16] = {
-	0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
-	0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c,
-};
-
-/* ---- the independent replay ------------------------------------------------ */
-
-struct model {
-	uint8_t pcr[2][POLICY_PCR_MAX][64];
-	uint32_t used[2];
-};
-
-static void model_extend(struct model *m, size_t k, unsigned pcr, const void *data, size_t len)
-{
-	uint8_t cat[128], d[64];
-	unsigned n;
-
-	digest_of(&banks3[k], data, len, d);
-	memcpy(cat, m->pcr[k][pcr], banks3[k].size);
-	memcpy(cat + banks3[k].size, d, banks3[k].size);
-	ck_assert_int_eq(EVP_Digest(cat, 2 * banks3[k].size, m->pcr[k][pcr], &n,
-				    EVP_get_digestbyname(banks3[k].ossl), NULL), 1);
-	m->used[k] |= 1u << pcr;
-}
-
-static void check_replay(const struct attest_eventlog *log, const struct model *m)
+/* attest's replay of log, which must be the fixture's of b */
+static void check_replay(const struct attest_eventlog *log, const struct fx_buf *b)
 {
 	struct policy_pcr_value *values = NULL;
-	size_t n = 0, want = 0, at = 0;
+	size_t n = 0;
 
 	ck_assert_int_eq(attest_eventlog_replay(log, &values, &n), 0);
-	for (size_t k = 0; k < 2; k++)
-		want += (size_t)__builtin_popcount(m->used[k]);
-	ck_assert_uint_eq(n, want);
-	for (size_t k = 0; k < 2; k++)
-		for (unsigned pcr = 0; pcr < POLICY_PCR_MAX; pcr++) {
-			if (!(m->used[k] & (1u << pcr)))
-				continue;
-			ck_assert_ptr_nonnull(values[at].alg);
-			ck_assert_uint_eq(values[at].alg->tpm_alg, banks3[k].id);
-			ck_assert_uint_eq(values[at].pcr, pcr);
-			ck_assert_mem_eq(values[at].value, m->pcr[k][pcr], banks3[k].size);
-			at++;
-		}
+	fx_check_replay(b, values, n);
 	free(values);
 }
 
-/* A crypto-agile log of every common type; m gets the expected PCRs. */
-static void build_agile(struct buf *b, struct model *m, bool secure_boot)
+/* A crypto-agile log of every common type; its replay is b's. */
+static void build_agile(struct fx_buf *b, bool secure_boot)
 {
-	static const uint8_t locality[17] = "StartupLocality\0\3";
 	static const uint8_t crtm[] = { 'v', 0, '1', 0, 0, 0 };
 	static const uint8_t blob[16] = { 0, 0, 0x90, 0, 0, 0, 0, 0, 0, 0, 0xb0, 0, 0, 0, 0, 0 };
 	static const uint8_t sep[4] = { 0 };
 	static const char action[] = "Calling EFI Application from Boot Option";
-	struct buf var = { 0 }, img = { 0 };
+	struct fx_buf var = { 0 }, img = { 0 };
 	uint8_t sb = secure_boot;
 
-	memset(m, 0, sizeof(*m));
-	put_spec_id(b, banks3, 3, 0);
-	put_event2(b, 0, ATTEST_EV_NO_ACTION, banks3, 3, locality, sizeof(locality), NULL);
-	m->pcr[0][0][19] = 3;
-	m->pcr[1][0][31] = 3;
-
-	put_event2(b, 0, ATTEST_EV_S_CRTM_VERSION, banks3, 3, crtm, sizeof(crtm), NULL);
-	put_event2(b, 0, ATTEST_EV_EFI_PLATFORM_FIRMWARE_BLOB, banks3, 3, blob, sizeof(blob), NULL);
-	put_event2(b, 0, ATTEST_EV_POST_CODE, banks3, 3, "ACPI DATA", 9, NULL);
-	efi_variable(&var, global_guid, "SecureBoot", &sb, 1);
-	put_event2(b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 3, var.p, var.len, NULL);
+	fx_spec_id(b, banks3, 3, 0);
+	fx_startup_locality(b, banks3, 3, 3);
+	fx_event2(b, 0, ATTEST_EV_S_CRTM_VERSION, banks3, 3, crtm, sizeof(crtm), NULL);
+	fx_event2(b, 0, ATTEST_EV_EFI_PLATFORM_FIRMWARE_BLOB, banks3, 3, blob, sizeof(blob), NULL);
+	fx_event2(b, 0, ATTEST_EV_POST_CODE, banks3, 3, "ACPI DATA", 9, NULL);
+	fx_efi_variable(&var, fx_efi_global_guid, "SecureBoot", &sb, 1);
+	fx_event2(b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 3, var.p, var.len, NULL);
 	for (unsigned pcr = 0; pcr < 8; pcr++)
-		put_event2(b, pcr, ATTEST_EV_SEPARATOR, banks3, 3, sep, 4, NULL);
-	put_event2(b, 4, ATTEST_EV_EFI_ACTION, banks3, 3, action, strlen(action), NULL);
-	put_le(&img, 0x7dcf6018, 8);
-	put_le(&img, 171464, 8);
-	put_le(&img, 0, 8);
-	put_le(&img, 4, 8);
-	put(&img, "\x7f\xff\x04\x00", 4);
-	put_event2(b, 4, ATTEST_EV_EFI_BOOT_SERVICES_APPLICATION, banks3, 3, img.p, img.len, NULL);
+		fx_event2(b, pcr, ATTEST_EV_SEPARATOR, banks3, 3, sep, 4, NULL);
+	fx_event2(b, 4, ATTEST_EV_EFI_ACTION, banks3, 3, action, strlen(action), NULL);
+	fx_put_le(&img, 0x7dcf6018, 8);
+	fx_put_le(&img, 171464, 8);
+	fx_put_le(&img, 0, 8);
+	fx_put_le(&img, 4, 8);
+	fx_put(&img, "\x7f\xff\x04\x00", 4);
+	fx_event2(b, 4, ATTEST_EV_EFI_BOOT_SERVICES_APPLICATION, banks3, 3, img.p, img.len, NULL);
 	/* a measurement with two of the three banks, as real logs have */
-	put_event2(b, 14, ATTEST_EV_IPL, banks3, 2, "MokList\0", 8, NULL);
-
-	for (size_t k = 0; k < 2; k++) {
-		model_extend(m, k, 0, crtm, sizeof(crtm));
-		model_extend(m, k, 0, blob, sizeof(blob));
-		model_extend(m, k, 0, "ACPI DATA", 9);
-		model_extend(m, k, 7, var.p, var.len);
-		for (unsigned pcr = 0; pcr < 8; pcr++)
-			model_extend(m, k, pcr, sep, 4);
-		model_extend(m, k, 4, action, strlen(action));
-		model_extend(m, k, 4, img.p, img.len);
-		model_extend(m, k, 14, "MokList\0", 8);
-	}
-	free(var.p);
-	free(img.p);
+	fx_event2(b, 14, ATTEST_EV_IPL, banks3, 2, "MokList\0", 8, NULL);
+	fx_buf_free(&var);
+	fx_buf_free(&img);
 }
 
 #define AGILE_EVENTS 17u
@@ -247,11 +77,10 @@ START_TEST(test_agile_replay)
 	struct attest_eventlog *log = NULL;
 	const struct attest_eventlog_alg *algs;
 	const struct attest_event *ev;
-	struct buf b = { 0 };
-	struct model m;
+	struct fx_buf b = { 0 };
 	size_t n;
 
-	build_agile(&b, &m, true);
+	build_agile(&b, true);
 	ck_assert_int_eq(attest_eventlog_parse("agile", b.p, b.len, &log), 0);
 	ck_assert_uint_eq(n_errors, 0);
 	ck_assert(attest_eventlog_is_crypto_agile(log));
@@ -280,82 +109,78 @@ START_TEST(test_agile_replay)
 	ck_assert_uint_eq(attest_eventlog_n_mismatches(log), 0);
 	ck_assert(ev[5].digest_checked);        /* the SecureBoot variable */
 	ck_assert(!ev[5].digest_mismatch);
-	check_replay(log, &m);
+	check_replay(log, &b);
 	attest_eventlog_free(log);
-	free(b.p);
+	fx_buf_free(&b);
 }
 END_TEST
+
+/* A log of the SecureBoot variable of guid (its value[0..len)) in PCR 7,
+ * and PCR 7's separator. */
+static void build_secure_boot(struct fx_buf *b, const uint8_t guid[16], const void *value, size_t len)
+{
+	struct fx_buf var = { 0 };
+
+	fx_spec_id(b, banks3, 2, 0);
+	fx_efi_variable(&var, guid, "SecureBoot", value, len);
+	fx_event2(b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
+	fx_event2(b, 7, ATTEST_EV_SEPARATOR, banks3, 2, "\0\0\0\0", 4, NULL);
+	fx_buf_free(&var);
+}
+
+static const struct {
+	const char *name;
+	const uint8_t *guid;
+	const char *value;
+	size_t len;
+	int secure_boot;        /* attest_eventlog_secure_boot() */
+	const char *error;      /* in its error line */
+} secure_boot_logs[] = {
+	/* measured empty (the variable does not exist): off */
+	{ "sb-empty", fx_efi_global_guid, NULL, 0, 0, NULL },
+	/* two bytes of value: malformed */
+	{ "sb-long", fx_efi_global_guid, "\1\1", 2, -EBADMSG, "SecureBoot value of 2 bytes" },
+	/* no such event; a SecureBoot of another GUID does not count */
+	{ "sb-none", (const uint8_t *)"0123456789abcdef", "\1", 1, -ENOENT, NULL },
+};
 
 START_TEST(test_secure_boot_states)
 {
 	struct attest_eventlog *log = NULL;
-	struct buf b = { 0 }, var = { 0 };
-	struct model m;
+	struct fx_buf b = { 0 }, var = { 0 };
 
-	build_agile(&b, &m, false);
+	build_agile(&b, false);
 	ck_assert_int_eq(attest_eventlog_parse("sb-off", b.p, b.len, &log), 0);
 	ck_assert_int_eq(attest_eventlog_secure_boot(log), 0);
 	attest_eventlog_free(log);
-	free(b.p);
+	fx_buf_free(&b);
 
-	/* measured empty (the variable does not exist): off */
-	b = (struct buf){ 0 };
-	put_spec_id(&b, banks3, 2, 0);
-	efi_variable(&var, global_guid, "SecureBoot", NULL, 0);
-	put_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
-	put_event2(&b, 7, ATTEST_EV_SEPARATOR, banks3, 2, "\0\0\0\0", 4, NULL);
-	ck_assert_int_eq(attest_eventlog_parse("sb-empty", b.p, b.len, &log), 0);
-	ck_assert_int_eq(attest_eventlog_secure_boot(log), 0);
-	attest_eventlog_free(log);
-	free(b.p);
-	free(var.p);
-
-	/* two bytes of value: malformed */
-	b = (struct buf){ 0 };
-	var = (struct buf){ 0 };
-	put_spec_id(&b, banks3, 2, 0);
-	efi_variable(&var, global_guid, "SecureBoot", "\1\1", 2);
-	put_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
-	put_event2(&b, 7, ATTEST_EV_SEPARATOR, banks3, 2, "\0\0\0\0", 4, NULL);
-	ck_assert_int_eq(attest_eventlog_parse("sb-long", b.p, b.len, &log), 0);
-	ck_assert_int_eq(attest_eventlog_secure_boot(log), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(last_error, "SecureBoot value of 2 bytes"));
-	attest_eventlog_free(log);
-	free(b.p);
-	free(var.p);
-
-	/* no such event; a SecureBoot of another GUID does not count */
-	b = (struct buf){ 0 };
-	var = (struct buf){ 0 };
-	put_spec_id(&b, banks3, 2, 0);
-	efi_variable(&var, (const uint8_t *)"0123456789abcdef", "SecureBoot", "\1", 1);
-	put_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
-	put_event2(&b, 7, ATTEST_EV_SEPARATOR, banks3, 2, "\0\0\0\0", 4, NULL);
-	ck_assert_int_eq(attest_eventlog_parse("sb-none", b.p, b.len, &log), 0);
-	ck_assert_int_eq(attest_eventlog_secure_boot(log), -ENOENT);
-	ck_assert_int_eq(attest_eventlog_startup_locality(log), -ENOENT);
-	attest_eventlog_free(log);
-	free(b.p);
-	free(var.p);
+	for (size_t i = 0; i < ELEMENTSOF(secure_boot_logs); i++) {
+		build_secure_boot(&b, secure_boot_logs[i].guid, secure_boot_logs[i].value,
+				  secure_boot_logs[i].len);
+		ck_assert_int_eq(attest_eventlog_parse(secure_boot_logs[i].name, b.p, b.len, &log), 0);
+		ck_assert_int_eq(attest_eventlog_secure_boot(log), secure_boot_logs[i].secure_boot);
+		if (secure_boot_logs[i].error)
+			ck_assert_ptr_nonnull(strstr(last_error, secure_boot_logs[i].error));
+		ck_assert_int_eq(attest_eventlog_startup_locality(log), -ENOENT);
+		attest_eventlog_free(log);
+		fx_buf_free(&b);
+	}
 
 	/* the rule the host audit shares with the verifier: a SecureBoot
 	 * event after PCR 7's separator contradicts the log, even agreeing */
-	b = (struct buf){ 0 };
-	var = (struct buf){ 0 };
-	put_spec_id(&b, banks3, 2, 0);
-	efi_variable(&var, global_guid, "SecureBoot", "\1", 1);
-	put_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
-	put_event2(&b, 7, ATTEST_EV_SEPARATOR, banks3, 2, "\0\0\0\0", 4, NULL);
+	build_secure_boot(&b, fx_efi_global_guid, "\1", 1);
 	ck_assert_int_eq(attest_eventlog_parse("sb-late", b.p, b.len, &log), 0);
 	ck_assert_int_eq(attest_eventlog_secure_boot(log), 1);
 	attest_eventlog_free(log);
-	put_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
+	fx_efi_variable(&var, fx_efi_global_guid, "SecureBoot", "\1", 1);
+	fx_event2(&b, 7, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, banks3, 2, var.p, var.len, NULL);
 	ck_assert_int_eq(attest_eventlog_parse("sb-late", b.p, b.len, &log), 0);
 	ck_assert_int_eq(attest_eventlog_secure_boot(log), -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(last_error, "records the SecureBoot variable after pcr 7's separator"));
 	attest_eventlog_free(log);
-	free(b.p);
-	free(var.p);
+	fx_buf_free(&b);
+	fx_buf_free(&var);
 }
 END_TEST
 
@@ -366,16 +191,16 @@ START_TEST(test_mismatch_is_a_warning)
 	struct policy_pcr_value *values = NULL;
 	uint8_t forged[3][64], cat[40];
 	uint8_t expect[20] = { 0 };
-	struct buf b = { 0 };
+	struct fx_buf b = { 0 };
 	unsigned md_len;
 	size_t n;
 
 	/* a separator whose digests are not the hash of its data: the replay
 	 * extends what is logged */
 	memset(forged, 0x5a, sizeof(forged));
-	put_spec_id(&b, banks3, 3, 0);
-	put_event2(&b, 7, ATTEST_EV_SEPARATOR, banks3, 3, "\0\0\0\0", 4, forged);
-	put_event2(&b, 3, ATTEST_EV_PLATFORM_CONFIG_FLAGS, banks3, 3, "x", 1, forged);
+	fx_spec_id(&b, banks3, 3, 0);
+	fx_event2(&b, 7, ATTEST_EV_SEPARATOR, banks3, 3, "\0\0\0\0", 4, forged);
+	fx_event2(&b, 3, ATTEST_EV_PLATFORM_CONFIG_FLAGS, banks3, 3, "x", 1, forged);
 	ck_assert_int_eq(attest_eventlog_parse("forged", b.p, b.len, &log), 0);
 	ck_assert_uint_eq(n_errors, 0);
 	ev = attest_eventlog_events(log, &n);
@@ -394,7 +219,7 @@ START_TEST(test_mismatch_is_a_warning)
 	ck_assert_mem_eq(values[1].value, expect, 20);
 	free(values);
 	attest_eventlog_free(log);
-	free(b.p);
+	fx_buf_free(&b);
 }
 END_TEST
 
@@ -405,50 +230,41 @@ END_TEST
  * into the next bank. */
 START_TEST(test_locality_unknown_long_digest)
 {
-	static const uint8_t locality[17] = "StartupLocality\0\3";
 	static const uint8_t sep[4] = { 0 };
 	/* The unknown bank's digest size puts its last byte where the sha256
 	 * bank's PCR 0 starts, one row of 24 PCRs of 64 bytes (and a mask)
 	 * further. */
-	static const struct bank banks[] = {
+	static const struct fx_bank banks[] = {
 		{ 0x7777, 4 + POLICY_PCR_MAX * 64 + 1, NULL },
 		{ 0x000b, 32, "SHA256" },
 	};
 	struct attest_eventlog *log = NULL;
-	struct buf b = { 0 };
-	struct model m = { 0 };
+	struct fx_buf b = { 0 };
 
-	put_spec_id(&b, banks, 2, 0);
-	put_event2(&b, 0, ATTEST_EV_NO_ACTION, &banks[1], 1, locality, sizeof(locality), NULL);
-	put_event2(&b, 0, ATTEST_EV_SEPARATOR, &banks[1], 1, sep, sizeof(sep), NULL);
-	m.pcr[1][0][31] = 3;
-	model_extend(&m, 1, 0, sep, sizeof(sep));
+	fx_spec_id(&b, banks, 2, 0);
+	fx_startup_locality(&b, &banks[1], 1, 3);
+	fx_event2(&b, 0, ATTEST_EV_SEPARATOR, &banks[1], 1, sep, sizeof(sep), NULL);
 
 	ck_assert_int_eq(attest_eventlog_parse("unknown", b.p, b.len, &log), 0);
 	ck_assert_int_eq(attest_eventlog_startup_locality(log), 3);
-	check_replay(log, &m);
+	check_replay(log, &b);
 	attest_eventlog_free(log);
-	free(b.p);
+	fx_buf_free(&b);
 }
 END_TEST
 
 START_TEST(test_legacy_replay)
 {
-	static const char *const data[] = { "v1.0", "ACPI DATA", "\0\0\0\0", "boot" };
-	static const unsigned pcrs[] = { 0, 0, 4, 4 };
 	struct attest_eventlog *log = NULL;
 	const struct attest_eventlog_alg *algs;
-	struct buf b = { 0 };
-	struct model m = { 0 };
+	struct fx_buf b = { 0 };
 	size_t n;
 
-	put_event1(&b, 0, ATTEST_EV_S_CRTM_VERSION, data[0], 4);
-	put_event1(&b, 0, ATTEST_EV_POST_CODE, data[1], 9);
-	put_event1(&b, 4, ATTEST_EV_SEPARATOR, data[2], 4);
-	put_event1(&b, 2, ATTEST_EV_NO_ACTION, "ignored", 7);
-	put_event1(&b, 4, ATTEST_EV_EFI_ACTION, data[3], 4);
-	for (size_t i = 0; i < ELEMENTSOF(data); i++)
-		model_extend(&m, 0, pcrs[i], data[i], i == 1 ? 9 : 4);
+	fx_event1(&b, 0, ATTEST_EV_S_CRTM_VERSION, "v1.0", 4);
+	fx_event1(&b, 0, ATTEST_EV_POST_CODE, "ACPI DATA", 9);
+	fx_event1(&b, 4, ATTEST_EV_SEPARATOR, "\0\0\0\0", 4);
+	fx_event1(&b, 2, ATTEST_EV_NO_ACTION, "ignored", 7);
+	fx_event1(&b, 4, ATTEST_EV_EFI_ACTION, "boot", 4);
 
 	ck_assert_int_eq(attest_eventlog_parse("legacy", b.p, b.len, &log), 0);
 	ck_assert(!attest_eventlog_is_crypto_agile(log));
@@ -458,9 +274,9 @@ START_TEST(test_legacy_replay)
 	attest_eventlog_events(log, &n);
 	ck_assert_uint_eq(n, 5);
 	ck_assert_uint_eq(attest_eventlog_n_mismatches(log), 0);
-	check_replay(log, &m);
+	check_replay(log, &b);
 	attest_eventlog_free(log);
-	free(b.p);
+	fx_buf_free(&b);
 }
 END_TEST
 
@@ -468,16 +284,16 @@ START_TEST(test_header_only)
 {
 	struct attest_eventlog *log = NULL;
 	struct policy_pcr_value *values = NULL;
-	struct buf b = { 0 };
+	struct fx_buf b = { 0 };
 	size_t n = 99;
 
-	put_spec_id(&b, banks3, 2, 3);
+	fx_spec_id(&b, banks3, 2, 3);
 	ck_assert_int_eq(attest_eventlog_parse("header", b.p, b.len, &log), 0);
 	ck_assert_int_eq(attest_eventlog_replay(log, &values, &n), 0);
 	ck_assert_uint_eq(n, 0);
 	free(values);
 	attest_eventlog_free(log);
-	free(b.p);
+	fx_buf_free(&b);
 }
 END_TEST
 
@@ -502,82 +318,57 @@ START_TEST(test_describe)
 	struct attest_eventlog *log = NULL;
 	const struct attest_event *ev;
 	struct json_object *o;
-	struct buf b = { 0 };
-	struct model m;
+	struct fx_buf b = { 0 };
 	size_t n;
+	/* event, its JSON key, the value */
+	const struct {
+		size_t event;
+		const char *key, *value;
+	} want[] = {
+		{ 0, "type", "EV_NO_ACTION" },
+		{ 0, "event.spec_id.signature", "Spec ID Event03" },
+		{ 1, "event.startup_locality", "3" },
+		{ 2, "event.string", "v1" },
+		{ 2, "data_check", "ok" },
+		{ 3, "event.blob_base", "0x900000" },
+		{ 3, "event.blob_length", "11534336" },
+		{ 4, "event.string", "ACPI DATA" },
+		{ 5, "type", "EV_EFI_VARIABLE_DRIVER_CONFIG" },
+		{ 5, "event.guid", "8be4df61-93ca-11d2-aa0d-00e098032b8c" },
+		{ 5, "event.name", "SecureBoot" },
+		{ 5, "event.data_length", "1" },
+		{ 5, "event.data", "01" },
+		{ 6, "event.separator", "0x00000000" },
+		{ 6, "pcr", "0" },
+		{ 14, "event.string", "Calling EFI Application from Boot Option" },
+		{ 15, "event.image_location", "0x7dcf6018" },
+		{ 15, "event.image_length", "171464" },
+		{ 15, "event.device_path_length", "4" },
+		{ 15, "event.device_path", "7fff0400" },
+		/* non-printable bytes escaped, a backslash doubled: no raw byte out */
+		{ AGILE_EVENTS, "event.string", "a\\x01\\xff\\\\b\"" },
+		{ AGILE_EVENTS + 1, "event.string", "init" },
+		{ AGILE_EVENTS + 2, "type", "0x12345678" },
+		{ AGILE_EVENTS + 2, "event.hex", "0102" },
+		{ AGILE_EVENTS + 2, "size", "2" },
+	};
 
-	build_agile(&b, &m, true);
-	put_event2(&b, 5, ATTEST_EV_EFI_ACTION, banks3, 2, "a\x01\xff\\b\"", 6, NULL);
-	put_event2(&b, 9, ATTEST_EV_IPL, banks3, 2, "i\0n\0i\0t\0\0", 9, NULL);
-	put_event2(&b, 9, 0x12345678, banks3, 2, "\x01\x02", 2, NULL);
+	build_agile(&b, true);
+	fx_event2(&b, 5, ATTEST_EV_EFI_ACTION, banks3, 2, "a\x01\xff\\b\"", 6, NULL);
+	fx_event2(&b, 9, ATTEST_EV_IPL, banks3, 2, "i\0n\0i\0t\0\0", 9, NULL);
+	fx_event2(&b, 9, 0x12345678, banks3, 2, "\x01\x02", 2, NULL);
 	ck_assert_int_eq(attest_eventlog_parse("describe", b.p, b.len, &log), 0);
 	ev = attest_eventlog_events(log, &n);
 	ck_assert_uint_eq(n, AGILE_EVENTS + 3);
 
-	ck_assert_int_eq(attest_event_to_json(&ev[0], &o), 0);
-	ck_assert_str_eq(jstr(o, "type"), "EV_NO_ACTION");
-	ck_assert_str_eq(jstr(o, "event.spec_id.signature"), "Spec ID Event03");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[1], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.startup_locality"), "3");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[2], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.string"), "v1");
-	ck_assert_str_eq(jstr(o, "data_check"), "ok");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[3], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.blob_base"), "0x900000");
-	ck_assert_str_eq(jstr(o, "event.blob_length"), "11534336");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[4], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.string"), "ACPI DATA");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[5], &o), 0);
-	ck_assert_str_eq(jstr(o, "type"), "EV_EFI_VARIABLE_DRIVER_CONFIG");
-	ck_assert_str_eq(jstr(o, "event.guid"), "8be4df61-93ca-11d2-aa0d-00e098032b8c");
-	ck_assert_str_eq(jstr(o, "event.name"), "SecureBoot");
-	ck_assert_str_eq(jstr(o, "event.data_length"), "1");
-	ck_assert_str_eq(jstr(o, "event.data"), "01");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[6], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.separator"), "0x00000000");
-	ck_assert_str_eq(jstr(o, "pcr"), "0");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[14], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.string"), "Calling EFI Application from Boot Option");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[15], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.image_location"), "0x7dcf6018");
-	ck_assert_str_eq(jstr(o, "event.image_length"), "171464");
-	ck_assert_str_eq(jstr(o, "event.device_path_length"), "4");
-	ck_assert_str_eq(jstr(o, "event.device_path"), "7fff0400");
-	json_object_put(o);
-
-	/* non-printable bytes escaped, a backslash doubled: no raw byte out */
-	ck_assert_int_eq(attest_event_to_json(&ev[AGILE_EVENTS], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.string"), "a\\x01\\xff\\\\b\"");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[AGILE_EVENTS + 1], &o), 0);
-	ck_assert_str_eq(jstr(o, "event.string"), "init");
-	json_object_put(o);
-
-	ck_assert_int_eq(attest_event_to_json(&ev[AGILE_EVENTS + 2], &o), 0);
-	ck_assert_str_eq(jstr(o, "type"), "0x12345678");
-	ck_assert_str_eq(jstr(o, "event.hex"), "0102");
-	ck_assert_str_eq(jstr(o, "size"), "2");
-	json_object_put(o);
+	for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+		ck_assert_int_eq(attest_event_to_json(&ev[want[i].event], &o), 0);
+		ck_assert_str_eq(jstr(o, want[i].key), want[i].value);
+		json_object_put(o);
+	}
 
 	attest_eventlog_free(log);
-	free(b.p);
+	fx_buf_free(&b);
 }
 END_TEST
 
@@ -638,29 +429,28 @@ static void check_prefixes(const uint8_t *data, size_t len)
 
 START_TEST(test_every_truncation_agile)
 {
-	struct buf b = { 0 };
-	struct model m;
+	struct fx_buf b = { 0 };
 
-	build_agile(&b, &m, true);
+	build_agile(&b, true);
 	check_prefixes(b.p, b.len);
-	free(b.p);
+	fx_buf_free(&b);
 }
 END_TEST
 
 START_TEST(test_every_truncation_legacy)
 {
-	struct buf b = { 0 };
+	struct fx_buf b = { 0 };
 
-	put_event1(&b, 0, ATTEST_EV_S_CRTM_VERSION, "v1.0", 4);
-	put_event1(&b, 0, ATTEST_EV_POST_CODE, "ACPI DATA", 9);
-	put_event1(&b, 4, ATTEST_EV_SEPARATOR, "\0\0\0\0", 4);
-	put_event1(&b, 4, ATTEST_EV_EFI_ACTION, "", 0);
+	fx_event1(&b, 0, ATTEST_EV_S_CRTM_VERSION, "v1.0", 4);
+	fx_event1(&b, 0, ATTEST_EV_POST_CODE, "ACPI DATA", 9);
+	fx_event1(&b, 4, ATTEST_EV_SEPARATOR, "\0\0\0\0", 4);
+	fx_event1(&b, 4, ATTEST_EV_EFI_ACTION, "", 0);
 	check_prefixes(b.p, b.len);
-	free(b.p);
+	fx_buf_free(&b);
 }
 END_TEST
 
-static int parse_expect_fail(const struct buf *b, const char *needle)
+static int parse_expect_fail(const struct fx_buf *b, const char *needle)
 {
 	struct attest_eventlog *log = NULL;
 	int r;
@@ -675,90 +465,81 @@ static int parse_expect_fail(const struct buf *b, const char *needle)
 	return r;
 }
 
-/* Overwrites a little-endian field of a built log. */
-static void poke(struct buf *b, size_t at, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		b->p[at + i] = (uint8_t)(v >> (8 * i));
-}
-
 #define SPEC2_SIZE (32 + 28 + 8 + 1)    /* a Spec ID event with two algorithms */
 
 START_TEST(test_corrupt_sizes)
 {
-	struct buf b = { 0 };
+	struct fx_buf b = { 0 };
 
-	put_spec_id(&b, banks3, 2, 0);
-	put_event2(&b, 4, ATTEST_EV_EFI_ACTION, banks3, 2, "abc", 3, NULL);
-	put_event2(&b, 4, ATTEST_EV_EFI_ACTION, banks3, 2, "def", 3, NULL);
+	fx_spec_id(&b, banks3, 2, 0);
+	fx_event2(&b, 4, ATTEST_EV_EFI_ACTION, banks3, 2, "abc", 3, NULL);
+	fx_event2(&b, 4, ATTEST_EV_EFI_ACTION, banks3, 2, "def", 3, NULL);
 
 	/* event size of the second event: huge, then just one too many */
 	size_t second = SPEC2_SIZE + 12 + 22 + 34 + 4 + 3;
 	size_t size_at = second + 12 + 22 + 34;
-	poke(&b, size_at, 0xffffffff, 4);
+	fx_poke_le(&b, size_at, 0xffffffff, 4);
 	ck_assert_int_eq(parse_expect_fail(&b, "truncated event 2 at byte 144: event size 4294967295 exceeds the 3 bytes left"),
 			 -EBADMSG);
-	poke(&b, size_at, 4, 4);
+	fx_poke_le(&b, size_at, 4, 4);
 	ck_assert_int_eq(parse_expect_fail(&b, "event size 4 exceeds the 3 bytes left"), -EBADMSG);
-	poke(&b, size_at, 3, 4);
+	fx_poke_le(&b, size_at, 3, 4);
 
 	/* digest count */
-	poke(&b, second + 8, 0xffffffff, 4);
+	fx_poke_le(&b, second + 8, 0xffffffff, 4);
 	ck_assert_int_eq(parse_expect_fail(&b, "event 2 at byte 144: digest count 4294967295 exceeds the 2 algorithms"),
 			 -EBADMSG);
-	poke(&b, second + 8, 0, 4);
+	fx_poke_le(&b, second + 8, 0, 4);
 	ck_assert_int_eq(parse_expect_fail(&b, "no digests"), -EBADMSG);
-	poke(&b, second + 8, 2, 4);
+	fx_poke_le(&b, second + 8, 2, 4);
 
 	/* an algorithm the Spec ID event does not list, and one twice */
-	poke(&b, second + 12, 0x000c, 2);
+	fx_poke_le(&b, second + 12, 0x000c, 2);
 	ck_assert_int_eq(parse_expect_fail(&b, "digest algorithm 0x000c is not in the spec id event"),
 			 -EBADMSG);
-	poke(&b, second + 12, 0x0004, 2);
-	poke(&b, second + 12 + 22, 0x0004, 2);
+	fx_poke_le(&b, second + 12, 0x0004, 2);
+	fx_poke_le(&b, second + 12 + 22, 0x0004, 2);
 	ck_assert_int_eq(parse_expect_fail(&b, "two sha1 digests"), -EBADMSG);
-	poke(&b, second + 12 + 22, 0x000b, 2);
+	fx_poke_le(&b, second + 12 + 22, 0x000b, 2);
 
 	/* a PCR a TPM does not have */
-	poke(&b, second, 24, 4);
+	fx_poke_le(&b, second, 24, 4);
 	ck_assert_int_eq(parse_expect_fail(&b, "pcr 24 out of range"), -EBADMSG);
-	poke(&b, second, 4, 4);
+	fx_poke_le(&b, second, 4, 4);
 
 	/* the first record's data size */
-	poke(&b, 28, 0x7fffffff, 4);
+	fx_poke_le(&b, 28, 0x7fffffff, 4);
 	ck_assert_int_eq(parse_expect_fail(&b, "truncated event 0 at byte 0: event size 2147483647 exceeds"),
 			 -EBADMSG);
-	free(b.p);
+	fx_buf_free(&b);
 }
 END_TEST
 
 START_TEST(test_corrupt_spec_id)
 {
-	struct buf b = { 0 };
+	struct fx_buf b = { 0 };
 
-	put_spec_id(&b, banks3, 0, 0);
-	put_event1(&b, 0, ATTEST_EV_SEPARATOR, "\0\0\0\0", 4);
+	fx_spec_id(&b, banks3, 0, 0);
+	fx_event1(&b, 0, ATTEST_EV_SEPARATOR, "\0\0\0\0", 4);
 	ck_assert_int_eq(parse_expect_fail(&b, "spec id event lists no algorithms"), -EBADMSG);
-	free(b.p);
+	fx_buf_free(&b);
 
-	b = (struct buf){ 0 };
-	put_spec_id(&b, banks3, 2, 0);
-	poke(&b, 32 + 24, 1000, 4);
+	fx_spec_id(&b, banks3, 2, 0);
+	fx_poke_le(&b, 32 + 24, 1000, 4);
 	ck_assert_int_eq(parse_expect_fail(&b, "1000 algorithms"), -EBADMSG);
-	poke(&b, 32 + 24, 3, 4);
+	fx_poke_le(&b, 32 + 24, 3, 4);
 	ck_assert_int_eq(parse_expect_fail(&b, "needs 41 bytes, its size is 37"), -EBADMSG);
-	poke(&b, 32 + 24, 2, 4);
-	poke(&b, 32 + 28 + 6, 20, 2);           /* sha256 of 20 bytes */
+	fx_poke_le(&b, 32 + 24, 2, 4);
+	fx_poke_le(&b, 32 + 28 + 6, 20, 2);           /* sha256 of 20 bytes */
 	ck_assert_int_eq(parse_expect_fail(&b, "gives sha256 a digest size of 20, not 32"), -EBADMSG);
-	poke(&b, 32 + 28 + 4, 0x0004, 2);       /* sha1 twice */
+	fx_poke_le(&b, 32 + 28 + 4, 0x0004, 2);       /* sha1 twice */
 	ck_assert_int_eq(parse_expect_fail(&b, "lists sha1 twice"), -EBADMSG);
-	free(b.p);
+	fx_buf_free(&b);
 
 	/* vendor info past the data size: read as tpm2-tools does when the
 	 * bytes are there, an error when they are not */
-	b = (struct buf){ 0 };
-	put_spec_id(&b, banks3, 2, 4);
-	poke(&b, 28, 28 + 8 + 1, 4);
+	fx_spec_id(&b, banks3, 2, 4);
+	fx_poke_le(&b, 28, 28 + 8 + 1, 4);
 	{
 		struct attest_eventlog *log = NULL;
 		const struct attest_event *ev;
@@ -773,14 +554,14 @@ START_TEST(test_corrupt_spec_id)
 	b.len -= 1;
 	ck_assert_int_eq(parse_expect_fail(&b, "vendor info of 4 bytes exceeds the 3 bytes left"),
 			 -EBADMSG);
-	free(b.p);
+	fx_buf_free(&b);
 }
 END_TEST
 
 START_TEST(test_limits)
 {
 	struct attest_eventlog *log = NULL;
-	struct buf b = { 0 };
+	struct fx_buf b = { 0 };
 	uint8_t *big;
 
 	/* empty */
@@ -796,22 +577,21 @@ START_TEST(test_limits)
 	ck_assert_ptr_nonnull(strstr(last_error, "exceed the limit"));
 
 	/* one event's data above its limit, though the bytes are there */
-	put_spec_id(&b, banks3, 2, 0);
-	put_event2(&b, 4, ATTEST_EV_EFI_ACTION, banks3, 2, big, ATTEST_EVENT_DATA_MAX + 1, NULL);
+	fx_spec_id(&b, banks3, 2, 0);
+	fx_event2(&b, 4, ATTEST_EV_EFI_ACTION, banks3, 2, big, ATTEST_EVENT_DATA_MAX + 1, NULL);
 	ck_assert_int_eq(parse_expect_fail(&b, "exceeds the limit of 1048576 bytes"), -EBADMSG);
-	free(b.p);
+	fx_buf_free(&b);
 	free(big);
 
 	/* one event more than allowed */
-	b = (struct buf){ 0 };
 	for (unsigned i = 0; i <= ATTEST_EVENTLOG_EVENTS_MAX; i++)
-		put_event1(&b, 1, ATTEST_EV_POST_CODE, NULL, 0);
+		fx_event1(&b, 1, ATTEST_EV_POST_CODE, NULL, 0);
 	ck_assert_int_eq(parse_expect_fail(&b, "more than 65536 events (the next at byte 2097152)"),
 			 -EBADMSG);
 	b.len -= 32;
 	ck_assert_int_eq(attest_eventlog_parse("max", b.p, b.len, &log), 0);
 	attest_eventlog_free(log);
-	free(b.p);
+	fx_buf_free(&b);
 }
 END_TEST
 
@@ -853,11 +633,5 @@ static Suite *eventlog_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(eventlog_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(eventlog_suite());
 }

@@ -25,6 +25,7 @@
 #include "imgverify-internal.h"   /* ctx_set_guest_dir(): a directory as the guest */
 #include "imgverify.h"
 #include "policy.h"
+#include "fixture.h"
 #include "test-log.h"
 
 static void setup(void)
@@ -777,29 +778,15 @@ static const char *const key_specs[] = { "ed25519", "p256", "p384", "rsa" };
 
 static char *make_key(const char *spec, char **ret_pub, EVP_PKEY **ret_pkey)
 {
-	EVP_PKEY *pkey;
+	const char *fx = strcmp(spec, "rsa") == 0 ? "rsa2048" : strcmp(spec, "other") == 0 ? "ed25519" : spec;
 	char *priv, *pub, name[64];
-	FILE *f;
+	EVP_PKEY *pkey;
 
-	if (strcmp(spec, "ed25519") == 0 || strcmp(spec, "other") == 0)
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	else if (strcmp(spec, "p256") == 0)
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	else if (strcmp(spec, "p384") == 0)
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-	else
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	ck_assert_ptr_nonnull(pkey);
 	snprintf(name, sizeof(name), "%s.key", spec);
 	priv = tmp_path(name);
 	snprintf(name, sizeof(name), "%s.pub", spec);
 	pub = tmp_path(name);
-	f = fopen(priv, "w");
-	ck_assert_int_eq(PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL), 1);
-	fclose(f);
-	f = fopen(pub, "w");
-	ck_assert_int_eq(PEM_write_PUBKEY(f, pkey), 1);
-	fclose(f);
+	pkey = fx_key_pem(fx, priv, pub);
 	if (ret_pkey)
 		*ret_pkey = pkey;
 	else
@@ -809,11 +796,6 @@ static char *make_key(const char *spec, char **ret_pub, EVP_PKEY **ret_pkey)
 	else
 		free(pub);
 	return priv;
-}
-
-static void write_file(const char *path, const char *data, size_t len)
-{
-	ck_assert_int_eq(vt_write_file_atomic(path, data, len, 0644), 0);
 }
 
 /* A raw base with data, and a qcow2 top layer naming it, made by hand:
@@ -851,7 +833,7 @@ static char *sign_to(struct imgverify_ctx *ctx, const char *image, const struct 
 	size_t len;
 
 	ck_assert_int_eq(imgverify_sign(ctx, image, o, &json, &len), 0);
-	write_file(path, json, len);
+	fx_write_file(path, json, len, 0644);
 	free(json);
 	return path;
 }
@@ -1298,7 +1280,7 @@ static char *forge_manifest(const char *image, const char *priv,
 	ck_assert_int_eq(imgverify_dsse_pae(IMGVERIFY_PAYLOAD_TYPE, statement, statement_len, &pae, &pae_len), 0);
 	ck_assert_int_eq(policy_sign(priv, pae, pae_len, &sig, &sig_len), 0);
 	ck_assert_int_eq(envelope_build(statement, statement_len, "", sig, sig_len, NULL, &json, &json_len), 0);
-	write_file(path, json, json_len);
+	fx_write_file(path, json, json_len, 0644);
 	return path;
 }
 
@@ -1464,9 +1446,9 @@ START_TEST(test_raw_probed_by_name_and_trailer)
 		static const char desc[] = "version=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\n"
 					   "RW 2048 FLAT \"secret.raw\" 0\n";
 
-		write_file(path, "x", 1);
+		fx_write_file(path, "x", 1, 0644);
 		free(sign_to(ctx, path, &o));
-		write_file(path, desc, sizeof(desc) - 1);
+		fx_write_file(path, desc, sizeof(desc) - 1, 0644);
 		ck_assert_int_eq(imgverify_sign(ctx, path, &o, &(char *){ NULL }, &(size_t){ 0 }), -EMEDIUMTYPE);
 		ck_assert_ptr_nonnull(strstr(last_error, "QEMU's format probe takes it for a VMDK (text descriptor) image"));
 		ck_assert_int_eq(imgverify_verify(ctx, path, NULL, 0, &rep), -EMEDIUMTYPE);
@@ -1542,13 +1524,7 @@ static void manifest_teardown(void)
 /* The good payload with the first occurrence of from replaced by to. */
 static char *edit(const char *from, const char *to)
 {
-	const char *at = strstr(good_payload, from);
-	char *out;
-
-	ck_assert_msg(at != NULL, "'%s' not in %s", from, good_payload);
-	ck_assert_int_ge(asprintf(&out, "%.*s%s%s", (int)(at - good_payload), good_payload, to,
-				  at + strlen(from)), 0);
-	return out;
+	return fx_replace(good_payload, from, to);
 }
 
 struct statement_case {
@@ -1870,11 +1846,9 @@ START_TEST(test_inspection_bad)
 	const struct statement_case *c = &inspection_cases[_i];
 	_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL;
 	_cleanup_(freep) char *good = with_inspection(GOOD_INSPECTION), *payload = NULL;
-	const char *at = strstr(good, c->from);
 	int r;
 
-	ck_assert_msg(at != NULL, "case %d: '%s' not in the statement", _i, c->from);
-	ck_assert_int_ge(asprintf(&payload, "%.*s%s%s", (int)(at - good), good, c->to, at + strlen(c->from)), 0);
+	payload = fx_replace(good, c->from, c->to);
 	r = imgverify_statement_parse("m", payload, strlen(payload), &m);
 	ck_assert_msg(r == c->err, "case %d: %d, %s", _i, r, last_error);
 	ck_assert_ptr_null(m);
@@ -2160,80 +2134,31 @@ START_TEST(test_guest_sign_verify)
 }
 END_TEST
 
-static Suite *imgverify_suite(void)
-{
-	Suite *s = suite_create("imgverify");
-	TCase *tc;
-
-	tc = tcase_create("qcow2 headers");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, test_header, 0, (int)ELEMENTSOF(header_cases));
-	tcase_add_test(tc, test_header_truncated);
-	tcase_add_test(tc, test_header_raw_and_others);
-	tcase_add_test(tc, test_header_backing_name_at_end);
-	tcase_add_test(tc, test_header_extension_padding);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("hashing");
-	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
-	tcase_add_test(tc, test_hash_odd_sizes);
-	tcase_add_test(tc, test_hash_sparse_equals_dense);
-	tcase_add_test(tc, test_hash_errors);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("dsse");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_pae);
-	tcase_add_test(tc, test_base64);
-	tcase_add_test(tc, test_times);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("manifest parsing");
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, manifest_setup, manifest_teardown);
-	tcase_add_loop_test(tc, test_statement_bad, 0, (int)ELEMENTSOF(statement_cases));
-	tcase_add_test(tc, test_statement_good);
-	tcase_add_test(tc, test_envelope_bad);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("chain");
-	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
-	tcase_add_test(tc, test_chain);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("sign and verify");
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
-	tcase_add_loop_test(tc, test_sign_verify_keys, 0, (int)ELEMENTSOF(key_specs));
-	tcase_add_test(tc, test_verify_tampering);
-	tcase_add_test(tc, test_verify_writer);
-	tcase_add_test(tc, test_verify_keep_fds);
-	tcase_add_test(tc, test_verify_policy);
-	tcase_add_test(tc, test_verify_subject_digests);
-	tcase_add_test(tc, test_raw_probed_by_name_and_trailer);
-	tcase_add_test(tc, test_raw_luks);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("guest inspection");
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, manifest_setup, manifest_teardown);
-	tcase_add_test(tc, test_inspection_good);
-	tcase_add_loop_test(tc, test_inspection_bad, 0, (int)ELEMENTSOF(inspection_cases));
-	tcase_add_test(tc, test_inspection_limits);
-	tcase_add_test(tc, test_guest_dir);
-	tcase_add_test(tc, test_guest_boot_limit);
-	tcase_add_test(tc, test_guest_sign_verify);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(imgverify_suite());
-	int failed;
+	const struct fx_tcase cases[] = {
+		{ "qcow2 headers", setup, NULL, 0, { FX_LOOP(test_header, ELEMENTSOF(header_cases)),
+			 FX_T(test_header_truncated), FX_T(test_header_raw_and_others),
+			 FX_T(test_header_backing_name_at_end), FX_T(test_header_extension_padding) } },
+		{ "hashing", tmp_setup, tmp_teardown, 0, { FX_T(test_hash_odd_sizes),
+			 FX_T(test_hash_sparse_equals_dense), FX_T(test_hash_errors) } },
+		{ "dsse", setup, NULL, 0, { FX_T(test_pae), FX_T(test_base64), FX_T(test_times) } },
+		{ "manifest parsing", manifest_setup, manifest_teardown, 60, {
+			 FX_LOOP(test_statement_bad, ELEMENTSOF(statement_cases)),
+			 FX_T(test_statement_good), FX_T(test_envelope_bad) } },
+		{ "chain", tmp_setup, tmp_teardown, 0, { FX_T(test_chain) } },
+		{ "sign and verify", tmp_setup, tmp_teardown, 60, {
+			 FX_LOOP(test_sign_verify_keys, ELEMENTSOF(key_specs)),
+			 FX_T(test_verify_tampering), FX_T(test_verify_writer),
+			 FX_T(test_verify_keep_fds), FX_T(test_verify_policy),
+			 FX_T(test_verify_subject_digests), FX_T(test_raw_probed_by_name_and_trailer),
+			 FX_T(test_raw_luks) } },
+		{ "guest inspection", manifest_setup, manifest_teardown, 60, {
+			 FX_T(test_inspection_good),
+			 FX_LOOP(test_inspection_bad, ELEMENTSOF(inspection_cases)),
+			 FX_T(test_inspection_limits), FX_T(test_guest_dir), FX_T(test_guest_boot_limit),
+			 FX_T(test_guest_sign_verify) } },
+	};
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(fx_suite("imgverify", cases, ELEMENTSOF(cases)));
 }

@@ -13,6 +13,7 @@
 #include "attest.h"
 #include "launch-internal.h"
 #include "swtpm-fixture.h"
+#include "fixture.h"
 #include "test-log.h"
 
 static void setup(void)
@@ -603,12 +604,9 @@ static char *read_log(size_t *len)
 static void write_log(const char *data)
 {
 	char path[128];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, VT_STATE_LAUNCH_LOG);
-	f = fopen(path, "w");
-	fputs(data, f);
-	fclose(f);
+	fx_write_text(path, data, 0644);
 }
 
 START_TEST(test_audit_chain)
@@ -977,14 +975,9 @@ END_TEST
 static void put(const char *rel, const char *text, mode_t mode)
 {
 	char path[256];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-	ck_assert_int_eq(chmod(path, mode), 0);
+	fx_write_text(path, text, mode);
 }
 
 static int open_trusted(const char *rel)
@@ -1072,47 +1065,19 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("launch");
-	TCase *tc = tcase_create("domain");
-	SRunner *sr;
-	int failed;
+	const struct fx_tcase cases[] = {
+		{ "domain", setup, NULL, 0, { FX_T(test_domain_good), FX_T(test_domain_fdgroup),
+			 FX_T(test_domain_full), FX_LOOP(test_domain_bad, ELEMENTSOF(bad_xmls)),
+			 FX_T(test_domain_truncated), FX_T(test_domain_oversized) } },
+		{ "audit", setup_dir, teardown_dir, 60, { FX_T(test_audit_chain),
+			 FX_LOOP(test_audit_tampered, 3), FX_T(test_audit_torn_tail_repaired),
+			 FX_T(test_audit_against_tpm), FX_T(test_audit_escaped),
+			 FX_LOOP(test_live, ELEMENTSOF(live_cases)), FX_T(test_ticket_disks) } },
+		{ "escape", setup, NULL, 0, { FX_LOOP(test_escape, ELEMENTSOF(escapes)),
+			 FX_T(test_decision_reason_escaped) } },
+		{ "policy-trust", setup_dir, teardown_dir, 0, { FX_T(test_trusted_modes),
+			 FX_T(test_trusted_owner) } },
+	};
 
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_domain_good);
-	tcase_add_test(tc, test_domain_fdgroup);
-	tcase_add_test(tc, test_domain_full);
-	tcase_add_loop_test(tc, test_domain_bad, 0, (int)ELEMENTSOF(bad_xmls));
-	tcase_add_test(tc, test_domain_truncated);
-	tcase_add_test(tc, test_domain_oversized);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("audit");
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, setup_dir, teardown_dir);
-	tcase_add_test(tc, test_audit_chain);
-	tcase_add_loop_test(tc, test_audit_tampered, 0, 3);
-	tcase_add_test(tc, test_audit_torn_tail_repaired);
-	tcase_add_test(tc, test_audit_against_tpm);
-	tcase_add_test(tc, test_audit_escaped);
-	tcase_add_loop_test(tc, test_live, 0, (int)ELEMENTSOF(live_cases));
-	tcase_add_test(tc, test_ticket_disks);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("escape");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, test_escape, 0, (int)ELEMENTSOF(escapes));
-	tcase_add_test(tc, test_decision_reason_escaped);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("policy-trust");
-	tcase_add_checked_fixture(tc, setup_dir, teardown_dir);
-	tcase_add_test(tc, test_trusted_modes);
-	tcase_add_test(tc, test_trusted_owner);
-	suite_add_tcase(s, tc);
-
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(fx_suite("launch", cases, ELEMENTSOF(cases)));
 }

@@ -21,19 +21,12 @@
 
 #include "attest.h"
 #include "swtpm-fixture.h"
+#include "fixture.h"
 #include "test-log.h"
 
 static struct swtpm_fixture tpm;
 static struct attest_ctx *ctx;
 static char dir[64], state[128], files[4][160];
-static void write_file(const char *path, const char *content)
-{
-	FILE *f = fopen(path, "w");
-
-	ck_assert_ptr_nonnull(f);
-	fputs(content, f);
-	fclose(f);
-}
 
 static void setup(void)
 {
@@ -48,7 +41,7 @@ static void setup(void)
 
 		snprintf(files[i], sizeof(files[i]), "%s/file%d", dir, i);
 		snprintf(content, sizeof(content), "hypervisor component %d\n", i);
-		write_file(files[i], content);
+		fx_write_text(files[i], content, 0644);
 	}
 	n_errors = 0;
 }
@@ -488,17 +481,6 @@ static char *record_text(const char *path)
 	return text;
 }
 
-/* text with the first "from" replaced by "to" */
-static char *edited(const char *text, const char *from, const char *to)
-{
-	const char *at = strstr(text, from);
-	char *out;
-
-	ck_assert_ptr_nonnull(at);
-	ck_assert_int_ge(asprintf(&out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from)), 0);
-	return out;
-}
-
 START_TEST(test_parse_strict)
 {
 	static const char path[] = "/opt/a\"b\\c/\xc3\xa9\tx";
@@ -533,7 +515,7 @@ START_TEST(test_parse_strict)
 	attest_mlog_free(log);
 	log = NULL;
 	/* a slash written as another escape is the same path */
-	esc = edited(good, "\"path\":\"\\/", "\"path\":\"\\u002f");
+	esc = fx_replace(good, "\"path\":\"\\/", "\"path\":\"\\u002f");
 	ck_assert_int_eq(attest_mlog_parse("t", esc, strlen(esc), &log), 0);
 	ck_assert_str_eq(attest_mlog_record(log, 0)->path, path);
 	attest_mlog_free(log);
@@ -541,7 +523,7 @@ START_TEST(test_parse_strict)
 
 	for (size_t i = 0; i < ELEMENTSOF(bad_edits); i++) {
 		free(bad);
-		bad = edited(good, bad_edits[i].from, bad_edits[i].to);
+		bad = fx_replace(good, bad_edits[i].from, bad_edits[i].to);
 		n_errors = 0;
 		ck_assert_int_eq(attest_mlog_parse("t", bad, strlen(bad), &log), -EBADMSG);
 		ck_assert_ptr_null(log);
@@ -554,35 +536,15 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("measure");
-	TCase *tc = tcase_create("measure");
-	SRunner *sr;
-	int failed;
+	const struct fx_tcase cases[] = {
+		{ "measure", setup, teardown, 120, { FX_T(test_measure_replays), FX_T(test_bad_inputs),
+			 FX_LOOP(test_tampered_log, 3), FX_T(test_pending_record_completed),
+			 FX_T(test_pending_record_missing_a_bank), FX_T(test_added_record_refused),
+			 FX_T(test_foreign_extend_refused), FX_T(test_concurrent),
+			 FX_T(test_tpm_reset_starts_new_log), FX_T(test_tpm_gone), FX_T(test_event_record) } },
+		{ "parse", setup, teardown, 0, { FX_LOOP(test_parse_bad, ELEMENTSOF(bad_logs)),
+			 FX_T(test_parse_strict) } },
+	};
 
-	tcase_set_timeout(tc, 120);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_measure_replays);
-	tcase_add_test(tc, test_bad_inputs);
-	tcase_add_loop_test(tc, test_tampered_log, 0, 3);
-	tcase_add_test(tc, test_pending_record_completed);
-	tcase_add_test(tc, test_pending_record_missing_a_bank);
-	tcase_add_test(tc, test_added_record_refused);
-	tcase_add_test(tc, test_foreign_extend_refused);
-	tcase_add_test(tc, test_concurrent);
-	tcase_add_test(tc, test_tpm_reset_starts_new_log);
-	tcase_add_test(tc, test_tpm_gone);
-	tcase_add_test(tc, test_event_record);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("parse");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, test_parse_bad, 0, (int)ELEMENTSOF(bad_logs));
-	tcase_add_test(tc, test_parse_strict);
-	suite_add_tcase(s, tc);
-
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(fx_suite("measure", cases, ELEMENTSOF(cases)));
 }

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "fixture.h"
 #include "policy.h"
 #include "policy-internal.h"
 #include "test-log.h"
@@ -679,30 +680,11 @@ static const char *const key_specs[] = { "ed25519", "p256", "p384", "rsa3072" };
 
 static char *make_key(const char *dir, const char *spec, char **ret_pub)
 {
-	EVP_PKEY *pkey;
 	char *priv, *pub;
-	FILE *f;
 
-	if (strcmp(spec, "ed25519") == 0)
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	else if (strcmp(spec, "p256") == 0)
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	else if (strcmp(spec, "p384") == 0)
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-	else
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
-	ck_assert_ptr_nonnull(pkey);
 	ck_assert_int_ge(asprintf(&priv, "%s/%s.key", dir, spec), 0);
 	ck_assert_int_ge(asprintf(&pub, "%s/%s.pub", dir, spec), 0);
-	f = fopen(priv, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL), 1);
-	fclose(f);
-	f = fopen(pub, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(PEM_write_PUBKEY(f, pkey), 1);
-	fclose(f);
-	EVP_PKEY_free(pkey);
+	EVP_PKEY_free(fx_key_pem(spec, priv, pub));
 	*ret_pub = pub;
 	return priv;
 }
@@ -817,59 +799,22 @@ START_TEST(test_weak_keys_refused)
 }
 END_TEST
 
-static Suite *policy_suite(void)
-{
-	Suite *s = suite_create("policy");
-	TCase *tc;
-
-	tc = tcase_create("helpers");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_hex);
-	tcase_add_test(tc, test_hash_algs);
-	tcase_add_test(tc, test_read_file_limits);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("load");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_full_policy);
-	tcase_add_test(tc, test_ak_names);
-	tcase_add_test(tc, test_minimal_defaults);
-	tcase_add_test(tc, test_oversized);
-	tcase_add_test(tc, test_missing_file);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("malformed");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, test_bad_policy, 0, (int)ELEMENTSOF(bad_cases));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("strict json");
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, test_json_parse, 0, (int)ELEMENTSOF(json_cases));
-	tcase_add_loop_test(tc, test_json_walk_same, 0, (int)ELEMENTSOF(json_cases));
-	tcase_add_test(tc, test_json_walk_tokens);
-	tcase_add_test(tc, test_json_many_keys);
-	tcase_add_test(tc, test_policy_duplicate_key);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("signatures");
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, test_sign_verify, 0, (int)ELEMENTSOF(key_specs));
-	tcase_add_test(tc, test_sign_refuses_invalid_policy);
-	tcase_add_test(tc, test_weak_keys_refused);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(policy_suite());
-	int failed;
+	const struct fx_tcase cases[] = {
+		{ "helpers", setup, NULL, 0, { FX_T(test_hex), FX_T(test_hash_algs),
+			 FX_T(test_read_file_limits) } },
+		{ "load", setup, NULL, 0, { FX_T(test_full_policy), FX_T(test_ak_names),
+			 FX_T(test_minimal_defaults), FX_T(test_oversized), FX_T(test_missing_file) } },
+		{ "malformed", setup, NULL, 0, { FX_LOOP(test_bad_policy, ELEMENTSOF(bad_cases)) } },
+		{ "strict json", setup, NULL, 60, {
+			 FX_LOOP(test_json_parse, ELEMENTSOF(json_cases)),
+			 FX_LOOP(test_json_walk_same, ELEMENTSOF(json_cases)),
+			 FX_T(test_json_walk_tokens), FX_T(test_json_many_keys),
+			 FX_T(test_policy_duplicate_key) } },
+		{ "signatures", setup, NULL, 60, { FX_LOOP(test_sign_verify, ELEMENTSOF(key_specs)),
+			 FX_T(test_sign_refuses_invalid_policy), FX_T(test_weak_keys_refused) } },
+	};
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(fx_suite("policy", cases, ELEMENTSOF(cases)));
 }

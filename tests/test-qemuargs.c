@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "launch.h"
 #include "test-log.h"
 
@@ -683,36 +684,15 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("qemuargs");
-	TCase *tc = tcase_create("domain");
-	SRunner *sr;
-	int failed;
+	const struct fx_tcase cases[] = {
+		{ "domain", setup, NULL, 0, { FX_T(test_typical), FX_T(test_no_args),
+			 FX_T(test_shortcuts), FX_T(test_host_resources_accepted),
+			 FX_T(test_display_accepted), FX_T(test_network), FX_T(test_drive_options),
+			 FX_T(test_name), FX_T(test_uuid), FX_T(test_values_are_not_options),
+			 FX_T(test_last_kernel_wins), FX_T(test_pflash), FX_T(test_blockdev),
+			 FX_T(test_blockdev_pflash) } },
+		{ "refused", setup, NULL, 0, { FX_LOOP(test_refused, ELEMENTSOF(bad_args)) } },
+	};
 
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_typical);
-	tcase_add_test(tc, test_no_args);
-	tcase_add_test(tc, test_shortcuts);
-	tcase_add_test(tc, test_host_resources_accepted);
-	tcase_add_test(tc, test_display_accepted);
-	tcase_add_test(tc, test_network);
-	tcase_add_test(tc, test_drive_options);
-	tcase_add_test(tc, test_name);
-	tcase_add_test(tc, test_uuid);
-	tcase_add_test(tc, test_values_are_not_options);
-	tcase_add_test(tc, test_last_kernel_wins);
-	tcase_add_test(tc, test_pflash);
-	tcase_add_test(tc, test_blockdev);
-	tcase_add_test(tc, test_blockdev_pflash);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("refused");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_loop_test(tc, test_refused, 0, (int)ELEMENTSOF(bad_args));
-	suite_add_tcase(s, tc);
-
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(fx_suite("qemuargs", cases, ELEMENTSOF(cases)));
 }

@@ -32,39 +32,16 @@
 
 #include <tss2/tss2_mu.h>
 
+#include "fixture.h"
 #include "attest.h"
 #include "hostaudit.h"
 #include "swtpm-fixture.h"
+#include "test-log.h"
 #include "tpm-internal.h"
 
 static struct swtpm_fixture tpm;
 static struct attest_ctx *ctx;
 static char dir[512], state[600];
-
-/* ---- captured log --------------------------------------------------------- */
-
-static unsigned n_errors;
-static char last_error[1024], last_warning[1024];
-
-static void capture_log(int level, const char *msg, void *userdata)
-{
-	if (level == VT_LOG_WARNING)
-		snprintf(last_warning, sizeof(last_warning), "%s", msg);
-	if (level > VT_LOG_ERR)
-		return;
-	n_errors++;
-	snprintf(last_error, sizeof(last_error), "%s", msg);
-}
-
-#define ck_assert_one_error(want)                                                           \
-	do {                                                                                \
-		ck_assert_msg(n_errors == 1, "expected one error line, got %u (last: '%s')", \
-			      n_errors, last_error);                                        \
-		ck_assert_msg(strstr(last_error, (want)) != NULL,                           \
-			      "error '%s' does not contain '%s'", last_error, (want));      \
-		n_errors = 0;                                                               \
-		last_error[0] = '\0';                                                       \
-	} while (0)
 
 /* ---- fixtures --------------------------------------------------------------- */
 
@@ -72,8 +49,7 @@ static void setup(void)
 {
 	const char *tmp = getenv("TMPDIR");
 
-	vt_set_log(capture_log, NULL);
-	n_errors = 0;
+	test_log_capture();
 	ck_assert_int_eq(swtpm_fixture_start(&tpm), 0);
 	ck_assert_int_eq(attest_ctx_new(&ctx, tpm.tcti), 0);
 	snprintf(dir, sizeof(dir), "%s/vmtrust-quote.XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -993,68 +969,25 @@ START_TEST(test_tpm_killed_midway)
 }
 END_TEST
 
-static Suite *quote_suite(void)
-{
-	Suite *s = suite_create("quote");
-	TCase *tc;
-
-	tc = tcase_create("enroll");
-	tcase_set_timeout(tc, 120);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, test_enroll_files, 0, (int)ELEMENTSOF(combos));
-	tcase_add_test(tc, test_enroll_exists);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("quote");
-	tcase_set_timeout(tc, 600);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, test_quote_verifies, 0, (int)ELEMENTSOF(combos));
-	tcase_add_test(tc, test_quote_many);
-	tcase_add_test(tc, test_quote_large_selection);
-	tcase_add_test(tc, test_quote_uefi_log);
-	tcase_add_test(tc, test_quote_waits_for_measurer);
-	tcase_add_test(tc, test_quote_host_audit);
-	tcase_add_test(tc, test_quote_bad_input);
-	tcase_add_test(tc, test_default_selection);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("credential");
-	tcase_set_timeout(tc, 120);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, test_credential_roundtrip, 0, (int)ELEMENTSOF(combos));
-	tcase_add_loop_test(tc, test_credential_made_by_tpm, 0, 2);
-	tcase_add_test(tc, test_credential_refused);
-	tcase_add_test(tc, test_make_credential_bad_input);
-	tcase_add_test(tc, test_enroll_check);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("tpm-gone");
-	tcase_set_timeout(tc, 120);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_tpm_gone);
-	tcase_add_loop_test(tc, test_tpm_killed_midway, 0, 3);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	char scratch[PATH_MAX];
-	SRunner *sr;
-	int failed;
+	const struct fx_tcase cases[] = {
+		{ "enroll", setup, teardown, 120, { FX_LOOP(test_enroll_files, ELEMENTSOF(combos)),
+			 FX_T(test_enroll_exists) } },
+		{ "quote", setup, teardown, 600, { FX_LOOP(test_quote_verifies, ELEMENTSOF(combos)),
+			 FX_T(test_quote_many), FX_T(test_quote_large_selection),
+			 FX_T(test_quote_uefi_log), FX_T(test_quote_waits_for_measurer),
+			 FX_T(test_quote_host_audit), FX_T(test_quote_bad_input),
+			 FX_T(test_default_selection) } },
+		{ "credential", setup, teardown, 120, {
+			 FX_LOOP(test_credential_roundtrip, ELEMENTSOF(combos)),
+			 FX_LOOP(test_credential_made_by_tpm, 2), FX_T(test_credential_refused),
+			 FX_T(test_make_credential_bad_input), FX_T(test_enroll_check) } },
+		{ "tpm-gone", setup, teardown, 120, { FX_T(test_tpm_gone),
+			 FX_LOOP(test_tpm_killed_midway, 3) } },
+	};
 
 	/* swtpm state and key directories go below a scratch directory
 	 * removed here, also when a failed test skipped its teardown. */
-	snprintf(scratch, sizeof(scratch), "%s/vmtrust-test-quote.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(scratch) || setenv("TMPDIR", scratch, 1) < 0) {
-		fprintf(stderr, "test-quote: cannot create '%s': %s\n", scratch, strerror(errno));
-		return EXIT_FAILURE;
-	}
-	sr = srunner_create(quote_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	swtpm_fixture_rm_rf(scratch);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fx_run_scratch(fx_suite("quote", cases, ELEMENTSOF(cases)), "test-quote");
 }

@@ -17,48 +17,20 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "fixture.h"
 #include "attest.h"
 #include "swtpm-fixture.h"
+#include "test-log.h"
 #include "tpm-internal.h"
 
 static struct swtpm_fixture tpm;
 static struct attest_ctx *ctx;
 
-/* ---- captured log --------------------------------------------------------- */
-
-static unsigned n_errors;
-static char last_error[1024];
-
-static void capture_log(int level, const char *msg, void *userdata)
-{
-	if (level > VT_LOG_ERR)
-		return;
-	n_errors++;
-	snprintf(last_error, sizeof(last_error), "%s", msg);
-}
-
-static void log_reset(void)
-{
-	n_errors = 0;
-	last_error[0] = '\0';
-}
-
-/* The call logged exactly one error, containing want. */
-#define ck_assert_one_error(want)                                                           \
-	do {                                                                                \
-		ck_assert_msg(n_errors == 1, "expected one error line, got %u (last: '%s')", \
-			      n_errors, last_error);                                        \
-		ck_assert_msg(strstr(last_error, (want)) != NULL,                           \
-			      "error '%s' does not contain '%s'", last_error, (want));      \
-		log_reset();                                                                \
-	} while (0)
-
 /* ---- fixtures --------------------------------------------------------------- */
 
 static void setup_swtpm(void)
 {
-	vt_set_log(capture_log, NULL);
-	log_reset();
+	test_log_capture();
 	ck_assert_int_eq(swtpm_fixture_start(&tpm), 0);
 }
 
@@ -190,23 +162,24 @@ START_TEST(test_ctx_nothing_listening)
 }
 END_TEST
 
-START_TEST(test_ctx_unknown_tcti)
+/* TCTI configurations that cannot make a context */
+static const struct {
+	const char *tcti;
+	int err;
+	const char *error;
+} bad_tctis[] = {
+	{ "nosuchtcti:whatever", -ENODEV, "cannot open tpm 'nosuchtcti:whatever': tpm unreachable" },
+	{ "swtpm:host=127.0.0.1,port=notaport", -EINVAL,
+	  "cannot open tpm 'swtpm:host=127.0.0.1,port=notaport': invalid argument" },
+};
+
+START_TEST(test_ctx_bad_tcti)
 {
 	struct attest_ctx *c = NULL;
 
-	ck_assert_int_eq(attest_ctx_new(&c, "nosuchtcti:whatever"), -ENODEV);
+	ck_assert_int_eq(attest_ctx_new(&c, bad_tctis[_i].tcti), bad_tctis[_i].err);
 	ck_assert_ptr_null(c);
-	ck_assert_one_error("cannot open tpm 'nosuchtcti:whatever': tpm unreachable");
-}
-END_TEST
-
-START_TEST(test_ctx_bad_config)
-{
-	struct attest_ctx *c = NULL;
-
-	ck_assert_int_eq(attest_ctx_new(&c, "swtpm:host=127.0.0.1,port=notaport"), -EINVAL);
-	ck_assert_ptr_null(c);
-	ck_assert_one_error("cannot open tpm 'swtpm:host=127.0.0.1,port=notaport': invalid argument");
+	ck_assert_one_error(bad_tctis[_i].error);
 }
 END_TEST
 
@@ -550,7 +523,7 @@ static void assert_gone(int r)
 		      strerror(-r));
 	ck_assert_msg(n_errors == 1, "expected one error line, got %u (last: '%s')", n_errors,
 		      last_error);
-	log_reset();
+	test_log_reset();
 }
 
 START_TEST(test_gone_after_open)
@@ -612,79 +585,26 @@ START_TEST(test_gone_and_back)
 }
 END_TEST
 
-static Suite *tpm_suite(void)
-{
-	Suite *s = suite_create("tpm");
-	TCase *tc;
-
-	tc = tcase_create("context");
-	tcase_add_checked_fixture(tc, setup_swtpm, teardown);
-	tcase_add_test(tc, test_ctx_nothing_listening);
-	tcase_add_test(tc, test_ctx_unknown_tcti);
-	tcase_add_test(tc, test_ctx_bad_config);
-	tcase_add_test(tc, test_ctx_tss_silent);
-	tcase_add_test(tc, test_ctx_open_free);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("banks");
-	tcase_add_checked_fixture(tc, setup_ctx, teardown);
-	tcase_add_test(tc, test_banks_default);
-	tcase_add_test(tc, test_banks_sha256_only);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("read");
-	tcase_add_checked_fixture(tc, setup_ctx, teardown);
-	tcase_add_test(tc, test_read_reset_values);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("extend");
-	tcase_add_checked_fixture(tc, setup_ctx, teardown);
-	tcase_add_loop_test(tc, test_extend_each_bank, 0, (int)ELEMENTSOF(extend_pcrs));
-	tcase_add_test(tc, test_extend_sequence_all_banks);
-	tcase_add_test(tc, test_extend_known_vector);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("bad-input");
-	tcase_add_checked_fixture(tc, setup_ctx, teardown);
-	tcase_add_test(tc, test_bad_pcr_index);
-	tcase_add_test(tc, test_bad_alg);
-	tcase_add_test(tc, test_bad_digest_count);
-	tcase_add_test(tc, test_bad_ctx);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("tpm-error");
-	tcase_add_checked_fixture(tc, setup_ctx, teardown);
-	tcase_add_test(tc, test_tpm_error_locality);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("tpm-gone");
-	tcase_add_checked_fixture(tc, setup_ctx, teardown);
-	tcase_add_test(tc, test_gone_after_open);
-	tcase_add_test(tc, test_gone_before_first_command);
-	tcase_add_test(tc, test_gone_and_back);
-	suite_add_tcase(s, tc);
-
-	return s;
-}
-
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	char scratch[PATH_MAX];
-	SRunner *sr;
-	int failed;
+	const struct fx_tcase cases[] = {
+		{ "context", setup_swtpm, teardown, 0, { FX_T(test_ctx_nothing_listening),
+			 FX_LOOP(test_ctx_bad_tcti, ELEMENTSOF(bad_tctis)),
+			 FX_T(test_ctx_tss_silent), FX_T(test_ctx_open_free) } },
+		{ "banks", setup_ctx, teardown, 0, { FX_T(test_banks_default),
+			 FX_T(test_banks_sha256_only) } },
+		{ "read", setup_ctx, teardown, 0, { FX_T(test_read_reset_values) } },
+		{ "extend", setup_ctx, teardown, 0, {
+			 FX_LOOP(test_extend_each_bank, ELEMENTSOF(extend_pcrs)),
+			 FX_T(test_extend_sequence_all_banks), FX_T(test_extend_known_vector) } },
+		{ "bad-input", setup_ctx, teardown, 0, { FX_T(test_bad_pcr_index), FX_T(test_bad_alg),
+			 FX_T(test_bad_digest_count), FX_T(test_bad_ctx) } },
+		{ "tpm-error", setup_ctx, teardown, 0, { FX_T(test_tpm_error_locality) } },
+		{ "tpm-gone", setup_ctx, teardown, 0, { FX_T(test_gone_after_open),
+			 FX_T(test_gone_before_first_command), FX_T(test_gone_and_back) } },
+	};
 
 	/* The swtpm state directories go below a scratch directory removed
 	 * here, also when a failed test skipped its teardown. */
-	snprintf(scratch, sizeof(scratch), "%s/vmtrust-test-tpm.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(scratch) || setenv("TMPDIR", scratch, 1) < 0) {
-		fprintf(stderr, "test-tpm: cannot create '%s': %s\n", scratch, strerror(errno));
-		return EXIT_FAILURE;
-	}
-	sr = srunner_create(tpm_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	swtpm_fixture_rm_rf(scratch);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fx_run_scratch(fx_suite("tpm", cases, ELEMENTSOF(cases)), "test-tpm");
 }

@@ -11,15 +11,10 @@
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_tpm2_types.h>
 
+#include "fixture.h"
 #include "verify-fixture.h"
 
-#define must(x)                                                                          \
-	do {                                                                             \
-		if (!(x)) {                                                              \
-			fprintf(stderr, "%s:%d: fixture failed: %s\n", __FILE__, __LINE__, #x); \
-			abort();                                                         \
-		}                                                                        \
-	} while (0)
+#define must(x) fx_must(x)
 
 static const TPMA_OBJECT ak_attrs = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
 				    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
@@ -171,101 +166,41 @@ static void mlog_pcr(const struct vfx *f, uint8_t out[32])
 	}
 }
 
-/* ---- a UEFI log ------------------------------------------------------------------- */
+/* ---- a UEFI log (fixture.h) ------------------------------------------------------- */
 
-struct buf {
-	uint8_t *p;
-	size_t len;
-};
+static const struct fx_bank sha256_bank[] = { FX_SHA256 };
 
-static void put(struct buf *b, const void *data, size_t n)
+static void put_event(struct fx_buf *b, uint32_t pcr, uint32_t type, const void *data, size_t len)
 {
-	b->p = realloc(b->p, b->len + n + 1);
-	must(b->p);
-	if (n)
-		memcpy(b->p + b->len, data, n);
-	b->len += n;
-}
-
-static void put_le(struct buf *b, uint64_t v, size_t n)
-{
-	uint8_t x[8];
-
-	for (size_t i = 0; i < n; i++)
-		x[i] = (uint8_t)(v >> (8 * i));
-	put(b, x, n);
-}
-
-/* An event whose digest is of digest_of (NULL: of its data). */
-static void put_event_as(struct buf *b, uint32_t pcr, uint32_t type, const void *data, size_t len,
-			 const struct buf *digest_of)
-{
-	uint8_t d[32];
-
-	if (digest_of)
-		must(EVP_Digest(digest_of->p, digest_of->len, d, NULL, EVP_sha256(), NULL) == 1);
-	else
-		must(EVP_Digest(data, len, d, NULL, EVP_sha256(), NULL) == 1);
-	put_le(b, pcr, 4);
-	put_le(b, type, 4);
-	put_le(b, 1, 4);
-	put_le(b, TPM2_ALG_SHA256, 2);
-	put(b, d, 32);
-	put_le(b, len, 4);
-	put(b, data, len);
-}
-
-static void put_event(struct buf *b, uint32_t pcr, uint32_t type, const void *data, size_t len)
-{
-	put_event_as(b, pcr, type, data, len, NULL);
+	fx_event2(b, pcr, type, sha256_bank, 1, data, len, NULL);
 }
 
 /* Spec ID (sha256 only), StartupLocality, a POST code, the SecureBoot
  * variable, separators, a late SecureBoot variable; no event of the PCRs
- * in omit. */
-static void build_uefi(const struct vfx *f, struct buf *b, uint32_t omit)
+ * in omit. b's replay is the log's. */
+static void build_uefi(const struct vfx *f, struct fx_buf *b, uint32_t omit)
 {
-	static const uint8_t guid[16] = { 0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
-					  0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c };
-	static const uint8_t zero[20], sep[4];
-	struct buf var = { 0 };
+	static const uint8_t sep[4];
+	struct fx_buf var = { 0 };
 	uint8_t sb = f->secure_boot;
 
-	put_le(b, 0, 4);
-	put_le(b, ATTEST_EV_NO_ACTION, 4);
-	put(b, zero, 20);
-	put_le(b, 28 + 4 + 1, 4);
-	put(b, "Spec ID Event03", 16);
-	put_le(b, 0, 4);
-	put_le(b, 0, 1);
-	put_le(b, 2, 1);
-	put_le(b, 0, 1);
-	put_le(b, 2, 1);
-	put_le(b, 1, 4);
-	put_le(b, TPM2_ALG_SHA256, 2);
-	put_le(b, 32, 2);
-	put_le(b, 0, 1);
-
-	if (f->startup_locality >= 0) {
-		uint8_t loc[17] = "StartupLocality";
-
-		loc[16] = (uint8_t)f->startup_locality;
-		put_event(b, 0, ATTEST_EV_NO_ACTION, loc, sizeof(loc));
-	}
+	fx_spec_id(b, sha256_bank, 1, 0);
+	if (f->startup_locality >= 0)
+		fx_startup_locality(b, sha256_bank, 1, (uint8_t)f->startup_locality);
 #define OMITTED(pcr) (omit & (1u << (pcr)))
 	if (!OMITTED(0))
 		put_event(b, 0, ATTEST_EV_POST_CODE, "ACPI DATA", 9);
-	put(&var, guid, 16);
-	put_le(&var, 10, 8);
-	put_le(&var, 1, 8);
-	for (const char *c = "SecureBoot"; *c; c++)
-		put_le(&var, (uint8_t)*c, 2);
-	put(&var, &sb, 1);
+	fx_efi_variable(&var, fx_efi_global_guid, "SecureBoot", &sb, 1);
 	if (!OMITTED(f->sb_pcr) && !f->sb_absent) {
-		if (f->sb_data)
-			put_event_as(b, f->sb_pcr, f->sb_type, f->sb_data, strlen(f->sb_data), &var);
-		else
+		if (f->sb_data) {
+			/* the data logged is not what the digest is of */
+			uint8_t d[1][FX_DIGEST_MAX];
+
+			fx_digest(&sha256_bank[0], var.p, var.len, d[0]);
+			fx_event2(b, f->sb_pcr, f->sb_type, sha256_bank, 1, f->sb_data, strlen(f->sb_data), d);
+		} else {
 			put_event(b, f->sb_pcr, f->sb_type, var.p, var.len);
+		}
 		if (f->second_sb >= 0) {
 			var.p[var.len - 1] = (uint8_t)f->second_sb;
 			put_event(b, f->sb_pcr, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, var.p, var.len);
@@ -279,7 +214,7 @@ static void build_uefi(const struct vfx *f, struct buf *b, uint32_t omit)
 		put_event(b, f->late_sb_pcr, ATTEST_EV_EFI_VARIABLE_DRIVER_CONFIG, var.p, var.len);
 	}
 #undef OMITTED
-	free(var.p);
+	fx_buf_free(&var);
 }
 
 /* ---- the AK ----------------------------------------------------------------------- */
@@ -418,7 +353,7 @@ struct attest_evidence *vfx_evidence(struct vfx *f)
 	uint8_t buf[sizeof(TPMT_SIGNATURE) + sizeof(TPMS_ATTEST) + sizeof(TPM2B_PUBLIC)];
 	TPMS_ATTEST a = { 0 };
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	struct buf uefi = { 0 };
+	struct fx_buf uefi = { 0 };
 	size_t len, n = 0;
 
 	must(e && c);
@@ -444,20 +379,32 @@ struct attest_evidence *vfx_evidence(struct vfx *f)
 				pcr1[0][19] = (uint8_t)f->startup_locality;
 			}
 		}
-	{
+	if (f->uefi_file) {
+		/* a real log: its values as attest replays it */
 		struct attest_eventlog *log = NULL;
 
 		must(attest_eventlog_parse("fixture", uefi.p, uefi.len, &log) == 0);
 		must(attest_eventlog_replay(log, &uefi_values, &n_uefi) == 0);
 		attest_eventlog_free(log);
+		for (size_t i = 0; i < n_uefi; i++) {
+			if (uefi_values[i].alg == sha256)
+				memcpy(pcr256[uefi_values[i].pcr], uefi_values[i].value, 32);
+			else if (uefi_values[i].alg == sha1)
+				memcpy(pcr1[uefi_values[i].pcr], uefi_values[i].value, 20);
+		}
+		free(uefi_values);
+	} else {
+		/* the built log: its values as the fixture replays it */
+		for (unsigned i = 0; i < POLICY_PCR_MAX; i++) {
+			const uint8_t *v256 = fx_replay_pcr(&uefi, sha256->tpm_alg, i);
+			const uint8_t *v1 = fx_replay_pcr(&uefi, sha1->tpm_alg, i);
+
+			if (v256)
+				memcpy(pcr256[i], v256, 32);
+			if (v1)
+				memcpy(pcr1[i], v1, 20);
+		}
 	}
-	for (size_t i = 0; i < n_uefi; i++) {
-		if (uefi_values[i].alg == sha256)
-			memcpy(pcr256[uefi_values[i].pcr], uefi_values[i].value, 32);
-		else if (uefi_values[i].alg == sha1)
-			memcpy(pcr1[uefi_values[i].pcr], uefi_values[i].value, 20);
-	}
-	free(uefi_values);
 	mlog_pcr(f, pcr256[15]);
 
 	/* the values: the quoted ones, in the quote's order, and extras */
@@ -531,8 +478,7 @@ struct attest_evidence *vfx_evidence(struct vfx *f)
 	memcpy(e->nonce, f->nonce, f->nonce_len);
 	e->nonce_len = f->nonce_len;
 	if (f->uefi && f->uefi_hidden && !f->uefi_file) {
-		free(uefi.p);
-		uefi = (struct buf){ 0 };
+		fx_buf_free(&uefi);
 		build_uefi(f, &uefi, f->uefi_empty | f->uefi_hidden);
 	}
 	if (f->uefi) {
