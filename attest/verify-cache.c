@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The verifier's cache: a host sends the same AK and logs quote after
+ * quote, so what parsing them gives is kept for the last few.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "attest-internal.h"
+
+/* ---- logs and keys seen before ---------------------------------------------------- */
+
+/* A host sends the same AK and logs quote after quote (the UEFI log is fixed
+ * for a boot, the measurement log only grows): what parsing them gives (the
+ * EVP_PKEY of the AK, the parsed logs and their replays) is kept for the
+ * last few, keyed by their exact bytes (compared, not hashed). Entries are
+ * immutable but for the lazily replayed banks, filled under the lock, and
+ * shared by reference count. */
+
+pthread_mutex_t verify_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct log_entry *cache[CACHE_KINDS][CACHE_SLOTS];   /* most recent first */
+
+void verify_entry_free(struct log_entry *e)
+{
+	if (!e)
+		return;
+	free(e->bytes);
+	attest_eventlog_free(e->uefi);
+	attest_mlog_free(e->mlog);
+	EVP_PKEY_free(e->ak);
+	free(e);
+}
+
+void verify_entry_unref(struct log_entry *e)
+{
+	bool last;
+
+	if (!e)
+		return;
+	pthread_mutex_lock(&verify_cache_lock);
+	last = --e->refs == 0;
+	pthread_mutex_unlock(&verify_cache_lock);
+	if (last)
+		verify_entry_free(e);
+}
+
+struct log_entry *verify_cache_get(int kind, const void *bytes, size_t len)
+{
+	struct log_entry *hit = NULL;
+
+	if (len > CACHE_BYTES_MAX)
+		return NULL;
+	pthread_mutex_lock(&verify_cache_lock);
+	for (size_t i = 0; i < CACHE_SLOTS && cache[kind][i] && !hit; i++) {
+		struct log_entry *e = cache[kind][i];
+
+		if (e->len != len || memcmp(e->bytes, bytes, len) != 0)
+			continue;
+		memmove(&cache[kind][1], &cache[kind][0], i * sizeof(cache[kind][0]));
+		cache[kind][0] = e;
+		e->refs++;
+		hit = e;
+	}
+	pthread_mutex_unlock(&verify_cache_lock);
+	return hit;
+}
+
+/* Keeps e (the caller's reference stays the caller's) when small enough. */
+void verify_cache_put(int kind, struct log_entry *e)
+{
+	struct log_entry *old = NULL;
+
+	if (!e->bytes)
+		return;
+	pthread_mutex_lock(&verify_cache_lock);
+	old = cache[kind][CACHE_SLOTS - 1];
+	memmove(&cache[kind][1], &cache[kind][0], (CACHE_SLOTS - 1) * sizeof(cache[kind][0]));
+	cache[kind][0] = e;
+	e->refs++;
+	if (old && --old->refs > 0)
+		old = NULL;
+	pthread_mutex_unlock(&verify_cache_lock);
+	verify_entry_free(old);
+}
+
+void attest_verify_cache_flush(void)
+{
+	struct log_entry *drop[CACHE_KINDS * CACHE_SLOTS];
+	size_t n = 0;
+
+	pthread_mutex_lock(&verify_cache_lock);
+	for (int k = 0; k < CACHE_KINDS; k++)
+		for (size_t i = 0; i < CACHE_SLOTS; i++) {
+			struct log_entry *e = cache[k][i];
+
+			cache[k][i] = NULL;
+			if (e && --e->refs == 0)
+				drop[n++] = e;
+		}
+	pthread_mutex_unlock(&verify_cache_lock);
+	for (size_t i = 0; i < n; i++)
+		verify_entry_free(drop[i]);
+}
+
+/* A new entry for bytes; parse is the caller's. */
+struct log_entry *verify_entry_new(const void *bytes, size_t len)
+{
+	struct log_entry *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->refs = 1;
+	e->len = len;
+	if (len <= CACHE_BYTES_MAX) {
+		e->bytes = malloc(len ? len : 1);
+		if (!e->bytes) {
+			free(e);
+			return NULL;
+		}
+		memcpy(e->bytes, bytes, len);
+	}
+	return e;
+}
+
+
+int verify_uefi_replay_bank(EVP_MD_CTX *md, struct log_entry *e, int a)
+{
+	const struct vt_hash_alg *alg = &verify_alg_table[a];
+	const struct attest_event *events;
+	int locality = attest_eventlog_startup_locality(e->uefi), r = 0;
+	size_t n;
+
+	pthread_mutex_lock(&verify_cache_lock);
+	if (e->banks_done & (1u << a))
+		goto out;
+	memset(e->pcr[a], 0, sizeof(e->pcr[a]));
+	e->used[a] = 0;
+	if (locality >= 0)
+		e->pcr[a][0][alg->size - 1] = (uint8_t)locality;
+	events = attest_eventlog_events(e->uefi, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct attest_event *ev = &events[i];
+
+		if (ev->type == ATTEST_EV_NO_ACTION || ev->pcr >= POLICY_PCR_MAX)
+			continue;
+		for (size_t k = 0; k < ev->n_digests; k++) {
+			const struct attest_event_digest *d = &ev->digests[k];
+			uint8_t *v = e->pcr[a][ev->pcr];
+
+			if (d->bank->alg != alg || d->bank->size != alg->size)
+				continue;
+			r = verify_digest2(md, alg, v, alg->size, d->value, alg->size, v);
+			if (r < 0)
+				goto out;
+			e->used[a] |= 1u << ev->pcr;
+		}
+	}
+	e->banks_done |= 1u << a;
+out:
+	pthread_mutex_unlock(&verify_cache_lock);
+	return r;
+}
