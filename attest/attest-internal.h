@@ -140,7 +140,6 @@ int verify_uefi_replay_bank(struct evp_md_ctx_st *md, struct log_entry *e, int a
 
 /* verify-quote.c: the AK, the signature, TPMS_ATTEST, the PCR digest and selection */
 int verify_unmarshal_public(const uint8_t *data, size_t len, TPM2B_PUBLIC *out);
-int verify_ak_to_pkey(const TPMT_PUBLIC *pub, EVP_PKEY **ret, char *why_buf, size_t why_size);
 int verify_check_ak(struct verify *s);
 int verify_check_signature(struct verify *s);
 int verify_check_attest(struct verify *s, const uint8_t *nonce, size_t nonce_len);

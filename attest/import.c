@@ -227,7 +227,7 @@ int attest_evidence_import(const struct attest_import *in, struct attest_evidenc
 	if (verify_unmarshal_public(in->ak_public.data, in->ak_public.len, pub) < 0)
 		return vt_log_errno(EBADMSG, "AK '%s' is not a marshalled TPM2B_PUBLIC (tpm2_createak -u FILE)",
 					in->ak_public.name);
-	r = verify_ak_to_pkey(&pub->publicArea, &pk, why_buf, sizeof(why_buf));
+	r = vt_tpm_public_to_pkey(&pub->publicArea, &pk, why_buf, sizeof(why_buf));
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)

@@ -23,109 +23,6 @@
 
 /* ---- the AK ------------------------------------------------------------------ */
 
-static EVP_PKEY *pkey_from_params(const char *type, const OSSL_PARAM *params)
-{
-	_cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
-	EVP_PKEY *pkey = NULL;
-
-	if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, (OSSL_PARAM *)params) != 1)
-		return NULL;
-	return pkey;
-}
-
-#define ECC_POINT_MAX (1 + 2 * 48)
-
-/* The uncompressed point (0x04 x y, *ret_len bytes) of an ECC public area
- * and its curve's OpenSSL name. */
-int verify_ecc_point(const TPMT_PUBLIC *pub, const char **ret_group, uint8_t point[ECC_POINT_MAX],
-		     size_t *ret_len, char *why_buf, size_t why_size)
-{
-	const TPMS_ECC_POINT *pt = &pub->unique.ecc;
-	size_t n;
-
-	switch (pub->parameters.eccDetail.curveID) {
-	case TPM2_ECC_NIST_P256: *ret_group = "P-256"; n = 32; break;
-	case TPM2_ECC_NIST_P384: *ret_group = "P-384"; n = 48; break;
-	default:
-		snprintf(why_buf, why_size, "curve 0x%04x is not supported (nist p-256, p-384)",
-			 pub->parameters.eccDetail.curveID);
-		return -EOPNOTSUPP;
-	}
-	if (pt->x.size == 0 || pt->x.size > n || pt->y.size == 0 || pt->y.size > n) {
-		snprintf(why_buf, why_size, "the point has coordinates of %u and %u bytes, not %zu",
-			 pt->x.size, pt->y.size, n);
-		return -EBADMSG;
-	}
-	memset(point, 0, ECC_POINT_MAX);
-	point[0] = 0x04;
-	memcpy(point + 1 + n - pt->x.size, pt->x.buffer, pt->x.size);
-	memcpy(point + 1 + 2 * n - pt->y.size, pt->y.buffer, pt->y.size);
-	*ret_len = 1 + 2 * n;
-	return 0;
-}
-
-/* An EVP_PKEY from the public area; 0, or -EOPNOTSUPP/-EBADMSG with *ret_why. */
-int verify_ak_to_pkey(const TPMT_PUBLIC *pub, EVP_PKEY **ret, char *why_buf, size_t why_size)
-{
-	switch (pub->type) {
-	case TPM2_ALG_ECC: {
-		const char *group;
-		uint8_t point[ECC_POINT_MAX];
-		size_t n;
-		OSSL_PARAM params[3];
-		int r = verify_ecc_point(pub, &group, point, &n, why_buf, why_size);
-
-		if (r < 0)
-			return r;
-		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
-		params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, n);
-		params[2] = OSSL_PARAM_construct_end();
-		*ret = pkey_from_params("EC", params);
-		if (!*ret) {
-			snprintf(why_buf, why_size, "the point is not on curve %s", group);
-			return -EBADMSG;
-		}
-		return 0;
-	}
-	case TPM2_ALG_RSA: {
-		_cleanup_(OSSL_PARAM_BLD_freep) OSSL_PARAM_BLD *bld = NULL;
-		_cleanup_(OSSL_PARAM_freep) OSSL_PARAM *params = NULL;
-		_cleanup_(BN_freep) BIGNUM *nn = NULL, *ee = NULL;
-		unsigned bits = pub->parameters.rsaDetail.keyBits;
-		uint32_t exponent = pub->parameters.rsaDetail.exponent;
-
-		if (bits < 2048 || bits > 4096 || bits % 8) {
-			snprintf(why_buf, why_size, "an rsa key of %u bits is not supported (2048 to 4096)",
-				 bits);
-			return -EOPNOTSUPP;
-		}
-		if (pub->unique.rsa.size != bits / 8) {
-			snprintf(why_buf, why_size, "the modulus has %u bytes, not %u", pub->unique.rsa.size,
-				 bits / 8);
-			return -EBADMSG;
-		}
-		nn = BN_bin2bn(pub->unique.rsa.buffer, pub->unique.rsa.size, NULL);
-		ee = BN_new();
-		bld = OSSL_PARAM_BLD_new();
-		if (!nn || !ee || !bld || BN_set_word(ee, exponent ? exponent : 65537) != 1 ||
-		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, nn) != 1 ||
-		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, ee) != 1 ||
-		    !(params = OSSL_PARAM_BLD_to_param(bld)))
-			return -ENOMEM;
-		*ret = pkey_from_params("RSA", params);
-		if (!*ret) {
-			snprintf(why_buf, why_size, "not a valid rsa public key");
-			return -EBADMSG;
-		}
-		return 0;
-	}
-	default:
-		snprintf(why_buf, why_size, "a key of type 0x%04x is not supported (ecc, rsa)", pub->type);
-		return -EOPNOTSUPP;
-	}
-}
-
 /* The policy's own key for an ECC public area it pins (the same TPM name,
  * the same curve and point), a new reference; else NULL. That key was
  * parsed once, with the policy: making one from the area builds an EC
@@ -134,13 +31,13 @@ static EVP_PKEY *pinned_key(struct verify *s, const TPMT_PUBLIC *pub, const uint
 			    size_t name_len)
 {
 	const struct policy_key *keys;
-	uint8_t point[ECC_POINT_MAX], have[ECC_POINT_MAX];
-	const char *group;
+	uint8_t point[VT_TPM_ECC_POINT_MAX], have[VT_TPM_ECC_POINT_MAX];
+	const struct vt_tpm_curve *curve;
 	char why_buf[128], have_group[16];
 	size_t n_keys, len, have_len;
 
 	if (pub->type != TPM2_ALG_ECC || name_len == 0 ||
-	    verify_ecc_point(pub, &group, point, &len, why_buf, sizeof(why_buf)) < 0)
+	    vt_tpm_ecc_point(pub, &curve, point, &len, why_buf, sizeof(why_buf)) < 0)
 		return NULL;
 	keys = policy_attestation_keys(s->p, &n_keys);
 	for (size_t i = 0; i < n_keys; i++) {
@@ -150,7 +47,7 @@ static EVP_PKEY *pinned_key(struct verify *s, const TPMT_PUBLIC *pub, const uint
 		    EVP_PKEY_is_a(k, "EC") != 1 ||
 		    EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, have_group,
 						   sizeof(have_group), NULL) != 1 ||
-		    OBJ_txt2nid(have_group) != EC_curve_nist2nid(group) ||
+		    OBJ_txt2nid(have_group) != EC_curve_nist2nid(curve->name) ||
 		    EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, have,
 						    sizeof(have), &have_len) != 1 ||
 		    have_len != len || memcmp(have, point, len) != 0)
@@ -282,7 +179,7 @@ int verify_check_ak(struct verify *s)
 		if (r < 0)
 			name_len = 0;
 		pk = pinned_key(s, &s->ak_public.publicArea, name, name_len);
-		r = pk ? 0 : verify_ak_to_pkey(&s->ak_public.publicArea, &pk, why_buf, sizeof(why_buf));
+		r = pk ? 0 : vt_tpm_public_to_pkey(&s->ak_public.publicArea, &pk, why_buf, sizeof(why_buf));
 		if (r == -ENOMEM)
 			return verify_internal(s, r);
 		if (r < 0) {
