@@ -134,7 +134,8 @@ void verify_cache_put(int kind, struct log_entry *e);
 struct log_entry *verify_entry_new(const void *bytes, size_t len);
 void verify_entry_free(struct log_entry *e);
 void verify_entry_unref(struct log_entry *e);
-int verify_uefi_replay_bank(struct evp_md_ctx_st *md, struct log_entry *e, int a);
+/* The UEFI log's replay in bank a (by verify_alg_index()), once per entry. */
+int verify_uefi_replay_bank(struct log_entry *e, int a);
 
 /* ---- the checks, in order ------------------------------------------------------ */
 

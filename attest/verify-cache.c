@@ -126,41 +126,18 @@ struct log_entry *verify_entry_new(const void *bytes, size_t len)
 	return e;
 }
 
-
-int verify_uefi_replay_bank(EVP_MD_CTX *md, struct log_entry *e, int a)
+/* The UEFI log's replay in bank a (attest_eventlog_replay_bank), once per
+ * entry and bank: only the banks a quote asks for are ever replayed. */
+int verify_uefi_replay_bank(struct log_entry *e, int a)
 {
-	const struct vt_hash_alg *alg = &verify_alg_table[a];
-	const struct attest_event *events;
-	int locality = attest_eventlog_startup_locality(e->uefi), r = 0;
-	size_t n;
+	int r = 0;
 
 	pthread_mutex_lock(&verify_cache_lock);
-	if (e->banks_done & (1u << a))
-		goto out;
-	memset(e->pcr[a], 0, sizeof(e->pcr[a]));
-	e->used[a] = 0;
-	if (locality >= 0)
-		e->pcr[a][0][alg->size - 1] = (uint8_t)locality;
-	events = attest_eventlog_events(e->uefi, &n);
-	for (size_t i = 0; i < n; i++) {
-		const struct attest_event *ev = &events[i];
-
-		if (ev->type == ATTEST_EV_NO_ACTION || ev->pcr >= POLICY_PCR_MAX)
-			continue;
-		for (size_t k = 0; k < ev->n_digests; k++) {
-			const struct attest_event_digest *d = &ev->digests[k];
-			uint8_t *v = e->pcr[a][ev->pcr];
-
-			if (d->bank->alg != alg || d->bank->size != alg->size)
-				continue;
-			r = verify_digest2(md, alg, v, alg->size, d->value, alg->size, v);
-			if (r < 0)
-				goto out;
-			e->used[a] |= 1u << ev->pcr;
-		}
+	if (!(e->banks_done & (1u << a))) {
+		r = attest_eventlog_replay_bank(e->uefi, &verify_alg_table[a], e->pcr[a], &e->used[a]);
+		if (r == 0)
+			e->banks_done |= 1u << a;
 	}
-	e->banks_done |= 1u << a;
-out:
 	pthread_mutex_unlock(&verify_cache_lock);
 	return r;
 }
