@@ -568,6 +568,56 @@ START_TEST(test_uefi_log_pcr_without_events)
 }
 END_TEST
 
+/* PCR 0 after an H-CRTM event: 0...04 (_TPM_Hash_Start at locality 4), then
+ * the event's digest, then the firmware's events; computed here. A
+ * verifier that replayed PCR 0 from zero would refuse the quote, and one
+ * that took the event for any other would accept a log that is not the
+ * boot's: with its type changed, the log no longer replays. */
+static void sha256_extend(uint8_t pcr[32], const void *data, size_t len)
+{
+	uint8_t cat[64];
+
+	ck_assert_int_eq(EVP_Digest(data, len, cat + 32, NULL, EVP_sha256(), NULL), 1);
+	memcpy(cat, pcr, 32);
+	ck_assert_int_eq(EVP_Digest(cat, sizeof(cat), pcr, NULL, EVP_sha256(), NULL), 1);
+}
+
+START_TEST(test_uefi_log_hcrtm)
+{
+	static const uint8_t hcrtm_type[8] = { 0, 0, 0, 0, 0x10, 0, 0, 0x80 };   /* pcr 0, the type */
+	uint8_t want[32] = { 0 };
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+	const struct policy_pcr_value *pcr0 = NULL;
+	uint8_t *at;
+
+	want[31] = 4;
+	sha256_extend(want, "HCRTM", 5);
+	sha256_extend(want, "ACPI DATA", 9);
+	sha256_extend(want, "\0\0\0\0", 4);
+	f.hcrtm = true;
+	e = vfx_evidence(&f);
+	for (size_t i = 0; i < e->n_pcrs && !pcr0; i++)
+		if (e->pcrs[i].pcr == 0 && strcmp(e->pcrs[i].alg->name, "sha256") == 0)
+			pcr0 = &e->pcrs[i];
+	ck_assert_ptr_nonnull(pcr0);
+	ck_assert_mem_eq(pcr0->value, want, 32);
+	v = verify(e);
+	assert_check(v, "uefi-log", ATTEST_CHECK_OK, "the log replays to the quoted sha256:0,1,2,3,4,5,6,7");
+	assert_all_ok(v);
+	attest_verdict_free(v);
+
+	at = memmem(e->uefi_log, e->uefi_log_len, hcrtm_type, sizeof(hcrtm_type));
+	ck_assert_ptr_nonnull(at);
+	at[4] = ATTEST_EV_POST_CODE;
+	at[7] = 0;
+	v = verify(e);
+	assert_bad(v, "uefi-log", "the log's replay differs from the quoted sha256:0:");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+}
+END_TEST
+
 /* Rule (b): no SecureBoot event, or no separator in PCR 7, proves no state. */
 START_TEST(test_sb_not_established)
 {
@@ -2062,6 +2112,7 @@ static Suite *verify_suite(void)
 	tcase_add_test(tc, test_sb_in_another_pcr);
 	tcase_add_test(tc, test_uefi_log_leaves_out_a_quoted_pcr);
 	tcase_add_test(tc, test_uefi_log_pcr_without_events);
+	tcase_add_test(tc, test_uefi_log_hcrtm);
 	tcase_add_test(tc, test_sb_not_established);
 	tcase_add_test(tc, test_sb_pcr7_in_the_quote);
 	tcase_add_test(tc, test_uefi_log_tampered);

@@ -252,6 +252,8 @@ static void build_uefi(const struct vfx *f, struct buf *b, uint32_t omit)
 		loc[16] = (uint8_t)f->startup_locality;
 		put_event(b, 0, ATTEST_EV_NO_ACTION, loc, sizeof(loc));
 	}
+	if (f->hcrtm)
+		put_event(b, 0, ATTEST_EV_EFI_HCRTM_EVENT, "HCRTM", 5);
 #define OMITTED(pcr) (omit & (1u << (pcr)))
 	if (!OMITTED(0))
 		put_event(b, 0, ATTEST_EV_POST_CODE, "ACPI DATA", 9);
