@@ -121,6 +121,8 @@ struct log_entry {
 	uint8_t name[ATTEST_NAME_MAX];  /* AK: its TPM name (0 bytes: none) */
 	size_t name_len;
 	uint32_t banks_done;            /* UEFI: banks replayed, by verify_alg_index() */
+	uint32_t mlog_bound;            /* measurement log: banks whose digests were
+					 * checked against their content */
 	uint32_t used[ALGS_MAX];        /* UEFI: the PCRs with an extend */
 	uint8_t pcr[ALGS_MAX][POLICY_PCR_MAX][VT_DIGEST_MAX];
 };
@@ -136,6 +138,9 @@ void verify_entry_free(struct log_entry *e);
 void verify_entry_unref(struct log_entry *e);
 /* The UEFI log's replay in bank a (by verify_alg_index()), once per entry. */
 int verify_uefi_replay_bank(struct log_entry *e, int a);
+/* The measurement log's binding of digests to content in bank a, once per
+ * entry (attest_mlog_bind_bank: 0, or -EBADMSG logged). */
+int verify_mlog_bind_bank(struct log_entry *e, int a);
 
 /* ---- the checks, in order ------------------------------------------------------ */
 

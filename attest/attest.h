@@ -99,6 +99,17 @@ struct attest_record {
  * extended digest recomputed from its content. -EBADMSG (logged with the
  * line) on any fault, -EFBIG over the limits. */
 int attest_mlog_parse(const char *name, const char *data, size_t len, struct attest_mlog **ret);
+/* The same with flags: ATTEST_MLOG_DEFER_BINDING leaves out the check of
+ * each extended digest against its content, for a verifier, which needs
+ * it only in the banks a quote proves: it calls attest_mlog_bind_bank()
+ * for each of them, and no other bank's digests count. */
+#define ATTEST_MLOG_DEFER_BINDING (1u << 0)
+int attest_mlog_parse_flags(const char *name, const char *data, size_t len, unsigned flags,
+			    struct attest_mlog **ret);
+/* The check attest_mlog_parse() makes in every bank, in bank alg alone:
+ * each record's digest of alg is the one its content gives. 0, -EBADMSG
+ * (logged as the parser logs it), -ENOMEM, -ENOTRECOVERABLE. */
+int attest_mlog_bind_bank(const struct attest_mlog *log, const struct vt_hash_alg *alg);
 /* Opens STATE_DIR/measurements.log under a shared (or, creating it, an
  * exclusive) lock and parses it. A missing log is an empty one when not
  * exclusive. With ret_fd, the locked descriptor is handed over. */

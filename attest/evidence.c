@@ -158,9 +158,10 @@ static int parse_host_audit(const char *name, json_object *v, struct attest_evid
 	}
 	if (memchr(s, '\0', len))
 		return ev_fault(name, "$.host_audit", "contains a NUL byte");
-	vt_log_capture(why, sizeof(why));
-	r = attest_audit_parse("$.host_audit", s, len, &a);
-	vt_log_capture(NULL, 0);
+	{
+		VT_LOG_CAPTURE_SCOPE(why, sizeof(why));
+		r = attest_audit_parse("$.host_audit", s, len, &a);
+	}
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {

@@ -30,6 +30,7 @@
 #define READ_CHUNK (1024 * 1024)
 
 struct attest_mlog {
+	char *name;           /* for messages */
 	struct attest_record *records;
 	size_t n;
 	size_t valid_len;     /* bytes up to the end of the last whole line */
@@ -51,6 +52,7 @@ void attest_mlog_free(struct attest_mlog *log)
 	for (size_t i = 0; i < log->n; i++)
 		record_done(&log->records[i]);
 	free(log->records);
+	free(log->name);
 	free(log);
 }
 
@@ -379,8 +381,24 @@ static int64_t rec_int(const struct rec_value *v)
 
 /* The record read from one line (a strict JSON walk, then its fields judged
  * in the order a reader of the format would). */
+/* Whether record rec's extended digest k is the one its content gives:
+ * 1, 0 (logged, naming the line), or -ENOTRECOVERABLE. */
+static int record_binds(const char *name, size_t line, EVP_MD_CTX *md,
+			const struct attest_record *rec, size_t k)
+{
+	struct policy_digest expect;
+
+	if (record_digest_md(md, rec->event_type, rec->path, rec->size, &rec->file_digests[k],
+			     &expect) < 0)
+		return -ENOTRECOVERABLE;
+	if (memcmp(expect.value, rec->digests[k].value, rec->digests[k].alg->size) != 0)
+		return rec_fault(name, line, "the %s digest does not match its content",
+				 rec->digests[k].alg->name);
+	return 1;
+}
+
 static int parse_record(const char *name, size_t line, const char *text, size_t len,
-			struct rec_read *rr, EVP_MD_CTX *md, uint64_t want_recnum,
+			struct rec_read *rr, EVP_MD_CTX *md, unsigned flags, uint64_t want_recnum,
 			struct attest_record *rec)
 {
 	struct vt_json_error jerr;
@@ -451,7 +469,6 @@ static int parse_record(const char *name, size_t line, const char *text, size_t 
 				 n);
 	for (size_t k = 0; k < n; k++) {
 		const struct vt_hash_alg *a;
-		struct policy_digest expect;
 		const struct rec_value *fd = NULL;
 
 		str = rec_str(rr, &rr->digest[k].alg);
@@ -468,14 +485,14 @@ static int parse_record(const char *name, size_t line, const char *text, size_t 
 				fd = &rr->fdigest[j].value;
 		if (!fd || get_hex_digest(rr, fd, a, &rec->file_digests[k]) < 0)
 			return rec_fault(name, line, "content.digests.%s is missing or malformed", a->name);
-		/* The extended digest must be the one the content gives. */
-		if (record_digest_md(md, rec->event_type, rec->path, rec->size, &rec->file_digests[k],
-				     &expect) < 0)
-			return -ENOTRECOVERABLE;
-		if (memcmp(expect.value, rec->digests[k].value, a->size) != 0)
-			return rec_fault(name, line, "the %s digest does not match its content", a->name);
 	}
 	rec->n_digests = n;
+	/* The extended digest must be the one the content gives. */
+	for (size_t k = 0; k < n && !(flags & ATTEST_MLOG_DEFER_BINDING); k++) {
+		r = record_binds(name, line, md, rec, k);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -489,6 +506,31 @@ static void rec_read_freep(struct rec_read **rr)
 
 int attest_mlog_parse(const char *name, const char *data, size_t len, struct attest_mlog **ret)
 {
+	return attest_mlog_parse_flags(name, data, len, 0, ret);
+}
+
+int attest_mlog_bind_bank(const struct attest_mlog *log, const struct vt_hash_alg *alg)
+{
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int r;
+
+	if (!md)
+		return -ENOMEM;
+	for (size_t i = 0; log && i < log->n; i++)
+		for (size_t k = 0; k < log->records[i].n_digests; k++) {
+			if (log->records[i].digests[k].alg != alg)
+				continue;
+			/* a record is a line: record i is on line i + 1 */
+			r = record_binds(log->name, i + 1, md, &log->records[i], k);
+			if (r < 0)
+				return r;
+		}
+	return 0;
+}
+
+int attest_mlog_parse_flags(const char *name, const char *data, size_t len, unsigned flags,
+			    struct attest_mlog **ret)
+{
 	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
 	_cleanup_(rec_read_freep) struct rec_read *rr = NULL;
 	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = NULL;
@@ -500,7 +542,7 @@ int attest_mlog_parse(const char *name, const char *data, size_t len, struct att
 	log = calloc(1, sizeof(*log));
 	rr = calloc(1, sizeof(*rr));
 	md = EVP_MD_CTX_new();
-	if (!log || !rr || !md)
+	if (!log || !rr || !md || !(log->name = strdup(name)))
 		return -ENOMEM;
 	while (pos < len) {
 		const char *nl = memchr(data + pos, '\n', len - pos);
@@ -527,7 +569,7 @@ int attest_mlog_parse(const char *name, const char *data, size_t len, struct att
 			log->records = nr;
 		}
 		memset(&log->records[log->n], 0, sizeof(log->records[0]));
-		r = parse_record(name, line, data + pos, l, rr, md, log->n, &log->records[log->n]);
+		r = parse_record(name, line, data + pos, l, rr, md, flags, log->n, &log->records[log->n]);
 		if (r < 0) {
 			record_done(&log->records[log->n]);
 			return r;

@@ -141,3 +141,24 @@ int verify_uefi_replay_bank(struct log_entry *e, int a)
 	pthread_mutex_unlock(&verify_cache_lock);
 	return r;
 }
+
+/* The measurement log's records bound to their content in bank a
+ * (attest_mlog_bind_bank), once per entry and bank. */
+int verify_mlog_bind_bank(struct log_entry *e, int a)
+{
+	bool done;
+	int r;
+
+	pthread_mutex_lock(&verify_cache_lock);
+	done = e->mlog_bound & (1u << a);
+	pthread_mutex_unlock(&verify_cache_lock);
+	if (done)
+		return 0;
+	r = attest_mlog_bind_bank(e->mlog, &verify_alg_table[a]);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&verify_cache_lock);
+	e->mlog_bound |= 1u << a;
+	pthread_mutex_unlock(&verify_cache_lock);
+	return 0;
+}

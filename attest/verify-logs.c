@@ -35,10 +35,11 @@ int verify_check_uefi_log(struct verify *s)
 		le = verify_entry_new(e->uefi_log, e->uefi_log_len);
 		if (!le)
 			return verify_internal(s, -ENOMEM);
-		vt_log_capture(s->why, sizeof(s->why));
-		r = attest_eventlog_parse_flags("$.uefi_eventlog", e->uefi_log, e->uefi_log_len,
-						ATTEST_EVENTLOG_NO_DATA_CHECK, &le->uefi);
-		vt_log_capture(NULL, 0);
+		{
+			VT_LOG_CAPTURE_SCOPE(s->why, sizeof(s->why));
+			r = attest_eventlog_parse_flags("$.uefi_eventlog", e->uefi_log, e->uefi_log_len,
+							ATTEST_EVENTLOG_NO_DATA_CHECK, &le->uefi);
+		}
 		if (r < 0) {
 			verify_entry_free(le);
 			if (r == -ENOMEM)
@@ -160,9 +161,10 @@ int verify_check_secure_boot(struct verify *s)
 			proven[n_proven++] = &verify_alg_table[a];
 	if (n_proven == 0)
 		return FAIL(s, "secure-boot", "pcr 7 is quoted in no bank of the UEFI event log: nothing proves the Secure Boot configuration");
-	vt_log_capture(s->why, sizeof(s->why));
-	r = attest_eventlog_secure_boot_in(s->uefi, proven, n_proven);
-	vt_log_capture(NULL, 0);
+	{
+		VT_LOG_CAPTURE_SCOPE(s->why, sizeof(s->why));
+		r = attest_eventlog_secure_boot_in(s->uefi, proven, n_proven);
+	}
 	if (r == -ENOMEM)
 		return verify_internal(s, r);
 	if (r == -ENOENT)
@@ -200,9 +202,11 @@ int verify_check_mlog_replay(struct verify *s)
 
 		if (!le)
 			return verify_internal(s, -ENOMEM);
-		vt_log_capture(s->why, sizeof(s->why));
-		r = attest_mlog_parse("$.measurement_log", e->mlog, e->mlog_len, &le->mlog);
-		vt_log_capture(NULL, 0);
+		{
+			VT_LOG_CAPTURE_SCOPE(s->why, sizeof(s->why));
+			r = attest_mlog_parse_flags("$.measurement_log", e->mlog, e->mlog_len,
+						    ATTEST_MLOG_DEFER_BINDING, &le->mlog);
+		}
 		if (r < 0) {
 			verify_entry_free(le);
 			if (r == -ENOMEM || r == -ENOTRECOVERABLE)
@@ -233,6 +237,18 @@ int verify_check_mlog_replay(struct verify *s)
 		if (!(s->quoted[a].mask & (1u << pcr)))
 			continue;
 		any |= 1u << a;
+		/* its records' digests of this bank are theirs: the parse left that
+		 * to the banks that count */
+		{
+			VT_LOG_CAPTURE_SCOPE(s->why, sizeof(s->why));
+			r = verify_mlog_bind_bank(s->mlog_entry, (int)a);
+		}
+		if (r == -ENOMEM || r == -ENOTRECOVERABLE)
+			return verify_internal(s, r);
+		if (r < 0) {
+			s->mlog = NULL;
+			return FAIL(s, "measurement-log", "%s", verify_why(s, r));
+		}
 		r = attest_mlog_judge(s->mlog, pcr, &verify_alg_table[a], s->quoted[a].value[pcr], &at);
 		if (r < 0)
 			return verify_internal(s, r);
@@ -514,7 +530,11 @@ int verify_check_host_audit(struct verify *s)
 	if (rec->size != e->host_audit_len)
 		return FAIL(s, "host-audit", "the host audit is not the data of record %" PRIu64 ", the last host-audit record: %zu bytes, the record measured %" PRIu64,
 			    rec->recnum, e->host_audit_len, rec->size);
+	/* in the banks that prove the log: a digest in another proves nothing,
+	 * and the replay gave each record one in each of those */
 	for (size_t k = 0; k < rec->n_digests; k++) {
+		if (!(s->mlog_banks & (1u << verify_alg_index(rec->digests[k].alg))))
+			continue;
 		r = event_digest_matches(rec, k, e->host_audit, e->host_audit_len);
 		if (r < 0)
 			return verify_internal(s, r);
@@ -526,11 +546,12 @@ int verify_check_host_audit(struct verify *s)
 		return FAIL(s, "host-audit", "record %" PRIu64 " of the host audit is pending: its extend is not in the quote, so the audit is not measured",
 			    rec->recnum);
 
-	vt_log_capture(s->why, sizeof(s->why));
-	r = attest_audit_parse("$.host_audit", e->host_audit, e->host_audit_len, &a);
-	if (r >= 0)
-		r = attest_audit_evaluate(a, s->p, reason, sizeof(reason));
-	vt_log_capture(NULL, 0);
+	{
+		VT_LOG_CAPTURE_SCOPE(s->why, sizeof(s->why));
+		r = attest_audit_parse("$.host_audit", e->host_audit, e->host_audit_len, &a);
+		if (r >= 0)
+			r = attest_audit_evaluate(a, s->p, reason, sizeof(reason));
+	}
 	if (r == -ENOMEM)
 		return verify_internal(s, r);
 	if (r < 0)

@@ -170,9 +170,10 @@ int verify_check_ak(struct verify *s)
 
 		/* A name algorithm vmtrust does not know leaves no name: such a
 		 * key matches no pinned name. */
-		vt_log_capture(s->why, sizeof(s->why));
-		r = attest_public_name(e->ak_public, e->ak_public_len, name, &name_len);
-		vt_log_capture(NULL, 0);
+		{
+			VT_LOG_CAPTURE_SCOPE(s->why, sizeof(s->why));
+			r = attest_public_name(e->ak_public, e->ak_public_len, name, &name_len);
+		}
 		s->why[0] = '\0';
 		if (r == -ENOMEM)
 			return verify_internal(s, r);

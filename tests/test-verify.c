@@ -314,6 +314,46 @@ START_TEST(test_unquoted_bank_redigested)
 }
 END_TEST
 
+/* Class 1, and what the parse of a verifier leaves out: a record whose
+ * digests disagree with its content in a bank the quote does not cover is
+ * judged in the quoted bank alone; in a quoted bank it is refused. */
+START_TEST(test_unquoted_bank_contradiction)
+{
+	static const char *const algs[] = { "sha256", "sha384" };
+	const char *contents[] = { f.recs[0].content, f.recs[0].content };
+	struct attest_evidence *e = vfx_evidence(&f);
+	char *l0 = record_line_banks(f.recs[0].path, 0, 2, algs, contents);
+	char *l1 = vfx_record_line(&f.recs[1], 1), *l2 = vfx_record_line(&f.recs[2], 2), *text, *p;
+	struct attest_verdict *v;
+
+	/* the content's sha384 digest (the last one of the line) changed */
+	p = strstr(l0, "\"digests\":{");
+	ck_assert_ptr_nonnull(p);
+	p = strstr(p, "\"sha384\":\"");
+	ck_assert_ptr_nonnull(p);
+	p += strlen("\"sha384\":\"");
+	*p = *p == '0' ? '1' : '0';
+	ck_assert_int_ge(asprintf(&text, "%s%s%s", l0, l1, l2), 0);
+	replace_mlog(e, text);
+	v = verify(e);
+	assert_check(v, "measurement-log", ATTEST_CHECK_OK, "3 records replay to the quoted sha256:15");
+	assert_all_ok(v);
+	attest_verdict_free(v);
+
+	/* the same in the quoted bank */
+	*p = *p == '0' ? '1' : '0';
+	p = strstr(strstr(e->mlog, "\"digests\":{"), "\"sha256\":\"") + strlen("\"sha256\":\"");
+	*p = *p == '0' ? '1' : '0';
+	v = verify(e);
+	assert_bad(v, "measurement-log", "record on line 1: the sha256 digest does not match its content");
+	attest_verdict_free(v);
+	attest_evidence_free(e);
+	free(l0);
+	free(l1);
+	free(l2);
+}
+END_TEST
+
 /* Class 1: a fabricated record whose only digest is in an unquoted bank
  * replays to nothing; it is not measured, and the log is refused. */
 START_TEST(test_unquoted_bank_fabricated)
@@ -2053,6 +2093,7 @@ static Suite *verify_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_unquoted_bank_redigested);
 	tcase_add_test(tc, test_unquoted_bank_fabricated);
+	tcase_add_test(tc, test_unquoted_bank_contradiction);
 	tcase_add_test(tc, test_quote_covers_less_than_the_policy);
 	tcase_add_test(tc, test_uefi_event_banks);
 	tcase_add_test(tc, test_secure_boot_disagrees);
