@@ -120,7 +120,8 @@ struct log_entry {
 	EVP_PKEY *ak;                   /* AK: the key of a TPM2B_PUBLIC */
 	uint8_t name[ATTEST_NAME_MAX];  /* AK: its TPM name (0 bytes: none) */
 	size_t name_len;
-	uint32_t banks_done;            /* UEFI: banks replayed, by verify_alg_index() */
+	uint32_t pcrs_done[ALGS_MAX];   /* UEFI: by bank (verify_alg_index()), the PCRs
+					 * replayed in pcr[] */
 	uint32_t mlog_bound;            /* measurement log: banks whose digests were
 					 * checked against their content */
 	uint32_t used[ALGS_MAX];        /* UEFI: the PCRs with an extend */
@@ -136,8 +137,9 @@ void verify_cache_put(int kind, struct log_entry *e);
 struct log_entry *verify_entry_new(const void *bytes, size_t len);
 void verify_entry_free(struct log_entry *e);
 void verify_entry_unref(struct log_entry *e);
-/* The UEFI log's replay in bank a (by verify_alg_index()), once per entry. */
-int verify_uefi_replay_bank(struct log_entry *e, int a);
+/* The UEFI log's replay of the PCRs of mask in bank a (by
+ * verify_alg_index()), each once per entry: e->pcr[a], e->used[a]. */
+int verify_uefi_replay_bank(struct log_entry *e, int a, uint32_t mask);
 /* The measurement log's binding of digests to content in bank a, once per
  * entry (attest_mlog_bind_bank: 0, or -EBADMSG logged). */
 int verify_mlog_bind_bank(struct log_entry *e, int a);

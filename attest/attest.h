@@ -780,12 +780,13 @@ size_t attest_eventlog_n_mismatches(const struct attest_eventlog *log);
 
 /* Replays one bank of the log into pcrs (POLICY_PCR_MAX rows): every PCR
  * starts at zero but PCR 0, at attest_eventlog_pcr0_locality() in its last
- * byte; each event but EV_NO_ACTION extends its digest of alg. *ret_used:
- * the PCRs extended at least once (0 for a bank the log does not have).
- * The one replay: attest_eventlog_replay() and the verifier use it.
- * -ENOMEM, -EIO (OpenSSL, logged). */
+ * byte; each event but EV_NO_ACTION extends its digest of alg, into the
+ * PCRs of mask only (the others keep their start value). *ret_used: the
+ * PCRs with at least one extend, in mask or not (0 for a bank the log does
+ * not have). The one replay: attest_eventlog_replay() and the verifier
+ * use it. -ENOMEM, -EIO (OpenSSL, logged). */
 int attest_eventlog_replay_bank(const struct attest_eventlog *log, const struct vt_hash_alg *alg,
-				uint8_t pcrs[][VT_DIGEST_MAX], uint32_t *ret_used);
+				uint32_t mask, uint8_t pcrs[][VT_DIGEST_MAX], uint32_t *ret_used);
 /* Replays the log in every bank of it that vmtrust knows
  * (attest_eventlog_replay_bank). *ret_values (malloc'ed, free()) holds the PCRs
  * that had at least one extend, sorted by bank (TPM_ALG_ID) then PCR; none

@@ -725,7 +725,7 @@ size_t attest_eventlog_n_mismatches(const struct attest_eventlog *log)
  * cache, the fuzzers): each PCR from its start value, every event but
  * EV_NO_ACTION extending its digest of the bank. */
 int attest_eventlog_replay_bank(const struct attest_eventlog *log, const struct vt_hash_alg *alg,
-				uint8_t pcrs[][VT_DIGEST_MAX], uint32_t *ret_used)
+				uint32_t mask, uint8_t pcrs[][VT_DIGEST_MAX], uint32_t *ret_used)
 {
 	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *mdctx = NULL;
 	const struct attest_eventlog_alg *bank = NULL;
@@ -756,12 +756,14 @@ int attest_eventlog_replay_bank(const struct attest_eventlog *log, const struct 
 
 			if (d->bank != bank)
 				continue;
+			used |= 1u << ev->pcr;
+			if (!(mask & (1u << ev->pcr)))
+				continue;
 			/* PCR := H(PCR || digest), in place: the final copies out */
 			if (hash(mdctx, md, pcrs[ev->pcr], bank->size, d->value, bank->size,
 				 pcrs[ev->pcr]) < 0)
 				return vt_log_errno(EIO, "event log '%s': %s extend failed in openssl",
 						    log->name, alg->name);
-			used |= 1u << ev->pcr;
 		}
 	}
 	*ret_used = used;
@@ -785,7 +787,7 @@ int attest_eventlog_replay(const struct attest_eventlog *log, struct policy_pcr_
 		return -ENOMEM;
 	/* only the banks of the log vmtrust can replay, in the table's order */
 	for (size_t t = 0; t < n_table; t++) {
-		r = attest_eventlog_replay_bank(log, &table[t], pcrs[t], &used[t]);
+		r = attest_eventlog_replay_bank(log, &table[t], UINT32_MAX, pcrs[t], &used[t]);
 		if (r < 0)
 			return r;
 		total += (size_t)__builtin_popcount(used[t]);

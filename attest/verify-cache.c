@@ -126,17 +126,24 @@ struct log_entry *verify_entry_new(const void *bytes, size_t len)
 	return e;
 }
 
-/* The UEFI log's replay in bank a (attest_eventlog_replay_bank), once per
- * entry and bank: only the banks a quote asks for are ever replayed. */
-int verify_uefi_replay_bank(struct log_entry *e, int a)
+/* The UEFI log's replay in bank a (attest_eventlog_replay_bank) of the
+ * PCRs of mask, each PCR once per entry and bank: only what a quote asks
+ * for is ever replayed. */
+int verify_uefi_replay_bank(struct log_entry *e, int a, uint32_t mask)
 {
+	uint8_t pcrs[POLICY_PCR_MAX][VT_DIGEST_MAX];
+	uint32_t need;
 	int r = 0;
 
 	pthread_mutex_lock(&verify_cache_lock);
-	if (!(e->banks_done & (1u << a))) {
-		r = attest_eventlog_replay_bank(e->uefi, &verify_alg_table[a], e->pcr[a], &e->used[a]);
+	need = mask & ~e->pcrs_done[a];
+	if (need) {
+		r = attest_eventlog_replay_bank(e->uefi, &verify_alg_table[a], need, pcrs, &e->used[a]);
+		for (unsigned pcr = 0; r == 0 && pcr < POLICY_PCR_MAX; pcr++)
+			if (need & (1u << pcr))
+				memcpy(e->pcr[a][pcr], pcrs[pcr], sizeof(pcrs[pcr]));
 		if (r == 0)
-			e->banks_done |= 1u << a;
+			e->pcrs_done[a] |= need;
 	}
 	pthread_mutex_unlock(&verify_cache_lock);
 	return r;

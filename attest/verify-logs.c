@@ -90,7 +90,7 @@ int verify_check_uefi_log(struct verify *s)
 
 		if (!s->quoted[a].mask)
 			continue;
-		if (verify_uefi_replay_bank(le, (int)a) < 0)
+		if (verify_uefi_replay_bank(le, (int)a, s->quoted[a].mask) < 0)
 			return verify_internal(s, -ENOTRECOVERABLE);
 		both = (le->used[a] | ((in_log & (1u << a)) ? UEFI_FIRMWARE_PCRS : 0)) & s->quoted[a].mask;
 		for (unsigned pcr = 0; pcr < POLICY_PCR_MAX; pcr++) {
