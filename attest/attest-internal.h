@@ -89,8 +89,7 @@ struct verify {
  * failure sticks in s->err. */
 int verify_add_check2(struct verify *s, enum attest_check_status st, const char *prefix,
 		      const char *suffix, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-int verify_add_check(struct verify *s, enum attest_check_status st, const char *name,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+#define verify_add_check(s, st, name, ...) verify_add_check2(s, st, name, NULL, __VA_ARGS__)
 #define OK(s, name, ...) verify_add_check(s, ATTEST_CHECK_OK, name, __VA_ARGS__)
 #define WARN(s, name, ...) verify_add_check(s, ATTEST_CHECK_WARNING, name, __VA_ARGS__)
 #define FAIL(s, name, ...) verify_add_check(s, ATTEST_CHECK_FAILED, name, __VA_ARGS__)

@@ -164,19 +164,6 @@ int verify_add_check2(struct verify *s, enum attest_check_status st, const char 
 	return r;
 }
 
-int verify_add_check(struct verify *s, enum attest_check_status st, const char *name,
-		     const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = add_checkv(s, st, name, NULL, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-
 int verify_internal(struct verify *s, int r)
 {
 	if (s->err == 0)
