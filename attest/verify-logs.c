@@ -14,6 +14,39 @@
 
 #include "attest-internal.h"
 
+/* The parsed log of kind (CACHE_UEFI or CACHE_MLOG) for these bytes, from
+ * the cache or parsed now, as the verifier reads each: the UEFI log
+ * without the data checks, the measurement log with its digests bound to
+ * their content later, in the banks the quote proves. 0 and a reference in
+ * *ret; a parse's error (its message in s->why). */
+static int load_log(struct verify *s, int kind, const void *bytes, size_t len,
+		    struct log_entry **ret)
+{
+	struct log_entry *le = verify_cache_get(kind, bytes, len);
+	int r;
+
+	if (!le) {
+		le = verify_entry_new(bytes, len);
+		if (!le)
+			return -ENOMEM;
+		{
+			VT_LOG_CAPTURE_SCOPE(s->why, sizeof(s->why));
+			r = kind == CACHE_UEFI ?
+				    attest_eventlog_parse_flags("$.uefi_eventlog", bytes, len,
+								ATTEST_EVENTLOG_NO_DATA_CHECK, &le->uefi) :
+				    attest_mlog_parse_flags("$.measurement_log", bytes, len,
+							    ATTEST_MLOG_DEFER_BINDING, &le->mlog);
+		}
+		if (r < 0) {
+			verify_entry_free(le);
+			return r;
+		}
+		verify_cache_put(kind, le);
+	}
+	*ret = le;
+	return 0;
+}
+
 /* ---- the UEFI event log ---------------------------------------------------------- */
 
 #define UEFI_FIRMWARE_PCRS 0xffu        /* PCRs 0-7: the firmware's */
@@ -30,24 +63,11 @@ int verify_check_uefi_log(struct verify *s)
 
 	if (!e->uefi_log)
 		return 0;
-	le = verify_cache_get(CACHE_UEFI, e->uefi_log, e->uefi_log_len);
-	if (!le) {
-		le = verify_entry_new(e->uefi_log, e->uefi_log_len);
-		if (!le)
-			return verify_internal(s, -ENOMEM);
-		{
-			VT_LOG_CAPTURE_SCOPE(s->why, sizeof(s->why));
-			r = attest_eventlog_parse_flags("$.uefi_eventlog", e->uefi_log, e->uefi_log_len,
-							ATTEST_EVENTLOG_NO_DATA_CHECK, &le->uefi);
-		}
-		if (r < 0) {
-			verify_entry_free(le);
-			if (r == -ENOMEM)
-				return verify_internal(s, r);
-			return FAIL(s, "uefi-log", "%s", verify_why(s, r));
-		}
-		verify_cache_put(CACHE_UEFI, le);
-	}
+	r = load_log(s, CACHE_UEFI, e->uefi_log, e->uefi_log_len, &le);
+	if (r == -ENOMEM || r == -ENOTRECOVERABLE)
+		return verify_internal(s, r);
+	if (r < 0)
+		return FAIL(s, "uefi-log", "%s", verify_why(s, r));
 	s->uefi_entry = le;
 	s->uefi = le->uefi;
 
@@ -196,26 +216,11 @@ int verify_check_mlog_replay(struct verify *s)
 				    n_refs);
 		return 0;
 	}
-	s->mlog_entry = verify_cache_get(CACHE_MLOG, e->mlog, e->mlog_len);
-	if (!s->mlog_entry) {
-		struct log_entry *le = verify_entry_new(e->mlog, e->mlog_len);
-
-		if (!le)
-			return verify_internal(s, -ENOMEM);
-		{
-			VT_LOG_CAPTURE_SCOPE(s->why, sizeof(s->why));
-			r = attest_mlog_parse_flags("$.measurement_log", e->mlog, e->mlog_len,
-						    ATTEST_MLOG_DEFER_BINDING, &le->mlog);
-		}
-		if (r < 0) {
-			verify_entry_free(le);
-			if (r == -ENOMEM || r == -ENOTRECOVERABLE)
-				return verify_internal(s, r);
-			return FAIL(s, "measurement-log", "%s", verify_why(s, r));
-		}
-		verify_cache_put(CACHE_MLOG, le);
-		s->mlog_entry = le;
-	}
+	r = load_log(s, CACHE_MLOG, e->mlog, e->mlog_len, &s->mlog_entry);
+	if (r == -ENOMEM || r == -ENOTRECOVERABLE)
+		return verify_internal(s, r);
+	if (r < 0)
+		return FAIL(s, "measurement-log", "%s", verify_why(s, r));
 	s->mlog = s->mlog_entry->mlog;
 	n = attest_mlog_count(s->mlog);
 	for (size_t i = 0; i < n; i++) {
