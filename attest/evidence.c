@@ -97,6 +97,18 @@ static int base64_decode(const char *name, const char *path, json_object *v, siz
 	return 0;
 }
 
+/* The required base64 member key of o (at path), decoded into *ret. */
+static int get_blob(const char *name, json_object *o, const char *key, const char *path,
+		    uint8_t **ret, size_t *ret_len)
+{
+	json_object *v;
+	int r = get_member(name, o, key, path, json_type_string, true, &v);
+
+	if (r < 0)
+		return r;
+	return base64_decode(name, path, v, BLOB_MAX, ret, ret_len);
+}
+
 static int parse_pcrs(const char *name, json_object *o, struct attest_evidence *e)
 {
 	size_t n = 0;
@@ -226,10 +238,7 @@ int attest_evidence_parse(const char *name, const char *json, size_t len,
 	r = only_keys(name, ak, "$.ak", ak_keys);
 	if (r < 0)
 		return r;
-	r = get_member(name, ak, "public", "$.ak.public", json_type_string, true, &v);
-	if (r < 0)
-		return r;
-	r = base64_decode(name, "$.ak.public", v, BLOB_MAX, &e->ak_public, &e->ak_public_len);
+	r = get_blob(name, ak, "public", "$.ak.public", &e->ak_public, &e->ak_public_len);
 	if (r < 0)
 		return r;
 	r = get_member(name, ak, "pem", "$.ak.pem", json_type_string, false, &v);
@@ -249,16 +258,10 @@ int attest_evidence_parse(const char *name, const char *json, size_t len,
 	r = only_keys(name, quote, "$.quote", quote_keys);
 	if (r < 0)
 		return r;
-	r = get_member(name, quote, "attest", "$.quote.attest", json_type_string, true, &v);
+	r = get_blob(name, quote, "attest", "$.quote.attest", &e->attest, &e->attest_len);
 	if (r < 0)
 		return r;
-	r = base64_decode(name, "$.quote.attest", v, BLOB_MAX, &e->attest, &e->attest_len);
-	if (r < 0)
-		return r;
-	r = get_member(name, quote, "signature", "$.quote.signature", json_type_string, true, &v);
-	if (r < 0)
-		return r;
-	r = base64_decode(name, "$.quote.signature", v, BLOB_MAX, &e->signature, &e->signature_len);
+	r = get_blob(name, quote, "signature", "$.quote.signature", &e->signature, &e->signature_len);
 	if (r < 0)
 		return r;
 
