@@ -286,6 +286,40 @@ START_TEST(test_agile_replay)
 }
 END_TEST
 
+/* The replay of one bank and the PCRs asked for, as the verifier asks: those
+ * are the model's, the others keep their start value (PCR 0 the
+ * StartupLocality's 3), and every PCR extended is reported used. */
+START_TEST(test_replay_bank_mask)
+{
+	struct attest_eventlog *log = NULL;
+	uint8_t pcrs[POLICY_PCR_MAX][VT_DIGEST_MAX], start[32] = { 0 };
+	struct buf b = { 0 };
+	struct model m;
+	uint32_t used = 0;
+
+	build_agile(&b, &m, true);
+	ck_assert_int_eq(attest_eventlog_parse_flags("agile", b.p, b.len, ATTEST_EVENTLOG_NO_DATA_CHECK,
+						     &log), 0);
+	ck_assert(!attest_eventlog_has_hcrtm(log));
+	ck_assert_int_eq(attest_eventlog_pcr0_locality(log), 3);
+	ck_assert_int_eq(attest_eventlog_replay_bank(log, vt_hash_alg_by_name("sha256"), 1u << 4 | 1u << 7,
+						     pcrs, &used), 0);
+	ck_assert_uint_eq(used, m.used[1]);
+	ck_assert_mem_eq(pcrs[4], m.pcr[1][4], 32);
+	ck_assert_mem_eq(pcrs[7], m.pcr[1][7], 32);
+	start[31] = 3;
+	ck_assert_mem_eq(pcrs[0], start, 32);
+	start[31] = 0;
+	ck_assert_mem_eq(pcrs[14], start, 32);
+	/* a bank the log does not have: nothing extended */
+	ck_assert_int_eq(attest_eventlog_replay_bank(log, vt_hash_alg_by_name("sha384"), UINT32_MAX,
+						     pcrs, &used), 0);
+	ck_assert_uint_eq(used, 0);
+	attest_eventlog_free(log);
+	free(b.p);
+}
+END_TEST
+
 START_TEST(test_secure_boot_states)
 {
 	struct attest_eventlog *log = NULL;
@@ -823,6 +857,7 @@ static Suite *eventlog_suite(void)
 	tc = tcase_create("replay");
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_agile_replay);
+	tcase_add_test(tc, test_replay_bank_mask);
 	tcase_add_test(tc, test_legacy_replay);
 	tcase_add_test(tc, test_header_only);
 	tcase_add_test(tc, test_mismatch_is_a_warning);
