@@ -552,11 +552,14 @@ int attest_deb_version_compare(const char *a, const char *b, int *ret_cmp);
  *                    select: ignored, never compared with anything
  *   uefi-log         every algorithm of the header is known, every event
  *                    carries one digest of each, and the replay equals every
- *                    quoted PCR it extends
+ *                    quoted PCR it extends (attest_eventlog_replay_bank:
+ *                    PCR 0 from locality 4 after an H-CRTM event)
  *   secure-boot      when the policy asks: the state every SecureBoot event
  *                    agrees on, each event in a PCR the quote proves
- *   measurement-log  every record has a digest of every quoted bank and the
- *                    log replays to the quoted measurement PCR in each; if
+ *   measurement-log  every record has a digest of every quoted bank, the
+ *                    one its content gives (other banks' are not checked and
+ *                    count for nothing), and the log replays to the quoted
+ *                    measurement PCR in each; if
  *                    only all but the last record do, that record is pending
  *                    (a warning) and counts as not measured
  *   reference:PATH   each measured file's digests, in the banks the quote
