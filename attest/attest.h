@@ -402,33 +402,21 @@ int attest_policy_from_evidence(const char *base_json, size_t base_len,
 				const struct attest_ak_name *proven, size_t n_proven,
 				unsigned measurement_pcr, char **ret);
 
-/* ---- host audit ---------------------------------------------------------- */
+/* ---- the host audit record ------------------------------------------------ */
 /*
- * The hardening against VM escape that can be seen from the host, each
- * measure checked and evidenced: CPU virtualization extensions, KVM, IOMMU,
- * NX, CPU vulnerability mitigations; libvirt's qemu settings (user, seccomp
- * sandbox, sVirt security driver, VNC/SPICE listen addresses); the vmtrust
- * launch hook; TPM, measured-boot log, Secure Boot; hypervisor package
- * versions against the policy's minimums. Everything is read below a root
- * directory (/proc, /sys, /dev, /etc, /var/lib/dpkg), every file bounded.
+ * What `vmtrust host audit` found (hostaudit/ runs the audit, above attest),
+ * as evidence: each check with its status and evidence, in a canonical JSON
+ * form that the host measures (event type ATTEST_HOST_AUDIT_EVENT of the
+ * measurement log), that a quote carries as host_audit, and that a verifier
+ * parses strictly and judges by its own policy (attest_audit_evaluate).
  *
- * Each check passes, fails or is unknown. A check fails only on positive
- * evidence of a weakness; an input that is missing or unreadable makes it
- * unknown, with the reason as its evidence, never a pass.
- *
- * Check ids (stable): cpu-virt, kvm, iommu, nx, cpu-mitigations,
- * qemu-user, qemu-seccomp, security-driver, graphics-listen, vmtrust-hook,
- * tpm, boot-log, secure-boot, policy-key, domain-nwfilter, domain-live,
- * and package:NAME for each package of the
- * policy's host.min_versions.
- *
- * Required checks: those the policy names in host.required_checks, and
- * package:NAME for every host.min_versions entry; a required check must be
- * there and pass (unknown does not do). When the policy names no required
- * checks (or there is no policy), every other check must not fail: unknown
- * ones are reported and do not count.
+ * Check ids (stable) are the policy's: policy_host_checks() (cpu-virt,
+ * kvm, ..., domain-live), and package:NAME for each package of the policy's
+ * host.min_versions. A check passes, fails (on positive evidence of a
+ * weakness) or is unknown (its input missing or unreadable; never a pass).
  */
 #define ATTEST_AUDIT_JSON_MAX (1024 * 1024)
+#define ATTEST_HOST_AUDIT_EVENT "host-audit"
 
 enum attest_audit_status {
 	ATTEST_AUDIT_PASS,
@@ -444,37 +432,26 @@ struct attest_audit_check {
 	const char *evidence;       /* what was seen, or why it could not be; printable ASCII */
 	const char *measure;        /* the seed measure it serves */
 	const char *hint;           /* how to fix a fail or an unknown; may be NULL */
-	bool required;              /* under the policy given to attest_audit_run() */
+	bool required;              /* under the policy the audit ran with */
 };
 
-/* Audits the host below root (NULL: "/"). p may be NULL. -EINVAL (logged)
- * for a policy that requires a check with an unknown id, or names an invalid
- * package or version in host.min_versions; -ENOTDIR/-ENOENT when root is not
- * a directory; -ENOMEM. Unreadable inputs are no error: see the checks. */
-int attest_audit_run(const char *root, const struct policy *p, struct attest_audit **ret);
-
-/* The walk of a domain XML by the launch rules, for the domain-live check
- * (launch_domain_check_live(): the launch library sits above attest, so
- * its caller hands it over). It gets a running domain's status XML
- * (<domstatus> around <domain>) and the state directory under the audit's
- * root (where the launch audit log says which files the domain's start
- * verified), and returns 0 when the domain holds only what a launch allows
- * and what its start verified, or a negative errno with the reason logged.
- * state_dir is a path on the audited host ("/var/lib/vmtrust" for another
- * root); until a walker is set (NULL), domain-live is unknown. Process-wide. */
-typedef int (*attest_audit_domain_walker)(const char *xml, size_t len, const char *state_dir);
-void attest_audit_set_domain_walker(attest_audit_domain_walker walker, const char *state_dir);
+/* An empty record for at most max_checks checks. -ENOMEM. */
+int attest_audit_new(size_t max_checks, struct attest_audit **ret);
+/* Appends a check: id one that policy_host_check_measure() knows (its
+ * measure filled in), evidence copied with every byte that is not printable
+ * ASCII as \xNN, hint (a static string, may be NULL) kept unless the check
+ * passes. -EINVAL for an unknown or repeated id, -E2BIG beyond max_checks,
+ * -ENOMEM. Not logged. */
+int attest_audit_add(struct attest_audit *a, const char *id, enum attest_audit_status status,
+		     const char *evidence, const char *hint, bool required);
 void attest_audit_free(struct attest_audit *a);
 DEFINE_CLEANUP_FUNC(struct attest_audit *, attest_audit_free)
 
-/* The checks in a fixed order: the ids above, then packages by name. */
+/* The checks in the order they were added (an audit's: the policy's fixed
+ * ids, then packages by name). */
 const struct attest_audit_check *attest_audit_checks(const struct attest_audit *a, size_t *ret_n);
 /* The check of that id, or NULL. */
 const struct attest_audit_check *attest_audit_find(const struct attest_audit *a, const char *id);
-
-/* 1 when the audit satisfies the policy (p may be NULL) by the rule above,
- * 0 when not; -EINVAL (logged) for a policy with unknown check ids. */
-int attest_audit_ok(const struct attest_audit *a, const struct policy *p);
 
 /* A verifier's rule, for an audit received as evidence (attest_audit_parse)
  * and a policy that may differ from the one the host audited with: each id
@@ -482,18 +459,13 @@ int attest_audit_ok(const struct attest_audit *a, const struct policy *p);
  * host.min_versions package:NAME is there, passes, and passed against a
  * minimum (the "(minimum V)" its evidence ends with) at least the policy's.
  * Other checks do not count. 1 when satisfied; 0 when not, with the
- * failing checks in reason ("iommu fail, tpm unknown", at most size bytes);
- * -EINVAL (logged) for a policy whose host section is invalid. */
+ * failing checks in reason ("iommu fail, tpm unknown", at most size bytes).
+ * p may be NULL (nothing required). */
 int attest_audit_evaluate(const struct attest_audit *a, const struct policy *p, char *reason,
 			  size_t size);
 
-/* Checks the policy's host section: every required check id known
- * (package:NAME only for a package of min_versions), package names and
- * versions valid. -EINVAL, logged as "policy: $.host...: reason". */
-int attest_audit_check_policy(const struct policy *p);
-
 /* The canonical form, for evidence and measurement: compact JSON, keys in
- * this order, checks in the order above, no whitespace:
+ * this order, checks in their order, no whitespace:
  *   {"vmtrust_host_audit":1,"checks":[{"id":"cpu-virt","status":"pass",
  *    "evidence":"..."},...]}
  * The same audit always gives the same bytes. *ret is malloc'ed. */
@@ -505,24 +477,6 @@ int attest_audit_to_json(const struct attest_audit *a, char **ret);
 int attest_audit_parse(const char *name, const char *json, size_t len, struct attest_audit **ret);
 
 const char *attest_audit_status_name(enum attest_audit_status s);   /* "pass", ... */
-
-/* Measuring an audit, so that a verifier sees it: the canonical JSON is the
- * data of an event record of type ATTEST_HOST_AUDIT_EVENT with the
- * description "host audit: N pass, M fail, K unknown" (attest_measure_event
- * into pcr), then the same bytes replace STATE_DIR/VT_STATE_HOST_AUDIT
- * (atomically, 0600), where attest_quote() finds them. The file changes only
- * once the record is measured. The caller holds the TPM lock
- * (attest_tpm_lock), so that no quote comes between the two. With ret, the
- * record as attest_measure_event() gives it. Errors as
- * attest_measure_event() and vt_write_file_atomic(), logged. */
-#define ATTEST_HOST_AUDIT_EVENT "host-audit"
-int attest_audit_measure(struct attest_ctx *ctx, const char *state_dir, unsigned pcr,
-			 const struct attest_audit *a, struct attest_record *ret);
-
-/* Debian version order (dpkg's: epoch, upstream and revision compared with
- * '~' before everything, even the end). *ret_cmp <0, 0 or >0. -EINVAL for
- * a string that is not a valid version (not logged). */
-int attest_deb_version_compare(const char *a, const char *b, int *ret_cmp);
 
 /* ---- verification ---- */
 /*

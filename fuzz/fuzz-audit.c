@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest.h"
 #include "fuzz.h"
+#include "hostaudit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	checks = attest_audit_checks(a, &n);
 	for (size_t i = 0; i < n; i++)
 		(void)attest_audit_find(a, checks[i].id);
-	(void)attest_audit_ok(a, NULL);
+	(void)hostaudit_ok(a, NULL);
 	if (attest_audit_to_json(a, &json) < 0)
 		return 0;
 	if (attest_audit_parse("fuzz (written back)", json, strlen(json), &again) < 0)

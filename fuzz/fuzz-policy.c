@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A policy file: load, the host section's checks, every accessor. */
-#include "attest.h"
+#include <stdlib.h>
+
 #include "fuzz.h"
 #include "policy.h"
 
@@ -11,7 +12,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (policy_load_buffer("fuzz", (const char *)data, size, &p) < 0)
 		return 0;
-	(void)attest_audit_check_policy(p);
+	/* policy_load validated the host section: every required check is
+	 * one an audit has */
+	{
+		const char *const *req = policy_host_required_checks(p, &n);
+
+		for (size_t i = 0; i < n; i++)
+			if (!policy_host_check_measure(req[i]))
+				abort();
+	}
 	(void)policy_sequence(p);
 	(void)policy_description(p);
 	(void)policy_measurement_pcr(p);

@@ -6,6 +6,7 @@
  * that is not ours is never overwritten nor removed.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,8 +15,166 @@
 
 #include "launch.h"
 
-#define HOOK_FILE_MAX (64 * 1024)
+/* ---- the one rule of what a vmtrust hook is ----------------------------------- */
 
+/* The shells a hook may name on its first line: the installer writes
+ * "#!/bin/sh"; another interpreter would read the command line otherwise. */
+static const char *const hook_shells[] = {
+	"#!/bin/sh", "#!/bin/bash", "#!/bin/dash", "#!/usr/bin/sh", "#!/usr/bin/bash", "#!/usr/bin/dash",
+};
+
+/* A byte sh takes literally outside quotes (and not at a word's start
+ * only, as '#' and '~' are not here). */
+static bool sh_plain(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("_./:=,+@%-", c));
+}
+
+#define HOOK_ARGS_MAX 32
+#define HOOK_ALL_ARGS "\"$@\""
+
+/* Splits the hook's command line into words as sh does for the installer's
+ * quoting only: plain bytes, '...' (no escapes inside), \' between them,
+ * and "$@" as a word of its own; anything else (variables, globs,
+ * redirections, separators, other quotes) is not understood. words point
+ * into buf. 0, or -EBADMSG with the reason. */
+static int hook_words(const char *line, size_t len, char *buf, char *words[HOOK_ARGS_MAX],
+		      size_t *ret_n, const char **why)
+{
+	const char *c = line, *end = line + len;
+	size_t n = 0;
+	char *o = buf;
+
+	for (;;) {
+		while (c < end && (*c == ' ' || *c == '\t'))
+			c++;
+		if (c == end)
+			break;
+		if (n == HOOK_ARGS_MAX)
+			return *why = "too many words", -EBADMSG;
+		words[n++] = o;
+		if ((size_t)(end - c) >= strlen(HOOK_ALL_ARGS) &&
+		    memcmp(c, HOOK_ALL_ARGS, strlen(HOOK_ALL_ARGS)) == 0) {
+			o = stpcpy(o, HOOK_ALL_ARGS) + 1;
+			c += strlen(HOOK_ALL_ARGS);
+			if (c < end && *c != ' ' && *c != '\t')
+				return *why = "\"$@\" joined to another word", -EBADMSG;
+			continue;
+		}
+		while (c < end && *c != ' ' && *c != '\t') {
+			if (*c == '\'') {
+				const char *close = memchr(c + 1, '\'', (size_t)(end - c - 1));
+
+				if (!close)
+					return *why = "an unterminated quote", -EBADMSG;
+				memcpy(o, c + 1, (size_t)(close - c - 1));
+				o += close - c - 1;
+				c = close + 1;
+			} else if (*c == '\\' && c + 1 < end && c[1] == '\'') {
+				*o++ = '\'';
+				c += 2;
+			} else if (sh_plain(*c)) {
+				*o++ = *c++;
+			} else {
+				return *why = "shell syntax that is not the installer's", -EBADMSG;
+			}
+		}
+		*o++ = '\0';
+	}
+	*ret_n = n;
+	return 0;
+}
+
+/* The command: exec VMTRUST [OPTIONS] hook run [OPTIONS] -- "$@", with
+ * VMTRUST an absolute path whose base name starts with "vmtrust". */
+static int hook_command(const char *line, size_t len, char **ret_exe, const char **why)
+{
+	_cleanup_(freep) char *buf = malloc(len + 1);
+	char *w[HOOK_ARGS_MAX];
+	const char *base;
+	size_t n = 0, h;
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	r = hook_words(line, len, buf, w, &n, why);
+	if (r < 0)
+		return r;
+	if (n < 2 || strcmp(w[0], "exec") != 0)
+		return *why = "its command is not 'exec vmtrust ... hook run -- \"$@\"'", -EBADMSG;
+	base = strrchr(w[1], '/');
+	if (w[1][0] != '/' || strncmp(base + 1, "vmtrust", strlen("vmtrust")) != 0)
+		return *why = "it does not exec vmtrust by an absolute path", -EBADMSG;
+	for (h = 2; h + 1 < n && !(strcmp(w[h], "hook") == 0 && strcmp(w[h + 1], "run") == 0); h++)
+		;
+	if (h + 1 >= n)
+		return *why = "it does not run 'vmtrust hook run'", -EBADMSG;
+	if (h + 4 > n || strcmp(w[n - 2], "--") != 0 || strcmp(w[n - 1], HOOK_ALL_ARGS) != 0)
+		return *why = "it does not hand libvirt's arguments over as '-- \"$@\"'", -EBADMSG;
+	if (ret_exe) {
+		*ret_exe = strdup(w[1]);
+		if (!*ret_exe)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int launch_hook_parse(const char *name, const char *text, size_t len, char **ret_exe)
+{
+	const char *line = text, *end = text + len, *why = NULL, *cmd = NULL;
+	size_t cmd_len = 0;
+	unsigned lineno = 0, cmd_line = 0, why_line = 0;
+	bool marker = false, shell = false;
+	int r;
+
+	if (memchr(text, '\0', len))
+		return 0;
+	for (; line < end; lineno++) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+		size_t ll = eol ? (size_t)(eol - line) : (size_t)(end - line);
+		size_t lead = 0;
+
+		while (lead < ll && (line[lead] == ' ' || line[lead] == '\t'))
+			lead++;
+		if (lineno == 0) {
+			for (size_t i = 0; i < ELEMENTSOF(hook_shells); i++)
+				shell = shell || (ll == strlen(hook_shells[i]) &&
+						  memcmp(line, hook_shells[i], ll) == 0);
+		} else if (ll == strlen(LAUNCH_HOOK_MARKER) && memcmp(line, LAUNCH_HOOK_MARKER, ll) == 0) {
+			marker = true;
+		} else if (lead < ll && line[lead] != '#') {
+			/* One command: any other could exit before it or after it
+			 * (exec does not return), or change what it runs. */
+			if (!cmd) {
+				cmd = line, cmd_len = ll, cmd_line = lineno + 1;
+			} else if (!why) {
+				why = "a command besides the exec of vmtrust";
+				why_line = lineno + 1;
+			}
+		}
+		line += ll + 1;
+	}
+	if (!marker)
+		return 0;
+	if (!shell) {
+		why = "its first line is not '#!/bin/sh' (or bash, dash)";
+		why_line = 1;
+	} else if (!why && !cmd) {
+		why = "no command";
+	} else if (!why) {
+		r = hook_command(cmd, cmd_len, ret_exe, &why);
+		if (r == -ENOMEM)
+			return r;
+		why_line = cmd_line;
+	}
+	if (why)
+		return vt_log_errno(EBADMSG, "'%s' is a vmtrust hook that does not run 'vmtrust hook run'%s%.0u: %s",
+				    name, why_line ? ": line " : "", why_line, why);
+	return 1;
+}
+
+/* The installer's paths: HOOKS_DIR/qemu, or HOOKS_DIR/qemu.d/vmtrust. */
 static int hook_path(const char *hooks_dir, bool drop_in, bool mkdirs, char **ret)
 {
 	_cleanup_(freep) char *dir = NULL;
@@ -34,10 +193,14 @@ static int hook_path(const char *hooks_dir, bool drop_in, bool mkdirs, char **re
 	return asprintf(ret, "%s/vmtrust", dir) < 0 ? -ENOMEM : 0;
 }
 
-/* 1: ours, 0: absent, -EPERM (logged): someone else's. */
-static int hook_owner(const char *path)
+/* 1: ours (lenient: any file with the marker, which the installer may
+ * overwrite and remove; strict: one that also runs vmtrust's hook), 0:
+ * absent, -EPERM (logged): someone else's; strict, -EBADMSG (logged): ours,
+ * broken. */
+static int hook_owner(const char *path, bool strict)
 {
 	_cleanup_(freep) char *text = NULL;
+	char why[256];
 	struct stat st;
 	size_t len;
 	int r;
@@ -50,14 +213,22 @@ static int hook_owner(const char *path)
 	if (!S_ISREG(st.st_mode))
 		return vt_log_errno(EPERM, "'%s' is not a vmtrust hook (not a regular file): left alone",
 					path);
-	r = vt_read_file(path, HOOK_FILE_MAX, &text, &len);
+	r = vt_read_file(path, LAUNCH_HOOK_FILE_MAX, &text, &len);
 	if (r == -EFBIG)
 		return vt_log_errno(EPERM, "'%s' is not a vmtrust hook: left alone", path);
 	if (r < 0)
 		return r;
-	if (!strstr(text, "\n" LAUNCH_HOOK_MARKER "\n"))
+	if (strict) {
+		r = launch_hook_parse(path, text, len, NULL);
+	} else {
+		VT_LOG_CAPTURE_SCOPE(why, sizeof(why));
+		r = launch_hook_parse(path, text, len, NULL);
+		if (r == -EBADMSG)
+			r = 1;
+	}
+	if (r == 0)
 		return vt_log_errno(EPERM, "'%s' is another program's hook: left alone", path);
-	return 1;
+	return r;
 }
 
 /* Single-quoted for sh: ' becomes '\''. */
@@ -127,7 +298,7 @@ int launch_hook_install(const struct launch_hook_opts *o, char **ret_path)
 	r = hook_path(o->hooks_dir, o->drop_in, true, &path);
 	if (r < 0)
 		return r;
-	r = hook_owner(path);
+	r = hook_owner(path, false);
 	if (r < 0)
 		return r;
 	r = launch_hook_script(o, &script, &len);
@@ -149,7 +320,7 @@ int launch_hook_uninstall(const char *hooks_dir, bool drop_in, char **ret_path)
 	r = hook_path(hooks_dir, drop_in, false, &path);
 	if (r < 0)
 		return r;
-	r = hook_owner(path);
+	r = hook_owner(path, false);
 	if (r < 0)
 		return r;
 	if (r == 0)
@@ -169,5 +340,5 @@ int launch_hook_installed(const char *hooks_dir, bool drop_in)
 	r = hook_path(hooks_dir, drop_in, false, &path);
 	if (r < 0)
 		return r;
-	return hook_owner(path);
+	return hook_owner(path, true);
 }

@@ -91,7 +91,7 @@ int launch_domain_parse(const char *xml, size_t len, struct launch_domain **ret)
  * (of type bridge or network), the paths it picked in the domain's own
  * directories for channels and display sockets. Hot-plugged devices and
  * monitor commands run no hook: `host audit` walks running domains with
- * this (attest_audit_set_domain_walker()). Then every file the domain runs
+ * this (hostaudit/domains.c). Then every file the domain runs
  * from now (each disk's source, kernel, initrd, loader, NVRAM template)
  * must be one its last allowed start verified: the files of the newest
  * "prepare" record of STATE_DIR/launches.log that allowed this domain (by
@@ -314,6 +314,23 @@ int launch_libvirt_start(const struct launch_config *cfg, const char *uri, const
 /* ---- the hook file ------------------------------------------------------------ */
 
 #define LAUNCH_HOOK_MARKER "# vmtrust launch hook"
+#define LAUNCH_HOOK_FILE_MAX (64 * 1024)
+
+/* The one rule of what a vmtrust hook is, for the installer (install,
+ * uninstall and status below) and the host audit (its vmtrust-hook
+ * check): a script whose lines are only its first, "#!/bin/sh" (or
+ * bash, dash, also in /usr/bin), comments and blank lines, the marker
+ * line, and one command: exec VMTRUST [OPTIONS] hook run [OPTIONS] --
+ * "$@", VMTRUST an absolute path whose base name starts with "vmtrust",
+ * every word plain or single-quoted as launch_hook_script() writes it.
+ * name names the text in messages. 1 when text is such a hook (with
+ * ret_exe, the VMTRUST it runs, malloc'ed); 0 when it has no marker line
+ * (another program's hook; not logged); -EBADMSG, logged, when it has the
+ * marker but not that form ("'NAME' is a vmtrust hook that does not run
+ * 'vmtrust hook run': line N: why"): a command besides the exec (which
+ * could exit before it, or ignore its verdict), another interpreter, shell
+ * syntax; -ENOMEM. */
+int launch_hook_parse(const char *name, const char *text, size_t len, char **ret_exe);
 
 struct launch_hook_opts {
 	const char *hooks_dir;    /* /etc/libvirt/hooks */
@@ -333,7 +350,9 @@ int launch_hook_script(const struct launch_hook_opts *o, char **ret, size_t *ret
 int launch_hook_install(const struct launch_hook_opts *o, char **ret_path);
 /* Removes our hook; -ENOENT when none, -EPERM for another program's. */
 int launch_hook_uninstall(const char *hooks_dir, bool drop_in, char **ret_path);
-/* 1 ours, 0 none, -EPERM another's. */
+/* 1 ours and in the form launch_hook_parse() requires, 0 none, -EPERM
+ * another's, -EBADMSG ours but not in that form (a vmtrust hook edited
+ * since: install writes it again). Logged. */
 int launch_hook_installed(const char *hooks_dir, bool drop_in);
 
 /* ---- a qemu command line ------------------------------------------------------ */

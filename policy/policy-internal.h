@@ -21,4 +21,15 @@ int policy_pkey_sign(void *pkey, const char *propq, const void *data, size_t len
 /* The OpenSSL digest name a key signs with (NULL: Ed25519, pure EdDSA). */
 const char *policy_pkey_digest(void *pkey);
 
+/* Verifies a signature made by policy_sign with a PEM public key file
+ * (or a certificate). 0 when good, -EKEYREJECTED when not. */
+int policy_verify(const char *pub_path, const void *data, size_t len, const uint8_t *sig,
+		  size_t sig_len);
+
+/* Verifies the detached signature of a policy file's bytes (data, len):
+ * sig_path, default FILE.sig, with pkey (an EVP_PKEY *; key_name names it
+ * in messages). -EKEYREJECTED (logged) when unsigned or it does not verify. */
+int policy_verify_detached(const char *path, const void *data, size_t len, const char *sig_path,
+			   void *pkey, const char *key_name);
+
 #endif

@@ -953,6 +953,43 @@ static int load_key_release(struct walk *w, struct policy *p, json_object *v)
 	return 0;
 }
 
+/* Each required check is one the audit has: a fixed check, or
+ * package:NAME for a package of min_versions (a typo is refused here, by
+ * `policy check` too, not only when an audit runs). */
+static int check_required_checks(struct walk *w, struct policy *p)
+{
+	size_t plen = strlen(POLICY_HOST_PACKAGE_PREFIX), n_known;
+	const struct policy_host_check *known = policy_host_checks(&n_known);
+
+	for (size_t i = 0; i < p->n_required_checks; i++) {
+		const char *id = p->required_checks[i];
+		bool package = strncmp(id, POLICY_HOST_PACKAGE_PREFIX, plen) == 0, ok = false;
+		char list[512] = "";
+		size_t m, len = 0;
+		int r;
+
+		for (size_t k = 0; !package && k < n_known; k++)
+			ok = ok || strcmp(id, known[k].id) == 0;
+		for (size_t k = 0; package && k < p->n_min_versions; k++)
+			ok = ok || strcmp(id + plen, p->min_versions[k].package) == 0;
+		if (ok)
+			continue;
+		m = vt_json_push_key(&w->p, "required_checks");
+		vt_json_push_index(&w->p, i);
+		if (package) {
+			r = fault(w, "'%s' names no package of host.min_versions", id);
+		} else {
+			for (size_t k = 0; k < n_known && len < sizeof(list); k++)
+				len += (size_t)snprintf(list + len, sizeof(list) - len, "%s, ", known[k].id);
+			r = fault(w, "unknown audit check '%s' (known: %s" POLICY_HOST_PACKAGE_PREFIX "NAME)",
+				  id, list);
+		}
+		vt_json_pop(&w->p, m);
+		return r;
+	}
+	return 0;
+}
+
 static int load_host(struct walk *w, struct policy *p, json_object *v)
 {
 	static const char *const keys[] = { "required_checks", "min_versions", NULL };
@@ -985,17 +1022,24 @@ static int load_host(struct walk *w, struct policy *p, json_object *v)
 			return -ENOMEM;
 		json_object_object_foreach(x, pkg, ver) {
 			size_t mp = vt_json_push_key(&w->p, pkg);
+			int cmp;
 
 			p->min_versions[i].package = pkg;
 			r = get_string(w, ver, &p->min_versions[i].version);
 			if (r < 0)
 				return r;
+			if (!policy_deb_package_valid(pkg))
+				return fault(w, "'%s' is not a valid Debian package name", pkg);
+			if (policy_deb_version_compare(p->min_versions[i].version,
+						       p->min_versions[i].version, &cmp) < 0)
+				return fault(w, "'%s' is not a valid Debian version",
+					     p->min_versions[i].version);
 			p->n_min_versions = ++i;
 			vt_json_pop(&w->p, mp);
 		}
 		vt_json_pop(&w->p, m);
 	}
-	return 0;
+	return check_required_checks(w, p);
 }
 
 static int load_root(struct walk *w, struct policy *p, json_object *root)

@@ -161,9 +161,41 @@ const struct policy_pcr_bank *policy_key_release_selection(const struct policy *
 const struct policy_key *policy_key_release_authority(const struct policy *p); /* or NULL */
 bool policy_key_release_requires_attestation(const struct policy *p);
 
+/* The host section, validated by policy_load: every id of required_checks
+ * is a check of policy_host_checks() or "package:NAME" for a package of
+ * min_versions; every package name valid (policy_deb_package_valid) with a
+ * valid Debian version. */
 const char *const *policy_host_required_checks(const struct policy *p, size_t *ret_n);
 const struct policy_version_min *policy_host_min_versions(const struct policy *p, size_t *ret_n);
 uint64_t policy_verdict_cache_max_age(const struct policy *p);
+
+/* ---- the host section's vocabulary (policy/host.c) ---------------------------- */
+
+/* A check of the host audit: its stable id and the measure against VM
+ * escape it serves. */
+struct policy_host_check {
+	const char *id;
+	const char *measure;
+};
+/* The host audit's fixed checks, in the audit's order: cpu-virt, kvm, iommu,
+ * nx, cpu-mitigations, qemu-user, qemu-seccomp, security-driver,
+ * graphics-listen, vmtrust-hook, tpm, boot-log, secure-boot, policy-key,
+ * domain-nwfilter, domain-live. Besides them, "package:NAME" checks a
+ * package of $.host.min_versions. */
+const struct policy_host_check *policy_host_checks(size_t *ret_n);
+#define POLICY_HOST_PACKAGE_PREFIX "package:"
+#define POLICY_HOST_PACKAGE_NAME_MAX 128
+#define POLICY_DEB_VERSION_MAX 256
+/* The measure a check id serves: a fixed check's, or the package checks'
+ * for "package:NAME" with a valid NAME; NULL for any other id. */
+const char *policy_host_check_measure(const char *id);
+/* A Debian package name: [a-z0-9][a-z0-9+.-]*, at most
+ * POLICY_HOST_PACKAGE_NAME_MAX characters. */
+bool policy_deb_package_valid(const char *name);
+/* Debian version order (dpkg's: epoch, upstream and revision compared with
+ * '~' before everything, even the end). *ret_cmp <0, 0 or >0. -EINVAL for
+ * a string that is not a valid version (not logged). */
+int policy_deb_version_compare(const char *a, const char *b, int *ret_cmp);
 
 /* -ESTALE, logged, when the policy's sequence is below min_sequence: a host
  * refuses a policy older than the one it accepted last. */
@@ -179,11 +211,8 @@ int policy_check_sequence(const struct policy *p, const char *name, uint64_t min
 int policy_sign(const char *key_path, const void *data, size_t len, uint8_t **ret_sig,
 		size_t *ret_sig_len);
 
-/* Verifies a signature made by policy_sign with a PEM public key file
- * (or a certificate). 0 when good, -EKEYREJECTED when not. */
-int policy_verify(const char *pub_path, const void *data, size_t len, const uint8_t *sig,
-		  size_t sig_len);
-/* The same with a loaded EVP_PKEY (void * keeps OpenSSL out of this header). */
+/* Verifies a signature made by policy_sign with a loaded EVP_PKEY (void *
+ * keeps OpenSSL out of this header): 0 when good, -EKEYREJECTED when not. */
 int policy_verify_pkey(void *pkey, const void *data, size_t len, const uint8_t *sig,
 		       size_t sig_len);
 
@@ -257,12 +286,6 @@ int policy_signer_sign(struct policy_signer *s, const void *data, size_t len, ui
  * after the signature is made. key and opts as for policy_signer_load(). */
 int policy_sign_file(const char *key, const struct policy_key_opts *opts, const char *policy_path,
 		     const char *sig_path);
-
-/* Verifies the detached signature of a policy file's bytes (data, len):
- * sig_path, default FILE.sig, with pkey (an EVP_PKEY *; key_name names it
- * in messages). -EKEYREJECTED (logged) when unsigned or it does not verify. */
-int policy_verify_detached(const char *path, const void *data, size_t len, const char *sig_path,
-			   void *pkey, const char *key_name);
 
 /* Loads a policy only if its detached signature (sig_path, default
  * FILE.sig) verifies with the public key; -EKEYREJECTED when unsigned or

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "policy.h"
+#include "policy-internal.h"
 
 #define SYMLINKS_MAX 32
 #define SEQUENCE_FILE_MAX 64

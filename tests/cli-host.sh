@@ -142,10 +142,20 @@ expect_out "^UNKNOWN graphics-listen: '$U/etc/libvirt/qemu.conf' line 2: expecti
 expect 2 "^vmtrust: cannot audit root '$T/nonexistent': No such file or directory$" "$VMTRUST" host audit --root "$T/nonexistent"
 expect 2 "^vmtrust: cannot audit root '$H/proc/cpuinfo': not a directory$" "$VMTRUST" host audit --root "$H/proc/cpuinfo"
 policy "$T/p-typo.json" '{"required_checks": ["iommmu"]}'
-expect 2 "^vmtrust: policy: \\\$.host.required_checks\[0\]: unknown audit check 'iommmu'" "$VMTRUST" --policy "$T/p-typo.json" host audit --root "$H"
+typo="^vmtrust: policy '$T/p-typo.json': \\\$.host.required_checks\[0\]: unknown audit check 'iommmu' \(known: cpu-virt, kvm, iommu, nx, cpu-mitigations, qemu-user, qemu-seccomp, security-driver, graphics-listen, vmtrust-hook, tpm, boot-log, secure-boot, policy-key, domain-nwfilter, domain-live, package:NAME\)$"
+expect 2 "$typo" "$VMTRUST" --policy "$T/p-typo.json" host audit --root "$H"
 [ -z "$out" ] && pass || fail "a bad policy printed a report: $out"
+# the policy's host section is the policy's to validate: `policy check`
+# refuses the same typo, and the rest of the section's faults, with the JSON path
+expect 2 "$typo" "$VMTRUST" policy check "$T/p-typo.json"
+[ -z "$out" ] && pass || fail "policy check printed a summary of a bad policy: $out"
+policy "$T/p-nopkg.json" '{"required_checks": ["package:qemu-system-x86"]}'
+expect 2 "^vmtrust: policy '$T/p-nopkg.json': \\\$.host.required_checks\[0\]: 'package:qemu-system-x86' names no package of host.min_versions$" "$VMTRUST" policy check "$T/p-nopkg.json"
+policy "$T/p-badpkg.json" '{"min_versions": {"Qemu": "7.2"}}'
+expect 2 "^vmtrust: policy '$T/p-badpkg.json': \\\$.host.min_versions.Qemu: 'Qemu' is not a valid Debian package name$" "$VMTRUST" policy check "$T/p-badpkg.json"
 policy "$T/p-badver.json" '{"min_versions": {"qemu-system-x86": "latest"}}'
-expect 2 "is not a valid Debian version$" "$VMTRUST" --policy "$T/p-badver.json" host audit --root "$H"
+expect 2 "^vmtrust: policy '$T/p-badver.json': \\\$.host.min_versions\[\"qemu-system-x86\"\]: 'latest' is not a valid Debian version$" "$VMTRUST" --policy "$T/p-badver.json" host audit --root "$H"
+expect 2 "^vmtrust: policy '$T/p-badver.json': \\\$.host.min_versions\[\"qemu-system-x86\"\]: 'latest' is not a valid Debian version$" "$VMTRUST" policy check "$T/p-badver.json"
 printf 'not json' >"$T/p-broken.json"
 expect 2 "^vmtrust: policy '$T/p-broken.json': " "$VMTRUST" --policy "$T/p-broken.json" host audit --root "$H"
 expect 2 "^vmtrust: unknown option '--bogus'" "$VMTRUST" host audit --bogus

@@ -44,7 +44,8 @@ security_driver = "apparmor"
 seccomp_sandbox = 1
 vnc_listen = "127.0.0.1"
 EOF
-	printf '#!/bin/sh\nexec /usr/bin/vmtrust hook qemu "$@"\n' >"$r/etc/libvirt/hooks/qemu"
+	# as `vmtrust hook install` writes it (the audit holds it to the installer's rule)
+	printf '#!/bin/sh\n# vmtrust launch hook\nexec '\''/usr/bin/vmtrust'\'' hook run -- "$@"\n' >"$r/etc/libvirt/hooks/qemu"
 	chmod 755 "$r/etc/libvirt/hooks/qemu"
 	printf 'Package: qemu-system-x86\nStatus: install ok installed\nVersion: 1:7.2+dfsg-7+deb12u18\n' >"$r/var/lib/dpkg/status"
 	mkdir -p "$r/etc/vmtrust"

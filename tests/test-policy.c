@@ -15,6 +15,7 @@
 #include <openssl/pem.h>
 
 #include "policy.h"
+#include "policy-internal.h"
 #include "test-log.h"
 
 static void setup(void)

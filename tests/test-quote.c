@@ -33,6 +33,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "attest.h"
+#include "hostaudit.h"
 #include "swtpm-fixture.h"
 #include "tpm-internal.h"
 
@@ -571,7 +572,7 @@ static void measure_audit(const char *json, uint64_t want_recnum)
 	size_t len;
 
 	ck_assert_int_eq(attest_audit_parse("audit", json, strlen(json), &a), 0);
-	ck_assert_int_eq(attest_audit_measure(ctx, state, 15, a, &rec), 0);
+	ck_assert_int_eq(hostaudit_measure(ctx, state, 15, a, &rec), 0);
 	ck_assert_uint_eq(rec.recnum, want_recnum);
 	ck_assert_uint_eq(rec.size, strlen(json));
 	kept = slurp(VT_STATE_HOST_AUDIT, &len);

@@ -7,9 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "attest.h"
 #include "cli.h"
-#include "launch.h"
+#include "hostaudit.h"
 #include "policy.h"
 
 
@@ -139,7 +138,7 @@ static int measure(struct cli_ctx *ctx, const struct policy *p, const struct att
 	r = attest_ctx_new(&tpm, ctx->tcti);
 	if (r < 0)
 		return cli_fail(r, "cannot open tpm '%s'", ctx->tcti);
-	r = attest_audit_measure(tpm, ctx->state_dir, pcr, a, &rec);
+	r = hostaudit_measure(tpm, ctx->state_dir, pcr, a, &rec);
 	if (r < 0)
 		return cli_fail(r, "cannot measure the host audit");
 	*m = (struct measured){ .done = true, .recnum = rec.recnum, .pcr = pcr, .file = *ret_file };
@@ -224,16 +223,13 @@ static int cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 	r = cli_load_policy(ctx, false, &p);
 	if (r < 0)
 		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
-	/* running domains by the launch rules (domain-live) */
-	/* and by what their start verified: the launch log on the audited host */
-	attest_audit_set_domain_walker(launch_domain_check_live,
-				       strcmp(root, "/") == 0 ? ctx->state_dir : VT_STATE_DIR_DEFAULT);
-	r = attest_audit_run(root, p, &a);
+	/* domain-live reads what running domains' starts verified in the
+	 * launch log of the audited host: this host's state directory, or the
+	 * default one below another root */
+	r = hostaudit_run(root, strcmp(root, "/") == 0 ? ctx->state_dir : VT_STATE_DIR_DEFAULT, p, &a);
 	if (r < 0)
 		return cli_fail(r, "cannot audit host '%s'", root);
-	ok = attest_audit_ok(a, p);
-	if (ok < 0)
-		return cli_fail(ok, "cannot audit host '%s'", root);
+	ok = hostaudit_ok(a, p);
 	if (p)
 		policy_host_required_checks(p, &n_required);
 	/* Measured whether ok or not: the verifier judges by its own policy. */
