@@ -99,6 +99,17 @@ struct attest_record {
  * extended digest recomputed from its content. -EBADMSG (logged with the
  * line) on any fault, -EFBIG over the limits. */
 int attest_mlog_parse(const char *name, const char *data, size_t len, struct attest_mlog **ret);
+/* The same with flags: ATTEST_MLOG_DEFER_BINDING leaves out the check of
+ * each extended digest against its content, for a verifier, which needs
+ * it only in the banks a quote proves: it calls attest_mlog_bind_bank()
+ * for each of them, and no other bank's digests count. */
+#define ATTEST_MLOG_DEFER_BINDING (1u << 0)
+int attest_mlog_parse_flags(const char *name, const char *data, size_t len, unsigned flags,
+			    struct attest_mlog **ret);
+/* The check attest_mlog_parse() makes in every bank, in bank alg alone:
+ * each record's digest of alg is the one its content gives. 0, -EBADMSG
+ * (logged as the parser logs it), -ENOMEM, -ENOTRECOVERABLE. */
+int attest_mlog_bind_bank(const struct attest_mlog *log, const struct vt_hash_alg *alg);
 /* Opens STATE_DIR/measurements.log under a shared (or, creating it, an
  * exclusive) lock and parses it. A missing log is an empty one when not
  * exclusive. With ret_fd, the locked descriptor is handed over. */
@@ -495,11 +506,14 @@ const char *attest_audit_status_name(enum attest_audit_status s);   /* "pass", .
  *                    select: ignored, never compared with anything
  *   uefi-log         every algorithm of the header is known, every event
  *                    carries one digest of each, and the replay equals every
- *                    quoted PCR it extends
+ *                    quoted PCR it extends (attest_eventlog_replay_bank:
+ *                    PCR 0 from locality 4 after an H-CRTM event)
  *   secure-boot      when the policy asks: the state every SecureBoot event
  *                    agrees on, each event in a PCR the quote proves
- *   measurement-log  every record has a digest of every quoted bank and the
- *                    log replays to the quoted measurement PCR in each; if
+ *   measurement-log  every record has a digest of every quoted bank, the
+ *                    one its content gives (other banks' are not checked and
+ *                    count for nothing), and the log replays to the quoted
+ *                    measurement PCR in each; if
  *                    only all but the last record do, that record is pending
  *                    (a warning) and counts as not measured
  *   reference:PATH   each measured file's digests, in the banks the quote
@@ -692,6 +706,16 @@ struct attest_event {
  * match its data is no error: see attest_event.digest_mismatch. */
 int attest_eventlog_parse(const char *name, const uint8_t *data, size_t len,
 			  struct attest_eventlog **ret);
+/* The same with flags: ATTEST_EVENTLOG_NO_DATA_CHECK skips the check of
+ * each event's digests against its data (digest_checked stays false), for
+ * the verifier, which judges events only in the banks a quote proves and
+ * hashes what it relies on there itself. PCR 0's start is checked
+ * always: an H-CRTM event (data "HCRTM", in PCR 0, once, before anything
+ * extends PCR 0) and a StartupLocality event (once, before anything
+ * extends PCR 0; with an H-CRTM event only of locality 4). */
+#define ATTEST_EVENTLOG_NO_DATA_CHECK (1u << 0)
+int attest_eventlog_parse_flags(const char *name, const uint8_t *data, size_t len, unsigned flags,
+				struct attest_eventlog **ret);
 void attest_eventlog_free(struct attest_eventlog *log);
 DEFINE_CLEANUP_FUNC(struct attest_eventlog *, attest_eventlog_free)
 
@@ -702,12 +726,26 @@ const struct attest_eventlog_alg *attest_eventlog_algs(const struct attest_event
 							size_t *ret_n);
 /* The locality of the StartupLocality event (0..4), or -ENOENT. */
 int attest_eventlog_startup_locality(const struct attest_eventlog *log);
+/* Whether an EV_EFI_HCRTM_EVENT starts PCR 0 (it then starts at locality
+ * 4's value, 0...04, and the event's digest is its first extend). */
+bool attest_eventlog_has_hcrtm(const struct attest_eventlog *log);
+/* The locality PCR 0 starts from: 4 with an H-CRTM event, else the
+ * StartupLocality event's, else 0. */
+int attest_eventlog_pcr0_locality(const struct attest_eventlog *log);
 /* Events whose digest does not match their data. */
 size_t attest_eventlog_n_mismatches(const struct attest_eventlog *log);
 
-/* Replays the log: every PCR starts at zero (PCR 0 at the StartupLocality
- * value), each event but EV_NO_ACTION extends the logged digests of the
- * algorithms vmtrust knows. *ret_values (malloc'ed, free()) holds the PCRs
+/* Replays one bank of the log into pcrs (POLICY_PCR_MAX rows): every PCR
+ * starts at zero but PCR 0, at attest_eventlog_pcr0_locality() in its last
+ * byte; each event but EV_NO_ACTION extends its digest of alg, into the
+ * PCRs of mask only (the others keep their start value). *ret_used: the
+ * PCRs with at least one extend, in mask or not (0 for a bank the log does
+ * not have). The one replay: attest_eventlog_replay() and the verifier
+ * use it. -ENOMEM, -EIO (OpenSSL, logged). */
+int attest_eventlog_replay_bank(const struct attest_eventlog *log, const struct vt_hash_alg *alg,
+				uint32_t mask, uint8_t pcrs[][VT_DIGEST_MAX], uint32_t *ret_used);
+/* Replays the log in every bank of it that vmtrust knows
+ * (attest_eventlog_replay_bank). *ret_values (malloc'ed, free()) holds the PCRs
  * that had at least one extend, sorted by bank (TPM_ALG_ID) then PCR; none
  * for a log without measurements. -ENOMEM, -EIO (OpenSSL). */
 int attest_eventlog_replay(const struct attest_eventlog *log, struct policy_pcr_value **ret_values,

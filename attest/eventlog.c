@@ -29,6 +29,8 @@
 #define SIGNATURE_SIZE 16u
 static const char spec_id_signature[SIGNATURE_SIZE] = "Spec ID Event03";
 static const char startup_locality_signature[SIGNATURE_SIZE] = "StartupLocality";
+static const char hcrtm_data[] = "HCRTM";      /* PFP 10.4.5: the data of EV_EFI_HCRTM_EVENT */
+#define HCRTM_LOCALITY 4                        /* PCR 0 after _TPM_Hash_Start (Part 1, 34.3) */
 #define SPEC_ID_FIXED_SIZE 28u          /* signature .. numberOfAlgorithms */
 
 #define EFI_VARIABLE_HEADER_SIZE 32u    /* GUID, name length u64, data length u64 */
@@ -46,6 +48,8 @@ struct attest_eventlog {
 	size_t len;
 	bool crypto_agile;
 	int startup_locality;           /* -1: none */
+	bool hcrtm;                     /* an EV_EFI_HCRTM_EVENT starts PCR 0 */
+	bool pcr0_extended;             /* while parsing: an event extended PCR 0 */
 	struct attest_eventlog_alg header_alg;  /* the SHA-1 field of the first record */
 	size_t n_algs;
 	struct attest_eventlog_alg algs[ATTEST_EVENTLOG_ALGS_MAX];
@@ -61,6 +65,7 @@ struct attest_eventlog {
 struct parser {
 	struct attest_eventlog *log;
 	EVP_MD_CTX *mdctx;
+	unsigned flags;                 /* ATTEST_EVENTLOG_* */
 	const uint8_t *buf;
 	size_t len;
 };
@@ -318,14 +323,50 @@ static int check_pcr(struct parser *ps, const struct attest_event *ev)
 	return 0;
 }
 
-static int note_no_action(struct parser *ps, const struct attest_event *ev)
+/* PCR 0's start: the StartupLocality event (TPM2_Startup from locality 3)
+ * or an H-CRTM event (_TPM_Hash_Start resets PCR 0 to locality 4 and
+ * extends the H-CRTM's measurement), each once, before anything extends
+ * PCR 0; both only when they agree on locality 4. A log that says PCR 0
+ * started otherwise than its replay would is refused, not guessed at. */
+static int note_pcr0_start(struct parser *ps, const struct attest_event *ev)
 {
-	if (ev->type != ATTEST_EV_NO_ACTION || ev->data_len < SIGNATURE_SIZE + 1 ||
+	struct attest_eventlog *log = ps->log;
+
+	if (ev->type == ATTEST_EV_EFI_HCRTM_EVENT) {
+		if (ev->pcr != 0)
+			return malformed(ps, ev->index, ev->offset, "an H-CRTM event in pcr %" PRIu32 ", not pcr 0",
+					 ev->pcr);
+		if (ev->data_len != strlen(hcrtm_data) || memcmp(ev->data, hcrtm_data, ev->data_len) != 0)
+			return malformed(ps, ev->index, ev->offset, "%s", "an H-CRTM event whose data is not \"HCRTM\"");
+		if (log->hcrtm)
+			return malformed(ps, ev->index, ev->offset, "%s", "a second H-CRTM event");
+		if (log->pcr0_extended)
+			return malformed(ps, ev->index, ev->offset, "%s",
+					 "an H-CRTM event after pcr 0 was extended: it must start pcr 0");
+		if (log->startup_locality >= 0 && log->startup_locality != HCRTM_LOCALITY)
+			return malformed(ps, ev->index, ev->offset,
+					 "an H-CRTM event (pcr 0 from locality 4) after a StartupLocality event of locality %d",
+					 log->startup_locality);
+		log->hcrtm = true;
+	}
+	if (ev->type != ATTEST_EV_NO_ACTION) {
+		if (ev->pcr == 0)
+			log->pcr0_extended = true;
+		return 0;
+	}
+	if (ev->data_len < SIGNATURE_SIZE + 1 ||
 	    memcmp(ev->data, startup_locality_signature, SIGNATURE_SIZE) != 0)
 		return 0;
-	if (ps->log->startup_locality >= 0)
+	if (log->startup_locality >= 0)
 		return malformed(ps, ev->index, ev->offset, "%s", "a second StartupLocality event");
-	ps->log->startup_locality = ev->data[SIGNATURE_SIZE];
+	if (log->pcr0_extended)
+		return malformed(ps, ev->index, ev->offset, "%s",
+				 "a StartupLocality event after pcr 0 was extended: it must come first");
+	if (log->hcrtm && ev->data[SIGNATURE_SIZE] != HCRTM_LOCALITY)
+		return malformed(ps, ev->index, ev->offset,
+				 "a StartupLocality event of locality %u after an H-CRTM event (pcr 0 from locality 4)",
+				 ev->data[SIGNATURE_SIZE]);
+	log->startup_locality = ev->data[SIGNATURE_SIZE];
 	return 0;
 }
 
@@ -337,9 +378,11 @@ static int finish_event(struct parser *ps, struct attest_event *ev)
 	r = check_pcr(ps, ev);
 	if (r < 0)
 		return r;
-	r = note_no_action(ps, ev);
+	r = note_pcr0_start(ps, ev);
 	if (r < 0)
 		return r;
+	if (ps->flags & ATTEST_EVENTLOG_NO_DATA_CHECK)
+		return 0;
 	return check_digests(ps, ev);
 }
 
@@ -576,6 +619,12 @@ static int parse_agile(struct parser *ps, size_t off, size_t *ret_size)
 int attest_eventlog_parse(const char *name, const uint8_t *data, size_t len,
 			  struct attest_eventlog **ret)
 {
+	return attest_eventlog_parse_flags(name, data, len, 0, ret);
+}
+
+int attest_eventlog_parse_flags(const char *name, const uint8_t *data, size_t len, unsigned flags,
+				struct attest_eventlog **ret)
+{
 	_cleanup_(attest_eventlog_freep) struct attest_eventlog *log = NULL;
 	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *mdctx = NULL;
 	struct parser ps;
@@ -602,7 +651,7 @@ int attest_eventlog_parse(const char *name, const uint8_t *data, size_t len,
 	memcpy(log->bytes, data, len);
 	log->len = len;
 
-	ps = (struct parser){ .log = log, .mdctx = mdctx, .buf = log->bytes, .len = len };
+	ps = (struct parser){ .log = log, .mdctx = mdctx, .flags = flags, .buf = log->bytes, .len = len };
 
 	r = parse_first(&ps, &size);
 	if (r < 0)
@@ -653,6 +702,18 @@ int attest_eventlog_startup_locality(const struct attest_eventlog *log)
 	return log->startup_locality >= 0 ? log->startup_locality : -ENOENT;
 }
 
+bool attest_eventlog_has_hcrtm(const struct attest_eventlog *log)
+{
+	return log->hcrtm;
+}
+
+int attest_eventlog_pcr0_locality(const struct attest_eventlog *log)
+{
+	if (log->hcrtm)
+		return HCRTM_LOCALITY;
+	return log->startup_locality >= 0 ? log->startup_locality : 0;
+}
+
 size_t attest_eventlog_n_mismatches(const struct attest_eventlog *log)
 {
 	return log->n_mismatches;
@@ -660,32 +721,31 @@ size_t attest_eventlog_n_mismatches(const struct attest_eventlog *log)
 
 /* ---- replay ------------------------------------------------------------- */
 
-struct bank_state {
-	uint32_t used;
-	uint8_t pcr[POLICY_PCR_MAX][VT_DIGEST_MAX];
-};
-
-int attest_eventlog_replay(const struct attest_eventlog *log, struct policy_pcr_value **ret_values,
-			   size_t *ret_n)
+/* The one replay of a UEFI log (attest eventlog, the verifier through its
+ * cache, the fuzzers): each PCR from its start value, every event but
+ * EV_NO_ACTION extending its digest of the bank. */
+int attest_eventlog_replay_bank(const struct attest_eventlog *log, const struct vt_hash_alg *alg,
+				uint32_t mask, uint8_t pcrs[][VT_DIGEST_MAX], uint32_t *ret_used)
 {
 	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *mdctx = NULL;
-	_cleanup_(freep) struct bank_state *banks = NULL;
-	_cleanup_(freep) struct policy_pcr_value *values = NULL;
-	const struct vt_hash_alg *table;
-	size_t n_table, n = 0, total = 0;
-	int r;
+	const struct attest_eventlog_alg *bank = NULL;
+	const EVP_MD *md = NULL;
+	uint32_t used = 0;
 
+	for (size_t k = 0; k < log->n_algs && !bank; k++)
+		if (log->algs[k].alg && log->algs[k].alg == alg) {
+			bank = &log->algs[k];
+			md = log->md[k];
+		}
+	memset(pcrs, 0, POLICY_PCR_MAX * sizeof(pcrs[0]));
+	pcrs[0][alg->size - 1] = (uint8_t)attest_eventlog_pcr0_locality(log);
+	if (!bank) {
+		*ret_used = 0;
+		return 0;       /* a bank the log does not have: nothing extended */
+	}
 	mdctx = EVP_MD_CTX_new();
-	banks = calloc(log->n_algs ? log->n_algs : 1, sizeof(*banks));
-	if (!mdctx || !banks)
+	if (!mdctx)
 		return -ENOMEM;
-	/* Only the banks that are replayed: an unknown algorithm's digest may
-	 * be longer than a PCR row holds. */
-	if (log->startup_locality >= 0)
-		for (size_t k = 0; k < log->n_algs; k++)
-			if (log->md[k])
-				banks[k].pcr[0][log->algs[k].size - 1] = (uint8_t)log->startup_locality;
-
 	for (size_t i = 0; i < log->n_events; i++) {
 		const struct attest_event *ev = &log->events[i];
 
@@ -693,41 +753,56 @@ int attest_eventlog_replay(const struct attest_eventlog *log, struct policy_pcr_
 			continue;
 		for (size_t j = 0; j < ev->n_digests; j++) {
 			const struct attest_event_digest *d = &ev->digests[j];
-			size_t k;
 
-			for (k = 0; k < log->n_algs; k++)
-				if (d->bank == &log->algs[k])
-					break;
-			if (k == log->n_algs || !log->md[k])
+			if (d->bank != bank)
+				continue;
+			used |= 1u << ev->pcr;
+			if (!(mask & (1u << ev->pcr)))
 				continue;
 			/* PCR := H(PCR || digest), in place: the final copies out */
-			r = hash(mdctx, log->md[k], banks[k].pcr[ev->pcr], d->bank->size, d->value,
-				 d->bank->size, banks[k].pcr[ev->pcr]);
-			if (r < 0)
+			if (hash(mdctx, md, pcrs[ev->pcr], bank->size, d->value, bank->size,
+				 pcrs[ev->pcr]) < 0)
 				return vt_log_errno(EIO, "event log '%s': %s extend failed in openssl",
-							log->name, d->bank->alg->name);
-			banks[k].used |= 1u << ev->pcr;
+						    log->name, alg->name);
 		}
 	}
+	*ret_used = used;
+	return 0;
+}
 
-	for (size_t k = 0; k < log->n_algs; k++)
-		total += (size_t)__builtin_popcount(banks[k].used);
+int attest_eventlog_replay(const struct attest_eventlog *log, struct policy_pcr_value **ret_values,
+			   size_t *ret_n)
+{
+	_cleanup_(freep) uint8_t (*pcrs)[POLICY_PCR_MAX][VT_DIGEST_MAX] = NULL;
+	_cleanup_(freep) uint32_t *used = NULL;
+	_cleanup_(freep) struct policy_pcr_value *values = NULL;
+	const struct vt_hash_alg *table;
+	size_t n_table, n = 0, total = 0;
+	int r;
+
+	table = vt_hash_algs(&n_table);
+	pcrs = calloc(n_table ? n_table : 1, sizeof(*pcrs));
+	used = calloc(n_table ? n_table : 1, sizeof(*used));
+	if (!pcrs || !used)
+		return -ENOMEM;
+	/* only the banks of the log vmtrust can replay, in the table's order */
+	for (size_t t = 0; t < n_table; t++) {
+		r = attest_eventlog_replay_bank(log, &table[t], UINT32_MAX, pcrs[t], &used[t]);
+		if (r < 0)
+			return r;
+		total += (size_t)__builtin_popcount(used[t]);
+	}
 	values = calloc(total ? total : 1, sizeof(*values));
 	if (!values)
 		return -ENOMEM;
-	table = vt_hash_algs(&n_table);
 	for (size_t t = 0; t < n_table; t++)
-		for (size_t k = 0; k < log->n_algs; k++) {
-			if (log->algs[k].alg != &table[t])
+		for (unsigned pcr = 0; pcr < POLICY_PCR_MAX; pcr++) {
+			if (!(used[t] & (1u << pcr)))
 				continue;
-			for (unsigned pcr = 0; pcr < POLICY_PCR_MAX; pcr++) {
-				if (!(banks[k].used & (1u << pcr)))
-					continue;
-				values[n].alg = log->algs[k].alg;
-				values[n].pcr = pcr;
-				memcpy(values[n].value, banks[k].pcr[pcr], log->algs[k].size);
-				n++;
-			}
+			values[n].alg = &table[t];
+			values[n].pcr = pcr;
+			memcpy(values[n].value, pcrs[t][pcr], table[t].size);
+			n++;
 		}
 	*ret_values = TAKE_PTR(values);
 	*ret_n = n;

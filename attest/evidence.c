@@ -97,6 +97,18 @@ static int base64_decode(const char *name, const char *path, json_object *v, siz
 	return 0;
 }
 
+/* The required base64 member key of o (at path), decoded into *ret. */
+static int get_blob(const char *name, json_object *o, const char *key, const char *path,
+		    uint8_t **ret, size_t *ret_len)
+{
+	json_object *v;
+	int r = get_member(name, o, key, path, json_type_string, true, &v);
+
+	if (r < 0)
+		return r;
+	return base64_decode(name, path, v, BLOB_MAX, ret, ret_len);
+}
+
 static int parse_pcrs(const char *name, json_object *o, struct attest_evidence *e)
 {
 	size_t n = 0;
@@ -158,9 +170,10 @@ static int parse_host_audit(const char *name, json_object *v, struct attest_evid
 	}
 	if (memchr(s, '\0', len))
 		return ev_fault(name, "$.host_audit", "contains a NUL byte");
-	vt_log_capture(why, sizeof(why));
-	r = attest_audit_parse("$.host_audit", s, len, &a);
-	vt_log_capture(NULL, 0);
+	{
+		VT_LOG_CAPTURE_SCOPE(why, sizeof(why));
+		r = attest_audit_parse("$.host_audit", s, len, &a);
+	}
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
@@ -225,10 +238,7 @@ int attest_evidence_parse(const char *name, const char *json, size_t len,
 	r = only_keys(name, ak, "$.ak", ak_keys);
 	if (r < 0)
 		return r;
-	r = get_member(name, ak, "public", "$.ak.public", json_type_string, true, &v);
-	if (r < 0)
-		return r;
-	r = base64_decode(name, "$.ak.public", v, BLOB_MAX, &e->ak_public, &e->ak_public_len);
+	r = get_blob(name, ak, "public", "$.ak.public", &e->ak_public, &e->ak_public_len);
 	if (r < 0)
 		return r;
 	r = get_member(name, ak, "pem", "$.ak.pem", json_type_string, false, &v);
@@ -248,16 +258,10 @@ int attest_evidence_parse(const char *name, const char *json, size_t len,
 	r = only_keys(name, quote, "$.quote", quote_keys);
 	if (r < 0)
 		return r;
-	r = get_member(name, quote, "attest", "$.quote.attest", json_type_string, true, &v);
+	r = get_blob(name, quote, "attest", "$.quote.attest", &e->attest, &e->attest_len);
 	if (r < 0)
 		return r;
-	r = base64_decode(name, "$.quote.attest", v, BLOB_MAX, &e->attest, &e->attest_len);
-	if (r < 0)
-		return r;
-	r = get_member(name, quote, "signature", "$.quote.signature", json_type_string, true, &v);
-	if (r < 0)
-		return r;
-	r = base64_decode(name, "$.quote.signature", v, BLOB_MAX, &e->signature, &e->signature_len);
+	r = get_blob(name, quote, "signature", "$.quote.signature", &e->signature, &e->signature_len);
 	if (r < 0)
 		return r;
 

@@ -218,87 +218,18 @@ int attest_public_name(const uint8_t *pub, size_t len, uint8_t *ret_name, size_t
 
 /* ---- TPM public areas and OpenSSL keys ---------------------------------- */
 
-struct curve {
-	TPM2_ECC_CURVE id;
-	const char *name;        /* OpenSSL group */
-	size_t size;             /* bytes of a coordinate */
-};
-
-static const struct curve curves[] = {
-	{ TPM2_ECC_NIST_P256, "P-256", 32 },
-	{ TPM2_ECC_NIST_P384, "P-384", 48 },
-	{ TPM2_ECC_NIST_P521, "P-521", 66 },
-};
-
-static const struct curve *curve_by_id(TPM2_ECC_CURVE id)
-{
-	for (size_t i = 0; i < ELEMENTSOF(curves); i++)
-		if (curves[i].id == id)
-			return &curves[i];
-	return NULL;
-}
-
-/* An EVP_PKEY of the key in a public area (on-curve check included). */
+/* An EVP_PKEY of the key in a public area (common/tpmkey.c), the refusal
+ * logged naming what. */
 static int public_to_pkey(const TPMT_PUBLIC *p, const char *what, EVP_PKEY **ret)
 {
-	_cleanup_(OSSL_PARAM_BLD_freep) OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	_cleanup_(OSSL_PARAM_freep) OSSL_PARAM *params = NULL;
-	_cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *pctx = NULL;
-	_cleanup_(BN_freep) BIGNUM *n = NULL, *e = NULL;
-	EVP_PKEY *pkey = NULL;
-	uint8_t point[1 + 2 * 66];
+	char why[160];
+	int r;
 
-	if (!bld)
-		return -ENOMEM;
-	if (p->type == TPM2_ALG_RSA) {
-		const TPMS_RSA_PARMS *rp = &p->parameters.rsaDetail;
-
-		if (rp->keyBits < 2048 || rp->keyBits > 4096 || rp->keyBits % 8 ||
-		    p->unique.rsa.size != rp->keyBits / 8)
-			return vt_log_errno(EOPNOTSUPP, "%s: RSA key of %u bits with a %u-byte modulus",
-						what, rp->keyBits, p->unique.rsa.size);
-		n = BN_bin2bn(p->unique.rsa.buffer, p->unique.rsa.size, NULL);
-		e = BN_new();
-		if (!n || !e || !BN_set_word(e, rp->exponent ? rp->exponent : 65537))
-			return -ENOMEM;
-		if (!OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
-		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
-			return -ENOMEM;
-		pctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-	} else if (p->type == TPM2_ALG_ECC) {
-		const struct curve *c = curve_by_id(p->parameters.eccDetail.curveID);
-		const TPMS_ECC_POINT *q = &p->unique.ecc;
-
-		if (!c)
-			return vt_log_errno(EOPNOTSUPP, "%s: unsupported ECC curve 0x%04x", what,
-						p->parameters.eccDetail.curveID);
-		if (q->x.size == 0 || q->x.size > c->size || q->y.size == 0 || q->y.size > c->size)
-			return vt_log_errno(EBADMSG, "%s: ECC point of %u and %u bytes on %s", what,
-						q->x.size, q->y.size, c->name);
-		/* Uncompressed point, each coordinate left-padded to the field. */
-		memset(point, 0, sizeof(point));
-		point[0] = 0x04;
-		memcpy(point + 1 + c->size - q->x.size, q->x.buffer, q->x.size);
-		memcpy(point + 1 + 2 * c->size - q->y.size, q->y.buffer, q->y.size);
-		if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->name, 0) ||
-		    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point,
-						      1 + 2 * c->size))
-			return -ENOMEM;
-		pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	} else {
-		return vt_log_errno(EOPNOTSUPP, "%s: key type 0x%04x is neither RSA nor ECC", what,
-					p->type);
-	}
-	params = OSSL_PARAM_BLD_to_param(bld);
-	if (!pctx || !params)
-		return -ENOMEM;
-	if (EVP_PKEY_fromdata_init(pctx) != 1 ||
-	    EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-		ERR_clear_error();
-		return vt_log_errno(EBADMSG, "%s: openssl refuses the public key (not on its curve?)",
-					what);
-	}
-	*ret = pkey;
+	r = vt_tpm_public_to_pkey(p, ret, why, sizeof(why));
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return vt_log_errno(-r, "%s: %s", what, why);
 	return 0;
 }
 
@@ -921,7 +852,7 @@ static int seed_rsa(EVP_PKEY *ek, const struct vt_hash_alg *alg, uint8_t *seed,
 static int seed_ecc(EVP_PKEY *ek, const TPMT_PUBLIC *ek_area, const struct vt_hash_alg *alg,
 		    uint8_t *seed, TPM2B_ENCRYPTED_SECRET *out)
 {
-	const struct curve *c = curve_by_id(ek_area->parameters.eccDetail.curveID);
+	const struct vt_tpm_curve *c = vt_tpm_curve_by_id(ek_area->parameters.eccDetail.curveID);
 	_cleanup_(EVP_PKEY_freep) EVP_PKEY *eph = NULL;
 	_cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *dctx = NULL;
 	uint8_t z[66];

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -30,6 +31,7 @@
 #define READ_CHUNK (1024 * 1024)
 
 struct attest_mlog {
+	char *name;           /* for messages */
 	struct attest_record *records;
 	size_t n;
 	size_t valid_len;     /* bytes up to the end of the last whole line */
@@ -51,6 +53,7 @@ void attest_mlog_free(struct attest_mlog *log)
 	for (size_t i = 0; i < log->n; i++)
 		record_done(&log->records[i]);
 	free(log->records);
+	free(log->name);
 	free(log);
 }
 
@@ -200,7 +203,7 @@ struct rec_read {
 	struct rec_value recnum, pcr, content_type, digests, content;
 	struct rec_value path, description, type, size, fdigests;
 	size_t n_digests, n_fdigests;
-	struct {
+	struct rec_digest {
 		int type;
 		bool unknown;
 		struct rec_value alg, digest;
@@ -263,11 +266,43 @@ static int rec_take(struct rec_read *rr, struct rec_value *v, const struct vt_js
 	return 0;
 }
 
-static bool key_is(const struct vt_json_token *t, const char *k)
-{
-	size_t n = strlen(k);
+/* The keys of one level of a record: where each one's value goes (an
+ * offset in base, the level's struct), and what its members are. */
+struct rec_key {
+	const char *key;
+	size_t off;
+	enum rec_place inner;
+};
 
-	return t->key_len == n && memcmp(t->key, k, n) == 0;
+#define TOP(k, f, in) { k, offsetof(struct rec_read, f), in }
+static const struct rec_key top_keys[] = {
+	TOP("recnum", recnum, IN_OTHER), TOP("pcr", pcr, IN_OTHER),
+	TOP("content_type", content_type, IN_OTHER), TOP("digests", digests, IN_DIGESTS),
+	TOP("content", content, IN_CONTENT), { NULL, 0, IN_OTHER },
+};
+static const struct rec_key content_keys[] = {
+	TOP("path", path, IN_OTHER), TOP("description", description, IN_OTHER),
+	TOP("type", type, IN_OTHER), TOP("size", size, IN_OTHER),
+	TOP("digests", fdigests, IN_CONTENT_DIGESTS), { NULL, 0, IN_OTHER },
+};
+#undef TOP
+static const struct rec_key digest_keys[] = {
+	{ "hashAlg", offsetof(struct rec_digest, alg), IN_OTHER },
+	{ "digest", offsetof(struct rec_digest, digest), IN_OTHER },
+	{ NULL, 0, IN_OTHER },
+};
+
+/* The slot of t's key among keys (inner set), or NULL with *unknown set. */
+static struct rec_value *rec_slot(void *base, const struct rec_key *keys, const struct vt_json_token *t,
+				  enum rec_place *inner, bool *unknown)
+{
+	for (; keys->key; keys++)
+		if (t->key_len == strlen(keys->key) && memcmp(t->key, keys->key, t->key_len) == 0) {
+			*inner = keys->inner;
+			return (struct rec_value *)((char *)base + keys->off);
+		}
+	*unknown = true;
+	return NULL;
 }
 
 static int rec_visit(void *userdata, const struct vt_json_token *t)
@@ -283,18 +318,7 @@ static int rec_visit(void *userdata, const struct vt_json_token *t)
 		rr->top_object = t->type == VT_JSON_OBJECT;
 		inner = IN_TOP;
 	} else if (at == IN_TOP) {
-		if (key_is(t, "recnum"))
-			v = &rr->recnum;
-		else if (key_is(t, "pcr"))
-			v = &rr->pcr;
-		else if (key_is(t, "content_type"))
-			v = &rr->content_type;
-		else if (key_is(t, "digests"))
-			v = &rr->digests, inner = IN_DIGESTS;
-		else if (key_is(t, "content"))
-			v = &rr->content, inner = IN_CONTENT;
-		else
-			rr->unknown_top = true;
+		v = rec_slot(rr, top_keys, t, &inner, &rr->unknown_top);
 	} else if (at == IN_DIGESTS) {
 		if (rr->n_digests < REC_LIST_MAX) {
 			rr->digest[rr->n_digests].type = (int)t->type;
@@ -302,27 +326,11 @@ static int rec_visit(void *userdata, const struct vt_json_token *t)
 		}
 		rr->n_digests++;
 	} else if (at == IN_DIGEST) {
-		size_t k = rr->n_digests - 1;
+		struct rec_digest *d = &rr->digest[rr->n_digests - 1];
 
-		if (key_is(t, "hashAlg"))
-			v = &rr->digest[k].alg;
-		else if (key_is(t, "digest"))
-			v = &rr->digest[k].digest;
-		else
-			rr->digest[k].unknown = true;
+		v = rec_slot(d, digest_keys, t, &inner, &d->unknown);
 	} else if (at == IN_CONTENT) {
-		if (key_is(t, "path"))
-			v = &rr->path;
-		else if (key_is(t, "description"))
-			v = &rr->description;
-		else if (key_is(t, "type"))
-			v = &rr->type;
-		else if (key_is(t, "size"))
-			v = &rr->size;
-		else if (key_is(t, "digests"))
-			v = &rr->fdigests, inner = IN_CONTENT_DIGESTS;
-		else
-			rr->unknown_content = true;
+		v = rec_slot(rr, content_keys, t, &inner, &rr->unknown_content);
 	} else if (at == IN_CONTENT_DIGESTS) {
 		if (rr->n_fdigests < REC_LIST_MAX) {
 			r = rec_string(rr, t->key, t->key_len, &rr->fdigest[rr->n_fdigests].name);
@@ -379,8 +387,24 @@ static int64_t rec_int(const struct rec_value *v)
 
 /* The record read from one line (a strict JSON walk, then its fields judged
  * in the order a reader of the format would). */
+/* Whether record rec's extended digest k is the one its content gives:
+ * 1, 0 (logged, naming the line), or -ENOTRECOVERABLE. */
+static int record_binds(const char *name, size_t line, EVP_MD_CTX *md,
+			const struct attest_record *rec, size_t k)
+{
+	struct policy_digest expect;
+
+	if (record_digest_md(md, rec->event_type, rec->path, rec->size, &rec->file_digests[k],
+			     &expect) < 0)
+		return -ENOTRECOVERABLE;
+	if (memcmp(expect.value, rec->digests[k].value, rec->digests[k].alg->size) != 0)
+		return rec_fault(name, line, "the %s digest does not match its content",
+				 rec->digests[k].alg->name);
+	return 1;
+}
+
 static int parse_record(const char *name, size_t line, const char *text, size_t len,
-			struct rec_read *rr, EVP_MD_CTX *md, uint64_t want_recnum,
+			struct rec_read *rr, EVP_MD_CTX *md, unsigned flags, uint64_t want_recnum,
 			struct attest_record *rec)
 {
 	struct vt_json_error jerr;
@@ -451,7 +475,6 @@ static int parse_record(const char *name, size_t line, const char *text, size_t 
 				 n);
 	for (size_t k = 0; k < n; k++) {
 		const struct vt_hash_alg *a;
-		struct policy_digest expect;
 		const struct rec_value *fd = NULL;
 
 		str = rec_str(rr, &rr->digest[k].alg);
@@ -468,14 +491,14 @@ static int parse_record(const char *name, size_t line, const char *text, size_t 
 				fd = &rr->fdigest[j].value;
 		if (!fd || get_hex_digest(rr, fd, a, &rec->file_digests[k]) < 0)
 			return rec_fault(name, line, "content.digests.%s is missing or malformed", a->name);
-		/* The extended digest must be the one the content gives. */
-		if (record_digest_md(md, rec->event_type, rec->path, rec->size, &rec->file_digests[k],
-				     &expect) < 0)
-			return -ENOTRECOVERABLE;
-		if (memcmp(expect.value, rec->digests[k].value, a->size) != 0)
-			return rec_fault(name, line, "the %s digest does not match its content", a->name);
 	}
 	rec->n_digests = n;
+	/* The extended digest must be the one the content gives. */
+	for (size_t k = 0; k < n && !(flags & ATTEST_MLOG_DEFER_BINDING); k++) {
+		r = record_binds(name, line, md, rec, k);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -489,6 +512,31 @@ static void rec_read_freep(struct rec_read **rr)
 
 int attest_mlog_parse(const char *name, const char *data, size_t len, struct attest_mlog **ret)
 {
+	return attest_mlog_parse_flags(name, data, len, 0, ret);
+}
+
+int attest_mlog_bind_bank(const struct attest_mlog *log, const struct vt_hash_alg *alg)
+{
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int r;
+
+	if (!md)
+		return -ENOMEM;
+	for (size_t i = 0; log && i < log->n; i++)
+		for (size_t k = 0; k < log->records[i].n_digests; k++) {
+			if (log->records[i].digests[k].alg != alg)
+				continue;
+			/* a record is a line: record i is on line i + 1 */
+			r = record_binds(log->name, i + 1, md, &log->records[i], k);
+			if (r < 0)
+				return r;
+		}
+	return 0;
+}
+
+int attest_mlog_parse_flags(const char *name, const char *data, size_t len, unsigned flags,
+			    struct attest_mlog **ret)
+{
 	_cleanup_(attest_mlog_freep) struct attest_mlog *log = NULL;
 	_cleanup_(rec_read_freep) struct rec_read *rr = NULL;
 	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = NULL;
@@ -500,7 +548,7 @@ int attest_mlog_parse(const char *name, const char *data, size_t len, struct att
 	log = calloc(1, sizeof(*log));
 	rr = calloc(1, sizeof(*rr));
 	md = EVP_MD_CTX_new();
-	if (!log || !rr || !md)
+	if (!log || !rr || !md || !(log->name = strdup(name)))
 		return -ENOMEM;
 	while (pos < len) {
 		const char *nl = memchr(data + pos, '\n', len - pos);
@@ -527,7 +575,7 @@ int attest_mlog_parse(const char *name, const char *data, size_t len, struct att
 			log->records = nr;
 		}
 		memset(&log->records[log->n], 0, sizeof(log->records[0]));
-		r = parse_record(name, line, data + pos, l, rr, md, log->n, &log->records[log->n]);
+		r = parse_record(name, line, data + pos, l, rr, md, flags, log->n, &log->records[log->n]);
 		if (r < 0) {
 			record_done(&log->records[log->n]);
 			return r;
@@ -537,6 +585,16 @@ int attest_mlog_parse(const char *name, const char *data, size_t len, struct att
 	}
 	log->valid_len = pos;
 	*ret = TAKE_PTR(log);
+	return 0;
+}
+
+/* pcr := H(pcr || digest) in md's algorithm (size bytes each). */
+static int mlog_extend(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *pcr, const uint8_t *digest,
+		       size_t size)
+{
+	if (!md || EVP_DigestInit_ex2(ctx, md, NULL) != 1 || EVP_DigestUpdate(ctx, pcr, size) != 1 ||
+	    EVP_DigestUpdate(ctx, digest, size) != 1 || EVP_DigestFinal_ex(ctx, pcr, NULL) != 1)
+		return -ENOTRECOVERABLE;
 	return 0;
 }
 
@@ -557,17 +615,11 @@ int attest_mlog_replay(const struct attest_mlog *log, size_t n_records, unsigned
 		if (rec->pcr != pcr)
 			continue;
 		for (size_t k = 0; k < rec->n_digests; k++) {
-			unsigned len;
-
 			if (rec->digests[k].alg != alg)
 				continue;
-			if (EVP_DigestInit_ex2(md, EVP_get_digestbyname(alg->ossl), NULL) != 1 ||
-			    EVP_DigestUpdate(md, out, alg->size) != 1 ||
-			    EVP_DigestUpdate(md, rec->digests[k].value, alg->size) != 1 ||
-			    EVP_DigestFinal_ex(md, out, &len) != 1) {
-				r = -ENOTRECOVERABLE;
+			r = mlog_extend(md, attest_md(alg), out, rec->digests[k].value, alg->size);
+			if (r < 0)
 				goto out;
-			}
 			extends++;
 		}
 	}
@@ -612,9 +664,7 @@ int attest_mlog_judge(const struct attest_mlog *log, unsigned pcr, const struct 
 		}
 		memcpy(prefix, all, alg->size);
 		last_here = i + 1 == n;
-		if (EVP_DigestInit_ex2(md, evp, NULL) != 1 || EVP_DigestUpdate(md, all, alg->size) != 1 ||
-		    EVP_DigestUpdate(md, d->value, alg->size) != 1 || EVP_DigestFinal_ex(md, all, NULL) != 1)
-			r = -ENOTRECOVERABLE;
+		r = mlog_extend(md, evp, all, d->value, alg->size);
 	}
 	EVP_MD_CTX_free(md);
 	if (r != 0)

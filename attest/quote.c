@@ -355,9 +355,10 @@ static int read_host_audit(const char *state_dir, const struct attest_mlog *log,
 		return 0;
 	if (vt_state_path(state_dir, VT_STATE_HOST_AUDIT, &path) < 0)
 		return -ENOMEM;
-	vt_log_capture(why, sizeof(why));
-	r = vt_read_file(path, ATTEST_AUDIT_JSON_MAX, &data, &len);
-	vt_log_capture(NULL, 0);
+	{
+		VT_LOG_CAPTURE_SCOPE(why, sizeof(why));
+		r = vt_read_file(path, ATTEST_AUDIT_JSON_MAX, &data, &len);
+	}
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {

@@ -181,9 +181,10 @@ static int add_ak(json_object *aks, const struct attest_evidence *e, const char 
 	json_object *k;
 	int r, pending;
 
-	vt_log_capture(why, sizeof(why));
-	r = attest_ak_public_check(e->ak_public, e->ak_public_len);
-	vt_log_capture(NULL, 0);
+	{
+		VT_LOG_CAPTURE_SCOPE(why, sizeof(why));
+		r = attest_ak_public_check(e->ak_public, e->ak_public_len);
+	}
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)

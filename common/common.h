@@ -340,4 +340,30 @@ int vt_json_get_string(struct vt_json_reader *r, struct json_object *v, size_t m
 /* An integer from 0 to max. */
 int vt_json_get_uint(struct vt_json_reader *r, struct json_object *v, uint64_t max, uint64_t *ret);
 
+/* ---- TPM public areas as OpenSSL keys (common/tpmkey.c) ------------------ */
+
+/* The one conversion from a TPMT_PUBLIC (tss2_tpm2_types.h) to an EVP_PKEY,
+ * with one set of supported keys: RSA of 2048 to 4096 bits, ECC on NIST
+ * P-256 and P-384. Never logs: the reason of a refusal goes to why (a
+ * lowercase phrase, "curve 0x0004 is not supported (nist p-256, p-384)"),
+ * for the caller's own message. */
+struct TPMT_PUBLIC;
+struct vt_tpm_curve {
+	uint16_t id;            /* TPM2_ECC_CURVE */
+	const char *name;       /* OpenSSL group name, "P-256" */
+	size_t size;            /* bytes of a coordinate */
+};
+/* The supported curve of that TPM2_ECC_CURVE, or NULL. */
+const struct vt_tpm_curve *vt_tpm_curve_by_id(uint16_t curve_id);
+#define VT_TPM_ECC_POINT_MAX (1 + 2 * 48)
+/* The uncompressed point (0x04 x y, *ret_len bytes) of an ECC public area
+ * and its curve. -EOPNOTSUPP (not ECC, another curve), -EBADMSG
+ * (coordinates longer than the field or empty), why filled. */
+int vt_tpm_ecc_point(const struct TPMT_PUBLIC *pub, const struct vt_tpm_curve **ret_curve,
+		     uint8_t point[VT_TPM_ECC_POINT_MAX], size_t *ret_len, char *why, size_t why_size);
+/* The public key of the area (*ret, the caller's). -EOPNOTSUPP for a kind
+ * not supported, -EBADMSG for a malformed key or a point not on its curve
+ * (why filled), -ENOMEM. */
+int vt_tpm_public_to_pkey(const struct TPMT_PUBLIC *pub, EVP_PKEY **ret, char *why, size_t why_size);
+
 #endif

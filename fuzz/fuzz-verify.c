@@ -108,7 +108,8 @@ static void replay_mlog(const struct attest_mlog *log, size_t n, struct quoted *
 }
 
 /* The same for the UEFI log: each event but EV_NO_ACTION extends the
- * known banks it has; PCR 0 starts at the StartupLocality. Sets *ret_all
+ * known banks it has; PCR 0 starts at the StartupLocality, or at 4 after
+ * an H-CRTM event. Sets *ret_all
  * when every algorithm of the header is known and every event after the
  * header has one digest of each. */
 static void replay_uefi(const struct attest_eventlog *log, struct quoted *q, bool *ret_all)
@@ -116,7 +117,9 @@ static void replay_uefi(const struct attest_eventlog *log, struct quoted *q, boo
 	size_t n_events, n_algs;
 	const struct attest_event *ev = attest_eventlog_events(log, &n_events);
 	const struct attest_eventlog_alg *algs = attest_eventlog_algs(log, &n_algs);
-	int locality = attest_eventlog_startup_locality(log);
+	/* an H-CRTM event starts PCR 0 at locality 4 (PFP; the parser refuses
+	 * one that is not first, and a StartupLocality that disagrees) */
+	int locality = attest_eventlog_has_hcrtm(log) ? 4 : attest_eventlog_startup_locality(log);
 
 	*ret_all = true;
 	for (size_t k = 0; k < n_algs; k++)
@@ -306,8 +309,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	e->ak_public_len = ak_public_len;
 	e->mlog = fuzz_strndup(data, mlog_len);
 	e->mlog_len = mlog_len;
-	if (attest_mlog_parse("fuzz", e->mlog, e->mlog_len, &log) < 0)
+	/* as the verifier reads it: the records bound to their content in the
+	 * quoted banks of the measurement pcr only (a digest of another bank
+	 * proves nothing, contradicting its content or not) */
+	if (attest_mlog_parse_flags("fuzz", e->mlog, e->mlog_len, ATTEST_MLOG_DEFER_BINDING, &log) < 0)
 		log = NULL;
+	for (size_t b = 0; log && b < 4; b++)
+		if ((q.mask[b] & (1u << MEASUREMENT_PCR)) && attest_mlog_bind_bank(log, bank_alg(b)) < 0) {
+			attest_mlog_free(log);
+			log = NULL;
+		}
 	n_counted = log ? attest_mlog_count(log) : 0;
 	if ((flags & 0x40) && n_counted > 0)
 		n_counted--;

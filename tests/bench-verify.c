@@ -44,6 +44,83 @@ static const char *const components[] = {
 	"/usr/lib/x86_64-linux-gnu/libvirt-qemu.so.0", "/usr/bin/vmtrust",
 };
 
+struct bench {
+	struct policy *pol;
+	struct attest_evidence *e;
+	struct vfx *f;
+	const char *json;
+	EVP_MD_CTX *mdctx;
+	EVP_MD *sha256;
+	const uint8_t *der;
+	size_t der_len;
+};
+
+struct timing {
+	unsigned long n;
+	double t;
+};
+
+static int verify_good(struct bench *b, struct attest_evidence *e)
+{
+	struct attest_verdict *v = NULL;
+	int ok = attest_verify(b->pol, e, b->f->nonce, b->f->nonce_len, &v) == 0 && attest_verdict_ok(v);
+
+	attest_verdict_free(v);
+	return ok ? 0 : -1;
+}
+
+/* verify on parsed evidence: logs and AK as a verifier sees them again
+ * from the same host (the cache warm) */
+static int op_warm(struct bench *b)
+{
+	return verify_good(b, b->e);
+}
+
+/* the same, every log parsed afresh */
+static int op_cold(struct bench *b)
+{
+	attest_verify_cache_flush();
+	return verify_good(b, b->e);
+}
+
+/* parse the evidence JSON, then verify (warm) */
+static int op_parse(struct bench *b)
+{
+	struct attest_evidence *pe = NULL;
+	int r = attest_evidence_parse("bench", b->json, strlen(b->json), &pe);
+
+	if (r == 0)
+		r = verify_good(b, pe);
+	attest_evidence_free(pe);
+	return r;
+}
+
+/* raw: EVP_DigestVerify of the same quote, key and signature */
+static int op_raw(struct bench *b)
+{
+	if (EVP_DigestVerifyInit(b->mdctx, NULL, b->sha256, NULL, b->f->ak) != 1 ||
+	    EVP_DigestVerify(b->mdctx, b->der, b->der_len, b->e->attest, b->e->attest_len) != 1)
+		return -1;
+	return 0;
+}
+
+/* op in batches of batch for slice seconds at least, added to *tm. */
+static int timed(struct bench *b, int (*op)(struct bench *), int batch, double slice,
+		 struct timing *tm)
+{
+	double t0 = now();
+
+	do {
+		for (int k = 0; k < batch; k++) {
+			if (op(b) < 0)
+				return -1;
+			tm->n++;
+		}
+	} while (now() - t0 < slice);
+	tm->t += now() - t0;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	double seconds = argc > 1 ? atof(argv[1]) : 4.0;
@@ -54,7 +131,9 @@ int main(int argc, char **argv)
 	json_object *j;
 	struct vfx f;
 	char *json;
-	double t0, t_verify = 0, t_cold = 0, t_parse = 0, t_raw = 0;
+	double t_verify = 0, t_cold = 0, t_parse = 0, t_raw = 0;
+	struct timing warm = { 0 }, cold = { 0 }, parse = { 0 }, raw = { 0 };
+	struct bench b;
 	unsigned long n_verify = 0, n_cold = 0, n_parse = 0, n_raw = 0;
 	TPMT_SIGNATURE sig;
 	size_t off = 0;
@@ -100,64 +179,20 @@ int main(int argc, char **argv)
 		ECDSA_SIG_free(es);
 	}
 
+	b = (struct bench){ .pol = pol, .e = e, .f = &f, .json = json, .mdctx = mdctx,
+			    .sha256 = sha256, .der = der, .der_len = (size_t)der_len };
 	/* Rounds of each, interleaved, so that a busy machine slows all alike. */
 	for (int round = 0; round < ROUNDS; round++) {
 		double slice = seconds / ROUNDS / 4;
 
-		/* verify on parsed evidence: logs and AK as a verifier sees them
-		 * again from the same host (the cache warm) */
-		t0 = now();
-		do {
-			for (int k = 0; k < 16; k++) {
-				if (attest_verify(pol, e, f.nonce, f.nonce_len, &v) < 0 || !attest_verdict_ok(v))
-					return 1;
-				attest_verdict_free(v);
-				n_verify++;
-			}
-		} while (now() - t0 < slice);
-		t_verify += now() - t0;
-
-		/* the same, every log parsed afresh */
-		t0 = now();
-		do {
-			for (int k = 0; k < 4; k++) {
-				attest_verify_cache_flush();
-				if (attest_verify(pol, e, f.nonce, f.nonce_len, &v) < 0 || !attest_verdict_ok(v))
-					return 1;
-				attest_verdict_free(v);
-				n_cold++;
-			}
-		} while (now() - t0 < slice);
-		t_cold += now() - t0;
-
-		/* parse the evidence JSON, then verify (warm) */
-		t0 = now();
-		do {
-			for (int k = 0; k < 4; k++) {
-				struct attest_evidence *pe = NULL;
-
-				if (attest_evidence_parse("bench", json, strlen(json), &pe) < 0 ||
-				    attest_verify(pol, pe, f.nonce, f.nonce_len, &v) < 0 || !attest_verdict_ok(v))
-					return 1;
-				attest_verdict_free(v);
-				attest_evidence_free(pe);
-				n_parse++;
-			}
-		} while (now() - t0 < slice);
-		t_parse += now() - t0;
-
-		/* raw: EVP_DigestVerify of the same quote, key and signature */
-		t0 = now();
-		do {
-			for (int k = 0; k < 16; k++) {
-				if (EVP_DigestVerifyInit(mdctx, NULL, sha256, NULL, f.ak) != 1 ||
-				    EVP_DigestVerify(mdctx, der, (size_t)der_len, e->attest, e->attest_len) != 1)
-					return 1;
-				n_raw++;
-			}
-		} while (now() - t0 < slice);
-		t_raw += now() - t0;
+		if (timed(&b, op_warm, 16, slice, &warm) < 0 || timed(&b, op_cold, 4, slice, &cold) < 0 ||
+		    timed(&b, op_parse, 4, slice, &parse) < 0 || timed(&b, op_raw, 16, slice, &raw) < 0)
+			return 1;
 	}
+	n_verify = warm.n, t_verify = warm.t;
+	n_cold = cold.n, t_cold = cold.t;
+	n_parse = parse.n, t_parse = parse.t;
+	n_raw = raw.n, t_raw = raw.t;
 
 	printf("evidence_bytes %zu\n", strlen(json));
 	printf("mlog_records %zu\n", f.n_recs);

@@ -58,6 +58,98 @@ expect 2 "unexpected argument 'b'" "$VMTRUST" attest eventlog "$T/legacy.bin" b
 expect 2 "unknown option '--bogus'" "$VMTRUST" attest eventlog --bogus
 expect 0 "" "$VMTRUST" attest eventlog -- "$T/legacy.bin"
 
+# ---- PCR 0's start: H-CRTM, StartupLocality, neither -----------------------
+# Crypto-agile logs (sha1, sha256) built and replayed here by python, by the
+# PC Client PFP's rules: PCR 0 starts at 0...04 after an EV_EFI_HCRTM_EVENT
+# (_TPM_Hash_Start at locality 4, then the H-CRTM's digest extended), at
+# 0...0L after a StartupLocality event of locality L, else at zero;
+# EV_NO_ACTION extends nothing. The same files go to tpm2_eventlog.
+python3 - "$T" <<'EOF'
+import hashlib, struct, sys
+BANKS = [(0x0004, "sha1", 20), (0x000b, "sha256", 32)]
+def H(name, b): return hashlib.new(name, b).digest()
+def spec_id():
+    d = b"Spec ID Event03\0" + struct.pack("<IBBBBI", 0, 0, 2, 0, 2, len(BANKS))
+    for alg, _, size in BANKS:
+        d += struct.pack("<HH", alg, size)
+    d += b"\0"
+    return struct.pack("<II20sI", 0, 3, bytes(20), len(d)) + d
+def event2(pcr, typ, data, measured):
+    out = struct.pack("<III", pcr, typ, len(BANKS))
+    for alg, name, size in BANKS:
+        # EV_NO_ACTION extends nothing: its digests are zero (PFP 10.4.5)
+        out += struct.pack("<H", alg) + (bytes(size) if typ == 3 else H(name, measured))
+    return out + struct.pack("<I", len(data)) + data
+HCRTM = (0, 0x80000010, b"HCRTM", b"what the H-CRTM measured")
+def locality(n): return (0, 3, b"StartupLocality\0" + bytes([n]), b"")
+BODY = [(0, 8, b"v\x001\x00\x00\x00", None), (0, 1, b"ACPI DATA", None)] + \
+       [(p, 4, b"\0\0\0\0", None) for p in range(8)]
+def write(name, events, start=None):
+    events = [(p, t, d, d if m is None else m) for p, t, d, m in events]
+    open("%s/%s.bin" % (sys.argv[1], name), "wb").write(spec_id() + b"".join(event2(*e) for e in events))
+    if start is None:
+        return
+    # the spec's replay, and tpm2-tools 5.4's (every event extended, PCR 0 from zero)
+    for suffix, first, no_action in (("pcrs", start, False), ("pcrs-5.4", 0, True)):
+        with open("%s/%s.%s" % (sys.argv[1], name, suffix), "w") as f:
+            f.write("pcrs:\n")
+            for alg, bank, size in BANKS:
+                pcrs = {0: bytes(size - 1) + bytes([first])}
+                for pcr, typ, data, measured in events:
+                    if typ == 3 and not no_action:
+                        continue
+                    d = bytes(size) if typ == 3 else H(bank, measured)
+                    pcrs[pcr] = H(bank, pcrs.get(pcr, bytes(size)) + d)
+                f.write("  %s:\n" % bank)
+                for pcr in sorted(pcrs):
+                    f.write("    %-2d : 0x%s\n" % (pcr, pcrs[pcr].hex()))
+write("hcrtm", [HCRTM] + BODY, 4)
+write("plain", BODY, 0)
+write("locality3", [locality(3)] + BODY, 3)
+write("hcrtm-locality4", [locality(4), HCRTM] + BODY, 4)
+# refused: what would make PCR 0 start otherwise than the replay says
+write("hcrtm-pcr1", [(1,) + HCRTM[1:]] + BODY)
+write("hcrtm-data", [(0, 0x80000010, b"HCRTX", b"x")] + BODY)
+write("hcrtm-late", BODY[:1] + [HCRTM] + BODY[1:])
+write("hcrtm-twice", [HCRTM, HCRTM] + BODY)
+write("hcrtm-locality3", [locality(3), HCRTM] + BODY)
+write("locality-late", BODY[:1] + [locality(3)] + BODY[1:])
+EOF
+tpm2_version=$(tpm2_eventlog --version 2>/dev/null | sed -n 's/.*version="\([^"]*\)".*/\1/p')
+for name in hcrtm plain locality3 hcrtm-locality4; do
+	expect 0 "" "$VMTRUST" attest eventlog "$T/$name.bin"
+	printf '%s\n' "$out" >"$T/$name.out"
+	if diff -u "$T/$name.pcrs" <(pcrs_of "$T/$name.out"); then pass; else fail "$name: pcrs differ from the spec's replay"; fi
+	command -v tpm2_eventlog >/dev/null || continue
+	run tpm2_eventlog "$T/$name.bin"
+	[ "$rc" = 0 ] || { fail "$name: tpm2_eventlog exits $rc: $err"; continue; }
+	printf '%s\n' "$out" >"$T/$name.tpm2"
+	if diff -q "$T/$name.pcrs" <(pcrs_of "$T/$name.tpm2") >/dev/null; then
+		pass
+	elif [ "$tpm2_version" = 5.4 ] && diff -u "$T/$name.pcrs-5.4" <(pcrs_of "$T/$name.tpm2"); then
+		# tpm2-tools 5.4 (Debian 12) extends EV_NO_ACTION events and knows
+		# neither StartupLocality nor H-CRTM (later versions do, as the spec)
+		echo "note: $name: tpm2_eventlog 5.4 replays pcr 0 from zero and extends EV_NO_ACTION: its pcrs are 5.4's, not the spec's"
+		pass
+	else
+		fail "$name: tpm2_eventlog $tpm2_version: pcrs neither the spec's nor tpm2-tools 5.4's"
+	fi
+done
+expect 0 "" "$VMTRUST" attest eventlog "$T/hcrtm.bin"
+expect_out '^  type: EV_EFI_HCRTM_EVENT$'
+expect 2 "^vmtrust: event log '$T/hcrtm-pcr1.bin': event 1 at byte [0-9]+: an H-CRTM event in pcr 1, not pcr 0$" \
+	"$VMTRUST" attest eventlog "$T/hcrtm-pcr1.bin"
+expect 2 "^vmtrust: event log '$T/hcrtm-data.bin': event 1 at byte [0-9]+: an H-CRTM event whose data is not \"HCRTM\"$" \
+	"$VMTRUST" attest eventlog "$T/hcrtm-data.bin"
+expect 2 "^vmtrust: event log '$T/hcrtm-late.bin': event 2 at byte [0-9]+: an H-CRTM event after pcr 0 was extended: it must start pcr 0$" \
+	"$VMTRUST" attest eventlog "$T/hcrtm-late.bin"
+expect 2 "^vmtrust: event log '$T/hcrtm-twice.bin': event 2 at byte [0-9]+: a second H-CRTM event$" \
+	"$VMTRUST" attest eventlog "$T/hcrtm-twice.bin"
+expect 2 "^vmtrust: event log '$T/hcrtm-locality3.bin': event 2 at byte [0-9]+: an H-CRTM event \(pcr 0 from locality 4\) after a StartupLocality event of locality 3$" \
+	"$VMTRUST" attest eventlog "$T/hcrtm-locality3.bin"
+expect 2 "^vmtrust: event log '$T/locality-late.bin': event 2 at byte [0-9]+: a StartupLocality event after pcr 0 was extended: it must come first$" \
+	"$VMTRUST" attest eventlog "$T/locality-late.bin"
+
 # ---- the conformance set, against tpm2_eventlog ------------------------------
 if [ ! -d "$LOGS" ]; then
 	echo "skipping conformance logs: $LOGS not found"

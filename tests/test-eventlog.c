@@ -144,6 +144,43 @@ static const struct {
 	{ "sb-none", (const uint8_t *)"0123456789abcdef", "\1", 1, -ENOENT, NULL },
 };
 
+/* The replay of one bank and the PCRs asked for, as the verifier asks: those
+ * are the fixture's, the others keep their start value (PCR 0 the
+ * StartupLocality's 3), and every PCR extended is reported used. */
+START_TEST(test_replay_bank_mask)
+{
+	const struct vt_hash_alg *sha256 = vt_hash_alg_by_name("sha256");
+	struct attest_eventlog *log = NULL;
+	uint8_t pcrs[POLICY_PCR_MAX][VT_DIGEST_MAX], start[32] = { 0 };
+	struct fx_buf b = { 0 };
+	uint32_t used = 0, want_used = 0;
+
+	build_agile(&b, true);
+	for (unsigned pcr = 0; pcr < POLICY_PCR_MAX; pcr++)
+		if (fx_replay_pcr(&b, sha256->tpm_alg, pcr))
+			want_used |= 1u << pcr;
+	ck_assert_int_eq(attest_eventlog_parse_flags("agile", b.p, b.len, ATTEST_EVENTLOG_NO_DATA_CHECK,
+						     &log), 0);
+	ck_assert(!attest_eventlog_has_hcrtm(log));
+	ck_assert_int_eq(attest_eventlog_pcr0_locality(log), 3);
+	ck_assert_int_eq(attest_eventlog_replay_bank(log, sha256, 1u << 4 | 1u << 7, pcrs, &used), 0);
+	ck_assert_uint_eq(used, want_used);
+	ck_assert_mem_eq(pcrs[4], fx_replay_pcr(&b, sha256->tpm_alg, 4), 32);
+	ck_assert_mem_eq(pcrs[7], fx_replay_pcr(&b, sha256->tpm_alg, 7), 32);
+	start[31] = 3;
+	ck_assert_mem_eq(pcrs[0], start, 32);
+	start[31] = 0;
+	ck_assert_mem_eq(pcrs[14], start, 32);
+	/* a bank the log does not have: nothing extended */
+	ck_assert_int_eq(attest_eventlog_replay_bank(log, vt_hash_alg_by_name("sha384"), UINT32_MAX,
+						     pcrs, &used), 0);
+	ck_assert_uint_eq(used, 0);
+	attest_eventlog_free(log);
+	fx_buf_free(&b);
+}
+END_TEST
+
+
 START_TEST(test_secure_boot_states)
 {
 	struct attest_eventlog *log = NULL;
@@ -603,6 +640,7 @@ static Suite *eventlog_suite(void)
 	tc = tcase_create("replay");
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_agile_replay);
+	tcase_add_test(tc, test_replay_bank_mask);
 	tcase_add_test(tc, test_legacy_replay);
 	tcase_add_test(tc, test_header_only);
 	tcase_add_test(tc, test_mismatch_is_a_warning);

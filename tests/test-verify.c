@@ -60,6 +60,17 @@ static struct attest_verdict *verify(struct attest_evidence *e)
 	return v;
 }
 
+/* Verifies e against the policy j (consumed), with the fixture's nonce. */
+static struct attest_verdict *verify_json(struct attest_evidence *e, json_object *j)
+{
+	struct policy *pol = vfx_policy_load(j);
+	struct attest_verdict *v = verify_with(pol, e, f.nonce, f.nonce_len);
+
+	policy_free(pol);
+	json_object_put(j);
+	return v;
+}
+
 static void dump(const struct attest_verdict *v)
 {
 	for (size_t i = 0; i < attest_verdict_count(v); i++) {
@@ -98,6 +109,29 @@ static void assert_all_ok(const struct attest_verdict *v)
 			ck_abort_msg("check '%s' is not ok", attest_verdict_check(v, i)->name);
 		}
 	ck_assert(attest_verdict_ok(v));
+}
+
+/* v judged bad by its check name (reason containing needle), then freed. */
+static void bad(struct attest_verdict *v, const char *name, const char *needle)
+{
+	assert_bad(v, name, needle);
+	attest_verdict_free(v);
+}
+
+/* v good, every check ok, then freed. */
+static void good(struct attest_verdict *v)
+{
+	assert_all_ok(v);
+	attest_verdict_free(v);
+}
+
+/* The fixture's evidence as f stands, verified against its own policy. */
+static void fixture_bad(const char *name, const char *needle)
+{
+	struct attest_evidence *e = vfx_evidence(&f);
+
+	bad(verify(e), name, needle);
+	attest_evidence_free(e);
 }
 
 static void replace_mlog(struct attest_evidence *e, char *text)
@@ -301,12 +335,48 @@ START_TEST(test_unquoted_bank_redigested)
 	json_object_object_del(d, "sha256");
 	policy_free(pol);
 	pol = vfx_policy_load(j);
-	v = verify_with(pol, e, f.nonce, f.nonce_len);
-	assert_bad(v, "reference:/usr/bin/qemu-system-x86_64",
+	bad(verify_with(pol, e, f.nonce, f.nonce_len), "reference:/usr/bin/qemu-system-x86_64",
 		   "record 0: no digest in a bank that the quote proves and the reference values of '/usr/bin/qemu-system-x86_64' list");
-	attest_verdict_free(v);
 	policy_free(pol);
 	json_object_put(j);
+	attest_evidence_free(e);
+	free(l0);
+	free(l1);
+	free(l2);
+}
+END_TEST
+
+/* Class 1, and what the parse of a verifier leaves out: a record whose
+ * digests disagree with its content in a bank the quote does not cover is
+ * judged in the quoted bank alone; in a quoted bank it is refused. */
+START_TEST(test_unquoted_bank_contradiction)
+{
+	static const char *const algs[] = { "sha256", "sha384" };
+	const char *contents[] = { f.recs[0].content, f.recs[0].content };
+	struct attest_evidence *e = vfx_evidence(&f);
+	char *l0 = record_line_banks(f.recs[0].path, 0, 2, algs, contents);
+	char *l1 = vfx_record_line(&f.recs[1], 1), *l2 = vfx_record_line(&f.recs[2], 2), *text, *p;
+	struct attest_verdict *v;
+
+	/* the content's sha384 digest (the last one of the line) changed */
+	p = strstr(l0, "\"digests\":{");
+	ck_assert_ptr_nonnull(p);
+	p = strstr(p, "\"sha384\":\"");
+	ck_assert_ptr_nonnull(p);
+	p += strlen("\"sha384\":\"");
+	*p = *p == '0' ? '1' : '0';
+	ck_assert_int_ge(asprintf(&text, "%s%s%s", l0, l1, l2), 0);
+	replace_mlog(e, text);
+	v = verify(e);
+	assert_check(v, "measurement-log", ATTEST_CHECK_OK, "3 records replay to the quoted sha256:15");
+	assert_all_ok(v);
+	attest_verdict_free(v);
+
+	/* the same in the quoted bank */
+	*p = *p == '0' ? '1' : '0';
+	p = strstr(strstr(e->mlog, "\"digests\":{"), "\"sha256\":\"") + strlen("\"sha256\":\"");
+	*p = *p == '0' ? '1' : '0';
+	bad(verify(e), "measurement-log", "record on line 1: the sha256 digest does not match its content");
 	attest_evidence_free(e);
 	free(l0);
 	free(l1);
@@ -325,23 +395,19 @@ START_TEST(test_unquoted_bank_fabricated)
 	char *extra = record_line_banks("/usr/share/OVMF/OVMF_CODE.fd", 3, 1, algs, contents), *text;
 	char h384[97];
 	struct attest_verdict *v;
-	struct policy *pol;
 
 	hex_of("sha384", contents[0], h384);
 	json_object_object_add(d, "sha384", json_object_new_string(h384));
 	json_object_object_add(ref, "path", json_object_new_string("/usr/share/OVMF/OVMF_CODE.fd"));
 	json_object_object_add(ref, "digests", d);
 	json_object_array_add(json_object_object_get(j, "reference_values"), ref);
-	pol = vfx_policy_load(j);
 	ck_assert_int_ge(asprintf(&text, "%s%s", e->mlog, extra), 0);
 	replace_mlog(e, text);
-	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	v = verify_json(e, j);
 	assert_bad(v, "measurement-log",
 		   "record 3 ('/usr/share/OVMF/OVMF_CODE.fd') has no sha256 digest, a bank the quote covers: nothing proves it");
 	assert_bad(v, "required:/usr/share/OVMF/OVMF_CODE.fd", "was not measured");
 	attest_verdict_free(v);
-	policy_free(pol);
-	json_object_put(j);
 	attest_evidence_free(e);
 	free(extra);
 }
@@ -374,10 +440,8 @@ START_TEST(test_quote_covers_less_than_the_policy)
 	json_object_object_add(sel, "sha1", l1);
 	json_object_array_add(l256, json_object_new_int(9));
 	pol = vfx_policy_load(j);
-	v = verify_with(pol, e, f.nonce, f.nonce_len);
-	assert_bad(v, "pcr-selection",
+	bad(verify_with(pol, e, f.nonce, f.nonce_len), "pcr-selection",
 		   "the quote does not cover sha256:9 sha1:0 of the policy's pcr_selection: what it leaves out is not proven");
-	attest_verdict_free(v);
 	policy_free(pol);
 	json_object_put(j);
 	attest_evidence_free(e);
@@ -424,9 +488,7 @@ START_TEST(test_secure_boot_disagrees)
 
 	f.second_sb = 1;
 	e = vfx_evidence(&f);
-	v = verify(e);
-	assert_all_ok(v);
-	attest_verdict_free(v);
+	good(verify(e));
 	attest_evidence_free(e);
 }
 END_TEST
@@ -568,6 +630,54 @@ START_TEST(test_uefi_log_pcr_without_events)
 }
 END_TEST
 
+/* PCR 0 after an H-CRTM event: 0...04 (_TPM_Hash_Start at locality 4), then
+ * the event's digest, then the firmware's events; computed here. A
+ * verifier that replayed PCR 0 from zero would refuse the quote, and one
+ * that took the event for any other would accept a log that is not the
+ * boot's: with its type changed, the log no longer replays. */
+static void sha256_extend(uint8_t pcr[32], const void *data, size_t len)
+{
+	uint8_t cat[64];
+
+	ck_assert_int_eq(EVP_Digest(data, len, cat + 32, NULL, EVP_sha256(), NULL), 1);
+	memcpy(cat, pcr, 32);
+	ck_assert_int_eq(EVP_Digest(cat, sizeof(cat), pcr, NULL, EVP_sha256(), NULL), 1);
+}
+
+START_TEST(test_uefi_log_hcrtm)
+{
+	static const uint8_t hcrtm_type[8] = { 0, 0, 0, 0, 0x10, 0, 0, 0x80 };   /* pcr 0, the type */
+	uint8_t want[32] = { 0 };
+	struct attest_evidence *e;
+	struct attest_verdict *v;
+	const struct policy_pcr_value *pcr0 = NULL;
+	uint8_t *at;
+
+	want[31] = 4;
+	sha256_extend(want, "HCRTM", 5);
+	sha256_extend(want, "ACPI DATA", 9);
+	sha256_extend(want, "\0\0\0\0", 4);
+	f.hcrtm = true;
+	e = vfx_evidence(&f);
+	for (size_t i = 0; i < e->n_pcrs && !pcr0; i++)
+		if (e->pcrs[i].pcr == 0 && strcmp(e->pcrs[i].alg->name, "sha256") == 0)
+			pcr0 = &e->pcrs[i];
+	ck_assert_ptr_nonnull(pcr0);
+	ck_assert_mem_eq(pcr0->value, want, 32);
+	v = verify(e);
+	assert_check(v, "uefi-log", ATTEST_CHECK_OK, "the log replays to the quoted sha256:0,1,2,3,4,5,6,7");
+	assert_all_ok(v);
+	attest_verdict_free(v);
+
+	at = memmem(e->uefi_log, e->uefi_log_len, hcrtm_type, sizeof(hcrtm_type));
+	ck_assert_ptr_nonnull(at);
+	at[4] = ATTEST_EV_POST_CODE;
+	at[7] = 0;
+	bad(verify(e), "uefi-log", "the log's replay differs from the quoted sha256:0:");
+	attest_evidence_free(e);
+}
+END_TEST
+
 /* Rule (b): no SecureBoot event, or no separator in PCR 7, proves no state. */
 START_TEST(test_sb_not_established)
 {
@@ -629,15 +739,8 @@ END_TEST
 
 START_TEST(test_ak_pinned_by_key_alone)
 {
-	struct attest_evidence *e;
-	struct attest_verdict *v;
-
 	f.policy_no_name = true;
-	e = vfx_evidence(&f);
-	v = verify(e);
-	assert_bad(v, "ak-trusted", "the policy pins attestation key 'host-a' by its public key alone, which does not bind its attributes");
-	attest_verdict_free(v);
-	attest_evidence_free(e);
+	fixture_bad("ak-trusted", "the policy pins attestation key 'host-a' by its public key alone, which does not bind its attributes");
 }
 END_TEST
 
@@ -661,12 +764,9 @@ END_TEST
 START_TEST(test_tampered_signature)
 {
 	struct attest_evidence *e = vfx_evidence(&f);
-	struct attest_verdict *v;
 
 	e->signature[e->signature_len - 1] ^= 0x80;
-	v = verify(e);
-	assert_bad(v, "signature", "the ecdsa signature does not verify with the AK over quote.attest");
-	attest_verdict_free(v);
+	bad(verify(e), "signature", "the ecdsa signature does not verify with the AK over quote.attest");
 	attest_evidence_free(e);
 }
 END_TEST
@@ -708,12 +808,9 @@ END_TEST
 START_TEST(test_missing_pcr_value)
 {
 	struct attest_evidence *e = vfx_evidence(&f);
-	struct attest_verdict *v;
 
 	e->n_pcrs--;            /* the last one: sha256:15 */
-	v = verify(e);
-	assert_bad(v, "pcr-digest", "the quote selects sha256:15, the evidence has no value for it");
-	attest_verdict_free(v);
+	bad(verify(e), "pcr-digest", "the quote selects sha256:15, the evidence has no value for it");
 	attest_evidence_free(e);
 }
 END_TEST
@@ -723,7 +820,6 @@ START_TEST(test_unquoted_values_are_ignored)
 	struct attest_evidence *e;
 	struct attest_verdict *v;
 	json_object *j, *bank;
-	struct policy *pol;
 
 	f.extra_sha256 = 1u << 9;
 	e = vfx_evidence(&f);
@@ -732,14 +828,11 @@ START_TEST(test_unquoted_values_are_ignored)
 	bank = json_object_object_get(json_object_object_get(j, "pcr_values"), "sha256");
 	json_object_object_add(bank, "9", json_object_new_string(
 		"a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9"));
-	pol = vfx_policy_load(j);
-	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	v = verify_json(e, j);
 	assert_check(v, "unquoted-pcrs", ATTEST_CHECK_WARNING, "sha256:9");
 	assert_bad(v, "pcr-value:sha256:9", "not covered by the quote");
 	assert_check(v, "pcr-digest", ATTEST_CHECK_OK, NULL);
 	attest_verdict_free(v);
-	policy_free(pol);
-	json_object_put(j);
 	attest_evidence_free(e);
 }
 END_TEST
@@ -756,9 +849,7 @@ START_TEST(test_wrong_nonce)
 	attest_verdict_free(v);
 	/* the evidence's claimed nonce is not the quote's */
 	e->nonce[0] ^= 1;
-	v = verify_with(pol, e, f.nonce, f.nonce_len);
-	assert_bad(v, "nonce", "the evidence's nonce '0101");
-	attest_verdict_free(v);
+	bad(verify_with(pol, e, f.nonce, f.nonce_len), "nonce", "the evidence's nonce '0101");
 	policy_free(pol);
 	json_object_put(j);
 	attest_evidence_free(e);
@@ -817,16 +908,9 @@ START_TEST(test_no_ak_in_policy)
 {
 	struct attest_evidence *e = vfx_evidence(&f);
 	json_object *j = vfx_policy_json(&f);
-	struct attest_verdict *v;
-	struct policy *pol;
 
 	json_object_object_del(j, "attestation_keys");
-	pol = vfx_policy_load(j);
-	v = verify_with(pol, e, f.nonce, f.nonce_len);
-	assert_bad(v, "ak-trusted", "the policy pins no attestation key");
-	attest_verdict_free(v);
-	policy_free(pol);
-	json_object_put(j);
+	bad(verify_json(e, j), "ak-trusted", "the policy pins no attestation key");
 	attest_evidence_free(e);
 }
 END_TEST
@@ -835,7 +919,6 @@ START_TEST(test_ak_pem_differs)
 {
 	struct attest_evidence *e = vfx_evidence(&f);
 	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	struct attest_verdict *v;
 	BIO *bio = BIO_new(BIO_s_mem());
 	char *data;
 	long len;
@@ -844,9 +927,7 @@ START_TEST(test_ak_pem_differs)
 	len = BIO_get_mem_data(bio, &data);
 	free(e->ak_pem);
 	e->ak_pem = strndup(data, (size_t)len);
-	v = verify(e);
-	assert_bad(v, "ak-trusted", "ak.pem is not the key of ak.public");
-	attest_verdict_free(v);
+	bad(verify(e), "ak-trusted", "ak.pem is not the key of ak.public");
 	attest_evidence_free(e);
 	BIO_free(bio);
 	EVP_PKEY_free(other);
@@ -868,11 +949,7 @@ START_TEST(test_ak_not_restricted)
 
 	f.attrs |= TPMA_OBJECT_RESTRICTED;
 	f.attrs &= ~TPMA_OBJECT_SENSITIVEDATAORIGIN;
-	e = vfx_evidence(&f);
-	v = verify(e);
-	assert_bad(v, "ak-attributes", "was not made in the TPM");
-	attest_verdict_free(v);
-	attest_evidence_free(e);
+	fixture_bad("ak-attributes", "was not made in the TPM");
 }
 END_TEST
 
@@ -926,9 +1003,7 @@ START_TEST(test_mlog_record_changed)
 		p += strlen("\"sha256\":\"");
 		*p = *p == '0' ? '1' : '0';
 	}
-	v = verify(e);
-	assert_bad(v, "measurement-log", "record on line 1: the sha256 digest does not match its content");
-	attest_verdict_free(v);
+	bad(verify(e), "measurement-log", "record on line 1: the sha256 digest does not match its content");
 	attest_evidence_free(e);
 }
 END_TEST
@@ -943,9 +1018,7 @@ START_TEST(test_mlog_record_removed)
 	/* as it was: a gap in the recnums */
 	ck_assert_int_ge(asprintf(&text, "%s%s", l0, l2), 0);
 	replace_mlog(e, text);
-	v = verify(e);
-	assert_bad(v, "measurement-log", "recnum is not 1: a record is missing, added or reordered");
-	attest_verdict_free(v);
+	bad(verify(e), "measurement-log", "recnum is not 1: a record is missing, added or reordered");
 
 	/* renumbered */
 	recs[0] = f.recs[0];
@@ -958,9 +1031,7 @@ START_TEST(test_mlog_record_removed)
 
 	/* the last one */
 	replace_mlog(e, vfx_mlog_text(f.recs, 2));
-	v = verify(e);
-	assert_bad(v, "measurement-log", "the replay of 2 records differs");
-	attest_verdict_free(v);
+	bad(verify(e), "measurement-log", "the replay of 2 records differs");
 	attest_evidence_free(e);
 	free(l0);
 	free(l2);
@@ -971,23 +1042,18 @@ START_TEST(test_mlog_record_reordered)
 {
 	struct attest_evidence *e = vfx_evidence(&f);
 	struct vfx_record recs[VFX_RECORDS_MAX];
-	struct attest_verdict *v;
 	char *l0 = vfx_record_line(&f.recs[0], 0), *l1 = vfx_record_line(&f.recs[1], 1),
 	     *l2 = vfx_record_line(&f.recs[2], 2), *text;
 
 	ck_assert_int_ge(asprintf(&text, "%s%s%s", l1, l0, l2), 0);
 	replace_mlog(e, text);
-	v = verify(e);
-	assert_bad(v, "measurement-log", "recnum is not 0");
-	attest_verdict_free(v);
+	bad(verify(e), "measurement-log", "recnum is not 0");
 
 	recs[0] = f.recs[1];
 	recs[1] = f.recs[0];
 	recs[2] = f.recs[2];
 	replace_mlog(e, vfx_mlog_text(recs, 3));
-	v = verify(e);
-	assert_bad(v, "measurement-log", "the replay of 3 records differs from the quoted sha256:15: a record was changed, removed, reordered or added");
-	attest_verdict_free(v);
+	bad(verify(e), "measurement-log", "the replay of 3 records differs from the quoted sha256:15: a record was changed, removed, reordered or added");
 	attest_evidence_free(e);
 	free(l0);
 	free(l1);
@@ -1027,9 +1093,7 @@ START_TEST(test_mlog_record_added)
 	/* a pending file the policy knows, of another digest: bad as well */
 	recs[3] = (struct vfx_record){ "/usr/sbin/libvirtd", "libvirtd 6.6 with a hole\n", NULL };
 	replace_mlog(e, vfx_mlog_text(recs, 4));
-	v = verify(e);
-	assert_bad(v, "reference:/usr/sbin/libvirtd", "record 3, pending: sha256 digest");
-	attest_verdict_free(v);
+	bad(verify(e), "reference:/usr/sbin/libvirtd", "record 3, pending: sha256 digest");
 	attest_evidence_free(e);
 }
 END_TEST
@@ -1062,9 +1126,7 @@ START_TEST(test_mlog_pending_last)
 	json_object_object_add(json_object_array_get_idx(refs, 3), "required",
 			       json_object_new_boolean(1));
 	pol = vfx_policy_load(j);
-	v = verify_with(pol, e, f.nonce, f.nonce_len);
-	assert_bad(v, "required:/usr/share/OVMF/OVMF_CODE.fd", "its only record is pending");
-	attest_verdict_free(v);
+	bad(verify_with(pol, e, f.nonce, f.nonce_len), "required:/usr/share/OVMF/OVMF_CODE.fd", "its only record is pending");
 	policy_free(pol);
 	json_object_put(j);
 	attest_evidence_free(e);
@@ -1090,29 +1152,15 @@ END_TEST
 
 START_TEST(test_mlog_absent)
 {
-	struct attest_evidence *e;
-	struct attest_verdict *v;
-
 	f.mlog = false;
-	e = vfx_evidence(&f);
-	v = verify(e);
-	assert_bad(v, "measurement-log", "the evidence has no measurement log, the policy names 3 reference values");
-	attest_verdict_free(v);
-	attest_evidence_free(e);
+	fixture_bad("measurement-log", "the evidence has no measurement log, the policy names 3 reference values");
 }
 END_TEST
 
 START_TEST(test_measurement_pcr_not_quoted)
 {
-	struct attest_evidence *e;
-	struct attest_verdict *v;
-
 	f.sel_sha256 &= ~(1u << 15);
-	e = vfx_evidence(&f);
-	v = verify(e);
-	assert_bad(v, "measurement-log", "pcr 15 (the policy's measurement pcr) is not in the quote's selection");
-	attest_verdict_free(v);
-	attest_evidence_free(e);
+	fixture_bad("measurement-log", "pcr 15 (the policy's measurement pcr) is not in the quote's selection");
 }
 END_TEST
 
@@ -1141,14 +1189,12 @@ START_TEST(test_reference_mismatch)
 	struct attest_evidence *e = vfx_evidence(&f);
 	json_object *j = vfx_policy_json(&f), *ref;
 	struct attest_verdict *v;
-	struct policy *pol;
 	char want[65], msg[256];
 
 	ref = json_object_array_get_idx(json_object_object_get(j, "reference_values"), 0);
 	json_object_object_add(json_object_object_get(ref, "digests"), "sha256",
 			       json_object_new_string("0101010101010101010101010101010101010101010101010101010101010101"));
-	pol = vfx_policy_load(j);
-	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	v = verify_json(e, j);
 	vfx_sha256_hex(f.recs[0].content, want);
 	snprintf(msg, sizeof(msg), "record 0: sha256 digest %s is not a reference value for '/usr/bin/qemu-system-x86_64'",
 		 want);
@@ -1157,8 +1203,6 @@ START_TEST(test_reference_mismatch)
 	assert_check(v, "required:/usr/bin/qemu-system-x86_64", ATTEST_CHECK_OK, NULL);
 	assert_check(v, "measurement-log", ATTEST_CHECK_OK, NULL);
 	attest_verdict_free(v);
-	policy_free(pol);
-	json_object_put(j);
 	attest_evidence_free(e);
 }
 END_TEST
@@ -1167,20 +1211,13 @@ START_TEST(test_required_missing)
 {
 	struct attest_evidence *e = vfx_evidence(&f);
 	json_object *j = vfx_policy_json(&f), *ref = json_object_new_object(), *d = json_object_new_object();
-	struct attest_verdict *v;
-	struct policy *pol;
 
 	json_object_object_add(d, "sha256", json_object_new_string(
 		"0202020202020202020202020202020202020202020202020202020202020202"));
 	json_object_object_add(ref, "path", json_object_new_string("/usr/sbin/virtqemud"));
 	json_object_object_add(ref, "digests", d);
 	json_object_array_add(json_object_object_get(j, "reference_values"), ref);
-	pol = vfx_policy_load(j);
-	v = verify_with(pol, e, f.nonce, f.nonce_len);
-	assert_bad(v, "required:/usr/sbin/virtqemud", "'/usr/sbin/virtqemud' is required and was not measured");
-	attest_verdict_free(v);
-	policy_free(pol);
-	json_object_put(j);
+	bad(verify_json(e, j), "required:/usr/sbin/virtqemud", "'/usr/sbin/virtqemud' is required and was not measured");
 	attest_evidence_free(e);
 }
 END_TEST
@@ -1190,19 +1227,15 @@ START_TEST(test_unknown_component)
 	struct attest_evidence *e;
 	json_object *j;
 	struct attest_verdict *v;
-	struct policy *pol;
 
 	j = vfx_policy_json(&f);        /* without the next record */
 	vfx_add(&f, "/usr/local/bin/qemu-wrapper", "#!/bin/sh\n");
 	e = vfx_evidence(&f);
-	pol = vfx_policy_load(j);
-	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	v = verify_json(e, j);
 	assert_bad(v, "reference:/usr/local/bin/qemu-wrapper",
 		   "unknown component: '/usr/local/bin/qemu-wrapper' (record 3) is not in the policy's reference values");
 	assert_check(v, "measurement-log", ATTEST_CHECK_OK, NULL);
 	attest_verdict_free(v);
-	policy_free(pol);
-	json_object_put(j);
 	attest_evidence_free(e);
 }
 END_TEST
@@ -1212,20 +1245,16 @@ START_TEST(test_pcr_value_mismatch)
 	struct attest_evidence *e = vfx_evidence(&f);
 	json_object *j = vfx_policy_json(&f), *bank;
 	struct attest_verdict *v;
-	struct policy *pol;
 
 	bank = json_object_object_get(json_object_object_get(j, "pcr_values"), "sha256");
 	json_object_object_add(bank, "0", json_object_new_string(
 		"0303030303030303030303030303030303030303030303030303030303030303"));
 	json_object_object_add(bank, "17", json_object_new_string(
 		"0303030303030303030303030303030303030303030303030303030303030303"));
-	pol = vfx_policy_load(j);
-	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	v = verify_json(e, j);
 	assert_bad(v, "pcr-value:sha256:0", "is not the policy's 0303030303030303030303030303030303030303030303030303030303030303");
 	assert_bad(v, "pcr-value:sha256:17", "not covered by the quote");
 	attest_verdict_free(v);
-	policy_free(pol);
-	json_object_put(j);
 	attest_evidence_free(e);
 }
 END_TEST
@@ -1324,7 +1353,6 @@ START_TEST(test_conformance_log)
 	struct attest_evidence *e;
 	struct attest_verdict *v;
 	json_object *j;
-	struct policy *pol;
 
 	if (!shared)
 		return;
@@ -1336,13 +1364,10 @@ START_TEST(test_conformance_log)
 	e = vfx_evidence(&f);
 	j = vfx_policy_json(&f);
 	json_object_object_add(j, "secure_boot", json_object_new_string("required"));
-	pol = vfx_policy_load(j);
-	v = verify_with(pol, e, f.nonce, f.nonce_len);
+	v = verify_json(e, j);
 	assert_check(v, "uefi-log", ATTEST_CHECK_OK, "sha1:0,1,2,3,4,5,6,7 sha256:0,1,2,3,4,5,6,7");
 	assert_bad(v, "secure-boot", "secure boot is off, the policy requires it on");
 	attest_verdict_free(v);
-	policy_free(pol);
-	json_object_put(j);
 	attest_evidence_free(e);
 }
 END_TEST
@@ -1357,9 +1382,7 @@ START_TEST(test_cache_is_keyed_by_bytes)
 	struct attest_verdict *v;
 	char *p, was;
 
-	v = verify_with(pol, e, f.nonce, f.nonce_len);
-	assert_all_ok(v);
-	attest_verdict_free(v);
+	good(verify_with(pol, e, f.nonce, f.nonce_len));
 
 	/* the same lengths, other bytes: parsed again, and found out */
 	p = strstr(e->mlog, "\"sha256\":\"");
@@ -1378,13 +1401,9 @@ START_TEST(test_cache_is_keyed_by_bytes)
 	*p = was;
 	e->uefi_log[e->uefi_log_len - 4 - 4 - 32 + 5] ^= 0x01;
 	e->ak_public[e->ak_public_len - 1] ^= 0x01;
-	v = verify_with(pol, e, f.nonce, f.nonce_len);
-	assert_all_ok(v);
-	attest_verdict_free(v);
+	good(verify_with(pol, e, f.nonce, f.nonce_len));
 	attest_verify_cache_flush();
-	v = verify_with(pol, e, f.nonce, f.nonce_len);
-	assert_all_ok(v);
-	attest_verdict_free(v);
+	good(verify_with(pol, e, f.nonce, f.nonce_len));
 	policy_free(pol);
 	json_object_put(j);
 	attest_evidence_free(e);
@@ -1924,16 +1943,13 @@ START_TEST(test_import_values)
 	struct attest_import in;
 	struct files fs;
 	uint8_t values[POLICY_PCR_MAX * 32];
-	struct attest_verdict *v;
 
 	import_setup(&fs, &in);
 	for (size_t i = 0; i < fs.e->n_pcrs; i++)
 		memcpy(values + 32 * i, fs.e->pcrs[i].value, 32);
 	in.pcrs = (struct attest_blob){ "pcrs", values, 32 * fs.e->n_pcrs };
 	ck_assert_int_eq(attest_evidence_import(&in, &got), 0);
-	v = verify(got);
-	assert_all_ok(v);
-	attest_verdict_free(v);
+	good(verify(got));
 	attest_evidence_free(got);
 
 	in.pcrs.len -= 1;
@@ -2002,6 +2018,7 @@ static Suite *verify_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_unquoted_bank_redigested);
 	tcase_add_test(tc, test_unquoted_bank_fabricated);
+	tcase_add_test(tc, test_unquoted_bank_contradiction);
 	tcase_add_test(tc, test_quote_covers_less_than_the_policy);
 	tcase_add_test(tc, test_uefi_event_banks);
 	tcase_add_test(tc, test_secure_boot_disagrees);
@@ -2061,6 +2078,7 @@ static Suite *verify_suite(void)
 	tcase_add_test(tc, test_sb_in_another_pcr);
 	tcase_add_test(tc, test_uefi_log_leaves_out_a_quoted_pcr);
 	tcase_add_test(tc, test_uefi_log_pcr_without_events);
+	tcase_add_test(tc, test_uefi_log_hcrtm);
 	tcase_add_test(tc, test_sb_not_established);
 	tcase_add_test(tc, test_sb_pcr7_in_the_quote);
 	tcase_add_test(tc, test_uefi_log_tampered);

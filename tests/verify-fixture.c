@@ -187,6 +187,11 @@ static void build_uefi(const struct vfx *f, struct fx_buf *b, uint32_t omit)
 	fx_spec_id(b, sha256_bank, 1, 0);
 	if (f->startup_locality >= 0)
 		fx_startup_locality(b, sha256_bank, 1, (uint8_t)f->startup_locality);
+	if (f->hcrtm) {
+		/* _TPM_Hash_Start: PCR 0 from locality 4, then the H-CRTM's measurement */
+		fx_replay_pcr0_start(b, 4);
+		put_event(b, 0, ATTEST_EV_EFI_HCRTM_EVENT, "HCRTM", 5);
+	}
 #define OMITTED(pcr) (omit & (1u << (pcr)))
 	if (!OMITTED(0))
 		put_event(b, 0, ATTEST_EV_POST_CODE, "ACPI DATA", 9);

@@ -58,6 +58,7 @@ struct vfx {
 	unsigned late_sb_pcr;
 	uint32_t separators;            /* the PCRs with a separator (0-7) */
 	int startup_locality;           /* a StartupLocality event (-1: none) */
+	bool hcrtm;                     /* an EV_EFI_HCRTM_EVENT starts PCR 0 */
 	uint32_t uefi_empty;            /* PCRs no event extends (their value: the start) */
 	uint32_t uefi_hidden;           /* PCRs extended, whose events the log leaves out */
 	uint32_t policy_attrs;          /* the attributes of the public area whose name the
