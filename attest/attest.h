@@ -781,4 +781,33 @@ int attest_eventlog_secure_boot(const struct attest_eventlog *log);
  * is not an EV_EFI_VARIABLE_DRIVER_CONFIG of the SecureBoot variable, -EBADMSG (not logged) for a value that is not one byte. */
 int attest_event_secure_boot(const struct attest_event *ev);
 
+/* ---- ESAPI, for the libraries that run TPM commands of their own -------- */
+
+/* diskcrypt seals and unseals with ESAPI on attest's context. The handle
+ * is an ESYS_CONTEXT * of tss2_esys.h; errors go through the two helpers
+ * below so that a lost TPM is reported and remembered the same way. */
+struct ESYS_CONTEXT;
+struct ESYS_CONTEXT *attest_ctx_esys(struct attest_ctx *ctx);
+/* true when an earlier command failed in transit: ESAPI then stays in an
+ * error state, and a cleanup (a flush) should not be sent. */
+bool attest_ctx_lost(const struct attest_ctx *ctx);
+
+/* Logs one error line "<fmt>: <kind>: 0x<rc>: <Tss2_RC_Decode text>" and
+ * returns attest_tss2_errno(rc). On -ECOMM marks ctx as lost (ctx may be
+ * NULL). Use it where a TSS2 call fails:
+ *	return attest_tss2_fail(ctx, rc, "cannot read pcr %u of bank %s", pcr, alg->name); */
+int attest_tss2_fail(struct attest_ctx *ctx, uint32_t rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* 0 when the context can send commands. Otherwise logs one line,
+ * "<fmt>: connection to tpm '<tcti>' was lost in an earlier command", and
+ * returns -ECOMM (an earlier command failed in transit), or -EINVAL for a
+ * NULL ctx. */
+int attest_ctx_check(struct attest_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The table entry of a supported algorithm, or NULL (also for NULL or a
+ * look-alike whose size does not match). */
+const struct vt_hash_alg *attest_alg_supported(const struct vt_hash_alg *alg);
+
 #endif

@@ -45,33 +45,9 @@ struct attest_ctx {
  * is loaded and connected. Logs nothing. */
 int attest_tss2_errno(TSS2_RC rc);
 
-/* Logs one error line "<fmt>: <kind>: 0x<rc>: <Tss2_RC_Decode text>" and
- * returns attest_tss2_errno(rc). On -ECOMM marks ctx as lost (ctx may be
- * NULL). Use it where a TSS2 call fails:
- *	return attest_tss2_fail(ctx, rc, "cannot read pcr %u of bank %s", pcr, alg->name); */
-int attest_tss2_fail(struct attest_ctx *ctx, TSS2_RC rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* 0 when the context can send commands. Otherwise logs one line,
- * "<fmt>: connection to tpm '<tcti>' was lost in an earlier command", and
- * returns -ECOMM (an earlier command failed in transit), or -EINVAL for a
- * NULL ctx. */
-int attest_ctx_check(struct attest_ctx *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 /* The PCR allocation of the TPM (cached in ctx): the banks of supported
  * algorithms with at least one PCR below POLICY_PCR_MAX. */
 int attest_ctx_banks(struct attest_ctx *ctx, const struct policy_pcr_bank **ret_banks,
 		     size_t *ret_n);
-
-/* The table entry of a supported algorithm, or NULL (also for NULL or a
- * look-alike whose size does not match). */
-const struct vt_hash_alg *attest_alg_supported(const struct vt_hash_alg *alg);
-
-/* For ESYS outputs: _cleanup_(esys_freep) TPML_DIGEST *values = NULL; */
-static inline void esys_freep(void *p)
-{
-	Esys_Free(*(void **)p);
-}
 
 #endif

@@ -88,6 +88,16 @@ static int log_rc(struct attest_ctx *ctx, int r, TSS2_RC rc, const char *fmt, va
 				Tss2_RC_Decode(rc));
 }
 
+ESYS_CONTEXT *attest_ctx_esys(struct attest_ctx *ctx)
+{
+	return ctx ? ctx->esys : NULL;
+}
+
+bool attest_ctx_lost(const struct attest_ctx *ctx)
+{
+	return ctx && ctx->lost;
+}
+
 int attest_tss2_fail(struct attest_ctx *ctx, TSS2_RC rc, const char *fmt, ...)
 {
 	va_list ap;

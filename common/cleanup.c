@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
+#include <tss2/tss2_esys.h>
 
 #include "common.h"
 
@@ -30,3 +31,8 @@ DEFINE_CLEANUP_OUTLINE(ECDSA_SIG, ECDSA_SIG_free)
 DEFINE_CLEANUP_OUTLINE(X509, X509_free)
 DEFINE_CLEANUP_OUTLINE(X509_STORE, X509_STORE_free)
 DEFINE_CLEANUP_OUTLINE(X509_STORE_CTX, X509_STORE_CTX_free)
+
+void esys_freep(void *p)
+{
+	Esys_Free(*(void **)p);
+}

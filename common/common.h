@@ -77,6 +77,8 @@ typedef struct ECDSA_SIG_st ECDSA_SIG;
 typedef struct x509_st X509;
 typedef struct x509_store_st X509_STORE;
 typedef struct x509_store_ctx_st X509_STORE_CTX;
+/* ESAPI outputs (Esys_Free): _cleanup_(esys_freep) TPML_DIGEST *values = NULL; */
+void esys_freep(void *p);
 void json_object_putp(json_object **p);
 void EVP_PKEY_freep(EVP_PKEY **p);
 void EVP_PKEY_CTX_freep(EVP_PKEY_CTX **p);

@@ -29,10 +29,10 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 
 #include "diskcrypt-internal.h"
-#include "tpm-internal.h"
 
 /* ---- transient objects and sessions -------------------------------------- */
 
@@ -45,8 +45,8 @@ struct dc_obj {
 
 static void dc_obj_flush(struct dc_obj *o)
 {
-	if (o->tr != ESYS_TR_NONE && o->tpm && !o->tpm->lost) {
-		TSS2_RC rc = Esys_FlushContext(o->tpm->esys, o->tr);
+	if (o->tr != ESYS_TR_NONE && o->tpm && !attest_ctx_lost(o->tpm)) {
+		TSS2_RC rc = Esys_FlushContext(attest_ctx_esys(o->tpm), o->tr);
 
 		if (rc != TSS2_RC_SUCCESS)
 			vt_logf(VT_LOG_DEBUG, "cannot flush a transient tpm object: 0x%x", (unsigned)rc);
@@ -377,12 +377,12 @@ static int srk_create(struct attest_ctx *tpm, struct dc_obj *ret, uint8_t *name,
 	const TPML_PCR_SELECTION creation_pcrs = { 0 };
 	TSS2_RC rc;
 
-	rc = Esys_CreatePrimary(tpm->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+	rc = Esys_CreatePrimary(attest_ctx_esys(tpm), ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
 				ESYS_TR_NONE, &sens, &tmpl, &outside, &creation_pcrs, &ret->tr,
 				&out_public, &cdata, &chash, &ticket);
 	if (rc != TSS2_RC_SUCCESS)
 		return attest_tss2_fail(tpm, rc, "cannot create the storage root key");
-	rc = Esys_TR_GetName(tpm->esys, ret->tr, &tpm_name);
+	rc = Esys_TR_GetName(attest_ctx_esys(tpm), ret->tr, &tpm_name);
 	if (rc != TSS2_RC_SUCCESS)
 		return attest_tss2_fail(tpm, rc, "cannot name the storage root key");
 	if (tpm_name->size > DC_NAME_MAX)
@@ -401,11 +401,11 @@ static int start_session(struct attest_ctx *tpm, ESYS_TR srk, TPM2_SE type, TPMA
 				   .mode.aes = TPM2_ALG_CFB };
 	TSS2_RC rc;
 
-	rc = Esys_StartAuthSession(tpm->esys, srk, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+	rc = Esys_StartAuthSession(attest_ctx_esys(tpm), srk, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				   ESYS_TR_NONE, NULL, type, &sym, TPM2_ALG_SHA256, &ret->tr);
 	if (rc != TSS2_RC_SUCCESS)
 		return attest_tss2_fail(tpm, rc, "cannot start a tpm session");
-	rc = Esys_TRSess_SetAttributes(tpm->esys, ret->tr, attrs, 0xff);
+	rc = Esys_TRSess_SetAttributes(attest_ctx_esys(tpm), ret->tr, attrs, 0xff);
 	if (rc != TSS2_RC_SUCCESS)
 		return attest_tss2_fail(tpm, rc, "cannot set the attributes of a tpm session");
 	return 0;
@@ -532,7 +532,7 @@ int dc_seal(struct attest_ctx *tpm, const struct diskcrypt_seal_params *sp,
 			  TPMA_SESSION_DECRYPT | TPMA_SESSION_CONTINUESESSION, &session);
 	if (r < 0)
 		return r;
-	rc = Esys_Create(tpm->esys, srk.tr, session.tr, ESYS_TR_NONE, ESYS_TR_NONE, sens, &tmpl,
+	rc = Esys_Create(attest_ctx_esys(tpm), srk.tr, session.tr, ESYS_TR_NONE, ESYS_TR_NONE, sens, &tmpl,
 			 &outside, &creation_pcrs, &out_private, &out_public, &cdata, &chash, &ticket);
 	if (rc != TSS2_RC_SUCCESS)
 		return attest_tss2_fail(tpm, rc, "cannot seal a key in the tpm");
@@ -676,16 +676,16 @@ static int policy_authorize(struct attest_ctx *tpm, ESYS_TR session, void *pkey,
 		return r;
 	ahash.size = (UINT16)len;
 
-	rc = Esys_LoadExternal(tpm->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, &pub,
+	rc = Esys_LoadExternal(attest_ctx_esys(tpm), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, &pub,
 			       ESYS_TR_RH_OWNER, &ext.tr);
 	if (rc != TSS2_RC_SUCCESS)
 		return attest_tss2_fail(tpm, rc, "cannot load the authorize key into the tpm");
-	rc = Esys_TR_GetName(tpm->esys, ext.tr, &tpm_name);
+	rc = Esys_TR_GetName(attest_ctx_esys(tpm), ext.tr, &tpm_name);
 	if (rc != TSS2_RC_SUCCESS)
 		return attest_tss2_fail(tpm, rc, "cannot name the authorize key");
 	if (tpm_name->size != name_len || memcmp(tpm_name->name, name, name_len) != 0)
 		return vt_log_errno(EREMOTEIO, "the tpm names the authorize key differently than vmtrust");
-	rc = Esys_VerifySignature(tpm->esys, ext.tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &ahash,
+	rc = Esys_VerifySignature(attest_ctx_esys(tpm), ext.tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &ahash,
 				  &sig, &ticket);
 	if (rc != TSS2_RC_SUCCESS) {
 		if ((rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER)
@@ -697,7 +697,7 @@ static int policy_authorize(struct attest_ctx *tpm, ESYS_TR session, void *pkey,
 
 	key_name.size = (UINT16)name_len;
 	memcpy(key_name.name, name, name_len);
-	rc = Esys_PolicyAuthorize(tpm->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &approved,
+	rc = Esys_PolicyAuthorize(attest_ctx_esys(tpm), session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &approved,
 				  &ref, &key_name, ticket);
 	if (rc != TSS2_RC_SUCCESS)
 		return attest_tss2_fail(tpm, rc, "cannot authorize the pcr policy in the tpm");
@@ -713,7 +713,7 @@ static void scrub_response_buffer(struct attest_ctx *tpm)
 	TPMI_YES_NO more;
 	TSS2_RC rc;
 
-	rc = Esys_GetCapability(tpm->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_ALGS,
+	rc = Esys_GetCapability(attest_ctx_esys(tpm), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_ALGS,
 				TPM2_ALG_FIRST, TPM2_MAX_CAP_ALGS, &more, &cap);
 	if (rc != TSS2_RC_SUCCESS)
 		vt_logf(VT_LOG_DEBUG, "cannot overwrite the tpm response buffer: 0x%x", (unsigned)rc);
@@ -787,7 +787,7 @@ int dc_unseal(struct attest_ctx *tpm, const struct dc_token *t, const struct dc_
 	}
 	/* With the signed values given, the TPM checks them against the PCRs
 	 * now (TPM_RC_VALUE when they moved since they were read). */
-	rc = Esys_PolicyPCR(tpm->esys, session.tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+	rc = Esys_PolicyPCR(attest_ctx_esys(tpm), session.tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 			    &pcr_digest, &sel);
 	if (rc != TSS2_RC_SUCCESS) {
 		if (check_rc_layer_fmt1(rc, TPM2_RC_VALUE))
@@ -801,7 +801,7 @@ int dc_unseal(struct attest_ctx *tpm, const struct dc_token *t, const struct dc_
 		if (r < 0)
 			goto out;
 	}
-	rc = Esys_PolicyGetDigest(tpm->esys, session.tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+	rc = Esys_PolicyGetDigest(attest_ctx_esys(tpm), session.tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				  &digest);
 	if (rc != TSS2_RC_SUCCESS) {
 		r = attest_tss2_fail(tpm, rc, "cannot read the policy digest for token %d", t->id);
@@ -817,7 +817,7 @@ int dc_unseal(struct attest_ctx *tpm, const struct dc_token *t, const struct dc_
 		goto out;
 	}
 
-	rc = Esys_Load(tpm->esys, srk.tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub,
+	rc = Esys_Load(attest_ctx_esys(tpm), srk.tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub,
 		       &sealed.tr);
 	if (rc != TSS2_RC_SUCCESS) {
 		if ((rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER)
@@ -830,7 +830,7 @@ int dc_unseal(struct attest_ctx *tpm, const struct dc_token *t, const struct dc_
 	}
 	dc_obj_flush(&srk);
 
-	rc = Esys_Unseal(tpm->esys, sealed.tr, session.tr, ESYS_TR_NONE, ESYS_TR_NONE, &out);
+	rc = Esys_Unseal(attest_ctx_esys(tpm), sealed.tr, session.tr, ESYS_TR_NONE, ESYS_TR_NONE, &out);
 	if (rc != TSS2_RC_SUCCESS) {
 		if (check_rc_layer_fmt1(rc, TPM2_RC_POLICY_FAIL))
 			r = deny(reason, reason_size, "the tpm refused to unseal: policy check failed for pcr %s",
