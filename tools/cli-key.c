@@ -21,28 +21,6 @@
 #include "cli.h"
 #include "policy.h"
 
-/* Reads at most size - 1 bytes and then end of file, or -EFBIG. */
-static int read_all(int fd, char *buf, size_t size, size_t *ret_len)
-{
-	size_t len = 0;
-
-	for (;;) {
-		ssize_t n = read(fd, buf + len, size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == size)
-			return -EFBIG;
-	}
-	*ret_len = len;
-	return 0;
-}
-
 /* "/dev/fd/N", "/proc/self/fd/N", "/dev/stdin": the descriptor itself
  * (those are symbolic links, which the PIN file may not be otherwise). */
 static int pin_fd(const char *path)
@@ -90,7 +68,7 @@ static int pin_from_file(const char *path, char *buf, size_t size)
 					path);
 	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISSOCK(st.st_mode))
 		return vt_log_errno(EINVAL, "cannot read pin file '%s': not a file, a pipe or a device", path);
-	r = read_all(fd, buf, size, &len);
+	r = vt_read_all(fd, buf, size, &len);
 	if (r == -EFBIG)
 		return vt_log_errno(EFBIG, "cannot read pin file '%s': longer than %zu bytes", path,
 					size - 1);

@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,12 +43,8 @@ static json_object *json_base64(const uint8_t *data, size_t len)
 {
 	_cleanup_(freep) char *b = NULL;
 
-	if (len > INT_MAX / 2)
+	if (vt_base64_encode(data, len, &b) < 0)
 		return NULL;
-	b = malloc(4 * ((len + 2) / 3) + 1);
-	if (!b)
-		return NULL;
-	EVP_EncodeBlock((unsigned char *)b, data, (int)len);
 	return json_object_new_string(b);
 }
 
@@ -123,11 +118,10 @@ static int load_json(const char *path, const char *version_key, json_object **re
 static int get_base64(const char *path, json_object *o, const char *key, bool required,
 		      uint8_t *out, size_t max, size_t *ret_len)
 {
-	json_object *v;
-	const char *s;
-	size_t len, pad = 0;
 	_cleanup_(freep) uint8_t *buf = NULL;
-	int n;
+	json_object *v;
+	size_t len, n;
+	int r;
 
 	if (!json_object_object_get_ex(o, key, &v)) {
 		*ret_len = 0;
@@ -135,21 +129,18 @@ static int get_base64(const char *path, json_object *o, const char *key, bool re
 	}
 	if (!json_object_is_type(v, json_type_string))
 		return file_fault(path, key, "not a base64 string");
-	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
 	if (len == 0 || len % 4 || len / 4 * 3 > max + 2)
 		return file_fault(path, key, "not base64, or too large");
-	buf = malloc(len / 4 * 3);
-	if (!buf)
-		return -ENOMEM;
-	n = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)len);
-	if (n < 0)
+	r = vt_base64_decode(json_object_get_string(v), len, max, &buf, &n);
+	if (r == -EBADMSG)
 		return file_fault(path, key, "not base64");
-	pad = (s[len - 1] == '=') + (s[len - 2] == '=');
-	if ((size_t)n - pad > max)
+	if (r == -EFBIG)
 		return file_fault(path, key, "too large");
-	memcpy(out, buf, (size_t)n - pad);
-	*ret_len = (size_t)n - pad;
+	if (r < 0)
+		return r;
+	memcpy(out, buf, n);
+	*ret_len = n;
 	return 0;
 }
 

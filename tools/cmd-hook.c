@@ -436,28 +436,22 @@ static void on_alarm(int sig)
 static int read_stdin(char **ret, size_t *ret_len)
 {
 	_cleanup_(freep) char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
+	int r;
 
-	buf = malloc(LAUNCH_XML_MAX + 2);
+	buf = malloc(LAUNCH_XML_MAX + 1);
 	if (!buf)
 		return -ENOMEM;
-	while (len <= LAUNCH_XML_MAX) {
-		n = read(STDIN_FILENO, buf + len, LAUNCH_XML_MAX + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > LAUNCH_XML_MAX)
-		return -EFBIG;
-	buf[len] = '\0';
-	*ret_len = len;
+	r = vt_read_all(STDIN_FILENO, buf, LAUNCH_XML_MAX + 1, ret_len);
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(buf);
 	return 0;
+}
+
+/* The captured error of a step, else the errno's text. */
+static const char *why(const char *err, int r)
+{
+	return err[0] ? err : strerror(-r);
 }
 
 /* Every path out of here that is not a good decision denies. */
@@ -473,38 +467,36 @@ static int hook_prepare(struct cli_ctx *ctx, const char *name, const struct hook
 	int r;
 
 	r = read_stdin(&xml, &len);
-	if (r < 0) {
+	if (r < 0)
 		return deny(name, "domain xml on stdin: %s", r == -EFBIG ? "larger than the limit" : strerror(-r));
+	{
+		VT_LOG_CAPTURE_SCOPE(err, sizeof(err));
+		r = launch_domain_parse(xml, len, &dom);
 	}
-	vt_log_capture(err, sizeof(err));
-	r = launch_domain_parse(xml, len, &dom);
-	vt_log_capture(NULL, 0);
-	if (r < 0) {
-		return deny(name, "%s", err[0] ? err : strerror(-r));
-	}
-	if (strcmp(dom->name, name) != 0) {
+	if (r < 0)
+		return deny(name, "%s", why(err, r));
+	if (strcmp(dom->name, name) != 0)
 		return deny(name, "the domain xml names '%s'", dom->name);
+	{
+		VT_LOG_CAPTURE_SCOPE(err, sizeof(err));
+		r = policy_load_trusted(ctx->policy_path, ctx->state_dir, &pol, pid);
 	}
-	vt_log_capture(err, sizeof(err));
-	r = policy_load_trusted(ctx->policy_path, ctx->state_dir, &pol, pid);
-	vt_log_capture(NULL, 0);
-	if (r < 0) {
-		return deny(name, "no policy: %s", err[0] ? err : strerror(-r));
-	}
+	if (r < 0)
+		return deny(name, "no policy: %s", why(err, r));
 	config_for(ctx, pol, pid, o->uefi_log, &cfg);
 	cfg.require_released_keys = true;
-	vt_log_capture(err, sizeof(err));
-	r = launch_decide(&cfg, dom, &d);
-	vt_log_capture(NULL, 0);
-	if (r < 0) {
-		return deny(name, "%s", err[0] ? err : strerror(-r));
+	{
+		VT_LOG_CAPTURE_SCOPE(err, sizeof(err));
+		r = launch_decide(&cfg, dom, &d);
 	}
+	if (r < 0)
+		return deny(name, "%s", why(err, r));
 	/* A decision that cannot be recorded allows nothing. */
-	vt_log_capture(err, sizeof(err));
-	r = launch_record(&cfg, dom, "prepare", d);
-	vt_log_capture(NULL, 0);
-	if (r < 0 && launch_decision_deny(d, "the decision cannot be recorded: %s",
-					  err[0] ? err : strerror(-r)) < 0)
+	{
+		VT_LOG_CAPTURE_SCOPE(err, sizeof(err));
+		r = launch_record(&cfg, dom, "prepare", d);
+	}
+	if (r < 0 && launch_decision_deny(d, "the decision cannot be recorded: %s", why(err, r)) < 0)
 		return CLI_EXIT_DENIED;
 	return report(ctx, name, NULL, d);
 }
