@@ -26,8 +26,7 @@
 static int pin_fd(const char *path)
 {
 	const char *n = NULL;
-	char *end;
-	long fd;
+	uint64_t fd;
 
 	if (strcmp(path, "/dev/stdin") == 0)
 		n = "0";
@@ -37,9 +36,7 @@ static int pin_fd(const char *path)
 		n = path + 14;
 	if (!n || !*n)
 		return open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	errno = 0;
-	fd = strtol(n, &end, 10);
-	if (errno || *end || fd < 0 || fd > INT_MAX) {
+	if (cli_parse_range(n, 0, INT_MAX, &fd) < 0) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -188,6 +185,9 @@ void cli_key_init(struct cli_key *k, const struct cli_ctx *ctx)
 int cli_key_option(struct cli_key *k, int c, const char *arg)
 {
 	switch (c) {
+	case CLI_OPT_KEY:
+		k->path = arg;
+		return 1;
 	case CLI_OPT_PIN_FILE:
 		k->pin_file = arg;
 		return 1;

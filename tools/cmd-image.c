@@ -126,7 +126,6 @@ static char *default_name(const char *image)
 static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
 		{ "cert", required_argument, NULL, 'c' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "sequence", required_argument, NULL, 's' },
@@ -142,6 +141,7 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_image, "sign");
 	struct cli_key key;
+	struct cli_options opt = CLI_OPTIONS("image", verb, argc, argv, ":o:", opts, &key);
 	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ic = NULL;
 	_cleanup_(policy_freep) struct policy *p = NULL;
 	_cleanup_(freep) char *name = NULL, *def_out = NULL, *json = NULL;
@@ -159,12 +159,8 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_fail(-ENOMEM, "cannot sign");
 	cli_key_init(&key, ctx);
 	o.key_opts = &key.opts;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
-		if (cli_key_option(&key, c, optarg))
-			continue;
+	while ((c = cli_next_option(&opt)) > 0)
 		switch (c) {
-		case 'k': o.key_path = optarg; break;
 		case 'c': certs[o.n_cert_paths++] = optarg; break;
 		case 'n': o.name = optarg; break;
 		case 'V': o.version = optarg; break;
@@ -184,7 +180,7 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 						       optarg);
 			break;
 		case 'd':
-			if (cli_parse_u64(optarg, &days) < 0 || days == 0 || days > 100 * 366)
+			if (cli_parse_range(optarg, 1, 100 * 366, &days) < 0)
 				return cli_usage_error("image", verb, "--valid-days '%s' is not a number of days from 1 to 36600",
 						       optarg);
 			days_given = true;
@@ -194,12 +190,10 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 				return cli_usage_error("image", verb, "--chunk-size '%s' is not a number", optarg);
 			break;
 		case 'I': o.inspect = true; break;
-		case ':':
-			return cli_usage_error("image", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("image", verb, "unknown option '%s'", argv[optind - 1]);
 		}
-	}
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
+	o.key_path = key.path;
 	if (!o.key_path)
 		return cli_usage_error("image", verb, "missing --key");
 	if (optind != argc - 1)
@@ -225,9 +219,9 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 
 	/* The policy's rule for the name is checked inside the guest. */
 	if (o.inspect) {
-		r = cli_load_policy(ctx, false, &p);
-		if (r < 0)
-			return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
+		r = cli_policy(ctx, false, &p);
+		if (r)
+			return r;
 	}
 	r = imgverify_ctx_new(&ic, p);
 	if (r < 0)
@@ -515,6 +509,7 @@ static int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_image, "verify");
+	struct cli_options opt = CLI_OPTIONS("image", verb, argc, argv, ":", opts, NULL);
 	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ic = NULL;
 	_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
 	_cleanup_(policy_freep) struct policy *p = NULL;
@@ -528,28 +523,24 @@ static int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 	keys = calloc((size_t)argc + 1, sizeof(*keys));
 	if (!keys)
 		return cli_fail(-ENOMEM, "cannot verify");
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
+	while ((c = cli_next_option(&opt)) > 0)
 		switch (c) {
 		case 'k': keys[n_keys++] = optarg; break;
 		case 'm': manifest = optarg; break;
 		case 'f': flags |= IMGVERIFY_FAIL_FAST; break;
 		case 'I': flags |= IMGVERIFY_INSPECT; break;
-		case ':':
-			return cli_usage_error("image", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("image", verb, "unknown option '%s'", argv[optind - 1]);
 		}
-	}
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
 	if (optind != argc - 1)
 		return cli_usage_error("image", verb, "expected one IMAGE");
 	image = argv[optind];
 
 	/* With --key the policy is used only when named; without, it is required. */
 	if (n_keys == 0 || ctx->policy_given) {
-		r = cli_load_policy(ctx, true, &p);
-		if (r < 0)
-			return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
+		r = cli_policy(ctx, true, &p);
+		if (r)
+			return r;
 	}
 	r = imgverify_ctx_new(&ic, p);
 	if (r < 0)
@@ -577,20 +568,17 @@ static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_image, "show");
+	struct cli_options opt = CLI_OPTIONS("image", verb, argc, argv, ":", opts, NULL);
 	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ic = NULL;
 	_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL;
 	struct progress progress = { 0 };
 	bool digests = false;
 	int c, r;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
-		switch (c) {
-		case 'D': digests = true; break;
-		default:
-			return cli_usage_error("image", verb, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	while ((c = cli_next_option(&opt)) > 0)
+		digests = true;   /* --digests, the only option */
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
 	if (optind != argc - 1)
 		return cli_usage_error("image", verb, "expected one IMAGE");
 	r = imgverify_ctx_new(&ic, NULL);
@@ -673,6 +661,7 @@ static int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_image, "inspect");
+	struct cli_options opt = CLI_OPTIONS("image", verb, argc, argv, ":", opts, NULL);
 	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ic = NULL;
 	_cleanup_(imgverify_guest_freep) struct imgverify_guest *g = NULL;
 	_cleanup_(policy_freep) struct policy *p = NULL;
@@ -681,17 +670,13 @@ static int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv)
 	const char *name = NULL, *manifest = NULL, *image;
 	int c, r;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
+	while ((c = cli_next_option(&opt)) > 0)
 		switch (c) {
 		case 'n': name = optarg; break;
 		case 'm': manifest = optarg; break;
-		case ':':
-			return cli_usage_error("image", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("image", verb, "unknown option '%s'", argv[optind - 1]);
 		}
-	}
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
 	if (optind != argc - 1)
 		return cli_usage_error("image", verb, "expected one IMAGE");
 	if (name && manifest)
@@ -713,9 +698,9 @@ static int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	/* A rule named on the command line must exist; one found through a
 	 * manifest may not (no rule: no checks). */
-	r = cli_load_policy(ctx, name && !from_manifest, &p);
-	if (r < 0)
-		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
+	r = cli_policy(ctx, name && !from_manifest, &p);
+	if (r)
+		return r;
 	rule = imgverify_policy_rule(p, name);
 	if (name && !from_manifest && !rule) {
 		fprintf(stderr, "vmtrust: policy '%s' has no rule for image '%s'\n", ctx->policy_path, name);

@@ -181,33 +181,28 @@ static int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		{ "min-sequence", required_argument, NULL, 'm' },
 		{ 0 },
 	};
+	const struct cli_verb *verb = cli_verb_of(&cli_area_policy, "check");
+	struct cli_options o = CLI_OPTIONS("policy", verb, argc, argv, ":", opts, NULL);
 	_cleanup_(policy_freep) struct policy *p = NULL;
 	const char *key = NULL, *sig = NULL;
 	uint64_t min_seq = 0;
 	int c, r;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
+	while ((c = cli_next_option(&o)) > 0)
 		switch (c) {
 		case 'k': key = optarg; break;
 		case 's': sig = optarg; break;
 		case 'm':
 			if (cli_parse_u64(optarg, &min_seq) < 0)
-				return cli_usage_error("policy", &policy_verbs[0],
-						       "--min-sequence '%s' is not a number", optarg);
+				return cli_usage_error("policy", verb, "--min-sequence '%s' is not a number", optarg);
 			break;
-		case ':':
-			return cli_usage_error("policy", &policy_verbs[0], "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("policy", &policy_verbs[0], "unknown option '%s'",
-					       argv[optind - 1]);
 		}
-	}
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
 	if (optind != argc - 1)
-		return cli_usage_error("policy", &policy_verbs[0], "expected one policy FILE");
+		return cli_usage_error("policy", verb, "expected one policy FILE");
 	if (sig && !key)
-		return cli_usage_error("policy", &policy_verbs[0], "--signature needs --key");
+		return cli_usage_error("policy", verb, "--signature needs --key");
 
 	r = key ? policy_load_signed(argv[optind], sig, key, &p) : policy_load(argv[optind], &p);
 	if (r < 0)
@@ -218,39 +213,41 @@ static int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 	return print_summary(ctx, argv[optind], p, key);
 }
 
-static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
+/* sign and pubkey: the key options and -o, one parse; operands at optind. */
+static int key_verb_options(struct cli_ctx *ctx, const struct cli_verb *verb, int argc, char **argv,
+			    struct cli_key *ko, const char **ret_out)
 {
 	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
 		{ "output", required_argument, NULL, 'o' },
 		CLI_KEY_OPTIONS,
 		{ 0 },
 	};
-	const char *key = NULL, *out = NULL;
-	struct cli_key ko;
-	int c, r;
+	struct cli_options o = CLI_OPTIONS("policy", verb, argc, argv, ":o:", opts, ko);
+	int c;
 
-	cli_key_init(&ko, ctx);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
-		if (cli_key_option(&ko, c, optarg))
-			continue;
-		switch (c) {
-		case 'k': key = optarg; break;
-		case 'o': out = optarg; break;
-		case ':':
-			return cli_usage_error("policy", &policy_verbs[1], "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("policy", &policy_verbs[1], "unknown option '%s'",
-					       argv[optind - 1]);
-		}
-	}
-	if (!key)
-		return cli_usage_error("policy", &policy_verbs[1], "missing --key");
+	cli_key_init(ko, ctx);
+	while ((c = cli_next_option(&o)) > 0)
+		*ret_out = optarg;   /* -o, --output: the only option left */
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
+	if (!ko->path)
+		return cli_usage_error("policy", verb, "missing --key");
+	return CLI_EXIT_OK;
+}
+
+static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const struct cli_verb *verb = cli_verb_of(&cli_area_policy, "sign");
+	const char *out = NULL;
+	struct cli_key ko;
+	int r;
+
+	r = key_verb_options(ctx, verb, argc, argv, &ko, &out);
+	if (r)
+		return r;
 	if (optind != argc - 1)
-		return cli_usage_error("policy", &policy_verbs[1], "expected one policy FILE");
-	r = policy_sign_file(key, &ko.opts, argv[optind], out);
+		return cli_usage_error("policy", verb, "expected one policy FILE");
+	r = policy_sign_file(ko.path, &ko.opts, argv[optind], out);
 	if (r < 0)
 		return cli_fail(r, "cannot sign policy '%s'", argv[optind]);
 	if (ctx->verbosity >= 0)
@@ -260,41 +257,22 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 
 static int cmd_pubkey(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "output", required_argument, NULL, 'o' },
-		CLI_KEY_OPTIONS,
-		{ 0 },
-	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_policy, "pubkey");
 	_cleanup_(policy_signer_freep) struct policy_signer *signer = NULL;
 	_cleanup_(freep) char *pem = NULL;
-	const char *key = NULL, *out = NULL;
+	const char *out = NULL;
 	struct cli_key ko;
 	size_t len;
-	int c, r;
+	int r;
 
-	cli_key_init(&ko, ctx);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
-		if (cli_key_option(&ko, c, optarg))
-			continue;
-		switch (c) {
-		case 'k': key = optarg; break;
-		case 'o': out = optarg; break;
-		case ':':
-			return cli_usage_error("policy", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("policy", verb, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (!key)
-		return cli_usage_error("policy", verb, "missing --key");
+	r = key_verb_options(ctx, verb, argc, argv, &ko, &out);
+	if (r)
+		return r;
 	if (optind != argc)
 		return cli_usage_error("policy", verb, "unexpected argument '%s'", argv[optind]);
-	r = policy_signer_load(key, &ko.opts, &signer);
+	r = policy_signer_load(ko.path, &ko.opts, &signer);
 	if (r < 0)
-		return cli_fail(r, "cannot use key '%s'", key);
+		return cli_fail(r, "cannot use key '%s'", ko.path);
 	r = policy_pkey_to_pem(policy_signer_public(signer), &pem, &len);
 	if (r < 0)
 		return cli_fail(r, "cannot write the public key");
@@ -326,6 +304,7 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_policy, "init");
+	struct cli_options o = CLI_OPTIONS("policy", verb, argc, argv, ":o:", opts, NULL);
 	_cleanup_(evidence_list_freep) struct attest_evidence **ev = NULL;
 	_cleanup_(freep) const char **names = NULL;
 	_cleanup_(freep) struct attest_ak_name *proven = NULL;
@@ -341,8 +320,7 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 	proven = calloc((size_t)argc + 1, sizeof(*proven));
 	if (!ev || !names || !proven)
 		return cli_fail(-ENOMEM, "cannot write policy");
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
+	while ((c = cli_next_option(&o)) > 0)
 		switch (c) {
 		case 'e': {
 			_cleanup_(freep) char *data = NULL;
@@ -379,15 +357,12 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 		case 'm': merge = optarg; break;
 		case 'o': out = optarg; break;
 		case 'p':
-			if (cli_parse_u64(optarg, &pcr) < 0 || pcr >= POLICY_PCR_MAX)
+			if (cli_parse_range(optarg, 0, POLICY_PCR_MAX - 1, &pcr) < 0)
 				return cli_usage_error("policy", verb, "--pcr '%s' is not a PCR index", optarg);
 			break;
-		case ':':
-			return cli_usage_error("policy", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("policy", verb, "unknown option '%s'", argv[optind - 1]);
 		}
-	}
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
 	if (n == 0)
 		return cli_usage_error("policy", verb, "missing --from-evidence");
 	if (!out)
