@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -169,13 +167,10 @@ static int get_pin(const char *what, char *buf, size_t size, void *userdata)
 
 void cli_key_init(struct cli_key *k, const struct cli_ctx *ctx)
 {
-	struct rlimit no_core = { 0, 0 };
-
 	*k = (struct cli_key){ .opts = { .get_pin = get_pin, .userdata = k } };
 	/* A process that holds a key or a PIN leaves no core dump. Best
 	 * effort: a failure leaves signing possible, as it was. */
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	(void)setrlimit(RLIMIT_CORE, &no_core);
+	(void)cli_no_core_dump();
 	/* tpm2-openssl takes its TPM from the environment: vmtrust's --tcti
 	 * unless the caller chose one for the provider. Not a secret. */
 	if (ctx && ctx->tcti && !getenv("TPM2OPENSSL_TCTI"))

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "attest.h"
@@ -126,6 +128,15 @@ int cli_open_tpm(struct cli_ctx *ctx, int *ret_lock, const char *lock_what, stru
 	if (r < 0)
 		return cli_fail(r, "cannot open tpm '%s'", ctx->tcti);
 	return CLI_EXIT_OK;
+}
+
+int cli_no_core_dump(void)
+{
+	struct rlimit no_core = { 0, 0 };
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &no_core) < 0)
+		return -errno;
+	return 0;
 }
 
 /* ---- output ----------------------------------------------------------------- */

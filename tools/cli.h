@@ -155,6 +155,10 @@ int cli_policy(struct cli_ctx *ctx, bool required, struct policy **ret);
 struct attest_ctx;
 int cli_open_tpm(struct cli_ctx *ctx, int *ret_lock, const char *lock_what, struct attest_ctx **ret);
 
+/* A process that holds a key or a PIN: no core dump, no ptrace by other
+ * users (PR_SET_DUMPABLE 0, RLIMIT_CORE 0). -errno. */
+int cli_no_core_dump(void);
+
 /* Prints a JSON object (json_object *) to stdout, pretty, with a newline. */
 void cli_print_json(void *obj);
 /* Flushes stdout: an exit code, after "cannot write to stdout". */

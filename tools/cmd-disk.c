@@ -5,14 +5,11 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,9 +23,7 @@
  * other users, and a closed pipe is an error rather than a signal. */
 static int harden(void)
 {
-	struct rlimit no_core = { 0, 0 };
-
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &no_core) < 0)
+	if (cli_no_core_dump() < 0)
 		return cli_fail(-errno, "cannot keep key material out of core dumps");
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
@@ -261,14 +256,17 @@ static int seal_params(struct cli_ctx *ctx, const struct disk_args *a, bool rele
 	return 0;
 }
 
-static void release_params(struct cli_ctx *ctx, const struct disk_args *a, const struct policy *pol,
-			   char *pcr_policy_buf, size_t size, struct diskcrypt_release_params *ret)
+/* The release parameters; the default --pcr-policy path, when used, is
+ * malloc'ed in *ret_default. An exit code. */
+static int release_params(struct cli_ctx *ctx, const struct disk_args *a, const struct policy *pol,
+			  char **ret_default, struct diskcrypt_release_params *ret)
 {
 	const char *pcr_policy = a->pcr_policy;
 
 	if (!pcr_policy) {
-		snprintf(pcr_policy_buf, size, "%s/%s", ctx->state_dir, VT_STATE_PCR_POLICY);
-		pcr_policy = pcr_policy_buf;
+		if (vt_state_path(ctx->state_dir, VT_STATE_PCR_POLICY, ret_default) < 0)
+			return cli_fail(-ENOMEM, "cannot use state directory '%s'", ctx->state_dir);
+		pcr_policy = *ret_default;
 	}
 	*ret = (struct diskcrypt_release_params){
 		.policy = pol,
@@ -276,6 +274,7 @@ static void release_params(struct cli_ctx *ctx, const struct disk_args *a, const
 		.uefi_log = a->uefi_log,
 		.token = a->token == UINT64_MAX ? -1 : (int)a->token,
 	};
+	return 0;
 }
 
 /* The recovery key (if any) goes to standard output, once, and nowhere else. */
@@ -331,7 +330,7 @@ struct seal_job {
 	struct diskcrypt_secret *pass;
 	struct diskcrypt_seal_params sp;
 	struct diskcrypt_release_params rp;
-	char pcr_policy[PATH_MAX];
+	char *pcr_policy;
 };
 
 static void seal_job_done(struct seal_job *j)
@@ -340,6 +339,7 @@ static void seal_job_done(struct seal_job *j)
 	diskcrypt_ctx_free(j->dc);
 	attest_ctx_free(j->tpm);
 	policy_free(j->pol);
+	free(j->pcr_policy);
 }
 
 static int seal_job_start(struct cli_ctx *ctx, const struct disk_args *a, bool releases, const char *no_policy,
@@ -355,7 +355,9 @@ static int seal_job_start(struct cli_ctx *ctx, const struct disk_args *a, bool r
 		return r;
 	if (no_policy && !j->pol)
 		return cli_fail(-ENOENT, "%s", no_policy);
-	release_params(ctx, a, j->pol, j->pcr_policy, sizeof(j->pcr_policy), &j->rp);
+	r = release_params(ctx, a, j->pol, &j->pcr_policy, &j->rp);
+	if (r)
+		return r;
 	if (a->key_file) {
 		r = diskcrypt_secret_read(a->key_file, &j->pass);
 		if (r < 0)
@@ -472,7 +474,8 @@ static int cmd_unlock(struct cli_ctx *ctx, int argc, char **argv)
 	struct disk_args a = DISK_ARGS_INIT;
 	struct diskcrypt_release_params rp;
 	const char *volume, *description;
-	char pcr_policy[PATH_MAX], desc_buf[128];
+	_cleanup_(freep) char *pcr_policy = NULL;
+	char desc_buf[128];
 	int r, token = -1, keyslot = -1;
 	int32_t serial;
 
@@ -494,7 +497,9 @@ static int cmd_unlock(struct cli_ctx *ctx, int argc, char **argv)
 	r = load_release_policy(ctx, &pol);
 	if (r)
 		return r;
-	release_params(ctx, &a, pol, pcr_policy, sizeof(pcr_policy), &rp);
+	r = release_params(ctx, &a, pol, &pcr_policy, &rp);
+	if (r)
+		return r;
 	r = open_volume(ctx, &a, true, &tpm, &dc);
 	if (r)
 		return r;

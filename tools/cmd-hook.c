@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <signal.h>
@@ -10,8 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <linux/close_range.h>
@@ -111,57 +110,11 @@ struct hook_opts {
 	const char *policy_key;
 };
 
-static int parse_opts(const char *verb_name, int argc, char **argv, struct hook_opts *o)
-{
-	static const struct option longopts[] = {
-		{ "hooks-dir", required_argument, NULL, OPT_HOOKS_DIR },
-		{ "drop-in", no_argument, NULL, OPT_DROP_IN },
-		{ "uefi-log", required_argument, NULL, OPT_UEFI_LOG },
-		{ "no-reload", no_argument, NULL, OPT_NO_RELOAD },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "uri", required_argument, NULL, OPT_URI },
-		{ "pcr-policy", required_argument, NULL, OPT_PCR_POLICY },
-		{ "policy-key", required_argument, NULL, OPT_POLICY_KEY },
-		{ 0 },
-	};
-	const struct cli_verb *verb = cli_verb_of(&cli_area_hook, verb_name);
-	char *end;
-	long v;
-	int c;
-
-	*o = (struct hook_opts){ .hooks_dir = HOOKS_DIR_DEFAULT, .timeout = HOOK_TIMEOUT_DEFAULT };
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_HOOKS_DIR: o->hooks_dir = optarg; break;
-		case OPT_DROP_IN: o->drop_in = true; break;
-		case OPT_UEFI_LOG: o->uefi_log = optarg; break;
-		case OPT_NO_RELOAD: o->no_reload = true; break;
-		case OPT_URI: o->uri = optarg; break;
-		case OPT_PCR_POLICY: o->pcr_policy = optarg; break;
-		case OPT_POLICY_KEY: o->policy_key = optarg; break;
-		case OPT_TIMEOUT:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || v < 1 || v > 3600)
-				return -cli_usage_error("hook", verb, "--timeout: '%s' is not 1..3600 seconds",
-							optarg);
-			o->timeout = (unsigned)v;
-			break;
-		default:
-			return -cli_usage_error("hook", verb, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	return 0;
-}
-
 /* Which options a verb accepts, checked after parsing (one parser). */
 enum { O_HOOKS = 1, O_UEFI = 2, O_RELOAD = 4, O_TIMEOUT = 8, O_URI = 16, O_PCR = 32, O_KEY = 64 };
 
-static int only(const char *verb_name, const struct hook_opts *o, unsigned allowed)
+static int only(const struct cli_verb *verb, const struct hook_opts *o, unsigned allowed)
 {
-	const struct cli_verb *verb = cli_verb_of(&cli_area_hook, verb_name);
 	const struct {
 		bool set;
 		unsigned bit;
@@ -178,25 +131,68 @@ static int only(const char *verb_name, const struct hook_opts *o, unsigned allow
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++)
 		if (t[i].set && !(allowed & t[i].bit))
-			return -cli_usage_error("hook", verb, "%s does not go with '%s'", t[i].name, verb_name);
+			return cli_usage_error("hook", verb, "%s does not go with '%s'", t[i].name, verb->name);
 	return 0;
+}
+
+/* The options of every hook verb, those in allowed accepted; with
+ * no_operands, nothing may follow them. An exit code. */
+static int parse_opts(const char *verb_name, int argc, char **argv, unsigned allowed, bool no_operands,
+		      struct hook_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "hooks-dir", required_argument, NULL, OPT_HOOKS_DIR },
+		{ "drop-in", no_argument, NULL, OPT_DROP_IN },
+		{ "uefi-log", required_argument, NULL, OPT_UEFI_LOG },
+		{ "no-reload", no_argument, NULL, OPT_NO_RELOAD },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "uri", required_argument, NULL, OPT_URI },
+		{ "pcr-policy", required_argument, NULL, OPT_PCR_POLICY },
+		{ "policy-key", required_argument, NULL, OPT_POLICY_KEY },
+		{ 0 },
+	};
+	const struct cli_verb *verb = cli_verb_of(&cli_area_hook, verb_name);
+	struct cli_options opt = CLI_OPTIONS("hook", verb, argc, argv, "+", longopts, NULL);
+	uint64_t v;
+	int c, r;
+
+	*o = (struct hook_opts){ .hooks_dir = HOOKS_DIR_DEFAULT, .timeout = HOOK_TIMEOUT_DEFAULT };
+	while ((c = cli_next_option(&opt)) > 0)
+		switch (c) {
+		case OPT_HOOKS_DIR: o->hooks_dir = optarg; break;
+		case OPT_DROP_IN: o->drop_in = true; break;
+		case OPT_UEFI_LOG: o->uefi_log = optarg; break;
+		case OPT_NO_RELOAD: o->no_reload = true; break;
+		case OPT_URI: o->uri = optarg; break;
+		case OPT_PCR_POLICY: o->pcr_policy = optarg; break;
+		case OPT_POLICY_KEY: o->policy_key = optarg; break;
+		case OPT_TIMEOUT:
+			if (cli_parse_range(optarg, 1, 3600, &v) < 0)
+				return cli_usage_error("hook", verb, "--timeout: '%s' is not 1..3600 seconds", optarg);
+			o->timeout = (unsigned)v;
+			break;
+		}
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
+	r = only(verb, o, allowed);
+	if (r)
+		return r;
+	return no_operands ? cli_args_at_most(&opt, 0) : 0;
 }
 
 /* libvirtd reads its hooks at start and on SIGHUP. */
 static void reload_libvirtd(struct cli_ctx *ctx)
 {
 	_cleanup_(freep) char *text = NULL;
+	const char *end;
+	uint64_t pid;
 	size_t len;
-	long pid;
-	char *end;
 
-	if (vt_read_file(LIBVIRTD_PIDFILE, 64, &text, &len) < 0)
-		return;
-	pid = strtol(text, &end, 10);
-	if (pid <= 1 || (*end && *end != '\n'))
+	if (vt_read_file(LIBVIRTD_PIDFILE, 64, &text, &len) < 0 || cli_parse_u64_prefix(text, &end, &pid) < 0 ||
+	    pid <= 1 || pid > INT_MAX || (*end && *end != '\n'))
 		return;
 	if (kill((pid_t)pid, SIGHUP) == 0 && ctx->verbosity >= 0)
-		fprintf(stderr, "vmtrust: libvirtd (pid %ld) told to reload its hooks\n", pid);
+		fprintf(stderr, "vmtrust: libvirtd (pid %" PRIu64 ") told to reload its hooks\n", pid);
 }
 
 /* The operator's key goes next to the policy, once the policy it is to
@@ -231,14 +227,9 @@ static int cmd_install(struct cli_ctx *ctx, int argc, char **argv)
 	struct hook_opts o;
 	int r;
 
-	r = parse_opts("install", argc, argv, &o);
-	if (r == 0)
-		r = only("install", &o, O_HOOKS | O_UEFI | O_RELOAD | O_KEY);
+	r = parse_opts("install", argc, argv, O_HOOKS | O_UEFI | O_RELOAD | O_KEY, true, &o);
 	if (r)
-		return -r;
-	if (optind != argc)
-		return cli_usage_error("hook", cli_verb_of(&cli_area_hook, "install"),
-				       "unexpected argument '%s'", argv[optind]);
+		return r;
 	exe = realpath("/proc/self/exe", NULL);
 	policy = realpath(ctx->policy_path, NULL);
 	state = realpath(ctx->state_dir, NULL);
@@ -278,14 +269,9 @@ static int cmd_uninstall(struct cli_ctx *ctx, int argc, char **argv)
 	struct hook_opts o;
 	int r;
 
-	r = parse_opts("uninstall", argc, argv, &o);
-	if (r == 0)
-		r = only("uninstall", &o, O_HOOKS | O_RELOAD);
+	r = parse_opts("uninstall", argc, argv, O_HOOKS | O_RELOAD, true, &o);
 	if (r)
-		return -r;
-	if (optind != argc)
-		return cli_usage_error("hook", cli_verb_of(&cli_area_hook, "uninstall"),
-				       "unexpected argument '%s'", argv[optind]);
+		return r;
 	r = launch_hook_uninstall(o.hooks_dir, o.drop_in, &path);
 	if (r < 0)
 		return cli_fail(r, "cannot uninstall the hook");
@@ -301,14 +287,9 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 	struct hook_opts o;
 	int r;
 
-	r = parse_opts("status", argc, argv, &o);
-	if (r == 0)
-		r = only("status", &o, O_HOOKS);
+	r = parse_opts("status", argc, argv, O_HOOKS, true, &o);
 	if (r)
-		return -r;
-	if (optind != argc)
-		return cli_usage_error("hook", cli_verb_of(&cli_area_hook, "status"),
-				       "unexpected argument '%s'", argv[optind]);
+		return r;
 	r = launch_hook_installed(o.hooks_dir, o.drop_in);
 	if (r < 0)
 		return cli_fail(r, "cannot read the hook");
@@ -508,11 +489,9 @@ static int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 	const char *name, *op, *sub;
 	int r;
 
-	r = parse_opts("run", argc, argv, &o);
-	if (r == 0)
-		r = only("run", &o, O_TIMEOUT | O_UEFI);
+	r = parse_opts("run", argc, argv, O_TIMEOUT | O_UEFI, false, &o);
 	if (r)
-		return -r;
+		return r;
 	if (argc - optind < 3)
 		return cli_usage_error("hook", verb, "libvirt passes NAME OPERATION SUB-OPERATION");
 	name = argv[optind];
@@ -668,16 +647,15 @@ int cmd_hook_launch(struct cli_ctx *ctx, int argc, char **argv)
 	_cleanup_(policy_freep) struct policy *pol = NULL;
 	_cleanup_(launch_decision_freep) struct launch_decision *d = NULL;
 	struct launch_config cfg;
-	char pcr_policy[PATH_MAX], pid[65];
+	_cleanup_(freep) char *pcr_policy = NULL;
+	char pid[65];
 	struct hook_opts o;
 	bool dashdash;
 	int r;
 
-	r = parse_opts("launch", argc, argv, &o);
-	if (r == 0)
-		r = only("launch", &o, O_URI | O_PCR | O_UEFI);
+	r = parse_opts("launch", argc, argv, O_URI | O_PCR | O_UEFI, false, &o);
 	if (r)
-		return -r;
+		return r;
 	dashdash = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
 	if (dashdash) {
 		if (optind >= argc)
@@ -689,10 +667,11 @@ int cmd_hook_launch(struct cli_ctx *ctx, int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage_error("hook", verb, "give one DOMAIN, or -- and a qemu command");
 	/* Disk keys pass through this process: no core dump, no ptrace. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }) < 0)
+	if (cli_no_core_dump() < 0)
 		return cli_fail(-errno, "cannot keep key material out of core dumps");
 	if (!o.pcr_policy) {
-		snprintf(pcr_policy, sizeof(pcr_policy), "%s/%s", ctx->state_dir, VT_STATE_PCR_POLICY);
+		if (vt_state_path(ctx->state_dir, VT_STATE_PCR_POLICY, &pcr_policy) < 0)
+			return cli_fail(-ENOMEM, "cannot launch '%s'", argv[optind]);
 		o.pcr_policy = pcr_policy;
 	}
 	r = policy_load_trusted(ctx->policy_path, ctx->state_dir, &pol, pid);
@@ -750,6 +729,7 @@ static int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_hook, "log");
+	struct cli_options opt = CLI_OPTIONS("hook", verb, argc, argv, "+", longopts, NULL);
 	_cleanup_(attest_evidence_freep) struct attest_evidence *ev = NULL;
 	_cleanup_(freep) char *log_path = NULL, *text = NULL, *mlog_path = NULL, *mlog = NULL,
 			      *ev_text = NULL;
@@ -757,15 +737,13 @@ static int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 	size_t len = 0, mlog_len = 0, ev_len;
 	int c, n, r;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		if (c != OPT_EVIDENCE)
-			return cli_usage_error("hook", verb, "unknown option '%s'", argv[optind - 1]);
-		evidence = optarg;
-	}
-	if (argc - optind > 1)
-		return cli_usage_error("hook", verb, "unexpected argument '%s'", argv[optind + 1]);
+	while ((c = cli_next_option(&opt)) > 0)
+		evidence = optarg;   /* --evidence, the only option */
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
+	r = cli_args_at_most(&opt, 1);
+	if (r)
+		return r;
 	if (optind < argc)
 		log_path = strdup(argv[optind]);
 	else if (vt_state_path(ctx->state_dir, VT_STATE_LAUNCH_LOG, &log_path) < 0)

@@ -2,7 +2,6 @@
 /* vmtrust: `vmtrust <area> <verb> [options]`. Parses the global options,
  * installs the log sink and dispatches; the verbs live in cmd-*.c. */
 #include <errno.h>
-#include <getopt.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
