@@ -195,6 +195,16 @@ static void reload_libvirtd(struct cli_ctx *ctx)
 		fprintf(stderr, "vmtrust: libvirtd (pid %" PRIu64 ") told to reload its hooks\n", pid);
 }
 
+/* After install or uninstall: say so, and tell libvirtd unless --no-reload. */
+static int hook_changed(struct cli_ctx *ctx, const struct hook_opts *o, const char *how, const char *path)
+{
+	if (ctx->verbosity >= 0)
+		printf("hook %s: %s\n", how, path);
+	if (!o->no_reload)
+		reload_libvirtd(ctx);
+	return CLI_EXIT_OK;
+}
+
 /* The operator's key goes next to the policy, once the policy it is to
  * guard verifies with it and is itself a file only root can change. */
 static int install_policy_key(const char *policy, const char *pub)
@@ -256,11 +266,7 @@ static int cmd_install(struct cli_ctx *ctx, int argc, char **argv)
 				&path);
 	if (r < 0)
 		return cli_fail(r, "cannot install the hook");
-	if (ctx->verbosity >= 0)
-		printf("hook installed: %s\n", path);
-	if (!o.no_reload)
-		reload_libvirtd(ctx);
-	return CLI_EXIT_OK;
+	return hook_changed(ctx, &o, "installed", path);
 }
 
 static int cmd_uninstall(struct cli_ctx *ctx, int argc, char **argv)
@@ -275,11 +281,7 @@ static int cmd_uninstall(struct cli_ctx *ctx, int argc, char **argv)
 	r = launch_hook_uninstall(o.hooks_dir, o.drop_in, &path);
 	if (r < 0)
 		return cli_fail(r, "cannot uninstall the hook");
-	if (ctx->verbosity >= 0)
-		printf("hook removed: %s\n", path);
-	if (!o.no_reload)
-		reload_libvirtd(ctx);
-	return CLI_EXIT_OK;
+	return hook_changed(ctx, &o, "removed", path);
 }
 
 static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
