@@ -27,65 +27,6 @@
 #define LIBVIRTD_PIDFILE "/run/libvirtd.pid"
 
 
-static int cmd_install(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_uninstall(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_run(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_log(struct cli_ctx *ctx, int argc, char **argv);
-
-static const struct cli_verb hook_verbs[] = {
-	{ "install", "[--hooks-dir DIR] [--drop-in] [--uefi-log FILE] [--policy-key PUB] [--no-reload]",
-	  "install vmtrust as libvirt's qemu hook",
-	  "  --hooks-dir DIR    libvirt's hooks directory (default " HOOKS_DIR_DEFAULT ")\n"
-	  "  --drop-in          install DIR/qemu.d/vmtrust instead of DIR/qemu\n"
-	  "  --uefi-log FILE    the UEFI event log the hook quotes with (default: the kernel's)\n"
-	  "  --policy-key PUB   from now on require the policy to be signed by this key\n"
-	  "                     (installed as policy.pub next to the policy, 0644)\n"
-	  "  --no-reload        do not tell a running libvirtd (SIGHUP) to pick the hook up\n"
-	  "The hook runs this vmtrust with the --policy, --state-dir and --tcti given now.\n"
-	  "Another program's hook is left alone (exit 2).\n",
-	  cmd_install },
-	{ "uninstall", "[--hooks-dir DIR] [--drop-in] [--no-reload]", "remove vmtrust's libvirt hook",
-	  "  Removes only a hook that vmtrust installed.\n", cmd_uninstall },
-	{ "status", "[--hooks-dir DIR] [--drop-in] [--json]", "tell whether the hook is installed",
-	  "  Exit 0 when vmtrust's hook is installed, 1 when not.\n", cmd_status },
-	{ "run", "[--timeout SEC] [--uefi-log FILE] -- NAME OPERATION SUB-OPERATION EXTRA",
-	  "the hook itself, as libvirt runs it (domain XML on stdin)",
-	  "  --timeout SEC      deny when no decision is made in time (default 60)\n"
-	  "At 'prepare begin': a fresh host attestation, every image verified, keys of\n"
-	  "encrypted disks released by 'vmtrust launch', the decision recorded; exit 0\n"
-	  "allows, 1 (with one line on stderr) denies, and so does any error. At\n"
-	  "'release end' a leftover launch ticket is removed. Other operations: exit 0.\n",
-	  cmd_run },
-	{ "launch", "[--uri URI] [--pcr-policy FILE] [--uefi-log FILE] DOMAIN | -- QEMU ARGS...",
-	  "start a domain through libvirt, or exec qemu, after a good verdict",
-	  "  --uri URI          libvirt connection (default qemu:///system)\n"
-	  "  --pcr-policy FILE  signed PCR policies, for keys sealed with an authorized policy\n"
-	  "                     (default STATE_DIR/pcr-policy.json)\n"
-	  "  --uefi-log FILE    the UEFI event log to quote with (default: the kernel's)\n"
-	  "DOMAIN: decides, releases the keys of encrypted disks as ephemeral private libvirt\n"
-	  "secrets, starts the domain with the verified descriptors of its disks in place of\n"
-	  "the paths (fdgroup, virDomainFDAssociate; the hook decides again), then restores\n"
-	  "its definition and undefines the secrets.\n"
-	  "-- QEMU ARGS: verifies the drives, kernel, initrd and firmware named on the\n"
-	  "command line, records the decision, then execs qemu with the verified\n"
-	  "descriptors in place of the paths (-add-fd, /dev/fdset/N, /proc/self/fd/N).\n"
-	  "Also 'vmtrust launch'.\n",
-	  cmd_hook_launch },
-	{ "log", "[--evidence FILE] [LOG]", "check the launch audit log against the TPM's launch events",
-	  "  --evidence FILE    compare with the measurement log of this evidence (verify the\n"
-	  "                     evidence first with 'attest verify': then the TPM vouches for\n"
-	  "                     it); default: STATE_DIR/measurements.log\n"
-	  "LOG defaults to STATE_DIR/launches.log. Exit 0 when the hash chain is intact and\n"
-	  "every record is the one measured, in order (a deleted, changed or reordered\n"
-	  "record is seen); 1 when not. --json prints the records.\n",
-	  cmd_log },
-	{ 0 },
-};
-
-const struct cli_area cli_area_hook = {
-	"hook", "The libvirt launch hook, and launching VMs", hook_verbs,
-};
 
 enum {
 	OPT_HOOKS_DIR = 0x100,
@@ -784,3 +725,57 @@ static int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 		printf("%d records, chain intact, each one measured into the tpm in order\n", n);
 	return CLI_EXIT_OK;
 }
+
+static const struct cli_verb hook_verbs[] = {
+	{ "install", "[--hooks-dir DIR] [--drop-in] [--uefi-log FILE] [--policy-key PUB] [--no-reload]",
+	  "install vmtrust as libvirt's qemu hook",
+	  "  --hooks-dir DIR    libvirt's hooks directory (default " HOOKS_DIR_DEFAULT ")\n"
+	  "  --drop-in          install DIR/qemu.d/vmtrust instead of DIR/qemu\n"
+	  "  --uefi-log FILE    the UEFI event log the hook quotes with (default: the kernel's)\n"
+	  "  --policy-key PUB   from now on require the policy to be signed by this key\n"
+	  "                     (installed as policy.pub next to the policy, 0644)\n"
+	  "  --no-reload        do not tell a running libvirtd (SIGHUP) to pick the hook up\n"
+	  "The hook runs this vmtrust with the --policy, --state-dir and --tcti given now.\n"
+	  "Another program's hook is left alone (exit 2).\n",
+	  cmd_install },
+	{ "uninstall", "[--hooks-dir DIR] [--drop-in] [--no-reload]", "remove vmtrust's libvirt hook",
+	  "  Removes only a hook that vmtrust installed.\n", cmd_uninstall },
+	{ "status", "[--hooks-dir DIR] [--drop-in] [--json]", "tell whether the hook is installed",
+	  "  Exit 0 when vmtrust's hook is installed, 1 when not.\n", cmd_status },
+	{ "run", "[--timeout SEC] [--uefi-log FILE] -- NAME OPERATION SUB-OPERATION EXTRA",
+	  "the hook itself, as libvirt runs it (domain XML on stdin)",
+	  "  --timeout SEC      deny when no decision is made in time (default 60)\n"
+	  "At 'prepare begin': a fresh host attestation, every image verified, keys of\n"
+	  "encrypted disks released by 'vmtrust launch', the decision recorded; exit 0\n"
+	  "allows, 1 (with one line on stderr) denies, and so does any error. At\n"
+	  "'release end' a leftover launch ticket is removed. Other operations: exit 0.\n",
+	  cmd_run },
+	{ "launch", "[--uri URI] [--pcr-policy FILE] [--uefi-log FILE] DOMAIN | -- QEMU ARGS...",
+	  "start a domain through libvirt, or exec qemu, after a good verdict",
+	  "  --uri URI          libvirt connection (default qemu:///system)\n"
+	  "  --pcr-policy FILE  signed PCR policies, for keys sealed with an authorized policy\n"
+	  "                     (default STATE_DIR/pcr-policy.json)\n"
+	  "  --uefi-log FILE    the UEFI event log to quote with (default: the kernel's)\n"
+	  "DOMAIN: decides, releases the keys of encrypted disks as ephemeral private libvirt\n"
+	  "secrets, starts the domain with the verified descriptors of its disks in place of\n"
+	  "the paths (fdgroup, virDomainFDAssociate; the hook decides again), then restores\n"
+	  "its definition and undefines the secrets.\n"
+	  "-- QEMU ARGS: verifies the drives, kernel, initrd and firmware named on the\n"
+	  "command line, records the decision, then execs qemu with the verified\n"
+	  "descriptors in place of the paths (-add-fd, /dev/fdset/N, /proc/self/fd/N).\n"
+	  "Also 'vmtrust launch'.\n",
+	  cmd_hook_launch },
+	{ "log", "[--evidence FILE] [LOG]", "check the launch audit log against the TPM's launch events",
+	  "  --evidence FILE    compare with the measurement log of this evidence (verify the\n"
+	  "                     evidence first with 'attest verify': then the TPM vouches for\n"
+	  "                     it); default: STATE_DIR/measurements.log\n"
+	  "LOG defaults to STATE_DIR/launches.log. Exit 0 when the hash chain is intact and\n"
+	  "every record is the one measured, in order (a deleted, changed or reordered\n"
+	  "record is seen); 1 when not. --json prints the records.\n",
+	  cmd_log },
+	{ 0 },
+};
+
+const struct cli_area cli_area_hook = {
+	"hook", "The libvirt launch hook, and launching VMs", hook_verbs,
+};

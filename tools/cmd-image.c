@@ -19,63 +19,6 @@
 #define DEFAULT_VALID_DAYS 365
 #define PROGRESS_MIN (64ull << 20)   /* smaller layers hash too fast to watch */
 
-static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_verify(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_show(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv);
-
-static const struct cli_verb image_verbs[] = {
-	{ "sign", "--key KEY [--cert CERT]... [options] [-o MANIFEST] IMAGE",
-	  "sign an image and its backing chain: write a manifest",
-	  CLI_KEY_HELP
-	  "                     Ed25519, ECDSA P-256/P-384 or RSA (PSS)\n"
-	  "  --cert CERT        the key's X.509 certificate, then intermediates (repeatable;\n"
-	  "                     a file may hold several PEM certificates)\n"
-	  "  --name NAME        the image name policy rules match (default: the file name\n"
-	  "                     without its extension)\n"
-	  "  --sequence N       a number that grows with every release (default 1)\n"
-	  "  --image-version V  a free-text version of the image, e.g. 12.5\n"
-	  "  --issued TIME      the issue time, 2025-01-31T12:00:00Z (default: now)\n"
-	  "  --expires TIME     the expiry time (default: --valid-days after issue)\n"
-	  "  --valid-days N     validity in days (default 365)\n"
-	  "  --chunk-size BYTES hashing chunk, a power of two (default 4 MiB, larger for\n"
-	  "                     layers over 64 GiB)\n"
-	  "  -o, --output FILE  where to write the manifest (default: IMAGE.manifest.json)\n"
-	  "  --inspect          also inspect the guest (libguestfs, one appliance launch):\n"
-	  "                     record its OS, kernels and initrds in the manifest, and\n"
-	  "                     refuse to sign when the policy rule of --name fails\n",
-	  cmd_sign },
-	{ "verify", "[--key PUB]... [--manifest MANIFEST] [--fail-fast] [--inspect] IMAGE",
-	  "verify an image and its backing chain against its signed manifest",
-	  "  --key PUB          trust this public key (PEM key or certificate; repeatable);\n"
-	  "                     without it the policy (--policy) is required and its\n"
-	  "                     image_trust keys and CAs are trusted\n"
-	  "  --manifest FILE    the manifest (default: IMAGE.manifest.json)\n"
-	  "  --fail-fast        stop at the first failure (default: report every one)\n"
-	  "  --inspect          once everything else holds, inspect the guest again\n"
-	  "                     (libguestfs, one appliance launch: slow) and compare it with\n"
-	  "                     the signed findings and the policy rule\n"
-	  "Exit 0 only when every check holds; 1 when the image is denied; 2 when an\n"
-	  "input cannot be read or is malformed. Writes nothing.\n",
-	  cmd_verify },
-	{ "show", "[--digests] IMAGE", "print the format facts of an image and its backing chain",
-	  "  --digests          also hash every layer (SHA-256 and chunk root)\n",
-	  cmd_show },
-	{ "inspect", "[--name NAME] [--manifest MANIFEST] IMAGE",
-	  "inspect the guest: OS, kernels and initrds, the policy rule's file checks",
-	  "  --name NAME        check the policy rule of this image name (default: the name\n"
-	  "                     in the image's manifest, when there is one)\n"
-	  "  --manifest FILE    where to read the image name (default: IMAGE.manifest.json);\n"
-	  "                     its signature is not checked here: use verify --inspect\n"
-	  "Read-only, explicit formats, no network, one libguestfs appliance launch.\n"
-	  "Exit 1 when a check of the rule fails.\n",
-	  cmd_inspect },
-	{ 0 },
-};
-
-const struct cli_area cli_area_image = {
-	"image", "Sign VM images and verify them before launch", image_verbs,
-};
 
 /* ---- progress: a bar on a terminal, nothing on a pipe ---- */
 
@@ -731,3 +674,56 @@ static int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	return g->n_failed ? CLI_EXIT_DENIED : CLI_EXIT_OK;
 }
+
+static const struct cli_verb image_verbs[] = {
+	{ "sign", "--key KEY [--cert CERT]... [options] [-o MANIFEST] IMAGE",
+	  "sign an image and its backing chain: write a manifest",
+	  CLI_KEY_HELP
+	  "                     Ed25519, ECDSA P-256/P-384 or RSA (PSS)\n"
+	  "  --cert CERT        the key's X.509 certificate, then intermediates (repeatable;\n"
+	  "                     a file may hold several PEM certificates)\n"
+	  "  --name NAME        the image name policy rules match (default: the file name\n"
+	  "                     without its extension)\n"
+	  "  --sequence N       a number that grows with every release (default 1)\n"
+	  "  --image-version V  a free-text version of the image, e.g. 12.5\n"
+	  "  --issued TIME      the issue time, 2025-01-31T12:00:00Z (default: now)\n"
+	  "  --expires TIME     the expiry time (default: --valid-days after issue)\n"
+	  "  --valid-days N     validity in days (default 365)\n"
+	  "  --chunk-size BYTES hashing chunk, a power of two (default 4 MiB, larger for\n"
+	  "                     layers over 64 GiB)\n"
+	  "  -o, --output FILE  where to write the manifest (default: IMAGE.manifest.json)\n"
+	  "  --inspect          also inspect the guest (libguestfs, one appliance launch):\n"
+	  "                     record its OS, kernels and initrds in the manifest, and\n"
+	  "                     refuse to sign when the policy rule of --name fails\n",
+	  cmd_sign },
+	{ "verify", "[--key PUB]... [--manifest MANIFEST] [--fail-fast] [--inspect] IMAGE",
+	  "verify an image and its backing chain against its signed manifest",
+	  "  --key PUB          trust this public key (PEM key or certificate; repeatable);\n"
+	  "                     without it the policy (--policy) is required and its\n"
+	  "                     image_trust keys and CAs are trusted\n"
+	  "  --manifest FILE    the manifest (default: IMAGE.manifest.json)\n"
+	  "  --fail-fast        stop at the first failure (default: report every one)\n"
+	  "  --inspect          once everything else holds, inspect the guest again\n"
+	  "                     (libguestfs, one appliance launch: slow) and compare it with\n"
+	  "                     the signed findings and the policy rule\n"
+	  "Exit 0 only when every check holds; 1 when the image is denied; 2 when an\n"
+	  "input cannot be read or is malformed. Writes nothing.\n",
+	  cmd_verify },
+	{ "show", "[--digests] IMAGE", "print the format facts of an image and its backing chain",
+	  "  --digests          also hash every layer (SHA-256 and chunk root)\n",
+	  cmd_show },
+	{ "inspect", "[--name NAME] [--manifest MANIFEST] IMAGE",
+	  "inspect the guest: OS, kernels and initrds, the policy rule's file checks",
+	  "  --name NAME        check the policy rule of this image name (default: the name\n"
+	  "                     in the image's manifest, when there is one)\n"
+	  "  --manifest FILE    where to read the image name (default: IMAGE.manifest.json);\n"
+	  "                     its signature is not checked here: use verify --inspect\n"
+	  "Read-only, explicit formats, no network, one libguestfs appliance launch.\n"
+	  "Exit 1 when a check of the rule fails.\n",
+	  cmd_inspect },
+	{ 0 },
+};
+
+const struct cli_area cli_area_image = {
+	"image", "Sign VM images and verify them before launch", image_verbs,
+};

@@ -14,49 +14,6 @@
 #include "policy.h"
 
 
-static int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_init(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_pubkey(struct cli_ctx *ctx, int argc, char **argv);
-
-static const struct cli_verb policy_verbs[] = {
-	{ "check", "[--key PUB [--signature SIG]] [--min-sequence N] FILE",
-	  "validate a policy file and print a summary",
-	  "  --key PUB          refuse the policy unless its detached signature verifies\n"
-	  "                     with this public key (PEM key or certificate)\n"
-	  "  --signature SIG    the signature file (default: FILE.sig)\n"
-	  "  --min-sequence N   refuse a policy whose sequence is below N (rollback)\n",
-	  cmd_check },
-	{ "sign", "--key KEY [--pin-file FILE] [-o SIG] FILE", "write a detached signature of a policy file",
-	  CLI_KEY_HELP
-	  "                     Ed25519, ECDSA P-256/P-384 or RSA (PSS)\n"
-	  "  -o, --output SIG   where to write the signature (default: FILE.sig)\n",
-	  cmd_sign },
-	{ "init", "--from-evidence EVIDENCE... (--enrollment CHALLENGE RESPONSE | --ak-name HEX)... [--merge POLICY] -o OUT",
-	  "write a policy from a known-good host's evidence",
-	  "  --from-evidence E  evidence from 'vmtrust attest quote' (repeatable: several\n"
-	  "                     hosts; their file digests and AKs are all allowed)\n"
-	  "  --enrollment CHALLENGE RESPONSE\n"
-	  "                     an enrollment of an evidence's AK that 'vmtrust attest\n"
-	  "                     enroll-verify' accepts: the proof that the AK lives in a TPM\n"
-	  "  --ak-name HEX      or the AK's name, as enroll-verify printed it (repeatable)\n"
-	  "An AK is pinned only with such a proof and when the quote verifies under it.\n"
-	  "  --merge POLICY     add to this policy; its sequence grows by one\n"
-	  "  --pcr N            the measurement PCR of a new policy (default 15)\n"
-	  "  -o, --output OUT   where to write the policy (atomically)\n"
-	  "Review the result and sign it: 'vmtrust policy sign'.\n",
-	  cmd_init },
-	{ "pubkey", "--key KEY [--pin-file FILE] [-o PUB]",
-	  "write the public key of a signing key (PEM), for a policy or a CSR's check",
-	  CLI_KEY_HELP
-	  "  -o, --output PUB   where to write it, atomically (default: standard output)\n",
-	  cmd_pubkey },
-	{ 0 },
-};
-
-const struct cli_area cli_area_policy = {
-	"policy", "Validate, summarize and sign trust policies", policy_verbs,
-};
 
 static void format_selection(const struct policy_pcr_bank *b, size_t n, char *buf, size_t size)
 {
@@ -400,3 +357,42 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	return CLI_EXIT_OK;
 }
+
+static const struct cli_verb policy_verbs[] = {
+	{ "check", "[--key PUB [--signature SIG]] [--min-sequence N] FILE",
+	  "validate a policy file and print a summary",
+	  "  --key PUB          refuse the policy unless its detached signature verifies\n"
+	  "                     with this public key (PEM key or certificate)\n"
+	  "  --signature SIG    the signature file (default: FILE.sig)\n"
+	  "  --min-sequence N   refuse a policy whose sequence is below N (rollback)\n",
+	  cmd_check },
+	{ "sign", "--key KEY [--pin-file FILE] [-o SIG] FILE", "write a detached signature of a policy file",
+	  CLI_KEY_HELP
+	  "                     Ed25519, ECDSA P-256/P-384 or RSA (PSS)\n"
+	  "  -o, --output SIG   where to write the signature (default: FILE.sig)\n",
+	  cmd_sign },
+	{ "init", "--from-evidence EVIDENCE... (--enrollment CHALLENGE RESPONSE | --ak-name HEX)... [--merge POLICY] -o OUT",
+	  "write a policy from a known-good host's evidence",
+	  "  --from-evidence E  evidence from 'vmtrust attest quote' (repeatable: several\n"
+	  "                     hosts; their file digests and AKs are all allowed)\n"
+	  "  --enrollment CHALLENGE RESPONSE\n"
+	  "                     an enrollment of an evidence's AK that 'vmtrust attest\n"
+	  "                     enroll-verify' accepts: the proof that the AK lives in a TPM\n"
+	  "  --ak-name HEX      or the AK's name, as enroll-verify printed it (repeatable)\n"
+	  "An AK is pinned only with such a proof and when the quote verifies under it.\n"
+	  "  --merge POLICY     add to this policy; its sequence grows by one\n"
+	  "  --pcr N            the measurement PCR of a new policy (default 15)\n"
+	  "  -o, --output OUT   where to write the policy (atomically)\n"
+	  "Review the result and sign it: 'vmtrust policy sign'.\n",
+	  cmd_init },
+	{ "pubkey", "--key KEY [--pin-file FILE] [-o PUB]",
+	  "write the public key of a signing key (PEM), for a policy or a CSR's check",
+	  CLI_KEY_HELP
+	  "  -o, --output PUB   where to write it, atomically (default: standard output)\n",
+	  cmd_pubkey },
+	{ 0 },
+};
+
+const struct cli_area cli_area_policy = {
+	"policy", "Validate, summarize and sign trust policies", policy_verbs,
+};
