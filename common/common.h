@@ -368,4 +368,16 @@ int vt_tpm_ecc_point(const struct TPMT_PUBLIC *pub, const struct vt_tpm_curve **
  * (why filled), -ENOMEM. */
 int vt_tpm_public_to_pkey(const struct TPMT_PUBLIC *pub, EVP_PKEY **ret, char *why, size_t why_size);
 
+/* ---- bounded reads of a descriptor (readall.c) ----------------------------- */
+
+/* Reads fd from its position to end of file (a pipe, stdin, a PIN file):
+ * fewer than size bytes, NUL-terminated in buf (size > 0), their count in
+ * *ret_len. -EFBIG when the input fills buf (longer than size - 1 bytes),
+ * -errno when a read fails (EINTR retried). On every failure what was read
+ * is wiped (explicit_bzero) and *ret_len left alone. Never logs. */
+int vt_read_all(int fd, char *buf, size_t size, size_t *ret_len);
+/* Reads size bytes at offset off (pread), fewer at end of file: the count
+ * in *ret_len. -errno when a read fails, what was read wiped. Never logs. */
+int vt_pread_full(int fd, void *buf, size_t size, uint64_t off, size_t *ret_len);
+
 #endif

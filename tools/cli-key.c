@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -21,35 +19,12 @@
 #include "cli.h"
 #include "policy.h"
 
-/* Reads at most size - 1 bytes and then end of file, or -EFBIG. */
-static int read_all(int fd, char *buf, size_t size, size_t *ret_len)
-{
-	size_t len = 0;
-
-	for (;;) {
-		ssize_t n = read(fd, buf + len, size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == size)
-			return -EFBIG;
-	}
-	*ret_len = len;
-	return 0;
-}
-
 /* "/dev/fd/N", "/proc/self/fd/N", "/dev/stdin": the descriptor itself
  * (those are symbolic links, which the PIN file may not be otherwise). */
 static int pin_fd(const char *path)
 {
 	const char *n = NULL;
-	char *end;
-	long fd;
+	uint64_t fd;
 
 	if (strcmp(path, "/dev/stdin") == 0)
 		n = "0";
@@ -59,9 +34,7 @@ static int pin_fd(const char *path)
 		n = path + 14;
 	if (!n || !*n)
 		return open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	errno = 0;
-	fd = strtol(n, &end, 10);
-	if (errno || *end || fd < 0 || fd > INT_MAX) {
+	if (cli_parse_range(n, 0, INT_MAX, &fd) < 0) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -90,7 +63,7 @@ static int pin_from_file(const char *path, char *buf, size_t size)
 					path);
 	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISSOCK(st.st_mode))
 		return vt_log_errno(EINVAL, "cannot read pin file '%s': not a file, a pipe or a device", path);
-	r = read_all(fd, buf, size, &len);
+	r = vt_read_all(fd, buf, size, &len);
 	if (r == -EFBIG)
 		return vt_log_errno(EFBIG, "cannot read pin file '%s': longer than %zu bytes", path,
 					size - 1);
@@ -194,13 +167,10 @@ static int get_pin(const char *what, char *buf, size_t size, void *userdata)
 
 void cli_key_init(struct cli_key *k, const struct cli_ctx *ctx)
 {
-	struct rlimit no_core = { 0, 0 };
-
 	*k = (struct cli_key){ .opts = { .get_pin = get_pin, .userdata = k } };
 	/* A process that holds a key or a PIN leaves no core dump. Best
 	 * effort: a failure leaves signing possible, as it was. */
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	(void)setrlimit(RLIMIT_CORE, &no_core);
+	(void)cli_no_core_dump();
 	/* tpm2-openssl takes its TPM from the environment: vmtrust's --tcti
 	 * unless the caller chose one for the provider. Not a secret. */
 	if (ctx && ctx->tcti && !getenv("TPM2OPENSSL_TCTI"))
@@ -210,6 +180,9 @@ void cli_key_init(struct cli_key *k, const struct cli_ctx *ctx)
 int cli_key_option(struct cli_key *k, int c, const char *arg)
 {
 	switch (c) {
+	case CLI_OPT_KEY:
+		k->path = arg;
+		return 1;
 	case CLI_OPT_PIN_FILE:
 		k->pin_file = arg;
 		return 1;

@@ -53,12 +53,13 @@ extern const struct cli_area cli_area_policy;
 extern const struct cli_area cli_area_host;
 extern const struct cli_area cli_area_hook;
 
-/* --key's companions (image sign, policy sign, disk sign-pcr-policy):
+/* --key and its companions (image sign, policy sign, disk sign-pcr-policy):
  * put CLI_KEY_OPTIONS in the verb's getopt table, cli_key_init() the
- * struct, hand each option to cli_key_option() (1: it was one), and
- * &k.opts to the library with the key. */
-enum { CLI_OPT_PIN_FILE = 0x1000, CLI_OPT_PKCS11_MODULE };
+ * struct and hand it to the verb's cli_options (cli_next_option() takes
+ * them: k.path is --key), and &k.opts to the library with the key. */
+enum { CLI_OPT_PIN_FILE = 0x1000, CLI_OPT_PKCS11_MODULE, CLI_OPT_KEY };
 #define CLI_KEY_OPTIONS                                                        \
+	{ "key", required_argument, NULL, CLI_OPT_KEY },                       \
 	{ "pin-file", required_argument, NULL, CLI_OPT_PIN_FILE },             \
 	{ "pkcs11-module", required_argument, NULL, CLI_OPT_PKCS11_MODULE }
 #define CLI_KEY_HELP                                                                         \
@@ -70,10 +71,41 @@ enum { CLI_OPT_PIN_FILE = 0x1000, CLI_OPT_PKCS11_MODULE };
 	"                     the modules registered with p11-kit)\n"
 struct cli_key {
 	struct policy_key_opts opts;
+	const char *path;         /* --key */
 	const char *pin_file;
 };
 void cli_key_init(struct cli_key *k, const struct cli_ctx *ctx);
 int cli_key_option(struct cli_key *k, int c, const char *arg);
+
+/* A verb's options, one loop for all:
+ *	struct cli_options o = CLI_OPTIONS("attest", verb, argc, argv, ":o:", opts, NULL);
+ *	while ((c = cli_next_option(&o)) > 0)
+ *		switch (c) { ... }
+ *	if (c < 0)
+ *		return CLI_EXIT_BAD_INPUT;
+ * shortopts is getopt's: a leading ':' tells a missing value from an
+ * unknown option, '+' stops at the first operand. */
+struct option;
+struct cli_options {
+	const char *area;
+	const struct cli_verb *verb;
+	int argc;
+	char **argv;
+	const char *shortopts;
+	const struct option *longopts;
+	struct cli_key *key;      /* a verb that signs: its key options, taken here */
+	bool started;
+};
+#define CLI_OPTIONS(area_, verb_, argc_, argv_, shortopts_, longopts_, key_)                    \
+	((struct cli_options){ .area = (area_), .verb = (verb_), .argc = (argc_), .argv = (argv_), \
+			       .shortopts = (shortopts_), .longopts = (longopts_), .key = (key_) })
+/* The next option (its getopt value, optarg set), 0 after the last one (the
+ * operands start at optind), or -CLI_EXIT_BAD_INPUT once "option 'X' needs
+ * a value" or "unknown option 'X'" is printed. */
+int cli_next_option(struct cli_options *o);
+/* At most n operands after the options: 0, or CLI_EXIT_BAD_INPUT after
+ * "unexpected argument 'X'" naming the first one too many. */
+int cli_args_at_most(const struct cli_options *o, int n);
 
 /* `vmtrust launch ...`, an alias of `vmtrust hook launch ...`. */
 int cmd_hook_launch(struct cli_ctx *ctx, int argc, char **argv);
@@ -81,8 +113,14 @@ int cmd_hook_launch(struct cli_ctx *ctx, int argc, char **argv);
 /* The verb of an area by name (for usage messages). */
 const struct cli_verb *cli_verb_of(const struct cli_area *area, const char *name);
 
-/* A decimal unsigned number, nothing else (no sign, no space); -EINVAL. */
+/* A decimal unsigned number at the start of s: one digit or more, no sign,
+ * no space; *ret_end after its last digit. -EINVAL, -ERANGE above
+ * UINT64_MAX. The one number parser of the CLI: */
+int cli_parse_u64_prefix(const char *s, const char **ret_end, uint64_t *ret);
+/* the whole of s a number; -EINVAL else. */
 int cli_parse_u64(const char *s, uint64_t *ret);
+/* the whole of s a number from min to max; -EINVAL else (NULL s too). */
+int cli_parse_range(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 
 /* Maps a negative errno from a library to an exit code (one table). */
 int cli_exit_code(int r);
@@ -106,8 +144,27 @@ int cli_usage_error_(const char *area, const struct cli_verb *verb, const char *
  * unless required. Errors are logged. */
 struct policy;
 int cli_load_policy(struct cli_ctx *ctx, bool required, struct policy **ret);
+/* The same for a verb: an exit code, after "cannot load policy 'P'" when
+ * it fails. */
+int cli_policy(struct cli_ctx *ctx, bool required, struct policy **ret);
+
+/* Opens the TPM of --tcti: an exit code, after "cannot open tpm 'T'" when
+ * it fails. With ret_lock, first takes the host's TPM lock (one command
+ * sequence at a time: swtpm has no resource manager; the hook and disk
+ * unlock take it too), failing with the line lock_what. */
+struct attest_ctx;
+int cli_open_tpm(struct cli_ctx *ctx, int *ret_lock, const char *lock_what, struct attest_ctx **ret);
+
+/* A process that holds a key or a PIN: no core dump, no ptrace by other
+ * users (PR_SET_DUMPABLE 0, RLIMIT_CORE 0). -errno. */
+int cli_no_core_dump(void);
 
 /* Prints a JSON object (json_object *) to stdout, pretty, with a newline. */
 void cli_print_json(void *obj);
+/* Flushes stdout: an exit code, after "cannot write to stdout". */
+int cli_flush_stdout(void);
+/* Writes text to path atomically (mode), or to stdout for "-": an exit
+ * code, after "cannot write WHAT 'PATH'" (or "cannot write to stdout"). */
+int cli_write_output(const char *path, const char *text, unsigned mode, const char *what);
 
 #endif

@@ -14,14 +14,6 @@
 #include "cmd-attest.h"
 
 
-static const struct cli_verb *this_verb(void)
-{
-	for (const struct cli_verb *v = cli_area_attest.verbs; v->name; v++)
-		if (strcmp(v->name, "eventlog") == 0)
-			return v;
-	return NULL;
-}
-
 /* ---- YAML-ish text from the JSON description ------------------------------- */
 
 /* The library's strings are printable ASCII already: quote only those a
@@ -244,6 +236,7 @@ int cmd_attest_eventlog(struct cli_ctx *ctx, int argc, char **argv)
 	const struct attest_event *events;
 	const char *path = NULL;
 	bool options_done = false;
+	const struct cli_verb *verb = cli_verb_of(&cli_area_attest, "eventlog");
 	size_t len, n_values, n_events;
 	int r;
 
@@ -253,9 +246,9 @@ int cmd_attest_eventlog(struct cli_ctx *ctx, int argc, char **argv)
 			continue;
 		}
 		if (!options_done && argv[i][0] == '-' && argv[i][1] != '\0')
-			return cli_usage_error("attest", this_verb(), "unknown option '%s'", argv[i]);
+			return cli_usage_error("attest", verb, "unknown option '%s'", argv[i]);
 		if (path)
-			return cli_usage_error("attest", this_verb(), "unexpected argument '%s'", argv[i]);
+			return cli_usage_error("attest", verb, "unexpected argument '%s'", argv[i]);
 		path = argv[i];
 	}
 	if (!path)

@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,12 +43,8 @@ static json_object *json_base64(const uint8_t *data, size_t len)
 {
 	_cleanup_(freep) char *b = NULL;
 
-	if (len > INT_MAX / 2)
+	if (vt_base64_encode(data, len, &b) < 0)
 		return NULL;
-	b = malloc(4 * ((len + 2) / 3) + 1);
-	if (!b)
-		return NULL;
-	EVP_EncodeBlock((unsigned char *)b, data, (int)len);
 	return json_object_new_string(b);
 }
 
@@ -123,11 +118,10 @@ static int load_json(const char *path, const char *version_key, json_object **re
 static int get_base64(const char *path, json_object *o, const char *key, bool required,
 		      uint8_t *out, size_t max, size_t *ret_len)
 {
-	json_object *v;
-	const char *s;
-	size_t len, pad = 0;
 	_cleanup_(freep) uint8_t *buf = NULL;
-	int n;
+	json_object *v;
+	size_t len, n;
+	int r;
 
 	if (!json_object_object_get_ex(o, key, &v)) {
 		*ret_len = 0;
@@ -135,21 +129,18 @@ static int get_base64(const char *path, json_object *o, const char *key, bool re
 	}
 	if (!json_object_is_type(v, json_type_string))
 		return file_fault(path, key, "not a base64 string");
-	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
 	if (len == 0 || len % 4 || len / 4 * 3 > max + 2)
 		return file_fault(path, key, "not base64, or too large");
-	buf = malloc(len / 4 * 3);
-	if (!buf)
-		return -ENOMEM;
-	n = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)len);
-	if (n < 0)
+	r = vt_base64_decode(json_object_get_string(v), len, max, &buf, &n);
+	if (r == -EBADMSG)
 		return file_fault(path, key, "not base64");
-	pad = (s[len - 1] == '=') + (s[len - 2] == '=');
-	if ((size_t)n - pad > max)
+	if (r == -EFBIG)
 		return file_fault(path, key, "too large");
-	memcpy(out, buf, (size_t)n - pad);
-	*ret_len = (size_t)n - pad;
+	if (r < 0)
+		return r;
+	memcpy(out, buf, n);
+	*ret_len = n;
 	return 0;
 }
 
@@ -168,17 +159,6 @@ static int get_hex(const char *path, json_object *o, const char *key, uint8_t *o
 		return file_fault(path, key, "not a hex string of the right size");
 	*ret_len = len / 2;
 	return 0;
-}
-
-/* Writes text to path atomically, or to stdout for "-". */
-static int write_out(const char *path, const char *text, unsigned mode)
-{
-	if (strcmp(path, "-") == 0) {
-		if (fputs(text, stdout) < 0 || fflush(stdout) != 0)
-			return vt_log_errno(EIO, "cannot write to stdout");
-		return 0;
-	}
-	return vt_write_file_atomic(path, text, strlen(text), mode);
 }
 
 static int parse_alg(const char *area, const struct cli_verb *verb, const char *opt,
@@ -210,46 +190,31 @@ int cmd_attest_enroll(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_attest, "enroll");
+	struct cli_options opt = CLI_OPTIONS("attest", verb, argc, argv, ":", opts, NULL);
 	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
 	enum attest_key_alg ak_alg = ATTEST_KEY_ECC, ek_alg = ATTEST_KEY_RSA;
 	uint8_t name[ATTEST_NAME_MAX];
 	char hex[2 * ATTEST_NAME_MAX + 1];
 	size_t name_len;
 	bool force = false;
+	_cleanup_close_ int tpm_lock = -1;
 	int c, r;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
-		switch (c) {
-		case 'a':
-		case 'e':
-			if (parse_alg("attest", verb, c == 'a' ? "--ak-alg" : "--ek-alg", optarg,
-				      c == 'a' ? &ak_alg : &ek_alg) != 0)
-				return CLI_EXIT_BAD_INPUT;
-			break;
-		case 'f':
+	while ((c = cli_next_option(&opt)) > 0)
+		if (c == 'f')
 			force = true;
-			break;
-		case ':':
-			return cli_usage_error("attest", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("attest", verb, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("attest", verb, "unexpected argument '%s'", argv[optind]);
+		else if (parse_alg("attest", verb, c == 'a' ? "--ak-alg" : "--ek-alg", optarg,
+				   c == 'a' ? &ak_alg : &ek_alg) != 0)
+			return CLI_EXIT_BAD_INPUT;
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
+	r = cli_args_at_most(&opt, 0);
+	if (r)
+		return r;
 
-	/* One TPM command sequence at a time on this host (swtpm has no
-	 * resource manager): the hook and disk unlock take the same lock. */
-	_cleanup_close_ int tpm_lock = -1;
-
-	r = attest_tpm_lock(ctx->state_dir, &tpm_lock);
-	if (r < 0)
-		return cli_fail(r, "cannot serialize tpm use");
-	r = attest_ctx_new(&tpm, ctx->tcti);
-	if (r < 0)
-		return cli_fail(r, "cannot open tpm '%s'", ctx->tcti);
+	r = cli_open_tpm(ctx, &tpm_lock, "cannot serialize tpm use", &tpm);
+	if (r)
+		return r;
 	r = attest_enroll(tpm, ctx->state_dir, ek_alg, ak_alg, force, name, &name_len);
 	if (r < 0)
 		return cli_fail(r, "cannot enroll");
@@ -266,7 +231,7 @@ int cmd_attest_enroll(struct cli_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; ok && i < ELEMENTSOF(state_files); i++) {
 			_cleanup_(freep) char *path = NULL;
 
-			ok = asprintf(&path, "%s/%s", ctx->state_dir, state_files[i]) >= 0 &&
+			ok = vt_state_path(ctx->state_dir, state_files[i], &path) >= 0 &&
 			     add(files, state_files[i], json_object_new_string(path));
 		}
 		if (!ok)
@@ -281,9 +246,7 @@ int cmd_attest_enroll(struct cli_ctx *ctx, int argc, char **argv)
 			printf(" %s", state_files[i]);
 		printf("\n");
 	}
-	if (fflush(stdout) != 0)
-		return cli_fail(-EIO, "cannot write to stdout");
-	return CLI_EXIT_OK;
+	return cli_flush_stdout();
 }
 
 /* ---- enroll-challenge (verifier, no TPM) ------------------------------------- */
@@ -315,6 +278,7 @@ int cmd_attest_enroll_challenge(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_attest, "enroll-challenge");
+	struct cli_options opt = CLI_OPTIONS("attest", verb, argc, argv, ":o:", opts, NULL);
 	_cleanup_(json_object_putp) json_object *o = NULL;
 	_cleanup_(freep) uint8_t *ek = NULL;
 	_cleanup_(freep) char *ak_data = NULL;
@@ -325,22 +289,18 @@ int cmd_attest_enroll_challenge(struct cli_ctx *ctx, int argc, char **argv)
 	unsigned md_len = 0;
 	int c, r;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
+	while ((c = cli_next_option(&opt)) > 0)
 		switch (c) {
 		case 'e': ek_path = optarg; break;
 		case 'n': name_hex = optarg; break;
 		case 'a': ak_path = optarg; break;
 		case 'o': out = optarg; break;
-		case ':':
-			return cli_usage_error("attest", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("attest", verb, "unknown option '%s'", argv[optind - 1]);
 		}
-	}
-	if (optind < argc)
-		return cli_usage_error("attest", verb, "unexpected argument '%s'", argv[optind]);
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
+	r = cli_args_at_most(&opt, 0);
+	if (r)
+		return r;
 	if (!ek_path || !out)
 		return cli_usage_error("attest", verb, "--ek and -o are required");
 	if (!!name_hex == !!ak_path)
@@ -387,9 +347,9 @@ int cmd_attest_enroll_challenge(struct cli_ctx *ctx, int argc, char **argv)
 		if (asprintf(&text, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 								JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
 			return cli_fail(-ENOMEM, "cannot format the challenge");
-		r = write_out(out, text, 0644);
-		if (r < 0)
-			return cli_fail(r, "cannot write challenge '%s'", out);
+		r = cli_write_output(out, text, 0644, "challenge");
+		if (r)
+			return r;
 	}
 	if (strcmp(out, "-") != 0 && ctx->verbosity >= 0) {
 		char hex[2 * ATTEST_NAME_MAX + 1];
@@ -407,7 +367,7 @@ static int read_state(const char *dir, const char *name, char **ret, size_t *ret
 {
 	_cleanup_(freep) char *path = NULL;
 
-	if (asprintf(&path, "%s/%s", dir, name) < 0)
+	if (vt_state_path(dir, name, &path) < 0)
 		return -ENOMEM;
 	return vt_read_file(path, ATTEST_PUBLIC_MAX, ret, ret_len);
 }
@@ -419,6 +379,7 @@ int cmd_attest_enroll_response(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_attest, "enroll-response");
+	struct cli_options opt = CLI_OPTIONS("attest", verb, argc, argv, ":o:", opts, NULL);
 	_cleanup_(json_object_putp) json_object *chal = NULL, *o = NULL;
 	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
 	_cleanup_(freep) char *ak_pub = NULL;
@@ -430,19 +391,13 @@ int cmd_attest_enroll_response(struct cli_ctx *ctx, int argc, char **argv)
 	json_object *secret_obj = NULL;
 	size_t secret_len = 0, ak_pub_len = 0, ak_name_len = 0;
 	char *text = NULL;
+	_cleanup_close_ int tpm_lock = -1;
 	int c, r;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
-		switch (c) {
-		case 'o': out = optarg; break;
-		case ':':
-			return cli_usage_error("attest", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("attest", verb, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	while ((c = cli_next_option(&opt)) > 0)
+		out = optarg;   /* -o, the only option */
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
 	if (argc - optind != 1 || !out)
 		return cli_usage_error("attest", verb, "expected one CHALLENGE and -o RESPONSE");
 	in = argv[optind];
@@ -457,16 +412,9 @@ int cmd_attest_enroll_response(struct cli_ctx *ctx, int argc, char **argv)
 	if (r < 0)
 		return cli_fail(r, "cannot read challenge '%s'", in);
 
-	/* One TPM command sequence at a time on this host (swtpm has no
-	 * resource manager): the hook and disk unlock take the same lock. */
-	_cleanup_close_ int tpm_lock = -1;
-
-	r = attest_tpm_lock(ctx->state_dir, &tpm_lock);
-	if (r < 0)
-		return cli_fail(r, "cannot serialize tpm use");
-	r = attest_ctx_new(&tpm, ctx->tcti);
-	if (r < 0)
-		return cli_fail(r, "cannot open tpm '%s'", ctx->tcti);
+	r = cli_open_tpm(ctx, &tpm_lock, "cannot serialize tpm use", &tpm);
+	if (r)
+		return r;
 	r = attest_activate_credential(tpm, ctx->state_dir, &cred, secret, &secret_len);
 	if (r < 0)
 		return cli_fail(r, "cannot answer challenge '%s'", in);
@@ -509,11 +457,11 @@ int cmd_attest_enroll_response(struct cli_ctx *ctx, int argc, char **argv)
 	json_object_put(secret_obj);
 	if (!text)
 		return cli_fail(-ENOMEM, "cannot format the response");
-	r = write_out(out, text, 0600);
+	r = cli_write_output(out, text, 0600, "response");
 	OPENSSL_cleanse(text, strlen(text));
 	free(text);
-	if (r < 0)
-		return cli_fail(r, "cannot write response '%s'", out);
+	if (r)
+		return r;
 	if (strcmp(out, "-") != 0 && ctx->verbosity >= 0)
 		fprintf(stderr, "vmtrust: challenge answered: response written to '%s': the verifier "
 			"checks it with 'vmtrust attest enroll-verify'\n", out);
@@ -586,6 +534,7 @@ int cmd_attest_enroll_verify(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_attest, "enroll-verify");
+	struct cli_options opt = CLI_OPTIONS("attest", verb, argc, argv, ":", opts, NULL);
 	_cleanup_(freep) char *pem = NULL;
 	uint8_t name[ATTEST_NAME_MAX];
 	char hex[2 * ATTEST_NAME_MAX + 1];
@@ -594,15 +543,10 @@ int cmd_attest_enroll_verify(struct cli_ctx *ctx, int argc, char **argv)
 	bool print_ak = false;
 	int c, r;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
-		switch (c) {
-		case 'p': print_ak = true; break;
-		default:
-			return cli_usage_error("attest", verb, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	while ((c = cli_next_option(&opt)) > 0)
+		print_ak = true;   /* --print-ak, the only option */
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
 	if (argc - optind != 2)
 		return cli_usage_error("attest", verb, "expected CHALLENGE and RESPONSE");
 	chal_path = argv[optind];
@@ -626,7 +570,5 @@ int cmd_attest_enroll_verify(struct cli_ctx *ctx, int argc, char **argv)
 	} else {
 		printf("enrolled: ak %s lives in the tpm of the challenge's ek\n", hex);
 	}
-	if (fflush(stdout) != 0)
-		return cli_fail(-EIO, "cannot write to stdout");
-	return CLI_EXIT_OK;
+	return cli_flush_stdout();
 }

@@ -58,39 +58,28 @@ int cmd_attest_measure(struct cli_ctx *ctx, int argc, char **argv)
 	_cleanup_(json_object_putp) json_object *records = NULL;
 	struct measured m = { .ctx = ctx };
 	const struct cli_verb *verb = cli_verb_of(&cli_area_attest, "measure");
+	struct cli_options opt = CLI_OPTIONS("attest", verb, argc, argv, ":", opts, NULL);
+	_cleanup_close_ int tpm_lock = -1;
 	size_t n_set = 0, n = 0;
-	long pcr = -1;
+	uint64_t pcr = UINT64_MAX;
 	bool only = false;
 	int c, r;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
-		switch (c) {
-		case 'p': {
-			char *end;
-
-			errno = 0;
-			pcr = strtol(optarg, &end, 10);
-			if (errno || *end || !*optarg || pcr < 0 || pcr >= POLICY_PCR_MAX)
-				return cli_usage_error("attest", verb, "--pcr '%s' is not a PCR index (0 to 23)",
-						       optarg);
-			break;
-		}
-		case 'o': only = true; break;
-		case ':':
-			return cli_usage_error("attest", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("attest", verb, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	while ((c = cli_next_option(&opt)) > 0)
+		if (c == 'o')
+			only = true;
+		else if (cli_parse_range(optarg, 0, POLICY_PCR_MAX - 1, &pcr) < 0)
+			return cli_usage_error("attest", verb, "--pcr '%s' is not a PCR index (0 to 23)", optarg);
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
 	if (only && optind == argc)
 		return cli_usage_error("attest", verb, "--only needs at least one FILE");
 
-	r = cli_load_policy(ctx, false, &pol);
-	if (r < 0)
-		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
-	if (pcr < 0)
-		pcr = pol ? (long)policy_measurement_pcr(pol) : VT_MEASUREMENT_PCR_DEFAULT;
+	r = cli_policy(ctx, false, &pol);
+	if (r)
+		return r;
+	if (pcr == UINT64_MAX)
+		pcr = pol ? policy_measurement_pcr(pol) : VT_MEASUREMENT_PCR_DEFAULT;
 
 	paths = calloc((size_t)(argc - optind) + 1, sizeof(char *));
 	if (!paths)
@@ -134,16 +123,9 @@ int cmd_attest_measure(struct cli_ctx *ctx, int argc, char **argv)
 	if (n == 0)
 		return cli_fail(-ENOENT, "nothing to measure: no hypervisor file found and no FILE given");
 
-	/* One TPM command sequence at a time on this host (swtpm has no
-	 * resource manager): the hook and disk unlock take the same lock. */
-	_cleanup_close_ int tpm_lock = -1;
-
-	r = attest_tpm_lock(ctx->state_dir, &tpm_lock);
-	if (r < 0)
-		return cli_fail(r, "cannot serialize tpm use");
-	r = attest_ctx_new(&tpm, ctx->tcti);
-	if (r < 0)
-		return cli_fail(r, "cannot open tpm '%s'", ctx->tcti);
+	r = cli_open_tpm(ctx, &tpm_lock, "cannot serialize tpm use", &tpm);
+	if (r)
+		return r;
 	if (ctx->json) {
 		records = json_object_new_array();
 		if (!records)
@@ -156,7 +138,7 @@ int cmd_attest_measure(struct cli_ctx *ctx, int argc, char **argv)
 	if (r < 0)
 		return cli_fail(r, "cannot measure");
 	if (!ctx->json && ctx->verbosity >= 0)
-		fprintf(stderr, "vmtrust: measured %zu files into pcr %ld, log '%s/%s'\n", m.count, pcr,
+		fprintf(stderr, "vmtrust: measured %zu files into pcr %" PRIu64 ", log '%s/%s'\n", m.count, pcr,
 			ctx->state_dir, VT_STATE_MLOG);
 	return CLI_EXIT_OK;
 }

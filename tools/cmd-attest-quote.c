@@ -21,6 +21,7 @@ int cmd_attest_quote(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_attest, "quote");
+	struct cli_options opt = CLI_OPTIONS("attest", verb, argc, argv, ":o:", opts, NULL);
 	_cleanup_(policy_freep) struct policy *pol = NULL;
 	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
 	_cleanup_(attest_evidence_freep) struct attest_evidence *e = NULL;
@@ -34,9 +35,7 @@ int cmd_attest_quote(struct cli_ctx *ctx, int argc, char **argv)
 	bool no_eventlog = false;
 	int c, r;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
+	while ((c = cli_next_option(&opt)) > 0)
 		switch (c) {
 		case 'n': nonce_hex = optarg; break;
 		case 'o': out = optarg; break;
@@ -46,14 +45,12 @@ int cmd_attest_quote(struct cli_ctx *ctx, int argc, char **argv)
 			eventlog = optarg;
 			break;
 		case 'E': no_eventlog = true; break;
-		case ':':
-			return cli_usage_error("attest", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("attest", verb, "unknown option '%s'", argv[optind - 1]);
 		}
-	}
-	if (optind < argc)
-		return cli_usage_error("attest", verb, "unexpected argument '%s'", argv[optind]);
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
+	r = cli_args_at_most(&opt, 0);
+	if (r)
+		return r;
 	if (!nonce_hex)
 		return cli_usage_error("attest", verb, "--nonce is required");
 	nonce_len = strlen(nonce_hex) / 2;
@@ -68,20 +65,17 @@ int cmd_attest_quote(struct cli_ctx *ctx, int argc, char **argv)
 	if (no_eventlog)
 		eventlog = "";
 
-	r = cli_load_policy(ctx, false, &pol);
-	if (r < 0)
-		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
+	r = cli_policy(ctx, false, &pol);
+	if (r)
+		return r;
 	if (pol)
 		sel = policy_quote_selection(pol, &n_sel);
 
 	/* Serialized with measurers such as 'host audit --measure', whose record
 	 * and host-audit.json then come as a pair. */
-	r = attest_tpm_lock(ctx->state_dir, &lock);
-	if (r < 0)
-		return cli_fail(r, "cannot quote");
-	r = attest_ctx_new(&tpm, ctx->tcti);
-	if (r < 0)
-		return cli_fail(r, "cannot open tpm '%s'", ctx->tcti);
+	r = cli_open_tpm(ctx, &lock, "cannot quote", &tpm);
+	if (r)
+		return r;
 	if (n_sel == 0) {
 		r = attest_default_quote_selection(tpm, pol ? policy_measurement_pcr(pol) :
 							      VT_MEASUREMENT_PCR_DEFAULT,
@@ -98,14 +92,9 @@ int cmd_attest_quote(struct cli_ctx *ctx, int argc, char **argv)
 	r = attest_evidence_to_json(e, &json);
 	if (r < 0 || asprintf(&text, "%s\n", json) < 0)
 		return cli_fail(r < 0 ? r : -ENOMEM, "cannot format the evidence");
-	if (strcmp(out, "-") == 0) {
-		if (fputs(text, stdout) < 0 || fflush(stdout) != 0)
-			return cli_fail(-EIO, "cannot write to stdout");
-		return CLI_EXIT_OK;
-	}
-	r = vt_write_file_atomic(out, text, strlen(text), 0644);
-	if (r < 0)
-		return cli_fail(r, "cannot write evidence '%s'", out);
+	r = cli_write_output(out, text, 0644, "evidence");
+	if (r || strcmp(out, "-") == 0)
+		return r;
 	if (ctx->verbosity >= 0)
 		fprintf(stderr, "vmtrust: quote of %zu pcrs written to '%s'\n", n_pcrs, out);
 	return CLI_EXIT_OK;

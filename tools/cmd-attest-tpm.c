@@ -21,14 +21,6 @@ struct pcr_values {
 	uint8_t value[POLICY_PCR_MAX][VT_DIGEST_MAX];
 };
 
-static const struct cli_verb *find_verb(const char *name)
-{
-	for (const struct cli_verb *v = cli_area_attest.verbs; v->name; v++)
-		if (strcmp(v->name, name) == 0)
-			return v;
-	return cli_area_attest.verbs;
-}
-
 static void bank_names(char *out, size_t size)
 {
 	size_t n, len = 0;
@@ -48,14 +40,10 @@ static bool parse_pcrs(const char *arg, uint32_t *mask)
 	const char *p = arg;
 
 	for (;;) {
-		unsigned long v;
-		char *end;
+		const char *end;
+		uint64_t v;
 
-		if (!isdigit((unsigned char)*p))
-			return false;
-		errno = 0;
-		v = strtoul(p, &end, 10);
-		if (errno != 0 || v >= POLICY_PCR_MAX)
+		if (cli_parse_u64_prefix(p, &end, &v) < 0 || v >= POLICY_PCR_MAX)
 			return false;
 		*mask |= UINT32_C(1) << v;
 		if (*end == '\0')
@@ -136,7 +124,8 @@ int cmd_attest_pcrs(struct cli_ctx *ctx, int argc, char **argv)
 		{ "bank", required_argument, NULL, 'b' },
 		{ 0 },
 	};
-	const struct cli_verb *verb = find_verb(argv[0]);
+	const struct cli_verb *verb = cli_verb_of(&cli_area_attest, "pcrs");
+	struct cli_options opt = CLI_OPTIONS("attest", verb, argc, argv, ":", options, NULL);
 	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
 	_cleanup_(freep) struct pcr_values *values = NULL;
 	const struct vt_hash_alg *want[BANKS_MAX];
@@ -146,38 +135,28 @@ int cmd_attest_pcrs(struct cli_ctx *ctx, int argc, char **argv)
 	char names[64];
 	int c, r;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
-		switch (c) {
-		case 'b': {
-			const struct vt_hash_alg *alg = vt_hash_alg_by_name(optarg);
+	while ((c = cli_next_option(&opt)) > 0) {
+		/* --bank, the only option */
+		const struct vt_hash_alg *alg = vt_hash_alg_by_name(optarg);
 
-			if (!alg) {
-				bank_names(names, sizeof(names));
-				return cli_usage_error("attest", verb, "unknown bank '%s': expected %s",
-						       optarg, names);
-			}
-			if (add_bank(want, &n_want, alg) < 0)
-				return cli_usage_error("attest", verb, "too many banks");
-			break;
+		if (!alg) {
+			bank_names(names, sizeof(names));
+			return cli_usage_error("attest", verb, "unknown bank '%s': expected %s", optarg, names);
 		}
-		case ':':
-			return cli_usage_error("attest", verb, "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("attest", verb, "unknown option '%s'", argv[optind - 1]);
-		}
+		if (add_bank(want, &n_want, alg) < 0)
+			return cli_usage_error("attest", verb, "too many banks");
 	}
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
 	for (int i = optind; i < argc; i++)
 		if (!parse_pcrs(argv[i], &pcrs))
 			return cli_usage_error("attest", verb,
 					       "invalid pcr '%s': expected a number from 0 to %d",
 					       argv[i], POLICY_PCR_MAX - 1);
 
-	r = attest_ctx_new(&tpm, ctx->tcti);
-	if (r < 0)
-		return cli_fail(r, "cannot open tpm '%s'", ctx->tcti);
+	r = cli_open_tpm(ctx, NULL, NULL, &tpm);
+	if (r)
+		return r;
 	r = attest_pcr_banks(tpm, active, ELEMENTSOF(active));
 	if (r < 0)
 		return cli_fail(r, "cannot list the pcr banks of tpm '%s'", ctx->tcti);
@@ -215,7 +194,5 @@ int cmd_attest_pcrs(struct cli_ctx *ctx, int argc, char **argv)
 	} else {
 		print_text(values, n_want);
 	}
-	if (fflush(stdout) != 0)
-		return cli_fail(-errno, "cannot write to stdout");
-	return CLI_EXIT_OK;
+	return cli_flush_stdout();
 }

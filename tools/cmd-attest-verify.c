@@ -32,6 +32,15 @@ static int parse_nonce(const char *hex, uint8_t *out, size_t *ret_len)
 	return 0;
 }
 
+/* --nonce HEX (optarg): 0, or the exit code of its usage error. */
+static int nonce_option(const struct cli_verb *verb, uint8_t *out, size_t *ret_len)
+{
+	if (parse_nonce(optarg, out, ret_len) < 0)
+		return cli_usage_error("attest", verb, "--nonce '%s' is not 1 to %d bytes in hex", optarg,
+				       ATTEST_NONCE_MAX);
+	return 0;
+}
+
 static void print_check(const struct attest_check *c)
 {
 	static const char *const tag[] = {
@@ -83,6 +92,7 @@ int cmd_attest_verify(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_attest, "verify");
+	struct cli_options opt = CLI_OPTIONS("attest", verb, argc, argv, ":", opts, NULL);
 	_cleanup_(policy_freep) struct policy *pol = NULL;
 	_cleanup_(attest_evidence_freep) struct attest_evidence *e = NULL;
 	_cleanup_(attest_verdict_freep) struct attest_verdict *v = NULL;
@@ -95,33 +105,25 @@ int cmd_attest_verify(struct cli_ctx *ctx, int argc, char **argv)
 	const char *path;
 	int c, r;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
-		switch (c) {
-		case 'n':
-			if (parse_nonce(optarg, nonce, &nonce_len) < 0)
-				return cli_usage_error("attest", verb, "--nonce '%s' is not 1 to %d bytes in hex",
-						       optarg, ATTEST_NONCE_MAX);
-			have_nonce = true;
-			break;
-		case 'r':
+	while ((c = cli_next_option(&opt)) > 0)
+		if (c == 'r')
 			flags |= ATTEST_VERIFY_ALLOW_REPLAY;
-			break;
-		case ':':
-			return cli_usage_error("attest", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("attest", verb, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
+		else if ((r = nonce_option(verb, nonce, &nonce_len)) != 0)
+			return r;
+		else
+			have_nonce = true;
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
 	if (optind >= argc)
 		return cli_usage_error("attest", verb, "missing EVIDENCE");
-	if (optind + 1 < argc)
-		return cli_usage_error("attest", verb, "unexpected argument '%s'", argv[optind + 1]);
+	r = cli_args_at_most(&opt, 1);
+	if (r)
+		return r;
 	path = argv[optind];
 
-	r = cli_load_policy(ctx, true, &pol);
-	if (r < 0)
-		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
+	r = cli_policy(ctx, true, &pol);
+	if (r)
+		return r;
 	r = vt_read_file(path, ATTEST_EVIDENCE_MAX, &data, &len);
 	if (r < 0)
 		return cli_fail(r, "cannot read evidence '%s'", path);
@@ -206,6 +208,7 @@ int cmd_attest_import(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_attest, "import");
+	struct cli_options opt = CLI_OPTIONS("attest", verb, argc, argv, ":o:", opts, NULL);
 	_cleanup_(attest_evidence_freep) struct attest_evidence *e = NULL;
 	_cleanup_(freep) char *ak = NULL, *msg = NULL, *sig = NULL, *pcrs = NULL, *uefi = NULL,
 			      *mlog = NULL, *json = NULL;
@@ -217,8 +220,7 @@ int cmd_attest_import(struct cli_ctx *ctx, int argc, char **argv)
 	bool have_nonce = false;
 	int c, r;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
+	while ((c = cli_next_option(&opt)) > 0)
 		switch (c) {
 		case 'a': ak_path = optarg; break;
 		case 'm': msg_path = optarg; break;
@@ -228,19 +230,17 @@ int cmd_attest_import(struct cli_ctx *ctx, int argc, char **argv)
 		case 'l': mlog_path = optarg; break;
 		case 'o': out = optarg; break;
 		case 'n':
-			if (parse_nonce(optarg, nonce, &nonce_len) < 0)
-				return cli_usage_error("attest", verb, "--nonce '%s' is not 1 to %d bytes in hex",
-						       optarg, ATTEST_NONCE_MAX);
+			r = nonce_option(verb, nonce, &nonce_len);
+			if (r)
+				return r;
 			have_nonce = true;
 			break;
-		case ':':
-			return cli_usage_error("attest", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("attest", verb, "unknown option '%s'", argv[optind - 1]);
 		}
-	}
-	if (optind < argc)
-		return cli_usage_error("attest", verb, "unexpected argument '%s'", argv[optind]);
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
+	r = cli_args_at_most(&opt, 0);
+	if (r)
+		return r;
 	if (!ak_path || !msg_path || !sig_path || !have_nonce || !out)
 		return cli_usage_error("attest", verb, "missing %s",
 				       !ak_path ? "--ak" : !msg_path ? "--message" :

@@ -5,14 +5,11 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,41 +23,19 @@
  * other users, and a closed pipe is an error rather than a signal. */
 static int harden(void)
 {
-	struct rlimit no_core = { 0, 0 };
-
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &no_core) < 0)
+	if (cli_no_core_dump() < 0)
 		return cli_fail(-errno, "cannot keep key material out of core dumps");
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
 
-static bool parse_int(const char *s, long min, long max, long *ret)
-{
-	char *end;
-	long v;
-
-	if (!s || !*s)
-		return false;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return false;
-	*ret = v;
-	return true;
-}
-
 /* "64M", "1G", "1048576". */
 static bool parse_size(const char *s, uint64_t *ret)
 {
-	char *end;
-	unsigned long long v;
-	uint64_t mult = 1;
+	const char *end;
+	uint64_t v, mult = 1;
 
-	if (!s || !*s || *s == '-')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
+	if (!s || cli_parse_u64_prefix(s, &end, &v) < 0)
 		return false;
 	switch (*end) {
 	case '\0': break;
@@ -78,22 +53,154 @@ static bool parse_size(const char *s, uint64_t *ret)
 	return true;
 }
 
-/* Options shared by the verbs that seal. */
-struct seal_opts {
+enum handoff {
+	HANDOFF_NONE,
+	HANDOFF_CHECK,
+	HANDOFF_ACTIVATE,
+	HANDOFF_FD,
+	HANDOFF_KEYRING,
+};
+
+/* Every option of the disk verbs, parsed by one parser; a verb's table
+ * says which it takes. */
+struct disk_args {
+	/* seal */
 	const char *pcrs;
 	bool no_authorize;
-	long key_bits;
+	uint64_t key_bits;
 	bool recovery;
-};
-
-/* Options shared by the verbs that release. */
-struct release_opts {
+	/* release */
 	const char *pcr_policy;
 	const char *uefi_log;
-	long token;
+	uint64_t token;           /* UINT64_MAX: none given */
+	const char *token_file;
+	/* format */
+	enum diskcrypt_luks type;
+	uint64_t size;
+	bool force;
+	/* enroll, rotate */
+	const char *key_file;
+	bool unlock_tpm;
+	/* unlock */
+	enum handoff how;
+	int n_handoffs;
+	const char *name, *keyring, *description;
+	bool readonly, base64;
+	uint64_t fd;
+	/* revoke */
+	bool all;
+	/* sign-pcr-policy */
+	struct cli_key key;
+	bool from_tpm, append;
+	const char *values_file, *out;
+	/* the operand */
+	const char *volume;
 };
 
-static int open_volume(struct cli_ctx *ctx, const char *volume, const char *token_file, bool need_tpm,
+enum {
+	OPT_LUKS1 = 0x100, OPT_SIZE, OPT_FORCE, OPT_PCRS, OPT_NO_AUTHORIZE, OPT_KEY_SIZE, OPT_RECOVERY,
+	OPT_TOKEN_FILE, OPT_UNLOCK_KEY_FILE, OPT_UNLOCK_TPM, OPT_PCR_POLICY, OPT_UEFI_LOG, OPT_TOKEN,
+	OPT_CHECK, OPT_NAME, OPT_STDOUT, OPT_KEY_FD, OPT_QEMU_SECRET_FD, OPT_KEYRING, OPT_DESCRIPTION,
+	OPT_READ_ONLY, OPT_ALL, OPT_FROM_TPM, OPT_VALUES, OPT_APPEND, OPT_OUTPUT,
+};
+
+#define SEAL_OPTIONS                                                      \
+	{ "pcrs", required_argument, NULL, OPT_PCRS },                    \
+	{ "no-authorize", no_argument, NULL, OPT_NO_AUTHORIZE },          \
+	{ "key-size", required_argument, NULL, OPT_KEY_SIZE },            \
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE }
+
+#define RELEASE_OPTIONS                                                   \
+	{ "pcr-policy", required_argument, NULL, OPT_PCR_POLICY },        \
+	{ "uefi-log", required_argument, NULL, OPT_UEFI_LOG }
+
+static int handoff(struct disk_args *a, enum handoff how)
+{
+	a->how = how;
+	a->n_handoffs++;
+	return 0;
+}
+
+/* One option into a; 0, or the exit code of a usage error. */
+static int disk_option(const struct cli_verb *verb, int c, struct disk_args *a)
+{
+	switch (c) {
+	case OPT_PCRS: a->pcrs = optarg; break;
+	case OPT_NO_AUTHORIZE: a->no_authorize = true; break;
+	case OPT_KEY_SIZE:
+		if (cli_parse_range(optarg, DISKCRYPT_KEY_MIN * 8, DISKCRYPT_KEY_MAX * 8, &a->key_bits) < 0 ||
+		    a->key_bits % 8)
+			return cli_usage_error("disk", verb, "--key-size '%s': a multiple of 8 bits from %d to %d",
+					       optarg, DISKCRYPT_KEY_MIN * 8, DISKCRYPT_KEY_MAX * 8);
+		break;
+	case OPT_RECOVERY: a->recovery = true; break;
+	case OPT_TOKEN_FILE: a->token_file = optarg; break;
+	case OPT_PCR_POLICY: a->pcr_policy = optarg; break;
+	case OPT_UEFI_LOG: a->uefi_log = optarg; break;
+	case OPT_TOKEN:
+		if (cli_parse_range(optarg, 0, 31, &a->token) < 0)
+			return cli_usage_error("disk", verb, "--token '%s' is not a token id (0 to 31)", optarg);
+		break;
+	case OPT_LUKS1: a->type = DISKCRYPT_LUKS1; break;
+	case OPT_FORCE: a->force = true; break;
+	case OPT_SIZE:
+		if (!parse_size(optarg, &a->size))
+			return cli_usage_error("disk", verb, "--size '%s' is not a size (bytes, or K, M, G)", optarg);
+		break;
+	case OPT_UNLOCK_KEY_FILE: a->key_file = optarg; break;
+	case OPT_UNLOCK_TPM: a->unlock_tpm = true; break;
+	case OPT_CHECK: return handoff(a, HANDOFF_CHECK);
+	case OPT_NAME: a->name = optarg; return handoff(a, HANDOFF_ACTIVATE);
+	case OPT_READ_ONLY: a->readonly = true; break;
+	case OPT_STDOUT: a->fd = STDOUT_FILENO; return handoff(a, HANDOFF_FD);
+	case OPT_KEY_FD:
+	case OPT_QEMU_SECRET_FD:
+		if (cli_parse_range(optarg, 0, INT32_MAX, &a->fd) < 0)
+			return cli_usage_error("disk", verb, "'%s' is not a file descriptor", optarg);
+		a->base64 = c == OPT_QEMU_SECRET_FD;
+		return handoff(a, HANDOFF_FD);
+	case OPT_KEYRING: a->keyring = optarg; return handoff(a, HANDOFF_KEYRING);
+	case OPT_DESCRIPTION: a->description = optarg; break;
+	case OPT_ALL: a->all = true; break;
+	case OPT_FROM_TPM: a->from_tpm = true; break;
+	case OPT_VALUES: a->values_file = optarg; break;
+	case OPT_APPEND: a->append = true; break;
+	case 'o':
+	case OPT_OUTPUT: a->out = optarg; break;
+	}
+	return 0;
+}
+
+/* The verb's options (opts, with -o when shortopts names it) into a, then
+ * one VOLUME operand unless volume is false. An exit code. */
+static int parse_disk_args(const struct cli_verb *verb, int argc, char **argv, const char *shortopts,
+			   const struct option *opts, bool volume, struct disk_args *a)
+{
+	struct cli_options opt = CLI_OPTIONS("disk", verb, argc, argv, shortopts, opts, &a->key);
+	int c, r;
+
+	while ((c = cli_next_option(&opt)) > 0) {
+		r = disk_option(verb, c, a);
+		if (r)
+			return r;
+	}
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
+	if (!volume)
+		return cli_args_at_most(&opt, 0);
+	if (optind >= argc)
+		return cli_usage_error("disk", verb, "missing VOLUME");
+	if (optind + 1 < argc)
+		return cli_usage_error("disk", verb, "one VOLUME only, not '%s'", argv[optind + 1]);
+	a->volume = argv[optind];
+	return 0;
+}
+
+#define DISK_ARGS_INIT                                                                        \
+	((struct disk_args){ .key_bits = DISKCRYPT_KEY_MIN * 8, .token = UINT64_MAX,               \
+			     .type = DISKCRYPT_LUKS2 })
+
+static int open_volume(struct cli_ctx *ctx, const struct disk_args *a, bool need_tpm,
 		       struct attest_ctx **ret_tpm, struct diskcrypt_ctx **ret)
 {
 	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
@@ -101,20 +208,20 @@ static int open_volume(struct cli_ctx *ctx, const char *volume, const char *toke
 	int r;
 
 	if (need_tpm) {
-		r = attest_ctx_new(&tpm, ctx->tcti);
-		if (r < 0)
-			return cli_fail(r, "cannot open tpm '%s'", ctx->tcti);
+		r = cli_open_tpm(ctx, NULL, NULL, &tpm);
+		if (r)
+			return r;
 	}
-	r = diskcrypt_ctx_new(&dc, volume, tpm);
+	r = diskcrypt_ctx_new(&dc, a->volume, tpm);
 	if (r < 0)
-		return cli_fail(r, "cannot open volume '%s'", volume);
+		return cli_fail(r, "cannot open volume '%s'", a->volume);
 	r = diskcrypt_ctx_set_state_dir(dc, ctx->state_dir);
 	if (r < 0)
 		return cli_fail(r, "cannot use state directory '%s'", ctx->state_dir);
-	if (token_file) {
-		r = diskcrypt_ctx_set_token_file(dc, token_file);
+	if (a->token_file) {
+		r = diskcrypt_ctx_set_token_file(dc, a->token_file);
 		if (r < 0)
-			return cli_fail(r, "cannot use token file '%s'", token_file);
+			return cli_fail(r, "cannot use token file '%s'", a->token_file);
 	}
 	*ret_tpm = TAKE_PTR(tpm);
 	*ret = TAKE_PTR(dc);
@@ -134,47 +241,47 @@ static int load_release_policy(struct cli_ctx *ctx, struct policy **ret)
 }
 
 /* releases: the verb also releases a sealed key with this policy. */
-static int seal_params(struct cli_ctx *ctx, const struct seal_opts *so, bool releases, struct policy **pol,
+static int seal_params(struct cli_ctx *ctx, const struct disk_args *a, bool releases, struct policy **pol,
 		       struct diskcrypt_seal_params *ret)
 {
 	int r;
 
-	if (releases) {
-		r = load_release_policy(ctx, pol);
-		if (r)
-			return r;
-	} else {
-		r = cli_load_policy(ctx, !so->pcrs, pol);
-		if (r < 0)
-			return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
-	}
-	r = diskcrypt_seal_params_from_policy(*pol, so->pcrs, so->no_authorize, ret);
+	r = releases ? load_release_policy(ctx, pol) : cli_policy(ctx, !a->pcrs, pol);
+	if (r)
+		return r;
+	r = diskcrypt_seal_params_from_policy(*pol, a->pcrs, a->no_authorize, ret);
 	if (r < 0)
 		return cli_fail(r, "cannot choose how to seal the key");
-	ret->key_size = (size_t)(so->key_bits / 8);
+	ret->key_size = (size_t)(a->key_bits / 8);
 	return 0;
 }
 
-static void release_params(struct cli_ctx *ctx, const struct release_opts *ro, const struct policy *pol,
-			   char *pcr_policy_buf, size_t size, struct diskcrypt_release_params *ret)
+/* The release parameters; the default --pcr-policy path, when used, is
+ * malloc'ed in *ret_default. An exit code. */
+static int release_params(struct cli_ctx *ctx, const struct disk_args *a, const struct policy *pol,
+			  char **ret_default, struct diskcrypt_release_params *ret)
 {
-	const char *pcr_policy = ro->pcr_policy;
+	const char *pcr_policy = a->pcr_policy;
 
 	if (!pcr_policy) {
-		snprintf(pcr_policy_buf, size, "%s/%s", ctx->state_dir, VT_STATE_PCR_POLICY);
-		pcr_policy = pcr_policy_buf;
+		if (vt_state_path(ctx->state_dir, VT_STATE_PCR_POLICY, ret_default) < 0)
+			return cli_fail(-ENOMEM, "cannot use state directory '%s'", ctx->state_dir);
+		pcr_policy = *ret_default;
 	}
 	*ret = (struct diskcrypt_release_params){
 		.policy = pol,
 		.pcr_policy = pcr_policy,
-		.uefi_log = ro->uefi_log,
-		.token = (int)ro->token,
+		.uefi_log = a->uefi_log,
+		.token = a->token == UINT64_MAX ? -1 : (int)a->token,
 	};
+	return 0;
 }
 
-/* The recovery key goes to standard output, once, and nowhere else. */
+/* The recovery key (if any) goes to standard output, once, and nowhere else. */
 static int print_recovery(const struct diskcrypt_secret *rec)
 {
+	if (!rec)
+		return 0;
 	if (fwrite(diskcrypt_secret_data(rec), 1, diskcrypt_secret_size(rec), stdout) !=
 		    diskcrypt_secret_size(rec) ||
 	    fputc('\n', stdout) == EOF || fflush(stdout) == EOF)
@@ -182,62 +289,21 @@ static int print_recovery(const struct diskcrypt_secret *rec)
 	return 0;
 }
 
-enum {
-	OPT_LUKS1 = 0x100, OPT_SIZE, OPT_FORCE, OPT_PCRS, OPT_NO_AUTHORIZE, OPT_KEY_SIZE, OPT_RECOVERY,
-	OPT_TOKEN_FILE, OPT_UNLOCK_KEY_FILE, OPT_UNLOCK_TPM, OPT_PCR_POLICY, OPT_UEFI_LOG, OPT_TOKEN,
-	OPT_CHECK, OPT_NAME, OPT_STDOUT, OPT_KEY_FD, OPT_QEMU_SECRET_FD, OPT_KEYRING, OPT_DESCRIPTION,
-	OPT_READ_ONLY, OPT_ALL, OPT_KEY, OPT_FROM_TPM, OPT_VALUES, OPT_APPEND, OPT_OUTPUT,
-};
+#define RECOVERY_PRINTED ", recovery key printed above: write it down, it is shown only once"
 
-#define SEAL_OPTIONS                                                      \
-	{ "pcrs", required_argument, NULL, OPT_PCRS },                    \
-	{ "no-authorize", no_argument, NULL, OPT_NO_AUTHORIZE },          \
-	{ "key-size", required_argument, NULL, OPT_KEY_SIZE },            \
-	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE }
-
-#define RELEASE_OPTIONS                                                   \
-	{ "pcr-policy", required_argument, NULL, OPT_PCR_POLICY },        \
-	{ "uefi-log", required_argument, NULL, OPT_UEFI_LOG }
-
-/* The options every verb shares; 1 when c was one of them, 0 when not,
- * or an exit code (negated) for a bad value. */
-static int common_option(const struct cli_verb *verb, char **argv, int c, struct seal_opts *so,
-			 struct release_opts *ro, const char **token_file)
+/* --json: {"volume", "type" (when given), "token"}. */
+static void print_token_json(struct cli_ctx *ctx, const char *volume, const char *type, int token)
 {
-	switch (c) {
-	case OPT_PCRS: so->pcrs = optarg; return 1;
-	case OPT_NO_AUTHORIZE: so->no_authorize = true; return 1;
-	case OPT_KEY_SIZE:
-		if (!parse_int(optarg, DISKCRYPT_KEY_MIN * 8, DISKCRYPT_KEY_MAX * 8, &so->key_bits) ||
-		    so->key_bits % 8)
-			return -cli_usage_error("disk", verb, "--key-size '%s': a multiple of 8 bits from %d to %d",
-						optarg, DISKCRYPT_KEY_MIN * 8, DISKCRYPT_KEY_MAX * 8);
-		return 1;
-	case OPT_RECOVERY: so->recovery = true; return 1;
-	case OPT_TOKEN_FILE: *token_file = optarg; return 1;
-	case OPT_PCR_POLICY: ro->pcr_policy = optarg; return 1;
-	case OPT_UEFI_LOG: ro->uefi_log = optarg; return 1;
-	case OPT_TOKEN:
-		if (!parse_int(optarg, 0, 31, &ro->token))
-			return -cli_usage_error("disk", verb, "--token '%s' is not a token id (0 to 31)", optarg);
-		return 1;
-	case ':':
-		return -cli_usage_error("disk", verb, "option '%s' needs a value", argv[optind - 1]);
-	case '?':
-		return -cli_usage_error("disk", verb, "unknown option '%s'", argv[optind - 1]);
-	}
-	return 0;
-}
+	_cleanup_(json_object_putp) json_object *o = NULL;
 
-/* One VOLUME operand after the options. */
-static int one_volume(const struct cli_verb *verb, int argc, char **argv, const char **ret)
-{
-	if (optind >= argc)
-		return cli_usage_error("disk", verb, "missing VOLUME");
-	if (optind + 1 < argc)
-		return cli_usage_error("disk", verb, "one VOLUME only, not '%s'", argv[optind + 1]);
-	*ret = argv[optind];
-	return 0;
+	if (!ctx->json)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "volume", json_object_new_string(volume));
+	if (type)
+		json_object_object_add(o, "type", json_object_new_string(type));
+	json_object_object_add(o, "token", json_object_new_int(token));
+	cli_print_json(o);
 }
 
 static void report(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -254,6 +320,52 @@ static void report(struct cli_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The first steps of format, enroll and rotate: no core dump, the seal
+ * parameters (and the release ones when the verb releases a key), the
+ * unlock key file when given, the volume with the TPM. An exit code. */
+struct seal_job {
+	struct policy *pol;
+	struct attest_ctx *tpm;
+	struct diskcrypt_ctx *dc;
+	struct diskcrypt_secret *pass;
+	struct diskcrypt_seal_params sp;
+	struct diskcrypt_release_params rp;
+	char *pcr_policy;
+};
+
+static void seal_job_done(struct seal_job *j)
+{
+	diskcrypt_secret_free(j->pass);
+	diskcrypt_ctx_free(j->dc);
+	attest_ctx_free(j->tpm);
+	policy_free(j->pol);
+	free(j->pcr_policy);
+}
+
+static int seal_job_start(struct cli_ctx *ctx, const struct disk_args *a, bool releases, const char *no_policy,
+			  struct seal_job *j)
+{
+	int r;
+
+	r = harden();
+	if (r)
+		return r;
+	r = seal_params(ctx, a, releases, &j->pol, &j->sp);
+	if (r)
+		return r;
+	if (no_policy && !j->pol)
+		return cli_fail(-ENOENT, "%s", no_policy);
+	r = release_params(ctx, a, j->pol, &j->pcr_policy, &j->rp);
+	if (r)
+		return r;
+	if (a->key_file) {
+		r = diskcrypt_secret_read(a->key_file, &j->pass);
+		if (r < 0)
+			return cli_fail(r, "cannot read key file '%s'", a->key_file);
+	}
+	return open_volume(ctx, a, true, &j->tpm, &j->dc);
+}
+
 /* ---- format ---------------------------------------------------------------------- */
 
 static int cmd_format(struct cli_ctx *ctx, int argc, char **argv)
@@ -267,67 +379,31 @@ static int cmd_format(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_disk, "format");
-	_cleanup_(policy_freep) struct policy *pol = NULL;
-	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
-	_cleanup_(diskcrypt_ctx_freep) struct diskcrypt_ctx *dc = NULL;
+	_cleanup_(seal_job_done) struct seal_job j = { 0 };
 	_cleanup_(diskcrypt_secret_freep) struct diskcrypt_secret *rec = NULL;
-	struct diskcrypt_format_params fp = { .type = DISKCRYPT_LUKS2 };
-	struct seal_opts so = { .key_bits = DISKCRYPT_KEY_MIN * 8 };
-	struct release_opts ro = { .token = -1 };
-	struct diskcrypt_seal_params sp;
-	const char *volume, *token_file = NULL;
-	int c, r, token = -1;
+	struct disk_args a = DISK_ARGS_INIT;
+	const char *type;
+	int r, token = -1;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
-		switch (c) {
-		case OPT_LUKS1: fp.type = DISKCRYPT_LUKS1; continue;
-		case OPT_FORCE: fp.force = true; continue;
-		case OPT_SIZE:
-			if (!parse_size(optarg, &fp.size))
-				return cli_usage_error("disk", verb, "--size '%s' is not a size (bytes, or K, M, G)",
-						       optarg);
-			continue;
-		}
-		r = common_option(verb, argv, c, &so, &ro, &token_file);
-		if (r < 0)
-			return -r;
-		if (r == 0)
-			return cli_usage_error("disk", verb, "unknown option '%s'", argv[optind - 1]);
-	}
-	r = one_volume(verb, argc, argv, &volume);
+	r = parse_disk_args(verb, argc, argv, ":", opts, true, &a);
 	if (r)
 		return r;
-	if (so.recovery && ctx->json)
+	if (a.recovery && ctx->json)
 		return cli_usage_error("disk", verb, "--recovery-key prints the key alone: no --json");
-	r = harden();
+	r = seal_job_start(ctx, &a, false, NULL, &j);
 	if (r)
 		return r;
-	r = seal_params(ctx, &so, false, &pol, &sp);
-	if (r)
-		return r;
-	r = open_volume(ctx, volume, token_file, true, &tpm, &dc);
-	if (r)
-		return r;
-	r = diskcrypt_format(dc, &fp, &sp, &token, so.recovery ? &rec : NULL);
+	r = diskcrypt_format(j.dc, &(struct diskcrypt_format_params){ .type = a.type, .size = a.size, .force = a.force },
+			     &j.sp, &token, a.recovery ? &rec : NULL);
 	if (r < 0)
-		return cli_fail(r, "cannot format '%s'", volume);
-	if (rec) {
-		r = print_recovery(rec);
-		if (r)
-			return r;
-	}
-	if (ctx->json) {
-		_cleanup_(json_object_putp) json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "volume", json_object_new_string(volume));
-		json_object_object_add(o, "type", json_object_new_string(fp.type == DISKCRYPT_LUKS1 ? "LUKS1" : "LUKS2"));
-		json_object_object_add(o, "token", json_object_new_int(token));
-		cli_print_json(o);
-	}
-	report(ctx, "formatted '%s' as %s, sealed key in token %d%s", volume,
-	       fp.type == DISKCRYPT_LUKS1 ? "LUKS1" : "LUKS2", token,
-	       rec ? ", recovery key printed above: write it down, it is shown only once" : "");
+		return cli_fail(r, "cannot format '%s'", a.volume);
+	r = print_recovery(rec);
+	if (r)
+		return r;
+	type = a.type == DISKCRYPT_LUKS1 ? "LUKS1" : "LUKS2";
+	print_token_json(ctx, a.volume, type, token);
+	report(ctx, "formatted '%s' as %s, sealed key in token %d%s", a.volume, type, token,
+	       rec ? RECOVERY_PRINTED : "");
 	return CLI_EXIT_OK;
 }
 
@@ -345,84 +421,34 @@ static int cmd_enroll(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_disk, "enroll");
-	_cleanup_(policy_freep) struct policy *pol = NULL;
-	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
-	_cleanup_(diskcrypt_ctx_freep) struct diskcrypt_ctx *dc = NULL;
-	_cleanup_(diskcrypt_secret_freep) struct diskcrypt_secret *pass = NULL, *rec = NULL;
-	struct seal_opts so = { .key_bits = DISKCRYPT_KEY_MIN * 8 };
-	struct release_opts ro = { .token = -1 };
-	struct diskcrypt_seal_params sp;
-	struct diskcrypt_release_params rp;
-	const char *volume, *token_file = NULL, *key_file = NULL;
-	char pcr_policy[PATH_MAX];
-	bool unlock_tpm = false;
-	int c, r, token = -1;
+	_cleanup_(seal_job_done) struct seal_job j = { 0 };
+	_cleanup_(diskcrypt_secret_freep) struct diskcrypt_secret *rec = NULL;
+	struct disk_args a = DISK_ARGS_INIT;
+	int r, token = -1;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
-		switch (c) {
-		case OPT_UNLOCK_KEY_FILE: key_file = optarg; continue;
-		case OPT_UNLOCK_TPM: unlock_tpm = true; continue;
-		}
-		r = common_option(verb, argv, c, &so, &ro, &token_file);
-		if (r < 0)
-			return -r;
-		if (r == 0)
-			return cli_usage_error("disk", verb, "unknown option '%s'", argv[optind - 1]);
-	}
-	r = one_volume(verb, argc, argv, &volume);
+	r = parse_disk_args(verb, argc, argv, ":", opts, true, &a);
 	if (r)
 		return r;
-	if (!!key_file == unlock_tpm)
+	if (!!a.key_file == a.unlock_tpm)
 		return cli_usage_error("disk", verb, "give one of --unlock-key-file FILE and --unlock-tpm");
-	if (so.recovery && ctx->json)
+	if (a.recovery && ctx->json)
 		return cli_usage_error("disk", verb, "--recovery-key prints the key alone: no --json");
-	r = harden();
+	r = seal_job_start(ctx, &a, a.unlock_tpm, a.unlock_tpm ? "--unlock-tpm needs the policy (--policy)" : NULL,
+			   &j);
 	if (r)
 		return r;
-	r = seal_params(ctx, &so, unlock_tpm, &pol, &sp);
-	if (r)
-		return r;
-	if (unlock_tpm && !pol)
-		return cli_fail(-ENOENT, "--unlock-tpm needs the policy (--policy)");
-	release_params(ctx, &ro, pol, pcr_policy, sizeof(pcr_policy), &rp);
-	if (key_file) {
-		r = diskcrypt_secret_read(key_file, &pass);
-		if (r < 0)
-			return cli_fail(r, "cannot read key file '%s'", key_file);
-	}
-	r = open_volume(ctx, volume, token_file, true, &tpm, &dc);
-	if (r)
-		return r;
-	r = diskcrypt_enroll(dc, pass, &rp, &sp, &token, so.recovery ? &rec : NULL);
+	r = diskcrypt_enroll(j.dc, j.pass, &j.rp, &j.sp, &token, a.recovery ? &rec : NULL);
 	if (r < 0)
-		return cli_fail(r, "cannot enroll a key in '%s'", volume);
-	if (rec) {
-		r = print_recovery(rec);
-		if (r)
-			return r;
-	}
-	if (ctx->json) {
-		_cleanup_(json_object_putp) json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "volume", json_object_new_string(volume));
-		json_object_object_add(o, "token", json_object_new_int(token));
-		cli_print_json(o);
-	}
-	report(ctx, "enrolled a sealed key in '%s': token %d%s", volume, token,
-	       rec ? ", recovery key printed above: write it down, it is shown only once" : "");
+		return cli_fail(r, "cannot enroll a key in '%s'", a.volume);
+	r = print_recovery(rec);
+	if (r)
+		return r;
+	print_token_json(ctx, a.volume, NULL, token);
+	report(ctx, "enrolled a sealed key in '%s': token %d%s", a.volume, token, rec ? RECOVERY_PRINTED : "");
 	return CLI_EXIT_OK;
 }
 
 /* ---- unlock ---------------------------------------------------------------------- */
-
-enum handoff {
-	HANDOFF_NONE,
-	HANDOFF_CHECK,
-	HANDOFF_ACTIVATE,
-	HANDOFF_FD,
-	HANDOFF_KEYRING,
-};
 
 static int cmd_unlock(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -445,50 +471,25 @@ static int cmd_unlock(struct cli_ctx *ctx, int argc, char **argv)
 	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
 	_cleanup_(diskcrypt_ctx_freep) struct diskcrypt_ctx *dc = NULL;
 	_cleanup_(diskcrypt_secret_freep) struct diskcrypt_secret *key = NULL;
-	struct seal_opts so = { 0 };
-	struct release_opts ro = { .token = -1 };
+	struct disk_args a = DISK_ARGS_INIT;
 	struct diskcrypt_release_params rp;
-	const char *volume, *token_file = NULL, *name = NULL, *keyring = NULL, *description = NULL;
-	char pcr_policy[PATH_MAX], desc_buf[128];
-	enum handoff how = HANDOFF_NONE;
-	bool base64 = false, readonly = false;
-	long fd = -1;
-	int c, r, token = -1, keyslot = -1, n_handoffs = 0;
+	const char *volume, *description;
+	_cleanup_(freep) char *pcr_policy = NULL;
+	char desc_buf[128];
+	int r, token = -1, keyslot = -1;
 	int32_t serial;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
-		switch (c) {
-		case OPT_CHECK: how = HANDOFF_CHECK; n_handoffs++; continue;
-		case OPT_NAME: how = HANDOFF_ACTIVATE; name = optarg; n_handoffs++; continue;
-		case OPT_READ_ONLY: readonly = true; continue;
-		case OPT_STDOUT: how = HANDOFF_FD; fd = STDOUT_FILENO; n_handoffs++; continue;
-		case OPT_KEY_FD:
-		case OPT_QEMU_SECRET_FD:
-			if (!parse_int(optarg, 0, INT32_MAX, &fd))
-				return cli_usage_error("disk", verb, "'%s' is not a file descriptor", optarg);
-			how = HANDOFF_FD;
-			base64 = c == OPT_QEMU_SECRET_FD;
-			n_handoffs++;
-			continue;
-		case OPT_KEYRING: how = HANDOFF_KEYRING; keyring = optarg; n_handoffs++; continue;
-		case OPT_DESCRIPTION: description = optarg; continue;
-		}
-		r = common_option(verb, argv, c, &so, &ro, &token_file);
-		if (r < 0)
-			return -r;
-		if (r == 0)
-			return cli_usage_error("disk", verb, "unknown option '%s'", argv[optind - 1]);
-	}
-	r = one_volume(verb, argc, argv, &volume);
+	r = parse_disk_args(verb, argc, argv, ":", opts, true, &a);
 	if (r)
 		return r;
-	if (n_handoffs != 1)
+	volume = a.volume;
+	description = a.description;
+	if (a.n_handoffs != 1)
 		return cli_usage_error("disk", verb, "give one of --check, --name, --stdout, --key-fd, "
 				       "--qemu-secret-fd and --keyring");
-	if (description && how != HANDOFF_KEYRING)
+	if (description && a.how != HANDOFF_KEYRING)
 		return cli_usage_error("disk", verb, "--description goes with --keyring");
-	if (readonly && how != HANDOFF_ACTIVATE)
+	if (a.readonly && a.how != HANDOFF_ACTIVATE)
 		return cli_usage_error("disk", verb, "--read-only goes with --name");
 	r = harden();
 	if (r)
@@ -496,11 +497,13 @@ static int cmd_unlock(struct cli_ctx *ctx, int argc, char **argv)
 	r = load_release_policy(ctx, &pol);
 	if (r)
 		return r;
-	release_params(ctx, &ro, pol, pcr_policy, sizeof(pcr_policy), &rp);
-	r = open_volume(ctx, volume, token_file, true, &tpm, &dc);
+	r = release_params(ctx, &a, pol, &pcr_policy, &rp);
 	if (r)
 		return r;
-	if (how == HANDOFF_ACTIVATE) {
+	r = open_volume(ctx, &a, true, &tpm, &dc);
+	if (r)
+		return r;
+	if (a.how == HANDOFF_ACTIVATE) {
 		r = diskcrypt_can_activate(dc);
 		if (r < 0)
 			return cli_fail(r, "cannot activate '%s'", volume);
@@ -510,23 +513,23 @@ static int cmd_unlock(struct cli_ctx *ctx, int argc, char **argv)
 	if (r < 0)
 		return cli_fail(r, "key withheld for '%s'", volume);
 
-	switch (how) {
+	switch (a.how) {
 	case HANDOFF_CHECK:
 		report(ctx, "key of '%s' released by token %d and checked against keyslot %d: nothing handed over",
 		       volume, token, keyslot);
 		break;
 	case HANDOFF_ACTIVATE:
-		r = diskcrypt_activate(dc, key, keyslot, name, readonly);
+		r = diskcrypt_activate(dc, key, keyslot, a.name, a.readonly);
 		if (r < 0)
 			return cli_fail(r, "cannot activate '%s'", volume);
-		report(ctx, "'%s' activated as /dev/mapper/%s (token %d, keyslot %d)", volume, name, token, keyslot);
+		report(ctx, "'%s' activated as /dev/mapper/%s (token %d, keyslot %d)", volume, a.name, token, keyslot);
 		break;
 	case HANDOFF_FD:
-		r = diskcrypt_write_key((int)fd, key, base64);
+		r = diskcrypt_write_key((int)a.fd, key, a.base64);
 		if (r < 0)
 			return cli_fail(r, "cannot hand the key of '%s' over", volume);
-		report(ctx, "key of '%s' released by token %d (keyslot %d) to file descriptor %ld%s", volume,
-		       token, keyslot, fd, base64 ? " as a qemu secret (base64)" : "");
+		report(ctx, "key of '%s' released by token %d (keyslot %d) to file descriptor %" PRIu64 "%s", volume,
+		       token, keyslot, a.fd, a.base64 ? " as a qemu secret (base64)" : "");
 		break;
 	case HANDOFF_KEYRING: {
 		_cleanup_(json_object_putp) json_object *o = NULL;
@@ -542,20 +545,20 @@ static int cmd_unlock(struct cli_ctx *ctx, int argc, char **argv)
 			snprintf(desc_buf, sizeof(desc_buf), "vmtrust:%s", json_object_get_string(uuid));
 			description = desc_buf;
 		}
-		r = diskcrypt_keyring_add(key, description, keyring, &serial);
+		r = diskcrypt_keyring_add(key, description, a.keyring, &serial);
 		if (r < 0)
 			return cli_fail(r, "cannot hand the key of '%s' over", volume);
 		if (ctx->json) {
 			o = json_object_new_object();
 			json_object_object_add(o, "serial", json_object_new_int(serial));
 			json_object_object_add(o, "description", json_object_new_string(description));
-			json_object_object_add(o, "keyring", json_object_new_string(keyring));
+			json_object_object_add(o, "keyring", json_object_new_string(a.keyring));
 			cli_print_json(o);
 		} else {
 			printf("%" PRId32 "\n", serial);
 		}
 		report(ctx, "key of '%s' released by token %d (keyslot %d) into the %s keyring as user key '%s'",
-		       volume, token, keyslot, keyring, description);
+		       volume, token, keyslot, a.keyring, description);
 		break;
 	}
 	case HANDOFF_NONE:
@@ -576,63 +579,22 @@ static int cmd_rotate(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_disk, "rotate");
-	_cleanup_(policy_freep) struct policy *pol = NULL;
-	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
-	_cleanup_(diskcrypt_ctx_freep) struct diskcrypt_ctx *dc = NULL;
-	_cleanup_(diskcrypt_secret_freep) struct diskcrypt_secret *pass = NULL;
-	struct seal_opts so = { .key_bits = DISKCRYPT_KEY_MIN * 8 };
-	struct release_opts ro = { .token = -1 };
-	struct diskcrypt_seal_params sp;
-	struct diskcrypt_release_params rp;
-	const char *volume, *token_file = NULL, *key_file = NULL;
-	char pcr_policy[PATH_MAX];
-	int c, r, token = -1, old;
+	_cleanup_(seal_job_done) struct seal_job j = { 0 };
+	struct disk_args a = DISK_ARGS_INIT;
+	int r, token = -1;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
-		if (c == OPT_UNLOCK_KEY_FILE) {
-			key_file = optarg;
-			continue;
-		}
-		r = common_option(verb, argv, c, &so, &ro, &token_file);
-		if (r < 0)
-			return -r;
-		if (r == 0)
-			return cli_usage_error("disk", verb, "unknown option '%s'", argv[optind - 1]);
-	}
-	r = one_volume(verb, argc, argv, &volume);
+	r = parse_disk_args(verb, argc, argv, ":", opts, true, &a);
 	if (r)
 		return r;
-	r = harden();
+	r = seal_job_start(ctx, &a, !a.key_file, "rotate needs the policy (--policy)", &j);
 	if (r)
 		return r;
-	r = seal_params(ctx, &so, !key_file, &pol, &sp);
-	if (r)
-		return r;
-	if (!pol)
-		return cli_fail(-ENOENT, "rotate needs the policy (--policy)");
-	release_params(ctx, &ro, pol, pcr_policy, sizeof(pcr_policy), &rp);
-	if (key_file) {
-		r = diskcrypt_secret_read(key_file, &pass);
-		if (r < 0)
-			return cli_fail(r, "cannot read key file '%s'", key_file);
-	}
-	r = open_volume(ctx, volume, token_file, true, &tpm, &dc);
-	if (r)
-		return r;
-	old = (int)ro.token;
-	r = diskcrypt_rotate(dc, pass, &rp, &sp, old, &token);
+	r = diskcrypt_rotate(j.dc, j.pass, &j.rp, &j.sp, j.rp.token, &token);
 	if (r < 0)
-		return cli_fail(r, "cannot rotate the key of '%s'", volume);
-	if (ctx->json) {
-		_cleanup_(json_object_putp) json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "volume", json_object_new_string(volume));
-		json_object_object_add(o, "token", json_object_new_int(token));
-		cli_print_json(o);
-	}
+		return cli_fail(r, "cannot rotate the key of '%s'", a.volume);
+	print_token_json(ctx, a.volume, NULL, token);
 	report(ctx, "rotated the sealed key of '%s': new token %d proven, old token and keyslot wiped",
-	       volume, token);
+	       a.volume, token);
 	return CLI_EXIT_OK;
 }
 
@@ -650,36 +612,21 @@ static int cmd_revoke(struct cli_ctx *ctx, int argc, char **argv)
 	const struct cli_verb *verb = cli_verb_of(&cli_area_disk, "revoke");
 	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
 	_cleanup_(diskcrypt_ctx_freep) struct diskcrypt_ctx *dc = NULL;
-	struct seal_opts so = { 0 };
-	struct release_opts ro = { .token = -1 };
-	const char *volume, *token_file = NULL;
-	bool all = false, force = false;
-	int c, r;
+	struct disk_args a = DISK_ARGS_INIT;
+	int r;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
-		switch (c) {
-		case OPT_ALL: all = true; continue;
-		case OPT_FORCE: force = true; continue;
-		}
-		r = common_option(verb, argv, c, &so, &ro, &token_file);
-		if (r < 0)
-			return -r;
-		if (r == 0)
-			return cli_usage_error("disk", verb, "unknown option '%s'", argv[optind - 1]);
-	}
-	r = one_volume(verb, argc, argv, &volume);
+	r = parse_disk_args(verb, argc, argv, ":", opts, true, &a);
 	if (r)
 		return r;
-	if (all == (ro.token >= 0))
+	if (a.all == (a.token != UINT64_MAX))
 		return cli_usage_error("disk", verb, "give one of --token ID and --all");
-	r = open_volume(ctx, volume, token_file, false, &tpm, &dc);
+	r = open_volume(ctx, &a, false, &tpm, &dc);
 	if (r)
 		return r;
-	r = diskcrypt_revoke(dc, (int)ro.token, force);
+	r = diskcrypt_revoke(dc, a.all ? -1 : (int)a.token, a.force);
 	if (r < 0)
-		return cli_fail(r, "cannot revoke in '%s'", volume);
-	report(ctx, "revoked %d token%s of '%s' and wiped their keyslots", r, r == 1 ? "" : "s", volume);
+		return cli_fail(r, "cannot revoke in '%s'", a.volume);
+	report(ctx, "revoked %d token%s of '%s' and wiped their keyslots", r, r == 1 ? "" : "s", a.volume);
 	return CLI_EXIT_OK;
 }
 
@@ -756,28 +703,18 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
 	_cleanup_(diskcrypt_ctx_freep) struct diskcrypt_ctx *dc = NULL;
 	_cleanup_(json_object_putp) json_object *st = NULL;
-	struct seal_opts so = { 0 };
-	struct release_opts ro = { .token = -1 };
-	const char *volume, *token_file = NULL;
-	int c, r;
+	struct disk_args a = DISK_ARGS_INIT;
+	int r;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
-		r = common_option(verb, argv, c, &so, &ro, &token_file);
-		if (r < 0)
-			return -r;
-		if (r == 0)
-			return cli_usage_error("disk", verb, "unknown option '%s'", argv[optind - 1]);
-	}
-	r = one_volume(verb, argc, argv, &volume);
+	r = parse_disk_args(verb, argc, argv, ":", opts, true, &a);
 	if (r)
 		return r;
-	r = open_volume(ctx, volume, token_file, false, &tpm, &dc);
+	r = open_volume(ctx, &a, false, &tpm, &dc);
 	if (r)
 		return r;
 	r = diskcrypt_status(dc, &st);
 	if (r < 0)
-		return cli_fail(r, "cannot read the status of '%s'", volume);
+		return cli_fail(r, "cannot read the status of '%s'", a.volume);
 	if (ctx->json)
 		cli_print_json(st);
 	else
@@ -790,7 +727,6 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 static int cmd_sign_pcr_policy(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "key", required_argument, NULL, OPT_KEY },
 		{ "pcrs", required_argument, NULL, OPT_PCRS },
 		{ "from-tpm", no_argument, NULL, OPT_FROM_TPM },
 		{ "values", required_argument, NULL, OPT_VALUES },
@@ -800,82 +736,63 @@ static int cmd_sign_pcr_policy(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_disk, "sign-pcr-policy");
-	struct cli_key ko;
 	_cleanup_(policy_freep) struct policy *pol = NULL;
 	_cleanup_(attest_ctx_freep) struct attest_ctx *tpm = NULL;
 	_cleanup_(freep) char *base = NULL, *json = NULL;
 	struct policy_pcr_value values[POLICY_PCR_MAX];
 	struct diskcrypt_seal_params sp;
-	const char *key = NULL, *pcrs = NULL, *values_file = NULL, *out = NULL;
-	bool from_tpm = false, append = false;
+	struct disk_args a = DISK_ARGS_INIT;
 	size_t base_len = 0;
-	int c, r, n;
+	int r, n;
 
-	cli_key_init(&ko, ctx);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
-		if (cli_key_option(&ko, c, optarg))
-			continue;
-		switch (c) {
-		case OPT_KEY: key = optarg; break;
-		case OPT_PCRS: pcrs = optarg; break;
-		case OPT_FROM_TPM: from_tpm = true; break;
-		case OPT_VALUES: values_file = optarg; break;
-		case OPT_APPEND: append = true; break;
-		case 'o':
-		case OPT_OUTPUT: out = optarg; break;
-		case ':':
-			return cli_usage_error("disk", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("disk", verb, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("disk", verb, "unexpected argument '%s'", argv[optind]);
-	if (!key || !out)
+	cli_key_init(&a.key, ctx);
+	r = parse_disk_args(verb, argc, argv, ":o:", opts, false, &a);
+	if (r)
+		return r;
+	if (!a.key.path || !a.out)
 		return cli_usage_error("disk", verb, "--key and -o are required");
-	if (from_tpm == !!values_file)
+	if (a.from_tpm == !!a.values_file)
 		return cli_usage_error("disk", verb, "give one of --from-tpm and --values FILE");
 	r = harden();
 	if (r)
 		return r;
 
-	r = cli_load_policy(ctx, !pcrs, &pol);
-	if (r < 0)
-		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
-	r = diskcrypt_seal_params_from_policy(pol, pcrs, true, &sp);
+	r = cli_policy(ctx, !a.pcrs, &pol);
+	if (r)
+		return r;
+	r = diskcrypt_seal_params_from_policy(pol, a.pcrs, true, &sp);
 	if (r < 0)
 		return cli_fail(r, "cannot choose the pcr set to sign");
-	if (append) {
+	if (a.append) {
 		struct stat st;
 
-		if (stat(out, &st) == 0) {
-			r = vt_read_file(out, DISKCRYPT_PCR_POLICY_MAX, &base, &base_len);
+		if (stat(a.out, &st) == 0) {
+			r = vt_read_file(a.out, DISKCRYPT_PCR_POLICY_MAX, &base, &base_len);
 			if (r < 0)
-				return cli_fail(r, "cannot read '%s'", out);
+				return cli_fail(r, "cannot read '%s'", a.out);
 		}
 	}
-	if (from_tpm) {
-		r = attest_ctx_new(&tpm, ctx->tcti);
-		if (r < 0)
-			return cli_fail(r, "cannot open tpm '%s'", ctx->tcti);
+	if (a.from_tpm) {
+		r = cli_open_tpm(ctx, NULL, NULL, &tpm);
+		if (r)
+			return r;
 		n = diskcrypt_pcr_values_from_tpm(tpm, sp.bank, sp.pcr_mask, values);
 	} else {
-		n = diskcrypt_pcr_values_from_file(values_file, sp.bank, sp.pcr_mask, values);
+		n = diskcrypt_pcr_values_from_file(a.values_file, sp.bank, sp.pcr_mask, values);
 	}
 	if (n < 0)
 		return cli_fail(n, "cannot read the pcr values to sign");
-	r = diskcrypt_pcr_policy_sign(key, &ko.opts, values, (size_t)n, base, base_len, &json);
+	r = diskcrypt_pcr_policy_sign(a.key.path, &a.key.opts, values, (size_t)n, base, base_len, &json);
 	if (r < 0)
 		return cli_fail(r, "cannot sign the pcr policy");
-	r = vt_write_file_atomic(out, json, strlen(json), 0644);
+	r = vt_write_file_atomic(a.out, json, strlen(json), 0644);
 	if (r < 0)
-		return cli_fail(r, "cannot write '%s'", out);
+		return cli_fail(r, "cannot write '%s'", a.out);
 	{
 		char sel[96];
 
 		diskcrypt_pcrs_format(sp.bank, sp.pcr_mask, sel, sizeof(sel));
-		report(ctx, "signed the pcr policy of %s into '%s'", sel, out);
+		report(ctx, "signed the pcr policy of %s into '%s'", sel, a.out);
 	}
 	return CLI_EXIT_OK;
 }

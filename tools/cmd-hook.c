@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <signal.h>
@@ -10,8 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <linux/close_range.h>
@@ -28,65 +27,6 @@
 #define LIBVIRTD_PIDFILE "/run/libvirtd.pid"
 
 
-static int cmd_install(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_uninstall(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_run(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_log(struct cli_ctx *ctx, int argc, char **argv);
-
-static const struct cli_verb hook_verbs[] = {
-	{ "install", "[--hooks-dir DIR] [--drop-in] [--uefi-log FILE] [--policy-key PUB] [--no-reload]",
-	  "install vmtrust as libvirt's qemu hook",
-	  "  --hooks-dir DIR    libvirt's hooks directory (default " HOOKS_DIR_DEFAULT ")\n"
-	  "  --drop-in          install DIR/qemu.d/vmtrust instead of DIR/qemu\n"
-	  "  --uefi-log FILE    the UEFI event log the hook quotes with (default: the kernel's)\n"
-	  "  --policy-key PUB   from now on require the policy to be signed by this key\n"
-	  "                     (installed as policy.pub next to the policy, 0644)\n"
-	  "  --no-reload        do not tell a running libvirtd (SIGHUP) to pick the hook up\n"
-	  "The hook runs this vmtrust with the --policy, --state-dir and --tcti given now.\n"
-	  "Another program's hook is left alone (exit 2).\n",
-	  cmd_install },
-	{ "uninstall", "[--hooks-dir DIR] [--drop-in] [--no-reload]", "remove vmtrust's libvirt hook",
-	  "  Removes only a hook that vmtrust installed.\n", cmd_uninstall },
-	{ "status", "[--hooks-dir DIR] [--drop-in] [--json]", "tell whether the hook is installed",
-	  "  Exit 0 when vmtrust's hook is installed, 1 when not.\n", cmd_status },
-	{ "run", "[--timeout SEC] [--uefi-log FILE] -- NAME OPERATION SUB-OPERATION EXTRA",
-	  "the hook itself, as libvirt runs it (domain XML on stdin)",
-	  "  --timeout SEC      deny when no decision is made in time (default 60)\n"
-	  "At 'prepare begin': a fresh host attestation, every image verified, keys of\n"
-	  "encrypted disks released by 'vmtrust launch', the decision recorded; exit 0\n"
-	  "allows, 1 (with one line on stderr) denies, and so does any error. At\n"
-	  "'release end' a leftover launch ticket is removed. Other operations: exit 0.\n",
-	  cmd_run },
-	{ "launch", "[--uri URI] [--pcr-policy FILE] [--uefi-log FILE] DOMAIN | -- QEMU ARGS...",
-	  "start a domain through libvirt, or exec qemu, after a good verdict",
-	  "  --uri URI          libvirt connection (default qemu:///system)\n"
-	  "  --pcr-policy FILE  signed PCR policies, for keys sealed with an authorized policy\n"
-	  "                     (default STATE_DIR/pcr-policy.json)\n"
-	  "  --uefi-log FILE    the UEFI event log to quote with (default: the kernel's)\n"
-	  "DOMAIN: decides, releases the keys of encrypted disks as ephemeral private libvirt\n"
-	  "secrets, starts the domain with the verified descriptors of its disks in place of\n"
-	  "the paths (fdgroup, virDomainFDAssociate; the hook decides again), then restores\n"
-	  "its definition and undefines the secrets.\n"
-	  "-- QEMU ARGS: verifies the drives, kernel, initrd and firmware named on the\n"
-	  "command line, records the decision, then execs qemu with the verified\n"
-	  "descriptors in place of the paths (-add-fd, /dev/fdset/N, /proc/self/fd/N).\n"
-	  "Also 'vmtrust launch'.\n",
-	  cmd_hook_launch },
-	{ "log", "[--evidence FILE] [LOG]", "check the launch audit log against the TPM's launch events",
-	  "  --evidence FILE    compare with the measurement log of this evidence (verify the\n"
-	  "                     evidence first with 'attest verify': then the TPM vouches for\n"
-	  "                     it); default: STATE_DIR/measurements.log\n"
-	  "LOG defaults to STATE_DIR/launches.log. Exit 0 when the hash chain is intact and\n"
-	  "every record is the one measured, in order (a deleted, changed or reordered\n"
-	  "record is seen); 1 when not. --json prints the records.\n",
-	  cmd_log },
-	{ 0 },
-};
-
-const struct cli_area cli_area_hook = {
-	"hook", "The libvirt launch hook, and launching VMs", hook_verbs,
-};
 
 enum {
 	OPT_HOOKS_DIR = 0x100,
@@ -111,57 +51,11 @@ struct hook_opts {
 	const char *policy_key;
 };
 
-static int parse_opts(const char *verb_name, int argc, char **argv, struct hook_opts *o)
-{
-	static const struct option longopts[] = {
-		{ "hooks-dir", required_argument, NULL, OPT_HOOKS_DIR },
-		{ "drop-in", no_argument, NULL, OPT_DROP_IN },
-		{ "uefi-log", required_argument, NULL, OPT_UEFI_LOG },
-		{ "no-reload", no_argument, NULL, OPT_NO_RELOAD },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "uri", required_argument, NULL, OPT_URI },
-		{ "pcr-policy", required_argument, NULL, OPT_PCR_POLICY },
-		{ "policy-key", required_argument, NULL, OPT_POLICY_KEY },
-		{ 0 },
-	};
-	const struct cli_verb *verb = cli_verb_of(&cli_area_hook, verb_name);
-	char *end;
-	long v;
-	int c;
-
-	*o = (struct hook_opts){ .hooks_dir = HOOKS_DIR_DEFAULT, .timeout = HOOK_TIMEOUT_DEFAULT };
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_HOOKS_DIR: o->hooks_dir = optarg; break;
-		case OPT_DROP_IN: o->drop_in = true; break;
-		case OPT_UEFI_LOG: o->uefi_log = optarg; break;
-		case OPT_NO_RELOAD: o->no_reload = true; break;
-		case OPT_URI: o->uri = optarg; break;
-		case OPT_PCR_POLICY: o->pcr_policy = optarg; break;
-		case OPT_POLICY_KEY: o->policy_key = optarg; break;
-		case OPT_TIMEOUT:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || v < 1 || v > 3600)
-				return -cli_usage_error("hook", verb, "--timeout: '%s' is not 1..3600 seconds",
-							optarg);
-			o->timeout = (unsigned)v;
-			break;
-		default:
-			return -cli_usage_error("hook", verb, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	return 0;
-}
-
 /* Which options a verb accepts, checked after parsing (one parser). */
 enum { O_HOOKS = 1, O_UEFI = 2, O_RELOAD = 4, O_TIMEOUT = 8, O_URI = 16, O_PCR = 32, O_KEY = 64 };
 
-static int only(const char *verb_name, const struct hook_opts *o, unsigned allowed)
+static int only(const struct cli_verb *verb, const struct hook_opts *o, unsigned allowed)
 {
-	const struct cli_verb *verb = cli_verb_of(&cli_area_hook, verb_name);
 	const struct {
 		bool set;
 		unsigned bit;
@@ -178,25 +72,78 @@ static int only(const char *verb_name, const struct hook_opts *o, unsigned allow
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++)
 		if (t[i].set && !(allowed & t[i].bit))
-			return -cli_usage_error("hook", verb, "%s does not go with '%s'", t[i].name, verb_name);
+			return cli_usage_error("hook", verb, "%s does not go with '%s'", t[i].name, verb->name);
 	return 0;
+}
+
+/* The options of every hook verb, those in allowed accepted; with
+ * no_operands, nothing may follow them. An exit code. */
+static int parse_opts(const char *verb_name, int argc, char **argv, unsigned allowed, bool no_operands,
+		      struct hook_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "hooks-dir", required_argument, NULL, OPT_HOOKS_DIR },
+		{ "drop-in", no_argument, NULL, OPT_DROP_IN },
+		{ "uefi-log", required_argument, NULL, OPT_UEFI_LOG },
+		{ "no-reload", no_argument, NULL, OPT_NO_RELOAD },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "uri", required_argument, NULL, OPT_URI },
+		{ "pcr-policy", required_argument, NULL, OPT_PCR_POLICY },
+		{ "policy-key", required_argument, NULL, OPT_POLICY_KEY },
+		{ 0 },
+	};
+	const struct cli_verb *verb = cli_verb_of(&cli_area_hook, verb_name);
+	struct cli_options opt = CLI_OPTIONS("hook", verb, argc, argv, "+", longopts, NULL);
+	uint64_t v;
+	int c, r;
+
+	*o = (struct hook_opts){ .hooks_dir = HOOKS_DIR_DEFAULT, .timeout = HOOK_TIMEOUT_DEFAULT };
+	while ((c = cli_next_option(&opt)) > 0)
+		switch (c) {
+		case OPT_HOOKS_DIR: o->hooks_dir = optarg; break;
+		case OPT_DROP_IN: o->drop_in = true; break;
+		case OPT_UEFI_LOG: o->uefi_log = optarg; break;
+		case OPT_NO_RELOAD: o->no_reload = true; break;
+		case OPT_URI: o->uri = optarg; break;
+		case OPT_PCR_POLICY: o->pcr_policy = optarg; break;
+		case OPT_POLICY_KEY: o->policy_key = optarg; break;
+		case OPT_TIMEOUT:
+			if (cli_parse_range(optarg, 1, 3600, &v) < 0)
+				return cli_usage_error("hook", verb, "--timeout: '%s' is not 1..3600 seconds", optarg);
+			o->timeout = (unsigned)v;
+			break;
+		}
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
+	r = only(verb, o, allowed);
+	if (r)
+		return r;
+	return no_operands ? cli_args_at_most(&opt, 0) : 0;
 }
 
 /* libvirtd reads its hooks at start and on SIGHUP. */
 static void reload_libvirtd(struct cli_ctx *ctx)
 {
 	_cleanup_(freep) char *text = NULL;
+	const char *end;
+	uint64_t pid;
 	size_t len;
-	long pid;
-	char *end;
 
-	if (vt_read_file(LIBVIRTD_PIDFILE, 64, &text, &len) < 0)
-		return;
-	pid = strtol(text, &end, 10);
-	if (pid <= 1 || (*end && *end != '\n'))
+	if (vt_read_file(LIBVIRTD_PIDFILE, 64, &text, &len) < 0 || cli_parse_u64_prefix(text, &end, &pid) < 0 ||
+	    pid <= 1 || pid > INT_MAX || (*end && *end != '\n'))
 		return;
 	if (kill((pid_t)pid, SIGHUP) == 0 && ctx->verbosity >= 0)
-		fprintf(stderr, "vmtrust: libvirtd (pid %ld) told to reload its hooks\n", pid);
+		fprintf(stderr, "vmtrust: libvirtd (pid %" PRIu64 ") told to reload its hooks\n", pid);
+}
+
+/* After install or uninstall: say so, and tell libvirtd unless --no-reload. */
+static int hook_changed(struct cli_ctx *ctx, const struct hook_opts *o, const char *how, const char *path)
+{
+	if (ctx->verbosity >= 0)
+		printf("hook %s: %s\n", how, path);
+	if (!o->no_reload)
+		reload_libvirtd(ctx);
+	return CLI_EXIT_OK;
 }
 
 /* The operator's key goes next to the policy, once the policy it is to
@@ -231,14 +178,9 @@ static int cmd_install(struct cli_ctx *ctx, int argc, char **argv)
 	struct hook_opts o;
 	int r;
 
-	r = parse_opts("install", argc, argv, &o);
-	if (r == 0)
-		r = only("install", &o, O_HOOKS | O_UEFI | O_RELOAD | O_KEY);
+	r = parse_opts("install", argc, argv, O_HOOKS | O_UEFI | O_RELOAD | O_KEY, true, &o);
 	if (r)
-		return -r;
-	if (optind != argc)
-		return cli_usage_error("hook", cli_verb_of(&cli_area_hook, "install"),
-				       "unexpected argument '%s'", argv[optind]);
+		return r;
 	exe = realpath("/proc/self/exe", NULL);
 	policy = realpath(ctx->policy_path, NULL);
 	state = realpath(ctx->state_dir, NULL);
@@ -265,11 +207,7 @@ static int cmd_install(struct cli_ctx *ctx, int argc, char **argv)
 				&path);
 	if (r < 0)
 		return cli_fail(r, "cannot install the hook");
-	if (ctx->verbosity >= 0)
-		printf("hook installed: %s\n", path);
-	if (!o.no_reload)
-		reload_libvirtd(ctx);
-	return CLI_EXIT_OK;
+	return hook_changed(ctx, &o, "installed", path);
 }
 
 static int cmd_uninstall(struct cli_ctx *ctx, int argc, char **argv)
@@ -278,22 +216,13 @@ static int cmd_uninstall(struct cli_ctx *ctx, int argc, char **argv)
 	struct hook_opts o;
 	int r;
 
-	r = parse_opts("uninstall", argc, argv, &o);
-	if (r == 0)
-		r = only("uninstall", &o, O_HOOKS | O_RELOAD);
+	r = parse_opts("uninstall", argc, argv, O_HOOKS | O_RELOAD, true, &o);
 	if (r)
-		return -r;
-	if (optind != argc)
-		return cli_usage_error("hook", cli_verb_of(&cli_area_hook, "uninstall"),
-				       "unexpected argument '%s'", argv[optind]);
+		return r;
 	r = launch_hook_uninstall(o.hooks_dir, o.drop_in, &path);
 	if (r < 0)
 		return cli_fail(r, "cannot uninstall the hook");
-	if (ctx->verbosity >= 0)
-		printf("hook removed: %s\n", path);
-	if (!o.no_reload)
-		reload_libvirtd(ctx);
-	return CLI_EXIT_OK;
+	return hook_changed(ctx, &o, "removed", path);
 }
 
 static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
@@ -301,14 +230,9 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 	struct hook_opts o;
 	int r;
 
-	r = parse_opts("status", argc, argv, &o);
-	if (r == 0)
-		r = only("status", &o, O_HOOKS);
+	r = parse_opts("status", argc, argv, O_HOOKS, true, &o);
 	if (r)
-		return -r;
-	if (optind != argc)
-		return cli_usage_error("hook", cli_verb_of(&cli_area_hook, "status"),
-				       "unexpected argument '%s'", argv[optind]);
+		return r;
 	r = launch_hook_installed(o.hooks_dir, o.drop_in);
 	if (r < 0)
 		return cli_fail(r, "cannot read the hook");
@@ -436,28 +360,22 @@ static void on_alarm(int sig)
 static int read_stdin(char **ret, size_t *ret_len)
 {
 	_cleanup_(freep) char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
+	int r;
 
-	buf = malloc(LAUNCH_XML_MAX + 2);
+	buf = malloc(LAUNCH_XML_MAX + 1);
 	if (!buf)
 		return -ENOMEM;
-	while (len <= LAUNCH_XML_MAX) {
-		n = read(STDIN_FILENO, buf + len, LAUNCH_XML_MAX + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > LAUNCH_XML_MAX)
-		return -EFBIG;
-	buf[len] = '\0';
-	*ret_len = len;
+	r = vt_read_all(STDIN_FILENO, buf, LAUNCH_XML_MAX + 1, ret_len);
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(buf);
 	return 0;
+}
+
+/* The captured error of a step, else the errno's text. */
+static const char *why(const char *err, int r)
+{
+	return err[0] ? err : strerror(-r);
 }
 
 /* Every path out of here that is not a good decision denies. */
@@ -473,38 +391,36 @@ static int hook_prepare(struct cli_ctx *ctx, const char *name, const struct hook
 	int r;
 
 	r = read_stdin(&xml, &len);
-	if (r < 0) {
+	if (r < 0)
 		return deny(name, "domain xml on stdin: %s", r == -EFBIG ? "larger than the limit" : strerror(-r));
+	{
+		VT_LOG_CAPTURE_SCOPE(err, sizeof(err));
+		r = launch_domain_parse(xml, len, &dom);
 	}
-	vt_log_capture(err, sizeof(err));
-	r = launch_domain_parse(xml, len, &dom);
-	vt_log_capture(NULL, 0);
-	if (r < 0) {
-		return deny(name, "%s", err[0] ? err : strerror(-r));
-	}
-	if (strcmp(dom->name, name) != 0) {
+	if (r < 0)
+		return deny(name, "%s", why(err, r));
+	if (strcmp(dom->name, name) != 0)
 		return deny(name, "the domain xml names '%s'", dom->name);
+	{
+		VT_LOG_CAPTURE_SCOPE(err, sizeof(err));
+		r = policy_load_trusted(ctx->policy_path, ctx->state_dir, &pol, pid);
 	}
-	vt_log_capture(err, sizeof(err));
-	r = policy_load_trusted(ctx->policy_path, ctx->state_dir, &pol, pid);
-	vt_log_capture(NULL, 0);
-	if (r < 0) {
-		return deny(name, "no policy: %s", err[0] ? err : strerror(-r));
-	}
+	if (r < 0)
+		return deny(name, "no policy: %s", why(err, r));
 	config_for(ctx, pol, pid, o->uefi_log, &cfg);
 	cfg.require_released_keys = true;
-	vt_log_capture(err, sizeof(err));
-	r = launch_decide(&cfg, dom, &d);
-	vt_log_capture(NULL, 0);
-	if (r < 0) {
-		return deny(name, "%s", err[0] ? err : strerror(-r));
+	{
+		VT_LOG_CAPTURE_SCOPE(err, sizeof(err));
+		r = launch_decide(&cfg, dom, &d);
 	}
+	if (r < 0)
+		return deny(name, "%s", why(err, r));
 	/* A decision that cannot be recorded allows nothing. */
-	vt_log_capture(err, sizeof(err));
-	r = launch_record(&cfg, dom, "prepare", d);
-	vt_log_capture(NULL, 0);
-	if (r < 0 && launch_decision_deny(d, "the decision cannot be recorded: %s",
-					  err[0] ? err : strerror(-r)) < 0)
+	{
+		VT_LOG_CAPTURE_SCOPE(err, sizeof(err));
+		r = launch_record(&cfg, dom, "prepare", d);
+	}
+	if (r < 0 && launch_decision_deny(d, "the decision cannot be recorded: %s", why(err, r)) < 0)
 		return CLI_EXIT_DENIED;
 	return report(ctx, name, NULL, d);
 }
@@ -516,11 +432,9 @@ static int cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 	const char *name, *op, *sub;
 	int r;
 
-	r = parse_opts("run", argc, argv, &o);
-	if (r == 0)
-		r = only("run", &o, O_TIMEOUT | O_UEFI);
+	r = parse_opts("run", argc, argv, O_TIMEOUT | O_UEFI, false, &o);
 	if (r)
-		return -r;
+		return r;
 	if (argc - optind < 3)
 		return cli_usage_error("hook", verb, "libvirt passes NAME OPERATION SUB-OPERATION");
 	name = argv[optind];
@@ -676,16 +590,15 @@ int cmd_hook_launch(struct cli_ctx *ctx, int argc, char **argv)
 	_cleanup_(policy_freep) struct policy *pol = NULL;
 	_cleanup_(launch_decision_freep) struct launch_decision *d = NULL;
 	struct launch_config cfg;
-	char pcr_policy[PATH_MAX], pid[65];
+	_cleanup_(freep) char *pcr_policy = NULL;
+	char pid[65];
 	struct hook_opts o;
 	bool dashdash;
 	int r;
 
-	r = parse_opts("launch", argc, argv, &o);
-	if (r == 0)
-		r = only("launch", &o, O_URI | O_PCR | O_UEFI);
+	r = parse_opts("launch", argc, argv, O_URI | O_PCR | O_UEFI, false, &o);
 	if (r)
-		return -r;
+		return r;
 	dashdash = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
 	if (dashdash) {
 		if (optind >= argc)
@@ -697,10 +610,11 @@ int cmd_hook_launch(struct cli_ctx *ctx, int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage_error("hook", verb, "give one DOMAIN, or -- and a qemu command");
 	/* Disk keys pass through this process: no core dump, no ptrace. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }) < 0)
+	if (cli_no_core_dump() < 0)
 		return cli_fail(-errno, "cannot keep key material out of core dumps");
 	if (!o.pcr_policy) {
-		snprintf(pcr_policy, sizeof(pcr_policy), "%s/%s", ctx->state_dir, VT_STATE_PCR_POLICY);
+		if (vt_state_path(ctx->state_dir, VT_STATE_PCR_POLICY, &pcr_policy) < 0)
+			return cli_fail(-ENOMEM, "cannot launch '%s'", argv[optind]);
 		o.pcr_policy = pcr_policy;
 	}
 	r = policy_load_trusted(ctx->policy_path, ctx->state_dir, &pol, pid);
@@ -758,6 +672,7 @@ static int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_hook, "log");
+	struct cli_options opt = CLI_OPTIONS("hook", verb, argc, argv, "+", longopts, NULL);
 	_cleanup_(attest_evidence_freep) struct attest_evidence *ev = NULL;
 	_cleanup_(freep) char *log_path = NULL, *text = NULL, *mlog_path = NULL, *mlog = NULL,
 			      *ev_text = NULL;
@@ -765,15 +680,13 @@ static int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 	size_t len = 0, mlog_len = 0, ev_len;
 	int c, n, r;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		if (c != OPT_EVIDENCE)
-			return cli_usage_error("hook", verb, "unknown option '%s'", argv[optind - 1]);
-		evidence = optarg;
-	}
-	if (argc - optind > 1)
-		return cli_usage_error("hook", verb, "unexpected argument '%s'", argv[optind + 1]);
+	while ((c = cli_next_option(&opt)) > 0)
+		evidence = optarg;   /* --evidence, the only option */
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
+	r = cli_args_at_most(&opt, 1);
+	if (r)
+		return r;
 	if (optind < argc)
 		log_path = strdup(argv[optind]);
 	else if (vt_state_path(ctx->state_dir, VT_STATE_LAUNCH_LOG, &log_path) < 0)
@@ -812,3 +725,57 @@ static int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
 		printf("%d records, chain intact, each one measured into the tpm in order\n", n);
 	return CLI_EXIT_OK;
 }
+
+static const struct cli_verb hook_verbs[] = {
+	{ "install", "[--hooks-dir DIR] [--drop-in] [--uefi-log FILE] [--policy-key PUB] [--no-reload]",
+	  "install vmtrust as libvirt's qemu hook",
+	  "  --hooks-dir DIR    libvirt's hooks directory (default " HOOKS_DIR_DEFAULT ")\n"
+	  "  --drop-in          install DIR/qemu.d/vmtrust instead of DIR/qemu\n"
+	  "  --uefi-log FILE    the UEFI event log the hook quotes with (default: the kernel's)\n"
+	  "  --policy-key PUB   from now on require the policy to be signed by this key\n"
+	  "                     (installed as policy.pub next to the policy, 0644)\n"
+	  "  --no-reload        do not tell a running libvirtd (SIGHUP) to pick the hook up\n"
+	  "The hook runs this vmtrust with the --policy, --state-dir and --tcti given now.\n"
+	  "Another program's hook is left alone (exit 2).\n",
+	  cmd_install },
+	{ "uninstall", "[--hooks-dir DIR] [--drop-in] [--no-reload]", "remove vmtrust's libvirt hook",
+	  "  Removes only a hook that vmtrust installed.\n", cmd_uninstall },
+	{ "status", "[--hooks-dir DIR] [--drop-in] [--json]", "tell whether the hook is installed",
+	  "  Exit 0 when vmtrust's hook is installed, 1 when not.\n", cmd_status },
+	{ "run", "[--timeout SEC] [--uefi-log FILE] -- NAME OPERATION SUB-OPERATION EXTRA",
+	  "the hook itself, as libvirt runs it (domain XML on stdin)",
+	  "  --timeout SEC      deny when no decision is made in time (default 60)\n"
+	  "At 'prepare begin': a fresh host attestation, every image verified, keys of\n"
+	  "encrypted disks released by 'vmtrust launch', the decision recorded; exit 0\n"
+	  "allows, 1 (with one line on stderr) denies, and so does any error. At\n"
+	  "'release end' a leftover launch ticket is removed. Other operations: exit 0.\n",
+	  cmd_run },
+	{ "launch", "[--uri URI] [--pcr-policy FILE] [--uefi-log FILE] DOMAIN | -- QEMU ARGS...",
+	  "start a domain through libvirt, or exec qemu, after a good verdict",
+	  "  --uri URI          libvirt connection (default qemu:///system)\n"
+	  "  --pcr-policy FILE  signed PCR policies, for keys sealed with an authorized policy\n"
+	  "                     (default STATE_DIR/pcr-policy.json)\n"
+	  "  --uefi-log FILE    the UEFI event log to quote with (default: the kernel's)\n"
+	  "DOMAIN: decides, releases the keys of encrypted disks as ephemeral private libvirt\n"
+	  "secrets, starts the domain with the verified descriptors of its disks in place of\n"
+	  "the paths (fdgroup, virDomainFDAssociate; the hook decides again), then restores\n"
+	  "its definition and undefines the secrets.\n"
+	  "-- QEMU ARGS: verifies the drives, kernel, initrd and firmware named on the\n"
+	  "command line, records the decision, then execs qemu with the verified\n"
+	  "descriptors in place of the paths (-add-fd, /dev/fdset/N, /proc/self/fd/N).\n"
+	  "Also 'vmtrust launch'.\n",
+	  cmd_hook_launch },
+	{ "log", "[--evidence FILE] [LOG]", "check the launch audit log against the TPM's launch events",
+	  "  --evidence FILE    compare with the measurement log of this evidence (verify the\n"
+	  "                     evidence first with 'attest verify': then the TPM vouches for\n"
+	  "                     it); default: STATE_DIR/measurements.log\n"
+	  "LOG defaults to STATE_DIR/launches.log. Exit 0 when the hash chain is intact and\n"
+	  "every record is the one measured, in order (a deleted, changed or reordered\n"
+	  "record is seen); 1 when not. --json prints the records.\n",
+	  cmd_log },
+	{ 0 },
+};
+
+const struct cli_area cli_area_hook = {
+	"hook", "The libvirt launch hook, and launching VMs", hook_verbs,
+};

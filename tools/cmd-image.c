@@ -19,63 +19,6 @@
 #define DEFAULT_VALID_DAYS 365
 #define PROGRESS_MIN (64ull << 20)   /* smaller layers hash too fast to watch */
 
-static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_verify(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_show(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv);
-
-static const struct cli_verb image_verbs[] = {
-	{ "sign", "--key KEY [--cert CERT]... [options] [-o MANIFEST] IMAGE",
-	  "sign an image and its backing chain: write a manifest",
-	  CLI_KEY_HELP
-	  "                     Ed25519, ECDSA P-256/P-384 or RSA (PSS)\n"
-	  "  --cert CERT        the key's X.509 certificate, then intermediates (repeatable;\n"
-	  "                     a file may hold several PEM certificates)\n"
-	  "  --name NAME        the image name policy rules match (default: the file name\n"
-	  "                     without its extension)\n"
-	  "  --sequence N       a number that grows with every release (default 1)\n"
-	  "  --image-version V  a free-text version of the image, e.g. 12.5\n"
-	  "  --issued TIME      the issue time, 2025-01-31T12:00:00Z (default: now)\n"
-	  "  --expires TIME     the expiry time (default: --valid-days after issue)\n"
-	  "  --valid-days N     validity in days (default 365)\n"
-	  "  --chunk-size BYTES hashing chunk, a power of two (default 4 MiB, larger for\n"
-	  "                     layers over 64 GiB)\n"
-	  "  -o, --output FILE  where to write the manifest (default: IMAGE.manifest.json)\n"
-	  "  --inspect          also inspect the guest (libguestfs, one appliance launch):\n"
-	  "                     record its OS, kernels and initrds in the manifest, and\n"
-	  "                     refuse to sign when the policy rule of --name fails\n",
-	  cmd_sign },
-	{ "verify", "[--key PUB]... [--manifest MANIFEST] [--fail-fast] [--inspect] IMAGE",
-	  "verify an image and its backing chain against its signed manifest",
-	  "  --key PUB          trust this public key (PEM key or certificate; repeatable);\n"
-	  "                     without it the policy (--policy) is required and its\n"
-	  "                     image_trust keys and CAs are trusted\n"
-	  "  --manifest FILE    the manifest (default: IMAGE.manifest.json)\n"
-	  "  --fail-fast        stop at the first failure (default: report every one)\n"
-	  "  --inspect          once everything else holds, inspect the guest again\n"
-	  "                     (libguestfs, one appliance launch: slow) and compare it with\n"
-	  "                     the signed findings and the policy rule\n"
-	  "Exit 0 only when every check holds; 1 when the image is denied; 2 when an\n"
-	  "input cannot be read or is malformed. Writes nothing.\n",
-	  cmd_verify },
-	{ "show", "[--digests] IMAGE", "print the format facts of an image and its backing chain",
-	  "  --digests          also hash every layer (SHA-256 and chunk root)\n",
-	  cmd_show },
-	{ "inspect", "[--name NAME] [--manifest MANIFEST] IMAGE",
-	  "inspect the guest: OS, kernels and initrds, the policy rule's file checks",
-	  "  --name NAME        check the policy rule of this image name (default: the name\n"
-	  "                     in the image's manifest, when there is one)\n"
-	  "  --manifest FILE    where to read the image name (default: IMAGE.manifest.json);\n"
-	  "                     its signature is not checked here: use verify --inspect\n"
-	  "Read-only, explicit formats, no network, one libguestfs appliance launch.\n"
-	  "Exit 1 when a check of the rule fails.\n",
-	  cmd_inspect },
-	{ 0 },
-};
-
-const struct cli_area cli_area_image = {
-	"image", "Sign VM images and verify them before launch", image_verbs,
-};
 
 /* ---- progress: a bar on a terminal, nothing on a pipe ---- */
 
@@ -126,7 +69,6 @@ static char *default_name(const char *image)
 static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
 		{ "cert", required_argument, NULL, 'c' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "sequence", required_argument, NULL, 's' },
@@ -142,6 +84,7 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_image, "sign");
 	struct cli_key key;
+	struct cli_options opt = CLI_OPTIONS("image", verb, argc, argv, ":o:", opts, &key);
 	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ic = NULL;
 	_cleanup_(policy_freep) struct policy *p = NULL;
 	_cleanup_(freep) char *name = NULL, *def_out = NULL, *json = NULL;
@@ -159,12 +102,8 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_fail(-ENOMEM, "cannot sign");
 	cli_key_init(&key, ctx);
 	o.key_opts = &key.opts;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
-		if (cli_key_option(&key, c, optarg))
-			continue;
+	while ((c = cli_next_option(&opt)) > 0)
 		switch (c) {
-		case 'k': o.key_path = optarg; break;
 		case 'c': certs[o.n_cert_paths++] = optarg; break;
 		case 'n': o.name = optarg; break;
 		case 'V': o.version = optarg; break;
@@ -184,7 +123,7 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 						       optarg);
 			break;
 		case 'd':
-			if (cli_parse_u64(optarg, &days) < 0 || days == 0 || days > 100 * 366)
+			if (cli_parse_range(optarg, 1, 100 * 366, &days) < 0)
 				return cli_usage_error("image", verb, "--valid-days '%s' is not a number of days from 1 to 36600",
 						       optarg);
 			days_given = true;
@@ -194,12 +133,10 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 				return cli_usage_error("image", verb, "--chunk-size '%s' is not a number", optarg);
 			break;
 		case 'I': o.inspect = true; break;
-		case ':':
-			return cli_usage_error("image", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("image", verb, "unknown option '%s'", argv[optind - 1]);
 		}
-	}
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
+	o.key_path = key.path;
 	if (!o.key_path)
 		return cli_usage_error("image", verb, "missing --key");
 	if (optind != argc - 1)
@@ -225,9 +162,9 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 
 	/* The policy's rule for the name is checked inside the guest. */
 	if (o.inspect) {
-		r = cli_load_policy(ctx, false, &p);
-		if (r < 0)
-			return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
+		r = cli_policy(ctx, false, &p);
+		if (r)
+			return r;
 	}
 	r = imgverify_ctx_new(&ic, p);
 	if (r < 0)
@@ -515,6 +452,7 @@ static int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_image, "verify");
+	struct cli_options opt = CLI_OPTIONS("image", verb, argc, argv, ":", opts, NULL);
 	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ic = NULL;
 	_cleanup_(imgverify_report_freep) struct imgverify_report *rep = NULL;
 	_cleanup_(policy_freep) struct policy *p = NULL;
@@ -528,28 +466,24 @@ static int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 	keys = calloc((size_t)argc + 1, sizeof(*keys));
 	if (!keys)
 		return cli_fail(-ENOMEM, "cannot verify");
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
+	while ((c = cli_next_option(&opt)) > 0)
 		switch (c) {
 		case 'k': keys[n_keys++] = optarg; break;
 		case 'm': manifest = optarg; break;
 		case 'f': flags |= IMGVERIFY_FAIL_FAST; break;
 		case 'I': flags |= IMGVERIFY_INSPECT; break;
-		case ':':
-			return cli_usage_error("image", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("image", verb, "unknown option '%s'", argv[optind - 1]);
 		}
-	}
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
 	if (optind != argc - 1)
 		return cli_usage_error("image", verb, "expected one IMAGE");
 	image = argv[optind];
 
 	/* With --key the policy is used only when named; without, it is required. */
 	if (n_keys == 0 || ctx->policy_given) {
-		r = cli_load_policy(ctx, true, &p);
-		if (r < 0)
-			return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
+		r = cli_policy(ctx, true, &p);
+		if (r)
+			return r;
 	}
 	r = imgverify_ctx_new(&ic, p);
 	if (r < 0)
@@ -577,20 +511,17 @@ static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_image, "show");
+	struct cli_options opt = CLI_OPTIONS("image", verb, argc, argv, ":", opts, NULL);
 	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ic = NULL;
 	_cleanup_(imgverify_manifest_freep) struct imgverify_manifest *m = NULL;
 	struct progress progress = { 0 };
 	bool digests = false;
 	int c, r;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
-		switch (c) {
-		case 'D': digests = true; break;
-		default:
-			return cli_usage_error("image", verb, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	while ((c = cli_next_option(&opt)) > 0)
+		digests = true;   /* --digests, the only option */
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
 	if (optind != argc - 1)
 		return cli_usage_error("image", verb, "expected one IMAGE");
 	r = imgverify_ctx_new(&ic, NULL);
@@ -673,6 +604,7 @@ static int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_image, "inspect");
+	struct cli_options opt = CLI_OPTIONS("image", verb, argc, argv, ":", opts, NULL);
 	_cleanup_(imgverify_ctx_freep) struct imgverify_ctx *ic = NULL;
 	_cleanup_(imgverify_guest_freep) struct imgverify_guest *g = NULL;
 	_cleanup_(policy_freep) struct policy *p = NULL;
@@ -681,17 +613,13 @@ static int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv)
 	const char *name = NULL, *manifest = NULL, *image;
 	int c, r;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
+	while ((c = cli_next_option(&opt)) > 0)
 		switch (c) {
 		case 'n': name = optarg; break;
 		case 'm': manifest = optarg; break;
-		case ':':
-			return cli_usage_error("image", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("image", verb, "unknown option '%s'", argv[optind - 1]);
 		}
-	}
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
 	if (optind != argc - 1)
 		return cli_usage_error("image", verb, "expected one IMAGE");
 	if (name && manifest)
@@ -713,9 +641,9 @@ static int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	/* A rule named on the command line must exist; one found through a
 	 * manifest may not (no rule: no checks). */
-	r = cli_load_policy(ctx, name && !from_manifest, &p);
-	if (r < 0)
-		return cli_fail(r, "cannot load policy '%s'", ctx->policy_path);
+	r = cli_policy(ctx, name && !from_manifest, &p);
+	if (r)
+		return r;
 	rule = imgverify_policy_rule(p, name);
 	if (name && !from_manifest && !rule) {
 		fprintf(stderr, "vmtrust: policy '%s' has no rule for image '%s'\n", ctx->policy_path, name);
@@ -746,3 +674,56 @@ static int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	return g->n_failed ? CLI_EXIT_DENIED : CLI_EXIT_OK;
 }
+
+static const struct cli_verb image_verbs[] = {
+	{ "sign", "--key KEY [--cert CERT]... [options] [-o MANIFEST] IMAGE",
+	  "sign an image and its backing chain: write a manifest",
+	  CLI_KEY_HELP
+	  "                     Ed25519, ECDSA P-256/P-384 or RSA (PSS)\n"
+	  "  --cert CERT        the key's X.509 certificate, then intermediates (repeatable;\n"
+	  "                     a file may hold several PEM certificates)\n"
+	  "  --name NAME        the image name policy rules match (default: the file name\n"
+	  "                     without its extension)\n"
+	  "  --sequence N       a number that grows with every release (default 1)\n"
+	  "  --image-version V  a free-text version of the image, e.g. 12.5\n"
+	  "  --issued TIME      the issue time, 2025-01-31T12:00:00Z (default: now)\n"
+	  "  --expires TIME     the expiry time (default: --valid-days after issue)\n"
+	  "  --valid-days N     validity in days (default 365)\n"
+	  "  --chunk-size BYTES hashing chunk, a power of two (default 4 MiB, larger for\n"
+	  "                     layers over 64 GiB)\n"
+	  "  -o, --output FILE  where to write the manifest (default: IMAGE.manifest.json)\n"
+	  "  --inspect          also inspect the guest (libguestfs, one appliance launch):\n"
+	  "                     record its OS, kernels and initrds in the manifest, and\n"
+	  "                     refuse to sign when the policy rule of --name fails\n",
+	  cmd_sign },
+	{ "verify", "[--key PUB]... [--manifest MANIFEST] [--fail-fast] [--inspect] IMAGE",
+	  "verify an image and its backing chain against its signed manifest",
+	  "  --key PUB          trust this public key (PEM key or certificate; repeatable);\n"
+	  "                     without it the policy (--policy) is required and its\n"
+	  "                     image_trust keys and CAs are trusted\n"
+	  "  --manifest FILE    the manifest (default: IMAGE.manifest.json)\n"
+	  "  --fail-fast        stop at the first failure (default: report every one)\n"
+	  "  --inspect          once everything else holds, inspect the guest again\n"
+	  "                     (libguestfs, one appliance launch: slow) and compare it with\n"
+	  "                     the signed findings and the policy rule\n"
+	  "Exit 0 only when every check holds; 1 when the image is denied; 2 when an\n"
+	  "input cannot be read or is malformed. Writes nothing.\n",
+	  cmd_verify },
+	{ "show", "[--digests] IMAGE", "print the format facts of an image and its backing chain",
+	  "  --digests          also hash every layer (SHA-256 and chunk root)\n",
+	  cmd_show },
+	{ "inspect", "[--name NAME] [--manifest MANIFEST] IMAGE",
+	  "inspect the guest: OS, kernels and initrds, the policy rule's file checks",
+	  "  --name NAME        check the policy rule of this image name (default: the name\n"
+	  "                     in the image's manifest, when there is one)\n"
+	  "  --manifest FILE    where to read the image name (default: IMAGE.manifest.json);\n"
+	  "                     its signature is not checked here: use verify --inspect\n"
+	  "Read-only, explicit formats, no network, one libguestfs appliance launch.\n"
+	  "Exit 1 when a check of the rule fails.\n",
+	  cmd_inspect },
+	{ 0 },
+};
+
+const struct cli_area cli_area_image = {
+	"image", "Sign VM images and verify them before launch", image_verbs,
+};

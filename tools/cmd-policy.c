@@ -14,49 +14,6 @@
 #include "policy.h"
 
 
-static int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_init(struct cli_ctx *ctx, int argc, char **argv);
-static int cmd_pubkey(struct cli_ctx *ctx, int argc, char **argv);
-
-static const struct cli_verb policy_verbs[] = {
-	{ "check", "[--key PUB [--signature SIG]] [--min-sequence N] FILE",
-	  "validate a policy file and print a summary",
-	  "  --key PUB          refuse the policy unless its detached signature verifies\n"
-	  "                     with this public key (PEM key or certificate)\n"
-	  "  --signature SIG    the signature file (default: FILE.sig)\n"
-	  "  --min-sequence N   refuse a policy whose sequence is below N (rollback)\n",
-	  cmd_check },
-	{ "sign", "--key KEY [--pin-file FILE] [-o SIG] FILE", "write a detached signature of a policy file",
-	  CLI_KEY_HELP
-	  "                     Ed25519, ECDSA P-256/P-384 or RSA (PSS)\n"
-	  "  -o, --output SIG   where to write the signature (default: FILE.sig)\n",
-	  cmd_sign },
-	{ "init", "--from-evidence EVIDENCE... (--enrollment CHALLENGE RESPONSE | --ak-name HEX)... [--merge POLICY] -o OUT",
-	  "write a policy from a known-good host's evidence",
-	  "  --from-evidence E  evidence from 'vmtrust attest quote' (repeatable: several\n"
-	  "                     hosts; their file digests and AKs are all allowed)\n"
-	  "  --enrollment CHALLENGE RESPONSE\n"
-	  "                     an enrollment of an evidence's AK that 'vmtrust attest\n"
-	  "                     enroll-verify' accepts: the proof that the AK lives in a TPM\n"
-	  "  --ak-name HEX      or the AK's name, as enroll-verify printed it (repeatable)\n"
-	  "An AK is pinned only with such a proof and when the quote verifies under it.\n"
-	  "  --merge POLICY     add to this policy; its sequence grows by one\n"
-	  "  --pcr N            the measurement PCR of a new policy (default 15)\n"
-	  "  -o, --output OUT   where to write the policy (atomically)\n"
-	  "Review the result and sign it: 'vmtrust policy sign'.\n",
-	  cmd_init },
-	{ "pubkey", "--key KEY [--pin-file FILE] [-o PUB]",
-	  "write the public key of a signing key (PEM), for a policy or a CSR's check",
-	  CLI_KEY_HELP
-	  "  -o, --output PUB   where to write it, atomically (default: standard output)\n",
-	  cmd_pubkey },
-	{ 0 },
-};
-
-const struct cli_area cli_area_policy = {
-	"policy", "Validate, summarize and sign trust policies", policy_verbs,
-};
 
 static void format_selection(const struct policy_pcr_bank *b, size_t n, char *buf, size_t size)
 {
@@ -181,33 +138,28 @@ static int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		{ "min-sequence", required_argument, NULL, 'm' },
 		{ 0 },
 	};
+	const struct cli_verb *verb = cli_verb_of(&cli_area_policy, "check");
+	struct cli_options o = CLI_OPTIONS("policy", verb, argc, argv, ":", opts, NULL);
 	_cleanup_(policy_freep) struct policy *p = NULL;
 	const char *key = NULL, *sig = NULL;
 	uint64_t min_seq = 0;
 	int c, r;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) >= 0) {
+	while ((c = cli_next_option(&o)) > 0)
 		switch (c) {
 		case 'k': key = optarg; break;
 		case 's': sig = optarg; break;
 		case 'm':
 			if (cli_parse_u64(optarg, &min_seq) < 0)
-				return cli_usage_error("policy", &policy_verbs[0],
-						       "--min-sequence '%s' is not a number", optarg);
+				return cli_usage_error("policy", verb, "--min-sequence '%s' is not a number", optarg);
 			break;
-		case ':':
-			return cli_usage_error("policy", &policy_verbs[0], "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("policy", &policy_verbs[0], "unknown option '%s'",
-					       argv[optind - 1]);
 		}
-	}
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
 	if (optind != argc - 1)
-		return cli_usage_error("policy", &policy_verbs[0], "expected one policy FILE");
+		return cli_usage_error("policy", verb, "expected one policy FILE");
 	if (sig && !key)
-		return cli_usage_error("policy", &policy_verbs[0], "--signature needs --key");
+		return cli_usage_error("policy", verb, "--signature needs --key");
 
 	r = key ? policy_load_signed(argv[optind], sig, key, &p) : policy_load(argv[optind], &p);
 	if (r < 0)
@@ -218,39 +170,41 @@ static int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 	return print_summary(ctx, argv[optind], p, key);
 }
 
-static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
+/* sign and pubkey: the key options and -o, one parse; operands at optind. */
+static int key_verb_options(struct cli_ctx *ctx, const struct cli_verb *verb, int argc, char **argv,
+			    struct cli_key *ko, const char **ret_out)
 {
 	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
 		{ "output", required_argument, NULL, 'o' },
 		CLI_KEY_OPTIONS,
 		{ 0 },
 	};
-	const char *key = NULL, *out = NULL;
-	struct cli_key ko;
-	int c, r;
+	struct cli_options o = CLI_OPTIONS("policy", verb, argc, argv, ":o:", opts, ko);
+	int c;
 
-	cli_key_init(&ko, ctx);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
-		if (cli_key_option(&ko, c, optarg))
-			continue;
-		switch (c) {
-		case 'k': key = optarg; break;
-		case 'o': out = optarg; break;
-		case ':':
-			return cli_usage_error("policy", &policy_verbs[1], "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("policy", &policy_verbs[1], "unknown option '%s'",
-					       argv[optind - 1]);
-		}
-	}
-	if (!key)
-		return cli_usage_error("policy", &policy_verbs[1], "missing --key");
+	cli_key_init(ko, ctx);
+	while ((c = cli_next_option(&o)) > 0)
+		*ret_out = optarg;   /* -o, --output: the only option left */
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
+	if (!ko->path)
+		return cli_usage_error("policy", verb, "missing --key");
+	return CLI_EXIT_OK;
+}
+
+static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const struct cli_verb *verb = cli_verb_of(&cli_area_policy, "sign");
+	const char *out = NULL;
+	struct cli_key ko;
+	int r;
+
+	r = key_verb_options(ctx, verb, argc, argv, &ko, &out);
+	if (r)
+		return r;
 	if (optind != argc - 1)
-		return cli_usage_error("policy", &policy_verbs[1], "expected one policy FILE");
-	r = policy_sign_file(key, &ko.opts, argv[optind], out);
+		return cli_usage_error("policy", verb, "expected one policy FILE");
+	r = policy_sign_file(ko.path, &ko.opts, argv[optind], out);
 	if (r < 0)
 		return cli_fail(r, "cannot sign policy '%s'", argv[optind]);
 	if (ctx->verbosity >= 0)
@@ -260,41 +214,22 @@ static int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 
 static int cmd_pubkey(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "output", required_argument, NULL, 'o' },
-		CLI_KEY_OPTIONS,
-		{ 0 },
-	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_policy, "pubkey");
 	_cleanup_(policy_signer_freep) struct policy_signer *signer = NULL;
 	_cleanup_(freep) char *pem = NULL;
-	const char *key = NULL, *out = NULL;
+	const char *out = NULL;
 	struct cli_key ko;
 	size_t len;
-	int c, r;
+	int r;
 
-	cli_key_init(&ko, ctx);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
-		if (cli_key_option(&ko, c, optarg))
-			continue;
-		switch (c) {
-		case 'k': key = optarg; break;
-		case 'o': out = optarg; break;
-		case ':':
-			return cli_usage_error("policy", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("policy", verb, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (!key)
-		return cli_usage_error("policy", verb, "missing --key");
+	r = key_verb_options(ctx, verb, argc, argv, &ko, &out);
+	if (r)
+		return r;
 	if (optind != argc)
 		return cli_usage_error("policy", verb, "unexpected argument '%s'", argv[optind]);
-	r = policy_signer_load(key, &ko.opts, &signer);
+	r = policy_signer_load(ko.path, &ko.opts, &signer);
 	if (r < 0)
-		return cli_fail(r, "cannot use key '%s'", key);
+		return cli_fail(r, "cannot use key '%s'", ko.path);
 	r = policy_pkey_to_pem(policy_signer_public(signer), &pem, &len);
 	if (r < 0)
 		return cli_fail(r, "cannot write the public key");
@@ -326,6 +261,7 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	const struct cli_verb *verb = cli_verb_of(&cli_area_policy, "init");
+	struct cli_options o = CLI_OPTIONS("policy", verb, argc, argv, ":o:", opts, NULL);
 	_cleanup_(evidence_list_freep) struct attest_evidence **ev = NULL;
 	_cleanup_(freep) const char **names = NULL;
 	_cleanup_(freep) struct attest_ak_name *proven = NULL;
@@ -341,8 +277,7 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 	proven = calloc((size_t)argc + 1, sizeof(*proven));
 	if (!ev || !names || !proven)
 		return cli_fail(-ENOMEM, "cannot write policy");
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) >= 0) {
+	while ((c = cli_next_option(&o)) > 0)
 		switch (c) {
 		case 'e': {
 			_cleanup_(freep) char *data = NULL;
@@ -379,15 +314,12 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 		case 'm': merge = optarg; break;
 		case 'o': out = optarg; break;
 		case 'p':
-			if (cli_parse_u64(optarg, &pcr) < 0 || pcr >= POLICY_PCR_MAX)
+			if (cli_parse_range(optarg, 0, POLICY_PCR_MAX - 1, &pcr) < 0)
 				return cli_usage_error("policy", verb, "--pcr '%s' is not a PCR index", optarg);
 			break;
-		case ':':
-			return cli_usage_error("policy", verb, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("policy", verb, "unknown option '%s'", argv[optind - 1]);
 		}
-	}
+	if (c < 0)
+		return CLI_EXIT_BAD_INPUT;
 	if (n == 0)
 		return cli_usage_error("policy", verb, "missing --from-evidence");
 	if (!out)
@@ -425,3 +357,42 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	return CLI_EXIT_OK;
 }
+
+static const struct cli_verb policy_verbs[] = {
+	{ "check", "[--key PUB [--signature SIG]] [--min-sequence N] FILE",
+	  "validate a policy file and print a summary",
+	  "  --key PUB          refuse the policy unless its detached signature verifies\n"
+	  "                     with this public key (PEM key or certificate)\n"
+	  "  --signature SIG    the signature file (default: FILE.sig)\n"
+	  "  --min-sequence N   refuse a policy whose sequence is below N (rollback)\n",
+	  cmd_check },
+	{ "sign", "--key KEY [--pin-file FILE] [-o SIG] FILE", "write a detached signature of a policy file",
+	  CLI_KEY_HELP
+	  "                     Ed25519, ECDSA P-256/P-384 or RSA (PSS)\n"
+	  "  -o, --output SIG   where to write the signature (default: FILE.sig)\n",
+	  cmd_sign },
+	{ "init", "--from-evidence EVIDENCE... (--enrollment CHALLENGE RESPONSE | --ak-name HEX)... [--merge POLICY] -o OUT",
+	  "write a policy from a known-good host's evidence",
+	  "  --from-evidence E  evidence from 'vmtrust attest quote' (repeatable: several\n"
+	  "                     hosts; their file digests and AKs are all allowed)\n"
+	  "  --enrollment CHALLENGE RESPONSE\n"
+	  "                     an enrollment of an evidence's AK that 'vmtrust attest\n"
+	  "                     enroll-verify' accepts: the proof that the AK lives in a TPM\n"
+	  "  --ak-name HEX      or the AK's name, as enroll-verify printed it (repeatable)\n"
+	  "An AK is pinned only with such a proof and when the quote verifies under it.\n"
+	  "  --merge POLICY     add to this policy; its sequence grows by one\n"
+	  "  --pcr N            the measurement PCR of a new policy (default 15)\n"
+	  "  -o, --output OUT   where to write the policy (atomically)\n"
+	  "Review the result and sign it: 'vmtrust policy sign'.\n",
+	  cmd_init },
+	{ "pubkey", "--key KEY [--pin-file FILE] [-o PUB]",
+	  "write the public key of a signing key (PEM), for a policy or a CSR's check",
+	  CLI_KEY_HELP
+	  "  -o, --output PUB   where to write it, atomically (default: standard output)\n",
+	  cmd_pubkey },
+	{ 0 },
+};
+
+const struct cli_area cli_area_policy = {
+	"policy", "Validate, summarize and sign trust policies", policy_verbs,
+};

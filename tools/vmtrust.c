@@ -2,7 +2,6 @@
 /* vmtrust: `vmtrust <area> <verb> [options]`. Parses the global options,
  * installs the log sink and dispatches; the verbs live in cmd-*.c. */
 #include <errno.h>
-#include <getopt.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,21 +33,6 @@ static void log_to_stderr(int level, const char *msg, void *userdata)
 
 	fprintf(stderr, "vmtrust: %s%s\n", level == VT_LOG_WARNING ? "warning: " : "",
 		e ? e : "out of memory");
-}
-
-int cli_parse_u64(const char *s, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -EINVAL;
-	*ret = v;
-	return 0;
 }
 
 int cli_exit_code(int r)
@@ -98,29 +82,6 @@ int cli_usage_error_(const char *area, const struct cli_verb *verb, const char *
 	fprintf(stderr, "vmtrust: %s (usage: vmtrust %s %s %s)\n", e ? e : "out of memory", area, verb->name,
 		verb->usage);
 	return CLI_EXIT_BAD_INPUT;
-}
-
-const struct cli_verb *cli_verb_of(const struct cli_area *area, const char *name)
-{
-	for (const struct cli_verb *v = area->verbs; v->name; v++)
-		if (strcmp(v->name, name) == 0)
-			return v;
-	abort();   /* a verb asks for itself: it is always in its table */
-}
-
-int cli_load_policy(struct cli_ctx *ctx, bool required, struct policy **ret)
-{
-	if (!ctx->policy_given && !required && access(ctx->policy_path, F_OK) < 0 && errno == ENOENT) {
-		*ret = NULL;
-		return 0;
-	}
-	return policy_load(ctx->policy_path, ret);
-}
-
-void cli_print_json(void *obj)
-{
-	puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-						  JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 static const char global_help[] =
