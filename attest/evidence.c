@@ -72,29 +72,14 @@ static int only_keys(const char *name, json_object *o, const char *path, const c
 static int base64_decode(const char *name, const char *path, json_object *v, size_t max,
 			 uint8_t **ret, size_t *ret_len)
 {
-	const char *s = json_object_get_string(v);
-	size_t len = (size_t)json_object_get_string_len(v), out_len, pad = 0;
-	_cleanup_(freep) uint8_t *out = NULL;
-	int n;
+	int r = vt_base64_decode(json_object_get_string(v), (size_t)json_object_get_string_len(v), max, ret,
+				 ret_len);
 
-	if (len % 4 != 0 || len / 4 * 3 > max + 2 || len > INT_MAX)
-		return ev_fault(name, path, len % 4 ? "not base64" : "too large");
-	out = malloc(len / 4 * 3 + 1);
-	if (!out)
-		return -ENOMEM;
-	n = EVP_DecodeBlock(out, (const unsigned char *)s, (int)len);
-	if (n < 0)
+	if (r == -EBADMSG)
 		return ev_fault(name, path, "not base64");
-	if (len >= 1 && s[len - 1] == '=')
-		pad++;
-	if (len >= 2 && s[len - 2] == '=')
-		pad++;
-	out_len = (size_t)n - pad;
-	if (out_len > max)
+	if (r == -EFBIG)
 		return ev_fault(name, path, "too large");
-	*ret = TAKE_PTR(out);
-	*ret_len = out_len;
-	return 0;
+	return r;
 }
 
 /* The required base64 member key of o (at path), decoded into *ret. */
@@ -310,16 +295,10 @@ int attest_evidence_parse(const char *name, const char *json, size_t len,
 static json_object *base64_json(const uint8_t *data, size_t len)
 {
 	_cleanup_(freep) char *b = NULL;
-	json_object *o;
 
-	if (len > INT_MAX / 2)
+	if (vt_base64_encode(data, len, &b) < 0)
 		return NULL;
-	b = malloc(4 * ((len + 2) / 3) + 1);
-	if (!b)
-		return NULL;
-	EVP_EncodeBlock((unsigned char *)b, data, (int)len);
-	o = json_object_new_string(b);
-	return o;
+	return json_object_new_string(b);
 }
 
 int attest_evidence_to_json(const struct attest_evidence *e, char **ret)

@@ -687,25 +687,6 @@ static const char *base_name(const char *path)
 	return s && s[1] ? s + 1 : path;
 }
 
-static int read_full(int fd, uint8_t *buf, size_t len, uint64_t off, size_t *ret_n)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	*ret_n = done;
-	return 0;
-}
-
 /* A read lease on an open layer: the kernel grants it only while nobody
  * holds the file open for writing (-EAGAIN), and breaks it as soon as
  * anyone opens it for writing or truncates it; that writer's open then
@@ -844,7 +825,7 @@ static int layer_open(struct sink *s, const char *name, const char *path, bool b
 				 (long long)c->st.st_size, IMGVERIFY_SIZE_MAX);
 	c->l.size = (uint64_t)c->st.st_size;
 
-	r = read_full(c->fd, peek, sizeof(peek), 0, &got);
+	r = vt_pread_full(c->fd, peek, sizeof(peek), 0, &got);
 	if (r < 0)
 		return sink_fail(s, EIO, name, "cannot read '%s': %s", path, strerror(-r));
 	want = RAW_PROBE;
@@ -859,7 +840,7 @@ static int layer_open(struct sink *s, const char *name, const char *path, bool b
 	c->head = malloc(want ? want : 1);
 	if (!c->head)
 		return -ENOMEM;
-	r = read_full(c->fd, c->head, want, 0, &c->head_len);
+	r = vt_pread_full(c->fd, c->head, want, 0, &c->head_len);
 	if (r < 0)
 		return sink_fail(s, EIO, name, "cannot read '%s': %s", path, strerror(-r));
 	r = header_parse(c->head, c->head_len, c->l.size, &c->l.header, why, sizeof(why));
@@ -888,7 +869,7 @@ static int raw_layer_check(struct sink *s, struct chain_layer *c)
 		what = "a DMG image by its name";
 	n = c->l.size < sizeof(tail) ? (size_t)c->l.size : sizeof(tail);
 	if (!what && n > 0) {
-		r = read_full(c->fd, tail, n, c->l.size - n, &got);
+		r = vt_pread_full(c->fd, tail, n, c->l.size - n, &got);
 		if (r < 0)
 			return sink_fail(s, EIO, c->l.name, "cannot read '%s': %s", c->l.path, strerror(-r));
 		if (got != n)

@@ -54,20 +54,11 @@ static uint64_t chunk_len(const struct hash_job *j, size_t i)
 /* Reads exactly len bytes at off; a file that ends early changed. */
 static int pread_full(int fd, uint8_t *buf, size_t len, uint64_t off)
 {
-	while (len > 0) {
-		ssize_t n = pread(fd, buf, len, (off_t)off);
+	size_t n;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -EIO;
-		if (n == 0)
-			return -EBUSY;
-		buf += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
+	if (vt_pread_full(fd, buf, len, off, &n) < 0)
+		return -EIO;
+	return n < len ? -EBUSY : 0;
 }
 
 static bool prefix_differs(const struct hash_job *j, const uint8_t *buf, size_t len, uint64_t off)

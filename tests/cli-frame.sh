@@ -27,6 +27,13 @@ expect 2 "^vmtrust: unknown option '--bogus'" "$VMTRUST" policy check --bogus x
 expect 2 "^vmtrust: option '--tcti' needs a value" "$VMTRUST" policy check --tcti
 expect 2 "^vmtrust: option '--policy=' needs a non-empty value" "$VMTRUST" --policy= policy check x
 
+# a number on the command line is decimal digits and nothing else: no sign,
+# no blank, no suffix, nothing that overflows (a usage error, before any work)
+for n in ' 7' '+5' '-0' '7x' '0x7' '' '99999999999999999999999'; do
+	expect 2 "^vmtrust: --pcr '${n//+/\\+}' is not a PCR index \\(0 to 23\\)" "$VMTRUST" attest measure --pcr "$n" /bin/true
+done
+expect 2 "^vmtrust: --key-size ' 512': a multiple of 8 bits" "$VMTRUST" disk format --key-size ' 512' "$T/none"
+
 # global options may stand before or after the area and verb
 cp "$VMTRUST_TESTDATA/policy/minimal.json" "$T/p.json"
 expect 0 "" "$VMTRUST" --json policy check "$T/p.json"
