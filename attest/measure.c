@@ -991,7 +991,6 @@ static int append_record(int fd, const char *state_dir, const struct attest_reco
 	_cleanup_(json_object_putp) json_object *o = NULL;
 	_cleanup_(freep) char *line = NULL;
 	const char *s;
-	size_t len, done = 0;
 	int r;
 
 	r = attest_record_to_json(rec, &o);
@@ -1000,27 +999,11 @@ static int append_record(int fd, const char *state_dir, const struct attest_reco
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (asprintf(&line, "%s\n", s) < 0)
 		return -ENOMEM;
-	len = strlen(line);
-	while (done < len) {
-		ssize_t n = write(fd, line + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int err = n < 0 ? errno : EIO;
-			struct stat st;
-
-			/* Take a torn line back out, so the log stays whole. */
-			if (done > 0 && fstat(fd, &st) == 0)
-				(void)!ftruncate(fd, st.st_size - (off_t)done);
-			return vt_log_errno(err, "cannot append to measurement log '%s/%s': %s",
-						state_dir, VT_STATE_MLOG, strerror(err));
-		}
-		done += (size_t)n;
-	}
-	if (fsync(fd) < 0)
-		return vt_log_errno(errno, "cannot append to measurement log '%s/%s': %s",
-					state_dir, VT_STATE_MLOG, strerror(errno));
+	/* a torn line is taken back out, so the log stays whole */
+	r = vt_append(fd, line, strlen(line));
+	if (r < 0)
+		return vt_log_errno(-r, "cannot append to measurement log '%s/%s': %s", state_dir, VT_STATE_MLOG,
+				    strerror(-r));
 	return 0;
 }
 

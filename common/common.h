@@ -212,8 +212,26 @@ int vt_base64_decode(const char *s, size_t len, size_t max, uint8_t **ret, size_
  * errnos from open/read. The error is logged naming the file. */
 int vt_read_file(const char *path, size_t max_size, char **ret_data, size_t *ret_len);
 
+/* The whole file at path (at most max bytes, as vt_read_file()) handed to
+ * parse(path, data, len, ...), whose result it is: the one shape of every
+ * "load FILE" next to its "parse buffer" ("return VT_LOAD_FILE(path,
+ * POLICY_FILE_MAX, policy_load_buffer, ret);"). */
+#define VT_LOAD_FILE(path, max, parse, ...)                                        \
+	__extension__({                                                             \
+		_cleanup_(freep) char *vt_data_ = NULL;                             \
+		size_t vt_len_ = 0;                                                 \
+		int vt_r_ = vt_read_file((path), (max), &vt_data_, &vt_len_);       \
+		vt_r_ < 0 ? vt_r_ : parse((path), vt_data_, vt_len_, __VA_ARGS__);  \
+	})
+
 /* The same on an open descriptor (path names it in messages). */
 int vt_read_fd(int fd, const char *path, size_t max_size, char **ret_data, size_t *ret_len);
+
+/* Appends len bytes to fd (opened O_APPEND) whole, then fsyncs: a record
+ * of a log. A write that fails part-way is taken back out (truncated), so
+ * the log never holds a torn record. 0 or -errno (-EIO for a write of
+ * nothing); never logs: the caller names the log. */
+int vt_append(int fd, const void *data, size_t len);
 
 /* Writes data to path atomically: a temporary file in the same directory,
  * fsync, rename, fsync of the directory. On failure nothing is left behind

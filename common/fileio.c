@@ -140,3 +140,25 @@ fail:
 	return r;
 }
 
+int vt_append(int fd, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, p + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int err = n < 0 ? errno : EIO;
+			struct stat st;
+
+			if (done > 0 && fstat(fd, &st) == 0)
+				(void)!ftruncate(fd, st.st_size - (off_t)done);
+			return -err;
+		}
+		done += (size_t)n;
+	}
+	return fsync(fd) < 0 ? -errno : 0;
+}

@@ -306,14 +306,7 @@ int dc_pcr_policies_parse(const char *name, const char *json, size_t len, struct
 
 int dc_pcr_policies_load(const char *path, struct dc_pcr_policies **ret)
 {
-	_cleanup_(freep) char *data = NULL;
-	size_t len;
-	int r;
-
-	r = vt_read_file(path, DISKCRYPT_PCR_POLICY_MAX, &data, &len);
-	if (r < 0)
-		return r;
-	return dc_pcr_policies_parse(path, data, len, ret);
+	return VT_LOAD_FILE(path, DISKCRYPT_PCR_POLICY_MAX, dc_pcr_policies_parse, ret);
 }
 
 int diskcrypt_pcr_policy_sign(const char *key_path, const struct policy_key_opts *key_opts,

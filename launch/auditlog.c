@@ -123,7 +123,7 @@ int launch_audit_append(const char *state_dir, const struct launch_record *rec,
 	uint64_t seq = 0;
 	struct tm tm;
 	time_t t = time(NULL);
-	size_t len, done = 0;
+	size_t len;
 	int r;
 
 	if (vt_state_path(state_dir, VT_STATE_LAUNCH_LOG, &path) < 0)
@@ -211,26 +211,10 @@ int launch_audit_append(const char *state_dir, const struct launch_record *rec,
 		return vt_log_errno(E2BIG, "audit record for '%s' longer than %d bytes", rec->domain,
 					LINE_MAX_LEN);
 	line[len] = '\n';       /* written with its newline, then restored */
-	while (done < len + 1) {
-		ssize_t n = write(fd, line + done, len + 1 - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int err = n < 0 ? errno : EIO;
-			struct stat st;
-
-			if (done > 0 && fstat(fd, &st) == 0)
-				(void)!ftruncate(fd, st.st_size - (off_t)done);
-			line[len] = '\0';
-			return vt_log_errno(err, "cannot append to audit log '%s': %s", path,
-						strerror(err));
-		}
-		done += (size_t)n;
-	}
+	r = vt_append(fd, line, len + 1);
 	line[len] = '\0';
-	if (fsync(fd) < 0)
-		return vt_log_errno(errno, "cannot append to audit log '%s': %s", path, strerror(errno));
+	if (r < 0)
+		return vt_log_errno(-r, "cannot append to audit log '%s': %s", path, strerror(-r));
 	EVP_Digest(line, len, ret_digest, NULL, EVP_sha256(), NULL);
 	if (ret_line)
 		*ret_line = TAKE_PTR(line);

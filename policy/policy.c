@@ -1133,14 +1133,7 @@ int policy_load_buffer(const char *name, const char *data, size_t len, struct po
 
 int policy_load(const char *path, struct policy **ret)
 {
-	_cleanup_(freep) char *data = NULL;
-	size_t len;
-	int r;
-
-	r = vt_read_file(path, POLICY_FILE_MAX, &data, &len);
-	if (r < 0)
-		return r;
-	return policy_load_buffer(path, data, len, ret);
+	return VT_LOAD_FILE(path, POLICY_FILE_MAX, policy_load_buffer, ret);
 }
 
 int policy_check_sequence(const struct policy *p, const char *name, uint64_t min_sequence)

@@ -189,14 +189,7 @@ int policy_public_key_from_pem(const char *name, const char *pem, size_t len, vo
 
 int policy_load_public_key(const char *path, void **ret)
 {
-	_cleanup_(freep) char *pem = NULL;
-	size_t len;
-	int r;
-
-	r = vt_read_file(path, KEY_FILE_MAX, &pem, &len);
-	if (r < 0)
-		return r;
-	return policy_public_key_from_pem(path, pem, len, ret);
+	return VT_LOAD_FILE(path, KEY_FILE_MAX, policy_public_key_from_pem, ret);
 }
 
 int policy_pkey_to_pem(void *pkey, char **ret, size_t *ret_len)
