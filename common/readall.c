@@ -36,7 +36,7 @@ static int read_loop(int fd, void *buf, size_t size, bool at, uint64_t off, size
 
 int vt_read_all(int fd, char *buf, size_t size, size_t *ret_len)
 {
-	size_t len;
+	size_t len = 0;
 	int r;
 
 	if (size == 0)
