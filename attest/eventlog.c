@@ -68,6 +68,7 @@ struct parser {
 	unsigned flags;                 /* ATTEST_EVENTLOG_* */
 	const uint8_t *buf;
 	size_t len;
+	size_t startup_idx, startup_off;        /* the StartupLocality event */
 };
 
 static inline uint16_t get_le16(const uint8_t *p)
@@ -362,11 +363,24 @@ static int note_pcr0_start(struct parser *ps, const struct attest_event *ev)
 	if (log->pcr0_extended)
 		return malformed(ps, ev->index, ev->offset, "%s",
 				 "a StartupLocality event after pcr 0 was extended: it must come first");
+	/* PFP 10.4.5.3: 17 bytes in PCR 0, the locality TPM2_Startup came from
+	 * (0 or 3); 4 only for a platform whose H-CRTM event says so too. */
+	if (ev->pcr != 0 || ev->data_len != SIGNATURE_SIZE + 1)
+		return malformed(ps, ev->index, ev->offset,
+				 "a StartupLocality event of %zu bytes in pcr %" PRIu32 " (17 bytes in pcr 0)",
+				 ev->data_len, ev->pcr);
+	if (ev->data[SIGNATURE_SIZE] != 0 && ev->data[SIGNATURE_SIZE] != 3 &&
+	    ev->data[SIGNATURE_SIZE] != HCRTM_LOCALITY)
+		return malformed(ps, ev->index, ev->offset,
+				 "a StartupLocality event of locality %u (0, 3, or 4 with an H-CRTM event)",
+				 ev->data[SIGNATURE_SIZE]);
 	if (log->hcrtm && ev->data[SIGNATURE_SIZE] != HCRTM_LOCALITY)
 		return malformed(ps, ev->index, ev->offset,
 				 "a StartupLocality event of locality %u after an H-CRTM event (pcr 0 from locality 4)",
 				 ev->data[SIGNATURE_SIZE]);
 	log->startup_locality = ev->data[SIGNATURE_SIZE];
+	ps->startup_idx = ev->index;
+	ps->startup_off = ev->offset;
 	return 0;
 }
 
@@ -661,6 +675,9 @@ int attest_eventlog_parse_flags(const char *name, const uint8_t *data, size_t le
 		if (r < 0)
 			return r;
 	}
+	if (log->startup_locality == HCRTM_LOCALITY && !log->hcrtm)
+		return malformed(&ps, ps.startup_idx, ps.startup_off, "%s",
+				 "a StartupLocality event of locality 4 and no H-CRTM event");
 	link_digests(log);
 	*ret = TAKE_PTR(log);
 	return 0;

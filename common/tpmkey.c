@@ -6,6 +6,7 @@
  * the attest library's keys (EK, AK, enrollment) and by the verifier.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -109,6 +110,12 @@ static int rsa_to_pkey(const TPMT_PUBLIC *pub, EVP_PKEY **ret, char *why, size_t
 
 	if (bits < 2048 || bits > 4096 || bits % 8) {
 		snprintf(why, why_size, "an rsa key of %u bits is not supported (2048 to 4096)", bits);
+		return -EOPNOTSUPP;
+	}
+	/* A TPM's RSA keys use F4: 0 in the public area means 65537. Another
+	 * exponent (1, 3, an even one) is no key a TPM made. */
+	if (exponent != 0 && exponent != 65537) {
+		snprintf(why, why_size, "an rsa exponent of %" PRIu32 " is not supported (65537)", exponent);
 		return -EOPNOTSUPP;
 	}
 	if (pub->unique.rsa.size != bits / 8) {

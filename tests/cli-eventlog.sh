@@ -114,6 +114,11 @@ write("hcrtm-late", BODY[:1] + [HCRTM] + BODY[1:])
 write("hcrtm-twice", [HCRTM, HCRTM] + BODY)
 write("hcrtm-locality3", [locality(3), HCRTM] + BODY)
 write("locality-late", BODY[:1] + [locality(3)] + BODY[1:])
+write("locality2", [locality(2)] + BODY)
+write("locality255", [locality(255)] + BODY)
+write("locality4-alone", [locality(4)] + BODY)
+write("locality-pcr5", [(5,) + locality(3)[1:]] + BODY)
+write("locality-long", [(0, 3, b"StartupLocality\0\3\0", b"")] + BODY)
 EOF
 tpm2_version=$(tpm2_eventlog --version 2>/dev/null | sed -n 's/.*version="\([^"]*\)".*/\1/p')
 for name in hcrtm plain locality3 hcrtm-locality4; do
@@ -149,6 +154,17 @@ expect 2 "^vmtrust: event log '$T/hcrtm-locality3.bin': event 2 at byte [0-9]+: 
 	"$VMTRUST" attest eventlog "$T/hcrtm-locality3.bin"
 expect 2 "^vmtrust: event log '$T/locality-late.bin': event 2 at byte [0-9]+: a StartupLocality event after pcr 0 was extended: it must come first$" \
 	"$VMTRUST" attest eventlog "$T/locality-late.bin"
+# a StartupLocality that no TPM2_Startup gives: deny what is not the spec's
+for n in 2 255; do
+	expect 2 "^vmtrust: event log '$T/locality$n.bin': event 1 at byte [0-9]+: a StartupLocality event of locality $n \(0, 3, or 4 with an H-CRTM event\)$" \
+		"$VMTRUST" attest eventlog "$T/locality$n.bin"
+done
+expect 2 "^vmtrust: event log '$T/locality4-alone.bin': event 1 at byte [0-9]+: a StartupLocality event of locality 4 and no H-CRTM event$" \
+	"$VMTRUST" attest eventlog "$T/locality4-alone.bin"
+expect 2 "^vmtrust: event log '$T/locality-pcr5.bin': event 1 at byte [0-9]+: a StartupLocality event of 17 bytes in pcr 5 \(17 bytes in pcr 0\)$" \
+	"$VMTRUST" attest eventlog "$T/locality-pcr5.bin"
+expect 2 "^vmtrust: event log '$T/locality-long.bin': event 1 at byte [0-9]+: a StartupLocality event of 18 bytes in pcr 0 \(17 bytes in pcr 0\)$" \
+	"$VMTRUST" attest eventlog "$T/locality-long.bin"
 
 # ---- the conformance set, against tpm2_eventlog ------------------------------
 if [ ! -d "$LOGS" ]; then

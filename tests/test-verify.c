@@ -2000,6 +2000,37 @@ START_TEST(test_import_faults)
 }
 END_TEST
 
+/* common/tpmkey.c takes an RSA public area only with F4 (0 or 65537): an
+ * exponent of 1, 3 or an even one is no key a TPM made. */
+START_TEST(test_rsa_exponent)
+{
+	static const uint32_t good[] = { 0, 65537 }, bad[] = { 1, 2, 3, 17, 65536, 65539 };
+	TPMT_PUBLIC pub = { .type = TPM2_ALG_RSA };
+	EVP_PKEY *k = NULL;
+	char why[160];
+
+	pub.parameters.rsaDetail.keyBits = 2048;
+	pub.unique.rsa.size = 256;
+	memset(pub.unique.rsa.buffer, 0xa5, 256);
+	pub.unique.rsa.buffer[255] |= 1;        /* an odd modulus */
+	for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+		pub.parameters.rsaDetail.exponent = good[i];
+		ck_assert_int_eq(vt_tpm_public_to_pkey((const struct TPMT_PUBLIC *)&pub, &k, why, sizeof(why)), 0);
+		EVP_PKEY_free(TAKE_PTR(k));
+	}
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		char want[80];
+
+		pub.parameters.rsaDetail.exponent = bad[i];
+		ck_assert_int_eq(vt_tpm_public_to_pkey((const struct TPMT_PUBLIC *)&pub, &k, why, sizeof(why)),
+				 -EOPNOTSUPP);
+		ck_assert_ptr_null(k);
+		snprintf(want, sizeof(want), "an rsa exponent of %u is not supported (65537)", (unsigned)bad[i]);
+		ck_assert_str_eq(why, want);
+	}
+}
+END_TEST
+
 static Suite *verify_suite(void)
 {
 	Suite *s = suite_create("verify");
@@ -2011,6 +2042,7 @@ static Suite *verify_suite(void)
 	tcase_add_test(tc, test_good_roundtrip_json);
 	tcase_add_test(tc, test_good_rsassa);
 	tcase_add_test(tc, test_good_rsapss);
+	tcase_add_test(tc, test_rsa_exponent);
 	tcase_add_test(tc, test_no_nonce_is_a_warning);
 	suite_add_tcase(s, tc);
 
