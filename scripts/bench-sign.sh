@@ -27,7 +27,7 @@ export SOFTHSM2_CONF="$W/softhsm2.conf"
 mkdir "$W/tokens"
 printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$W/tokens" >"$SOFTHSM2_CONF"
 pin="bench-$RANDOM$RANDOM"
-printf '%s\n' "$pin" >"$W/pin"
+(umask 077 && printf '%s\n' "$pin" >"$W/pin")   # --pin-file takes mode 600 only
 
 echo "== setting up in $W ($(nproc) cores, $(openssl version | cut -d' ' -f1-2), $(softhsm2-util --version | head -1 | sed 's/^/SoftHSM /'))"
 softhsm2-util --init-token --free --label bench --pin "$pin" --so-pin "so-$pin" >/dev/null
