@@ -353,8 +353,9 @@ static int read_host_audit(const char *state_dir, const struct attest_mlog *log,
 	}
 	if (!rec)
 		return 0;
-	if (vt_state_path(state_dir, VT_STATE_HOST_AUDIT, &path) < 0)
-		return -ENOMEM;
+	r = vt_state_path(state_dir, VT_STATE_HOST_AUDIT, &path);
+	if (r < 0)
+		return r;
 	{
 		VT_LOG_CAPTURE_SCOPE(why, sizeof(why));
 		r = vt_read_file(path, ATTEST_AUDIT_JSON_MAX, &data, &len);

@@ -410,8 +410,9 @@ int attest_tpm_lock(const char *state_dir, int *ret_fd)
 	*ret_fd = -1;
 	if (!state_dir)
 		return 0;
-	if (vt_state_path(state_dir, VT_STATE_TPM_LOCK, &path) < 0)
-		return -ENOMEM;
+	r = vt_state_path(state_dir, VT_STATE_TPM_LOCK, &path);
+	if (r < 0)
+		return r;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
 	if (fd < 0 && errno == ENOENT) {
 		vt_logf(VT_LOG_DEBUG, "no state directory '%s': tpm use not serialized", state_dir);

@@ -198,8 +198,9 @@ int hostaudit_measure(struct attest_ctx *ctx, const char *state_dir, unsigned pc
 	r = attest_audit_to_json(a, &json);
 	if (r < 0)
 		return r;
-	if (vt_state_path(state_dir, VT_STATE_HOST_AUDIT, &path) < 0)
-		return -ENOMEM;
+	r = vt_state_path(state_dir, VT_STATE_HOST_AUDIT, &path);
+	if (r < 0)
+		return r;
 	r = attest_measure_event(ctx, state_dir, pcr, ATTEST_HOST_AUDIT_EVENT, description, json,
 				 strlen(json), &rec);
 	if (r < 0)

@@ -126,8 +126,9 @@ int launch_audit_append(const char *state_dir, const struct launch_record *rec,
 	size_t len;
 	int r;
 
-	if (vt_state_path(state_dir, VT_STATE_LAUNCH_LOG, &path) < 0)
-		return -ENOMEM;
+	r = vt_state_path(state_dir, VT_STATE_LAUNCH_LOG, &path);
+	if (r < 0)
+		return r;
 	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
 		return vt_log_errno(errno, "cannot create state directory '%s': %s", state_dir,
 					strerror(errno));
@@ -236,9 +237,11 @@ int launch_audit_size(const char *state_dir, uint64_t *ret)
 {
 	_cleanup_(freep) char *path = NULL;
 	struct stat st;
+	int r;
 
-	if (vt_state_path(state_dir, VT_STATE_LAUNCH_LOG, &path) < 0)
-		return -ENOMEM;
+	r = vt_state_path(state_dir, VT_STATE_LAUNCH_LOG, &path);
+	if (r < 0)
+		return r;
 	if (stat(path, &st) < 0) {
 		if (errno != ENOENT)
 			return vt_log_errno(errno, "cannot stat audit log '%s': %s", path, strerror(errno));
@@ -252,9 +255,11 @@ int launch_audit_truncate(const char *state_dir, uint64_t size)
 {
 	_cleanup_(freep) char *path = NULL;
 	_cleanup_close_ int fd = -1;
+	int r;
 
-	if (vt_state_path(state_dir, VT_STATE_LAUNCH_LOG, &path) < 0)
-		return -ENOMEM;
+	r = vt_state_path(state_dir, VT_STATE_LAUNCH_LOG, &path);
+	if (r < 0)
+		return r;
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return vt_log_errno(errno, "cannot open audit log '%s': %s", path, strerror(errno));
@@ -442,8 +447,9 @@ int launch_audit_started_with(const char *state_dir, const struct launch_domain 
 	size_t len = 0;
 	int r;
 
-	if (vt_state_path(state_dir, VT_STATE_LAUNCH_LOG, &path) < 0)
-		return -ENOMEM;
+	r = vt_state_path(state_dir, VT_STATE_LAUNCH_LOG, &path);
+	if (r < 0)
+		return r;
 	key = vt_escape(d->uuid ? d->uuid : d->name ? d->name : "");
 	if (!key)
 		return -ENOMEM;

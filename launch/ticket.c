@@ -77,11 +77,13 @@ bool launch_ticket_covers(const struct launch_ticket *t, const char *secret_uuid
 static int ticket_path(const char *state_dir, const char *name, bool mkdirs, char **ret)
 {
 	_cleanup_(freep) char *dir = NULL;
+	int r;
 
 	if (!state_dir || !name || !*name || name[0] == '.' || strchr(name, '/') || strlen(name) > 200)
 		return vt_log_errno(EINVAL, "launch ticket: bad domain name '%s'", name ? name : "");
-	if (vt_state_path(state_dir, VT_STATE_LAUNCH_TICKETS, &dir) < 0)
-		return -ENOMEM;
+	r = vt_state_path(state_dir, VT_STATE_LAUNCH_TICKETS, &dir);
+	if (r < 0)
+		return r;
 	if (mkdirs && mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return vt_log_errno(errno, "cannot create '%s': %s", dir, strerror(errno));
 	if (asprintf(ret, "%s/%s.json", dir, name) < 0)

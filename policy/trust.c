@@ -180,8 +180,9 @@ static int sequence_check(const char *path, const char *state_dir, uint64_t seq)
 
 	if (!state_dir)
 		return vt_log_errno(EINVAL, "policy '%s': no state directory to keep its sequence in", path);
-	if (vt_state_path(state_dir, VT_STATE_POLICY_SEQUENCE, &file) < 0)
-		return -ENOMEM;
+	r = vt_state_path(state_dir, VT_STATE_POLICY_SEQUENCE, &file);
+	if (r < 0)
+		return r;
 	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
 		return vt_log_errno(errno, "policy '%s': cannot create the state directory '%s': %s", path,
 					state_dir, strerror(errno));

@@ -366,9 +366,11 @@ int cmd_attest_enroll_challenge(struct cli_ctx *ctx, int argc, char **argv)
 static int read_state(const char *dir, const char *name, char **ret, size_t *ret_len)
 {
 	_cleanup_(freep) char *path = NULL;
+	int r;
 
-	if (vt_state_path(dir, name, &path) < 0)
-		return -ENOMEM;
+	r = vt_state_path(dir, name, &path);
+	if (r < 0)
+		return r;
 	return vt_read_file(path, ATTEST_PUBLIC_MAX, ret, ret_len);
 }
 

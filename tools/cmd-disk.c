@@ -262,10 +262,12 @@ static int release_params(struct cli_ctx *ctx, const struct disk_args *a, const 
 			  char **ret_default, struct diskcrypt_release_params *ret)
 {
 	const char *pcr_policy = a->pcr_policy;
+	int r;
 
 	if (!pcr_policy) {
-		if (vt_state_path(ctx->state_dir, VT_STATE_PCR_POLICY, ret_default) < 0)
-			return cli_fail(-ENOMEM, "cannot use state directory '%s'", ctx->state_dir);
+		r = vt_state_path(ctx->state_dir, VT_STATE_PCR_POLICY, ret_default);
+		if (r < 0)
+			return cli_fail(r, "cannot use state directory '%s'", ctx->state_dir);
 		pcr_policy = *ret_default;
 	}
 	*ret = (struct diskcrypt_release_params){

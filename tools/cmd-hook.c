@@ -613,8 +613,9 @@ int cmd_hook_launch(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_no_core_dump() < 0)
 		return cli_fail(-errno, "cannot keep key material out of core dumps");
 	if (!o.pcr_policy) {
-		if (vt_state_path(ctx->state_dir, VT_STATE_PCR_POLICY, &pcr_policy) < 0)
-			return cli_fail(-ENOMEM, "cannot launch '%s'", argv[optind]);
+		r = vt_state_path(ctx->state_dir, VT_STATE_PCR_POLICY, &pcr_policy);
+		if (r < 0)
+			return cli_fail(r, "cannot launch '%s'", argv[optind]);
 		o.pcr_policy = pcr_policy;
 	}
 	r = policy_load_trusted(ctx->policy_path, ctx->state_dir, &pol, pid);

@@ -130,8 +130,9 @@ static int measure(struct cli_ctx *ctx, const struct policy *p, const struct att
 	unsigned pcr = p ? policy_measurement_pcr(p) : VT_MEASUREMENT_PCR_DEFAULT;
 	int r;
 
-	if (vt_state_path(ctx->state_dir, VT_STATE_HOST_AUDIT, ret_file) < 0)
-		return cli_fail(-ENOMEM, "cannot measure the host audit");
+	r = vt_state_path(ctx->state_dir, VT_STATE_HOST_AUDIT, ret_file);
+	if (r < 0)
+		return cli_fail(r, "cannot measure the host audit");
 	r = attest_tpm_lock(ctx->state_dir, &lock);
 	if (r < 0)
 		return cli_fail(r, "cannot measure the host audit");
